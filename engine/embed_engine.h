@@ -1,0 +1,108 @@
+/*
+** embed_engine.h — load a Hugging Face BERT-family model directory and turn
+** texts into sentence vectors, in plain C on OpenBLAS.
+**
+** Example:
+**
+**   ee_params params = ee_default_params();
+**   ee_error err;
+**   ee_model *model = NULL;
+**   if (ee_model_load("models/all-MiniLM-L6-v2", &params, &model, &err) != EE_OK) {
+**     fprintf(stderr, "%s\n", err.msg);
+**     return 1;
+**   }
+**   ee_context *ctx = ee_context_new(model);
+**   const char *texts[2] = {"hello world", "a second text"};
+**   size_t lens[2] = {11, 13};
+**   float *vectors = malloc(2 * ee_model_dims(model) * sizeof(float));
+**   if (ee_embed_texts(ctx, 2, texts, lens, vectors, &err) != EE_OK) ...
+**   ee_context_free(ctx);
+**   ee_model_free(model);
+**
+** A model directory holds config.json, model.safetensors (or shards listed
+** in model.safetensors.index.json), vocab.txt or tokenizer.json, and
+** optionally the sentence-transformers files (modules.json,
+** 1_Pooling/config.json, sentence_bert_config.json) that choose pooling,
+** normalisation and the maximum length.
+**
+** Thread safety: an ee_model is immutable after loading and may be shared by
+** any number of threads; an ee_context (scratch memory) belongs to one thread
+** at a time.  The engine never prints.  No SQLite here.
+*/
+#ifndef EMBED_ENGINE_H
+#define EMBED_ENGINE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "../tokenizer/wordpiece.h"
+
+typedef struct ee_model ee_model;     /* weights + tokenizer, shared, read-only */
+typedef struct ee_context ee_context; /* per-thread activations arena */
+
+typedef enum ee_status {
+  EE_OK = 0,
+  EE_ERR_NOMEM,        /* an allocation failed */
+  EE_ERR_IO,           /* a file is missing or unreadable */
+  EE_ERR_FORMAT,       /* a file is malformed, truncated or inconsistent */
+  EE_ERR_UNSUPPORTED,  /* a valid file asks for something not implemented */
+  EE_ERR_INPUT,        /* bad text (invalid UTF-8) or bad argument */
+} ee_status;
+
+typedef struct ee_error {
+  ee_status code;
+  char msg[512]; /* lowercase, no trailing period; names file/tensor/byte */
+} ee_error;
+
+typedef enum ee_pooling { EE_POOL_DEFAULT = -1, EE_POOL_CLS = 0, EE_POOL_MEAN = 1, EE_POOL_MAX = 2 } ee_pooling;
+
+typedef struct ee_params {
+  ee_pooling pooling;  /* EE_POOL_DEFAULT: from 1_Pooling/config.json, else CLS */
+  int normalize;       /* -1: from modules.json (Normalize module), else 0 */
+  int max_length;      /* 0: sentence_bert_config.json max_seq_length, else max_position_embeddings */
+  int threads;         /* 0: all cores */
+  int batch_size;      /* texts per forward pass in ee_embed_texts; 0: 32 */
+} ee_params;
+
+ee_params ee_default_params(void);
+
+ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out, ee_error *err);
+void ee_model_free(ee_model *model); /* accepts NULL */
+
+typedef struct ee_info {
+  const char *model_type;   /* "bert" */
+  const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16" */
+  int hidden_size, num_layers, num_heads, intermediate_size;
+  int vocab_size, max_position_embeddings;
+  int max_length;           /* tokens per text including [CLS]/[SEP] */
+  ee_pooling pooling;
+  int normalize;
+  int64_t n_params;         /* number of weights */
+  int64_t bytes_mapped;     /* bytes of safetensors files mmap'd */
+} ee_info;
+
+void ee_model_info(const ee_model *model, ee_info *info);
+int ee_model_dims(const ee_model *model);
+const wp_tokenizer *ee_model_tokenizer(const ee_model *model);
+
+ee_context *ee_context_new(const ee_model *model); /* NULL on OOM */
+void ee_context_free(ee_context *ctx);              /* accepts NULL */
+
+/* Embed n texts (lens in bytes; texts may contain NUL) into out (n x dims,
+** row-major).  Texts longer than max_length are truncated like Hugging Face.
+** Texts are sorted by length and run in batches of params.batch_size so one
+** long text does not pad the short ones.  A text gets the same vector alone or
+** in any batch (within 1e-6). */
+ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts,
+                         const size_t *lens, float *out, ee_error *err);
+
+/* Lower level: run the encoder on already tokenized sequences.
+** ids[i] has lens[i] tokens (<= max_position_embeddings); type_ids may be
+** NULL (all 0).  pooled: n x dims, after pooling and optional normalisation.
+** hidden: NULL, or room for sum(lens) x dims floats to receive each
+** sequence's last hidden states, sequences one after another. */
+ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
+                       const int32_t *const *type_ids, const int32_t *lens,
+                       float *pooled, float *hidden, ee_error *err);
+
+const char *ee_status_string(ee_status s);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+** embed_ext.c — the extension's entry point and its one registration table.
+**
+**   .load ./build/embed0
+**   SELECT embed_load('default', 'models/all-MiniLM-L6-v2');
+**   SELECT vec_similarity(embed('a cat'), embed('a kitten'));
+**
+** sqlite3_embed_init (the entry point SQLite derives from "embed0.so")
+** creates the connection's model state, registers every function from the
+** table below, stopping at the first failure, and, when SQLITE_EMBED_MODEL
+** names a directory, binds it as 'default' (loaded on first use, so a bad
+** path cannot make the extension itself fail to load).
+**
+** The connection state is reference counted by the functions that hold it:
+** SQLite calls the destructor when a function is replaced or the
+** connection closes, and the state goes with the last one.
+*/
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT1
+#include "ext_int.h"
+#include "sqlite-embed.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct embed_conn_ref {
+  embed_conn conn; /* must stay first: functions receive &ref->conn */
+  int nRef;        /* registrations that hold this state */
+} embed_conn_ref;
+
+static void conn_release(void *p) {
+  embed_conn_ref *pRef = (embed_conn_ref *)p;
+  if (--pRef->nRef > 0) return;
+  embedConnFree(&pRef->conn); /* frees pRef too: conn is its first member */
+}
+
+void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg) {
+  if (!zMsg) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  char *zFull = sqlite3_mprintf("%s(): %s", zFunc, zMsg);
+  sqlite3_free(zMsg);
+  if (!zFull) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_error(ctx, zFull, -1);
+  sqlite3_free(zFull);
+}
+
+const char *embedTypeName(int eType) {
+  switch (eType) {
+    case SQLITE_INTEGER: return "INTEGER";
+    case SQLITE_FLOAT: return "REAL";
+    case SQLITE_TEXT: return "TEXT";
+    case SQLITE_BLOB: return "BLOB";
+    default: return "NULL";
+  }
+}
+
+/* embed_load(name, path [, options_json]) -> name */
+void embedLoadFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  embed_conn *pConn = sqlite3_user_data(ctx);
+  for (int i = 0; i < argc; i++) {
+    int eType = sqlite3_value_type(argv[i]);
+    if (eType != SQLITE_TEXT) {
+      static const char *azArg[] = {"name", "path", "options"};
+      embedResultError(ctx, "embed_load",
+                       sqlite3_mprintf("argument %d (%s) must be TEXT, got %s", i + 1, azArg[i],
+                                       embedTypeName(eType)));
+      return;
+    }
+  }
+  const char *zName = (const char *)sqlite3_value_text(argv[0]);
+  const char *zPath = (const char *)sqlite3_value_text(argv[1]);
+  const char *zOptions = argc > 2 ? (const char *)sqlite3_value_text(argv[2]) : NULL;
+  if (!zName || !zPath || (argc > 2 && !zOptions)) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (zName[0] == '\0') {
+    embedResultError(ctx, "embed_load", sqlite3_mprintf("model name must not be empty"));
+    return;
+  }
+  char *zErr = NULL;
+  int rc = embedConnLoad(pConn, zName, zPath, zOptions, 0, &zErr);
+  if (rc == SQLITE_NOMEM) {
+    sqlite3_free(zErr);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (rc != SQLITE_OK) {
+    embedResultError(ctx, "embed_load", zErr);
+    return;
+  }
+  sqlite3_result_value(ctx, argv[0]);
+}
+
+/* embed_unload(name) -> 1 if it was loaded, else an error */
+void embedUnloadFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  embed_conn *pConn = sqlite3_user_data(ctx);
+  if (sqlite3_value_type(argv[0]) != SQLITE_TEXT) {
+    embedResultError(ctx, "embed_unload",
+                     sqlite3_mprintf("argument 1 (name) must be TEXT, got %s",
+                                     embedTypeName(sqlite3_value_type(argv[0]))));
+    return;
+  }
+  const char *zName = (const char *)sqlite3_value_text(argv[0]);
+  if (!zName) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  if (!embedConnUnload(pConn, zName)) {
+    char *zErr = NULL;
+    embedConnFindModel(pConn, zName, &zErr); /* builds the "no model named" message */
+    embedResultError(ctx, "embed_unload", zErr);
+    return;
+  }
+  sqlite3_result_int(ctx, 1);
+}
+
+void embedVersionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  (void)argv;
+  sqlite3_result_text(ctx, SQLITE_EMBED_VERSION, -1, SQLITE_STATIC);
+}
+
+#define F_PURE (SQLITE_UTF8 | SQLITE_INNOCUOUS | SQLITE_DETERMINISTIC)
+#define F_VEC_IN (F_PURE | SQLITE_SUBTYPE)
+#define F_VEC_OUT (F_PURE | SQLITE_SUBTYPE | SQLITE_RESULT_SUBTYPE)
+
+static const struct {
+  const char *zName;                 /* SQL name */
+  int nArg;                          /* number of arguments, -1 for any */
+  int flags;                         /* encoding and function flags */
+  void (*xFunc)(sqlite3_context *, int, sqlite3_value **); /* scalar */
+  void (*xStep)(sqlite3_context *, int, sqlite3_value **); /* aggregate step */
+  void (*xFinal)(sqlite3_context *);                       /* aggregate final */
+  int bConn;                         /* 1: receives the connection state */
+} aFunc[] = {
+    /* Model loading reads files named in SQL: never from triggers or views. */
+    {"embed_load", 2, SQLITE_UTF8 | SQLITE_DIRECTONLY, embedLoadFunc, 0, 0, 1},
+    {"embed_load", 3, SQLITE_UTF8 | SQLITE_DIRECTONLY, embedLoadFunc, 0, 0, 1},
+    {"embed_unload", 1, SQLITE_UTF8 | SQLITE_DIRECTONLY, embedUnloadFunc, 0, 0, 1},
+    /* DETERMINISTIC: for a given binding of names the result depends only on the arguments. */
+    {"embed", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, embedFunc, 0, 0, 1},
+    {"embed", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, embedFunc, 0, 0, 1},
+    {"embed_tokenize", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenizeFunc, 0, 0, 1},
+    {"embed_tokenize", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenizeFunc, 0, 0, 1},
+    {"embed_token_count", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenCountFunc, 0, 0, 1},
+    {"embed_token_count", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenCountFunc, 0, 0, 1},
+    {"embed_version", 0, F_PURE, embedVersionFunc, 0, 0, 0},
+    {"vec_similarity", 2, F_VEC_IN, vecSimilarityFunc, 0, 0, 0},
+    {"vec_distance_cosine", 2, F_VEC_IN, vecDistanceCosineFunc, 0, 0, 0},
+    {"vec_distance_l2", 2, F_VEC_IN, vecDistanceL2Func, 0, 0, 0},
+    {"vec_dot", 2, F_VEC_IN, vecDotFunc, 0, 0, 0},
+    {"vec_normalize", 1, F_VEC_OUT, vecNormalizeFunc, 0, 0, 0},
+    {"vec_dims", 1, F_VEC_IN, vecDimsFunc, 0, 0, 0},
+    {"vec_to_json", 1, F_VEC_IN, vecToJsonFunc, 0, 0, 0},
+    {"vec_from_json", 1, F_VEC_OUT, vecFromJsonFunc, 0, 0, 0},
+    {"vec_add", 2, F_VEC_OUT, vecAddFunc, 0, 0, 0},
+    {"vec_sub", 2, F_VEC_OUT, vecSubFunc, 0, 0, 0},
+    {"vec_quantize_int8", 1, F_VEC_OUT, vecQuantizeInt8Func, 0, 0, 0},
+    {"vec_quantize_binary", 1, F_VEC_OUT, vecQuantizeBinaryFunc, 0, 0, 0},
+    {"vec_mean", 1, F_VEC_OUT, 0, vecMeanStep, vecMeanFinal, 0},
+};
+
+#ifdef _WIN32
+__declspec(dllexport)
+#endif
+int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
+  SQLITE_EXTENSION_INIT2(pApi);
+  embed_conn_ref *pRef = sqlite3_malloc64(sizeof(*pRef));
+  if (!pRef) return SQLITE_NOMEM;
+  memset(pRef, 0, sizeof(*pRef));
+  pRef->conn.db = db;
+  pRef->nRef = 1; /* held by this function until registration is done */
+  int rc = SQLITE_OK;
+  for (size_t i = 0; i < sizeof(aFunc) / sizeof(aFunc[0]) && rc == SQLITE_OK; i++) {
+    void *pUser = NULL;
+    void (*xDestroy)(void *) = NULL;
+    if (aFunc[i].bConn) {
+      pRef->nRef++; /* SQLite calls xDestroy even when registration fails */
+      pUser = &pRef->conn;
+      xDestroy = conn_release;
+    }
+    rc = sqlite3_create_function_v2(db, aFunc[i].zName, aFunc[i].nArg, aFunc[i].flags, pUser,
+                                    aFunc[i].xFunc, aFunc[i].xStep, aFunc[i].xFinal, xDestroy);
+    if (rc != SQLITE_OK) {
+      *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register %s(): %s", aFunc[i].zName,
+                                  sqlite3_errmsg(db));
+    }
+  }
+  if (rc == SQLITE_OK) {
+    pRef->nRef++;
+    rc = sqlite3_create_module_v2(db, "embed_models", embedModelsModule(), &pRef->conn, conn_release);
+    if (rc != SQLITE_OK) {
+      *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register embed_models: %s", sqlite3_errmsg(db));
+    }
+  }
+  if (rc == SQLITE_OK) {
+    const char *zEnvModel = getenv("SQLITE_EMBED_MODEL");
+    if (zEnvModel && zEnvModel[0]) {
+      char *zErr = NULL;
+      rc = embedConnLoad(&pRef->conn, "default", zEnvModel, NULL, 1, &zErr);
+      sqlite3_free(zErr); /* lazy binding only fails on OOM */
+    }
+  }
+  conn_release(pRef);
+  return rc;
+}

@@ -1,0 +1,170 @@
+/*
+** embed_funcs.c — the SQL functions that run a model: embed(),
+** embed_tokenize() and embed_token_count().
+**
+**   SELECT embed('a cat sits');                    -- model 'default'
+**   SELECT embed('bge', 'a cat sits');             -- a named model
+**   SELECT embed_tokenize('Hello, world!');
+**     -- {"ids":[101,7592,1010,2088,999,102],"tokens":["[CLS]","hello",",","world","!","[SEP]"],"type_ids":[0,0,0,0,0,0]}
+**   SELECT embed_token_count('Hello, world!');     -- 4 (no [CLS]/[SEP], before truncation)
+**
+** Every function takes (text) or (model, text).  A NULL text gives NULL; a
+** text that is not TEXT is an error naming the argument and its type, since
+** silently embedding "42" for an integer would hide a schema mistake.  Texts
+** are read with their byte length, never as C strings: they may contain NUL.
+*/
+#include "ext_int.h"
+#include <string.h>
+
+/* The model and text arguments of a (text) or (model, text) call. */
+typedef struct embed_args {
+  embed_slot *pSlot; /* the model named, loaded */
+  const char *zText; /* the text, not NUL-terminated for our purposes */
+  size_t nText;      /* its length in bytes */
+} embed_args;
+
+/* Returns 1 when the arguments are usable, 0 when a result (NULL or an
+** error) has already been set. */
+static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
+                           sqlite3_value **argv, embed_args *pArgs) {
+  embed_conn *pConn = sqlite3_user_data(ctx);
+  sqlite3_value *pText = argv[argc - 1];
+  const char *zModel = NULL;
+  if (argc == 2) {
+    int eType = sqlite3_value_type(argv[0]);
+    if (eType != SQLITE_TEXT) {
+      embedResultError(ctx, zFunc,
+                       sqlite3_mprintf("argument 1 (model) must be TEXT, got %s", embedTypeName(eType)));
+      return 0;
+    }
+    zModel = (const char *)sqlite3_value_text(argv[0]);
+    if (!zModel) {
+      sqlite3_result_error_nomem(ctx);
+      return 0;
+    }
+  }
+  int eType = sqlite3_value_type(pText);
+  if (eType == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return 0;
+  }
+  if (eType != SQLITE_TEXT) {
+    embedResultError(ctx, zFunc,
+                     sqlite3_mprintf("argument %d (text) must be TEXT, got %s", argc, embedTypeName(eType)));
+    return 0;
+  }
+  pArgs->zText = (const char *)sqlite3_value_text(pText);
+  pArgs->nText = (size_t)sqlite3_value_bytes(pText);
+  if (!pArgs->zText) {
+    sqlite3_result_error_nomem(ctx);
+    return 0;
+  }
+  char *zErr = NULL;
+  pArgs->pSlot = embedConnFindModel(pConn, zModel, &zErr);
+  if (!pArgs->pSlot) {
+    embedResultError(ctx, zFunc, zErr);
+    return 0;
+  }
+  return 1;
+}
+
+void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  embed_args args;
+  if (!read_embed_args(ctx, "embed", argc, argv, &args)) return;
+  ee_model *pModel = embedSlotModel(args.pSlot);
+  ee_context *pEngine = embedSlotContext(args.pSlot);
+  if (!pEngine) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  int nDims = ee_model_dims(pModel);
+  float *aVec = sqlite3_malloc64((sqlite3_uint64)nDims * sizeof(float));
+  if (!aVec) {
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  ee_error err;
+  ee_status st = ee_embed_texts(pEngine, 1, &args.zText, &args.nText, aVec, &err);
+  if (st != EE_OK) {
+    sqlite3_free(aVec);
+    if (st == EE_ERR_NOMEM) sqlite3_result_error_nomem(ctx);
+    else embedResultError(ctx, "embed", sqlite3_mprintf("%s", err.msg));
+    return;
+  }
+  /* Vectors are little-endian float32 on every platform we build for
+  ** (x86-64, arm64), which is the byte order sqlite-vec reads. */
+  sqlite3_result_blob(ctx, aVec, nDims * (int)sizeof(float), sqlite3_free);
+  sqlite3_result_subtype(ctx, EMBED_SUBTYPE_F32);
+}
+
+/* Tokenizes the text with the model's tokenizer and max_length into the
+** slot's reusable encoding.  Returns 1 on success, else sets an error. */
+static int tokenize_args(sqlite3_context *ctx, const char *zFunc, embed_args *pArgs) {
+  ee_model *pModel = embedSlotModel(pArgs->pSlot);
+  ee_info info;
+  ee_model_info(pModel, &info);
+  wp_error err;
+  wp_status st = wp_encode(ee_model_tokenizer(pModel), pArgs->zText, pArgs->nText, info.max_length,
+                           &pArgs->pSlot->enc, &err);
+  if (st == WP_ERR_NOMEM) {
+    sqlite3_result_error_nomem(ctx);
+    return 0;
+  }
+  if (st != WP_OK) {
+    embedResultError(ctx, zFunc, sqlite3_mprintf("%s", err.msg));
+    return 0;
+  }
+  return 1;
+}
+
+/* Appends s (n bytes) as a JSON string literal. */
+static void append_json_string(sqlite3_str *pOut, const char *s, size_t n) {
+  sqlite3_str_appendchar(pOut, 1, '"');
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      sqlite3_str_appendf(pOut, "\\%c", c);
+    } else if (c < 0x20) {
+      sqlite3_str_appendf(pOut, "\\u%04x", c);
+    } else {
+      sqlite3_str_appendchar(pOut, 1, (char)c);
+    }
+  }
+  sqlite3_str_appendchar(pOut, 1, '"');
+}
+
+void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  embed_args args;
+  if (!read_embed_args(ctx, "embed_tokenize", argc, argv, &args)) return;
+  if (!tokenize_args(ctx, "embed_tokenize", &args)) return;
+  const wp_encoding *pEnc = &args.pSlot->enc;
+  const wp_tokenizer *pTok = ee_model_tokenizer(embedSlotModel(args.pSlot));
+  sqlite3_str *pOut = sqlite3_str_new(NULL);
+  sqlite3_str_appendall(pOut, "{\"ids\":[");
+  for (int32_t i = 0; i < pEnc->n; i++) sqlite3_str_appendf(pOut, "%s%d", i ? "," : "", pEnc->ids[i]);
+  sqlite3_str_appendall(pOut, "],\"tokens\":[");
+  for (int32_t i = 0; i < pEnc->n; i++) {
+    size_t nTok = 0;
+    const char *zTok = wp_id_to_token(pTok, pEnc->ids[i], &nTok);
+    if (i) sqlite3_str_appendchar(pOut, 1, ',');
+    append_json_string(pOut, zTok ? zTok : "", zTok ? nTok : 0);
+  }
+  sqlite3_str_appendall(pOut, "],\"type_ids\":[");
+  for (int32_t i = 0; i < pEnc->n; i++) sqlite3_str_appendf(pOut, "%s%d", i ? "," : "", pEnc->type_ids[i]);
+  sqlite3_str_appendall(pOut, "]}");
+  int rc = sqlite3_str_errcode(pOut);
+  char *zJson = sqlite3_str_finish(pOut);
+  if (rc != SQLITE_OK || !zJson) {
+    sqlite3_free(zJson);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, zJson, -1, sqlite3_free);
+}
+
+void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  embed_args args;
+  if (!read_embed_args(ctx, "embed_token_count", argc, argv, &args)) return;
+  if (!tokenize_args(ctx, "embed_token_count", &args)) return;
+  sqlite3_result_int(ctx, args.pSlot->enc.n_untruncated);
+}

@@ -1,0 +1,121 @@
+/*
+** ext_int.h — interfaces shared by the files of ext/ (never installed).
+**
+** ext/ is the only part of the project that knows about SQLite.  It keeps
+** two levels of model state:
+**   - a process-wide registry of loaded models (models.c), keyed by the
+**     model directory's real path and the options that change its weights
+**     or outputs, so that every connection naming the same directory shares
+**     one mmap'd copy of the weights (reference counted);
+**   - per connection, a list of names given with embed_load(), each
+**     pointing at a registry entry and owning its own scratch context
+**     (a connection is used by one thread at a time).
+*/
+#ifndef EXT_INT_H
+#define EXT_INT_H
+#include <sqlite3ext.h>
+SQLITE_EXTENSION_INIT3
+#include <stdint.h>
+#include "../engine/embed_engine.h"
+
+#ifndef SQLITE_SUBTYPE
+#define SQLITE_SUBTYPE 0x000100000
+#endif
+#ifndef SQLITE_RESULT_SUBTYPE
+#define SQLITE_RESULT_SUBTYPE 0x001000000 /* SQLite 3.45+; ignored by older versions */
+#endif
+#ifndef SQLITE_INNOCUOUS
+#define SQLITE_INNOCUOUS 0x000200000
+#endif
+#ifndef SQLITE_DIRECTONLY
+#define SQLITE_DIRECTONLY 0x000080000
+#endif
+
+/* Subtypes sqlite-vec uses for vector BLOBs, so our vectors work in its
+** functions and tables and theirs in ours. */
+#define EMBED_SUBTYPE_F32 223
+#define EMBED_SUBTYPE_BIT 224
+#define EMBED_SUBTYPE_INT8 225
+
+/* ------------------------------------------------------------------ */
+/* interface to models.c */
+
+typedef struct embed_shared_model embed_shared_model; /* registry entry (opaque) */
+
+typedef struct embed_slot {
+  char *zName;                 /* name given to embed_load, owned */
+  char *zPath;                 /* directory as given, owned */
+  char *zOptions;              /* options JSON as given, or NULL, owned */
+  embed_shared_model *pShared; /* NULL until loaded (SQLITE_EMBED_MODEL loads lazily) */
+  ee_context *pCtx;            /* scratch for this connection, created on first use */
+  wp_encoding enc;             /* reused tokenizer output for embed_tokenize */
+} embed_slot;
+
+typedef struct embed_conn {
+  sqlite3 *db;      /* the connection this state belongs to */
+  embed_slot *aSlot; /* loaded names, in load order */
+  int nSlot;        /* number of entries in aSlot */
+} embed_conn;
+
+/* Finds the slot for zName (NULL: the default model).  On failure returns
+** NULL and sets *pzErr to an sqlite3_malloc'd message that names the
+** loaded models.  Loads a lazily registered model on first use. */
+embed_slot *embedConnFindModel(embed_conn *pConn, const char *zName, char **pzErr);
+ee_model *embedSlotModel(embed_slot *pSlot);
+/* The slot's scratch context, created on first use; NULL on OOM. */
+ee_context *embedSlotContext(embed_slot *pSlot);
+
+/* Loads (or finds in the registry) a model and binds it to zName in this
+** connection, replacing an existing binding of that name.  zOptions is a
+** JSON object or NULL.  bLazy: only record the path; load on first use.
+** Returns SQLITE_OK or an error code with *pzErr set (sqlite3_malloc'd). */
+int embedConnLoad(embed_conn *pConn, const char *zName, const char *zPath,
+                  const char *zOptions, int bLazy, char **pzErr);
+/* Returns 1 if zName was bound and is now unbound, 0 if it was not bound. */
+int embedConnUnload(embed_conn *pConn, const char *zName);
+void embedConnFree(embed_conn *pConn);
+
+/* Parses an options JSON object into engine params.  Returns SQLITE_OK,
+** or SQLITE_ERROR with *pzErr naming the bad key or value. */
+int embedParseOptions(const char *zOptions, ee_params *pParams, char **pzErr);
+
+/* Registry statistics for the embed_models table. */
+const char *embedSharedKey(const embed_shared_model *p);
+int embedSharedRefs(const embed_shared_model *p);
+
+/* ------------------------------------------------------------------ */
+/* SQL function implementations, registered by the one table in
+** embed_ext.c.  Those that take an embed_conn get it as user data. */
+void embedLoadFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void embedUnloadFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void embedVersionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
+void vecSimilarityFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecDistanceCosineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecDistanceL2Func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecDotFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecNormalizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecDimsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecToJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecFromJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecAddFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecSubFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecQuantizeInt8Func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecQuantizeBinaryFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecMeanStep(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecMeanFinal(sqlite3_context *ctx);
+
+/* The eponymous embed_models table (models_table.c); its client data is the embed_conn. */
+const sqlite3_module *embedModelsModule(void);
+
+/* Reports an error as "<zFunc>(): <message>" and frees zMsg; NULL zMsg
+** means an allocation failed. */
+void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg);
+
+/* The name SQLite shows for a value's type: "INTEGER", "REAL", "TEXT", "BLOB", "NULL". */
+const char *embedTypeName(int eType);
+
+#endif

@@ -1,0 +1,308 @@
+/*
+** models.c — which models a connection can name, and the process-wide
+** registry that lets every connection share one copy of each model.
+**
+**   SELECT embed_load('default', '/models/all-MiniLM-L6-v2');
+**   SELECT embed_load('bge', '/models/bge-small-en-v1.5', '{"max_length": 128}');
+**   SELECT embed_unload('bge');
+**
+** How it works: a model is identified by the real path of its directory
+** plus the options that change what it computes (pooling, normalize,
+** max_length, threads, batch_size).  The registry keeps one ee_model per such
+** key with a reference count; embed_load in any connection either finds the
+** entry or loads it.  The weights are mmap'd by the engine, so even two
+** processes share their pages.  Each connection binds names to entries and
+** keeps its own scratch context per name, because a connection runs on one
+** thread at a time while a model may be used by many threads at once.
+*/
+#include "ext_int.h"
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+struct embed_shared_model {
+  char *zKey;                 /* realpath + "\n" + canonical options, owned */
+  ee_model *pModel;           /* the loaded model, owned */
+  int nRef;                   /* bindings (in all connections) that use this entry */
+  embed_shared_model *pNext;  /* next entry in the registry list */
+};
+
+static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
+static embed_shared_model *registry_head = NULL; /* guarded by registry_mutex */
+
+static const char *pooling_name(ee_pooling p) {
+  switch (p) {
+    case EE_POOL_CLS: return "cls";
+    case EE_POOL_MEAN: return "mean";
+    case EE_POOL_MAX: return "max";
+    default: return "default";
+  }
+}
+
+int embedParseOptions(const char *zOptions, ee_params *pParams, char **pzErr) {
+  *pParams = ee_default_params();
+  if (zOptions == NULL) return SQLITE_OK;
+  json_error_t jerr;
+  json_t *root = json_loads(zOptions, JSON_REJECT_DUPLICATES, &jerr);
+  if (!root) {
+    *pzErr = sqlite3_mprintf("options are not valid JSON: %s at character %d", jerr.text, jerr.position);
+    return SQLITE_ERROR;
+  }
+  int rc = SQLITE_OK;
+  if (!json_is_object(root)) {
+    *pzErr = sqlite3_mprintf("options must be a JSON object, like '{\"pooling\": \"mean\"}'");
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  const char *zKey;
+  json_t *pVal;
+  json_object_foreach(root, zKey, pVal) {
+    if (strcmp(zKey, "pooling") == 0) {
+      const char *z = json_string_value(pVal);
+      if (z && strcmp(z, "cls") == 0) pParams->pooling = EE_POOL_CLS;
+      else if (z && strcmp(z, "mean") == 0) pParams->pooling = EE_POOL_MEAN;
+      else if (z && strcmp(z, "max") == 0) pParams->pooling = EE_POOL_MAX;
+      else {
+        *pzErr = sqlite3_mprintf("option pooling must be \"cls\", \"mean\" or \"max\"");
+        rc = SQLITE_ERROR;
+        goto done;
+      }
+    } else if (strcmp(zKey, "normalize") == 0) {
+      if (!json_is_boolean(pVal)) {
+        *pzErr = sqlite3_mprintf("option normalize must be true or false");
+        rc = SQLITE_ERROR;
+        goto done;
+      }
+      pParams->normalize = json_is_true(pVal);
+    } else if (strcmp(zKey, "max_length") == 0 || strcmp(zKey, "threads") == 0 ||
+               strcmp(zKey, "batch_size") == 0) {
+      json_int_t v = json_is_integer(pVal) ? json_integer_value(pVal) : -1;
+      json_int_t lo = strcmp(zKey, "max_length") == 0 ? 2 : 1;
+      json_int_t hi = strcmp(zKey, "threads") == 0 ? 256 : 1000000;
+      if (v < lo || v > hi) {
+        *pzErr = sqlite3_mprintf("option %s must be an integer from %lld to %lld", zKey,
+                                 (long long)lo, (long long)hi);
+        rc = SQLITE_ERROR;
+        goto done;
+      }
+      if (zKey[0] == 'm') pParams->max_length = (int)v;
+      else if (zKey[0] == 't') pParams->threads = (int)v;
+      else pParams->batch_size = (int)v;
+    } else {
+      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size)", zKey);
+      rc = SQLITE_ERROR;
+      goto done;
+    }
+  }
+done:
+  json_decref(root);
+  return rc;
+}
+
+/* Finds or loads the registry entry for (zRealPath, params); takes a reference. */
+static int registry_acquire(const char *zRealPath, const ee_params *pParams,
+                            embed_shared_model **ppOut, char **pzErr) {
+  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d", zRealPath, pooling_name(pParams->pooling),
+                               pParams->normalize, pParams->max_length, pParams->threads,
+                               pParams->batch_size);
+  if (!zKey) return SQLITE_NOMEM;
+  int rc = SQLITE_OK;
+  pthread_mutex_lock(&registry_mutex);
+  embed_shared_model *p;
+  for (p = registry_head; p; p = p->pNext) {
+    if (strcmp(p->zKey, zKey) == 0) break;
+  }
+  if (p) {
+    p->nRef++;
+    *ppOut = p;
+    goto done;
+  }
+  p = sqlite3_malloc64(sizeof(*p));
+  if (!p) { rc = SQLITE_NOMEM; goto done; }
+  memset(p, 0, sizeof(*p));
+  ee_error err;
+  ee_status st = ee_model_load(zRealPath, pParams, &p->pModel, &err);
+  if (st != EE_OK) {
+    sqlite3_free(p);
+    if (st == EE_ERR_NOMEM) { rc = SQLITE_NOMEM; goto done; }
+    *pzErr = sqlite3_mprintf("%s", err.msg);
+    rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    goto done;
+  }
+  p->zKey = zKey;
+  zKey = NULL; /* owned by the entry now */
+  p->nRef = 1;
+  p->pNext = registry_head;
+  registry_head = p;
+  *ppOut = p;
+done:
+  pthread_mutex_unlock(&registry_mutex);
+  sqlite3_free(zKey);
+  return rc;
+}
+
+static void registry_release(embed_shared_model *p) {
+  if (!p) return;
+  pthread_mutex_lock(&registry_mutex);
+  if (--p->nRef == 0) {
+    embed_shared_model **pp = &registry_head;
+    while (*pp && *pp != p) pp = &(*pp)->pNext;
+    if (*pp) *pp = p->pNext;
+  } else {
+    p = NULL;
+  }
+  pthread_mutex_unlock(&registry_mutex);
+  if (p) {
+    ee_model_free(p->pModel);
+    sqlite3_free(p->zKey);
+    sqlite3_free(p);
+  }
+}
+
+const char *embedSharedKey(const embed_shared_model *p) { return p->zKey; }
+
+int embedSharedRefs(const embed_shared_model *p) {
+  pthread_mutex_lock(&registry_mutex);
+  int n = p->nRef;
+  pthread_mutex_unlock(&registry_mutex);
+  return n;
+}
+
+static void slot_clear(embed_slot *pSlot) {
+  ee_context_free(pSlot->pCtx);
+  wp_encoding_free(&pSlot->enc);
+  registry_release(pSlot->pShared);
+  sqlite3_free(pSlot->zName);
+  sqlite3_free(pSlot->zPath);
+  sqlite3_free(pSlot->zOptions);
+  memset(pSlot, 0, sizeof(*pSlot));
+}
+
+/* Loads the model a slot names, if not loaded yet. */
+static int slot_load(embed_slot *pSlot, char **pzErr) {
+  if (pSlot->pShared) return SQLITE_OK;
+  ee_params params;
+  char *zOptErr = NULL;
+  int rc = embedParseOptions(pSlot->zOptions, &params, &zOptErr);
+  if (rc != SQLITE_OK) {
+    *pzErr = zOptErr;
+    return rc;
+  }
+  char zReal[PATH_MAX];
+  if (!realpath(pSlot->zPath, zReal)) {
+    *pzErr = sqlite3_mprintf("cannot open model directory '%s': %s", pSlot->zPath, strerror(errno));
+    return SQLITE_ERROR;
+  }
+  return registry_acquire(zReal, &params, &pSlot->pShared, pzErr);
+}
+
+int embedConnLoad(embed_conn *pConn, const char *zName, const char *zPath,
+                  const char *zOptions, int bLazy, char **pzErr) {
+  embed_slot fresh;
+  memset(&fresh, 0, sizeof(fresh));
+  fresh.zName = sqlite3_mprintf("%s", zName);
+  fresh.zPath = sqlite3_mprintf("%s", zPath);
+  fresh.zOptions = zOptions ? sqlite3_mprintf("%s", zOptions) : NULL;
+  int rc = SQLITE_OK;
+  if (!fresh.zName || !fresh.zPath || (zOptions && !fresh.zOptions)) {
+    rc = SQLITE_NOMEM;
+    goto fail;
+  }
+  if (!bLazy) {
+    rc = slot_load(&fresh, pzErr);
+    if (rc != SQLITE_OK) goto fail;
+  }
+  for (int i = 0; i < pConn->nSlot; i++) {
+    if (strcmp(pConn->aSlot[i].zName, zName) == 0) {
+      slot_clear(&pConn->aSlot[i]);
+      pConn->aSlot[i] = fresh;
+      return SQLITE_OK;
+    }
+  }
+  embed_slot *aNew = sqlite3_realloc64(pConn->aSlot, sizeof(embed_slot) * (pConn->nSlot + 1));
+  if (!aNew) {
+    rc = SQLITE_NOMEM;
+    goto fail;
+  }
+  pConn->aSlot = aNew;
+  pConn->aSlot[pConn->nSlot++] = fresh;
+  return SQLITE_OK;
+fail:
+  slot_clear(&fresh);
+  return rc;
+}
+
+int embedConnUnload(embed_conn *pConn, const char *zName) {
+  for (int i = 0; i < pConn->nSlot; i++) {
+    if (strcmp(pConn->aSlot[i].zName, zName) == 0) {
+      slot_clear(&pConn->aSlot[i]);
+      memmove(&pConn->aSlot[i], &pConn->aSlot[i + 1], sizeof(embed_slot) * (pConn->nSlot - i - 1));
+      pConn->nSlot--;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+void embedConnFree(embed_conn *pConn) {
+  if (!pConn) return;
+  for (int i = 0; i < pConn->nSlot; i++) slot_clear(&pConn->aSlot[i]);
+  sqlite3_free(pConn->aSlot);
+  sqlite3_free(pConn);
+}
+
+/* "a, b, c" or "none" — for error messages that list what is loaded. */
+static char *loaded_names(embed_conn *pConn) {
+  if (pConn->nSlot == 0) return sqlite3_mprintf("none");
+  sqlite3_str *pStr = sqlite3_str_new(NULL);
+  for (int i = 0; i < pConn->nSlot; i++) {
+    sqlite3_str_appendf(pStr, "%s%s", i ? ", " : "", pConn->aSlot[i].zName);
+  }
+  return sqlite3_str_finish(pStr);
+}
+
+embed_slot *embedConnFindModel(embed_conn *pConn, const char *zName, char **pzErr) {
+  embed_slot *pSlot = NULL;
+  const char *zWanted = zName ? zName : "default";
+  for (int i = 0; i < pConn->nSlot && !pSlot; i++) {
+    if (strcmp(pConn->aSlot[i].zName, zWanted) == 0) pSlot = &pConn->aSlot[i];
+  }
+  /* With no 'default' and exactly one model, the one-argument forms use it. */
+  if (!pSlot && !zName && pConn->nSlot == 1) pSlot = &pConn->aSlot[0];
+  if (!pSlot) {
+    char *zList = loaded_names(pConn);
+    if (!zList) return NULL;
+    if (pConn->nSlot == 0) {
+      *pzErr = sqlite3_mprintf("no model named '%s'; loaded: none (load one with "
+                               "embed_load('%s', '/path/to/model') or set SQLITE_EMBED_MODEL)",
+                               zWanted, zWanted);
+    } else {
+      *pzErr = sqlite3_mprintf("no model named '%s'; loaded: %s", zWanted, zList);
+    }
+    sqlite3_free(zList);
+    return NULL;
+  }
+  if (!pSlot->pShared) {
+    char *zLoadErr = NULL;
+    int rc = slot_load(pSlot, &zLoadErr);
+    if (rc != SQLITE_OK) {
+      *pzErr = zLoadErr ? sqlite3_mprintf("cannot load model '%s' from '%s': %s", pSlot->zName,
+                                          pSlot->zPath, zLoadErr)
+                        : NULL;
+      sqlite3_free(zLoadErr);
+      return NULL;
+    }
+  }
+  return pSlot;
+}
+
+ee_model *embedSlotModel(embed_slot *pSlot) { return pSlot->pShared->pModel; }
+
+ee_context *embedSlotContext(embed_slot *pSlot) {
+  if (!pSlot->pCtx) pSlot->pCtx = ee_context_new(pSlot->pShared->pModel);
+  return pSlot->pCtx;
+}

@@ -1,0 +1,162 @@
+/*
+** models_table.c — the eponymous virtual table embed_models: one row per
+** model name bound in this connection.
+**
+**   SELECT name, dims, max_length, pooling, normalize FROM embed_models;
+**
+** A model bound lazily through SQLITE_EMBED_MODEL and not used yet shows
+** loaded = 0 and NULL for what only loading can tell.  shared_by counts the
+** bindings, across all connections of the process, that share its weights.
+*/
+#include "ext_int.h"
+#include <string.h>
+
+enum {
+  COL_NAME, COL_PATH, COL_LOADED, COL_MODEL_TYPE, COL_DIMS, COL_LAYERS, COL_HEADS,
+  COL_INTERMEDIATE, COL_VOCAB_SIZE, COL_MAX_LENGTH, COL_POOLING, COL_NORMALIZE,
+  COL_DTYPE, COL_PARAMS, COL_BYTES_MAPPED, COL_SHARED_BY, COL_OPTIONS
+};
+
+typedef struct models_vtab {
+  sqlite3_vtab base;  /* base class: must be first */
+  embed_conn *pConn;  /* the connection's model bindings */
+} models_vtab;
+
+typedef struct models_cursor {
+  sqlite3_vtab_cursor base; /* base class: must be first */
+  int iRow;                 /* index into pConn->aSlot */
+} models_cursor;
+
+static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  int rc = sqlite3_declare_vtab(db,
+      "CREATE TABLE x(name TEXT, path TEXT, loaded INTEGER, model_type TEXT, dims INTEGER, "
+      "layers INTEGER, heads INTEGER, intermediate INTEGER, vocab_size INTEGER, max_length INTEGER, "
+      "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
+      "shared_by INTEGER, options TEXT)");
+  if (rc != SQLITE_OK) return rc;
+  models_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
+  if (!pTab) return SQLITE_NOMEM;
+  memset(pTab, 0, sizeof(*pTab));
+  pTab->pConn = pAux;
+  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  *ppVtab = &pTab->base;
+  return SQLITE_OK;
+}
+
+static int modelsDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
+static int modelsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
+  (void)pVtab;
+  models_cursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  if (!pCur) return SQLITE_NOMEM;
+  memset(pCur, 0, sizeof(*pCur));
+  *ppCursor = &pCur->base;
+  return SQLITE_OK;
+}
+
+static int modelsClose(sqlite3_vtab_cursor *pCursor) {
+  sqlite3_free(pCursor);
+  return SQLITE_OK;
+}
+
+static int modelsFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
+                        sqlite3_value **argv) {
+  (void)idxNum;
+  (void)idxStr;
+  (void)argc;
+  (void)argv;
+  ((models_cursor *)pCursor)->iRow = 0;
+  return SQLITE_OK;
+}
+
+static int modelsNext(sqlite3_vtab_cursor *pCursor) {
+  ((models_cursor *)pCursor)->iRow++;
+  return SQLITE_OK;
+}
+
+static int modelsEof(sqlite3_vtab_cursor *pCursor) {
+  models_cursor *pCur = (models_cursor *)pCursor;
+  return pCur->iRow >= ((models_vtab *)pCursor->pVtab)->pConn->nSlot;
+}
+
+static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
+  models_cursor *pCur = (models_cursor *)pCursor;
+  embed_slot *pSlot = &((models_vtab *)pCursor->pVtab)->pConn->aSlot[pCur->iRow];
+  if (iCol == COL_NAME) {
+    sqlite3_result_text(ctx, pSlot->zName, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_PATH) {
+    sqlite3_result_text(ctx, pSlot->zPath, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_OPTIONS) {
+    if (pSlot->zOptions) sqlite3_result_text(ctx, pSlot->zOptions, -1, SQLITE_TRANSIENT);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_LOADED) {
+    sqlite3_result_int(ctx, pSlot->pShared != NULL);
+    return SQLITE_OK;
+  }
+  if (!pSlot->pShared) return SQLITE_OK; /* NULL until loaded */
+  ee_info info;
+  ee_model_info(embedSlotModel(pSlot), &info);
+  static const char *azPool[] = {"cls", "mean", "max"};
+  switch (iCol) {
+    case COL_MODEL_TYPE: sqlite3_result_text(ctx, info.model_type, -1, SQLITE_TRANSIENT); break;
+    case COL_DIMS: sqlite3_result_int(ctx, info.hidden_size); break;
+    case COL_LAYERS: sqlite3_result_int(ctx, info.num_layers); break;
+    case COL_HEADS: sqlite3_result_int(ctx, info.num_heads); break;
+    case COL_INTERMEDIATE: sqlite3_result_int(ctx, info.intermediate_size); break;
+    case COL_VOCAB_SIZE: sqlite3_result_int(ctx, info.vocab_size); break;
+    case COL_MAX_LENGTH: sqlite3_result_int(ctx, info.max_length); break;
+    case COL_POOLING:
+      if (info.pooling >= EE_POOL_CLS && info.pooling <= EE_POOL_MAX) {
+        sqlite3_result_text(ctx, azPool[info.pooling], -1, SQLITE_STATIC);
+      }
+      break;
+    case COL_NORMALIZE: sqlite3_result_int(ctx, info.normalize); break;
+    case COL_DTYPE: sqlite3_result_text(ctx, info.dtype, -1, SQLITE_TRANSIENT); break;
+    case COL_PARAMS: sqlite3_result_int64(ctx, info.n_params); break;
+    case COL_BYTES_MAPPED: sqlite3_result_int64(ctx, info.bytes_mapped); break;
+    case COL_SHARED_BY: sqlite3_result_int(ctx, embedSharedRefs(pSlot->pShared)); break;
+    default: break;
+  }
+  return SQLITE_OK;
+}
+
+static int modelsRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid) {
+  *pRowid = ((models_cursor *)pCursor)->iRow + 1;
+  return SQLITE_OK;
+}
+
+static int modelsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  (void)pVtab;
+  pInfo->estimatedCost = 10;
+  pInfo->estimatedRows = 10;
+  return SQLITE_OK;
+}
+
+static const sqlite3_module models_module = {
+    .iVersion = 0,
+    .xCreate = 0, /* eponymous only: no CREATE VIRTUAL TABLE */
+    .xConnect = modelsConnect,
+    .xBestIndex = modelsBestIndex,
+    .xDisconnect = modelsDisconnect,
+    .xOpen = modelsOpen,
+    .xClose = modelsClose,
+    .xFilter = modelsFilter,
+    .xNext = modelsNext,
+    .xEof = modelsEof,
+    .xColumn = modelsColumn,
+    .xRowid = modelsRowid,
+};
+
+const sqlite3_module *embedModelsModule(void) { return &models_module; }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Runs every test of the project and closes with "N passed, N failed".
+#
+#   BUILD=build bash tests/run.sh      (what `make test` does)
+#
+# Each unit test program prints one "PASS: ..." or "FAIL: ..." line per
+# check; the SQL suite (tests/sql/run_sql_tests.py) prints the same through
+# the real sqlite3 CLI.  A program that dies without printing FAIL (a crash,
+# a sanitizer report) counts as one failure.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+export TEST_MODELS=${TEST_MODELS:-$BUILD/test-models}
+LOG_DIR=$BUILD/test-logs
+mkdir -p "$LOG_DIR" "$TEST_MODELS"
+passed=0
+failed=0
+
+count() { # count LOGFILE EXITCODE NAME
+  local p f
+  p=$(grep -c '^PASS' "$1" || true)
+  f=$(grep -c '^FAIL' "$1" || true)
+  if [ "$2" -ne 0 ] && [ "$f" -eq 0 ]; then
+    echo "FAIL: $3 exited with status $2 without reporting a failed check (see $1)"
+    f=1
+  fi
+  grep '^FAIL' "$1" | head -20
+  passed=$((passed + p))
+  failed=$((failed + f))
+  echo "-- $3: $p passed, $f failed"
+}
+
+# Test models: regenerated from the deterministic generator (the golden
+# outputs in tests/fixtures/models/ were computed by PyTorch on the same bytes).
+if [ -x "$BUILD/tools/gen_model" ]; then
+  for shape in minilm bge multi f16 bf16; do
+    if [ ! -f "$TEST_MODELS/$shape/config.json" ] || [ "$BUILD/tools/gen_model" -nt "$TEST_MODELS/$shape/config.json" ]; then
+      rm -rf "${TEST_MODELS:?}/$shape"
+      if ! "$BUILD/tools/gen_model" --shape "$shape" --out "$TEST_MODELS/$shape" > "$LOG_DIR/gen_model_$shape.log" 2>&1; then
+        echo "FAIL: gen_model --shape $shape (see $LOG_DIR/gen_model_$shape.log)"
+        failed=$((failed + 1))
+      fi
+    fi
+  done
+fi
+
+for t in "$BUILD"/tests/test_*; do
+  [ -x "$t" ] || continue
+  name=$(basename "$t")
+  log="$LOG_DIR/$name.log"
+  "$t" > "$log" 2>&1
+  count "$log" $? "$name"
+done
+
+log="$LOG_DIR/sql.log"
+python3 tests/sql/run_sql_tests.py --build "$BUILD" > "$log" 2>&1
+count "$log" $? "sql"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

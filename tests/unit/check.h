@@ -1,0 +1,48 @@
+/*
+** check.h — the unit tests' only harness.  Each CHECK prints one line,
+** "PASS: label" or "FAIL: label (file:line: detail)", which tests/run.sh
+** counts; a test program exits non-zero when any check failed.
+**
+**   int main(void) {
+**     CHECK(1 + 1 == 2, "arithmetic");
+**     CHECK_EQ_INT(f(), 3, "f returns three");
+**     return check_finish();
+**   }
+*/
+#ifndef CHECK_H
+#define CHECK_H
+#include <stdio.h>
+#include <string.h>
+
+static int check_failures = 0;
+static int check_passes = 0;
+
+#define CHECK(cond, ...) do {                                              \
+    if (cond) { check_passes++; printf("PASS: "); printf(__VA_ARGS__); printf("\n"); } \
+    else { check_failures++; printf("FAIL: "); printf(__VA_ARGS__);       \
+           printf(" (%s:%d: %s)\n", __FILE__, __LINE__, #cond); }         \
+    fflush(stdout);                                                        \
+  } while (0)
+
+#define CHECK_EQ_INT(actual, expected, ...) do {                           \
+    long long check_a_ = (long long)(actual), check_e_ = (long long)(expected); \
+    if (check_a_ == check_e_) { check_passes++; printf("PASS: "); printf(__VA_ARGS__); printf("\n"); } \
+    else { check_failures++; printf("FAIL: "); printf(__VA_ARGS__);       \
+           printf(" (%s:%d: got %lld, expected %lld)\n", __FILE__, __LINE__, check_a_, check_e_); } \
+    fflush(stdout);                                                        \
+  } while (0)
+
+#define CHECK_STR_CONTAINS(haystack, needle, ...) do {                     \
+    const char *check_h_ = (haystack), *check_n_ = (needle);               \
+    if (check_h_ && strstr(check_h_, check_n_)) { check_passes++; printf("PASS: "); printf(__VA_ARGS__); printf("\n"); } \
+    else { check_failures++; printf("FAIL: "); printf(__VA_ARGS__);       \
+           printf(" (%s:%d: \"%s\" does not contain \"%s\")\n", __FILE__, __LINE__, \
+                  check_h_ ? check_h_ : "(null)", check_n_); }             \
+    fflush(stdout);                                                        \
+  } while (0)
+
+static inline int check_finish(void) {
+  fprintf(stderr, "%d checks passed, %d failed\n", check_passes, check_failures);
+  return check_failures ? 1 : 0;
+}
+#endif
