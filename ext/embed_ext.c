@@ -18,6 +18,7 @@
 #include <sqlite3ext.h>
 SQLITE_EXTENSION_INIT1
 #include "ext_int.h"
+#include "index_int.h"
 #include "sqlite-embed.h"
 #include <stdlib.h>
 #include <string.h>
@@ -197,6 +198,13 @@ int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
     rc = sqlite3_create_module_v2(db, "embed_models", embedModelsModule(), &pRef->conn, conn_release);
     if (rc != SQLITE_OK) {
       *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register embed_models: %s", sqlite3_errmsg(db));
+    }
+  }
+  if (rc == SQLITE_OK) {
+    pRef->nRef++;
+    rc = sqlite3_create_module_v2(db, "embed_index", embedIndexModule(), &pRef->conn, conn_release);
+    if (rc != SQLITE_OK) {
+      *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register embed_index: %s", sqlite3_errmsg(db));
     }
   }
   if (rc == SQLITE_OK) {

@@ -272,7 +272,7 @@ void vecToJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_str_appendchar(pOut, 1, '[');
   /* SQLite's printf is locale-independent; 9 significant digits make
   ** every float32 round-trip exactly through vec_from_json. */
-  for (int i = 0; i < a.n; i++) sqlite3_str_appendf(pOut, "%s%!.9g", i ? "," : "", (double)a.a[i]);
+  for (int i = 0; i < a.n; i++) sqlite3_str_appendf(pOut, "%s%.9g", i ? "," : "", (double)a.a[i]);
   sqlite3_str_appendchar(pOut, 1, ']');
   vec_arg_free(&a);
   int rc = sqlite3_str_errcode(pOut);

@@ -1,0 +1,115 @@
+/*
+** index_int.h — interfaces between the files of the embed_index virtual
+** table: index_vtab.c (the SQLite module), index_store.c (shadow tables and
+** vector storage) and index_knn.c (distance kernels and top-k search).
+**
+** Storage (all in the user's database, so it follows its transactions):
+**
+**   <t>_config(key TEXT PRIMARY KEY, value) WITHOUT ROWID
+**       format version, dims, metric, model, content table settings, and
+**       the resumable indexing position 'index_next'.
+**   <t>_chunks(id INTEGER PRIMARY KEY, valid BLOB, rowids BLOB, vectors BLOB)
+**       vectors in fixed-size chunks of EMBED_INDEX_CHUNK slots: a validity
+**       bitmap, the rowid of each slot (int64 LE) and the float32 vectors
+**       back to back, so a KNN query reads contiguous memory instead of one
+**       B-tree row per vector.  Rows are written in place with incremental
+**       BLOB I/O, which journals only the pages touched.
+**   <t>_rowids(rowid INTEGER PRIMARY KEY, chunk INTEGER, slot INTEGER)
+**       where each rowid's vector lives: rowid lookups are B-tree seeks.
+**   <t>_freechunks(id INTEGER PRIMARY KEY)
+**       chunks with at least one free slot, so deleted space is reused and an
+**       insert never scans the chunk table.
+**   <t>_content(rowid INTEGER PRIMARY KEY, text)
+**       the texts, only when the index has no external content table.
+*/
+#ifndef INDEX_INT_H
+#define INDEX_INT_H
+#include "ext_int.h"
+
+#define EMBED_INDEX_CHUNK 1024         /* vectors per chunk (a multiple of 8) */
+#define EMBED_INDEX_FORMAT 1           /* stored in _config 'format' */
+#define EMBED_INDEX_PENDING_MAX 64     /* texts queued before the encoder runs */
+
+typedef enum index_metric { METRIC_COSINE = 0, METRIC_L2 = 1, METRIC_DOT = 2 } index_metric;
+
+/* One embed_index table, as connected. */
+typedef struct index_vtab {
+  sqlite3_vtab base;      /* base class: must be first */
+  sqlite3 *db;            /* the connection */
+  embed_conn *pConn;      /* model bindings of the connection */
+  char *zSchema;          /* schema name ("main"), owned */
+  char *zName;            /* table name, owned */
+  char *zModel;           /* model name for texts, or NULL (vectors only), owned */
+  char *zContent;         /* external content table, or NULL, owned */
+  char *zContentRowid;    /* its rowid column ("rowid" by default), owned */
+  char *zColumn;          /* its text column, owned */
+  int nDims;              /* dimensions of every vector */
+  index_metric eMetric;   /* distance used by MATCH */
+  /* Texts inserted but not yet embedded: the encoder runs on a batch. */
+  sqlite3_int64 *aPendingRowid; /* (EMBED_INDEX_PENDING_MAX) */
+  char **azPendingText;   /* (EMBED_INDEX_PENDING_MAX) sqlite3_malloc'd copies */
+  size_t *anPendingText;  /* their lengths in bytes */
+  int nPending;           /* number queued */
+  float *aBatchOut;       /* (EMBED_INDEX_PENDING_MAX x nDims) encoder output */
+  /* Incremental BLOB handles for the chunk being written, reopened per chunk. */
+  sqlite3_blob *pBlobValid, *pBlobRowids, *pBlobVectors;
+} index_vtab;
+
+/* The module, registered by embed_ext.c with the embed_conn as client data. */
+const sqlite3_module *embedIndexModule(void);
+
+/* ------------------------------------------------------------------ */
+/* interface to index_store.c */
+
+int indexStoreCreate(index_vtab *p);   /* creates the shadow tables (xCreate) */
+int indexStoreDestroy(index_vtab *p);  /* drops them (xDestroy) */
+int indexStoreConfigGet(index_vtab *p, const char *zKey, sqlite3_int64 *piVal, char **pzVal);
+int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, const char *zVal);
+/* Writes a vector for rowid; the rowid must not be present. */
+int indexStoreInsert(index_vtab *p, sqlite3_int64 iRowid, const float *aVec);
+/* Removes rowid's vector (and stored text); *pbFound says whether it was there. */
+int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
+/* Reads rowid's vector into aVec (nDims floats); SQLITE_NOTFOUND if absent. */
+int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec);
+int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists);
+int indexStoreClear(index_vtab *p);    /* removes every vector */
+void indexStoreCloseBlobs(index_vtab *p);
+/* Runs a printf-formatted statement (%w/%q allowed) on the vtab's database. */
+int indexExec(index_vtab *p, const char *zFmt, ...);
+/* Prepares a printf-formatted statement; NULL *ppStmt on error. */
+int indexPrepare(index_vtab *p, sqlite3_stmt **ppStmt, const char *zFmt, ...);
+
+/* ------------------------------------------------------------------ */
+/* interface to index_write.c */
+
+void indexSetError(index_vtab *p, const char *zFmt, ...); /* replaces zErrMsg */
+int indexPendingFlush(index_vtab *p);   /* embeds and stores the queued texts */
+void indexPendingDiscard(index_vtab *p);
+embed_slot *indexTableModel(index_vtab *p); /* NULL with the error set */
+/* Reads a float32 BLOB or JSON vector of the table's dims into aOut. */
+int indexReadVector(index_vtab *p, sqlite3_value *pVal, float *aOut, const char *zWhat);
+int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid);
+int indexSync(sqlite3_vtab *pVtab);
+int indexRollback(sqlite3_vtab *pVtab);
+int indexSavepoint(sqlite3_vtab *pVtab, int iSavepoint);
+int indexRollbackTo(sqlite3_vtab *pVtab, int iSavepoint);
+
+/* ------------------------------------------------------------------ */
+/* interface to index_knn.c */
+
+typedef struct knn_hit {
+  sqlite3_int64 iRowid; /* row */
+  float distance;       /* its distance to the query */
+} knn_hit;
+
+/* Distance between a query and one stored vector under a metric. qnorm is
+** the query's L2 norm (used by cosine). */
+float indexDistance(index_metric eMetric, const float *q, float qnorm, const float *v, int n);
+
+/* Exact k-nearest search over every stored vector, or only over the rowids
+** in aFilter (nFilter of them) when aFilter is not NULL.  Fills aHits
+** (room for k) in ascending distance and sets *pnHits. */
+int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aFilter, int nFilter,
+                   knn_hit *aHits, int *pnHits);
+
+#endif

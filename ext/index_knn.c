@@ -1,0 +1,166 @@
+/*
+** index_knn.c — exact k-nearest-neighbour search over an embed_index.
+**
+** The query is compared with every valid slot of every chunk (or with the
+** rowids of a filter only), keeping the k best in a bounded max-heap, so a
+** query over N vectors costs N distance computations and O(k) memory.
+** Ties are broken by rowid so results never depend on storage order.
+**
+** Distances: cosine = 1 - cos(q, v); l2 = Euclidean; dot = -(q . v), so
+** that for every metric smaller means nearer and ORDER BY distance works.
+*/
+#include "index_int.h"
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Dot product with 8 independent partial sums: lets the compiler keep
+** them in one vector register and hides the FMA latency. */
+static float dot8(const float *a, const float *b, int n) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+  }
+  float s = 0;
+  for (; i < n; i++) s += a[i] * b[i];
+  for (int j = 0; j < 8; j++) s += acc[j];
+  return s;
+}
+
+static float l2sq8(const float *a, const float *b, int n) {
+  float acc[8] = {0};
+  int i = 0;
+  for (; i + 8 <= n; i += 8) {
+    for (int j = 0; j < 8; j++) {
+      float d = a[i + j] - b[i + j];
+      acc[j] += d * d;
+    }
+  }
+  float s = 0;
+  for (; i < n; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
+  for (int j = 0; j < 8; j++) s += acc[j];
+  return s;
+}
+
+float indexDistance(index_metric eMetric, const float *q, float qnorm, const float *v, int n) {
+  switch (eMetric) {
+    case METRIC_L2: return sqrtf(l2sq8(q, v, n));
+    case METRIC_DOT: return -dot8(q, v, n);
+    default: {
+      float vnorm = sqrtf(dot8(v, v, n));
+      if (vnorm == 0 || qnorm == 0) return 1.0f; /* no direction: neither near nor far */
+      return 1.0f - dot8(q, v, n) / (qnorm * vnorm);
+    }
+  }
+}
+
+/* a is worse (farther) than b */
+static int hit_worse(const knn_hit *a, const knn_hit *b) {
+  return a->distance > b->distance || (a->distance == b->distance && a->iRowid > b->iRowid);
+}
+
+/* Offers one candidate to the max-heap aHeap (worst at the root). */
+static void heap_offer(knn_hit *aHeap, int *pn, int k, knn_hit h) {
+  int n = *pn;
+  if (n < k) {
+    int i = n++;
+    aHeap[i] = h;
+    while (i > 0 && hit_worse(&aHeap[i], &aHeap[(i - 1) / 2])) {
+      knn_hit t = aHeap[i];
+      aHeap[i] = aHeap[(i - 1) / 2];
+      aHeap[(i - 1) / 2] = t;
+      i = (i - 1) / 2;
+    }
+    *pn = n;
+    return;
+  }
+  if (!hit_worse(&aHeap[0], &h)) return;
+  aHeap[0] = h;
+  int i = 0;
+  for (;;) {
+    int l = 2 * i + 1, r = l + 1, w = i;
+    if (l < n && hit_worse(&aHeap[l], &aHeap[w])) w = l;
+    if (r < n && hit_worse(&aHeap[r], &aHeap[w])) w = r;
+    if (w == i) break;
+    knn_hit t = aHeap[i];
+    aHeap[i] = aHeap[w];
+    aHeap[w] = t;
+    i = w;
+  }
+}
+
+static int hit_cmp(const void *a, const void *b) {
+  const knn_hit *x = a, *y = b;
+  if (hit_worse(x, y)) return 1;
+  if (hit_worse(y, x)) return -1;
+  return 0;
+}
+
+int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aFilter, int nFilter,
+                   knn_hit *aHits, int *pnHits) {
+  int nHits = 0;
+  int rc = SQLITE_OK;
+  float qnorm = sqrtf(dot8(q, q, p->nDims));
+  *pnHits = 0;
+  if (k <= 0) return SQLITE_OK;
+  if (aFilter) {
+    float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
+    if (!aVec) return SQLITE_NOMEM;
+    for (int i = 0; i < nFilter && rc == SQLITE_OK; i++) {
+      rc = indexStoreRead(p, aFilter[i], aVec);
+      if (rc == SQLITE_NOTFOUND) {
+        rc = SQLITE_OK; /* a filter rowid without a vector is simply not a candidate */
+        continue;
+      }
+      if (rc == SQLITE_OK) {
+        knn_hit h = {aFilter[i], indexDistance(p->eMetric, q, qnorm, aVec, p->nDims)};
+        heap_offer(aHits, &nHits, k, h);
+      }
+    }
+    sqlite3_free(aVec);
+  } else {
+    sqlite3_stmt *pStmt;
+    rc = indexPrepare(p, &pStmt, "SELECT valid, rowids, vectors FROM \"%w\".\"%w_chunks\"", p->zSchema, p->zName);
+    if (rc != SQLITE_OK) return rc;
+    float *aAligned = NULL; /* column BLOBs carry no alignment promise */
+    while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+      const unsigned char *aValid = sqlite3_column_blob(pStmt, 0);
+      int nValid = sqlite3_column_bytes(pStmt, 0);
+      const unsigned char *aRowid = sqlite3_column_blob(pStmt, 1);
+      int nRowid = sqlite3_column_bytes(pStmt, 1);
+      const float *aVec = sqlite3_column_blob(pStmt, 2);
+      int nVec = sqlite3_column_bytes(pStmt, 2);
+      if (nValid != EMBED_INDEX_CHUNK / 8 || nRowid != EMBED_INDEX_CHUNK * 8 ||
+          nVec != EMBED_INDEX_CHUNK * p->nDims * 4 || !aValid || !aRowid || !aVec) {
+        rc = SQLITE_CORRUPT_VTAB;
+        break;
+      }
+      if (((uintptr_t)aVec & 3) != 0) {
+        if (!aAligned) aAligned = sqlite3_malloc64((sqlite3_uint64)nVec);
+        if (!aAligned) {
+          rc = SQLITE_NOMEM;
+          break;
+        }
+        memcpy(aAligned, aVec, (size_t)nVec);
+        aVec = aAligned;
+      }
+      for (int s = 0; s < EMBED_INDEX_CHUNK; s++) {
+        if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
+        sqlite3_uint64 r = 0;
+        for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
+        knn_hit h = {(sqlite3_int64)r, indexDistance(p->eMetric, q, qnorm, aVec + (size_t)s * p->nDims, p->nDims)};
+        heap_offer(aHits, &nHits, k, h);
+      }
+    }
+    if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    sqlite3_free(aAligned);
+    sqlite3_finalize(pStmt);
+  }
+  if (rc == SQLITE_OK) {
+    qsort(aHits, (size_t)nHits, sizeof(knn_hit), hit_cmp);
+    *pnHits = nHits;
+  }
+  return rc;
+}

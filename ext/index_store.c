@@ -1,0 +1,276 @@
+/*
+** index_store.c — where an embed_index keeps its vectors: the shadow tables
+** described in index_int.h, and the slot allocation inside chunks.
+**
+** Every write goes through SQLite (SQL statements and incremental BLOB I/O
+** on the same connection), so the index is exactly as durable and as
+** transactional as the user's own tables: a ROLLBACK undoes it, a crash
+** leaves it at the last commit, VACUUM and backups carry it.
+**
+** BLOB handles count as running statements and would block COMMIT, so they
+** are opened for a burst of writes and closed with indexStoreCloseBlobs()
+** before control returns to SQLite.
+*/
+#include "index_int.h"
+#include <stdarg.h>
+#include <string.h>
+
+/* Shadow table names and their schemas, one constant per table. */
+#define SHADOW_CONFIG "CREATE TABLE \"%w\".\"%w_config\"(key TEXT PRIMARY KEY, value) WITHOUT ROWID"
+#define SHADOW_CHUNKS "CREATE TABLE \"%w\".\"%w_chunks\"(id INTEGER PRIMARY KEY, valid BLOB, rowids BLOB, vectors BLOB)"
+#define SHADOW_ROWIDS "CREATE TABLE \"%w\".\"%w_rowids\"(rowid INTEGER PRIMARY KEY, chunk INTEGER NOT NULL, slot INTEGER NOT NULL)"
+#define SHADOW_FREECHUNKS "CREATE TABLE \"%w\".\"%w_freechunks\"(id INTEGER PRIMARY KEY)"
+#define SHADOW_CONTENT "CREATE TABLE \"%w\".\"%w_content\"(rowid INTEGER PRIMARY KEY, text)"
+
+int indexExec(index_vtab *p, const char *zFmt, ...) {
+  va_list ap;
+  va_start(ap, zFmt);
+  char *zSql = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  if (!zSql) return SQLITE_NOMEM;
+  int rc = sqlite3_exec(p->db, zSql, 0, 0, 0);
+  sqlite3_free(zSql);
+  return rc;
+}
+
+int indexPrepare(index_vtab *p, sqlite3_stmt **ppStmt, const char *zFmt, ...) {
+  va_list ap;
+  va_start(ap, zFmt);
+  char *zSql = sqlite3_vmprintf(zFmt, ap);
+  va_end(ap);
+  *ppStmt = NULL;
+  if (!zSql) return SQLITE_NOMEM;
+  int rc = sqlite3_prepare_v2(p->db, zSql, -1, ppStmt, 0);
+  sqlite3_free(zSql);
+  return rc;
+}
+
+int indexStoreCreate(index_vtab *p) {
+  int rc = indexExec(p, SHADOW_CONFIG, p->zSchema, p->zName);
+  if (rc == SQLITE_OK) rc = indexExec(p, SHADOW_CHUNKS, p->zSchema, p->zName);
+  if (rc == SQLITE_OK) rc = indexExec(p, SHADOW_ROWIDS, p->zSchema, p->zName);
+  if (rc == SQLITE_OK) rc = indexExec(p, SHADOW_FREECHUNKS, p->zSchema, p->zName);
+  if (rc == SQLITE_OK && !p->zContent) rc = indexExec(p, SHADOW_CONTENT, p->zSchema, p->zName);
+  return rc;
+}
+
+int indexStoreDestroy(index_vtab *p) {
+  indexStoreCloseBlobs(p);
+  return indexExec(p,
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_config\";"
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_chunks\";"
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_rowids\";"
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_freechunks\";"
+                   "DROP TABLE IF EXISTS \"%w\".\"%w_content\";",
+                   p->zSchema, p->zName, p->zSchema, p->zName, p->zSchema, p->zName, p->zSchema,
+                   p->zName, p->zSchema, p->zName);
+}
+
+int indexStoreConfigGet(index_vtab *p, const char *zKey, sqlite3_int64 *piVal, char **pzVal) {
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "SELECT value FROM \"%w\".\"%w_config\" WHERE key = ?", p->zSchema, p->zName);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
+  rc = sqlite3_step(pStmt);
+  if (rc == SQLITE_ROW) {
+    if (piVal) *piVal = sqlite3_column_int64(pStmt, 0);
+    if (pzVal) {
+      const unsigned char *z = sqlite3_column_text(pStmt, 0);
+      *pzVal = z ? sqlite3_mprintf("%s", z) : NULL;
+      if (z && !*pzVal) rc = SQLITE_NOMEM;
+    }
+    if (rc == SQLITE_ROW) rc = SQLITE_OK;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_NOTFOUND;
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, const char *zVal) {
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "REPLACE INTO \"%w\".\"%w_config\"(key, value) VALUES (?, ?)", p->zSchema,
+                        p->zName);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_text(pStmt, 1, zKey, -1, SQLITE_STATIC);
+  if (zVal) sqlite3_bind_text(pStmt, 2, zVal, -1, SQLITE_STATIC);
+  else sqlite3_bind_int64(pStmt, 2, iVal);
+  rc = sqlite3_step(pStmt);
+  sqlite3_finalize(pStmt);
+  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+void indexStoreCloseBlobs(index_vtab *p) {
+  sqlite3_blob_close(p->pBlobValid);
+  sqlite3_blob_close(p->pBlobRowids);
+  sqlite3_blob_close(p->pBlobVectors);
+  p->pBlobValid = p->pBlobRowids = p->pBlobVectors = NULL;
+}
+
+/* Points the three BLOB handles at chunk iChunk, opening them if needed. */
+static int blobs_open(index_vtab *p, sqlite3_int64 iChunk) {
+  char *zTable = sqlite3_mprintf("%s_chunks", p->zName);
+  if (!zTable) return SQLITE_NOMEM;
+  int rc = SQLITE_OK;
+  sqlite3_blob **apBlob[3] = {&p->pBlobValid, &p->pBlobRowids, &p->pBlobVectors};
+  static const char *azCol[3] = {"valid", "rowids", "vectors"};
+  for (int i = 0; i < 3 && rc == SQLITE_OK; i++) {
+    if (*apBlob[i]) {
+      rc = sqlite3_blob_reopen(*apBlob[i], iChunk);
+      if (rc != SQLITE_OK) {
+        sqlite3_blob_close(*apBlob[i]);
+        *apBlob[i] = NULL;
+      }
+    }
+    if (!*apBlob[i]) rc = sqlite3_blob_open(p->db, p->zSchema, zTable, azCol[i], iChunk, 1, apBlob[i]);
+  }
+  sqlite3_free(zTable);
+  if (rc == SQLITE_OK) {
+    /* A chunk whose blobs have the wrong size was not written by us. */
+    if (sqlite3_blob_bytes(p->pBlobValid) != EMBED_INDEX_CHUNK / 8 ||
+        sqlite3_blob_bytes(p->pBlobRowids) != EMBED_INDEX_CHUNK * 8 ||
+        sqlite3_blob_bytes(p->pBlobVectors) != EMBED_INDEX_CHUNK * p->nDims * 4) {
+      rc = SQLITE_CORRUPT_VTAB;
+    }
+  }
+  if (rc != SQLITE_OK) indexStoreCloseBlobs(p);
+  return rc;
+}
+
+/* Returns the id of a chunk with a free slot, creating one when none has. */
+static int chunk_with_space(index_vtab *p, sqlite3_int64 *piChunk) {
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "SELECT id FROM \"%w\".\"%w_freechunks\" ORDER BY id LIMIT 1", p->zSchema,
+                        p->zName);
+  if (rc != SQLITE_OK) return rc;
+  rc = sqlite3_step(pStmt);
+  if (rc == SQLITE_ROW) {
+    *piChunk = sqlite3_column_int64(pStmt, 0);
+    sqlite3_finalize(pStmt);
+    return SQLITE_OK;
+  }
+  sqlite3_finalize(pStmt);
+  if (rc != SQLITE_DONE) return rc;
+  rc = indexExec(p,
+                 "INSERT INTO \"%w\".\"%w_chunks\"(valid, rowids, vectors) VALUES (zeroblob(%d), zeroblob(%d), zeroblob(%lld));"
+                 "INSERT INTO \"%w\".\"%w_freechunks\"(id) VALUES (last_insert_rowid());",
+                 p->zSchema, p->zName, EMBED_INDEX_CHUNK / 8, EMBED_INDEX_CHUNK * 8,
+                 (long long)EMBED_INDEX_CHUNK * p->nDims * 4, p->zSchema, p->zName);
+  if (rc == SQLITE_OK) *piChunk = sqlite3_last_insert_rowid(p->db);
+  return rc;
+}
+
+int indexStoreInsert(index_vtab *p, sqlite3_int64 iRowid, const float *aVec) {
+  sqlite3_int64 iChunk = 0;
+  int rc = chunk_with_space(p, &iChunk);
+  if (rc == SQLITE_OK) rc = blobs_open(p, iChunk);
+  if (rc != SQLITE_OK) return rc;
+  unsigned char aValid[EMBED_INDEX_CHUNK / 8];
+  rc = sqlite3_blob_read(p->pBlobValid, aValid, sizeof(aValid), 0);
+  if (rc != SQLITE_OK) return rc;
+  int iSlot = -1, nUsed = 0;
+  for (int i = 0; i < EMBED_INDEX_CHUNK; i++) {
+    if (aValid[i / 8] & (1u << (i % 8))) nUsed++;
+    else if (iSlot < 0) iSlot = i;
+  }
+  if (iSlot < 0) return SQLITE_CORRUPT_VTAB; /* listed as free but full */
+  unsigned char aRowid[8];
+  for (int i = 0; i < 8; i++) aRowid[i] = (unsigned char)((sqlite3_uint64)iRowid >> (8 * i));
+  aValid[iSlot / 8] |= (unsigned char)(1u << (iSlot % 8));
+  rc = sqlite3_blob_write(p->pBlobVectors, aVec, p->nDims * 4, iSlot * p->nDims * 4);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobRowids, aRowid, 8, iSlot * 8);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobValid, &aValid[iSlot / 8], 1, iSlot / 8);
+  if (rc == SQLITE_OK && nUsed + 1 == EMBED_INDEX_CHUNK) {
+    rc = indexExec(p, "DELETE FROM \"%w\".\"%w_freechunks\" WHERE id = %lld", p->zSchema, p->zName,
+                   (long long)iChunk);
+  }
+  if (rc == SQLITE_OK) {
+    rc = indexExec(p, "INSERT INTO \"%w\".\"%w_rowids\"(rowid, chunk, slot) VALUES (%lld, %lld, %d)",
+                   p->zSchema, p->zName, (long long)iRowid, (long long)iChunk, iSlot);
+  }
+  return rc;
+}
+
+/* Where rowid's vector lives; SQLITE_NOTFOUND if it has none. */
+static int locate(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piChunk, int *piSlot) {
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "SELECT chunk, slot FROM \"%w\".\"%w_rowids\" WHERE rowid = ?", p->zSchema,
+                        p->zName);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_int64(pStmt, 1, iRowid);
+  rc = sqlite3_step(pStmt);
+  if (rc == SQLITE_ROW) {
+    *piChunk = sqlite3_column_int64(pStmt, 0);
+    *piSlot = sqlite3_column_int(pStmt, 1);
+    rc = (*piSlot >= 0 && *piSlot < EMBED_INDEX_CHUNK) ? SQLITE_OK : SQLITE_CORRUPT_VTAB;
+  } else if (rc == SQLITE_DONE) {
+    rc = SQLITE_NOTFOUND;
+  }
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
+int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists) {
+  sqlite3_int64 iChunk;
+  int iSlot;
+  int rc = locate(p, iRowid, &iChunk, &iSlot);
+  *pbExists = rc == SQLITE_OK;
+  return rc == SQLITE_NOTFOUND ? SQLITE_OK : rc;
+}
+
+int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
+  sqlite3_int64 iChunk;
+  int iSlot;
+  *pbFound = 0;
+  int rc = locate(p, iRowid, &iChunk, &iSlot);
+  if (rc == SQLITE_NOTFOUND) rc = SQLITE_OK;
+  else if (rc == SQLITE_OK) {
+    *pbFound = 1;
+    unsigned char b;
+    rc = blobs_open(p, iChunk);
+    if (rc == SQLITE_OK) rc = sqlite3_blob_read(p->pBlobValid, &b, 1, iSlot / 8);
+    if (rc == SQLITE_OK) {
+      b &= (unsigned char)~(1u << (iSlot % 8));
+      rc = sqlite3_blob_write(p->pBlobValid, &b, 1, iSlot / 8);
+    }
+    indexStoreCloseBlobs(p); /* the statements below must not run under open handles */
+    if (rc == SQLITE_OK) {
+      rc = indexExec(p,
+                     "DELETE FROM \"%w\".\"%w_rowids\" WHERE rowid = %lld;"
+                     "INSERT OR IGNORE INTO \"%w\".\"%w_freechunks\"(id) VALUES (%lld);",
+                     p->zSchema, p->zName, (long long)iRowid, p->zSchema, p->zName, (long long)iChunk);
+    }
+  }
+  if (rc == SQLITE_OK && !p->zContent) {
+    rc = indexExec(p, "DELETE FROM \"%w\".\"%w_content\" WHERE rowid = %lld", p->zSchema, p->zName,
+                   (long long)iRowid);
+  }
+  return rc;
+}
+
+int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec) {
+  sqlite3_int64 iChunk;
+  int iSlot;
+  int rc = locate(p, iRowid, &iChunk, &iSlot);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_blob *pBlob = NULL;
+  char *zTable = sqlite3_mprintf("%s_chunks", p->zName);
+  if (!zTable) return SQLITE_NOMEM;
+  rc = sqlite3_blob_open(p->db, p->zSchema, zTable, "vectors", iChunk, 0, &pBlob);
+  sqlite3_free(zTable);
+  if (rc == SQLITE_OK) {
+    if (sqlite3_blob_bytes(pBlob) != EMBED_INDEX_CHUNK * p->nDims * 4) rc = SQLITE_CORRUPT_VTAB;
+    else rc = sqlite3_blob_read(pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
+  }
+  sqlite3_blob_close(pBlob);
+  return rc;
+}
+
+int indexStoreClear(index_vtab *p) {
+  indexStoreCloseBlobs(p);
+  return indexExec(p,
+                   "DELETE FROM \"%w\".\"%w_chunks\";"
+                   "DELETE FROM \"%w\".\"%w_rowids\";"
+                   "DELETE FROM \"%w\".\"%w_freechunks\";",
+                   p->zSchema, p->zName, p->zSchema, p->zName, p->zSchema, p->zName);
+}
