@@ -28,6 +28,7 @@
 ** savepoint and before commit (xSync), and discarded on rollback.
 */
 #include "index_int.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -212,13 +213,21 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
       goto fail;
     }
     if (p->zContent) {
+      /* Checked through the schema: a double-quoted name that matches no
+      ** column would otherwise be read by SQLite as a string literal. */
+      int nFound = 0;
       sqlite3_stmt *pCheck = NULL;
-      rc = indexPrepare(p, &pCheck, "SELECT \"%w\", \"%w\" FROM \"%w\".\"%w\" LIMIT 0", p->zContentRowid,
-                        p->zColumn, p->zSchema, p->zContent);
+      rc = indexPrepare(p, &pCheck,
+                        "SELECT (SELECT count(*) FROM pragma_table_xinfo(%Q, %Q) WHERE name = %Q COLLATE NOCASE)"
+                        " + ((SELECT count(*) FROM pragma_table_xinfo(%Q, %Q) WHERE name = %Q COLLATE NOCASE)"
+                        "    OR %Q IN ('rowid', 'oid', '_rowid_') COLLATE NOCASE)",
+                        p->zContent, p->zSchema, p->zColumn, p->zContent, p->zSchema, p->zContentRowid,
+                        p->zContentRowid);
+      if (rc == SQLITE_OK && sqlite3_step(pCheck) == SQLITE_ROW) nFound = sqlite3_column_int(pCheck, 0);
       sqlite3_finalize(pCheck);
-      if (rc != SQLITE_OK) {
-        *pzErr = sqlite3_mprintf("embed_index constructor error: content table \"%s\" with columns \"%s\" and \"%s\": %s",
-                                 p->zContent, p->zContentRowid, p->zColumn, sqlite3_errmsg(db));
+      if (rc != SQLITE_OK || nFound != 2) {
+        *pzErr = sqlite3_mprintf("embed_index constructor error: content table \"%s\" must exist with columns \"%s\" and \"%s\"",
+                                 p->zContent, p->zContentRowid, p->zColumn);
         rc = SQLITE_ERROR;
         goto fail;
       }
@@ -227,7 +236,7 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "format", EMBED_INDEX_FORMAT, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "dims", p->nDims, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "metric", p->eMetric, NULL);
-    if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "index_next", 0, NULL);
+    if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "index_next", INT64_MIN, NULL);
     if (rc == SQLITE_OK && bTriggers) rc = create_sync_triggers(p);
     if (rc != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("embed_index constructor error: cannot create tables: %s", sqlite3_errmsg(db));

@@ -276,10 +276,7 @@ static int command_index(index_vtab *p, int bAll, sqlite3_int64 nLimit) {
   sqlite3_int64 nDone = 0;
   while (rc == SQLITE_OK && (bAll || nDone < nLimit)) {
     int rcStep = sqlite3_step(pStmt);
-    if (rcStep == SQLITE_DONE) {
-      iNext = INT64_MAX; /* everything up to the end is indexed */
-      break;
-    }
+    if (rcStep == SQLITE_DONE) break; /* rows added later start after iNext */
     if (rcStep != SQLITE_ROW) {
       rc = rcStep;
       break;

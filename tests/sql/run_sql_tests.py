@@ -20,7 +20,8 @@ that must appear in the CLI's error output (exact error messages are API).
 
 Placeholders: {BUILD} is the build directory, {MODELS} the generated test
 models (build/test-models), {FIXTURES} tests/fixtures, {TMP} a scratch
-directory unique to the case.  Each case runs in a fresh sqlite3 process
+directory unique to the case.  A line "-- env NAME=value" in a case sets an
+environment variable for its sqlite3 process.  Each case runs in a fresh sqlite3 process
 over :memory: unless its SQL opens a file itself.  Prints PASS/FAIL per case.
 """
 import argparse
@@ -43,6 +44,10 @@ def parse_file(path):
                 cur = {"name": line[len("-- name:"):].strip(), "sql": [], "expect": None, "error": None}
                 cases.append(cur)
                 section = "sql"
+                continue
+            if line.startswith("-- env ") and cur is not None:
+                key, _, value = line[len("-- env "):].partition("=")
+                cur.setdefault("env", {})[key.strip()] = value
                 continue
             if line.strip() == "-- expect":
                 cur["expect"] = []
@@ -85,8 +90,11 @@ def main():
             sql = subst("\n".join(setup + case["sql"])) + "\n"
             label = "%s: %s" % (os.path.basename(path), case["name"])
             try:
+                env = dict(os.environ)
+                env.pop("SQLITE_EMBED_MODEL", None)
+                env.update({k: subst(v) for k, v in case.get("env", {}).items()})
                 proc = subprocess.run([args.sqlite3, "-batch", "-bail", ":memory:"], input=sql.encode(),
-                                      capture_output=True, timeout=300)
+                                      capture_output=True, timeout=300, env=env)
                 out = proc.stdout.decode("utf-8", "replace")
                 err = proc.stderr.decode("utf-8", "replace")
                 ok, why = True, ""
