@@ -237,6 +237,11 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "dims", p->nDims, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "metric", p->eMetric, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "index_next", INT64_MIN, NULL);
+    /* Recorded for tools such as sql/index.sh; the constructor arguments rule. */
+    if (rc == SQLITE_OK && p->zModel) rc = indexStoreConfigSet(p, "model", 0, p->zModel);
+    if (rc == SQLITE_OK && p->zContent) rc = indexStoreConfigSet(p, "content", 0, p->zContent);
+    if (rc == SQLITE_OK && p->zContent) rc = indexStoreConfigSet(p, "content_rowid", 0, p->zContentRowid);
+    if (rc == SQLITE_OK && p->zContent) rc = indexStoreConfigSet(p, "column", 0, p->zColumn);
     if (rc == SQLITE_OK && bTriggers) rc = create_sync_triggers(p);
     if (rc != SQLITE_OK) {
       *pzErr = sqlite3_mprintf("embed_index constructor error: cannot create tables: %s", sqlite3_errmsg(db));

@@ -52,6 +52,13 @@ for t in "$BUILD"/tests/test_*; do
   count "$log" $? "$name"
 done
 
+for t in tests/scripts/*.sh; do
+  name=$(basename "$t" .sh)
+  log="$LOG_DIR/$name.log"
+  BUILD=$BUILD bash "$t" > "$log" 2>&1
+  count "$log" $? "$name"
+done
+
 log="$LOG_DIR/sql.log"
 python3 tests/sql/run_sql_tests.py --build "$BUILD" > "$log" 2>&1
 count "$log" $? "sql"
