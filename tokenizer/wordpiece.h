@@ -114,7 +114,8 @@ typedef struct wp_encoding {
 
 /* Encode `text` (len bytes; may contain NUL) as [CLS] tokens [SEP], the
 ** content truncated to max_length - 2 tokens.  max_length <= 0 means no
-** truncation.  Invalid UTF-8 gives WP_ERR_UTF8 "invalid UTF-8 at byte N". */
+** truncation.  Invalid UTF-8 gives WP_ERR_UTF8 "invalid UTF-8 at byte N",
+** N being where the first invalid sequence starts (Rust's valid_up_to). */
 wp_status wp_encode(const wp_tokenizer *tok, const char *text, size_t len,
                     int32_t max_length, wp_encoding *out, wp_error *err);
 

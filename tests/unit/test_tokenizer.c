@@ -1,0 +1,478 @@
+/*
+** test_tokenizer.c — unit tests of tokenizer/ (wordpiece.h).
+**
+**   make build/tests/test_tokenizer && build/tests/test_tokenizer
+**   (run from the repository root: vocabularies come from tests/fixtures/vocab/)
+**
+** Expected ids and offsets were produced by Hugging Face's tokenizers
+** (Rust crate 0.22 via @anush008/tokenizers, BertNormalizer +
+** BertPreTokenizer + WordPiece, as shared/peers/tokenize_ref.js sets it
+** up); its character offsets were converted to UTF-8 byte offsets by hand.
+** Error messages are pinned exactly: their wording is API.
+*/
+#include "../../tokenizer/wordpiece.h"
+#include "../../tokenizer/se_alloc.h"
+#include "check.h"
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define VOCAB_UNCASED "tests/fixtures/vocab/bert-base-uncased/vocab.txt"
+#define VOCAB_CASED "tests/fixtures/vocab/bert-base-cased/vocab.txt"
+#define MINILM_DIR "tests/fixtures/vocab/all-MiniLM-L6-v2"
+#define MAXT 16
+
+static wp_tokenizer *uncased, *cased;
+static char tmpdir[256];
+
+/* One table row: text (explicit length, may hold NUL) and the expected
+** encoding; offsets are byte pairs, -1 ends the lists. */
+typedef struct enc_case {
+  const char *label;     /* what the case shows */
+  int use_cased;         /* 0: bert-base-uncased, 1: bert-base-cased */
+  const char *text;      /* input */
+  size_t len;            /* its length (sizeof - 1 for literals) */
+  int32_t ids[MAXT];     /* expected ids, -1 terminated */
+  int32_t offs[2 * MAXT]; /* expected offsets, or {-1} to skip */
+} enc_case;
+
+#define T(s) s, sizeof(s) - 1
+
+static const enc_case cases[] = {
+  {"hello world (well-known ids)", 0, T("Hello, world!"),
+   {101, 7592, 1010, 2088, 999, 102, -1}, {0, 0, 0, 5, 5, 6, 7, 12, 12, 13, 0, 0, -1}},
+  {"accents stripped when lowercasing", 0, T("H\xc3\xa9llo w\xc3\xb6rld"),
+   {101, 7592, 2088, 102, -1}, {0, 0, 0, 6, 7, 13, 0, 0, -1}},
+  {"naive cafe", 0, T("na\xc3\xafve caf\xc3\xa9"), {101, 15743, 7668, 102, -1}, {0, 0, 0, 6, 7, 12, 0, 0, -1}},
+  {"accents kept when cased", 1, T("H\xc3\xa9llo w\xc3\xb6rld"),
+   {101, 145, 2744, 6643, 192, 19593, 17670, 1181, 102, -1},
+   {0, 0, 0, 1, 1, 3, 3, 6, 7, 8, 8, 10, 10, 12, 12, 13, 0, 0, -1}},
+  {"cased hello world", 1, T("Hello, world!"), {101, 8667, 117, 1362, 106, 102, -1}, {-1}},
+  {"CJK split per ideograph", 0, T("\xe4\xbd\xa0\xe5\xa5\xbd\xe4\xb8\x96\xe7\x95\x8c"),
+   {101, 100, 100, 1745, 100, 102, -1}, {0, 0, 0, 3, 3, 6, 6, 9, 9, 12, 0, 0, -1}},
+  {"special tokens in text", 0, T("[CLS] hi [SEP]"), {101, 101, 7632, 102, 102, -1},
+   {0, 0, 0, 5, 6, 8, 9, 14, 0, 0, -1}},
+  {"[cls] is not special", 0, T("[cls] hi"), {101, 1031, 18856, 2015, 1033, 7632, 102, -1},
+   {0, 0, 0, 1, 1, 3, 3, 4, 4, 5, 6, 8, 0, 0, -1}},
+  {"[SE<NUL>P] is not special", 0, T("[SE\0P]"), {101, 1031, 19802, 1033, 102, -1},
+   {0, 0, 0, 1, 1, 5, 5, 6, 0, 0, -1}},
+  {"special token inside a word", 0, T("a[MASK]b"), {101, 1037, 103, 1038, 102, -1},
+   {0, 0, 0, 1, 1, 7, 7, 8, 0, 0, -1}},
+  {"NUL dropped, text joins", 0, T("a\0b"), {101, 11113, 102, -1}, {0, 0, 0, 3, 0, 0, -1}},
+  {"U+0130 lowercases to i + U+0307", 0, T("\xc4\xb0stanbul"), {101, 9960, 102, -1}, {0, 0, 0, 9, 0, 0, -1}},
+  {"no final sigma", 0, T("\xce\xa3\xce\x91\xce\xa3"), {101, 1173, 14608, 29733, 102, -1},
+   {0, 0, 0, 2, 2, 4, 4, 6, 0, 0, -1}},
+  {"wordpiece continuation", 0, T("unaffable"), {101, 14477, 20961, 3468, 102, -1},
+   {0, 0, 0, 3, 3, 6, 6, 9, 0, 0, -1}},
+  {"soft hyphen and zero-width space vanish", 0, T("x\xc2\xadz\xe2\x80\x8bw"), {101, 1060, 2480, 2860, 102, -1},
+   {0, 0, 0, 1, 3, 4, 7, 8, 0, 0, -1}},
+  {"Hangul decomposes to jamo", 0, T("\xed\x95\x9c\xea\xb5\xad\xec\x96\xb4"),
+   {101, 1469, 30006, 30021, 29991, 30014, 30020, 29999, 30008, 102, -1},
+   {0, 0, 0, 3, 0, 3, 0, 3, 3, 6, 3, 6, 3, 6, 6, 9, 6, 9, 0, 0, -1}},
+  {"ASCII symbols are punctuation", 0, T("$5 + <3> ^|~"),
+   {101, 1002, 1019, 1009, 1026, 1017, 1028, 1034, 1064, 1066, 102, -1}, {-1}},
+  {"emoji is [UNK]", 0, T("emoji \xf0\x9f\x9a\x80 ok"), {101, 7861, 29147, 2072, 100, 7929, 102, -1},
+   {0, 0, 0, 2, 2, 4, 4, 5, 6, 10, 11, 13, 0, 0, -1}},
+  {"empty text", 0, T(""), {101, 102, -1}, {0, 0, 0, 0, -1}},
+  {"only whitespace and controls", 0, T(" \t\n\r\x0b\x0c\xc2\x85 "), {101, 102, -1}, {-1}},
+};
+
+static void check_case(const enc_case *c) {
+  wp_encoding enc = {0};
+  wp_error err;
+  wp_tokenizer *tok = c->use_cased ? cased : uncased;
+  wp_status rc = wp_encode(tok, c->text, c->len, 512, &enc, &err);
+  int n = 0;
+  while (c->ids[n] >= 0) n++;
+  int ok = rc == WP_OK && enc.n == n;
+  for (int i = 0; ok && i < n; i++) ok = enc.ids[i] == c->ids[i];
+  CHECK(ok, "ids: %s", c->label);
+  if (!ok) {
+    printf("    got:");
+    for (int i = 0; i < enc.n; i++) printf(" %d", enc.ids[i]);
+    printf("\n");
+  }
+  if (c->offs[0] >= 0) {
+    int okoff = ok;
+    for (int i = 0; okoff && i < 2 * n; i++) okoff = enc.offsets[i] == c->offs[i];
+    CHECK(okoff, "offsets: %s", c->label);
+    if (!okoff) {
+      printf("    got:");
+      for (int i = 0; i < enc.n; i++) printf(" [%d,%d]", enc.offsets[2 * i], enc.offsets[2 * i + 1]);
+      printf("\n");
+    }
+  }
+  wp_encoding_free(&enc);
+}
+
+/* A toy vocabulary whose WordPiece behaviour is easy to predict. */
+static const char toy_vocab[] = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\na\n##a\nb\n##b\nab\n";
+
+static void test_word_length(void) {
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  CHECK_EQ_INT(wp_load_vocab_txt_mem(toy_vocab, sizeof toy_vocab - 1, NULL, &tok, &err), WP_OK, "toy vocab loads");
+  if (!tok) return;
+  char text[300];
+  memset(text, 'a', sizeof text);
+  wp_encoding enc = {0};
+  CHECK_EQ_INT(wp_encode(tok, text, 100, 0, &enc, &err), WP_OK, "100-char word encodes");
+  CHECK_EQ_INT(enc.n, 102, "100-char word: [CLS] a ##a x99 [SEP]");
+  CHECK(enc.ids[1] == 5 && enc.ids[100] == 6, "100-char word is not [UNK]");
+  wp_encode(tok, text, 101, 0, &enc, &err);
+  CHECK(enc.n == 3 && enc.ids[1] == 1, "101-char word is one [UNK]");
+  CHECK(enc.offsets[2] == 0 && enc.offsets[3] == 101, "[UNK] of a long word spans the word");
+  CHECK(wp_encode(tok, "ab", 2, 0, &enc, &err) == WP_OK && enc.n == 3 && enc.ids[1] == 9,
+        "greedy longest match takes 'ab' over 'a'");
+  CHECK(wp_encode(tok, "abc a", 5, 0, &enc, &err) == WP_OK && enc.n == 4 && enc.ids[1] == 1 &&
+        enc.ids[2] == 5 && enc.offsets[2] == 0 && enc.offsets[3] == 3,
+        "a word with an unknown piece is one [UNK] over the whole word");
+  /* Options: max_input_chars_per_word is honoured. */
+  wp_options o = *wp_get_options(tok);
+  o.max_input_chars_per_word = 3;
+  CHECK_EQ_INT(wp_options_override(tok, &o, &err), WP_OK, "options override");
+  wp_encode(tok, "aaa aaaa", 8, 0, &enc, &err);
+  CHECK(enc.n == 6 && enc.ids[4] == 1, "max_input_chars_per_word 3: 'aaa' split, 'aaaa' [UNK]");
+  strcpy(o.unk_token, "[NOPE]");
+  CHECK_EQ_INT(wp_options_override(tok, &o, &err), WP_ERR_ARG, "override with a missing unk token fails");
+  CHECK_STR_CONTAINS(err.msg, "the vocabulary lacks the unknown token '[NOPE]'", "override error message");
+  wp_encoding_free(&enc);
+  wp_free(tok);
+}
+
+static void test_truncation_and_pairs(void) {
+  wp_encoding enc = {0};
+  wp_error err;
+  const char *text = "one two three four five six seven eight nine ten";
+  CHECK_EQ_INT(wp_encode(uncased, text, strlen(text), 8, &enc, &err), WP_OK, "truncated encode");
+  CHECK_EQ_INT(enc.n, 8, "max_length 8 gives 8 tokens");
+  CHECK(enc.ids[0] == 101 && enc.ids[7] == 102 && enc.ids[6] == 2416, "[CLS] six words [SEP]");
+  CHECK_EQ_INT(enc.n_untruncated, 10, "n_untruncated counts all content tokens");
+  CHECK(wp_encode(uncased, text, strlen(text), 2, &enc, &err) == WP_OK && enc.n == 2, "max_length 2: [CLS] [SEP]");
+  CHECK_EQ_INT(wp_encode(uncased, text, strlen(text), 1, &enc, &err), WP_ERR_ARG, "max_length 1 refused");
+  CHECK_STR_CONTAINS(err.msg, "max_length 1 is too small (minimum 2)", "max_length error message");
+  CHECK(wp_encode(uncased, text, strlen(text), 0, &enc, &err) == WP_OK && enc.n == 12, "max_length 0: no truncation");
+
+  CHECK_EQ_INT(wp_encode_pair(uncased, "hello world", 11, "how are you", 11, 512, &enc, &err), WP_OK, "pair");
+  static const int32_t pid[] = {101, 7592, 2088, 102, 2129, 2024, 2017, 102};
+  static const int32_t pty[] = {0, 0, 0, 0, 1, 1, 1, 1};
+  static const int32_t poff[] = {0, 0, 0, 5, 6, 11, 0, 0, 0, 3, 4, 7, 8, 11, 0, 0};
+  CHECK(enc.n == 8 && !memcmp(enc.ids, pid, sizeof pid) && !memcmp(enc.type_ids, pty, sizeof pty),
+        "pair ids and type ids: [CLS] A [SEP] B [SEP]");
+  CHECK(!memcmp(enc.offsets, poff, sizeof poff), "pair offsets index each text");
+  /* LongestFirst: 10 + 3 content tokens into 7 (max_length 10 - 3 added). */
+  CHECK(wp_encode_pair(uncased, text, strlen(text), "a b c", 5, 10, &enc, &err) == WP_OK && enc.n == 10 &&
+        enc.ids[5] == 102 && enc.ids[6] == 1037, "longest_first keeps the short one whole (4 + 3)");
+  /* 10 + 10 into 7: 3 and 4, the odd token to the second. */
+  CHECK(wp_encode_pair(uncased, text, strlen(text), text, strlen(text), 10, &enc, &err) == WP_OK &&
+        enc.n == 10 && enc.ids[4] == 102 && enc.type_ids[5] == 1, "longest_first splits evenly (3 + 4)");
+  CHECK_EQ_INT(enc.n_untruncated, 20, "pair n_untruncated");
+  CHECK_EQ_INT(wp_encode_pair(uncased, "a", 1, "b", 1, 2, &enc, &err), WP_ERR_ARG, "pair max_length 2 refused");
+  wp_encoding_free(&enc);
+}
+
+static void test_invalid_utf8(void) {
+  static const struct { const char *label; const char *text; size_t len; const char *msg; } bad[] = {
+    {"stray continuation byte", "ab\x80", 3, "invalid UTF-8 at byte 2"},
+    {"overlong 2-byte (C0 80)", "\xc0\x80", 2, "invalid UTF-8 at byte 0"},
+    {"overlong 3-byte", "x\xe0\x80\xaf", 4, "invalid UTF-8 at byte 1"},
+    {"overlong 4-byte", "\xf0\x8f\xbf\xbf", 4, "invalid UTF-8 at byte 0"},
+    {"surrogate U+D800", "ok \xed\xa0\x80", 6, "invalid UTF-8 at byte 3"},
+    {"above U+10FFFF (F4 90)", "\xf4\x90\x80\x80", 4, "invalid UTF-8 at byte 0"},
+    {"F5 lead byte", "a\xf5\x80\x80\x80", 5, "invalid UTF-8 at byte 1"},
+    {"FF byte", "\xff", 1, "invalid UTF-8 at byte 0"},
+    {"truncated at end", "caf\xc3", 4, "invalid UTF-8 at byte 3"},
+    {"truncated 3-byte at end", "\xe2\x82", 2, "invalid UTF-8 at byte 0"},
+    {"truncated mid-text", "a\xe2\x82z", 4, "invalid UTF-8 at byte 1"},
+    {"bad after valid multibyte", "\xc3\xa9\xc3(", 4, "invalid UTF-8 at byte 2"},
+  };
+  wp_encoding enc = {0};
+  wp_error err;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    wp_status rc = wp_encode(uncased, bad[i].text, bad[i].len, 512, &enc, &err);
+    CHECK(rc == WP_ERR_UTF8 && strcmp(err.msg, bad[i].msg) == 0, "invalid UTF-8, %s: \"%s\"", bad[i].label,
+          rc == WP_ERR_UTF8 ? err.msg : "(accepted)");
+  }
+  CHECK(wp_encode_pair(uncased, "ok", 2, "x\xff", 2, 512, &enc, &err) == WP_ERR_UTF8 &&
+        strcmp(err.msg, "invalid UTF-8 at byte 1 of the second text") == 0, "pair: bad second text named");
+  CHECK(wp_encode(uncased, "\xf4\x8f\xbf\xbf", 4, 512, &enc, &err) == WP_OK, "U+10FFFF is valid");
+  wp_encoding_free(&enc);
+}
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void test_big_texts(void) {
+  size_t n = 10u << 20;
+  char *big = malloc(n);
+  wp_encoding enc = {0};
+  wp_error err;
+  static const char *const unit[] = {"The quick brown fox, jumps over the lazy dog! ", "x", "\xcc\x81", "[",
+                                     "\xe4\xb8\x96"};
+  static const char *const what[] = {"prose", "one 10 MB word", "combining marks", "'[' (literal prefix)",
+                                     "CJK"};
+  for (int k = 0; k < 5; k++) {
+    size_t ul = strlen(unit[k]), i;
+    for (i = 0; i + ul <= n; i += ul) memcpy(big + i, unit[k], ul);
+    double t0 = now();
+    wp_status rc = wp_encode(uncased, big, i, 512, &enc, &err);
+    double dt = now() - t0;
+    /* Linear time: a quadratic step would take hours here, not seconds. */
+    CHECK(rc == WP_OK && enc.n <= 512 && dt < 10.0, "10 MB of %s in %.2f s (%d tokens kept of %d)", what[k],
+          dt, enc.n, enc.n_untruncated);
+  }
+  memset(big, 'x', n);
+  wp_encode(uncased, big, n, 512, &enc, &err);
+  CHECK(enc.n == 3 && enc.ids[1] == 100 && enc.offsets[3] == (int32_t)n, "10 MB word is one [UNK] spanning it");
+  /* Reuse: a short text after a long one. */
+  CHECK(wp_encode(uncased, "Hello, world!", 13, 512, &enc, &err) == WP_OK && enc.n == 6 && enc.ids[1] == 7592,
+        "encoding reused after a 10 MB text");
+  free(big);
+  wp_encoding_free(&enc);
+}
+
+/* Write a file under tmpdir; returns its path (static buffer rotation). */
+static const char *write_tmp(const char *name, const char *data, size_t len) {
+  static char paths[8][512];
+  static int next;
+  char *p = paths[next++ % 8];
+  snprintf(p, 512, "%s/%s", tmpdir, name);
+  FILE *f = fopen(p, "wb");
+  if (f) { fwrite(data, 1, len, f); fclose(f); }
+  return p;
+}
+
+static void expect_load_error(const char *label, wp_status want, const char *path, int json, const char *msg_fmt) {
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  wp_status rc = json ? wp_load_tokenizer_json(path, &tok, &err) : wp_load_vocab_txt(path, NULL, &tok, &err);
+  char msg[1024];
+  snprintf(msg, sizeof msg, msg_fmt, path);
+  CHECK(rc == want && tok == NULL && strcmp(err.msg, msg) == 0, "hostile file, %s: \"%s\"", label,
+        rc == WP_OK ? "(accepted)" : err.msg);
+  wp_free(tok);
+}
+
+static void test_hostile_files(void) {
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  expect_load_error("missing vocab.txt", WP_ERR_IO, "/nonexistent/vocab.txt", 0,
+                    "cannot open %s: no such file or directory");
+  expect_load_error("empty vocab", WP_ERR_FORMAT, write_tmp("empty.txt", "", 0), 0, "empty vocabulary in %s");
+  const char nounk[] = "[CLS]\n[SEP]\nhello\n";
+  expect_load_error("vocab lacking [UNK]", WP_ERR_FORMAT, write_tmp("nounk.txt", nounk, sizeof nounk - 1), 0,
+                    "vocabulary in %s lacks the unknown token '[UNK]'");
+  const char nocls[] = "[UNK]\n[SEP]\n";
+  expect_load_error("vocab lacking [CLS]", WP_ERR_FORMAT, write_tmp("nocls.txt", nocls, sizeof nocls - 1), 0,
+                    "vocabulary in %s lacks the token '[CLS]'");
+  size_t hn = 5u << 20;
+  char *huge = malloc(hn);
+  memset(huge, 'x', hn);
+  expect_load_error("a 5 MB line", WP_ERR_FORMAT, write_tmp("huge.txt", huge, hn), 0,
+                    "line 1 of %s is 5242880 bytes long (limit 4096)");
+  free(huge);
+  {
+    char big[600];
+    snprintf(big, sizeof big, "%s/big.json", tmpdir);
+    FILE *f = fopen(big, "wb");
+    if (f) { fseek(f, (64L << 20), SEEK_SET); fputc('}', f); fclose(f); } /* sparse: 64 MiB + 1 */
+    expect_load_error("tokenizer.json over 64 MiB", WP_ERR_FORMAT, big, 1,
+                      "%s is too large (67108865 bytes, limit 67108864)");
+  }
+  expect_load_error("invalid UTF-8 line", WP_ERR_FORMAT, write_tmp("badutf.txt", "[UNK]\n\xff\n", 8), 0,
+                    "invalid UTF-8 in line 2 of %s");
+
+  /* Duplicates override, empty lines count, CRLF loses its CR. */
+  const char dup[] = "[PAD]\r\n[UNK]\r\n[CLS]\n[SEP]\n\nhello\nworld\nhello\n";
+  CHECK_EQ_INT(wp_load_vocab_txt(write_tmp("dup.txt", dup, sizeof dup - 1), NULL, &tok, &err), WP_OK,
+               "vocab with duplicate, empty and CRLF lines loads");
+  if (tok) {
+    CHECK_EQ_INT(wp_token_to_id(tok, "hello", 5), 7, "later duplicate overrides");
+    CHECK_EQ_INT(wp_token_to_id(tok, "world", 5), 6, "empty line is a token (ids shift)");
+    CHECK_EQ_INT(wp_token_to_id(tok, "[UNK]", 5), 1, "trailing \\r dropped");
+    CHECK_EQ_INT(wp_vocab_size(tok), 8, "vocab size = lines");
+    size_t l;
+    const char *s = wp_id_to_token(tok, 5, &l);
+    CHECK(s && l == 5 && !memcmp(s, "hello", 5), "id_to_token keeps the earlier id's text");
+    CHECK_EQ_INT(wp_special_id(tok, WP_MASK), -1, "absent [MASK] is -1");
+    wp_encoding enc = {0};
+    CHECK(wp_encode(tok, "hello [MASK]", 12, 0, &enc, &err) == WP_OK && enc.n == 6 && enc.ids[1] == 7 &&
+          enc.ids[2] == 1, "absent [MASK] is not special");
+    wp_encoding_free(&enc);
+    wp_free(tok);
+    tok = NULL;
+  }
+
+  const char trunc_json[] = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0";
+  expect_load_error("truncated tokenizer.json", WP_ERR_FORMAT,
+                    write_tmp("trunc.json", trunc_json, sizeof trunc_json - 1), 1,
+                    "invalid JSON in %s: '}' expected near end of file (line 1, column 48)");
+  const char bpe[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}";
+  expect_load_error("BPE model", WP_ERR_FORMAT, write_tmp("bpe.json", bpe, sizeof bpe - 1), 1,
+                    "unsupported tokenizer model type 'BPE' in %s (expected 'WordPiece')");
+  const char arr[] = "[1, 2, 3]";
+  expect_load_error("JSON array", WP_ERR_FORMAT, write_tmp("arr.json", arr, sizeof arr - 1), 1,
+                    "%s is not a JSON object");
+  const char noprepre[] = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": 0}}, "
+                          "\"pre_tokenizer\": {\"type\": \"Whitespace\"}}";
+  expect_load_error("unsupported pre_tokenizer", WP_ERR_FORMAT, write_tmp("pre.json", noprepre, sizeof noprepre - 1),
+                    1, "unsupported pre_tokenizer type 'Whitespace' in %s (expected 'BertPreTokenizer')");
+  const char badid[] = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[UNK]\": -5}}, "
+                       "\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}";
+  expect_load_error("negative id", WP_ERR_FORMAT, write_tmp("badid.json", badid, sizeof badid - 1), 1,
+                    "model.vocab in %s: token '[UNK]' has a bad id (expected 0..16777215)");
+  const char emptyv[] = "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {}}, "
+                        "\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}";
+  expect_load_error("empty model.vocab", WP_ERR_FORMAT, write_tmp("emptyv.json", emptyv, sizeof emptyv - 1), 1,
+                    "empty vocabulary in %s");
+  expect_load_error("empty file as tokenizer.json", WP_ERR_FORMAT, write_tmp("zero.json", "", 0), 1,
+                    "invalid JSON in %s: '[' or '{' expected near end of file (line 1, column 0)");
+  CHECK(wp_load_tokenizer_json_mem("{\"model\":", 9, &tok, &err) == WP_ERR_FORMAT && !tok &&
+        strstr(err.msg, "invalid JSON in (memory)") == err.msg, "in-memory loader names (memory)");
+  CHECK(wp_load_dir(tmpdir, &tok, &err) == WP_ERR_IO && !tok, "directory without tokenizer files");
+}
+
+static void test_load_dir(void) {
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  wp_encoding enc = {0};
+  CHECK_EQ_INT(wp_load_dir(MINILM_DIR, &tok, &err), WP_OK, "load_dir picks tokenizer.json");
+  if (tok) {
+    CHECK(wp_encode(tok, "Hello, world!", 13, 512, &enc, &err) == WP_OK && enc.n == 6 && enc.ids[1] == 7592,
+          "MiniLM tokenizer.json: hello world");
+    CHECK_EQ_INT(wp_vocab_size(tok), 30522, "MiniLM vocab size");
+    CHECK_EQ_INT(wp_special_id(tok, WP_PAD), 0, "[PAD] id");
+    CHECK_EQ_INT(wp_get_options(tok)->strip_accents, -1, "strip_accents null follows lowercase");
+    wp_free(tok);
+    tok = NULL;
+  }
+  /* vocab.txt + tokenizer_config.json saying cased. */
+  char dir[512], path[600];
+  snprintf(dir, sizeof dir, "%s/caseddir", tmpdir);
+  mkdir(dir, 0700);
+  FILE *in = fopen(VOCAB_CASED, "rb"), *out;
+  snprintf(path, sizeof path, "%s/vocab.txt", dir);
+  out = fopen(path, "wb");
+  int ch;
+  while (in && out && (ch = fgetc(in)) != EOF) fputc(ch, out);
+  if (in) fclose(in);
+  if (out) fclose(out);
+  snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
+  out = fopen(path, "wb");
+  if (out) { fputs("{\"do_lower_case\": false, \"tokenize_chinese_chars\": true}", out); fclose(out); }
+  CHECK_EQ_INT(wp_load_dir(dir, &tok, &err), WP_OK, "load_dir: vocab.txt + tokenizer_config.json");
+  if (tok) {
+    CHECK(!wp_get_options(tok)->lowercase && wp_get_options(tok)->strip_accents == -1, "do_lower_case false read");
+    CHECK(wp_encode(tok, "Hello, world!", 13, 512, &enc, &err) == WP_OK && enc.ids[1] == 8667, "cased ids");
+    wp_free(tok);
+    tok = NULL;
+  }
+  out = fopen(path, "wb");
+  if (out) { fputs("{\"do_lower_case\": ", out); fclose(out); }
+  CHECK(wp_load_dir(dir, &tok, &err) == WP_ERR_FORMAT && strstr(err.msg, "tokenizer_config.json"),
+        "broken tokenizer_config.json named: \"%s\"", err.msg);
+  wp_encoding_free(&enc);
+}
+
+/* Threads share one tokenizer, each with its own wp_encoding. */
+typedef struct thread_arg { int32_t sum; int ok; } thread_arg;
+static const char *const thread_texts[] = {"Hello, world!", "H\xc3\xa9llo w\xc3\xb6rld [SEP] \xe4\xb8\x96",
+                                           "unaffable \xed\x95\x9c\xea\xb5\xad\xec\x96\xb4", ""};
+
+static void *thread_main(void *p) {
+  thread_arg *a = p;
+  wp_encoding enc = {0};
+  wp_error err;
+  a->ok = 1;
+  for (int r = 0; r < 2000; r++) {
+    const char *t = thread_texts[r % 4];
+    if (wp_encode(uncased, t, strlen(t), 512, &enc, &err) != WP_OK) a->ok = 0;
+    for (int32_t i = 0; i < enc.n; i++) a->sum += enc.ids[i] * (i + 1);
+  }
+  wp_encoding_free(&enc);
+  return NULL;
+}
+
+static void test_threads(void) {
+  thread_arg one = {0, 0}, many[4];
+  thread_main(&one);
+  pthread_t th[4];
+  int started = 0;
+  for (int i = 0; i < 4; i++) {
+    many[i].sum = 0;
+    if (pthread_create(&th[i], NULL, thread_main, &many[i]) == 0) started++;
+  }
+  int same = started == 4;
+  for (int i = 0; i < started; i++) {
+    pthread_join(th[i], NULL);
+    same = same && many[i].ok && many[i].sum == one.sum;
+  }
+  CHECK(one.ok && same, "4 threads on one tokenizer agree with 1 thread");
+}
+
+/* With -DSE_FAULT_INJECTION every allocation in turn fails; each failure
+** must come back as WP_ERR_NOMEM, never a crash or a leak (ASan checks).
+** Without it the loop runs once and checks the normal path. */
+static void test_oom(void) {
+  const char text[] = "Hello, W\xc3\xb6rld! \xe4\xb8\x96 [SEP] unaffable \xcc\x81\xcc\x81";
+  int failures = 0, bad = 0;
+  for (long k = 0; k < 400; k++) {
+    se_fault_set(k);
+    wp_tokenizer *tok = NULL;
+    wp_error err;
+    wp_encoding enc = {0};
+    wp_status rc = wp_load_vocab_txt_mem(toy_vocab, sizeof toy_vocab - 1, NULL, &tok, &err);
+    if (rc == WP_OK) rc = wp_encode(tok, text, sizeof text - 1, 512, &enc, &err);
+    if (rc == WP_OK) rc = wp_encode_pair(tok, text, sizeof text - 1, "ab", 2, 512, &enc, &err);
+    if (rc != WP_OK && rc != WP_ERR_NOMEM) bad++;
+    wp_encoding_free(&enc);
+    wp_free(tok);
+    long f = se_fault_failures();
+    se_fault_reset();
+    if (f == 0) break; /* every allocation point has been failed once */
+    failures++;
+  }
+  CHECK(bad == 0, "allocation failures give WP_ERR_NOMEM (%d injected)", failures);
+}
+
+int main(void) {
+  wp_error err;
+  snprintf(tmpdir, sizeof tmpdir, "/tmp/test_tokenizer.%d", (int)getpid());
+  mkdir(tmpdir, 0700);
+  CHECK_EQ_INT(wp_load_vocab_txt(VOCAB_UNCASED, NULL, &uncased, &err), WP_OK, "load bert-base-uncased vocab.txt");
+  wp_options o;
+  CHECK_EQ_INT(wp_load_vocab_txt(VOCAB_CASED, NULL, &cased, &err), WP_OK, "load bert-base-cased vocab.txt");
+  if (!uncased || !cased) return check_finish();
+  o = *wp_get_options(cased);
+  o.lowercase = 0;
+  o.strip_accents = 0;
+  wp_options_override(cased, &o, &err);
+  CHECK_EQ_INT(wp_vocab_size(uncased), 30522, "bert-base-uncased has 30522 ids");
+  CHECK(wp_special_id(uncased, WP_CLS) == 101 && wp_special_id(uncased, WP_SEP) == 102 &&
+        wp_special_id(uncased, WP_UNK) == 100 && wp_special_id(uncased, WP_MASK) == 103, "special ids");
+  CHECK_EQ_INT(wp_token_to_id(uncased, "##ing", 5), 2075, "token_to_id");
+  CHECK(wp_token_to_id(uncased, "hello\0", 6) == -1, "token_to_id uses the length");
+
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(&cases[i]);
+  test_word_length();
+  test_truncation_and_pairs();
+  test_invalid_utf8();
+  test_big_texts();
+  test_hostile_files();
+  test_load_dir();
+  test_threads();
+  test_oom();
+
+  wp_free(uncased);
+  wp_free(cased);
+  char cmd[300];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+  if (system(cmd) != 0) printf("note: could not remove %s\n", tmpdir);
+  return check_finish();
+}

@@ -1,0 +1,289 @@
+/*
+** test_tokenizer_parity.c — our tokenizer against Hugging Face's, id by id.
+**
+**   make build/tests/test_tokenizer_parity && build/tests/test_tokenizer_parity
+**   (run from the repository root; fixtures are found relative to it)
+**
+** Fixtures (tests/fixtures/, produced by the Rust `tokenizers` crate):
+**   tokenizer/corpus.jsonl                one JSON string per line (may hold \u0000)
+**   tokenizer/expected-<vocab>.jsonl      {"ids":[...],"offsets":[[s,e],...]} per line,
+**                                         max_length 512, UTF-8 byte offsets
+**   tokenizer/options.json                {"<vocab>": {"lowercase":..,"strip_accents":..}}
+**   tokenizer/pairs-bert-base-uncased.jsonl  {"a","b","max_length","ids","type_ids"}
+**   tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.{inp,out}  llama.cpp's cases
+**   vocab/<vocab>/vocab.txt, vocab/all-MiniLM-L6-v2/tokenizer.json
+**
+** One PASS/FAIL line per vocabulary and check, with mismatch counts; on
+** failure the first few mismatches are printed (text escaped, expected vs
+** got).  Ids must match exactly; offsets are counted separately.
+*/
+#include "../../tokenizer/wordpiece.h"
+#include "check.h"
+#include <jansson.h>
+#include <stdlib.h>
+
+#define FIX "tests/fixtures/"
+#define SHOW 5
+
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
+  if (buf) buf[n] = 0;
+  fclose(f);
+  if (len) *len = (size_t)n;
+  return buf;
+}
+
+/* Every line of a JSONL file, parsed (JSON_ALLOW_NUL); NULL entries for bad lines. */
+static json_t **read_jsonl(const char *path, size_t *count) {
+  size_t len;
+  char *data = slurp(path, &len);
+  *count = 0;
+  if (!data) return NULL;
+  size_t cap = 1024, n = 0;
+  json_t **rows = malloc(cap * sizeof *rows);
+  for (char *p = data; p < data + len;) {
+    char *nl = memchr(p, '\n', (size_t)(data + len - p));
+    size_t ln = nl ? (size_t)(nl - p) : (size_t)(data + len - p);
+    if (n == cap) rows = realloc(rows, (cap *= 2) * sizeof *rows);
+    rows[n++] = json_loadb(p, ln, JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
+    p += ln + 1;
+  }
+  free(data);
+  *count = n;
+  return rows;
+}
+
+static void free_rows(json_t **rows, size_t n) {
+  for (size_t i = 0; i < n; i++) json_decref(rows[i]);
+  free(rows);
+}
+
+static void print_escaped(const char *s, size_t n) {
+  putchar('"');
+  for (size_t i = 0; i < n && i < 160; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') printf("\\%c", c);
+    else if (c < 0x20 || c == 0x7f) printf("\\x%02x", c);
+    else putchar(c);
+  }
+  printf(n > 160 ? "\"..." : "\"");
+}
+
+static void print_ids(const char *label, json_t *arr, const int32_t *ids, int32_t n) {
+  printf("      %s:", label);
+  if (arr) {
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) { if (i < 40) printf(" %lld", (long long)json_integer_value(v)); }
+  } else {
+    for (int32_t i = 0; i < n && i < 40; i++) printf(" %d", ids[i]);
+  }
+  printf("\n");
+}
+
+static int ids_equal(json_t *arr, const int32_t *ids, int32_t n) {
+  if (!json_is_array(arr) || json_array_size(arr) != (size_t)n) return 0;
+  for (int32_t i = 0; i < n; i++)
+    if (json_integer_value(json_array_get(arr, (size_t)i)) != ids[i]) return 0;
+  return 1;
+}
+
+static int offsets_equal(json_t *arr, const int32_t *offs, int32_t n) {
+  if (!json_is_array(arr) || json_array_size(arr) != (size_t)n) return 0;
+  for (int32_t i = 0; i < n; i++) {
+    json_t *p = json_array_get(arr, (size_t)i);
+    if (json_integer_value(json_array_get(p, 0)) != offs[2 * i] ||
+        json_integer_value(json_array_get(p, 1)) != offs[2 * i + 1]) return 0;
+  }
+  return 1;
+}
+
+/* Encode the corpus with tok and compare with expected-<expect>.jsonl. */
+static void corpus_parity(const char *label, wp_tokenizer *tok, const char *expect,
+                          json_t **corpus, size_t ncorpus) {
+  char path[512];
+  snprintf(path, sizeof path, FIX "tokenizer/expected-%s.jsonl", expect);
+  size_t nexp;
+  json_t **exp = read_jsonl(path, &nexp);
+  if (!exp || nexp != ncorpus) {
+    CHECK(0, "parity %s: %s has %zu lines, corpus %zu", label, path, nexp, ncorpus);
+    free_rows(exp, nexp);
+    return;
+  }
+  wp_encoding enc = {0};
+  wp_error err;
+  int id_bad = 0, off_bad = 0, shown = 0, off_shown = 0;
+  for (size_t i = 0; i < ncorpus; i++) {
+    const char *text = json_string_value(corpus[i]);
+    size_t len = json_string_length(corpus[i]);
+    json_t *ids = json_object_get(exp[i], "ids"), *offs = json_object_get(exp[i], "offsets");
+    if (!text || wp_encode(tok, text, len, 512, &enc, &err) != WP_OK) {
+      id_bad++;
+      if (shown++ < SHOW) printf("    line %zu: encode failed: %s\n", i + 1, text ? err.msg : "bad corpus line");
+      continue;
+    }
+    if (!ids_equal(ids, enc.ids, enc.n)) {
+      id_bad++;
+      if (shown++ < SHOW) {
+        printf("    line %zu: ", i + 1);
+        print_escaped(text, len);
+        printf("\n");
+        print_ids("expected", ids, NULL, 0);
+        print_ids("got     ", NULL, enc.ids, enc.n);
+      }
+    } else if (!offsets_equal(offs, enc.offsets, enc.n)) {
+      off_bad++;
+      if (off_shown++ < SHOW) {
+        printf("    line %zu offsets differ: ", i + 1);
+        print_escaped(text, len);
+        char *e = json_dumps(offs, JSON_COMPACT);
+        printf("\n      expected: %.300s\n      got     :", e ? e : "?");
+        free(e);
+        for (int32_t k = 0; k < enc.n && k < 30; k++) printf(" [%d,%d]", enc.offsets[2 * k], enc.offsets[2 * k + 1]);
+        printf("\n");
+      }
+    }
+  }
+  CHECK(id_bad == 0, "parity %s: %zu texts, %d id mismatches", label, ncorpus, id_bad);
+  CHECK(off_bad == 0, "parity %s: %zu texts, %d offset mismatches (ids equal)", label, ncorpus, off_bad);
+  wp_encoding_free(&enc);
+  free_rows(exp, nexp);
+}
+
+static void pairs_parity(void) {
+  size_t n;
+  json_t **rows = read_jsonl(FIX "tokenizer/pairs-bert-base-uncased.jsonl", &n);
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (!rows || wp_load_vocab_txt(FIX "vocab/bert-base-uncased/vocab.txt", NULL, &tok, &err) != WP_OK) {
+    CHECK(0, "parity pairs: fixtures readable");
+    free_rows(rows, n);
+    return;
+  }
+  wp_encoding enc = {0};
+  int bad = 0, shown = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *a = json_object_get(rows[i], "a"), *b = json_object_get(rows[i], "b");
+    int32_t max = (int32_t)json_integer_value(json_object_get(rows[i], "max_length"));
+    json_t *ids = json_object_get(rows[i], "ids"), *types = json_object_get(rows[i], "type_ids");
+    if (wp_encode_pair(tok, json_string_value(a), json_string_length(a), json_string_value(b),
+                       json_string_length(b), max, &enc, &err) != WP_OK ||
+        !ids_equal(ids, enc.ids, enc.n) || !ids_equal(types, enc.type_ids, enc.n)) {
+      bad++;
+      if (shown++ < SHOW) {
+        printf("    pair line %zu (max_length %d, lengths %zu/%zu):\n", i + 1, max,
+               json_array_size(ids), (size_t)enc.n);
+        print_ids("expected", ids, NULL, 0);
+        print_ids("got     ", NULL, enc.ids, enc.n);
+      }
+    }
+  }
+  CHECK(bad == 0, "parity pairs bert-base-uncased: %zu pairs, %d mismatches", n, bad);
+  wp_encoding_free(&enc);
+  wp_free(tok);
+  free_rows(rows, n);
+}
+
+/* llama.cpp's test-tokenizer-0 cases: texts separated by
+** "\n__ggml_vocab_test__\n", expected ids (no [CLS]/[SEP]) one line each. */
+static void llama_parity(void) {
+  size_t ilen, olen;
+  char *inp = slurp(FIX "tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.inp", &ilen);
+  char *outp = slurp(FIX "tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.out", &olen);
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (!inp || !outp || wp_load_vocab_txt(FIX "vocab/bert-base-uncased/vocab.txt", NULL, &tok, &err) != WP_OK) {
+    CHECK(0, "parity llama.cpp: fixtures readable");
+    free(inp); free(outp);
+    return;
+  }
+  const char *sep = "\n__ggml_vocab_test__\n";
+  size_t seplen = strlen(sep);
+  char *p = inp, *o = outp;
+  int cases = 0, bad = 0;
+  wp_encoding enc = {0};
+  while (p < inp + ilen) {
+    char *end = strstr(p, sep);
+    size_t tlen = end ? (size_t)(end - p) : (size_t)(inp + ilen - p);
+    char *onl = strchr(o, '\n');
+    if (!onl) break;
+    *onl = 0;
+    int32_t want[512];
+    int nw = 0;
+    for (char *q = o; *q && nw < 512;) {
+      char *e2;
+      long v = strtol(q, &e2, 10);
+      if (e2 == q) break;
+      want[nw++] = (int32_t)v;
+      q = e2;
+    }
+    cases++;
+    if (wp_encode(tok, p, tlen, 0, &enc, &err) != WP_OK || enc.n - 2 != nw ||
+        memcmp(enc.ids + 1, want, (size_t)nw * sizeof *want) != 0) {
+      if (bad++ < SHOW) { printf("    llama.cpp case %d: ", cases); print_escaped(p, tlen); printf("\n"); }
+    }
+    o = onl + 1;
+    if (!end) break;
+    p = end + seplen;
+  }
+  CHECK(bad == 0 && cases > 40, "parity llama.cpp bert-bge cases: %d cases, %d mismatches", cases, bad);
+  wp_encoding_free(&enc);
+  wp_free(tok);
+  free(inp);
+  free(outp);
+}
+
+int main(void) {
+  static const char *const vocabs[] = {"bert-base-uncased", "bert-base-cased",
+                                       "bert-base-multilingual-cased", "bert-base-chinese"};
+  size_t ncorpus;
+  json_t **corpus = read_jsonl(FIX "tokenizer/corpus.jsonl", &ncorpus);
+  json_t *options = json_load_file(FIX "tokenizer/options.json", 0, NULL);
+  CHECK(corpus && ncorpus > 0 && options, "parity fixtures found (%zu corpus lines)", ncorpus);
+  if (!corpus || !options) return check_finish();
+  for (size_t i = 0; i < ncorpus; i++)
+    if (!json_is_string(corpus[i])) { CHECK(0, "corpus line %zu is a JSON string", i + 1); return check_finish(); }
+
+  for (size_t v = 0; v < sizeof vocabs / sizeof vocabs[0]; v++) {
+    char path[512], label[256];
+    snprintf(path, sizeof path, FIX "vocab/%s/vocab.txt", vocabs[v]);
+    json_t *opt = json_object_get(options, vocabs[v]);
+    wp_tokenizer *tok = NULL;
+    wp_error err;
+    if (wp_load_vocab_txt(path, NULL, &tok, &err) != WP_OK) {
+      CHECK(0, "parity %s: load %s: %s", vocabs[v], path, err.msg);
+      continue;
+    }
+    wp_options o = *wp_get_options(tok);
+    o.lowercase = json_is_true(json_object_get(opt, "lowercase"));
+    o.strip_accents = json_is_true(json_object_get(opt, "strip_accents"));
+    if (wp_options_override(tok, &o, &err) != WP_OK) {
+      CHECK(0, "parity %s: options: %s", vocabs[v], err.msg);
+      wp_free(tok);
+      continue;
+    }
+    snprintf(label, sizeof label, "%s vocab.txt", vocabs[v]);
+    corpus_parity(label, tok, vocabs[v], corpus, ncorpus);
+    wp_free(tok);
+  }
+
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (wp_load_tokenizer_json(FIX "vocab/all-MiniLM-L6-v2/tokenizer.json", &tok, &err) == WP_OK) {
+    corpus_parity("all-MiniLM-L6-v2 tokenizer.json", tok, "bert-base-uncased", corpus, ncorpus);
+    wp_free(tok);
+  } else {
+    CHECK(0, "parity all-MiniLM-L6-v2 tokenizer.json: load: %s", err.msg);
+  }
+  pairs_parity();
+  llama_parity();
+  free_rows(corpus, ncorpus);
+  json_decref(options);
+  return check_finish();
+}

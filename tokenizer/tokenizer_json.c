@@ -1,0 +1,258 @@
+/*
+** tokenizer_json.c — read a Hugging Face tokenizer.json (and the flags of
+** tokenizer_config.json) into a wp_tokenizer.
+**
+**   wp_load_tokenizer_json("all-MiniLM-L6-v2/tokenizer.json", &tok, &err);
+**
+** What is read (everything else, e.g. truncation/padding, is ignored: the
+** caller passes max_length):
+**
+**   "model": {"type": "WordPiece", "vocab": {"[PAD]": 0, ...},
+**             "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+**             "max_input_chars_per_word": 100}
+**   "normalizer": {"type": "BertNormalizer", "clean_text": true,
+**                  "handle_chinese_chars": true, "strip_accents": null,
+**                  "lowercase": true}
+**       also null, or a "Sequence" of BertNormalizer / Lowercase / NFD /
+**       StripAccents; anything else is refused rather than ignored
+**   "pre_tokenizer": {"type": "BertPreTokenizer"} (required)
+**   "added_tokens": [{"id": 0, "content": "[PAD]", ...}, ...]
+**       every one is matched literally in the raw text; the crate matches
+**       those with "normalized": true in normalised text instead, which
+**       BERT files never use
+**   "post_processor": TemplateProcessing or BertProcessing, for the ids of
+**       the tokens added around a sequence (default [CLS] and [SEP])
+**
+** Strings may contain \u0000 (JSON_ALLOW_NUL); lengths come from jansson.
+*/
+#include "wp_internal.h"
+#include "se_alloc.h"
+#include <jansson.h>
+#include <string.h>
+
+#define FAIL(code, ...) do { wp_set_error(err, code, __VA_ARGS__); rc = code; goto done; } while (0)
+
+static json_t *parse(const char *data, size_t len, const char *path, wp_error *err) {
+  json_error_t jerr;
+  json_t *root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
+  if (!root) {
+    wp_set_error(err, WP_ERR_FORMAT, "invalid JSON in %s: %s (line %d, column %d)", path,
+                 jerr.text, jerr.line, jerr.column);
+    return NULL;
+  }
+  if (!json_is_object(root)) {
+    wp_set_error(err, WP_ERR_FORMAT, "%s is not a JSON object", path);
+    json_decref(root);
+    return NULL;
+  }
+  return root;
+}
+
+/* A JSON boolean into *out; null or absent leaves *out alone. */
+static int get_bool(json_t *obj, const char *key, int *out) {
+  json_t *v = json_object_get(obj, key);
+  if (!v || json_is_null(v)) return 1;
+  if (!json_is_boolean(v)) return 0;
+  *out = json_is_true(v);
+  return 1;
+}
+
+/* Copy a JSON string into a fixed buffer; 0 if not a string, too long or has NUL. */
+static int get_str(json_t *v, char *buf, size_t cap) {
+  if (!json_is_string(v)) return 0;
+  size_t n = json_string_length(v);
+  if (n >= cap || memchr(json_string_value(v), 0, n)) return 0;
+  memcpy(buf, json_string_value(v), n + 1);
+  return 1;
+}
+
+static wp_status bert_normalizer(json_t *n, wp_options *o, const char *path, wp_error *err) {
+  o->clean_text = o->handle_chinese_chars = o->lowercase = 1;
+  o->strip_accents = -1;
+  if (!get_bool(n, "clean_text", &o->clean_text) ||
+      !get_bool(n, "handle_chinese_chars", &o->handle_chinese_chars) ||
+      !get_bool(n, "strip_accents", &o->strip_accents) ||
+      !get_bool(n, "lowercase", &o->lowercase)) {
+    wp_set_error(err, WP_ERR_FORMAT, "BertNormalizer in %s has a non-boolean flag", path);
+    return WP_ERR_FORMAT;
+  }
+  return WP_OK;
+}
+
+static wp_status read_normalizer(json_t *n, wp_options *o, const char *path, wp_error *err) {
+  o->clean_text = o->handle_chinese_chars = o->lowercase = o->strip_accents = 0;
+  if (!n || json_is_null(n)) return WP_OK;
+  const char *type = json_string_value(json_object_get(n, "type"));
+  if (type && strcmp(type, "BertNormalizer") == 0) return bert_normalizer(n, o, path, err);
+  json_t *list = json_object_get(n, "normalizers");
+  if (type && strcmp(type, "Sequence") == 0 && json_is_array(list)) {
+    size_t i;
+    json_t *item;
+    int nfd = 0, strip = 0;
+    json_array_foreach(list, i, item) {
+      const char *t = json_string_value(json_object_get(item, "type"));
+      wp_status rc = WP_OK;
+      if (t && strcmp(t, "BertNormalizer") == 0) rc = bert_normalizer(item, o, path, err);
+      else if (t && strcmp(t, "Lowercase") == 0) o->lowercase = 1;
+      else if (t && strcmp(t, "NFD") == 0) nfd = 1;
+      else if (t && strcmp(t, "StripAccents") == 0) strip = 1;
+      else {
+        wp_set_error(err, WP_ERR_FORMAT, "unsupported normalizer type '%s' in %s",
+                     t ? t : "(none)", path);
+        return WP_ERR_FORMAT;
+      }
+      if (rc != WP_OK) return rc;
+    }
+    if (nfd && strip) o->strip_accents = 1;
+    return WP_OK;
+  }
+  wp_set_error(err, WP_ERR_FORMAT, "unsupported normalizer type '%s' in %s",
+               type ? type : "(none)", path);
+  return WP_ERR_FORMAT;
+}
+
+/* The id of the special token named `name` in a TemplateProcessing map, or -1. */
+static int32_t template_id(json_t *pp, json_t *piece) {
+  json_t *st = json_object_get(piece, "SpecialToken");
+  const char *name = json_string_value(json_object_get(st, "id"));
+  if (!name) return -1;
+  json_t *ids = json_object_get(json_object_get(json_object_get(pp, "special_tokens"), name), "ids");
+  json_t *id = json_array_get(ids, 0);
+  return json_is_integer(id) ? (int32_t)json_integer_value(id) : -1;
+}
+
+static void read_post_processor(json_t *pp, wp_tokenizer *t) {
+  const char *type = json_string_value(json_object_get(pp, "type"));
+  if (!type) return;
+  if (strcmp(type, "TemplateProcessing") == 0) {
+    json_t *single = json_object_get(pp, "single");
+    size_t n = json_array_size(single);
+    if (n >= 2) {
+      t->cls_id = template_id(pp, json_array_get(single, 0));
+      t->sep_id = template_id(pp, json_array_get(single, n - 1));
+    }
+  } else if (strcmp(type, "BertProcessing") == 0) {
+    json_t *cls = json_array_get(json_object_get(pp, "cls"), 1);
+    json_t *sep = json_array_get(json_object_get(pp, "sep"), 1);
+    if (json_is_integer(cls)) t->cls_id = (int32_t)json_integer_value(cls);
+    if (json_is_integer(sep)) t->sep_id = (int32_t)json_integer_value(sep);
+  }
+  if (t->cls_id >= WP_MAX_TOKEN_ID) t->cls_id = -1;
+  if (t->sep_id >= WP_MAX_TOKEN_ID) t->sep_id = -1;
+}
+
+wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
+                                  wp_tokenizer **out, wp_error *err) {
+  wp_status rc = WP_OK;
+  *out = NULL;
+  wp_tokenizer *t = NULL;
+  json_t *root = parse(data, len, path, err);
+  if (!root) return WP_ERR_FORMAT;
+  t = wp_tok_new();
+  if (!t) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+
+  json_t *model = json_object_get(root, "model");
+  if (!json_is_object(model)) FAIL(WP_ERR_FORMAT, "%s has no \"model\" object", path);
+  json_t *type = json_object_get(model, "type");
+  if (!json_is_string(type))
+    FAIL(WP_ERR_FORMAT, "tokenizer model in %s has no type (expected 'WordPiece')", path);
+  if (strcmp(json_string_value(type), "WordPiece") != 0)
+    FAIL(WP_ERR_FORMAT, "unsupported tokenizer model type '%.64s' in %s (expected 'WordPiece')",
+         json_string_value(type), path);
+
+  wp_options *o = &t->opts;
+  json_t *v;
+  if ((v = json_object_get(model, "unk_token")) && !get_str(v, o->unk_token, sizeof o->unk_token))
+    FAIL(WP_ERR_FORMAT, "model.unk_token in %s is not a string of at most %d bytes", path,
+         (int)sizeof o->unk_token - 1);
+  if ((v = json_object_get(model, "continuing_subword_prefix")) && !json_is_null(v) &&
+      !get_str(v, o->continuing_subword_prefix, sizeof o->continuing_subword_prefix))
+    FAIL(WP_ERR_FORMAT, "model.continuing_subword_prefix in %s is not a string of at most %d bytes",
+         path, (int)sizeof o->continuing_subword_prefix - 1);
+  if ((v = json_object_get(model, "max_input_chars_per_word")) && !json_is_null(v)) {
+    if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > (1 << 30))
+      FAIL(WP_ERR_FORMAT, "model.max_input_chars_per_word in %s is not a positive integer", path);
+    o->max_input_chars_per_word = (int)json_integer_value(v);
+  }
+  if ((rc = read_normalizer(json_object_get(root, "normalizer"), o, path, err)) != WP_OK) goto done;
+
+  json_t *pre = json_object_get(root, "pre_tokenizer");
+  const char *pre_type = json_string_value(json_object_get(pre, "type"));
+  if (!pre_type || strcmp(pre_type, "BertPreTokenizer") != 0)
+    FAIL(WP_ERR_FORMAT, "unsupported pre_tokenizer type '%.64s' in %s (expected 'BertPreTokenizer')",
+         pre_type ? pre_type : "(none)", path);
+
+  json_t *vocab = json_object_get(model, "vocab");
+  if (!json_is_object(vocab)) FAIL(WP_ERR_FORMAT, "model.vocab in %s is not an object", path);
+  const char *key;
+  json_t *val;
+  void *iter;
+  /* json_object_foreach stops at a key with NUL; iterate by key length instead. */
+  for (iter = json_object_iter(vocab); iter; iter = json_object_iter_next(vocab, iter)) {
+    key = json_object_iter_key(iter);
+    val = json_object_iter_value(iter);
+    size_t klen = strlen(key);
+#if JANSSON_VERSION_HEX >= 0x020e00
+    klen = json_object_iter_key_len(iter);
+#endif
+    if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) >= WP_MAX_TOKEN_ID)
+      FAIL(WP_ERR_FORMAT, "model.vocab in %s: token '%.64s' has a bad id (expected 0..%d)", path,
+           key, WP_MAX_TOKEN_ID - 1);
+    if (klen > WP_MAX_TOKEN_BYTES)
+      FAIL(WP_ERR_FORMAT, "model.vocab in %s: a token is %zu bytes long (limit %d)", path, klen,
+           WP_MAX_TOKEN_BYTES);
+    if (wp_tok_add(t, key, klen, (int32_t)json_integer_value(val), 1) != WP_OK)
+      FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+  }
+
+  json_t *added = json_object_get(root, "added_tokens");
+  size_t i;
+  json_t *item;
+  if (added && !json_is_null(added) && !json_is_array(added))
+    FAIL(WP_ERR_FORMAT, "added_tokens in %s is not an array", path);
+  json_array_foreach(added, i, item) {
+    json_t *content = json_object_get(item, "content"), *id = json_object_get(item, "id");
+    if (!json_is_string(content) || !json_is_integer(id) || json_integer_value(id) < 0 ||
+        json_integer_value(id) >= WP_MAX_TOKEN_ID || json_string_length(content) > WP_MAX_TOKEN_BYTES)
+      FAIL(WP_ERR_FORMAT, "added_tokens[%zu] in %s needs a string \"content\" and an id 0..%d", i,
+           path, WP_MAX_TOKEN_ID - 1);
+    wp_status r = wp_tok_add_literal(t, json_string_value(content), json_string_length(content),
+                                     (int32_t)json_integer_value(id));
+    if (r == WP_ERR_FORMAT) FAIL(r, "%s has more than %d added tokens", path, WP_MAX_LITERALS);
+    if (r != WP_OK) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+    /* The reverse mapping needs the text of ids that exist only here. */
+    if (!wp_id_to_token(t, (int32_t)json_integer_value(id), NULL) &&
+        wp_tok_add(t, json_string_value(content), json_string_length(content),
+                   (int32_t)json_integer_value(id), 0) != WP_OK)
+      FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+  }
+  read_post_processor(json_object_get(root, "post_processor"), t);
+  if ((rc = wp_tok_finish(t, path, err)) != WP_OK) goto done;
+  *out = t;
+  t = NULL;
+done:
+  wp_free(t);
+  json_decref(root);
+  return rc;
+}
+
+wp_status wp_parse_tokenizer_config(const char *data, size_t len, const char *path,
+                                    wp_options *opts, wp_error *err) {
+  json_t *root = parse(data, len, path, err);
+  if (!root) return WP_ERR_FORMAT;
+  wp_status rc = WP_OK;
+  if (!get_bool(root, "do_lower_case", &opts->lowercase) ||
+      !get_bool(root, "tokenize_chinese_chars", &opts->handle_chinese_chars))
+    FAIL(WP_ERR_FORMAT, "do_lower_case and tokenize_chinese_chars in %s must be booleans", path);
+  json_t *sa = json_object_get(root, "strip_accents");
+  if (json_is_boolean(sa)) opts->strip_accents = json_is_true(sa);
+  else if (sa && !json_is_null(sa))
+    FAIL(WP_ERR_FORMAT, "strip_accents in %s must be a boolean or null", path);
+  json_t *unk = json_object_get(root, "unk_token");
+  if (json_is_object(unk)) unk = json_object_get(unk, "content"); /* an AddedToken */
+  if (json_is_string(unk) && !get_str(unk, opts->unk_token, sizeof opts->unk_token))
+    FAIL(WP_ERR_FORMAT, "unk_token in %s is longer than %d bytes", path, (int)sizeof opts->unk_token - 1);
+done:
+  json_decref(root);
+  return rc;
+}

@@ -1,0 +1,151 @@
+/*
+** wp_internal.h — what the tokenizer's .c files share; not a public API.
+**
+** Files and their jobs:
+**   unicode.c         UTF-8 validation/decoding and the character data
+**                     (flags, combining class, decomposition, lowercase)
+**   vocab.c           the token hash table, vocab.txt, wp_load_dir,
+**                     file reading, accessors, wp_free
+**   tokenizer_json.c  Hugging Face tokenizer.json and tokenizer_config.json
+**   normalize.c       the streaming BertNormalizer + BertPreTokenizer
+**   wordpiece.c       wp_encode / wp_encode_pair: special tokens,
+**                     WordPiece, truncation, the output encoding
+*/
+#ifndef WP_INTERNAL_H
+#define WP_INTERNAL_H
+#include "wordpiece.h"
+#include "unicode_tables.h"
+#include <stdarg.h>
+
+/* Sizes that bound what hostile files can make us allocate. */
+#define WP_MAX_FILE_BYTES   (64u << 20)  /* vocab.txt / tokenizer.json (LaBSE's 500k-token file is 15 MB) */
+#define WP_MAX_TOKEN_BYTES  4096         /* one vocabulary entry */
+#define WP_MAX_TOKEN_ID     (1 << 24)    /* ids at or above this are rejected */
+#define WP_MAX_LITERALS     4096         /* added tokens matched in raw text */
+
+/**************** interface to unicode.c ****************/
+
+/* Length of the valid UTF-8 prefix of s[0..len): len when all is valid.
+** Rejects overlongs, surrogates, code points above U+10FFFF, truncated
+** sequences and stray continuation bytes, as Rust's str::from_utf8 does. */
+size_t wpu_valid_prefix(const unsigned char *s, size_t len);
+
+/* Decode one code point from valid UTF-8; returns its byte length. */
+static inline int wpu_decode(const unsigned char *s, uint32_t *cp) {
+  unsigned c = s[0];
+  if (c < 0x80) { *cp = c; return 1; }
+  if (c < 0xE0) { *cp = ((c & 0x1Fu) << 6) | (s[1] & 0x3Fu); return 2; }
+  if (c < 0xF0) { *cp = ((c & 0x0Fu) << 12) | ((s[1] & 0x3Fu) << 6) | (s[2] & 0x3Fu); return 3; }
+  *cp = ((c & 0x07u) << 18) | ((s[1] & 0x3Fu) << 12) | ((s[2] & 0x3Fu) << 6) | (s[3] & 0x3Fu);
+  return 4;
+}
+
+/* Encode cp as UTF-8 into out (room for 4); returns the length. */
+int wpu_encode(uint32_t cp, unsigned char *out);
+
+static inline unsigned wpu_flags(uint32_t cp) {
+  return cp < 0x110000 ? wpu_flag_blocks[wpu_flag_stage1[cp >> 8]][cp & 255] : 0;
+}
+static inline unsigned wpu_ccc(uint32_t cp) {
+  return cp < 0x110000 ? wpu_ccc_blocks[wpu_ccc_stage1[cp >> 8]][cp & 255] : 0;
+}
+/* Full canonical decomposition of cp (which has WPU_DECOMP) into out
+** (room for WPU_MAX_DECOMP); returns the count. */
+int wpu_decompose(uint32_t cp, uint32_t *out);
+/* Lowercase of cp (which has WPU_LOWER) into out (room for 2); returns the count. */
+int wpu_lowercase(uint32_t cp, uint32_t *out);
+
+/**************** interface to vocab.c ****************/
+
+/* One literal token (an added/special token) matched in the raw text. */
+typedef struct wp_literal {
+  char *text;          /* token text, owned */
+  size_t len;          /* its length in bytes */
+  int32_t id;          /* its id */
+} wp_literal;
+
+struct wp_tokenizer {
+  wp_options opts;         /* normalisation and model options */
+  char *arena;             /* every token's bytes, back to back */
+  size_t arena_len;        /* bytes used in arena */
+  size_t arena_cap;        /* bytes allocated for arena */
+  uint32_t *tok_off;       /* (n_ids) arena offset of id i's text, or UINT32_MAX if no such id */
+  uint32_t *tok_len;       /* (n_ids) length of id i's text */
+  int32_t n_ids;           /* highest id + 1 */
+  int32_t cap_ids;         /* allocated length of tok_off/tok_len */
+  int32_t *slots;          /* (n_slots) open-addressing table of ids, -1 empty */
+  uint32_t *slot_hash;     /* (n_slots) full hash of the id in each slot */
+  size_t n_slots;          /* a power of two, at least twice n_entries */
+  size_t n_entries;        /* distinct token texts in the table */
+  size_t max_token_len;    /* longest token text, to bound WordPiece's search */
+  int32_t special[WP_SPECIAL_COUNT]; /* ids of [PAD] [UNK] [CLS] [SEP] [MASK] or -1 */
+  int32_t unk_id;          /* id of opts.unk_token */
+  int32_t cls_id;          /* id added at the start */
+  int32_t sep_id;          /* id added after each sequence */
+  wp_literal *literals;    /* (n_literals) tokens matched literally in raw text */
+  int n_literals;          /* how many */
+  unsigned char literal_first[32]; /* bitset of first bytes of literals, a quick filter */
+  int literal_byte;        /* the first byte all literals share ('[' for BERT), or -1 */
+};
+
+void wp_set_error(wp_error *err, wp_status code, const char *fmt, ...);
+wp_tokenizer *wp_tok_new(void);
+/* Give `id` the text tok[0..len) for wp_id_to_token and, when in_table,
+** make the text findable; a text seen before moves to the new id (later
+** duplicates override earlier ones). */
+wp_status wp_tok_add(wp_tokenizer *t, const char *tok, size_t len, int32_t id, int in_table);
+int32_t wp_tok_lookup(const wp_tokenizer *t, const char *a, size_t alen,
+                      const char *b, size_t blen); /* id of a+b, or -1 */
+/* The same with h = wp_fnv1a(wp_fnv1a(WP_FNV_SEED, a, alen), b, blen)
+** already computed (WordPiece hashes all prefixes of a word in one pass). */
+int32_t wp_tok_lookup_h(const wp_tokenizer *t, uint32_t h, const char *a, size_t alen,
+                        const char *b, size_t blen);
+#define WP_FNV_SEED 2166136261u
+static inline uint32_t wp_fnv1a(uint32_t h, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
+  return h;
+}
+wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id);
+/* Resolve special ids, unk/cls/sep; errors name `path`. */
+wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err);
+/* Read a whole file (NUL-terminated copy, *len without the NUL). */
+wp_status wp_read_file(const char *path, char **data, size_t *len, wp_error *err);
+void wp_options_default(wp_options *o);
+
+/**************** interface to tokenizer_json.c ****************/
+
+wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
+                                  wp_tokenizer **out, wp_error *err);
+/* Apply tokenizer_config.json flags (do_lower_case, ...) to opts. */
+wp_status wp_parse_tokenizer_config(const char *data, size_t len, const char *path,
+                                    wp_options *opts, wp_error *err);
+
+/**************** interface to normalize.c ****************/
+
+/* Receives each word produced by the pre-tokenizer: its UTF-8 bytes
+** (bytes[0..nbytes)), per-character byte starts cstart[0..nchars] (with
+** cstart[nchars] == nbytes) and original spans span[2*i], span[2*i+1].
+** When the word has more than max_chars characters, only nchars, the
+** span of the first character and `end` (the end of the last) are valid
+** and bytes is NULL. */
+typedef struct wp_word {
+  const unsigned char *bytes; /* normalised UTF-8, or NULL when too long */
+  const int32_t *cstart;      /* (nchars+1) byte start of each character */
+  const int32_t *span;        /* (2*nchars) original byte span of each character */
+  int32_t nbytes;             /* bytes in the word */
+  int32_t nchars;             /* characters in the word */
+  int32_t start;              /* original byte start of the word */
+  int32_t end;                /* original byte end of the word */
+} wp_word;
+
+typedef int (*wp_word_fn)(void *ctx, const wp_word *w); /* nonzero aborts (OOM) */
+
+typedef struct wp_norm wp_norm; /* per-call normaliser state, owned by the scratch */
+
+/* Normalise and pre-tokenise text[0..len) (valid UTF-8; `base` is its byte
+** offset in the caller's text), calling fn for each word. */
+wp_status wp_normalize(wp_norm **state, const wp_tokenizer *t, const char *text,
+                       size_t len, int32_t base, wp_word_fn fn, void *ctx);
+void wp_norm_free(wp_norm *n);
+
+#endif
