@@ -1,0 +1,650 @@
+#!/usr/bin/python3
+"""Golden outputs for sqlite-embed's BERT encoder, from an independent reference.
+
+Run from the repository root with Debian's interpreter (torch + numpy):
+
+    make build/tools/gen_model      # or: cc -std=c11 -O2 -o build/tools/gen_model tests/tools/gen_model.c -lm
+    /usr/bin/python3 tests/models/make_golden.py [--shapes minilm,bge,...] [--keep]
+
+For every shape it
+  1. writes the model directory with its own Python implementation of the
+     generator spec (header comment of tests/tools/gen_model.c, restated in
+     tests/models/README.md) into build/golden-work/py/<shape>;
+  2. runs build/tools/gen_model into build/golden-work/c/<shape> and checks
+     that both directories hold the same files, byte for byte (sha256): this
+     proves that the C generator CI runs reproduces the reference's weights;
+  3. computes the reference outputs in float64 with a BERT forward written
+     from torch primitives (HF BertModel math, "A"), cross-checked against a
+     second implementation built from torch.nn.TransformerEncoderLayer ("B",
+     python path and fused fast path); |A - B| must be < 1e-9;
+  4. writes tests/fixtures/models/<shape>/golden.json + golden.bin
+     (format in tests/models/README.md).
+Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node).
+Weights for the reference are decoded from the Python-written safetensors
+files (so F16/BF16 shapes use the rounded weights).
+"""
+import argparse
+import hashlib
+import json
+import math
+import os
+import shutil
+import struct
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+VOCAB_DIR = os.path.join(ROOT, "tests", "fixtures", "vocab")
+OUT_DIR = os.path.join(ROOT, "tests", "fixtures", "models")
+WORK = os.path.join(ROOT, "build", "golden-work")
+GEN = os.path.join(ROOT, "build", "tools", "gen_model")
+TOKENIZE_JS = os.path.join(ROOT, "tests", "models", "tokenize_texts.js")
+DATA = "/work/shared/data"
+
+# ---------------------------------------------------------------------------
+# shapes (must match SHAPES[] in tests/tools/gen_model.c)
+# ---------------------------------------------------------------------------
+SHAPES = {
+    "minilm": dict(hidden=384, layers=6, heads=12, inter=1536, vocab=30522, maxpos=512, seed=1,
+                   dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                   tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
+                   max_seq=256),
+    "bge": dict(hidden=384, layers=12, heads=12, inter=1536, vocab=30522, maxpos=512, seed=2,
+                dtype="F32", prefix="bert.", shards=2, vocab_fixture=None,
+                tokjson_fixture="all-MiniLM-L6-v2", lower=True, st=True, pooling="cls",
+                normalize=True, max_seq=512),
+    "multi": dict(hidden=128, layers=2, heads=4, inter=512, vocab=119547, maxpos=512, seed=3,
+                  dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-multilingual-cased",
+                  tokjson_fixture=None, lower=False, st=True, pooling="mean", normalize=False,
+                  max_seq=128),
+    "f16": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30522, maxpos=128, seed=4,
+                dtype="F16", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                tokjson_fixture=None, lower=True, st=False, pooling="cls", normalize=False,
+                max_seq=None),
+    "bf16": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30522, maxpos=128, seed=5,
+                 dtype="BF16", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                 tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
+                 max_seq=128),
+}
+TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
+K_STD, K_LN_W, K_LN_B = 0, 1, 2
+M64 = (1 << 64) - 1
+
+
+# ---------------------------------------------------------------------------
+# generator (spec: header of tests/tools/gen_model.c)
+# ---------------------------------------------------------------------------
+def fnv1a64(s):
+    h = 0xcbf29ce484222325
+    for b in s.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001b3) & M64
+    return h
+
+
+def gen_values(name, seed, kind, n):
+    """float32 array of n values: splitmix64 stream seeded with seed ^ fnv1a64(name)."""
+    s0 = np.uint64(seed ^ fnv1a64(name))
+    with np.errstate(over="ignore"):
+        z = s0 + np.arange(1, n + 1, dtype=np.uint64) * np.uint64(0x9e3779b97f4a7c15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
+        x = z ^ (z >> np.uint64(31))
+    sd = 0.02 if kind == K_STD else 0.05
+    scale = sd * math.sqrt(3.0) / 8388608.0
+    t = ((x >> np.uint64(40)).astype(np.int64) - 8388608).astype(np.float64) + 0.5
+    u = t * scale
+    if kind == K_LN_W:
+        u = 1.0 + u
+    return u.astype(np.float32)
+
+
+def tensor_list(sh):
+    """[(name, shape, kind, layer)] in HF BertModel order (unsorted)."""
+    H, I = sh["hidden"], sh["inter"]
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1),
+         ("embeddings.token_type_embeddings.weight", (2, H), K_STD, -1),
+         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
+         ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        for q in ("query", "key", "value"):
+            t.append((p + "attention.self.%s.weight" % q, (H, H), K_STD, i))
+            t.append((p + "attention.self.%s.bias" % q, (H,), K_STD, i))
+        t += [(p + "attention.output.dense.weight", (H, H), K_STD, i),
+              (p + "attention.output.dense.bias", (H,), K_STD, i),
+              (p + "attention.output.LayerNorm.weight", (H,), K_LN_W, i),
+              (p + "attention.output.LayerNorm.bias", (H,), K_LN_B, i),
+              (p + "intermediate.dense.weight", (I, H), K_STD, i),
+              (p + "intermediate.dense.bias", (I,), K_STD, i),
+              (p + "output.dense.weight", (H, I), K_STD, i),
+              (p + "output.dense.bias", (H,), K_STD, i),
+              (p + "output.LayerNorm.weight", (H,), K_LN_W, i),
+              (p + "output.LayerNorm.bias", (H,), K_LN_B, i)]
+    t += [("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
+    out = []
+    for name, shape, kind, layer in t:
+        shard = 0
+        if sh["shards"] == 2 and ((layer < 0 and name.startswith("pooler")) or layer >= sh["layers"] // 2):
+            shard = 1
+        out.append((sh["prefix"] + name, shape, kind, shard))
+    return out
+
+
+def f32_to_f16_bytes(a):
+    return a.astype("<f2").tobytes()          # numpy: IEEE RNE, subnormals
+
+
+def f32_to_bf16_bytes(a):
+    b = a.astype("<f4").view("<u4").astype(np.uint64)
+    b = (b + 0x7fff + ((b >> 16) & 1)) >> 16  # RNE (no NaN/inf in our data)
+    return b.astype("<u2").tobytes()
+
+
+def shard_name(sh, k):
+    if sh["shards"] == 1:
+        return "model.safetensors"
+    return "model-%05d-of-%05d.safetensors" % (k + 1, sh["shards"])
+
+
+def write_shard(path, sh, tensors):
+    esz = 4 if sh["dtype"] == "F32" else 2
+    parts = ['{"__metadata__":{"format":"pt"}']
+    off = 0
+    for name, shape, kind, _ in tensors:
+        n = int(np.prod(shape))
+        parts.append(',"%s":{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}'
+                     % (name, sh["dtype"], ",".join(str(d) for d in shape), off, off + n * esz))
+        off += n * esz
+    hj = "".join(parts) + "}"
+    hj += " " * ((8 - len(hj) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(hj)))
+        f.write(hj.encode("ascii"))
+        for name, shape, kind, _ in tensors:
+            v = gen_values(name, sh["seed"], kind, int(np.prod(shape)))
+            if sh["dtype"] == "F32":
+                f.write(v.astype("<f4").tobytes())
+            elif sh["dtype"] == "F16":
+                f.write(f32_to_f16_bytes(v))
+            else:
+                f.write(f32_to_bf16_bytes(v))
+    return off
+
+
+def dump(obj):
+    return json.dumps(obj, indent=2) + "\n"
+
+
+def write_model_dir(shape, d):
+    sh = SHAPES[shape]
+    if os.path.exists(d):
+        shutil.rmtree(d)
+    os.makedirs(d)
+    tl = sorted(tensor_list(sh), key=lambda t: t[0].encode())
+    total = 0
+    for k in range(sh["shards"]):
+        total += write_shard(os.path.join(d, shard_name(sh, k)), sh, [t for t in tl if t[3] == k])
+    if sh["shards"] > 1:
+        with open(os.path.join(d, "model.safetensors.index.json"), "w") as f:
+            f.write(dump({"metadata": {"total_size": total},
+                          "weight_map": {t[0]: shard_name(sh, t[3]) for t in tl}}))
+    cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
+           "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+           "hidden_size": sh["hidden"], "initializer_range": 0.02,
+           "intermediate_size": sh["inter"], "layer_norm_eps": 1e-12,
+           "max_position_embeddings": sh["maxpos"], "model_type": "bert",
+           "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
+           "pad_token_id": 0, "position_embedding_type": "absolute",
+           "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
+           "type_vocab_size": 2, "use_cache": True, "vocab_size": sh["vocab"]}
+    with open(os.path.join(d, "config.json"), "w") as f:
+        f.write(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
+    tc = {"clean_up_tokenization_spaces": True, "cls_token": "[CLS]", "do_basic_tokenize": True,
+          "do_lower_case": sh["lower"], "mask_token": "[MASK]", "model_max_length": sh["maxpos"],
+          "never_split": None, "pad_token": "[PAD]", "sep_token": "[SEP]", "strip_accents": None,
+          "tokenize_chinese_chars": True, "tokenizer_class": "BertTokenizer", "unk_token": "[UNK]"}
+    with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+        f.write(dump(tc))
+    if sh["vocab_fixture"]:
+        shutil.copyfile(os.path.join(VOCAB_DIR, sh["vocab_fixture"], "vocab.txt"),
+                        os.path.join(d, "vocab.txt"))
+    if sh["tokjson_fixture"]:
+        shutil.copyfile(os.path.join(VOCAB_DIR, sh["tokjson_fixture"], "tokenizer.json"),
+                        os.path.join(d, "tokenizer.json"))
+    if sh["st"]:
+        mods = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+                {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+        if sh["normalize"]:
+            mods.append({"idx": 2, "name": "2", "path": "2_Normalize",
+                         "type": "sentence_transformers.models.Normalize"})
+        with open(os.path.join(d, "modules.json"), "w") as f:
+            f.write(dump(mods))
+        with open(os.path.join(d, "sentence_bert_config.json"), "w") as f:
+            f.write(dump({"max_seq_length": sh["max_seq"], "do_lower_case": sh["lower"]}))
+        os.makedirs(os.path.join(d, "1_Pooling"))
+        with open(os.path.join(d, "1_Pooling", "config.json"), "w") as f:
+            f.write(dump({"word_embedding_dimension": sh["hidden"],
+                          "pooling_mode_cls_token": sh["pooling"] == "cls",
+                          "pooling_mode_mean_tokens": sh["pooling"] == "mean",
+                          "pooling_mode_max_tokens": sh["pooling"] == "max",
+                          "pooling_mode_mean_sqrt_len_tokens": False}))
+
+
+def sha256_file(p):
+    h = hashlib.sha256()
+    with open(p, "rb") as f:
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
+    return h.hexdigest()
+
+
+def dir_hashes(d):
+    out = {}
+    for r, _, fs in os.walk(d):
+        for fn in fs:
+            p = os.path.join(r, fn)
+            out[os.path.relpath(p, d)] = sha256_file(p)
+    return out
+
+
+# ---------------------------------------------------------------------------
+# safetensors reader (for the reference: decode what was written)
+# ---------------------------------------------------------------------------
+def load_model_weights(d):
+    files = sorted(f for f in os.listdir(d) if f.endswith(".safetensors"))
+    w = {}
+    for fn in files:
+        with open(os.path.join(d, fn), "rb") as f:
+            data = f.read()
+        (n,) = struct.unpack("<Q", data[:8])
+        hdr = json.loads(data[8:8 + n])
+        hdr.pop("__metadata__", None)
+        base = 8 + n
+        for name, h in hdr.items():
+            b, e = h["data_offsets"]
+            raw = data[base + b:base + e]
+            if h["dtype"] == "F32":
+                a = np.frombuffer(raw, "<f4")
+            elif h["dtype"] == "F16":
+                a = np.frombuffer(raw, "<f2").astype(np.float32)
+            elif h["dtype"] == "BF16":
+                a = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+            else:
+                raise ValueError(h["dtype"])
+            name = name[5:] if name.startswith("bert.") else name
+            w[name] = torch.from_numpy(a.reshape(h["shape"]).astype(np.float64))
+    return w
+
+
+# ---------------------------------------------------------------------------
+# reference A: HF BertModel forward from torch primitives (float64)
+# ---------------------------------------------------------------------------
+def layer_norm(x, g, b, eps=1e-12):
+    mu = x.mean(-1, keepdim=True)
+    d = x - mu
+    var = (d * d).mean(-1, keepdim=True)
+    return d / torch.sqrt(var + eps) * g + b
+
+
+def linear(x, w, b):
+    return torch.matmul(x, w.t()) + b
+
+
+def bert_a(w, sh, ids, mask, tt):
+    B, S = ids.shape
+    H, nh = sh["hidden"], sh["heads"]
+    hd = H // nh
+    pos = torch.arange(S)
+    x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos][None]
+         + w["embeddings.token_type_embeddings.weight"][tt])
+    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+    dt = h.dtype
+    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
+
+        def heads(t):
+            return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
+        q = heads(L("attention.self.query", h))
+        k = heads(L("attention.self.key", h))
+        v = heads(L("attention.self.value", h))
+        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + ext
+        sc = sc - sc.max(-1, keepdim=True).values
+        e = torch.exp(sc)
+        pr = e / e.sum(-1, keepdim=True)
+        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
+        h1 = layer_norm(L("attention.output.dense", ctx) + h,
+                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+        f = L("intermediate.dense", h1)
+        f = 0.5 * f * (1.0 + torch.erf(f / math.sqrt(2.0)))
+        h = layer_norm(L("output.dense", f) + h1, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+    return h
+
+
+# ---------------------------------------------------------------------------
+# reference B: nn.Embedding + nn.LayerNorm + nn.TransformerEncoderLayer stack
+# ---------------------------------------------------------------------------
+class BertB(torch.nn.Module):
+    def __init__(self, w, sh):
+        super().__init__()
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
+        self.pos = torch.nn.Embedding(sh["maxpos"], H, dtype=torch.float64)
+        self.typ = torch.nn.Embedding(2, H, dtype=torch.float64)
+        self.eln = torch.nn.LayerNorm(H, eps=1e-12, dtype=torch.float64)
+        self.layers = torch.nn.ModuleList()
+        with torch.no_grad():
+            self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
+            self.pos.weight.copy_(w["embeddings.position_embeddings.weight"])
+            self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
+            self.eln.weight.copy_(w["embeddings.LayerNorm.weight"])
+            self.eln.bias.copy_(w["embeddings.LayerNorm.bias"])
+            for i in range(sh["layers"]):
+                p = "encoder.layer.%d." % i
+                m = torch.nn.TransformerEncoderLayer(H, nh, I, dropout=0.0, activation="gelu",
+                                                     layer_norm_eps=1e-12, batch_first=True,
+                                                     norm_first=False, dtype=torch.float64)
+                a = m.self_attn
+                a.in_proj_weight.copy_(torch.cat([w[p + "attention.self.%s.weight" % n]
+                                                  for n in ("query", "key", "value")]))
+                a.in_proj_bias.copy_(torch.cat([w[p + "attention.self.%s.bias" % n]
+                                                for n in ("query", "key", "value")]))
+                a.out_proj.weight.copy_(w[p + "attention.output.dense.weight"])
+                a.out_proj.bias.copy_(w[p + "attention.output.dense.bias"])
+                m.norm1.weight.copy_(w[p + "attention.output.LayerNorm.weight"])
+                m.norm1.bias.copy_(w[p + "attention.output.LayerNorm.bias"])
+                m.linear1.weight.copy_(w[p + "intermediate.dense.weight"])
+                m.linear1.bias.copy_(w[p + "intermediate.dense.bias"])
+                m.linear2.weight.copy_(w[p + "output.dense.weight"])
+                m.linear2.bias.copy_(w[p + "output.dense.bias"])
+                m.norm2.weight.copy_(w[p + "output.LayerNorm.weight"])
+                m.norm2.bias.copy_(w[p + "output.LayerNorm.bias"])
+                self.layers.append(m)
+        self.eval()
+
+    def forward(self, ids, mask, tt):
+        pos = torch.arange(ids.shape[1])[None]
+        h = self.eln(self.word(ids) + self.pos(pos) + self.typ(tt))
+        kpm = mask == 0
+        for m in self.layers:
+            h = m(h, src_key_padding_mask=kpm)
+        return h
+
+
+def pool(h, mask, pooling, normalize):
+    m = mask.to(h.dtype).unsqueeze(-1)
+    if pooling == "cls":
+        x = h[:, 0]
+    elif pooling == "mean":
+        x = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    elif pooling == "max":
+        x = h.masked_fill(m == 0, -float("inf")).max(1).values
+    else:
+        raise ValueError(pooling)
+    if normalize:
+        x = x / x.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+    return x
+
+
+def pad_batch(rows, type_rows):
+    B, S = len(rows), max(len(r) for r in rows)
+    ids = torch.zeros(B, S, dtype=torch.long)
+    mask = torch.zeros(B, S, dtype=torch.long)
+    tt = torch.zeros(B, S, dtype=torch.long)
+    for b, r in enumerate(rows):
+        ids[b, :len(r)] = torch.tensor(r)
+        mask[b, :len(r)] = 1
+        if type_rows is not None:
+            tt[b, :len(r)] = torch.tensor(type_rows[b])
+    return ids, mask, tt
+
+
+# ---------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------
+def rand_row(rng, n, V):
+    if n == 1:
+        return [101]
+    r = [int(x) for x in rng.integers(999, V, size=n)]
+    r[0], r[-1] = 101, 102
+    return r
+
+
+def id_cases_for(shape, rng):
+    sh = SHAPES[shape]
+    V = sh["vocab"]
+    if sh["maxpos"] >= 512:
+        mixed = [1, 2, 7, 33, 128, 300, 512] if shape != "multi" else [1, 2, 5, 64, 128, 200]
+    else:
+        mixed = [1, 2, 7, 33, 64, 128]
+    cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V) for n in mixed], type_ids=None,
+                  hidden=(shape == "minilm"))]
+    lens = [int(x) for x in rng.integers(3, 41, size=6)]
+    cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V) for n in lens], type_ids=None, hidden=False))
+    rows, types = [], []
+    for n1, n2 in [(5, 7), (12, 3), (1, 1), (20, 30)]:
+        a = [int(x) for x in rng.integers(999, V, size=n1)]
+        b = [int(x) for x in rng.integers(999, V, size=n2)]
+        rows.append([101] + a + [102] + b + [102])
+        types.append([0] * (n1 + 2) + [1] * (n2 + 1))
+    cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
+    cases.append(dict(name="single", ids=[rand_row(rng, 12, V)], type_ids=None, hidden=False))
+    return cases
+
+
+def sts_sentences(k):
+    out = []
+    with open(os.path.join(DATA, "stsbenchmark", "sts-dev.csv"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    for i in range(0, len(lines), max(1, len(lines) // k)):
+        p = lines[i].split("\t")
+        if len(p) >= 7:
+            out.append(p[5])
+            if len(out) >= k:
+                break
+    return out
+
+
+def long_text():
+    with open(os.path.join(DATA, "wikitext-2", "test.txt"), encoding="utf-8") as f:
+        words = f.read().split()
+    return " ".join(words[:4000])
+
+
+def text_cases_for(shape):
+    sts = sts_sentences(16)
+    cases = [
+        dict(name="sts_dev", texts=sts[:10]),
+        dict(name="sts_dev_2", texts=sts[10:16]),
+        dict(name="unicode", texts=[
+            "Café déjà vu: naïve résumé, Ångström and Øresund.",
+            "我爱自然语言处理。东京是日本的首都。",
+            "東京は日本の首都です。",
+            "I love pizza 🍕🍕 and 🚀 rockets!",
+            "Ελληνικά, русский язык, עברית, العربية",
+            "MIXED Case And UPPER CASE words",
+        ]),
+        dict(name="edge", texts=["", "   \t\n  ", "Hello, world!", "a",
+                                 "[CLS] literal [SEP] tokens [MASK]", "don't stop-believing... 3.14 $100 #tag @user"]),
+        dict(name="long_truncated", texts=[long_text(), "A short one."]),
+    ]
+    return cases
+
+
+def tokenize(shape, texts, use_tokjson=None):
+    sh = SHAPES[shape]
+    maxlen = effective_max_length(shape)
+    cmd = ["node", TOKENIZE_JS, "--max-length", str(maxlen)]
+    tj = use_tokjson or sh["tokjson_fixture"]
+    if tj:
+        cmd += ["--tokenizer-json", os.path.join(VOCAB_DIR, tj, "tokenizer.json")]
+    else:
+        cmd += ["--vocab", os.path.join(VOCAB_DIR, sh["vocab_fixture"], "vocab.txt")]
+        if not sh["lower"]:
+            cmd.append("--cased")
+    r = subprocess.run(cmd, input=json.dumps(texts).encode(), capture_output=True, check=True)
+    return json.loads(r.stdout)["ids"]
+
+
+def effective_max_length(shape):
+    sh = SHAPES[shape]
+    return sh["max_seq"] if sh["st"] else sh["maxpos"]
+
+
+# ---------------------------------------------------------------------------
+def maxdiff_valid(a, b, mask):
+    return float(((a - b).abs() * mask.double().unsqueeze(-1)).max())
+
+
+def run_shape(shape, args, report):
+    sh = SHAPES[shape]
+    t0 = time.time()
+    pyd = os.path.join(WORK, "py", shape)
+    cd = os.path.join(WORK, "c", shape)
+    write_model_dir(shape, pyd)
+    t_py = time.time() - t0
+    if os.path.exists(cd):
+        shutil.rmtree(cd)
+    t1 = time.time()
+    subprocess.run([GEN, "--shape", shape, "--out", cd, "--vocab-dir", VOCAB_DIR], check=True)
+    t_c = time.time() - t1
+    hp, hc = dir_hashes(pyd), dir_hashes(cd)
+    if hp != hc:
+        for k in sorted(set(hp) | set(hc)):
+            if hp.get(k) != hc.get(k):
+                print("  MISMATCH %s: py %s c %s" % (k, hp.get(k), hc.get(k)))
+        raise SystemExit("%s: C generator output differs from the Python reference" % shape)
+    print("%s: %d files byte-identical (python %.1fs, C %.2fs)" % (shape, len(hp), t_py, t_c))
+    for k in sorted(hp):
+        if k.endswith(".safetensors"):
+            print("  %s  %s" % (hp[k], k))
+
+    w = load_model_weights(pyd)
+    rng = np.random.default_rng(1000 + sorted(SHAPES).index(shape))
+    floats = []
+    nfl = [0]
+
+    def emit(t):
+        a = t.detach().numpy().astype("<f4").reshape(-1)
+        at = nfl[0]
+        floats.append(a)
+        nfl[0] += a.size
+        return at
+
+    figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
+            "A_vs_B_fast_pooled": 0.0}
+    # not a check: the float32 run of A against float64, a guide for the engine's tolerances
+    noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
+    w32 = {k: v.float() for k, v in w.items()}
+    B_model = BertB(w, sh)
+
+    def forward(rows, types):
+        ids, mask, tt = pad_batch(rows, types)
+        with torch.no_grad():
+            ha = bert_a(w, sh, ids, mask, tt)
+            pa = pool(ha, mask, sh["pooling"], sh["normalize"])
+        with torch.enable_grad():           # nn.MultiheadAttention python path
+            hb = B_model(ids, mask, tt).detach()
+        with torch.inference_mode():        # fused native fast path
+            hf = B_model(ids, mask, tt)
+        hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
+        hf = torch.nan_to_num(hf)
+        pb = pool(hb, mask, sh["pooling"], sh["normalize"])
+        pf = pool(hf * mask.double().unsqueeze(-1), mask, sh["pooling"], sh["normalize"])
+        figs["A_vs_B_python_hidden"] = max(figs["A_vs_B_python_hidden"], maxdiff_valid(ha, hb, mask))
+        figs["A_vs_B_fast_hidden"] = max(figs["A_vs_B_fast_hidden"], maxdiff_valid(ha, hf, mask))
+        figs["A_vs_B_python_pooled"] = max(figs["A_vs_B_python_pooled"], float((pa - pb).abs().max()))
+        figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
+        with torch.no_grad():
+            h32 = bert_a(w32, sh, ids, mask, tt)
+            p32 = pool(h32, mask, sh["pooling"], sh["normalize"]).double()
+        noise["A32_vs_A64_hidden"] = max(noise["A32_vs_A64_hidden"], maxdiff_valid(h32.double(), ha, mask))
+        noise["A32_vs_A64_pooled"] = max(noise["A32_vs_A64_pooled"], float((p32 - pa).abs().max()))
+        cos = torch.nn.functional.cosine_similarity(p32, pa, dim=-1)
+        noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
+        return ha, pa, mask
+
+    id_out = []
+    for c in id_cases_for(shape, rng):
+        ha, pa, mask = forward(c["ids"], c["type_ids"])
+        pooled_at = emit(pa)
+        hidden_at = -1
+        if c["hidden"]:
+            hidden_at = emit(torch.cat([ha[b, :len(r)] for b, r in enumerate(c["ids"])]))
+        id_out.append({"name": c["name"], "ids": c["ids"], "type_ids": c["type_ids"],
+                       "pooled_at": pooled_at, "hidden_at": hidden_at})
+
+    text_out = []
+    tok_check = None
+    if shape in ("minilm", "bge", "multi"):
+        maxlen = effective_max_length(shape)
+        all_same = True
+        for c in text_cases_for(shape):
+            ids = tokenize(shape, c["texts"])
+            assert all(2 <= len(r) <= maxlen for r in ids)
+            if c["name"] == "long_truncated":
+                assert len(ids[0]) == maxlen, len(ids[0])
+            if shape == "minilm":   # vocab.txt-built tokenizer vs the real all-MiniLM tokenizer.json
+                all_same &= ids == tokenize(shape, c["texts"], use_tokjson="all-MiniLM-L6-v2")
+            _, pa, _ = forward(ids, None)
+            text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
+        if shape == "minilm":
+            assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
+            tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
+
+    for k, v in figs.items():
+        assert v < 1e-9, (shape, k, v)
+    print("  reference cross-check (float64, max |A-B| over valid tokens / pooled):")
+    for k, v in figs.items():
+        print("    %-24s %.3g" % (k, v))
+    print("  float32 noise floor (A in float32 vs float64; information, not a check):")
+    for k, v in noise.items():
+        print("    %-24s %.3g" % (k, v))
+    if tok_check:
+        print("  " + tok_check)
+
+    od = os.path.join(OUT_DIR, shape)
+    os.makedirs(od, exist_ok=True)
+    golden = {"shape": shape,
+              "files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
+              "dims": sh["hidden"], "pooling": sh["pooling"], "normalize": sh["normalize"],
+              "max_length": effective_max_length(shape),
+              "id_cases": id_out, "text_cases": text_out}
+    with open(os.path.join(od, "golden.json"), "w", encoding="utf-8") as f:
+        json.dump(golden, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+    with open(os.path.join(od, "golden.bin"), "wb") as f:
+        f.write(np.concatenate(floats).astype("<f4").tobytes())
+    sz = os.path.getsize(os.path.join(od, "golden.json")) + os.path.getsize(os.path.join(od, "golden.bin"))
+    print("  wrote %s (%d floats, %.1f KB)  %.1fs" % (od, nfl[0], sz / 1024, time.time() - t0))
+    report[shape] = {"cross_check": figs, "fp32_noise": noise, "files": golden["files"], "golden_bytes": sz}
+    if not args.keep:
+        shutil.rmtree(pyd)
+        shutil.rmtree(cd)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16")
+    ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    if not os.path.exists(GEN):
+        raise SystemExit("build %s first (make build/tools/gen_model)" % GEN)
+    print("torch %s, numpy %s" % (torch.__version__, np.__version__))
+    report = {}
+    for s in args.shapes.split(","):
+        run_shape(s, args, report)
+    with open(os.path.join(WORK, "report.json"), "w") as f:
+        json.dump(report, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

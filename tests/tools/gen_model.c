@@ -1,0 +1,535 @@
+/*
+** gen_model.c — writes the deterministic test models of sqlite-embed.
+**
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16 --out DIR
+**                         [--vocab-dir tests/fixtures/vocab]
+**   build/tools/gen_model --list
+**
+** The reference, tests/models/make_golden.py, implements the same generator
+** in Python and checks that its files are byte-identical to this program's
+** (sha256 of every file); golden.json records the sha256 of each safetensors
+** file and tests/unit/test_models_generated.c checks them at test time.
+** Any change here must be made there too (and the goldens regenerated).
+**
+** ---------------------------------------------------------------- SPEC ----
+** Shapes (hidden/layers/heads/intermediate, vocab_size, max_position,
+** type_vocab 2, seed, storage dtype):
+**   minilm 384/6/12/1536   30522 pos 512 seed 1 F32  names without prefix
+**   bge    384/12/12/1536  30522 pos 512 seed 2 F32  names with "bert." prefix,
+**                                                    2 shards
+**   multi  128/2/4/512    119547 pos 512 seed 3 F32  no prefix
+**   f16    64/2/4/256      30522 pos 128 seed 4 F16  no prefix
+**   bf16   64/2/4/256      30522 pos 128 seed 5 BF16 no prefix
+**
+** Tensors: every tensor of HF BertModel, HF names, torch layouts
+** (Linear weight = [out, in]):
+**   embeddings.word_embeddings.weight [V,H], embeddings.position_embeddings
+**   .weight [P,H], embeddings.token_type_embeddings.weight [2,H],
+**   embeddings.LayerNorm.weight/bias [H];
+**   per layer i, prefix "encoder.layer.<i>.": attention.self.{query,key,value}
+**   .weight [H,H] .bias [H], attention.output.dense.weight [H,H] .bias [H],
+**   attention.output.LayerNorm.weight/bias [H], intermediate.dense.weight
+**   [I,H] .bias [I], output.dense.weight [H,I] .bias [H],
+**   output.LayerNorm.weight/bias [H];
+**   pooler.dense.weight [H,H] .bias [H].
+**   (bge: every name prefixed "bert.")
+**
+** Values.  For a tensor whose full name (as stored in the file, prefix
+** included) is NAME, with n elements in row-major order:
+**   state0 = seed XOR fnv1a64(NAME)       FNV-1a 64: h = 0xcbf29ce484222325;
+**                                         per byte h = (h ^ b) * 0x100000001b3
+**   x_k    = splitmix64 output k (k = 0..n-1):
+**            state += 0x9e3779b97f4a7c15; z = state;
+**            z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9;
+**            z = (z ^ (z >> 27)) * 0x94d049bb133111eb;  x = z ^ (z >> 31)
+**   u_k    = ((int)(x_k >> 40) - 8388608 + 0.5) * (std * sqrt(3.0) / 8388608.0)
+**            in IEEE double (sqrt is correctly rounded; no other libm), i.e.
+**            uniform on (-std*sqrt(3), std*sqrt(3)), standard deviation std;
+**   value  = (float)u_k  (round to nearest even), std = 0.02, for embeddings,
+**            Linear weights and Linear biases;
+**            LayerNorm weight: (float)(1.0 + u_k) with std = 0.05;
+**            LayerNorm bias:   (float)u_k         with std = 0.05.
+**   F16 / BF16 shapes store the float32 value rounded to nearest even
+**   (IEEE binary16 with subnormals / bfloat16 = top 16 bits, RNE).
+**
+** safetensors files: u64 LE header length N, then the header JSON, then the
+** data.  Header = '{"__metadata__":{"format":"pt"}' followed, for each tensor
+** in the file in bytewise-ascending name order, by
+** ',"NAME":{"dtype":"F32","shape":[d0,d1],"data_offsets":[b,e]}' and '}',
+** no whitespace, then spaces until N is a multiple of 8.  Data are the
+** tensors in the same order, back to back, little-endian.
+** Sharding (bge): shard 1 = embeddings + layers 0..L/2-1, shard 2 = the rest
+** (layers L/2.., pooler); model.safetensors.index.json =
+** {"metadata": {"total_size": <sum of data bytes>}, "weight_map": {name:
+** file, ... sorted}} as Python's json.dumps(indent=2) writes it, + "\n".
+** The JSON side files are written as json.dumps(obj, indent=2) (+ "\n")
+** would write them; see make_golden.py for the objects.
+** --------------------------------------------------------------------------
+*/
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum { DT_F32 = 0, DT_F16 = 1, DT_BF16 = 2 };
+static const char *const DT_NAME[] = {"F32", "F16", "BF16"};
+static const char *const DT_TORCH[] = {"float32", "float16", "bfloat16"};
+static const int DT_SIZE[] = {4, 2, 2};
+
+typedef struct {
+  const char *name;
+  int hidden, layers, heads, inter, vocab, maxpos, typevocab;
+  uint64_t seed;
+  int dtype;
+  const char *prefix;  /* "" or "bert." */
+  int shards;          /* 1 or 2 */
+  const char *vocab_fixture;   /* dir under vocab-dir holding vocab.txt, or NULL */
+  const char *tokjson_fixture; /* dir under vocab-dir holding tokenizer.json, or NULL */
+  int lower;           /* tokenizer do_lower_case */
+  int st;              /* sentence-transformers files? */
+  const char *pooling; /* "mean" | "cls" | "max" (st only) */
+  int normalize;       /* st only */
+  int max_seq;         /* st only: sentence_bert_config max_seq_length */
+} Shape;
+
+static const Shape SHAPES[] = {
+  {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256},
+  {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512},
+  {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128},
+  {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0},
+  {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128},
+};
+#define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
+
+enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2 };
+
+typedef struct {
+  char name[96];
+  int ndim;
+  long d0, d1;
+  int kind;
+  int layer;  /* -1 for embeddings/pooler */
+  int shard;  /* 0-based */
+  long off;   /* byte offset within its shard's data section */
+} Tensor;
+
+static void die(const char *fmt, const char *arg) {
+  fprintf(stderr, "gen_model: ");
+  fprintf(stderr, fmt, arg);
+  fprintf(stderr, "\n");
+  exit(1);
+}
+
+static uint64_t fnv1a64(const char *s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+static uint64_t splitmix64(uint64_t *state) {
+  uint64_t z = (*state += 0x9e3779b97f4a7c15ULL);
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+
+static uint16_t f32_to_f16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  uint32_t sign = (x >> 16) & 0x8000u, ax = x & 0x7fffffffu;
+  if (ax >= 0x7f800000u) return (uint16_t)(sign | 0x7c00u | (ax > 0x7f800000u ? 0x200u : 0));
+  if (ax >= 0x477ff000u) return (uint16_t)(sign | 0x7c00u); /* >= 65520: inf */
+  if (ax < 0x38800000u) {                                   /* below 2^-14: subnormal */
+    if (ax < 0x33000000u) return (uint16_t)sign;            /* <= 2^-25 rounds to 0 */
+    uint32_t e = ax >> 23, m = (ax & 0x7fffffu) | 0x800000u;
+    uint32_t shift = 126 - e; /* 14..24 */
+    uint32_t q = m >> shift, rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (q & 1))) q++;
+    return (uint16_t)(sign | q);
+  }
+  uint32_t r = ax - 0x38000000u; /* rebias exponent 127 -> 15 */
+  uint32_t q = r >> 13, rem = r & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (q & 1))) q++;
+  return (uint16_t)(sign | q);
+}
+
+static uint16_t f32_to_bf16(float f) {
+  uint32_t x;
+  memcpy(&x, &f, 4);
+  if ((x & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((x >> 16) | 0x40u);
+  x += 0x7fffu + ((x >> 16) & 1u);
+  return (uint16_t)(x >> 16);
+}
+
+static void gen_values(const char *name, uint64_t seed, int kind, long n, float *out) {
+  uint64_t st = seed ^ fnv1a64(name);
+  double sd = kind == K_STD ? 0.02 : 0.05;
+  double scale = sd * sqrt(3.0) / 8388608.0;
+  for (long k = 0; k < n; k++) {
+    uint64_t x = splitmix64(&st);
+    volatile double u = ((int)(x >> 40) - 8388608 + 0.5) * scale; /* volatile: no FMA contraction */
+    out[k] = kind == K_LN_W ? (float)(1.0 + u) : (float)u;
+  }
+}
+
+static int ntensors;
+static Tensor tensors[16 + 16 * 24];
+
+static void add(const Shape *s, const char *base, int ndim, long d0, long d1, int kind, int layer) {
+  Tensor *t = &tensors[ntensors++];
+  snprintf(t->name, sizeof t->name, "%s%s", s->prefix, base);
+  t->ndim = ndim;
+  t->d0 = d0;
+  t->d1 = d1;
+  t->kind = kind;
+  t->layer = layer;
+  t->shard = (s->shards == 2 && (layer < 0 ? strstr(base, "pooler") != NULL : layer >= s->layers / 2)) ? 1 : 0;
+}
+
+static int cmp_tensor(const void *a, const void *b) {
+  return strcmp(((const Tensor *)a)->name, ((const Tensor *)b)->name);
+}
+
+static void build_tensors(const Shape *s) {
+  long H = s->hidden, I = s->inter;
+  char b[96];
+  ntensors = 0;
+  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
+  add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
+  add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
+  for (int i = 0; i < s->layers; i++) {
+    static const char *const qkv[] = {"query", "key", "value"};
+    for (int j = 0; j < 3; j++) {
+      snprintf(b, sizeof b, "encoder.layer.%d.attention.self.%s.weight", i, qkv[j]);
+      add(s, b, 2, H, H, K_STD, i);
+      snprintf(b, sizeof b, "encoder.layer.%d.attention.self.%s.bias", i, qkv[j]);
+      add(s, b, 1, H, 0, K_STD, i);
+    }
+    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.dense.weight", i);
+    add(s, b, 2, H, H, K_STD, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.dense.bias", i);
+    add(s, b, 1, H, 0, K_STD, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.LayerNorm.weight", i);
+    add(s, b, 1, H, 0, K_LN_W, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.LayerNorm.bias", i);
+    add(s, b, 1, H, 0, K_LN_B, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.intermediate.dense.weight", i);
+    add(s, b, 2, I, H, K_STD, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.intermediate.dense.bias", i);
+    add(s, b, 1, I, 0, K_STD, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.output.dense.weight", i);
+    add(s, b, 2, H, I, K_STD, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.output.dense.bias", i);
+    add(s, b, 1, H, 0, K_STD, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.output.LayerNorm.weight", i);
+    add(s, b, 1, H, 0, K_LN_W, i);
+    snprintf(b, sizeof b, "encoder.layer.%d.output.LayerNorm.bias", i);
+    add(s, b, 1, H, 0, K_LN_B, i);
+  }
+  add(s, "pooler.dense.weight", 2, H, H, K_STD, -1);
+  add(s, "pooler.dense.bias", 1, H, 0, K_STD, -1);
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
+static long numel(const Tensor *t) { return t->ndim == 2 ? t->d0 * t->d1 : t->d0; }
+
+/* growable string */
+typedef struct { char *p; size_t n, cap; } Buf;
+static void bput(Buf *b, const char *s) {
+  size_t l = strlen(s);
+  if (b->n + l + 1 > b->cap) {
+    b->cap = (b->n + l + 1) * 2;
+    b->p = realloc(b->p, b->cap);
+    if (!b->p) die("%s", "out of memory");
+  }
+  memcpy(b->p + b->n, s, l + 1);
+  b->n += l;
+}
+
+static char *path_join(const char *dir, const char *name) {
+  size_t l = strlen(dir) + strlen(name) + 2;
+  char *p = malloc(l);
+  if (!p) die("%s", "out of memory");
+  snprintf(p, l, "%s/%s", dir, name);
+  return p;
+}
+
+static void mkdirs(const char *path) {
+  char tmp[4096];
+  snprintf(tmp, sizeof tmp, "%s", path);
+  for (char *p = tmp + 1; *p; p++) {
+    if (*p == '/') {
+      *p = 0;
+      if (mkdir(tmp, 0777) != 0 && errno != EEXIST) die("cannot create %s", tmp);
+      *p = '/';
+    }
+  }
+  if (mkdir(tmp, 0777) != 0 && errno != EEXIST) die("cannot create %s", tmp);
+}
+
+static void write_text(const char *dir, const char *name, const char *text) {
+  char *p = path_join(dir, name);
+  FILE *f = fopen(p, "wb");
+  if (!f) die("cannot write %s", p);
+  if (fwrite(text, 1, strlen(text), f) != strlen(text) || fclose(f) != 0) die("write error on %s", p);
+  free(p);
+}
+
+static void copy_file(const char *src, const char *dir, const char *name) {
+  char *dst = path_join(dir, name);
+  FILE *in = fopen(src, "rb");
+  if (!in) die("cannot open %s (vocab fixtures missing? see tests/models/README.md)", src);
+  FILE *out = fopen(dst, "wb");
+  if (!out) die("cannot write %s", dst);
+  char buf[65536];
+  size_t n;
+  while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+    if (fwrite(buf, 1, n, out) != n) die("write error on %s", dst);
+  if (ferror(in)) die("read error on %s", src);
+  fclose(in);
+  if (fclose(out) != 0) die("write error on %s", dst);
+  free(dst);
+}
+
+static const char *shard_name(const Shape *s, int k) {
+  if (s->shards == 1) return "model.safetensors";
+  return k == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
+}
+
+/* Writes one safetensors file holding the tensors of shard k; returns data bytes. */
+static long write_shard(const Shape *s, int k, const char *dir) {
+  Buf h = {0};
+  char tmp[256];
+  long off = 0;
+  int esz = DT_SIZE[s->dtype];
+  bput(&h, "{\"__metadata__\":{\"format\":\"pt\"}");
+  for (int i = 0; i < ntensors; i++) {
+    Tensor *t = &tensors[i];
+    if (t->shard != k) continue;
+    long bytes = numel(t) * esz;
+    t->off = off;
+    bput(&h, ",\"");
+    bput(&h, t->name);
+    if (t->ndim == 2)
+      snprintf(tmp, sizeof tmp, "\":{\"dtype\":\"%s\",\"shape\":[%ld,%ld],\"data_offsets\":[%ld,%ld]}",
+               DT_NAME[s->dtype], t->d0, t->d1, off, off + bytes);
+    else
+      snprintf(tmp, sizeof tmp, "\":{\"dtype\":\"%s\",\"shape\":[%ld],\"data_offsets\":[%ld,%ld]}",
+               DT_NAME[s->dtype], t->d0, off, off + bytes);
+    bput(&h, tmp);
+    off += bytes;
+  }
+  bput(&h, "}");
+  while (h.n % 8) bput(&h, " ");
+
+  char *p = path_join(dir, shard_name(s, k));
+  FILE *f = fopen(p, "wb");
+  if (!f) die("cannot write %s", p);
+  unsigned char len[8];
+  for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
+  if (fwrite(len, 1, 8, f) != 8 || fwrite(h.p, 1, h.n, f) != h.n) die("write error on %s", p);
+  for (int i = 0; i < ntensors; i++) {
+    Tensor *t = &tensors[i];
+    if (t->shard != k) continue;
+    long n = numel(t);
+    float *v = malloc((size_t)n * sizeof *v);
+    unsigned char *bytes = malloc((size_t)n * (size_t)esz);
+    if (!v || !bytes) die("%s", "out of memory");
+    gen_values(t->name, s->seed, t->kind, n, v);
+    for (long j = 0; j < n; j++) {
+      uint32_t w;
+      if (s->dtype == DT_F32) {
+        memcpy(&w, &v[j], 4);
+        bytes[4 * j] = (unsigned char)w;
+        bytes[4 * j + 1] = (unsigned char)(w >> 8);
+        bytes[4 * j + 2] = (unsigned char)(w >> 16);
+        bytes[4 * j + 3] = (unsigned char)(w >> 24);
+      } else {
+        w = s->dtype == DT_F16 ? f32_to_f16(v[j]) : f32_to_bf16(v[j]);
+        bytes[2 * j] = (unsigned char)w;
+        bytes[2 * j + 1] = (unsigned char)(w >> 8);
+      }
+    }
+    if (fwrite(bytes, (size_t)esz, (size_t)n, f) != (size_t)n) die("write error on %s", p);
+    free(v);
+    free(bytes);
+  }
+  if (fclose(f) != 0) die("write error on %s", p);
+  free(p);
+  free(h.p);
+  return off;
+}
+
+static void write_index(const Shape *s, const char *dir, long total) {
+  Buf b = {0};
+  char tmp[160];
+  snprintf(tmp, sizeof tmp, "{\n  \"metadata\": {\n    \"total_size\": %ld\n  },\n  \"weight_map\": {\n", total);
+  bput(&b, tmp);
+  for (int i = 0; i < ntensors; i++) {
+    bput(&b, "    \"");
+    bput(&b, tensors[i].name);
+    bput(&b, "\": \"");
+    bput(&b, shard_name(s, tensors[i].shard));
+    bput(&b, i + 1 < ntensors ? "\",\n" : "\"\n");
+  }
+  bput(&b, "  }\n}\n");
+  write_text(dir, "model.safetensors.index.json", b.p);
+  free(b.p);
+}
+
+static void write_config(const Shape *s, const char *dir) {
+  char t[2048];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"architectures\": [\n"
+           "    \"BertModel\"\n"
+           "  ],\n"
+           "  \"attention_probs_dropout_prob\": 0.1,\n"
+           "  \"classifier_dropout\": null,\n"
+           "  \"hidden_act\": \"gelu\",\n"
+           "  \"hidden_dropout_prob\": 0.1,\n"
+           "  \"hidden_size\": %d,\n"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"intermediate_size\": %d,\n"
+           "  \"layer_norm_eps\": 1e-12,\n"
+           "  \"max_position_embeddings\": %d,\n"
+           "  \"model_type\": \"bert\",\n"
+           "  \"num_attention_heads\": %d,\n"
+           "  \"num_hidden_layers\": %d,\n"
+           "  \"pad_token_id\": 0,\n"
+           "  \"position_embedding_type\": \"absolute\",\n"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.41.2\",\n"
+           "  \"type_vocab_size\": %d,\n"
+           "  \"use_cache\": true,\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           s->hidden, s->inter, s->maxpos, s->heads, s->layers, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+  write_text(dir, "config.json", t);
+}
+
+static void write_tokenizer_config(const Shape *s, const char *dir) {
+  char t[1024];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"clean_up_tokenization_spaces\": true,\n"
+           "  \"cls_token\": \"[CLS]\",\n"
+           "  \"do_basic_tokenize\": true,\n"
+           "  \"do_lower_case\": %s,\n"
+           "  \"mask_token\": \"[MASK]\",\n"
+           "  \"model_max_length\": %d,\n"
+           "  \"never_split\": null,\n"
+           "  \"pad_token\": \"[PAD]\",\n"
+           "  \"sep_token\": \"[SEP]\",\n"
+           "  \"strip_accents\": null,\n"
+           "  \"tokenize_chinese_chars\": true,\n"
+           "  \"tokenizer_class\": \"BertTokenizer\",\n"
+           "  \"unk_token\": \"[UNK]\"\n"
+           "}\n",
+           s->lower ? "true" : "false", s->maxpos);
+  write_text(dir, "tokenizer_config.json", t);
+}
+
+static void write_st_files(const Shape *s, const char *dir) {
+  Buf b = {0};
+  char tmp[512];
+  bput(&b, "[\n"
+           "  {\n"
+           "    \"idx\": 0,\n"
+           "    \"name\": \"0\",\n"
+           "    \"path\": \"\",\n"
+           "    \"type\": \"sentence_transformers.models.Transformer\"\n"
+           "  },\n"
+           "  {\n"
+           "    \"idx\": 1,\n"
+           "    \"name\": \"1\",\n"
+           "    \"path\": \"1_Pooling\",\n"
+           "    \"type\": \"sentence_transformers.models.Pooling\"\n");
+  if (s->normalize)
+    bput(&b, "  },\n"
+             "  {\n"
+             "    \"idx\": 2,\n"
+             "    \"name\": \"2\",\n"
+             "    \"path\": \"2_Normalize\",\n"
+             "    \"type\": \"sentence_transformers.models.Normalize\"\n");
+  bput(&b, "  }\n]\n");
+  write_text(dir, "modules.json", b.p);
+  free(b.p);
+
+  snprintf(tmp, sizeof tmp, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": %s\n}\n", s->max_seq,
+           s->lower ? "true" : "false");
+  write_text(dir, "sentence_bert_config.json", tmp);
+
+  char *pd = path_join(dir, "1_Pooling");
+  mkdirs(pd);
+  snprintf(tmp, sizeof tmp,
+           "{\n"
+           "  \"word_embedding_dimension\": %d,\n"
+           "  \"pooling_mode_cls_token\": %s,\n"
+           "  \"pooling_mode_mean_tokens\": %s,\n"
+           "  \"pooling_mode_max_tokens\": %s,\n"
+           "  \"pooling_mode_mean_sqrt_len_tokens\": false\n"
+           "}\n",
+           s->hidden, strcmp(s->pooling, "cls") == 0 ? "true" : "false",
+           strcmp(s->pooling, "mean") == 0 ? "true" : "false", strcmp(s->pooling, "max") == 0 ? "true" : "false");
+  write_text(pd, "config.json", tmp);
+  free(pd);
+}
+
+static void usage(void) {
+  fprintf(stderr, "usage: gen_model --shape NAME --out DIR [--vocab-dir DIR]   (gen_model --list)\nshapes:");
+  for (int i = 0; i < NSHAPES; i++) fprintf(stderr, " %s", SHAPES[i].name);
+  fprintf(stderr, "\n");
+  exit(2);
+}
+
+int main(int argc, char **argv) {
+  const char *shape = NULL, *out = NULL, *vocab_dir = "tests/fixtures/vocab";
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--shape") == 0 && i + 1 < argc) shape = argv[++i];
+    else if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) out = argv[++i];
+    else if (strcmp(argv[i], "--vocab-dir") == 0 && i + 1 < argc) vocab_dir = argv[++i];
+    else if (strcmp(argv[i], "--list") == 0) {
+      for (int k = 0; k < NSHAPES; k++) printf("%s\n", SHAPES[k].name);
+      return 0;
+    } else usage();
+  }
+  if (!shape || !out) usage();
+  const Shape *s = NULL;
+  for (int i = 0; i < NSHAPES; i++)
+    if (strcmp(SHAPES[i].name, shape) == 0) s = &SHAPES[i];
+  if (!s) die("unknown shape %s", shape);
+
+  mkdirs(out);
+  build_tensors(s);
+  long total = 0;
+  for (int k = 0; k < s->shards; k++) total += write_shard(s, k, out);
+  if (s->shards > 1) write_index(s, out, total);
+  write_config(s, out);
+  write_tokenizer_config(s, out);
+  char src[4096];
+  if (s->vocab_fixture) {
+    snprintf(src, sizeof src, "%s/%s/vocab.txt", vocab_dir, s->vocab_fixture);
+    copy_file(src, out, "vocab.txt");
+  }
+  if (s->tokjson_fixture) {
+    snprintf(src, sizeof src, "%s/%s/tokenizer.json", vocab_dir, s->tokjson_fixture);
+    copy_file(src, out, "tokenizer.json");
+  }
+  if (s->st) write_st_files(s, out);
+  return 0;
+}
