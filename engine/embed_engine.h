@@ -69,7 +69,8 @@ void ee_model_free(ee_model *model); /* accepts NULL */
 
 typedef struct ee_info {
   const char *model_type;   /* "bert" */
-  const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16" */
+  const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16"
+                               ("mixed" if the tensors differ) */
   int hidden_size, num_layers, num_heads, intermediate_size;
   int vocab_size, max_position_embeddings;
   int max_length;           /* tokens per text including [CLS]/[SEP] */
@@ -95,10 +96,12 @@ ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts,
                          const size_t *lens, float *out, ee_error *err);
 
 /* Lower level: run the encoder on already tokenized sequences.
-** ids[i] has lens[i] tokens (<= max_position_embeddings); type_ids may be
-** NULL (all 0).  pooled: n x dims, after pooling and optional normalisation.
+** ids[i] has lens[i] tokens (1..max_position_embeddings, ids < vocab_size);
+** type_ids, or any row of it, may be NULL (all 0).  pooled: n x dims, after
+** pooling and optional normalisation, or NULL to skip pooling.
 ** hidden: NULL, or room for sum(lens) x dims floats to receive each
-** sequence's last hidden states, sequences one after another. */
+** sequence's last hidden states, sequences one after another.
+** Out-of-range ids, type ids or lengths give EE_ERR_INPUT. */
 ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
                        const int32_t *const *type_ids, const int32_t *lens,
                        float *pooled, float *hidden, ee_error *err);

@@ -1,0 +1,279 @@
+/*
+** config.c — read a model directory's JSON settings into an ee_config.
+**
+**   ee_config cfg;
+**   if (ee_config_load(dir, &cfg, &err) == EE_OK &&
+**       ee_st_config_load(dir, &cfg, &err) == EE_OK) ... cfg.hidden_size ...
+**
+** config.json (Hugging Face BertConfig) gives the architecture:
+**   {"model_type": "bert", "hidden_size": 384, "num_hidden_layers": 6,
+**    "num_attention_heads": 12, "intermediate_size": 1536,
+**    "vocab_size": 30522, "max_position_embeddings": 512,
+**    "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
+** Only model_type "bert" with absolute position embeddings is accepted;
+** every integer must lie in 1..EE_MAX_DIM so later size arithmetic in int64
+** cannot overflow.  type_vocab_size (2), layer_norm_eps (1e-12) and
+** hidden_act ("gelu") default as in transformers' BertConfig.
+**
+** The sentence-transformers files, all optional, choose how token vectors
+** become one sentence vector:
+**   modules.json                  [{"type": "sentence_transformers.models.Pooling",
+**                                   "path": "1_Pooling"}, {"type": "...Normalize"}]
+**   <pooling path>/config.json    {"pooling_mode_mean_tokens": true, ...}
+**   sentence_bert_config.json     {"max_seq_length": 256}
+** Modules other than Transformer, Pooling and Normalize (e.g. Dense) would
+** change the output, so they are refused rather than silently skipped.
+*/
+#include "engine_int.h"
+#include <jansson.h>
+#include <string.h>
+
+/* An integer field in lo..hi; required or defaulted (def used when absent). */
+static ee_status get_int(const json_t *root, const char *key, int required, int def,
+                         int lo, int hi, const char *path, int *out, ee_error *err) {
+  const json_t *v = json_object_get(root, key);
+  if (!v) {
+    if (required)
+      return ee_set_error(err, EE_ERR_FORMAT, "missing \"%s\" in %s", key, path);
+    *out = def;
+    return EE_OK;
+  }
+  if (!json_is_integer(v))
+    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be an integer", key, path);
+  json_int_t x = json_integer_value(v);
+  if (x < lo || x > hi)
+    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s is %lld, out of range (%d..%d)", key,
+                        path, (long long)x, lo, hi);
+  *out = (int)x;
+  return EE_OK;
+}
+
+ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
+  char path[EE_PATH_MAX];
+  json_t *root = NULL;
+  ee_status rc = ee_path_join(path, dir, "config.json", err);
+  if (rc != EE_OK) return rc;
+  memset(cfg, 0, sizeof *cfg);
+  rc = ee_load_json(path, 0, &root, err);
+  if (rc != EE_OK) return rc;
+  if (!json_is_object(root)) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s is not a JSON object", path);
+    goto done;
+  }
+
+  const json_t *mt = json_object_get(root, "model_type");
+  if (!json_is_string(mt)) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "missing \"model_type\" string in %s", path);
+    goto done;
+  }
+  /* RoBERTa / XLM-R would go here: same tensors under "roberta." with
+  ** position_offset = padding_idx + 1 (positions start at 2), type_vocab_size
+  ** 1 and <s>/</s> specials.  Not implemented yet. */
+  if (strcmp(json_string_value(mt), "bert") != 0) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "unsupported model_type '%.64s' in %s (supported: bert)",
+                      json_string_value(mt), path);
+    goto done;
+  }
+  cfg->position_offset = 0;
+
+  struct { const char *key; int required, def, lo, hi; int *out; } ints[] = {
+    {"hidden_size", 1, 0, 1, EE_MAX_DIM, &cfg->hidden_size},
+    {"num_hidden_layers", 1, 0, 1, EE_MAX_DIM, &cfg->num_layers},
+    {"num_attention_heads", 1, 0, 1, EE_MAX_DIM, &cfg->num_heads},
+    {"intermediate_size", 1, 0, 1, EE_MAX_DIM, &cfg->intermediate_size},
+    {"vocab_size", 1, 0, 1, EE_MAX_DIM, &cfg->vocab_size},
+    {"max_position_embeddings", 1, 0, 1, EE_MAX_DIM, &cfg->max_position_embeddings},
+    {"type_vocab_size", 0, 2, 1, EE_MAX_DIM, &cfg->type_vocab_size},
+  };
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    rc = get_int(root, ints[i].key, ints[i].required, ints[i].def, ints[i].lo, ints[i].hi, path,
+                 ints[i].out, err);
+    if (rc != EE_OK) goto done;
+  }
+  if (cfg->hidden_size % cfg->num_heads != 0) {
+    rc = ee_set_error(err, EE_ERR_FORMAT,
+                      "hidden_size %d is not divisible by num_attention_heads %d in %s",
+                      cfg->hidden_size, cfg->num_heads, path);
+    goto done;
+  }
+  cfg->head_dim = cfg->hidden_size / cfg->num_heads;
+
+  const json_t *eps = json_object_get(root, "layer_norm_eps");
+  double e = 1e-12;
+  if (eps) {
+    if (!json_is_number(eps)) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "\"layer_norm_eps\" in %s must be a number", path);
+      goto done;
+    }
+    e = json_number_value(eps);
+    if (!(e >= 0.0 && e < 1.0)) { /* also rejects NaN */
+      rc = ee_set_error(err, EE_ERR_FORMAT, "\"layer_norm_eps\" in %s is %g, out of range [0, 1)",
+                        path, e);
+      goto done;
+    }
+  }
+  cfg->layer_norm_eps = (float)e;
+
+  const json_t *act = json_object_get(root, "hidden_act");
+  const char *a = act ? json_string_value(act) : "gelu";
+  if (!a) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "\"hidden_act\" in %s must be a string", path);
+    goto done;
+  }
+  if (strcmp(a, "gelu") == 0) {
+    cfg->act = EE_ACT_GELU, cfg->act_name = "gelu";
+  } else if (strcmp(a, "gelu_new") == 0 || strcmp(a, "gelu_pytorch_tanh") == 0) {
+    cfg->act = EE_ACT_GELU_TANH, cfg->act_name = "gelu_new";
+  } else if (strcmp(a, "relu") == 0) {
+    cfg->act = EE_ACT_RELU, cfg->act_name = "relu";
+  } else {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "unsupported hidden_act '%.64s' in %s (supported: gelu, gelu_new, relu)", a,
+                      path);
+    goto done;
+  }
+
+  const json_t *pet = json_object_get(root, "position_embedding_type");
+  if (pet && json_is_string(pet) && strcmp(json_string_value(pet), "absolute") != 0) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "unsupported position_embedding_type '%.64s' in %s (supported: absolute)",
+                      json_string_value(pet), path);
+    goto done;
+  }
+
+  cfg->pooling = EE_POOL_CLS;
+  cfg->normalize = 0;
+  cfg->max_length = 0;
+done:
+  json_decref(root);
+  return rc;
+}
+
+/* A pooling flag: JSON true/false (or 0/1). */
+static int flag_set(const json_t *root, const char *key) {
+  const json_t *v = json_object_get(root, key);
+  if (json_is_boolean(v)) return json_is_true(v);
+  if (json_is_integer(v)) return json_integer_value(v) != 0;
+  return 0;
+}
+
+/* <dir>/<module path>/config.json of the Pooling module -> cfg->pooling. */
+static ee_status load_pooling(const char *dir, const char *mpath, ee_config *cfg, ee_error *err) {
+  char sub[EE_PATH_MAX], path[EE_PATH_MAX];
+  json_t *root = NULL;
+  ee_status rc;
+  if (mpath[0] == '/' || strstr(mpath, ".."))
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "pooling module path '%.200s' in %s/modules.json must stay inside the "
+                        "model directory", mpath, dir);
+  if (mpath[0]) {
+    if ((rc = ee_path_join(sub, dir, mpath, err)) != EE_OK) return rc;
+  } else {
+    snprintf(sub, sizeof sub, "%s", dir);
+  }
+  if ((rc = ee_path_join(path, sub, "config.json", err)) != EE_OK) return rc;
+  if ((rc = ee_load_json(path, 0, &root, err)) != EE_OK) return rc;
+  if (!json_is_object(root)) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s is not a JSON object", path);
+    goto done;
+  }
+  static const struct { const char *key; int mode; } modes[] = {
+    {"pooling_mode_cls_token", EE_POOL_CLS},
+    {"pooling_mode_mean_tokens", EE_POOL_MEAN},
+    {"pooling_mode_max_tokens", EE_POOL_MAX},
+    {"pooling_mode_mean_sqrt_len_tokens", -1},
+    {"pooling_mode_weightedmean_tokens", -1},
+    {"pooling_mode_lasttoken", -1},
+  };
+  int nset = 0, mode = -1;
+  char names[256] = "";
+  for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
+    if (!flag_set(root, modes[i].key)) continue;
+    if (modes[i].mode < 0) {
+      rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "unsupported pooling mode '%s' in %s (supported: cls_token, mean_tokens, "
+                        "max_tokens)", modes[i].key, path);
+      goto done;
+    }
+    nset++;
+    mode = modes[i].mode;
+    size_t used = strlen(names);
+    snprintf(names + used, sizeof names - used, "%s%s", used ? ", " : "",
+             modes[i].key + strlen("pooling_mode_"));
+  }
+  if (nset > 1) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED, "unsupported: several pooling modes (%s) in %s",
+                      names, path);
+    goto done;
+  }
+  if (nset == 0) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED, "no pooling mode set in %s", path);
+    goto done;
+  }
+  const json_t *wed = json_object_get(root, "word_embedding_dimension");
+  if (json_is_integer(wed) && json_integer_value(wed) != cfg->hidden_size) {
+    rc = ee_set_error(err, EE_ERR_FORMAT,
+                      "word_embedding_dimension %lld in %s does not match hidden_size %d",
+                      (long long)json_integer_value(wed), path, cfg->hidden_size);
+    goto done;
+  }
+  cfg->pooling = (ee_pooling)mode;
+done:
+  json_decref(root);
+  return rc;
+}
+
+ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
+  char path[EE_PATH_MAX];
+  json_t *mods = NULL, *sb = NULL;
+  ee_status rc;
+
+  if ((rc = ee_path_join(path, dir, "modules.json", err)) != EE_OK) return rc;
+  if ((rc = ee_load_json(path, 1, &mods, err)) != EE_OK) return rc;
+  if (mods) {
+    if (!json_is_array(mods)) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s is not a JSON array", path);
+      goto done;
+    }
+    size_t i;
+    json_t *m;
+    json_array_foreach(mods, i, m) {
+      const char *type = json_string_value(json_object_get(m, "type"));
+      const char *mpath = json_string_value(json_object_get(m, "path"));
+      if (!type) {
+        rc = ee_set_error(err, EE_ERR_FORMAT, "module %zu in %s has no \"type\" string", i, path);
+        goto done;
+      }
+      if (strcmp(type, "sentence_transformers.models.Transformer") == 0) continue;
+      if (strcmp(type, "sentence_transformers.models.Normalize") == 0) {
+        cfg->normalize = 1;
+      } else if (strcmp(type, "sentence_transformers.models.Pooling") == 0) {
+        rc = load_pooling(dir, mpath ? mpath : "1_Pooling", cfg, err);
+        if (rc != EE_OK) goto done;
+      } else {
+        rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                          "unsupported module '%.128s' in %s (supported: Transformer, Pooling, "
+                          "Normalize)", type, path);
+        goto done;
+      }
+    }
+  }
+
+  if ((rc = ee_path_join(path, dir, "sentence_bert_config.json", err)) != EE_OK) goto done;
+  if ((rc = ee_load_json(path, 1, &sb, err)) != EE_OK) goto done;
+  if (sb) {
+    if (!json_is_object(sb)) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s is not a JSON object", path);
+      goto done;
+    }
+    if (json_object_get(sb, "max_seq_length")) {
+      rc = get_int(sb, "max_seq_length", 1, 0, 2, EE_MAX_DIM, path, &cfg->max_length, err);
+      if (rc != EE_OK) goto done;
+    }
+  }
+done:
+  json_decref(mods);
+  json_decref(sb);
+  return rc;
+}

@@ -1,0 +1,242 @@
+/*
+** embed.c — per-thread contexts and the two embedding calls.
+**
+**   ee_context *ctx = ee_context_new(model);
+**   ee_embed_texts(ctx, n, texts, lens, vectors, &err);     // n x dims
+**   ee_embed_ids(ctx, n, ids, NULL, id_lens, pooled, hidden, &err);
+**   ee_context_free(ctx);
+**
+** An ee_context owns every buffer a call needs, all grown on demand and
+** kept for the next call: the activation arena (sized from the largest
+** batch seen: tokens x (6H + I) + longest^2 floats), the tokenizer's
+** wp_encoding, the token ids of all texts of one ee_embed_texts call, and
+** the per-batch pointer arrays.  Nothing is allocated per token or per layer.
+**
+** ee_embed_texts tokenizes every text, sorts them by token count (ties by
+** position, so the order is deterministic), and runs batches of up to
+** batch_size texts and at most EE_BATCH_TOKENS tokens; similar lengths end up
+** together.  Since batches are packed without padding (forward.c), a text's
+** vector does not depend on its batch mates.  Each vector is written at the
+** text's original position.
+*/
+#include "engine_int.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct ee_item { int32_t len, idx; } ee_item; /* a text's token count and position */
+
+struct ee_context {
+  const ee_model *model;     /* borrowed; must outlive the context */
+  float *arena;              /* activations, see ee_arena_floats */
+  int64_t arena_cap;         /* floats allocated in arena */
+  wp_encoding enc;           /* reused by wp_encode */
+  int32_t *tok;              /* (tok_cap) token ids of all texts, text after text */
+  int64_t tok_cap;
+  int64_t *tok_off;          /* (text_cap) first token of text i in tok */
+  ee_item *items;            /* (text_cap) texts sorted by length */
+  int text_cap;
+  const int32_t **b_ids;     /* (b_cap) one batch's sequences */
+  int32_t *b_lens;           /* (b_cap) */
+  float *b_pooled;           /* (b_cap, H) one batch's vectors, in batch order */
+  int b_cap;                 /* <= batch_size; grown to the largest batch seen */
+};
+
+ee_context *ee_context_new(const ee_model *m) {
+  if (!m) return NULL;
+  ee_context *ctx = se_calloc(1, sizeof *ctx);
+  if (!ctx) return NULL;
+  ctx->model = m;
+  return ctx;
+}
+
+/* Room for batches of nb texts (grown only). */
+static ee_status ensure_batch(ee_context *ctx, int nb, ee_error *err) {
+  if (nb <= ctx->b_cap) return EE_OK;
+  se_free(ctx->b_ids);
+  se_free(ctx->b_lens);
+  se_free(ctx->b_pooled);
+  ctx->b_cap = 0;
+  ctx->b_ids = se_malloc(sizeof *ctx->b_ids * (size_t)nb);
+  ctx->b_lens = se_malloc(sizeof *ctx->b_lens * (size_t)nb);
+  ctx->b_pooled = se_malloc(sizeof *ctx->b_pooled * (size_t)nb * (size_t)ctx->model->cfg.hidden_size);
+  if (!ctx->b_ids || !ctx->b_lens || !ctx->b_pooled)
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory for a batch of %d texts", nb);
+  ctx->b_cap = nb;
+  return EE_OK;
+}
+
+void ee_context_free(ee_context *ctx) {
+  if (!ctx) return;
+  se_free(ctx->arena);
+  wp_encoding_free(&ctx->enc);
+  se_free(ctx->tok);
+  se_free(ctx->tok_off);
+  se_free(ctx->items);
+  se_free(ctx->b_ids);
+  se_free(ctx->b_lens);
+  se_free(ctx->b_pooled);
+  se_free(ctx);
+}
+
+/* Make the arena hold a batch of T tokens whose longest sequence has
+** max_len tokens.  Grows only; the old contents need not survive. */
+static ee_status ensure_arena(ee_context *ctx, int64_t T, int64_t max_len, ee_error *err) {
+  int64_t need = ee_arena_floats(&ctx->model->cfg, T, max_len);
+  if (need < 0 || (uint64_t)need > SIZE_MAX / sizeof(float))
+    return ee_set_error(err, EE_ERR_NOMEM, "batch of %lld tokens is too large", (long long)T);
+  if (need <= ctx->arena_cap) return EE_OK;
+  se_free(ctx->arena);
+  ctx->arena_cap = 0;
+  ctx->arena = se_malloc((size_t)need * sizeof(float));
+  if (!ctx->arena)
+    return ee_set_error(err, EE_ERR_NOMEM,
+                        "out of memory: %lld-byte activation arena for a batch of %lld tokens",
+                        (long long)need * 4, (long long)T);
+  ctx->arena_cap = need;
+  return EE_OK;
+}
+
+/* Check one sequence against the model's limits (EE_ERR_INPUT). */
+static ee_status check_seq(const ee_config *c, int s, const int32_t *ids, const int32_t *types,
+                           int32_t len, ee_error *err) {
+  int32_t maxlen = c->max_position_embeddings - c->position_offset;
+  if (len < 1 || len > maxlen)
+    return ee_set_error(err, EE_ERR_INPUT, "sequence %d has %d tokens (expected 1..%d)", s,
+                        (int)len, (int)maxlen);
+  if (!ids) return ee_set_error(err, EE_ERR_INPUT, "sequence %d: ids is NULL", s);
+  for (int32_t j = 0; j < len; j++) {
+    if (ids[j] < 0 || ids[j] >= c->vocab_size)
+      return ee_set_error(err, EE_ERR_INPUT,
+                          "sequence %d: token id %d at position %d is outside the vocabulary "
+                          "(0..%d)", s, (int)ids[j], (int)j, c->vocab_size - 1);
+    if (types && (types[j] < 0 || types[j] >= c->type_vocab_size))
+      return ee_set_error(err, EE_ERR_INPUT,
+                          "sequence %d: token type id %d at position %d is out of range (0..%d)",
+                          s, (int)types[j], (int)j, c->type_vocab_size - 1);
+  }
+  return EE_OK;
+}
+
+ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
+                       const int32_t *const *type_ids, const int32_t *lens, float *pooled,
+                       float *hidden, ee_error *err) {
+  ee_status rc;
+  if (!ctx) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_ids: ctx is NULL");
+  if (n < 0) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_ids: n is %d", n);
+  if (n == 0) return EE_OK;
+  if (!ids || !lens) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_ids: ids or lens is NULL");
+  const ee_config *c = &ctx->model->cfg;
+  for (int s = 0; s < n; s++) {
+    rc = check_seq(c, s, ids[s], type_ids ? type_ids[s] : NULL, lens[s], err);
+    if (rc != EE_OK) return rc;
+  }
+  /* Consecutive chunks of at most EE_BATCH_TOKENS tokens (one longer
+  ** sequence goes alone). */
+  const int64_t H = c->hidden_size;
+  int64_t hid_row = 0;
+  for (int i = 0; i < n;) {
+    int64_t T = 0;
+    int max_len = 0, j = i;
+    while (j < n && (j == i || T + lens[j] <= EE_BATCH_TOKENS)) {
+      T += lens[j];
+      if (lens[j] > max_len) max_len = lens[j];
+      j++;
+    }
+    if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
+    ee_forward(ctx->model, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
+               T, pooled ? pooled + i * H : NULL, hidden ? hidden + hid_row * H : NULL);
+    hid_row += T;
+    i = j;
+  }
+  return EE_OK;
+}
+
+static int cmp_item(const void *a, const void *b) {
+  const ee_item *x = a, *y = b;
+  if (x->len != y->len) return x->len < y->len ? -1 : 1;
+  return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Tokenize texts[0..n) into ctx->tok / tok_off / items. */
+static ee_status tokenize_all(ee_context *ctx, int n, const char *const *texts,
+                              const size_t *lens, ee_error *err) {
+  const ee_model *m = ctx->model;
+  if (n > ctx->text_cap) {
+    se_free(ctx->tok_off);
+    se_free(ctx->items);
+    ctx->text_cap = 0;
+    ctx->tok_off = se_malloc(sizeof *ctx->tok_off * (size_t)n);
+    ctx->items = se_malloc(sizeof *ctx->items * (size_t)n);
+    if (!ctx->tok_off || !ctx->items)
+      return ee_set_error(err, EE_ERR_NOMEM, "out of memory for %d texts", n);
+    ctx->text_cap = n;
+  }
+  int64_t total = 0;
+  for (int i = 0; i < n; i++) {
+    wp_error werr;
+    const char *text = texts[i] ? texts[i] : "";
+    if (!texts[i] && lens[i])
+      return ee_set_error(err, EE_ERR_INPUT, "text %d is NULL with length %zu", i, lens[i]);
+    wp_status ws = wp_encode(m->tok, text, lens[i], m->cfg.max_length, &ctx->enc, &werr);
+    if (ws != WP_OK) {
+      /* A single text needs no index: embed() reports the tokenizer's words as they are. */
+      if (n == 1) return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
+      return ee_set_error(err, ee_from_wp(ws), "text %d: %s", i, werr.msg);
+    }
+    int32_t len = ctx->enc.n;
+    /* The tokenizer is trusted to stay inside the vocabulary (checked at
+    ** load) and max_length; check anyway, it is one pass over the ids. */
+    ee_status rc = check_seq(&m->cfg, i, ctx->enc.ids, NULL, len, err);
+    if (rc != EE_OK) return rc;
+    if (total + len > ctx->tok_cap) {
+      int64_t cap = ctx->tok_cap ? ctx->tok_cap : 4096;
+      while (cap < total + len) cap *= 2;
+      int32_t *p = se_realloc(ctx->tok, sizeof *p * (size_t)cap);
+      if (!p) return ee_set_error(err, EE_ERR_NOMEM, "out of memory for %lld tokens", (long long)cap);
+      ctx->tok = p;
+      ctx->tok_cap = cap;
+    }
+    memcpy(ctx->tok + total, ctx->enc.ids, sizeof(int32_t) * (size_t)len);
+    ctx->tok_off[i] = total;
+    ctx->items[i] = (ee_item){len, i};
+    total += len;
+  }
+  qsort(ctx->items, (size_t)n, sizeof *ctx->items, cmp_item);
+  return EE_OK;
+}
+
+ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts, const size_t *lens,
+                         float *out, ee_error *err) {
+  ee_status rc;
+  if (!ctx) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: ctx is NULL");
+  if (n < 0) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: n is %d", n);
+  if (n == 0) return EE_OK;
+  if (!texts || !lens || !out)
+    return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: texts, lens or out is NULL");
+  if ((rc = tokenize_all(ctx, n, texts, lens, err)) != EE_OK) return rc;
+  if ((rc = ensure_batch(ctx, n < ctx->model->batch_size ? n : ctx->model->batch_size, err)) != EE_OK)
+    return rc;
+
+  const ee_model *m = ctx->model;
+  const int64_t H = m->cfg.hidden_size;
+  for (int i = 0; i < n;) {
+    int nb = 0, max_len = 0;
+    int64_t T = 0;
+    while (i + nb < n && nb < m->batch_size &&
+           (nb == 0 || T + ctx->items[i + nb].len <= EE_BATCH_TOKENS)) {
+      const ee_item *it = &ctx->items[i + nb];
+      ctx->b_ids[nb] = ctx->tok + ctx->tok_off[it->idx];
+      ctx->b_lens[nb] = it->len;
+      T += it->len;
+      if (it->len > max_len) max_len = it->len;
+      nb++;
+    }
+    if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
+    ee_forward(m, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
+    for (int b = 0; b < nb; b++)
+      memcpy(out + (int64_t)ctx->items[i + b].idx * H, ctx->b_pooled + (int64_t)b * H,
+             sizeof(float) * (size_t)H);
+    i += nb;
+  }
+  return EE_OK;
+}

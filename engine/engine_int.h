@@ -1,0 +1,194 @@
+/*
+** engine_int.h — internals shared by the engine's .c files.  Not installed;
+** callers use embed_engine.h only.
+**
+** Files and what they own:
+**   errors.c       ee_set_error, ee_status_string, path joining
+**   config.c       config.json and the sentence-transformers files -> ee_config
+**   safetensors.c  one .safetensors file: mmap, header parse and validation
+**   weights.c      model.safetensors or its shards -> ee_weights (bound, checked)
+**   model_load.c   ee_model_load/free/info: glue of the above + the tokenizer
+**   forward.c      the encoder forward pass on a packed batch (llm.c style)
+**   embed.c        ee_context, ee_embed_ids, ee_embed_texts
+**
+** All heap memory goes through se_alloc.h.  Sizes are int64_t and checked
+** before they are multiplied; nothing here asserts on input.
+*/
+#ifndef ENGINE_INT_H
+#define ENGINE_INT_H
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+#include "embed_engine.h"
+#include "../tokenizer/se_alloc.h"
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "safetensors data is little-endian and is used in place: big-endian hosts are not supported"
+#endif
+
+#define EE_PATH_MAX 4096
+#define EE_MAX_DIM 1000000            /* sane upper bound for any config integer */
+#define EE_MAX_HEADER (100LL << 20)   /* safetensors JSON header limit: 100 MB */
+#define EE_MAX_JSON_FILE (64LL << 20) /* config.json & co. */
+#define EE_BATCH_TOKENS 8192          /* token cap per forward pass (bounds the arena) */
+
+/* ------------------------------------------------------------------------
+** interface to errors.c
+*/
+/* Fill *err (may be NULL) and return code.  printf-style message. */
+ee_status ee_set_error(ee_error *err, ee_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* The ee_status for a tokenizer status (UTF-8 and argument errors -> INPUT). */
+ee_status ee_from_wp(wp_status s);
+/* dir + "/" + name into out (EE_PATH_MAX); EE_ERR_INPUT if too long. */
+ee_status ee_path_join(char *out, const char *dir, const char *name, ee_error *err);
+/* Read a whole (small) file; *buf is NUL-terminated and owned by the caller.
+** If missing_ok and the file does not exist, returns EE_OK with *buf NULL. */
+ee_status ee_read_file(const char *path, int64_t max_bytes, int missing_ok,
+                       char **buf, size_t *len, ee_error *err);
+int ee_file_exists(const char *path);
+/* Read and parse a JSON file (duplicate keys rejected); missing_ok as above. */
+ee_status ee_load_json(const char *path, int missing_ok, json_t **out, ee_error *err);
+
+/* ------------------------------------------------------------------------
+** interface to config.c
+*/
+typedef enum ee_act { EE_ACT_GELU = 0, EE_ACT_GELU_TANH, EE_ACT_RELU } ee_act;
+
+typedef struct ee_config {
+  int hidden_size;             /* H */
+  int num_layers;              /* L */
+  int num_heads;               /* NH */
+  int head_dim;                /* H / NH */
+  int intermediate_size;       /* I */
+  int vocab_size;              /* V: rows of the word embeddings */
+  int max_position_embeddings; /* P */
+  int type_vocab_size;         /* TV */
+  float layer_norm_eps;        /* eps of every LayerNorm */
+  ee_act act;                  /* FFN activation (hidden_act) */
+  const char *act_name;        /* "gelu", "gelu_new", "relu" (static string) */
+  /* RoBERTa / XLM-R number positions from padding_idx + 1 (so position_ids
+  ** start at 2 and the usable length is P - 2).  Not implemented: model_type
+  ** "bert" always has 0 here; a future roberta branch in config.c sets it and
+  ** forward.c already adds it. */
+  int position_offset;
+  /* From the sentence-transformers files (or defaults), before ee_params. */
+  ee_pooling pooling;          /* CLS unless 1_Pooling/config.json says otherwise */
+  int normalize;               /* 1 if modules.json has a Normalize module */
+  int max_length;              /* tokens per text incl. [CLS]/[SEP]; 0 = unset */
+} ee_config;
+
+/* <dir>/config.json -> cfg (architecture fields). */
+ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
+/* modules.json, <pooling>/config.json, sentence_bert_config.json -> cfg
+** pooling/normalize/max_length; absent files leave the defaults. */
+ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err);
+
+/* ------------------------------------------------------------------------
+** interface to safetensors.c
+*/
+typedef enum st_dtype {
+  ST_BOOL, ST_U8, ST_I8, ST_F8_E5M2, ST_F8_E4M3, ST_I16, ST_U16, ST_F16, ST_BF16,
+  ST_I32, ST_U32, ST_F32, ST_F64, ST_I64, ST_U64, ST_DTYPE_COUNT
+} st_dtype;
+#define ST_MAX_NDIM 8
+
+typedef struct st_tensor {
+  char *name;                   /* owned */
+  st_dtype dtype;
+  int ndim;
+  int64_t shape[ST_MAX_NDIM];
+  int64_t numel;                /* product of shape (1 for a scalar) */
+  int64_t begin, end;           /* byte range relative to the data section */
+} st_tensor;
+
+typedef struct st_file {
+  char *path;                   /* owned, for messages */
+  unsigned char *map;           /* mmap of the whole file (MAP_SHARED, PROT_READ) */
+  size_t map_size;              /* bytes mapped */
+  const unsigned char *data;    /* start of the data section (map + 8 + header) */
+  int64_t data_size;            /* bytes after the header */
+  st_tensor *tensors;           /* (n_tensors) sorted by name */
+  int n_tensors;
+  int used_in_place;            /* 1 once an F32 tensor points into map */
+} st_file;
+
+const char *st_dtype_name(st_dtype t);
+int st_dtype_size(st_dtype t);
+/* mmap path and validate its header (see safetensors.c for every check). */
+ee_status st_open(st_file *f, const char *path, ee_error *err);
+/* Validate a whole file image already in memory (buf, size); f->map is not
+** set, f->data points into buf.  Used by st_open and by fuzzers. */
+ee_status st_parse(st_file *f, const char *path, const unsigned char *buf,
+                   size_t size, ee_error *err);
+void st_close(st_file *f);      /* unmaps, frees; accepts a zeroed file */
+const st_tensor *st_find(const st_file *f, const char *name);
+/* "[384, 1536]" into buf. */
+void st_format_shape(char *buf, size_t n, const int64_t *shape, int ndim);
+
+/* ------------------------------------------------------------------------
+** interface to weights.c
+*/
+typedef struct ee_layer {
+  const float *q_w, *q_b;       /* (H,H), (H)   attention.self.query */
+  const float *k_w, *k_b;       /* (H,H), (H)   attention.self.key */
+  const float *v_w, *v_b;       /* (H,H), (H)   attention.self.value */
+  const float *o_w, *o_b;       /* (H,H), (H)   attention.output.dense */
+  const float *ln1_g, *ln1_b;   /* (H), (H)     attention.output.LayerNorm */
+  const float *i_w, *i_b;       /* (I,H), (I)   intermediate.dense */
+  const float *f_w, *f_b;       /* (H,I), (H)   output.dense */
+  const float *ln2_g, *ln2_b;   /* (H), (H)     output.LayerNorm */
+} ee_layer;
+
+typedef struct ee_weights {
+  const float *word;            /* (V,H)  embeddings.word_embeddings */
+  const float *pos;             /* (P,H)  embeddings.position_embeddings */
+  const float *type;            /* (TV,H) embeddings.token_type_embeddings */
+  const float *emb_ln_g, *emb_ln_b; /* (H), (H) embeddings.LayerNorm */
+  ee_layer *layers;             /* (L) owned */
+  st_file *files;               /* (n_files) owned; model.safetensors or shards */
+  int n_files;
+  float **owned;                /* (n_owned) converted / realigned tensors */
+  int n_owned, cap_owned;
+  char weights_file[EE_PATH_MAX]; /* model.safetensors or the index, for messages */
+  const char *dtype;            /* "F32", "F16", "BF16" or "mixed" */
+  int64_t n_params;             /* floats bound */
+} ee_weights;
+
+/* Open the weight files of dir and bind every tensor cfg needs. */
+ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err);
+void ee_weights_free(ee_weights *w); /* accepts a zeroed struct */
+int64_t ee_weights_bytes_mapped(const ee_weights *w);
+
+/* ------------------------------------------------------------------------
+** the model (model_load.c)
+*/
+struct ee_model {
+  ee_config cfg;                /* architecture + resolved pooling/normalize/max_length */
+  ee_weights w;                 /* parameters */
+  wp_tokenizer *tok;            /* owned */
+  char *dir;                    /* owned copy of the directory */
+  int threads;                  /* OpenBLAS threads set at load */
+  int batch_size;               /* texts per forward pass in ee_embed_texts */
+};
+
+/* ------------------------------------------------------------------------
+** interface to forward.c
+*/
+/* Floats of arena needed for a packed batch of total_tokens tokens whose
+** longest sequence has max_len tokens; -1 if it does not fit in int64. */
+int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len);
+/* Run the encoder on n sequences packed back to back (total_tokens tokens)
+** in an arena of ee_arena_floats(cfg, total_tokens, max(lens)) floats.
+** Inputs must already be validated (ids < V, types < TV, 1 <= len <= P);
+** type_ids or any of its rows may be NULL (all 0).
+** pooled: (n,H) or NULL; hidden: (total_tokens,H) or NULL. */
+void ee_forward(const ee_model *m, float *arena, int n, const int32_t *const *ids,
+                const int32_t *const *type_ids, const int32_t *lens,
+                int64_t total_tokens, float *pooled, float *hidden);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+** model_load.c — ee_model_load and friends: config, weights and tokenizer
+** glued into one immutable ee_model.
+**
+**   ee_params p = ee_default_params();
+**   p.threads = 1;
+**   ee_model *m;
+**   if (ee_model_load("models/all-MiniLM-L6-v2", &p, &m, &err) != EE_OK) ...
+**
+** Order: config.json (architecture), sentence-transformers files (pooling,
+** normalisation, max length), ee_params overrides, weights (mapped,
+** checked, bound), tokenizer (wp_load_dir: tokenizer.json or vocab.txt) and
+** a check that every token id the tokenizer can produce has an embedding.
+** On failure *out is NULL and everything loaded so far is released.
+**
+** Threads: params.threads goes to openblas_set_num_threads, which is
+** process-global in OpenBLAS: the last model loaded decides for every model
+** and context in the process.  (OpenBLAS' pthread build is safe to call from
+** several threads at once; each call then uses that many threads.)
+*/
+#include "engine_int.h"
+#include <cblas.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#define MAX_THREADS 1024
+#define MAX_BATCH 65536
+
+ee_params ee_default_params(void) {
+  ee_params p;
+  p.pooling = EE_POOL_DEFAULT;
+  p.normalize = -1;
+  p.max_length = 0;
+  p.threads = 0;
+  p.batch_size = 0;
+  return p;
+}
+
+static ee_status check_params(const ee_params *p, ee_error *err) {
+  if (p->pooling != EE_POOL_DEFAULT && p->pooling != EE_POOL_CLS && p->pooling != EE_POOL_MEAN &&
+      p->pooling != EE_POOL_MAX)
+    return ee_set_error(err, EE_ERR_INPUT, "params.pooling is %d (expected -1, 0, 1 or 2)",
+                        (int)p->pooling);
+  if (p->normalize < -1 || p->normalize > 1)
+    return ee_set_error(err, EE_ERR_INPUT, "params.normalize is %d (expected -1, 0 or 1)",
+                        p->normalize);
+  if (p->max_length < 0 || p->max_length == 1)
+    return ee_set_error(err, EE_ERR_INPUT,
+                        "params.max_length is %d (expected 0 for the model's default, or >= 2)",
+                        p->max_length);
+  if (p->threads < 0 || p->threads > MAX_THREADS)
+    return ee_set_error(err, EE_ERR_INPUT, "params.threads is %d (expected 0..%d)", p->threads,
+                        MAX_THREADS);
+  if (p->batch_size < 0 || p->batch_size > MAX_BATCH)
+    return ee_set_error(err, EE_ERR_INPUT, "params.batch_size is %d (expected 0..%d)",
+                        p->batch_size, MAX_BATCH);
+  return EE_OK;
+}
+
+static ee_status load_tokenizer(ee_model *m, ee_error *err) {
+  wp_error werr;
+  wp_status ws = wp_load_dir(m->dir, &m->tok, &werr);
+  if (ws != WP_OK) {
+    m->tok = NULL;
+    return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
+  }
+  int32_t nv = wp_vocab_size(m->tok);
+  if (nv > m->cfg.vocab_size) {
+    char path[EE_PATH_MAX];
+    ee_status rc = ee_path_join(path, m->dir, "tokenizer.json", err);
+    if (rc != EE_OK) return rc;
+    if (!ee_file_exists(path) && (rc = ee_path_join(path, m->dir, "vocab.txt", err)) != EE_OK)
+      return rc;
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "tokenizer vocabulary in %s has %d tokens but the word embeddings in %s "
+                        "have %d rows (config.json vocab_size %d)",
+                        path, (int)nv, m->w.weights_file, m->cfg.vocab_size, m->cfg.vocab_size);
+  }
+  if (wp_special_id(m->tok, WP_CLS) < 0 || wp_special_id(m->tok, WP_SEP) < 0)
+    return ee_set_error(err, EE_ERR_FORMAT, "the tokenizer of %s has no [CLS] or [SEP] token",
+                        m->dir);
+  return EE_OK;
+}
+
+ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out,
+                        ee_error *err) {
+  ee_status rc;
+  ee_model *m = NULL;
+  ee_params p = params ? *params : ee_default_params();
+  if (err) err->code = EE_OK, err->msg[0] = '\0';
+  if (!out) return ee_set_error(err, EE_ERR_INPUT, "ee_model_load: out is NULL");
+  *out = NULL;
+  if (!dir || !dir[0]) return ee_set_error(err, EE_ERR_INPUT, "ee_model_load: no directory given");
+  if ((rc = check_params(&p, err)) != EE_OK) return rc;
+
+  m = se_calloc(1, sizeof *m);
+  if (!m || !(m->dir = se_strndup(dir, strlen(dir)))) {
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", dir);
+    goto fail;
+  }
+  /* Strip trailing slashes so messages read "<dir>/config.json". */
+  for (size_t n = strlen(m->dir); n > 1 && m->dir[n - 1] == '/'; n--) m->dir[n - 1] = '\0';
+
+  if ((rc = ee_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
+  if ((rc = ee_st_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
+
+  ee_config *c = &m->cfg;
+  if (p.pooling != EE_POOL_DEFAULT) c->pooling = p.pooling;
+  if (p.normalize >= 0) c->normalize = p.normalize;
+  if (p.max_length > 0) c->max_length = p.max_length;
+  int usable = c->max_position_embeddings - c->position_offset;
+  if (c->max_length == 0 || c->max_length > usable) c->max_length = usable;
+  if (c->max_length < 2) {
+    rc = ee_set_error(err, EE_ERR_FORMAT,
+                      "max_position_embeddings %d in %s/config.json leaves no room for "
+                      "[CLS] and [SEP]", c->max_position_embeddings, m->dir);
+    goto fail;
+  }
+
+  if ((rc = ee_weights_load(&m->w, m->dir, c, err)) != EE_OK) goto fail;
+  if ((rc = load_tokenizer(m, err)) != EE_OK) goto fail;
+
+  long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+  m->threads = p.threads ? p.threads : (int)(ncpu > 0 ? (ncpu < MAX_THREADS ? ncpu : MAX_THREADS) : 1);
+  m->batch_size = p.batch_size ? p.batch_size : 32;
+  openblas_set_num_threads(m->threads);
+  *out = m;
+  return EE_OK;
+fail:
+  ee_model_free(m);
+  return rc;
+}
+
+void ee_model_free(ee_model *m) {
+  if (!m) return;
+  wp_free(m->tok);
+  ee_weights_free(&m->w);
+  se_free(m->dir);
+  se_free(m);
+}
+
+void ee_model_info(const ee_model *m, ee_info *info) {
+  memset(info, 0, sizeof *info);
+  if (!m) return;
+  info->model_type = "bert";
+  info->dtype = m->w.dtype ? m->w.dtype : "F32";
+  info->hidden_size = m->cfg.hidden_size;
+  info->num_layers = m->cfg.num_layers;
+  info->num_heads = m->cfg.num_heads;
+  info->intermediate_size = m->cfg.intermediate_size;
+  info->vocab_size = m->cfg.vocab_size;
+  info->max_position_embeddings = m->cfg.max_position_embeddings;
+  info->max_length = m->cfg.max_length;
+  info->pooling = m->cfg.pooling;
+  info->normalize = m->cfg.normalize;
+  info->n_params = m->w.n_params;
+  info->bytes_mapped = ee_weights_bytes_mapped(&m->w);
+}
+
+int ee_model_dims(const ee_model *m) { return m ? m->cfg.hidden_size : 0; }
+
+const wp_tokenizer *ee_model_tokenizer(const ee_model *m) { return m ? m->tok : NULL; }

@@ -1,0 +1,321 @@
+/*
+** weights.c — find, check and bind every BERT tensor the config asks for.
+**
+**   ee_weights w;
+**   if (ee_weights_load(&w, dir, &cfg, &err) != EE_OK) return err.code;
+**   ... w.word, w.layers[3].i_w ...
+**   ee_weights_free(&w);
+**
+** Files: <dir>/model.safetensors, or the shards named in the "weight_map"
+** of <dir>/model.safetensors.index.json ({"weight_map": {"tensor name":
+** "model-00001-of-00002.safetensors", ...}}).  Names are Hugging Face
+** BertModel's ("encoder.layer.0.attention.self.query.weight"), with or
+** without the "bert." prefix a BertFor* checkpoint adds; the prefix is
+** decided once from the word embeddings.  Tensors the encoder does not use
+** (pooler, heads) are ignored.
+**
+** Each tensor must exist, have a float dtype and exactly the shape the
+** config implies (Linear weights are [out, in], as torch stores them).
+**   F32   used in place from the mapping when 4-byte aligned (the data
+**         section's offset decides; hostile files may misalign it), else
+**         copied once into an owned buffer;
+**   F16,  converted once to an owned F32 buffer: cblas_sgemm needs f32, and
+**   BF16  converting per tile inside the matmul is a later optimisation.
+**         Conversion also rejects Inf/NaN, which costs nothing there; F32
+**         tensors used in place are not scanned (that would fault in every
+**         page at load).
+** The mapping stays valid while the model lives: a model file truncated or
+** rewritten in place meanwhile would fault (SIGBUS), as with any mmap; tools
+** that replace models should write a new file and rename it.
+*/
+#include "engine_int.h"
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_SHARDS 4096
+
+/* ---- shard discovery ---------------------------------------------------- */
+
+/* Shard file names from the index, deduplicated, in first-seen order. */
+static ee_status open_shards(ee_weights *w, const char *dir, const char *index_path,
+                             ee_error *err) {
+  json_t *root = NULL;
+  const char **names = NULL;
+  int n = 0;
+  ee_status rc = ee_load_json(index_path, 0, &root, err);
+  if (rc != EE_OK) return rc;
+  json_t *map = json_object_get(root, "weight_map");
+  if (!json_is_object(map)) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "missing \"weight_map\" object in %s", index_path);
+    goto done;
+  }
+  size_t total = json_object_size(map);
+  names = se_calloc(total ? total : 1, sizeof *names);
+  if (!names) {
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", index_path);
+    goto done;
+  }
+  const char *key;
+  json_t *v;
+  json_object_foreach(map, key, v) {
+    const char *file = json_string_value(v);
+    if (!file || !file[0] || strchr(file, '/') || strstr(file, "..") || strlen(file) > 255) {
+      rc = ee_set_error(err, EE_ERR_FORMAT,
+                        "weight_map entry '%.200s' in %s must name a file in the model directory",
+                        key, index_path);
+      goto done;
+    }
+    int seen = 0;
+    for (int i = 0; i < n && !seen; i++) seen = strcmp(names[i], file) == 0;
+    if (seen) continue;
+    if (n == MAX_SHARDS) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s lists more than %d shards", index_path,
+                        MAX_SHARDS);
+      goto done;
+    }
+    names[n++] = file;
+  }
+  if (n == 0) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "\"weight_map\" in %s is empty", index_path);
+    goto done;
+  }
+  w->files = se_calloc((size_t)n, sizeof *w->files);
+  if (!w->files) {
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", index_path);
+    goto done;
+  }
+  for (int i = 0; i < n; i++) {
+    char path[EE_PATH_MAX];
+    if ((rc = ee_path_join(path, dir, names[i], err)) != EE_OK) goto done;
+    if ((rc = st_open(&w->files[i], path, err)) != EE_OK) goto done;
+    w->n_files = i + 1;
+  }
+done:
+  se_free(names);
+  json_decref(root);
+  return rc;
+}
+
+static ee_status open_files(ee_weights *w, const char *dir, ee_error *err) {
+  char path[EE_PATH_MAX], index[EE_PATH_MAX];
+  ee_status rc;
+  if ((rc = ee_path_join(path, dir, "model.safetensors", err)) != EE_OK) return rc;
+  if ((rc = ee_path_join(index, dir, "model.safetensors.index.json", err)) != EE_OK) return rc;
+  if (ee_file_exists(path) || !ee_file_exists(index)) {
+    if (!ee_file_exists(path))
+      return ee_set_error(err, EE_ERR_IO,
+                          "missing %s (nor is there a model.safetensors.index.json; "
+                          "pytorch_model.bin is not supported: convert it to safetensors)",
+                          path);
+    snprintf(w->weights_file, sizeof w->weights_file, "%s", path);
+    if (!(w->files = se_calloc(1, sizeof *w->files)))
+      return ee_set_error(err, EE_ERR_NOMEM, "out of memory opening %s", path);
+    if ((rc = st_open(&w->files[0], path, err)) != EE_OK) return rc;
+    w->n_files = 1;
+    return EE_OK;
+  }
+  snprintf(w->weights_file, sizeof w->weights_file, "%s", index);
+  return open_shards(w, dir, index, err);
+}
+
+/* ---- conversion ----------------------------------------------------------- */
+
+/* IEEE half -> float, exact (subnormals included).  Inf/NaN are rejected by
+** the caller before this is reached. */
+static float f16_to_f32(uint16_t h) {
+  uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
+  uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
+  float f;
+  if (exp == 0) {
+    f = ldexpf((float)mant, -24); /* zero or subnormal: mant * 2^-24 */
+    return sign ? -f : f;
+  }
+  uint32_t bits = sign | ((exp + 112u) << 23) | (mant << 13);
+  memcpy(&f, &bits, 4);
+  return f;
+}
+
+/* src (numel elements of dtype, any alignment) -> dst f32.  Returns the
+** index of the first Inf/NaN in an F16/BF16 tensor, or -1. */
+static int64_t convert(float *dst, const unsigned char *src, st_dtype dt, int64_t numel) {
+  if (dt == ST_F32) {
+    memcpy(dst, src, (size_t)numel * 4);
+    return -1;
+  }
+  for (int64_t i = 0; i < numel; i++) {
+    uint16_t h;
+    memcpy(&h, src + 2 * i, 2);
+    if (dt == ST_F16) {
+      if (((h >> 10) & 0x1f) == 0x1f) return i;
+      dst[i] = f16_to_f32(h);
+    } else { /* BF16: the top half of an f32 */
+      if (((h >> 7) & 0xff) == 0xff) return i;
+      uint32_t bits = (uint32_t)h << 16;
+      memcpy(&dst[i], &bits, 4);
+    }
+  }
+  return -1;
+}
+
+/* ---- binding ---------------------------------------------------------------- */
+
+typedef struct bind_ctx {
+  ee_weights *w;
+  const char *prefix;    /* "" or "bert." */
+  const ee_config *cfg;
+  int first_dtype;       /* -1 until the first tensor */
+} bind_ctx;
+
+/* Find prefix+name in any file, check dtype and shape [d0] or [d0, d1]
+** (d1 < 0: 1-D), and set *out to f32 data.  hint explains the expectation. */
+static ee_status bind(bind_ctx *b, const char *name, int64_t d0, int64_t d1, const char *hint,
+                      const float **out, ee_error *err) {
+  ee_weights *w = b->w;
+  char full[256];
+  snprintf(full, sizeof full, "%s%s", b->prefix, name);
+  const st_tensor *t = NULL;
+  st_file *f = NULL;
+  for (int i = 0; i < w->n_files && !t; i++) {
+    t = st_find(&w->files[i], full);
+    f = &w->files[i];
+  }
+  if (!t)
+    return ee_set_error(err, EE_ERR_FORMAT, "missing tensor '%s' in %s", full, w->weights_file);
+  if (t->dtype == ST_F64)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "tensor '%s' in %s has dtype F64 (supported: F32, F16, BF16)", full,
+                        f->path);
+  if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "tensor '%s' in %s has dtype %s, expected a float dtype (F32, F16 or BF16)",
+                        full, f->path, st_dtype_name(t->dtype));
+  int64_t want[2] = {d0, d1};
+  int nd = d1 < 0 ? 1 : 2;
+  if (t->ndim != nd || t->shape[0] != d0 || (nd == 2 && t->shape[1] != d1)) {
+    char got[160], exp[64];
+    st_format_shape(got, sizeof got, t->shape, t->ndim);
+    st_format_shape(exp, sizeof exp, want, nd);
+    return ee_set_error(err, EE_ERR_FORMAT, "tensor '%s' in %s has shape %s, expected %s (%s)",
+                        full, f->path, got, exp, hint);
+  }
+  if (b->first_dtype < 0) {
+    b->first_dtype = (int)t->dtype;
+    w->dtype = st_dtype_name(t->dtype);
+  } else if (b->first_dtype != (int)t->dtype) {
+    w->dtype = "mixed";
+  }
+  w->n_params += t->numel;
+
+  const unsigned char *src = f->data + t->begin;
+  if (t->dtype == ST_F32 && ((uintptr_t)src & 3u) == 0) {
+    *out = (const float *)(const void *)src; /* in place from the mapping */
+    f->used_in_place = 1;
+    return EE_OK;
+  }
+  if (w->n_owned == w->cap_owned) {
+    int cap = w->cap_owned ? 2 * w->cap_owned : 64;
+    float **p = se_realloc(w->owned, sizeof *p * (size_t)cap);
+    if (!p) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading tensor '%s'", full);
+    w->owned = p;
+    w->cap_owned = cap;
+  }
+  float *dst = se_malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
+  if (!dst) return ee_set_error(err, EE_ERR_NOMEM, "out of memory converting tensor '%s'", full);
+  w->owned[w->n_owned++] = dst;
+  int64_t bad = convert(dst, src, t->dtype, t->numel);
+  if (bad >= 0)
+    return ee_set_error(err, EE_ERR_FORMAT, "tensor '%s' in %s has an Inf or NaN at element %lld",
+                        full, f->path, (long long)bad);
+  *out = dst;
+  return EE_OK;
+}
+
+static int has_tensor(const ee_weights *w, const char *name) {
+  for (int i = 0; i < w->n_files; i++)
+    if (st_find(&w->files[i], name)) return 1;
+  return 0;
+}
+
+ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err) {
+  memset(w, 0, sizeof *w);
+  ee_status rc = open_files(w, dir, err);
+  if (rc != EE_OK) return rc;
+  bind_ctx b = {w, "", cfg, -1};
+  if (!has_tensor(w, "embeddings.word_embeddings.weight") &&
+      has_tensor(w, "bert.embeddings.word_embeddings.weight"))
+    b.prefix = "bert.";
+
+  const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+  char hint_vh[128], hint_ph[128], hint_th[128], hint_h[64], hint_hh[64], hint_ih[96],
+      hint_hi[96];
+  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, hidden_size %d",
+           cfg->vocab_size, cfg->hidden_size);
+  snprintf(hint_ph, sizeof hint_ph, "config.json: max_position_embeddings %d, hidden_size %d",
+           cfg->max_position_embeddings, cfg->hidden_size);
+  snprintf(hint_th, sizeof hint_th, "config.json: type_vocab_size %d, hidden_size %d",
+           cfg->type_vocab_size, cfg->hidden_size);
+  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
+  snprintf(hint_hh, sizeof hint_hh, "config.json: hidden_size %d", cfg->hidden_size);
+  snprintf(hint_ih, sizeof hint_ih, "config.json: intermediate_size %d, hidden_size %d",
+           cfg->intermediate_size, cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
+           cfg->hidden_size, cfg->intermediate_size);
+
+#define BIND(name, d0, d1, hint, out) \
+  if ((rc = bind(&b, name, d0, d1, hint, out, err)) != EE_OK) return rc
+  BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
+  BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
+       &w->pos);
+  BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
+  BIND("embeddings.LayerNorm.weight", H, -1, hint_h, &w->emb_ln_g);
+  BIND("embeddings.LayerNorm.bias", H, -1, hint_h, &w->emb_ln_b);
+
+  w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
+  if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", dir);
+  for (int l = 0; l < cfg->num_layers; l++) {
+    ee_layer *ly = &w->layers[l];
+    char n[128];
+#define LBIND(suffix, d0, d1, hint, out)                          \
+  snprintf(n, sizeof n, "encoder.layer.%d." suffix, l);           \
+  BIND(n, d0, d1, hint, out)
+    LBIND("attention.self.query.weight", H, H, hint_hh, &ly->q_w);
+    LBIND("attention.self.query.bias", H, -1, hint_h, &ly->q_b);
+    LBIND("attention.self.key.weight", H, H, hint_hh, &ly->k_w);
+    LBIND("attention.self.key.bias", H, -1, hint_h, &ly->k_b);
+    LBIND("attention.self.value.weight", H, H, hint_hh, &ly->v_w);
+    LBIND("attention.self.value.bias", H, -1, hint_h, &ly->v_b);
+    LBIND("attention.output.dense.weight", H, H, hint_hh, &ly->o_w);
+    LBIND("attention.output.dense.bias", H, -1, hint_h, &ly->o_b);
+    LBIND("attention.output.LayerNorm.weight", H, -1, hint_h, &ly->ln1_g);
+    LBIND("attention.output.LayerNorm.bias", H, -1, hint_h, &ly->ln1_b);
+    LBIND("intermediate.dense.weight", I, H, hint_ih, &ly->i_w);
+    LBIND("intermediate.dense.bias", I, -1, hint_ih, &ly->i_b);
+    LBIND("output.dense.weight", H, I, hint_hi, &ly->f_w);
+    LBIND("output.dense.bias", H, -1, hint_h, &ly->f_b);
+    LBIND("output.LayerNorm.weight", H, -1, hint_h, &ly->ln2_g);
+    LBIND("output.LayerNorm.bias", H, -1, hint_h, &ly->ln2_b);
+#undef LBIND
+  }
+#undef BIND
+  /* Files nothing points into (all converted) need not stay mapped. */
+  for (int i = 0; i < w->n_files; i++)
+    if (!w->files[i].used_in_place) st_close(&w->files[i]);
+  return EE_OK;
+}
+
+int64_t ee_weights_bytes_mapped(const ee_weights *w) {
+  int64_t n = 0;
+  for (int i = 0; i < w->n_files; i++) n += (int64_t)w->files[i].map_size;
+  return n;
+}
+
+void ee_weights_free(ee_weights *w) {
+  if (!w) return;
+  for (int i = 0; i < w->n_files; i++) st_close(&w->files[i]);
+  se_free(w->files);
+  for (int i = 0; i < w->n_owned; i++) se_free(w->owned[i]);
+  se_free(w->owned);
+  se_free(w->layers);
+  memset(w, 0, sizeof *w);
+}

@@ -1,0 +1,415 @@
+/*
+** test_engine.c — the encoder against PyTorch reference outputs.
+**
+**   TEST_MODELS=build/test-models build/tests/test_engine
+**
+** For every shape with a golden file tests/fixtures/models/<shape>/golden.json
+** (+ golden.bin) and a generated model directory $TEST_MODELS/<shape>
+** (default build/test-models; tests/tools/gen_model writes them), this:
+**   - loads the model with default params and checks ee_info against the
+**     golden header (dims, pooling, normalize, max_length) and the config
+**     (n_params, dtype, bytes_mapped);
+**   - runs every id_case through ee_embed_ids: pooled vectors and, when
+**     given, the hidden states of every valid position must be within 1e-4
+**     of the reference (max abs diff printed on each PASS line);
+**   - tokenizes every text_case and compares ids exactly, then runs
+**     ee_embed_texts: vectors within 1e-4;
+**   - batch invariance: each text alone, in the full batch and with
+**     batch_size 3 must agree within 1e-6 (and each id sequence alone vs in
+**     its case's batch).
+**
+** golden.json: {"shape", "dims", "pooling": "cls"|"mean"|"max", "normalize",
+**   "max_length", "id_cases": [{"name", "ids": [[...]], "type_ids": [[...]]
+**   or null, "pooled_at": float index, "hidden_at": float index or -1}],
+**   "text_cases": [{"name", "texts": [...], "ids": [[...]], "pooled_at"}]}
+** golden.bin: little-endian float32; pooled = n x dims; hidden = each
+** sequence's valid positions, sequence after sequence (sum(len) x dims).
+*/
+#include <dirent.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../../engine/embed_engine.h"
+#include "check.h"
+
+#define TOL 1e-4
+#define TOL_BATCH 1e-6
+#define FIXTURES "tests/fixtures/models"
+
+static double max_abs_diff(const float *a, const float *b, size_t n) {
+  double m = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double d = fabs((double)a[i] - (double)b[i]);
+    if (d > m || isnan(d)) m = isnan(d) ? INFINITY : d;
+  }
+  return m;
+}
+
+static float *read_floats(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long sz = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  float *p = malloc(sz > 0 ? (size_t)sz : 1);
+  if (p && fread(p, 1, (size_t)sz, f) != (size_t)sz) {
+    free(p);
+    p = NULL;
+  }
+  fclose(f);
+  *n = (size_t)sz / sizeof(float);
+  return p;
+}
+
+/* A JSON array of int arrays -> n int32 arrays + lengths (malloc'd). */
+typedef struct seqs { int n; int32_t **v; int32_t *len; int64_t total; } seqs;
+
+static int seqs_from_json(const json_t *a, seqs *s) {
+  memset(s, 0, sizeof *s);
+  if (!json_is_array(a)) return 0;
+  s->n = (int)json_array_size(a);
+  s->v = calloc((size_t)s->n + 1, sizeof *s->v);
+  s->len = calloc((size_t)s->n + 1, sizeof *s->len);
+  for (int i = 0; i < s->n; i++) {
+    const json_t *row = json_array_get(a, (size_t)i);
+    s->len[i] = (int32_t)json_array_size(row);
+    s->v[i] = malloc(sizeof(int32_t) * ((size_t)s->len[i] + 1));
+    for (int j = 0; j < s->len[i]; j++)
+      s->v[i][j] = (int32_t)json_integer_value(json_array_get(row, (size_t)j));
+    s->total += s->len[i];
+  }
+  return 1;
+}
+
+static void seqs_free(seqs *s) {
+  for (int i = 0; i < s->n; i++) free(s->v[i]);
+  free(s->v);
+  free(s->len);
+}
+
+static void check_info(const char *shape, const ee_model *m, const json_t *g) {
+  ee_info in;
+  ee_model_info(m, &in);
+  static const char *pool_names[] = {"cls", "mean", "max"};
+  const char *gp = json_string_value(json_object_get(g, "pooling"));
+  CHECK(strcmp(in.model_type, "bert") == 0, "%s: info.model_type is bert", shape);
+  CHECK_EQ_INT(in.hidden_size, json_integer_value(json_object_get(g, "dims")), "%s: info.hidden_size", shape);
+  CHECK_EQ_INT(ee_model_dims(m), in.hidden_size, "%s: ee_model_dims", shape);
+  CHECK(gp && in.pooling >= 0 && in.pooling <= 2 && strcmp(pool_names[in.pooling], gp) == 0,
+        "%s: info.pooling %d matches golden '%s'", shape, (int)in.pooling, gp ? gp : "?");
+  CHECK_EQ_INT(in.normalize, json_is_true(json_object_get(g, "normalize")), "%s: info.normalize", shape);
+  CHECK_EQ_INT(in.max_length, json_integer_value(json_object_get(g, "max_length")), "%s: info.max_length", shape);
+  const char *want_dt = strcmp(shape, "f16") == 0 ? "F16" : strcmp(shape, "bf16") == 0 ? "BF16" : "F32";
+  CHECK(strcmp(in.dtype, want_dt) == 0, "%s: info.dtype %s", shape, in.dtype);
+  /* F32 weights stay mapped (used in place); converted ones are unmapped. */
+  if (strcmp(want_dt, "F32") == 0)
+    CHECK(in.bytes_mapped > in.n_params * 4, "%s: info.bytes_mapped %lld covers the weights", shape, (long long)in.bytes_mapped);
+  else
+    CHECK_EQ_INT(in.bytes_mapped, 0, "%s: info.bytes_mapped is 0 once converted", shape);
+  int64_t H = in.hidden_size, I = in.intermediate_size;
+  int64_t want = (int64_t)in.vocab_size * H + (int64_t)in.max_position_embeddings * H + 2 * H + 2 * H +
+                 in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H);
+  CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, type_vocab_size 2)", shape);
+  CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
+  CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);
+}
+
+static void run_id_cases(const char *shape, ee_context *ctx, int H, const json_t *cases,
+                         const float *gold, size_t ngold) {
+  size_t ci;
+  json_t *c;
+  json_array_foreach(cases, ci, c) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    seqs ids, types;
+    seqs_from_json(json_object_get(c, "ids"), &ids);
+    int has_types = seqs_from_json(json_object_get(c, "type_ids"), &types);
+    json_int_t pat = json_integer_value(json_object_get(c, "pooled_at"));
+    json_int_t hat = json_integer_value(json_object_get(c, "hidden_at"));
+    float *pooled = calloc((size_t)ids.n * H, sizeof(float));
+    float *hidden = calloc((size_t)ids.total * H + 1, sizeof(float));
+    ee_error err = {0};
+    ee_status rc = ee_embed_ids(ctx, ids.n, (const int32_t *const *)ids.v,
+                                has_types ? (const int32_t *const *)types.v : NULL, ids.len,
+                                pooled, hat >= 0 ? hidden : NULL, &err);
+    CHECK_EQ_INT(rc, EE_OK, "%s/%s: ee_embed_ids (%s)", shape, name, err.msg);
+    if (pat >= 0 && (size_t)pat + (size_t)ids.n * H <= ngold) {
+      double d = max_abs_diff(pooled, gold + pat, (size_t)ids.n * H);
+      CHECK(d <= TOL, "%s/%s: pooled of %d sequences, max diff %.3g", shape, name, ids.n, d);
+    } else {
+      CHECK(0, "%s/%s: pooled_at inside golden.bin", shape, name);
+    }
+    if (hat >= 0) {
+      if ((size_t)hat + (size_t)ids.total * H <= ngold) {
+        double d = max_abs_diff(hidden, gold + hat, (size_t)ids.total * H);
+        CHECK(d <= TOL, "%s/%s: hidden states of %lld tokens, max diff %.3g", shape, name,
+              (long long)ids.total, d);
+      } else {
+        CHECK(0, "%s/%s: hidden_at inside golden.bin", shape, name);
+      }
+    }
+    /* Batch invariance: each sequence alone vs in the batch. */
+    double worst = 0.0;
+    float *one = calloc((size_t)H, sizeof(float));
+    for (int i = 0; i < ids.n; i++) {
+      const int32_t *const *tp = has_types ? (const int32_t *const *)&types.v[i] : NULL;
+      rc = ee_embed_ids(ctx, 1, (const int32_t *const *)&ids.v[i], tp, &ids.len[i], one, NULL, &err);
+      if (rc != EE_OK) worst = INFINITY;
+      double d = max_abs_diff(one, pooled + (size_t)i * H, (size_t)H);
+      if (d > worst) worst = d;
+    }
+    CHECK(worst <= TOL_BATCH, "%s/%s: each sequence alone vs in the batch, max diff %.3g", shape,
+          name, worst);
+    free(one);
+    free(pooled);
+    free(hidden);
+    seqs_free(&ids);
+    if (has_types) seqs_free(&types);
+  }
+}
+
+/* Pooling modes the golden files do not pool with: for a case with hidden
+** states, pool the reference hidden states in double (cls, mean, max; with
+** and without L2 normalisation) and compare with the engine's pooled output
+** under params overrides. */
+static void check_pooling_modes(const char *shape, const char *dir, int H, const json_t *cases,
+                                const float *gold, size_t ngold) {
+  size_t ci;
+  json_t *c;
+  json_array_foreach(cases, ci, c) {
+    json_int_t hat = json_integer_value(json_object_get(c, "hidden_at"));
+    if (hat < 0 || !json_is_null(json_object_get(c, "type_ids"))) continue;
+    seqs ids;
+    seqs_from_json(json_object_get(c, "ids"), &ids);
+    if ((size_t)hat + (size_t)ids.total * H > ngold) {
+      seqs_free(&ids);
+      continue;
+    }
+    float *got = calloc((size_t)ids.n * H, sizeof(float));
+    double *want = calloc((size_t)H, sizeof(double));
+    for (int mode = 0; mode < 3; mode++)
+      for (int norm = 0; norm < 2; norm++) {
+        ee_params p = ee_default_params();
+        p.pooling = (ee_pooling)mode, p.normalize = norm;
+        ee_model *m = NULL;
+        ee_error err = {0};
+        double worst = INFINITY;
+        if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+          ee_context *ctx = ee_context_new(m);
+          if (ctx && ee_embed_ids(ctx, ids.n, (const int32_t *const *)ids.v, NULL, ids.len, got,
+                                  NULL, &err) == EE_OK) {
+            worst = 0;
+            const float *h = gold + hat;
+            for (int sq = 0; sq < ids.n; sq++) {
+              for (int i = 0; i < H; i++) {
+                double acc = h[i];
+                for (int j = 1; j < ids.len[sq]; j++) {
+                  double x = h[(size_t)j * H + i];
+                  acc = mode == 1 ? acc + x : mode == 2 ? fmax(acc, x) : acc;
+                }
+                want[i] = mode == 1 ? acc / ids.len[sq] : acc;
+              }
+              if (norm) {
+                double ss = 0;
+                for (int i = 0; i < H; i++) ss += want[i] * want[i];
+                for (int i = 0; i < H; i++) want[i] /= fmax(sqrt(ss), 1e-12);
+              }
+              for (int i = 0; i < H; i++)
+                worst = fmax(worst, fabs(got[(size_t)sq * H + i] - want[i]));
+              h += (size_t)ids.len[sq] * H;
+            }
+          }
+          ee_context_free(ctx);
+          ee_model_free(m);
+        }
+        static const char *names[] = {"cls", "mean", "max"};
+        CHECK(worst <= TOL, "%s/%s: %s pooling%s vs pooled reference hidden states, max diff %.3g",
+              shape, json_string_value(json_object_get(c, "name")), names[mode],
+              norm ? " + normalize" : "", worst);
+      }
+    free(got);
+    free(want);
+    seqs_free(&ids);
+  }
+}
+
+/* All texts of all cases, for the batch-invariance check. */
+typedef struct textset { int n, cap; const char **t; size_t *len; float *vec; } textset;
+
+static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx, int H,
+                           const json_t *cases, const float *gold, size_t ngold, textset *all) {
+  size_t ci;
+  json_t *c;
+  ee_info in;
+  ee_model_info(m, &in);
+  json_array_foreach(cases, ci, c) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    const json_t *texts = json_object_get(c, "texts");
+    int n = (int)json_array_size(texts);
+    seqs gids;
+    seqs_from_json(json_object_get(c, "ids"), &gids);
+    const char **tv = calloc((size_t)n + 1, sizeof *tv);
+    size_t *tl = calloc((size_t)n + 1, sizeof *tl);
+    for (int i = 0; i < n; i++) {
+      tv[i] = json_string_value(json_array_get(texts, (size_t)i));
+      tl[i] = json_string_length(json_array_get(texts, (size_t)i));
+    }
+    /* Tokenization must give the golden ids. */
+    int tok_ok = gids.n == n;
+    wp_encoding enc = {0};
+    for (int i = 0; i < n && tok_ok; i++) {
+      wp_error werr;
+      if (wp_encode(ee_model_tokenizer(m), tv[i], tl[i], in.max_length, &enc, &werr) != WP_OK ||
+          enc.n != gids.len[i] || memcmp(enc.ids, gids.v[i], sizeof(int32_t) * (size_t)enc.n) != 0) {
+        printf("  note: %s/%s text %d tokenizes differently (%d tokens, golden %d)\n", shape,
+               name, i, enc.n, gids.len[i]);
+        tok_ok = 0;
+      }
+    }
+    wp_encoding_free(&enc);
+    CHECK(tok_ok, "%s/%s: tokenizer gives the golden ids for %d texts", shape, name, n);
+
+    float *vec = calloc((size_t)n * H, sizeof(float));
+    ee_error err = {0};
+    ee_status rc = ee_embed_texts(ctx, n, tv, tl, vec, &err);
+    CHECK_EQ_INT(rc, EE_OK, "%s/%s: ee_embed_texts (%s)", shape, name, err.msg);
+    json_int_t pat = json_integer_value(json_object_get(c, "pooled_at"));
+    if (pat >= 0 && (size_t)pat + (size_t)n * H <= ngold) {
+      double d = max_abs_diff(vec, gold + pat, (size_t)n * H);
+      CHECK(d <= TOL, "%s/%s: vectors of %d texts, max diff %.3g", shape, name, n, d);
+    } else {
+      CHECK(0, "%s/%s: pooled_at inside golden.bin", shape, name);
+    }
+    for (int i = 0; i < n; i++) {
+      if (all->n == all->cap) {
+        all->cap = all->cap ? 2 * all->cap : 64;
+        all->t = realloc(all->t, sizeof *all->t * (size_t)all->cap);
+        all->len = realloc(all->len, sizeof *all->len * (size_t)all->cap);
+        all->vec = realloc(all->vec, sizeof(float) * (size_t)all->cap * H);
+      }
+      all->t[all->n] = tv[i];
+      all->len[all->n] = tl[i];
+      memcpy(all->vec + (size_t)all->n * H, vec + (size_t)i * H, sizeof(float) * H);
+      all->n++;
+    }
+    free(vec);
+    free(tv);
+    free(tl);
+    seqs_free(&gids);
+  }
+}
+
+/* Every text alone, all together, and all with batch_size 3: same vectors. */
+static void check_text_batches(const char *shape, const char *dir, ee_context *ctx, int H,
+                               const textset *all) {
+  if (all->n == 0) return;
+  float *alone = calloc((size_t)all->n * H, sizeof(float));
+  float *together = calloc((size_t)all->n * H, sizeof(float));
+  ee_error err = {0};
+  int ok = 1;
+  for (int i = 0; i < all->n; i++)
+    ok &= ee_embed_texts(ctx, 1, &all->t[i], &all->len[i], alone + (size_t)i * H, &err) == EE_OK;
+  ok &= ee_embed_texts(ctx, all->n, all->t, all->len, together, &err) == EE_OK;
+  double d1 = max_abs_diff(alone, all->vec, (size_t)all->n * H);
+  double d2 = max_abs_diff(together, all->vec, (size_t)all->n * H);
+  CHECK(ok && d1 <= TOL_BATCH && d2 <= TOL_BATCH,
+        "%s: %d texts alone / all in one call vs per case, max diff %.3g / %.3g", shape, all->n,
+        d1, d2);
+  ee_params p = ee_default_params();
+  p.batch_size = 3;
+  ee_model *m3 = NULL;
+  if (ee_model_load(dir, &p, &m3, &err) == EE_OK) {
+    ee_context *c3 = ee_context_new(m3);
+    ok = c3 && ee_embed_texts(c3, all->n, all->t, all->len, together, &err) == EE_OK;
+    double d3 = max_abs_diff(together, all->vec, (size_t)all->n * H);
+    CHECK(ok && d3 <= TOL_BATCH, "%s: %d texts with batch_size 3 vs 32, max diff %.3g", shape,
+          all->n, d3);
+    ee_context_free(c3);
+    ee_model_free(m3);
+  } else {
+    CHECK(0, "%s: reload with batch_size 3 (%s)", shape, err.msg);
+  }
+  free(alone);
+  free(together);
+}
+
+static void run_shape(const char *models, const char *shape) {
+  char gpath[1024], bpath[1024], dir[1024];
+  snprintf(gpath, sizeof gpath, FIXTURES "/%s/golden.json", shape);
+  snprintf(bpath, sizeof bpath, FIXTURES "/%s/golden.bin", shape);
+  snprintf(dir, sizeof dir, "%s/%s", models, shape);
+  char cfg[1100];
+  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  FILE *probe = fopen(cfg, "r");
+  if (!probe) {
+    printf("SKIP: %s: no model at %s (run build/tools/gen_model)\n", shape, dir);
+    return;
+  }
+  fclose(probe);
+  json_error_t jerr;
+  json_t *g = json_load_file(gpath, JSON_ALLOW_NUL, &jerr);
+  size_t ngold = 0;
+  float *gold = read_floats(bpath, &ngold);
+  CHECK(g && gold, "%s: read %s and golden.bin (%zu floats)", shape, gpath, ngold);
+  if (!g || !gold) {
+    json_decref(g);
+    free(gold);
+    return;
+  }
+  ee_model *m = NULL;
+  ee_error err = {0};
+  ee_params p = ee_default_params();
+  ee_status rc = ee_model_load(dir, &p, &m, &err);
+  CHECK_EQ_INT(rc, EE_OK, "%s: ee_model_load(%s) (%s)", shape, dir, err.msg);
+  if (rc == EE_OK) {
+    int H = ee_model_dims(m);
+    check_info(shape, m, g);
+    ee_context *ctx = ee_context_new(m);
+    CHECK(ctx != NULL, "%s: ee_context_new", shape);
+    textset all = {0};
+    run_id_cases(shape, ctx, H, json_object_get(g, "id_cases"), gold, ngold);
+    run_text_cases(shape, m, ctx, H, json_object_get(g, "text_cases"), gold, ngold, &all);
+    check_text_batches(shape, dir, ctx, H, &all);
+    check_pooling_modes(shape, dir, H, json_object_get(g, "id_cases"), gold, ngold);
+    free(all.t);
+    free(all.len);
+    free(all.vec);
+    ee_context_free(ctx);
+  }
+  ee_model_free(m);
+  json_decref(g);
+  free(gold);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+int main(void) {
+  const char *models = getenv("TEST_MODELS");
+  if (!models || !models[0]) models = "build/test-models";
+  DIR *d = opendir(FIXTURES);
+  CHECK(d != NULL, "open " FIXTURES " (run from the repository root)");
+  if (!d) return check_finish();
+  char *names[64];
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) && n < 64) {
+    if (e->d_name[0] == '.') continue;
+    char p[1024];
+    snprintf(p, sizeof p, FIXTURES "/%s/golden.json", e->d_name);
+    FILE *f = fopen(p, "r");
+    if (!f) continue;
+    fclose(f);
+    names[n++] = strdup(e->d_name);
+  }
+  closedir(d);
+  qsort(names, (size_t)n, sizeof *names, cmp_str);
+  CHECK(n > 0, "found %d golden shapes under " FIXTURES, n);
+  for (int i = 0; i < n; i++) {
+    run_shape(models, names[i]);
+    free(names[i]);
+  }
+  return check_finish();
+}

@@ -1,0 +1,955 @@
+/*
+** test_engine_errors.c — hostile model directories and bad arguments.
+**
+**   build/tests/test_engine_errors
+**
+** Builds a tiny valid BERT model (H 8, 1 layer, 2 heads, I 16, vocab 16,
+** 16 positions) with its own safetensors writer under a mkdtemp directory,
+** then breaks one thing at a time and checks that ee_model_load returns the
+** expected ee_status with a message naming the file and the problem.  The
+** same tiny model, written as F32 (aligned and misaligned), F16, BF16, with
+** the "bert." prefix and as two shards, must load and give identical
+** vectors: every weight is a small dyadic rational, exact in all three
+** dtypes.  Also: argument errors of ee_embed_ids / ee_embed_texts, params
+** overrides, and (when built with -DSE_FAULT_INJECTION) every allocation
+** of a load failing in turn.
+*/
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <ftw.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../../engine/embed_engine.h"
+#include "../../tokenizer/se_alloc.h"
+#include "check.h"
+
+static char g_root[256]; /* the mkdtemp directory */
+
+/* ---- files ------------------------------------------------------------------ */
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  FILE *f = fopen(p, "wb");
+  if (!f) { perror(p); exit(2); }
+  if (len && fwrite(data, 1, len, f) != len) { perror(p); exit(2); }
+  fclose(f);
+}
+
+static void write_text(const char *dir, const char *name, const char *fmt, ...) {
+  char buf[8192];
+  va_list ap;
+  va_start(ap, fmt);
+  int n = vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  write_file(dir, name, buf, (size_t)n);
+}
+
+static void remove_file(const char *dir, const char *name) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  unlink(p);
+}
+
+static int rm_cb(const char *p, const struct stat *s, int flag, struct FTW *ftw) {
+  (void)s, (void)flag, (void)ftw;
+  return remove(p);
+}
+
+/* ---- the tiny model --------------------------------------------------------- */
+
+typedef struct spec {
+  int H, L, NH, I, V, P, TV;       /* architecture */
+  const char *model_type, *act;    /* "bert", "gelu" */
+  const char *dtype;               /* "F32", "F16", "BF16" for every tensor */
+  const char *prefix;              /* "" or "bert." */
+  int vocab_tokens;                /* lines of vocab.txt */
+  int misalign;                    /* header padded so the data starts at 2 mod 4 */
+  int shards;                      /* 1 or 2 files */
+} spec;
+
+static spec base_spec(void) {
+  spec s = {8, 1, 2, 16, 16, 16, 2, "bert", "gelu", "F32", "", 16, 0, 1};
+  return s;
+}
+
+typedef struct tensor {
+  char name[128];
+  char dtype[16];
+  int ndim;
+  int64_t shape[2];
+  int64_t b, e;                    /* data_offsets */
+  int is_ln_weight;
+  int prefix_len;                  /* values hash the name without "bert." */
+} tensor;
+
+#define MAX_T 64
+
+static int dtype_size(const char *dt) {
+  if (!strcmp(dt, "F32") || !strcmp(dt, "I32")) return 4;
+  if (!strcmp(dt, "F16") || !strcmp(dt, "BF16")) return 2;
+  if (!strcmp(dt, "F64") || !strcmp(dt, "I64")) return 8;
+  return 1;
+}
+
+static int add_t(tensor *t, int n, const spec *s, const char *name, int64_t d0, int64_t d1) {
+  tensor *x = &t[n];
+  memset(x, 0, sizeof *x);
+  snprintf(x->name, sizeof x->name, "%s%s", s->prefix, name);
+  snprintf(x->dtype, sizeof x->dtype, "%s", s->dtype);
+  x->ndim = d1 < 0 ? 1 : 2;
+  x->shape[0] = d0;
+  x->shape[1] = d1 < 0 ? 0 : d1;
+  x->is_ln_weight = strstr(name, "LayerNorm.weight") != NULL;
+  x->prefix_len = (int)strlen(s->prefix);
+  return n + 1;
+}
+
+static int64_t numel(const tensor *x) { return x->ndim == 1 ? x->shape[0] : x->shape[0] * x->shape[1]; }
+
+/* Every tensor of BertModel's encoder for s, offsets laid out back to back. */
+static int make_tensors(tensor *t, const spec *s) {
+  int n = 0;
+  char nm[128];
+  n = add_t(t, n, s, "embeddings.word_embeddings.weight", s->V, s->H);
+  n = add_t(t, n, s, "embeddings.position_embeddings.weight", s->P, s->H);
+  n = add_t(t, n, s, "embeddings.token_type_embeddings.weight", s->TV, s->H);
+  n = add_t(t, n, s, "embeddings.LayerNorm.weight", s->H, -1);
+  n = add_t(t, n, s, "embeddings.LayerNorm.bias", s->H, -1);
+  for (int l = 0; l < s->L; l++) {
+    static const char *hh[] = {"attention.self.query", "attention.self.key", "attention.self.value",
+                               "attention.output.dense"};
+    for (int k = 0; k < 4; k++) {
+      snprintf(nm, sizeof nm, "encoder.layer.%d.%s.weight", l, hh[k]);
+      n = add_t(t, n, s, nm, s->H, s->H);
+      snprintf(nm, sizeof nm, "encoder.layer.%d.%s.bias", l, hh[k]);
+      n = add_t(t, n, s, nm, s->H, -1);
+    }
+    snprintf(nm, sizeof nm, "encoder.layer.%d.attention.output.LayerNorm.weight", l);
+    n = add_t(t, n, s, nm, s->H, -1);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.attention.output.LayerNorm.bias", l);
+    n = add_t(t, n, s, nm, s->H, -1);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.intermediate.dense.weight", l);
+    n = add_t(t, n, s, nm, s->I, s->H);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.intermediate.dense.bias", l);
+    n = add_t(t, n, s, nm, s->I, -1);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.output.dense.weight", l);
+    n = add_t(t, n, s, nm, s->H, s->I);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.output.dense.bias", l);
+    n = add_t(t, n, s, nm, s->H, -1);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.output.LayerNorm.weight", l);
+    n = add_t(t, n, s, nm, s->H, -1);
+    snprintf(nm, sizeof nm, "encoder.layer.%d.output.LayerNorm.bias", l);
+    n = add_t(t, n, s, nm, s->H, -1);
+  }
+  return n;
+}
+
+static void layout(tensor *t, int n) {
+  int64_t off = 0;
+  for (int i = 0; i < n; i++) {
+    t[i].b = off;
+    t[i].e = off + numel(&t[i]) * dtype_size(t[i].dtype);
+    off = t[i].e;
+  }
+}
+
+/* Weight k of a tensor: k/256 in [-1/4, 1/4] (LayerNorm gains 1 + k/64),
+** exact in F32, F16 and BF16. */
+static float weight_value(const tensor *x, int64_t k) {
+  uint32_t h = 2166136261u;
+  for (const char *c = x->name + x->prefix_len; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+  int64_t r = (int64_t)((h + (uint64_t)k * 2654435761u) % 129) - 64;
+  return x->is_ln_weight ? 1.0f + (float)(r % 5) / 64.0f : (float)r / 256.0f;
+}
+
+static uint16_t to_f16(float f) { /* exact for the values above */
+  uint32_t b;
+  memcpy(&b, &f, 4);
+  uint16_t sign = (uint16_t)((b >> 16) & 0x8000);
+  if ((b & 0x7fffffff) == 0) return sign;
+  int exp = (int)((b >> 23) & 0xff) - 127 + 15;
+  return (uint16_t)(sign | (exp << 10) | ((b >> 13) & 0x3ff));
+}
+
+/* The data of tensor x in its dtype (F32/F16/BF16; other dtypes get zeros). */
+static void fill(unsigned char *dst, const tensor *x) {
+  int64_t bytes = x->e - x->b;
+  int64_t n = bytes / dtype_size(x->dtype);
+  memset(dst, 0, (size_t)bytes);
+  for (int64_t k = 0; k < n; k++) {
+    float v = weight_value(x, k);
+    if (!strcmp(x->dtype, "F32") && (k + 1) * 4 <= bytes) {
+      memcpy(dst + 4 * k, &v, 4);
+    } else if ((!strcmp(x->dtype, "F16") || !strcmp(x->dtype, "BF16")) && (k + 1) * 2 <= bytes) {
+      uint32_t b;
+      memcpy(&b, &v, 4);
+      uint16_t h = !strcmp(x->dtype, "F16") ? to_f16(v) : (uint16_t)(b >> 16);
+      memcpy(dst + 2 * k, &h, 2);
+    }
+  }
+}
+
+/* Header JSON for t[0..n); pad so 8 + len is a multiple of 8 (or 2 mod 4). */
+static size_t header_json(char *buf, size_t cap, const tensor *t, int n, int misalign) {
+  size_t len = (size_t)snprintf(buf, cap, "{\"__metadata__\":{\"format\":\"pt\"}");
+  for (int i = 0; i < n; i++) {
+    len += (size_t)snprintf(buf + len, cap - len, ",\"%s\":{\"dtype\":\"%s\",\"shape\":[", t[i].name,
+                            t[i].dtype);
+    for (int d = 0; d < t[i].ndim; d++)
+      len += (size_t)snprintf(buf + len, cap - len, "%s%lld", d ? "," : "", (long long)t[i].shape[d]);
+    len += (size_t)snprintf(buf + len, cap - len, "],\"data_offsets\":[%lld,%lld]}",
+                            (long long)t[i].b, (long long)t[i].e);
+  }
+  len += (size_t)snprintf(buf + len, cap - len, "}");
+  while (misalign ? (8 + len) % 4 != 2 : (8 + len) % 8 != 0) buf[len++] = ' ';
+  return len;
+}
+
+/* A safetensors file: header_len < 0 means the real length; the data
+** section is data_len bytes, or (< 0) up to the last tensor's end. */
+static void write_st_data(const char *dir, const char *name, const tensor *t, int n,
+                          int misalign, int64_t header_len, int64_t data_len) {
+  static char hdr[65536];
+  size_t hl = header_json(hdr, sizeof hdr, t, n, misalign);
+  int64_t data = data_len;
+  for (int i = 0; i < n && data_len < 0; i++)
+    if (t[i].e > data && t[i].e - t[i].b < (1 << 24)) data = t[i].e;
+  size_t total = 8 + hl + (size_t)data;
+  unsigned char *buf = calloc(total, 1);
+  uint64_t h = header_len < 0 ? (uint64_t)hl : (uint64_t)header_len;
+  for (int i = 0; i < 8; i++) buf[i] = (unsigned char)(h >> (8 * i));
+  memcpy(buf + 8, hdr, hl);
+  for (int i = 0; i < n; i++)
+    if (t[i].e <= data && t[i].b <= t[i].e) fill(buf + 8 + hl + t[i].b, &t[i]);
+  write_file(dir, name, buf, total);
+  free(buf);
+}
+
+static void write_st(const char *dir, const char *name, const tensor *t, int n, int misalign,
+                     int64_t header_len) {
+  write_st_data(dir, name, t, n, misalign, header_len, -1);
+}
+
+static void write_config(const char *dir, const spec *s) {
+  write_text(dir, "config.json",
+             "{\"architectures\": [\"BertModel\"], \"model_type\": \"%s\", \"hidden_act\": \"%s\",\n"
+             " \"hidden_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,\n"
+             " \"intermediate_size\": %d, \"vocab_size\": %d, \"max_position_embeddings\": %d,\n"
+             " \"type_vocab_size\": %d, \"layer_norm_eps\": 1e-12}\n",
+             s->model_type, s->act, s->H, s->L, s->NH, s->I, s->V, s->P, s->TV);
+}
+
+static void write_vocab(const char *dir, int ntok) {
+  static const char *special[] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
+  char buf[4096];
+  size_t len = 0;
+  for (int i = 0; i < ntok; i++) {
+    if (i < 5) len += (size_t)snprintf(buf + len, sizeof buf - len, "%s\n", special[i]);
+    else len += (size_t)snprintf(buf + len, sizeof buf - len, "%c\n", 'a' + (i - 5) % 26);
+  }
+  write_file(dir, "vocab.txt", buf, len);
+}
+
+/* A fresh directory <root>/<name> holding the model of s; t/n receive the
+** tensors (already laid out) so a case can rewrite the safetensors file. */
+static const char *make_model(const char *name, const spec *s, tensor *t, int *n) {
+  static char dir[512];
+  snprintf(dir, sizeof dir, "%s/%s", g_root, name);
+  mkdir(dir, 0700);
+  write_config(dir, s);
+  write_vocab(dir, s->vocab_tokens);
+  *n = make_tensors(t, s);
+  layout(t, *n);
+  if (s->shards == 1) {
+    write_st(dir, "model.safetensors", t, *n, s->misalign, -1);
+  } else {
+    int half = *n / 2;
+    tensor *t2 = t + half;
+    int n2 = *n - half;
+    layout(t, half);
+    layout(t2, n2);
+    write_st(dir, "model-00001-of-00002.safetensors", t, half, 0, -1);
+    write_st(dir, "model-00002-of-00002.safetensors", t2, n2, 0, -1);
+    char idx[16384];
+    size_t len = (size_t)snprintf(idx, sizeof idx, "{\"metadata\": {}, \"weight_map\": {");
+    for (int i = 0; i < *n; i++)
+      len += (size_t)snprintf(idx + len, sizeof idx - len, "%s\"%s\": \"model-0000%d-of-00002.safetensors\"",
+                              i ? ", " : "", t[i].name, i < half ? 1 : 2);
+    snprintf(idx + len, sizeof idx - len, "}}\n");
+    write_text(dir, "model.safetensors.index.json", "%s", idx);
+  }
+  return dir;
+}
+
+/* ---- expectations ------------------------------------------------------------- */
+
+static void expect_load(const char *label, const char *dir, const ee_params *p, ee_status want,
+                        const char *sub1, const char *sub2) {
+  ee_model *m = (ee_model *)(uintptr_t)1;
+  ee_error err;
+  memset(&err, 0, sizeof err);
+  ee_status rc = ee_model_load(dir, p, &m, &err);
+  CHECK_EQ_INT(rc, want, "%s: status %s (%s)", label, ee_status_string(want), err.msg);
+  if (want != EE_OK) {
+    CHECK(m == NULL, "%s: *out is NULL on failure", label);
+    CHECK_EQ_INT(err.code, want, "%s: err.code", label);
+    if (sub1) CHECK_STR_CONTAINS(err.msg, sub1, "%s: message names '%s'", label, sub1);
+    if (sub2) CHECK_STR_CONTAINS(err.msg, sub2, "%s: message says '%s'", label, sub2);
+    size_t ml = strlen(err.msg);
+    CHECK(ml > 0 && err.msg[ml - 1] != '.', "%s: message has no trailing period", label);
+  }
+  if (rc == EE_OK) ee_model_free(m);
+}
+
+/* Rewrite dir/model.safetensors from t after a mutation. */
+#define REWRITE(dir, t, n, data_len) write_st_data(dir, "model.safetensors", t, n, 0, -1, data_len)
+
+static int find_t(const tensor *t, int n, const char *name) {
+  for (int i = 0; i < n; i++)
+    if (strcmp(t[i].name, name) == 0) return i;
+  return -1;
+}
+
+static void truncate_file(const char *dir, const char *name, long len) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  if (truncate(p, len) != 0) perror(p);
+}
+
+static long file_size(const char *dir, const char *name) {
+  char p[1024];
+  snprintf(p, sizeof p, "%s/%s", dir, name);
+  struct stat st;
+  return stat(p, &st) == 0 ? (long)st.st_size : -1;
+}
+
+/* ---- cases: config.json and the sentence-transformers files ----------------------- */
+
+static void config_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("cfg", &s, t, &n);
+  expect_load("valid tiny model", dir, NULL, EE_OK, NULL, NULL);
+
+  remove_file(dir, "config.json");
+  expect_load("missing config.json", dir, NULL, EE_ERR_IO, "cfg/config.json", "cannot open");
+  write_text(dir, "config.json", "{\"model_type\": \"bert\", \"hidden_size\": 8,");
+  expect_load("config.json not JSON", dir, NULL, EE_ERR_FORMAT, "cfg/config.json", "invalid JSON");
+  write_text(dir, "config.json", "[1, 2]");
+  expect_load("config.json an array", dir, NULL, EE_ERR_FORMAT, "cfg/config.json", "not a JSON object");
+
+  struct { const char *label; spec s; ee_status st; const char *sub; } bad[] = {
+    {"model_type roberta", s, EE_ERR_UNSUPPORTED, "unsupported model_type 'roberta'"},
+    {"hidden_act silu", s, EE_ERR_UNSUPPORTED, "unsupported hidden_act 'silu'"},
+    {"heads do not divide hidden", s, EE_ERR_FORMAT, "hidden_size 8 is not divisible by num_attention_heads 3"},
+    {"negative hidden_size", s, EE_ERR_FORMAT, "\"hidden_size\""},
+    {"huge intermediate_size", s, EE_ERR_FORMAT, "\"intermediate_size\""},
+    {"zero layers", s, EE_ERR_FORMAT, "\"num_hidden_layers\""},
+    {"huge vocab_size", s, EE_ERR_FORMAT, "\"vocab_size\""},
+  };
+  bad[0].s.model_type = "roberta";
+  bad[1].s.act = "silu";
+  bad[2].s.NH = 3;
+  bad[3].s.H = -8;
+  bad[4].s.I = 2000000;
+  bad[5].s.L = 0;
+  bad[6].s.V = 1000001;
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    write_config(dir, &bad[i].s);
+    expect_load(bad[i].label, dir, NULL, bad[i].st, "cfg/config.json", bad[i].sub);
+  }
+  write_config(dir, &s);
+  write_text(dir, "config.json", "{\"model_type\": \"bert\", \"hidden_size\": 8, \"num_hidden_layers\": 1}");
+  expect_load("config.json without num_attention_heads", dir, NULL, EE_ERR_FORMAT,
+              "cfg/config.json", "missing \"num_attention_heads\"");
+  write_text(dir, "config.json", "{\"hidden_size\": 8}");
+  expect_load("config.json without model_type", dir, NULL, EE_ERR_FORMAT, "cfg/config.json", "model_type");
+  write_text(dir, "config.json",
+             "{\"model_type\": \"bert\", \"hidden_size\": 8, \"num_hidden_layers\": 1, "
+             "\"num_attention_heads\": 2, \"intermediate_size\": 16, \"vocab_size\": 16, "
+             "\"max_position_embeddings\": 16, \"position_embedding_type\": \"relative_key\"}");
+  expect_load("relative position embeddings", dir, NULL, EE_ERR_UNSUPPORTED, "cfg/config.json",
+              "position_embedding_type 'relative_key'");
+  write_config(dir, &s);
+
+  /* sentence-transformers files */
+  char pool[600];
+  snprintf(pool, sizeof pool, "%s/1_Pooling", dir);
+  mkdir(pool, 0700);
+  write_text(dir, "modules.json",
+             "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
+             " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+             " {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"}]");
+  write_text(pool, "config.json", "{\"word_embedding_dimension\": 8, \"pooling_mode_cls_token\": true, "
+                                   "\"pooling_mode_mean_tokens\": true, \"pooling_mode_max_tokens\": false}");
+  expect_load("several pooling modes", dir, NULL, EE_ERR_UNSUPPORTED, "1_Pooling/config.json",
+              "unsupported: several pooling modes");
+  write_text(pool, "config.json", "{\"pooling_mode_lasttoken\": true}");
+  expect_load("last-token pooling", dir, NULL, EE_ERR_UNSUPPORTED, "1_Pooling/config.json", "pooling_mode_lasttoken");
+  write_text(pool, "config.json", "{\"word_embedding_dimension\": 9, \"pooling_mode_max_tokens\": true}");
+  expect_load("pooling dimension mismatch", dir, NULL, EE_ERR_FORMAT, "1_Pooling/config.json", "does not match hidden_size 8");
+  write_text(pool, "config.json", "{\"word_embedding_dimension\": 8, \"pooling_mode_max_tokens\": true}");
+  write_text(dir, "sentence_bert_config.json", "{\"max_seq_length\": 1}");
+  expect_load("max_seq_length 1", dir, NULL, EE_ERR_FORMAT, "sentence_bert_config.json", "max_seq_length");
+  write_text(dir, "sentence_bert_config.json", "{\"max_seq_length\": 12, \"do_lower_case\": false}");
+
+  /* Valid: max pooling, normalised, max_length 12, then params overrides. */
+  ee_model *m = NULL;
+  ee_error err = {0};
+  ee_info in;
+  CHECK_EQ_INT(ee_model_load(dir, NULL, &m, &err), EE_OK, "sentence-transformers files load (%s)", err.msg);
+  ee_model_info(m, &in);
+  CHECK(in.pooling == EE_POOL_MAX && in.normalize == 1 && in.max_length == 12,
+        "modules.json: pooling %d normalize %d max_length %d", (int)in.pooling, in.normalize, in.max_length);
+  ee_model_free(m);
+  ee_params p = ee_default_params();
+  p.pooling = EE_POOL_MEAN, p.normalize = 0, p.max_length = 1000;
+  CHECK_EQ_INT(ee_model_load(dir, &p, &m, &err), EE_OK, "load with params overrides (%s)", err.msg);
+  ee_model_info(m, &in);
+  CHECK(in.pooling == EE_POOL_MEAN && in.normalize == 0 && in.max_length == 16,
+        "params override pooling/normalize, max_length clamped to 16 (got %d %d %d)",
+        (int)in.pooling, in.normalize, in.max_length);
+  ee_model_free(m);
+
+  write_text(dir, "modules.json", "[{\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
+  expect_load("Dense module", dir, NULL, EE_ERR_UNSUPPORTED, "modules.json", "sentence_transformers.models.Dense");
+  write_text(dir, "modules.json", "[{\"path\": \"../x\", \"type\": \"sentence_transformers.models.Pooling\"}]");
+  expect_load("pooling path outside", dir, NULL, EE_ERR_FORMAT, "modules.json", "inside the model directory");
+  write_text(dir, "modules.json", "{\"a\": 1}");
+  expect_load("modules.json not an array", dir, NULL, EE_ERR_FORMAT, "modules.json", "not a JSON array");
+  remove_file(dir, "modules.json");
+  remove_file(dir, "sentence_bert_config.json");
+
+  struct { const char *label; ee_params p; } badp[] = {
+    {"params.max_length 1", ee_default_params()}, {"params.pooling 7", ee_default_params()},
+    {"params.normalize 2", ee_default_params()}, {"params.threads -1", ee_default_params()},
+    {"params.batch_size -3", ee_default_params()},
+  };
+  badp[0].p.max_length = 1;
+  badp[1].p.pooling = (ee_pooling)7;
+  badp[2].p.normalize = 2;
+  badp[3].p.threads = -1;
+  badp[4].p.batch_size = -3;
+  for (size_t i = 0; i < sizeof badp / sizeof badp[0]; i++)
+    expect_load(badp[i].label, dir, &badp[i].p, EE_ERR_INPUT, "params.", NULL);
+  expect_load("NULL directory", NULL, NULL, EE_ERR_INPUT, "directory", NULL);
+}
+
+/* ---- cases: safetensors files ------------------------------------------------------- */
+
+static void safetensors_cases(void) {
+  tensor t[MAX_T], u[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("st", &s, t, &n);
+  expect_load("valid model for safetensors cases", dir, NULL, EE_OK, NULL, NULL);
+
+  remove_file(dir, "model.safetensors");
+  expect_load("missing model.safetensors", dir, NULL, EE_ERR_IO, "st/model.safetensors", "missing");
+
+  /* Truncated at several points: in the length, in the header, in the data. */
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  long full = file_size(dir, "model.safetensors");
+  long cuts[] = {0, 5, 8, 40, full - 4000, full - 1};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    truncate_file(dir, "model.safetensors", cuts[i]);
+    char label[96];
+    snprintf(label, sizeof label, "truncated at byte %ld of %ld", cuts[i], full);
+    expect_load(label, dir, NULL, EE_ERR_FORMAT, "st/model.safetensors", "truncated");
+  }
+
+  write_st(dir, "model.safetensors", t, n, 0, (int64_t)1 << 62);
+  expect_load("header length 2^62", dir, NULL, EE_ERR_FORMAT, "st/model.safetensors", "over the 100 MB limit");
+  write_st(dir, "model.safetensors", t, n, 0, (int64_t)100 * 1024 * 1024 + 1);
+  expect_load("header length 100 MB + 1", dir, NULL, EE_ERR_FORMAT, "st/model.safetensors", "100 MB");
+  write_st(dir, "model.safetensors", t, n, 0, 100000);
+  expect_load("header length past the end", dir, NULL, EE_ERR_FORMAT, "st/model.safetensors", "runs past the end");
+
+  const char *garbage[] = {"{\"a\": ", "not json at all", "[1, 2, 3]", "{\"x\": 1}",
+                           "{\"x\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [0, 8]}, "
+                           "\"x\": {\"dtype\": \"F32\", \"shape\": [2], \"data_offsets\": [8, 16]}}"};
+  const char *garbage_msg[] = {"invalid JSON header", "invalid JSON header", "not a JSON object",
+                               "header entry is not an object", "duplicate"};
+  for (size_t i = 0; i < sizeof garbage / sizeof garbage[0]; i++) {
+    size_t hl = strlen(garbage[i]);
+    unsigned char buf[512] = {0};
+    for (int k = 0; k < 8; k++) buf[k] = (unsigned char)((uint64_t)hl >> (8 * k));
+    memcpy(buf + 8, garbage[i], hl);
+    write_file(dir, "model.safetensors", buf, 8 + hl + 16);
+    char label[96];
+    snprintf(label, sizeof label, "garbage header %zu", i);
+    expect_load(label, dir, NULL, EE_ERR_FORMAT, "st/model.safetensors", garbage_msg[i]);
+  }
+
+  struct { const char *label; ee_status st; const char *sub; } mut[] = {
+    {"1 TB tensor", EE_ERR_FORMAT, "run past the end"},
+    {"offsets outside the file", EE_ERR_FORMAT, "run past the end"},
+    {"begin after end", EE_ERR_FORMAT, "begin after end"},
+    {"size != numel * dtype size", EE_ERR_FORMAT, "needs"},
+    {"overlapping tensors", EE_ERR_FORMAT, "overlap"},
+    {"shape overflowing int64", EE_ERR_FORMAT, "too large"},
+    {"negative dimension", EE_ERR_FORMAT, "non-negative"},
+    {"unknown dtype", EE_ERR_FORMAT, "unknown dtype 'X99'"},
+    {"dtype I64 where float expected", EE_ERR_FORMAT, "dtype I64"},
+    {"dtype F64", EE_ERR_UNSUPPORTED, "dtype F64"},
+    {"wrong shape", EE_ERR_FORMAT, "has shape [8, 16], expected [16, 8]"},
+    {"missing tensor", EE_ERR_FORMAT, "missing tensor 'encoder.layer.0.output.dense.bias'"},
+    {"word embeddings rows != vocab_size", EE_ERR_FORMAT, "vocab_size 16"},
+  };
+  for (int k = 0; k < (int)(sizeof mut / sizeof mut[0]); k++) {
+    memcpy(u, t, sizeof t);
+    int m = n;
+    int w = find_t(u, m, "embeddings.word_embeddings.weight");
+    int lnw = find_t(u, m, "encoder.layer.0.output.LayerNorm.weight");
+    int lnb = find_t(u, m, "encoder.layer.0.output.LayerNorm.bias");
+    int iw = find_t(u, m, "encoder.layer.0.intermediate.dense.weight");
+    int ob = find_t(u, m, "encoder.layer.0.output.dense.bias");
+    switch (k) {
+      case 0: u[w].shape[0] = 1000000, u[w].shape[1] = 250000, u[w].e = u[w].b + 1000000000000LL; break;
+      case 1: u[w].b += 1 << 20, u[w].e += 1 << 20; break;
+      case 2: { int64_t x = u[w].b; u[w].b = u[w].e, u[w].e = x; } break;
+      case 3: u[w].e -= 4; break;
+      case 4: u[lnb].b = u[lnw].b, u[lnb].e = u[lnw].e; break;
+      case 5: u[w].shape[0] = 1LL << 40, u[w].shape[1] = 1LL << 40; break;
+      case 6: u[w].shape[0] = -16; break;
+      case 7: snprintf(u[w].dtype, sizeof u[w].dtype, "X99"); break;
+      case 8: snprintf(u[iw].dtype, sizeof u[iw].dtype, "I64"); layout(u, m); break;
+      case 9: snprintf(u[iw].dtype, sizeof u[iw].dtype, "F64"); layout(u, m); break;
+      case 10: u[iw].shape[0] = 8, u[iw].shape[1] = 16; break;
+      case 11: memmove(&u[ob], &u[ob + 1], sizeof(tensor) * (size_t)(m - ob - 1)); m--; layout(u, m); break;
+      case 12: u[w].shape[0] = 15; layout(u, m); break;
+    }
+    REWRITE(dir, u, m, k == 1 ? t[n - 1].e : -1); /* case 1: keep the file size */
+    expect_load(mut[k].label, dir, NULL, mut[k].st, "st/model.safetensors", mut[k].sub);
+  }
+  REWRITE(dir, t, n, -1);
+  expect_load("model restored", dir, NULL, EE_OK, NULL, NULL);
+
+  /* Inf in an F16 tensor. */
+  spec h = base_spec();
+  h.dtype = "F16";
+  const char *d16 = make_model("st_f16", &h, u, &n);
+  char p[1024];
+  snprintf(p, sizeof p, "%s/model.safetensors", d16);
+  FILE *f = fopen(p, "r+b");
+  unsigned char len8[8];
+  if (f && fread(len8, 1, 8, f) == 8) {
+    uint64_t hl = 0;
+    for (int k = 7; k >= 0; k--) hl = (hl << 8) | len8[k];
+    int w = find_t(u, n, "embeddings.word_embeddings.weight");
+    fseek(f, (long)(8 + hl + (uint64_t)u[w].b + 6), SEEK_SET);
+    unsigned char inf16[2] = {0x00, 0x7c};
+    fwrite(inf16, 1, 2, f);
+  }
+  if (f) fclose(f);
+  expect_load("Inf in an F16 tensor", d16, NULL, EE_ERR_FORMAT, "st_f16/model.safetensors", "Inf or NaN at element 3");
+
+  /* Shards: a missing shard, a bad weight_map. */
+  spec sh = base_spec();
+  sh.shards = 2;
+  const char *dsh = make_model("st_shards", &sh, u, &n);
+  expect_load("valid shards", dsh, NULL, EE_OK, NULL, NULL);
+  remove_file(dsh, "model-00002-of-00002.safetensors");
+  expect_load("missing shard", dsh, NULL, EE_ERR_IO, "model-00002-of-00002.safetensors", "cannot open");
+  write_text(dsh, "model.safetensors.index.json", "{\"weight_map\": {\"a\": \"../../etc/passwd\"}}");
+  expect_load("weight_map escaping the directory", dsh, NULL, EE_ERR_FORMAT, "model.safetensors.index.json", "must name a file");
+  write_text(dsh, "model.safetensors.index.json", "{\"metadata\": {}}");
+  expect_load("index without weight_map", dsh, NULL, EE_ERR_FORMAT, "model.safetensors.index.json", "weight_map");
+  write_text(dsh, "model.safetensors.index.json", "{\"weight_map\": {\"embeddings.word_embeddings.weight\": \"model-00001-of-00002.safetensors\"}}");
+  expect_load("index missing tensors", dsh, NULL, EE_ERR_FORMAT, "model.safetensors.index.json", "missing tensor 'encoder.layer.0.");
+}
+
+/* ---- cases: tokenizer ------------------------------------------------------------------ */
+
+static void tokenizer_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  s.vocab_tokens = 20;
+  const char *dir = make_model("tok", &s, t, &n);
+  expect_load("vocab larger than the embeddings", dir, NULL, EE_ERR_FORMAT, "tok/vocab.txt",
+              "has 20 tokens but the word embeddings in");
+  expect_load("vocab larger than the embeddings (names the weights)", dir, NULL, EE_ERR_FORMAT,
+              "tok/model.safetensors", "16 rows");
+  remove_file(dir, "vocab.txt");
+  expect_load("no tokenizer", dir, NULL, EE_ERR_IO, "tok", "vocab.txt");
+}
+
+/* ---- valid variants give identical vectors ------------------------------------------------ */
+
+static int embed_all(const char *dir, float *out /* (4, 8) */, ee_error *err) {
+  ee_params p = ee_default_params();
+  p.pooling = EE_POOL_MEAN;
+  p.normalize = 1;
+  ee_model *m = NULL;
+  if (ee_model_load(dir, &p, &m, err) != EE_OK) return 0;
+  ee_context *ctx = ee_context_new(m);
+  const char *texts[4] = {"a b c", "", "d [MASK] e e e e e e e e e e e e e e e e e e", "k"};
+  size_t lens[4] = {5, 0, strlen(texts[2]), 1};
+  int ok = ctx && ee_embed_texts(ctx, 4, texts, lens, out, err) == EE_OK;
+  ee_context_free(ctx);
+  ee_model_free(m);
+  return ok;
+}
+
+static void variant_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  float ref[32], got[32];
+  ee_error err = {0};
+  spec s = base_spec();
+  const char *dir = make_model("v_f32", &s, t, &n);
+  CHECK(embed_all(dir, ref, &err), "variant F32: embeds 4 texts (%s)", err.msg);
+  int finite = 1;
+  for (int i = 0; i < 32; i++) finite &= isfinite(ref[i]);
+  CHECK(finite, "variant F32: finite vectors");
+  struct { const char *name; spec s; } v[] = {
+    {"v_misaligned", s}, {"v_f16", s}, {"v_bf16", s}, {"v_prefix", s}, {"v_shards", s}, {"v_prefix_shards", s},
+  };
+  v[0].s.misalign = 1;
+  v[1].s.dtype = "F16";
+  v[2].s.dtype = "BF16";
+  v[3].s.prefix = "bert.";
+  v[4].s.shards = 2;
+  v[5].s.prefix = "bert.", v[5].s.shards = 2;
+  for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+    const char *d = make_model(v[i].name, &v[i].s, t, &n);
+    memset(got, 0, sizeof got);
+    int ok = embed_all(d, got, &err);
+    CHECK(ok && memcmp(got, ref, sizeof ref) == 0, "%s: loads and gives the F32 vectors bit for bit (%s)",
+          v[i].name, ok ? "" : err.msg);
+  }
+  /* info of the misaligned F32 file: copied, so nothing stays mapped. */
+  ee_model *m = NULL;
+  ee_info in;
+  if (ee_model_load(make_model("v_misaligned", &v[0].s, t, &n), NULL, &m, &err) == EE_OK) {
+    ee_model_info(m, &in);
+    CHECK(in.bytes_mapped == 0 && strcmp(in.dtype, "F32") == 0, "misaligned F32: copied (bytes_mapped %lld)", (long long)in.bytes_mapped);
+    ee_model_free(m);
+  }
+}
+
+/* ---- argument errors of the embedding calls ------------------------------------------------ */
+
+static void argument_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("args", &s, t, &n);
+  ee_model *m = NULL;
+  ee_error err = {0};
+  if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
+    CHECK(0, "args: load (%s)", err.msg);
+    return;
+  }
+  ee_context *ctx = ee_context_new(m);
+  float out[8 * 4];
+  int32_t good[3] = {2, 7, 3}, badid[3] = {2, 16, 3}, negid[3] = {2, -1, 3}, types[3] = {0, 2, 0};
+  int32_t long_ids[17] = {2};
+  const int32_t *p_good[1] = {good}, *p_bad[1] = {badid}, *p_neg[1] = {negid}, *p_types[1] = {types};
+  const int32_t *p_long[1] = {long_ids}, *p_null[1] = {NULL};
+  int32_t len3 = 3, len0 = 0, len17 = 17;
+  struct { const char *label; ee_status rc; const char *sub; } c[] = {
+    {"token id 16 (vocab 16)", ee_embed_ids(ctx, 1, p_bad, NULL, &len3, out, NULL, &err), "token id 16 at position 1"},
+    {"token id -1", ee_embed_ids(ctx, 1, p_neg, NULL, &len3, out, NULL, &err), "token id -1"},
+    {"type id 2 (type_vocab_size 2)", ee_embed_ids(ctx, 1, p_good, p_types, &len3, out, NULL, &err), "token type id 2"},
+    {"length 0", ee_embed_ids(ctx, 1, p_good, NULL, &len0, out, NULL, &err), "0 tokens"},
+    {"length 17 > 16 positions", ee_embed_ids(ctx, 1, p_long, NULL, &len17, out, NULL, &err), "17 tokens (expected 1..16)"},
+    {"NULL ids row", ee_embed_ids(ctx, 1, p_null, NULL, &len3, out, NULL, &err), "ids is NULL"},
+    {"n = -1", ee_embed_ids(ctx, -1, p_good, NULL, &len3, out, NULL, &err), "n is -1"},
+    {"NULL context", ee_embed_ids(NULL, 1, p_good, NULL, &len3, out, NULL, &err), "ctx is NULL"},
+  };
+  for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+    CHECK_EQ_INT(c[i].rc, EE_ERR_INPUT, "ee_embed_ids %s: EE_ERR_INPUT", c[i].label);
+  }
+  /* messages: re-run each to read its own message */
+  ee_embed_ids(ctx, 1, p_bad, NULL, &len3, out, NULL, &err);
+  CHECK_STR_CONTAINS(err.msg, c[0].sub, "ee_embed_ids message: %s", c[0].label);
+  ee_embed_ids(ctx, 1, p_good, p_types, &len3, out, NULL, &err);
+  CHECK_STR_CONTAINS(err.msg, c[2].sub, "ee_embed_ids message: %s", c[2].label);
+  ee_embed_ids(ctx, 1, p_long, NULL, &len17, out, NULL, &err);
+  CHECK_STR_CONTAINS(err.msg, c[4].sub, "ee_embed_ids message: %s", c[4].label);
+  CHECK_EQ_INT(ee_embed_ids(ctx, 0, NULL, NULL, NULL, NULL, NULL, &err), EE_OK, "ee_embed_ids n = 0 is a no-op");
+  CHECK_EQ_INT(ee_embed_ids(ctx, 1, p_good, NULL, &len3, out, NULL, NULL), EE_OK, "ee_embed_ids with err NULL");
+  float out2[8 * 4];
+  const int32_t *p_tnull[1] = {NULL};
+  CHECK(ee_embed_ids(ctx, 1, p_good, p_tnull, &len3, out2, NULL, &err) == EE_OK &&
+            memcmp(out, out2, sizeof(float) * 8) == 0,
+        "ee_embed_ids: a NULL type_ids row means all 0");
+  float hid[3 * 8];
+  CHECK_EQ_INT(ee_embed_ids(ctx, 1, p_good, NULL, &len3, NULL, hid, &err), EE_OK,
+               "ee_embed_ids with pooled NULL and hidden only");
+
+  const char *bad_utf8[1] = {"ab\xff" "cd"};
+  size_t bl[1] = {5};
+  CHECK_EQ_INT(ee_embed_texts(ctx, 1, bad_utf8, bl, out, &err), EE_ERR_INPUT, "ee_embed_texts invalid UTF-8");
+  CHECK_STR_CONTAINS(err.msg, "invalid UTF-8", "ee_embed_texts message: invalid UTF-8 (%s)", err.msg);
+  CHECK_STR_CONTAINS(err.msg, "text 0", "ee_embed_texts message names the text");
+  const char *null_text[1] = {NULL};
+  CHECK_EQ_INT(ee_embed_texts(ctx, 1, null_text, bl, out, &err), EE_ERR_INPUT, "ee_embed_texts NULL text with length 5");
+  CHECK_EQ_INT(ee_embed_texts(ctx, 1, NULL, bl, out, &err), EE_ERR_INPUT, "ee_embed_texts NULL texts");
+  CHECK_EQ_INT(ee_embed_texts(ctx, 0, NULL, NULL, NULL, &err), EE_OK, "ee_embed_texts n = 0 is a no-op");
+  /* A text with an embedded NUL and a long text (truncated to 16 tokens). */
+  const char *nul_text[2] = {"a\0b", "a a a a a a a a a a a a a a a a a a a a a a a a a a a a a a"};
+  size_t nl[2] = {3, strlen(nul_text[1])};
+  CHECK_EQ_INT(ee_embed_texts(ctx, 2, nul_text, nl, out, &err), EE_OK, "ee_embed_texts with NUL byte and truncation (%s)", err.msg);
+  CHECK(strcmp(ee_status_string(EE_ERR_FORMAT), "") != 0 && ee_status_string((ee_status)99) != NULL,
+        "ee_status_string covers every code");
+  ee_context_free(ctx);
+  ee_model_free(m);
+  CHECK(ee_context_new(NULL) == NULL, "ee_context_new(NULL) is NULL");
+  ee_context_free(NULL);
+  ee_model_free(NULL);
+  CHECK(1, "free functions accept NULL");
+}
+
+/* ---- random damage: every outcome is a clean status ---------------------------------------- */
+
+static void damage_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("damage", &s, t, &n);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  FILE *f = fopen(path, "rb");
+  unsigned char *orig = malloc(1 << 16);
+  size_t size = f ? fread(orig, 1, 1 << 16, f) : 0;
+  if (f) fclose(f);
+  int clean = 1, loaded = 0, tried = 0;
+  uint32_t r = 12345;
+  for (int i = 0; i < 400; i++) {
+    unsigned char *buf = malloc(size);
+    memcpy(buf, orig, size);
+    size_t len = size;
+    r = r * 1103515245u + 12345u;
+    if (i < 200) { /* one to four bytes changed, mostly in the header */
+      for (int k = 0; k <= (int)(r >> 28) % 4; k++) {
+        r = r * 1103515245u + 12345u;
+        size_t at = (r >> 8) % (i % 2 ? size : 2200);
+        r = r * 1103515245u + 12345u;
+        buf[at] = (unsigned char)(r >> 16);
+      }
+    } else { /* cut anywhere */
+      len = (size_t)(r >> 8) % size;
+    }
+    write_file(dir, "model.safetensors", buf, len);
+    free(buf);
+    ee_model *m = NULL;
+    ee_error err = {0};
+    ee_status rc = ee_model_load(dir, NULL, &m, &err);
+    tried++;
+    if (rc == EE_OK) {
+      loaded++;
+      ee_model_free(m);
+    } else if ((rc != EE_ERR_FORMAT && rc != EE_ERR_UNSUPPORTED) || m != NULL || !err.msg[0]) {
+      clean = 0;
+      printf("  note: damage %d gave %s: %s\n", i, ee_status_string(rc), err.msg);
+    }
+  }
+  free(orig);
+  CHECK(clean, "%d damaged files: each loads (%d, e.g. a changed weight) or fails with a format "
+        "error and a message", tried, loaded);
+}
+
+/* ---- allocation failures ------------------------------------------------------------------ */
+
+static void fault_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  s.dtype = "F16"; /* conversion buffers too */
+  const char *dir = make_model("fault", &s, t, &n);
+  int clean = 1, failures_seen = 0;
+  for (long k = 0; k < 2000; k++) {
+    se_fault_set(k);
+    ee_model *m = NULL;
+    ee_error err = {0};
+    ee_status rc = ee_model_load(dir, NULL, &m, &err);
+    ee_context *ctx = rc == EE_OK ? ee_context_new(m) : NULL;
+    float out[8];
+    const char *texts[1] = {"a b"};
+    size_t lens[1] = {3};
+    ee_status rc2 = ctx ? ee_embed_texts(ctx, 1, texts, lens, out, &err) : EE_OK;
+    long failed = se_fault_failures();
+    se_fault_reset();
+    if (rc != EE_OK && rc != EE_ERR_NOMEM) clean = 0;
+    if (rc2 != EE_OK && rc2 != EE_ERR_NOMEM) clean = 0;
+    if (rc != EE_OK && m != NULL) clean = 0;
+    ee_context_free(ctx);
+    ee_model_free(m);
+    if (failed) failures_seen++;
+    if (!failed) break; /* every allocation succeeded: done */
+  }
+  CHECK(clean, "allocation failures give EE_ERR_NOMEM, never another code (%d failure points%s)",
+        failures_seen, failures_seen ? "" : "; build with -DSE_FAULT_INJECTION to exercise");
+}
+
+/* ---- a double-precision reference for the tiny model ------------------------------------- */
+
+/* Independent of forward.c: straight loops in double over the tiny model's
+** weights (weight_value), for the activations and pooling modes the PyTorch
+** goldens do not cover (gelu_new, relu, max pooling). */
+#define RH 8
+#define RI 16
+#define RL 16
+
+static double wv(const tensor *t, int n, const char *name, int64_t k) {
+  int i = find_t(t, n, name);
+  return i < 0 ? NAN : (double)weight_value(&t[i], k);
+}
+
+static void ref_ln(double *x, const tensor *t, int n, const char *g, const char *b) {
+  double mean = 0, var = 0;
+  for (int i = 0; i < RH; i++) mean += x[i] / RH;
+  for (int i = 0; i < RH; i++) var += (x[i] - mean) * (x[i] - mean) / RH;
+  for (int i = 0; i < RH; i++) x[i] = (x[i] - mean) / sqrt(var + 1e-12) * wv(t, n, g, i) + wv(t, n, b, i);
+}
+
+/* out (rows, N) = in (rows, K) W^T + b for the Linear `name`. */
+static void ref_linear(double *out, const double *in, int rows, int K, int N, const tensor *t, int n,
+                       const char *name) {
+  char w[160], b[160];
+  snprintf(w, sizeof w, "%s.weight", name);
+  snprintf(b, sizeof b, "%s.bias", name);
+  for (int r = 0; r < rows; r++)
+    for (int o = 0; o < N; o++) {
+      double acc = wv(t, n, b, o);
+      for (int k = 0; k < K; k++) acc += in[r * K + k] * wv(t, n, w, (int64_t)o * K + k);
+      out[r * N + o] = acc;
+    }
+}
+
+static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_t *types, int L,
+                        const char *act, ee_pooling pool, int norm, double *out /* (RH) */) {
+  double x[RL * RH], q[RL * RH], k[RL * RH], v[RL * RH], ctx[RL * RH], h1[RL * RH], f[RL * RI], o[RL * RH];
+  for (int j = 0; j < L; j++) {
+    for (int i = 0; i < RH; i++)
+      x[j * RH + i] = wv(t, n, "embeddings.word_embeddings.weight", (int64_t)ids[j] * RH + i) +
+                      wv(t, n, "embeddings.position_embeddings.weight", (int64_t)j * RH + i) +
+                      wv(t, n, "embeddings.token_type_embeddings.weight", (int64_t)(types ? types[j] : 0) * RH + i);
+    ref_ln(x + j * RH, t, n, "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias");
+  }
+  const char *p = "encoder.layer.0.";
+  char nm[160];
+#define NM(suffix) (snprintf(nm, sizeof nm, "%s%s", p, suffix), nm)
+  ref_linear(q, x, L, RH, RH, t, n, NM("attention.self.query"));
+  ref_linear(k, x, L, RH, RH, t, n, NM("attention.self.key"));
+  ref_linear(v, x, L, RH, RH, t, n, NM("attention.self.value"));
+  const int d = RH / 2;
+  for (int h = 0; h < 2; h++)
+    for (int a = 0; a < L; a++) {
+      double sc[RL], mx = -INFINITY, sum = 0;
+      for (int b = 0; b < L; b++) {
+        sc[b] = 0;
+        for (int c = 0; c < d; c++) sc[b] += q[a * RH + h * d + c] * k[b * RH + h * d + c];
+        sc[b] /= sqrt((double)d);
+        mx = fmax(mx, sc[b]);
+      }
+      for (int b = 0; b < L; b++) sum += (sc[b] = exp(sc[b] - mx));
+      for (int c = 0; c < d; c++) {
+        double acc = 0;
+        for (int b = 0; b < L; b++) acc += sc[b] / sum * v[b * RH + h * d + c];
+        ctx[a * RH + h * d + c] = acc;
+      }
+    }
+  ref_linear(o, ctx, L, RH, RH, t, n, NM("attention.output.dense"));
+  for (int j = 0; j < L; j++) {
+    for (int i = 0; i < RH; i++) h1[j * RH + i] = o[j * RH + i] + x[j * RH + i];
+    ref_ln(h1 + j * RH, t, n, "encoder.layer.0.attention.output.LayerNorm.weight",
+           "encoder.layer.0.attention.output.LayerNorm.bias");
+  }
+  ref_linear(f, h1, L, RH, RI, t, n, NM("intermediate.dense"));
+  for (int i = 0; i < L * RI; i++) {
+    double u = f[i];
+    f[i] = !strcmp(act, "relu") ? (u > 0 ? u : 0)
+         : !strcmp(act, "gelu") ? 0.5 * u * (1 + erf(u / sqrt(2.0)))
+         : 0.5 * u * (1 + tanh(sqrt(2 / M_PI) * (u + 0.044715 * u * u * u)));
+  }
+  ref_linear(o, f, L, RI, RH, t, n, NM("output.dense"));
+#undef NM
+  for (int j = 0; j < L; j++) {
+    for (int i = 0; i < RH; i++) x[j * RH + i] = o[j * RH + i] + h1[j * RH + i];
+    ref_ln(x + j * RH, t, n, "encoder.layer.0.output.LayerNorm.weight", "encoder.layer.0.output.LayerNorm.bias");
+  }
+  for (int i = 0; i < RH; i++) {
+    double acc = x[i];
+    for (int j = 1; j < L; j++)
+      acc = pool == EE_POOL_MEAN ? acc + x[j * RH + i] : pool == EE_POOL_MAX ? fmax(acc, x[j * RH + i]) : acc;
+    out[i] = pool == EE_POOL_MEAN ? acc / L : acc;
+  }
+  if (norm) {
+    double ss = 0;
+    for (int i = 0; i < RH; i++) ss += out[i] * out[i];
+    for (int i = 0; i < RH; i++) out[i] /= fmax(sqrt(ss), 1e-12);
+  }
+}
+
+static void reference_cases(void) {
+  static const char *acts[] = {"gelu", "gelu_new", "relu"};
+  int32_t ids[2][11] = {{2, 5, 9, 15, 7, 7, 3}, {2, 6, 6, 6, 10, 11, 12, 13, 14, 8, 3}};
+  int32_t types[2][11] = {{0, 0, 0, 0, 1, 1, 1}, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}};
+  int32_t lens[2] = {7, 11};
+  const int32_t *pid[2] = {ids[0], ids[1]}, *ptt[2] = {types[0], types[1]};
+  for (int a = 0; a < 3; a++) {
+    tensor t[MAX_T];
+    int n;
+    spec s = base_spec();
+    s.act = acts[a];
+    char name[32];
+    snprintf(name, sizeof name, "ref_%s", acts[a]);
+    const char *dir = make_model(name, &s, t, &n);
+    for (int pool = 0; pool < 3; pool++)
+      for (int norm = 0; norm < 2; norm++) {
+        ee_params p = ee_default_params();
+        p.pooling = (ee_pooling)pool, p.normalize = norm;
+        ee_model *m = NULL;
+        ee_error err = {0};
+        float got[2 * RH];
+        double worst = INFINITY;
+        if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+          ee_context *ctx = ee_context_new(m);
+          if (ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK) {
+            worst = 0;
+            for (int b = 0; b < 2; b++) {
+              double want[RH];
+              ref_forward(t, n, ids[b], types[b], lens[b], acts[a], (ee_pooling)pool, norm, want);
+              for (int i = 0; i < RH; i++) worst = fmax(worst, fabs(got[b * RH + i] - want[i]));
+            }
+          }
+          ee_context_free(ctx);
+          ee_model_free(m);
+        }
+        CHECK(worst <= 2e-6, "reference: %s, pooling %d, normalize %d: max diff %.3g vs double loops (%s)",
+              acts[a], pool, norm, worst, err.msg);
+      }
+  }
+}
+
+int main(void) {
+  snprintf(g_root, sizeof g_root, "/tmp/test_engine_errors.XXXXXX");
+  if (!mkdtemp(g_root)) {
+    perror("mkdtemp");
+    return 2;
+  }
+  config_cases();
+  safetensors_cases();
+  tokenizer_cases();
+  variant_cases();
+  reference_cases();
+  damage_cases();
+  argument_cases();
+  fault_cases();
+  nftw(g_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+  return check_finish();
+}
