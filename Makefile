@@ -10,7 +10,9 @@ CFLAGS    ?= $(OPT) -g
 WARN      := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -fPIC $(EXTRA_CFLAGS)
+# Hidden by default: the .so exports only its entry point, so its internals
+# cannot clash with another extension or library in the same process.
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(PKG_CFLAGS) -fPIC -fvisibility=hidden $(EXTRA_CFLAGS)
 LDLIBS     = $(PKG_LIBS) -lpthread -lm
 
 BUILD     ?= build
@@ -59,12 +61,15 @@ unit-tests: $(UNIT_BIN)
 tools: $(TOOL_BIN)
 
 test: all unit-tests tools
-	BUILD=$(BUILD) bash tests/run.sh
+	BUILD=$(BUILD) SANITIZER_PRELOAD="$(SANITIZER_PRELOAD)" bash tests/run.sh
 
 # The same suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+# The sqlite3 CLI and Python are not built with ASan, so the runtime is
+# preloaded into them (tests/run.sh sets LD_PRELOAD from SANITIZER_PRELOAD).
 test-asan:
 	$(MAKE) BUILD=build-asan OPT=-O1 EXTRA_CFLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
-	  LDLIBS="$(LDLIBS) -fsanitize=address,undefined" test
+	  LDLIBS="$(LDLIBS) -fsanitize=address,undefined" \
+	  SANITIZER_PRELOAD="$$($(CC) -print-file-name=libasan.so) $$($(CC) -print-file-name=libubsan.so)" test
 
 deps:
 	bash tests/install-deps.sh

@@ -437,12 +437,16 @@ static int knn_query_vector(index_vtab *p, sqlite3_value *pQuery, float *aQuery)
 
 /* Reads a k = N or LIMIT N argument. */
 static int knn_read_k(index_vtab *p, sqlite3_value *pVal, const char *zWhat, int *pk) {
-  if (sqlite3_value_type(pVal) != SQLITE_INTEGER || sqlite3_value_int64(pVal) < 0 ||
-      sqlite3_value_int64(pVal) > KNN_MAX_K) {
+  /* A whole REAL counts, as for LIMIT: drivers such as better-sqlite3 bind
+  ** every JavaScript number as REAL. */
+  int eType = sqlite3_value_type(pVal);
+  double v = sqlite3_value_double(pVal);
+  if ((eType != SQLITE_INTEGER && eType != SQLITE_FLOAT) || v != (double)(sqlite3_int64)v || v < 0 ||
+      v > KNN_MAX_K) {
     indexSetError(p, "embed_index: %s must be an integer from 0 to %d", zWhat, KNN_MAX_K);
     return SQLITE_ERROR;
   }
-  int k = (int)sqlite3_value_int64(pVal);
+  int k = (int)v;
   if (*pk < 0 || k < *pk) *pk = k;
   return SQLITE_OK;
 }

@@ -332,8 +332,10 @@ void vecSubFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   add_scaled(ctx, "vec_sub", argv, -1.0f);
 }
 
-/* Maps [-1, 1] linearly onto [-128, 127] and clamps, as sqlite-vec's
-** vec_quantize_int8(v, 'unit') does, so the two agree on normalised vectors. */
+/* Maps [-1, 1] linearly onto [-128, 127] with sqlite-vec's arithmetic
+** (vec_quantize_int8(v, 'unit'): a float step of 2/255, the quotient in
+** double, truncated) so both give the same bytes; values outside [-1, 1]
+** are clamped rather than overflowing. */
 void vecQuantizeInt8Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   vec_arg a;
@@ -343,7 +345,8 @@ void vecQuantizeInt8Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     sqlite3_result_error_nomem(ctx);
   } else {
     for (int i = 0; i < a.n; i++) {
-      double q = ((double)a.a[i] + 1.0) / 2.0 * 255.0 - 128.0;
+      const float step = (float)(2.0 / 255);
+      double q = ((double)a.a[i] + 1.0) / (double)step - 128.0;
       q = q < -128 ? -128 : q > 127 ? 127 : q;
       out[i] = (int8_t)q;
     }
