@@ -14,11 +14,26 @@ for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
-  echo "install-deps: all packages present"
-  exit 0
+  echo "install-deps: all Debian packages present"
+else
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO=sudo
+  echo "install-deps: installing$missing"
+  $SUDO apt-get update -q
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
 fi
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO=sudo
-echo "install-deps: installing$missing"
-$SUDO apt-get update -q
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends $missing
+
+# Peers for the interoperability tests, from the npm registry into
+# ~/.cache/embed-tests/node (never the repository): sqlite-vec's vec0.so and
+# better-sqlite3 (built from source against the node headers).  Without
+# node/npm these tests are skipped with a note; everything else still runs.
+cd "$(dirname "$0")/.."
+if command -v npm > /dev/null && command -v node > /dev/null; then
+  prefix=${EMBED_NODE_PREFIX:-$HOME/.cache/embed-tests/node}
+  [ -f "$prefix/node_modules/sqlite-vec-linux-x64/vec0.so" ] || bash tests/install-sqlite-vec.sh ||
+    echo "install-deps: sqlite-vec not installed; its interop test will be skipped" >&2
+  [ -f "$prefix/node_modules/better-sqlite3/package.json" ] || bash tests/node/install.sh ||
+    echo "install-deps: better-sqlite3 not installed; the Node test will be skipped" >&2
+else
+  echo "install-deps: node/npm not found; the Node and sqlite-vec tests will be skipped" >&2
+fi
