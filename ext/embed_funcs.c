@@ -71,24 +71,18 @@ static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
 void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   embed_args args;
   if (!read_embed_args(ctx, "embed", argc, argv, &args)) return;
-  ee_model *pModel = embedSlotModel(args.pSlot);
-  ee_context *pEngine = embedSlotContext(args.pSlot);
-  if (!pEngine) {
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  int nDims = ee_model_dims(pModel);
+  int nDims = ee_model_dims(embedSlotModel(args.pSlot));
   float *aVec = sqlite3_malloc64((sqlite3_uint64)nDims * sizeof(float));
   if (!aVec) {
     sqlite3_result_error_nomem(ctx);
     return;
   }
-  ee_error err;
-  ee_status st = ee_embed_texts(pEngine, 1, &args.zText, &args.nText, aVec, &err);
-  if (st != EE_OK) {
+  char *zErr = NULL;
+  int rc = embedSlotEmbed(args.pSlot, args.zText, args.nText, aVec, &zErr);
+  if (rc != SQLITE_OK) {
     sqlite3_free(aVec);
-    if (st == EE_ERR_NOMEM) sqlite3_result_error_nomem(ctx);
-    else embedResultError(ctx, "embed", sqlite3_mprintf("%s", err.msg));
+    if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+    else embedResultError(ctx, "embed", zErr);
     return;
   }
   /* Vectors are little-endian float32 on every platform we build for

@@ -42,6 +42,21 @@ SQLITE_EXTENSION_INIT3
 
 typedef struct embed_shared_model embed_shared_model; /* registry entry (opaque) */
 
+/* interface to embed_cache.c: recent (text -> vector) results of one binding */
+typedef struct embed_cache {
+  struct embed_cache_entry *aEntry; /* nEntry slots, direct-mapped by text hash */
+  int nEntry;                        /* 0: caching off */
+  int nDims;                         /* floats per vector */
+  sqlite3_int64 nHit, nMiss;         /* lookups answered / not answered */
+} embed_cache;
+int embedCacheInit(embed_cache *pCache, int nEntry, int nDims);
+void embedCacheFree(embed_cache *pCache);
+/* Copies the cached vector of the text into aOut and returns 1, or returns 0. */
+int embedCacheGet(embed_cache *pCache, const char *zText, size_t nText, float *aOut);
+void embedCachePut(embed_cache *pCache, const char *zText, size_t nText, const float *aVec);
+
+#define EMBED_CACHE_DEFAULT 256 /* entries per binding unless cache_size says otherwise */
+
 typedef struct embed_slot {
   char *zName;                 /* name given to embed_load, owned */
   char *zPath;                 /* directory as given, owned */
@@ -49,6 +64,8 @@ typedef struct embed_slot {
   embed_shared_model *pShared; /* NULL until loaded (SQLITE_EMBED_MODEL loads lazily) */
   ee_context *pCtx;            /* scratch for this connection, created on first use */
   wp_encoding enc;             /* reused tokenizer output for embed_tokenize */
+  int nCacheSize;              /* cache_size option: entries in cache */
+  embed_cache cache;           /* recent embeddings, set up when the model loads */
 } embed_slot;
 
 typedef struct embed_conn {
@@ -62,6 +79,9 @@ typedef struct embed_conn {
 ** loaded models.  Loads a lazily registered model on first use. */
 embed_slot *embedConnFindModel(embed_conn *pConn, const char *zName, char **pzErr);
 ee_model *embedSlotModel(embed_slot *pSlot);
+/* Embeds one text through the binding's cache.  Returns SQLITE_OK,
+** SQLITE_NOMEM, or SQLITE_ERROR with *pzErr set (sqlite3_malloc'd). */
+int embedSlotEmbed(embed_slot *pSlot, const char *zText, size_t nText, float *aOut, char **pzErr);
 /* The slot's scratch context, created on first use; NULL on OOM. */
 ee_context *embedSlotContext(embed_slot *pSlot);
 
@@ -77,7 +97,7 @@ void embedConnFree(embed_conn *pConn);
 
 /* Parses an options JSON object into engine params.  Returns SQLITE_OK,
 ** or SQLITE_ERROR with *pzErr naming the bad key or value. */
-int embedParseOptions(const char *zOptions, ee_params *pParams, char **pzErr);
+int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, char **pzErr);
 
 /* Registry statistics for the embed_models table. */
 const char *embedSharedKey(const embed_shared_model *p);

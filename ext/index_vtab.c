@@ -415,18 +415,14 @@ static int knn_query_vector(index_vtab *p, sqlite3_value *pQuery, float *aQuery)
   if (sqlite3_value_type(pQuery) == SQLITE_TEXT && p->zModel) {
     embed_slot *pSlot = indexTableModel(p);
     if (!pSlot) return SQLITE_ERROR;
-    ee_context *pCtx = embedSlotContext(pSlot);
-    if (!pCtx) return SQLITE_NOMEM;
     const char *zText = (const char *)sqlite3_value_text(pQuery);
     size_t nText = (size_t)sqlite3_value_bytes(pQuery);
     if (!zText) return SQLITE_NOMEM;
-    ee_error err;
-    ee_status st = ee_embed_texts(pCtx, 1, &zText, &nText, aQuery, &err);
-    if (st != EE_OK) {
-      indexSetError(p, "embed_index: MATCH text: %s", err.msg);
-      return st == EE_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
-    }
-    return SQLITE_OK;
+    char *zErr = NULL;
+    int rc = embedSlotEmbed(pSlot, zText, nText, aQuery, &zErr);
+    if (rc == SQLITE_ERROR) indexSetError(p, "embed_index: MATCH text: %s", zErr);
+    sqlite3_free(zErr);
+    return rc;
   }
   if (sqlite3_value_type(pQuery) == SQLITE_NULL) {
     indexSetError(p, "embed_index: MATCH needs a text or a vector, got NULL");

@@ -43,8 +43,9 @@ static const char *pooling_name(ee_pooling p) {
   }
 }
 
-int embedParseOptions(const char *zOptions, ee_params *pParams, char **pzErr) {
+int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, char **pzErr) {
   *pParams = ee_default_params();
+  *pnCache = EMBED_CACHE_DEFAULT;
   if (zOptions == NULL) return SQLITE_OK;
   json_error_t jerr;
   json_t *root = json_loads(zOptions, JSON_REJECT_DUPLICATES, &jerr);
@@ -79,10 +80,10 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, char **pzErr) {
       }
       pParams->normalize = json_is_true(pVal);
     } else if (strcmp(zKey, "max_length") == 0 || strcmp(zKey, "threads") == 0 ||
-               strcmp(zKey, "batch_size") == 0) {
+               strcmp(zKey, "batch_size") == 0 || strcmp(zKey, "cache_size") == 0) {
       json_int_t v = json_is_integer(pVal) ? json_integer_value(pVal) : -1;
-      json_int_t lo = strcmp(zKey, "max_length") == 0 ? 2 : 1;
-      json_int_t hi = strcmp(zKey, "threads") == 0 ? 256 : 1000000;
+      json_int_t lo = zKey[0] == 'm' ? 2 : zKey[0] == 'c' ? 0 : 1;
+      json_int_t hi = zKey[0] == 't' ? 256 : 1000000;
       if (v < lo || v > hi) {
         *pzErr = sqlite3_mprintf("option %s must be an integer from %lld to %lld", zKey,
                                  (long long)lo, (long long)hi);
@@ -91,9 +92,10 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, char **pzErr) {
       }
       if (zKey[0] == 'm') pParams->max_length = (int)v;
       else if (zKey[0] == 't') pParams->threads = (int)v;
+      else if (zKey[0] == 'c') *pnCache = (int)v;
       else pParams->batch_size = (int)v;
     } else {
-      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size)", zKey);
+      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size)", zKey);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -173,6 +175,7 @@ int embedSharedRefs(const embed_shared_model *p) {
 }
 
 static void slot_clear(embed_slot *pSlot) {
+  embedCacheFree(&pSlot->cache);
   ee_context_free(pSlot->pCtx);
   wp_encoding_free(&pSlot->enc);
   registry_release(pSlot->pShared);
@@ -187,7 +190,7 @@ static int slot_load(embed_slot *pSlot, char **pzErr) {
   if (pSlot->pShared) return SQLITE_OK;
   ee_params params;
   char *zOptErr = NULL;
-  int rc = embedParseOptions(pSlot->zOptions, &params, &zOptErr);
+  int rc = embedParseOptions(pSlot->zOptions, &params, &pSlot->nCacheSize, &zOptErr);
   if (rc != SQLITE_OK) {
     *pzErr = zOptErr;
     return rc;
@@ -197,7 +200,9 @@ static int slot_load(embed_slot *pSlot, char **pzErr) {
     *pzErr = sqlite3_mprintf("cannot open model directory '%s': %s", pSlot->zPath, strerror(errno));
     return SQLITE_ERROR;
   }
-  return registry_acquire(zReal, &params, &pSlot->pShared, pzErr);
+  rc = registry_acquire(zReal, &params, &pSlot->pShared, pzErr);
+  if (rc == SQLITE_OK) rc = embedCacheInit(&pSlot->cache, pSlot->nCacheSize, ee_model_dims(pSlot->pShared->pModel));
+  return rc;
 }
 
 int embedConnLoad(embed_conn *pConn, const char *zName, const char *zPath,
@@ -305,4 +310,19 @@ ee_model *embedSlotModel(embed_slot *pSlot) { return pSlot->pShared->pModel; }
 ee_context *embedSlotContext(embed_slot *pSlot) {
   if (!pSlot->pCtx) pSlot->pCtx = ee_context_new(pSlot->pShared->pModel);
   return pSlot->pCtx;
+}
+
+int embedSlotEmbed(embed_slot *pSlot, const char *zText, size_t nText, float *aOut, char **pzErr) {
+  if (embedCacheGet(&pSlot->cache, zText, nText, aOut)) return SQLITE_OK;
+  ee_context *pEngine = embedSlotContext(pSlot);
+  if (!pEngine) return SQLITE_NOMEM;
+  ee_error err;
+  ee_status st = ee_embed_texts(pEngine, 1, &zText, &nText, aOut, &err);
+  if (st == EE_ERR_NOMEM) return SQLITE_NOMEM;
+  if (st != EE_OK) {
+    *pzErr = sqlite3_mprintf("%s", err.msg);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  embedCachePut(&pSlot->cache, zText, nText, aOut);
+  return SQLITE_OK;
 }

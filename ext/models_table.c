@@ -14,7 +14,8 @@
 enum {
   COL_NAME, COL_PATH, COL_LOADED, COL_MODEL_TYPE, COL_DIMS, COL_LAYERS, COL_HEADS,
   COL_INTERMEDIATE, COL_VOCAB_SIZE, COL_MAX_LENGTH, COL_POOLING, COL_NORMALIZE,
-  COL_DTYPE, COL_PARAMS, COL_BYTES_MAPPED, COL_SHARED_BY, COL_OPTIONS
+  COL_DTYPE, COL_PARAMS, COL_BYTES_MAPPED, COL_SHARED_BY, COL_OPTIONS, COL_CACHE_SIZE,
+  COL_CACHE_HITS, COL_CACHE_MISSES
 };
 
 typedef struct models_vtab {
@@ -36,7 +37,7 @@ static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
       "CREATE TABLE x(name TEXT, path TEXT, loaded INTEGER, model_type TEXT, dims INTEGER, "
       "layers INTEGER, heads INTEGER, intermediate INTEGER, vocab_size INTEGER, max_length INTEGER, "
       "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
-      "shared_by INTEGER, options TEXT)");
+      "shared_by INTEGER, options TEXT, cache_size INTEGER, cache_hits INTEGER, cache_misses INTEGER)");
   if (rc != SQLITE_OK) return rc;
   models_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
   if (!pTab) return SQLITE_NOMEM;
@@ -106,6 +107,14 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     return SQLITE_OK;
   }
   if (!pSlot->pShared) return SQLITE_OK; /* NULL until loaded */
+  if (iCol == COL_CACHE_SIZE) {
+    sqlite3_result_int(ctx, pSlot->cache.nEntry);
+    return SQLITE_OK;
+  }
+  if (iCol == COL_CACHE_HITS || iCol == COL_CACHE_MISSES) {
+    sqlite3_result_int64(ctx, iCol == COL_CACHE_HITS ? pSlot->cache.nHit : pSlot->cache.nMiss);
+    return SQLITE_OK;
+  }
   ee_info info;
   ee_model_info(embedSlotModel(pSlot), &info);
   static const char *azPool[] = {"cls", "mean", "max"};
