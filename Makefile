@@ -57,6 +57,11 @@ $(BUILD)/tools/%: tests/tools/%.c $(BUILD)/libembed.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libembed.a $(LDLIBS)
 
+BENCH_SRC := $(wildcard bench/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/%)
+$(BUILD)/bench_%: bench/bench_%.c $(BUILD)/libembed.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libembed.a $(LDLIBS)
+
 unit-tests: $(UNIT_BIN)
 tools: $(TOOL_BIN)
 
@@ -77,8 +82,8 @@ deps:
 demo: all
 	bash sql/demo.sh
 
-bench: all tools
-	bash bench/run.sh
+bench: all tools $(BENCH_BIN)
+	BUILD=$(BUILD) bash bench/run.sh
 
 clean:
 	rm -rf build build-asan

@@ -195,18 +195,19 @@ int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
                                   sqlite3_errmsg(db));
     }
   }
-  if (rc == SQLITE_OK) {
-    pRef->nRef++;
-    rc = sqlite3_create_module_v2(db, "embed_models", embedModelsModule(), &pRef->conn, conn_release);
+  static const struct {
+    const char *zName;               /* module name */
+    const sqlite3_module *(*xModule)(void); /* its definition */
+  } aModule[] = {
+      {"embed_models", embedModelsModule},
+      {"embed_each", embedEachModule},
+      {"embed_index", embedIndexModule},
+  };
+  for (size_t i = 0; i < sizeof(aModule) / sizeof(aModule[0]) && rc == SQLITE_OK; i++) {
+    pRef->nRef++; /* as for functions, the destructor also runs on failure */
+    rc = sqlite3_create_module_v2(db, aModule[i].zName, aModule[i].xModule(), &pRef->conn, conn_release);
     if (rc != SQLITE_OK) {
-      *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register embed_models: %s", sqlite3_errmsg(db));
-    }
-  }
-  if (rc == SQLITE_OK) {
-    pRef->nRef++;
-    rc = sqlite3_create_module_v2(db, "embed_index", embedIndexModule(), &pRef->conn, conn_release);
-    if (rc != SQLITE_OK) {
-      *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register embed_index: %s", sqlite3_errmsg(db));
+      *pzErrMsg = sqlite3_mprintf("sqlite-embed: cannot register %s: %s", aModule[i].zName, sqlite3_errmsg(db));
     }
   }
   if (rc == SQLITE_OK) {

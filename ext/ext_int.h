@@ -130,6 +130,8 @@ void vecMeanFinal(sqlite3_context *ctx);
 
 /* The eponymous embed_models table (models_table.c); its client data is the embed_conn. */
 const sqlite3_module *embedModelsModule(void);
+/* The table-valued function embed_each (embed_each.c). */
+const sqlite3_module *embedEachModule(void);
 
 /* Reports an error as "<zFunc>(): <message>" and frees zMsg; NULL zMsg
 ** means an allocation failed. */
