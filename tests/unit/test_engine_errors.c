@@ -694,7 +694,11 @@ static void argument_cases(void) {
   size_t bl[1] = {5};
   CHECK_EQ_INT(ee_embed_texts(ctx, 1, bad_utf8, bl, out, &err), EE_ERR_INPUT, "ee_embed_texts invalid UTF-8");
   CHECK_STR_CONTAINS(err.msg, "invalid UTF-8", "ee_embed_texts message: invalid UTF-8 (%s)", err.msg);
-  CHECK_STR_CONTAINS(err.msg, "text 0", "ee_embed_texts message names the text");
+  const char *two[2] = {"fine", "ab\xff" "cd"};
+  size_t two_l[2] = {4, 5};
+  CHECK_EQ_INT(ee_embed_texts(ctx, 2, two, two_l, out, &err), EE_ERR_INPUT, "ee_embed_texts invalid UTF-8 in text 1 of 2");
+  CHECK(strcmp(err.msg, "text 1: invalid UTF-8 at byte 2") == 0,
+        "ee_embed_texts message names the text when there are several (%s)", err.msg);
   const char *null_text[1] = {NULL};
   CHECK_EQ_INT(ee_embed_texts(ctx, 1, null_text, bl, out, &err), EE_ERR_INPUT, "ee_embed_texts NULL text with length 5");
   CHECK_EQ_INT(ee_embed_texts(ctx, 1, NULL, bl, out, &err), EE_ERR_INPUT, "ee_embed_texts NULL texts");
