@@ -10,48 +10,22 @@
 ** that for every metric smaller means nearer and ORDER BY distance works.
 */
 #include "index_int.h"
+#include "vec_kernels.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Dot product with 8 independent partial sums: lets the compiler keep
-** them in one vector register and hides the FMA latency. */
-static float dot8(const float *a, const float *b, int n) {
-  float acc[8] = {0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
-  }
-  float s = 0;
-  for (; i < n; i++) s += a[i] * b[i];
-  for (int j = 0; j < 8; j++) s += acc[j];
-  return s;
-}
-
-static float l2sq8(const float *a, const float *b, int n) {
-  float acc[8] = {0};
-  int i = 0;
-  for (; i + 8 <= n; i += 8) {
-    for (int j = 0; j < 8; j++) {
-      float d = a[i + j] - b[i + j];
-      acc[j] += d * d;
-    }
-  }
-  float s = 0;
-  for (; i < n; i++) s += (a[i] - b[i]) * (a[i] - b[i]);
-  for (int j = 0; j < 8; j++) s += acc[j];
-  return s;
-}
-
 float indexDistance(index_metric eMetric, const float *q, float qnorm, const float *v, int n) {
+  const vec_kernels *k = vecKernels();
   switch (eMetric) {
-    case METRIC_L2: return sqrtf(l2sq8(q, v, n));
-    case METRIC_DOT: return -dot8(q, v, n);
+    case METRIC_L2: return sqrtf(k->l2sq(q, v, n));
+    case METRIC_DOT: return -k->dot(q, v, n);
     default: {
-      float vnorm = sqrtf(dot8(v, v, n));
-      if (vnorm == 0 || qnorm == 0) return 1.0f; /* no direction: neither near nor far */
-      return 1.0f - dot8(q, v, n) / (qnorm * vnorm);
+      float dot, vnorm2;
+      k->dot_norm(q, v, n, &dot, &vnorm2);
+      if (vnorm2 == 0 || qnorm == 0) return 1.0f; /* no direction: neither near nor far */
+      return 1.0f - dot / (qnorm * sqrtf(vnorm2));
     }
   }
 }
@@ -102,7 +76,7 @@ int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aF
                    knn_hit *aHits, int *pnHits) {
   int nHits = 0;
   int rc = SQLITE_OK;
-  float qnorm = sqrtf(dot8(q, q, p->nDims));
+  float qnorm = sqrtf(vecKernels()->dot(q, q, p->nDims));
   *pnHits = 0;
   if (k <= 0) return SQLITE_OK;
   if (aFilter) {
