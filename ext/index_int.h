@@ -53,7 +53,21 @@ typedef struct index_vtab {
   float *aBatchOut;       /* (EMBED_INDEX_PENDING_MAX x nDims) encoder output */
   /* Incremental BLOB handles for the chunk being written, reopened per chunk. */
   sqlite3_blob *pBlobValid, *pBlobRowids, *pBlobVectors;
+  /* A copy of every stored vector, so repeated KNN scans run from memory
+  ** instead of re-reading chunk BLOBs through the pager.  Dropped by any
+  ** write of ours and on rollback; checked against PRAGMA data_version for
+  ** commits by other connections.  Only kept under EMBED_INDEX_CACHE_MAX. */
+  float *aCacheVec;            /* (nCache x nDims) */
+  sqlite3_int64 *aCacheRowid;  /* (nCache) */
+  sqlite3_int64 nCache;        /* vectors in the copy */
+  sqlite3_int64 iCacheVersion; /* data_version when it was made */
+  int bCacheValid;             /* the copy matches the tables */
 } index_vtab;
+
+#define EMBED_INDEX_CACHE_MAX ((sqlite3_int64)512 << 20) /* bytes of vectors kept in memory per table */
+
+/* Drops the in-memory copy of the vectors (index_knn.c). */
+void indexCacheDrop(index_vtab *p);
 
 /* The module, registered by embed_ext.c with the embed_conn as client data. */
 const sqlite3_module *embedIndexModule(void);

@@ -72,6 +72,87 @@ static int hit_cmp(const void *a, const void *b) {
   return 0;
 }
 
+void indexCacheDrop(index_vtab *p) {
+  sqlite3_free(p->aCacheVec);
+  sqlite3_free(p->aCacheRowid);
+  p->aCacheVec = NULL;
+  p->aCacheRowid = NULL;
+  p->nCache = 0;
+  p->bCacheValid = 0;
+}
+
+/* PRAGMA data_version of the table's schema: it changes when another
+** connection commits to the file. */
+static int data_version(index_vtab *p, sqlite3_int64 *piVersion) {
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "PRAGMA \"%w\".data_version", p->zSchema);
+  if (rc != SQLITE_OK) return rc;
+  if (sqlite3_step(pStmt) == SQLITE_ROW) *piVersion = sqlite3_column_int64(pStmt, 0);
+  return sqlite3_finalize(pStmt);
+}
+
+/* Makes sure p->aCacheVec holds every stored vector.  Leaves the cache
+** empty (and returns SQLITE_OK) when the vectors exceed the memory budget;
+** the caller then scans the chunks directly. */
+static int cache_fill(index_vtab *p) {
+  sqlite3_int64 iVersion = 0;
+  int rc = data_version(p, &iVersion);
+  if (rc != SQLITE_OK) return rc;
+  if (p->bCacheValid && p->iCacheVersion == iVersion) return SQLITE_OK;
+  indexCacheDrop(p);
+  sqlite3_stmt *pStmt;
+  rc = indexPrepare(p, &pStmt, "SELECT count(*) FROM \"%w\".\"%w_rowids\"", p->zSchema, p->zName);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_int64 nRow = sqlite3_step(pStmt) == SQLITE_ROW ? sqlite3_column_int64(pStmt, 0) : 0;
+  rc = sqlite3_finalize(pStmt);
+  if (rc != SQLITE_OK) return rc;
+  if (nRow * p->nDims * 4 > EMBED_INDEX_CACHE_MAX) return SQLITE_OK;
+  p->aCacheVec = sqlite3_malloc64((sqlite3_uint64)(nRow ? nRow : 1) * p->nDims * sizeof(float));
+  p->aCacheRowid = sqlite3_malloc64((sqlite3_uint64)(nRow ? nRow : 1) * sizeof(sqlite3_int64));
+  if (!p->aCacheVec || !p->aCacheRowid) {
+    indexCacheDrop(p);
+    return SQLITE_OK; /* the cache is an optimisation: scan instead */
+  }
+  rc = indexPrepare(p, &pStmt, "SELECT valid, rowids, vectors FROM \"%w\".\"%w_chunks\"", p->zSchema, p->zName);
+  if (rc != SQLITE_OK) {
+    indexCacheDrop(p);
+    return rc;
+  }
+  sqlite3_int64 n = 0;
+  while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    const unsigned char *aValid = sqlite3_column_blob(pStmt, 0);
+    const unsigned char *aRowid = sqlite3_column_blob(pStmt, 1);
+    const unsigned char *aVec = sqlite3_column_blob(pStmt, 2);
+    if (sqlite3_column_bytes(pStmt, 0) != EMBED_INDEX_CHUNK / 8 || sqlite3_column_bytes(pStmt, 1) != EMBED_INDEX_CHUNK * 8 ||
+        sqlite3_column_bytes(pStmt, 2) != EMBED_INDEX_CHUNK * p->nDims * 4 || !aValid || !aRowid || !aVec) {
+      rc = SQLITE_CORRUPT_VTAB;
+      break;
+    }
+    for (int s = 0; s < EMBED_INDEX_CHUNK; s++) {
+      if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
+      if (n == nRow) { /* more valid slots than rowids: the tables disagree */
+        rc = SQLITE_CORRUPT_VTAB;
+        break;
+      }
+      sqlite3_uint64 r = 0;
+      for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
+      p->aCacheRowid[n] = (sqlite3_int64)r;
+      memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4);
+      n++;
+    }
+    if (rc != SQLITE_ROW) break;
+  }
+  sqlite3_finalize(pStmt);
+  if (rc != SQLITE_DONE) {
+    indexCacheDrop(p);
+    return rc == SQLITE_ROW ? SQLITE_OK : rc;
+  }
+  p->nCache = n;
+  p->iCacheVersion = iVersion;
+  p->bCacheValid = 1;
+  return SQLITE_OK;
+}
+
 int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aFilter, int nFilter,
                    knn_hit *aHits, int *pnHits) {
   int nHits = 0;
@@ -94,7 +175,12 @@ int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aF
       }
     }
     sqlite3_free(aVec);
-  } else {
+  } else if ((rc = cache_fill(p)) == SQLITE_OK && p->bCacheValid) {
+    for (sqlite3_int64 i = 0; i < p->nCache; i++) {
+      knn_hit h = {p->aCacheRowid[i], indexDistance(p->eMetric, q, qnorm, p->aCacheVec + (size_t)i * p->nDims, p->nDims)};
+      heap_offer(aHits, &nHits, k, h);
+    }
+  } else if (rc == SQLITE_OK) {
     sqlite3_stmt *pStmt;
     rc = indexPrepare(p, &pStmt, "SELECT valid, rowids, vectors FROM \"%w\".\"%w_chunks\"", p->zSchema, p->zName);
     if (rc != SQLITE_OK) return rc;

@@ -161,6 +161,7 @@ static int chunk_with_space(index_vtab *p, sqlite3_int64 *piChunk) {
 }
 
 int indexStoreInsert(index_vtab *p, sqlite3_int64 iRowid, const float *aVec) {
+  indexCacheDrop(p);
   sqlite3_int64 iChunk = 0;
   int rc = chunk_with_space(p, &iChunk);
   if (rc == SQLITE_OK) rc = blobs_open(p, iChunk);
@@ -219,6 +220,7 @@ int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists) {
 }
 
 int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
+  indexCacheDrop(p);
   sqlite3_int64 iChunk;
   int iSlot;
   *pbFound = 0;
@@ -267,6 +269,7 @@ int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec) {
 }
 
 int indexStoreClear(index_vtab *p) {
+  indexCacheDrop(p);
   indexStoreCloseBlobs(p);
   return indexExec(p,
                    "DELETE FROM \"%w\".\"%w_chunks\";"

@@ -50,6 +50,7 @@ typedef struct index_cursor {
 
 static void vtab_free(index_vtab *p) {
   if (!p) return;
+  indexCacheDrop(p);
   indexStoreCloseBlobs(p);
   for (int i = 0; i < p->nPending; i++) sqlite3_free(p->azPendingText[i]);
   sqlite3_free(p->aPendingRowid);

@@ -406,6 +406,7 @@ int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int
 int indexSync(sqlite3_vtab *pVtab) { return indexPendingFlush((index_vtab *)pVtab); }
 
 int indexRollback(sqlite3_vtab *pVtab) {
+  indexCacheDrop((index_vtab *)pVtab); /* it may hold vectors that are now undone */
   indexPendingDiscard((index_vtab *)pVtab);
   indexStoreCloseBlobs((index_vtab *)pVtab);
   return SQLITE_OK;

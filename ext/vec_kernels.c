@@ -152,7 +152,7 @@ static const vec_kernels kernels_avx512 = {"avx512", dot_avx512, l2sq_avx512, do
 const vec_kernels *vecKernels(void) {
   /* Racing first calls all compute the same answer; the atomic only keeps
   ** the publication well defined. */
-  static _Atomic(const vec_kernels *) pChosen = 0;
+  static _Atomic(const vec_kernels *) pChosen = NULL;
   const vec_kernels *pKnown = atomic_load_explicit(&pChosen, memory_order_relaxed);
   if (pKnown) return pKnown;
   const vec_kernels *p = &kernels_portable;

@@ -1,0 +1,230 @@
+/*
+** fuzz_sql.c — libFuzzer target for random statement sequences over the
+** extension's functions and embed_index tables on a tiny model, through the
+** real SQLite (extension linked in, registered with sqlite3_auto_extension).
+**
+**   make fuzz                                   (builds build-fuzz/fuzz_sql)
+**   build-fuzz/fuzz_sql -dict=tests/fuzz/fuzz_sql.dict CORPUS_DIR
+**
+** Each input gets a fresh in-memory database with the tiny model
+** (fuzz_model.h, made once at start-up) bound as 'm' and a table
+** docs(id INTEGER PRIMARY KEY, body TEXT).  The input is then read as up to
+** 64 operations: one byte picks a statement template from TEMPLATES (model
+** functions, three embed_index tables of different kinds, content-table
+** writes that fire the sync triggers, commands, KNN queries, transactions
+** and savepoints, and deliberate damage to the shadow tables), and each
+** parameter of it takes a value from the following bytes (see read_value:
+** NULL, integers, words of the vocabulary, raw text, raw BLOBs, 8-dimension
+** float32 BLOBs and JSON vectors).  Every statement may fail; the bug is a
+** crash, sanitizer report, leak or hang, a connection that does not close
+** cleanly, or a database whose PRAGMA integrity_check is not "ok".
+*/
+#include <sqlite3.h>
+#include "../../ext/sqlite-embed.h"
+#include "fuzz_model.h"
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const TEMPLATES[] = {
+  /* model functions */
+  "SELECT embed(?1)",
+  "SELECT embed('m', ?1)",
+  "SELECT embed(?1, ?2)",
+  "SELECT embed_tokenize(?1), embed_tokenize('m', ?2)",
+  "SELECT embed_token_count(?1)",
+  "SELECT vec_similarity(embed(?1), embed(?2))",
+  "SELECT embed_load('m2', '$DIR', ?1)",
+  "SELECT embed_unload(?1)",
+  "SELECT embed_unload('m2')",
+  "SELECT * FROM embed_models",
+  /* tables */
+  "CREATE VIRTUAL TABLE IF NOT EXISTS idx USING embed_index(model='m', content='docs', content_rowid='id', column='body', sync='triggers')",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS st USING embed_index(model='m', metric='l2')",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS v USING embed_index(dims=8, metric='dot')",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS m2idx USING embed_index(model='m2')",
+  "INSERT INTO docs(body) VALUES (?1)",
+  "INSERT INTO docs(id, body) VALUES (?1, ?2)",
+  "UPDATE docs SET body = ?2 WHERE id = ?1",
+  "DELETE FROM docs WHERE id = ?1",
+  "INSERT INTO idx(idx) VALUES ('rebuild')",
+  "INSERT INTO idx(idx) VALUES ('clear')",
+  "INSERT INTO idx(idx, rank) VALUES ('index', ?1)",
+  "INSERT INTO idx(idx, rank) VALUES (?1, ?2)",
+  "INSERT INTO idx(rowid, text) VALUES (?1, ?2)",
+  "INSERT INTO st(rowid, text) VALUES (?1, ?2)",
+  "INSERT INTO st(rowid, embedding) VALUES (?1, ?2)",
+  "INSERT INTO st(text) VALUES (?1)",
+  "INSERT OR REPLACE INTO st(rowid, text) VALUES (?1, ?2)",
+  "UPDATE st SET text = ?2 WHERE rowid = ?1",
+  "DELETE FROM st WHERE rowid = ?1",
+  "INSERT INTO v(rowid, embedding) VALUES (?1, ?2)",
+  "INSERT INTO v(embedding) VALUES (?1)",
+  "UPDATE v SET embedding = ?2 WHERE rowid = ?1",
+  "UPDATE v SET rowid = ?2 WHERE rowid = ?1",
+  "DELETE FROM v WHERE rowid = ?1",
+  "INSERT INTO m2idx(rowid, text) VALUES (?1, ?2)",
+  /* queries */
+  "SELECT rowid, distance FROM idx WHERE idx MATCH ?1 AND k = ?2",
+  "SELECT rowid, distance FROM idx WHERE idx MATCH ?1 AND k = ?2 AND rowid IN (SELECT id FROM docs WHERE id > ?3)",
+  "SELECT rowid, distance, text FROM st WHERE st MATCH ?1 AND k = ?2",
+  "SELECT rowid, distance FROM v WHERE v MATCH ?1 AND k = ?2",
+  "SELECT rowid, distance FROM v WHERE v MATCH ?1 AND k = ?2 AND rowid IN (?3, ?1, 5)",
+  "SELECT rowid, distance FROM v WHERE v MATCH ?1 LIMIT ?2",
+  "SELECT docs.body, i.distance FROM idx AS i JOIN docs ON docs.id = i.rowid WHERE i.idx MATCH ?1 AND i.k = ?2",
+  "SELECT text, embedding FROM idx WHERE rowid = ?1",
+  "SELECT rowid, text, vec_dims(embedding) FROM st",
+  "SELECT * FROM v WHERE rowid BETWEEN ?1 AND ?2",
+  "SELECT count(*), vec_to_json(vec_mean(embedding)) FROM v",
+  "SELECT rowid FROM st WHERE text = ?1 OR rowid > ?2",
+  /* transactions */
+  "BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT s1", "ROLLBACK TO s1", "RELEASE s1",
+  /* schema changes */
+  "DROP TABLE IF EXISTS st",
+  "DROP TABLE IF EXISTS idx",
+  "ALTER TABLE v RENAME TO v_renamed",
+  "ALTER TABLE v_renamed RENAME TO v",
+  "VACUUM",
+  /* damage to the shadow tables */
+  "UPDATE st_chunks SET vectors = ?1",
+  "UPDATE st_chunks SET valid = ?1 WHERE id = ?2",
+  "UPDATE v_chunks SET rowids = ?1",
+  "UPDATE v_rowids SET chunk = ?1, slot = ?2",
+  "UPDATE v_config SET value = ?2 WHERE key = ?1",
+  "DELETE FROM v_freechunks",
+  "INSERT INTO v_freechunks VALUES (?1)",
+  "DELETE FROM st_chunks WHERE id = ?1",
+  "DELETE FROM st_rowids WHERE rowid = ?1",
+  "DELETE FROM st_content",
+  "UPDATE idx_config SET value = ?1 WHERE key = 'index_next'",
+  "INSERT INTO idx_rowids VALUES (?1, ?2, ?3)",
+};
+#define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
+
+static char model_dir[256];
+static char *sql[NTEMPLATE];
+static sqlite3 *keeper; /* keeps the model in the process-wide registry between inputs */
+
+static char *subst_dir(const char *t) {
+  const char *p = strstr(t, "$DIR");
+  size_t n = strlen(t) + strlen(model_dir) + 1;
+  char *s = malloc(n);
+  if (!s) abort();
+  if (!p) {
+    memcpy(s, t, strlen(t) + 1);
+  } else {
+    snprintf(s, n, "%.*s%s%s", (int)(p - t), t, model_dir, p + 4);
+  }
+  return s;
+}
+
+static sqlite3 *open_db(void) {
+  sqlite3 *db;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) abort();
+  char *setup = sqlite3_mprintf("SELECT embed_load('m', %Q, '{\"threads\": 1}');"
+                                "CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT);", model_dir);
+  char *err = NULL;
+  if (!setup || sqlite3_exec(db, setup, NULL, NULL, &err) != SQLITE_OK) {
+    fprintf(stderr, "setup failed: %s\n", err ? err : "?");
+    abort();
+  }
+  sqlite3_free(setup);
+  return db;
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv) {
+  (void)argc;
+  (void)argv;
+  if (fz_model_dir(model_dir, sizeof model_dir, "fuzz_sql") != 0) abort();
+  for (int i = 0; i < NTEMPLATE; i++) sql[i] = subst_dir(TEMPLATES[i]);
+  sqlite3_auto_extension((void (*)(void))sqlite3_embed_init);
+  keeper = open_db();
+  return 0;
+}
+
+typedef struct reader { const uint8_t *p; size_t n; } reader;
+
+static int next(reader *r) {
+  if (!r->n) return 0;
+  r->n--;
+  return *r->p++;
+}
+
+/* Binds parameter i from the next bytes of r. */
+static void read_value(reader *r, sqlite3_stmt *s, int i) {
+  int type = next(r);
+  switch (type % 9) {
+    case 0: sqlite3_bind_null(s, i); break;
+    case 1: sqlite3_bind_int(s, i, (int8_t)next(r)); break;
+    case 2: { /* a wide integer: up to 8 bytes */
+      uint64_t v = 0;
+      for (int k = 0; k < 8; k++) v = (v << 8) | (uint64_t)next(r);
+      sqlite3_bind_int64(s, i, (sqlite3_int64)v);
+      break;
+    }
+    case 3: { /* 1..8 words of the vocabulary (pieces without "##") */
+      char buf[512];
+      size_t u = 0;
+      int nw = 1 + (next(r) & 7);
+      for (int k = 0; k < nw; k++) {
+        const char *w = fz_vocab[next(r) % FZ_VOCAB_N];
+        if (w[0] == '#' && w[1] == '#') w += 2;
+        u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%s", k ? " " : "", w);
+      }
+      sqlite3_bind_text(s, i, buf, (int)u, SQLITE_TRANSIENT);
+      break;
+    }
+    case 4: case 5: { /* raw bytes as TEXT or BLOB */
+      size_t len = (size_t)next(r);
+      if (len > r->n) len = r->n;
+      if (type % 9 == 4) sqlite3_bind_text(s, i, (const char *)r->p, (int)len, SQLITE_TRANSIENT);
+      else sqlite3_bind_blob(s, i, r->p, (int)len, SQLITE_TRANSIENT);
+      r->p += len, r->n -= len;
+      break;
+    }
+    case 6: case 7: { /* an 8-dimension vector, as float32 BLOB or JSON */
+      float v[FZ_H];
+      char buf[256];
+      size_t u = 0;
+      for (int k = 0; k < FZ_H; k++) {
+        v[k] = (float)((int)next(r) - 128) / 32.0f;
+        u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%g", k ? "," : "[", (double)v[k]);
+      }
+      snprintf(buf + u, sizeof buf - u, "]");
+      if (type % 9 == 6) sqlite3_bind_blob(s, i, v, sizeof v, SQLITE_TRANSIENT);
+      else sqlite3_bind_text(s, i, buf, -1, SQLITE_TRANSIENT);
+      break;
+    }
+    default: sqlite3_bind_double(s, i, (double)(int8_t)next(r) / 4.0); break;
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  sqlite3 *db = open_db();
+  reader r = {data, size};
+  for (int op = 0; op < 64 && r.n; op++) {
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(db, sql[next(&r) % NTEMPLATE], -1, &s, NULL) != SQLITE_OK) {
+      sqlite3_finalize(s);
+      continue;
+    }
+    for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) read_value(&r, s, i);
+    for (int rows = 0; rows < 2000 && sqlite3_step(s) == SQLITE_ROW; rows++) {
+      for (int c = 0; c < sqlite3_column_count(s); c++) {
+        (void)sqlite3_column_blob(s, c);
+        (void)sqlite3_column_text(s, c);
+      }
+    }
+    sqlite3_finalize(s);
+  }
+  sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* leave any open transaction */
+  sqlite3_stmt *chk = NULL;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &chk, NULL) != SQLITE_OK) abort();
+  if (sqlite3_step(chk) != SQLITE_ROW || strcmp((const char *)sqlite3_column_text(chk, 0), "ok") != 0) {
+    fprintf(stderr, "integrity_check: %s\n", sqlite3_column_text(chk, 0));
+    abort();
+  }
+  sqlite3_finalize(chk);
+  if (sqlite3_close(db) != SQLITE_OK) abort(); /* nothing left open by the extension */
+  return 0;
+}
