@@ -32,6 +32,11 @@
 
 typedef enum index_metric { METRIC_COSINE = 0, METRIC_L2 = 1, METRIC_DOT = 2 } index_metric;
 
+/* What the in-memory search copy holds.  float32 vectors on disk stay the
+** truth; int8 / binary copies are 4x / 32x smaller and faster to scan, and
+** their best candidates are re-ranked with the exact float32 distance. */
+typedef enum index_quant { QUANT_NONE = 0, QUANT_INT8 = 1, QUANT_BINARY = 2 } index_quant;
+
 /* One embed_index table, as connected. */
 typedef struct index_vtab {
   sqlite3_vtab base;      /* base class: must be first */
@@ -45,6 +50,8 @@ typedef struct index_vtab {
   char *zColumn;          /* its text column, owned */
   int nDims;              /* dimensions of every vector */
   index_metric eMetric;   /* distance used by MATCH */
+  index_quant eQuant;     /* search copy: float32, int8 or binary */
+  int nRerank;            /* quantized search keeps k x nRerank candidates for re-ranking */
   /* Texts inserted but not yet embedded: the encoder runs on a batch. */
   sqlite3_int64 *aPendingRowid; /* (EMBED_INDEX_PENDING_MAX) */
   char **azPendingText;   /* (EMBED_INDEX_PENDING_MAX) sqlite3_malloc'd copies */
@@ -53,17 +60,22 @@ typedef struct index_vtab {
   float *aBatchOut;       /* (EMBED_INDEX_PENDING_MAX x nDims) encoder output */
   /* Incremental BLOB handles for the chunk being written, reopened per chunk. */
   sqlite3_blob *pBlobValid, *pBlobRowids, *pBlobVectors;
+  sqlite3_stmt *pLocate;       /* SELECT chunk, slot ... WHERE rowid = ?, kept prepared */
   /* A copy of every stored vector, so repeated KNN scans run from memory
   ** instead of re-reading chunk BLOBs through the pager.  Dropped by any
   ** write of ours and on rollback; checked against PRAGMA data_version for
   ** commits by other connections.  Only kept under EMBED_INDEX_CACHE_MAX. */
-  float *aCacheVec;            /* (nCache x nDims) */
+  float *aCacheVec;            /* (nCache x nDims) when eQuant is QUANT_NONE */
+  signed char *aCacheQ;        /* (nCache x nQBytes) int8 or bit vectors otherwise */
+  float *aCacheScale;          /* (2 x nCache) int8: scale and quantized |v|^2 of each vector */
+  int nQBytes;                 /* bytes per quantized vector */
   sqlite3_int64 *aCacheRowid;  /* (nCache) */
   sqlite3_int64 nCache;        /* vectors in the copy */
   sqlite3_int64 iCacheVersion; /* data_version when it was made */
   int bCacheValid;             /* the copy matches the tables */
 } index_vtab;
 
+#define EMBED_INDEX_MAX_DIMS_STACK 2048 /* vectors up to this size are converted on the stack */
 #define EMBED_INDEX_CACHE_MAX ((sqlite3_int64)512 << 20) /* bytes of vectors kept in memory per table */
 
 /* Drops the in-memory copy of the vectors (index_knn.c). */

@@ -75,8 +75,12 @@ static int hit_cmp(const void *a, const void *b) {
 void indexCacheDrop(index_vtab *p) {
   sqlite3_free(p->aCacheVec);
   sqlite3_free(p->aCacheRowid);
+  sqlite3_free(p->aCacheQ);
+  sqlite3_free(p->aCacheScale);
   p->aCacheVec = NULL;
   p->aCacheRowid = NULL;
+  p->aCacheQ = NULL;
+  p->aCacheScale = NULL;
   p->nCache = 0;
   p->bCacheValid = 0;
 }
@@ -89,6 +93,38 @@ static int data_version(index_vtab *p, sqlite3_int64 *piVersion) {
   if (rc != SQLITE_OK) return rc;
   if (sqlite3_step(pStmt) == SQLITE_ROW) *piVersion = sqlite3_column_int64(pStmt, 0);
   return sqlite3_finalize(pStmt);
+}
+
+/* int8: symmetric per-vector scale, q = round(x / s) with s = max|x| / 127,
+** so a dot product is s_a * s_b * (q_a . q_b).  binary: one bit per
+** dimension, set when the element is positive (sqlite-vec's layout). */
+static float quantize_int8(const float *x, int n, int8_t *q) {
+  float m = 0;
+  for (int i = 0; i < n; i++) m = fabsf(x[i]) > m ? fabsf(x[i]) : m;
+  float s = m > 0 ? m / 127.0f : 1.0f;
+  for (int i = 0; i < n; i++) q[i] = (int8_t)lrintf(x[i] / s);
+  return s;
+}
+
+static void quantize_binary(const float *x, int n, uint8_t *q) {
+  memset(q, 0, (size_t)(n + 7) / 8);
+  for (int i = 0; i < n; i++) {
+    if (x[i] > 0) q[i / 8] |= (uint8_t)(1u << (i % 8));
+  }
+}
+
+/* Stores vector aVec as entry n of the search copy, in its form. */
+static void cache_put(index_vtab *p, sqlite3_int64 n, const float *aVec) {
+  if (p->eQuant == QUANT_NONE) {
+    memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec, (size_t)p->nDims * 4);
+  } else if (p->eQuant == QUANT_INT8) {
+    int8_t *q = (int8_t *)p->aCacheQ + (size_t)n * p->nQBytes;
+    float s = quantize_int8(aVec, p->nDims, q);
+    p->aCacheScale[2 * n] = s;
+    p->aCacheScale[2 * n + 1] = s * s * (float)vecKernels()->dot_i8(q, q, p->nDims); /* |v|^2 as quantized */
+  } else {
+    quantize_binary(aVec, p->nDims, (uint8_t *)p->aCacheQ + (size_t)n * p->nQBytes);
+  }
 }
 
 /* Makes sure p->aCacheVec holds every stored vector.  Leaves the cache
@@ -106,10 +142,17 @@ static int cache_fill(index_vtab *p) {
   sqlite3_int64 nRow = sqlite3_step(pStmt) == SQLITE_ROW ? sqlite3_column_int64(pStmt, 0) : 0;
   rc = sqlite3_finalize(pStmt);
   if (rc != SQLITE_OK) return rc;
-  if (nRow * p->nDims * 4 > EMBED_INDEX_CACHE_MAX) return SQLITE_OK;
-  p->aCacheVec = sqlite3_malloc64((sqlite3_uint64)(nRow ? nRow : 1) * p->nDims * sizeof(float));
-  p->aCacheRowid = sqlite3_malloc64((sqlite3_uint64)(nRow ? nRow : 1) * sizeof(sqlite3_int64));
-  if (!p->aCacheVec || !p->aCacheRowid) {
+  p->nQBytes = p->eQuant == QUANT_INT8 ? p->nDims : p->eQuant == QUANT_BINARY ? (p->nDims + 7) / 8 : p->nDims * 4;
+  if (nRow * (p->nQBytes + 12) > EMBED_INDEX_CACHE_MAX) return SQLITE_OK;
+  sqlite3_uint64 nAlloc = (sqlite3_uint64)(nRow ? nRow : 1);
+  p->aCacheRowid = sqlite3_malloc64(nAlloc * sizeof(sqlite3_int64));
+  if (p->eQuant == QUANT_NONE) {
+    p->aCacheVec = sqlite3_malloc64(nAlloc * p->nDims * sizeof(float));
+  } else {
+    p->aCacheQ = sqlite3_malloc64(nAlloc * (sqlite3_uint64)p->nQBytes);
+    p->aCacheScale = sqlite3_malloc64(nAlloc * 2 * sizeof(float));
+  }
+  if (!p->aCacheRowid || (p->eQuant == QUANT_NONE ? !p->aCacheVec : (!p->aCacheQ || !p->aCacheScale))) {
     indexCacheDrop(p);
     return SQLITE_OK; /* the cache is an optimisation: scan instead */
   }
@@ -137,7 +180,19 @@ static int cache_fill(index_vtab *p) {
       sqlite3_uint64 r = 0;
       for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
       p->aCacheRowid[n] = (sqlite3_int64)r;
-      memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4);
+      if (p->eQuant == QUANT_NONE) {
+        memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4);
+      } else {
+        float aOne[EMBED_INDEX_MAX_DIMS_STACK];
+        float *aTmp = p->nDims <= EMBED_INDEX_MAX_DIMS_STACK ? aOne : sqlite3_malloc64((sqlite3_uint64)p->nDims * 4);
+        if (!aTmp) {
+          rc = SQLITE_NOMEM;
+          break;
+        }
+        memcpy(aTmp, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4); /* aligned copy */
+        cache_put(p, n, aTmp);
+        if (aTmp != aOne) sqlite3_free(aTmp);
+      }
       n++;
     }
     if (rc != SQLITE_ROW) break;
@@ -151,6 +206,60 @@ static int cache_fill(index_vtab *p) {
   p->iCacheVersion = iVersion;
   p->bCacheValid = 1;
   return SQLITE_OK;
+}
+
+/* Search through the quantized copy: approximate distances pick
+** k x nRerank candidates, whose float32 vectors (read from the chunks) give
+** the exact distances of the final k. */
+static int knn_quantized(index_vtab *p, const float *q, float qnorm, int k, knn_hit *aHits, int *pnHits) {
+  const vec_kernels *K = vecKernels();
+  sqlite3_int64 nCand64 = (sqlite3_int64)k * p->nRerank;
+  int nCand = (int)(nCand64 < p->nCache ? nCand64 : p->nCache);
+  knn_hit *aCand = sqlite3_malloc64(sizeof(knn_hit) * (sqlite3_uint64)(nCand ? nCand : 1));
+  int8_t *qq = sqlite3_malloc64((sqlite3_uint64)p->nQBytes);
+  float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
+  int rc = SQLITE_OK;
+  if (!aCand || !qq || !aVec) rc = SQLITE_NOMEM;
+  int nFound = 0;
+  if (rc == SQLITE_OK) {
+    float qs = 1;
+    if (p->eQuant == QUANT_INT8) qs = quantize_int8(q, p->nDims, qq);
+    else quantize_binary(q, p->nDims, (uint8_t *)qq);
+    for (sqlite3_int64 i = 0; i < p->nCache; i++) {
+      const int8_t *v = (const int8_t *)p->aCacheQ + (size_t)i * p->nQBytes;
+      float d;
+      if (p->eQuant == QUANT_BINARY) {
+        d = (float)K->hamming((const uint8_t *)qq, (const uint8_t *)v, p->nQBytes);
+      } else {
+        /* -dot ranks cosine and dot alike once vectors are scaled; l2 uses
+        ** |v|^2 - 2 q.v, dropping the query's constant |q|^2. */
+        float dot = qs * p->aCacheScale[2 * i] * (float)K->dot_i8(qq, v, p->nDims);
+        float vv = p->aCacheScale[2 * i + 1];
+        if (p->eMetric == METRIC_L2) {
+          d = vv - 2 * dot;
+        } else if (p->eMetric == METRIC_COSINE) {
+          d = vv > 0 ? -dot / sqrtf(vv) : 0;
+        } else {
+          d = -dot;
+        }
+      }
+      knn_hit h = {p->aCacheRowid[i], d};
+      heap_offer(aCand, &nFound, nCand, h);
+    }
+  }
+  int nHits = 0;
+  for (int i = 0; i < nFound && rc == SQLITE_OK; i++) {
+    rc = indexStoreRead(p, aCand[i].iRowid, aVec);
+    if (rc == SQLITE_OK) {
+      knn_hit h = {aCand[i].iRowid, indexDistance(p->eMetric, q, qnorm, aVec, p->nDims)};
+      heap_offer(aHits, &nHits, k, h);
+    }
+  }
+  *pnHits = nHits;
+  sqlite3_free(aCand);
+  sqlite3_free(qq);
+  sqlite3_free(aVec);
+  return rc;
 }
 
 int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aFilter, int nFilter,
@@ -175,7 +284,9 @@ int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aF
       }
     }
     sqlite3_free(aVec);
-  } else if ((rc = cache_fill(p)) == SQLITE_OK && p->bCacheValid) {
+  } else if ((rc = cache_fill(p)) == SQLITE_OK && p->bCacheValid && p->eQuant != QUANT_NONE) {
+    rc = knn_quantized(p, q, qnorm, k, aHits, &nHits);
+  } else if (rc == SQLITE_OK && p->bCacheValid) {
     for (sqlite3_int64 i = 0; i < p->nCache; i++) {
       knn_hit h = {p->aCacheRowid[i], indexDistance(p->eMetric, q, qnorm, p->aCacheVec + (size_t)i * p->nDims, p->nDims)};
       heap_offer(aHits, &nHits, k, h);

@@ -56,6 +56,8 @@ int indexStoreCreate(index_vtab *p) {
 
 int indexStoreDestroy(index_vtab *p) {
   indexStoreCloseBlobs(p);
+  sqlite3_finalize(p->pLocate); /* a prepared statement on a table would block DROP */
+  p->pLocate = NULL;
   return indexExec(p,
                    "DROP TABLE IF EXISTS \"%w\".\"%w_config\";"
                    "DROP TABLE IF EXISTS \"%w\".\"%w_chunks\";"
@@ -194,10 +196,13 @@ int indexStoreInsert(index_vtab *p, sqlite3_int64 iRowid, const float *aVec) {
 
 /* Where rowid's vector lives; SQLITE_NOTFOUND if it has none. */
 static int locate(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piChunk, int *piSlot) {
-  sqlite3_stmt *pStmt;
-  int rc = indexPrepare(p, &pStmt, "SELECT chunk, slot FROM \"%w\".\"%w_rowids\" WHERE rowid = ?", p->zSchema,
-                        p->zName);
-  if (rc != SQLITE_OK) return rc;
+  int rc = SQLITE_OK;
+  if (!p->pLocate) {
+    rc = indexPrepare(p, &p->pLocate, "SELECT chunk, slot FROM \"%w\".\"%w_rowids\" WHERE rowid = ?", p->zSchema,
+                      p->zName);
+    if (rc != SQLITE_OK) return rc;
+  }
+  sqlite3_stmt *pStmt = p->pLocate; /* reset after each use, so it never holds a read open */
   sqlite3_bind_int64(pStmt, 1, iRowid);
   rc = sqlite3_step(pStmt);
   if (rc == SQLITE_ROW) {
@@ -207,7 +212,7 @@ static int locate(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piChunk, i
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
   }
-  sqlite3_finalize(pStmt);
+  sqlite3_reset(pStmt);
   return rc;
 }
 

@@ -12,6 +12,7 @@
 */
 #include "vec_kernels.h"
 #include <stdatomic.h>
+#include <string.h>
 
 static float dot_portable(const float *a, const float *b, int n) {
   float acc[8] = {0};
@@ -45,8 +46,56 @@ static void dot_norm_portable(const float *q, const float *v, int n, float *pDot
   *pNorm2 = dot_portable(v, v, n);
 }
 
+static int32_t dot_i8_portable(const int8_t *a, const int8_t *b, int n) {
+  int32_t s = 0;
+  for (int i = 0; i < n; i++) s += (int32_t)a[i] * b[i];
+  return s;
+}
+
+static int hamming_portable(const uint8_t *a, const uint8_t *b, int nBytes) {
+  int d = 0, i = 0;
+  for (; i + 8 <= nBytes; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    d += __builtin_popcountll(x ^ y);
+  }
+  for (; i < nBytes; i++) d += __builtin_popcount((unsigned)(a[i] ^ b[i]));
+  return d;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+/* int8 products widened to int16 pairs and summed into int32 lanes
+** (madd): exact for any length below 2^16 dimensions. */
+__attribute__((target("avx2"))) static int32_t dot_i8_avx2(const int8_t *a, const int8_t *b, int n) {
+  __m256i acc = _mm256_setzero_si256();
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    __m256i x = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(a + i)));
+    __m256i y = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(b + i)));
+    acc = _mm256_add_epi32(acc, _mm256_madd_epi16(x, y));
+  }
+  __m128i s = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+  s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+  int32_t sum = _mm_cvtsi128_si32(s);
+  for (; i < n; i++) sum += (int32_t)a[i] * b[i];
+  return sum;
+}
+
+__attribute__((target("popcnt"))) static int hamming_popcnt(const uint8_t *a, const uint8_t *b, int nBytes) {
+  int d = 0, i = 0;
+  for (; i + 8 <= nBytes; i += 8) {
+    uint64_t x, y;
+    memcpy(&x, a + i, 8);
+    memcpy(&y, b + i, 8);
+    d += (int)_mm_popcnt_u64(x ^ y);
+  }
+  for (; i < nBytes; i++) d += (int)_mm_popcnt_u32((unsigned)(a[i] ^ b[i]));
+  return d;
+}
 
 __attribute__((target("avx2,fma"))) static float hsum256(__m256 x) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(x), _mm256_extractf128_ps(x, 1));
@@ -143,10 +192,12 @@ __attribute__((target("avx512f"))) static void dot_norm_avx512(const float *q, c
 }
 #endif
 
-static const vec_kernels kernels_portable = {"portable", dot_portable, l2sq_portable, dot_norm_portable};
+static const vec_kernels kernels_portable = {"portable", dot_portable, l2sq_portable, dot_norm_portable,
+                                             dot_i8_portable, hamming_portable};
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-static const vec_kernels kernels_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_norm_avx2};
-static const vec_kernels kernels_avx512 = {"avx512", dot_avx512, l2sq_avx512, dot_norm_avx512};
+static const vec_kernels kernels_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_norm_avx2, dot_i8_avx2, hamming_popcnt};
+static const vec_kernels kernels_avx512 = {"avx512", dot_avx512, l2sq_avx512, dot_norm_avx512, dot_i8_avx2,
+                                           hamming_popcnt};
 #endif
 
 const vec_kernels *vecKernels(void) {

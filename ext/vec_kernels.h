@@ -4,6 +4,7 @@
 */
 #ifndef VEC_KERNELS_H
 #define VEC_KERNELS_H
+#include <stdint.h>
 
 typedef struct vec_kernels {
   const char *zName;                                  /* "avx512", "avx2" or "portable" */
@@ -11,6 +12,8 @@ typedef struct vec_kernels {
   float (*l2sq)(const float *a, const float *b, int n); /* |a - b|^2 */
   /* q . v and v . v in one pass over v (cosine distance) */
   void (*dot_norm)(const float *q, const float *v, int n, float *pDot, float *pNorm2);
+  int32_t (*dot_i8)(const int8_t *a, const int8_t *b, int n);          /* int8 dot, exact in int32 */
+  int (*hamming)(const uint8_t *a, const uint8_t *b, int nBytes);       /* differing bits */
 } vec_kernels;
 
 /* The best kernels this CPU runs (decided once). */

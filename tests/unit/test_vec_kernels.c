@@ -41,6 +41,22 @@ static void check_kernels(const vec_kernels *k) {
     if (e > worst) worst = e;
   }
   CHECK(worst < 1e-5, "%s kernels match double precision (worst relative error %.2g)", k->zName, worst);
+  int bad = 0;
+  for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+    int n = lens[t];
+    int8_t qa[1536], qb[1536];
+    int32_t want = 0;
+    int wantBits = 0;
+    for (int i = 0; i < n; i++) {
+      qa[i] = (int8_t)(rnd() * 127.9f);
+      qb[i] = (int8_t)(rnd() * 127.9f);
+      want += (int32_t)qa[i] * qb[i];
+      wantBits += __builtin_popcount((unsigned)((uint8_t)qa[i] ^ (uint8_t)qb[i]));
+    }
+    bad += k->dot_i8(qa, qb, n) != want;
+    bad += k->hamming((const uint8_t *)qa, (const uint8_t *)qb, n) != wantBits;
+  }
+  CHECK(bad == 0, "%s int8 dot and hamming are exact", k->zName);
 }
 
 int main(void) {
