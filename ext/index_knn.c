@@ -115,8 +115,9 @@ static void quantize_binary(const float *x, int n, uint8_t *q) {
 
 /* Stores vector aVec as entry n of the search copy, in its form. */
 static void cache_put(index_vtab *p, sqlite3_int64 n, const float *aVec) {
+  if (p->aCacheVec) memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec, (size_t)p->nDims * 4);
   if (p->eQuant == QUANT_NONE) {
-    memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec, (size_t)p->nDims * 4);
+    return;
   } else if (p->eQuant == QUANT_INT8) {
     int8_t *q = (int8_t *)p->aCacheQ + (size_t)n * p->nQBytes;
     float s = quantize_int8(aVec, p->nDims, q);
@@ -151,6 +152,11 @@ static int cache_fill(index_vtab *p) {
   } else {
     p->aCacheQ = sqlite3_malloc64(nAlloc * (sqlite3_uint64)p->nQBytes);
     p->aCacheScale = sqlite3_malloc64(nAlloc * 2 * sizeof(float));
+    /* The float32 vectors too, when they fit beside the quantized ones:
+    ** re-ranking then reads memory instead of seeking into chunk BLOBs. */
+    if (nRow * (p->nQBytes + 12 + p->nDims * 4) <= EMBED_INDEX_CACHE_MAX) {
+      p->aCacheVec = sqlite3_malloc64(nAlloc * p->nDims * sizeof(float));
+    }
   }
   if (!p->aCacheRowid || (p->eQuant == QUANT_NONE ? !p->aCacheVec : (!p->aCacheQ || !p->aCacheScale))) {
     indexCacheDrop(p);
@@ -182,7 +188,7 @@ static int cache_fill(index_vtab *p) {
       p->aCacheRowid[n] = (sqlite3_int64)r;
       if (p->eQuant == QUANT_NONE) {
         memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4);
-      } else {
+      } else { /* quantize from an aligned copy (column BLOBs carry no alignment promise) */
         float aOne[EMBED_INDEX_MAX_DIMS_STACK];
         float *aTmp = p->nDims <= EMBED_INDEX_MAX_DIMS_STACK ? aOne : sqlite3_malloc64((sqlite3_uint64)p->nDims * 4);
         if (!aTmp) {
@@ -243,15 +249,18 @@ static int knn_quantized(index_vtab *p, const float *q, float qnorm, int k, knn_
           d = -dot;
         }
       }
-      knn_hit h = {p->aCacheRowid[i], d};
+      knn_hit h = {i, d}; /* the cache index for now: it finds the float32 vector below */
       heap_offer(aCand, &nFound, nCand, h);
     }
   }
   int nHits = 0;
   for (int i = 0; i < nFound && rc == SQLITE_OK; i++) {
-    rc = indexStoreRead(p, aCand[i].iRowid, aVec);
+    sqlite3_int64 iCache = aCand[i].iRowid, iRowid = p->aCacheRowid[iCache];
+    const float *v = aVec;
+    if (p->aCacheVec) v = p->aCacheVec + (size_t)iCache * p->nDims;
+    else rc = indexStoreRead(p, iRowid, aVec);
     if (rc == SQLITE_OK) {
-      knn_hit h = {aCand[i].iRowid, indexDistance(p->eMetric, q, qnorm, aVec, p->nDims)};
+      knn_hit h = {iRowid, indexDistance(p->eMetric, q, qnorm, v, p->nDims)};
       heap_offer(aHits, &nHits, k, h);
     }
   }
