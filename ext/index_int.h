@@ -99,6 +99,9 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
 int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec);
 int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists);
 int indexStoreClear(index_vtab *p);    /* removes every vector */
+/* Cross-checks chunks and rowids; sets *pzProblem (sqlite3_malloc'd) to
+** the first inconsistency found, or NULL when there is none. */
+int indexStoreIntegrity(index_vtab *p, char **pzProblem);
 void indexStoreCloseBlobs(index_vtab *p);
 /* Runs a printf-formatted statement (%w/%q allowed) on the vtab's database. */
 int indexExec(index_vtab *p, const char *zFmt, ...);

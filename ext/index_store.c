@@ -282,3 +282,50 @@ int indexStoreClear(index_vtab *p) {
                    "DELETE FROM \"%w\".\"%w_freechunks\";",
                    p->zSchema, p->zName, p->zSchema, p->zName, p->zSchema, p->zName);
 }
+
+int indexStoreIntegrity(index_vtab *p, char **pzProblem) {
+  *pzProblem = NULL;
+  indexStoreCloseBlobs(p);
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "SELECT id, valid, rowids, length(vectors) FROM \"%w\".\"%w_chunks\"", p->zSchema,
+                        p->zName);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_int64 nValid = 0;
+  while (!*pzProblem && (rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    sqlite3_int64 iChunk = sqlite3_column_int64(pStmt, 0);
+    const unsigned char *aValid = sqlite3_column_blob(pStmt, 1);
+    const unsigned char *aRowid = sqlite3_column_blob(pStmt, 2);
+    if (sqlite3_column_bytes(pStmt, 1) != EMBED_INDEX_CHUNK / 8 || sqlite3_column_bytes(pStmt, 2) != EMBED_INDEX_CHUNK * 8 ||
+        sqlite3_column_int64(pStmt, 3) != (sqlite3_int64)EMBED_INDEX_CHUNK * p->nDims * 4 || !aValid || !aRowid) {
+      *pzProblem = sqlite3_mprintf("chunk %lld has BLOBs of the wrong size", (long long)iChunk);
+      break;
+    }
+    for (int s = 0; s < EMBED_INDEX_CHUNK && !*pzProblem; s++) {
+      if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
+      nValid++;
+      sqlite3_uint64 r = 0;
+      for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
+      sqlite3_int64 iAt = 0;
+      int iSlot = -1;
+      int rcLoc = locate(p, (sqlite3_int64)r, &iAt, &iSlot);
+      if (rcLoc == SQLITE_NOMEM) rc = SQLITE_NOMEM;
+      if (rcLoc != SQLITE_OK || iAt != iChunk || iSlot != s) {
+        *pzProblem = sqlite3_mprintf("chunk %lld slot %d holds rowid %lld, which %s_rowids does not place there",
+                                     (long long)iChunk, s, (long long)r, p->zName);
+      }
+    }
+  }
+  sqlite3_finalize(pStmt);
+  if (rc == SQLITE_NOMEM) return rc;
+  if (!*pzProblem) {
+    rc = indexPrepare(p, &pStmt, "SELECT count(*) FROM \"%w\".\"%w_rowids\"", p->zSchema, p->zName);
+    if (rc != SQLITE_OK) return rc;
+    sqlite3_int64 nRowids = sqlite3_step(pStmt) == SQLITE_ROW ? sqlite3_column_int64(pStmt, 0) : -1;
+    sqlite3_finalize(pStmt);
+    if (nRowids != nValid) {
+      *pzProblem = sqlite3_mprintf("%s_rowids lists %lld rows but the chunks hold %lld vectors", p->zName,
+                                   (long long)nRowids, (long long)nValid);
+    }
+  }
+  return SQLITE_OK;
+}

@@ -533,7 +533,14 @@ static int indexFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idx
   pCur->ePlan = idxNum;
   int rc = indexPendingFlush(p); /* a query sees the statement's own writes */
   if (rc != SQLITE_OK) return rc;
-  if (idxNum == PLAN_KNN) return knn_filter(pCur, p, idxStr ? idxStr : "", argc, argv);
+  if (idxNum == PLAN_KNN) {
+    rc = knn_filter(pCur, p, idxStr ? idxStr : "", argc, argv);
+    if (rc == SQLITE_CORRUPT_VTAB) {
+      indexSetError(p, "embed_index: %s is corrupt: its shadow tables disagree (INSERT INTO %s(%s) VALUES "
+                       "('integrity-check') says where)", p->zName, p->zName, p->zName);
+    }
+    return rc;
+  }
   if (idxNum == PLAN_ROWID) {
     int bExists = 0;
     if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER) {

@@ -318,7 +318,18 @@ static int run_command(index_vtab *p, sqlite3_value *pCmd, sqlite3_value *pRank)
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "index_next", INT64_MIN, NULL);
     return rc;
   }
-  indexSetError(p, "embed_index: unknown command '%s' (known: rebuild, index, clear)", zCmd);
+  if (strcmp(zCmd, "integrity-check") == 0) {
+    char *zProblem = NULL;
+    int rc = indexPendingFlush(p);
+    if (rc == SQLITE_OK) rc = indexStoreIntegrity(p, &zProblem);
+    if (rc == SQLITE_OK && zProblem) {
+      indexSetError(p, "embed_index: %s is corrupt: %s", p->zName, zProblem);
+      rc = SQLITE_CORRUPT_VTAB;
+    }
+    sqlite3_free(zProblem);
+    return rc;
+  }
+  indexSetError(p, "embed_index: unknown command '%s' (known: rebuild, index, clear, integrity-check)", zCmd);
   return SQLITE_ERROR;
 }
 
