@@ -40,6 +40,7 @@ check "$(( done_rows % 100 ))" "0" "only whole batches committed"
 check "$(sqlite3 "$db" "SELECT count(*) FROM docs WHERE id < $next AND id NOT IN (SELECT rowid FROM docs_idx_rowids)")" "0" "every row before the resume position is indexed"
 check "$(sqlite3 "$db" "SELECT count(*) FROM docs_idx_rowids WHERE rowid >= $next")" "0" "no row after the resume position is indexed"
 check "$(sq "SELECT count(*) FROM docs_idx WHERE docs_idx MATCH 'topic' AND k = 100000")" "$done_rows" "KNN sees exactly the committed vectors"
+check "$(sq "INSERT INTO docs_idx(docs_idx) VALUES ('integrity-check')" 2>&1)" "" "index integrity-check after kill -9"
 
 EMBED_EXTENSION=./$BUILD/embed0 bash sql/index.sh "$db" docs_idx "$model" 500 > "$tmp/second.log" 2>&1
 rc=$?; [ $rc -eq 0 ] || cat "$tmp/second.log"
@@ -49,3 +50,4 @@ check "$(sqlite3 "$db" "SELECT count(*) FROM docs_idx_rowids")" "1500" "all rows
 check "$(sq "SELECT count(*) FROM docs JOIN docs_idx ON docs_idx.rowid = docs.id WHERE docs.id % 97 = 0 AND vec_distance_l2(docs_idx.embedding, embed(docs.body)) < 1e-5")" \
       "15" "resumed vectors equal embed() of their texts (L2 < 1e-5: batch vs single)"
 check "$(sqlite3 "$db" "PRAGMA integrity_check")" "ok" "integrity_check after resume"
+check "$(sq "INSERT INTO docs_idx(docs_idx) VALUES ('integrity-check')" 2>&1)" "" "index integrity-check after resume"
