@@ -103,10 +103,11 @@ int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, con
 }
 
 void indexStoreCloseBlobs(index_vtab *p) {
-  sqlite3_blob_close(p->pBlobValid);
-  sqlite3_blob_close(p->pBlobRowids);
-  sqlite3_blob_close(p->pBlobVectors);
+  /* Forget the handles before closing them: a close that fails (out of
+  ** memory) rolls back, and xRollback comes back here. */
+  sqlite3_blob *apBlob[3] = {p->pBlobValid, p->pBlobRowids, p->pBlobVectors};
   p->pBlobValid = p->pBlobRowids = p->pBlobVectors = NULL;
+  for (int i = 0; i < 3; i++) sqlite3_blob_close(apBlob[i]);
 }
 
 /* Points the three BLOB handles at chunk iChunk, opening them if needed. */
