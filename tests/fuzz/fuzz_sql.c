@@ -18,6 +18,9 @@
 ** float32 BLOBs and JSON vectors).  Every statement may fail; the bug is a
 ** crash, sanitizer report, leak or hang, a connection that does not close
 ** cleanly, or a database whose PRAGMA integrity_check is not "ok".
+**
+** FUZZ_SQL_TRACE=1 build-fuzz/fuzz_sql INPUT prints each statement (with its
+** parameters) and its outcome, to read a crashing input or check a seed.
 */
 #include <sqlite3.h>
 #include "../../ext/sqlite-embed.h"
@@ -104,6 +107,7 @@ static const char *const TEMPLATES[] = {
 static char model_dir[256];
 static char *sql[NTEMPLATE];
 static sqlite3 *keeper; /* keeps the model in the process-wide registry between inputs */
+static int trace;       /* FUZZ_SQL_TRACE=1: print each statement and its outcome */
 
 static char *subst_dir(const char *t) {
   const char *p = strstr(t, "$DIR");
@@ -139,6 +143,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   for (int i = 0; i < NTEMPLATE; i++) sql[i] = subst_dir(TEMPLATES[i]);
   sqlite3_auto_extension((void (*)(void))sqlite3_embed_init);
   keeper = open_db();
+  trace = getenv("FUZZ_SQL_TRACE") != NULL;
   return 0;
 }
 
@@ -209,12 +214,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       continue;
     }
     for (int i = 1; i <= sqlite3_bind_parameter_count(s); i++) read_value(&r, s, i);
-    for (int rows = 0; rows < 2000 && sqlite3_step(s) == SQLITE_ROW; rows++) {
+    char *expanded = trace ? sqlite3_expanded_sql(s) : NULL;
+    int rc = SQLITE_OK, rows = 0;
+    while (rows < 2000 && (rc = sqlite3_step(s)) == SQLITE_ROW) {
+      rows++;
       for (int c = 0; c < sqlite3_column_count(s); c++) {
         (void)sqlite3_column_blob(s, c);
         (void)sqlite3_column_text(s, c);
       }
     }
+    if (trace)
+      fprintf(stderr, "%s\n  -> %d rows, %s\n", expanded ? expanded : "?", rows,
+              rc == SQLITE_DONE || rc == SQLITE_ROW ? "ok" : sqlite3_errmsg(db));
+    sqlite3_free(expanded);
     sqlite3_finalize(s);
   }
   sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* leave any open transaction */

@@ -19,6 +19,7 @@
 #include <sqlite3.h>
 #include "../../ext/sqlite-embed.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,8 +43,8 @@ static const char *const STMTS[] = {
   "SELECT vec_similarity(vec_quantize_binary(?1), ?2)",
   "SELECT vec_to_json(vec_add(vec_normalize(?1), vec_from_json(?2)))",
   "SELECT vec_distance_l2(vec_from_json(vec_to_json(?1)), ?1)",
-  "SELECT subtype(vec_normalize(?1)), typeof(vec_dot(?1, ?2))",
-  "SELECT vec_mean(?1) FROM (SELECT 1 UNION ALL SELECT 2) GROUP BY 1",
+  "SELECT typeof(vec_normalize(?1)), typeof(vec_dot(?1, ?2))",
+  "SELECT x, vec_mean(?1) FROM (SELECT 1 AS x UNION ALL SELECT 2) GROUP BY x",
 };
 #define NSTMT ((int)(sizeof STMTS / sizeof STMTS[0]))
 
@@ -56,8 +57,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argv;
   sqlite3_auto_extension((void (*)(void))sqlite3_embed_init);
   if (sqlite3_open(":memory:", &db) != SQLITE_OK) abort();
-  for (int i = 0; i < NSTMT; i++)
-    if (sqlite3_prepare_v2(db, STMTS[i], -1, &stmts[i], NULL) != SQLITE_OK) abort();
+  for (int i = 0; i < NSTMT; i++) {
+    if (sqlite3_prepare_v2(db, STMTS[i], -1, &stmts[i], NULL) != SQLITE_OK) {
+      fprintf(stderr, "%s: %s\n", STMTS[i], sqlite3_errmsg(db));
+      abort();
+    }
+  }
   if (sqlite3_prepare_v2(db, "SELECT vec_from_json(vec_to_json(?1))", -1, &roundtrip, NULL) != SQLITE_OK) abort();
   return 0;
 }

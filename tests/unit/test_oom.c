@@ -1,0 +1,307 @@
+/*
+** test_oom.c — allocation-failure injection over the tokenizer and the
+** engine: every allocation of a call is made to fail in turn, and the call
+** must fail cleanly.
+**
+**   make test-oom        (builds build-oom/test_oom with -DSE_FAULT_INJECTION
+**                         and AddressSanitizer, then runs it)
+**
+** For each path below the sweep runs N = 0, 1, 2, ...: se_fault_set(N) lets
+** N allocations succeed and refuses every one after that (tokenizer/se_alloc.h),
+** then the call runs.  It must either return the out-of-memory status
+** (WP_ERR_NOMEM / EE_ERR_NOMEM, with a message), or succeed with a correct
+** result; any other status, or NOMEM with no refused allocation, is a
+** failure.  After se_fault_reset() the objects the failed call touched (a
+** wp_encoding, an ee_context) must work and give the reference result.  The
+** sweep ends at the first N at which the call succeeds without a refused
+** allocation: N is then the number of allocation points swept, printed in
+** the path's PASS line.  LeakSanitizer is asked after each path whether
+** anything leaked (__lsan_do_recoverable_leak_check), so a leak on any
+** error path fails the path that caused it.
+**
+** Paths: wp_load_dir on the bert-base-uncased vocab.txt and on MiniLM's
+** tokenizer.json; wp_encode and wp_encode_pair; ee_model_load on the f16
+** test model and on bge (two shards, tokenizer.json); ee_context_new +
+** ee_embed_texts of a small batch (one batch, batches of two, two threads).
+** Only allocations through se_alloc.h are
+** injected (jansson allocates with its own malloc).
+**
+** Built by the ordinary pattern rule (no SE_FAULT_INJECTION) it prints SKIP.
+*/
+#include "check.h"
+#include "../../engine/embed_engine.h"
+#include "../../tokenizer/se_alloc.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef SE_FAULT_INJECTION
+int main(void) {
+  printf("SKIP: test_oom needs -DSE_FAULT_INJECTION: run `make test-oom`\n");
+  return 0;
+}
+#else
+
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_LSAN 1
+#endif
+#endif
+#ifdef HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+static int leaks_now(void) { return __lsan_do_recoverable_leak_check(); }
+#else
+static int leaks_now(void) { return 0; }
+#endif
+
+#define MAX_SWEEP 200000
+
+static char fixtures[1024] = "tests/fixtures/vocab";
+static char models[1024] = "build/test-models";
+
+/* ---- the tokenizer ------------------------------------------------------ */
+
+static void sweep_wp_load_dir(const char *label, const char *dir) {
+  wp_tokenizer *ref = NULL;
+  wp_error err;
+  if (wp_load_dir(dir, &ref, &err) != WP_OK) {
+    CHECK(0, "%s: reference load of %s: %s", label, dir, err.msg);
+    return;
+  }
+  long n, bad = 0;
+  for (n = 0; n < MAX_SWEEP; n++) {
+    wp_tokenizer *t = NULL;
+    memset(&err, 0, sizeof err);
+    se_fault_set(n);
+    wp_status rc = wp_load_dir(dir, &t, &err);
+    long refused = se_fault_failures();
+    se_fault_reset();
+    if (rc == WP_OK) {
+      int same = wp_vocab_size(t) == wp_vocab_size(ref) &&
+                 wp_special_id(t, WP_CLS) == wp_special_id(ref, WP_CLS);
+      wp_free(t);
+      if (!same) { bad++; printf("  N=%ld: loaded a different tokenizer\n", n); }
+      if (refused == 0) break;
+    } else if (rc != WP_ERR_NOMEM || refused == 0 || t != NULL || !err.msg[0]) {
+      bad++;
+      printf("  N=%ld: status %s (%s), %ld refused, out %p\n", n, wp_status_string(rc), err.msg,
+             refused, (void *)t);
+      wp_free(t);
+    }
+  }
+  wp_free(ref);
+  CHECK(bad == 0 && n < MAX_SWEEP, "%s: %ld allocation points swept, every failure WP_ERR_NOMEM", label, n);
+  CHECK(!leaks_now(), "%s: no leaks", label);
+}
+
+static int same_encoding(const wp_encoding *a, const wp_encoding *b) {
+  return a->n == b->n && a->n_untruncated == b->n_untruncated &&
+         memcmp(a->ids, b->ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
+         memcmp(a->type_ids, b->type_ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
+         memcmp(a->offsets, b->offsets, sizeof(int32_t) * 2 * (size_t)a->n) == 0;
+}
+
+/* wp_encode (pair = 0) or wp_encode_pair (pair = 1) into a fresh encoding. */
+static void sweep_wp_encode(const char *label, const char *dir, int pair) {
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (wp_load_dir(dir, &tok, &err) != WP_OK) {
+    CHECK(0, "%s: load %s: %s", label, dir, err.msg);
+    return;
+  }
+  /* long enough to grow every buffer; accents, CJK, added tokens, a long word */
+  static const char text[] =
+      "Hello, world! [CLS] Caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c "
+      "supercalifragilisticexpialidocious unaffable tokenization [MASK] \xf0\x9f\x98\x80 "
+      "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog.";
+  static const char text2[] = "A second sequence, with [SEP] inside it and \xce\xb1\xce\xb2\xce\xb3.";
+  wp_encoding ref = {0};
+  wp_status rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &ref, &err)
+                      : wp_encode(tok, text, sizeof text - 1, 0, &ref, &err);
+  if (rc != WP_OK) {
+    CHECK(0, "%s: reference encode: %s", label, err.msg);
+    wp_free(tok);
+    return;
+  }
+  long n, bad = 0;
+  for (n = 0; n < MAX_SWEEP; n++) {
+    wp_encoding enc = {0};
+    memset(&err, 0, sizeof err);
+    se_fault_set(n);
+    rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &enc, &err)
+              : wp_encode(tok, text, sizeof text - 1, 0, &enc, &err);
+    long refused = se_fault_failures();
+    se_fault_reset();
+    if (rc == WP_OK) {
+      if (!same_encoding(&enc, &ref)) { bad++; printf("  N=%ld: wrong encoding\n", n); }
+      wp_encoding_free(&enc);
+      if (refused == 0) break;
+      continue;
+    }
+    if (rc != WP_ERR_NOMEM || refused == 0 || !err.msg[0]) {
+      bad++;
+      printf("  N=%ld: status %s (%s), %ld refused\n", n, wp_status_string(rc), err.msg, refused);
+    }
+    /* the same, partly grown encoding must now work */
+    rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &enc, &err)
+              : wp_encode(tok, text, sizeof text - 1, 0, &enc, &err);
+    if (rc != WP_OK || !same_encoding(&enc, &ref)) {
+      bad++;
+      printf("  N=%ld: encoding after the failure: %s %s\n", n, wp_status_string(rc), err.msg);
+    }
+    wp_encoding_free(&enc);
+  }
+  wp_encoding_free(&ref);
+  wp_free(tok);
+  CHECK(bad == 0 && n < MAX_SWEEP, "%s: %ld allocation points swept, every failure WP_ERR_NOMEM, encoding reusable",
+        label, n);
+  CHECK(!leaks_now(), "%s: no leaks", label);
+}
+
+/* ---- the engine --------------------------------------------------------- */
+
+static ee_params params1(void) {
+  ee_params p = ee_default_params();
+  p.threads = 1;
+  return p;
+}
+
+static void sweep_model_load(const char *label, const char *dir) {
+  ee_params p = params1();
+  ee_error err;
+  ee_model *ref = NULL;
+  if (ee_model_load(dir, &p, &ref, &err) != EE_OK) {
+    if (err.code == EE_ERR_IO) printf("SKIP: %s: %s\n", label, err.msg);
+    else CHECK(0, "%s: reference load: %s", label, err.msg);
+    return;
+  }
+  ee_info ri;
+  ee_model_info(ref, &ri);
+  long n, bad = 0;
+  for (n = 0; n < MAX_SWEEP; n++) {
+    ee_model *m = NULL;
+    memset(&err, 0, sizeof err);
+    se_fault_set(n);
+    ee_status rc = ee_model_load(dir, &p, &m, &err);
+    long refused = se_fault_failures();
+    se_fault_reset();
+    if (rc == EE_OK) {
+      ee_info mi;
+      ee_model_info(m, &mi);
+      if (mi.n_params != ri.n_params || mi.vocab_size != ri.vocab_size) {
+        bad++;
+        printf("  N=%ld: loaded a different model\n", n);
+      }
+      ee_model_free(m);
+      if (refused == 0) break;
+    } else if (rc != EE_ERR_NOMEM || refused == 0 || m != NULL || !err.msg[0]) {
+      bad++;
+      printf("  N=%ld: status %s (%s), %ld refused\n", n, ee_status_string(rc), err.msg, refused);
+      ee_model_free(m);
+    }
+  }
+  ee_model_free(ref);
+  CHECK(bad == 0 && n < MAX_SWEEP, "%s: %ld allocation points swept, every failure EE_ERR_NOMEM", label, n);
+  /* the directory loads again once allocations succeed */
+  ee_model *again = NULL;
+  CHECK(ee_model_load(dir, &p, &again, &err) == EE_OK, "%s: loads after se_fault_reset", label);
+  ee_model_free(again);
+  CHECK(!leaks_now(), "%s: no leaks", label);
+}
+
+static float max_diff(const float *a, const float *b, size_t n) {
+  float d = 0;
+  for (size_t i = 0; i < n; i++) d = fmaxf(d, fabsf(a[i] - b[i]));
+  return d;
+}
+
+static void sweep_embed(const char *label, const char *dir, int batch_size, int threads) {
+  ee_params p = params1();
+  p.batch_size = batch_size;
+  p.threads = threads;
+  ee_error err;
+  ee_model *m = NULL;
+  if (ee_model_load(dir, &p, &m, &err) != EE_OK) {
+    if (err.code == EE_ERR_IO) printf("SKIP: %s: %s\n", label, err.msg);
+    else CHECK(0, "%s: load: %s", label, err.msg);
+    return;
+  }
+  enum { NT = 5 };
+  const char *texts[NT] = {"The cat sat on the mat.", "", "Caf\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c",
+                           "A somewhat longer sentence, so that the batch has texts of different lengths.",
+                           "hello"};
+  size_t lens[NT];
+  for (int i = 0; i < NT; i++) lens[i] = strlen(texts[i]);
+  size_t dims = (size_t)ee_model_dims(m);
+  float *ref = malloc(sizeof(float) * NT * dims), *out = malloc(sizeof(float) * NT * dims);
+  ee_context *rctx = ee_context_new(m);
+  if (!ref || !out || !rctx || ee_embed_texts(rctx, NT, texts, lens, ref, &err) != EE_OK) {
+    CHECK(0, "%s: reference embedding: %s", label, err.msg);
+    goto done;
+  }
+  ee_context_free(rctx);
+  rctx = NULL;
+  long n, bad = 0;
+  for (n = 0; n < MAX_SWEEP; n++) {
+    memset(&err, 0, sizeof err);
+    memset(out, 0, sizeof(float) * NT * dims);
+    se_fault_set(n);
+    ee_context *ctx = ee_context_new(m);
+    ee_status rc = EE_ERR_NOMEM;
+    if (ctx) rc = ee_embed_texts(ctx, NT, texts, lens, out, &err);
+    else snprintf(err.msg, sizeof err.msg, "ee_context_new returned NULL");
+    long refused = se_fault_failures();
+    se_fault_reset();
+    if (rc == EE_OK) {
+      if (max_diff(out, ref, NT * dims) > 1e-6f) { bad++; printf("  N=%ld: wrong vectors\n", n); }
+      ee_context_free(ctx);
+      if (refused == 0) break;
+      continue;
+    }
+    if (rc != EE_ERR_NOMEM || refused == 0 || !err.msg[0]) {
+      bad++;
+      printf("  N=%ld: status %s (%s), %ld refused\n", n, ee_status_string(rc), err.msg, refused);
+    }
+    if (ctx) { /* the same context works now */
+      rc = ee_embed_texts(ctx, NT, texts, lens, out, &err);
+      if (rc != EE_OK || max_diff(out, ref, NT * dims) > 1e-6f) {
+        bad++;
+        printf("  N=%ld: context after the failure: %s %s\n", n, ee_status_string(rc), err.msg);
+      }
+      ee_context_free(ctx);
+    }
+  }
+  CHECK(bad == 0 && n < MAX_SWEEP,
+        "%s: %ld allocation points swept, every failure EE_ERR_NOMEM, context reusable", label, n);
+done:
+  ee_context_free(rctx);
+  free(ref);
+  free(out);
+  ee_model_free(m);
+  CHECK(!leaks_now(), "%s: no leaks", label);
+}
+
+int main(int argc, char **argv) {
+  const char *env = getenv("TEST_MODELS");
+  if (env && *env) snprintf(models, sizeof models, "%s", env);
+  if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
+  char uncased[1200], minilm[1200], f16[1200], bge[1200];
+  snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
+  snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
+  snprintf(f16, sizeof f16, "%s/f16", models);
+  snprintf(bge, sizeof bge, "%s/bge", models);
+
+  sweep_wp_load_dir("wp_load_dir bert-base-uncased vocab.txt", uncased);
+  sweep_wp_load_dir("wp_load_dir all-MiniLM-L6-v2 tokenizer.json", minilm);
+  sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0);
+  sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1);
+  sweep_model_load("ee_model_load f16", f16);
+  sweep_model_load("ee_model_load bge (2 shards, tokenizer.json)", bge);
+  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, 0, 1);
+  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, 2, 1);
+  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, 0, 2);
+  return check_finish();
+}
+#endif
