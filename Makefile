@@ -125,6 +125,7 @@ fuzz: fuzz-build
 # sqlite3_malloc of an SQL script made to fail in turn, through
 # SQLITE_CONFIG_MALLOC).  LeakSanitizer checks every sweep.
 OOM_DIR    := build-oom
+OOM_MAX    ?=# allocation points per SQL sweep; empty: all of them (CI caps it for time)
 OOM_CFLAGS := $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
               -fno-sanitize-recover=all -DSE_FAULT_INJECTION $(PKG_CFLAGS)
 OOM_CORE_OBJ := $(CORE_SRC:%.c=$(OOM_DIR)/obj/%.o)
@@ -145,7 +146,7 @@ test-oom: $(OOM_DIR)/test_oom $(OOM_DIR)/oom_sqlite $(BUILD)/tools/gen_model
 	@for s in f16 bge; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
 	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
 	OPENBLAS_NUM_THREADS=1 TEST_MODELS=$(BUILD)/test-models $(OOM_DIR)/test_oom
-	OPENBLAS_NUM_THREADS=1 $(OOM_DIR)/oom_sqlite
+	OPENBLAS_NUM_THREADS=1 $(OOM_DIR)/oom_sqlite $(OOM_MAX)
 
 # ---- Valgrind --------------------------------------------------------------
 # `make test-valgrind` runs the C API unit tests under memcheck; any memory
