@@ -20,8 +20,9 @@
 ** of 32 inside the engine (sorted by length), and calls of 32 lines each
 ** as a caller without sorting would do.  Prints texts/s (median of runs).
 **
-** threads goes through ee_params.threads -> openblas_set_num_threads, which
-** is process-global; the model is reloaded for each thread count.
+** threads goes through ee_params.threads: the size of each context's own
+** thread pool (OpenBLAS runs single-threaded); the model is reloaded for
+** each thread count.
 */
 #include <stdint.h>
 #include <stdio.h>

@@ -6,9 +6,11 @@
 **   ee_embed_ids(ctx, n, ids, NULL, id_lens, pooled, hidden, &err);
 **   ee_context_free(ctx);
 **
-** An ee_context owns every buffer a call needs, all grown on demand and
-** kept for the next call: the activation arena (sized from the largest
-** batch seen: tokens x (6H + I) + longest^2 floats), the tokenizer's
+** An ee_context owns its thread pool (model threads - 1 workers, started
+** here and joined in ee_context_free; asleep between calls) and every buffer
+** a call needs, all grown on demand and kept for the next call: the
+** activation arena (sized from the largest batch seen: tokens x (6H + I) +
+** threads x longest^2 floats), the tokenizer's
 ** wp_encoding, the token ids of all texts of one ee_embed_texts call, and
 ** the per-batch pointer arrays.  Nothing is allocated per token or per layer.
 **
@@ -27,6 +29,7 @@ typedef struct ee_item { int32_t len, idx; } ee_item; /* a text's token count an
 
 struct ee_context {
   const ee_model *model;     /* borrowed; must outlive the context */
+  ee_pool *pool;             /* owned: model->threads threads, the caller included */
   float *arena;              /* activations, see ee_arena_floats */
   int64_t arena_cap;         /* floats allocated in arena */
   wp_encoding enc;           /* reused by wp_encode */
@@ -46,6 +49,10 @@ ee_context *ee_context_new(const ee_model *m) {
   ee_context *ctx = se_calloc(1, sizeof *ctx);
   if (!ctx) return NULL;
   ctx->model = m;
+  if (!(ctx->pool = ee_pool_new(m->threads))) {
+    se_free(ctx);
+    return NULL;
+  }
   return ctx;
 }
 
@@ -67,6 +74,7 @@ static ee_status ensure_batch(ee_context *ctx, int nb, ee_error *err) {
 
 void ee_context_free(ee_context *ctx) {
   if (!ctx) return;
+  ee_pool_free(ctx->pool);
   se_free(ctx->arena);
   wp_encoding_free(&ctx->enc);
   se_free(ctx->tok);
@@ -81,7 +89,7 @@ void ee_context_free(ee_context *ctx) {
 /* Make the arena hold a batch of T tokens whose longest sequence has
 ** max_len tokens.  Grows only; the old contents need not survive. */
 static ee_status ensure_arena(ee_context *ctx, int64_t T, int64_t max_len, ee_error *err) {
-  int64_t need = ee_arena_floats(&ctx->model->cfg, T, max_len);
+  int64_t need = ee_arena_floats(&ctx->model->cfg, T, max_len, ee_pool_threads(ctx->pool));
   if (need < 0 || (uint64_t)need > SIZE_MAX / sizeof(float))
     return ee_set_error(err, EE_ERR_NOMEM, "batch of %lld tokens is too large", (long long)T);
   if (need <= ctx->arena_cap) return EE_OK;
@@ -143,7 +151,7 @@ ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
       j++;
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
-    ee_forward(ctx->model, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
+    ee_forward(ctx->model, ctx->pool, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
                T, pooled ? pooled + i * H : NULL, hidden ? hidden + hid_row * H : NULL);
     hid_row += T;
     i = j;
@@ -232,7 +240,7 @@ ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts, const
       nb++;
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
-    ee_forward(m, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
+    ee_forward(m, ctx->pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
     for (int b = 0; b < nb; b++)
       memcpy(out + (int64_t)ctx->items[i + b].idx * H, ctx->b_pooled + (int64_t)b * H,
              sizeof(float) * (size_t)H);

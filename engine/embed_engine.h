@@ -58,7 +58,7 @@ typedef struct ee_params {
   ee_pooling pooling;  /* EE_POOL_DEFAULT: from 1_Pooling/config.json, else CLS */
   int normalize;       /* -1: from modules.json (Normalize module), else 0 */
   int max_length;      /* 0: sentence_bert_config.json max_seq_length, else max_position_embeddings */
-  int threads;         /* 0: all cores */
+  int threads;         /* threads per ee_context (its own pool); 0: all cores */
   int batch_size;      /* texts per forward pass in ee_embed_texts; 0: 32 */
 } ee_params;
 

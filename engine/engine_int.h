@@ -9,6 +9,8 @@
 **   weights.c      model.safetensors or its shards -> ee_weights (bound, checked)
 **   model_load.c   ee_model_load/free/info: glue of the above + the tokenizer
 **   forward.c      the encoder forward pass on a packed batch (llm.c style)
+**   kernels.c      weight packing and the dense layers' matmul micro-kernels
+**   threadpool.c   worker threads that split every stage of a forward pass
 **   embed.c        ee_context, ee_embed_ids, ee_embed_texts
 **
 ** All heap memory goes through se_alloc.h.  Sizes are int64_t and checked
@@ -133,6 +135,14 @@ void st_format_shape(char *buf, size_t n, const int64_t *shape, int ndim);
 /* ------------------------------------------------------------------------
 ** interface to weights.c
 */
+/* A Linear weight packed for kernels.c: np panels of K x EE_NR floats. */
+#define EE_NR 16
+typedef struct ee_pw {
+  const float *p;               /* (np, K, EE_NR) 64-byte aligned */
+  int N, K;                     /* out and in features */
+  int np;                       /* panels: ceil(N / EE_NR) */
+} ee_pw;
+
 typedef struct ee_layer {
   const float *q_w, *q_b;       /* (H,H), (H)   attention.self.query */
   const float *k_w, *k_b;       /* (H,H), (H)   attention.self.key */
@@ -142,6 +152,10 @@ typedef struct ee_layer {
   const float *i_w, *i_b;       /* (I,H), (I)   intermediate.dense */
   const float *f_w, *f_b;       /* (H,I), (H)   output.dense */
   const float *ln2_g, *ln2_b;   /* (H), (H)     output.LayerNorm */
+  /* Packed at load (model_load.c) for kernels.c. */
+  ee_pw qkv_p;                  /* (3H,H) query, key, value stacked */
+  const float *qkv_b;           /* (3H) their biases */
+  ee_pw o_p, i_p, f_p;          /* attention output, intermediate, output */
 } ee_layer;
 
 typedef struct ee_weights {
@@ -172,23 +186,57 @@ struct ee_model {
   ee_weights w;                 /* parameters */
   wp_tokenizer *tok;            /* owned */
   char *dir;                    /* owned copy of the directory */
-  int threads;                  /* OpenBLAS threads set at load */
+  int threads;                  /* threads per context (params.threads or all cores) */
+  float *packed;                /* owned, unaligned base of every layer's packed weights */
   int batch_size;               /* texts per forward pass in ee_embed_texts */
 };
+
+/* Pack every layer's Linear weights (m->packed); EE_ERR_NOMEM on failure. */
+ee_status ee_model_pack(ee_model *m, ee_error *err);
+
+/* ------------------------------------------------------------------------
+** interface to threadpool.c
+*/
+typedef struct ee_pool ee_pool;
+/* nthreads - 1 workers (fewer if pthread_create fails); NULL on OOM. */
+ee_pool *ee_pool_new(int nthreads);
+void ee_pool_free(ee_pool *pool);             /* joins the workers; accepts NULL */
+int ee_pool_threads(const ee_pool *pool);     /* caller included; 1 for NULL */
+/* fn(arg, tid, nth) on every thread (tid 0 is the caller); returns when all
+** are done.  pool may be NULL (runs fn(arg, 0, 1)). */
+void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *arg);
+
+/* ------------------------------------------------------------------------
+** interface to kernels.c
+*/
+int64_t ee_pack_floats(int N, int K);         /* floats of a packed (N,K) weight */
+/* Pack w (N,K) row-major into dst (64-byte aligned) and describe it in *pw. */
+void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K);
+/* C (M, cols of panels [p0,p1)) = act(A (M,K) . W^T + bias + R); bias (N)
+** and R (M, ldr) may be NULL; act < 0 for none, else an ee_act. */
+void ee_gemm(float *C, int ldc, const float *A, int lda, int M, const ee_pw *W, int p0, int p1,
+             const float *bias, const float *R, int ldr, int act);
+const char *ee_kernel_name(void);             /* "avx512", "avx2" or "generic" */
 
 /* ------------------------------------------------------------------------
 ** interface to forward.c
 */
 /* Floats of arena needed for a packed batch of total_tokens tokens whose
-** longest sequence has max_len tokens; -1 if it does not fit in int64. */
-int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len);
+** longest sequence has max_len tokens, with nthreads threads; -1 if it does
+** not fit in int64. */
+int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len,
+                        int nthreads);
 /* Run the encoder on n sequences packed back to back (total_tokens tokens)
-** in an arena of ee_arena_floats(cfg, total_tokens, max(lens)) floats.
-** Inputs must already be validated (ids < V, types < TV, 1 <= len <= P);
-** type_ids or any of its rows may be NULL (all 0).
+** in an arena of ee_arena_floats(cfg, total_tokens, max(lens), threads of
+** pool) floats.  Inputs must already be validated (ids < V, types < TV,
+** 1 <= len <= P); type_ids or any of its rows may be NULL (all 0).
 ** pooled: (n,H) or NULL; hidden: (total_tokens,H) or NULL. */
-void ee_forward(const ee_model *m, float *arena, int n, const int32_t *const *ids,
-                const int32_t *const *type_ids, const int32_t *lens,
-                int64_t total_tokens, float *pooled, float *hidden);
+void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
+                const int32_t *const *ids, const int32_t *const *type_ids,
+                const int32_t *lens, int64_t total_tokens, float *pooled, float *hidden);
+/* x (n) = act(x) in place, vectorised (GELU via ee_erf). */
+void ee_act_row(float *x, int n, ee_act act);
+/* y (n) = erf(x), vectorised; max error ~1 ulp (checked in test_engine.c). */
+void ee_erf(float *y, const float *x, int64_t n);
 
 #endif

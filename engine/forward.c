@@ -1,9 +1,10 @@
 /*
 ** forward.c — the BERT encoder forward pass on a packed batch, one function
-** per op in the manner of karpathy/llm.c train_gpt2.c.
+** per op in the manner of karpathy/llm.c train_gpt2.c, each op split over
+** the threads of the context's pool (threadpool.c).
 **
-**   float *arena = se_malloc(ee_arena_floats(&m->cfg, T, max_len) * sizeof(float));
-**   ee_forward(m, arena, n, ids, NULL, lens, T, pooled, NULL);
+**   float *arena = se_malloc(ee_arena_floats(&m->cfg, T, max_len, nth) * sizeof(float));
+**   ee_forward(m, pool, arena, n, ids, NULL, lens, T, pooled, NULL);
 **
 ** Packing.  The n sequences of a batch sit back to back: token t of the
 ** batch is row t of every (T,C) activation, T = sum(lens).  There is no
@@ -11,70 +12,55 @@
 ** as single (T,K)x(K,N) matrix products over every real token, and only
 ** attention, which mixes tokens, loops over sequences: for sequence s and
 ** head h it works on exactly that sequence's len x len scores.  This is the
-** padding mask of Hugging Face's BertModel without the wasted work, and it
-** makes a sequence's result independent of which other sequences share its
-** batch, up to sgemm's own blocking: OpenBLAS's kernels for a matrix's edge
-** rows sum in another order than its full tiles, so a sequence alone and
-** the same sequence at another row offset differ by ~1 ulp (measured: at
-** most 3.6e-7 on unnormalised outputs, 6e-8 on normalised ones; checked in
-** tests/unit/test_engine.c against 1e-6).
+** padding mask of Hugging Face's BertModel without the wasted work.  The
+** dense products use kernels.c, where every output is one in-order sum over
+** k, so a sequence's result is bit-identical alone or at any row of any
+** batch, and whatever the thread count (checked in tests/unit/test_engine.c).
 **
-** One layer, as transformers' BertLayer (post-LayerNorm):
-**   q,k,v = x Wq^T + bq, x Wk^T + bk, x Wv^T + bv        (T,H) each
+** One layer, as transformers' BertLayer (post-LayerNorm), one stage each:
+**   qkv   = x [Wq;Wk;Wv]^T + [bq;bk;bv]                  (T,3H), bias in the epilogue
 **   ctx   = per sequence, per head: softmax(q_h k_h^T / sqrt(d)) v_h
-**   h1    = LayerNorm(ctx Wo^T + bo + x)
-**   ff    = act(h1 Wi^T + bi)                            (T,I)
+**   h1    = LayerNorm(ctx Wo^T + bo + x)                 bias + residual in the epilogue
+**   ff    = act(h1 Wi^T + bi)                            (T,I), bias + act in the epilogue
 **   x     = LayerNorm(ff Wf^T + bf + h1)
-** Linear weights are stored [out, in] (torch's layout), so each product is
-** C = A W^T: cblas_sgemm(RowMajor, NoTrans, Trans).  Biases are fused into
-** the op that follows the product (residual+LayerNorm, activation), or
-** preloaded into C with beta = 1 for Q/K/V.
+** Threads split the products into tasks of (192 rows, one pair of packed
+** weight panels = 32 output features), attention into (sequence, head)
+** tasks with per-thread score scratch (cblas_sgemm with OpenBLAS on one
+** thread: each call is one small product), and LayerNorm/embeddings into
+** tasks of 32 rows.  Tasks are claimed dynamically; none depends on the
+** thread that runs it.
 **
 ** Numerics.  LayerNorm uses the biased variance (as torch) with double
 ** accumulators; softmax subtracts the row max and uses a 4-wide polynomial
-** exp (v4_exp, within 1e-7 relative of exp); GELU is the exact erf form
-** 0.5 x (1 + erff(x / sqrt 2)) (transformers' "gelu"), or the tanh
-** approximation for "gelu_new".  Mean pooling divides by the token count,
-** L2 normalisation by max(||x||, 1e-12) (torch.nn.functional.normalize).
+** exp (vf_exp, within 1e-7 relative of exp); GELU is the exact erf form
+** 0.5 x (1 + erf(x / sqrt 2)) (transformers' "gelu") with a vectorised erf
+** (vf_erf, ~1 ulp), or the tanh approximation for "gelu_new".  Mean pooling
+** divides by the token count, L2 normalisation by max(||x||, 1e-12)
+** (torch.nn.functional.normalize).
 */
 #include "engine_int.h"
 #include <cblas.h> /* note: via complex.h it defines I, so FF names the FFN width here */
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
 /* Round an arena slot up to 16 floats (64 bytes) so every tensor is
 ** cache-line aligned when the arena is. */
 static int64_t slot(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
-int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len) {
+int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len,
+                        int nthreads) {
   /* H, I <= 1e6 (config.c); tokens and max_len are bounded by the caller
   ** but check anyway so the products stay far inside int64. */
   if (total_tokens < 0 || max_len < 0 || total_tokens > ((int64_t)1 << 31) ||
-      max_len > ((int64_t)1 << 31))
+      max_len > ((int64_t)1 << 31) || nthreads < 1 || nthreads > 4096)
     return -1;
   int64_t th = slot(total_tokens * cfg->hidden_size);
   int64_t ti = slot(total_tokens * cfg->intermediate_size);
-  return 6 * th + ti + slot(max_len * max_len);
+  return 6 * th + ti + nthreads * slot(max_len * max_len);
 }
 
 /* ---- ops -------------------------------------------------------------------- */
-
-/* out (T,H) = word[ids] + pos[offset + j] + type[type_ids], sequence after
-** sequence; j restarts at 0 for each sequence. */
-static void embeddings_forward(float *out, const int32_t *const *ids,
-                               const int32_t *const *type_ids, const int32_t *lens, int n,
-                               const float *word /* (V,H) */, const float *pos /* (P,H) */,
-                               const float *type /* (TV,H) */, int pos_offset, int H) {
-  for (int s = 0; s < n; s++) {
-    for (int j = 0; j < lens[s]; j++) {
-      const float *we = word + (int64_t)ids[s][j] * H;
-      const float *pe = pos + (int64_t)(pos_offset + j) * H;
-      const float *te = type + (int64_t)(type_ids && type_ids[s] ? type_ids[s][j] : 0) * H;
-      for (int i = 0; i < H; i++) out[i] = we[i] + pe[i] + te[i];
-      out += H;
-    }
-  }
-}
 
 /* LayerNorm of one row in place: (x - mean) / sqrt(var + eps) * g + b. */
 static void layernorm_row(float *x /* (H) */, const float *g, const float *b, int H, float eps) {
@@ -91,42 +77,6 @@ static void layernorm_row(float *x /* (H) */, const float *g, const float *b, in
   for (int i = 0; i < H; i++) x[i] = (x[i] - m) * rstd * g[i] + b[i];
 }
 
-/* out (T,H) = LayerNorm(inp); out may equal inp. */
-static void layernorm_forward(float *out, const float *inp, const float *g /* (H) */,
-                              const float *b /* (H) */, int64_t T, int H, float eps) {
-  for (int64_t t = 0; t < T; t++) {
-    if (out != inp) memcpy(out + t * H, inp + t * H, sizeof(float) * (size_t)H);
-    layernorm_row(out + t * H, g, b, H, eps);
-  }
-}
-
-/* out (T,H) = LayerNorm(a + bias + resid): the bias of the preceding matmul
-** and the residual connection fused into the norm.  out may equal a. */
-static void residual_layernorm_forward(float *out, const float *a /* (T,H) */,
-                                       const float *bias /* (H) */, const float *resid /* (T,H) */,
-                                       const float *g, const float *b, int64_t T, int H,
-                                       float eps) {
-  for (int64_t t = 0; t < T; t++) {
-    float *o = out + t * H;
-    const float *ar = a + t * H, *rr = resid + t * H;
-    for (int i = 0; i < H; i++) o[i] = (ar[i] + bias[i]) + rr[i];
-    layernorm_row(o, g, b, H, eps);
-  }
-}
-
-/* out (T,N) = inp (T,K) . w^T, w (N,K) as torch stores Linear weights;
-** plus bias (N) if given (preloaded into out, sgemm beta = 1). */
-static void matmul_forward(float *out, const float *inp, const float *w, const float *bias,
-                           int64_t T, int K, int N) {
-  float beta = 0.0f;
-  if (bias) {
-    for (int64_t t = 0; t < T; t++) memcpy(out + t * N, bias, sizeof(float) * (size_t)N);
-    beta = 1.0f;
-  }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)T, N, K, 1.0f, inp, K, w, K, beta,
-              out, N);
-}
-
 /* exp(x) for 4 floats at once, with GCC/Clang vector extensions (SSE on
 ** x86-64, NEON on arm64).  Cephes' expf: x = n ln2 + r with |r| <= ln2/2,
 ** e^r by a polynomial, 2^n put into the exponent bits; relative error about
@@ -134,67 +84,181 @@ static void matmul_forward(float *out, const float *inp, const float *w, const f
 ** softmax feeds x - max <= 0, and e^-87 ~ 1.6e-38 is as good as 0 there.
 ** glibc's scalar expf and the loop around it were ~10% of a forward pass at
 ** 128 tokens; this is several times cheaper, and deterministic. */
-typedef float v4f __attribute__((vector_size(16)));
-typedef int32_t v4i __attribute__((vector_size(16)));
-#define V4(x) ((v4f){(x), (x), (x), (x)})
+typedef float vf __attribute__((vector_size(64)));
+typedef int32_t vi __attribute__((vector_size(64)));
+#define VW 16 /* lanes */
+#define VB(x) ((vf){0} + (x))
+#define VI(x) ((vi){0} + (x))
+#define INL static inline __attribute__((always_inline))
+/* The helpers below take and return 64-byte vectors; they are always
+** inlined, so GCC's note that such an ABI differs without AVX-512 is moot. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+/* The functions that loop over these vectors are compiled for AVX-512, AVX2
+** and baseline x86-64 (the same always-inline body under three target
+** attributes) and picked per call from __builtin_cpu_supports; elsewhere
+** once.  16-lane vectors then map to 1 zmm, 2 ymm or 4 xmm registers.  No
+** FMA contraction (-std=c11), so every variant gives the same bits.  (GCC's
+** target_clones would do the same through an ifunc, which crashes under
+** ThreadSanitizer.) */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define VEC_VARIANTS(name, params, args)                                          \
+  __attribute__((target("avx512f"))) static void name##_avx512 params { name##_body args; } \
+  __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }      \
+  static void name##_base params { name##_body args; }                            \
+  static void name##_pick params {                                                 \
+    if (__builtin_cpu_supports("avx512f")) name##_avx512 args;                     \
+    else if (__builtin_cpu_supports("avx2")) name##_avx2 args;                     \
+    else name##_base args;                                                         \
+  }
+#else
+#define VEC_VARIANTS(name, params, args) \
+  static void name##_pick params { name##_body args; }
+#endif
 
-static inline v4f v4_bits_f(v4i i) { v4f f; memcpy(&f, &i, sizeof f); return f; }
-static inline v4i v4_bits_i(v4f f) { v4i i; memcpy(&i, &f, sizeof i); return i; }
+INL vf vf_bits_f(vi i) { vf f; memcpy(&f, &i, sizeof f); return f; }
+INL vi vf_bits_i(vf f) { vi i; memcpy(&i, &f, sizeof i); return i; }
 
-static inline v4f v4_max(v4f a, v4f b) {
-  v4i m = a > b; /* -1 where a > b */
-  return v4_bits_f((m & v4_bits_i(a)) | (~m & v4_bits_i(b)));
+INL vf vf_max(vf a, vf b) {
+  vi m = a > b; /* -1 where a > b */
+  return vf_bits_f((m & vf_bits_i(a)) | (~m & vf_bits_i(b)));
 }
 
-static inline v4f v4_exp(v4f x) {
-  x = v4_max(x, V4(-87.0f));
-  x = -v4_max(-x, V4(-88.0f));        /* min(x, 88) */
-  const v4f magic = V4(12582912.0f);  /* 1.5 * 2^23: adding it rounds to an integer */
-  v4f t = x * V4(1.44269504088896341f) + magic;
-  v4f n = t - magic;                  /* round(x / ln2) */
-  v4f r = x - n * V4(0.693359375f);   /* ln2 split in two for accuracy */
-  r = r - n * V4(-2.12194440e-4f);
-  v4f p = V4(1.9875691500e-4f);
-  p = p * r + V4(1.3981999507e-3f);
-  p = p * r + V4(8.3334519073e-3f);
-  p = p * r + V4(4.1665795894e-2f);
-  p = p * r + V4(1.6666665459e-1f);
-  p = p * r + V4(5.0000001201e-1f);
-  p = p * r * r + r + V4(1.0f);
-  v4i e = ((v4_bits_i(t) - v4_bits_i(magic)) + 127) << 23; /* 2^n as float bits */
-  return p * v4_bits_f(e);
+INL vf vf_exp(vf x) {
+  x = vf_max(x, VB(-87.0f));
+  x = -vf_max(-x, VB(-88.0f));        /* min(x, 88) */
+  const vf magic = VB(12582912.0f);  /* 1.5 * 2^23: adding it rounds to an integer */
+  vf t = x * VB(1.44269504088896341f) + magic;
+  vf n = t - magic;                  /* round(x / ln2) */
+  vf r = x - n * VB(0.693359375f);   /* ln2 split in two for accuracy */
+  r = r - n * VB(-2.12194440e-4f);
+  vf p = VB(1.9875691500e-4f);
+  p = p * r + VB(1.3981999507e-3f);
+  p = p * r + VB(8.3334519073e-3f);
+  p = p * r + VB(4.1665795894e-2f);
+  p = p * r + VB(1.6666665459e-1f);
+  p = p * r + VB(5.0000001201e-1f);
+  p = p * r * r + r + VB(1.0f);
+  vi e = ((vf_bits_i(t) - vf_bits_i(magic)) + 127) << 23; /* 2^n as float bits */
+  return p * vf_bits_f(e);
 }
+
+/* erf(x) for 4 floats: Norbert Juffa's single-precision erff (max error
+** ~1 ulp with FMA), branch-free.  |x| < 0.921875: x + x p(x^2), a minimax
+** polynomial; above: 1 - exp(-q(|x|)), q a minimax polynomial, with the
+** sign copied from x.  Both are computed and blended.  The max error against
+** erf() in double over a dense grid is checked in tests/unit/test_engine.c
+** (Abramowitz-Stegun 7.1.26, ~1e-7 absolute but far worse relative near
+** 0, was not accurate enough). */
+INL vf vf_erf(vf a) {
+  vi sign = vf_bits_i(a) & VI(INT32_MIN);
+  vf t = vf_bits_f(vf_bits_i(a) & VI(INT32_MAX));
+  vf s = a * a;
+  vf p = VB(-0x1.3a1a82p-11f);
+  p = p * s + VB(0x1.473f48p-08f);
+  p = p * s + VB(-0x1.b68bd2p-06f);
+  p = p * s + VB(0x1.ce1a46p-04f);
+  p = p * s + VB(-0x1.8126e0p-02f);
+  p = p * s + VB(0x1.06eba6p-03f);
+  p = p * a + a;
+  vf r = VB(0x1.222900p-16f) * t + VB(-0x1.91d2ccp-12f);
+  vf u = VB(0x1.fd1336p-09f) * t + VB(-0x1.8d6300p-06f);
+  r = r * s + u;
+  r = r * t + VB(0x1.b55cb0p-4f);
+  r = r * t + VB(0x1.450aa0p-1f);
+  r = r * t + VB(0x1.079d0cp-3f);
+  r = r * t + t;
+  r = VB(1.0f) - vf_exp(-r);
+  r = vf_bits_f(vf_bits_i(r) | sign);
+  vi big = t >= VB(0.921875f);
+  return vf_bits_f((big & vf_bits_i(r)) | (~big & vf_bits_i(p)));
+}
+
+INL void erf_body(float *y, const float *x, int64_t n) {
+  int64_t i = 0;
+  vf v;
+  for (; i + VW <= n; i += VW) {
+    memcpy(&v, x + i, sizeof v);
+    v = vf_erf(v);
+    memcpy(y + i, &v, sizeof v);
+  }
+  if (i < n) {
+    v = VB(0.0f);
+    memcpy(&v, x + i, sizeof(float) * (size_t)(n - i));
+    v = vf_erf(v);
+    memcpy(y + i, &v, sizeof(float) * (size_t)(n - i));
+  }
+}
+VEC_VARIANTS(erf, (float *y, const float *x, int64_t n), (y, x, n))
+void ee_erf(float *y, const float *x, int64_t n) { erf_pick(y, x, n); }
+
+/* x (n) = act(x) in place: exact GELU 0.5 x (1 + erf(x / sqrt 2))
+** (transformers' "gelu"), the tanh form for "gelu_new", or ReLU.  Called by
+** kernels.c on each block of rows right after its product (bias already
+** added), while it is in cache.  Elementwise, so thread-count independent. */
+INL void act_row_body(float *x, int n, ee_act act) {
+  int i = 0;
+  vf v;
+  switch (act) {
+    case EE_ACT_GELU:
+      for (; i + VW <= n; i += VW) {
+        memcpy(&v, x + i, sizeof v);
+        v = VB(0.5f) * v * (VB(1.0f) + vf_erf(v * VB((float)M_SQRT1_2)));
+        memcpy(x + i, &v, sizeof v);
+      }
+      if (i < n) {
+        v = VB(0.0f);
+        memcpy(&v, x + i, sizeof(float) * (size_t)(n - i));
+        v = VB(0.5f) * v * (VB(1.0f) + vf_erf(v * VB((float)M_SQRT1_2)));
+        memcpy(x + i, &v, sizeof(float) * (size_t)(n - i));
+      }
+      break;
+    case EE_ACT_GELU_TANH: /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+      for (; i < n; i++) {
+        float u = x[i];
+        x[i] = 0.5f * u * (1.0f + tanhf(0.7978845608028654f * (u + 0.044715f * u * u * u)));
+      }
+      break;
+    case EE_ACT_RELU:
+      for (; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+      break;
+  }
+}
+VEC_VARIANTS(act_row, (float *x, int n, ee_act act), (x, n, act))
+void ee_act_row(float *x, int n, ee_act act) { act_row_pick(x, n, act); }
 
 /* Softmax of each of the rows of x (rows, cols) in place, max subtracted.
 ** Four columns at a time, the tail through a zero-padded vector.  The
 ** summation order depends only on cols, so a row's result does not depend
 ** on the batch it is in. */
-static void softmax_forward(float *x, int rows, int cols) {
+INL void softmax_forward_body(float *x, int rows, int cols) {
   for (int r = 0; r < rows; r++) {
     float *row = x + (int64_t)r * cols;
-    v4f vmx = V4(row[0]), v;
+    vf vmx = VB(row[0]), v;
     int j = 0;
-    for (; j + 4 <= cols; j += 4) {
+    for (; j + VW <= cols; j += VW) {
       memcpy(&v, row + j, sizeof v);
-      vmx = v4_max(vmx, v);
+      vmx = vf_max(vmx, v);
     }
     float mx = vmx[0];
-    for (int k = 1; k < 4; k++) mx = vmx[k] > mx ? vmx[k] : mx;
+    for (int k = 1; k < VW; k++) mx = vmx[k] > mx ? vmx[k] : mx;
     for (; j < cols; j++) mx = row[j] > mx ? row[j] : mx;
 
-    v4f vsum = V4(0.0f), vm = V4(mx);
-    for (j = 0; j + 4 <= cols; j += 4) {
+    vf vsum = VB(0.0f), vm = VB(mx);
+    for (j = 0; j + VW <= cols; j += VW) {
       memcpy(&v, row + j, sizeof v);
-      v = v4_exp(v - vm);
+      v = vf_exp(v - vm);
       memcpy(row + j, &v, sizeof v);
       vsum += v;
     }
-    float sum = (vsum[0] + vsum[1]) + (vsum[2] + vsum[3]);
+    float sum = 0.0f;
+    for (int k = 0; k < VW; k++) sum += vsum[k];
     if (j < cols) {
       int tail = cols - j;
-      v = V4(0.0f);
+      v = VB(0.0f);
       memcpy(&v, row + j, sizeof(float) * (size_t)tail);
-      v = v4_exp(v - vm);
+      v = vf_exp(v - vm);
       for (int k = 0; k < tail; k++) {
         row[j + k] = v[k];
         sum += v[k];
@@ -204,57 +268,7 @@ static void softmax_forward(float *x, int rows, int cols) {
     for (j = 0; j < cols; j++) row[j] *= inv;
   }
 }
-
-/* Multi-head self-attention over packed sequences.  q, k, v, out are (T,H)
-** with head h in columns [h*d, (h+1)*d); each sequence attends only to its
-** own lens[s] tokens.  scores: scratch of max(lens)^2 floats. */
-static void attention_forward(float *out, const float *q, const float *k, const float *v,
-                              float *scores, const int32_t *lens, int n, int H, int NH) {
-  const int d = H / NH;
-  const float scale = 1.0f / sqrtf((float)d);
-  int64_t o = 0; /* first row of the current sequence */
-  for (int s = 0; s < n; s++) {
-    const int L = lens[s];
-    for (int h = 0; h < NH; h++) {
-      const float *qh = q + o * H + h * d, *kh = k + o * H + h * d, *vh = v + o * H + h * d;
-      /* scores (L,L) = q_h k_h^T / sqrt(d) */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, d, scale, qh, H, kh, H, 0.0f,
-                  scores, L);
-      softmax_forward(scores, L, L);
-      /* out_h (L,d) = P (L,L) . v_h (L,d) */
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, d, L, 1.0f, scores, L, vh, H,
-                  0.0f, out + o * H + h * d, H);
-    }
-    o += L;
-  }
-}
-
-/* x (T,FF) = act(x + bias), the intermediate dense bias fused in. */
-static void bias_act_forward(float *x, const float *bias /* (FF) */, int64_t T, int FF, ee_act act) {
-  for (int64_t t = 0; t < T; t++) {
-    float *r = x + t * FF;
-    switch (act) {
-      case EE_ACT_GELU: /* exact: 0.5 x (1 + erf(x / sqrt 2)) */
-        for (int i = 0; i < FF; i++) {
-          float u = r[i] + bias[i];
-          r[i] = 0.5f * u * (1.0f + erff(u * (float)M_SQRT1_2));
-        }
-        break;
-      case EE_ACT_GELU_TANH: /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
-        for (int i = 0; i < FF; i++) {
-          float u = r[i] + bias[i];
-          r[i] = 0.5f * u * (1.0f + tanhf(0.7978845608028654f * (u + 0.044715f * u * u * u)));
-        }
-        break;
-      case EE_ACT_RELU:
-        for (int i = 0; i < FF; i++) {
-          float u = r[i] + bias[i];
-          r[i] = u > 0.0f ? u : 0.0f;
-        }
-        break;
-    }
-  }
-}
+VEC_VARIANTS(softmax_forward, (float *x, int rows, int cols), (x, rows, cols))
 
 /* out (n,H) = pooled x (T,H) over each sequence's tokens, then optionally
 ** L2-normalised. */
@@ -292,43 +306,189 @@ static void pool_forward(float *out, const float *x, const int32_t *lens, int n,
 
 /* ---- the encoder ---------------------------------------------------------------- */
 
-void ee_forward(const ee_model *m, float *arena, int n, const int32_t *const *ids,
-                const int32_t *const *type_ids, const int32_t *lens, int64_t T,
-                float *pooled, float *hidden) {
+/* One forward pass, shared by the threads of the pool.  Each stage is one
+** ee_pool_run whose work is cut into tasks that threads claim from an
+** atomic counter, so a thread that is descheduled (more threads than free
+** cores) delays a stage by at most one task.  What a task computes never
+** depends on which thread runs it, so results stay thread-count invariant. */
+#define ROW_TASK 32   /* rows per LayerNorm / embedding task */
+#ifndef GEMM_ROWS
+#define GEMM_ROWS 192 /* rows per matmul task (x one panel pair); -D to tune */
+#endif
+
+typedef struct fwd {
+  const ee_model *m;
+  int n;                          /* sequences */
+  const int32_t *const *ids, *const *type_ids;
+  const int32_t *lens;            /* (n) */
+  int64_t T;                      /* tokens */
+  float *x;                       /* (T,H) residual stream */
+  float *qkv;                     /* (T,3H) queries | keys | values */
+  float *ctx;                     /* (T,H) attention output */
+  float *h1;                      /* (T,H) after the attention block */
+  float *ff;                      /* (T,FF) FFN intermediate */
+  float *scores;                  /* (nth, max_len^2) per-thread scratch */
+  int64_t sc_stride;              /* floats of scratch per thread */
+  const ee_layer *ly;             /* current layer */
+  atomic_llong next;              /* next task of the current stage */
+} fwd;
+
+static inline int64_t claim(fwd *f) { return atomic_fetch_add(&f->next, 1); }
+
+/* Tasks of sequence rows [r0, r1) for embeddings: each thread's claims
+** increase, so a cursor (s, o) over the sequences only moves forward. */
+static void st_embed(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const ee_config *c = &f->m->cfg;
+  const ee_weights *w = &f->m->w;
+  const int H = c->hidden_size;
+  int s = 0;
+  int64_t o = 0, task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    for (int64_t r = r0; r < r1; r++) {
+      while (r >= o + f->lens[s]) o += f->lens[s++];
+      int64_t j = r - o;
+      float *out = f->x + r * H;
+      const float *we = w->word + (int64_t)f->ids[s][j] * H;
+      const float *pe = w->pos + (int64_t)(c->position_offset + j) * H;
+      int tt = f->type_ids && f->type_ids[s] ? f->type_ids[s][j] : 0;
+      const float *te = w->type + (int64_t)tt * H;
+      for (int i = 0; i < H; i++) out[i] = we[i] + pe[i] + te[i];
+      layernorm_row(out, w->emb_ln_g, w->emb_ln_b, H, c->layer_norm_eps);
+    }
+  }
+}
+
+/* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair). */
+static void gemm_tasks(fwd *f, float *C, int ldc, const float *A, int lda, const ee_pw *W,
+                       const float *bias, const float *R, int ldr, int act) {
+  const int64_t pairs = (W->np + 1) / 2, mblocks = (f->T + GEMM_ROWS - 1) / GEMM_ROWS;
+  int64_t task;
+  while ((task = claim(f)) < pairs * mblocks) {
+    int64_t mb = task / pairs, pr = task % pairs;
+    int64_t i0 = mb * GEMM_ROWS, rows = f->T - i0 < GEMM_ROWS ? f->T - i0 : GEMM_ROWS;
+    ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, (int)(2 * pr), (int)(2 * pr + 2),
+            bias, R ? R + i0 * ldr : NULL, ldr, act);
+  }
+}
+
+static void st_qkv(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size;
+  gemm_tasks(f, f->qkv, 3 * H, f->x, H, &f->ly->qkv_p, f->ly->qkv_b, NULL, 0, -1);
+}
+
+/* Attention by (sequence, head) tasks, scores in this thread's scratch. */
+static void st_attn(void *arg, int tid, int nth) {
+  (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size, NH = f->m->cfg.num_heads, d = H / NH, ld = 3 * H;
+  const float scale = 1.0f / sqrtf((float)d);
+  float *scores = f->scores + f->sc_stride * tid;
+  int64_t o = 0, task;
+  int s = 0;
+  while ((task = claim(f)) < (int64_t)f->n * NH) {
+    while ((int64_t)(s + 1) * NH <= task) o += f->lens[s++];
+    const int h = (int)(task - (int64_t)s * NH), L = f->lens[s];
+    const float *qh = f->qkv + o * ld + h * d, *kh = qh + H, *vh = qh + 2 * H;
+    /* scores (L,L) = q_h k_h^T / sqrt(d) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, L, L, d, scale, qh, ld, kh, ld, 0.0f,
+                scores, L);
+    softmax_forward_pick(scores, L, L);
+    /* out_h (L,d) = P (L,L) . v_h (L,d) */
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, L, d, L, 1.0f, scores, L, vh, ld,
+                0.0f, f->ctx + o * H + h * d, H);
+  }
+}
+
+/* h1 = ctx Wo^T + bo + x (LayerNorm follows in st_ln1). */
+static void st_oproj(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size;
+  gemm_tasks(f, f->h1, H, f->ctx, H, &f->ly->o_p, f->ly->o_b, f->x, H, -1);
+}
+
+static void ln_tasks(fwd *f, float *x, const float *g, const float *b) {
+  const int H = f->m->cfg.hidden_size;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r1 = (task + 1) * ROW_TASK < f->T ? (task + 1) * ROW_TASK : f->T;
+    for (int64_t t = task * ROW_TASK; t < r1; t++)
+      layernorm_row(x + t * H, g, b, H, f->m->cfg.layer_norm_eps);
+  }
+}
+
+static void st_ln1(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  ln_tasks(f, f->h1, f->ly->ln1_g, f->ly->ln1_b);
+}
+
+/* ff = act(h1 Wi^T + bi) */
+static void st_ffup(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
+  gemm_tasks(f, f->ff, FF, f->h1, H, &f->ly->i_p, f->ly->i_b, NULL, 0, (int)f->m->cfg.act);
+}
+
+/* x = ff Wf^T + bf + h1 (LayerNorm follows in st_ln2). */
+static void st_ffdown(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
+  gemm_tasks(f, f->x, H, f->ff, FF, &f->ly->f_p, f->ly->f_b, f->h1, H, -1);
+}
+
+static void st_ln2(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  ln_tasks(f, f->x, f->ly->ln2_g, f->ly->ln2_b);
+}
+
+/* One stage: reset the task counter, run on every thread. */
+static void stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f) {
+  atomic_store(&f->next, 0);
+  ee_pool_run(pool, fn, f);
+}
+
+void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
+                const int32_t *const *ids, const int32_t *const *type_ids, const int32_t *lens,
+                int64_t T, float *pooled, float *hidden) {
   const ee_config *c = &m->cfg;
-  const ee_weights *w = &m->w;
-  const int H = c->hidden_size, FF = c->intermediate_size, NH = c->num_heads;
-  const float eps = c->layer_norm_eps;
+  const int H = c->hidden_size, FF = c->intermediate_size;
+  int max_len = 0;
+  for (int s = 0; s < n; s++) max_len = lens[s] > max_len ? lens[s] : max_len;
 
   /* Carve the arena (sizes as in ee_arena_floats). */
   const int64_t th = slot(T * H), ti = slot(T * FF);
-  float *x = arena;          /* (T,H) residual stream: layer input and output */
-  float *q = x + th;         /* (T,H) queries; reused for the output projections */
-  float *k = q + th;         /* (T,H) keys */
-  float *v = k + th;         /* (T,H) values */
-  float *ctx = v + th;       /* (T,H) attention output, heads side by side */
-  float *h1 = ctx + th;      /* (T,H) after the attention block's LayerNorm */
-  float *ff = h1 + th;       /* (T,FF) FFN intermediate, FF = I */
-  float *scores = ff + ti;   /* (max_len, max_len) one head of one sequence: the tail */
-  float *proj = q;           /* (T,H) matmul output before residual + LayerNorm */
+  fwd f;
+  memset(&f, 0, sizeof f);
+  f.m = m, f.n = n, f.ids = ids, f.type_ids = type_ids, f.lens = lens, f.T = T;
+  f.x = arena;               /* (T,H) residual stream: layer input and output */
+  f.qkv = f.x + th;          /* (T,3H) queries, keys, values side by side */
+  f.ctx = f.qkv + 3 * th;    /* (T,H) attention output, heads side by side */
+  f.h1 = f.ctx + th;         /* (T,H) after the attention block's LayerNorm */
+  f.ff = f.h1 + th;          /* (T,FF) FFN intermediate, FF = I */
+  f.scores = f.ff + ti;      /* (nth, max_len^2) one head of one sequence per thread */
+  f.sc_stride = slot((int64_t)max_len * max_len);
 
-  embeddings_forward(x, ids, type_ids, lens, n, w->word, w->pos, w->type, c->position_offset, H);
-  layernorm_forward(x, x, w->emb_ln_g, w->emb_ln_b, T, H, eps);
-
+  stage(pool, st_embed, &f);
   for (int l = 0; l < c->num_layers; l++) {
-    const ee_layer *ly = &w->layers[l];
-    matmul_forward(q, x, ly->q_w, ly->q_b, T, H, H);
-    matmul_forward(k, x, ly->k_w, ly->k_b, T, H, H);
-    matmul_forward(v, x, ly->v_w, ly->v_b, T, H, H);
-    attention_forward(ctx, q, k, v, scores, lens, n, H, NH);
-    matmul_forward(proj, ctx, ly->o_w, NULL, T, H, H);
-    residual_layernorm_forward(h1, proj, ly->o_b, x, ly->ln1_g, ly->ln1_b, T, H, eps);
-    matmul_forward(ff, h1, ly->i_w, NULL, T, H, FF);
-    bias_act_forward(ff, ly->i_b, T, FF, c->act);
-    matmul_forward(proj, ff, ly->f_w, NULL, T, FF, H);
-    residual_layernorm_forward(x, proj, ly->f_b, h1, ly->ln2_g, ly->ln2_b, T, H, eps);
+    f.ly = &m->w.layers[l];
+    stage(pool, st_qkv, &f);
+    stage(pool, st_attn, &f);
+    stage(pool, st_oproj, &f);
+    stage(pool, st_ln1, &f);
+    stage(pool, st_ffup, &f);
+    stage(pool, st_ffdown, &f);
+    stage(pool, st_ln2, &f);
   }
 
-  if (hidden) memcpy(hidden, x, sizeof(float) * (size_t)(T * H));
-  if (pooled) pool_forward(pooled, x, lens, n, H, c->pooling, c->normalize);
+  if (hidden) memcpy(hidden, f.x, sizeof(float) * (size_t)(T * H));
+  if (pooled) pool_forward(pooled, f.x, lens, n, H, c->pooling, c->normalize);
 }

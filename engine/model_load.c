@@ -13,10 +13,15 @@
 ** a check that every token id the tokenizer can produce has an embedding.
 ** On failure *out is NULL and everything loaded so far is released.
 **
-** Threads: params.threads goes to openblas_set_num_threads, which is
-** process-global in OpenBLAS: the last model loaded decides for every model
-** and context in the process.  (OpenBLAS' pthread build is safe to call from
-** several threads at once; each call then uses that many threads.)
+** Threads: params.threads (0: all cores) is how many threads each context
+** of this model runs (threadpool.c), so models and connections no longer
+** share one global setting.  OpenBLAS, which is left only the attention's
+** small products, is set to one thread: its pool is process-global, and
+** our workers call it in parallel.
+**
+** Packing: after binding, every layer's Linear weights are copied once into
+** panels for kernels.c (query, key and value stacked into one (3H,H)
+** weight), one 64-byte aligned allocation for the whole model.
 */
 #include "engine_int.h"
 #include <cblas.h>
@@ -124,7 +129,8 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   m->threads = p.threads ? p.threads : (int)(ncpu > 0 ? (ncpu < MAX_THREADS ? ncpu : MAX_THREADS) : 1);
   m->batch_size = p.batch_size ? p.batch_size : 32;
-  openblas_set_num_threads(m->threads);
+  openblas_set_num_threads(1);
+  if ((rc = ee_model_pack(m, err)) != EE_OK) goto fail;
   *out = m;
   return EE_OK;
 fail:
@@ -132,8 +138,53 @@ fail:
   return rc;
 }
 
+static int64_t slot64(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
+
+ee_status ee_model_pack(ee_model *m, ee_error *err) {
+  const ee_config *c = &m->cfg;
+  const int H = c->hidden_size, FF = c->intermediate_size;
+  int64_t per_layer = slot64(ee_pack_floats(3 * H, H)) + slot64(3 * (int64_t)H) +
+                      slot64(ee_pack_floats(H, H)) + slot64(ee_pack_floats(FF, H)) +
+                      slot64(ee_pack_floats(H, FF));
+  int64_t total = per_layer * c->num_layers + 16;
+  if ((uint64_t)total > SIZE_MAX / sizeof(float) / 2)
+    return ee_set_error(err, EE_ERR_NOMEM, "packed weights of %s are too large", m->dir);
+  float *qkv_tmp = se_malloc(sizeof(float) * 3 * (size_t)H * (size_t)H);
+  m->packed = se_malloc(sizeof(float) * (size_t)total);
+  if (!m->packed || !qkv_tmp) {
+    se_free(qkv_tmp);
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory packing the %lld weights of %s",
+                        (long long)total, m->dir);
+  }
+  float *p = m->packed;
+  p += (16 - ((uintptr_t)p / sizeof(float)) % 16) % 16; /* 64-byte aligned */
+  const size_t hh = (size_t)H * (size_t)H;
+  for (int l = 0; l < c->num_layers; l++) {
+    ee_layer *ly = &m->w.layers[l];
+    memcpy(qkv_tmp, ly->q_w, sizeof(float) * hh);
+    memcpy(qkv_tmp + hh, ly->k_w, sizeof(float) * hh);
+    memcpy(qkv_tmp + 2 * hh, ly->v_w, sizeof(float) * hh);
+    ee_pack(&ly->qkv_p, p, qkv_tmp, 3 * H, H);
+    p += slot64(ee_pack_floats(3 * H, H));
+    memcpy(p, ly->q_b, sizeof(float) * (size_t)H);
+    memcpy(p + H, ly->k_b, sizeof(float) * (size_t)H);
+    memcpy(p + 2 * H, ly->v_b, sizeof(float) * (size_t)H);
+    ly->qkv_b = p;
+    p += slot64(3 * (int64_t)H);
+    ee_pack(&ly->o_p, p, ly->o_w, H, H);
+    p += slot64(ee_pack_floats(H, H));
+    ee_pack(&ly->i_p, p, ly->i_w, FF, H);
+    p += slot64(ee_pack_floats(FF, H));
+    ee_pack(&ly->f_p, p, ly->f_w, H, FF);
+    p += slot64(ee_pack_floats(H, FF));
+  }
+  se_free(qkv_tmp);
+  return EE_OK;
+}
+
 void ee_model_free(ee_model *m) {
   if (!m) return;
+  se_free(m->packed);
   wp_free(m->tok);
   ee_weights_free(&m->w);
   se_free(m->dir);

@@ -16,7 +16,13 @@
 **     ee_embed_texts: vectors within 1e-4;
 **   - batch invariance: each text alone, in the full batch and with
 **     batch_size 3 must agree within 1e-6 (and each id sequence alone vs in
-**     its case's batch).
+**     its case's batch);
+**   - thread invariance: every id case with params.threads 1, 2 and 3 must
+**     agree with the default within 1e-6.
+** And, without a model: the vectorised erf behind GELU (forward.c) against
+** erf() in double on a dense grid, GELU rows of every length, and the
+** packed matmul (kernels.c) on odd shapes (EE_KERNEL=generic|avx2|avx512
+** selects the kernel to test).
 **
 ** golden.json: {"shape", "dims", "pooling": "cls"|"mean"|"max", "normalize",
 **   "max_length", "id_cases": [{"name", "ids": [[...]], "type_ids": [[...]]
@@ -31,7 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../../engine/embed_engine.h"
+#include "../../engine/engine_int.h" /* ee_erf, ee_act_row */
 #include "check.h"
 
 #define TOL 1e-4
@@ -334,6 +340,133 @@ static void check_text_batches(const char *shape, const char *dir, ee_context *c
   free(together);
 }
 
+/* ee_gemm (kernels.c, the kernel this CPU picks or EE_KERNEL forces) on
+** odd shapes vs double: partial panels and row tiles, bias, residual, GELU,
+** and a split of the panels in two (as two threads do) giving the same. */
+static void check_gemm(void) {
+  static const int shapes[][3] = {{1, 16, 8}, {13, 37, 29}, {9, 48, 64}, {50, 33, 17}, {7, 70, 5}};
+  double worst = 0.0, worst_split = 0.0;
+  for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+    int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2];
+    float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
+    float *bias = malloc(sizeof(float) * N), *R = malloc(sizeof(float) * M * N);
+    float *C = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    float *raw = malloc(sizeof(float) * ((size_t)ee_pack_floats(N, K) + 16));
+    float *pk = raw + (16 - ((uintptr_t)raw / sizeof(float)) % 16) % 16;
+    for (int i = 0; i < M * K; i++) A[i] = (float)((i * 37 % 101) - 50) / 50.0f;
+    for (int i = 0; i < N * K; i++) W[i] = (float)((i * 53 % 97) - 48) / 97.0f;
+    for (int i = 0; i < N; i++) bias[i] = (float)(i % 7) * 0.1f - 0.3f;
+    for (int i = 0; i < M * N; i++) R[i] = (float)(i % 11) * 0.05f;
+    ee_pw pw;
+    ee_pack(&pw, pk, W, N, K);
+    for (int act = -1; act <= 0; act++) {
+      ee_gemm(C, N, A, K, M, &pw, 0, pw.np, bias, act < 0 ? R : NULL, N, act);
+      int half = (pw.np / 2) & ~1;
+      ee_gemm(C2, N, A, K, M, &pw, 0, half, bias, act < 0 ? R : NULL, N, act);
+      ee_gemm(C2, N, A, K, M, &pw, half, pw.np, bias, act < 0 ? R : NULL, N, act);
+      for (int i = 0; i < M; i++)
+        for (int j = 0; j < N; j++) {
+          double acc = 0.0;
+          for (int k = 0; k < K; k++) acc += (double)A[i * K + k] * W[j * K + k];
+          acc += bias[j];
+          if (act < 0) acc += R[i * N + j];
+          else acc = 0.5 * acc * (1.0 + erf(acc / sqrt(2.0)));
+          worst = fmax(worst, fabs(C[i * N + j] - acc) / fmax(1.0, fabs(acc)));
+          worst_split = fmax(worst_split, fabs(C[i * N + j] - C2[i * N + j]));
+        }
+    }
+    free(A), free(W), free(bias), free(R), free(C), free(C2), free(raw);
+  }
+  CHECK(worst <= 1e-5, "ee_gemm (%s kernel) on odd shapes vs double: max error %.3g",
+        ee_kernel_name(), worst);
+  CHECK(worst_split == 0.0, "ee_gemm (%s kernel) split in two column ranges: max diff %.3g",
+        ee_kernel_name(), worst_split);
+}
+
+/* Every id case run with 1, 2 and 3 threads vs the default params. */
+static void check_threads(const char *shape, const char *dir, int H, const json_t *cases) {
+  for (int nt = 1; nt <= 3; nt++) {
+    ee_params p = ee_default_params();
+    p.threads = nt;
+    ee_model *m = NULL, *m0 = NULL;
+    ee_error err = {0};
+    double worst = INFINITY;
+    ee_params p0 = ee_default_params();
+    if (ee_model_load(dir, &p, &m, &err) == EE_OK && ee_model_load(dir, &p0, &m0, &err) == EE_OK) {
+      ee_context *ctx = ee_context_new(m), *ctx0 = ee_context_new(m0);
+      size_t ci;
+      json_t *c;
+      worst = ctx && ctx0 ? 0.0 : INFINITY;
+      json_array_foreach(cases, ci, c) {
+        if (!ctx || !ctx0) break;
+        seqs ids, types;
+        seqs_from_json(json_object_get(c, "ids"), &ids);
+        int has_types = seqs_from_json(json_object_get(c, "type_ids"), &types);
+        const int32_t *const *tp = has_types ? (const int32_t *const *)types.v : NULL;
+        float *a = calloc((size_t)ids.total * H + 1, sizeof(float));
+        float *b = calloc((size_t)ids.total * H + 1, sizeof(float));
+        if (ee_embed_ids(ctx, ids.n, (const int32_t *const *)ids.v, tp, ids.len, NULL, a, &err) != EE_OK ||
+            ee_embed_ids(ctx0, ids.n, (const int32_t *const *)ids.v, tp, ids.len, NULL, b, &err) != EE_OK)
+          worst = INFINITY;
+        else
+          worst = fmax(worst, max_abs_diff(a, b, (size_t)ids.total * H));
+        free(a);
+        free(b);
+        seqs_free(&ids);
+        if (has_types) seqs_free(&types);
+      }
+      ee_context_free(ctx);
+      ee_context_free(ctx0);
+    }
+    ee_model_free(m);
+    ee_model_free(m0);
+    CHECK(worst <= TOL_BATCH, "%s: hidden states of every id case with %d thread(s) vs default, max diff %.3g",
+          shape, nt, worst);
+  }
+}
+
+/* ee_erf against erf() in double: relative error on a dense grid of
+** [-8, 8] plus tiny arguments, and GELU rows (every tail length). */
+static void check_erf(void) {
+  enum { N = 400001 };
+  float *x = malloc(sizeof(float) * N), *y = malloc(sizeof(float) * N);
+  for (int i = 0; i < N; i++) x[i] = -8.0f + 16.0f * (float)i / (float)(N - 1);
+  ee_erf(y, x, N);
+  double worst_rel = 0.0, at = 0.0;
+  for (int i = 0; i < N; i++) {
+    double ref = erf((double)x[i]);
+    double rel = ref != 0.0 ? fabs(y[i] - ref) / fabs(ref) : fabs((double)y[i]);
+    if (rel > worst_rel || isnan(rel)) worst_rel = isnan(rel) ? INFINITY : rel, at = x[i];
+  }
+  CHECK(worst_rel <= 2.5e-7, "ee_erf on %d points of [-8, 8]: max relative error %.3g (at %.6g)",
+        N, worst_rel, at);
+  for (int i = 0; i < N; i++) x[i] = ldexpf(1.0f + (float)(i % 1000) / 1000.0f, -(i / 1000) % 120) * (i % 2 ? -1.0f : 1.0f);
+  ee_erf(y, x, N);
+  worst_rel = 0.0;
+  for (int i = 0; i < N; i++) {
+    double ref = erf((double)x[i]);
+    double rel = fabs(y[i] - ref) / fabs(ref);
+    if (rel > worst_rel || isnan(rel)) worst_rel = isnan(rel) ? INFINITY : rel, at = x[i];
+  }
+  CHECK(worst_rel <= 2.5e-7, "ee_erf on tiny arguments 2^-120..2: max relative error %.3g (at %.6g)",
+        worst_rel, at);
+  /* GELU rows of lengths 1..37 (vector body and tails). */
+  double worst_abs = 0.0;
+  for (int n = 1; n <= 37; n++) {
+    for (int i = 0; i < n; i++) x[i] = -7.0f + 0.37f * (float)(i * n % 41);
+    memcpy(y, x, sizeof(float) * (size_t)n);
+    ee_act_row(y, n, EE_ACT_GELU);
+    for (int i = 0; i < n; i++) {
+      double u = x[i], ref = 0.5 * u * (1.0 + erf(u / sqrt(2.0)));
+      worst_abs = fmax(worst_abs, fabs(y[i] - ref) / fmax(1.0, fabs(u)));
+    }
+  }
+  CHECK(worst_abs <= 4e-7, "GELU rows of 1..37 floats vs double: max error %.3g (relative to max(1,|x|))",
+        worst_abs);
+  free(x);
+  free(y);
+}
+
 static void run_shape(const char *models, const char *shape) {
   char gpath[1024], bpath[1024], dir[1024];
   snprintf(gpath, sizeof gpath, FIXTURES "/%s/golden.json", shape);
@@ -372,6 +505,7 @@ static void run_shape(const char *models, const char *shape) {
     run_text_cases(shape, m, ctx, H, json_object_get(g, "text_cases"), gold, ngold, &all);
     check_text_batches(shape, dir, ctx, H, &all);
     check_pooling_modes(shape, dir, H, json_object_get(g, "id_cases"), gold, ngold);
+    check_threads(shape, dir, H, json_object_get(g, "id_cases"));
     free(all.t);
     free(all.len);
     free(all.vec);
@@ -387,6 +521,8 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 int main(void) {
+  check_erf();
+  check_gemm();
   const char *models = getenv("TEST_MODELS");
   if (!models || !models[0]) models = "build/test-models";
   DIR *d = opendir(FIXTURES);

@@ -1,0 +1,271 @@
+/*
+** kernels.c — the dense layers' matrix product on weights packed at load,
+** with AVX-512, AVX2+FMA and portable C micro-kernels picked at run time.
+**
+**   ee_pw w;                                   // packed copy of W (N,K)
+**   w.p = aligned buffer of ee_pack_floats(N, K) floats; ee_pack(&w, W, N, K);
+**   ee_gemm(C, ldc, A, lda, M, &w, 0, w.np, bias, resid, ldr, act);
+**
+** computes C (M,N) = act(A (M,K) . W^T + bias + resid) for the columns of
+** panels [p0, p1), so threads can split one product by output features.
+**
+** Packing.  A Linear weight is stored [out, in] (torch).  Each block of 16
+** outputs becomes one panel of K x 16 floats, k-major:
+**   panel p, row k = W[16p .. 16p+15][k]   (zeros past N)
+** so the micro-kernel loads one aligned vector per k and panel, and nothing
+** is repacked per call (OpenBLAS repacks B on every call, which was 41% of
+** a batch-1 16-token pass).
+**
+** Micro-kernels (register tiles of rows x columns, full K per tile):
+**   avx512   8 rows x 32 columns (two panels): 16 zmm accumulators
+**   avx2     6 rows x 16 columns: 12 ymm accumulators
+**   generic  4 rows x 16 columns in plain C (any CPU, arm64 included)
+** Every element is one accumulator summed over k = 0..K-1 in order, so an
+** element's value does not depend on M, on its row's position, on the
+** tile shape or on how threads split the columns: a text gets bit-identical
+** results alone, in any batch and with any thread count.  (The three
+** kernels round differently from one another: FMA vs multiply-add.)
+** The CPU decides once (__builtin_cpu_supports); EE_KERNEL=generic|avx2|
+** avx512 in the environment forces one, for tests and measurements.
+**
+** Loop order: rows in chunks of MC = 48 (A's chunk stays in L2), then the
+** panels of [p0, p1) (one panel pair, K x 32 floats, stays in L1/L2 across
+** the chunk's row tiles), then row tiles.  The epilogue (bias, residual,
+** activation) runs on each chunk while it is still in cache.
+*/
+#include "engine_int.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MC
+#define MC 48 /* rows per chunk, a multiple of every tile height; -D to tune */
+#endif
+
+int64_t ee_pack_floats(int N, int K) { return (int64_t)((N + EE_NR - 1) / EE_NR) * K * EE_NR; }
+
+void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K) {
+  int np = (N + EE_NR - 1) / EE_NR;
+  for (int p = 0; p < np; p++) {
+    float *d = dst + (int64_t)p * K * EE_NR;
+    for (int k = 0; k < K; k++)
+      for (int j = 0; j < EE_NR; j++) {
+        int n = p * EE_NR + j;
+        d[(int64_t)k * EE_NR + j] = n < N ? w[(int64_t)n * K + k] : 0.0f;
+      }
+  }
+  pw->p = dst;
+  pw->N = N;
+  pw->K = K;
+  pw->np = np;
+}
+
+/* One register tile: C[0..mr) x [0..ncols) = A[0..mr) . B panels + bias + R.
+** B: npan (1 or 2) consecutive panels of K x 16.  bias/R may be NULL. */
+typedef void (*tile_fn)(float *C, int ldc, const float *A, int lda, int mr, const float *B,
+                        int K, int npan, int ncols, const float *bias, const float *R, int ldr);
+
+/* ---- portable C ---------------------------------------------------------- */
+
+static void tile_generic(float *C, int ldc, const float *A, int lda, int mr, const float *B,
+                         int K, int npan, int ncols, const float *bias, const float *R, int ldr) {
+  (void)npan; /* always 1 here */
+  float acc[4][EE_NR];
+  memset(acc, 0, sizeof acc);
+  for (int k = 0; k < K; k++) {
+    const float *b = B + (int64_t)k * EE_NR;
+    for (int r = 0; r < mr; r++) {
+      float a = A[(int64_t)r * lda + k];
+      for (int j = 0; j < EE_NR; j++) acc[r][j] += a * b[j];
+    }
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < ncols; j++) {
+      float c = acc[r][j];
+      if (bias) c += bias[j];
+      if (R) c += R[(int64_t)r * ldr + j];
+      C[(int64_t)r * ldc + j] = c;
+    }
+}
+
+/* ---- x86-64: AVX2+FMA and AVX-512 ---------------------------------------- */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_X86_KERNELS 1
+
+#define T_AVX2 __attribute__((target("avx2,fma")))
+#define T_AVX512 __attribute__((target("avx512f,avx512vl,avx2,fma")))
+
+static inline __attribute__((always_inline)) T_AVX2 void k_avx2(
+    const int mr, float *C, int ldc, const float *A, int lda, const float *B, int K, int ncols,
+    const float *bias, const float *R, int ldr) {
+  __m256 c0[6], c1[6];
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+  for (int k = 0; k < K; k++) {
+    __m256 w0 = _mm256_load_ps(B + (int64_t)k * 16), w1 = _mm256_load_ps(B + (int64_t)k * 16 + 8);
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; r++)
+      if (r < mr) {
+        __m256 a = _mm256_broadcast_ss(A + (int64_t)r * lda + k);
+        c0[r] = _mm256_fmadd_ps(a, w0, c0[r]);
+        c1[r] = _mm256_fmadd_ps(a, w1, c1[r]);
+      }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; r++)
+    if (r < mr) {
+      float *c = C + (int64_t)r * ldc;
+      if (ncols == 16) {
+        if (bias) {
+          c0[r] = _mm256_add_ps(c0[r], _mm256_loadu_ps(bias));
+          c1[r] = _mm256_add_ps(c1[r], _mm256_loadu_ps(bias + 8));
+        }
+        if (R) {
+          c0[r] = _mm256_add_ps(c0[r], _mm256_loadu_ps(R + (int64_t)r * ldr));
+          c1[r] = _mm256_add_ps(c1[r], _mm256_loadu_ps(R + (int64_t)r * ldr + 8));
+        }
+        _mm256_storeu_ps(c, c0[r]);
+        _mm256_storeu_ps(c + 8, c1[r]);
+      } else { /* the last, partial panel: bias, R and C end at ncols */
+        float t[16];
+        _mm256_storeu_ps(t, c0[r]);
+        _mm256_storeu_ps(t + 8, c1[r]);
+        for (int j = 0; j < ncols; j++) {
+          float v = bias ? t[j] + bias[j] : t[j];
+          c[j] = R ? v + R[(int64_t)r * ldr + j] : v;
+        }
+      }
+    }
+}
+
+static T_AVX2 void tile_avx2(float *C, int ldc, const float *A, int lda, int mr, const float *B,
+                             int K, int npan, int ncols, const float *bias, const float *R,
+                             int ldr) {
+  (void)npan;
+  switch (mr) {
+#define CASE(m) case m: k_avx2(m, C, ldc, A, lda, B, K, ncols, bias, R, ldr); break;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+#undef CASE
+    default: break;
+  }
+}
+
+static inline __attribute__((always_inline)) T_AVX512 void k_avx512(
+    const int mr, const int two, float *C, int ldc, const float *A, int lda, const float *B,
+    int K, int ncols, const float *bias, const float *R, int ldr) {
+  __m512 c0[8], c1[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+  const float *B1 = B + (int64_t)K * 16;
+  for (int k = 0; k < K; k++) {
+    __m512 w0 = _mm512_load_ps(B + (int64_t)k * 16);
+    __m512 w1 = two ? _mm512_load_ps(B1 + (int64_t)k * 16) : w0;
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+      if (r < mr) {
+        __m512 a = _mm512_set1_ps(A[(int64_t)r * lda + k]);
+        c0[r] = _mm512_fmadd_ps(a, w0, c0[r]);
+        if (two) c1[r] = _mm512_fmadd_ps(a, w1, c1[r]);
+      }
+  }
+  /* Columns of the tile that exist: 16 (+16) or fewer at the matrix edge. */
+  int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
+  __mmask16 m0 = (__mmask16)((1u << n0) - 1u), m1 = (__mmask16)((1u << n1) - 1u);
+  if (n0 == 16) m0 = 0xffff;
+  if (n1 >= 16) m1 = 0xffff;
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++)
+    if (r < mr) {
+      float *c = C + (int64_t)r * ldc;
+      if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, bias));
+      if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, R + (int64_t)r * ldr));
+      _mm512_mask_storeu_ps(c, m0, c0[r]);
+      if (two) {
+        if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, bias + 16));
+        if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, R + (int64_t)r * ldr + 16));
+        _mm512_mask_storeu_ps(c + 16, m1, c1[r]);
+      }
+    }
+}
+
+static T_AVX512 void tile_avx512(float *C, int ldc, const float *A, int lda, int mr,
+                                 const float *B, int K, int npan, int ncols, const float *bias,
+                                 const float *R, int ldr) {
+  if (npan == 2) {
+    switch (mr) {
+#define CASE(m) case m: k_avx512(m, 1, C, ldc, A, lda, B, K, ncols, bias, R, ldr); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  } else {
+    switch (mr) {
+#define CASE(m) case m: k_avx512(m, 0, C, ldc, A, lda, B, K, ncols, bias, R, ldr); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  }
+}
+#endif
+
+/* ---- dispatch -------------------------------------------------------------- */
+
+typedef struct kernel { const char *name; tile_fn fn; int mr, npan; } kernel;
+static const kernel k_generic = {"generic", tile_generic, 4, 1};
+#ifdef HAVE_X86_KERNELS
+static const kernel k_avx2_ = {"avx2", tile_avx2, 6, 1};
+static const kernel k_avx512_ = {"avx512", tile_avx512, 8, 2};
+#endif
+static const kernel *active = &k_generic;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+static void pick_kernel(void) {
+  const char *force = getenv("EE_KERNEL");
+  active = &k_generic;
+#ifdef HAVE_X86_KERNELS
+  __builtin_cpu_init();
+  int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  if (force && strcmp(force, "generic") == 0) return;
+  if (force && strcmp(force, "avx2") == 0) {
+    if (avx2) active = &k_avx2_;
+    return;
+  }
+  if (avx512) active = &k_avx512_;
+  else if (avx2) active = &k_avx2_;
+#else
+  (void)force;
+#endif
+}
+
+const char *ee_kernel_name(void) {
+  pthread_once(&once, pick_kernel);
+  return active->name;
+}
+
+void ee_gemm(float *C, int ldc, const float *A, int lda, int M, const ee_pw *W, int p0, int p1,
+             const float *bias, const float *R, int ldr, int act) {
+  pthread_once(&once, pick_kernel);
+  const kernel *kn = active;
+  const int K = W->K, N = W->N;
+  if (p1 > W->np) p1 = W->np;
+  if (p0 >= p1 || M <= 0) return;
+  int c0 = p0 * EE_NR, c1 = p1 * EE_NR < N ? p1 * EE_NR : N;
+  for (int i0 = 0; i0 < M; i0 += MC) {
+    int i1 = i0 + MC < M ? i0 + MC : M;
+    for (int p = p0; p < p1; p += kn->npan) {
+      int np = p1 - p < kn->npan ? p1 - p : kn->npan;
+      int col = p * EE_NR, ncols = N - col < np * EE_NR ? N - col : np * EE_NR;
+      const float *B = W->p + (int64_t)p * K * EE_NR;
+      for (int i = i0; i < i1; i += kn->mr) {
+        int mr = i1 - i < kn->mr ? i1 - i : kn->mr;
+        kn->fn(C + (int64_t)i * ldc + col, ldc, A + (int64_t)i * lda, lda, mr, B, K, np, ncols,
+               bias ? bias + col : NULL, R ? R + (int64_t)i * ldr + col : NULL, ldr);
+      }
+    }
+    if (act >= 0)
+      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * ldc + c0, c1 - c0, (ee_act)act);
+  }
+}
