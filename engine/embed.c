@@ -44,6 +44,16 @@ struct ee_context {
   int b_cap;                 /* <= batch_size; grown to the largest batch seen */
 };
 
+/* The pool for a forward pass of T tokens.  Below EE_POOL_MIN_TOKENS the
+** pass is too short to gain from a second thread, and the hand-offs between
+** stages cost far more than they save whenever the other core is busy (two
+** connections embedding at once, say), so the caller runs it alone.  Results
+** are bit-identical either way. */
+#define EE_POOL_MIN_TOKENS 32
+static ee_pool *pass_pool(ee_context *ctx, int64_t T) {
+  return T < EE_POOL_MIN_TOKENS ? NULL : ctx->pool;
+}
+
 ee_context *ee_context_new(const ee_model *m) {
   if (!m) return NULL;
   ee_context *ctx = se_calloc(1, sizeof *ctx);
@@ -151,7 +161,7 @@ ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
       j++;
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
-    ee_forward(ctx->model, ctx->pool, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
+    ee_forward(ctx->model, pass_pool(ctx, T), ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
                T, pooled ? pooled + i * H : NULL, hidden ? hidden + hid_row * H : NULL);
     hid_row += T;
     i = j;
@@ -240,7 +250,7 @@ ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts, const
       nb++;
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
-    ee_forward(m, ctx->pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
+    ee_forward(m, pass_pool(ctx, T), ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
     for (int b = 0; b < nb; b++)
       memcpy(out + (int64_t)ctx->items[i + b].idx * H, ctx->b_pooled + (int64_t)b * H,
              sizeof(float) * (size_t)H);
