@@ -490,7 +490,9 @@ def knn():
     rows = []
     for r in res:
         v = r.get("vec0_ms")
-        rows.append([fint(r["n"]), r["dims"], "%.2f" % r["ours_ms"], "%.2f" % v if v else SKIP,
+        rows.append([fint(r["n"]), r["dims"], "%.2f" % r["ours_ms"],
+                     "%.2f (recall@10 %.3f)" % (r["int8_ms"], r["int8_recall"]) if "int8_ms" in r else "—",
+                     "%.2f" % v if v else SKIP,
                      "%.2f" % (v / r["ours_ms"]) if v else SKIP,
                      "%d/%d" % (r["identical"], r["queries"]) if "identical" in r else "—",
                      "%.1f" % (r["n"] / r["ours_ms"] / 1e3), "%.1f" % (r["n"] / v / 1e3) if v else "—",
@@ -498,7 +500,7 @@ def knn():
                      fnum(r["n"] / r["ours_insert_s"]), fnum(r["n"] / r["vec0_insert_s"]) if "vec0_insert_s" in r else "—",
                      fnum(r["db_mb"])])
     SUMMARY["knn"] = res
-    table(["vectors", "dims", "ours ms/query", "vec0 ms/query", "speed ours/vec0", "identical top-10 rowids",
+    table(["vectors", "dims", "ours ms/query", "ours int8 ms/query", "vec0 ms/query", "speed ours/vec0", "identical top-10 rowids",
            "ours M vectors/s", "vec0 M vectors/s", "first query ms ours / vec0", "ours insert rows/s", "vec0 insert rows/s", "DB MB (both)"], rows)
 
 

@@ -72,7 +72,8 @@ def cmd_knn(a):
         c.execute("PRAGMA page_size=8192")
         c.execute("PRAGMA cache_size=-4000000")   # 4 GB page cache, for both tables alike
         c.execute("PRAGMA mmap_size=8000000000")
-        tables = [("ours", "idx", "idx", "CREATE VIRTUAL TABLE idx USING embed_index(dims=%d)" % a.dims)]
+        tables = [("ours", "idx", "idx", "CREATE VIRTUAL TABLE idx USING embed_index(dims=%d)" % a.dims),
+                  ("int8", "idx8", "idx8", "CREATE VIRTUAL TABLE idx8 USING embed_index(dims=%d, quantize='int8')" % a.dims)]
         if a.vec0:
             tables.append(("vec0", "v", "embedding",
                            "CREATE VIRTUAL TABLE v USING vec0(embedding float[%d] distance_metric=cosine)" % a.dims))
@@ -107,6 +108,9 @@ def cmd_knn(a):
             res[name + "_ms"] = statistics.median(times) * 1e3
             res[name + "_ms_min"] = min(times) * 1e3
             tops[name] = top
+        # recall@10 of the int8 search (re-ranked) against our exact search
+        res["int8_recall"] = sum(len({r[0] for r in x} & {r[0] for r in y})
+                                 for x, y in zip(tops["int8"], tops["ours"])) / (10.0 * len(queries))
         if "vec0" in tops:
             same = sum(1 for x, y in zip(tops["ours"], tops["vec0"]) if [r[0] for r in x] == [r[0] for r in y])
             res["identical"] = same
