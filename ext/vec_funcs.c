@@ -16,6 +16,7 @@
 ** depend on the order of accumulation more than float32 rounding allows.
 */
 #include "ext_int.h"
+#include "vec_kernels.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -171,11 +172,9 @@ static int vec_args_read2(sqlite3_context *ctx, const char *zFunc, sqlite3_value
   return 1;
 }
 
-static double dot_f32(const float *a, const float *b, int n) {
-  double s = 0;
-  for (int i = 0; i < n; i++) s += (double)a[i] * b[i];
-  return s;
-}
+/* Summed in double (SIMD where the CPU has it, see vec_kernels.c) so that
+** small exact inputs give exact results. */
+static double dot_f32(const float *a, const float *b, int n) { return vecKernels()->dot_f64(a, b, n); }
 
 /* Cosine similarity, or sets an error for a zero vector (no direction). */
 static int cosine(sqlite3_context *ctx, const char *zFunc, const vec_arg *pA, const vec_arg *pB, double *pOut) {
@@ -214,12 +213,7 @@ void vecDistanceL2Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   vec_arg a, b;
   if (!vec_args_read2(ctx, "vec_distance_l2", argv, &a, &b)) return;
-  double s = 0;
-  for (int i = 0; i < a.n; i++) {
-    double d = (double)a.a[i] - b.a[i];
-    s += d * d;
-  }
-  sqlite3_result_double(ctx, sqrt(s));
+  sqlite3_result_double(ctx, sqrt(vecKernels()->l2sq_f64(a.a, b.a, a.n)));
   vec_arg_free(&a);
   vec_arg_free(&b);
 }

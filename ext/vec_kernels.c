@@ -64,8 +64,54 @@ static int hamming_portable(const uint8_t *a, const uint8_t *b, int nBytes) {
   return d;
 }
 
+static double dot_f64_portable(const float *a, const float *b, int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++) s += (double)a[i] * b[i];
+  return s;
+}
+
+static double l2sq_f64_portable(const float *a, const float *b, int n) {
+  double s = 0;
+  for (int i = 0; i < n; i++) {
+    double d = (double)a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}
+
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static double hsum256d(__m256d x) {
+  __m128d s = _mm_add_pd(_mm256_castpd256_pd128(x), _mm256_extractf128_pd(x, 1));
+  return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+
+__attribute__((target("avx2,fma"))) static double dot_f64_avx2(const float *a, const float *b, int n) {
+  __m256d acc = _mm256_setzero_pd();
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    acc = _mm256_fmadd_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_cvtps_pd(_mm_loadu_ps(b + i)), acc);
+  }
+  double s = hsum256d(acc);
+  for (; i < n; i++) s += (double)a[i] * b[i];
+  return s;
+}
+
+__attribute__((target("avx2,fma"))) static double l2sq_f64_avx2(const float *a, const float *b, int n) {
+  __m256d acc = _mm256_setzero_pd();
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(a + i)), _mm256_cvtps_pd(_mm_loadu_ps(b + i)));
+    acc = _mm256_fmadd_pd(d, d, acc);
+  }
+  double s = hsum256d(acc);
+  for (; i < n; i++) {
+    double d = (double)a[i] - b[i];
+    s += d * d;
+  }
+  return s;
+}
 
 /* int8 products widened to int16 pairs and summed into int32 lanes
 ** (madd): exact for any length below 2^16 dimensions. */
@@ -193,11 +239,12 @@ __attribute__((target("avx512f"))) static void dot_norm_avx512(const float *q, c
 #endif
 
 static const vec_kernels kernels_portable = {"portable", dot_portable, l2sq_portable, dot_norm_portable,
-                                             dot_i8_portable, hamming_portable};
+                                             dot_i8_portable, hamming_portable, dot_f64_portable, l2sq_f64_portable};
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-static const vec_kernels kernels_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_norm_avx2, dot_i8_avx2, hamming_popcnt};
+static const vec_kernels kernels_avx2 = {"avx2", dot_avx2, l2sq_avx2, dot_norm_avx2, dot_i8_avx2, hamming_popcnt,
+                                         dot_f64_avx2, l2sq_f64_avx2};
 static const vec_kernels kernels_avx512 = {"avx512", dot_avx512, l2sq_avx512, dot_norm_avx512, dot_i8_avx2,
-                                           hamming_popcnt};
+                                           hamming_popcnt, dot_f64_avx2, l2sq_f64_avx2};
 #endif
 
 const vec_kernels *vecKernels(void) {

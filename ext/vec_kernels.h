@@ -14,6 +14,9 @@ typedef struct vec_kernels {
   void (*dot_norm)(const float *q, const float *v, int n, float *pDot, float *pNorm2);
   int32_t (*dot_i8)(const int8_t *a, const int8_t *b, int n);          /* int8 dot, exact in int32 */
   int (*hamming)(const uint8_t *a, const uint8_t *b, int nBytes);       /* differing bits */
+  /* float32 inputs summed in double, for the SQL functions' exact-looking results */
+  double (*dot_f64)(const float *a, const float *b, int n);
+  double (*l2sq_f64)(const float *a, const float *b, int n);
 } vec_kernels;
 
 /* The best kernels this CPU runs (decided once). */

@@ -41,6 +41,20 @@ static void check_kernels(const vec_kernels *k) {
     if (e > worst) worst = e;
   }
   CHECK(worst < 1e-5, "%s kernels match double precision (worst relative error %.2g)", k->zName, worst);
+  double worst64 = 0;
+  for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
+    int n = lens[t];
+    for (int i = 0; i < n; i++) { a[i] = rnd(); b[i] = rnd(); }
+    double dot = 0, l2 = 0, scale = 0;
+    for (int i = 0; i < n; i++) {
+      dot += (double)a[i] * b[i];
+      l2 += ((double)a[i] - b[i]) * ((double)a[i] - b[i]);
+      scale += fabs((double)a[i] * b[i]);
+    }
+    worst64 = fmax(worst64, fabs(k->dot_f64(a, b, n) - dot) / (scale + 1e-300));
+    worst64 = fmax(worst64, fabs(k->l2sq_f64(a, b, n) - l2) / (l2 + 1e-300));
+  }
+  CHECK(worst64 < 1e-13, "%s double-accumulating kernels match (worst relative error %.2g)", k->zName, worst64);
   int bad = 0;
   for (size_t t = 0; t < sizeof(lens) / sizeof(lens[0]); t++) {
     int n = lens[t];
