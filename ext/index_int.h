@@ -75,8 +75,9 @@ typedef struct index_vtab {
   int bCacheValid;             /* the copy matches the tables */
 } index_vtab;
 
-#define EMBED_INDEX_MAX_DIMS_STACK 2048 /* vectors up to this size are converted on the stack */
+#ifndef EMBED_INDEX_CACHE_MAX /* a test build sets 0 to exercise the streaming search */
 #define EMBED_INDEX_CACHE_MAX ((sqlite3_int64)512 << 20) /* bytes of vectors kept in memory per table */
+#endif
 
 /* Drops the in-memory copy of the vectors (index_knn.c). */
 void indexCacheDrop(index_vtab *p);
@@ -99,6 +100,10 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
 int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec);
 int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists);
 int indexStoreClear(index_vtab *p);    /* removes every vector */
+/* Calls xVisit(pCtx, rowid, vector) for every stored vector, chunk by
+** chunk (vectors aligned, sizes checked); stops at the first non-OK
+** return, which it returns. */
+int indexStoreScan(index_vtab *p, int (*xVisit)(void *pCtx, sqlite3_int64 iRowid, const float *aVec), void *pCtx);
 /* Cross-checks chunks and rowids; sets *pzProblem (sqlite3_malloc'd) to
 ** the first inconsistency found, or NULL when there is none. */
 int indexStoreIntegrity(index_vtab *p, char **pzProblem);

@@ -128,6 +128,22 @@ static void cache_put(index_vtab *p, sqlite3_int64 n, const float *aVec) {
   }
 }
 
+/* indexStoreScan visitor that fills the search copy. */
+typedef struct fill_state {
+  index_vtab *p;       /* the table */
+  sqlite3_int64 nRow;  /* entries allocated (the count of _rowids) */
+  sqlite3_int64 n;     /* entries filled */
+} fill_state;
+
+static int cache_visit(void *pCtx, sqlite3_int64 iRowid, const float *aVec) {
+  fill_state *st = pCtx;
+  if (st->n == st->nRow) return SQLITE_CORRUPT_VTAB; /* more valid slots than rowids: the tables disagree */
+  st->p->aCacheRowid[st->n] = iRowid;
+  cache_put(st->p, st->n, aVec);
+  st->n++;
+  return SQLITE_OK;
+}
+
 /* Makes sure p->aCacheVec holds every stored vector.  Leaves the cache
 ** empty (and returns SQLITE_OK) when the vectors exceed the memory budget;
 ** the caller then scans the chunks directly. */
@@ -162,52 +178,13 @@ static int cache_fill(index_vtab *p) {
     indexCacheDrop(p);
     return SQLITE_OK; /* the cache is an optimisation: scan instead */
   }
-  rc = indexPrepare(p, &pStmt, "SELECT valid, rowids, vectors FROM \"%w\".\"%w_chunks\"", p->zSchema, p->zName);
+  fill_state st = {p, nRow, 0};
+  rc = indexStoreScan(p, cache_visit, &st);
   if (rc != SQLITE_OK) {
     indexCacheDrop(p);
     return rc;
   }
-  sqlite3_int64 n = 0;
-  while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-    const unsigned char *aValid = sqlite3_column_blob(pStmt, 0);
-    const unsigned char *aRowid = sqlite3_column_blob(pStmt, 1);
-    const unsigned char *aVec = sqlite3_column_blob(pStmt, 2);
-    if (sqlite3_column_bytes(pStmt, 0) != EMBED_INDEX_CHUNK / 8 || sqlite3_column_bytes(pStmt, 1) != EMBED_INDEX_CHUNK * 8 ||
-        sqlite3_column_bytes(pStmt, 2) != EMBED_INDEX_CHUNK * p->nDims * 4 || !aValid || !aRowid || !aVec) {
-      rc = SQLITE_CORRUPT_VTAB;
-      break;
-    }
-    for (int s = 0; s < EMBED_INDEX_CHUNK; s++) {
-      if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
-      if (n == nRow) { /* more valid slots than rowids: the tables disagree */
-        rc = SQLITE_CORRUPT_VTAB;
-        break;
-      }
-      sqlite3_uint64 r = 0;
-      for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
-      p->aCacheRowid[n] = (sqlite3_int64)r;
-      if (p->eQuant == QUANT_NONE) {
-        memcpy(p->aCacheVec + (size_t)n * p->nDims, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4);
-      } else { /* quantize from an aligned copy (column BLOBs carry no alignment promise) */
-        float aOne[EMBED_INDEX_MAX_DIMS_STACK];
-        float *aTmp = p->nDims <= EMBED_INDEX_MAX_DIMS_STACK ? aOne : sqlite3_malloc64((sqlite3_uint64)p->nDims * 4);
-        if (!aTmp) {
-          rc = SQLITE_NOMEM;
-          break;
-        }
-        memcpy(aTmp, aVec + (size_t)s * p->nDims * 4, (size_t)p->nDims * 4); /* aligned copy */
-        cache_put(p, n, aTmp);
-        if (aTmp != aOne) sqlite3_free(aTmp);
-      }
-      n++;
-    }
-    if (rc != SQLITE_ROW) break;
-  }
-  sqlite3_finalize(pStmt);
-  if (rc != SQLITE_DONE) {
-    indexCacheDrop(p);
-    return rc == SQLITE_ROW ? SQLITE_OK : rc;
-  }
+  sqlite3_int64 n = st.n;
   p->nCache = n;
   p->iCacheVersion = iVersion;
   p->bCacheValid = 1;
@@ -271,6 +248,23 @@ static int knn_quantized(index_vtab *p, const float *q, float qnorm, int k, knn_
   return rc;
 }
 
+/* indexStoreScan visitor for a search that does not fit in memory. */
+typedef struct scan_state {
+  index_vtab *p;    /* the table */
+  const float *q;   /* the query */
+  float qnorm;      /* its norm */
+  int k;            /* results wanted */
+  knn_hit *aHits;   /* the heap */
+  int nHits;        /* entries in it */
+} scan_state;
+
+static int scan_visit(void *pCtx, sqlite3_int64 iRowid, const float *aVec) {
+  scan_state *st = pCtx;
+  knn_hit h = {iRowid, indexDistance(st->p->eMetric, st->q, st->qnorm, aVec, st->p->nDims)};
+  heap_offer(st->aHits, &st->nHits, st->k, h);
+  return SQLITE_OK;
+}
+
 int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aFilter, int nFilter,
                    knn_hit *aHits, int *pnHits) {
   int nHits = 0;
@@ -300,43 +294,10 @@ int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aF
       knn_hit h = {p->aCacheRowid[i], indexDistance(p->eMetric, q, qnorm, p->aCacheVec + (size_t)i * p->nDims, p->nDims)};
       heap_offer(aHits, &nHits, k, h);
     }
-  } else if (rc == SQLITE_OK) {
-    sqlite3_stmt *pStmt;
-    rc = indexPrepare(p, &pStmt, "SELECT valid, rowids, vectors FROM \"%w\".\"%w_chunks\"", p->zSchema, p->zName);
-    if (rc != SQLITE_OK) return rc;
-    float *aAligned = NULL; /* column BLOBs carry no alignment promise */
-    while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
-      const unsigned char *aValid = sqlite3_column_blob(pStmt, 0);
-      int nValid = sqlite3_column_bytes(pStmt, 0);
-      const unsigned char *aRowid = sqlite3_column_blob(pStmt, 1);
-      int nRowid = sqlite3_column_bytes(pStmt, 1);
-      const float *aVec = sqlite3_column_blob(pStmt, 2);
-      int nVec = sqlite3_column_bytes(pStmt, 2);
-      if (nValid != EMBED_INDEX_CHUNK / 8 || nRowid != EMBED_INDEX_CHUNK * 8 ||
-          nVec != EMBED_INDEX_CHUNK * p->nDims * 4 || !aValid || !aRowid || !aVec) {
-        rc = SQLITE_CORRUPT_VTAB;
-        break;
-      }
-      if (((uintptr_t)aVec & 3) != 0) {
-        if (!aAligned) aAligned = sqlite3_malloc64((sqlite3_uint64)nVec);
-        if (!aAligned) {
-          rc = SQLITE_NOMEM;
-          break;
-        }
-        memcpy(aAligned, aVec, (size_t)nVec);
-        aVec = aAligned;
-      }
-      for (int s = 0; s < EMBED_INDEX_CHUNK; s++) {
-        if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
-        sqlite3_uint64 r = 0;
-        for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
-        knn_hit h = {(sqlite3_int64)r, indexDistance(p->eMetric, q, qnorm, aVec + (size_t)s * p->nDims, p->nDims)};
-        heap_offer(aHits, &nHits, k, h);
-      }
-    }
-    if (rc == SQLITE_DONE) rc = SQLITE_OK;
-    sqlite3_free(aAligned);
-    sqlite3_finalize(pStmt);
+  } else if (rc == SQLITE_OK) { /* over the memory budget: read the chunks */
+    scan_state st = {p, q, qnorm, k, aHits, 0};
+    rc = indexStoreScan(p, scan_visit, &st);
+    nHits = st.nHits;
   }
   if (rc == SQLITE_OK) {
     qsort(aHits, (size_t)nHits, sizeof(knn_hit), hit_cmp);

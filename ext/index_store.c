@@ -13,6 +13,7 @@
 */
 #include "index_int.h"
 #include <stdarg.h>
+#include <stdint.h>
 #include <string.h>
 
 /* Shadow table names and their schemas, one constant per table. */
@@ -110,6 +111,19 @@ void indexStoreCloseBlobs(index_vtab *p) {
   for (int i = 0; i < 3; i++) sqlite3_blob_close(apBlob[i]);
 }
 
+/* The rowid stored in slot iSlot of a chunk's rowids BLOB (int64 LE). */
+static sqlite3_int64 slot_rowid(const unsigned char *aRowid, int iSlot) {
+  sqlite3_uint64 r = 0;
+  for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[iSlot * 8 + b] << (8 * b);
+  return (sqlite3_int64)r;
+}
+
+/* Whether a chunk row's BLOBs have the sizes this table writes. */
+static int chunk_sizes_ok(index_vtab *p, sqlite3_int64 nValid, sqlite3_int64 nRowid, sqlite3_int64 nVec) {
+  return nValid == EMBED_INDEX_CHUNK / 8 && nRowid == EMBED_INDEX_CHUNK * 8 &&
+         nVec == (sqlite3_int64)EMBED_INDEX_CHUNK * p->nDims * 4;
+}
+
 /* Points the three BLOB handles at chunk iChunk, opening them if needed. */
 static int blobs_open(index_vtab *p, sqlite3_int64 iChunk) {
   char *zTable = sqlite3_mprintf("%s_chunks", p->zName);
@@ -130,9 +144,8 @@ static int blobs_open(index_vtab *p, sqlite3_int64 iChunk) {
   sqlite3_free(zTable);
   if (rc == SQLITE_OK) {
     /* A chunk whose blobs have the wrong size was not written by us. */
-    if (sqlite3_blob_bytes(p->pBlobValid) != EMBED_INDEX_CHUNK / 8 ||
-        sqlite3_blob_bytes(p->pBlobRowids) != EMBED_INDEX_CHUNK * 8 ||
-        sqlite3_blob_bytes(p->pBlobVectors) != EMBED_INDEX_CHUNK * p->nDims * 4) {
+    if (!chunk_sizes_ok(p, sqlite3_blob_bytes(p->pBlobValid), sqlite3_blob_bytes(p->pBlobRowids),
+                        sqlite3_blob_bytes(p->pBlobVectors))) {
       rc = SQLITE_CORRUPT_VTAB;
     }
   }
@@ -284,6 +297,43 @@ int indexStoreClear(index_vtab *p) {
                    p->zSchema, p->zName, p->zSchema, p->zName, p->zSchema, p->zName);
 }
 
+int indexStoreScan(index_vtab *p, int (*xVisit)(void *pCtx, sqlite3_int64 iRowid, const float *aVec), void *pCtx) {
+  sqlite3_stmt *pStmt;
+  int rc = indexPrepare(p, &pStmt, "SELECT valid, rowids, vectors FROM \"%w\".\"%w_chunks\"", p->zSchema, p->zName);
+  if (rc != SQLITE_OK) return rc;
+  float *aAligned = NULL; /* column BLOBs carry no alignment promise */
+  while ((rc = sqlite3_step(pStmt)) == SQLITE_ROW) {
+    const unsigned char *aValid = sqlite3_column_blob(pStmt, 0);
+    const unsigned char *aRowid = sqlite3_column_blob(pStmt, 1);
+    const float *aVec = sqlite3_column_blob(pStmt, 2);
+    int nVec = sqlite3_column_bytes(pStmt, 2);
+    if (!chunk_sizes_ok(p, sqlite3_column_bytes(pStmt, 0), sqlite3_column_bytes(pStmt, 1), nVec) || !aValid ||
+        !aRowid || !aVec) {
+      rc = SQLITE_CORRUPT_VTAB;
+      break;
+    }
+    if (((uintptr_t)aVec & 3) != 0) {
+      if (!aAligned) aAligned = sqlite3_malloc64((sqlite3_uint64)nVec);
+      if (!aAligned) {
+        rc = SQLITE_NOMEM;
+        break;
+      }
+      memcpy(aAligned, aVec, (size_t)nVec);
+      aVec = aAligned;
+    }
+    for (int s = 0; s < EMBED_INDEX_CHUNK && rc == SQLITE_ROW; s++) {
+      if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
+      int rcVisit = xVisit(pCtx, slot_rowid(aRowid, s), aVec + (size_t)s * p->nDims);
+      if (rcVisit != SQLITE_OK) rc = rcVisit;
+    }
+    if (rc != SQLITE_ROW) break;
+  }
+  if (rc == SQLITE_DONE) rc = SQLITE_OK;
+  sqlite3_free(aAligned);
+  sqlite3_finalize(pStmt);
+  return rc;
+}
+
 int indexStoreIntegrity(index_vtab *p, char **pzProblem) {
   *pzProblem = NULL;
   indexStoreCloseBlobs(p);
@@ -296,19 +346,18 @@ int indexStoreIntegrity(index_vtab *p, char **pzProblem) {
     sqlite3_int64 iChunk = sqlite3_column_int64(pStmt, 0);
     const unsigned char *aValid = sqlite3_column_blob(pStmt, 1);
     const unsigned char *aRowid = sqlite3_column_blob(pStmt, 2);
-    if (sqlite3_column_bytes(pStmt, 1) != EMBED_INDEX_CHUNK / 8 || sqlite3_column_bytes(pStmt, 2) != EMBED_INDEX_CHUNK * 8 ||
-        sqlite3_column_int64(pStmt, 3) != (sqlite3_int64)EMBED_INDEX_CHUNK * p->nDims * 4 || !aValid || !aRowid) {
+    if (!chunk_sizes_ok(p, sqlite3_column_bytes(pStmt, 1), sqlite3_column_bytes(pStmt, 2),
+                        sqlite3_column_int64(pStmt, 3)) || !aValid || !aRowid) {
       *pzProblem = sqlite3_mprintf("chunk %lld has BLOBs of the wrong size", (long long)iChunk);
       break;
     }
     for (int s = 0; s < EMBED_INDEX_CHUNK && !*pzProblem; s++) {
       if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
       nValid++;
-      sqlite3_uint64 r = 0;
-      for (int b = 0; b < 8; b++) r |= (sqlite3_uint64)aRowid[s * 8 + b] << (8 * b);
+      sqlite3_int64 r = slot_rowid(aRowid, s);
       sqlite3_int64 iAt = 0;
       int iSlot = -1;
-      int rcLoc = locate(p, (sqlite3_int64)r, &iAt, &iSlot);
+      int rcLoc = locate(p, r, &iAt, &iSlot);
       if (rcLoc == SQLITE_NOMEM) rc = SQLITE_NOMEM;
       if (rcLoc != SQLITE_OK || iAt != iChunk || iSlot != s) {
         *pzProblem = sqlite3_mprintf("chunk %lld slot %d holds rowid %lld, which %s_rowids does not place there",

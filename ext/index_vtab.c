@@ -193,7 +193,7 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
   ** on random and real embeddings (bench/README.md). */
   if (!p->nRerank) p->nRerank = p->eQuant == QUANT_BINARY ? 40 : 10;
   if (!p->zContentRowid) p->zContentRowid = sqlite3_mprintf("rowid");
-  if (!p->zColumn) p->zColumn = sqlite3_mprintf(p->zContent ? "text" : "text");
+  if (!p->zColumn) p->zColumn = sqlite3_mprintf("text");
   if (!p->zContentRowid || !p->zColumn) {
     rc = SQLITE_NOMEM;
     goto fail;
