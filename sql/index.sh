@@ -19,7 +19,9 @@ db=$1 idx=$2 model_dir=$3 batch=${4:-1000}
 ext=${EMBED_EXTENSION:-./build/embed0}
 case "$idx" in *[!A-Za-z0-9_]*|"") echo "index.sh: INDEX_TABLE must be a plain identifier" >&2; exit 2;; esac
 case "$batch" in *[!0-9]*|""|0) echo "index.sh: BATCH_ROWS must be a positive integer" >&2; exit 2;; esac
-q() { sqlite3 -batch -bail "$db" "$@"; }
+# Every connection waits up to 60 s for a lock: the application may be
+# reading or writing the same database while the index fills.
+q() { sqlite3 -batch -bail -cmd ".timeout 60000" "$db" "$@"; }
 config() { q "SELECT value FROM \"${idx}_config\" WHERE key = '$1'"; }
 content=$(config content)
 column=$(config column)
@@ -37,7 +39,7 @@ start_ns=$(date +%s%N)
 echo "index.sh: $idx: $done_rows of $total rows indexed; batches of $batch"
 while :; do
   before=$done_rows
-  sqlite3 -batch -bail "$db" ".load $ext" "SELECT embed_load('$model', '$model_sql')" \
+  q ".load $ext" "SELECT embed_load('$model', '$model_sql')" \
     "INSERT INTO \"$idx\"(\"$idx\", rank) VALUES ('index', $batch)" > /dev/null
   done_rows=$(count)
   [ "$done_rows" -eq "$before" ] && break
