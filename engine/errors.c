@@ -10,11 +10,10 @@
 ** than the 512-byte buffer are cut, never overflowed.
 */
 #include "engine_int.h"
-#include <errno.h>
+#include "../tokenizer/se_file.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 ee_status ee_set_error(ee_error *err, ee_status code, const char *fmt, ...) {
   if (err) {
@@ -46,50 +45,28 @@ ee_status ee_path_join(char *out, const char *dir, const char *name, ee_error *e
   return EE_OK;
 }
 
-int ee_file_exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0 && S_ISREG(st.st_mode);
-}
+/* Anything under that name, even a dangling link or a FIFO: callers use it
+** to pick which file to load, and loading then reports what is wrong with
+** it, rather than the choice silently falling to another file. */
+int ee_file_exists(const char *path) { return se_file_present(path); }
 
+/* The whole file under se_file.h's policy: a regular file (symlinks
+** followed), at most max_bytes, checked before anything is allocated. */
 ee_status ee_read_file(const char *path, int64_t max_bytes, int missing_ok,
                        char **buf, size_t *len, ee_error *err) {
+  char msg[sizeof err->msg];
   ee_status rc = EE_OK;
-  char *data = NULL;
-  *buf = NULL;
-  *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    if (missing_ok && errno == ENOENT) return EE_OK;
-    return ee_set_error(err, EE_ERR_IO, "cannot open %s: %s", path, strerror(errno));
+  switch (se_file_read(path, max_bytes, buf, len, msg, sizeof msg)) {
+    case SE_FILE_OK: return EE_OK;
+    case SE_FILE_MISSING:
+      if (missing_ok) return EE_OK;
+      rc = EE_ERR_IO;
+      break;
+    case SE_FILE_IO: rc = EE_ERR_IO; break;
+    case SE_FILE_TOO_BIG: rc = EE_ERR_FORMAT; break;
+    case SE_FILE_NOMEM: rc = EE_ERR_NOMEM; break;
   }
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    rc = ee_set_error(err, EE_ERR_IO, "cannot read %s: not a regular file", path);
-    goto done;
-  }
-  if ((int64_t)st.st_size > max_bytes) {
-    rc = ee_set_error(err, EE_ERR_FORMAT, "%s is %lld bytes, over the %lld-byte limit", path,
-                      (long long)st.st_size, (long long)max_bytes);
-    goto done;
-  }
-  size_t n = (size_t)st.st_size;
-  data = se_malloc(n + 1);
-  if (!data) {
-    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
-    goto done;
-  }
-  if (n && fread(data, 1, n, f) != n) {
-    rc = ee_set_error(err, EE_ERR_IO, "cannot read %s: short read", path);
-    goto done;
-  }
-  data[n] = '\0';
-  *buf = data;
-  *len = n;
-  data = NULL;
-done:
-  se_free(data);
-  fclose(f);
-  return rc;
+  return ee_set_error(err, rc, "%s", msg);
 }
 
 ee_status ee_load_json(const char *path, int missing_ok, json_t **out, ee_error *err) {

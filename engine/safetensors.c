@@ -28,14 +28,13 @@
 ** between processes, and nothing ever writes through it.
 */
 #include "engine_int.h"
+#include "../tokenizer/se_file.h"
 #include <errno.h>
-#include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static const struct { const char *name; int size; } dtypes[ST_DTYPE_COUNT] = {
@@ -230,27 +229,26 @@ done:
 
 ee_status st_open(st_file *f, const char *path, ee_error *err) {
   memset(f, 0, sizeof *f);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return ee_set_error(err, EE_ERR_IO, "cannot open %s: %s", path, strerror(errno));
-  struct stat st;
+  /* se_file.h's policy: links followed, regular files only, never blocks. */
+  char msg[sizeof err->msg];
+  int64_t size;
+  se_file_status fs;
+  int fd = se_file_open(path, &size, &fs, msg, sizeof msg);
+  if (fd < 0) return ee_set_error(err, EE_ERR_IO, "%s", msg);
   ee_status rc = EE_OK;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    rc = ee_set_error(err, EE_ERR_IO, "cannot read %s: not a regular file", path);
-    goto done;
-  }
-  if (st.st_size < 8) {
+  if (size < 8) {
     rc = ee_set_error(err, EE_ERR_FORMAT,
                       "%s is %lld bytes, too short for the 8-byte header length (truncated file?)",
-                      path, (long long)st.st_size);
+                      path, (long long)size);
     goto done;
   }
-  void *p = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_SHARED, fd, 0);
+  void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_SHARED, fd, 0);
   if (p == MAP_FAILED) {
     rc = ee_set_error(err, EE_ERR_IO, "cannot mmap %s: %s", path, strerror(errno));
     goto done;
   }
   f->map = p;
-  f->map_size = (size_t)st.st_size;
+  f->map_size = (size_t)size;
   rc = st_parse(f, path, f->map, f->map_size, err);
 done:
   close(fd);

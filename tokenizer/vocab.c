@@ -19,11 +19,9 @@
 */
 #include "wp_internal.h"
 #include "se_alloc.h"
-#include <ctype.h>
-#include <errno.h>
+#include "se_file.h"
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static const char *const special_text[WP_SPECIAL_COUNT] = {"[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"};
 
@@ -231,56 +229,19 @@ wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err) {
   return WP_OK;
 }
 
-/* strerror, lowercased for our message style ("no such file or directory"). */
-static void errno_text(int e, char *buf, size_t n) {
-  snprintf(buf, n, "%s", strerror(e));
-  buf[0] = (char)tolower((unsigned char)buf[0]);
-}
-
+/* The whole file, under se_file.h's policy (regular files only, links
+** followed, at most WP_MAX_FILE_BYTES read). */
 wp_status wp_read_file(const char *path, char **data, size_t *len, wp_error *err) {
-  char why[128];
-  *data = NULL;
-  *len = 0;
-  FILE *f = fopen(path, "rb");
-  if (!f) {
-    errno_text(errno, why, sizeof why);
-    wp_set_error(err, WP_ERR_IO, "cannot open %s: %s", path, why);
-    return WP_ERR_IO;
-  }
-  struct stat st;
+  char msg[sizeof err->msg];
   wp_status rc = WP_OK;
-  char *buf = NULL;
-  if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-    wp_set_error(err, WP_ERR_IO, "cannot read %s: not a regular file", path);
-    rc = WP_ERR_IO;
-    goto done;
+  switch (se_file_read(path, WP_MAX_FILE_BYTES, data, len, msg, sizeof msg)) {
+    case SE_FILE_OK: return WP_OK;
+    case SE_FILE_MISSING:
+    case SE_FILE_IO: rc = WP_ERR_IO; break;
+    case SE_FILE_TOO_BIG: rc = WP_ERR_FORMAT; break;
+    case SE_FILE_NOMEM: rc = WP_ERR_NOMEM; break;
   }
-  if ((unsigned long long)st.st_size > WP_MAX_FILE_BYTES) {
-    wp_set_error(err, WP_ERR_FORMAT, "%s is too large (%lld bytes, limit %u)", path,
-                 (long long)st.st_size, WP_MAX_FILE_BYTES);
-    rc = WP_ERR_FORMAT;
-    goto done;
-  }
-  size_t n = (size_t)st.st_size;
-  buf = se_malloc(n + 1);
-  if (!buf) {
-    wp_set_error(err, WP_ERR_NOMEM, "out of memory reading %s", path);
-    rc = WP_ERR_NOMEM;
-    goto done;
-  }
-  if (fread(buf, 1, n, f) != n) {
-    errno_text(ferror(f) ? errno : EIO, why, sizeof why);
-    wp_set_error(err, WP_ERR_IO, "cannot read %s: %s", path, why);
-    rc = WP_ERR_IO;
-    goto done;
-  }
-  buf[n] = '\0';
-  *data = buf;
-  *len = n;
-  buf = NULL;
-done:
-  se_free(buf);
-  fclose(f);
+  wp_set_error(err, rc, "%s", msg);
   return rc;
 }
 
@@ -376,11 +337,6 @@ wp_status wp_load_tokenizer_json(const char *path, wp_tokenizer **out, wp_error 
   return rc;
 }
 
-static int file_exists(const char *path) {
-  struct stat st;
-  return stat(path, &st) == 0;
-}
-
 wp_status wp_load_dir(const char *dir, wp_tokenizer **out, wp_error *err) {
   char path[4096];
   *out = NULL;
@@ -388,11 +344,11 @@ wp_status wp_load_dir(const char *dir, wp_tokenizer **out, wp_error *err) {
     wp_set_error(err, WP_ERR_ARG, "model directory path is too long: %.100s...", dir);
     return WP_ERR_ARG;
   }
-  if (file_exists(path)) return wp_load_tokenizer_json(path, out, err);
+  if (se_file_present(path)) return wp_load_tokenizer_json(path, out, err);
   wp_options opts;
   wp_options_default(&opts);
   snprintf(path, sizeof path, "%s/tokenizer_config.json", dir);
-  if (file_exists(path)) {
+  if (se_file_present(path)) {
     char *data;
     size_t len;
     wp_status rc = wp_read_file(path, &data, &len, err);
@@ -402,7 +358,7 @@ wp_status wp_load_dir(const char *dir, wp_tokenizer **out, wp_error *err) {
     if (rc != WP_OK) return rc;
   }
   snprintf(path, sizeof path, "%s/vocab.txt", dir);
-  if (!file_exists(path)) {
+  if (!se_file_present(path)) {
     wp_set_error(err, WP_ERR_IO, "no tokenizer.json or vocab.txt in %s", dir);
     return WP_ERR_IO;
   }

@@ -64,7 +64,7 @@ static const char *const fz_vocab[] = {
 
 static int fz_write(const char *dir, const char *name, const void *data, size_t n) {
   char path[512];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return -1;
   FILE *f = fopen(path, "wb");
   if (!f) return -1;
   size_t w = n ? fwrite(data, 1, n, f) : 0;
@@ -183,7 +183,7 @@ static int fz_model_write(const char *dir) {
            " \"hidden_act\": \"gelu\", \"position_embedding_type\": \"absolute\"}\n",
            FZ_H, FZ_L, FZ_HEADS, FZ_I, FZ_VOCAB_N, FZ_P, FZ_TV);
   char sub[512];
-  snprintf(sub, sizeof sub, "%s/1_Pooling", dir);
+  if (snprintf(sub, sizeof sub, "%s/1_Pooling", dir) >= (int)sizeof sub) return -1;
   mkdir(sub, 0700);
   unsigned char *st = fz_safetensors(&n, 0);
   int rc = st ? fz_write(dir, "model.safetensors", st, n) : -1;
@@ -201,7 +201,7 @@ static int fz_model_write(const char *dir) {
 
 /* Makes a fresh temporary directory (removed by nobody: it lives in $TMPDIR
 ** and is a few kilobytes) holding the tiny model; its path into dir. */
-static int fz_model_dir(char *dir, size_t n, const char *tag) {
+static inline int fz_model_dir(char *dir, size_t n, const char *tag) { /* inline: not every includer uses it */
   const char *tmp = getenv("TMPDIR");
   snprintf(dir, n, "%s/se-%s-XXXXXX", tmp && *tmp ? tmp : "/tmp", tag);
   if (!mkdtemp(dir)) return -1;
