@@ -136,7 +136,7 @@ $(OOM_DIR)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(OOM_CFLAGS) -c $< -o $@
 
-$(OOM_DIR)/test_oom: tests/unit/test_oom.c tests/unit/check.h $(OOM_CORE_OBJ)
+$(OOM_DIR)/test_oom: tests/unit/test_oom.c tests/unit/check.h tests/fuzz/fuzz_model.h $(OOM_CORE_OBJ)
 	$(CC) $(OOM_CFLAGS) -o $@ $< $(OOM_CORE_OBJ) $(PKG_LIBS) -lpthread -lm
 
 $(OOM_DIR)/oom_sqlite: tests/unit/oom_sqlite.c tests/unit/check.h tests/fuzz/fuzz_model.h $(OOM_CORE_OBJ) $(OOM_EXT_OBJ)

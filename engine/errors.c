@@ -11,6 +11,7 @@
 */
 #include "engine_int.h"
 #include "../tokenizer/se_file.h"
+#include "../tokenizer/se_json.h"
 #include <jansson.h>
 #include <stdio.h>
 #include <string.h>
@@ -76,8 +77,11 @@ ee_status ee_load_json(const char *path, int missing_ok, json_t **out, ee_error 
   ee_status rc = ee_read_file(path, EE_MAX_JSON_FILE, missing_ok, &buf, &len, err);
   if (rc == EE_OK && buf) {
     json_error_t jerr;
-    *out = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr);
-    if (!*out)
+    int nomem;
+    *out = se_json_loadb(buf, len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
+    if (!*out && nomem)
+      rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory parsing %s", path);
+    else if (!*out)
       rc = ee_set_error(err, EE_ERR_FORMAT, "invalid JSON in %s: %s (line %d, column %d)", path,
                         jerr.text, jerr.line, jerr.column);
   }

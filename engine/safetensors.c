@@ -29,6 +29,7 @@
 */
 #include "engine_int.h"
 #include "../tokenizer/se_file.h"
+#include "../tokenizer/se_json.h"
 #include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -171,7 +172,10 @@ ee_status st_parse(st_file *f, const char *path, const unsigned char *buf, size_
   f->data_size = (int64_t)(size - 8 - n);
 
   json_error_t jerr;
-  root = json_loadb((const char *)buf + 8, (size_t)n, JSON_REJECT_DUPLICATES, &jerr);
+  int nomem;
+  root = se_json_loadb((const char *)buf + 8, (size_t)n, JSON_REJECT_DUPLICATES, &jerr, &nomem);
+  if (!root && nomem)
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory reading the header of %s", path);
   if (!root)
     return ee_set_error(err, EE_ERR_FORMAT, "invalid JSON header in %s: %s (byte %d)", path,
                         jerr.text, jerr.position + 8);

@@ -13,6 +13,7 @@
 ** null).  Elements must be strings or null.
 */
 #include "ext_int.h"
+#include "../tokenizer/se_json.h"
 #include <jansson.h>
 #include <string.h>
 
@@ -139,7 +140,9 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   json_error_t jerr;
   const char *zJson = (const char *)sqlite3_value_text(pTexts);
   if (!zJson) return SQLITE_NOMEM;
-  pCur->pArray = json_loadb(zJson, (size_t)sqlite3_value_bytes(pTexts), JSON_ALLOW_NUL, &jerr);
+  int bNomem;
+  pCur->pArray = se_json_loadb(zJson, (size_t)sqlite3_value_bytes(pTexts), JSON_ALLOW_NUL, &jerr, &bNomem);
+  if (bNomem) return SQLITE_NOMEM;
   if (!pCur->pArray || !json_is_array(pCur->pArray)) {
     return set_error(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts"));
   }

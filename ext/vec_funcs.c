@@ -17,6 +17,7 @@
 */
 #include "ext_int.h"
 #include "vec_kernels.h"
+#include "../tokenizer/se_json.h"
 #include <jansson.h>
 #include <math.h>
 #include <stdint.h>
@@ -40,7 +41,9 @@ static void vec_arg_free(vec_arg *p) {
 ** Returns NULL on success or an error message (sqlite3_malloc'd). */
 static char *parse_json_vector(const char *zJson, int nJson, float **paOut, int *pn) {
   json_error_t jerr;
-  json_t *root = json_loadb(zJson, (size_t)nJson, 0, &jerr);
+  int bNomem;
+  json_t *root = se_json_loadb(zJson, (size_t)nJson, 0, &jerr, &bNomem);
+  if (bNomem) return NULL; /* NULL error with NULL result: out of memory */
   if (!root || !json_is_array(root)) {
     json_decref(root);
     return sqlite3_mprintf("TEXT is not a JSON array of numbers");

@@ -27,25 +27,36 @@
 */
 #include "wp_internal.h"
 #include "se_alloc.h"
+#include "se_json.h"
 #include <jansson.h>
 #include <string.h>
 
 #define FAIL(code, ...) do { wp_set_error(err, code, __VA_ARGS__); rc = code; goto done; } while (0)
 
-static json_t *parse(const char *data, size_t len, const char *path, wp_error *err) {
+/* The document's root object into *out (NULL on failure, with *err set:
+** WP_ERR_NOMEM when parsing ran out of memory, WP_ERR_FORMAT otherwise). */
+static wp_status parse(const char *data, size_t len, const char *path, json_t **out,
+                       wp_error *err) {
   json_error_t jerr;
-  json_t *root = json_loadb(data, len, JSON_ALLOW_NUL, &jerr);
+  int nomem;
+  json_t *root = se_json_loadb(data, len, JSON_ALLOW_NUL, &jerr, &nomem);
+  *out = NULL;
+  if (!root && nomem) {
+    wp_set_error(err, WP_ERR_NOMEM, "out of memory parsing %s", path);
+    return WP_ERR_NOMEM;
+  }
   if (!root) {
     wp_set_error(err, WP_ERR_FORMAT, "invalid JSON in %s: %s (line %d, column %d)", path,
                  jerr.text, jerr.line, jerr.column);
-    return NULL;
+    return WP_ERR_FORMAT;
   }
   if (!json_is_object(root)) {
     wp_set_error(err, WP_ERR_FORMAT, "%s is not a JSON object", path);
     json_decref(root);
-    return NULL;
+    return WP_ERR_FORMAT;
   }
-  return root;
+  *out = root;
+  return WP_OK;
 }
 
 /* A JSON boolean into *out; null or absent leaves *out alone. */
@@ -146,8 +157,8 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
   wp_status rc = WP_OK;
   *out = NULL;
   wp_tokenizer *t = NULL;
-  json_t *root = parse(data, len, path, err);
-  if (!root) return WP_ERR_FORMAT;
+  json_t *root;
+  if ((rc = parse(data, len, path, &root, err)) != WP_OK) return rc;
   t = wp_tok_new();
   if (!t) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
 
@@ -238,9 +249,9 @@ done:
 
 wp_status wp_parse_tokenizer_config(const char *data, size_t len, const char *path,
                                     wp_options *opts, wp_error *err) {
-  json_t *root = parse(data, len, path, err);
-  if (!root) return WP_ERR_FORMAT;
-  wp_status rc = WP_OK;
+  json_t *root;
+  wp_status rc = parse(data, len, path, &root, err);
+  if (rc != WP_OK) return rc;
   if (!get_bool(root, "do_lower_case", &opts->lowercase) ||
       !get_bool(root, "tokenize_chinese_chars", &opts->handle_chinese_chars))
     FAIL(WP_ERR_FORMAT, "do_lower_case and tokenize_chinese_chars in %s must be booleans", path);

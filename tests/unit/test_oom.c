@@ -23,14 +23,27 @@
 ** tokenizer.json; wp_encode and wp_encode_pair; ee_model_load on the f16
 ** test model and on bge (two shards, tokenizer.json); ee_context_new +
 ** ee_embed_texts of a small batch (one batch, batches of two, two threads).
-** Only allocations through se_alloc.h are
-** injected (jansson allocates with its own malloc).
+**
+** JSON: in this build jansson allocates through se_alloc.h too
+** (tokenizer/se_json.c), so every JSON parse is swept as well: a failure
+** there must come back as NOMEM, not as "invalid JSON".  The sweeps over
+** MiniLM's and bge's 30,522-token tokenizer.json leave jansson out
+** (se_fault_json(0)): each token adds allocation points and each point
+** re-parses the file, hours in all.  Instead the JSON sweeps run on small
+** files that have every kind of JSON the loaders read: the tiny model of
+** tests/fuzz/fuzz_model.h (config.json, modules.json,
+** 1_Pooling/config.json, sentence_bert_config.json, tokenizer_config.json,
+** the safetensors header), the same model split by
+** model.safetensors.index.json and read through a small tokenizer.json
+** (tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json).
 **
 ** Built by the ordinary pattern rule (no SE_FAULT_INJECTION) it prints SKIP.
 */
 #include "check.h"
 #include "../../engine/embed_engine.h"
 #include "../../tokenizer/se_alloc.h"
+#include "../../tokenizer/se_json.h"
+#include "../fuzz/fuzz_model.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,10 +76,13 @@ static char models[1024] = "build/test-models";
 
 /* ---- the tokenizer ------------------------------------------------------ */
 
-static void sweep_wp_load_dir(const char *label, const char *dir) {
+typedef wp_status (*wp_loader)(const char *path, wp_tokenizer **out, wp_error *err);
+
+/* load is wp_load_dir (path a directory) or wp_load_tokenizer_json. */
+static void sweep_wp_load(const char *label, wp_loader load, const char *dir) {
   wp_tokenizer *ref = NULL;
   wp_error err;
-  if (wp_load_dir(dir, &ref, &err) != WP_OK) {
+  if (load(dir, &ref, &err) != WP_OK) {
     CHECK(0, "%s: reference load of %s: %s", label, dir, err.msg);
     return;
   }
@@ -75,7 +91,7 @@ static void sweep_wp_load_dir(const char *label, const char *dir) {
     wp_tokenizer *t = NULL;
     memset(&err, 0, sizeof err);
     se_fault_set(n);
-    wp_status rc = wp_load_dir(dir, &t, &err);
+    wp_status rc = load(dir, &t, &err);
     long refused = se_fault_failures();
     se_fault_reset();
     if (rc == WP_OK) {
@@ -283,6 +299,47 @@ done:
   CHECK(!leaks_now(), "%s: no leaks", label);
 }
 
+/* The tiny model split the way big checkpoints are: its tensors in
+** model-00001-of-00001.safetensors listed by model.safetensors.index.json,
+** and the tokenizer as a tokenizer.json instead of vocab.txt. */
+static int make_sharded_tiny(char *dir, size_t n) {
+  if (fz_model_dir(dir, n, "oom-shards") != 0) return -1;
+  char from[700], to[700];
+  snprintf(from, sizeof from, "%s/model.safetensors", dir);
+  snprintf(to, sizeof to, "%s/model-00001-of-00001.safetensors", dir);
+  if (rename(from, to) != 0) return -1;
+  fz_tensor t[64];
+  int nt = fz_tensors(t);
+  static char idx[16384];
+  size_t u = (size_t)snprintf(idx, sizeof idx, "{\"metadata\": {\"total_size\": 0}, \"weight_map\": {");
+  for (int i = 0; i < nt && u < sizeof idx; i++)
+    u += (size_t)snprintf(idx + u, sizeof idx - u, "%s\"%s\": \"model-00001-of-00001.safetensors\"",
+                          i ? ", " : "", t[i].name);
+  if (u >= sizeof idx - 4) return -1;
+  snprintf(idx + u, sizeof idx - u, "}}\n");
+  if (fz_write_str(dir, "model.safetensors.index.json", idx) != 0) return -1;
+  /* tokenizer.json: the tiny vocabulary as WordPiece with BERT's normalizer */
+  static char tj[16384];
+  u = (size_t)snprintf(tj, sizeof tj,
+                       "{\"version\": \"1.0\", \"added_tokens\": [{\"id\": 0, \"content\": \"[PAD]\", "
+                       "\"special\": true}, {\"id\": 4, \"content\": \"[MASK]\", \"special\": true}],\n"
+                       " \"normalizer\": {\"type\": \"BertNormalizer\", \"clean_text\": true, "
+                       "\"handle_chinese_chars\": true, \"strip_accents\": null, \"lowercase\": true},\n"
+                       " \"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"},\n"
+                       " \"post_processor\": {\"type\": \"BertProcessing\", \"sep\": [\"[SEP]\", 3], "
+                       "\"cls\": [\"[CLS]\", 2]},\n"
+                       " \"model\": {\"type\": \"WordPiece\", \"unk_token\": \"[UNK]\", "
+                       "\"continuing_subword_prefix\": \"##\", \"max_input_chars_per_word\": 100, \"vocab\": {");
+  for (int i = 0; i < FZ_VOCAB_N && u < sizeof tj; i++) {
+    const char *v = fz_vocab[i];
+    u += (size_t)snprintf(tj + u, sizeof tj - u, "%s\"%s%s\": %d", i ? ", " : "",
+                          strcmp(v, "\"") == 0 ? "\\" : "", v, i);
+  }
+  if (u >= sizeof tj - 8) return -1;
+  snprintf(tj + u, sizeof tj - u, "}}}\n");
+  return fz_write_str(dir, "tokenizer.json", tj);
+}
+
 int main(int argc, char **argv) {
   const char *env = getenv("TEST_MODELS");
   if (env && *env) snprintf(models, sizeof models, "%s", env);
@@ -293,12 +350,26 @@ int main(int argc, char **argv) {
   snprintf(f16, sizeof f16, "%s/f16", models);
   snprintf(bge, sizeof bge, "%s/bge", models);
 
-  sweep_wp_load_dir("wp_load_dir bert-base-uncased vocab.txt", uncased);
-  sweep_wp_load_dir("wp_load_dir all-MiniLM-L6-v2 tokenizer.json", minilm);
+  /* the 30k-token files: jansson's allocations left out (see above) */
+  se_fault_json(0);
+  sweep_wp_load("wp_load_dir bert-base-uncased vocab.txt", wp_load_dir, uncased);
+  sweep_wp_load("wp_load_dir all-MiniLM-L6-v2 tokenizer.json (jansson not injected)", wp_load_dir, minilm);
   sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0);
   sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1);
-  sweep_model_load("ee_model_load f16", f16);
-  sweep_model_load("ee_model_load bge (2 shards, tokenizer.json)", bge);
+  sweep_model_load("ee_model_load f16 (jansson not injected)", f16);
+  sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge);
+  se_fault_json(1);
+
+  /* every JSON file kind, jansson's allocations included */
+  char tiny[512], sharded[512];
+  if (fz_model_dir(tiny, sizeof tiny, "oom-tiny") != 0 || make_sharded_tiny(sharded, sizeof sharded) != 0) {
+    CHECK(0, "writing the tiny models");
+    return check_finish();
+  }
+  sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
+                "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
+  sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny);
+  sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded);
   sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, 0, 1);
   sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, 2, 1);
   sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, 0, 2);

@@ -1,0 +1,46 @@
+/*
+** se_json.h — parse JSON with jansson and tell running out of memory apart
+** from a malformed document.
+**
+**   json_error_t jerr; int nomem;
+**   json_t *root = se_json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr, &nomem);
+**   if (!root) return nomem ? OUT_OF_MEMORY : FORMAT_ERROR;   // jerr.text says where
+**
+** Why a wrapper: jansson 2.14's parser never reports json_error_out_of_memory
+** (checked against the installed library: every allocation made to fail in
+** turn while parsing a config.json).  When an allocation fails it either
+** returns NULL without any message, or, when a token's buffer could not be
+** allocated, reports a syntax error ("invalid token", "string or '}'
+** expected").  se_json_loadb calls it out of memory when
+**   - json_error_code() says so (newer jansson may), or
+**   - the parse failed without a message (only allocation failures do that
+**     in jansson's loader), or
+**   - in the fault-injection build (-DSE_FAULT_INJECTION), jansson's
+**     allocations go through se_alloc.h and one of them was refused during
+**     this call (which also catches the failures reported as syntax errors).
+** Worse, when growing a token's buffer fails jansson drops that byte and
+** goes on, so a parse can succeed with a key or string missing a byte
+** (checked likewise, failing one allocation at a time); the fault-injection
+** build therefore discards any document parsed while an allocation was
+** refused.  In a normal build jansson keeps its own malloc: json_set_alloc_funcs
+** changes a global of a shared library that the host program (or another
+** extension in the same process) may be using, so only the test build
+** touches it.  In a normal build, then, a real out-of-memory that jansson
+** reports as a syntax error stays a format error, and one it swallows goes
+** unseen: jansson's limitations, not ours to patch.
+*/
+#ifndef SE_JSON_H
+#define SE_JSON_H
+#include <jansson.h>
+
+/* json_loadb with *nomem set (1: the failure was out of memory, jerr->text
+** is then "out of memory").  jerr is always initialised. */
+json_t *se_json_loadb(const char *data, size_t len, size_t flags, json_error_t *jerr, int *nomem);
+
+/* Fault-injection build only (a no-op otherwise): whether jansson's
+** allocations take part in se_fault_set's countdown (default 1).  A sweep
+** over a 30,000-token tokenizer.json turns it off, since every token adds
+** allocation points and every point re-parses the whole file. */
+void se_fault_json(int on);
+
+#endif
