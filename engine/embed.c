@@ -22,6 +22,7 @@
 ** text's original position.
 */
 #include "engine_int.h"
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,8 +31,9 @@ typedef struct ee_item { int32_t len, idx; } ee_item; /* a text's token count an
 struct ee_context {
   const ee_model *model;     /* borrowed; must outlive the context */
   ee_pool *pool;             /* owned: model->threads threads, the caller included */
-  float *arena;              /* activations, see ee_arena_floats */
-  int64_t arena_cap;         /* floats allocated in arena */
+  float *arena;              /* activations, see ee_arena_floats; 64-byte aligned */
+  void *arena_base;          /* owned allocation arena points into */
+  int64_t arena_cap;         /* floats usable at arena */
   wp_encoding enc;           /* reused by wp_encode */
   int32_t *tok;              /* (tok_cap) token ids of all texts, text after text */
   int64_t tok_cap;
@@ -85,7 +87,7 @@ static ee_status ensure_batch(ee_context *ctx, int nb, ee_error *err) {
 void ee_context_free(ee_context *ctx) {
   if (!ctx) return;
   ee_pool_free(ctx->pool);
-  se_free(ctx->arena);
+  se_free(ctx->arena_base);
   wp_encoding_free(&ctx->enc);
   se_free(ctx->tok);
   se_free(ctx->tok_off);
@@ -103,13 +105,17 @@ static ee_status ensure_arena(ee_context *ctx, int64_t T, int64_t max_len, ee_er
   if (need < 0 || (uint64_t)need > SIZE_MAX / sizeof(float))
     return ee_set_error(err, EE_ERR_NOMEM, "batch of %lld tokens is too large", (long long)T);
   if (need <= ctx->arena_cap) return EE_OK;
-  se_free(ctx->arena);
+  se_free(ctx->arena_base);
+  ctx->arena = NULL;
   ctx->arena_cap = 0;
-  ctx->arena = se_malloc((size_t)need * sizeof(float));
-  if (!ctx->arena)
+  /* 64 bytes more, to start the arena on a cache line: the kernels load
+  ** packed attention panels carved from it with aligned loads. */
+  ctx->arena_base = se_malloc((size_t)need * sizeof(float) + 64);
+  if (!ctx->arena_base)
     return ee_set_error(err, EE_ERR_NOMEM,
                         "out of memory: %lld-byte activation arena for a batch of %lld tokens",
                         (long long)need * 4, (long long)T);
+  ctx->arena = (float *)(((uintptr_t)ctx->arena_base + 63) & ~(uintptr_t)63);
   ctx->arena_cap = need;
   return EE_OK;
 }

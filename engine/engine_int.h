@@ -238,5 +238,19 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
 void ee_act_row(float *x, int n, ee_act act);
 /* y (n) = erf(x), vectorised; max error ~1 ulp (checked in test_engine.c). */
 void ee_erf(float *y, const float *x, int64_t n);
+/* Each of the rows of x (rows, cols) replaced by its softmax, in place. */
+void ee_softmax_rows(float *x, int rows, int cols);
+
+/* ------------------------------------------------------------------------
+** interface to attention.c
+*/
+/* Floats of scratch ee_attention_head needs for sequences up to max_len
+** tokens and heads of head_dim dimensions (64-byte aligned slices). */
+int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim);
+/* out (L,d) (row stride ldo) = softmax(q k^T / sqrt(d)) v for one head of
+** one sequence; q, k, v (L,d) with row stride ld; scratch: 64-byte aligned,
+** ee_attention_scratch_floats(>= L, d) floats. */
+void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
+                       int ld, int L, int d, float *scratch);
 
 #endif

@@ -24,7 +24,6 @@
 ** weight), one 64-byte aligned allocation for the whole model.
 */
 #include "engine_int.h"
-#include <cblas.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -129,7 +128,6 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
   m->threads = p.threads ? p.threads : (int)(ncpu > 0 ? (ncpu < MAX_THREADS ? ncpu : MAX_THREADS) : 1);
   m->batch_size = p.batch_size ? p.batch_size : 32;
-  openblas_set_num_threads(1);
   if ((rc = ee_model_pack(m, err)) != EE_OK) goto fail;
   *out = m;
   return EE_OK;

@@ -19,8 +19,8 @@
 **   F32   used in place from the mapping when 4-byte aligned (the data
 **         section's offset decides; hostile files may misalign it), else
 **         copied once into an owned buffer;
-**   F16,  converted once to an owned F32 buffer: cblas_sgemm needs f32, and
-**   BF16  converting per tile inside the matmul is a later optimisation.
+**   F16,  converted once to an owned F32 buffer (the packing and the fp32
+**   BF16  kernels read f32; precision "bf16" then rounds back at packing).
 **         Conversion also rejects Inf/NaN, which costs nothing there; F32
 **         tensors used in place are not scanned (that would fault in every
 **         page at load).

@@ -1,0 +1,86 @@
+/*
+** attention.c — scaled dot-product attention of one head of one sequence,
+** on the packed matrix kernels of kernels.c.
+**
+**   out (L,d) = softmax(q k^T / sqrt(d)) v       q, k, v: (L,d), row stride ld
+**
+** Why not cblas_sgemm: each (sequence, head) product is small (L x L x d
+** with d = 32 or 64), so OpenBLAS's per-call cost (argument checks, packing
+** both operands into its own buffers, its threading decision) was a large
+** share of a short sequence's attention, and with OPENBLAS_CORETYPE pinned to
+** an AVX2 core it ran at half this CPU's FMA rate.  Here k and v are packed
+** once per head into the panel layout of ee_gemm (16 columns per panel,
+** k-major), and the two products run on the same micro-kernels as the dense
+** layers:
+**   scores (L,L) = q . kp^T      kp = k scaled by 1/sqrt(d): N = L, K = d
+**   out    (L,d) = P . vp^T      vp = v^T:                   N = d, K = L
+** The packing costs 2·L·d loads and stores per head against 4·L²·d flops.
+** Every score and output element is one in-order sum, as in the dense
+** layers, so a sequence's result does not depend on the batch around it or
+** on the thread that ran it.
+**
+** The scale is folded into the packed keys (q · (k/√d) rather than
+** (q · k)/√d): one multiply per key element instead of per score; the two
+** differ by float rounding only (~1e-7 relative).
+*/
+#include "engine_int.h"
+#include <math.h>
+
+static int64_t align16(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
+
+int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim) {
+  int64_t L = max_len, d = head_dim;
+  return align16(L * L) + ee_pack_floats((int)L, (int)d) + ee_pack_floats((int)d, (int)L);
+}
+
+/* Panels of 16 keys: panel p, row c (c < d) = scale * k[16p .. 16p+15][c],
+** zeros past L (those score columns are computed but never read). */
+static void pack_keys(float *kp, const float *k, int ld, int L, int d, float scale) {
+  const int np = (L + EE_NR - 1) / EE_NR;
+  for (int p = 0; p < np; p++) {
+    float *panel = kp + (int64_t)p * d * EE_NR;
+    for (int j = 0; j < EE_NR; j++) {
+      int key = p * EE_NR + j;
+      if (key < L) {
+        const float *row = k + (int64_t)key * ld;
+        for (int c = 0; c < d; c++) panel[c * EE_NR + j] = row[c] * scale;
+      } else {
+        for (int c = 0; c < d; c++) panel[c * EE_NR + j] = 0.0f;
+      }
+    }
+  }
+}
+
+/* Panels of 16 value dimensions: panel p, row j (j < L) = v[j][16p .. 16p+15],
+** zeros past d. */
+static void pack_values(float *vp, const float *v, int ld, int L, int d) {
+  const int np = (d + EE_NR - 1) / EE_NR;
+  for (int p = 0; p < np; p++) {
+    float *panel = vp + (int64_t)p * L * EE_NR;
+    int c0 = p * EE_NR, n = d - c0 < EE_NR ? d - c0 : EE_NR;
+    for (int j = 0; j < L; j++) {
+      const float *src = v + (int64_t)j * ld + c0;
+      float *dst = panel + (int64_t)j * EE_NR;
+      for (int c = 0; c < n; c++) dst[c] = src[c];
+      for (int c = n; c < EE_NR; c++) dst[c] = 0.0f;
+    }
+  }
+}
+
+void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
+                       int ld, int L, int d, float *scratch) {
+  float *scores = scratch;
+  float *kp = scores + align16((int64_t)L * L);
+  float *vp = kp + ee_pack_floats(L, d);
+  const float scale = 1.0f / sqrtf((float)d);
+
+  ee_pw keys = {0}, values = {0};
+  keys.p = kp, keys.N = L, keys.K = d, keys.np = (L + EE_NR - 1) / EE_NR;
+  values.p = vp, values.N = d, values.K = L, values.np = (d + EE_NR - 1) / EE_NR;
+  pack_keys(kp, k, ld, L, d, scale);
+  pack_values(vp, v, ld, L, d);
+
+  ee_gemm(scores, L, q, ld, L, &keys, 0, keys.np, NULL, NULL, 0, -1);
+  ee_softmax_rows(scores, L, L);
+  ee_gemm(out, ldo, scores, L, L, &values, 0, values.np, NULL, NULL, 0, -1);
+}
