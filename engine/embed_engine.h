@@ -1,6 +1,6 @@
 /*
 ** embed_engine.h — load a Hugging Face BERT-family model directory and turn
-** texts into sentence vectors, in plain C on OpenBLAS.
+** texts into sentence vectors, in plain C (own SIMD kernels, no BLAS).
 **
 ** Example:
 **
