@@ -186,3 +186,33 @@ test-valgrind: $(VALGRIND_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tools/gen_model
 	    echo "PASS: valgrind $$t: $$summary; $$heap; $$(grep -c '^PASS' $(BUILD)/test-logs/valgrind-$$t.out) checks passed, $$timing wall-clock checks ignored ($$(( $$(date +%s) - start )) s)"; \
 	  fi; \
 	done; exit $$failed
+
+# ---- ThreadSanitizer -------------------------------------------------------
+# `make test-tsan` builds the extension with -fsanitize=thread into
+# build-tsan/embed0.so, and tests/tsan/test_concurrency.c beside it, and runs
+# the test for TSAN_SECONDS: 8 threads, each with its own connection to one
+# WAL database, all sharing one model (see the file).  Any ThreadSanitizer
+# report fails it (tests/tsan/run.sh).  Not part of `make test`: the TSan
+# runtime must be linked into the program, and it cannot share a process
+# with AddressSanitizer.
+TSAN_DIR     := build-tsan
+TSAN_SECONDS ?= 20
+TSAN_CFLAGS  := $(WARN) -O1 -g -fno-omit-frame-pointer -fsanitize=thread $(PKG_CFLAGS)
+TSAN_OBJ     := $(CORE_SRC:%.c=$(TSAN_DIR)/obj/%.o) $(EXT_SRC:%.c=$(TSAN_DIR)/obj/%.o)
+.SECONDARY: $(TSAN_OBJ)
+
+$(TSAN_DIR)/obj/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TSAN_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(TSAN_DIR)/embed0.so: $(TSAN_OBJ)
+	$(CC) -shared -fsanitize=thread -o $@ $^ $(PKG_LIBS) -lpthread -lm
+
+$(TSAN_DIR)/test_concurrency: tests/tsan/test_concurrency.c tests/unit/check.h
+	$(CC) $(TSAN_CFLAGS) -o $@ $< -lsqlite3 -lpthread -lm
+
+.PHONY: test-tsan
+test-tsan: $(TSAN_DIR)/embed0.so $(TSAN_DIR)/test_concurrency $(BUILD)/tools/gen_model
+	@[ -f $(BUILD)/test-models/f16/config.json ] || \
+	  $(BUILD)/tools/gen_model --shape f16 --out $(BUILD)/test-models/f16 > /dev/null
+	TSAN_DIR=$(TSAN_DIR) bash tests/tsan/run.sh $(BUILD)/test-models/f16 $(TSAN_SECONDS)

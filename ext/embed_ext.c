@@ -20,6 +20,7 @@ SQLITE_EXTENSION_INIT1
 #include "ext_int.h"
 #include "index_int.h"
 #include "sqlite-embed.h"
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,7 +174,15 @@ __declspec(dllexport)
 __attribute__((visibility("default")))
 #endif
 int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines *pApi) {
-  SQLITE_EXTENSION_INIT2(pApi);
+  /* SQLITE_EXTENSION_INIT2 stores pApi in the global sqlite3_api each time a
+  ** connection loads the extension, while other threads' connections read
+  ** it on every sqlite3_* call: a data race (ThreadSanitizer reports it).
+  ** Only the first load stores it, under a mutex; a later load from another
+  ** thread then only reads, and finds the same routines (one libsqlite3). */
+  static pthread_mutex_t api_mutex = PTHREAD_MUTEX_INITIALIZER;
+  pthread_mutex_lock(&api_mutex);
+  if (sqlite3_api != pApi) SQLITE_EXTENSION_INIT2(pApi);
+  pthread_mutex_unlock(&api_mutex);
   embed_conn_ref *pRef = sqlite3_malloc64(sizeof(*pRef));
   if (!pRef) return SQLITE_NOMEM;
   memset(pRef, 0, sizeof(*pRef));
