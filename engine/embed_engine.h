@@ -54,12 +54,23 @@ typedef struct ee_error {
 
 typedef enum ee_pooling { EE_POOL_DEFAULT = -1, EE_POOL_CLS = 0, EE_POOL_MEAN = 1, EE_POOL_MAX = 2 } ee_pooling;
 
+/* Arithmetic of the dense layers (Q/K/V, attention output, FFN); attention,
+** LayerNorm, GELU and pooling always run in fp32.
+**   EE_PREC_FP32  float32 throughout (the reference)
+**   EE_PREC_BF16  weights and activations rounded to bfloat16, products
+**                 summed in fp32 (AVX512_BF16 where the CPU has it)
+**   EE_PREC_INT8  weights int8 per output feature, activations int8 per
+**                 token at run time, int32 sums (AVX512_VNNI / AVX-VNNI)
+** Without the instructions a portable path computes the same results, slowly. */
+typedef enum ee_precision { EE_PREC_FP32 = 0, EE_PREC_BF16 = 1, EE_PREC_INT8 = 2 } ee_precision;
+
 typedef struct ee_params {
   ee_pooling pooling;  /* EE_POOL_DEFAULT: from 1_Pooling/config.json, else CLS */
   int normalize;       /* -1: from modules.json (Normalize module), else 0 */
   int max_length;      /* 0: sentence_bert_config.json max_seq_length, else max_position_embeddings */
   int threads;         /* threads per ee_context (its own pool); 0: all cores */
   int batch_size;      /* texts per forward pass in ee_embed_texts; 0: 32 */
+  ee_precision precision; /* EE_PREC_FP32 (default), EE_PREC_BF16 or EE_PREC_INT8 */
 } ee_params;
 
 ee_params ee_default_params(void);
@@ -78,6 +89,9 @@ typedef struct ee_info {
   int normalize;
   int64_t n_params;         /* number of weights */
   int64_t bytes_mapped;     /* bytes of safetensors files mmap'd */
+  const char *precision;    /* "fp32", "bf16" or "int8" (ee_params.precision) */
+  int64_t bytes_packed;     /* heap bytes of the dense layers' packed weights
+                               (fp32, bf16 or int8 copy, biases included) */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);

@@ -10,6 +10,8 @@
 **   model_load.c   ee_model_load/free/info: glue of the above + the tokenizer
 **   forward.c      the encoder forward pass on a packed batch (llm.c style)
 **   kernels.c      weight packing and the dense layers' matmul micro-kernels
+**   kernels_bf16.c the same in bfloat16 (precision "bf16")
+**   kernels_int8.c the same in int8, dynamic quantisation (precision "int8")
 **   threadpool.c   worker threads that split every stage of a forward pass
 **   embed.c        ee_context, ee_embed_ids, ee_embed_texts
 **
@@ -82,6 +84,7 @@ typedef struct ee_config {
   ee_pooling pooling;          /* CLS unless 1_Pooling/config.json says otherwise */
   int normalize;               /* 1 if modules.json has a Normalize module */
   int max_length;              /* tokens per text incl. [CLS]/[SEP]; 0 = unset */
+  ee_precision precision;      /* dense layers' arithmetic (ee_params; config.c leaves 0 = fp32) */
 } ee_config;
 
 /* <dir>/config.json -> cfg (architecture fields). */
@@ -135,12 +138,19 @@ void st_format_shape(char *buf, size_t n, const int64_t *shape, int ndim);
 /* ------------------------------------------------------------------------
 ** interface to weights.c
 */
-/* A Linear weight packed for kernels.c: np panels of K x EE_NR floats. */
+/* A Linear weight packed for kernels.c (fp32: np panels of K x EE_NR
+** floats), kernels_bf16.c or kernels_int8.c; prec says which pointer is set. */
 #define EE_NR 16
 typedef struct ee_pw {
-  const float *p;               /* (np, K, EE_NR) 64-byte aligned */
+  const float *p;               /* fp32: (np, K, EE_NR) 64-byte aligned */
+  const uint16_t *pb;           /* bf16: (np, K2, EE_NR, 2) 64-byte aligned */
+  const int8_t *pq;             /* int8: (np, K4, EE_NR, 4) 64-byte aligned */
+  const float *qs;              /* int8: (np * EE_NR) scale of each output feature */
+  const int32_t *qc;            /* int8: (np * EE_NR) 128 x the sum of its int8 weights */
   int N, K;                     /* out and in features */
   int np;                       /* panels: ceil(N / EE_NR) */
+  int K2, K4;                   /* bf16: ceil(K / 2) pairs; int8: ceil(K / 4) quads */
+  ee_precision prec;            /* which of p, pb, pq holds the panels */
 } ee_pw;
 
 typedef struct ee_layer {
@@ -187,11 +197,13 @@ struct ee_model {
   wp_tokenizer *tok;            /* owned */
   char *dir;                    /* owned copy of the directory */
   int threads;                  /* threads per context (params.threads or all cores) */
-  float *packed;                /* owned, unaligned base of every layer's packed weights */
+  void *packed;                 /* owned, unaligned base of every layer's packed weights */
+  int64_t packed_bytes;         /* bytes allocated at packed */
   int batch_size;               /* texts per forward pass in ee_embed_texts */
 };
 
-/* Pack every layer's Linear weights (m->packed); EE_ERR_NOMEM on failure. */
+/* Pack every layer's Linear weights (m->packed) at m->cfg.precision;
+** EE_ERR_NOMEM on failure, EE_ERR_UNSUPPORTED for int8 past K = 65536. */
 ee_status ee_model_pack(ee_model *m, ee_error *err);
 
 /* ------------------------------------------------------------------------
@@ -217,6 +229,42 @@ void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K);
 void ee_gemm(float *C, int ldc, const float *A, int lda, int M, const ee_pw *W, int p0, int p1,
              const float *bias, const float *R, int ldr, int act);
 const char *ee_kernel_name(void);             /* "avx512", "avx2" or "generic" */
+
+/* ------------------------------------------------------------------------
+** interface to kernels_bf16.c
+*/
+uint16_t ee_bf16_from_float(float x);         /* round to nearest even, subnormals to 0 */
+float ee_bf16_to_float(uint16_t b);
+int64_t ee_pack_bf16_bytes(int N, int K);     /* bytes of a packed (N,K) weight */
+/* Round w (N,K) to bfloat16 into dst (64-byte aligned), panels of K2 pairs. */
+void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K);
+/* dst (M, ldd) = bfloat16 of src (M, lds) for K columns, padded to an even
+** count with a zero (ldd >= 2 * ceil(K / 2)). */
+void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
+/* As ee_gemm, with A already bfloat16 (rows of lda halves). */
+void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
+                  int p1, const float *bias, const float *R, int ldr, int act);
+const char *ee_bf16_kernel_name(void);        /* "avx512bf16" or "generic" */
+/* Tests only (no other thread may be in a product): re-pick the tile as if
+** EE_KERNEL were force ("generic", "avx2"; NULL: the environment's). */
+const char *ee_bf16_force(const char *force);
+
+/* ------------------------------------------------------------------------
+** interface to kernels_int8.c
+*/
+#define EE_INT8_MAX_K 65536                   /* int32 sums cannot overflow below */
+int64_t ee_pack_int8_bytes(int N, int K);     /* bytes of a packed (N,K) weight */
+/* Quantise w (N,K) per output feature into dst (64-byte aligned). */
+void ee_pack_int8(ee_pw *pw, void *dst, const float *w, int N, int K);
+/* dst (M, ldd) = int8 of src (M, lds) per row, + 128, padded to a multiple
+** of 4 with 128; scale (M) = each row's max |x| / 127. */
+void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int lds, int M, int K);
+/* As ee_gemm, with A quantised by ee_quant_rows (rows of lda bytes, scales sa). */
+void ee_gemm_int8(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int M,
+                  const ee_pw *W, int p0, int p1, const float *bias, const float *R, int ldr,
+                  int act);
+const char *ee_int8_kernel_name(void);        /* "avx512vnni", "avxvnni" or "generic" */
+const char *ee_int8_force(const char *force); /* tests only, as ee_bf16_force */
 
 /* ------------------------------------------------------------------------
 ** interface to forward.c

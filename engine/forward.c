@@ -47,6 +47,16 @@
 ** cache-line aligned when the arena is. */
 static int64_t slot(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
+/* Floats at the end of the arena for one GEMM input in bf16 or int8
+** (precision != fp32): a row scale per token, then T rows of ceil(K/2)
+** pairs or ceil(K/4) quads (4 bytes each) for the widest K. */
+static int64_t quant_floats(const ee_config *cfg, int64_t T) {
+  if (cfg->precision == EE_PREC_FP32) return 0;
+  int64_t K = cfg->hidden_size > cfg->intermediate_size ? cfg->hidden_size : cfg->intermediate_size;
+  int64_t per_row = cfg->precision == EE_PREC_BF16 ? (K + 1) / 2 : (K + 3) / 4;
+  return slot(T) + slot(T * per_row);
+}
+
 int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len,
                         int nthreads) {
   /* H, I <= 1e6 (config.c); tokens and max_len are bounded by the caller
@@ -56,7 +66,7 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
     return -1;
   int64_t th = slot(total_tokens * cfg->hidden_size);
   int64_t ti = slot(total_tokens * cfg->intermediate_size);
-  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads));
+  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads)) + quant_floats(cfg, total_tokens);
 }
 
 /* ---- ops -------------------------------------------------------------------- */
@@ -361,6 +371,12 @@ typedef struct fwd {
   float *scores;                  /* (nth, sc_stride) per-thread attention scratch */
   int64_t sc_stride;              /* floats of scratch per thread */
   const ee_layer *ly;             /* current layer */
+  /* precision bf16/int8: the next product's input A (T,K), converted once
+  ** by st_quant into qa (T rows of qld bf16 or bytes) and qscale (T). */
+  const float *qin;
+  int qK, qld;
+  void *qa;
+  float *qscale;
   atomic_llong next;              /* next task of the current stage */
 } fwd;
 
@@ -392,7 +408,8 @@ static void st_embed(void *arg, int tid, int nth) {
   }
 }
 
-/* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair). */
+/* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
+** In bf16/int8, A has been converted by st_quant into f->qa. */
 static void gemm_tasks(fwd *f, float *C, int ldc, const float *A, int lda, const ee_pw *W,
                        const float *bias, const float *R, int ldr, int act) {
   const int64_t pairs = (W->np + 1) / 2, mblocks = (f->T + GEMM_ROWS - 1) / GEMM_ROWS;
@@ -400,8 +417,34 @@ static void gemm_tasks(fwd *f, float *C, int ldc, const float *A, int lda, const
   while ((task = claim(f)) < pairs * mblocks) {
     int64_t mb = task / pairs, pr = task % pairs;
     int64_t i0 = mb * GEMM_ROWS, rows = f->T - i0 < GEMM_ROWS ? f->T - i0 : GEMM_ROWS;
-    ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, (int)(2 * pr), (int)(2 * pr + 2),
-            bias, R ? R + i0 * ldr : NULL, ldr, act);
+    const float *Ri = R ? R + i0 * ldr : NULL;
+    if (W->prec == EE_PREC_BF16)
+      ee_gemm_bf16(C + i0 * ldc, ldc, (const uint16_t *)f->qa + i0 * f->qld, f->qld, (int)rows, W,
+                   (int)(2 * pr), (int)(2 * pr + 2), bias, Ri, ldr, act);
+    else if (W->prec == EE_PREC_INT8)
+      ee_gemm_int8(C + i0 * ldc, ldc, (const uint8_t *)f->qa + i0 * f->qld, f->qld, f->qscale + i0,
+                   (int)rows, W, (int)(2 * pr), (int)(2 * pr + 2), bias, Ri, ldr, act);
+    else
+      ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, (int)(2 * pr), (int)(2 * pr + 2),
+              bias, Ri, ldr, act);
+  }
+}
+
+/* bf16/int8: the next product's input f->qin (T, qK) -> f->qa, by tasks of
+** ROW_TASK rows; each row is converted on its own (per-token scales), so a
+** row's bits do not depend on the batch. */
+static void st_quant(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    if (f->m->cfg.precision == EE_PREC_BF16)
+      ee_to_bf16_rows((uint16_t *)f->qa + r0 * f->qld, f->qld, f->qin + r0 * f->qK, f->qK,
+                      (int)(r1 - r0), f->qK);
+    else
+      ee_quant_rows((uint8_t *)f->qa + r0 * f->qld, f->qld, f->qscale + r0, f->qin + r0 * f->qK,
+                    f->qK, (int)(r1 - r0), f->qK);
   }
 }
 
@@ -480,6 +523,19 @@ static void stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f) {
   ee_pool_run(pool, fn, f);
 }
 
+/* A product's stage, preceded in bf16/int8 by converting its input A (T,K). */
+static void gemm_stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f, const float *A,
+                       int K) {
+  const ee_precision prec = f->m->cfg.precision;
+  if (prec != EE_PREC_FP32) {
+    f->qin = A;
+    f->qK = K;
+    f->qld = prec == EE_PREC_BF16 ? 2 * ((K + 1) / 2) : 4 * ((K + 3) / 4);
+    stage(pool, st_quant, f);
+  }
+  stage(pool, fn, f);
+}
+
 void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
                 const int32_t *const *ids, const int32_t *const *type_ids, const int32_t *lens,
                 int64_t T, float *pooled, float *hidden) {
@@ -501,15 +557,20 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   f.scores = f.ff + ti;      /* (nth, sc_stride) one head of one sequence per thread */
   f.sc_stride = slot(ee_attention_scratch_floats(max_len, H / c->num_heads));
 
+  /* bf16/int8 activations at the end of the arena (ee_arena_floats' last term). */
+  float *qbuf = arena + ee_arena_floats(c, T, max_len, ee_pool_threads(pool)) - quant_floats(c, T);
+  f.qscale = qbuf;
+  f.qa = qbuf + slot(T);
+
   stage(pool, st_embed, &f);
   for (int l = 0; l < c->num_layers; l++) {
     f.ly = &m->w.layers[l];
-    stage(pool, st_qkv, &f);
+    gemm_stage(pool, st_qkv, &f, f.x, H);
     stage(pool, st_attn, &f);
-    stage(pool, st_oproj, &f);
+    gemm_stage(pool, st_oproj, &f, f.ctx, H);
     stage(pool, st_ln1, &f);
-    stage(pool, st_ffup, &f);
-    stage(pool, st_ffdown, &f);
+    gemm_stage(pool, st_ffup, &f, f.h1, H);
+    gemm_stage(pool, st_ffdown, &f, f.ff, FF);
     stage(pool, st_ln2, &f);
   }
 

@@ -54,6 +54,7 @@ void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K) {
         d[(int64_t)k * EE_NR + j] = n < N ? w[(int64_t)n * K + k] : 0.0f;
       }
   }
+  memset(pw, 0, sizeof *pw); /* prec EE_PREC_FP32 */
   pw->p = dst;
   pw->N = N;
   pw->K = K;

@@ -20,8 +20,12 @@
 ** our workers call it in parallel.
 **
 ** Packing: after binding, every layer's Linear weights are copied once into
-** panels for kernels.c (query, key and value stacked into one (3H,H)
-** weight), one 64-byte aligned allocation for the whole model.
+** panels (query, key and value stacked into one (3H,H) weight), one 64-byte
+** aligned allocation for the whole model: fp32 panels for kernels.c, or,
+** with params.precision, bfloat16 panels for kernels_bf16.c or int8 panels
+** and scales for kernels_int8.c instead (never two copies).  The fp32
+** weights the panels come from stay where they were (the mmap'd file, or
+** weights.c's converted copy).
 */
 #include "engine_int.h"
 #include <stdio.h>
@@ -38,6 +42,7 @@ ee_params ee_default_params(void) {
   p.max_length = 0;
   p.threads = 0;
   p.batch_size = 0;
+  p.precision = EE_PREC_FP32;
   return p;
 }
 
@@ -59,6 +64,10 @@ static ee_status check_params(const ee_params *p, ee_error *err) {
   if (p->batch_size < 0 || p->batch_size > MAX_BATCH)
     return ee_set_error(err, EE_ERR_INPUT, "params.batch_size is %d (expected 0..%d)",
                         p->batch_size, MAX_BATCH);
+  if (p->precision != EE_PREC_FP32 && p->precision != EE_PREC_BF16 && p->precision != EE_PREC_INT8)
+    return ee_set_error(err, EE_ERR_INPUT,
+                        "params.precision is %d (expected 0 fp32, 1 bf16 or 2 int8)",
+                        (int)p->precision);
   return EE_OK;
 }
 
@@ -115,6 +124,15 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   if (p.max_length > 0) c->max_length = p.max_length;
   int usable = c->max_position_embeddings - c->position_offset;
   if (c->max_length == 0 || c->max_length > usable) c->max_length = usable;
+  c->precision = p.precision;
+  if (c->precision == EE_PREC_INT8 &&
+      (c->hidden_size > EE_INT8_MAX_K || c->intermediate_size > EE_INT8_MAX_K)) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "precision int8 needs hidden_size and intermediate_size <= %d (int32 "
+                      "sums), but %s/config.json has %d and %d: use precision fp32 or bf16",
+                      EE_INT8_MAX_K, m->dir, c->hidden_size, c->intermediate_size);
+    goto fail;
+  }
   if (c->max_length < 2) {
     rc = ee_set_error(err, EE_ERR_FORMAT,
                       "max_position_embeddings %d in %s/config.json leaves no room for "
@@ -136,45 +154,63 @@ fail:
   return rc;
 }
 
-static int64_t slot64(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
+static const char *precision_name(ee_precision p) {
+  return p == EE_PREC_BF16 ? "bf16" : p == EE_PREC_INT8 ? "int8" : "fp32";
+}
+
+/* Bytes of one packed (N,K) weight at precision prec, rounded up to 64. */
+static int64_t packed_bytes(ee_precision prec, int N, int K) {
+  int64_t b = prec == EE_PREC_BF16   ? ee_pack_bf16_bytes(N, K)
+              : prec == EE_PREC_INT8 ? ee_pack_int8_bytes(N, K)
+                                     : ee_pack_floats(N, K) * (int64_t)sizeof(float);
+  return (b + 63) & ~(int64_t)63;
+}
+
+/* Pack w (N,K) at precision prec into dst; returns the bytes used. */
+static int64_t pack_one(ee_precision prec, ee_pw *pw, unsigned char *dst, const float *w, int N,
+                        int K) {
+  if (prec == EE_PREC_BF16) ee_pack_bf16(pw, dst, w, N, K);
+  else if (prec == EE_PREC_INT8) ee_pack_int8(pw, dst, w, N, K);
+  else ee_pack(pw, (float *)(void *)dst, w, N, K);
+  return packed_bytes(prec, N, K);
+}
 
 ee_status ee_model_pack(ee_model *m, ee_error *err) {
   const ee_config *c = &m->cfg;
+  const ee_precision prec = c->precision;
   const int H = c->hidden_size, FF = c->intermediate_size;
-  int64_t per_layer = slot64(ee_pack_floats(3 * H, H)) + slot64(3 * (int64_t)H) +
-                      slot64(ee_pack_floats(H, H)) + slot64(ee_pack_floats(FF, H)) +
-                      slot64(ee_pack_floats(H, FF));
-  int64_t total = per_layer * c->num_layers + 16;
-  if ((uint64_t)total > SIZE_MAX / sizeof(float) / 2)
+  const int64_t bias_bytes = (3 * (int64_t)H * (int64_t)sizeof(float) + 63) & ~(int64_t)63;
+  int64_t per_layer = packed_bytes(prec, 3 * H, H) + bias_bytes + packed_bytes(prec, H, H) +
+                      packed_bytes(prec, FF, H) + packed_bytes(prec, H, FF);
+  int64_t total = per_layer * c->num_layers + 64;
+  if ((uint64_t)total > SIZE_MAX / 2)
     return ee_set_error(err, EE_ERR_NOMEM, "packed weights of %s are too large", m->dir);
   float *qkv_tmp = se_malloc(sizeof(float) * 3 * (size_t)H * (size_t)H);
-  m->packed = se_malloc(sizeof(float) * (size_t)total);
+  m->packed = se_malloc((size_t)total);
   if (!m->packed || !qkv_tmp) {
     se_free(qkv_tmp);
-    return ee_set_error(err, EE_ERR_NOMEM, "out of memory packing the %lld weights of %s",
-                        (long long)total, m->dir);
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory packing the weights of %s (%lld bytes)",
+                        m->dir, (long long)total);
   }
-  float *p = m->packed;
-  p += (16 - ((uintptr_t)p / sizeof(float)) % 16) % 16; /* 64-byte aligned */
+  m->packed_bytes = total;
+  unsigned char *p = m->packed;
+  p += (64 - (uintptr_t)p % 64) % 64; /* 64-byte aligned */
   const size_t hh = (size_t)H * (size_t)H;
   for (int l = 0; l < c->num_layers; l++) {
     ee_layer *ly = &m->w.layers[l];
     memcpy(qkv_tmp, ly->q_w, sizeof(float) * hh);
     memcpy(qkv_tmp + hh, ly->k_w, sizeof(float) * hh);
     memcpy(qkv_tmp + 2 * hh, ly->v_w, sizeof(float) * hh);
-    ee_pack(&ly->qkv_p, p, qkv_tmp, 3 * H, H);
-    p += slot64(ee_pack_floats(3 * H, H));
-    memcpy(p, ly->q_b, sizeof(float) * (size_t)H);
-    memcpy(p + H, ly->k_b, sizeof(float) * (size_t)H);
-    memcpy(p + 2 * H, ly->v_b, sizeof(float) * (size_t)H);
-    ly->qkv_b = p;
-    p += slot64(3 * (int64_t)H);
-    ee_pack(&ly->o_p, p, ly->o_w, H, H);
-    p += slot64(ee_pack_floats(H, H));
-    ee_pack(&ly->i_p, p, ly->i_w, FF, H);
-    p += slot64(ee_pack_floats(FF, H));
-    ee_pack(&ly->f_p, p, ly->f_w, H, FF);
-    p += slot64(ee_pack_floats(H, FF));
+    p += pack_one(prec, &ly->qkv_p, p, qkv_tmp, 3 * H, H);
+    float *b = (float *)(void *)p;
+    memcpy(b, ly->q_b, sizeof(float) * (size_t)H);
+    memcpy(b + H, ly->k_b, sizeof(float) * (size_t)H);
+    memcpy(b + 2 * H, ly->v_b, sizeof(float) * (size_t)H);
+    ly->qkv_b = b;
+    p += bias_bytes;
+    p += pack_one(prec, &ly->o_p, p, ly->o_w, H, H);
+    p += pack_one(prec, &ly->i_p, p, ly->i_w, FF, H);
+    p += pack_one(prec, &ly->f_p, p, ly->f_w, H, FF);
   }
   se_free(qkv_tmp);
   return EE_OK;
@@ -205,6 +241,8 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->normalize = m->cfg.normalize;
   info->n_params = m->w.n_params;
   info->bytes_mapped = ee_weights_bytes_mapped(&m->w);
+  info->precision = precision_name(m->cfg.precision);
+  info->bytes_packed = m->packed_bytes;
 }
 
 int ee_model_dims(const ee_model *m) { return m ? m->cfg.hidden_size : 0; }

@@ -1,0 +1,315 @@
+/*
+** kernels_bf16.c — the dense layers' matrix product in bfloat16 with fp32
+** accumulation, for models loaded with precision "bf16": AVX512_BF16
+** (vdpbf16ps) where the CPU has it, else a portable C tile that computes
+** the very same bits.
+**
+**   ee_pw w;                                   // at load: bf16 copy of W (N,K)
+**   ee_pack_bf16(&w, dst, W, N, K);            // dst: ee_pack_bf16_bytes(N, K), 64-byte aligned
+**   ee_to_bf16_rows(Ab, w.K2 * 2, A, lda, M, K);   // per stage: activations, once
+**   ee_gemm_bf16(C, ldc, Ab, lda16, M, &w, 0, w.np, bias, resid, ldr, act);
+**
+** computes C (M,N) = act(A (M,K) . W^T + bias + resid), with A and W rounded
+** to bfloat16 (8-bit significand) and every product summed in fp32.
+**
+** Rounding to bfloat16 is round-to-nearest-even on the upper 16 bits of the
+** float, as vcvtneps2bf16 does: subnormal floats become a signed zero (the
+** instruction assumes DAZ), NaN stays a quiet NaN, values past the largest
+** bfloat16 become Inf.  One portable routine rounds both the weights (once,
+** at load) and the activations (once per row and stage, forward.c), so the
+** SIMD and portable products read the same bfloat16 inputs.
+**
+** Packing.  vdpbf16ps multiplies pairs: lane j of the result accumulates
+** a[2j+1] b[2j+1], then a[2j] b[2j] (in that order, each sum rounded to
+** fp32; products of two bfloat16 are exact in fp32).  So a panel holds 16
+** output features and k runs in pairs: panel p, pair kk =
+**   W[16p+j][2kk], W[16p+j][2kk+1]   for j = 0..15      (32 bfloat16, 64 bytes)
+** zeros past N and past K (K is padded to K2 = ceil(K/2) pairs).  Rows of A
+** likewise hold K2 pairs; one 32-bit broadcast gives a row's pair.
+**
+** Exactness.  The portable tile adds a[2j+1] b[2j+1] and then a[2j] b[2j]
+** to the accumulator, pair after pair, as the instruction is defined
+** (Intel SDM, VDPBF16PS) and as this Zen 5 computes it (checked bit for bit
+** in tests/unit/test_precision.c).  The products are exact, so contraction
+** into FMA changes nothing.  The epilogue adds bias then the residual in
+** fp32 in both.  A vector is therefore bit-identical whichever tile ran,
+** alone or in any batch, with any thread count.
+**
+** Dispatch: avx512bf16 when __builtin_cpu_supports("avx512bf16") (with
+** avx512f/vl), else generic; EE_KERNEL=generic or avx2 in the environment
+** forces the portable tile (no 256-bit-only bfloat16 product exists).
+*/
+#include "engine_int.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MC
+#define MC 48 /* rows per chunk, a multiple of every tile height */
+#endif
+
+/* ---- rounding ----------------------------------------------------------------- */
+
+/* One float -> bfloat16 bits, round to nearest even (vcvtneps2bf16). */
+static inline uint16_t bf16_round(uint32_t u) {
+  if ((u & 0x7f800000u) == 0) return (uint16_t)((u >> 16) & 0x8000u);      /* zero, subnormal */
+  if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40u); /* NaN: quiet */
+  return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+uint16_t ee_bf16_from_float(float x) {
+  uint32_t u;
+  memcpy(&u, &x, sizeof u);
+  return bf16_round(u);
+}
+
+float ee_bf16_to_float(uint16_t b) {
+  uint32_t u = (uint32_t)b << 16;
+  float f;
+  memcpy(&f, &u, sizeof f);
+  return f;
+}
+
+/* Rows of floats -> rows of bfloat16: the same lane-wise integer
+** arithmetic as bf16_round, 16 lanes at a time with vector extensions
+** (one zmm, two ymm or four xmm), so every variant gives the same bits. */
+typedef uint32_t vu __attribute__((vector_size(64)));
+typedef uint16_t vh __attribute__((vector_size(32)));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+
+static inline __attribute__((always_inline)) void rows_body(uint16_t *dst, int ldd,
+                                                            const float *src, int lds, int M,
+                                                            int K) {
+  const int K2 = (K + 1) / 2;
+  for (int r = 0; r < M; r++) {
+    const float *s = src + (int64_t)r * lds;
+    uint16_t *d = dst + (int64_t)r * ldd;
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+      vu u;
+      memcpy(&u, s + k, sizeof u);
+      vu zero = (vu)((u & 0x7f800000u) == 0), nan = (vu)((u & 0x7fffffffu) > 0x7f800000u);
+      vu rne = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+      vu v = (zero & ((u >> 16) & 0x8000u)) | (nan & ((u >> 16) | 0x40u)) | (~(zero | nan) & rne);
+      vh h = __builtin_convertvector(v, vh);
+      memcpy(d + k, &h, sizeof h);
+    }
+    for (; k < K; k++) d[k] = ee_bf16_from_float(s[k]);
+    if (K < 2 * K2) d[K] = 0; /* the odd K's padding half of the last pair */
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx512f,avx512bw"))) static void rows_avx512(uint16_t *d, int ldd,
+                                                                    const float *s, int lds,
+                                                                    int M, int K) {
+  rows_body(d, ldd, s, lds, M, K);
+}
+__attribute__((target("avx2"))) static void rows_avx2(uint16_t *d, int ldd, const float *s,
+                                                      int lds, int M, int K) {
+  rows_body(d, ldd, s, lds, M, K);
+}
+#endif
+static void rows_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
+  rows_body(d, ldd, s, lds, M, K);
+}
+
+void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (__builtin_cpu_supports("avx512bw")) rows_avx512(dst, ldd, src, lds, M, K);
+  else if (__builtin_cpu_supports("avx2")) rows_avx2(dst, ldd, src, lds, M, K);
+  else
+#endif
+    rows_base(dst, ldd, src, lds, M, K);
+}
+
+/* ---- packing ---------------------------------------------------------------------- */
+
+int64_t ee_pack_bf16_bytes(int N, int K) {
+  return (int64_t)((N + EE_NR - 1) / EE_NR) * ((K + 1) / 2) * EE_NR * 2 * (int64_t)sizeof(uint16_t);
+}
+
+void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K) {
+  const int np = (N + EE_NR - 1) / EE_NR, K2 = (K + 1) / 2;
+  uint16_t *d = dst;
+  for (int p = 0; p < np; p++)
+    for (int kk = 0; kk < K2; kk++)
+      for (int j = 0; j < EE_NR; j++)
+        for (int h = 0; h < 2; h++) {
+          int n = p * EE_NR + j, k = 2 * kk + h;
+          *d++ = n < N && k < K ? ee_bf16_from_float(w[(int64_t)n * K + k]) : 0;
+        }
+  memset(pw, 0, sizeof *pw);
+  pw->pb = dst;
+  pw->N = N;
+  pw->K = K;
+  pw->K2 = K2;
+  pw->np = np;
+  pw->prec = EE_PREC_BF16;
+}
+
+/* ---- tiles ---------------------------------------------------------------------------- */
+
+/* C[0..mr) x [0..ncols) = A[0..mr) . B panels + bias + R.  A: rows of lda
+** bfloat16 (K2 pairs used); B: npan (1 or 2) consecutive panels. */
+typedef void (*tile_fn)(float *C, int ldc, const uint16_t *A, int lda, int mr,
+                        const uint16_t *B, int K2, int npan, int ncols, const float *bias,
+                        const float *R, int ldr);
+
+static void tile_generic(float *C, int ldc, const uint16_t *A, int lda, int mr,
+                         const uint16_t *B, int K2, int npan, int ncols, const float *bias,
+                         const float *R, int ldr) {
+  (void)npan; /* always 1 here */
+  float acc[4][EE_NR];
+  memset(acc, 0, sizeof acc);
+  for (int kk = 0; kk < K2; kk++) {
+    const uint16_t *b = B + (int64_t)kk * 2 * EE_NR;
+    for (int r = 0; r < mr; r++) {
+      const float a0 = ee_bf16_to_float(A[(int64_t)r * lda + 2 * kk]);
+      const float a1 = ee_bf16_to_float(A[(int64_t)r * lda + 2 * kk + 1]);
+      for (int j = 0; j < EE_NR; j++) {
+        float t = acc[r][j] + a1 * ee_bf16_to_float(b[2 * j + 1]); /* odd half first */
+        acc[r][j] = t + a0 * ee_bf16_to_float(b[2 * j]);
+      }
+    }
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < ncols; j++) {
+      float c = acc[r][j];
+      if (bias) c += bias[j];
+      if (R) c += R[(int64_t)r * ldr + j];
+      C[(int64_t)r * ldc + j] = c;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__) && __clang_major__ >= 9)
+#include <immintrin.h>
+#define HAVE_BF16_KERNEL 1
+#define T_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16")))
+
+/* 8 rows x 32 columns (two panels) in 16 zmm accumulators, as kernels.c's
+** fp32 tile, with one vdpbf16ps per pair of k instead of two FMAs. */
+static inline __attribute__((always_inline)) T_BF16 void k_bf16(
+    const int mr, const int two, float *C, int ldc, const uint16_t *A, int lda,
+    const uint16_t *B, int K2, int ncols, const float *bias, const float *R, int ldr) {
+  __m512 c0[8], c1[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+  const uint16_t *B1 = B + (int64_t)K2 * 2 * EE_NR;
+  for (int kk = 0; kk < K2; kk++) {
+    __m512bh w0 = (__m512bh)_mm512_load_si512((const void *)(B + (int64_t)kk * 32));
+    __m512bh w1 = two ? (__m512bh)_mm512_load_si512((const void *)(B1 + (int64_t)kk * 32)) : w0;
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+      if (r < mr) {
+        int32_t pair;
+        memcpy(&pair, A + (int64_t)r * lda + 2 * kk, sizeof pair);
+        __m512bh a = (__m512bh)_mm512_set1_epi32(pair);
+        c0[r] = _mm512_dpbf16_ps(c0[r], a, w0);
+        if (two) c1[r] = _mm512_dpbf16_ps(c1[r], a, w1);
+      }
+  }
+  int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
+  __mmask16 m0 = (__mmask16)((1u << n0) - 1u), m1 = (__mmask16)((1u << n1) - 1u);
+  if (n0 == 16) m0 = 0xffff;
+  if (n1 >= 16) m1 = 0xffff;
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++)
+    if (r < mr) {
+      float *c = C + (int64_t)r * ldc;
+      if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, bias));
+      if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, R + (int64_t)r * ldr));
+      _mm512_mask_storeu_ps(c, m0, c0[r]);
+      if (two) {
+        if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, bias + 16));
+        if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, R + (int64_t)r * ldr + 16));
+        _mm512_mask_storeu_ps(c + 16, m1, c1[r]);
+      }
+    }
+}
+
+static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda, int mr,
+                                   const uint16_t *B, int K2, int npan, int ncols,
+                                   const float *bias, const float *R, int ldr) {
+  if (npan == 2) {
+    switch (mr) {
+#define CASE(m) case m: k_bf16(m, 1, C, ldc, A, lda, B, K2, ncols, bias, R, ldr); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  } else {
+    switch (mr) {
+#define CASE(m) case m: k_bf16(m, 0, C, ldc, A, lda, B, K2, ncols, bias, R, ldr); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  }
+}
+#endif
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+typedef struct kernel { const char *name; tile_fn fn; int mr, npan; } kernel;
+static const kernel k_generic = {"generic", tile_generic, 4, 1};
+#ifdef HAVE_BF16_KERNEL
+static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2};
+#endif
+static const kernel *_Atomic active = &k_generic;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* force: "generic" (or "avx2") for the portable tile, NULL for the best the
+** CPU has. */
+static const kernel *choose(const char *force) {
+#ifdef HAVE_BF16_KERNEL
+  if (force && (strcmp(force, "generic") == 0 || strcmp(force, "avx2") == 0)) return &k_generic;
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16"))
+    return &k_avx512bf16;
+#else
+  (void)force;
+#endif
+  return &k_generic;
+}
+
+static void pick_kernel(void) { active = choose(getenv("EE_KERNEL")); }
+
+const char *ee_bf16_kernel_name(void) {
+  pthread_once(&once, pick_kernel);
+  return active->name;
+}
+
+const char *ee_bf16_force(const char *force) {
+  pthread_once(&once, pick_kernel);
+  active = choose(force ? force : getenv("EE_KERNEL"));
+  return active->name;
+}
+
+void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
+                  int p1, const float *bias, const float *R, int ldr, int act) {
+  pthread_once(&once, pick_kernel);
+  const kernel *kn = active;
+  const int K2 = W->K2, N = W->N;
+  if (p1 > W->np) p1 = W->np;
+  if (p0 >= p1 || M <= 0) return;
+  int c0 = p0 * EE_NR, c1 = p1 * EE_NR < N ? p1 * EE_NR : N;
+  for (int i0 = 0; i0 < M; i0 += MC) {
+    int i1 = i0 + MC < M ? i0 + MC : M;
+    for (int p = p0; p < p1; p += kn->npan) {
+      int np = p1 - p < kn->npan ? p1 - p : kn->npan;
+      int col = p * EE_NR, ncols = N - col < np * EE_NR ? N - col : np * EE_NR;
+      const uint16_t *B = W->pb + (int64_t)p * K2 * 2 * EE_NR;
+      for (int i = i0; i < i1; i += kn->mr) {
+        int mr = i1 - i < kn->mr ? i1 - i : kn->mr;
+        kn->fn(C + (int64_t)i * ldc + col, ldc, A + (int64_t)i * lda, lda, mr, B, K2, np, ncols,
+               bias ? bias + col : NULL, R ? R + (int64_t)i * ldr + col : NULL, ldr);
+      }
+    }
+    if (act >= 0)
+      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * ldc + c0, c1 - c0, (ee_act)act);
+  }
+}

@@ -1,0 +1,429 @@
+/*
+** kernels_int8.c — the dense layers' matrix product with 8-bit integers,
+** for models loaded with precision "int8" (dynamic quantisation): VNNI
+** vpdpbusd (AVX512_VNNI, or the 256-bit AVX-VNNI) where the CPU has it,
+** else a portable C tile with the same integer results, bit for bit.
+**
+**   ee_pw w;                                    // at load: int8 copy of W (N,K)
+**   ee_pack_int8(&w, dst, W, N, K);             // dst: ee_pack_int8_bytes(N, K), 64-byte aligned
+**   ee_quant_rows(Aq, w.K4 * 4, sa, A, lda, M, K);   // per stage: activations, once
+**   ee_gemm_int8(C, ldc, Aq, w.K4 * 4, sa, M, &w, 0, w.np, bias, resid, ldr, act);
+**
+** computes C (M,N) ~ act(A (M,K) . W^T + bias + resid) as
+**   C[i][n] = (float)(sum_k qa[i][k] qw[n][k]) * sa[i] * sw[n] + bias[n] + resid[i][n]
+** Weights: per output feature n, symmetric: sw[n] = max_k |W[n][k]| / 127,
+** qw = round(W / sw) in [-127, 127] (at load).  Activations: per row (per
+** token), symmetric, at run time: sa[i] = max_k |A[i][k]| / 127, qa =
+** round(A[i][k] * 127 / max) in [-127, 127].  round is to nearest even.
+**
+** The unsigned trick.  vpdpbusd multiplies unsigned bytes by signed bytes,
+** four products per 32-bit lane, summed into the lane (no saturation).
+** Activations are stored as ua = qa + 128 in [1, 255], so
+**   sum_k ua qw = sum_k qa qw + 128 sum_k qw
+** and the second term, fixed per output feature, is computed at packing
+** (qc[n]) and subtracted in the epilogue.  Sums stay inside int32 while
+** K <= 65536 (255 x 127 x 65536 < 2^31); model_load.c refuses int8 beyond.
+**
+** Packing.  A panel holds 16 output features and k runs in quads: panel p,
+** quad kq = qw[16p+j][4kq .. 4kq+3] for j = 0..15 (64 bytes: one zmm, or two
+** ymm of 8 features), zeros past N and K (K4 = ceil(K/4) quads).  A row of
+** activations holds K4 quads (padding 128, i.e. qa = 0); a 32-bit
+** broadcast gives a row's quad.  After the panels come qs (sw, np x 16
+** floats) and qc (np x 16 int32).
+**
+** Exactness.  Integer sums are exact, so every tile gives the same int32;
+** the epilogue is the same fp32 operations in the same order in all of them
+** (convert, x sa, x sw, + bias, + resid; no FMA).  A text's vector is thus
+** bit-identical whichever tile ran, alone or in any batch, with any thread
+** count (tests/unit/test_precision.c).  The quantisation routine is one
+** portable function (vector extensions, lane-wise, no FMA).
+**
+** Dispatch: avx512vnni (8 rows x 32 columns) when the CPU has AVX512_VNNI,
+** else avxvnni (6 x 16, 256-bit) with AVX-VNNI, else generic (4 x 16).
+** EE_KERNEL=generic forces the portable tile, EE_KERNEL=avx2 the 256-bit
+** one where it exists.
+*/
+#include "engine_int.h"
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef MC
+#define MC 48 /* rows per chunk, a multiple of every tile height */
+#endif
+
+/* ---- quantisation ---------------------------------------------------------- */
+
+typedef float vf __attribute__((vector_size(64)));
+typedef int32_t vi __attribute__((vector_size(64)));
+typedef uint8_t vb __attribute__((vector_size(16)));
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wpsabi"
+#endif
+#define MAGIC 12582912.0f /* 1.5 x 2^23: t + MAGIC rounds t (|t| < 2^22) to an integer, ties to even */
+
+/* round(x * inv) clamped to [-127, 127], + 128.  NaN gives some byte (no UB). */
+static inline uint8_t quant_one(float x, float inv) {
+  float t = x * inv;
+  t = t > 127.0f ? 127.0f : t;
+  t = t < -127.0f ? -127.0f : t;
+  float s = t + MAGIC, m = MAGIC;
+  int32_t si, mi;
+  memcpy(&si, &s, sizeof si);
+  memcpy(&mi, &m, sizeof mi);
+  return (uint8_t)(si - mi + 128);
+}
+
+static inline float absmax_scalar(const float *x, int n) {
+  float m = 0.0f;
+  for (int k = 0; k < n; k++) {
+    float a = x[k] < 0.0f ? -x[k] : x[k];
+    m = a > m ? a : m;
+  }
+  return m;
+}
+
+static inline __attribute__((always_inline)) void quant_body(uint8_t *dst, int ldd, float *scale,
+                                                             const float *src, int lds, int M,
+                                                             int K) {
+  const int K4p = (K + 3) / 4 * 4;
+  for (int r = 0; r < M; r++) {
+    const float *s = src + (int64_t)r * lds;
+    uint8_t *d = dst + (int64_t)r * ldd;
+    /* max |x|: exact whatever the order */
+    vf vm = (vf){0}, v;
+    int k = 0;
+    for (; k + 16 <= K; k += 16) {
+      memcpy(&v, s + k, sizeof v);
+      vf a = (vf)((vi)v & 0x7fffffff);
+      vi gt = a > vm;
+      vm = (vf)((gt & (vi)a) | (~gt & (vi)vm));
+    }
+    float amax = absmax_scalar(s + k, K - k);
+    for (int j = 0; j < 16; j++) amax = vm[j] > amax ? vm[j] : amax;
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    scale[r] = amax / 127.0f;
+    vf vinv = (vf){0} + inv;
+    for (k = 0; k + 16 <= K; k += 16) {
+      memcpy(&v, s + k, sizeof v);
+      vf t = v * vinv;
+      vi hi = t > 127.0f, lo = t < -127.0f;
+      t = (vf)((hi & (vi)((vf){0} + 127.0f)) | (~hi & (vi)t));
+      t = (vf)((lo & (vi)((vf){0} - 127.0f)) | (~lo & (vi)t));
+      t = t + MAGIC;
+      vi q = (vi)t - (vi)((vf){0} + MAGIC) + 128;
+      vb b = __builtin_convertvector(q, vb);
+      memcpy(d + k, &b, sizeof b);
+    }
+    for (; k < K; k++) d[k] = quant_one(s[k], inv);
+    for (; k < K4p; k++) d[k] = 128; /* qa = 0 */
+  }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target("avx512f,avx512bw"))) static void quant_avx512(uint8_t *d, int ldd, float *sc,
+                                                                     const float *s, int lds, int M,
+                                                                     int K) {
+  quant_body(d, ldd, sc, s, lds, M, K);
+}
+__attribute__((target("avx2"))) static void quant_avx2(uint8_t *d, int ldd, float *sc,
+                                                       const float *s, int lds, int M, int K) {
+  quant_body(d, ldd, sc, s, lds, M, K);
+}
+#endif
+static void quant_base(uint8_t *d, int ldd, float *sc, const float *s, int lds, int M, int K) {
+  quant_body(d, ldd, sc, s, lds, M, K);
+}
+
+void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int lds, int M, int K) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  if (__builtin_cpu_supports("avx512bw")) quant_avx512(dst, ldd, scale, src, lds, M, K);
+  else if (__builtin_cpu_supports("avx2")) quant_avx2(dst, ldd, scale, src, lds, M, K);
+  else
+#endif
+    quant_base(dst, ldd, scale, src, lds, M, K);
+}
+
+/* ---- packing ------------------------------------------------------------------- */
+
+int64_t ee_pack_int8_bytes(int N, int K) {
+  int64_t np = (N + EE_NR - 1) / EE_NR;
+  return np * ((K + 3) / 4) * EE_NR * 4 + np * EE_NR * (int64_t)(sizeof(float) + sizeof(int32_t));
+}
+
+void ee_pack_int8(ee_pw *pw, void *dst, const float *w, int N, int K) {
+  const int np = (N + EE_NR - 1) / EE_NR, K4 = (K + 3) / 4;
+  int8_t *q = dst;
+  float *qs = (float *)(q + (int64_t)np * K4 * EE_NR * 4);
+  int32_t *qc = (int32_t *)(qs + np * EE_NR);
+  memset(q, 0, (size_t)np * (size_t)K4 * EE_NR * 4); /* zeros past N and K */
+  for (int n = 0; n < np * EE_NR; n++) {
+    qs[n] = 0.0f;
+    qc[n] = 0;
+    if (n >= N) continue;
+    const float *row = w + (int64_t)n * K;
+    float amax = absmax_scalar(row, K);
+    qs[n] = amax / 127.0f;
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    int8_t *panel = q + (int64_t)(n / EE_NR) * K4 * EE_NR * 4 + (n % EE_NR) * 4;
+    int32_t sum = 0;
+    for (int k = 0; k < K; k++) {
+      int v = (int)quant_one(row[k], inv) - 128;
+      panel[(int64_t)(k / 4) * EE_NR * 4 + k % 4] = (int8_t)v;
+      sum += v;
+    }
+    qc[n] = 128 * sum;
+  }
+  memset(pw, 0, sizeof *pw);
+  pw->pq = dst;
+  pw->qs = qs;
+  pw->qc = qc;
+  pw->N = N;
+  pw->K = K;
+  pw->K4 = K4;
+  pw->np = np;
+  pw->prec = EE_PREC_INT8;
+}
+
+/* ---- tiles ---------------------------------------------------------------------- */
+
+/* C[0..mr) x [0..ncols) = dequantised A[0..mr) . B panels + bias + R.
+** A: rows of lda bytes (K4 quads used), sa their scales; B: npan panels;
+** qs, qc: the panels' scales and offset corrections (16 x npan). */
+typedef void (*tile_fn)(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int mr,
+                        const int8_t *B, int K4, int npan, int ncols, const float *qs,
+                        const int32_t *qc, const float *bias, const float *R, int ldr);
+
+/* The epilogue of one element, shared by the portable tiles; the SIMD
+** tiles do the same operations lane-wise. */
+static inline float dequant(int32_t acc, int32_t qc, float sa, float qs) {
+  float c = (float)(acc - qc);
+  c = c * sa;
+  return c * qs;
+}
+
+static void tile_generic(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int mr,
+                         const int8_t *B, int K4, int npan, int ncols, const float *qs,
+                         const int32_t *qc, const float *bias, const float *R, int ldr) {
+  (void)npan; /* always 1 here */
+  int32_t acc[4][EE_NR];
+  memset(acc, 0, sizeof acc);
+  for (int kq = 0; kq < K4; kq++) {
+    const int8_t *b = B + (int64_t)kq * 4 * EE_NR;
+    for (int r = 0; r < mr; r++) {
+      const uint8_t *a = A + (int64_t)r * lda + 4 * kq;
+      for (int j = 0; j < EE_NR; j++)
+        acc[r][j] += a[0] * b[4 * j] + a[1] * b[4 * j + 1] + a[2] * b[4 * j + 2] + a[3] * b[4 * j + 3];
+    }
+  }
+  for (int r = 0; r < mr; r++)
+    for (int j = 0; j < ncols; j++) {
+      float c = dequant(acc[r][j], qc[j], sa[r], qs[j]);
+      if (bias) c += bias[j];
+      if (R) c += R[(int64_t)r * ldr + j];
+      C[(int64_t)r * ldc + j] = c;
+    }
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 11 || defined(__clang__) && __clang_major__ >= 12)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_VNNI_KERNELS 1
+#define T_VNNI512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni")))
+#define T_VNNI256 __attribute__((target("avx2,fma,avxvnni")))
+
+/* 8 rows x 32 columns (two panels), 16 zmm int32 accumulators. */
+static inline __attribute__((always_inline)) T_VNNI512 void k_vnni512(
+    const int mr, const int two, float *C, int ldc, const uint8_t *A, int lda, const float *sa,
+    const int8_t *B, int K4, int ncols, const float *qs, const int32_t *qc, const float *bias,
+    const float *R, int ldr) {
+  __m512i c0[8], c1[8];
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_si512();
+  const int8_t *B1 = B + (int64_t)K4 * 4 * EE_NR;
+  for (int kq = 0; kq < K4; kq++) {
+    __m512i w0 = _mm512_load_si512((const void *)(B + (int64_t)kq * 64));
+    __m512i w1 = two ? _mm512_load_si512((const void *)(B1 + (int64_t)kq * 64)) : w0;
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+      if (r < mr) {
+        int32_t quad;
+        memcpy(&quad, A + (int64_t)r * lda + 4 * kq, sizeof quad);
+        __m512i a = _mm512_set1_epi32(quad);
+        c0[r] = _mm512_dpbusd_epi32(c0[r], a, w0);
+        if (two) c1[r] = _mm512_dpbusd_epi32(c1[r], a, w1);
+      }
+  }
+  int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
+  __mmask16 m0 = (__mmask16)((1u << n0) - 1u), m1 = (__mmask16)((1u << n1) - 1u);
+  if (n0 == 16) m0 = 0xffff;
+  if (n1 >= 16) m1 = 0xffff;
+  const __m512i qc0 = _mm512_maskz_loadu_epi32(m0, qc), qc1 = _mm512_maskz_loadu_epi32(m1, qc + 16);
+  const __m512 qs0 = _mm512_maskz_loadu_ps(m0, qs), qs1 = _mm512_maskz_loadu_ps(m1, qs + 16);
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++)
+    if (r < mr) {
+      float *c = C + (int64_t)r * ldc;
+      const __m512 s = _mm512_set1_ps(sa[r]);
+      __m512 f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], qc0)), s), qs0);
+      if (bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m0, bias));
+      if (R) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m0, R + (int64_t)r * ldr));
+      _mm512_mask_storeu_ps(c, m0, f);
+      if (two) {
+        f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], qc1)), s), qs1);
+        if (bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m1, bias + 16));
+        if (R) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m1, R + (int64_t)r * ldr + 16));
+        _mm512_mask_storeu_ps(c + 16, m1, f);
+      }
+    }
+}
+
+static T_VNNI512 void tile_vnni512(float *C, int ldc, const uint8_t *A, int lda, const float *sa,
+                                   int mr, const int8_t *B, int K4, int npan, int ncols,
+                                   const float *qs, const int32_t *qc, const float *bias,
+                                   const float *R, int ldr) {
+  if (npan == 2) {
+    switch (mr) {
+#define CASE(m) case m: k_vnni512(m, 1, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  } else {
+    switch (mr) {
+#define CASE(m) case m: k_vnni512(m, 0, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  }
+}
+
+/* 6 rows x 16 columns, 12 ymm int32 accumulators (columns 0-7 and 8-15). */
+static inline __attribute__((always_inline)) T_VNNI256 void k_vnni256(
+    const int mr, float *C, int ldc, const uint8_t *A, int lda, const float *sa, const int8_t *B,
+    int K4, int ncols, const float *qs, const int32_t *qc, const float *bias, const float *R,
+    int ldr) {
+  __m256i c0[6], c1[6];
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; r++) c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int kq = 0; kq < K4; kq++) {
+    __m256i w0 = _mm256_load_si256((const __m256i *)(B + (int64_t)kq * 64));
+    __m256i w1 = _mm256_load_si256((const __m256i *)(B + (int64_t)kq * 64 + 32));
+#pragma GCC unroll 6
+    for (int r = 0; r < 6; r++)
+      if (r < mr) {
+        int32_t quad;
+        memcpy(&quad, A + (int64_t)r * lda + 4 * kq, sizeof quad);
+        __m256i a = _mm256_set1_epi32(quad);
+        c0[r] = _mm256_dpbusd_avx_epi32(c0[r], a, w0);
+        c1[r] = _mm256_dpbusd_avx_epi32(c1[r], a, w1);
+      }
+  }
+#pragma GCC unroll 6
+  for (int r = 0; r < 6; r++)
+    if (r < mr) {
+      int32_t t[16];
+      _mm256_storeu_si256((__m256i *)t, c0[r]);
+      _mm256_storeu_si256((__m256i *)(t + 8), c1[r]);
+      float *c = C + (int64_t)r * ldc;
+      for (int j = 0; j < ncols; j++) {
+        float v = dequant(t[j], qc[j], sa[r], qs[j]);
+        if (bias) v += bias[j];
+        if (R) v += R[(int64_t)r * ldr + j];
+        c[j] = v;
+      }
+    }
+}
+
+static T_VNNI256 void tile_vnni256(float *C, int ldc, const uint8_t *A, int lda, const float *sa,
+                                   int mr, const int8_t *B, int K4, int npan, int ncols,
+                                   const float *qs, const int32_t *qc, const float *bias,
+                                   const float *R, int ldr) {
+  (void)npan;
+  switch (mr) {
+#define CASE(m) case m: k_vnni256(m, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr); break;
+    CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
+#undef CASE
+    default: break;
+  }
+}
+
+/* AVX-VNNI is CPUID.(EAX=7,ECX=1):EAX bit 4; not every compiler's
+** __builtin_cpu_supports knows its name.  avx2 implies the OS saves ymm. */
+static int cpu_has_avxvnni(void) {
+  unsigned a, b, c, d;
+  if (!__builtin_cpu_supports("avx2") || !__get_cpuid_count(7, 1, &a, &b, &c, &d)) return 0;
+  return (a >> 4) & 1;
+}
+#endif
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+typedef struct kernel { const char *name; tile_fn fn; int mr, npan; } kernel;
+static const kernel k_generic = {"generic", tile_generic, 4, 1};
+#ifdef HAVE_VNNI_KERNELS
+static const kernel kn_vnni512 = {"avx512vnni", tile_vnni512, 8, 2};
+static const kernel kn_vnni256 = {"avxvnni", tile_vnni256, 6, 1};
+#endif
+static const kernel *_Atomic active = &k_generic;
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+/* force: "generic", "avx2" (256-bit AVX-VNNI if present), or NULL / anything
+** else for the best the CPU has. */
+static const kernel *choose(const char *force) {
+#ifdef HAVE_VNNI_KERNELS
+  if (force && strcmp(force, "generic") == 0) return &k_generic;
+  __builtin_cpu_init();
+  int v256 = cpu_has_avxvnni();
+  int v512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+             __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
+  if (force && (strcmp(force, "avx2") == 0 || strcmp(force, "avxvnni") == 0))
+    return v256 ? &kn_vnni256 : &k_generic;
+  if (v512) return &kn_vnni512;
+  if (v256) return &kn_vnni256;
+#else
+  (void)force;
+#endif
+  return &k_generic;
+}
+
+static void pick_kernel(void) { active = choose(getenv("EE_KERNEL")); }
+
+const char *ee_int8_kernel_name(void) {
+  pthread_once(&once, pick_kernel);
+  return active->name;
+}
+
+const char *ee_int8_force(const char *force) {
+  pthread_once(&once, pick_kernel);
+  active = choose(force ? force : getenv("EE_KERNEL"));
+  return active->name;
+}
+
+void ee_gemm_int8(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int M,
+                  const ee_pw *W, int p0, int p1, const float *bias, const float *R, int ldr,
+                  int act) {
+  pthread_once(&once, pick_kernel);
+  const kernel *kn = active;
+  const int K4 = W->K4, N = W->N;
+  if (p1 > W->np) p1 = W->np;
+  if (p0 >= p1 || M <= 0) return;
+  int c0 = p0 * EE_NR, c1 = p1 * EE_NR < N ? p1 * EE_NR : N;
+  for (int i0 = 0; i0 < M; i0 += MC) {
+    int i1 = i0 + MC < M ? i0 + MC : M;
+    for (int p = p0; p < p1; p += kn->npan) {
+      int np = p1 - p < kn->npan ? p1 - p : kn->npan;
+      int col = p * EE_NR, ncols = N - col < np * EE_NR ? N - col : np * EE_NR;
+      const int8_t *B = W->pq + (int64_t)p * K4 * 4 * EE_NR;
+      for (int i = i0; i < i1; i += kn->mr) {
+        int mr = i1 - i < kn->mr ? i1 - i : kn->mr;
+        kn->fn(C + (int64_t)i * ldc + col, ldc, A + (int64_t)i * lda, lda, sa + i, mr, B, K4, np,
+               ncols, W->qs + col, W->qc + col, bias ? bias + col : NULL,
+               R ? R + (int64_t)i * ldr + col : NULL, ldr);
+      }
+    }
+    if (act >= 0)
+      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * ldc + c0, c1 - c0, (ee_act)act);
+  }
+}

@@ -1,0 +1,568 @@
+/*
+** test_precision.c — reduced precision (ee_params.precision "bf16" and
+** "int8"): the kernels against references computed here, the portable
+** paths against the SIMD ones, and the encoder's accuracy against fp32.
+**
+**   TEST_MODELS=build/test-models build/tests/test_precision
+**
+** Without a model:
+**   - bfloat16 rounding (ee_bf16_from_float, ee_to_bf16_rows) against a
+**     round-to-nearest-even written here from the definition (and against
+**     the CPU's vcvtneps2bf16 where it has AVX512_BF16), special values
+**     included;
+**   - int8 row quantisation (ee_quant_rows) against the formula of
+**     kernels_int8.c computed here;
+**   - ee_gemm_bf16 / ee_gemm_int8 on odd shapes, bias, residual and GELU,
+**     for every tile this CPU can run (generic always, avx512bf16,
+**     avx512vnni, avxvnni when present): equal bit for bit to a reference
+**     computed here from the same bfloat16 / int8 values (pair order of
+**     vdpbf16ps; exact integer sums), hence equal to one another; near
+**     the double-precision product of the unrounded inputs; the same when
+**     split in two column ranges as threads do;
+**   - EE_KERNEL=generic selects the portable tiles.
+** With $TEST_MODELS/minilm (the generated MiniLM-L6-shape model, random
+** weights over the real vocabulary: there are no pretrained weights here):
+**   - cosine similarity of the pooled vectors of 300 AG News texts
+**     (bench/data/ag_news_2000.txt) between fp32 and bf16 (mean and min >=
+**     0.999) and fp32 and int8 (>= 0.99);
+**   - the same texts' vectors with the portable tiles forced are
+**     bit-identical to the SIMD ones (a subset, the portable path is slow);
+**   - a text alone and in a batch, 1 and 2 threads: bit-identical;
+**   - ee_info.precision and bytes_packed (the packed copy replaces fp32:
+**     about 1/2 and 1/4 of the fp32 bytes);
+**   - errors: params.precision out of range; int8 with an intermediate
+**     size past 65,536 (a config.json alone suffices: it is refused before
+**     the weights are read).
+*/
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../../engine/engine_int.h"
+#include "check.h"
+
+#define N_TEXTS 300
+#define N_PORTABLE 6 /* texts run through the (slow) portable tiles */
+
+static uint64_t rng = 0x243f6a8885a308d3ull;
+static uint32_t next_u32(void) {
+  rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+  return (uint32_t)(rng >> 11);
+}
+static float bits_f(uint32_t u) { float f; memcpy(&f, &u, sizeof f); return f; }
+static uint32_t f_bits(float f) { uint32_t u; memcpy(&u, &f, sizeof u); return u; }
+static float bf(uint16_t h) { return bits_f((uint32_t)h << 16); }
+
+/* ---- references ------------------------------------------------------------- */
+
+/* Round to bfloat16 from the definition: the two neighbours in bfloat16,
+** the nearer in exact (double) distance, the even one on a tie; subnormal
+** inputs to signed zero (vcvtneps2bf16 assumes DAZ); NaN to a quiet NaN. */
+static uint16_t ref_bf16(float x) {
+  uint32_t u = f_bits(x);
+  if (isnan(x)) return (uint16_t)((u >> 16) | 0x40);
+  if (fpclassify(x) == FP_SUBNORMAL || x == 0.0f) return (uint16_t)((u >> 16) & 0x8000);
+  if (isinf(x)) return (uint16_t)(u >> 16);
+  uint16_t lo = (uint16_t)(u >> 16); /* toward zero */
+  double a = fabs((double)x), lo_v = fabs((double)bf(lo));
+  int e;
+  frexp(lo_v, &e);                      /* lo_v = m 2^e, m in [0.5, 1): 8 significant bits */
+  double hi_v = lo_v + ldexp(1.0, e - 8); /* the next bfloat16 away from zero (2^128 = Inf) */
+  double dlo = a - lo_v, dhi = hi_v - a;
+  if (dlo < dhi) return lo;
+  if (dhi < dlo) return (uint16_t)(lo + 1);
+  return (lo & 1) ? (uint16_t)(lo + 1) : lo;
+}
+
+/* int8 of one row as kernels_int8.c documents: amax = max |x|; inv = 127 /
+** amax in float; q = round-half-even(x * inv) clamped to [-127, 127]. */
+static void ref_quant(int8_t *q, float *scale, const float *x, int K) {
+  float amax = 0.0f;
+  for (int k = 0; k < K; k++) amax = fabsf(x[k]) > amax ? fabsf(x[k]) : amax;
+  float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+  *scale = amax / 127.0f;
+  for (int k = 0; k < K; k++) {
+    float t = x[k] * inv;
+    double r = nearbyint((double)t); /* default rounding mode: to nearest even */
+    q[k] = (int8_t)(r > 127 ? 127 : r < -127 ? -127 : r);
+  }
+}
+
+/* ---- rounding and quantisation ------------------------------------------------- */
+
+#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__))
+#include <immintrin.h>
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16"))) static void hw_bf16(uint16_t *d,
+                                                                                    const float *s) {
+  __m256bh h = _mm512_cvtneps_pbh(_mm512_loadu_ps(s));
+  memcpy(d, &h, 32);
+}
+static int have_hw_bf16(void) {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512vl") &&
+         __builtin_cpu_supports("avx512bw");
+}
+#else
+static void hw_bf16(uint16_t *d, const float *s) { (void)d, (void)s; }
+static int have_hw_bf16(void) { return 0; }
+#endif
+
+static void check_rounding(void) {
+  enum { N = 1 << 18 };
+  float *x = malloc(sizeof(float) * N);
+  uint16_t *h = malloc(sizeof(uint16_t) * (N + 2));
+  static const uint32_t special[] = {0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x00800000,
+                                     0x3f808000, 0x3f818000, 0x3f807fff, 0x3f808001, 0x7f7fffff,
+                                     0xff7fffff, 0x7f7f8000, 0x7f800000, 0xff800000, 0x7fc00000,
+                                     0x7f800001, 0xffa00000, 0x3f800000, 0xc0490fdb, 0x00810000};
+  const int ns = (int)(sizeof special / sizeof special[0]);
+  for (int i = 0; i < N; i++) x[i] = bits_f(i < ns ? special[i] : next_u32() ^ (next_u32() << 21));
+  long bad_scalar = 0, bad_rows = 0, bad_hw = 0;
+  for (int i = 0; i < N; i++) bad_scalar += ee_bf16_from_float(x[i]) != ref_bf16(x[i]);
+  CHECK(bad_scalar == 0, "ee_bf16_from_float vs round-to-nearest-even on %d floats (%d special): %ld differ",
+        N, ns, bad_scalar);
+  /* rows of every length 1..40 (vector body and tails), odd K padded with 0 */
+  for (int K = 1; K <= 40; K++) {
+    memset(h, 0xff, sizeof(uint16_t) * 42);
+    ee_to_bf16_rows(h, 42, x + 1000 * K, K, 1, K);
+    for (int k = 0; k < K; k++) bad_rows += h[k] != ref_bf16(x[1000 * K + k]);
+    if (K % 2) bad_rows += h[K] != 0;
+  }
+  ee_to_bf16_rows(h, N, x, N, 1, N);
+  for (int i = 0; i < N; i++) bad_rows += h[i] != ref_bf16(x[i]);
+  CHECK(bad_rows == 0, "ee_to_bf16_rows vs the reference (a %d-float row, rows of 1..40, odd padding): %ld differ",
+        N, bad_rows);
+  if (have_hw_bf16()) {
+    uint16_t hw[16];
+    for (int i = 0; i + 16 <= N; i += 16) {
+      hw_bf16(hw, x + i);
+      for (int j = 0; j < 16; j++) bad_hw += hw[j] != ref_bf16(x[i + j]) && !isnan(x[i + j]);
+      for (int j = 0; j < 16; j++) bad_hw += isnan(x[i + j]) && !(hw[j] & 0x40) ; /* quiet */
+    }
+    CHECK(bad_hw == 0, "the reference rounding equals this CPU's vcvtneps2bf16 on %d floats: %ld differ", N, bad_hw);
+  } else {
+    printf("SKIP: no AVX512_BF16: vcvtneps2bf16 not compared\n");
+  }
+
+  /* int8 rows: lengths 1..70, a zero row, huge and tiny values */
+  long bad_q = 0, bad_s = 0, bad_pad = 0;
+  uint8_t qb[80];
+  int8_t qr[80];
+  float s, sr;
+  for (int K = 1; K <= 70; K++)
+    for (int rep = 0; rep < 20; rep++) {
+      float row[80];
+      float mag = rep == 0 ? 0.0f : ldexpf(1.0f, (int)(next_u32() % 60) - 30);
+      for (int k = 0; k < K; k++) row[k] = ((float)(next_u32() % 2001) - 1000.0f) / 1000.0f * mag;
+      if (rep == 1) row[K / 2] = mag * 0.5f / 127.0f * 3.0f; /* exact ties: 1.5 q steps */
+      memset(qb, 0x55, sizeof qb);
+      ee_quant_rows(qb, 80, &s, row, K, 1, K);
+      ref_quant(qr, &sr, row, K);
+      bad_s += f_bits(s) != f_bits(sr);
+      for (int k = 0; k < K; k++) bad_q += (int)qb[k] - 128 != qr[k];
+      for (int k = K; k < (K + 3) / 4 * 4; k++) bad_pad += qb[k] != 128;
+    }
+  CHECK(bad_q == 0 && bad_s == 0 && bad_pad == 0,
+        "ee_quant_rows vs the formula on rows of 1..70 floats: %ld values, %ld scales, %ld padding bytes differ",
+        bad_q, bad_s, bad_pad);
+  float nanrow[20];
+  for (int k = 0; k < 20; k++) nanrow[k] = k == 3 ? NAN : k == 7 ? INFINITY : (float)k;
+  ee_quant_rows(qb, 20, &s, nanrow, 20, 1, 20); /* defined bytes, no UB (checked under UBSan) */
+  CHECK(1, "ee_quant_rows on a row with NaN and Inf returns (scale %g)", (double)s);
+  free(x);
+  free(h);
+}
+
+/* ---- products ---------------------------------------------------------------------- */
+
+static void *aligned(size_t bytes) {
+  void *p = NULL;
+  return posix_memalign(&p, 64, bytes ? (bytes + 63) / 64 * 64 : 64) == 0 ? p : NULL;
+}
+
+static const int shapes[][3] = {{1, 16, 8}, {13, 37, 29}, {9, 48, 64}, {50, 33, 17}, {7, 70, 5},
+                                {20, 64, 384}, {3, 17, 1}, {49, 96, 130}};
+#define NSHAPES ((int)(sizeof shapes / sizeof shapes[0]))
+
+static void fill(float *v, int n, int salt) {
+  for (int i = 0; i < n; i++)
+    v[i] = (float)((int)((unsigned)(i * 37 + salt * 101) % 1013u) - 506) / 317.0f *
+           (1.0f + (float)(i % 5));
+}
+
+/* mode 0: plain, 1: bias + residual, 2: bias + GELU. */
+static void check_gemm_bf16(const char *kname) {
+  double worst_rel = 0.0;
+  long bad = 0, bad_split = 0;
+  for (int si = 0; si < NSHAPES; si++) {
+    int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], K2 = (K + 1) / 2;
+    float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
+    float *bias = malloc(sizeof(float) * N), *R = malloc(sizeof(float) * M * N);
+    float *C = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    uint16_t *Ab = malloc(sizeof(uint16_t) * M * 2 * K2);
+    void *pk = aligned((size_t)ee_pack_bf16_bytes(N, K));
+    fill(A, M * K, 1), fill(W, N * K, 2), fill(bias, N, 3), fill(R, M * N, 4);
+    /* the inputs rounded by the reference, K padded to even with zeros */
+    float *Ar = calloc((size_t)M * 2 * K2, sizeof(float)), *Wr = calloc((size_t)N * 2 * K2, sizeof(float));
+    for (int i = 0; i < M; i++)
+      for (int k = 0; k < K; k++) Ar[i * 2 * K2 + k] = bf(ref_bf16(A[i * K + k]));
+    for (int j = 0; j < N; j++)
+      for (int k = 0; k < K; k++) Wr[j * 2 * K2 + k] = bf(ref_bf16(W[j * K + k]));
+    ee_pw pw;
+    ee_pack_bf16(&pw, pk, W, N, K);
+    ee_to_bf16_rows(Ab, 2 * K2, A, K, M, K);
+    for (int mode = 0; mode < 3; mode++) {
+      const float *Rm = mode == 1 ? R : NULL, *bm = mode ? bias : NULL;
+      int act = mode == 2 ? (int)EE_ACT_GELU : -1;
+      ee_gemm_bf16(C, N, Ab, 2 * K2, M, &pw, 0, pw.np, bm, Rm, N, act);
+      int half = (pw.np / 2) & ~1;
+      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, 0, half, bm, Rm, N, act);
+      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, half, pw.np, bm, Rm, N, act);
+      for (int i = 0; i < M; i++) {
+        float row[128];
+        for (int j = 0; j < N; j++) {
+          /* vdpbf16ps order: per pair, the odd product then the even one */
+          float acc = 0.0f;
+          double exact = 0.0, mag = 0.0;
+          const float *ar = Ar + i * 2 * K2, *wr = Wr + j * 2 * K2;
+          for (int kk = 0; kk < K2; kk++) {
+            volatile float t = acc + ar[2 * kk + 1] * wr[2 * kk + 1];
+            acc = t + ar[2 * kk] * wr[2 * kk];
+          }
+          for (int k = 0; k < K; k++) {
+            exact += (double)A[i * K + k] * W[j * K + k];
+            mag += fabs((double)A[i * K + k] * W[j * K + k]);
+          }
+          if (bm) acc += bm[j], exact += bm[j];
+          if (Rm) acc += Rm[i * N + j], exact += Rm[i * N + j];
+          row[j] = acc;
+          if (mode == 2) continue;
+          /* bf16 inputs: relative error per product <= 2^-8, so |sum err| <= 2^-7 sum |a w| */
+          double rel = fabs((double)C[i * N + j] - exact) / (mag + 1.0);
+          worst_rel = rel > worst_rel ? rel : worst_rel;
+        }
+        /* GELU: the engine's routine (tested against erf in test_engine.c) on the reference */
+        if (act >= 0) ee_act_row(row, N, (ee_act)act);
+        for (int j = 0; j < N; j++) {
+          bad += f_bits(C[i * N + j]) != f_bits(row[j]);
+          bad_split += f_bits(C[i * N + j]) != f_bits(C2[i * N + j]);
+        }
+      }
+    }
+    free(A), free(W), free(bias), free(R), free(C), free(C2), free(Ab), free(pk), free(Ar), free(Wr);
+  }
+  CHECK(bad == 0, "ee_gemm_bf16 (%s tile) on %d odd shapes x {plain, bias+residual, bias+GELU}: "
+        "bit-identical to the vdpbf16ps-order reference (%ld differ)", kname, NSHAPES, bad);
+  CHECK(worst_rel <= 1.0 / 128, "ee_gemm_bf16 (%s tile) vs the double product of the unrounded inputs: "
+        "max error %.3g of sum |a w| (bound 2^-7)", kname, worst_rel);
+  CHECK(bad_split == 0, "ee_gemm_bf16 (%s tile) split in two column ranges: %ld differ", kname, bad_split);
+}
+
+static void check_gemm_int8(const char *kname) {
+  long bad = 0, bad_split = 0;
+  double worst_rel = 0.0;
+  for (int si = 0; si < NSHAPES; si++) {
+    int M = shapes[si][0], N = shapes[si][1], K = shapes[si][2], K4 = (K + 3) / 4;
+    float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
+    float *bias = malloc(sizeof(float) * N), *R = malloc(sizeof(float) * M * N);
+    float *C = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
+    uint8_t *Aq = malloc((size_t)M * 4 * K4);
+    float *sa = malloc(sizeof(float) * M);
+    int8_t *qa = malloc((size_t)M * K), *qw = malloc((size_t)N * K);
+    float *sra = malloc(sizeof(float) * M), *srw = malloc(sizeof(float) * N);
+    void *pk = aligned((size_t)ee_pack_int8_bytes(N, K));
+    fill(A, M * K, 5), fill(W, N * K, 6), fill(bias, N, 7), fill(R, M * N, 8);
+    for (int i = 0; i < M; i++) ref_quant(qa + i * K, &sra[i], A + i * K, K);
+    for (int j = 0; j < N; j++) ref_quant(qw + j * K, &srw[j], W + j * K, K);
+    ee_pw pw;
+    ee_pack_int8(&pw, pk, W, N, K);
+    ee_quant_rows(Aq, 4 * K4, sa, A, K, M, K);
+    for (int mode = 0; mode < 3; mode++) {
+      const float *Rm = mode == 1 ? R : NULL, *bm = mode ? bias : NULL;
+      int act = mode == 2 ? (int)EE_ACT_GELU : -1;
+      ee_gemm_int8(C, N, Aq, 4 * K4, sa, M, &pw, 0, pw.np, bm, Rm, N, act);
+      int half = (pw.np / 2) & ~1;
+      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, 0, half, bm, Rm, N, act);
+      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, half, pw.np, bm, Rm, N, act);
+      for (int i = 0; i < M; i++) {
+        float row[128];
+        for (int j = 0; j < N; j++) {
+          int32_t dot = 0;
+          double exact = 0.0, bound = 0.0;
+          for (int k = 0; k < K; k++) dot += qa[i * K + k] * qw[j * K + k];
+          /* |a - qa sa| <= sa / 2, |w - qw sw| <= sw / 2 per element */
+          for (int k = 0; k < K; k++) {
+            exact += (double)A[i * K + k] * W[j * K + k];
+            bound += sra[i] / 2.0 * fabs((double)W[j * K + k]) + srw[j] / 2.0 * fabs((double)A[i * K + k]) +
+                     sra[i] * (double)srw[j] / 4.0;
+          }
+          volatile float c = (float)dot;
+          c = c * sra[i];
+          c = c * srw[j];
+          float v = c;
+          if (bm) v += bm[j], exact += bm[j];
+          if (Rm) v += Rm[i * N + j], exact += Rm[i * N + j];
+          row[j] = v;
+          if (mode == 2) continue;
+          double rel = fabs((double)C[i * N + j] - exact) / (1.001 * bound + 1e-5 * (fabs(exact) + 1.0));
+          worst_rel = rel > worst_rel ? rel : worst_rel;
+        }
+        if (act >= 0) ee_act_row(row, N, (ee_act)act);
+        for (int j = 0; j < N; j++) {
+          bad += f_bits(C[i * N + j]) != f_bits(row[j]);
+          bad_split += f_bits(C[i * N + j]) != f_bits(C2[i * N + j]);
+        }
+      }
+    }
+    free(A), free(W), free(bias), free(R), free(C), free(C2), free(Aq), free(sa), free(qa), free(qw);
+    free(sra), free(srw), free(pk);
+  }
+  CHECK(bad == 0, "ee_gemm_int8 (%s tile) on %d odd shapes x {plain, bias+residual, bias+GELU}: "
+        "bit-identical to the exact integer reference, dequantised in the documented order (%ld differ)",
+        kname, NSHAPES, bad);
+  CHECK(worst_rel <= 1.0, "ee_gemm_int8 (%s tile) vs the double product of the unquantised inputs: "
+        "max error %.3g of the rounding bound sum (sa |w| + sw |a|) / 2 + sa sw / 4", kname, worst_rel);
+  CHECK(bad_split == 0, "ee_gemm_int8 (%s tile) split in two column ranges: %ld differ", kname, bad_split);
+}
+
+static void check_products(void) {
+  /* every bf16 tile this CPU runs: the portable one, then the best */
+  const char *b_generic = ee_bf16_force("generic");
+  check_gemm_bf16(b_generic);
+  const char *b_best = ee_bf16_force(NULL);
+  if (strcmp(b_best, "generic") != 0) check_gemm_bf16(b_best);
+  else printf("SKIP: no AVX512_BF16 on this CPU: only the portable bf16 tile tested\n");
+
+  const char *i_generic = ee_int8_force("generic");
+  check_gemm_int8(i_generic);
+  const char *i_256 = ee_int8_force("avxvnni");
+  if (strcmp(i_256, "generic") != 0) check_gemm_int8(i_256);
+  else printf("SKIP: no AVX-VNNI on this CPU: the 256-bit int8 tile not tested\n");
+  const char *i_best = ee_int8_force(NULL);
+  if (strcmp(i_best, "generic") != 0 && strcmp(i_best, i_256) != 0) check_gemm_int8(i_best);
+  else printf("SKIP: no AVX512_VNNI on this CPU: the 512-bit int8 tile not tested\n");
+
+  /* EE_KERNEL=generic in the environment selects the portable tiles */
+  const char *old = getenv("EE_KERNEL");
+  char *saved = old ? strdup(old) : NULL;
+  setenv("EE_KERNEL", "generic", 1);
+  CHECK(strcmp(ee_bf16_force(NULL), "generic") == 0 && strcmp(ee_int8_force(NULL), "generic") == 0,
+        "EE_KERNEL=generic selects the portable bf16 and int8 tiles");
+  if (saved) setenv("EE_KERNEL", saved, 1);
+  else unsetenv("EE_KERNEL");
+  free(saved);
+  ee_bf16_force(NULL);
+  ee_int8_force(NULL);
+}
+
+/* ---- the encoder ------------------------------------------------------------------------- */
+
+typedef struct texts { int n; char **t; size_t *len; } texts;
+
+static int read_texts(const char *path, int max, texts *tx) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  tx->t = calloc((size_t)max, sizeof *tx->t);
+  tx->len = calloc((size_t)max, sizeof *tx->len);
+  char *line = NULL;
+  size_t cap = 0;
+  ssize_t n;
+  tx->n = 0;
+  while (tx->n < max && (n = getline(&line, &cap, f)) >= 0) {
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r')) line[--n] = '\0';
+    tx->t[tx->n] = strdup(line);
+    tx->len[tx->n++] = (size_t)n;
+  }
+  free(line);
+  fclose(f);
+  return tx->n;
+}
+
+static ee_model *load(const char *dir, ee_precision prec, int threads) {
+  ee_params p = ee_default_params();
+  p.precision = prec;
+  p.threads = threads;
+  ee_model *m = NULL;
+  ee_error err = {0};
+  ee_status rc = ee_model_load(dir, &p, &m, &err);
+  CHECK_EQ_INT(rc, EE_OK, "load %s with precision %d, %d thread(s) (%s)", dir, (int)prec, threads, err.msg);
+  return m;
+}
+
+/* vectors (n, H) of texts [0, n) with model m, or NULL */
+static float *embed(ee_model *m, const texts *tx, int n) {
+  if (!m) return NULL;
+  int H = ee_model_dims(m);
+  ee_context *ctx = ee_context_new(m);
+  float *v = malloc(sizeof(float) * (size_t)n * (size_t)H);
+  ee_error err = {0};
+  if (!ctx || !v || ee_embed_texts(ctx, n, (const char *const *)tx->t, tx->len, v, &err) != EE_OK) {
+    printf("  ee_embed_texts: %s\n", err.msg);
+    free(v);
+    v = NULL;
+  }
+  ee_context_free(ctx);
+  return v;
+}
+
+static void cosines(const float *a, const float *b, int n, int H, double *mean, double *min) {
+  *mean = 0.0, *min = 2.0;
+  for (int i = 0; i < n; i++) {
+    double dot = 0.0, na = 0.0, nb = 0.0;
+    for (int j = 0; j < H; j++) {
+      double x = a[(size_t)i * H + j], y = b[(size_t)i * H + j];
+      dot += x * y, na += x * x, nb += y * y;
+    }
+    double c = dot / sqrt(na * nb);
+    *mean += c / n;
+    *min = c < *min ? c : *min;
+  }
+}
+
+static long differ(const float *a, const float *b, size_t n) {
+  long d = 0;
+  for (size_t i = 0; i < n; i++) d += f_bits(a[i]) != f_bits(b[i]);
+  return d;
+}
+
+static void check_encoder(const char *dir) {
+  texts tx = {0};
+  int n = read_texts("bench/data/ag_news_2000.txt", N_TEXTS, &tx);
+  CHECK(n == N_TEXTS, "read %d AG News texts from bench/data/ag_news_2000.txt", n);
+  if (n < N_PORTABLE) return;
+  ee_model *m32 = load(dir, EE_PREC_FP32, 0);
+  if (!m32) return;
+  int H = ee_model_dims(m32);
+  float *ref = embed(m32, &tx, n);
+  static const struct { ee_precision p; const char *name; double bound; } precs[] = {
+      {EE_PREC_BF16, "bf16", 0.999}, {EE_PREC_INT8, "int8", 0.99}};
+  ee_info i32;
+  ee_model_info(m32, &i32);
+  for (int pi = 0; pi < 2; pi++) {
+    ee_model *m = load(dir, precs[pi].p, 0);
+    if (!m || !ref) {
+      ee_model_free(m);
+      continue;
+    }
+    ee_info in;
+    ee_model_info(m, &in);
+    CHECK(strcmp(in.precision, precs[pi].name) == 0 && strcmp(i32.precision, "fp32") == 0,
+          "ee_info.precision %s (fp32 model: %s)", in.precision, i32.precision);
+    double frac = (double)in.bytes_packed / (double)i32.bytes_packed;
+    CHECK(frac < (precs[pi].p == EE_PREC_BF16 ? 0.51 : 0.27),
+          "%s: bytes_packed %lld = %.3f of fp32's %lld (the low-precision copy replaces the fp32 one)",
+          precs[pi].name, (long long)in.bytes_packed, frac, (long long)i32.bytes_packed);
+
+    float *v = embed(m, &tx, n);
+    double mean = 0.0, min = 0.0;
+    if (v) cosines(ref, v, n, H, &mean, &min);
+    CHECK(v && mean >= precs[pi].bound && min >= precs[pi].bound,
+          "%s vs fp32, %d AG News texts (generated MiniLM-L6-shape model, random weights): cosine mean %.6f, min %.6f (>= %g)",
+          precs[pi].name, n, mean, min, precs[pi].bound);
+
+    /* the portable tiles give the same bits */
+    const char *simd = precs[pi].p == EE_PREC_BF16 ? ee_bf16_kernel_name() : ee_int8_kernel_name();
+    if (precs[pi].p == EE_PREC_BF16) ee_bf16_force("generic");
+    else ee_int8_force("generic");
+    float *g = embed(m, &tx, N_PORTABLE);
+    if (precs[pi].p == EE_PREC_BF16) ee_bf16_force(NULL);
+    else ee_int8_force(NULL);
+    CHECK(v && g && differ(v, g, (size_t)N_PORTABLE * H) == 0,
+          "%s: %d texts with the portable tile bit-identical to the %s tile (%ld floats differ)",
+          precs[pi].name, N_PORTABLE, simd, v && g ? differ(v, g, (size_t)N_PORTABLE * H) : -1L);
+
+    /* alone vs in the batch, 1 vs 2 threads */
+    long alone_diff = v ? 0 : -1;
+    ee_context *ctx = ee_context_new(m);
+    float *one = malloc(sizeof(float) * (size_t)H);
+    for (int i = 0; i < N_PORTABLE && v && ctx; i++) {
+      ee_error err = {0};
+      const char *t = tx.t[i];
+      if (ee_embed_texts(ctx, 1, &t, &tx.len[i], one, &err) != EE_OK) alone_diff = -1;
+      else alone_diff += differ(one, v + (size_t)i * H, (size_t)H);
+    }
+    CHECK(alone_diff == 0, "%s: %d texts embedded alone bit-identical to in a batch of %d (%ld differ)",
+          precs[pi].name, N_PORTABLE, n, alone_diff);
+    ee_model *m1 = load(dir, precs[pi].p, 1), *m2 = load(dir, precs[pi].p, 2);
+    float *v1 = embed(m1, &tx, 40), *v2 = embed(m2, &tx, 40);
+    CHECK(v1 && v2 && differ(v1, v2, (size_t)40 * H) == 0 && differ(v1, v, (size_t)40 * H) == 0,
+          "%s: 40 texts with 1 and 2 threads bit-identical", precs[pi].name);
+    free(one), free(v1), free(v2), free(v), free(g);
+    ee_context_free(ctx);
+    ee_model_free(m1);
+    ee_model_free(m2);
+    ee_model_free(m);
+  }
+  free(ref);
+  ee_model_free(m32);
+  for (int i = 0; i < tx.n; i++) free(tx.t[i]);
+  free(tx.t);
+  free(tx.len);
+}
+
+/* ---- errors ------------------------------------------------------------------------------- */
+
+static void check_errors(const char *dir) {
+  ee_params p = ee_default_params();
+  CHECK_EQ_INT(p.precision, EE_PREC_FP32, "ee_default_params().precision is fp32");
+  ee_model *m = NULL;
+  ee_error err = {0};
+  p.precision = (ee_precision)3;
+  ee_status rc = ee_model_load(dir, &p, &m, &err);
+  CHECK(rc == EE_ERR_INPUT && m == NULL &&
+            strcmp(err.msg, "params.precision is 3 (expected 0 fp32, 1 bf16 or 2 int8)") == 0,
+        "params.precision 3 refused: %s", err.msg);
+  p.precision = (ee_precision)-1;
+  rc = ee_model_load(dir, &p, &m, &err);
+  CHECK(rc == EE_ERR_INPUT && strstr(err.msg, "params.precision is -1") != NULL,
+        "params.precision -1 refused: %s", err.msg);
+
+  /* int8 past K = 65536: a config.json alone (refused before the weights) */
+  char tmp[] = "/tmp/test_precision_XXXXXX";
+  if (!mkdtemp(tmp)) {
+    CHECK(0, "mkdtemp");
+    return;
+  }
+  char path[512];
+  snprintf(path, sizeof path, "%s/config.json", tmp);
+  FILE *f = fopen(path, "w");
+  fputs("{\"model_type\": \"bert\", \"hidden_size\": 64, \"num_hidden_layers\": 1, "
+        "\"num_attention_heads\": 4, \"intermediate_size\": 65540, \"vocab_size\": 100, "
+        "\"max_position_embeddings\": 16, \"type_vocab_size\": 2, \"hidden_act\": \"gelu\", "
+        "\"layer_norm_eps\": 1e-12}", f);
+  fclose(f);
+  p = ee_default_params();
+  p.precision = EE_PREC_INT8;
+  rc = ee_model_load(tmp, &p, &m, &err);
+  char want[700];
+  snprintf(want, sizeof want,
+           "precision int8 needs hidden_size and intermediate_size <= 65536 (int32 sums), but "
+           "%s/config.json has 64 and 65540: use precision fp32 or bf16", tmp);
+  CHECK(rc == EE_ERR_UNSUPPORTED && m == NULL && strcmp(err.msg, want) == 0,
+        "int8 with intermediate_size 65540 refused: %s", err.msg);
+  p.precision = EE_PREC_BF16; /* bf16 has no such limit: it gets as far as the weights */
+  rc = ee_model_load(tmp, &p, &m, &err);
+  CHECK(rc != EE_OK && rc != EE_ERR_UNSUPPORTED && strstr(err.msg, "model.safetensors") != NULL,
+        "bf16 with the same config goes on to the weights: %s", err.msg);
+  remove(path);
+  rmdir(tmp);
+}
+
+int main(void) {
+  check_rounding();
+  check_products();
+  const char *models = getenv("TEST_MODELS");
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/minilm", models && models[0] ? models : "build/test-models");
+  char cfg[1100];
+  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  if (access(cfg, R_OK) != 0) {
+    printf("SKIP: no model at %s (run build/tools/gen_model)\n", dir);
+    return check_finish();
+  }
+  check_errors(dir);
+  check_encoder(dir);
+  return check_finish();
+}
