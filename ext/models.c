@@ -4,11 +4,12 @@
 **
 **   SELECT embed_load('default', '/models/all-MiniLM-L6-v2');
 **   SELECT embed_load('bge', '/models/bge-small-en-v1.5', '{"max_length": 128}');
+**   SELECT embed_load('fast', '/models/all-MiniLM-L6-v2', '{"precision": "int8"}');
 **   SELECT embed_unload('bge');
 **
 ** How it works: a model is identified by the real path of its directory
 ** plus the options that change what it computes (pooling, normalize,
-** max_length, threads, batch_size).  The registry keeps one ee_model per such
+** max_length, threads, batch_size, precision).  The registry keeps one ee_model per such
 ** key with a reference count; embed_load in any connection either finds the
 ** entry or loads it.  The weights are mmap'd by the engine, so even two
 ** processes share their pages.  Each connection binds names to entries and
@@ -33,6 +34,10 @@ struct embed_shared_model {
 
 static pthread_mutex_t registry_mutex = PTHREAD_MUTEX_INITIALIZER;
 static embed_shared_model *registry_head = NULL; /* guarded by registry_mutex */
+
+static const char *precision_name(ee_precision p) {
+  return p == EE_PREC_BF16 ? "bf16" : p == EE_PREC_INT8 ? "int8" : "fp32";
+}
 
 static const char *pooling_name(ee_pooling p) {
   switch (p) {
@@ -72,6 +77,16 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, ch
         rc = SQLITE_ERROR;
         goto done;
       }
+    } else if (strcmp(zKey, "precision") == 0) {
+      const char *z = json_string_value(pVal);
+      if (z && strcmp(z, "fp32") == 0) pParams->precision = EE_PREC_FP32;
+      else if (z && strcmp(z, "bf16") == 0) pParams->precision = EE_PREC_BF16;
+      else if (z && strcmp(z, "int8") == 0) pParams->precision = EE_PREC_INT8;
+      else {
+        *pzErr = sqlite3_mprintf("option precision must be \"fp32\", \"bf16\" or \"int8\"");
+        rc = SQLITE_ERROR;
+        goto done;
+      }
     } else if (strcmp(zKey, "normalize") == 0) {
       if (!json_is_boolean(pVal)) {
         *pzErr = sqlite3_mprintf("option normalize must be true or false");
@@ -95,7 +110,7 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, ch
       else if (zKey[0] == 'c') *pnCache = (int)v;
       else pParams->batch_size = (int)v;
     } else {
-      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size)", zKey);
+      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision)", zKey);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -108,9 +123,9 @@ done:
 /* Finds or loads the registry entry for (zRealPath, params); takes a reference. */
 static int registry_acquire(const char *zRealPath, const ee_params *pParams,
                             embed_shared_model **ppOut, char **pzErr) {
-  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d", zRealPath, pooling_name(pParams->pooling),
+  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d/%s", zRealPath, pooling_name(pParams->pooling),
                                pParams->normalize, pParams->max_length, pParams->threads,
-                               pParams->batch_size);
+                               pParams->batch_size, precision_name(pParams->precision));
   if (!zKey) return SQLITE_NOMEM;
   int rc = SQLITE_OK;
   pthread_mutex_lock(&registry_mutex);
