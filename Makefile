@@ -140,7 +140,7 @@ $(OOM_DIR)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(OOM_CFLAGS) -c $< -o $@
 
-$(OOM_DIR)/test_oom: tests/unit/test_oom.c tests/unit/check.h $(OOM_CORE_OBJ)
+$(OOM_DIR)/test_oom: tests/unit/test_oom.c tests/unit/check.h tests/fuzz/fuzz_model.h $(OOM_CORE_OBJ)
 	$(CC) $(OOM_CFLAGS) -o $@ $< $(OOM_CORE_OBJ) $(PKG_LIBS) -lpthread -lm
 
 $(OOM_DIR)/oom_sqlite: tests/unit/oom_sqlite.c tests/unit/check.h tests/fuzz/fuzz_model.h $(OOM_CORE_OBJ) $(OOM_EXT_OBJ)
@@ -153,26 +153,30 @@ test-oom: $(OOM_DIR)/test_oom $(OOM_DIR)/oom_sqlite $(BUILD)/tools/gen_model
 	OPENBLAS_NUM_THREADS=1 $(OOM_DIR)/oom_sqlite $(OOM_MAX)
 
 # ---- Valgrind --------------------------------------------------------------
-# `make test-valgrind` runs the C API unit tests under memcheck; any memory
-# error or definite/indirect leak fails it.  test_engine runs on the f16 and
-# bf16 models only (TEST_MODELS=$(BUILD)/valgrind-models; the big shapes
-# print SKIP) to stay within minutes.  Valgrind's exit code is 99 so that it
-# is told apart from a test's own failed checks; of those, the wall-clock
-# checks ("... in 13.74 s", test_tokenizer's 10 MB inputs) cannot hold under
-# Valgrind's ~50x slowdown and are listed but ignored.  Logs:
+# `make test-valgrind` runs the C API unit tests under memcheck, one Valgrind
+# per test (so `make -j2` runs two at a time); any memory error or any
+# definite, indirect or possible leak fails it.  test_engine runs on the
+# f16 and bf16 models only (TEST_MODELS=$(BUILD)/valgrind-models; the big
+# shapes print SKIP) to stay within minutes.  Valgrind's exit code is 99 so
+# that it is told apart from a test's own failed checks; of those, the
+# wall-clock checks ("... in 13.74 s", test_tokenizer's 10 MB inputs) cannot
+# hold under Valgrind's ~50x slowdown and are listed but ignored.  Logs:
 # $(BUILD)/test-logs/valgrind-<test>.log (Valgrind) and .out (the test).
 VALGRIND       ?= valgrind
-VALGRIND_FLAGS := --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99 \
-                  --suppressions=tests/valgrind.supp
-VALGRIND_TESTS := test_engine_api test_tokenizer test_engine
+VALGRIND_FLAGS := --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=definite,indirect,possible \
+                  --error-exitcode=99 --suppressions=tests/valgrind.supp
+VALGRIND_TESTS := test_engine_api test_tokenizer test_engine test_engine_errors test_model_files test_vec_kernels
+VALGRIND_RUNS  := $(VALGRIND_TESTS:%=valgrind-%)
 
-test-valgrind: $(VALGRIND_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tools/gen_model
+.PHONY: valgrind-models $(VALGRIND_RUNS)
+valgrind-models: $(BUILD)/tools/gen_model
 	@mkdir -p $(BUILD)/test-logs $(BUILD)/valgrind-models
 	@for s in minilm f16 bf16; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
 	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
 	@ln -sfn ../test-models/f16 $(BUILD)/valgrind-models/f16; ln -sfn ../test-models/bf16 $(BUILD)/valgrind-models/bf16
-	@failed=0; for t in $(VALGRIND_TESTS); do \
-	  models=$(BUILD)/test-models; [ $$t = test_engine ] && models=$(BUILD)/valgrind-models; \
+
+$(VALGRIND_RUNS): valgrind-%: $(BUILD)/tests/% valgrind-models
+	@t=$*; models=$(BUILD)/test-models; [ $$t = test_engine ] && models=$(BUILD)/valgrind-models; \
 	  start=$$(date +%s); \
 	  TEST_MODELS=$$models $(VALGRIND) $(VALGRIND_FLAGS) --log-file=$(BUILD)/test-logs/valgrind-$$t.log \
 	    $(BUILD)/tests/$$t > $(BUILD)/test-logs/valgrind-$$t.out 2>&1; rc=$$?; \
@@ -181,11 +185,12 @@ test-valgrind: $(VALGRIND_TESTS:%=$(BUILD)/tests/%) $(BUILD)/tools/gen_model
 	  summary=$$(grep -h 'ERROR SUMMARY' $(BUILD)/test-logs/valgrind-$$t.log | sed 's/^==[0-9]*== //'); \
 	  heap=$$(grep -h 'in use at exit' $(BUILD)/test-logs/valgrind-$$t.log | sed 's/^==[0-9]*== *//'); \
 	  if [ $$rc -eq 99 ] || [ $$other -ne 0 ] || { [ $$rc -ne 0 ] && [ $$timing -eq 0 ]; }; then \
-	    echo "FAIL: valgrind $$t (exit $$rc, $$other failed checks): $$summary; see $(BUILD)/test-logs/valgrind-$$t.log"; failed=1; \
+	    echo "FAIL: valgrind $$t (exit $$rc, $$other failed checks): $$summary; see $(BUILD)/test-logs/valgrind-$$t.log"; exit 1; \
 	  else \
 	    echo "PASS: valgrind $$t: $$summary; $$heap; $$(grep -c '^PASS' $(BUILD)/test-logs/valgrind-$$t.out) checks passed, $$timing wall-clock checks ignored ($$(( $$(date +%s) - start )) s)"; \
-	  fi; \
-	done; exit $$failed
+	  fi
+
+test-valgrind: $(VALGRIND_RUNS)
 
 # ---- ThreadSanitizer -------------------------------------------------------
 # `make test-tsan` builds the extension with -fsanitize=thread into
