@@ -5,7 +5,7 @@
 **   unicode.c         UTF-8 validation/decoding and the character data
 **                     (flags, combining class, decomposition, lowercase)
 **   vocab.c           the token hash table, vocab.txt, wp_load_dir,
-**                     file reading, accessors, wp_free
+**                     file reading (through se_file.h), accessors, wp_free
 **   tokenizer_json.c  Hugging Face tokenizer.json and tokenizer_config.json
 **   normalize.c       the streaming BertNormalizer + BertPreTokenizer
 **   wordpiece.c       wp_encode / wp_encode_pair: special tokens,
