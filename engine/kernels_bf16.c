@@ -215,6 +215,22 @@ static inline __attribute__((always_inline)) T_BF16 void k_bf16(
   __mmask16 m0 = (__mmask16)((1u << n0) - 1u), m1 = (__mmask16)((1u << n1) - 1u);
   if (n0 == 16) m0 = 0xffff;
   if (n1 >= 16) m1 = 0xffff;
+  if (n0 == 16 && (!two || n1 >= 16)) { /* whole tile: plain stores (masked ones are slow on Zen) */
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+      if (r < mr) {
+        float *c = C + (int64_t)r * ldc;
+        if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(bias));
+        if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(R + (int64_t)r * ldr));
+        _mm512_storeu_ps(c, c0[r]);
+        if (two) {
+          if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(bias + 16));
+          if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(R + (int64_t)r * ldr + 16));
+          _mm512_storeu_ps(c + 16, c1[r]);
+        }
+      }
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < 8; r++)
     if (r < mr) {

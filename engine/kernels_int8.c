@@ -260,6 +260,25 @@ static inline __attribute__((always_inline)) T_VNNI512 void k_vnni512(
   if (n1 >= 16) m1 = 0xffff;
   const __m512i qc0 = _mm512_maskz_loadu_epi32(m0, qc), qc1 = _mm512_maskz_loadu_epi32(m1, qc + 16);
   const __m512 qs0 = _mm512_maskz_loadu_ps(m0, qs), qs1 = _mm512_maskz_loadu_ps(m1, qs + 16);
+  if (n0 == 16 && (!two || n1 >= 16)) { /* whole tile: plain stores (masked ones are slow on Zen) */
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+      if (r < mr) {
+        float *c = C + (int64_t)r * ldc;
+        const __m512 s = _mm512_set1_ps(sa[r]);
+        __m512 f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], qc0)), s), qs0);
+        if (bias) f = _mm512_add_ps(f, _mm512_loadu_ps(bias));
+        if (R) f = _mm512_add_ps(f, _mm512_loadu_ps(R + (int64_t)r * ldr));
+        _mm512_storeu_ps(c, f);
+        if (two) {
+          f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], qc1)), s), qs1);
+          if (bias) f = _mm512_add_ps(f, _mm512_loadu_ps(bias + 16));
+          if (R) f = _mm512_add_ps(f, _mm512_loadu_ps(R + (int64_t)r * ldr + 16));
+          _mm512_storeu_ps(c + 16, f);
+        }
+      }
+    return;
+  }
 #pragma GCC unroll 8
   for (int r = 0; r < 8; r++)
     if (r < mr) {
