@@ -3,6 +3,7 @@
 **
 **   build/bench_engine --model DIR [--threads 1,2] [--batches 1,8,32]
 **                      [--seqs 16,64,128,256] [--runs 5] [--texts FILE]
+**                      [--precision fp32|bf16|int8]
 **
 **   cc -std=c11 -O2 -D_GNU_SOURCE $(pkg-config --cflags openblas jansson) \
 **      -o build/bench_engine bench/bench_engine.c build/libembed.a \
@@ -23,13 +24,19 @@
 ** threads goes through ee_params.threads: the size of each context's own
 ** thread pool (OpenBLAS runs single-threaded); the model is reloaded for
 ** each thread count.
+**
+** --precision bf16|int8 loads the model at that precision (ee_params) and
+** names the kernel it runs; with --texts it also embeds every line with an
+** fp32 copy of the model and prints the cosine similarity of each text's
+** two vectors: "cosine vs fp32: mean M min m over N texts".
 */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include "../engine/embed_engine.h"
+#include <math.h>
+#include "../engine/engine_int.h" /* kernel names */
 
 #define MAX_LIST 32
 
@@ -70,7 +77,7 @@ static uint32_t next_rand(void) {
 
 static void usage(void) {
   fprintf(stderr, "usage: bench_engine --model DIR [--threads 1,2] [--batches 1,8,32] "
-                  "[--seqs 16,64,128,256] [--runs N] [--texts FILE]\n");
+                  "[--seqs 16,64,128,256] [--runs N] [--texts FILE] [--precision fp32|bf16|int8]\n");
   exit(2);
 }
 
@@ -157,6 +164,50 @@ done:
   return rc;
 }
 
+/* Cosine of each line's vector from m vs an fp32 copy of the model. */
+static int compare_fp32(const char *dir, ee_model *m, int threads, char **lines, size_t *lens,
+                        int n) {
+  ee_params p = ee_default_params();
+  p.threads = threads;
+  p.batch_size = 32;
+  ee_model *ref = NULL;
+  ee_error err;
+  if (ee_model_load(dir, &p, &ref, &err) != EE_OK) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  const int H = ee_model_dims(m);
+  ee_context *a = ee_context_new(m), *b = ee_context_new(ref);
+  float *va = malloc(sizeof(float) * (size_t)n * (size_t)H + 1);
+  float *vb = malloc(sizeof(float) * (size_t)n * (size_t)H + 1);
+  int rc = 0;
+  if (!a || !b || !va || !vb ||
+      ee_embed_texts(a, n, (const char *const *)lines, lens, va, &err) != EE_OK ||
+      ee_embed_texts(b, n, (const char *const *)lines, lens, vb, &err) != EE_OK) {
+    fprintf(stderr, "compare: %s\n", err.msg);
+    rc = 1;
+  } else {
+    double sum = 0.0, mn = 2.0;
+    for (int i = 0; i < n; i++) {
+      double dot = 0.0, na = 0.0, nb = 0.0;
+      for (int j = 0; j < H; j++) {
+        double x = va[(size_t)i * H + j], y = vb[(size_t)i * H + j];
+        dot += x * y, na += x * x, nb += y * y;
+      }
+      double c = dot / sqrt(na * nb);
+      sum += c;
+      mn = c < mn ? c : mn;
+    }
+    printf("cosine vs fp32: mean %.6f min %.6f over %d texts\n", sum / n, mn, n);
+  }
+  free(va);
+  free(vb);
+  ee_context_free(a);
+  ee_context_free(b);
+  ee_model_free(ref);
+  return rc;
+}
+
 static int bench_texts(ee_model *m, int threads, char **lines, size_t *lens, int n, int runs) {
   ee_context *ctx = ee_context_new(m);
   float *out = malloc(sizeof(float) * (size_t)n * (size_t)ee_model_dims(m) + 1);
@@ -193,6 +244,7 @@ int main(int argc, char **argv) {
   const char *model = NULL, *texts = NULL;
   int threads[MAX_LIST] = {1, 2}, batches[MAX_LIST] = {1, 8, 32}, seqs[MAX_LIST] = {16, 64, 128, 256};
   int nth = 2, nb = 3, ns = 4, runs = 5;
+  ee_precision prec = EE_PREC_FP32;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) usage();
@@ -202,6 +254,9 @@ int main(int argc, char **argv) {
     else if (!strcmp(a, "--batches")) nb = parse_list(v, batches);
     else if (!strcmp(a, "--seqs")) ns = parse_list(v, seqs);
     else if (!strcmp(a, "--runs")) runs = atoi(v);
+    else if (!strcmp(a, "--precision") && !strcmp(v, "fp32")) prec = EE_PREC_FP32;
+    else if (!strcmp(a, "--precision") && !strcmp(v, "bf16")) prec = EE_PREC_BF16;
+    else if (!strcmp(a, "--precision") && !strcmp(v, "int8")) prec = EE_PREC_INT8;
     else usage();
     if (nth < 0 || nb < 0 || ns < 0 || runs < 1 || runs > 200) usage();
     i++;
@@ -220,6 +275,7 @@ int main(int argc, char **argv) {
     ee_params p = ee_default_params();
     p.threads = threads[t];
     p.batch_size = 32;
+    p.precision = prec;
     ee_model *m = NULL;
     ee_error err;
     if (ee_model_load(model, &p, &m, &err) != EE_OK) {
@@ -232,12 +288,19 @@ int main(int argc, char **argv) {
       printf("model %s: %s, %d layers, hidden %d, heads %d, FFN %d, %lld params\n", model,
              in.dtype, in.num_layers, in.hidden_size, in.num_heads, in.intermediate_size,
              (long long)in.n_params);
+      printf("precision %s: kernel %s, packed weights %lld bytes\n", in.precision,
+             prec == EE_PREC_BF16   ? ee_bf16_kernel_name()
+             : prec == EE_PREC_INT8 ? ee_int8_kernel_name()
+                                    : ee_kernel_name(),
+             (long long)in.bytes_packed);
       printf("%7s %6s %5s %10s %10s %9s %5s\n", "threads", "batch", "seq", "ms/batch", "sent/s",
              "GFLOP/s", "runs");
     }
     for (int b = 0; b < nb && !rc; b++)
       for (int s = 0; s < ns && !rc; s++) rc = bench_ids(m, threads[t], batches[b], seqs[s], runs);
     if (lines && !rc) rc = bench_texts(m, threads[t], lines, line_lens, nlines, runs < 3 ? runs : 3);
+    if (lines && !rc && t == 0 && prec != EE_PREC_FP32)
+      rc = compare_fp32(model, m, threads[t], lines, line_lens, nlines);
     ee_model_free(m);
   }
   for (int i = 0; i < nlines; i++) free(lines[i]);

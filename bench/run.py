@@ -3,7 +3,7 @@
 
 Runs one CPU-heavy step at a time and prints one markdown table per section
 (a machine, b encoder, c real length mix, d tokenizer, e KNN, f rebuild,
-g scaling) and a closing summary, to stdout and to $BUILD/bench/results.md.
+g scaling, h reduced precision) and a closing summary, to stdout and to $BUILD/bench/results.md.
 Progress goes to stderr; every tool's raw output to $BUILD/bench/raw/.
 What each number means: bench/README.md.
 
@@ -579,6 +579,81 @@ def scaling():
             "; both are exact scans, linear in N.")
 
 
+PREC_ROW = re.compile(r"^precision (\w+): kernel (\w+), packed weights (\d+) bytes")
+COSINE_ROW = re.compile(r"^cosine vs fp32: mean ([\d.]+) min ([\d.]+) over (\d+) texts")
+TEXTS_ROW = re.compile(r"texts: threads \d+, (\d+) lines: ([\d.]+) texts/s")
+
+
+def precision():
+    """fp32 / bf16 / int8 (ee_params.precision) at MiniLM batch 8 x seq 128 and 1 x 16, 1 thread, and the
+    cosine of each text's vector to fp32's over the AG News texts."""
+    runs = "1" if QUICK else "5"
+    points = [(1, 16), (8, 128)]
+    texts = TEXTS
+    if QUICK:
+        texts = os.path.join(OUT, "ag_news_quick.txt")
+        with open(TEXTS, encoding="utf-8") as f, open(texts, "w", encoding="utf-8") as g:
+            g.writelines(f.readlines()[:256])
+    res = {}
+    for prec in ("fp32", "bf16", "int8"):
+        log("precision %s: encoder" % prec)
+        txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1", "--batches", "1,8", "--seqs", "16,128",
+                   "--runs", runs, "--precision", prec], "precision_" + prec)
+        m = next((PREC_ROW.match(l) for l in txt.splitlines() if PREC_ROW.match(l)), None)
+        rows = parse_engine(txt)
+        log("precision %s: AG News texts%s" % (prec, ", cosine vs fp32" if prec != "fp32" else ""))
+        txt2 = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1", "--batches", "1", "--seqs", "16", "--runs", "1",
+                    "--texts", texts, "--precision", prec], "precision_texts_" + prec)
+        c = next((COSINE_ROW.match(l) for l in txt2.splitlines() if COSINE_ROW.match(l)), None)
+        t = TEXTS_ROW.search(txt2)
+        res[prec] = {"kernel": m.group(2) if m else "?", "bytes": int(m.group(3)) if m else None,
+                     "sps": {(b, s_): rows[(1, b, s_)]["sps"] for b, s_ in points if (1, b, s_) in rows},
+                     "texts_s": float(t.group(2)) if t else None, "n_texts": int(t.group(1)) if t else None,
+                     "cos": (float(c.group(1)), float(c.group(2)), int(c.group(3))) if c else None}
+    # ONNX Runtime at the same points: section b's figures when it ran them, else measured here
+    ort = {}
+    for e in SUMMARY.get("enc", []):
+        if e["model"] == "MiniLM-L6" and e["t"] == 1 and (e["b"], e["s"]) in points and e["ort"]:
+            ort[(e["b"], e["s"])] = e["ort"]
+    onnx_dir = peer_model("minilm") if have_ort() and len(ort) < len(points) else None
+    if onnx_dir:
+        log("precision: ONNX Runtime (fp32) at the same points")
+        js = os.path.join(RAW, "ort_precision.json")
+        run(["node", os.path.join(PEERS_SRC, "ort_bench.js"), "--model", os.path.join(onnx_dir, "model.onnx"),
+             "--threads", "1", "--batches", "1,8", "--seqs", "16,128", "--min-runs", runs,
+             "--min-time", "0" if QUICK else "0.5", "--max-runs", runs if QUICK else "30", "--json", js], "ort_precision")
+        for key, r in parse_ort_json(js)[0].items():
+            if (key[1], key[2]) in points:
+                ort[(key[1], key[2])] = r["sent_per_s"]
+    na = SKIP if not have_ort() else "—"
+    rows = []
+    for prec in ("fp32", "bf16", "int8"):
+        r = res[prec]
+        for b, s_ in points:
+            v = r["sps"].get((b, s_))
+            f32 = res["fp32"]["sps"].get((b, s_))
+            rows.append([prec, r["kernel"], "%.1f" % (r["bytes"] / 1e6) if r["bytes"] else "—", "%d × %d" % (b, s_),
+                         fnum(v), ratio(v, f32), ratio(v, ort.get((b, s_))) if ort.get((b, s_)) else na])
+    out("MiniLM-L6 shape (`build/test-models/minilm`), 1 thread, `bench_engine --precision P`; ORT runs fp32. "
+        "Attention, LayerNorm, GELU and pooling stay fp32 in every mode; only the four dense products per layer change.")
+    out()
+    table(["precision", "kernel", "packed weights MB", "batch × seq", "sent/s", "× fp32", "× ORT (fp32)"], rows)
+    out()
+    rows = []
+    for prec in ("fp32", "bf16", "int8"):
+        r = res[prec]
+        cos = r["cos"]
+        rows.append([prec, fnum(r["texts_s"]), ratio(r["texts_s"], res["fp32"]["texts_s"]),
+                     "%.6f" % cos[0] if cos else "1 (reference)", "%.6f" % cos[1] if cos else "1 (reference)",
+                     fint(cos[2]) if cos else fint(r["n_texts"])])
+    out("AG News texts (%s), one `ee_embed_texts` call (length-sorted batches of 32), tokenizer included; cosine "
+        "similarity of each text's pooled vector to the fp32 one. The model has random weights (no pretrained "
+        "weights on this machine): a real checkpoint's activation outliers may cost int8 more." % texts)
+    out()
+    table(["precision", "texts/s", "× fp32", "cosine vs fp32, mean", "min", "texts"], rows)
+    SUMMARY["precision"] = {"res": res, "ort": ort}
+
+
 def summary():
     out("## Summary")
     out()
@@ -617,6 +692,18 @@ def summary():
                                                 "%.2f" % r["vec0_ms"] if r.get("vec0_ms") else "n/a",
                                                 "%.1f" % (r["vec0_ms"] / r["ours_ms"]) if r.get("vec0_ms") else "n/a",
                                                 r.get("identical", "n/a"), r["queries"]))
+    pr = SUMMARY.get("precision")
+    if pr:
+        r = pr["res"]
+        parts = []
+        for prec in ("bf16", "int8"):
+            sp = " and ".join("%s× (%d×%d)" % (ratio(r[prec]["sps"].get(k), r["fp32"]["sps"].get(k)), k[0], k[1])
+                              for k in sorted(r[prec]["sps"]))
+            cos = r[prec]["cos"]
+            parts.append("%s %s fp32's speed (%s kernel)%s" % (prec, sp, r[prec]["kernel"],
+                                                                ", cosine to fp32 mean %.6f / min %.6f" % cos[:2] if cos else ""))
+        lines.append("- Reduced precision, MiniLM-L6 shape, 1 thread: " + "; ".join(parts) +
+                     " (generated random-weight model).")
     rb = SUMMARY.get("rebuild")
     if rb:
         lines.append("- embed_index rebuild: %s rows/s (%s rows, MiniLM-L6 test model, all cores)." % (
@@ -644,6 +731,7 @@ SECTIONS = [
     ("e. KNN: embed_index vs sqlite-vec vec0 (k = 10, cosine, random float32)", knn),
     ("f. Rebuild throughput: INSERT INTO idx(idx) VALUES ('rebuild')", rebuild),
     ("g. Scaling: time per sentence vs length (MiniLM-L6, batch 1, 1 thread)", scaling),
+    ("h. Reduced precision: bf16 and int8 dense layers vs fp32", precision),
 ]
 
 
