@@ -44,6 +44,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__) && __clang_major__ >= 9)
+#include <immintrin.h>
+#define HAVE_BF16_KERNEL 1
+#endif
+
 #ifndef MC
 #define MC 48 /* rows per chunk, a multiple of every tile height */
 #endif
@@ -72,7 +77,8 @@ float ee_bf16_to_float(uint16_t b) {
 
 /* Rows of floats -> rows of bfloat16: the same lane-wise integer
 ** arithmetic as bf16_round, 16 lanes at a time with vector extensions
-** (one zmm, two ymm or four xmm), so every variant gives the same bits. */
+** (one zmm, or four xmm in the portable build), so both variants give the
+** same bits.  Each tile below runs with the variant of its ISA. */
 typedef uint32_t vu __attribute__((vector_size(64)));
 typedef uint16_t vh __attribute__((vector_size(32)));
 #if defined(__GNUC__) && !defined(__clang__)
@@ -101,14 +107,10 @@ static inline __attribute__((always_inline)) void rows_body(uint16_t *dst, int l
   }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef HAVE_BF16_KERNEL
 __attribute__((target("avx512f,avx512bw"))) static void rows_avx512(uint16_t *d, int ldd,
                                                                     const float *s, int lds,
                                                                     int M, int K) {
-  rows_body(d, ldd, s, lds, M, K);
-}
-__attribute__((target("avx2"))) static void rows_avx2(uint16_t *d, int ldd, const float *s,
-                                                      int lds, int M, int K) {
   rows_body(d, ldd, s, lds, M, K);
 }
 #endif
@@ -116,14 +118,7 @@ static void rows_base(uint16_t *d, int ldd, const float *s, int lds, int M, int 
   rows_body(d, ldd, s, lds, M, K);
 }
 
-void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (__builtin_cpu_supports("avx512bw")) rows_avx512(dst, ldd, src, lds, M, K);
-  else if (__builtin_cpu_supports("avx2")) rows_avx2(dst, ldd, src, lds, M, K);
-  else
-#endif
-    rows_base(dst, ldd, src, lds, M, K);
-}
+typedef void (*rows_fn)(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
 
 /* ---- packing ---------------------------------------------------------------------- */
 
@@ -184,9 +179,7 @@ static void tile_generic(float *C, int ldc, const uint16_t *A, int lda, int mr,
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__) && __clang_major__ >= 9)
-#include <immintrin.h>
-#define HAVE_BF16_KERNEL 1
+#ifdef HAVE_BF16_KERNEL
 #define T_BF16 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16")))
 
 /* 8 rows x 32 columns (two panels) in 16 zmm accumulators, as kernels.c's
@@ -269,10 +262,12 @@ static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
-typedef struct kernel { const char *name; tile_fn fn; int mr, npan; } kernel;
-static const kernel k_generic = {"generic", tile_generic, 4, 1};
+/* Each tile comes with the rounding routine compiled for the same ISA, so
+** forcing the portable tile also exercises the portable routine. */
+typedef struct kernel { const char *name; tile_fn fn; int mr, npan; rows_fn rows; } kernel;
+static const kernel k_generic = {"generic", tile_generic, 4, 1, rows_base};
 #ifdef HAVE_BF16_KERNEL
-static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2};
+static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, rows_avx512};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -303,6 +298,11 @@ const char *ee_bf16_force(const char *force) {
   pthread_once(&once, pick_kernel);
   active = choose(force ? force : getenv("EE_KERNEL"));
   return active->name;
+}
+
+void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K) {
+  pthread_once(&once, pick_kernel);
+  active->rows(dst, ldd, src, lds, M, K);
 }
 
 void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,

@@ -35,8 +35,10 @@
 ** the epilogue is the same fp32 operations in the same order in all of them
 ** (convert, x sa, x sw, + bias, + resid; no FMA).  A text's vector is thus
 ** bit-identical whichever tile ran, alone or in any batch, with any thread
-** count (tests/unit/test_precision.c).  The quantisation routine is one
-** portable function (vector extensions, lane-wise, no FMA).
+** count (tests/unit/test_precision.c).  The quantisation routine is
+** lane-wise (vector extensions, no FMA), compiled for each tile's ISA (the
+** AVX-512 one with intrinsics, 64 bytes per store); every variant gives the
+** same bytes, and forcing a tile forces its variant, so the tests see each.
 **
 ** Dispatch: avx512vnni (8 rows x 32 columns) when the CPU has AVX512_VNNI,
 ** else avxvnni (6 x 16, 256-bit) with AVX-VNNI, else generic (4 x 16).
@@ -47,6 +49,12 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 11 || defined(__clang__) && __clang_major__ >= 12)
+#include <cpuid.h>
+#include <immintrin.h>
+#define HAVE_VNNI_KERNELS 1
+#endif
 
 #ifndef MC
 #define MC 48 /* rows per chunk, a multiple of every tile height */
@@ -90,17 +98,30 @@ static inline __attribute__((always_inline)) void quant_body(uint8_t *dst, int l
   for (int r = 0; r < M; r++) {
     const float *s = src + (int64_t)r * lds;
     uint8_t *d = dst + (int64_t)r * ldd;
-    /* max |x|: exact whatever the order */
-    vf vm = (vf){0}, v;
+    /* max |x|: exact whatever the order, so four independent running
+    ** maxima (one would wait on its own compare-and-blend every step) */
+    vf vm[4] = {{0}, {0}, {0}, {0}}, v;
     int k = 0;
+    for (; k + 64 <= K; k += 64)
+      for (int u = 0; u < 4; u++) {
+        memcpy(&v, s + k + 16 * u, sizeof v);
+        vf a = (vf)((vi)v & 0x7fffffff);
+        vi gt = a > vm[u];
+        vm[u] = (vf)((gt & (vi)a) | (~gt & (vi)vm[u]));
+      }
     for (; k + 16 <= K; k += 16) {
       memcpy(&v, s + k, sizeof v);
       vf a = (vf)((vi)v & 0x7fffffff);
-      vi gt = a > vm;
-      vm = (vf)((gt & (vi)a) | (~gt & (vi)vm));
+      vi gt = a > vm[0];
+      vm[0] = (vf)((gt & (vi)a) | (~gt & (vi)vm[0]));
     }
-    float amax = absmax_scalar(s + k, K - k);
-    for (int j = 0; j < 16; j++) amax = vm[j] > amax ? vm[j] : amax;
+    /* a tree over the 64 lanes (a chain of 64 compares cost more than the row) */
+    float lanes[64], amax;
+    memcpy(lanes, vm, sizeof lanes);
+    for (int w = 32; w > 0; w /= 2)
+      for (int j = 0; j < w; j++) lanes[j] = lanes[j + w] > lanes[j] ? lanes[j + w] : lanes[j];
+    amax = absmax_scalar(s + k, K - k);
+    amax = lanes[0] > amax ? lanes[0] : amax;
     float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
     scale[r] = amax / 127.0f;
     vf vinv = (vf){0} + inv;
@@ -120,11 +141,55 @@ static inline __attribute__((always_inline)) void quant_body(uint8_t *dst, int l
   }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target("avx512f,avx512bw"))) static void quant_avx512(uint8_t *d, int ldd, float *sc,
-                                                                     const float *s, int lds, int M,
-                                                                     int K) {
-  quant_body(d, ldd, sc, s, lds, M, K);
+#ifdef HAVE_VNNI_KERNELS
+/* AVX-512: the same lane arithmetic as quant_body, but 64 values at a time
+** packed into one 64-byte store (vpmovdb to memory is slow on Zen 4/5).
+** The low byte is kept before packing, so the saturating packs see values
+** in [0, 255] and change nothing: the bytes equal quant_body's truncation. */
+__attribute__((target("avx512f,avx512bw"))) static void quant_avx512(uint8_t *dst, int ldd,
+                                                                     float *scale, const float *src,
+                                                                     int lds, int M, int K) {
+  const int K4p = (K + 3) / 4 * 4;
+  const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+  const __m512 hi = _mm512_set1_ps(127.0f), lo = _mm512_set1_ps(-127.0f), magic = _mm512_set1_ps(MAGIC);
+  const __m512i magic_i = _mm512_set1_epi32(0x4b400000), low = _mm512_set1_epi32(0xff);
+  const __m512i off = _mm512_set1_epi32(128), absmask = _mm512_set1_epi32(0x7fffffff);
+  for (int r = 0; r < M; r++) {
+    const float *s = src + (int64_t)r * lds;
+    uint8_t *d = dst + (int64_t)r * ldd;
+    __m512 vm[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps()};
+    int k = 0;
+    for (; k + 64 <= K; k += 64)
+      for (int u = 0; u < 4; u++) /* a > vm ? a : vm, as quant_body */
+        vm[u] = _mm512_max_ps(_mm512_castsi512_ps(_mm512_and_si512(
+                                  _mm512_castps_si512(_mm512_loadu_ps(s + k + 16 * u)), absmask)),
+                              vm[u]);
+    for (; k + 16 <= K; k += 16)
+      vm[0] = _mm512_max_ps(_mm512_castsi512_ps(_mm512_and_si512(
+                                _mm512_castps_si512(_mm512_loadu_ps(s + k)), absmask)),
+                            vm[0]);
+    /* the lanes hold no NaN (max_ps keeps vm then), so any order is exact */
+    float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_max_ps(vm[0], vm[1]), _mm512_max_ps(vm[2], vm[3])));
+    float tail = absmax_scalar(s + k, K - k);
+    amax = tail > amax ? tail : amax;
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    scale[r] = amax / 127.0f;
+    const __m512 vinv = _mm512_set1_ps(inv);
+    for (k = 0; k + 64 <= K; k += 64) {
+      __m512i q[4];
+      for (int u = 0; u < 4; u++) {
+        __m512 t = _mm512_mul_ps(_mm512_loadu_ps(s + k + 16 * u), vinv);
+        t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, hi, _CMP_GT_OQ), t, hi);
+        t = _mm512_mask_blend_ps(_mm512_cmp_ps_mask(t, lo, _CMP_LT_OQ), t, lo);
+        t = _mm512_add_ps(t, magic);
+        q[u] = _mm512_and_si512(_mm512_add_epi32(_mm512_sub_epi32(_mm512_castps_si512(t), magic_i), off), low);
+      }
+      __m512i b = _mm512_packus_epi16(_mm512_packs_epi32(q[0], q[1]), _mm512_packs_epi32(q[2], q[3]));
+      _mm512_storeu_si512((void *)(d + k), _mm512_permutexvar_epi32(order, b));
+    }
+    for (; k < K; k++) d[k] = quant_one(s[k], inv);
+    for (; k < K4p; k++) d[k] = 128; /* qa = 0 */
+  }
 }
 __attribute__((target("avx2"))) static void quant_avx2(uint8_t *d, int ldd, float *sc,
                                                        const float *s, int lds, int M, int K) {
@@ -135,14 +200,8 @@ static void quant_base(uint8_t *d, int ldd, float *sc, const float *s, int lds, 
   quant_body(d, ldd, sc, s, lds, M, K);
 }
 
-void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int lds, int M, int K) {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (__builtin_cpu_supports("avx512bw")) quant_avx512(dst, ldd, scale, src, lds, M, K);
-  else if (__builtin_cpu_supports("avx2")) quant_avx2(dst, ldd, scale, src, lds, M, K);
-  else
-#endif
-    quant_base(dst, ldd, scale, src, lds, M, K);
-}
+typedef void (*quant_fn)(uint8_t *dst, int ldd, float *scale, const float *src, int lds, int M,
+                         int K);
 
 /* ---- packing ------------------------------------------------------------------- */
 
@@ -225,10 +284,7 @@ static void tile_generic(float *C, int ldc, const uint8_t *A, int lda, const flo
     }
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 11 || defined(__clang__) && __clang_major__ >= 12)
-#include <cpuid.h>
-#include <immintrin.h>
-#define HAVE_VNNI_KERNELS 1
+#ifdef HAVE_VNNI_KERNELS
 #define T_VNNI512 __attribute__((target("avx512f,avx512vl,avx512bw,avx512vnni")))
 #define T_VNNI256 __attribute__((target("avx2,fma,avxvnni")))
 
@@ -379,11 +435,13 @@ static int cpu_has_avxvnni(void) {
 
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
-typedef struct kernel { const char *name; tile_fn fn; int mr, npan; } kernel;
-static const kernel k_generic = {"generic", tile_generic, 4, 1};
+/* Each tile comes with the quantisation variant compiled for the same
+** ISA, so forcing the portable tile also exercises the portable routine. */
+typedef struct kernel { const char *name; tile_fn fn; int mr, npan; quant_fn quant; } kernel;
+static const kernel k_generic = {"generic", tile_generic, 4, 1, quant_base};
 #ifdef HAVE_VNNI_KERNELS
-static const kernel kn_vnni512 = {"avx512vnni", tile_vnni512, 8, 2};
-static const kernel kn_vnni256 = {"avxvnni", tile_vnni256, 6, 1};
+static const kernel kn_vnni512 = {"avx512vnni", tile_vnni512, 8, 2, quant_avx512};
+static const kernel kn_vnni256 = {"avxvnni", tile_vnni256, 6, 1, quant_avx2};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -418,6 +476,11 @@ const char *ee_int8_force(const char *force) {
   pthread_once(&once, pick_kernel);
   active = choose(force ? force : getenv("EE_KERNEL"));
   return active->name;
+}
+
+void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int lds, int M, int K) {
+  pthread_once(&once, pick_kernel);
+  active->quant(dst, ldd, scale, src, lds, M, K);
 }
 
 void ee_gemm_int8(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int M,

@@ -11,7 +11,8 @@
 **     the CPU's vcvtneps2bf16 where it has AVX512_BF16), special values
 **     included;
 **   - int8 row quantisation (ee_quant_rows) against the formula of
-**     kernels_int8.c computed here;
+**     kernels_int8.c computed here; both routines as compiled for each tile
+**     this CPU runs (forcing a tile forces its routine);
 **   - ee_gemm_bf16 / ee_gemm_int8 on odd shapes, bias, residual and GELU,
 **     for every tile this CPU can run (generic always, avx512bf16,
 **     avx512vnni, avxvnni when present): equal bit for bit to a reference
@@ -123,17 +124,25 @@ static void check_rounding(void) {
   for (int i = 0; i < N; i++) bad_scalar += ee_bf16_from_float(x[i]) != ref_bf16(x[i]);
   CHECK(bad_scalar == 0, "ee_bf16_from_float vs round-to-nearest-even on %d floats (%d special): %ld differ",
         N, ns, bad_scalar);
-  /* rows of every length 1..40 (vector body and tails), odd K padded with 0 */
-  for (int K = 1; K <= 40; K++) {
-    memset(h, 0xff, sizeof(uint16_t) * 42);
-    ee_to_bf16_rows(h, 42, x + 1000 * K, K, 1, K);
-    for (int k = 0; k < K; k++) bad_rows += h[k] != ref_bf16(x[1000 * K + k]);
-    if (K % 2) bad_rows += h[K] != 0;
+  /* rows of every length 1..40 (vector body and tails), odd K padded with
+  ** 0, with the routine of the portable tile and of the best one */
+  static const char *const bf16_variants[] = {"generic", NULL};
+  for (int vi = 0; vi < 2; vi++) {
+    const char *kname = ee_bf16_force(bf16_variants[vi]);
+    if (vi && strcmp(kname, "generic") == 0) break;
+    bad_rows = 0;
+    for (int K = 1; K <= 40; K++) {
+      memset(h, 0xff, sizeof(uint16_t) * 42);
+      ee_to_bf16_rows(h, 42, x + 1000 * K, K, 1, K);
+      for (int k = 0; k < K; k++) bad_rows += h[k] != ref_bf16(x[1000 * K + k]);
+      if (K % 2) bad_rows += h[K] != 0;
+    }
+    ee_to_bf16_rows(h, N, x, N, 1, N);
+    for (int i = 0; i < N; i++) bad_rows += h[i] != ref_bf16(x[i]);
+    CHECK(bad_rows == 0, "ee_to_bf16_rows (with the %s tile) vs the reference (a %d-float row, rows of 1..40, odd padding): %ld differ",
+          kname, N, bad_rows);
   }
-  ee_to_bf16_rows(h, N, x, N, 1, N);
-  for (int i = 0; i < N; i++) bad_rows += h[i] != ref_bf16(x[i]);
-  CHECK(bad_rows == 0, "ee_to_bf16_rows vs the reference (a %d-float row, rows of 1..40, odd padding): %ld differ",
-        N, bad_rows);
+  ee_bf16_force(NULL);
   if (have_hw_bf16()) {
     uint16_t hw[16];
     for (int i = 0; i + 16 <= N; i += 16) {
@@ -146,31 +155,44 @@ static void check_rounding(void) {
     printf("SKIP: no AVX512_BF16: vcvtneps2bf16 not compared\n");
   }
 
-  /* int8 rows: lengths 1..70, a zero row, huge and tiny values */
-  long bad_q = 0, bad_s = 0, bad_pad = 0;
-  uint8_t qb[80];
-  int8_t qr[80];
+  /* int8 rows: lengths 1..70 and a few long ones (every vector body and
+  ** tail), a zero row, huge and tiny values; the routine of each tile */
+  static uint8_t qb[1600];
+  static int8_t qr[1600];
+  static float row[1600];
   float s, sr;
-  for (int K = 1; K <= 70; K++)
-    for (int rep = 0; rep < 20; rep++) {
-      float row[80];
-      float mag = rep == 0 ? 0.0f : ldexpf(1.0f, (int)(next_u32() % 60) - 30);
-      for (int k = 0; k < K; k++) row[k] = ((float)(next_u32() % 2001) - 1000.0f) / 1000.0f * mag;
-      if (rep == 1) row[K / 2] = mag * 0.5f / 127.0f * 3.0f; /* exact ties: 1.5 q steps */
-      memset(qb, 0x55, sizeof qb);
-      ee_quant_rows(qb, 80, &s, row, K, 1, K);
-      ref_quant(qr, &sr, row, K);
-      bad_s += f_bits(s) != f_bits(sr);
-      for (int k = 0; k < K; k++) bad_q += (int)qb[k] - 128 != qr[k];
-      for (int k = K; k < (K + 3) / 4 * 4; k++) bad_pad += qb[k] != 128;
-    }
-  CHECK(bad_q == 0 && bad_s == 0 && bad_pad == 0,
-        "ee_quant_rows vs the formula on rows of 1..70 floats: %ld values, %ld scales, %ld padding bytes differ",
-        bad_q, bad_s, bad_pad);
-  float nanrow[20];
-  for (int k = 0; k < 20; k++) nanrow[k] = k == 3 ? NAN : k == 7 ? INFINITY : (float)k;
-  ee_quant_rows(qb, 20, &s, nanrow, 20, 1, 20); /* defined bytes, no UB (checked under UBSan) */
-  CHECK(1, "ee_quant_rows on a row with NaN and Inf returns (scale %g)", (double)s);
+  static const int long_k[] = {127, 128, 129, 191, 384, 1536};
+  static const char *const int8_variants[] = {"generic", "avxvnni", NULL};
+  const char *seen[3] = {0};
+  for (int vi = 0; vi < 3; vi++) {
+    const char *kname = ee_int8_force(int8_variants[vi]);
+    int dup = 0;
+    for (int j = 0; j < vi; j++) dup |= seen[j] && strcmp(seen[j], kname) == 0;
+    seen[vi] = kname;
+    if (dup) continue;
+    long bad_q = 0, bad_s = 0, bad_pad = 0;
+    for (int ki = 0; ki < 70 + 6; ki++)
+      for (int rep = 0; rep < 20; rep++) {
+        int K = ki < 70 ? ki + 1 : long_k[ki - 70];
+        float mag = rep == 0 ? 0.0f : ldexpf(1.0f, (int)(next_u32() % 60) - 30);
+        for (int k = 0; k < K; k++) row[k] = ((float)(next_u32() % 2001) - 1000.0f) / 1000.0f * mag;
+        if (rep == 1) row[K / 2] = mag * 0.5f / 127.0f * 3.0f; /* exact ties: 1.5 q steps */
+        memset(qb, 0x55, sizeof qb);
+        ee_quant_rows(qb, 1600, &s, row, K, 1, K);
+        ref_quant(qr, &sr, row, K);
+        bad_s += f_bits(s) != f_bits(sr);
+        for (int k = 0; k < K; k++) bad_q += (int)qb[k] - 128 != qr[k];
+        for (int k = K; k < (K + 3) / 4 * 4; k++) bad_pad += qb[k] != 128;
+      }
+    CHECK(bad_q == 0 && bad_s == 0 && bad_pad == 0,
+          "ee_quant_rows (with the %s tile) vs the formula on rows of 1..70, 127..129, 191, 384, 1536 floats: "
+          "%ld values, %ld scales, %ld padding bytes differ", kname, bad_q, bad_s, bad_pad);
+    float nanrow[80];
+    for (int k = 0; k < 80; k++) nanrow[k] = k == 3 || k == 70 ? NAN : k == 7 ? INFINITY : (float)k;
+    ee_quant_rows(qb, 80, &s, nanrow, 80, 1, 80); /* defined bytes, no UB (checked under UBSan) */
+    CHECK(1, "ee_quant_rows (with the %s tile) on a row with NaN and Inf returns (scale %g)", kname, (double)s);
+  }
+  ee_int8_force(NULL);
   free(x);
   free(h);
 }
