@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <jansson.h>
+#include "../tokenizer/se_json.h"
 
 struct embed_shared_model {
   char *zKey;                 /* realpath + "\n" + canonical options, owned */
@@ -53,8 +53,10 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, ch
   *pnCache = EMBED_CACHE_DEFAULT;
   if (zOptions == NULL) return SQLITE_OK;
   json_error_t jerr;
-  json_t *root = json_loads(zOptions, JSON_REJECT_DUPLICATES, &jerr);
+  int bNomem = 0;
+  json_t *root = se_json_loadb(zOptions, strlen(zOptions), JSON_REJECT_DUPLICATES, &jerr, &bNomem);
   if (!root) {
+    if (bNomem) return SQLITE_NOMEM;
     *pzErr = sqlite3_mprintf("options are not valid JSON: %s at character %d", jerr.text, jerr.position);
     return SQLITE_ERROR;
   }
