@@ -44,7 +44,14 @@
 #include "../../engine/engine_int.h"
 #include "check.h"
 
+/* Under AddressSanitizer (make test-asan, -O1) a tenth of the texts: the
+** memory checks need no more, and the accuracy bounds are checked by the
+** ordinary build. */
+#if defined(__SANITIZE_ADDRESS__)
+#define N_TEXTS 48
+#else
 #define N_TEXTS 300
+#endif
 #define N_PORTABLE 6 /* texts run through the (slow) portable tiles */
 
 static uint64_t rng = 0x243f6a8885a308d3ull;
