@@ -25,6 +25,8 @@
 */
 #include "engine_int.h"
 #include <math.h>
+#include <stdint.h>
+#include <string.h>
 
 static int64_t align16(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
@@ -34,8 +36,10 @@ int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim) {
 }
 
 /* Panels of 16 keys: panel p, row c (c < d) = scale * k[16p .. 16p+15][c],
-** zeros past L (those score columns are computed but never read). */
-static void pack_keys(float *kp, const float *k, int ld, int L, int d, float scale) {
+** zeros past L (those score columns are computed but never read).  A
+** transpose: the AVX-512 version gathers each panel row in one instruction
+** (the scalar loop was ~5% of an int8 forward pass at 128 tokens). */
+static void pack_keys_scalar(float *kp, const float *k, int ld, int L, int d, float scale) {
   const int np = (L + EE_NR - 1) / EE_NR;
   for (int p = 0; p < np; p++) {
     float *panel = kp + (int64_t)p * d * EE_NR;
@@ -51,6 +55,38 @@ static void pack_keys(float *kp, const float *k, int ld, int L, int d, float sca
   }
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+__attribute__((target("avx512f"))) static void pack_keys_avx512(float *kp, const float *k, int ld,
+                                                                int L, int d, float scale) {
+  const int np = (L + EE_NR - 1) / EE_NR;
+  const __m512i idx = _mm512_mullo_epi32(
+      _mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0), _mm512_set1_epi32(ld));
+  const __m512 vscale = _mm512_set1_ps(scale);
+  for (int p = 0; p < np; p++) {
+    float *panel = kp + (int64_t)p * d * EE_NR;
+    const float *base = k + (int64_t)p * EE_NR * ld;
+    int valid = L - p * EE_NR < EE_NR ? L - p * EE_NR : EE_NR;
+    __mmask16 m = (__mmask16)((1u << valid) - 1u);
+    for (int c = 0; c < d; c++) {
+      __m512 v = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + c, 4);
+      _mm512_store_ps(panel + c * EE_NR, _mm512_mul_ps(v, vscale));
+    }
+  }
+}
+#endif
+
+static void pack_keys(float *kp, const float *k, int ld, int L, int d, float scale) {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  /* Indices are 32-bit: rows of a sequence are at most 512 apart, ld = 3H. */
+  if (__builtin_cpu_supports("avx512f") && (int64_t)EE_NR * ld < INT32_MAX) {
+    pack_keys_avx512(kp, k, ld, L, d, scale);
+    return;
+  }
+#endif
+  pack_keys_scalar(kp, k, ld, L, d, scale);
+}
+
 /* Panels of 16 value dimensions: panel p, row j (j < L) = v[j][16p .. 16p+15],
 ** zeros past d. */
 static void pack_values(float *vp, const float *v, int ld, int L, int d) {
@@ -61,8 +97,8 @@ static void pack_values(float *vp, const float *v, int ld, int L, int d) {
     for (int j = 0; j < L; j++) {
       const float *src = v + (int64_t)j * ld + c0;
       float *dst = panel + (int64_t)j * EE_NR;
-      for (int c = 0; c < n; c++) dst[c] = src[c];
-      for (int c = n; c < EE_NR; c++) dst[c] = 0.0f;
+      memcpy(dst, src, sizeof(float) * (size_t)n);
+      if (n < EE_NR) memset(dst + n, 0, sizeof(float) * (size_t)(EE_NR - n));
     }
   }
 }

@@ -93,13 +93,21 @@ typedef int32_t vi __attribute__((vector_size(64)));
 /* The functions that loop over these vectors are compiled for AVX-512, AVX2
 ** and baseline x86-64 (the same always-inline body under three target
 ** attributes) and picked per call from __builtin_cpu_supports; elsewhere
-** once.  16-lane vectors then map to 1 zmm, 2 ymm or 4 xmm registers.  No
-** FMA contraction (-std=c11), so every variant gives the same bits.  (GCC's
+** once.  16-lane vectors then map to 1 zmm, 2 ymm or 4 xmm registers.  With
+** GCC the AVX-512 variant fuses multiply-adds into FMAs (the polynomials of
+** exp and erf halve; -std=c11 otherwise keeps them apart), so it differs
+** from the other two in the last bits; a CPU always runs the same variant,
+** so results still do not depend on the batch or the threads.  (GCC's
 ** target_clones would do the same through an ifunc, which crashes under
 ** ThreadSanitizer.) */
+#if defined(__GNUC__) && !defined(__clang__)
+#define VEC_FMA __attribute__((optimize("fp-contract=fast")))
+#else
+#define VEC_FMA
+#endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define VEC_VARIANTS(name, params, args)                                          \
-  __attribute__((target("avx512f"))) static void name##_avx512 params { name##_body args; } \
+  __attribute__((target("avx512f"))) VEC_FMA static void name##_avx512 params { name##_body args; } \
   __attribute__((target("avx2"))) static void name##_avx2 params { name##_body args; }      \
   static void name##_base params { name##_body args; }                            \
   static void name##_pick params {                                                 \
@@ -259,8 +267,14 @@ INL void softmax_forward_body(float *x, int rows, int cols) {
         sum += v[k];
       }
     }
-    float inv = 1.0f / sum;
-    for (j = 0; j < cols; j++) row[j] *= inv;
+    const float inv = 1.0f / sum;
+    const vf vinv = VB(inv);
+    for (j = 0; j + VW <= cols; j += VW) { /* (GCC left the plain loop scalar) */
+      memcpy(&v, row + j, sizeof v);
+      v *= vinv;
+      memcpy(row + j, &v, sizeof v);
+    }
+    for (; j < cols; j++) row[j] *= inv;
   }
 }
 VEC_VARIANTS(softmax_forward, (float *x, int rows, int cols), (x, rows, cols))
