@@ -109,6 +109,20 @@ static char **read_lines(const char *path, int *n, size_t **lens) {
   return lines;
 }
 
+/* Anonymous resident memory of this process in bytes (RssAnon; -1 without
+** /proc): the heap and stacks, not the model file's mapped pages, which
+** count in RSS as soon as a batch reads their rows. */
+static int64_t resident_bytes(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  char line[256];
+  long long kb = -1;
+  if (!f) return -1;
+  while (fgets(line, sizeof line, f))
+    if (sscanf(line, "RssAnon: %lld kB", &kb) == 1) break;
+  fclose(f);
+  return kb < 0 ? -1 : (int64_t)kb * 1024;
+}
+
 static int bench_ids(ee_model *m, int threads, int batch, int seq, int runs) {
   ee_info in;
   ee_model_info(m, &in);
@@ -117,6 +131,9 @@ static int bench_ids(ee_model *m, int threads, int batch, int seq, int runs) {
            seq, in.max_position_embeddings);
     return 0;
   }
+  /* Memory the batch adds: resident bytes of the context (activation arena,
+  ** thread pool, buffers) once the runs are done, over those before it. */
+  const int64_t rss0 = resident_bytes();
   ee_context *ctx = ee_context_new(m);
   int32_t **ids = malloc(sizeof *ids * (size_t)batch);
   int32_t *lens = malloc(sizeof *lens * (size_t)batch);
@@ -152,8 +169,9 @@ static int bench_ids(ee_model *m, int threads, int batch, int seq, int runs) {
   double med = median(times, nt);
   double H = I->hidden_size, FF = I->intermediate_size, S = seq;
   double flops = I->num_layers * (2.0 * S * (4 * H * H + 2 * H * FF) + 4.0 * S * S * H);
-  printf("%7d %6d %5d %10.3f %10.1f %9.1f %5d\n", threads, batch, seq, med * 1e3, batch / med,
-         flops * batch / med / 1e9, nt);
+  const int64_t rss1 = resident_bytes();
+  printf("%7d %6d %5d %10.3f %10.1f %9.1f %5d %9.1f\n", threads, batch, seq, med * 1e3, batch / med,
+         flops * batch / med / 1e9, nt, rss0 >= 0 && rss1 >= 0 ? (double)(rss1 - rss0) / 1048576.0 : -1.0);
   fflush(stdout);
 done:
   for (int b = 0; b < batch; b++) free(ids[b]);
@@ -293,8 +311,8 @@ int main(int argc, char **argv) {
              : prec == EE_PREC_INT8 ? ee_int8_kernel_name()
                                     : ee_kernel_name(),
              (long long)in.bytes_packed);
-      printf("%7s %6s %5s %10s %10s %9s %5s\n", "threads", "batch", "seq", "ms/batch", "sent/s",
-             "GFLOP/s", "runs");
+      printf("%7s %6s %5s %10s %10s %9s %5s %9s\n", "threads", "batch", "seq", "ms/batch", "sent/s",
+             "GFLOP/s", "runs", "extra MB");
     }
     for (int b = 0; b < nb && !rc; b++)
       for (int s = 0; s < ns && !rc; s++) rc = bench_ids(m, threads[t], batches[b], seqs[s], runs);
