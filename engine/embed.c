@@ -44,16 +44,40 @@ struct ee_context {
   int32_t *b_lens;           /* (b_cap) */
   float *b_pooled;           /* (b_cap, H) one batch's vectors, in batch order */
   int b_cap;                 /* <= batch_size; grown to the largest batch seen */
+  int solo_passes;           /* passes left to run without the pool (see pass_pool) */
 };
 
-/* The pool for a forward pass of T tokens.  Below EE_POOL_MIN_TOKENS the
-** pass is too short to gain from a second thread, and the hand-offs between
-** stages cost far more than they save whenever the other core is busy (two
-** connections embedding at once, say), so the caller runs it alone.  Results
-** are bit-identical either way. */
-#define EE_POOL_MIN_TOKENS 32
+/* The pool for a forward pass of T tokens, and what a pass tells about it.
+** On idle cores two threads pay off from a handful of tokens (one 16-token
+** text: 1.46 vs 2.75 ms, MiniLM, Zen 5).  But a pass waits for every worker
+** at each of its ~40 stages, so when another core is busy (two connections
+** embedding at once, another process) a worker that is not running stalls
+** every stage: the same text took 10.4 ms.  So a pass during which the
+** caller had to sleep waiting for a worker in more than EE_POOL_LATE_STAGES
+** stages makes the next EE_POOL_SOLO_PASSES passes run on the calling thread
+** alone; then threads are tried again.  Below EE_POOL_MIN_TOKENS the caller
+** always runs alone.  Results are bit-identical either way. */
+#ifndef EE_POOL_MIN_TOKENS
+#define EE_POOL_MIN_TOKENS 8 /* -D to measure another threshold */
+#endif
+#ifndef EE_POOL_LATE_STAGES
+#define EE_POOL_LATE_STAGES 2
+#endif
+#define EE_POOL_SOLO_PASSES 32
 static ee_pool *pass_pool(ee_context *ctx, int64_t T) {
-  return T < EE_POOL_MIN_TOKENS ? NULL : ctx->pool;
+  if (T < EE_POOL_MIN_TOKENS || ee_pool_threads(ctx->pool) < 2) return NULL;
+  if (ctx->solo_passes > 0) {
+    ctx->solo_passes--;
+    return NULL;
+  }
+  ee_pool_take_late(ctx->pool); /* count from this pass on */
+  return ctx->pool;
+}
+
+/* After a pass on pool: did its workers keep up? */
+static void pass_done(ee_context *ctx, const ee_pool *pool) {
+  if (pool && ee_pool_take_late(ctx->pool) > EE_POOL_LATE_STAGES)
+    ctx->solo_passes = EE_POOL_SOLO_PASSES;
 }
 
 ee_context *ee_context_new(const ee_model *m) {
@@ -167,8 +191,10 @@ ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
       j++;
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
-    ee_forward(ctx->model, pass_pool(ctx, T), ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
+    ee_pool *pool = pass_pool(ctx, T);
+    ee_forward(ctx->model, pool, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
                T, pooled ? pooled + i * H : NULL, hidden ? hidden + hid_row * H : NULL);
+    pass_done(ctx, pool);
     hid_row += T;
     i = j;
   }
@@ -256,7 +282,9 @@ ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts, const
       nb++;
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
-    ee_forward(m, pass_pool(ctx, T), ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
+    ee_pool *pool = pass_pool(ctx, T);
+    ee_forward(m, pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
+    pass_done(ctx, pool);
     for (int b = 0; b < nb; b++)
       memcpy(out + (int64_t)ctx->items[i + b].idx * H, ctx->b_pooled + (int64_t)b * H,
              sizeof(float) * (size_t)H);

@@ -217,6 +217,9 @@ int ee_pool_threads(const ee_pool *pool);     /* caller included; 1 for NULL */
 /* fn(arg, tid, nth) on every thread (tid 0 is the caller); returns when all
 ** are done.  pool may be NULL (runs fn(arg, 0, 1)). */
 void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *arg);
+/* Stages since the last call in which the caller had to sleep until a
+** worker finished (a worker not running: another core busy), then reset. */
+int ee_pool_take_late(ee_pool *pool);
 
 /* ------------------------------------------------------------------------
 ** interface to kernels.c

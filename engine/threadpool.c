@@ -45,10 +45,12 @@ struct ee_pool {
   pthread_cond_t cv;
   atomic_uint gen;             /* bumped once per job (and to quit) */
   atomic_int pending;          /* workers still running the current job */
+  atomic_int joined;           /* workers that have started the current job */
   atomic_int sleepers;         /* workers waiting on cv */
   atomic_int waiting;          /* 1 while the caller sleeps on done_cv */
   pthread_cond_t done_cv;      /* the last worker of a job signals the caller */
   atomic_int quit;
+  int late;                    /* caller-only: stages it slept through, see ee_pool_take_late */
   void (*fn)(void *, int, int); /* the current job; written before gen is bumped */
   void *arg;
 };
@@ -89,6 +91,7 @@ static void *worker_main(void *p) {
     }
     seen = g;
     if (atomic_load(&pool->quit)) break;
+    atomic_fetch_add(&pool->joined, 1);
     pool->fn(pool->arg, w->id, pool->n);
     if (atomic_fetch_sub(&pool->pending, 1) == 1 && atomic_load(&pool->waiting)) {
       pthread_mutex_lock(&pool->mu);
@@ -119,6 +122,7 @@ ee_pool *ee_pool_new(int nthreads) {
   atomic_init(&pool->waiting, 0);
   atomic_init(&pool->gen, 0);
   atomic_init(&pool->pending, 0);
+  atomic_init(&pool->joined, 0);
   atomic_init(&pool->sleepers, 0);
   atomic_init(&pool->quit, 0);
   for (int i = 0; i < nthreads - 1; i++) {
@@ -149,6 +153,7 @@ void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *a
   pool->fn = fn;
   pool->arg = arg;
   atomic_store(&pool->pending, pool->n - 1);
+  atomic_store(&pool->joined, 0);
   bump(pool);
   fn(arg, 0, pool->n);
   int64_t t0 = now_ns();
@@ -157,6 +162,9 @@ void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *a
     if ((i & 255) == 0 && now_ns() - t0 > WAIT_SPIN_NS) {
       /* A worker is slow or descheduled (more threads than free cores):
       ** sleep until the last one signals, so as not to take its core. */
+      /* Late: a worker had not even started this stage (not running), as
+      ** opposed to one still busy with its last task. */
+      if (atomic_load(&pool->joined) < pool->n - 1) pool->late++;
       pthread_mutex_lock(&pool->mu);
       atomic_store(&pool->waiting, 1);
       while (atomic_load(&pool->pending) > 0) pthread_cond_wait(&pool->done_cv, &pool->mu);
@@ -165,6 +173,13 @@ void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *a
       break;
     }
   }
+}
+
+int ee_pool_take_late(ee_pool *pool) {
+  if (!pool) return 0;
+  int n = pool->late;
+  pool->late = 0;
+  return n;
 }
 
 void ee_pool_free(ee_pool *pool) {
