@@ -92,6 +92,7 @@ static void tile_generic(float *C, int ldc, const float *A, int lda, int mr, con
 /* ---- x86-64: AVX2+FMA and AVX-512 ---------------------------------------- */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+#include "tile_store_avx512.h"
 #define HAVE_X86_KERNELS 1
 
 #define T_AVX2 __attribute__((target("avx2,fma")))
@@ -170,42 +171,7 @@ static inline __attribute__((always_inline)) T_AVX512 void k_avx512(
         if (two) c1[r] = _mm512_fmadd_ps(a, w1, c1[r]);
       }
   }
-  /* Columns of the tile that exist: 16 (+16) or fewer at the matrix edge. */
-  int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
-  __mmask16 m0 = (__mmask16)((1u << n0) - 1u), m1 = (__mmask16)((1u << n1) - 1u);
-  if (n0 == 16) m0 = 0xffff;
-  if (n1 >= 16) m1 = 0xffff;
-  /* Masked stores cost ~10% of the whole product on Zen 4/5 (measured:
-  ** 188 vs 212 GFLOP/s on one core): plain ones wherever the tile is whole. */
-  if (n0 == 16 && (!two || n1 >= 16)) {
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-      if (r < mr) {
-        float *c = C + (int64_t)r * ldc;
-        if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(bias));
-        if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(R + (int64_t)r * ldr));
-        _mm512_storeu_ps(c, c0[r]);
-        if (two) {
-          if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(bias + 16));
-          if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(R + (int64_t)r * ldr + 16));
-          _mm512_storeu_ps(c + 16, c1[r]);
-        }
-      }
-    return;
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < 8; r++)
-    if (r < mr) {
-      float *c = C + (int64_t)r * ldc;
-      if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, bias));
-      if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, R + (int64_t)r * ldr));
-      _mm512_mask_storeu_ps(c, m0, c0[r]);
-      if (two) {
-        if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, bias + 16));
-        if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, R + (int64_t)r * ldr + 16));
-        _mm512_mask_storeu_ps(c + 16, m1, c1[r]);
-      }
-    }
+  ee_tile_store_avx512(C, ldc, c0, c1, mr, two, ncols, bias, R, ldr);
 }
 
 static T_AVX512 void tile_avx512(float *C, int ldc, const float *A, int lda, int mr,

@@ -46,6 +46,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__) && __clang_major__ >= 9)
 #include <immintrin.h>
+#include "tile_store_avx512.h"
 #define HAVE_BF16_KERNEL 1
 #endif
 
@@ -204,39 +205,7 @@ static inline __attribute__((always_inline)) T_BF16 void k_bf16(
         if (two) c1[r] = _mm512_dpbf16_ps(c1[r], a, w1);
       }
   }
-  int n0 = ncols < 16 ? ncols : 16, n1 = ncols - n0;
-  __mmask16 m0 = (__mmask16)((1u << n0) - 1u), m1 = (__mmask16)((1u << n1) - 1u);
-  if (n0 == 16) m0 = 0xffff;
-  if (n1 >= 16) m1 = 0xffff;
-  if (n0 == 16 && (!two || n1 >= 16)) { /* whole tile: plain stores (masked ones are slow on Zen) */
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-      if (r < mr) {
-        float *c = C + (int64_t)r * ldc;
-        if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(bias));
-        if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_loadu_ps(R + (int64_t)r * ldr));
-        _mm512_storeu_ps(c, c0[r]);
-        if (two) {
-          if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(bias + 16));
-          if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_loadu_ps(R + (int64_t)r * ldr + 16));
-          _mm512_storeu_ps(c + 16, c1[r]);
-        }
-      }
-    return;
-  }
-#pragma GCC unroll 8
-  for (int r = 0; r < 8; r++)
-    if (r < mr) {
-      float *c = C + (int64_t)r * ldc;
-      if (bias) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, bias));
-      if (R) c0[r] = _mm512_add_ps(c0[r], _mm512_maskz_loadu_ps(m0, R + (int64_t)r * ldr));
-      _mm512_mask_storeu_ps(c, m0, c0[r]);
-      if (two) {
-        if (bias) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, bias + 16));
-        if (R) c1[r] = _mm512_add_ps(c1[r], _mm512_maskz_loadu_ps(m1, R + (int64_t)r * ldr + 16));
-        _mm512_mask_storeu_ps(c + 16, m1, c1[r]);
-      }
-    }
+  ee_tile_store_avx512(C, ldc, c0, c1, mr, two, ncols, bias, R, ldr);
 }
 
 static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda, int mr,

@@ -53,6 +53,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 11 || defined(__clang__) && __clang_major__ >= 12)
 #include <cpuid.h>
 #include <immintrin.h>
+#include "tile_store_avx512.h"
 #define HAVE_VNNI_KERNELS 1
 #endif
 
@@ -325,41 +326,17 @@ static inline __attribute__((always_inline)) T_VNNI512 void k_vnni512(
   if (n1 >= 16) m1 = 0xffff;
   const __m512i qc0 = _mm512_maskz_loadu_epi32(m0, qc), qc1 = _mm512_maskz_loadu_epi32(m1, qc + 16);
   const __m512 qs0 = _mm512_maskz_loadu_ps(m0, qs), qs1 = _mm512_maskz_loadu_ps(m1, qs + 16);
-  if (n0 == 16 && (!two || n1 >= 16)) { /* whole tile: plain stores (masked ones are slow on Zen) */
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++)
-      if (r < mr) {
-        float *c = C + (int64_t)r * ldc;
-        const __m512 s = _mm512_set1_ps(sa[r]);
-        __m512 f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], qc0)), s), qs0);
-        if (bias) f = _mm512_add_ps(f, _mm512_loadu_ps(bias));
-        if (R) f = _mm512_add_ps(f, _mm512_loadu_ps(R + (int64_t)r * ldr));
-        _mm512_storeu_ps(c, f);
-        if (two) {
-          f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], qc1)), s), qs1);
-          if (bias) f = _mm512_add_ps(f, _mm512_loadu_ps(bias + 16));
-          if (R) f = _mm512_add_ps(f, _mm512_loadu_ps(R + (int64_t)r * ldr + 16));
-          _mm512_storeu_ps(c + 16, f);
-        }
-      }
-    return;
-  }
+  /* Dequantise: (int32 sum - 128 x column sum) x token scale x feature scale. */
+  __m512 f0[8], f1[8];
 #pragma GCC unroll 8
   for (int r = 0; r < 8; r++)
     if (r < mr) {
-      float *c = C + (int64_t)r * ldc;
       const __m512 s = _mm512_set1_ps(sa[r]);
-      __m512 f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], qc0)), s), qs0);
-      if (bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m0, bias));
-      if (R) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m0, R + (int64_t)r * ldr));
-      _mm512_mask_storeu_ps(c, m0, f);
-      if (two) {
-        f = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], qc1)), s), qs1);
-        if (bias) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m1, bias + 16));
-        if (R) f = _mm512_add_ps(f, _mm512_maskz_loadu_ps(m1, R + (int64_t)r * ldr + 16));
-        _mm512_mask_storeu_ps(c + 16, m1, f);
-      }
+      f0[r] = _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c0[r], qc0)), s), qs0);
+      f1[r] = two ? _mm512_mul_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(_mm512_sub_epi32(c1[r], qc1)), s), qs1)
+                  : f0[r];
     }
+  ee_tile_store_avx512(C, ldc, f0, f1, mr, two, ncols, bias, R, ldr);
 }
 
 static T_VNNI512 void tile_vnni512(float *C, int ldc, const uint8_t *A, int lda, const float *sa,
