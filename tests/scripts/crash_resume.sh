@@ -107,13 +107,22 @@ sq "$db" "INSERT INTO docs_idx(docs_idx) VALUES ('rebuild')" > /dev/null
 full_ms=$(( $(now_ms) - t0 ))
 echo "crash_resume: a full rebuild takes $full_ms ms"
 for trial in $(seq 1 $(( (TRIALS + 1) / 2 ))); do
-  delay=$(random_delay $((full_ms / 20)) $((full_ms * 19 / 20)))
-  kill_after "$delay" "$tmp/rebuild_$trial.log" sqlite3 "$db" ".load ./$BUILD/embed0" "SELECT embed_load('default', '$model')" \
-    "INSERT INTO docs_idx(docs_idx) VALUES ('rebuild')"
-  label="rebuild killed after ${delay}s (trial $trial)"
-  check "$was_running" "1" "$label: the kill landed before the rebuild finished"
-  consistent "$db" "$label"
-  check "$(raw "$db" "SELECT count(*) FROM docs_idx_rowids")" "1500" "$label: the index is as before the rebuild"
+  delay_ms=$(( full_ms / 20 + RANDOM % (full_ms * 3 / 5) ))
+  # A busy machine can make one run much faster or slower than the timed
+  # one; when a run finished before its kill, it is checked like the others
+  # and the trial is repeated with half the delay, so every trial ends with
+  # one kill that did land part-way.
+  for attempt in 1 2 3 4; do
+    delay=$(random_delay "$delay_ms" "$delay_ms")
+    kill_after "$delay" "$tmp/rebuild_$trial.log" sqlite3 "$db" ".load ./$BUILD/embed0" "SELECT embed_load('default', '$model')" \
+      "INSERT INTO docs_idx(docs_idx) VALUES ('rebuild')"
+    label="rebuild killed after ${delay}s (trial $trial, attempt $attempt)"
+    consistent "$db" "$label"
+    check "$(raw "$db" "SELECT count(*) FROM docs_idx_rowids")" "1500" "$label: the index is as before the rebuild"
+    [ "$was_running" = 1 ] && break
+    delay_ms=$(( delay_ms / 2 ))
+  done
+  check "$was_running" "1" "rebuild trial $trial: a kill landed before the rebuild finished"
 done
 
 # --- C. updates through sync triggers ------------------------------------
@@ -148,8 +157,8 @@ for trial in $(seq 1 "$TRIALS"); do
   kill_after "$delay" "$tmp/writes_$trial.log" sqlite3 "$db" ".load ./$BUILD/embed0" "SELECT embed_load('default', '$model')" ".read $script"
   label="update transactions killed after ${delay}s (trial $trial)"
   after=$(raw "$db" "SELECT count(*) FROM commits")
-  [ "$after" -gt "$before" ] && killed_between=$((killed_between + 1))
-  check "$was_running" "1" "$label: the kill landed before the last transaction ($((after - before)) of 301 committed)"
+  [ "$after" -gt "$before" ] && [ "$was_running" = 1 ] && killed_between=$((killed_between + 1))
+  echo "crash_resume: $label: $((after - before)) of 301 transactions committed, still running: $was_running"
   consistent "$db" "$label"
   check "$(raw "$db" "SELECT count(*) FROM docs WHERE body IS NOT NULL AND id NOT IN (SELECT rowid FROM docs_idx_rowids)")" "0" \
         "$label: every committed text has a vector"
@@ -158,4 +167,4 @@ for trial in $(seq 1 "$TRIALS"); do
   check "$(sq "$db" "SELECT count(*) FROM docs JOIN docs_idx ON docs_idx.rowid = docs.id WHERE vec_distance_l2(docs_idx.embedding, embed(docs.body)) >= 1e-5")" "0" \
         "$label: every vector equals embed() of its committed text"
 done
-check "$(( killed_between * 2 >= TRIALS ))" "1" "at least half the kills landed after some transactions committed ($killed_between of $TRIALS)"
+check "$(( killed_between * 2 >= TRIALS ))" "1" "at least half the kills landed part-way, after some transactions committed and before the last ($killed_between of $TRIALS)"
