@@ -116,7 +116,7 @@ void ee_attention_head(float *out, int ldo, const float *q, const float *k, cons
   pack_keys(kp, k, ld, L, d, scale);
   pack_values(vp, v, ld, L, d);
 
-  ee_gemm(scores, L, q, ld, L, &keys, 0, keys.np, NULL, NULL, 0, -1);
+  ee_gemm(scores, L, q, ld, L, &keys, 0, keys.np, -1, NULL, NULL, 0, -1);
   ee_softmax_rows(scores, L, L);
-  ee_gemm(out, ldo, scores, L, L, &values, 0, values.np, NULL, NULL, 0, -1);
+  ee_gemm(out, ldo, scores, L, L, &values, 0, values.np, -1, NULL, NULL, 0, -1);
 }

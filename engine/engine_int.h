@@ -9,6 +9,7 @@
 **   weights.c      model.safetensors or its shards -> ee_weights (bound, checked)
 **   model_load.c   ee_model_load/free/info: glue of the above + the tokenizer
 **   forward.c      the encoder forward pass on a packed batch (llm.c style)
+**   gemm_drive.c   the loop around a dense product's tiles, weight prefetch
 **   kernels.c      weight packing and the dense layers' matmul micro-kernels
 **   kernels_bf16.c the same in bfloat16 (precision "bf16")
 **   kernels_int8.c the same in int8, dynamic quantisation (precision "int8")
@@ -222,15 +223,52 @@ void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *a
 int ee_pool_take_late(ee_pool *pool);
 
 /* ------------------------------------------------------------------------
+** interface to gemm_drive.c
+*/
+typedef struct ee_tiles ee_tiles;
+/* What a precision's product hands to ee_gemm_drive: its register tile and
+** the layout of its packed weights (each a struct embedding this one first,
+** with its own operands after it). */
+struct ee_tiles {
+  /* C[0..mr) x [0..ncols) (rows from i, columns from col) from the np panels
+  ** at B; bias and R are already offset (or NULL); pf: pf_step bytes to
+  ** prefetch per step of the k loop (or NULL). */
+  void (*tile)(const ee_tiles *t, float *C, int i, int mr, const char *B, int np, int col,
+               int ncols, const float *bias, const float *R, const char *pf, int pf_step);
+  const char *panels;  /* packed weights: panel p at panels + p * panel_bytes */
+  int64_t panel_bytes; /* ksteps x 64: every layout has 64 bytes per panel per step */
+  int ksteps;          /* steps of a tile's k loop */
+  int mr, npan;        /* rows and panels of a whole tile */
+  int ldc, ldr;        /* of C and R */
+};
+/* C (M, cols of panels [p0,p1) of np_all, N columns in all) = act(tiles +
+** bias + R); after: the first panel the caller will probably need once
+** this range is done (fetched ahead), or -1. */
+void ee_gemm_drive(const ee_tiles *t, float *C, int M, int N, int np_all, int p0, int p1,
+                   int after, const float *bias, const float *R, int act);
+/* A tile's share of the prefetch plan: the bytes of step k. */
+static inline void ee_prefetch_step(const char *pf, int64_t k, int pf_step) {
+#if defined(__GNUC__)
+  if (!pf) return;
+  const char *q = pf + k * pf_step;
+  __builtin_prefetch(q, 0, 2); /* to L2: the group is larger than L1 */
+  if (pf_step > 64) __builtin_prefetch(q + 64, 0, 2);
+#else
+  (void)pf, (void)k, (void)pf_step;
+#endif
+}
+
+/* ------------------------------------------------------------------------
 ** interface to kernels.c
 */
 int64_t ee_pack_floats(int N, int K);         /* floats of a packed (N,K) weight */
 /* Pack w (N,K) row-major into dst (64-byte aligned) and describe it in *pw. */
 void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K);
 /* C (M, cols of panels [p0,p1)) = act(A (M,K) . W^T + bias + R); bias (N)
-** and R (M, ldr) may be NULL; act < 0 for none, else an ee_act. */
+** and R (M, ldr) may be NULL; act < 0 for none, else an ee_act; after as
+** in ee_gemm_drive. */
 void ee_gemm(float *C, int ldc, const float *A, int lda, int M, const ee_pw *W, int p0, int p1,
-             const float *bias, const float *R, int ldr, int act);
+             int after, const float *bias, const float *R, int ldr, int act);
 const char *ee_kernel_name(void);             /* "avx512", "avx2" or "generic" */
 
 /* ------------------------------------------------------------------------
@@ -246,7 +284,7 @@ void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K);
 void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
 /* As ee_gemm, with A already bfloat16 (rows of lda halves). */
 void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
-                  int p1, const float *bias, const float *R, int ldr, int act);
+                  int p1, int after, const float *bias, const float *R, int ldr, int act);
 const char *ee_bf16_kernel_name(void);        /* "avx512bf16" or "generic" */
 /* Tests only (no other thread may be in a product): re-pick the tile as if
 ** EE_KERNEL were force ("generic", "avx2"; NULL: the environment's). */
@@ -264,8 +302,8 @@ void ee_pack_int8(ee_pw *pw, void *dst, const float *w, int N, int K);
 void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int lds, int M, int K);
 /* As ee_gemm, with A quantised by ee_quant_rows (rows of lda bytes, scales sa). */
 void ee_gemm_int8(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int M,
-                  const ee_pw *W, int p0, int p1, const float *bias, const float *R, int ldr,
-                  int act);
+                  const ee_pw *W, int p0, int p1, int after, const float *bias, const float *R,
+                  int ldr, int act);
 const char *ee_int8_kernel_name(void);        /* "avx512vnni", "avxvnni" or "generic" */
 const char *ee_int8_force(const char *force); /* tests only, as ee_bf16_force */
 

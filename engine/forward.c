@@ -424,23 +424,26 @@ static void st_embed(void *arg, int tid, int nth) {
 
 /* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
 ** In bf16/int8, A has been converted by st_quant into f->qa. */
-static void gemm_tasks(fwd *f, float *C, int ldc, const float *A, int lda, const ee_pw *W,
-                       const float *bias, const float *R, int ldr, int act) {
+static void gemm_tasks(fwd *f, int nth, float *C, int ldc, const float *A, int lda,
+                       const ee_pw *W, const float *bias, const float *R, int ldr, int act) {
   const int64_t pairs = (W->np + 1) / 2, mblocks = (f->T + GEMM_ROWS - 1) / GEMM_ROWS;
   int64_t task;
   while ((task = claim(f)) < pairs * mblocks) {
     int64_t mb = task / pairs, pr = task % pairs;
     int64_t i0 = mb * GEMM_ROWS, rows = f->T - i0 < GEMM_ROWS ? f->T - i0 : GEMM_ROWS;
     const float *Ri = R ? R + i0 * ldr : NULL;
+    const int p0 = (int)(2 * pr), p1 = p0 + 2;
+    /* Threads claim tasks in turn, so this one's next pair is likely nth on. */
+    const int after = pr + nth < pairs ? (int)(2 * (pr + nth)) : -1;
     if (W->prec == EE_PREC_BF16)
       ee_gemm_bf16(C + i0 * ldc, ldc, (const uint16_t *)f->qa + i0 * f->qld, f->qld, (int)rows, W,
-                   (int)(2 * pr), (int)(2 * pr + 2), bias, Ri, ldr, act);
+                   p0, p1, after, bias, Ri, ldr, act);
     else if (W->prec == EE_PREC_INT8)
       ee_gemm_int8(C + i0 * ldc, ldc, (const uint8_t *)f->qa + i0 * f->qld, f->qld, f->qscale + i0,
-                   (int)rows, W, (int)(2 * pr), (int)(2 * pr + 2), bias, Ri, ldr, act);
+                   (int)rows, W, p0, p1, after, bias, Ri, ldr, act);
     else
-      ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, (int)(2 * pr), (int)(2 * pr + 2),
-              bias, Ri, ldr, act);
+      ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, p0, p1, after, bias, Ri, ldr,
+              act);
   }
 }
 
@@ -463,10 +466,10 @@ static void st_quant(void *arg, int tid, int nth) {
 }
 
 static void st_qkv(void *arg, int tid, int nth) {
-  (void)tid, (void)nth;
+  (void)tid;
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  gemm_tasks(f, f->qkv, 3 * H, f->x, H, &f->ly->qkv_p, f->ly->qkv_b, NULL, 0, -1);
+  gemm_tasks(f, nth, f->qkv, 3 * H, f->x, H, &f->ly->qkv_p, f->ly->qkv_b, NULL, 0, -1);
 }
 
 /* Attention by (sequence, head) tasks, in this thread's scratch. */
@@ -488,10 +491,10 @@ static void st_attn(void *arg, int tid, int nth) {
 
 /* h1 = ctx Wo^T + bo + x (LayerNorm follows in st_ln1). */
 static void st_oproj(void *arg, int tid, int nth) {
-  (void)tid, (void)nth;
+  (void)tid;
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  gemm_tasks(f, f->h1, H, f->ctx, H, &f->ly->o_p, f->ly->o_b, f->x, H, -1);
+  gemm_tasks(f, nth, f->h1, H, f->ctx, H, &f->ly->o_p, f->ly->o_b, f->x, H, -1);
 }
 
 static void ln_tasks(fwd *f, float *x, const float *g, const float *b) {
@@ -511,18 +514,18 @@ static void st_ln1(void *arg, int tid, int nth) {
 
 /* ff = act(h1 Wi^T + bi) */
 static void st_ffup(void *arg, int tid, int nth) {
-  (void)tid, (void)nth;
+  (void)tid;
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
-  gemm_tasks(f, f->ff, FF, f->h1, H, &f->ly->i_p, f->ly->i_b, NULL, 0, (int)f->m->cfg.act);
+  gemm_tasks(f, nth, f->ff, FF, f->h1, H, &f->ly->i_p, f->ly->i_b, NULL, 0, (int)f->m->cfg.act);
 }
 
 /* x = ff Wf^T + bf + h1 (LayerNorm follows in st_ln2). */
 static void st_ffdown(void *arg, int tid, int nth) {
-  (void)tid, (void)nth;
+  (void)tid;
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
-  gemm_tasks(f, f->x, H, f->ff, FF, &f->ly->f_p, f->ly->f_b, f->h1, H, -1);
+  gemm_tasks(f, nth, f->x, H, f->ff, FF, &f->ly->f_p, f->ly->f_b, f->h1, H, -1);
 }
 
 static void st_ln2(void *arg, int tid, int nth) {

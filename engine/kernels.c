@@ -28,19 +28,13 @@
 ** The CPU decides once (__builtin_cpu_supports); EE_KERNEL=generic|avx2|
 ** avx512 in the environment forces one, for tests and measurements.
 **
-** Loop order: rows in chunks of MC = 48 (A's chunk stays in L2), then the
-** panels of [p0, p1) (one panel pair, K x 32 floats, stays in L1/L2 across
-** the chunk's row tiles), then row tiles.  The epilogue (bias, residual,
-** activation) runs on each chunk while it is still in cache.
+** The loop around the tiles (row chunks, panels, prefetch of the weights
+** needed next, activation) is gemm_drive.c's, shared with bf16 and int8.
 */
 #include "engine_int.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-
-#ifndef MC
-#define MC 48 /* rows per chunk, a multiple of every tile height; -D to tune */
-#endif
 
 int64_t ee_pack_floats(int N, int K) { return (int64_t)((N + EE_NR - 1) / EE_NR) * K * EE_NR; }
 
@@ -64,16 +58,19 @@ void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K) {
 /* One register tile: C[0..mr) x [0..ncols) = A[0..mr) . B panels + bias + R.
 ** B: npan (1 or 2) consecutive panels of K x 16.  bias/R may be NULL. */
 typedef void (*tile_fn)(float *C, int ldc, const float *A, int lda, int mr, const float *B,
-                        int K, int npan, int ncols, const float *bias, const float *R, int ldr);
+                        int K, int npan, int ncols, const float *bias, const float *R, int ldr,
+                        const char *pf, int pf_step);
 
 /* ---- portable C ---------------------------------------------------------- */
 
 static void tile_generic(float *C, int ldc, const float *A, int lda, int mr, const float *B,
-                         int K, int npan, int ncols, const float *bias, const float *R, int ldr) {
+                         int K, int npan, int ncols, const float *bias, const float *R, int ldr,
+                         const char *pf, int pf_step) {
   (void)npan; /* always 1 here */
   float acc[4][EE_NR];
   memset(acc, 0, sizeof acc);
   for (int k = 0; k < K; k++) {
+    ee_prefetch_step(pf, k, pf_step);
     const float *b = B + (int64_t)k * EE_NR;
     for (int r = 0; r < mr; r++) {
       float a = A[(int64_t)r * lda + k];
@@ -100,12 +97,13 @@ static void tile_generic(float *C, int ldc, const float *A, int lda, int mr, con
 
 static inline __attribute__((always_inline)) T_AVX2 void k_avx2(
     const int mr, float *C, int ldc, const float *A, int lda, const float *B, int K, int ncols,
-    const float *bias, const float *R, int ldr) {
+    const float *bias, const float *R, int ldr, const char *pf, int pf_step) {
   __m256 c0[6], c1[6];
 #pragma GCC unroll 6
   for (int r = 0; r < 6; r++) c0[r] = c1[r] = _mm256_setzero_ps();
   for (int k = 0; k < K; k++) {
     __m256 w0 = _mm256_load_ps(B + (int64_t)k * 16), w1 = _mm256_load_ps(B + (int64_t)k * 16 + 8);
+    ee_prefetch_step(pf, k, pf_step);
 #pragma GCC unroll 6
     for (int r = 0; r < 6; r++)
       if (r < mr) {
@@ -143,10 +141,10 @@ static inline __attribute__((always_inline)) T_AVX2 void k_avx2(
 
 static T_AVX2 void tile_avx2(float *C, int ldc, const float *A, int lda, int mr, const float *B,
                              int K, int npan, int ncols, const float *bias, const float *R,
-                             int ldr) {
+                             int ldr, const char *pf, int pf_step) {
   (void)npan;
   switch (mr) {
-#define CASE(m) case m: k_avx2(m, C, ldc, A, lda, B, K, ncols, bias, R, ldr); break;
+#define CASE(m) case m: k_avx2(m, C, ldc, A, lda, B, K, ncols, bias, R, ldr, pf, pf_step); break;
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
 #undef CASE
     default: break;
@@ -155,7 +153,7 @@ static T_AVX2 void tile_avx2(float *C, int ldc, const float *A, int lda, int mr,
 
 static inline __attribute__((always_inline)) T_AVX512 void k_avx512(
     const int mr, const int two, float *C, int ldc, const float *A, int lda, const float *B,
-    int K, int ncols, const float *bias, const float *R, int ldr) {
+    int K, int ncols, const float *bias, const float *R, int ldr, const char *pf, int pf_step) {
   __m512 c0[8], c1[8];
 #pragma GCC unroll 8
   for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_ps();
@@ -163,6 +161,7 @@ static inline __attribute__((always_inline)) T_AVX512 void k_avx512(
   for (int k = 0; k < K; k++) {
     __m512 w0 = _mm512_load_ps(B + (int64_t)k * 16);
     __m512 w1 = two ? _mm512_load_ps(B1 + (int64_t)k * 16) : w0;
+    ee_prefetch_step(pf, k, pf_step);
 #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
       if (r < mr) {
@@ -176,17 +175,17 @@ static inline __attribute__((always_inline)) T_AVX512 void k_avx512(
 
 static T_AVX512 void tile_avx512(float *C, int ldc, const float *A, int lda, int mr,
                                  const float *B, int K, int npan, int ncols, const float *bias,
-                                 const float *R, int ldr) {
+                                 const float *R, int ldr, const char *pf, int pf_step) {
   if (npan == 2) {
     switch (mr) {
-#define CASE(m) case m: k_avx512(m, 1, C, ldc, A, lda, B, K, ncols, bias, R, ldr); break;
+#define CASE(m) case m: k_avx512(m, 1, C, ldc, A, lda, B, K, ncols, bias, R, ldr, pf, pf_step); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
       default: break;
     }
   } else {
     switch (mr) {
-#define CASE(m) case m: k_avx512(m, 0, C, ldc, A, lda, B, K, ncols, bias, R, ldr); break;
+#define CASE(m) case m: k_avx512(m, 0, C, ldc, A, lda, B, K, ncols, bias, R, ldr, pf, pf_step); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
       default: break;
@@ -230,27 +229,26 @@ const char *ee_kernel_name(void) {
   return active->name;
 }
 
+typedef struct f32_tiles {
+  ee_tiles t;
+  const kernel *kn;
+  const float *A;
+  int lda, K;
+} f32_tiles;
+
+static void f32_tile(const ee_tiles *t, float *C, int i, int mr, const char *B, int np, int col,
+                     int ncols, const float *bias, const float *R, const char *pf, int pf_step) {
+  const f32_tiles *x = (const f32_tiles *)t;
+  (void)col;
+  x->kn->fn(C, t->ldc, x->A + (int64_t)i * x->lda, x->lda, mr, (const float *)(const void *)B,
+            x->K, np, ncols, bias, R, t->ldr, pf, pf_step);
+}
+
 void ee_gemm(float *C, int ldc, const float *A, int lda, int M, const ee_pw *W, int p0, int p1,
-             const float *bias, const float *R, int ldr, int act) {
+             int after, const float *bias, const float *R, int ldr, int act) {
   pthread_once(&once, pick_kernel);
-  const kernel *kn = active;
-  const int K = W->K, N = W->N;
-  if (p1 > W->np) p1 = W->np;
-  if (p0 >= p1 || M <= 0) return;
-  int c0 = p0 * EE_NR, c1 = p1 * EE_NR < N ? p1 * EE_NR : N;
-  for (int i0 = 0; i0 < M; i0 += MC) {
-    int i1 = i0 + MC < M ? i0 + MC : M;
-    for (int p = p0; p < p1; p += kn->npan) {
-      int np = p1 - p < kn->npan ? p1 - p : kn->npan;
-      int col = p * EE_NR, ncols = N - col < np * EE_NR ? N - col : np * EE_NR;
-      const float *B = W->p + (int64_t)p * K * EE_NR;
-      for (int i = i0; i < i1; i += kn->mr) {
-        int mr = i1 - i < kn->mr ? i1 - i : kn->mr;
-        kn->fn(C + (int64_t)i * ldc + col, ldc, A + (int64_t)i * lda, lda, mr, B, K, np, ncols,
-               bias ? bias + col : NULL, R ? R + (int64_t)i * ldr + col : NULL, ldr);
-      }
-    }
-    if (act >= 0)
-      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * ldc + c0, c1 - c0, (ee_act)act);
-  }
+  const f32_tiles x = {{f32_tile, (const char *)W->p, (int64_t)W->K * EE_NR * (int64_t)sizeof(float),
+                        W->K, active->mr, active->npan, ldc, ldr},
+                       active, A, lda, W->K};
+  ee_gemm_drive(&x.t, C, M, W->N, W->np, p0, p1, after, bias, R, act);
 }

@@ -50,10 +50,6 @@
 #define HAVE_BF16_KERNEL 1
 #endif
 
-#ifndef MC
-#define MC 48 /* rows per chunk, a multiple of every tile height */
-#endif
-
 /* ---- rounding ----------------------------------------------------------------- */
 
 /* One float -> bfloat16 bits, round to nearest even (vcvtneps2bf16). */
@@ -152,15 +148,16 @@ void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K) {
 ** bfloat16 (K2 pairs used); B: npan (1 or 2) consecutive panels. */
 typedef void (*tile_fn)(float *C, int ldc, const uint16_t *A, int lda, int mr,
                         const uint16_t *B, int K2, int npan, int ncols, const float *bias,
-                        const float *R, int ldr);
+                        const float *R, int ldr, const char *pf, int pf_step);
 
 static void tile_generic(float *C, int ldc, const uint16_t *A, int lda, int mr,
                          const uint16_t *B, int K2, int npan, int ncols, const float *bias,
-                         const float *R, int ldr) {
+                         const float *R, int ldr, const char *pf, int pf_step) {
   (void)npan; /* always 1 here */
   float acc[4][EE_NR];
   memset(acc, 0, sizeof acc);
   for (int kk = 0; kk < K2; kk++) {
+    ee_prefetch_step(pf, kk, pf_step);
     const uint16_t *b = B + (int64_t)kk * 2 * EE_NR;
     for (int r = 0; r < mr; r++) {
       const float a0 = ee_bf16_to_float(A[(int64_t)r * lda + 2 * kk]);
@@ -187,7 +184,8 @@ static void tile_generic(float *C, int ldc, const uint16_t *A, int lda, int mr,
 ** fp32 tile, with one vdpbf16ps per pair of k instead of two FMAs. */
 static inline __attribute__((always_inline)) T_BF16 void k_bf16(
     const int mr, const int two, float *C, int ldc, const uint16_t *A, int lda,
-    const uint16_t *B, int K2, int ncols, const float *bias, const float *R, int ldr) {
+    const uint16_t *B, int K2, int ncols, const float *bias, const float *R, int ldr,
+    const char *pf, int pf_step) {
   __m512 c0[8], c1[8];
 #pragma GCC unroll 8
   for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_ps();
@@ -195,6 +193,7 @@ static inline __attribute__((always_inline)) T_BF16 void k_bf16(
   for (int kk = 0; kk < K2; kk++) {
     __m512bh w0 = (__m512bh)_mm512_load_si512((const void *)(B + (int64_t)kk * 32));
     __m512bh w1 = two ? (__m512bh)_mm512_load_si512((const void *)(B1 + (int64_t)kk * 32)) : w0;
+    ee_prefetch_step(pf, kk, pf_step);
 #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
       if (r < mr) {
@@ -210,17 +209,18 @@ static inline __attribute__((always_inline)) T_BF16 void k_bf16(
 
 static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda, int mr,
                                    const uint16_t *B, int K2, int npan, int ncols,
-                                   const float *bias, const float *R, int ldr) {
+                                   const float *bias, const float *R, int ldr, const char *pf,
+                                   int pf_step) {
   if (npan == 2) {
     switch (mr) {
-#define CASE(m) case m: k_bf16(m, 1, C, ldc, A, lda, B, K2, ncols, bias, R, ldr); break;
+#define CASE(m) case m: k_bf16(m, 1, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
       default: break;
     }
   } else {
     switch (mr) {
-#define CASE(m) case m: k_bf16(m, 0, C, ldc, A, lda, B, K2, ncols, bias, R, ldr); break;
+#define CASE(m) case m: k_bf16(m, 0, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
       default: break;
@@ -274,27 +274,27 @@ void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, i
   active->rows(dst, ldd, src, lds, M, K);
 }
 
+typedef struct bf16_tiles {
+  ee_tiles t;
+  const kernel *kn;
+  const uint16_t *A;
+  int lda, K2;
+} bf16_tiles;
+
+static void bf16_tile(const ee_tiles *t, float *C, int i, int mr, const char *B, int np, int col,
+                      int ncols, const float *bias, const float *R, const char *pf, int pf_step) {
+  const bf16_tiles *x = (const bf16_tiles *)t;
+  (void)col;
+  x->kn->fn(C, t->ldc, x->A + (int64_t)i * x->lda, x->lda, mr, (const uint16_t *)(const void *)B,
+            x->K2, np, ncols, bias, R, t->ldr, pf, pf_step);
+}
+
 void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
-                  int p1, const float *bias, const float *R, int ldr, int act) {
+                  int p1, int after, const float *bias, const float *R, int ldr, int act) {
   pthread_once(&once, pick_kernel);
   const kernel *kn = active;
-  const int K2 = W->K2, N = W->N;
-  if (p1 > W->np) p1 = W->np;
-  if (p0 >= p1 || M <= 0) return;
-  int c0 = p0 * EE_NR, c1 = p1 * EE_NR < N ? p1 * EE_NR : N;
-  for (int i0 = 0; i0 < M; i0 += MC) {
-    int i1 = i0 + MC < M ? i0 + MC : M;
-    for (int p = p0; p < p1; p += kn->npan) {
-      int np = p1 - p < kn->npan ? p1 - p : kn->npan;
-      int col = p * EE_NR, ncols = N - col < np * EE_NR ? N - col : np * EE_NR;
-      const uint16_t *B = W->pb + (int64_t)p * K2 * 2 * EE_NR;
-      for (int i = i0; i < i1; i += kn->mr) {
-        int mr = i1 - i < kn->mr ? i1 - i : kn->mr;
-        kn->fn(C + (int64_t)i * ldc + col, ldc, A + (int64_t)i * lda, lda, mr, B, K2, np, ncols,
-               bias ? bias + col : NULL, R ? R + (int64_t)i * ldr + col : NULL, ldr);
-      }
-    }
-    if (act >= 0)
-      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * ldc + c0, c1 - c0, (ee_act)act);
-  }
+  const bf16_tiles x = {{bf16_tile, (const char *)W->pb, (int64_t)W->K2 * 64, W->K2, kn->mr,
+                         kn->npan, ldc, ldr},
+                        kn, A, lda, W->K2};
+  ee_gemm_drive(&x.t, C, M, W->N, W->np, p0, p1, after, bias, R, act);
 }

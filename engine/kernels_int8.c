@@ -57,10 +57,6 @@
 #define HAVE_VNNI_KERNELS 1
 #endif
 
-#ifndef MC
-#define MC 48 /* rows per chunk, a multiple of every tile height */
-#endif
-
 /* ---- quantisation ---------------------------------------------------------- */
 
 typedef float vf __attribute__((vector_size(64)));
@@ -252,7 +248,8 @@ void ee_pack_int8(ee_pw *pw, void *dst, const float *w, int N, int K) {
 ** qs, qc: the panels' scales and offset corrections (16 x npan). */
 typedef void (*tile_fn)(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int mr,
                         const int8_t *B, int K4, int npan, int ncols, const float *qs,
-                        const int32_t *qc, const float *bias, const float *R, int ldr);
+                        const int32_t *qc, const float *bias, const float *R, int ldr,
+                        const char *pf, int pf_step);
 
 /* The epilogue of one element, shared by the portable tiles; the SIMD
 ** tiles do the same operations lane-wise. */
@@ -264,11 +261,13 @@ static inline float dequant(int32_t acc, int32_t qc, float sa, float qs) {
 
 static void tile_generic(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int mr,
                          const int8_t *B, int K4, int npan, int ncols, const float *qs,
-                         const int32_t *qc, const float *bias, const float *R, int ldr) {
+                         const int32_t *qc, const float *bias, const float *R, int ldr,
+                         const char *pf, int pf_step) {
   (void)npan; /* always 1 here */
   int32_t acc[4][EE_NR];
   memset(acc, 0, sizeof acc);
   for (int kq = 0; kq < K4; kq++) {
+    ee_prefetch_step(pf, kq, pf_step);
     const int8_t *b = B + (int64_t)kq * 4 * EE_NR;
     for (int r = 0; r < mr; r++) {
       const uint8_t *a = A + (int64_t)r * lda + 4 * kq;
@@ -302,7 +301,7 @@ static inline __attribute__((always_inline)) T_VNNI512 __m512i dpbusd512(__m512i
 static inline __attribute__((always_inline)) T_VNNI512 void k_vnni512(
     const int mr, const int two, float *C, int ldc, const uint8_t *A, int lda, const float *sa,
     const int8_t *B, int K4, int ncols, const float *qs, const int32_t *qc, const float *bias,
-    const float *R, int ldr) {
+    const float *R, int ldr, const char *pf, int pf_step) {
   __m512i c0[8], c1[8];
 #pragma GCC unroll 8
   for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_si512();
@@ -310,6 +309,7 @@ static inline __attribute__((always_inline)) T_VNNI512 void k_vnni512(
   for (int kq = 0; kq < K4; kq++) {
     __m512i w0 = _mm512_load_si512((const void *)(B + (int64_t)kq * 64));
     __m512i w1 = two ? _mm512_load_si512((const void *)(B1 + (int64_t)kq * 64)) : w0;
+    ee_prefetch_step(pf, kq, pf_step);
 #pragma GCC unroll 8
     for (int r = 0; r < 8; r++)
       if (r < mr) {
@@ -342,17 +342,17 @@ static inline __attribute__((always_inline)) T_VNNI512 void k_vnni512(
 static T_VNNI512 void tile_vnni512(float *C, int ldc, const uint8_t *A, int lda, const float *sa,
                                    int mr, const int8_t *B, int K4, int npan, int ncols,
                                    const float *qs, const int32_t *qc, const float *bias,
-                                   const float *R, int ldr) {
+                                   const float *R, int ldr, const char *pf, int pf_step) {
   if (npan == 2) {
     switch (mr) {
-#define CASE(m) case m: k_vnni512(m, 1, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr); break;
+#define CASE(m) case m: k_vnni512(m, 1, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
       default: break;
     }
   } else {
     switch (mr) {
-#define CASE(m) case m: k_vnni512(m, 0, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr); break;
+#define CASE(m) case m: k_vnni512(m, 0, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step); break;
       CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
 #undef CASE
       default: break;
@@ -364,13 +364,14 @@ static T_VNNI512 void tile_vnni512(float *C, int ldc, const uint8_t *A, int lda,
 static inline __attribute__((always_inline)) T_VNNI256 void k_vnni256(
     const int mr, float *C, int ldc, const uint8_t *A, int lda, const float *sa, const int8_t *B,
     int K4, int ncols, const float *qs, const int32_t *qc, const float *bias, const float *R,
-    int ldr) {
+    int ldr, const char *pf, int pf_step) {
   __m256i c0[6], c1[6];
 #pragma GCC unroll 6
   for (int r = 0; r < 6; r++) c0[r] = c1[r] = _mm256_setzero_si256();
   for (int kq = 0; kq < K4; kq++) {
     __m256i w0 = _mm256_load_si256((const __m256i *)(B + (int64_t)kq * 64));
     __m256i w1 = _mm256_load_si256((const __m256i *)(B + (int64_t)kq * 64 + 32));
+    ee_prefetch_step(pf, kq, pf_step);
 #pragma GCC unroll 6
     for (int r = 0; r < 6; r++)
       if (r < mr) {
@@ -400,10 +401,10 @@ static inline __attribute__((always_inline)) T_VNNI256 void k_vnni256(
 static T_VNNI256 void tile_vnni256(float *C, int ldc, const uint8_t *A, int lda, const float *sa,
                                    int mr, const int8_t *B, int K4, int npan, int ncols,
                                    const float *qs, const int32_t *qc, const float *bias,
-                                   const float *R, int ldr) {
+                                   const float *R, int ldr, const char *pf, int pf_step) {
   (void)npan;
   switch (mr) {
-#define CASE(m) case m: k_vnni256(m, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr); break;
+#define CASE(m) case m: k_vnni256(m, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step); break;
     CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
 #undef CASE
     default: break;
@@ -469,29 +470,30 @@ void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int ld
   active->quant(dst, ldd, scale, src, lds, M, K);
 }
 
+typedef struct int8_tiles {
+  ee_tiles t;
+  const kernel *kn;
+  const ee_pw *W;
+  const uint8_t *A;
+  const float *sa;
+  int lda;
+} int8_tiles;
+
+static void int8_tile(const ee_tiles *t, float *C, int i, int mr, const char *B, int np, int col,
+                      int ncols, const float *bias, const float *R, const char *pf, int pf_step) {
+  const int8_tiles *x = (const int8_tiles *)t;
+  x->kn->fn(C, t->ldc, x->A + (int64_t)i * x->lda, x->lda, x->sa + i, mr,
+            (const int8_t *)(const void *)B, x->W->K4, np, ncols, x->W->qs + col, x->W->qc + col,
+            bias, R, t->ldr, pf, pf_step);
+}
+
 void ee_gemm_int8(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int M,
-                  const ee_pw *W, int p0, int p1, const float *bias, const float *R, int ldr,
-                  int act) {
+                  const ee_pw *W, int p0, int p1, int after, const float *bias, const float *R,
+                  int ldr, int act) {
   pthread_once(&once, pick_kernel);
   const kernel *kn = active;
-  const int K4 = W->K4, N = W->N;
-  if (p1 > W->np) p1 = W->np;
-  if (p0 >= p1 || M <= 0) return;
-  int c0 = p0 * EE_NR, c1 = p1 * EE_NR < N ? p1 * EE_NR : N;
-  for (int i0 = 0; i0 < M; i0 += MC) {
-    int i1 = i0 + MC < M ? i0 + MC : M;
-    for (int p = p0; p < p1; p += kn->npan) {
-      int np = p1 - p < kn->npan ? p1 - p : kn->npan;
-      int col = p * EE_NR, ncols = N - col < np * EE_NR ? N - col : np * EE_NR;
-      const int8_t *B = W->pq + (int64_t)p * K4 * 4 * EE_NR;
-      for (int i = i0; i < i1; i += kn->mr) {
-        int mr = i1 - i < kn->mr ? i1 - i : kn->mr;
-        kn->fn(C + (int64_t)i * ldc + col, ldc, A + (int64_t)i * lda, lda, sa + i, mr, B, K4, np,
-               ncols, W->qs + col, W->qc + col, bias ? bias + col : NULL,
-               R ? R + (int64_t)i * ldr + col : NULL, ldr);
-      }
-    }
-    if (act >= 0)
-      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * ldc + c0, c1 - c0, (ee_act)act);
-  }
+  const int8_tiles x = {{int8_tile, (const char *)W->pq, (int64_t)W->K4 * 64, W->K4, kn->mr,
+                         kn->npan, ldc, ldr},
+                        kn, W, A, sa, lda};
+  ee_gemm_drive(&x.t, C, M, W->N, W->np, p0, p1, after, bias, R, act);
 }

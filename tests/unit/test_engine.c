@@ -360,10 +360,10 @@ static void check_gemm(void) {
     ee_pw pw;
     ee_pack(&pw, pk, W, N, K);
     for (int act = -1; act <= 0; act++) {
-      ee_gemm(C, N, A, K, M, &pw, 0, pw.np, bias, act < 0 ? R : NULL, N, act);
+      ee_gemm(C, N, A, K, M, &pw, 0, pw.np, -1, bias, act < 0 ? R : NULL, N, act);
       int half = (pw.np / 2) & ~1;
-      ee_gemm(C2, N, A, K, M, &pw, 0, half, bias, act < 0 ? R : NULL, N, act);
-      ee_gemm(C2, N, A, K, M, &pw, half, pw.np, bias, act < 0 ? R : NULL, N, act);
+      ee_gemm(C2, N, A, K, M, &pw, 0, half, half, bias, act < 0 ? R : NULL, N, act);
+      ee_gemm(C2, N, A, K, M, &pw, half, pw.np, pw.np, bias, act < 0 ? R : NULL, N, act);
       for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
           double acc = 0.0;

@@ -245,10 +245,10 @@ static void check_gemm_bf16(const char *kname) {
     for (int mode = 0; mode < 3; mode++) {
       const float *Rm = mode == 1 ? R : NULL, *bm = mode ? bias : NULL;
       int act = mode == 2 ? (int)EE_ACT_GELU : -1;
-      ee_gemm_bf16(C, N, Ab, 2 * K2, M, &pw, 0, pw.np, bm, Rm, N, act);
+      ee_gemm_bf16(C, N, Ab, 2 * K2, M, &pw, 0, pw.np, -1, bm, Rm, N, act);
       int half = (pw.np / 2) & ~1;
-      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, 0, half, bm, Rm, N, act);
-      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, half, pw.np, bm, Rm, N, act);
+      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, 0, half, half, bm, Rm, N, act);
+      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, half, pw.np, 0, bm, Rm, N, act);
       for (int i = 0; i < M; i++) {
         float row[128];
         for (int j = 0; j < N; j++) {
@@ -311,10 +311,10 @@ static void check_gemm_int8(const char *kname) {
     for (int mode = 0; mode < 3; mode++) {
       const float *Rm = mode == 1 ? R : NULL, *bm = mode ? bias : NULL;
       int act = mode == 2 ? (int)EE_ACT_GELU : -1;
-      ee_gemm_int8(C, N, Aq, 4 * K4, sa, M, &pw, 0, pw.np, bm, Rm, N, act);
+      ee_gemm_int8(C, N, Aq, 4 * K4, sa, M, &pw, 0, pw.np, -1, bm, Rm, N, act);
       int half = (pw.np / 2) & ~1;
-      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, 0, half, bm, Rm, N, act);
-      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, half, pw.np, bm, Rm, N, act);
+      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, 0, half, half, bm, Rm, N, act);
+      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, half, pw.np, 0, bm, Rm, N, act);
       for (int i = 0; i < M; i++) {
         float row[128];
         for (int j = 0; j < N; j++) {
