@@ -184,8 +184,9 @@ static ee_params params1(void) {
   return p;
 }
 
-static void sweep_model_load(const char *label, const char *dir) {
+static void sweep_model_load(const char *label, const char *dir, ee_precision prec) {
   ee_params p = params1();
+  p.precision = prec;
   ee_error err;
   ee_model *ref = NULL;
   if (ee_model_load(dir, &p, &ref, &err) != EE_OK) {
@@ -233,8 +234,10 @@ static float max_diff(const float *a, const float *b, size_t n) {
   return d;
 }
 
-static void sweep_embed(const char *label, const char *dir, int batch_size, int threads) {
+static void sweep_embed(const char *label, const char *dir, ee_precision prec, int batch_size,
+                        int threads) {
   ee_params p = params1();
+  p.precision = prec;
   p.batch_size = batch_size;
   p.threads = threads;
   ee_error err;
@@ -356,8 +359,8 @@ int main(int argc, char **argv) {
   sweep_wp_load("wp_load_dir all-MiniLM-L6-v2 tokenizer.json (jansson not injected)", wp_load_dir, minilm);
   sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0);
   sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1);
-  sweep_model_load("ee_model_load f16 (jansson not injected)", f16);
-  sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge);
+  sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
+  sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
   se_fault_json(1);
 
   /* every JSON file kind, jansson's allocations included */
@@ -368,11 +371,18 @@ int main(int argc, char **argv) {
   }
   sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
                 "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
-  sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny);
-  sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded);
-  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, 0, 1);
-  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, 2, 1);
-  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, 0, 2);
+  sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);
+  sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded,
+                   EE_PREC_FP32);
+  /* reduced precision: weights converted and packed at load, activations
+  ** converted per product (their buffers in the context's arena) */
+  sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);
+  sweep_model_load("ee_model_load tiny model, precision int8", tiny, EE_PREC_INT8);
+  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1);
+  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1);
+  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2);
+  sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1);
+  sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2);
   return check_finish();
 }
 #endif
