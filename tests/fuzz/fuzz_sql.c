@@ -40,6 +40,9 @@ static const char *const TEMPLATES[] = {
   "SELECT embed_load('m2', '$DIR', ?1)",
   "SELECT embed_unload(?1)",
   "SELECT embed_unload('m2')",
+  "SELECT embed_load('m2', '$DIR', '{\"precision\": \"bf16\"}')",
+  "SELECT embed_load('m2', '$DIR', '{\"precision\": \"int8\", \"threads\": 2}')",
+  "SELECT embed('m2', ?1)",
   "SELECT * FROM embed_models",
   /* tables */
   "CREATE VIRTUAL TABLE IF NOT EXISTS idx USING embed_index(model='m', content='docs', content_rowid='id', column='body', sync='triggers')",
