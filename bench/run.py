@@ -29,6 +29,9 @@ BUILD = os.environ.get("BUILD", "build")
 OUT = os.path.join(BUILD, "bench")
 RAW = os.path.join(OUT, "raw")
 QUICK = os.environ.get("BENCH_QUICK", "0") not in ("", "0")
+# Section b runs ours and ORT in this many interleaved rounds and keeps each
+# side's best per point (BENCH_ROUNDS=1 for one pass).
+ROUNDS = max(1, int(os.environ.get("BENCH_ROUNDS", "1" if QUICK else "2")))
 PEERS = os.environ.get("PEERS", os.path.expanduser("~/.cache/embed-peers"))
 PEERS_SRC = os.environ.get("PEERS_SRC", os.path.join(os.path.dirname(ROOT), "shared", "peers"))
 PY = "/usr/bin/python3"
@@ -318,19 +321,29 @@ def encoder(peak):
     auto_col = False
     for name, path, shape, H, I, L in models:
         th, ba, se, runs = grid[name]
-        log("encoder %s: ours" % name)
-        ours = parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", th, "--batches", ba, "--seqs", se,
-                                 "--runs", str(runs)], "engine_" + shape))
-        ort = {}
+        # Rounds of ours then ORT, and each side's best round per point: this
+        # VM has phases in which a whole process runs ~40% slower, and one
+        # falling on one side only would decide the ratio.
+        ours, ort = {}, {}
         onnx_dir = peer_model(shape) if ort_ok else None
-        if onnx_dir:
-            log("encoder %s: ONNX Runtime" % name)
-            js = os.path.join(RAW, "ort_%s.json" % shape)
-            run(["node", os.path.join(PEERS_SRC, "ort_bench.js"), "--model", os.path.join(onnx_dir, "model.onnx"),
-                 "--threads", th, "--batches", ba, "--seqs", se, "--min-runs", str(runs),
-                 "--min-time", "0" if QUICK else "0.5", "--max-runs", str(max(runs, 1) if QUICK else 30), "--json", js],
-                "ort_" + shape)
-            ort = parse_ort_json(js)[0]
+        for rnd in range(ROUNDS):
+            suffix = "" if rnd == 0 else "_r%d" % (rnd + 1)
+            log("encoder %s: ours (round %d of %d)" % (name, rnd + 1, ROUNDS))
+            got = parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", th, "--batches", ba, "--seqs", se,
+                                    "--runs", str(runs)], "engine_" + shape + suffix))
+            for key, o in got.items():
+                if key not in ours or o["sps"] > ours[key]["sps"]:
+                    ours[key] = o
+            if onnx_dir:
+                log("encoder %s: ONNX Runtime (round %d of %d)" % (name, rnd + 1, ROUNDS))
+                js = os.path.join(RAW, "ort_%s%s.json" % (shape, suffix))
+                run(["node", os.path.join(PEERS_SRC, "ort_bench.js"), "--model", os.path.join(onnx_dir, "model.onnx"),
+                     "--threads", th, "--batches", ba, "--seqs", se, "--min-runs", str(runs),
+                     "--min-time", "0" if QUICK else "0.5", "--max-runs", str(max(runs, 1) if QUICK else 30),
+                     "--json", js], "ort_" + shape + suffix)
+                for key, r in parse_ort_json(js)[0].items():
+                    if key not in ort or r["sent_per_s"] > ort[key]["sent_per_s"]:
+                        ort[key] = r
         auto = {}
         if auto_col and shape == "minilm":
             log("encoder %s: ours with OPENBLAS_CORETYPE unset" % name)
@@ -388,28 +401,38 @@ def text_mix():
     ort_ok = have_ort()
     onnx_dir = peer_model("minilm") if ort_ok else None
     for t in threads:
-        log("text mix: ours, %d thread(s)" % t)
-        txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", str(t), "--batches", "1", "--seqs", "16", "--runs", "1",
-                   "--texts", texts], "textmix_engine_t%d" % t)
-        m = re.search(r"texts: threads \d+, (\d+) lines: ([\d.]+) texts/s \(one call.*?\), ([\d.]+) texts/s", txt)
-        ours_sorted, ours_file = (float(m.group(2)), float(m.group(3))) if m else (None, None)
-        ort_tps = {}
-        if onnx_dir:
+        # As in section b: rounds of ours then ORT, each side's best round.
+        ours_sorted, ours_file, ms = None, None, {}
+        for rnd in range(ROUNDS):
+            suffix = "" if rnd == 0 else "_r%d" % (rnd + 1)
+            log("text mix: ours, %d thread(s) (round %d of %d)" % (t, rnd + 1, ROUNDS))
+            txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", str(t), "--batches", "1", "--seqs", "16",
+                       "--runs", "1", "--texts", texts], "textmix_engine_t%d%s" % (t, suffix))
+            m = re.search(r"texts: threads \d+, (\d+) lines: ([\d.]+) texts/s \(one call.*?\), ([\d.]+) texts/s", txt)
+            if m:
+                ours_sorted = max(ours_sorted or 0.0, float(m.group(2)))
+                ours_file = max(ours_file or 0.0, float(m.group(3)))
+            if not onnx_dir:
+                continue
             # ORT time for padded batches = sum over batches of ort_bench's median time at (batch, padded length):
             # one ort_bench call per distinct batch size, over the distinct padded lengths it needs.
             need = {}
             for plan in plans.values():
                 for b, s in plan:
                     need.setdefault(b, set()).add(s)
-            ms = {}
             for b, seqs in sorted(need.items()):
-                log("text mix: ONNX Runtime, %d thread(s), batch %d at %d padded lengths" % (t, b, len(seqs)))
-                js = os.path.join(RAW, "ort_textmix_t%d_b%d.json" % (t, b))
+                log("text mix: ONNX Runtime, %d thread(s), batch %d at %d padded lengths (round %d of %d)"
+                    % (t, b, len(seqs), rnd + 1, ROUNDS))
+                js = os.path.join(RAW, "ort_textmix_t%d_b%d%s.json" % (t, b, suffix))
                 run(["node", os.path.join(PEERS_SRC, "ort_bench.js"), "--model", os.path.join(onnx_dir, "model.onnx"),
                      "--threads", str(t), "--batches", str(b), "--seqs", ",".join(str(s) for s in sorted(seqs)),
-                     "--min-runs", "1", "--max-runs", "1", "--min-time", "0", "--json", js], "ort_textmix_t%d_b%d" % (t, b))
+                     "--min-runs", "1", "--max-runs", "1", "--min-time", "0", "--json", js],
+                    "ort_textmix_t%d_b%d%s" % (t, b, suffix))
                 for key, r in parse_ort_json(js)[0].items():
-                    ms[(key[1], key[2])] = r["ms_median"]
+                    k2 = (key[1], key[2])
+                    ms[k2] = min(ms.get(k2, float("inf")), r["ms_median"])
+        ort_tps = {}
+        if onnx_dir:
             for k, plan in plans.items():
                 ort_tps[k] = n / (sum(ms[(b, s)] for b, s in plan) / 1e3)
         na = SKIP if not onnx_dir else "—"
