@@ -36,8 +36,9 @@
 ** alone or in any batch, with any thread count.
 **
 ** Dispatch: avx512bf16 when __builtin_cpu_supports("avx512bf16") (with
-** avx512f/vl), else generic; EE_KERNEL=generic or avx2 in the environment
-** forces the portable tile (no 256-bit-only bfloat16 product exists).
+** avx512f/vl), else avx2 (bfloat16 widened to fp32 in registers, FMA),
+** else generic; EE_KERNEL=generic or avx2 in the environment forces that
+** tile.
 */
 #include "engine_int.h"
 #include <pthread.h>
@@ -229,6 +230,79 @@ static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda
 }
 #endif
 
+#ifdef HAVE_BF16_KERNEL
+/* Plain AVX2 + FMA (Zen 2/3, Intel before Sapphire Rapids): no bfloat16
+** product, but a bfloat16 is the upper half of a float, so a pair's odd
+** half is its 32-bit lane with the low 16 bits cleared and its even half the
+** lane shifted left by 16.  Two FMAs per pair, odd half first: the products
+** are exact, so fma(a, b, acc) rounds the same sum as the portable tile's
+** multiply then add, and the bits are the same.  The FMAs are as many as
+** fp32's; what it saves is half the weight bytes, which is what a product
+** on few rows (a short text) waits on. */
+#define T_AVX2 __attribute__((target("avx2,fma")))
+
+/* 4 rows x 16 columns: 8 ymm fp32 accumulators (columns 0-7 and 8-15). */
+static inline __attribute__((always_inline)) T_AVX2 void tile4_avx2(
+    const int mr, float *C, int ldc, const uint16_t *A, int lda, const uint16_t *B, int K2,
+    int ncols, const float *bias, const float *R, int ldr, const char *pf, int pf_step) {
+  __m256 c0[4], c1[4];
+  const __m256i high = _mm256_set1_epi32((int)0xffff0000u);
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; r++) c0[r] = c1[r] = _mm256_setzero_ps();
+  for (int kk = 0; kk < K2; kk++) {
+    __m256i wl = _mm256_load_si256((const __m256i *)(B + (int64_t)kk * 32));
+    __m256i wh = _mm256_load_si256((const __m256i *)(B + (int64_t)kk * 32 + 16));
+    __m256 w0odd = _mm256_castsi256_ps(_mm256_and_si256(wl, high));
+    __m256 w0even = _mm256_castsi256_ps(_mm256_slli_epi32(wl, 16));
+    __m256 w1odd = _mm256_castsi256_ps(_mm256_and_si256(wh, high));
+    __m256 w1even = _mm256_castsi256_ps(_mm256_slli_epi32(wh, 16));
+    ee_prefetch_step(pf, kk, pf_step);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++)
+      if (r < mr) {
+        int32_t pair;
+        memcpy(&pair, A + (int64_t)r * lda + 2 * kk, sizeof pair);
+        __m256i a = _mm256_set1_epi32(pair);
+        __m256 aodd = _mm256_castsi256_ps(_mm256_and_si256(a, high));
+        __m256 aeven = _mm256_castsi256_ps(_mm256_slli_epi32(a, 16));
+        c0[r] = _mm256_fmadd_ps(aeven, w0even, _mm256_fmadd_ps(aodd, w0odd, c0[r]));
+        c1[r] = _mm256_fmadd_ps(aeven, w1even, _mm256_fmadd_ps(aodd, w1odd, c1[r]));
+      }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; r++)
+    if (r < mr) {
+      float t[16];
+      _mm256_storeu_ps(t, c0[r]);
+      _mm256_storeu_ps(t + 8, c1[r]);
+      float *c = C + (int64_t)r * ldc;
+      for (int j = 0; j < ncols; j++) {
+        float v = t[j];
+        if (bias) v += bias[j];
+        if (R) v += R[(int64_t)r * ldr + j];
+        c[j] = v;
+      }
+    }
+}
+
+static T_AVX2 void tile_avx2(float *C, int ldc, const uint16_t *A, int lda, int mr,
+                             const uint16_t *B, int K2, int npan, int ncols, const float *bias,
+                             const float *R, int ldr, const char *pf, int pf_step) {
+  (void)npan;
+  switch (mr) {
+#define CASE(m) case m: tile4_avx2(m, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
+    CASE(1) CASE(2) CASE(3) CASE(4)
+#undef CASE
+    default: break;
+  }
+}
+
+__attribute__((target("avx2"))) static void rows_avx2(uint16_t *d, int ldd, const float *s,
+                                                      int lds, int M, int K) {
+  rows_body(d, ldd, s, lds, M, K);
+}
+#endif
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 /* Each tile comes with the rounding routine compiled for the same ISA, so
@@ -237,19 +311,23 @@ typedef struct kernel { const char *name; tile_fn fn; int mr, npan; rows_fn rows
 static const kernel k_generic = {"generic", tile_generic, 4, 1, rows_base};
 #ifdef HAVE_BF16_KERNEL
 static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, rows_avx512};
+static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, rows_avx2};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* force: "generic" (or "avx2") for the portable tile, NULL for the best the
-** CPU has. */
+/* force: "generic" for the portable tile, "avx2" for the AVX2 one (the
+** portable one where the CPU lacks it), NULL for the best the CPU has. */
 static const kernel *choose(const char *force) {
 #ifdef HAVE_BF16_KERNEL
-  if (force && (strcmp(force, "generic") == 0 || strcmp(force, "avx2") == 0)) return &k_generic;
+  if (force && strcmp(force, "generic") == 0) return &k_generic;
   __builtin_cpu_init();
+  int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (force && strcmp(force, "avx2") == 0) return avx2 ? &kn_avx2 : &k_generic;
   if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16"))
     return &k_avx512bf16;
+  if (avx2) return &kn_avx2;
 #else
   (void)force;
 #endif

@@ -41,9 +41,10 @@
 ** same bytes, and forcing a tile forces its variant, so the tests see each.
 **
 ** Dispatch: avx512vnni (8 rows x 32 columns) when the CPU has AVX512_VNNI,
-** else avxvnni (6 x 16, 256-bit) with AVX-VNNI, else generic (4 x 16).
-** EE_KERNEL=generic forces the portable tile, EE_KERNEL=avx2 the 256-bit
-** one where it exists.
+** else avxvnni (6 x 16, 256-bit) with AVX-VNNI, else avx2 (4 x 16, vpmaddubsw
+** on the activations' magnitudes, below), else generic (4 x 16).
+** EE_KERNEL=generic forces the portable tile, EE_KERNEL=avx2 the AVX2 one,
+** EE_KERNEL=avxvnni the AVX-VNNI one where it exists.
 */
 #include "engine_int.h"
 #include <pthread.h>
@@ -411,6 +412,74 @@ static T_VNNI256 void tile_vnni256(float *C, int ldc, const uint8_t *A, int lda,
   }
 }
 
+/* Plain AVX2 (no VNNI: Zen 2/3, Intel before Alder Lake): vpmaddubsw
+** multiplies unsigned by signed bytes into saturating int16 pair sums, and
+** ua (up to 255) x qw (up to 127) x 2 would saturate.  So the tile works on
+** the signed activations qa = ua - 128 (a byte xor 0x80) and moves their
+** sign onto the weights: |qa| x (qw sign(qa)), a pair at most 2 x 127 x 127
+** = 32258, never saturates; vpmaddwd by ones widens the pairs to int32.
+** The sums are sum_k qa qw exactly, i.e. the VNNI tiles' sum minus qc: the
+** epilogue adds qc back and dequantises like every other tile, so the
+** results are the same bits. */
+#define T_AVX2 __attribute__((target("avx2,fma")))
+
+/* 4 rows x 16 columns: 8 ymm int32 accumulators (columns 0-7 and 8-15). */
+static inline __attribute__((always_inline)) T_AVX2 void tile4_avx2(
+    const int mr, float *C, int ldc, const uint8_t *A, int lda, const float *sa, const int8_t *B,
+    int K4, int ncols, const float *qs, const int32_t *qc, const float *bias, const float *R,
+    int ldr, const char *pf, int pf_step) {
+  __m256i c0[4], c1[4];
+  const __m256i ones = _mm256_set1_epi16(1), flip = _mm256_set1_epi8((char)0x80);
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; r++) c0[r] = c1[r] = _mm256_setzero_si256();
+  for (int kq = 0; kq < K4; kq++) {
+    __m256i w0 = _mm256_load_si256((const __m256i *)(B + (int64_t)kq * 64));
+    __m256i w1 = _mm256_load_si256((const __m256i *)(B + (int64_t)kq * 64 + 32));
+    ee_prefetch_step(pf, kq, pf_step);
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; r++)
+      if (r < mr) {
+        int32_t quad;
+        memcpy(&quad, A + (int64_t)r * lda + 4 * kq, sizeof quad);
+        __m256i a = _mm256_xor_si256(_mm256_set1_epi32(quad), flip); /* qa */
+        __m256i mag = _mm256_abs_epi8(a);
+        __m256i p0 = _mm256_maddubs_epi16(mag, _mm256_sign_epi8(w0, a));
+        __m256i p1 = _mm256_maddubs_epi16(mag, _mm256_sign_epi8(w1, a));
+        c0[r] = _mm256_add_epi32(c0[r], _mm256_madd_epi16(p0, ones));
+        c1[r] = _mm256_add_epi32(c1[r], _mm256_madd_epi16(p1, ones));
+      }
+  }
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; r++)
+    if (r < mr) {
+      int32_t t[16];
+      _mm256_storeu_si256((__m256i *)t, c0[r]);
+      _mm256_storeu_si256((__m256i *)(t + 8), c1[r]);
+      float *c = C + (int64_t)r * ldc;
+      for (int j = 0; j < ncols; j++) {
+        /* + qc: the unsigned-activation sum the epilogue takes (wraps as
+        ** the VNNI accumulator would, so unsigned arithmetic) */
+        float v = dequant((int32_t)((uint32_t)t[j] + (uint32_t)qc[j]), qc[j], sa[r], qs[j]);
+        if (bias) v += bias[j];
+        if (R) v += R[(int64_t)r * ldr + j];
+        c[j] = v;
+      }
+    }
+}
+
+static T_AVX2 void tile_avx2(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int mr,
+                             const int8_t *B, int K4, int npan, int ncols, const float *qs,
+                             const int32_t *qc, const float *bias, const float *R, int ldr,
+                             const char *pf, int pf_step) {
+  (void)npan;
+  switch (mr) {
+#define CASE(m) case m: tile4_avx2(m, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step); break;
+    CASE(1) CASE(2) CASE(3) CASE(4)
+#undef CASE
+    default: break;
+  }
+}
+
 /* AVX-VNNI is CPUID.(EAX=7,ECX=1):EAX bit 4; not every compiler's
 ** __builtin_cpu_supports knows its name.  avx2 implies the OS saves ymm. */
 static int cpu_has_avxvnni(void) {
@@ -429,12 +498,14 @@ static const kernel k_generic = {"generic", tile_generic, 4, 1, quant_base};
 #ifdef HAVE_VNNI_KERNELS
 static const kernel kn_vnni512 = {"avx512vnni", tile_vnni512, 8, 2, quant_avx512};
 static const kernel kn_vnni256 = {"avxvnni", tile_vnni256, 6, 1, quant_avx2};
+static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, quant_avx2};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* force: "generic", "avx2" (256-bit AVX-VNNI if present), or NULL / anything
-** else for the best the CPU has. */
+/* force: "generic", "avx2" (the plain AVX2 tile), "avxvnni" (the 256-bit
+** AVX-VNNI tile), each the portable one where the CPU lacks it, or NULL /
+** anything else for the best the CPU has. */
 static const kernel *choose(const char *force) {
 #ifdef HAVE_VNNI_KERNELS
   if (force && strcmp(force, "generic") == 0) return &k_generic;
@@ -442,10 +513,12 @@ static const kernel *choose(const char *force) {
   int v256 = cpu_has_avxvnni();
   int v512 = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
              __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vnni");
-  if (force && (strcmp(force, "avx2") == 0 || strcmp(force, "avxvnni") == 0))
-    return v256 ? &kn_vnni256 : &k_generic;
+  int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (force && strcmp(force, "avxvnni") == 0) return v256 ? &kn_vnni256 : &k_generic;
+  if (force && strcmp(force, "avx2") == 0) return avx2 ? &kn_avx2 : &k_generic;
   if (v512) return &kn_vnni512;
   if (v256) return &kn_vnni256;
+  if (avx2) return &kn_avx2;
 #else
   (void)force;
 #endif

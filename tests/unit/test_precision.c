@@ -133,10 +133,14 @@ static void check_rounding(void) {
         N, ns, bad_scalar);
   /* rows of every length 1..40 (vector body and tails), odd K padded with
   ** 0, with the routine of the portable tile and of the best one */
-  static const char *const bf16_variants[] = {"generic", NULL};
-  for (int vi = 0; vi < 2; vi++) {
+  static const char *const bf16_variants[] = {"generic", "avx2", NULL};
+  const char *bseen[3] = {0};
+  for (int vi = 0; vi < 3; vi++) {
     const char *kname = ee_bf16_force(bf16_variants[vi]);
-    if (vi && strcmp(kname, "generic") == 0) break;
+    int dup = 0;
+    for (int j = 0; j < vi; j++) dup |= bseen[j] && strcmp(bseen[j], kname) == 0;
+    bseen[vi] = kname;
+    if (dup) continue;
     bad_rows = 0;
     for (int K = 1; K <= 40; K++) {
       memset(h, 0xff, sizeof(uint16_t) * 42);
@@ -169,9 +173,9 @@ static void check_rounding(void) {
   static float row[1600];
   float s, sr;
   static const int long_k[] = {127, 128, 129, 191, 384, 1536};
-  static const char *const int8_variants[] = {"generic", "avxvnni", NULL};
-  const char *seen[3] = {0};
-  for (int vi = 0; vi < 3; vi++) {
+  static const char *const int8_variants[] = {"generic", "avx2", "avxvnni", NULL};
+  const char *seen[4] = {0};
+  for (int vi = 0; vi < 4; vi++) {
     const char *kname = ee_int8_force(int8_variants[vi]);
     int dup = 0;
     for (int j = 0; j < vi; j++) dup |= seen[j] && strcmp(seen[j], kname) == 0;
@@ -360,17 +364,24 @@ static void check_products(void) {
   /* every bf16 tile this CPU runs: the portable one, then the best */
   const char *b_generic = ee_bf16_force("generic");
   check_gemm_bf16(b_generic);
+  const char *b_avx2 = ee_bf16_force("avx2");
+  if (strcmp(b_avx2, "generic") != 0) check_gemm_bf16(b_avx2);
+  else printf("SKIP: no AVX2 on this CPU: the AVX2 bf16 tile not tested\n");
   const char *b_best = ee_bf16_force(NULL);
-  if (strcmp(b_best, "generic") != 0) check_gemm_bf16(b_best);
-  else printf("SKIP: no AVX512_BF16 on this CPU: only the portable bf16 tile tested\n");
+  if (strcmp(b_best, "generic") != 0 && strcmp(b_best, b_avx2) != 0) check_gemm_bf16(b_best);
+  else printf("SKIP: no AVX512_BF16 on this CPU: the vdpbf16ps tile not tested\n");
 
   const char *i_generic = ee_int8_force("generic");
   check_gemm_int8(i_generic);
+  const char *i_avx2 = ee_int8_force("avx2");
+  if (strcmp(i_avx2, "generic") != 0) check_gemm_int8(i_avx2);
+  else printf("SKIP: no AVX2 on this CPU: the AVX2 int8 tile not tested\n");
   const char *i_256 = ee_int8_force("avxvnni");
   if (strcmp(i_256, "generic") != 0) check_gemm_int8(i_256);
   else printf("SKIP: no AVX-VNNI on this CPU: the 256-bit int8 tile not tested\n");
   const char *i_best = ee_int8_force(NULL);
-  if (strcmp(i_best, "generic") != 0 && strcmp(i_best, i_256) != 0) check_gemm_int8(i_best);
+  if (strcmp(i_best, "generic") != 0 && strcmp(i_best, i_256) != 0 && strcmp(i_best, i_avx2) != 0)
+    check_gemm_int8(i_best);
   else printf("SKIP: no AVX512_VNNI on this CPU: the 512-bit int8 tile not tested\n");
 
   /* EE_KERNEL=generic in the environment selects the portable tiles */
