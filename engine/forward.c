@@ -72,28 +72,33 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
 /* ---- ops -------------------------------------------------------------------- */
 
 
-/* exp(x) for 4 floats at once, with GCC/Clang vector extensions (SSE on
-** x86-64, NEON on arm64).  Cephes' expf: x = n ln2 + r with |r| <= ln2/2,
-** e^r by a polynomial, 2^n put into the exponent bits; relative error about
-** 1e-7 (within ~2 ulp of libm's expf).  Inputs are clamped to [-87, 88]:
-** softmax feeds x - max <= 0, and e^-87 ~ 1.6e-38 is as good as 0 there.
-** glibc's scalar expf and the loop around it were ~10% of a forward pass at
-** 128 tokens; this is several times cheaper, and deterministic. */
-typedef float vf __attribute__((vector_size(64)));
-typedef int32_t vi __attribute__((vector_size(64)));
-#define VW 16 /* lanes */
-#define VB(x) ((vf){0} + (x))
-#define VI(x) ((vi){0} + (x))
 #define INL static inline __attribute__((always_inline))
-/* The helpers below take and return 64-byte vectors; they are always
-** inlined, so GCC's note that such an ABI differs without AVX-512 is moot. */
+/* The vector helpers are always inlined, so GCC's note that passing vectors
+** wider than the baseline's registers changes the ABI is moot. */
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
+
+#define VN(name) name##16
+#define VW 16
+#include "vec_math.h"
+#undef VN
+#undef VW
+#define VN(name) name##8
+#define VW 8
+#include "vec_math.h"
+#undef VN
+#undef VW
+#define VN(name) name##4
+#define VW 4
+#include "vec_math.h"
+#undef VN
+#undef VW
+
 /* The functions that loop over these vectors are compiled for AVX-512, AVX2
 ** and baseline x86-64 (the same always-inline body under three target
 ** attributes) and picked per call from __builtin_cpu_supports; elsewhere
-** once.  16-lane vectors then map to 1 zmm, 2 ymm or 4 xmm registers.  With
+** once, each at its own vector width (vec_math.h).  With
 ** GCC the AVX-512 and AVX2+FMA variants fuse multiply-adds into FMAs (the
 ** polynomials of exp and erf halve; -std=c11 otherwise keeps them apart),
 ** so each differs from the others in the last bits; a CPU always runs the same variant,
@@ -107,9 +112,9 @@ typedef int32_t vi __attribute__((vector_size(64)));
 #endif
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define VEC_VARIANTS(name, params, args)                                          \
-  __attribute__((target("avx512f"))) VEC_FMA static void name##_avx512 params { name##_body args; } \
-  __attribute__((target("avx2,fma"))) VEC_FMA static void name##_avx2 params { name##_body args; } \
-  static void name##_base params { name##_body args; }                            \
+  __attribute__((target("avx512f"))) VEC_FMA static void name##_avx512 params { name##_body16 args; } \
+  __attribute__((target("avx2,fma"))) VEC_FMA static void name##_avx2 params { name##_body8 args; } \
+  static void name##_base params { name##_body4 args; }                            \
   static void name##_pick params {                                                 \
     if (__builtin_cpu_supports("avx512f")) name##_avx512 args;                     \
     else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) name##_avx2 args; \
@@ -117,218 +122,15 @@ typedef int32_t vi __attribute__((vector_size(64)));
   }
 #else
 #define VEC_VARIANTS(name, params, args) \
-  static void name##_pick params { name##_body args; }
+  static void name##_pick params { name##_body4 args; }
 #endif
 
-INL vf vf_bits_f(vi i) { vf f; memcpy(&f, &i, sizeof f); return f; }
-INL vi vf_bits_i(vf f) { vi i; memcpy(&i, &f, sizeof i); return i; }
-
-/* Comparisons go through the sign of a difference, not `a > b`: GCC 12
-** turns a 64-byte vector comparison into 16 scalar ones wherever the target
-** lacks AVX-512 (it was 60% of the AVX2 GELU's time).  A rounded difference
-** keeps the sign of the exact one and is +0 only for equal operands, so for
-** any non-NaN a, b this picks what a > b would. */
-INL vi vf_sign_mask(vf d) { return vf_bits_i(d) >> 31; } /* -1 where d < 0 (or -0) */
-
-INL vf vf_max(vf a, vf b) {
-  vi m = vf_sign_mask(b - a); /* -1 where a > b */
-  return vf_bits_f((m & vf_bits_i(a)) | (~m & vf_bits_i(b)));
-}
-
-INL vf vf_exp(vf x) {
-  x = vf_max(x, VB(-87.0f));
-  x = -vf_max(-x, VB(-88.0f));        /* min(x, 88) */
-  const vf magic = VB(12582912.0f);  /* 1.5 * 2^23: adding it rounds to an integer */
-  vf t = x * VB(1.44269504088896341f) + magic;
-  vf n = t - magic;                  /* round(x / ln2) */
-  vf r = x - n * VB(0.693359375f);   /* ln2 split in two for accuracy */
-  r = r - n * VB(-2.12194440e-4f);
-  vf p = VB(1.9875691500e-4f);
-  p = p * r + VB(1.3981999507e-3f);
-  p = p * r + VB(8.3334519073e-3f);
-  p = p * r + VB(4.1665795894e-2f);
-  p = p * r + VB(1.6666665459e-1f);
-  p = p * r + VB(5.0000001201e-1f);
-  p = p * r * r + r + VB(1.0f);
-  vi e = ((vf_bits_i(t) - vf_bits_i(magic)) + 127) << 23; /* 2^n as float bits */
-  return p * vf_bits_f(e);
-}
-
-/* erf(x) for 4 floats: Norbert Juffa's single-precision erff (max error
-** ~1 ulp with FMA), branch-free.  |x| < 0.921875: x + x p(x^2), a minimax
-** polynomial; above: 1 - exp(-q(|x|)), q a minimax polynomial, with the
-** sign copied from x.  Both are computed and blended.  The max error against
-** erf() in double over a dense grid is checked in tests/unit/test_engine.c
-** (Abramowitz-Stegun 7.1.26, ~1e-7 absolute but far worse relative near
-** 0, was not accurate enough). */
-INL vf vf_erf(vf a) {
-  vi sign = vf_bits_i(a) & VI(INT32_MIN);
-  vf t = vf_bits_f(vf_bits_i(a) & VI(INT32_MAX));
-  vf s = a * a;
-  vf p = VB(-0x1.3a1a82p-11f);
-  p = p * s + VB(0x1.473f48p-08f);
-  p = p * s + VB(-0x1.b68bd2p-06f);
-  p = p * s + VB(0x1.ce1a46p-04f);
-  p = p * s + VB(-0x1.8126e0p-02f);
-  p = p * s + VB(0x1.06eba6p-03f);
-  p = p * a + a;
-  vf r = VB(0x1.222900p-16f) * t + VB(-0x1.91d2ccp-12f);
-  vf u = VB(0x1.fd1336p-09f) * t + VB(-0x1.8d6300p-06f);
-  r = r * s + u;
-  r = r * t + VB(0x1.b55cb0p-4f);
-  r = r * t + VB(0x1.450aa0p-1f);
-  r = r * t + VB(0x1.079d0cp-3f);
-  r = r * t + t;
-  r = VB(1.0f) - vf_exp(-r);
-  r = vf_bits_f(vf_bits_i(r) | sign);
-  vi big = ~vf_sign_mask(t - VB(0.921875f)); /* t >= 0.921875 */
-  return vf_bits_f((big & vf_bits_i(r)) | (~big & vf_bits_i(p)));
-}
-
-INL void erf_body(float *y, const float *x, int64_t n) {
-  int64_t i = 0;
-  vf v;
-  for (; i + VW <= n; i += VW) {
-    memcpy(&v, x + i, sizeof v);
-    v = vf_erf(v);
-    memcpy(y + i, &v, sizeof v);
-  }
-  if (i < n) {
-    v = VB(0.0f);
-    memcpy(&v, x + i, sizeof(float) * (size_t)(n - i));
-    v = vf_erf(v);
-    memcpy(y + i, &v, sizeof(float) * (size_t)(n - i));
-  }
-}
 VEC_VARIANTS(erf, (float *y, const float *x, int64_t n), (y, x, n))
 void ee_erf(float *y, const float *x, int64_t n) { erf_pick(y, x, n); }
-
-/* x (n) = act(x) in place: exact GELU 0.5 x (1 + erf(x / sqrt 2))
-** (transformers' "gelu"), the tanh form for "gelu_new", or ReLU.  Called by
-** kernels.c on each block of rows right after its product (bias already
-** added), while it is in cache.  Elementwise, so thread-count independent. */
-INL void act_row_body(float *x, int n, ee_act act) {
-  int i = 0;
-  vf v;
-  switch (act) {
-    case EE_ACT_GELU:
-      for (; i + VW <= n; i += VW) {
-        memcpy(&v, x + i, sizeof v);
-        v = VB(0.5f) * v * (VB(1.0f) + vf_erf(v * VB((float)M_SQRT1_2)));
-        memcpy(x + i, &v, sizeof v);
-      }
-      if (i < n) {
-        v = VB(0.0f);
-        memcpy(&v, x + i, sizeof(float) * (size_t)(n - i));
-        v = VB(0.5f) * v * (VB(1.0f) + vf_erf(v * VB((float)M_SQRT1_2)));
-        memcpy(x + i, &v, sizeof(float) * (size_t)(n - i));
-      }
-      break;
-    case EE_ACT_GELU_TANH: /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
-      for (; i < n; i++) {
-        float u = x[i];
-        x[i] = 0.5f * u * (1.0f + tanhf(0.7978845608028654f * (u + 0.044715f * u * u * u)));
-      }
-      break;
-    case EE_ACT_RELU:
-      for (; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
-      break;
-  }
-}
 VEC_VARIANTS(act_row, (float *x, int n, ee_act act), (x, n, act))
 void ee_act_row(float *x, int n, ee_act act) { act_row_pick(x, n, act); }
-
-/* Softmax of each of the rows of x (rows, cols) in place, max subtracted.
-** Four columns at a time, the tail through a zero-padded vector.  The
-** summation order depends only on cols, so a row's result does not depend
-** on the batch it is in. */
-INL void softmax_forward_body(float *x, int rows, int cols) {
-  for (int r = 0; r < rows; r++) {
-    float *row = x + (int64_t)r * cols;
-    vf vmx = VB(row[0]), v;
-    int j = 0;
-    for (; j + VW <= cols; j += VW) {
-      memcpy(&v, row + j, sizeof v);
-      vmx = vf_max(vmx, v);
-    }
-    float mx = vmx[0];
-    for (int k = 1; k < VW; k++) mx = vmx[k] > mx ? vmx[k] : mx;
-    for (; j < cols; j++) mx = row[j] > mx ? row[j] : mx;
-
-    vf vsum = VB(0.0f), vm = VB(mx);
-    for (j = 0; j + VW <= cols; j += VW) {
-      memcpy(&v, row + j, sizeof v);
-      v = vf_exp(v - vm);
-      memcpy(row + j, &v, sizeof v);
-      vsum += v;
-    }
-    float sum = 0.0f;
-    for (int k = 0; k < VW; k++) sum += vsum[k];
-    if (j < cols) {
-      int tail = cols - j;
-      v = VB(0.0f);
-      memcpy(&v, row + j, sizeof(float) * (size_t)tail);
-      v = vf_exp(v - vm);
-      for (int k = 0; k < tail; k++) {
-        row[j + k] = v[k];
-        sum += v[k];
-      }
-    }
-    const float inv = 1.0f / sum;
-    const vf vinv = VB(inv);
-    for (j = 0; j + VW <= cols; j += VW) { /* (GCC left the plain loop scalar) */
-      memcpy(&v, row + j, sizeof v);
-      v *= vinv;
-      memcpy(row + j, &v, sizeof v);
-    }
-    for (; j < cols; j++) row[j] *= inv;
-  }
-}
 VEC_VARIANTS(softmax_forward, (float *x, int rows, int cols), (x, rows, cols))
 void ee_softmax_rows(float *x, int rows, int cols) { softmax_forward_pick(x, rows, cols); }
-
-/* LayerNorm of each of the rows of x (rows, H) in place:
-** (x - mean) / sqrt(var + eps) * g + b, the biased variance as torch.
-** Sums run in 16 float lanes (then the lanes in order), two passes (mean,
-** then squared deviations): the order depends only on H, so results do not
-** depend on the batch; float sums of a few thousand terms stay within
-** ~1e-6 relative, far inside the 1e-4 contract, at a fraction of the cost
-** of the double scalar loops this replaced (~5% of a forward pass). */
-INL void layernorm_body(float *x, int rows, int H, const float *g, const float *b, float eps) {
-  for (int r = 0; r < rows; r++) {
-    float *row = x + (int64_t)r * H;
-    vf acc = VB(0.0f), v, vg, vb;
-    int j = 0;
-    for (; j + VW <= H; j += VW) {
-      memcpy(&v, row + j, sizeof v);
-      acc += v;
-    }
-    float sum = 0.0f;
-    for (int k = 0; k < VW; k++) sum += acc[k];
-    for (; j < H; j++) sum += row[j];
-    const float mean = sum / (float)H;
-    const vf vm = VB(mean);
-    acc = VB(0.0f);
-    for (j = 0; j + VW <= H; j += VW) {
-      memcpy(&v, row + j, sizeof v);
-      v -= vm;
-      acc += v * v;
-    }
-    float var = 0.0f;
-    for (int k = 0; k < VW; k++) var += acc[k];
-    for (; j < H; j++) var += (row[j] - mean) * (row[j] - mean);
-    const float rstd = 1.0f / sqrtf(var / (float)H + eps);
-    const vf vr = VB(rstd);
-    for (j = 0; j + VW <= H; j += VW) {
-      memcpy(&v, row + j, sizeof v);
-      memcpy(&vg, g + j, sizeof vg);
-      memcpy(&vb, b + j, sizeof vb);
-      v = (v - vm) * vr * vg + vb;
-      memcpy(row + j, &v, sizeof v);
-    }
-    for (; j < H; j++) row[j] = (row[j] - mean) * rstd * g[j] + b[j];
-  }
-}
 VEC_VARIANTS(layernorm, (float *x, int rows, int H, const float *g, const float *b, float eps),
              (x, rows, H, g, b, eps))
 
