@@ -189,9 +189,52 @@ __attribute__((target("avx512f,avx512bw"))) static void quant_avx512(uint8_t *ds
     for (; k < K4p; k++) d[k] = 128; /* qa = 0 */
   }
 }
-__attribute__((target("avx2"))) static void quant_avx2(uint8_t *d, int ldd, float *sc,
-                                                       const float *s, int lds, int M, int K) {
-  quant_body(d, ldd, sc, s, lds, M, K);
+/* AVX2: quant_body's arithmetic 32 values at a time with intrinsics.  GCC 12
+** keeps quant_body's 64-byte vectors in memory when it has only 32-byte
+** registers, which made quantising 13% of an int8 pass on Zen 3.  max_ps
+** keeps its second operand when the first is NaN, as quant_body's compare
+** does; the packs see bytes in [0, 255] and change nothing. */
+__attribute__((target("avx2"))) static void quant_avx2(uint8_t *dst, int ldd, float *scale,
+                                                       const float *src, int lds, int M, int K) {
+  const int K4p = (K + 3) / 4 * 4;
+  const __m256i order = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+  const __m256 hi = _mm256_set1_ps(127.0f), lo = _mm256_set1_ps(-127.0f), magic = _mm256_set1_ps(MAGIC);
+  const __m256i magic_i = _mm256_set1_epi32(0x4b400000), low = _mm256_set1_epi32(0xff);
+  const __m256i off = _mm256_set1_epi32(128), absmask = _mm256_set1_epi32(0x7fffffff);
+  for (int r = 0; r < M; r++) {
+    const float *s = src + (int64_t)r * lds;
+    uint8_t *d = dst + (int64_t)r * ldd;
+    __m256 vm[4] = {_mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps(), _mm256_setzero_ps()};
+    int k = 0;
+    for (; k + 32 <= K; k += 32)
+      for (int u = 0; u < 4; u++)
+        vm[u] = _mm256_max_ps(_mm256_castsi256_ps(_mm256_and_si256(
+                                  _mm256_castps_si256(_mm256_loadu_ps(s + k + 8 * u)), absmask)),
+                              vm[u]);
+    __m256 m = _mm256_max_ps(_mm256_max_ps(vm[0], vm[1]), _mm256_max_ps(vm[2], vm[3]));
+    __m128 m4 = _mm_max_ps(_mm256_castps256_ps128(m), _mm256_extractf128_ps(m, 1));
+    m4 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
+    m4 = _mm_max_ss(m4, _mm_shuffle_ps(m4, m4, 1));
+    float amax = _mm_cvtss_f32(m4), tail = absmax_scalar(s + k, K - k);
+    amax = tail > amax ? tail : amax;
+    float inv = amax > 0.0f ? 127.0f / amax : 0.0f;
+    scale[r] = amax / 127.0f;
+    const __m256 vinv = _mm256_set1_ps(inv);
+    for (k = 0; k + 32 <= K; k += 32) {
+      __m256i q[4];
+      for (int u = 0; u < 4; u++) {
+        __m256 t = _mm256_mul_ps(_mm256_loadu_ps(s + k + 8 * u), vinv);
+        t = _mm256_blendv_ps(t, hi, _mm256_cmp_ps(t, hi, _CMP_GT_OQ));
+        t = _mm256_blendv_ps(t, lo, _mm256_cmp_ps(t, lo, _CMP_LT_OQ));
+        t = _mm256_add_ps(t, magic);
+        q[u] = _mm256_and_si256(_mm256_add_epi32(_mm256_sub_epi32(_mm256_castps_si256(t), magic_i), off), low);
+      }
+      __m256i b = _mm256_packus_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+      _mm256_storeu_si256((__m256i *)(d + k), _mm256_permutevar8x32_epi32(b, order));
+    }
+    for (; k < K; k++) d[k] = quant_one(s[k], inv);
+    for (; k < K4p; k++) d[k] = 128; /* qa = 0 */
+  }
 }
 #endif
 static void quant_base(uint8_t *d, int ldd, float *sc, const float *s, int lds, int M, int K) {
