@@ -92,6 +92,10 @@ typedef struct ee_info {
   const char *precision;    /* "fp32", "bf16" or "int8" (ee_params.precision) */
   int64_t bytes_packed;     /* heap bytes of the dense layers' packed weights
                                (fp32, bf16 or int8 copy, biases included) */
+  const char *kernel;       /* the dense layers' tile on this CPU: fp32 "avx512",
+                               "avx2"; bf16 "avx512bf16", "avx2"; int8
+                               "avx512vnni", "avxvnni", "avx2"; any "generic"
+                               (EE_KERNEL in the environment can force one) */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);

@@ -285,7 +285,7 @@ void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, i
 /* As ee_gemm, with A already bfloat16 (rows of lda halves). */
 void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
                   int p1, int after, const float *bias, const float *R, int ldr, int act);
-const char *ee_bf16_kernel_name(void);        /* "avx512bf16" or "generic" */
+const char *ee_bf16_kernel_name(void);        /* "avx512bf16", "avx2" or "generic" */
 /* Tests only (no other thread may be in a product): re-pick the tile as if
 ** EE_KERNEL were force ("generic", "avx2"; NULL: the environment's). */
 const char *ee_bf16_force(const char *force);
@@ -304,7 +304,7 @@ void ee_quant_rows(uint8_t *dst, int ldd, float *scale, const float *src, int ld
 void ee_gemm_int8(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int M,
                   const ee_pw *W, int p0, int p1, int after, const float *bias, const float *R,
                   int ldr, int act);
-const char *ee_int8_kernel_name(void);        /* "avx512vnni", "avxvnni" or "generic" */
+const char *ee_int8_kernel_name(void);        /* "avx512vnni", "avxvnni", "avx2" or "generic" */
 const char *ee_int8_force(const char *force); /* tests only, as ee_bf16_force */
 
 /* ------------------------------------------------------------------------

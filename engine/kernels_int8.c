@@ -37,8 +37,9 @@
 ** bit-identical whichever tile ran, alone or in any batch, with any thread
 ** count (tests/unit/test_precision.c).  The quantisation routine is
 ** lane-wise (vector extensions, no FMA), compiled for each tile's ISA (the
-** AVX-512 one with intrinsics, 64 bytes per store); every variant gives the
-** same bytes, and forcing a tile forces its variant, so the tests see each.
+** AVX-512 and AVX2 ones with intrinsics, one full-width store per 64 or 32
+** values); every variant gives the same bytes, and forcing a tile forces its
+** variant, so the tests see each.
 **
 ** Dispatch: avx512vnni (8 rows x 32 columns) when the CPU has AVX512_VNNI,
 ** else avxvnni (6 x 16, 256-bit) with AVX-VNNI, else avx2 (4 x 16, vpmaddubsw

@@ -243,6 +243,9 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->bytes_mapped = ee_weights_bytes_mapped(&m->w);
   info->precision = precision_name(m->cfg.precision);
   info->bytes_packed = m->packed_bytes;
+  info->kernel = m->cfg.precision == EE_PREC_BF16   ? ee_bf16_kernel_name()
+                 : m->cfg.precision == EE_PREC_INT8 ? ee_int8_kernel_name()
+                                                    : ee_kernel_name();
 }
 
 int ee_model_dims(const ee_model *m) { return m ? m->cfg.hidden_size : 0; }

@@ -8,7 +8,9 @@
 ** loaded = 0 and NULL for what only loading can tell.  shared_by counts the
 ** bindings, across all connections of the process, that share its weights.
 ** precision is the dense layers' arithmetic ("fp32", "bf16", "int8") and
-** bytes_packed the heap those layers' packed weights take at it.
+** bytes_packed the heap those layers' packed weights take at it; kernel
+** names the tile that computes them on this CPU (engine/kernels*.c), so a
+** user can see whether bf16/int8 get their fast instructions here.
 */
 #include "ext_int.h"
 #include <string.h>
@@ -17,7 +19,7 @@ enum {
   COL_NAME, COL_PATH, COL_LOADED, COL_MODEL_TYPE, COL_DIMS, COL_LAYERS, COL_HEADS,
   COL_INTERMEDIATE, COL_VOCAB_SIZE, COL_MAX_LENGTH, COL_POOLING, COL_NORMALIZE,
   COL_DTYPE, COL_PARAMS, COL_BYTES_MAPPED, COL_SHARED_BY, COL_OPTIONS, COL_CACHE_SIZE,
-  COL_CACHE_HITS, COL_CACHE_MISSES, COL_PRECISION, COL_BYTES_PACKED
+  COL_CACHE_HITS, COL_CACHE_MISSES, COL_PRECISION, COL_BYTES_PACKED, COL_KERNEL
 };
 
 typedef struct models_vtab {
@@ -40,7 +42,7 @@ static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
       "layers INTEGER, heads INTEGER, intermediate INTEGER, vocab_size INTEGER, max_length INTEGER, "
       "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
       "shared_by INTEGER, options TEXT, cache_size INTEGER, cache_hits INTEGER, cache_misses INTEGER, "
-      "precision TEXT, bytes_packed INTEGER)");
+      "precision TEXT, bytes_packed INTEGER, kernel TEXT)");
   if (rc != SQLITE_OK) return rc;
   models_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
   if (!pTab) return SQLITE_NOMEM;
@@ -141,6 +143,7 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     case COL_SHARED_BY: sqlite3_result_int(ctx, embedSharedRefs(pSlot->pShared)); break;
     case COL_PRECISION: sqlite3_result_text(ctx, info.precision, -1, SQLITE_STATIC); break;
     case COL_BYTES_PACKED: sqlite3_result_int64(ctx, info.bytes_packed); break;
+    case COL_KERNEL: sqlite3_result_text(ctx, info.kernel, -1, SQLITE_STATIC); break;
     default: break;
   }
   return SQLITE_OK;

@@ -490,6 +490,10 @@ static void check_encoder(const char *dir) {
     ee_model_info(m, &in);
     CHECK(strcmp(in.precision, precs[pi].name) == 0 && strcmp(i32.precision, "fp32") == 0,
           "ee_info.precision %s (fp32 model: %s)", in.precision, i32.precision);
+    const char *want = precs[pi].p == EE_PREC_BF16 ? ee_bf16_kernel_name() : ee_int8_kernel_name();
+    CHECK(in.kernel && strcmp(in.kernel, want) == 0 && i32.kernel && strcmp(i32.kernel, ee_kernel_name()) == 0,
+          "ee_info.kernel %s (the %s tile in use: %s), fp32 model's %s (%s)", in.kernel ? in.kernel : "NULL",
+          precs[pi].name, want, i32.kernel ? i32.kernel : "NULL", ee_kernel_name());
     double frac = (double)in.bytes_packed / (double)i32.bytes_packed;
     CHECK(frac < (precs[pi].p == EE_PREC_BF16 ? 0.51 : 0.27),
           "%s: bytes_packed %lld = %.3f of fp32's %lld (the low-precision copy replaces the fp32 one)",
