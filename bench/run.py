@@ -622,12 +622,22 @@ def precision():
         with open(TEXTS, encoding="utf-8") as f, open(texts, "w", encoding="utf-8") as g:
             g.writelines(f.readlines()[:256])
     res = {}
+    # The encoder points: short runs, interleaved fp32, bf16, int8 for three rounds, each point's best
+    # kept, so a slow phase of the VM (up to ~40%, minutes long) does not land on one precision only.
+    best, kern = {}, {}
+    for rnd in range(1 if QUICK else 3):
+        for prec in ("fp32", "bf16", "int8"):
+            log("precision %s: encoder (round %d)" % (prec, rnd + 1))
+            txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1", "--batches", "1,8", "--seqs", "16,128",
+                       "--runs", runs, "--precision", prec], "precision_%s_r%d" % (prec, rnd + 1))
+            m = next((PREC_ROW.match(l) for l in txt.splitlines() if PREC_ROW.match(l)), None)
+            if m:
+                kern[prec] = m
+            for key, r in parse_engine(txt).items():
+                if key not in best.setdefault(prec, {}) or r["sps"] > best[prec][key]["sps"]:
+                    best[prec][key] = r
     for prec in ("fp32", "bf16", "int8"):
-        log("precision %s: encoder" % prec)
-        txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1", "--batches", "1,8", "--seqs", "16,128",
-                   "--runs", runs, "--precision", prec], "precision_" + prec)
-        m = next((PREC_ROW.match(l) for l in txt.splitlines() if PREC_ROW.match(l)), None)
-        rows = parse_engine(txt)
+        m, rows = kern.get(prec), best.get(prec, {})
         log("precision %s: AG News texts%s" % (prec, ", cosine vs fp32" if prec != "fp32" else ""))
         txt2 = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1", "--batches", "1", "--seqs", "16", "--runs", "1",
                     "--texts", texts, "--precision", prec], "precision_texts_" + prec)
@@ -661,7 +671,8 @@ def precision():
             f32 = res["fp32"]["sps"].get((b, s_))
             rows.append([prec, r["kernel"], "%.1f" % (r["bytes"] / 1e6) if r["bytes"] else "—", "%d × %d" % (b, s_),
                          fnum(v), ratio(v, f32), ratio(v, ort.get((b, s_))) if ort.get((b, s_)) else na])
-    out("MiniLM-L6 shape (`build/test-models/minilm`), 1 thread, `bench_engine --precision P`; ORT runs fp32. "
+    out("MiniLM-L6 shape (`build/test-models/minilm`), 1 thread, `bench_engine --precision P`, %s; ORT runs fp32. " % (
+        "one round" if QUICK else "best of 3 interleaved rounds (fp32, bf16, int8, fp32, ...)") +
         "Attention, LayerNorm, GELU and pooling stay fp32 in every mode; only the four dense products per layer change.")
     out()
     table(["precision", "kernel", "packed weights MB", "batch × seq", "sent/s", "× fp32", "× ORT (fp32)"], rows)
