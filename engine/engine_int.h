@@ -280,9 +280,13 @@ int64_t ee_pack_bf16_bytes(int N, int K);     /* bytes of a packed (N,K) weight 
 /* Round w (N,K) to bfloat16 into dst (64-byte aligned), panels of K2 pairs. */
 void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K);
 /* dst (M, ldd) = bfloat16 of src (M, lds) for K columns, padded to an even
-** count with a zero (ldd >= 2 * ceil(K / 2)). */
+** count with a zero, in the active tile's layout: ee_bf16_act_width() == 1,
+** one bfloat16 per value; == 2, one 32-bit float per value that holds the
+** bfloat16 in its upper half and zeros below (what the AVX2 tile broadcasts
+** without unpacking).  ldd (in halves) >= width * 2 * ceil(K / 2). */
 void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
-/* As ee_gemm, with A already bfloat16 (rows of lda halves). */
+int ee_bf16_act_width(void);
+/* As ee_gemm, with A from ee_to_bf16_rows (rows of lda halves). */
 void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
                   int p1, int after, const float *bias, const float *R, int ldr, int act);
 const char *ee_bf16_kernel_name(void);        /* "avx512bf16", "avx2" or "generic" */

@@ -6,7 +6,7 @@
 **
 **   ee_pw w;                                   // at load: bf16 copy of W (N,K)
 **   ee_pack_bf16(&w, dst, W, N, K);            // dst: ee_pack_bf16_bytes(N, K), 64-byte aligned
-**   ee_to_bf16_rows(Ab, w.K2 * 2, A, lda, M, K);   // per stage: activations, once
+**   ee_to_bf16_rows(Ab, w.K2 * 2 * ee_bf16_act_width(), A, lda, M, K);   // per stage, once
 **   ee_gemm_bf16(C, ldc, Ab, lda16, M, &w, 0, w.np, bias, resid, ldr, act);
 **
 ** computes C (M,N) = act(A (M,K) . W^T + bias + resid), with A and W rounded
@@ -25,7 +25,8 @@
 ** output features and k runs in pairs: panel p, pair kk =
 **   W[16p+j][2kk], W[16p+j][2kk+1]   for j = 0..15      (32 bfloat16, 64 bytes)
 ** zeros past N and past K (K is padded to K2 = ceil(K/2) pairs).  Rows of A
-** likewise hold K2 pairs; one 32-bit broadcast gives a row's pair.
+** likewise hold K2 pairs; one 32-bit broadcast gives a row's pair (the AVX2
+** tile's rows hold the 2 K2 values widened to floats, see there).
 **
 ** Exactness.  The portable tile adds a[2j+1] b[2j+1] and then a[2j] b[2j]
 ** to the accumulator, pair after pair, as the instruction is defined
@@ -232,21 +233,29 @@ static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda
 
 #ifdef HAVE_BF16_KERNEL
 /* Plain AVX2 + FMA (Zen 2/3, Intel before Sapphire Rapids): no bfloat16
-** product, but a bfloat16 is the upper half of a float, so a pair's odd
-** half is its 32-bit lane with the low 16 bits cleared and its even half the
-** lane shifted left by 16.  Two FMAs per pair, odd half first: the products
-** are exact, so fma(a, b, acc) rounds the same sum as the portable tile's
-** multiply then add, and the bits are the same.  The FMAs are as many as
-** fp32's; what it saves is half the weight bytes, which is what a product
-** on few rows (a short text) waits on. */
+** product, but a bfloat16 is the upper half of a float, so a weight pair's
+** odd half is its 32-bit lane with the low 16 bits cleared and its even
+** half the lane shifted left by 16.  The activations come already widened
+** (rows_avx2 writes each bfloat16 as the float it stands for), so a row's
+** value is one vbroadcastss from memory: unpacking them here as well took
+** two more vector operations per row and pair and held the tile to ~75 % of
+** the fp32 tile's speed (a microbenchmark on Zen 3; 90 % once widened).
+** Two FMAs per pair, odd half first: the products are exact, so fma(a, b,
+** acc) rounds the same sum as the portable tile's multiply then add, and
+** the bits are the same.  The FMAs are as many as fp32's; what bfloat16
+** saves is half the weight bytes, which is what a product on few rows (a
+** short text) waits on. */
 #define T_AVX2 __attribute__((target("avx2,fma")))
 
-/* 4 rows x 16 columns: 8 ymm fp32 accumulators (columns 0-7 and 8-15). */
+/* 4 rows x 16 columns: 8 ymm fp32 accumulators (columns 0-7 and 8-15).  A:
+** rows of lda halves, each holding 2 K2 floats. */
 static inline __attribute__((always_inline)) T_AVX2 void tile4_avx2(
     const int mr, float *C, int ldc, const uint16_t *A, int lda, const uint16_t *B, int K2,
     int ncols, const float *bias, const float *R, int ldr, const char *pf, int pf_step) {
   __m256 c0[4], c1[4];
   const __m256i high = _mm256_set1_epi32((int)0xffff0000u);
+  const float *Af = (const float *)(const void *)A;
+  const int ldf = lda / 2;
 #pragma GCC unroll 4
   for (int r = 0; r < 4; r++) c0[r] = c1[r] = _mm256_setzero_ps();
   for (int kk = 0; kk < K2; kk++) {
@@ -260,11 +269,8 @@ static inline __attribute__((always_inline)) T_AVX2 void tile4_avx2(
 #pragma GCC unroll 4
     for (int r = 0; r < 4; r++)
       if (r < mr) {
-        int32_t pair;
-        memcpy(&pair, A + (int64_t)r * lda + 2 * kk, sizeof pair);
-        __m256i a = _mm256_set1_epi32(pair);
-        __m256 aodd = _mm256_castsi256_ps(_mm256_and_si256(a, high));
-        __m256 aeven = _mm256_castsi256_ps(_mm256_slli_epi32(a, 16));
+        const float *a = Af + (int64_t)r * ldf + 2 * kk;
+        __m256 aodd = _mm256_broadcast_ss(a + 1), aeven = _mm256_broadcast_ss(a);
         c0[r] = _mm256_fmadd_ps(aeven, w0even, _mm256_fmadd_ps(aodd, w0odd, c0[r]));
         c1[r] = _mm256_fmadd_ps(aeven, w1even, _mm256_fmadd_ps(aodd, w1odd, c1[r]));
       }
@@ -314,19 +320,20 @@ static inline __attribute__((always_inline, target("avx2"))) __m256i bf16_round8
   return _mm256_or_si256(v, _mm256_and_si256(nan, _mm256_or_si256(hi, _mm256_set1_epi32(0x40))));
 }
 
+/* The AVX2 tile's layout (ee_bf16_act_width() == 2): each value as the
+** float its bfloat16 stands for, i.e. the bfloat16 bits shifted into the
+** upper half; the rounding is bf16_round8's, the same as every variant's. */
 __attribute__((target("avx2"))) static void rows_avx2(uint16_t *dst, int ldd, const float *src,
                                                       int lds, int M, int K) {
   const int K2 = (K + 1) / 2;
   for (int r = 0; r < M; r++) {
     const float *s = src + (int64_t)r * lds;
-    uint16_t *d = dst + (int64_t)r * ldd;
+    uint32_t *d = (uint32_t *)(void *)(dst + (int64_t)r * ldd);
     int k = 0;
-    for (; k + 16 <= K; k += 16) {
-      __m256i lo = bf16_round8(_mm256_loadu_si256((const __m256i *)(s + k)));
-      __m256i hi = bf16_round8(_mm256_loadu_si256((const __m256i *)(s + k + 8)));
-      _mm256_storeu_si256((__m256i *)(d + k), _mm256_permute4x64_epi64(_mm256_packus_epi32(lo, hi), 0xd8));
-    }
-    for (; k < K; k++) d[k] = ee_bf16_from_float(s[k]);
+    for (; k + 8 <= K; k += 8)
+      _mm256_storeu_si256((__m256i *)(d + k),
+                          _mm256_slli_epi32(bf16_round8(_mm256_loadu_si256((const __m256i *)(s + k))), 16));
+    for (; k < K; k++) d[k] = (uint32_t)ee_bf16_from_float(s[k]) << 16;
     if (K < 2 * K2) d[K] = 0; /* the odd K's padding half of the last pair */
   }
 }
@@ -336,11 +343,18 @@ __attribute__((target("avx2"))) static void rows_avx2(uint16_t *dst, int ldd, co
 
 /* Each tile comes with the rounding routine compiled for the same ISA, so
 ** forcing the portable tile also exercises the portable routine. */
-typedef struct kernel { const char *name; tile_fn fn; int mr, npan; rows_fn rows; } kernel;
-static const kernel k_generic = {"generic", tile_generic, 4, 1, rows_base};
+/* act_width: halves per activation value in the rows the tile reads. */
+typedef struct kernel {
+  const char *name;
+  tile_fn fn;
+  int mr, npan;
+  rows_fn rows;
+  int act_width;
+} kernel;
+static const kernel k_generic = {"generic", tile_generic, 4, 1, rows_base, 1};
 #ifdef HAVE_BF16_KERNEL
-static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, rows_avx512};
-static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, rows_avx2};
+static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, rows_avx512, 1};
+static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, rows_avx2, 2};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -379,6 +393,11 @@ const char *ee_bf16_force(const char *force) {
 void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K) {
   pthread_once(&once, pick_kernel);
   active->rows(dst, ldd, src, lds, M, K);
+}
+
+int ee_bf16_act_width(void) {
+  pthread_once(&once, pick_kernel);
+  return active->act_width;
 }
 
 typedef struct bf16_tiles {

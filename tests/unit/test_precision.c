@@ -117,10 +117,16 @@ static void hw_bf16(uint16_t *d, const float *s) { (void)d, (void)s; }
 static int have_hw_bf16(void) { return 0; }
 #endif
 
+/* Value k of an activation row from ee_to_bf16_rows is the bfloat16 b: in
+** the layout of width w (1: bfloat16s; 2: floats, zero low halves). */
+static int act_is(const uint16_t *row, int w, int k, uint16_t b) {
+  return w == 1 ? row[k] == b : row[2 * k] == 0 && row[2 * k + 1] == b;
+}
+
 static void check_rounding(void) {
   enum { N = 1 << 18 };
   float *x = malloc(sizeof(float) * N);
-  uint16_t *h = malloc(sizeof(uint16_t) * (N + 2));
+  uint16_t *h = malloc(sizeof(uint16_t) * 2 * (N + 2)); /* room for the widened layout */
   static const uint32_t special[] = {0x00000000, 0x80000000, 0x00000001, 0x807fffff, 0x00800000,
                                      0x3f808000, 0x3f818000, 0x3f807fff, 0x3f808001, 0x7f7fffff,
                                      0xff7fffff, 0x7f7f8000, 0x7f800000, 0xff800000, 0x7fc00000,
@@ -142,14 +148,15 @@ static void check_rounding(void) {
     bseen[vi] = kname;
     if (dup) continue;
     bad_rows = 0;
+    const int w = ee_bf16_act_width();
     for (int K = 1; K <= 40; K++) {
-      memset(h, 0xff, sizeof(uint16_t) * 42);
-      ee_to_bf16_rows(h, 42, x + 1000 * K, K, 1, K);
-      for (int k = 0; k < K; k++) bad_rows += h[k] != ref_bf16(x[1000 * K + k]);
-      if (K % 2) bad_rows += h[K] != 0;
+      memset(h, 0xff, sizeof(uint16_t) * 2 * 42);
+      ee_to_bf16_rows(h, 42 * w, x + 1000 * K, K, 1, K);
+      for (int k = 0; k < K; k++) bad_rows += !act_is(h, w, k, ref_bf16(x[1000 * K + k]));
+      if (K % 2) bad_rows += !act_is(h, w, K, 0);
     }
-    ee_to_bf16_rows(h, N, x, N, 1, N);
-    for (int i = 0; i < N; i++) bad_rows += h[i] != ref_bf16(x[i]);
+    ee_to_bf16_rows(h, N * w, x, N, 1, N);
+    for (int i = 0; i < N; i++) bad_rows += !act_is(h, w, i, ref_bf16(x[i]));
     CHECK(bad_rows == 0, "ee_to_bf16_rows (with the %s tile) vs the reference (a %d-float row, rows of 1..40, odd padding): %ld differ",
           kname, N, bad_rows);
   }
@@ -234,7 +241,8 @@ static void check_gemm_bf16(const char *kname) {
     float *A = malloc(sizeof(float) * M * K), *W = malloc(sizeof(float) * N * K);
     float *bias = malloc(sizeof(float) * N), *R = malloc(sizeof(float) * M * N);
     float *C = malloc(sizeof(float) * M * N), *C2 = malloc(sizeof(float) * M * N);
-    uint16_t *Ab = malloc(sizeof(uint16_t) * M * 2 * K2);
+    const int lda = 2 * K2 * ee_bf16_act_width();
+    uint16_t *Ab = malloc(sizeof(uint16_t) * M * lda);
     void *pk = aligned((size_t)ee_pack_bf16_bytes(N, K));
     fill(A, M * K, 1), fill(W, N * K, 2), fill(bias, N, 3), fill(R, M * N, 4);
     /* the inputs rounded by the reference, K padded to even with zeros */
@@ -245,14 +253,14 @@ static void check_gemm_bf16(const char *kname) {
       for (int k = 0; k < K; k++) Wr[j * 2 * K2 + k] = bf(ref_bf16(W[j * K + k]));
     ee_pw pw;
     ee_pack_bf16(&pw, pk, W, N, K);
-    ee_to_bf16_rows(Ab, 2 * K2, A, K, M, K);
+    ee_to_bf16_rows(Ab, lda, A, K, M, K);
     for (int mode = 0; mode < 3; mode++) {
       const float *Rm = mode == 1 ? R : NULL, *bm = mode ? bias : NULL;
       int act = mode == 2 ? (int)EE_ACT_GELU : -1;
-      ee_gemm_bf16(C, N, Ab, 2 * K2, M, &pw, 0, pw.np, -1, bm, Rm, N, act);
+      ee_gemm_bf16(C, N, Ab, lda, M, &pw, 0, pw.np, -1, bm, Rm, N, act);
       int half = (pw.np / 2) & ~1;
-      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, 0, half, half, bm, Rm, N, act);
-      ee_gemm_bf16(C2, N, Ab, 2 * K2, M, &pw, half, pw.np, 0, bm, Rm, N, act);
+      ee_gemm_bf16(C2, N, Ab, lda, M, &pw, 0, half, half, bm, Rm, N, act);
+      ee_gemm_bf16(C2, N, Ab, lda, M, &pw, half, pw.np, 0, bm, Rm, N, act);
       for (int i = 0; i < M; i++) {
         float row[128];
         for (int j = 0; j < N; j++) {
