@@ -49,12 +49,14 @@ static int64_t slot(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
 /* Floats at the end of the arena for one GEMM input in bf16 or int8
 ** (precision != fp32): a row scale per token, then T rows for the widest K
-** of ceil(K/4) quads (int8) or 2 ceil(K/2) values of 4 bytes (bf16: the
-** widest layout of ee_to_bf16_rows, whichever tile runs). */
+** of ceil(K/4) quads (int8) or ceil(K/2) pairs in the bf16 tile's layout
+** (4 bytes a pair, or 8 where the tile takes its values widened to floats).
+** The tile is fixed for the process (tests may re-pick it between passes,
+** never during one), so a pass sizes and carves this part alike. */
 static int64_t quant_floats(const ee_config *cfg, int64_t T) {
   if (cfg->precision == EE_PREC_FP32) return 0;
   int64_t K = cfg->hidden_size > cfg->intermediate_size ? cfg->hidden_size : cfg->intermediate_size;
-  int64_t per_row = cfg->precision == EE_PREC_BF16 ? 2 * ((K + 1) / 2) : (K + 3) / 4;
+  int64_t per_row = cfg->precision == EE_PREC_BF16 ? ee_bf16_act_width() * ((K + 1) / 2) : (K + 3) / 4;
   return slot(T) + slot(T * per_row);
 }
 
