@@ -89,6 +89,7 @@ static void tile_generic(float *C, int ldc, const float *A, int lda, int mr, con
 /* ---- x86-64: AVX2+FMA and AVX-512 ---------------------------------------- */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
+#include "tile_store_avx2.h"
 #include "tile_store_avx512.h"
 #define HAVE_X86_KERNELS 1
 
@@ -112,31 +113,7 @@ static inline __attribute__((always_inline)) T_AVX2 void k_avx2(
         c1[r] = _mm256_fmadd_ps(a, w1, c1[r]);
       }
   }
-#pragma GCC unroll 6
-  for (int r = 0; r < 6; r++)
-    if (r < mr) {
-      float *c = C + (int64_t)r * ldc;
-      if (ncols == 16) {
-        if (bias) {
-          c0[r] = _mm256_add_ps(c0[r], _mm256_loadu_ps(bias));
-          c1[r] = _mm256_add_ps(c1[r], _mm256_loadu_ps(bias + 8));
-        }
-        if (R) {
-          c0[r] = _mm256_add_ps(c0[r], _mm256_loadu_ps(R + (int64_t)r * ldr));
-          c1[r] = _mm256_add_ps(c1[r], _mm256_loadu_ps(R + (int64_t)r * ldr + 8));
-        }
-        _mm256_storeu_ps(c, c0[r]);
-        _mm256_storeu_ps(c + 8, c1[r]);
-      } else { /* the last, partial panel: bias, R and C end at ncols */
-        float t[16];
-        _mm256_storeu_ps(t, c0[r]);
-        _mm256_storeu_ps(t + 8, c1[r]);
-        for (int j = 0; j < ncols; j++) {
-          float v = bias ? t[j] + bias[j] : t[j];
-          c[j] = R ? v + R[(int64_t)r * ldr + j] : v;
-        }
-      }
-    }
+  ee_tile_store_avx2(C, ldc, c0, c1, 6, mr, ncols, bias, R, ldr);
 }
 
 static T_AVX2 void tile_avx2(float *C, int ldc, const float *A, int lda, int mr, const float *B,

@@ -48,6 +48,7 @@
 
 #if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__) && __clang_major__ >= 9)
 #include <immintrin.h>
+#include "tile_store_avx2.h"
 #include "tile_store_avx512.h"
 #define HAVE_BF16_KERNEL 1
 #endif
@@ -275,20 +276,7 @@ static inline __attribute__((always_inline)) T_AVX2 void tile4_avx2(
         c1[r] = _mm256_fmadd_ps(aeven, w1even, _mm256_fmadd_ps(aodd, w1odd, c1[r]));
       }
   }
-#pragma GCC unroll 4
-  for (int r = 0; r < 4; r++)
-    if (r < mr) {
-      float t[16];
-      _mm256_storeu_ps(t, c0[r]);
-      _mm256_storeu_ps(t + 8, c1[r]);
-      float *c = C + (int64_t)r * ldc;
-      for (int j = 0; j < ncols; j++) {
-        float v = t[j];
-        if (bias) v += bias[j];
-        if (R) v += R[(int64_t)r * ldr + j];
-        c[j] = v;
-      }
-    }
+  ee_tile_store_avx2(C, ldc, c0, c1, 4, mr, ncols, bias, R, ldr);
 }
 
 static T_AVX2 void tile_avx2(float *C, int ldc, const uint16_t *A, int lda, int mr,

@@ -55,6 +55,7 @@
 #if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 11 || defined(__clang__) && __clang_major__ >= 12)
 #include <cpuid.h>
 #include <immintrin.h>
+#include "tile_store_avx2.h"
 #include "tile_store_avx512.h"
 #define HAVE_VNNI_KERNELS 1
 #endif
@@ -405,6 +406,25 @@ static T_VNNI512 void tile_vnni512(float *C, int ldc, const uint8_t *A, int lda,
   }
 }
 
+/* The 256-bit tiles' epilogue: signed sums (qc already subtracted) to
+** floats, x token scale, x feature scale, lane-wise as dequant (qs holds 16
+** values a panel, zeros past N, so a whole panel's load stays inside it),
+** then + bias + R.  No FMA: the same roundings as every other tile. */
+static inline __attribute__((always_inline, target("avx2"))) void dequant_store_avx2(
+    float *C, int ldc, const __m256i *s0, const __m256i *s1, const int rows, const int mr,
+    int ncols, const float *sa, const float *qs, const float *bias, const float *R, int ldr) {
+  const __m256 qs0 = _mm256_loadu_ps(qs), qs1 = _mm256_loadu_ps(qs + 8);
+  __m256 f0[6], f1[6];
+#pragma GCC unroll 6
+  for (int r = 0; r < rows; r++)
+    if (r < mr) {
+      const __m256 s = _mm256_set1_ps(sa[r]);
+      f0[r] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s0[r]), s), qs0);
+      f1[r] = _mm256_mul_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(s1[r]), s), qs1);
+    }
+  ee_tile_store_avx2(C, ldc, f0, f1, rows, mr, ncols, bias, R, ldr);
+}
+
 /* 6 rows x 16 columns, 12 ymm int32 accumulators (columns 0-7 and 8-15). */
 static inline __attribute__((always_inline)) T_VNNI256 void k_vnni256(
     const int mr, float *C, int ldc, const uint8_t *A, int lda, const float *sa, const int8_t *B,
@@ -427,20 +447,16 @@ static inline __attribute__((always_inline)) T_VNNI256 void k_vnni256(
         c1[r] = _mm256_dpbusd_avx_epi32(c1[r], a, w1);
       }
   }
+  /* the unsigned-activation sums less 128 x the column sums */
+  const __m256i qc0 = _mm256_loadu_si256((const __m256i *)qc);
+  const __m256i qc1 = _mm256_loadu_si256((const __m256i *)(qc + 8));
 #pragma GCC unroll 6
   for (int r = 0; r < 6; r++)
     if (r < mr) {
-      int32_t t[16];
-      _mm256_storeu_si256((__m256i *)t, c0[r]);
-      _mm256_storeu_si256((__m256i *)(t + 8), c1[r]);
-      float *c = C + (int64_t)r * ldc;
-      for (int j = 0; j < ncols; j++) {
-        float v = dequant(t[j], qc[j], sa[r], qs[j]);
-        if (bias) v += bias[j];
-        if (R) v += R[(int64_t)r * ldr + j];
-        c[j] = v;
-      }
+      c0[r] = _mm256_sub_epi32(c0[r], qc0);
+      c1[r] = _mm256_sub_epi32(c1[r], qc1);
     }
+  dequant_store_avx2(C, ldc, c0, c1, 6, mr, ncols, sa, qs, bias, R, ldr);
 }
 
 static T_VNNI256 void tile_vnni256(float *C, int ldc, const uint8_t *A, int lda, const float *sa,
@@ -493,22 +509,8 @@ static inline __attribute__((always_inline)) T_AVX2 void tile4_avx2(
         c1[r] = _mm256_add_epi32(c1[r], _mm256_madd_epi16(p1, ones));
       }
   }
-#pragma GCC unroll 4
-  for (int r = 0; r < 4; r++)
-    if (r < mr) {
-      int32_t t[16];
-      _mm256_storeu_si256((__m256i *)t, c0[r]);
-      _mm256_storeu_si256((__m256i *)(t + 8), c1[r]);
-      float *c = C + (int64_t)r * ldc;
-      for (int j = 0; j < ncols; j++) {
-        /* + qc: the unsigned-activation sum the epilogue takes (wraps as
-        ** the VNNI accumulator would, so unsigned arithmetic) */
-        float v = dequant((int32_t)((uint32_t)t[j] + (uint32_t)qc[j]), qc[j], sa[r], qs[j]);
-        if (bias) v += bias[j];
-        if (R) v += R[(int64_t)r * ldr + j];
-        c[j] = v;
-      }
-    }
+  (void)qc; /* the sums are already the signed ones the VNNI tiles reach by subtracting qc */
+  dequant_store_avx2(C, ldc, c0, c1, 4, mr, ncols, sa, qs, bias, R, ldr);
 }
 
 static T_AVX2 void tile_avx2(float *C, int ldc, const uint8_t *A, int lda, const float *sa, int mr,
