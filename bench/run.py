@@ -323,24 +323,30 @@ def encoder(peak):
         th, ba, se, runs = grid[name]
         # Rounds of ours then ORT, and each side's best round per point: this
         # VM has phases in which a whole process runs ~40% slower, and one
-        # falling on one side only would decide the ratio.
+        # falling on one side only would decide the ratio.  Within a round
+        # the two sides alternate per (threads, length) group, a minute or
+        # less apart, so both sample the same phase (a whole grid of ours
+        # then one of ORT, ~4 minutes each, did not).
         ours, ort = {}, {}
         onnx_dir = peer_model(shape) if ort_ok else None
+        groups = [(t_, s_) for t_ in th.split(",") for s_ in se.split(",")]
         for rnd in range(ROUNDS):
             suffix = "" if rnd == 0 else "_r%d" % (rnd + 1)
-            log("encoder %s: ours (round %d of %d)" % (name, rnd + 1, ROUNDS))
-            got = parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", th, "--batches", ba, "--seqs", se,
-                                    "--runs", str(runs)], "engine_" + shape + suffix))
-            for key, o in got.items():
-                if key not in ours or o["sps"] > ours[key]["sps"]:
-                    ours[key] = o
-            if onnx_dir:
-                log("encoder %s: ONNX Runtime (round %d of %d)" % (name, rnd + 1, ROUNDS))
-                js = os.path.join(RAW, "ort_%s%s.json" % (shape, suffix))
+            log("encoder %s: ours and ONNX Runtime, %d groups (round %d of %d)" % (name, len(groups), rnd + 1, ROUNDS))
+            for t_, s_ in groups:
+                tag = "%s_t%s_s%s%s" % (shape, t_, s_, suffix)
+                got = parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", t_, "--batches", ba,
+                                        "--seqs", s_, "--runs", str(runs)], "engine_" + tag))
+                for key, o in got.items():
+                    if key not in ours or o["sps"] > ours[key]["sps"]:
+                        ours[key] = o
+                if not onnx_dir:
+                    continue
+                js = os.path.join(RAW, "ort_%s.json" % tag)
                 run(["node", os.path.join(PEERS_SRC, "ort_bench.js"), "--model", os.path.join(onnx_dir, "model.onnx"),
-                     "--threads", th, "--batches", ba, "--seqs", se, "--min-runs", str(runs),
+                     "--threads", t_, "--batches", ba, "--seqs", s_, "--min-runs", str(runs),
                      "--min-time", "0" if QUICK else "0.5", "--max-runs", str(max(runs, 1) if QUICK else 30),
-                     "--json", js], "ort_" + shape + suffix)
+                     "--json", js], "ort_" + tag)
                 for key, r in parse_ort_json(js)[0].items():
                     if key not in ort or r["sent_per_s"] > ort[key]["sent_per_s"]:
                         ort[key] = r
