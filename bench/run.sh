@@ -2,7 +2,7 @@
 # sqlite-embed benchmarks (`make bench`): one markdown table per section and a
 # closing summary, on stdout and in $BUILD/bench/results.md.  See bench/README.md.
 #
-#   make bench                      # full run, ~15 min on 2 cores
+#   make bench                      # full run, ~17 min on 2 Zen 5 cores, ~45 on Zen 3
 #   BENCH_QUICK=1 make bench        # smoke test: few points, one run each (~3 min)
 #   BENCH_ONLY=ce bash bench/run.sh # only some sections (letters a-h)
 #
