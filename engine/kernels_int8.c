@@ -297,8 +297,8 @@ typedef void (*tile_fn)(float *C, int ldc, const uint8_t *A, int lda, const floa
                         const int32_t *qc, const float *bias, const float *R, int ldr,
                         const char *pf, int pf_step);
 
-/* The epilogue of one element, shared by the portable tiles; the SIMD
-** tiles do the same operations lane-wise. */
+/* The portable tile's epilogue of one element; the SIMD tiles do the same
+** operations lane-wise (dequant_store_avx2, k_vnni512). */
 static inline float dequant(int32_t acc, int32_t qc, float sa, float qs) {
   float c = (float)(acc - qc);
   c = c * sa;
