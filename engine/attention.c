@@ -30,9 +30,44 @@
 
 static int64_t align16(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
-int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim) {
+/* Query rows per block: a block's scores are computed, turned into
+** probabilities and multiplied by the values while they are still in L1/L2
+** (48 x 256 floats = 48 KB); the whole L x L matrix at once went through
+** memory four times and its softmax took ~10% of a bf16 pass at 256 tokens
+** (Zen 5).  Every element is the same in-order sum either way. */
+#define ATT_ROWS 48
+static int64_t block_rows(int64_t L) { return L < ATT_ROWS ? L : ATT_ROWS; }
+
+/* Floats that hold n halves, 64-byte aligned. */
+static int64_t halves16(int64_t n) { return align16((n + 1) / 2); }
+
+/* The bf16 head's scratch after the scores: queries and probabilities in
+** the tile's activation layout, keys and values rounded to bfloat16 rows,
+** then their panels. */
+typedef struct bf16_scratch {
+  int ldq, ldp;          /* halves per row of qb and pb */
+  int64_t qb, pb, rows, kpan, vpan; /* offsets in floats from the scratch */
+  int64_t total;
+} bf16_scratch;
+
+static bf16_scratch bf16_layout(int64_t L, int64_t d) {
+  bf16_scratch b;
+  const int64_t w = ee_bf16_act_width();
+  b.ldq = (int)(w * 2 * ((d + 1) / 2));
+  b.ldp = (int)(w * 2 * ((L + 1) / 2));
+  b.qb = align16(block_rows(L) * L);
+  b.pb = b.qb + halves16(L * b.ldq);
+  b.rows = b.pb + halves16(block_rows(L) * b.ldp);
+  b.kpan = b.rows + halves16(L * 2 * ((d + 1) / 2));
+  b.vpan = b.kpan + align16(ee_pack_bf16_bytes((int)L, (int)d) / 4);
+  b.total = b.vpan + align16(ee_pack_bf16_bytes((int)d, (int)L) / 4);
+  return b;
+}
+
+int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim, ee_precision prec) {
   int64_t L = max_len, d = head_dim;
-  return align16(L * L) + ee_pack_floats((int)L, (int)d) + ee_pack_floats((int)d, (int)L);
+  if (prec == EE_PREC_BF16) return bf16_layout(L, d).total;
+  return align16(block_rows(L) * L) + ee_pack_floats((int)L, (int)d) + ee_pack_floats((int)d, (int)L);
 }
 
 /* Panels of 16 keys: panel p, row c (c < d) = scale * k[16p .. 16p+15][c],
@@ -147,7 +182,7 @@ static void pack_values(float *vp, const float *v, int ld, int L, int d) {
 void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
                        int ld, int L, int d, float *scratch) {
   float *scores = scratch;
-  float *kp = scores + align16((int64_t)L * L);
+  float *kp = scores + align16(block_rows(L) * L);
   float *vp = kp + ee_pack_floats(L, d);
   const float scale = 1.0f / sqrtf((float)d);
 
@@ -157,7 +192,83 @@ void ee_attention_head(float *out, int ldo, const float *q, const float *k, cons
   pack_keys(kp, k, ld, L, d, scale);
   pack_values(vp, v, ld, L, d);
 
-  ee_gemm(scores, L, q, ld, L, &keys, 0, keys.np, -1, NULL, NULL, 0, -1);
-  ee_softmax_rows(scores, L, L);
-  ee_gemm(out, ldo, scores, L, L, &values, 0, values.np, -1, NULL, NULL, 0, -1);
+  for (int i0 = 0; i0 < L; i0 += ATT_ROWS) {
+    const int rows = L - i0 < ATT_ROWS ? L - i0 : ATT_ROWS;
+    ee_gemm(scores, L, q + (int64_t)i0 * ld, ld, rows, &keys, 0, keys.np, -1, NULL, NULL, 0, -1);
+    ee_softmax_rows(scores, rows, L);
+    ee_gemm(out + (int64_t)i0 * ldo, ldo, scores, L, rows, &values, 0, values.np, -1, NULL, NULL,
+            0, -1);
+  }
+}
+
+/* ---- bfloat16 ------------------------------------------------------------------ */
+
+/* The same head with both products on kernels_bf16.c (precision "bf16"):
+** q, the scaled keys, the probabilities and v rounded to bfloat16, sums in
+** fp32, the softmax in fp32.  Every tile of kernels_bf16.c computes the
+** same bits, and the packing below is plain C, so the head's result is the
+** same on every CPU path, alone or in any batch.  At 128 tokens the fp32
+** products were an eighth of a bf16 pass (Zen 5), and attention's share
+** grows with the length. */
+
+/* Key panels (N = L keys, K = d): panel p, pair kk, lane j is 32-bit word
+** kk of key row 16p + j (its dimensions 2kk, 2kk+1), zero past L. */
+static void pack_key_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) {
+  const int K2 = (d + 1) / 2, np = (L + EE_NR - 1) / EE_NR;
+  uint32_t *out = (uint32_t *)(void *)dst;
+  const uint32_t *in = (const uint32_t *)(const void *)rows;
+  for (int p = 0; p < np; p++)
+    for (int kk = 0; kk < K2; kk++)
+      for (int j = 0; j < EE_NR; j++) {
+        int key = p * EE_NR + j;
+        *out++ = key < L ? in[(int64_t)key * K2 + kk] : 0u;
+      }
+}
+
+/* Value panels (N = d dimensions, K = L keys): panel p, pair kk, lane j
+** holds dimension 16p + j of keys 2kk (low half) and 2kk + 1, zero past d
+** and past L. */
+static void pack_value_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) {
+  const int K2 = (L + 1) / 2, np = (d + EE_NR - 1) / EE_NR, ldr = 2 * ((d + 1) / 2);
+  uint32_t *out = (uint32_t *)(void *)dst;
+  for (int p = 0; p < np; p++)
+    for (int kk = 0; kk < K2; kk++) {
+      const uint16_t *even = rows + (int64_t)(2 * kk) * ldr + p * EE_NR;
+      const uint16_t *odd = 2 * kk + 1 < L ? even + ldr : NULL;
+      const int n = d - p * EE_NR < EE_NR ? d - p * EE_NR : EE_NR;
+      for (int j = 0; j < EE_NR; j++)
+        *out++ = j < n ? (uint32_t)even[j] | (odd ? (uint32_t)odd[j] << 16 : 0u) : 0u;
+    }
+}
+
+void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k, const float *v,
+                            int ld, int L, int d, float *scratch) {
+  const bf16_scratch b = bf16_layout(L, d);
+  float *scores = scratch;
+  uint16_t *qb = (uint16_t *)(void *)(scratch + b.qb), *pb = (uint16_t *)(void *)(scratch + b.pb);
+  uint16_t *rows = (uint16_t *)(void *)(scratch + b.rows);
+  uint16_t *kpan = (uint16_t *)(void *)(scratch + b.kpan), *vpan = (uint16_t *)(void *)(scratch + b.vpan);
+  const int ldr = 2 * ((d + 1) / 2);
+
+  ee_pw keys = {0}, values = {0};
+  keys.pb = kpan, keys.N = L, keys.K = d, keys.K2 = (d + 1) / 2;
+  keys.np = (L + EE_NR - 1) / EE_NR, keys.prec = EE_PREC_BF16;
+  values.pb = vpan, values.N = d, values.K = L, values.K2 = (L + 1) / 2;
+  values.np = (d + EE_NR - 1) / EE_NR, values.prec = EE_PREC_BF16;
+
+  ee_bf16_round_rows(rows, ldr, k, ld, L, d, 1.0f / sqrtf((float)d));
+  pack_key_pairs(kpan, rows, L, d);
+  ee_bf16_round_rows(rows, ldr, v, ld, L, d, 1.0f);
+  pack_value_pairs(vpan, rows, L, d);
+  ee_to_bf16_rows(qb, b.ldq, q, ld, L, d);
+
+  for (int i0 = 0; i0 < L; i0 += ATT_ROWS) {
+    const int rows = L - i0 < ATT_ROWS ? L - i0 : ATT_ROWS;
+    ee_gemm_bf16(scores, L, qb + (int64_t)i0 * b.ldq, b.ldq, rows, &keys, 0, keys.np, -1, NULL,
+                 NULL, 0, -1);
+    ee_softmax_rows(scores, rows, L);
+    ee_to_bf16_rows(pb, b.ldp, scores, L, rows, L);
+    ee_gemm_bf16(out + (int64_t)i0 * ldo, ldo, pb, b.ldp, rows, &values, 0, values.np, -1, NULL,
+                 NULL, 0, -1);
+  }
 }

@@ -285,6 +285,10 @@ void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K);
 ** bfloat16 in its upper half and zeros below (what the AVX2 tile broadcasts
 ** without unpacking).  ldd (in halves) >= width * 2 * ceil(K / 2). */
 void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
+/* The same for scale * src, one bfloat16 per value whatever the tile
+** (the rows packed weights are made from). */
+void ee_bf16_round_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K,
+                        float scale);
 int ee_bf16_act_width(void);
 /* As ee_gemm, with A from ee_to_bf16_rows (rows of lda halves). */
 void ee_gemm_bf16(float *C, int ldc, const uint16_t *A, int lda, int M, const ee_pw *W, int p0,
@@ -337,13 +341,18 @@ void ee_softmax_rows(float *x, int rows, int cols);
 /* ------------------------------------------------------------------------
 ** interface to attention.c
 */
-/* Floats of scratch ee_attention_head needs for sequences up to max_len
-** tokens and heads of head_dim dimensions (64-byte aligned slices). */
-int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim);
+/* Floats of scratch ee_attention_head (prec fp32 or int8) or
+** ee_attention_head_bf16 (bf16) needs for sequences up to max_len tokens
+** and heads of head_dim dimensions (64-byte aligned slices). */
+int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim, ee_precision prec);
 /* out (L,d) (row stride ldo) = softmax(q k^T / sqrt(d)) v for one head of
 ** one sequence; q, k, v (L,d) with row stride ld; scratch: 64-byte aligned,
 ** ee_attention_scratch_floats(>= L, d) floats. */
 void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
                        int ld, int L, int d, float *scratch);
+/* The same with q, k / sqrt(d), the probabilities and v rounded to
+** bfloat16 and both products on kernels_bf16.c (fp32 sums and softmax). */
+void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k, const float *v,
+                            int ld, int L, int d, float *scratch);
 
 #endif

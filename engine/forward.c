@@ -69,7 +69,7 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
     return -1;
   int64_t th = slot(total_tokens * cfg->hidden_size);
   int64_t ti = slot(total_tokens * cfg->intermediate_size);
-  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads)) + quant_floats(cfg, total_tokens);
+  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + quant_floats(cfg, total_tokens);
 }
 
 /* ---- ops -------------------------------------------------------------------- */
@@ -296,8 +296,12 @@ static void st_attn(void *arg, int tid, int nth) {
     while ((int64_t)(s + 1) * NH <= task) o += f->lens[s++];
     const int h = (int)(task - (int64_t)s * NH);
     const float *qh = f->qkv + o * ld + h * d;
-    ee_attention_head(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
-                      scratch);
+    if (f->m->cfg.precision == EE_PREC_BF16)
+      ee_attention_head_bf16(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
+                             scratch);
+    else
+      ee_attention_head(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
+                        scratch);
   }
 }
 
@@ -384,7 +388,7 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   f.h1 = f.ctx + th;         /* (T,H) after the attention block's LayerNorm */
   f.ff = f.h1 + th;          /* (T,FF) FFN intermediate, FF = I */
   f.scores = f.ff + ti;      /* (nth, sc_stride) one head of one sequence per thread */
-  f.sc_stride = slot(ee_attention_scratch_floats(max_len, H / c->num_heads));
+  f.sc_stride = slot(ee_attention_scratch_floats(max_len, H / c->num_heads, c->precision));
 
   /* bf16/int8 activations at the end of the arena (ee_arena_floats' last term). */
   float *qbuf = arena + ee_arena_floats(c, T, max_len, ee_pool_threads(pool)) - quant_floats(c, T);

@@ -80,29 +80,35 @@ float ee_bf16_to_float(uint16_t b) {
 ** (one zmm, or four xmm in the portable build), so both variants give the
 ** same bits.  Each tile below runs with the variant of its ISA. */
 typedef uint32_t vu __attribute__((vector_size(64)));
+typedef float vf __attribute__((vector_size(64)));
 typedef uint16_t vh __attribute__((vector_size(32)));
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"
 #endif
 
+/* With scale (1.0f for activations: x * 1 is x exactly, so the bits are
+** those of the unscaled rounding) each value is multiplied before rounding. */
 static inline __attribute__((always_inline)) void rows_body(uint16_t *dst, int ldd,
                                                             const float *src, int lds, int M,
-                                                            int K) {
+                                                            int K, float scale) {
   const int K2 = (K + 1) / 2;
   for (int r = 0; r < M; r++) {
     const float *s = src + (int64_t)r * lds;
     uint16_t *d = dst + (int64_t)r * ldd;
     int k = 0;
     for (; k + 16 <= K; k += 16) {
+      vf x;
+      memcpy(&x, s + k, sizeof x);
+      x *= scale;
       vu u;
-      memcpy(&u, s + k, sizeof u);
+      memcpy(&u, &x, sizeof u);
       vu zero = (vu)((u & 0x7f800000u) == 0), nan = (vu)((u & 0x7fffffffu) > 0x7f800000u);
       vu rne = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
       vu v = (zero & ((u >> 16) & 0x8000u)) | (nan & ((u >> 16) | 0x40u)) | (~(zero | nan) & rne);
       vh h = __builtin_convertvector(v, vh);
       memcpy(d + k, &h, sizeof h);
     }
-    for (; k < K; k++) d[k] = ee_bf16_from_float(s[k]);
+    for (; k < K; k++) d[k] = ee_bf16_from_float(s[k] * scale);
     if (K < 2 * K2) d[K] = 0; /* the odd K's padding half of the last pair */
   }
 }
@@ -111,11 +117,33 @@ static inline __attribute__((always_inline)) void rows_body(uint16_t *dst, int l
 __attribute__((target("avx512f,avx512bw"))) static void rows_avx512(uint16_t *d, int ldd,
                                                                     const float *s, int lds,
                                                                     int M, int K) {
-  rows_body(d, ldd, s, lds, M, K);
+  rows_body(d, ldd, s, lds, M, K, 1.0f);
+}
+__attribute__((target("avx512f,avx512bw"))) static void scaled_avx512(uint16_t *d, int ldd,
+                                                                      const float *s, int lds,
+                                                                      int M, int K, float scale) {
+  rows_body(d, ldd, s, lds, M, K, scale);
 }
 #endif
 static void rows_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
-  rows_body(d, ldd, s, lds, M, K);
+  rows_body(d, ldd, s, lds, M, K, 1.0f);
+}
+static void scaled_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K,
+                        float scale) {
+  rows_body(d, ldd, s, lds, M, K, scale);
+}
+
+/* One bfloat16 per value whatever the tile (the layout packed weights are
+** made from): attention.c's keys and values. */
+void ee_bf16_round_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K,
+                        float scale) {
+#ifdef HAVE_BF16_KERNEL
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")) {
+    scaled_avx512(dst, ldd, src, lds, M, K, scale);
+    return;
+  }
+#endif
+  scaled_base(dst, ldd, src, lds, M, K, scale);
 }
 
 typedef void (*rows_fn)(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);

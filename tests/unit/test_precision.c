@@ -20,7 +20,9 @@
 **     vdpbf16ps; exact integer sums), hence equal to one another; near
 **     the double-precision product of the unrounded inputs; the same when
 **     split in two column ranges as threads do;
-**   - EE_KERNEL=generic selects the portable tiles.
+**   - EE_KERNEL=generic selects the portable tiles;
+**   - the bf16 attention head (attention.c) on odd lengths and head sizes:
+**     every tile's bits the same, near the double-precision result.
 ** With $TEST_MODELS/minilm (the generated MiniLM-L6-shape model, random
 ** weights over the real vocabulary: there are no pretrained weights here):
 **   - cosine similarity of the pooled vectors of 300 AG News texts
@@ -405,6 +407,64 @@ static void check_products(void) {
   ee_int8_force(NULL);
 }
 
+/* ---- attention ----------------------------------------------------------------------- */
+
+/* ee_attention_head_bf16 on odd lengths and head sizes, with every bf16
+** tile this CPU runs: bit-identical to one another, near softmax(q k^T /
+** sqrt(d)) v computed here in double from the unrounded inputs, and within
+** a scratch of exactly ee_attention_scratch_floats(L, d, bf16) floats (the
+** ASan build catches a write past it). */
+static void check_attention_bf16(void) {
+  static const int lens[] = {1, 2, 17, 33, 130}, dims[] = {5, 32, 64};
+  static const char *const tiles[] = {"generic", "avx2", NULL};
+  long differ_tiles = 0;
+  double worst = 0.0;
+  for (int li = 0; li < 5; li++)
+    for (int di = 0; di < 3; di++) {
+      const int L = lens[li], d = dims[di], ld = 3 * d + 3, ldo = d + 1;
+      float *qkv = malloc(sizeof(float) * (size_t)(L * ld));
+      float *out = malloc(sizeof(float) * (size_t)(L * ldo)), *first = malloc(sizeof(float) * (size_t)(L * ldo));
+      double *p = malloc(sizeof(double) * (size_t)L);
+      fill(qkv, L * ld, L * 7 + d);
+      for (int i = 0; i < L * ld; i++) qkv[i] *= 0.25f;
+      for (int ti = 0; ti < 3; ti++) {
+        ee_bf16_force(tiles[ti]); /* the AVX2 tile's wider rows need more scratch */
+        float *scratch = aligned(sizeof(float) * (size_t)ee_attention_scratch_floats(L, d, EE_PREC_BF16));
+        ee_attention_head_bf16(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, scratch);
+        free(scratch);
+        if (ti == 0) memcpy(first, out, sizeof(float) * (size_t)(L * ldo));
+        else
+          for (int i = 0; i < L; i++)
+            differ_tiles += memcmp(out + i * ldo, first + i * ldo, sizeof(float) * (size_t)d) != 0;
+      }
+      for (int i = 0; i < L; i++) {
+        double mx = -1e300, sum = 0.0;
+        for (int j = 0; j < L; j++) {
+          double dot = 0.0;
+          for (int c = 0; c < d; c++) dot += (double)qkv[i * ld + c] * qkv[j * ld + d + c];
+          p[j] = dot / sqrt((double)d);
+          mx = p[j] > mx ? p[j] : mx;
+        }
+        for (int j = 0; j < L; j++) sum += (p[j] = exp(p[j] - mx));
+        for (int c = 0; c < d; c++) {
+          double o = 0.0, scale = 0.0;
+          for (int j = 0; j < L; j++) {
+            o += p[j] / sum * qkv[j * ld + 2 * d + c];
+            scale = fabs(qkv[j * ld + 2 * d + c]) > scale ? fabs(qkv[j * ld + 2 * d + c]) : scale;
+          }
+          double e = fabs(out[i * ldo + c] - o) / (scale > 0 ? scale : 1.0);
+          worst = e > worst ? e : worst;
+        }
+      }
+      free(qkv), free(out), free(first), free(p);
+    }
+  ee_bf16_force(NULL);
+  CHECK(differ_tiles == 0, "bf16 attention head: every tile gives the same bits (L 1..130, d 5/32/64): %ld rows differ",
+        differ_tiles);
+  CHECK(worst < 2e-2, "bf16 attention head vs double from the unrounded inputs: worst error %.2e of max |v| (< 2e-2)",
+        worst);
+}
+
 /* ---- the encoder ------------------------------------------------------------------------- */
 
 typedef struct texts { int n; char **t; size_t *len; } texts;
@@ -604,6 +664,7 @@ static void check_errors(const char *dir) {
 int main(void) {
   check_rounding();
   check_products();
+  check_attention_bf16();
   const char *models = getenv("TEST_MODELS");
   char dir[1024];
   snprintf(dir, sizeof dir, "%s/minilm", models && models[0] ? models : "build/test-models");
