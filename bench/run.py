@@ -690,7 +690,7 @@ def precision():
                          fnum(v), ratio(v, f32), ratio(v, ort.get((b, s_))) if ort.get((b, s_)) else na])
     out("MiniLM-L6 shape (`build/test-models/minilm`), 1 thread, `bench_engine --precision P`, %s; ORT runs fp32. " % (
         "one round" if QUICK else "best of 3 interleaved rounds (fp32, bf16, int8, fp32, ...)") +
-        "Attention, LayerNorm, GELU and pooling stay fp32 in every mode; only the four dense products per layer change.")
+        "The four dense products per layer change in both modes; bf16 also runs attention's two products (Q·Kᵀ, P·V) in bfloat16, int8 keeps them fp32; softmax, LayerNorm, GELU and pooling stay fp32.")
     out()
     table(["precision", "kernel", "packed weights MB", "batch × seq", "sent/s", "× fp32", "× ORT (fp32)"], rows)
     out()
