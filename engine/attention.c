@@ -246,7 +246,7 @@ void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k,
   const bf16_scratch b = bf16_layout(L, d);
   float *scores = scratch;
   uint16_t *qb = (uint16_t *)(void *)(scratch + b.qb), *pb = (uint16_t *)(void *)(scratch + b.pb);
-  uint16_t *rows = (uint16_t *)(void *)(scratch + b.rows);
+  uint16_t *kv_rows = (uint16_t *)(void *)(scratch + b.rows);
   uint16_t *kpan = (uint16_t *)(void *)(scratch + b.kpan), *vpan = (uint16_t *)(void *)(scratch + b.vpan);
   const int ldr = 2 * ((d + 1) / 2);
 
@@ -256,10 +256,10 @@ void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k,
   values.pb = vpan, values.N = d, values.K = L, values.K2 = (L + 1) / 2;
   values.np = (d + EE_NR - 1) / EE_NR, values.prec = EE_PREC_BF16;
 
-  ee_bf16_round_rows(rows, ldr, k, ld, L, d, 1.0f / sqrtf((float)d));
-  pack_key_pairs(kpan, rows, L, d);
-  ee_bf16_round_rows(rows, ldr, v, ld, L, d, 1.0f);
-  pack_value_pairs(vpan, rows, L, d);
+  ee_bf16_round_rows(kv_rows, ldr, k, ld, L, d, 1.0f / sqrtf((float)d));
+  pack_key_pairs(kpan, kv_rows, L, d);
+  ee_bf16_round_rows(kv_rows, ldr, v, ld, L, d, 1.0f);
+  pack_value_pairs(vpan, kv_rows, L, d);
   ee_to_bf16_rows(qb, b.ldq, q, ld, L, d);
 
   for (int i0 = 0; i0 < L; i0 += ATT_ROWS) {

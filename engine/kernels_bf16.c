@@ -114,23 +114,21 @@ static inline __attribute__((always_inline)) void rows_body(uint16_t *dst, int l
 }
 
 #ifdef HAVE_BF16_KERNEL
-__attribute__((target("avx512f,avx512bw"))) static void rows_avx512(uint16_t *d, int ldd,
-                                                                    const float *s, int lds,
-                                                                    int M, int K) {
-  rows_body(d, ldd, s, lds, M, K, 1.0f);
-}
 __attribute__((target("avx512f,avx512bw"))) static void scaled_avx512(uint16_t *d, int ldd,
                                                                       const float *s, int lds,
                                                                       int M, int K, float scale) {
   rows_body(d, ldd, s, lds, M, K, scale);
 }
-#endif
-static void rows_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
-  rows_body(d, ldd, s, lds, M, K, 1.0f);
+static void rows_avx512(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
+  scaled_avx512(d, ldd, s, lds, M, K, 1.0f);
 }
+#endif
 static void scaled_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K,
                         float scale) {
   rows_body(d, ldd, s, lds, M, K, scale);
+}
+static void rows_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
+  scaled_base(d, ldd, s, lds, M, K, 1.0f);
 }
 
 /* One bfloat16 per value whatever the tile (the layout packed weights are
