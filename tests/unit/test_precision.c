@@ -9,7 +9,9 @@
 **   - bfloat16 rounding (ee_bf16_from_float, ee_to_bf16_rows) against a
 **     round-to-nearest-even written here from the definition (and against
 **     the CPU's vcvtneps2bf16 where it has AVX512_BF16), special values
-**     included;
+**     included, and every sign and exponent at the rounding boundaries
+**     through the row routines of each tile (avx512bf16's is the
+**     instruction itself);
 **   - int8 row quantisation (ee_quant_rows) against the formula of
 **     kernels_int8.c computed here; both routines as compiled for each tile
 **     this CPU runs (forcing a tile forces its routine);
@@ -161,6 +163,24 @@ static void check_rounding(void) {
     for (int i = 0; i < N; i++) bad_rows += !act_is(h, w, i, ref_bf16(x[i]));
     CHECK(bad_rows == 0, "ee_to_bf16_rows (with the %s tile) vs the reference (a %d-float row, rows of 1..40, odd padding): %ld differ",
           kname, N, bad_rows);
+    /* every sign and exponent (all 2^16 upper halves: NaN payloads, Inf,
+    ** subnormals, the largest finite) with low halves at the rounding
+    ** boundaries, through both row routines of this tile */
+    static const uint16_t lows[8] = {0x0000, 0x0001, 0x7fff, 0x8000, 0x8001, 0xc000, 0xffff, 0x4321};
+    enum { NS = 8 << 16 };
+    float *xs = malloc(sizeof(float) * NS);
+    uint16_t *hs = malloc(sizeof(uint16_t) * 2 * NS);
+    for (int i = 0; i < NS; i++) xs[i] = bits_f(((uint32_t)(i >> 3) << 16) | lows[i & 7]);
+    long bad_sweep = 0, bad_round = 0;
+    ee_to_bf16_rows(hs, NS * w, xs, NS, 1, NS);
+    for (int i = 0; i < NS; i++) bad_sweep += !act_is(hs, w, i, ref_bf16(xs[i]));
+    ee_bf16_round_rows(hs, NS, xs, NS, 1, NS, 1.0f);
+    for (int i = 0; i < NS; i++) bad_round += hs[i] != ref_bf16(xs[i]);
+    CHECK(bad_sweep == 0 && bad_round == 0,
+          "every float sign and exponent at the rounding boundaries (%d values), %s tile: ee_to_bf16_rows %ld, ee_bf16_round_rows %ld differ",
+          NS, kname, bad_sweep, bad_round);
+    free(xs);
+    free(hs);
   }
   ee_bf16_force(NULL);
   if (have_hw_bf16()) {
