@@ -30,12 +30,13 @@
 ** tasks of 32 rows.  Tasks are claimed dynamically; none depends on the
 ** thread that runs it.
 **
-** Numerics.  LayerNorm uses the biased variance (as torch) with double
-** accumulators; softmax subtracts the row max and uses a 4-wide polynomial
-** exp (vf_exp, within 1e-7 relative of exp); GELU is the exact erf form
-** 0.5 x (1 + erf(x / sqrt 2)) (transformers' "gelu") with a vectorised erf
-** (vf_erf, ~1 ulp), or the tanh approximation for "gelu_new".  Mean pooling
-** divides by the token count, L2 normalisation by max(||x||, 1e-12)
+** Numerics.  LayerNorm uses the biased variance (as torch), summed in
+** float lanes (vec_math.h); softmax subtracts the row max and uses a
+** polynomial exp (vf_exp, within 1e-7 relative of exp); GELU is the exact
+** erf form 0.5 x (1 + erf(x / sqrt 2)) (transformers' "gelu") with a
+** vectorised erf (vf_erf, a rational fit within 4.5e-7 relative), or the
+** tanh approximation for "gelu_new".  Mean pooling divides by the token
+** count, L2 normalisation by max(||x||, 1e-12)
 ** (torch.nn.functional.normalize).
 */
 #include "engine_int.h"

@@ -450,7 +450,10 @@ static void check_threads(const char *shape, const char *dir, int H, const json_
 }
 
 /* ee_erf against erf() in double: relative error on a dense grid of
-** [-8, 8] plus tiny arguments, and GELU rows (every tail length). */
+** [-8, 8] plus tiny arguments, and GELU rows (every tail length).  The
+** bound, 4.5e-7 (a few ulp), is what the rational erf keeps in float with
+** or without FMA contraction; it moves GELU by under 1e-6 of max(1, |x|),
+** far inside the 1e-4 contract on the vectors. */
 static void check_erf(void) {
   enum { N = 400001 };
   float *x = malloc(sizeof(float) * N), *y = malloc(sizeof(float) * N);
@@ -462,7 +465,7 @@ static void check_erf(void) {
     double rel = ref != 0.0 ? fabs(y[i] - ref) / fabs(ref) : fabs((double)y[i]);
     if (rel > worst_rel || isnan(rel)) worst_rel = isnan(rel) ? INFINITY : rel, at = x[i];
   }
-  CHECK(worst_rel <= 2.5e-7, "ee_erf on %d points of [-8, 8]: max relative error %.3g (at %.6g)",
+  CHECK(worst_rel <= 4.5e-7, "ee_erf on %d points of [-8, 8]: max relative error %.3g (at %.6g)",
         N, worst_rel, at);
   for (int i = 0; i < N; i++) x[i] = ldexpf(1.0f + (float)(i % 1000) / 1000.0f, -(i / 1000) % 120) * (i % 2 ? -1.0f : 1.0f);
   ee_erf(y, x, N);
@@ -472,8 +475,14 @@ static void check_erf(void) {
     double rel = fabs(y[i] - ref) / fabs(ref);
     if (rel > worst_rel || isnan(rel)) worst_rel = isnan(rel) ? INFINITY : rel, at = x[i];
   }
-  CHECK(worst_rel <= 2.5e-7, "ee_erf on tiny arguments 2^-120..2: max relative error %.3g (at %.6g)",
+  CHECK(worst_rel <= 4.5e-7, "ee_erf on tiny arguments 2^-120..2: max relative error %.3g (at %.6g)",
         worst_rel, at);
+  /* special values: NaN stays NaN, erf(+-Inf) = +-1, the sign of zero kept */
+  x[0] = NAN, x[1] = INFINITY, x[2] = -INFINITY, x[3] = -0.0f, x[4] = 0.0f;
+  ee_erf(y, x, 5);
+  CHECK(isnan(y[0]) && y[1] == 1.0f && y[2] == -1.0f && y[3] == 0.0f && signbit(y[3]) &&
+            y[4] == 0.0f && !signbit(y[4]),
+        "ee_erf(NaN, Inf, -Inf, -0, 0) = (%g, %g, %g, %g, %g)", y[0], y[1], y[2], y[3], y[4]);
   /* GELU rows of lengths 1..37 (vector body and tails). */
   double worst_abs = 0.0;
   for (int n = 1; n <= 37; n++) {
