@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16 --out DIR
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
 **
@@ -106,6 +106,10 @@ static const Shape SHAPES[] = {
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128},
+  /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
+  ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
+  {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
