@@ -72,7 +72,8 @@ INL vf vf_exp(vf x) {
 ** fitted for relative error on [0, 4] (Lawson's iteration on the
 ** linearised least squares, in double: 5e-8 in exact arithmetic; evaluated
 ** in float, ~3e-7 relative at worst, where erf is near 1, ~5 ulp; checked
-** in tests/unit/test_engine.c).  One division and ten
+** in tests/unit/test_engine.c; tests/tools/fit_erf.py refits and prints
+** these coefficients).  One division and ten
 ** multiply-adds, no exp and no branch blend: Juffa's two-branch erff that
 ** this replaced (~1 ulp) took twice the time, 5-7% of a forward pass. */
 INL vf vf_erf(vf a) {
