@@ -618,10 +618,10 @@ TEXTS_ROW = re.compile(r"texts: threads \d+, (\d+) lines: ([\d.]+) texts/s")
 
 
 def precision():
-    """fp32 / bf16 / int8 (ee_params.precision) at MiniLM batch 8 x seq 128 and 1 x 16, 1 thread, and the
-    cosine of each text's vector to fp32's over the AG News texts."""
+    """fp32 / bf16 / int8 (ee_params.precision) at MiniLM batch 8 x seq 128 and 1 x 16, 1 and 2 threads,
+    and the cosine of each text's vector to fp32's over the AG News texts (1 thread)."""
     runs = "1" if QUICK else "5"
-    points = [(1, 16), (8, 128)]
+    points = [(t, b, s_) for t in (1, 2) for b, s_ in ((1, 16), (8, 128))]
     texts = TEXTS
     if QUICK:
         texts = os.path.join(OUT, "ag_news_quick.txt")
@@ -634,7 +634,7 @@ def precision():
     for rnd in range(1 if QUICK else 3):
         for prec in ("fp32", "bf16", "int8"):
             log("precision %s: encoder (round %d)" % (prec, rnd + 1))
-            txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1", "--batches", "1,8", "--seqs", "16,128",
+            txt = run([BENCH_ENGINE, "--model", MINILM, "--threads", "1,2", "--batches", "1,8", "--seqs", "16,128",
                        "--runs", runs, "--precision", prec], "precision_%s_r%d" % (prec, rnd + 1))
             m = next((PREC_ROW.match(l) for l in txt.splitlines() if PREC_ROW.match(l)), None)
             if m:
@@ -662,37 +662,37 @@ def precision():
     for prec in ("fp32", "bf16", "int8"):
         m, rows = kern.get(prec), best.get(prec, {})
         res[prec] = {"kernel": m.group(2) if m else "?", "bytes": int(m.group(3)) if m else None,
-                     "sps": {(b, s_): rows[(1, b, s_)]["sps"] for b, s_ in points if (1, b, s_) in rows},
+                     "sps": {k: rows[k]["sps"] for k in points if k in rows},
                      "texts_s": text_best.get(prec), "n_texts": text_n.get(prec), "cos": text_cos.get(prec)}
     # ONNX Runtime at the same points: section b's figures when it ran them, else measured here
     ort = {}
     for e in SUMMARY.get("enc", []):
-        if e["model"] == "MiniLM-L6" and e["t"] == 1 and (e["b"], e["s"]) in points and e["ort"]:
-            ort[(e["b"], e["s"])] = e["ort"]
+        if e["model"] == "MiniLM-L6" and (e["t"], e["b"], e["s"]) in points and e["ort"]:
+            ort[(e["t"], e["b"], e["s"])] = e["ort"]
     onnx_dir = peer_model("minilm") if have_ort() and len(ort) < len(points) else None
     if onnx_dir:
         log("precision: ONNX Runtime (fp32) at the same points")
         js = os.path.join(RAW, "ort_precision.json")
         run(["node", os.path.join(PEERS_SRC, "ort_bench.js"), "--model", os.path.join(onnx_dir, "model.onnx"),
-             "--threads", "1", "--batches", "1,8", "--seqs", "16,128", "--min-runs", runs,
+             "--threads", "1,2", "--batches", "1,8", "--seqs", "16,128", "--min-runs", runs,
              "--min-time", "0" if QUICK else "0.5", "--max-runs", runs if QUICK else "30", "--json", js], "ort_precision")
         for key, r in parse_ort_json(js)[0].items():
-            if (key[1], key[2]) in points:
-                ort[(key[1], key[2])] = r["sent_per_s"]
+            if key in points:
+                ort[key] = r["sent_per_s"]
     na = SKIP if not have_ort() else "—"
     rows = []
     for prec in ("fp32", "bf16", "int8"):
         r = res[prec]
-        for b, s_ in points:
-            v = r["sps"].get((b, s_))
-            f32 = res["fp32"]["sps"].get((b, s_))
-            rows.append([prec, r["kernel"], "%.1f" % (r["bytes"] / 1e6) if r["bytes"] else "—", "%d × %d" % (b, s_),
-                         fnum(v), ratio(v, f32), ratio(v, ort.get((b, s_))) if ort.get((b, s_)) else na])
-    out("MiniLM-L6 shape (`build/test-models/minilm`), 1 thread, `bench_engine --precision P`, %s; ORT runs fp32. " % (
+        for k in points:
+            v = r["sps"].get(k)
+            f32 = res["fp32"]["sps"].get(k)
+            rows.append([prec, r["kernel"], "%.1f" % (r["bytes"] / 1e6) if r["bytes"] else "—", k[0],
+                         "%d × %d" % (k[1], k[2]), fnum(v), ratio(v, f32), ratio(v, ort.get(k)) if ort.get(k) else na])
+    out("MiniLM-L6 shape (`build/test-models/minilm`), 1 and 2 threads, `bench_engine --precision P`, %s; ORT runs fp32. " % (
         "one round" if QUICK else "best of 3 interleaved rounds (fp32, bf16, int8, fp32, ...)") +
         "The four dense products per layer change in both modes; bf16 also runs attention's two products (Q·Kᵀ, P·V) in bfloat16, int8 keeps them fp32; softmax, LayerNorm, GELU and pooling stay fp32.")
     out()
-    table(["precision", "kernel", "packed weights MB", "batch × seq", "sent/s", "× fp32", "× ORT (fp32)"], rows)
+    table(["precision", "kernel", "packed weights MB", "threads", "batch × seq", "sent/s", "× fp32", "× ORT (fp32)"], rows)
     out()
     rows = []
     for prec in ("fp32", "bf16", "int8"):
@@ -753,12 +753,16 @@ def summary():
         r = pr["res"]
         parts = []
         for prec in ("bf16", "int8"):
-            sp = " and ".join("%s× (%d×%d)" % (ratio(r[prec]["sps"].get(k), r["fp32"]["sps"].get(k)), k[0], k[1])
-                              for k in sorted(r[prec]["sps"]))
+            sp = " and ".join("%s× (%d×%d)" % (ratio(r[prec]["sps"].get(k), r["fp32"]["sps"].get(k)), k[1], k[2])
+                              for k in sorted(r[prec]["sps"]) if k[0] == 1)
+            sp2 = " and ".join("%s× (%d×%d)" % (ratio(r[prec]["sps"].get(k), r["fp32"]["sps"].get(k)), k[1], k[2])
+                               for k in sorted(r[prec]["sps"]) if k[0] == 2)
+            if sp2:
+                sp += ", on 2 threads " + sp2
             cos = r[prec]["cos"]
             parts.append("%s %s fp32's speed (%s kernel)%s" % (prec, sp, r[prec]["kernel"],
                                                                 ", cosine to fp32 mean %.6f / min %.6f" % cos[:2] if cos else ""))
-        lines.append("- Reduced precision, MiniLM-L6 shape, 1 thread: " + "; ".join(parts) +
+        lines.append("- Reduced precision, MiniLM-L6 shape, 1 thread (then 2): " + "; ".join(parts) +
                      " (generated random-weight model).")
     rb = SUMMARY.get("rebuild")
     if rb:
