@@ -73,9 +73,10 @@ INL vf vf_exp(vf x) {
 ** linearised least squares, in double: 5e-8 in exact arithmetic; evaluated
 ** in float, ~3e-7 relative at worst, where erf is near 1, ~5 ulp; checked
 ** in tests/unit/test_engine.c; tests/tools/fit_erf.py refits and prints
-** these coefficients).  One division and ten
-** multiply-adds, no exp and no branch blend: Juffa's two-branch erff that
-** this replaced (~1 ulp) took twice the time, 5-7% of a forward pass. */
+** these coefficients).  One division, ten multiply-adds and one blend (to
+** 1 from 3.875), no exp: Juffa's erff that this replaced (~1 ulp; two
+** branches, one with an exp, both computed and blended) took twice the
+** time, 5-7% of a forward pass. */
 INL vf vf_erf(vf a) {
   vi sign = vf_bits_i(a) & VI(INT32_MIN);
   vf t = vf_bits_f(vf_bits_i(a) & VI(INT32_MAX));
