@@ -57,13 +57,9 @@ struct ee_context {
 ** stages makes the next EE_POOL_SOLO_PASSES passes run on the calling thread
 ** alone; then threads are tried again.  Below EE_POOL_MIN_TOKENS the caller
 ** always runs alone.  Results are bit-identical either way. */
-#ifndef EE_POOL_MIN_TOKENS
-#define EE_POOL_MIN_TOKENS 8 /* -D to measure another threshold */
-#endif
 #ifndef EE_POOL_LATE_STAGES
 #define EE_POOL_LATE_STAGES 2
 #endif
-#define EE_POOL_SOLO_PASSES 32
 static ee_pool *pass_pool(ee_context *ctx, int64_t T) {
   if (T < EE_POOL_MIN_TOKENS || ee_pool_threads(ctx->pool) < 2) return NULL;
   if (ctx->solo_passes > 0) {
@@ -73,6 +69,8 @@ static ee_pool *pass_pool(ee_context *ctx, int64_t T) {
   ee_pool_take_late(ctx->pool); /* count from this pass on */
   return ctx->pool;
 }
+
+int ee_context_solo_passes(const ee_context *ctx) { return ctx ? ctx->solo_passes : 0; }
 
 /* After a pass on pool: did its workers keep up? */
 static void pass_done(ee_context *ctx, const ee_pool *pool) {

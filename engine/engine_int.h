@@ -207,6 +207,16 @@ struct ee_model {
 ** EE_ERR_NOMEM on failure, EE_ERR_UNSUPPORTED for int8 past K = 65536. */
 ee_status ee_model_pack(ee_model *m, ee_error *err);
 
+/* Passes a context will run on its calling thread alone before trying its
+** pool again: set to EE_POOL_SOLO_PASSES after a pass whose workers fell
+** behind (embed.c, pass_pool); read by tests. */
+#define EE_POOL_SOLO_PASSES 32
+/* Passes of fewer tokens always run on the calling thread alone. */
+#ifndef EE_POOL_MIN_TOKENS
+#define EE_POOL_MIN_TOKENS 8 /* -D to measure another threshold */
+#endif
+int ee_context_solo_passes(const ee_context *ctx);
+
 /* ------------------------------------------------------------------------
 ** interface to threadpool.c
 */
