@@ -3,6 +3,7 @@
 #   make deps       install the Debian packages everything needs
 #   make test       every test; closes with "N passed, N failed"
 #   make bench      benchmarks (see bench/README.md)
+#   make bench-smoke  a quick benchmark run without peers, checked for every section
 # OpenBLAS is not linked: the engine's matrix products run on its own packed
 # kernels (engine/kernels.c, attention.c), faster here than OpenBLAS's sgemm,
 # and a linked OpenBLAS starts a process-wide thread pool whose threads spin
@@ -33,7 +34,7 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 TOOL_SRC  := $(wildcard tests/tools/*.c)
 TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(BUILD)/tools/%)
 
-.PHONY: all deps test unit-tests tools bench clean demo test-asan
+.PHONY: all deps test unit-tests tools bench bench-smoke clean demo test-asan
 all: $(BUILD)/embed0.so $(BUILD)/libembed.a
 
 $(BUILD)/obj/%.o: %.c $(HEADERS)
@@ -88,6 +89,14 @@ demo: all
 
 bench: all tools $(BENCH_BIN)
 	BUILD=$(BUILD) bash bench/run.sh
+
+# The benchmark's plumbing, not its numbers: a BENCH_QUICK run without peers
+# (~1.5 min), then bench/check_results.py (every section measured).  CI runs it.
+bench-smoke: all tools $(BENCH_BIN)
+	@mkdir -p $(BUILD)/bench
+	BUILD=$(BUILD) BENCH_QUICK=1 PEERS=$(BUILD)/bench/no-peers PEERS_SRC=$(BUILD)/bench/no-peers \
+	  bash bench/run.sh > $(BUILD)/bench/smoke.md 2> $(BUILD)/bench/smoke.log
+	/usr/bin/python3 bench/check_results.py $(BUILD)/bench/smoke.md --peers no
 
 clean:
 	rm -rf build build-asan
