@@ -295,6 +295,10 @@ void ee_pack_bf16(ee_pw *pw, void *dst, const float *w, int N, int K);
 ** bfloat16 in its upper half and zeros below (what the AVX2 tile broadcasts
 ** without unpacking).  ldd (in halves) >= width * 2 * ceil(K / 2). */
 void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
+/* The same for scale * src (the product rounded once, as if src had been
+** scaled first): attention's probabilities, normalised by the rounding. */
+void ee_to_bf16_rows_scaled(uint16_t *dst, int ldd, const float *src, int lds, int M, int K,
+                            float scale);
 /* The same for scale * src, one bfloat16 per value whatever the tile
 ** (the rows packed weights are made from). */
 void ee_bf16_round_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K,
@@ -347,6 +351,9 @@ void ee_act_row(float *x, int n, ee_act act);
 void ee_erf(float *y, const float *x, int64_t n);
 /* Each of the rows of x (rows, cols) replaced by its softmax, in place. */
 void ee_softmax_rows(float *x, int rows, int cols);
+/* The same but for the last step: rows are left at exp(x - max) and inv[r]
+** receives 1 / sum, the factor ee_softmax_rows multiplies row r by. */
+void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv);
 
 /* ------------------------------------------------------------------------
 ** interface to attention.c

@@ -133,8 +133,11 @@ VEC_VARIANTS(erf, (float *y, const float *x, int64_t n), (y, x, n))
 void ee_erf(float *y, const float *x, int64_t n) { erf_pick(y, x, n); }
 VEC_VARIANTS(act_row, (float *x, int n, ee_act act), (x, n, act))
 void ee_act_row(float *x, int n, ee_act act) { act_row_pick(x, n, act); }
-VEC_VARIANTS(softmax_forward, (float *x, int rows, int cols), (x, rows, cols))
-void ee_softmax_rows(float *x, int rows, int cols) { softmax_forward_pick(x, rows, cols); }
+VEC_VARIANTS(softmax_forward, (float *x, int rows, int cols, float *inv), (x, rows, cols, inv))
+void ee_softmax_rows(float *x, int rows, int cols) { softmax_forward_pick(x, rows, cols, NULL); }
+void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv) {
+  softmax_forward_pick(x, rows, cols, inv);
+}
 VEC_VARIANTS(layernorm, (float *x, int rows, int H, const float *g, const float *b, float eps),
              (x, rows, H, g, b, eps))
 

@@ -148,19 +148,15 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16"))) static void scal
     if (K < 2 * K2) dr[K] = 0; /* the odd K's padding half of the last pair */
   }
 }
-static void rows_avx512bf16(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
-  scaled_avx512bf16(d, ldd, s, lds, M, K, 1.0f);
-}
 #endif
 static void scaled_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K,
                         float scale) {
   rows_body(d, ldd, s, lds, M, K, scale);
 }
-static void rows_base(uint16_t *d, int ldd, const float *s, int lds, int M, int K) {
-  scaled_base(d, ldd, s, lds, M, K, 1.0f);
-}
 
-typedef void (*rows_fn)(uint16_t *dst, int ldd, const float *src, int lds, int M, int K);
+/* scale * src -> rows of bfloat16 in a tile's layout. */
+typedef void (*rows_fn)(uint16_t *dst, int ldd, const float *src, int lds, int M, int K,
+                        float scale);
 
 /* ---- packing ---------------------------------------------------------------------- */
 
@@ -279,7 +275,7 @@ static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda
 ** product, but a bfloat16 is the upper half of a float, so a weight pair's
 ** odd half is its 32-bit lane with the low 16 bits cleared and its even
 ** half the lane shifted left by 16.  The activations come already widened
-** (rows_avx2 writes each bfloat16 as the float it stands for), so a row's
+** (scaled_avx2 writes each bfloat16 as the float it stands for), so a row's
 ** value is one vbroadcastss from memory: unpacking them here as well took
 ** two more vector operations per row and pair and held the tile to ~75 % of
 ** the fp32 tile's speed (a microbenchmark on Zen 3; 90 % once widened).
@@ -353,17 +349,19 @@ static inline __attribute__((always_inline, target("avx2"))) __m256i bf16_round8
 /* The AVX2 tile's layout (ee_bf16_act_width() == 2): each value as the
 ** float its bfloat16 stands for, i.e. the bfloat16 bits shifted into the
 ** upper half; the rounding is bf16_round8's, the same as every variant's. */
-__attribute__((target("avx2"))) static void rows_avx2(uint16_t *dst, int ldd, const float *src,
-                                                      int lds, int M, int K) {
+__attribute__((target("avx2"))) static void scaled_avx2(uint16_t *dst, int ldd, const float *src,
+                                                        int lds, int M, int K, float scale) {
   const int K2 = (K + 1) / 2;
+  const __m256 vs = _mm256_set1_ps(scale);
   for (int r = 0; r < M; r++) {
     const float *s = src + (int64_t)r * lds;
     uint32_t *d = (uint32_t *)(void *)(dst + (int64_t)r * ldd);
     int k = 0;
-    for (; k + 8 <= K; k += 8)
-      _mm256_storeu_si256((__m256i *)(d + k),
-                          _mm256_slli_epi32(bf16_round8(_mm256_loadu_si256((const __m256i *)(s + k))), 16));
-    for (; k < K; k++) d[k] = (uint32_t)ee_bf16_from_float(s[k]) << 16;
+    for (; k + 8 <= K; k += 8) {
+      const __m256 x = _mm256_mul_ps(_mm256_loadu_ps(s + k), vs);
+      _mm256_storeu_si256((__m256i *)(d + k), _mm256_slli_epi32(bf16_round8(_mm256_castps_si256(x)), 16));
+    }
+    for (; k < K; k++) d[k] = (uint32_t)ee_bf16_from_float(s[k] * scale) << 16;
     if (K < 2 * K2) d[K] = 0; /* the odd K's padding half of the last pair */
   }
 }
@@ -381,10 +379,10 @@ typedef struct kernel {
   rows_fn rows;
   int act_width;
 } kernel;
-static const kernel k_generic = {"generic", tile_generic, 4, 1, rows_base, 1};
+static const kernel k_generic = {"generic", tile_generic, 4, 1, scaled_base, 1};
 #ifdef HAVE_BF16_KERNEL
-static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, rows_avx512bf16, 1};
-static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, rows_avx2, 2};
+static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, scaled_avx512bf16, 1};
+static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, scaled_avx2, 2};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -422,7 +420,13 @@ const char *ee_bf16_force(const char *force) {
 
 void ee_to_bf16_rows(uint16_t *dst, int ldd, const float *src, int lds, int M, int K) {
   pthread_once(&once, pick_kernel);
-  active->rows(dst, ldd, src, lds, M, K);
+  active->rows(dst, ldd, src, lds, M, K, 1.0f);
+}
+
+void ee_to_bf16_rows_scaled(uint16_t *dst, int ldd, const float *src, int lds, int M, int K,
+                            float scale) {
+  pthread_once(&once, pick_kernel);
+  active->rows(dst, ldd, src, lds, M, K, scale);
 }
 
 /* One bfloat16 per value whatever the tile (the layout packed weights are

@@ -184,7 +184,7 @@ INL float row_max(const float *row, int cols) {
 ** VW columns at a time, the tail through a zero-padded vector.  The
 ** summation order depends only on cols, so a row's result does not depend
 ** on the batch it is in. */
-INL void softmax_forward_body(float *x, int rows, int cols) {
+INL void softmax_forward_body(float *x, int rows, int cols, float *inv_out) {
   for (int r = 0; r < rows; r++) {
     float *row = x + (int64_t)r * cols;
     vf v, vsum = VB(0.0f), vm = VB(row_max(row, cols));
@@ -208,6 +208,10 @@ INL void softmax_forward_body(float *x, int rows, int cols) {
       }
     }
     const float inv = 1.0f / sum;
+    if (inv_out) { /* the caller scales (ee_softmax_rows_unscaled) */
+      inv_out[r] = inv;
+      continue;
+    }
     const vf vinv = VB(inv);
     for (j = 0; j + VW <= cols; j += VW) { /* (GCC left the plain loop scalar) */
       memcpy(&v, row + j, sizeof v);

@@ -11,7 +11,9 @@
 **     the CPU's vcvtneps2bf16 where it has AVX512_BF16), special values
 **     included, and every sign and exponent at the rounding boundaries
 **     through the row routines of each tile (avx512bf16's is the
-**     instruction itself);
+**     instruction itself); ee_to_bf16_rows_scaled against rounding the
+**     float product, and ee_softmax_rows_unscaled times its inv against
+**     ee_softmax_rows bit for bit (the bf16 head normalises that way);
 **   - int8 row quantisation (ee_quant_rows) against the formula of
 **     kernels_int8.c computed here; both routines as compiled for each tile
 **     this CPU runs (forcing a tile forces its routine);
@@ -163,6 +165,23 @@ static void check_rounding(void) {
     for (int i = 0; i < N; i++) bad_rows += !act_is(h, w, i, ref_bf16(x[i]));
     CHECK(bad_rows == 0, "ee_to_bf16_rows (with the %s tile) vs the reference (a %d-float row, rows of 1..40, odd padding): %ld differ",
           kname, N, bad_rows);
+    /* scaled: the float product, rounded once (attention's probabilities
+    ** are normalised this way); scales like 1/sum of a softmax row */
+    static const float scales[] = {0.5f, 1.0f / 3.0f, 7.0710678e-3f, 1.0f / 127.3f, 3.0f};
+    long bad_scaled = 0;
+    for (int si = 0; si < 5; si++) {
+      const float sc = scales[si];
+      for (int K = 1; K <= 40; K++) {
+        memset(h, 0xff, sizeof(uint16_t) * 2 * 42);
+        ee_to_bf16_rows_scaled(h, 42 * w, x + 1000 * K, K, 1, K, sc);
+        for (int k = 0; k < K; k++) bad_scaled += !act_is(h, w, k, ref_bf16(x[1000 * K + k] * sc));
+        if (K % 2) bad_scaled += !act_is(h, w, K, 0);
+      }
+      ee_to_bf16_rows_scaled(h, N * w, x, N, 1, N, sc);
+      for (int i = 0; i < N; i++) bad_scaled += !act_is(h, w, i, ref_bf16(x[i] * sc));
+    }
+    CHECK(bad_scaled == 0, "ee_to_bf16_rows_scaled (with the %s tile) vs rounding the float product, 5 scales: %ld differ",
+          kname, bad_scaled);
     /* every sign and exponent (all 2^16 upper halves: NaN payloads, Inf,
     ** subnormals, the largest finite) with low halves at the rounding
     ** boundaries, through both row routines of this tile */
@@ -434,6 +453,28 @@ static void check_products(void) {
 ** sqrt(d)) v computed here in double from the unrounded inputs, and within
 ** a scratch of exactly ee_attention_scratch_floats(L, d, bf16) floats (the
 ** ASan build catches a write past it). */
+/* The bf16 head normalises its probabilities in the rounding: the rows
+** ee_softmax_rows_unscaled leaves, times its inv, must be ee_softmax_rows'
+** rows bit for bit (rows of 1..70 columns: vector body and tails). */
+static void check_softmax_unscaled(void) {
+  long differ = 0, rows_seen = 0;
+  for (int cols = 1; cols <= 70; cols++) {
+    enum { ROWS = 5 };
+    float a[ROWS * 70], b[ROWS * 70], inv[ROWS];
+    for (int i = 0; i < ROWS * cols; i++)
+      a[i] = b[i] = ((float)(next_u32() % 20001) - 10000.0f) / 1000.0f;
+    ee_softmax_rows(a, ROWS, cols);
+    ee_softmax_rows_unscaled(b, ROWS, cols, inv);
+    for (int r = 0; r < ROWS; r++, rows_seen++)
+      for (int c = 0; c < cols; c++) {
+        float scaled = b[r * cols + c] * inv[r];
+        differ += memcmp(&scaled, &a[r * cols + c], sizeof scaled) != 0;
+      }
+  }
+  CHECK(differ == 0, "ee_softmax_rows_unscaled times inv is ee_softmax_rows bit for bit (%ld rows of 1..70): %ld differ",
+        rows_seen, differ);
+}
+
 static void check_attention_bf16(void) {
   static const int lens[] = {1, 2, 17, 33, 130}, dims[] = {5, 32, 64};
   static const char *const tiles[] = {"generic", "avx2", NULL};
@@ -689,6 +730,7 @@ static void check_errors(const char *dir) {
 int main(void) {
   check_rounding();
   check_products();
+  check_softmax_unscaled();
   check_attention_bf16();
   const char *models = getenv("TEST_MODELS");
   char dir[1024];
