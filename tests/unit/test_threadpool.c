@@ -19,6 +19,9 @@
 **     pass), then the pool is tried again; passes below EE_POOL_MIN_TOKENS
 **     never use the pool; every vector is bit-identical to a 1-thread
 **     model's.
+**   - products split by blocks of tasks (engine/forward.c, claim_block):
+**     a batch's vectors with 2, 3, 5 and 17 threads (stealing; the shared
+**     counter past 16) are the 1-thread bits.
 ** Timing is not checked: only which path a pass took and what it computed.
 */
 #ifndef _GNU_SOURCE
@@ -218,6 +221,51 @@ static void check_contention_switch(const char *dir) {
   ee_model_free(m2);
 }
 
+/* The first pass of a fresh context (before any switch to solo passes)
+** with 2, 3, 5 and 17 threads: products claim their tasks by blocks, with
+** stealing when threads outnumber the cores, and past EE_BLOCK_THREADS
+** (16) from one counter.  A batch of 4 x 100 tokens has 3 row blocks of
+** tasks.  Every way gives the 1-thread bits. */
+static void check_thread_counts(const char *dir) {
+  enum { NSEQ = 4, LEN = 100 };
+  static int32_t ids[NSEQ][LEN];
+  const int32_t *seqs[NSEQ];
+  int32_t lens[NSEQ];
+  for (int s = 0; s < NSEQ; s++) {
+    for (int i = 0; i < LEN; i++) ids[s][i] = i == 0 ? 101 : i == LEN - 1 ? 102 : 1000 + 37 * i + 11 * s;
+    seqs[s] = ids[s];
+    lens[s] = LEN - 7 * s;
+  }
+  static const int counts[] = {1, 2, 3, 5, 17};
+  float *ref = NULL;
+  int64_t n = 0;
+  for (int ci = 0; ci < 5; ci++) {
+    ee_model *m = load(dir, counts[ci]);
+    ee_context *ctx = m ? ee_context_new(m) : NULL;
+    if (!ctx) {
+      CHECK(0, "context with %d threads", counts[ci]);
+      ee_model_free(m);
+      continue;
+    }
+    const int H = ee_model_dims(m);
+    n = (int64_t)NSEQ * H;
+    float *got = calloc((size_t)n, sizeof(float));
+    ee_error err;
+    ee_status rc = got ? ee_embed_ids(ctx, NSEQ, seqs, NULL, lens, got, NULL, &err) : EE_ERR_NOMEM;
+    if (ci == 0) {
+      CHECK(rc == EE_OK, "1-thread reference batch of %d x ~%d tokens", NSEQ, LEN);
+      ref = got;
+    } else {
+      CHECK(rc == EE_OK && ref && memcmp(got, ref, sizeof(float) * (size_t)n) == 0,
+            "%d threads: the batch's vectors are the 1-thread bits", counts[ci]);
+      free(got);
+    }
+    ee_context_free(ctx);
+    ee_model_free(m);
+  }
+  free(ref);
+}
+
 int main(void) {
   check_null_pool();
   for (int n = 1; n <= MAX_THREADS; n++) check_runs(n, 2000, 0);
@@ -228,7 +276,9 @@ int main(void) {
   const char *models = getenv("TEST_MODELS");
   char dir[4096];
   snprintf(dir, sizeof dir, "%s/minilm", models ? models : "build/test-models");
-  if (access(dir, R_OK) == 0) check_contention_switch(dir);
-  else CHECK(0, "generated model %s exists (run tests/run.sh)", dir);
+  if (access(dir, R_OK) == 0) {
+    check_contention_switch(dir);
+    check_thread_counts(dir);
+  } else CHECK(0, "generated model %s exists (run tests/run.sh)", dir);
   return check_finish();
 }
