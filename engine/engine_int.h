@@ -229,8 +229,10 @@ int ee_pool_threads(const ee_pool *pool);     /* caller included; 1 for NULL */
 ** are done.  pool may be NULL (runs fn(arg, 0, 1)). */
 void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *arg);
 /* Stages since the last call in which the caller had to sleep until a
-** worker finished (a worker not running: another core busy), then reset. */
-int ee_pool_take_late(ee_pool *pool);
+** worker finished (a worker not running: another core busy), and in
+** *stages (if not NULL) all stages run on the workers since then; both
+** counts are then reset. */
+int ee_pool_take_late(ee_pool *pool, int *stages);
 
 /* ------------------------------------------------------------------------
 ** interface to gemm_drive.c

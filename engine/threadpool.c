@@ -51,6 +51,7 @@ struct ee_pool {
   pthread_cond_t done_cv;      /* the last worker of a job signals the caller */
   atomic_int quit;
   int late;                    /* caller-only: stages it slept through, see ee_pool_take_late */
+  int stages;                  /* caller-only: stages run on the workers since the last take */
   void (*fn)(void *, int, int); /* the current job; written before gen is bumped */
   void *arg;
 };
@@ -150,6 +151,7 @@ void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *a
     fn(arg, 0, 1);
     return;
   }
+  pool->stages++;
   pool->fn = fn;
   pool->arg = arg;
   atomic_store(&pool->pending, pool->n - 1);
@@ -175,10 +177,12 @@ void ee_pool_run(ee_pool *pool, void (*fn)(void *arg, int tid, int nth), void *a
   }
 }
 
-int ee_pool_take_late(ee_pool *pool) {
+int ee_pool_take_late(ee_pool *pool, int *stages) {
+  if (stages) *stages = pool ? pool->stages : 0;
   if (!pool) return 0;
   int n = pool->late;
   pool->late = 0;
+  pool->stages = 0;
   return n;
 }
 

@@ -12,7 +12,8 @@
 **     would hang or skip a thread); a NULL pool runs the job on the caller.
 **   - "late" stages: with every thread pinned to one CPU a worker cannot run
 **     while the caller waits, so the caller counts the stage as late;
-**     ee_pool_take_late returns the count and resets it.
+**     ee_pool_take_late returns the count and the stages run, and resets
+**     both.
 **   - the contention switch, on the generated MiniLM model with 2 threads
 **     pinned to one CPU: a pass of 16 tokens finds its worker late and makes
 **     the next EE_POOL_SOLO_PASSES passes run alone (counted down one per
@@ -89,7 +90,8 @@ static void check_null_pool(void) {
   CHECK(atomic_load(&j.calls[0]) == 1 && atomic_load(&j.calls[1]) == 0 && atomic_load(&j.bad_nth) == 0,
         "NULL pool: the job runs once on the caller as tid 0 of 1");
   CHECK_EQ_INT(ee_pool_threads(NULL), 1, "NULL pool counts 1 thread");
-  CHECK_EQ_INT(ee_pool_take_late(NULL), 0, "NULL pool has no late stages");
+  int run = -1;
+  CHECK(ee_pool_take_late(NULL, &run) == 0 && run == 0, "NULL pool has no late stages");
   ee_pool_free(NULL);
 }
 
@@ -125,11 +127,13 @@ static void check_late_pinned(void) {
   j.caller = pthread_self();
   const int stages = 50;
   for (int s = 0; s < stages; s++) ee_pool_run(pool, busy_call, &j);
-  int late = ee_pool_take_late(pool);
+  int run = -1, late = ee_pool_take_late(pool, &run);
   /* Seen: 50 of 50.  A worker woken straight onto the CPU before the
   ** caller's wait can join in time, hence only half. */
   CHECK(late >= stages / 2 && late <= stages, "one CPU for 2 threads: %d of %d stages late", late, stages);
-  CHECK_EQ_INT(ee_pool_take_late(pool), 0, "ee_pool_take_late resets the count");
+  CHECK_EQ_INT(run, stages, "ee_pool_take_late counts the stages run");
+  int run_after = -1;
+  CHECK(ee_pool_take_late(pool, &run_after) == 0 && run_after == 0, "ee_pool_take_late resets both counts");
   CHECK(atomic_load(&j.calls[0]) == stages && atomic_load(&j.calls[1]) == stages,
         "late stages still ran on both threads (%d, %d)", atomic_load(&j.calls[0]),
         atomic_load(&j.calls[1]));
