@@ -273,11 +273,13 @@ static void st_embed(void *arg, int tid, int nth) {
   }
 }
 
-/* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
-** In bf16/int8, A has been converted by st_quant into f->qa. */
+/* Tasks of a product with weights W: row blocks x panel pairs. */
 static int64_t gemm_task_count(const fwd *f, const ee_pw *W) {
   return (W->np + 1) / 2 * ((f->T + GEMM_ROWS - 1) / GEMM_ROWS);
 }
+
+/* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
+** In bf16/int8, A has been converted by st_quant into f->qa. */
 
 static void gemm_tasks(fwd *f, int tid, int nth, float *C, int ldc, const float *A, int lda,
                        const ee_pw *W, const float *bias, const float *R, int ldr, int act) {
