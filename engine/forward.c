@@ -400,10 +400,11 @@ static void stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f) {
   ee_pool_run(pool, fn, f);
 }
 
-/* A product's stage, preceded in bf16/int8 by converting its input A (T,K);
-** its tasks (ntask of them) in blocks, one per thread, when they fit. */
+/* The stage of a product with weights W, preceded in bf16/int8 by
+** converting its input A (T,K); its tasks in blocks, one per thread, when
+** they fit. */
 static void gemm_stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f, const float *A,
-                       int K, int64_t ntask) {
+                       int K, const ee_pw *W) {
   const ee_precision prec = f->m->cfg.precision;
   if (prec != EE_PREC_FP32) {
     f->qin = A;
@@ -412,6 +413,7 @@ static void gemm_stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f, cons
     stage(pool, st_quant, f);
   }
   const int nth = ee_pool_threads(pool);
+  const int64_t ntask = gemm_task_count(f, W);
   f->nblocks = 0;
   if (nth > 1 && nth <= EE_BLOCK_THREADS && ntask < ((int64_t)1 << 31)) {
     for (int t = 0; t < nth; t++)
@@ -451,12 +453,12 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   stage(pool, st_embed, &f);
   for (int l = 0; l < c->num_layers; l++) {
     f.ly = &m->w.layers[l];
-    gemm_stage(pool, st_qkv, &f, f.x, H, gemm_task_count(&f, &f.ly->qkv_p));
+    gemm_stage(pool, st_qkv, &f, f.x, H, &f.ly->qkv_p);
     stage(pool, st_attn, &f);
-    gemm_stage(pool, st_oproj, &f, f.ctx, H, gemm_task_count(&f, &f.ly->o_p));
+    gemm_stage(pool, st_oproj, &f, f.ctx, H, &f.ly->o_p);
     stage(pool, st_ln1, &f);
-    gemm_stage(pool, st_ffup, &f, f.h1, H, gemm_task_count(&f, &f.ly->i_p));
-    gemm_stage(pool, st_ffdown, &f, f.ff, FF, gemm_task_count(&f, &f.ly->f_p));
+    gemm_stage(pool, st_ffup, &f, f.h1, H, &f.ly->i_p);
+    gemm_stage(pool, st_ffdown, &f, f.ff, FF, &f.ly->f_p);
     stage(pool, st_ln2, &f);
   }
 
