@@ -781,9 +781,9 @@ def summary():
             return " and ".join("%s× (%d×%d)" % (ratio(r[prec]["sps"].get(k), r["fp32"]["sps"].get(k)), k[1], k[2])
                                 for k in sorted(r[prec]["sps"]) if k[0] == threads)
         for prec in ("bf16", "int8"):
-            sp = speedups(prec, 1)
-            if speedups(prec, 2):
-                sp += ", on 2 threads " + speedups(prec, 2)
+            sp, sp2 = speedups(prec, 1), speedups(prec, 2)
+            if sp2:
+                sp += ", on 2 threads " + sp2
             cos = r[prec]["cos"]
             parts.append("%s %s fp32's speed (%s kernel)%s" % (prec, sp, r[prec]["kernel"],
                                                                 ", cosine to fp32 mean %.6f / min %.6f" % cos[:2] if cos else ""))
