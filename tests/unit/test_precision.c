@@ -448,11 +448,6 @@ static void check_products(void) {
 
 /* ---- attention ----------------------------------------------------------------------- */
 
-/* ee_attention_head_bf16 on odd lengths and head sizes, with every bf16
-** tile this CPU runs: bit-identical to one another, near softmax(q k^T /
-** sqrt(d)) v computed here in double from the unrounded inputs, and within
-** a scratch of exactly ee_attention_scratch_floats(L, d, bf16) floats (the
-** ASan build catches a write past it). */
 /* The bf16 head normalises its probabilities in the rounding: the rows
 ** ee_softmax_rows_unscaled leaves, times its inv, must be ee_softmax_rows'
 ** rows bit for bit (rows of 1..70 columns: vector body and tails). */
@@ -475,6 +470,11 @@ static void check_softmax_unscaled(void) {
         rows_seen, differ);
 }
 
+/* ee_attention_head_bf16 on odd lengths and head sizes, with every bf16
+** tile this CPU runs: bit-identical to one another, near softmax(q k^T /
+** sqrt(d)) v computed here in double from the unrounded inputs, and within
+** a scratch of exactly ee_attention_scratch_floats(L, d, bf16) floats (the
+** ASan build catches a write past it). */
 static void check_attention_bf16(void) {
   static const int lens[] = {1, 2, 17, 33, 130}, dims[] = {5, 32, 64};
   static const char *const tiles[] = {"generic", "avx2", NULL};

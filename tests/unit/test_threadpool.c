@@ -48,6 +48,12 @@ typedef struct job {
   pthread_t caller;
 } job;
 
+static void job_init(job *j, int nth) {
+  memset(j, 0, sizeof *j);
+  j->expect_nth = nth;
+  j->caller = pthread_self();
+}
+
 static void count_call(void *arg, int tid, int nth) {
   job *j = arg;
   if (tid >= 0 && tid < MAX_THREADS) atomic_fetch_add(&j->calls[tid], 1);
@@ -63,9 +69,7 @@ static void check_runs(int n, int stages, int pause_us) {
   if (!pool) return;
   CHECK_EQ_INT(ee_pool_threads(pool), n, "pool of %d reports its thread count", n);
   job j;
-  memset(&j, 0, sizeof j);
-  j.expect_nth = n;
-  j.caller = pthread_self();
+  job_init(&j, n);
   for (int s = 0; s < stages; s++) {
     ee_pool_run(pool, count_call, &j);
     if (pause_us) usleep((useconds_t)pause_us);
@@ -83,9 +87,7 @@ static void check_runs(int n, int stages, int pause_us) {
 
 static void check_null_pool(void) {
   job j;
-  memset(&j, 0, sizeof j);
-  j.expect_nth = 1;
-  j.caller = pthread_self();
+  job_init(&j, 1);
   ee_pool_run(NULL, count_call, &j);
   CHECK(atomic_load(&j.calls[0]) == 1 && atomic_load(&j.calls[1]) == 0 && atomic_load(&j.bad_nth) == 0,
         "NULL pool: the job runs once on the caller as tid 0 of 1");
@@ -122,9 +124,7 @@ static void check_late_pinned(void) {
   if (!pinned) return;
   ee_pool *pool = ee_pool_new(2); /* its worker inherits the one-CPU mask */
   job j;
-  memset(&j, 0, sizeof j);
-  j.expect_nth = 2;
-  j.caller = pthread_self();
+  job_init(&j, 2);
   const int stages = 50;
   for (int s = 0; s < stages; s++) ee_pool_run(pool, busy_call, &j);
   int run = -1, late = ee_pool_take_late(pool, &run);
