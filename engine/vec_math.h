@@ -27,6 +27,8 @@
 #define act_row_body VN(act_row_body)
 #define softmax_forward_body VN(softmax_forward_body)
 #define row_max VN(row_max)
+#define lanes_sum VN(lanes_sum)
+#define lanes_max VN(lanes_max)
 #define layernorm_body VN(layernorm_body)
 
 typedef float vf __attribute__((vector_size(VW * 4)));
@@ -152,6 +154,43 @@ INL void act_row_body(float *x, int n, ee_act act) {
   }
 }
 
+/* The sum and the largest of v's lanes, by halves (lanes k and k + VW/2,
+** then a quarter apart, ...): a chain of log2(VW) latencies instead of VW.
+** Short rows pay it once per VW values: softmax of 16-column rows took
+** 1.9 ns a value with the lanes added one after the other, 1.1 this way
+** (37 columns: 2.3 and 1.3; 128 and more: the same).  The order depends
+** only on VW, so a row's result still does not depend on its batch. */
+#if VW == 16
+#define LANES_FOLD(v, OP)                                                                 \
+  v = OP(v, __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)); \
+  v = OP(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3)); \
+  v = OP(v, __builtin_shufflevector(v, v, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1)); \
+  v = OP(v, __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0))
+#elif VW == 8
+#define LANES_FOLD(v, OP)                                                  \
+  v = OP(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));         \
+  v = OP(v, __builtin_shufflevector(v, v, 2, 3, 4, 5, 6, 7, 0, 1));         \
+  v = OP(v, __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 0))
+#else
+#define LANES_FOLD(v, OP)                                      \
+  v = OP(v, __builtin_shufflevector(v, v, 2, 3, 0, 1));         \
+  v = OP(v, __builtin_shufflevector(v, v, 1, 2, 3, 0))
+#endif
+#define LANES_ADD(a, b) ((a) + (b))
+#define LANES_MAX(a, b) vf_max(b, a)
+INL float lanes_sum(vf v) {
+  LANES_FOLD(v, LANES_ADD);
+  return v[0];
+}
+
+INL float lanes_max(vf v) {
+  LANES_FOLD(v, LANES_MAX);
+  return v[0];
+}
+#undef LANES_FOLD
+#undef LANES_ADD
+#undef LANES_MAX
+
 /* The largest of row[0..cols). */
 INL float row_max(const float *row, int cols) {
   /* Four running maxima: each step is a compare and a blend, and one chain
@@ -174,8 +213,7 @@ INL float row_max(const float *row, int cols) {
     memcpy(&v, row + j, sizeof v);
     vmx = vf_max(vmx, v);
   }
-  float mx = vmx[0];
-  for (int k = 1; k < VW; k++) mx = vmx[k] > mx ? vmx[k] : mx;
+  float mx = lanes_max(vmx);
   for (; j < cols; j++) mx = row[j] > mx ? row[j] : mx;
   return mx;
 }
@@ -195,8 +233,7 @@ INL void softmax_forward_body(float *x, int rows, int cols, float *inv_out) {
       memcpy(row + j, &v, sizeof v);
       vsum += v;
     }
-    float sum = 0.0f;
-    for (int k = 0; k < VW; k++) sum += vsum[k];
+    float sum = lanes_sum(vsum);
     if (j < cols) {
       int tail = cols - j;
       v = VB(0.0f);
@@ -238,8 +275,7 @@ INL void layernorm_body(float *x, int rows, int H, const float *g, const float *
       memcpy(&v, row + j, sizeof v);
       acc += v;
     }
-    float sum = 0.0f;
-    for (int k = 0; k < VW; k++) sum += acc[k];
+    float sum = lanes_sum(acc);
     for (; j < H; j++) sum += row[j];
     const float mean = sum / (float)H;
     const vf vm = VB(mean);
@@ -249,8 +285,7 @@ INL void layernorm_body(float *x, int rows, int H, const float *g, const float *
       v -= vm;
       acc += v * v;
     }
-    float var = 0.0f;
-    for (int k = 0; k < VW; k++) var += acc[k];
+    float var = lanes_sum(acc);
     for (; j < H; j++) var += (row[j] - mean) * (row[j] - mean);
     const float rstd = 1.0f / sqrtf(var / (float)H + eps);
     const vf vr = VB(rstd);
@@ -278,4 +313,6 @@ INL void layernorm_body(float *x, int rows, int H, const float *g, const float *
 #undef act_row_body
 #undef softmax_forward_body
 #undef row_max
+#undef lanes_sum
+#undef lanes_max
 #undef layernorm_body
