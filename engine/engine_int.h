@@ -258,6 +258,15 @@ struct ee_tiles {
 ** this range is done (fetched ahead), or -1. */
 void ee_gemm_drive(const ee_tiles *t, float *C, int M, int N, int np_all, int p0, int p1,
                    int after, const float *bias, const float *R, int act);
+/* Ask for the cache line at p ahead of its use (to L1 and L2). */
+static inline void ee_prefetch(const void *p) {
+#if defined(__GNUC__)
+  __builtin_prefetch(p, 0, 3);
+#else
+  (void)p;
+#endif
+}
+
 /* A tile's share of the prefetch plan: the bytes of step k. */
 static inline void ee_prefetch_step(const char *pf, int64_t k, int pf_step) {
 #if defined(__GNUC__)
