@@ -161,21 +161,27 @@ INL void act_row_body(float *x, int n, ee_act act) {
 ** 1.9 ns a value with the lanes added one after the other, 1.1 this way
 ** (37 columns: 2.3 and 1.3; 128 and more: the same).  The order depends
 ** only on VW, so a row's result still does not depend on its batch. */
-#if VW == 16
-#define LANES_FOLD(v, OP)                                                                 \
-  v = OP(v, __builtin_shufflevector(v, v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7)); \
-  v = OP(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3)); \
-  v = OP(v, __builtin_shufflevector(v, v, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1)); \
-  v = OP(v, __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0))
-#elif VW == 8
-#define LANES_FOLD(v, OP)                                                  \
-  v = OP(v, __builtin_shufflevector(v, v, 4, 5, 6, 7, 0, 1, 2, 3));         \
-  v = OP(v, __builtin_shufflevector(v, v, 2, 3, 4, 5, 6, 7, 0, 1));         \
-  v = OP(v, __builtin_shufflevector(v, v, 1, 2, 3, 4, 5, 6, 7, 0))
+/* GCC before 12 has no __builtin_shufflevector; clang has no __builtin_shuffle. */
+#if defined(__clang__)
+#define LANES_ROT(v, ...) __builtin_shufflevector(v, v, __VA_ARGS__)
 #else
-#define LANES_FOLD(v, OP)                                      \
-  v = OP(v, __builtin_shufflevector(v, v, 2, 3, 0, 1));         \
-  v = OP(v, __builtin_shufflevector(v, v, 1, 2, 3, 0))
+#define LANES_ROT(v, ...) __builtin_shuffle(v, (vi){__VA_ARGS__})
+#endif
+#if VW == 16
+#define LANES_FOLD(v, OP)                                                              \
+  v = OP(v, LANES_ROT(v, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3, 4, 5, 6, 7));       \
+  v = OP(v, LANES_ROT(v, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1, 2, 3));       \
+  v = OP(v, LANES_ROT(v, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0, 1));       \
+  v = OP(v, LANES_ROT(v, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 0))
+#elif VW == 8
+#define LANES_FOLD(v, OP)                                  \
+  v = OP(v, LANES_ROT(v, 4, 5, 6, 7, 0, 1, 2, 3));         \
+  v = OP(v, LANES_ROT(v, 2, 3, 4, 5, 6, 7, 0, 1));         \
+  v = OP(v, LANES_ROT(v, 1, 2, 3, 4, 5, 6, 7, 0))
+#else
+#define LANES_FOLD(v, OP)                      \
+  v = OP(v, LANES_ROT(v, 2, 3, 0, 1));         \
+  v = OP(v, LANES_ROT(v, 1, 2, 3, 0))
 #endif
 #define LANES_ADD(a, b) ((a) + (b))
 #define LANES_MAX(a, b) vf_max(b, a)
@@ -189,6 +195,7 @@ INL float lanes_max(vf v) {
   return v[0];
 }
 #undef LANES_FOLD
+#undef LANES_ROT
 #undef LANES_ADD
 #undef LANES_MAX
 
