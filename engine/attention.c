@@ -114,9 +114,11 @@ __attribute__((target("avx512f"))) static void pack_keys_avx512(float *kp, const
 
 /* AVX2 has no fast gather (on Zen 3 one 8-lane gather costs about as much
 ** as the eight loads it replaces), so this one transposes 8 x 8 blocks in
-** registers: 8 keys' rows of 8 dimensions in, 8 panel rows of 8 keys out. */
+** registers: 8 keys' rows of 8 dimensions in, 8 panel rows of 8 keys out.
+** scaled = 0 moves the 32-bit words untouched (shuffles keep any bits), for
+** the bf16 head's key pairs. */
 __attribute__((target("avx2"))) static void pack_keys_avx2(float *kp, const float *k, int ld, int L,
-                                                          int d, float scale) {
+                                                          int d, float scale, int scaled) {
   const int np = (L + EE_NR - 1) / EE_NR;
   const __m256 vscale = _mm256_set1_ps(scale);
   for (int p = 0; p < np; p++) {
@@ -138,10 +140,11 @@ __attribute__((target("avx2"))) static void pack_keys_avx2(float *kp, const floa
           u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], 0xee);
         }
         for (int i = 0; i < 4; i++) { /* dimension c + i from lanes 0-3, c + 4 + i from 4-7 */
-          _mm256_store_ps(panel + (int64_t)(c + i) * EE_NR + j0,
-                          _mm256_mul_ps(_mm256_permute2f128_ps(u[i], u[i + 4], 0x20), vscale));
-          _mm256_store_ps(panel + (int64_t)(c + 4 + i) * EE_NR + j0,
-                          _mm256_mul_ps(_mm256_permute2f128_ps(u[i], u[i + 4], 0x31), vscale));
+          __m256 lo = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+          __m256 hi = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+          if (scaled) lo = _mm256_mul_ps(lo, vscale), hi = _mm256_mul_ps(hi, vscale);
+          _mm256_store_ps(panel + (int64_t)(c + i) * EE_NR + j0, lo);
+          _mm256_store_ps(panel + (int64_t)(c + 4 + i) * EE_NR + j0, hi);
         }
       }
     }
@@ -155,7 +158,7 @@ static void pack_keys(float *kp, const float *k, int ld, int L, int d, float sca
   ** multiples of 8): on Zen 5 the gathers took 1.6% of an fp32 8 x 128
   ** pass and the transpose 0.7%. */
   if (__builtin_cpu_supports("avx2") && d % 8 == 0) {
-    pack_keys_avx2(kp, k, ld, L, d, scale);
+    pack_keys_avx2(kp, k, ld, L, d, scale, 1);
     return;
   }
   /* Indices are 32-bit: rows of a sequence are at most 512 apart, ld = 3H. */
@@ -219,6 +222,14 @@ void ee_attention_head(float *out, int ldo, const float *q, const float *k, cons
 ** kk of key row 16p + j (its dimensions 2kk, 2kk+1), zero past L. */
 static void pack_key_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) {
   const int K2 = (d + 1) / 2, np = (L + EE_NR - 1) / EE_NR;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  /* The same layout as the fp32 keys', with pairs for floats: the fp32
+  ** transpose moves the words (1.8% of a bf16 1 x 16 pass in plain C). */
+  if (__builtin_cpu_supports("avx2") && K2 % 8 == 0) {
+    pack_keys_avx2((float *)(void *)dst, (const float *)(const void *)rows, K2, L, K2, 1.0f, 0);
+    return;
+  }
+#endif
   uint32_t *out = (uint32_t *)(void *)dst;
   const uint32_t *in = (const uint32_t *)(const void *)rows;
   for (int p = 0; p < np; p++)
@@ -232,14 +243,37 @@ static void pack_key_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) {
 /* Value panels (N = d dimensions, K = L keys): panel p, pair kk, lane j
 ** holds dimension 16p + j of keys 2kk (low half) and 2kk + 1, zero past d
 ** and past L. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* 16 dimensions of keys 2kk and 2kk + 1 interleaved: widen each to 32 bits,
+** shift the odd one up. */
+__attribute__((target("avx512f"))) static void pair_words_avx512(uint32_t *out, const uint16_t *even,
+                                                                 const uint16_t *odd) {
+  __m512i e = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)even));
+  __m512i o = _mm512_cvtepu16_epi32(_mm256_loadu_si256((const __m256i *)(const void *)odd));
+  _mm512_storeu_si512((void *)out, _mm512_or_si512(e, _mm512_slli_epi32(o, 16)));
+}
+#endif
+
 static void pack_value_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) {
   const int K2 = (L + 1) / 2, np = (d + EE_NR - 1) / EE_NR, ldr = 2 * ((d + 1) / 2);
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+  const int vec = __builtin_cpu_supports("avx512f");
+#else
+  const int vec = 0;
+#endif
   uint32_t *out = (uint32_t *)(void *)dst;
   for (int p = 0; p < np; p++)
     for (int kk = 0; kk < K2; kk++) {
       const uint16_t *even = rows + (int64_t)(2 * kk) * ldr + p * EE_NR;
       const uint16_t *odd = 2 * kk + 1 < L ? even + ldr : NULL;
       const int n = d - p * EE_NR < EE_NR ? d - p * EE_NR : EE_NR;
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+      if (vec && odd && n == EE_NR) {
+        pair_words_avx512(out, even, odd);
+        out += EE_NR;
+        continue;
+      }
+#endif
       for (int j = 0; j < EE_NR; j++)
         *out++ = j < n ? (uint32_t)even[j] | (odd ? (uint32_t)odd[j] << 16 : 0u) : 0u;
     }
