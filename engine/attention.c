@@ -180,8 +180,12 @@ static void pack_values(float *vp, const float *v, int ld, int L, int d) {
     for (int j = 0; j < L; j++) {
       const float *src = v + (int64_t)j * ld + c0;
       float *dst = panel + (int64_t)j * EE_NR;
+      if (n == EE_NR) { /* a constant size: inlined, not a call per 64 bytes */
+        memcpy(dst, src, sizeof(float) * EE_NR);
+        continue;
+      }
       memcpy(dst, src, sizeof(float) * (size_t)n);
-      if (n < EE_NR) memset(dst + n, 0, sizeof(float) * (size_t)(EE_NR - n));
+      memset(dst + n, 0, sizeof(float) * (size_t)(EE_NR - n));
     }
   }
 }
