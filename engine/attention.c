@@ -155,8 +155,9 @@ __attribute__((target("avx2"))) static void pack_keys_avx2(float *kp, const floa
 static void pack_keys(float *kp, const float *k, int ld, int L, int d, float scale) {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   /* The transpose first where it fits (head sizes of real models are
-  ** multiples of 8): on Zen 5 the gathers took 1.6% of an fp32 8 x 128
-  ** pass and the transpose 0.7%. */
+  ** multiples of 8): Zen 5's gathers are slower.  perf, 8 x 128, runs of
+  ** the two interleaved: gathers 1.4-1.7% of an fp32 pass, the transpose
+  ** 1.2-1.3%; int8 3.5-3.8% and 2.3-2.8%. */
   if (__builtin_cpu_supports("avx2") && d % 8 == 0) {
     pack_keys_avx2(kp, k, ld, L, d, scale, 1);
     return;
