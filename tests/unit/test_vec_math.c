@@ -102,6 +102,36 @@ static void check_softmax(void) {
   CHECK(same, "unscaled softmax times its 1/sum is the softmax, bit for bit, at 8 and 4 lanes");
 }
 
+/* Scores that spread far (a peaked attention head) must not leave
+** subnormal probabilities, which make the products after them slow: every
+** probability is 0 or a normal float, at 8 and 4 lanes and at the width
+** this CPU runs (ee_softmax_rows). */
+static int all_normal(const float *p, int n) {
+  for (int j = 0; j < n; j++)
+    if (p[j] != 0.0f && fabsf(p[j]) < 1.17549435e-38f) return 0;
+  return 1;
+}
+
+static void check_softmax_no_subnormals(void) {
+  enum { C = 512 };
+  static float x[C], y[C];
+  int ok8 = 1, ok4 = 1, ok = 1;
+  for (int cols = 2; cols <= C; cols += cols < 64 ? 1 : 37) {
+    for (int j = 0; j < cols; j++) x[j] = j % 3 ? frand(-1.0f, 0.0f) : frand(-300.0f, -60.0f);
+    memcpy(y, x, sizeof(float) * (size_t)cols);
+    softmax_forward_body8(y, 1, cols, NULL);
+    ok8 &= all_normal(y, cols);
+    memcpy(y, x, sizeof(float) * (size_t)cols);
+    softmax_forward_body4(y, 1, cols, NULL);
+    ok4 &= all_normal(y, cols);
+    memcpy(y, x, sizeof(float) * (size_t)cols);
+    ee_softmax_rows(y, 1, cols);
+    ok &= all_normal(y, cols);
+  }
+  CHECK(ok8 && ok4, "softmax leaves no subnormal probability at 8 and 4 lanes (scores spread over 300)");
+  CHECK(ok, "softmax leaves no subnormal probability at this CPU's width (%s)", "ee_softmax_rows");
+}
+
 /* LayerNorm against double, and the embedding row as the sum then the
 ** same LayerNorm. */
 static void check_layernorm(void) {
@@ -177,6 +207,7 @@ static void check_erf_gelu(void) {
 int main(void) {
   check_lanes();
   check_softmax();
+  check_softmax_no_subnormals();
   check_layernorm();
   check_erf_gelu();
   return check_finish();
