@@ -77,28 +77,7 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
 /* ---- ops -------------------------------------------------------------------- */
 
 
-#define INL static inline __attribute__((always_inline))
-/* The vector helpers are always inlined, so GCC's note that passing vectors
-** wider than the baseline's registers changes the ABI is moot. */
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi"
-#endif
-
-#define VN(name) name##16
-#define VW 16
-#include "vec_math.h"
-#undef VN
-#undef VW
-#define VN(name) name##8
-#define VW 8
-#include "vec_math.h"
-#undef VN
-#undef VW
-#define VN(name) name##4
-#define VW 4
-#include "vec_math.h"
-#undef VN
-#undef VW
+#include "vec_math_widths.h"
 
 /* The functions that loop over these vectors are compiled for AVX-512, AVX2
 ** and baseline x86-64 (the same always-inline body under three target
@@ -294,7 +273,6 @@ static int64_t gemm_task_count(const fwd *f, const ee_pw *W) {
 
 /* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
 ** In bf16/int8, A has been converted by st_quant into f->qa. */
-
 static void gemm_tasks(fwd *f, int tid, int nth, float *C, int ldc, const float *A, int lda,
                        const ee_pw *W, const float *bias, const float *R, int ldr, int act) {
   const int64_t pairs = (W->np + 1) / 2, ntask = gemm_task_count(f, W);

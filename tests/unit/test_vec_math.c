@@ -2,7 +2,8 @@
 ** test_vec_math.c — engine/vec_math.h at 4 and 8 lanes, the widths that
 ** forward.c runs on CPUs without AVX-512 (AVX2) and without AVX2.  The
 ** engine tests only reach the width this CPU picks, so here the header is
-** compiled twice more, as forward.c does, and each width is checked against
+** compiled at every width through vec_math_widths.h, as forward.c is, and
+** the 4- and 8-lane ones (and the 16-lane lane folds) are checked against
 ** double precision: exp through softmax, erf and GELU, LayerNorm, the
 ** embedding row, and the lane folds that sum a row's lanes.
 */
@@ -13,20 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INL static inline __attribute__((always_inline))
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC diagnostic ignored "-Wpsabi" /* as in forward.c: everything is inlined */
-#endif
-#define VN(name) name##8
-#define VW 8
-#include "../../engine/vec_math.h"
-#undef VN
-#undef VW
-#define VN(name) name##4
-#define VW 4
-#include "../../engine/vec_math.h"
-#undef VN
-#undef VW
+#include "../../engine/vec_math_widths.h"
 
 #define MAXC 70
 
@@ -54,21 +42,25 @@ static float tree_sum(const float *v, int n) {
 static void check_lanes(void) {
   int sum_ok = 1, max_ok = 1;
   for (int it = 0; it < 1000; it++) {
-    float a[8];
-    for (int k = 0; k < 8; k++) a[k] = frand(-1e3f, 1e3f);
+    float a[16];
+    for (int k = 0; k < 16; k++) a[k] = frand(-1e3f, 1e3f);
+    vf16 v16;
     vf8 v8;
     vf4 v4;
+    memcpy(&v16, a, sizeof v16);
     memcpy(&v8, a, sizeof v8);
     memcpy(&v4, a, sizeof v4);
-    float m8 = a[0], m4 = a[0];
+    float m16 = a[0], m8 = a[0], m4 = a[0];
+    for (int k = 1; k < 16; k++) m16 = a[k] > m16 ? a[k] : m16;
     for (int k = 1; k < 8; k++) m8 = a[k] > m8 ? a[k] : m8;
     for (int k = 1; k < 4; k++) m4 = a[k] > m4 ? a[k] : m4;
-    if (bits(lanes_sum8(v8)) != bits(tree_sum(a, 8)) || bits(lanes_sum4(v4)) != bits(tree_sum(a, 4)))
+    if (bits(lanes_sum16(v16)) != bits(tree_sum(a, 16)) || bits(lanes_sum8(v8)) != bits(tree_sum(a, 8)) ||
+        bits(lanes_sum4(v4)) != bits(tree_sum(a, 4)))
       sum_ok = 0;
-    if (lanes_max8(v8) != m8 || lanes_max4(v4) != m4) max_ok = 0;
+    if (lanes_max16(v16) != m16 || lanes_max8(v8) != m8 || lanes_max4(v4) != m4) max_ok = 0;
   }
-  CHECK(sum_ok, "lane sums at 8 and 4 lanes add by halves, bit for bit (1000 vectors)");
-  CHECK(max_ok, "lane maxima at 8 and 4 lanes (1000 vectors)");
+  CHECK(sum_ok, "lane sums at 16, 8 and 4 lanes add by halves, bit for bit (1000 vectors)");
+  CHECK(max_ok, "lane maxima at 16, 8 and 4 lanes (1000 vectors)");
 }
 
 /* Softmax of rows of 1..MAXC columns against double; the unscaled form
