@@ -5,7 +5,9 @@ Each tests/sql/*.test file holds cases separated by lines starting with
 "-- name:".  A file may start with a "-- setup" block, prepended to every
 case of that file.  A case is SQL followed by "-- expect" and the exact
 output lines (sqlite3 -batch default list mode), or "-- error" and text
-that must appear in the CLI's error output (exact error messages are API).
+that must appear in the CLI's error output (exact error messages are API),
+or both, "-- expect" first: a case that runs on after an error (".bail off")
+checks what the failed statement left behind.
 
     -- setup
     .load ./build/embed0
@@ -100,10 +102,17 @@ def main():
                 ok, why = True, ""
                 if case["error"] is not None:
                     want = subst("\n".join(strip_blank_tail(case["error"]))).strip()
-                    if want not in err:
+                    if proc.returncode < 0:
+                        ok, why = False, "killed by signal %d (stderr %r)" % (-proc.returncode, err.strip())
+                    elif want not in err:
                         ok, why = False, "expected error containing %r, got stderr %r stdout %r" % (want, err.strip(), out.strip())
                     elif proc.returncode == 0:
                         ok, why = False, "error text seen but exit status 0"
+                    elif case["expect"] is not None:
+                        want_out = subst("\n".join(strip_blank_tail(case["expect"])))
+                        got = "\n".join(strip_blank_tail(out.split("\n")))
+                        if got != want_out:
+                            ok, why = False, "expected output %r, got %r (stderr %r)" % (want_out, got, err.strip())
                 else:
                     want = subst("\n".join(strip_blank_tail(case["expect"] or [])))
                     got = "\n".join(strip_blank_tail(out.split("\n")))
