@@ -37,6 +37,20 @@ typedef enum index_metric { METRIC_COSINE = 0, METRIC_L2 = 1, METRIC_DOT = 2 } i
 ** their best candidates are re-ranked with the exact float32 distance. */
 typedef enum index_quant { QUANT_NONE = 0, QUANT_INT8 = 1, QUANT_BINARY = 2 } index_quant;
 
+/* Statements every row write or lookup runs, prepared once per table and
+** kept (parsing them per row cost as much as the writes themselves). */
+typedef enum index_stmt {
+  STMT_LOCATE,         /* SELECT chunk, slot FROM _rowids WHERE rowid = ?1 */
+  STMT_FREE_FIRST,     /* the first chunk with a free slot */
+  STMT_FREE_ADD,       /* ?1 has a free slot */
+  STMT_ROWID_ADD,      /* rowid ?1 lives in chunk ?2, slot ?3 */
+  STMT_ROWID_REMOVE,   /* rowid ?1 has no vector */
+  STMT_CONTENT_HAS,    /* SELECT 1 if _content has rowid ?1 */
+  STMT_CONTENT_PUT,    /* REPLACE rowid ?1's text by ?2 */
+  STMT_CONTENT_REMOVE, /* rowid ?1 has no stored text */
+  STMT_COUNT
+} index_stmt;
+
 /* One embed_index table, as connected. */
 typedef struct index_vtab {
   sqlite3_vtab base;      /* base class: must be first */
@@ -52,15 +66,18 @@ typedef struct index_vtab {
   index_metric eMetric;   /* distance used by MATCH */
   index_quant eQuant;     /* search copy: float32, int8 or binary */
   int nRerank;            /* quantized search keeps k x nRerank candidates for re-ranking */
-  /* Texts inserted but not yet embedded: the encoder runs on a batch. */
+  /* Rows inserted but not yet stored: texts wait for the encoder to run on a
+  ** batch, vectors (azPendingText NULL, already in aBatchOut) to be written
+  ** a chunk at a time. */
   sqlite3_int64 *aPendingRowid; /* (EMBED_INDEX_PENDING_MAX) */
   char **azPendingText;   /* (EMBED_INDEX_PENDING_MAX) sqlite3_malloc'd copies */
   size_t *anPendingText;  /* their lengths in bytes */
   int nPending;           /* number queued */
-  float *aBatchOut;       /* (EMBED_INDEX_PENDING_MAX x nDims) encoder output */
+  float *aBatchOut;       /* (EMBED_INDEX_PENDING_MAX x nDims) queued and encoded vectors */
+  int rcUnstored;         /* rows of an earlier statement could not be stored: refuse to commit */
   /* Incremental BLOB handles for the chunk being written, reopened per chunk. */
   sqlite3_blob *pBlobValid, *pBlobRowids, *pBlobVectors;
-  sqlite3_stmt *pLocate;       /* SELECT chunk, slot ... WHERE rowid = ?, kept prepared */
+  sqlite3_stmt *apStmt[STMT_COUNT]; /* prepared on first use, reset after each */
   /* A copy of every stored vector, so repeated KNN scans run from memory
   ** instead of re-reading chunk BLOBs through the pager.  Dropped by any
   ** write of ours and on rollback; checked against PRAGMA data_version for
@@ -92,8 +109,9 @@ int indexStoreCreate(index_vtab *p);   /* creates the shadow tables (xCreate) */
 int indexStoreDestroy(index_vtab *p);  /* drops them (xDestroy) */
 int indexStoreConfigGet(index_vtab *p, const char *zKey, sqlite3_int64 *piVal, char **pzVal);
 int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, const char *zVal);
-/* Writes a vector for rowid; the rowid must not be present. */
-int indexStoreInsert(index_vtab *p, sqlite3_int64 iRowid, const float *aVec);
+/* Writes n vectors (aVec, n x nDims) for the rowids aRowid, none of which
+** may be present, filling the lowest free slots first. */
+int indexStoreInsert(index_vtab *p, int n, const sqlite3_int64 *aRowid, const float *aVec);
 /* Removes rowid's vector (and stored text); *pbFound says whether it was there. */
 int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
 /* Reads rowid's vector into aVec (nDims floats); SQLITE_NOTFOUND if absent. */
@@ -112,12 +130,24 @@ void indexStoreCloseBlobs(index_vtab *p);
 int indexExec(index_vtab *p, const char *zFmt, ...);
 /* Prepares a printf-formatted statement; NULL *ppStmt on error. */
 int indexPrepare(index_vtab *p, sqlite3_stmt **ppStmt, const char *zFmt, ...);
+/* The table's statement eStmt, prepared on first use.  The caller binds,
+** steps and resets it (indexStmtRun does all three for writes), so a kept
+** statement never holds a read or a write open. */
+int indexStmt(index_vtab *p, index_stmt eStmt, sqlite3_stmt **ppStmt);
+/* Steps a bound write statement once and resets it: SQLITE_OK or the error. */
+int indexStmtRun(sqlite3_stmt *pStmt);
+/* Finalizes the kept statements (they would block DROP TABLE and close). */
+void indexStmtsFinalize(index_vtab *p);
 
 /* ------------------------------------------------------------------ */
 /* interface to index_write.c */
 
 void indexSetError(index_vtab *p, const char *zFmt, ...); /* replaces zErrMsg */
-int indexPendingFlush(index_vtab *p);   /* embeds and stores the queued texts */
+int indexPendingFlush(index_vtab *p);   /* embeds the queued texts, stores the queued vectors */
+/* The same, where the queue may hold rows of statements that already
+** succeeded (a query, a savepoint): a failure refuses the COMMIT. */
+int indexPendingFlushEarlier(index_vtab *p);
+void indexSetCorrupt(index_vtab *p);   /* the error for SQLITE_CORRUPT_VTAB */
 void indexPendingDiscard(index_vtab *p);
 embed_slot *indexTableModel(index_vtab *p); /* NULL with the error set */
 /* Reads a float32 BLOB or JSON vector of the table's dims into aOut. */

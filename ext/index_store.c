@@ -46,6 +46,40 @@ int indexPrepare(index_vtab *p, sqlite3_stmt **ppStmt, const char *zFmt, ...) {
   return rc;
 }
 
+/* Each index_stmt's SQL; every one takes the schema and table name. */
+static const char *const azStmtSql[STMT_COUNT] = {
+    [STMT_LOCATE] = "SELECT chunk, slot FROM \"%w\".\"%w_rowids\" WHERE rowid = ?1",
+    [STMT_FREE_FIRST] = "SELECT id FROM \"%w\".\"%w_freechunks\" ORDER BY id LIMIT 1",
+    [STMT_FREE_ADD] = "INSERT OR IGNORE INTO \"%w\".\"%w_freechunks\"(id) VALUES (?1)",
+    [STMT_ROWID_ADD] = "INSERT INTO \"%w\".\"%w_rowids\"(rowid, chunk, slot) VALUES (?1, ?2, ?3)",
+    [STMT_ROWID_REMOVE] = "DELETE FROM \"%w\".\"%w_rowids\" WHERE rowid = ?1",
+    [STMT_CONTENT_HAS] = "SELECT 1 FROM \"%w\".\"%w_content\" WHERE rowid = ?1",
+    [STMT_CONTENT_PUT] = "REPLACE INTO \"%w\".\"%w_content\"(rowid, text) VALUES (?1, ?2)",
+    [STMT_CONTENT_REMOVE] = "DELETE FROM \"%w\".\"%w_content\" WHERE rowid = ?1",
+};
+
+int indexStmt(index_vtab *p, index_stmt eStmt, sqlite3_stmt **ppStmt) {
+  int rc = SQLITE_OK;
+  if (!p->apStmt[eStmt]) rc = indexPrepare(p, &p->apStmt[eStmt], azStmtSql[eStmt], p->zSchema, p->zName);
+  *ppStmt = p->apStmt[eStmt];
+  return rc;
+}
+
+int indexStmtRun(sqlite3_stmt *pStmt) {
+  int rc = sqlite3_step(pStmt);
+  int rcReset = sqlite3_reset(pStmt);
+  sqlite3_clear_bindings(pStmt); /* drops the copy of a bound text */
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) return rcReset;
+  return rc;
+}
+
+void indexStmtsFinalize(index_vtab *p) {
+  for (int i = 0; i < STMT_COUNT; i++) {
+    sqlite3_finalize(p->apStmt[i]);
+    p->apStmt[i] = NULL;
+  }
+}
+
 int indexStoreCreate(index_vtab *p) {
   int rc = indexExec(p, SHADOW_CONFIG, p->zSchema, p->zName);
   if (rc == SQLITE_OK) rc = indexExec(p, SHADOW_CHUNKS, p->zSchema, p->zName);
@@ -57,8 +91,7 @@ int indexStoreCreate(index_vtab *p) {
 
 int indexStoreDestroy(index_vtab *p) {
   indexStoreCloseBlobs(p);
-  sqlite3_finalize(p->pLocate); /* a prepared statement on a table would block DROP */
-  p->pLocate = NULL;
+  indexStmtsFinalize(p); /* a prepared statement on a table would block DROP */
   return indexExec(p,
                    "DROP TABLE IF EXISTS \"%w\".\"%w_config\";"
                    "DROP TABLE IF EXISTS \"%w\".\"%w_chunks\";"
@@ -156,16 +189,12 @@ static int blobs_open(index_vtab *p, sqlite3_int64 iChunk) {
 /* Returns the id of a chunk with a free slot, creating one when none has. */
 static int chunk_with_space(index_vtab *p, sqlite3_int64 *piChunk) {
   sqlite3_stmt *pStmt;
-  int rc = indexPrepare(p, &pStmt, "SELECT id FROM \"%w\".\"%w_freechunks\" ORDER BY id LIMIT 1", p->zSchema,
-                        p->zName);
+  int rc = indexStmt(p, STMT_FREE_FIRST, &pStmt);
   if (rc != SQLITE_OK) return rc;
   rc = sqlite3_step(pStmt);
-  if (rc == SQLITE_ROW) {
-    *piChunk = sqlite3_column_int64(pStmt, 0);
-    sqlite3_finalize(pStmt);
-    return SQLITE_OK;
-  }
-  sqlite3_finalize(pStmt);
+  if (rc == SQLITE_ROW) *piChunk = sqlite3_column_int64(pStmt, 0);
+  int rcReset = sqlite3_reset(pStmt);
+  if (rc == SQLITE_ROW) return rcReset;
   if (rc != SQLITE_DONE) return rc;
   rc = indexExec(p,
                  "INSERT INTO \"%w\".\"%w_chunks\"(valid, rowids, vectors) VALUES (zeroblob(%d), zeroblob(%d), zeroblob(%lld));"
@@ -176,47 +205,80 @@ static int chunk_with_space(index_vtab *p, sqlite3_int64 *piChunk) {
   return rc;
 }
 
-int indexStoreInsert(index_vtab *p, sqlite3_int64 iRowid, const float *aVec) {
-  indexCacheDrop(p);
-  sqlite3_int64 iChunk = 0;
-  int rc = chunk_with_space(p, &iChunk);
-  if (rc == SQLITE_OK) rc = blobs_open(p, iChunk);
-  if (rc != SQLITE_OK) return rc;
+/* Longest run of consecutive slots written with one BLOB write. */
+#define INSERT_RUN_MAX 64
+
+/* Fills free slots of chunk iChunk, lowest first, with vectors from
+** aRowid/aVec until the chunk is full or all n are stored; *pnDone says
+** how many it stored.  Consecutive free slots take consecutive vectors in
+** one BLOB write each, so a bulk insert writes a chunk's pages once. */
+static int chunk_fill(index_vtab *p, sqlite3_int64 iChunk, int n, const sqlite3_int64 *aRowid, const float *aVec,
+                      int *pnDone) {
+  *pnDone = 0;
+  int rc = blobs_open(p, iChunk);
   unsigned char aValid[EMBED_INDEX_CHUNK / 8];
-  rc = sqlite3_blob_read(p->pBlobValid, aValid, sizeof(aValid), 0);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_read(p->pBlobValid, aValid, sizeof(aValid), 0);
   if (rc != SQLITE_OK) return rc;
-  int iSlot = -1, nUsed = 0;
-  for (int i = 0; i < EMBED_INDEX_CHUNK; i++) {
-    if (aValid[i / 8] & (1u << (i % 8))) nUsed++;
-    else if (iSlot < 0) iSlot = i;
+  sqlite3_stmt *pAdd;
+  rc = indexStmt(p, STMT_ROWID_ADD, &pAdd);
+  int iSlot = 0, nDone = 0;
+  const size_t nVecBytes = (size_t)p->nDims * 4;
+  while (rc == SQLITE_OK && nDone < n) {
+    while (iSlot < EMBED_INDEX_CHUNK && (aValid[iSlot / 8] & (1u << (iSlot % 8)))) iSlot++;
+    if (iSlot == EMBED_INDEX_CHUNK) break;
+    int nRun = 0;
+    unsigned char aRowidBytes[INSERT_RUN_MAX * 8];
+    while (nRun < INSERT_RUN_MAX && nDone + nRun < n && iSlot + nRun < EMBED_INDEX_CHUNK &&
+           !(aValid[(iSlot + nRun) / 8] & (1u << ((iSlot + nRun) % 8)))) {
+      sqlite3_uint64 r = (sqlite3_uint64)aRowid[nDone + nRun];
+      for (int b = 0; b < 8; b++) aRowidBytes[nRun * 8 + b] = (unsigned char)(r >> (8 * b));
+      aValid[(iSlot + nRun) / 8] |= (unsigned char)(1u << ((iSlot + nRun) % 8));
+      nRun++;
+    }
+    rc = sqlite3_blob_write(p->pBlobVectors, aVec + (size_t)nDone * p->nDims, (int)(nRun * nVecBytes),
+                            (int)(iSlot * nVecBytes));
+    if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobRowids, aRowidBytes, nRun * 8, iSlot * 8);
+    for (int j = 0; j < nRun && rc == SQLITE_OK; j++) {
+      sqlite3_bind_int64(pAdd, 1, aRowid[nDone + j]);
+      sqlite3_bind_int64(pAdd, 2, iChunk);
+      sqlite3_bind_int(pAdd, 3, iSlot + j);
+      rc = indexStmtRun(pAdd);
+    }
+    iSlot += nRun;
+    nDone += nRun;
   }
-  if (iSlot < 0) return SQLITE_CORRUPT_VTAB; /* listed as free but full */
-  unsigned char aRowid[8];
-  for (int i = 0; i < 8; i++) aRowid[i] = (unsigned char)((sqlite3_uint64)iRowid >> (8 * i));
-  aValid[iSlot / 8] |= (unsigned char)(1u << (iSlot % 8));
-  rc = sqlite3_blob_write(p->pBlobVectors, aVec, p->nDims * 4, iSlot * p->nDims * 4);
-  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobRowids, aRowid, 8, iSlot * 8);
-  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobValid, &aValid[iSlot / 8], 1, iSlot / 8);
-  if (rc == SQLITE_OK && nUsed + 1 == EMBED_INDEX_CHUNK) {
+  if (rc == SQLITE_OK && nDone == 0) rc = SQLITE_CORRUPT_VTAB; /* listed as free but full */
+  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobValid, aValid, sizeof(aValid), 0);
+  int bFull = 1;
+  for (int i = 0; i < EMBED_INDEX_CHUNK / 8 && bFull; i++) bFull = aValid[i] == 0xff;
+  if (rc == SQLITE_OK && bFull) {
     rc = indexExec(p, "DELETE FROM \"%w\".\"%w_freechunks\" WHERE id = %lld", p->zSchema, p->zName,
                    (long long)iChunk);
   }
-  if (rc == SQLITE_OK) {
-    rc = indexExec(p, "INSERT INTO \"%w\".\"%w_rowids\"(rowid, chunk, slot) VALUES (%lld, %lld, %d)",
-                   p->zSchema, p->zName, (long long)iRowid, (long long)iChunk, iSlot);
+  *pnDone = nDone;
+  return rc;
+}
+
+int indexStoreInsert(index_vtab *p, int n, const sqlite3_int64 *aRowid, const float *aVec) {
+  indexCacheDrop(p);
+  int rc = SQLITE_OK;
+  for (int nStored = 0; nStored < n && rc == SQLITE_OK;) {
+    sqlite3_int64 iChunk = 0;
+    int nDone = 0;
+    rc = chunk_with_space(p, &iChunk);
+    if (rc == SQLITE_OK) {
+      rc = chunk_fill(p, iChunk, n - nStored, aRowid + nStored, aVec + (size_t)nStored * p->nDims, &nDone);
+    }
+    nStored += nDone;
   }
   return rc;
 }
 
 /* Where rowid's vector lives; SQLITE_NOTFOUND if it has none. */
 static int locate(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piChunk, int *piSlot) {
-  int rc = SQLITE_OK;
-  if (!p->pLocate) {
-    rc = indexPrepare(p, &p->pLocate, "SELECT chunk, slot FROM \"%w\".\"%w_rowids\" WHERE rowid = ?", p->zSchema,
-                      p->zName);
-    if (rc != SQLITE_OK) return rc;
-  }
-  sqlite3_stmt *pStmt = p->pLocate; /* reset after each use, so it never holds a read open */
+  sqlite3_stmt *pStmt;
+  int rc = indexStmt(p, STMT_LOCATE, &pStmt);
+  if (rc != SQLITE_OK) return rc;
   sqlite3_bind_int64(pStmt, 1, iRowid);
   rc = sqlite3_step(pStmt);
   if (rc == SQLITE_ROW) {
@@ -255,16 +317,25 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
       rc = sqlite3_blob_write(p->pBlobValid, &b, 1, iSlot / 8);
     }
     indexStoreCloseBlobs(p); /* the statements below must not run under open handles */
+    sqlite3_stmt *pStmt = NULL;
+    if (rc == SQLITE_OK) rc = indexStmt(p, STMT_ROWID_REMOVE, &pStmt);
     if (rc == SQLITE_OK) {
-      rc = indexExec(p,
-                     "DELETE FROM \"%w\".\"%w_rowids\" WHERE rowid = %lld;"
-                     "INSERT OR IGNORE INTO \"%w\".\"%w_freechunks\"(id) VALUES (%lld);",
-                     p->zSchema, p->zName, (long long)iRowid, p->zSchema, p->zName, (long long)iChunk);
+      sqlite3_bind_int64(pStmt, 1, iRowid);
+      rc = indexStmtRun(pStmt);
+    }
+    if (rc == SQLITE_OK) rc = indexStmt(p, STMT_FREE_ADD, &pStmt);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(pStmt, 1, iChunk);
+      rc = indexStmtRun(pStmt);
     }
   }
   if (rc == SQLITE_OK && !p->zContent) {
-    rc = indexExec(p, "DELETE FROM \"%w\".\"%w_content\" WHERE rowid = %lld", p->zSchema, p->zName,
-                   (long long)iRowid);
+    sqlite3_stmt *pStmt;
+    rc = indexStmt(p, STMT_CONTENT_REMOVE, &pStmt);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(pStmt, 1, iRowid);
+      rc = indexStmtRun(pStmt);
+    }
   }
   return rc;
 }

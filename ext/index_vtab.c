@@ -51,7 +51,7 @@ typedef struct index_cursor {
 static void vtab_free(index_vtab *p) {
   if (!p) return;
   indexCacheDrop(p);
-  sqlite3_finalize(p->pLocate);
+  indexStmtsFinalize(p);
   indexStoreCloseBlobs(p);
   for (int i = 0; i < p->nPending; i++) sqlite3_free(p->azPendingText[i]);
   sqlite3_free(p->aPendingRowid);
@@ -531,14 +531,11 @@ static int indexFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idx
   index_vtab *p = (index_vtab *)pCursor->pVtab;
   cursor_reset(pCur);
   pCur->ePlan = idxNum;
-  int rc = indexPendingFlush(p); /* a query sees the statement's own writes */
+  int rc = indexPendingFlushEarlier(p); /* a query sees the transaction's own writes */
   if (rc != SQLITE_OK) return rc;
   if (idxNum == PLAN_KNN) {
     rc = knn_filter(pCur, p, idxStr ? idxStr : "", argc, argv);
-    if (rc == SQLITE_CORRUPT_VTAB) {
-      indexSetError(p, "embed_index: %s is corrupt: its shadow tables disagree (INSERT INTO %s(%s) VALUES "
-                       "('integrity-check') says where)", p->zName, p->zName, p->zName);
-    }
+    if (rc == SQLITE_CORRUPT_VTAB) indexSetCorrupt(p);
     return rc;
   }
   if (idxNum == PLAN_ROWID) {

@@ -30,6 +30,11 @@ void indexSetError(index_vtab *p, const char *zFmt, ...) {
   va_end(ap);
 }
 
+void indexSetCorrupt(index_vtab *p) {
+  indexSetError(p, "embed_index: %s is corrupt: its shadow tables disagree (INSERT INTO %s(%s) VALUES "
+                   "('integrity-check') says where)", p->zName, p->zName, p->zName);
+}
+
 void indexPendingDiscard(index_vtab *p) {
   for (int i = 0; i < p->nPending; i++) sqlite3_free(p->azPendingText[i]);
   p->nPending = 0;
@@ -57,26 +62,47 @@ embed_slot *indexTableModel(index_vtab *p) {
   return pSlot;
 }
 
-/* Embeds every queued text and stores the vectors. */
-int indexPendingFlush(index_vtab *p) {
-  if (p->nPending == 0) return SQLITE_OK;
+/* Embeds the queued texts azPendingText[iFirst..iEnd) into their rows of aBatchOut. */
+static int embed_run(index_vtab *p, int iFirst, int iEnd) {
   embed_slot *pSlot = indexTableModel(p);
   if (!pSlot) return SQLITE_ERROR;
   ee_context *pCtx = embedSlotContext(pSlot);
   if (!pCtx) return SQLITE_NOMEM;
   ee_error err;
-  ee_status st = ee_embed_texts(pCtx, p->nPending, (const char *const *)p->azPendingText, p->anPendingText,
-                                p->aBatchOut, &err);
+  ee_status st = ee_embed_texts(pCtx, iEnd - iFirst, (const char *const *)p->azPendingText + iFirst,
+                                p->anPendingText + iFirst, p->aBatchOut + (size_t)iFirst * p->nDims, &err);
   if (st != EE_OK) {
     indexSetError(p, "embed_index: %s", err.msg);
     return st == EE_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   }
+  return SQLITE_OK;
+}
+
+/* Embeds the queued texts and stores every queued vector.  A queued vector
+** (no text) already sits in its row of aBatchOut; texts are embedded in
+** runs of consecutive ones, so a statement inserting only texts gives the
+** encoder whole batches. */
+int indexPendingFlush(index_vtab *p) {
+  if (p->nPending == 0) return SQLITE_OK;
   int rc = SQLITE_OK;
-  for (int i = 0; i < p->nPending && rc == SQLITE_OK; i++) {
-    rc = indexStoreInsert(p, p->aPendingRowid[i], p->aBatchOut + (size_t)i * p->nDims);
+  for (int i = 0; i < p->nPending && rc == SQLITE_OK;) {
+    int iEnd = i;
+    while (iEnd < p->nPending && p->azPendingText[iEnd]) iEnd++;
+    if (iEnd > i) rc = embed_run(p, i, iEnd);
+    i = iEnd == i ? i + 1 : iEnd;
+  }
+  if (rc == SQLITE_OK) {
+    rc = indexStoreInsert(p, p->nPending, p->aPendingRowid, p->aBatchOut);
+    if (rc == SQLITE_CORRUPT_VTAB) indexSetCorrupt(p);
   }
   indexStoreCloseBlobs(p);
   indexPendingDiscard(p);
+  return rc;
+}
+
+int indexPendingFlushEarlier(index_vtab *p) {
+  int rc = indexPendingFlush(p);
+  if (rc != SQLITE_OK && p->rcUnstored == SQLITE_OK) p->rcUnstored = rc;
   return rc;
 }
 
@@ -119,6 +145,22 @@ static int queue_text(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText)
   p->aPendingRowid[p->nPending] = iRowid;
   p->azPendingText[p->nPending] = zCopy;
   p->anPendingText[p->nPending] = nText;
+  p->nPending++;
+  return SQLITE_OK;
+}
+
+/* Checks a vector value and queues it for rowid (stored at the next flush,
+** with the texts, so a bulk insert writes each chunk once). */
+static int queue_vector(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pEmbedding) {
+  if (p->nPending == EMBED_INDEX_PENDING_MAX) {
+    int rc = indexPendingFlush(p);
+    if (rc != SQLITE_OK) return rc;
+  }
+  int rc = indexReadVector(p, pEmbedding, p->aBatchOut + (size_t)p->nPending * p->nDims, "embedding");
+  if (rc != SQLITE_OK) return rc;
+  p->aPendingRowid[p->nPending] = iRowid;
+  p->azPendingText[p->nPending] = NULL;
+  p->anPendingText[p->nPending] = 0;
   p->nPending++;
   return SQLITE_OK;
 }
@@ -175,14 +217,11 @@ int indexReadVector(index_vtab *p, sqlite3_value *pVal, float *aOut, const char 
 static int content_store(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText) {
   if (p->zContent) return SQLITE_OK;
   sqlite3_stmt *pStmt;
-  int rc = indexPrepare(p, &pStmt, "REPLACE INTO \"%w\".\"%w_content\"(rowid, text) VALUES (?, ?)", p->zSchema,
-                        p->zName);
+  int rc = indexStmt(p, STMT_CONTENT_PUT, &pStmt);
   if (rc != SQLITE_OK) return rc;
   sqlite3_bind_int64(pStmt, 1, iRowid);
   sqlite3_bind_value(pStmt, 2, pText);
-  rc = sqlite3_step(pStmt);
-  sqlite3_finalize(pStmt);
-  return rc == SQLITE_DONE ? SQLITE_OK : rc;
+  return indexStmtRun(pStmt);
 }
 
 /* Whether rowid is indexed, queued or (internal content) has a stored text. */
@@ -192,11 +231,13 @@ static int rowid_taken(index_vtab *p, sqlite3_int64 iRowid, int *pbTaken) {
   int rc = indexStoreExists(p, iRowid, pbTaken);
   if (rc == SQLITE_OK && !*pbTaken && !p->zContent) {
     sqlite3_stmt *pStmt;
-    rc = indexPrepare(p, &pStmt, "SELECT 1 FROM \"%w\".\"%w_content\" WHERE rowid = %lld", p->zSchema, p->zName,
-                      (long long)iRowid);
+    rc = indexStmt(p, STMT_CONTENT_HAS, &pStmt);
     if (rc == SQLITE_OK) {
-      *pbTaken = sqlite3_step(pStmt) == SQLITE_ROW;
-      sqlite3_finalize(pStmt);
+      sqlite3_bind_int64(pStmt, 1, iRowid);
+      int rcStep = sqlite3_step(pStmt);
+      *pbTaken = rcStep == SQLITE_ROW;
+      rc = sqlite3_reset(pStmt);
+      if (rcStep != SQLITE_ROW && rcStep != SQLITE_DONE) rc = rcStep;
     }
   }
   return rc;
@@ -232,12 +273,7 @@ static int next_rowid(index_vtab *p, sqlite3_int64 *piRowid) {
 static int row_insert(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText, sqlite3_value *pEmbedding) {
   int rc;
   if (sqlite3_value_type(pEmbedding) != SQLITE_NULL) {
-    float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
-    if (!aVec) return SQLITE_NOMEM;
-    rc = indexReadVector(p, pEmbedding, aVec, "embedding");
-    if (rc == SQLITE_OK) rc = indexStoreInsert(p, iRowid, aVec);
-    indexStoreCloseBlobs(p);
-    sqlite3_free(aVec);
+    rc = queue_vector(p, iRowid, pEmbedding);
     if (rc == SQLITE_OK && sqlite3_value_type(pText) != SQLITE_NULL) rc = content_store(p, iRowid, pText);
     return rc;
   }
@@ -402,7 +438,7 @@ int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int
     rc = indexReadVector(p, pEmbedding, aVec, "embedding");
     int bFound = 0;
     if (rc == SQLITE_OK) rc = indexStoreDelete(p, iOld, &bFound);
-    if (rc == SQLITE_OK) rc = indexStoreInsert(p, iNew, aVec);
+    if (rc == SQLITE_OK) rc = indexStoreInsert(p, 1, &iNew, aVec);
     indexStoreCloseBlobs(p);
     sqlite3_free(aVec);
     return rc;
@@ -414,21 +450,39 @@ int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int
   return SQLITE_OK; /* nothing that changes the vector */
 }
 
-int indexSync(sqlite3_vtab *pVtab) { return indexPendingFlush((index_vtab *)pVtab); }
+int indexSync(sqlite3_vtab *pVtab) {
+  index_vtab *p = (index_vtab *)pVtab;
+  if (p->rcUnstored != SQLITE_OK) {
+    /* The statements that queued those rows reported success; committing
+    ** without their vectors would leave the index silently incomplete. */
+    indexSetError(p, "embed_index: rows inserted into %s earlier in this transaction could not be stored (%s); "
+                     "ROLLBACK the transaction", p->zName, sqlite3_errstr(p->rcUnstored));
+    return p->rcUnstored;
+  }
+  return indexPendingFlush(p);
+}
+
+/* Forgets what the rolled-back writes left in memory. */
+static void rollback_memory(index_vtab *p) {
+  indexCacheDrop(p); /* it may hold vectors that are now undone */
+  indexPendingDiscard(p);
+  indexStoreCloseBlobs(p);
+}
 
 int indexRollback(sqlite3_vtab *pVtab) {
-  indexCacheDrop((index_vtab *)pVtab); /* it may hold vectors that are now undone */
-  indexPendingDiscard((index_vtab *)pVtab);
-  indexStoreCloseBlobs((index_vtab *)pVtab);
+  index_vtab *p = (index_vtab *)pVtab;
+  rollback_memory(p);
+  p->rcUnstored = SQLITE_OK;
   return SQLITE_OK;
 }
 
 int indexSavepoint(sqlite3_vtab *pVtab, int iSavepoint) {
   (void)iSavepoint;
-  return indexPendingFlush((index_vtab *)pVtab);
+  return indexPendingFlushEarlier((index_vtab *)pVtab);
 }
 
 int indexRollbackTo(sqlite3_vtab *pVtab, int iSavepoint) {
   (void)iSavepoint;
-  return indexRollback(pVtab);
+  rollback_memory((index_vtab *)pVtab); /* a refused commit stays refused */
+  return SQLITE_OK;
 }
