@@ -112,7 +112,7 @@ int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, con
 /* Writes n vectors (aVec, n x nDims) for the rowids aRowid, none of which
 ** may be present, filling the lowest free slots first. */
 int indexStoreInsert(index_vtab *p, int n, const sqlite3_int64 *aRowid, const float *aVec);
-/* Removes rowid's vector (and stored text); *pbFound says whether it was there. */
+/* Removes rowid's vector (not its stored text); *pbFound says whether it was there. */
 int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
 /* Reads rowid's vector into aVec (nDims floats); SQLITE_NOTFOUND if absent. */
 int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec);

@@ -329,14 +329,6 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
       rc = indexStmtRun(pStmt);
     }
   }
-  if (rc == SQLITE_OK && !p->zContent) {
-    sqlite3_stmt *pStmt;
-    rc = indexStmt(p, STMT_CONTENT_REMOVE, &pStmt);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(pStmt, 1, iRowid);
-      rc = indexStmtRun(pStmt);
-    }
-  }
   return rc;
 }
 

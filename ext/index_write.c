@@ -248,6 +248,14 @@ static int row_delete(index_vtab *p, sqlite3_int64 iRowid) {
   int rc = indexPendingFlush(p);
   int bFound = 0;
   if (rc == SQLITE_OK) rc = indexStoreDelete(p, iRowid, &bFound);
+  if (rc == SQLITE_OK && !p->zContent) {
+    sqlite3_stmt *pStmt;
+    rc = indexStmt(p, STMT_CONTENT_REMOVE, &pStmt);
+    if (rc == SQLITE_OK) {
+      sqlite3_bind_int64(pStmt, 1, iRowid);
+      rc = indexStmtRun(pStmt);
+    }
+  }
   return rc;
 }
 
@@ -440,6 +448,10 @@ int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int
     if (rc == SQLITE_OK) rc = indexStoreDelete(p, iOld, &bFound);
     if (rc == SQLITE_OK) rc = indexStoreInsert(p, 1, &iNew, aVec);
     indexStoreCloseBlobs(p);
+    if (rc == SQLITE_OK && iNew != iOld && !p->zContent) {
+      rc = indexExec(p, "UPDATE \"%w\".\"%w_content\" SET rowid = %lld WHERE rowid = %lld", p->zSchema, p->zName,
+                     (long long)iNew, (long long)iOld);
+    }
     sqlite3_free(aVec);
     return rc;
   }
