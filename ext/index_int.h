@@ -48,6 +48,7 @@ typedef enum index_stmt {
   STMT_CONTENT_HAS,    /* SELECT 1 if _content has rowid ?1 */
   STMT_CONTENT_PUT,    /* REPLACE rowid ?1's text by ?2 */
   STMT_CONTENT_REMOVE, /* rowid ?1 has no stored text */
+  STMT_MAX_ROWID,      /* the largest rowid with a vector or a stored text */
   STMT_COUNT
 } index_stmt;
 

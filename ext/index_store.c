@@ -46,7 +46,7 @@ int indexPrepare(index_vtab *p, sqlite3_stmt **ppStmt, const char *zFmt, ...) {
   return rc;
 }
 
-/* Each index_stmt's SQL; every one takes the schema and table name. */
+/* Each index_stmt's SQL: the schema and table name, once or twice. */
 static const char *const azStmtSql[STMT_COUNT] = {
     [STMT_LOCATE] = "SELECT chunk, slot FROM \"%w\".\"%w_rowids\" WHERE rowid = ?1",
     [STMT_FREE_FIRST] = "SELECT id FROM \"%w\".\"%w_freechunks\" ORDER BY id LIMIT 1",
@@ -56,11 +56,15 @@ static const char *const azStmtSql[STMT_COUNT] = {
     [STMT_CONTENT_HAS] = "SELECT 1 FROM \"%w\".\"%w_content\" WHERE rowid = ?1",
     [STMT_CONTENT_PUT] = "REPLACE INTO \"%w\".\"%w_content\"(rowid, text) VALUES (?1, ?2)",
     [STMT_CONTENT_REMOVE] = "DELETE FROM \"%w\".\"%w_content\" WHERE rowid = ?1",
+    [STMT_MAX_ROWID] = "SELECT max(coalesce((SELECT max(rowid) FROM \"%w\".\"%w_rowids\"), 0),"
+                       " coalesce((SELECT max(rowid) FROM \"%w\".\"%w_content\"), 0))",
 };
 
 int indexStmt(index_vtab *p, index_stmt eStmt, sqlite3_stmt **ppStmt) {
   int rc = SQLITE_OK;
-  if (!p->apStmt[eStmt]) rc = indexPrepare(p, &p->apStmt[eStmt], azStmtSql[eStmt], p->zSchema, p->zName);
+  if (!p->apStmt[eStmt]) {
+    rc = indexPrepare(p, &p->apStmt[eStmt], azStmtSql[eStmt], p->zSchema, p->zName, p->zSchema, p->zName);
+  }
   *ppStmt = p->apStmt[eStmt];
   return rc;
 }

@@ -259,19 +259,22 @@ static int row_delete(index_vtab *p, sqlite3_int64 iRowid) {
   return rc;
 }
 
-/* Next free rowid for an INSERT that gave none. */
+/* Next free rowid for an INSERT that gave none (only tables that store
+** their texts: an external content table gives the rowid). */
 static int next_rowid(index_vtab *p, sqlite3_int64 *piRowid) {
   sqlite3_stmt *pStmt;
-  int rc = indexPrepare(p, &pStmt,
-                        "SELECT max(coalesce((SELECT max(rowid) FROM \"%w\".\"%w_rowids\"), 0),"
-                        "           coalesce((SELECT max(rowid) FROM \"%w\".\"%w_content\"), 0))",
-                        p->zSchema, p->zName, p->zSchema, p->zName);
+  int rc = indexStmt(p, STMT_MAX_ROWID, &pStmt);
   if (rc != SQLITE_OK) return rc;
   sqlite3_int64 iMax = 0;
   if (sqlite3_step(pStmt) == SQLITE_ROW) iMax = sqlite3_column_int64(pStmt, 0);
-  rc = sqlite3_finalize(pStmt);
+  rc = sqlite3_reset(pStmt);
   for (int i = 0; i < p->nPending; i++) {
     if (p->aPendingRowid[i] > iMax) iMax = p->aPendingRowid[i];
+  }
+  if (rc == SQLITE_OK && iMax == INT64_MAX) {
+    indexSetError(p, "embed_index: %s already holds rowid %lld, the largest; INSERT with an explicit rowid",
+                  p->zName, (long long)iMax);
+    return SQLITE_FULL;
   }
   *piRowid = iMax + 1;
   return rc;
