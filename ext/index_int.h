@@ -28,7 +28,8 @@
 
 #define EMBED_INDEX_CHUNK 1024         /* vectors per chunk (a multiple of 8) */
 #define EMBED_INDEX_FORMAT 1           /* stored in _config 'format' */
-#define EMBED_INDEX_PENDING_MAX 64     /* texts queued before the encoder runs */
+#define EMBED_INDEX_PENDING_MAX 64     /* rows queued before they are stored */
+#define KNN_THREADS_MAX 16             /* the largest threads = option */
 
 typedef enum index_metric { METRIC_COSINE = 0, METRIC_L2 = 1, METRIC_DOT = 2 } index_metric;
 
@@ -67,6 +68,9 @@ typedef struct index_vtab {
   index_metric eMetric;   /* distance used by MATCH */
   index_quant eQuant;     /* search copy: float32, int8 or binary */
   int nRerank;            /* quantized search keeps k x nRerank candidates for re-ranking */
+  int nThreads;           /* threads a large scan may use; 0: the CPUs, up to KNN_THREADS_MAX */
+  sqlite3_int64 nCacheMax; /* bytes the in-memory copy may take (cache_mb), else KNN reads the chunks */
+  int bCacheMaxSet;       /* cache_mb was given (0 is a valid setting) */
   /* Rows inserted but not yet stored: texts wait for the encoder to run on a
   ** batch, vectors (azPendingText NULL, already in aBatchOut) to be written
   ** a chunk at a time. */
@@ -82,7 +86,7 @@ typedef struct index_vtab {
   /* A copy of every stored vector, so repeated KNN scans run from memory
   ** instead of re-reading chunk BLOBs through the pager.  Dropped by any
   ** write of ours and on rollback; checked against PRAGMA data_version for
-  ** commits by other connections.  Only kept under EMBED_INDEX_CACHE_MAX. */
+  ** commits by other connections.  Only kept under nCacheMax bytes. */
   float *aCacheVec;            /* (nCache x nDims) when eQuant is QUANT_NONE */
   signed char *aCacheQ;        /* (nCache x nQBytes) int8 or bit vectors otherwise */
   float *aCacheScale;          /* (2 x nCache) int8: scale and quantized |v|^2 of each vector */
@@ -93,9 +97,8 @@ typedef struct index_vtab {
   int bCacheValid;             /* the copy matches the tables */
 } index_vtab;
 
-#ifndef EMBED_INDEX_CACHE_MAX /* a test build sets 0 to exercise the streaming search */
-#define EMBED_INDEX_CACHE_MAX ((sqlite3_int64)512 << 20) /* bytes of vectors kept in memory per table */
-#endif
+#define EMBED_INDEX_CACHE_MB 512        /* default cache_mb: MB of vectors kept in memory per table */
+#define EMBED_INDEX_CACHE_MB_MAX (1 << 20) /* the largest cache_mb accepted (1 TB) */
 
 /* Drops the in-memory copy of the vectors (index_knn.c). */
 void indexCacheDrop(index_vtab *p);
