@@ -24,7 +24,10 @@
 **   - embed_load / embed_unload of a second name for the same path, with the
 **     same options (another reference to the shared model) or other
 **     options (a second registry entry, loaded and freed concurrently);
-**   - embed_each over a JSON array of texts, each row checked.
+**   - embed_each over a JSON array of texts, each row checked;
+**   - KNN on a vectors-only embed_index of 8.6 MB (N_BIG x BIG_DIMS), large
+**     enough that each search is split across the extension's own threads
+**     (threads = 4), against a top 5 found here by brute force in double.
 ** At the end, on a fresh connection: PRAGMA integrity_check is ok, the
 ** index's 'integrity-check' command passes, the second index holds exactly
 ** the rows the writers say they left, and every row's vector equals the
@@ -53,6 +56,9 @@
 #define K 5
 #define MAX_DIMS 1024
 #define MAX_LIVE 4096 /* rows a writer keeps at once */
+#define N_BIG 2100    /* rows of the vectors-only index: 8.6 MB, over the 8 MB from which a search is split */
+#define BIG_DIMS 1024
+#define N_BIG_Q 16    /* its first rows are the queries */
 
 static const char *g_ext, *g_model;
 static char g_db[1024];
@@ -65,7 +71,7 @@ static int g_dims;
 typedef struct worker {
   int id;
   uint64_t rng;
-  long ops[6];           /* embed, knn, write, load/unload, embed_each, knn on the changing index */
+  long ops[7];           /* embed, knn, write, load/unload, embed_each, knn on the changing index, knn (big) */
   long failures;
   char first_failure[600];
   int n_live;                        /* writers: rows this thread left in docs_dyn */
@@ -168,11 +174,13 @@ static void check_vec(worker *w, const void *blob, int bytes, int t, const char 
 }
 
 /* Cosine distance in double, as an independent oracle for the index. */
-static double cos_dist(const float *a, const float *b) {
+static double cos_dist_n(const float *a, const float *b, int n) {
   double ab = 0, aa = 0, bb = 0;
-  for (int i = 0; i < g_dims; i++) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
+  for (int i = 0; i < n; i++) ab += (double)a[i] * b[i], aa += (double)a[i] * a[i], bb += (double)b[i] * b[i];
   return 1.0 - ab / (sqrt(aa) * sqrt(bb));
 }
+
+static double cos_dist(const float *a, const float *b) { return cos_dist_n(a, b, g_dims); }
 
 static double g_knn_dist[N_TEXTS][K]; /* expected distances of the top K for query text q */
 
@@ -247,6 +255,57 @@ static void op_knn_static(worker *w, sqlite3 *db) {
   }
   if (rc != SQLITE_DONE && rc != SQLITE_ROW) fail(w, "knn: %s", sqlite3_errmsg(db));
   else if (n != K) fail(w, "knn text %d: %d rows, expected %d", q, n, K);
+  sqlite3_finalize(st);
+}
+
+static float g_big[N_BIG][BIG_DIMS];            /* the big index's vectors, rowid r + 1 */
+static double g_big_dist[N_BIG_Q][K];            /* brute-force top K of query q: distances */
+static sqlite3_int64 g_big_rowid[N_BIG_Q][K];    /* and rowids */
+
+static void make_big(void) {
+  uint64_t s = 0x853c49e6748fea9bULL;
+  for (int r = 0; r < N_BIG; r++)
+    for (int j = 0; j < BIG_DIMS; j++) {
+      s ^= s << 13, s ^= s >> 7, s ^= s << 17;
+      g_big[r][j] = (float)((double)(s >> 40) / (double)(1 << 23)) - 1.0f;
+    }
+  for (int q = 0; q < N_BIG_Q; q++) {
+    for (int i = 0; i < K; i++) g_big_dist[q][i] = INFINITY, g_big_rowid[q][i] = 0;
+    for (int r = 0; r < N_BIG; r++) {
+      double d = cos_dist_n(g_big[q], g_big[r], BIG_DIMS);
+      for (int i = 0; i < K; i++) {
+        if (d < g_big_dist[q][i]) {
+          memmove(g_big_dist[q] + i + 1, g_big_dist[q] + i, sizeof(double) * (size_t)(K - 1 - i));
+          memmove(g_big_rowid[q] + i + 1, g_big_rowid[q] + i, sizeof(sqlite3_int64) * (size_t)(K - 1 - i));
+          g_big_dist[q][i] = d;
+          g_big_rowid[q][i] = r + 1;
+          break;
+        }
+      }
+    }
+  }
+}
+
+static void op_knn_big(worker *w, sqlite3 *db) {
+  int q = (int)(rnd(w) % N_BIG_Q);
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(db, "SELECT rowid, distance FROM vecs_big WHERE vecs_big MATCH ?1 AND k = 5", -1, &st,
+                         NULL) != SQLITE_OK) {
+    fail(w, "prepare knn big: %s", sqlite3_errmsg(db));
+    return;
+  }
+  sqlite3_bind_blob(st, 1, g_big[q], (int)sizeof g_big[q], SQLITE_STATIC);
+  int n = 0, rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    sqlite3_int64 rowid = sqlite3_column_int64(st, 0);
+    double d = sqlite3_column_double(st, 1);
+    if (n < K && (rowid != g_big_rowid[q][n] || !(fabs(d - g_big_dist[q][n]) < 1e-5)))
+      fail(w, "knn big query %d rank %d: rowid %lld at %.7f, expected rowid %lld at %.7f", q, n, (long long)rowid, d,
+           (long long)g_big_rowid[q][n], g_big_dist[q][n]);
+    n++;
+  }
+  if (rc != SQLITE_DONE) fail(w, "knn big: %s", sqlite3_errmsg(db));
+  else if (n != K) fail(w, "knn big query %d: %d rows, expected %d", q, n, K);
   sqlite3_finalize(st);
 }
 
@@ -387,7 +446,7 @@ static void *worker_main(void *arg) {
   w->next_rowid = (sqlite3_int64)(w->id + 1) * 1000000000LL;
   while (now() < g_deadline && w->failures < 20) {
     uint32_t r = rnd(w) % 100;
-    int op = r < 30 ? 0 : r < 55 ? 1 : r < 70 ? (writer ? 2 : 5) : r < 80 ? 3 : r < 95 ? 4 : 5;
+    int op = r < 30 ? 0 : r < 50 ? 1 : r < 55 ? 6 : r < 70 ? (writer ? 2 : 5) : r < 80 ? 3 : r < 95 ? 4 : 5;
     switch (op) {
       case 0: op_embed(w, db, "m"); break;
       case 1: op_knn_static(w, db); break;
@@ -395,6 +454,7 @@ static void *worker_main(void *arg) {
       case 3: op_load_unload(w, db); break;
       case 4: op_embed_each(w, db); break;
       case 5: op_knn_dyn(w, db); break;
+      case 6: op_knn_big(w, db); break;
     }
     w->ops[op]++;
   }
@@ -457,6 +517,20 @@ static int setup(void) {
   sqlite3_finalize(st);
   ok = ok && exec_ok(db, "COMMIT");
   CHECK(ok, "setup: %d rows in the static index", N_STATIC);
+  make_big();
+  char ddl[200];
+  snprintf(ddl, sizeof ddl, "CREATE VIRTUAL TABLE vecs_big USING embed_index(dims = %d, threads = 4)", BIG_DIMS);
+  ok = ok && exec_ok(db, ddl) && exec_ok(db, "BEGIN");
+  ok = ok && sqlite3_prepare_v2(db, "INSERT INTO vecs_big(rowid, embedding) VALUES (?1, ?2)", -1, &st, NULL) == SQLITE_OK;
+  for (int r = 0; ok && r < N_BIG; r++) {
+    sqlite3_bind_int64(st, 1, r + 1);
+    sqlite3_bind_blob(st, 2, g_big[r], (int)sizeof g_big[r], SQLITE_STATIC);
+    ok = sqlite3_step(st) == SQLITE_DONE;
+    sqlite3_reset(st);
+  }
+  sqlite3_finalize(st);
+  ok = ok && exec_ok(db, "COMMIT");
+  CHECK(ok, "setup: %d vectors of %d dimensions in the big index", N_BIG, BIG_DIMS);
   sqlite3_close(db);
   expected_knn();
   return ok;
@@ -540,18 +614,18 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < N_THREADS; i++) pthread_join(th[i], NULL);
 
-  long total[6] = {0};
+  long total[7] = {0};
   for (int i = 0; i < N_THREADS; i++) {
     worker *w = &g_workers[i];
     long n = 0;
-    for (int k = 0; k < 6; k++) n += w->ops[k], total[k] += w->ops[k];
+    for (int k = 0; k < 7; k++) n += w->ops[k], total[k] += w->ops[k];
     CHECK(w->failures == 0 && n > 0, "thread %d: %ld operations, %ld failed%s%s", i, n, w->failures,
           w->failures ? "; first: " : "", w->first_failure);
   }
-  CHECK(total[0] > 0 && total[1] > 0 && total[2] > 0 && total[3] > 0 && total[4] > 0 && total[5] > 0,
+  CHECK(total[0] > 0 && total[1] > 0 && total[2] > 0 && total[3] > 0 && total[4] > 0 && total[5] > 0 && total[6] > 0,
         "every kind of operation ran: %ld embed, %ld knn (static), %ld write transactions, %ld load/unload, "
-        "%ld embed_each, %ld knn (changing) in %.0f s",
-        total[0], total[1], total[2], total[3], total[4], total[5], seconds);
+        "%ld embed_each, %ld knn (changing), %ld knn (big, split) in %.0f s",
+        total[0], total[1], total[2], total[3], total[4], total[5], total[6], seconds);
   final_checks();
   return check_finish();
 }
