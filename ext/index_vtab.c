@@ -360,6 +360,52 @@ static int indexDestroy(sqlite3_vtab *pVtab) {
   return rc;
 }
 
+/* ALTER TABLE ... RENAME: SQLite has already renamed the table and the
+** references to it in triggers; the shadow tables and the sync triggers,
+** named after the table, follow here (FTS5 and vec0 do the same).  Without
+** this the renamed index could not find its vectors. */
+static int indexRename(sqlite3_vtab *pVtab, const char *zNew) {
+  index_vtab *p = (index_vtab *)pVtab;
+  int rc = indexPendingFlush(p);
+  indexStoreCloseBlobs(p);
+  indexStmtsFinalize(p); /* their SQL names the old tables */
+  char *zNewName = sqlite3_mprintf("%s", zNew);
+  if (!zNewName) return SQLITE_NOMEM;
+  static const char *const azSuffix[] = {"config", "chunks", "rowids", "freechunks", "content"};
+  for (int i = 0; i < 5 && rc == SQLITE_OK; i++) {
+    if (i == 4 && p->zContent) break; /* an external content table keeps its name */
+    rc = indexExec(p, "ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", p->zSchema, p->zName, azSuffix[i],
+                   zNewName, azSuffix[i]);
+  }
+  int bTriggers = 0;
+  if (rc == SQLITE_OK && p->zContent) {
+    sqlite3_stmt *pStmt;
+    rc = indexPrepare(p, &pStmt, "SELECT 1 FROM \"%w\".sqlite_schema WHERE type = 'trigger' AND name = '%q_ai'",
+                      p->zSchema, p->zName);
+    if (rc == SQLITE_OK) {
+      bTriggers = sqlite3_step(pStmt) == SQLITE_ROW;
+      rc = sqlite3_finalize(pStmt);
+    }
+  }
+  if (rc == SQLITE_OK && bTriggers) {
+    rc = indexExec(p,
+                   "DROP TRIGGER \"%w\".\"%w_ai\"; DROP TRIGGER IF EXISTS \"%w\".\"%w_ad\";"
+                   "DROP TRIGGER IF EXISTS \"%w\".\"%w_au\";",
+                   p->zSchema, p->zName, p->zSchema, p->zName, p->zSchema, p->zName);
+  }
+  if (rc == SQLITE_OK) {
+    sqlite3_free(p->zName);
+    p->zName = zNewName;
+    zNewName = NULL;
+    if (bTriggers) rc = create_sync_triggers(p);
+  }
+  if (rc != SQLITE_OK && rc != SQLITE_NOMEM) {
+    indexSetError(p, "embed_index: cannot rename %s to %s: %s", p->zName, zNew, sqlite3_errmsg(p->db));
+  }
+  sqlite3_free(zNewName);
+  return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* Reading: query plans, cursors and columns. */
 
@@ -683,6 +729,7 @@ static const sqlite3_module index_module = {
     .xRelease = indexSavepoint, /* flush, as at a new savepoint */
     .xRollbackTo = indexRollbackTo,
     .xShadowName = indexShadowName,
+    .xRename = indexRename,
 };
 
 const sqlite3_module *embedIndexModule(void) { return &index_module; }
