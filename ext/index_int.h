@@ -118,8 +118,19 @@ int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, con
 int indexStoreInsert(index_vtab *p, int n, const sqlite3_int64 *aRowid, const float *aVec);
 /* Removes rowid's vector (not its stored text); *pbFound says whether it was there. */
 int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
-/* Reads rowid's vector into aVec (nDims floats); SQLITE_NOTFOUND if absent. */
-int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec);
+/* A read handle on chunks' vectors kept between reads: a fresh BLOB handle
+** walks the chunk's overflow pages from the start for every vector (14 us
+** a read at 384 dimensions), a kept one remembers them.  Its owner closes it
+** before control leaves the search or the cursor (an open handle is a
+** running statement and would hold the read transaction). */
+typedef struct index_reader {
+  sqlite3_blob *pBlob;   /* on <t>_chunks.vectors, or NULL */
+  sqlite3_int64 iChunk;  /* the row it points at */
+} index_reader;
+/* Reads rowid's vector into aVec (nDims floats) through pReader (NULL: a
+** handle for this read only); SQLITE_NOTFOUND if absent. */
+int indexStoreRead(index_vtab *p, index_reader *pReader, sqlite3_int64 iRowid, float *aVec);
+void indexReaderClose(index_reader *pReader);
 int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists);
 int indexStoreClear(index_vtab *p);    /* removes every vector */
 /* Calls xVisit(pCtx, rowid, vector) for every stored vector, chunk by

@@ -333,16 +333,18 @@ static int knn_quantized(index_vtab *p, const float *q, float qnorm, int k, knn_
     rc = scan_cache(&part, scan_quantized, p->nCache * p->nQBytes, aCand, &nFound);
   }
   int nHits = 0;
+  index_reader reader = {NULL, 0};
   for (int i = 0; i < nFound && rc == SQLITE_OK; i++) {
     sqlite3_int64 iCache = aCand[i].iRowid, iRowid = p->aCacheRowid[iCache];
     const float *v = aVec;
     if (p->aCacheVec) v = p->aCacheVec + (size_t)iCache * p->nDims;
-    else rc = indexStoreRead(p, iRowid, aVec);
+    else rc = indexStoreRead(p, &reader, iRowid, aVec);
     if (rc == SQLITE_OK) {
       knn_hit h = {iRowid, indexDistance(p->eMetric, q, qnorm, v, p->nDims)};
       heap_offer(aHits, &nHits, k, h);
     }
   }
+  indexReaderClose(&reader);
   *pnHits = nHits;
   sqlite3_free(aCand);
   sqlite3_free(qq);
@@ -377,8 +379,9 @@ int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aF
   if (aFilter) {
     float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
     if (!aVec) return SQLITE_NOMEM;
+    index_reader reader = {NULL, 0};
     for (int i = 0; i < nFilter && rc == SQLITE_OK; i++) {
-      rc = indexStoreRead(p, aFilter[i], aVec);
+      rc = indexStoreRead(p, &reader, aFilter[i], aVec);
       if (rc == SQLITE_NOTFOUND) {
         rc = SQLITE_OK; /* a filter rowid without a vector is simply not a candidate */
         continue;
@@ -388,6 +391,7 @@ int indexKnnSearch(index_vtab *p, const float *q, int k, const sqlite3_int64 *aF
         heap_offer(aHits, &nHits, k, h);
       }
     }
+    indexReaderClose(&reader);
     sqlite3_free(aVec);
   } else if ((rc = cache_fill(p)) == SQLITE_OK && p->bCacheValid && p->eQuant != QUANT_NONE) {
     rc = knn_quantized(p, q, qnorm, k, aHits, &nHits);

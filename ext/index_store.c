@@ -336,21 +336,51 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
   return rc;
 }
 
-int indexStoreRead(index_vtab *p, sqlite3_int64 iRowid, float *aVec) {
+void indexReaderClose(index_reader *pReader) {
+  sqlite3_blob_close(pReader->pBlob);
+  pReader->pBlob = NULL;
+}
+
+/* Points pReader at chunk iChunk's vectors, opening or moving its handle. */
+static int reader_seek(index_vtab *p, index_reader *pReader, sqlite3_int64 iChunk) {
+  if (pReader->pBlob && pReader->iChunk == iChunk) return SQLITE_OK;
+  int rc = SQLITE_ERROR;
+  if (pReader->pBlob) rc = sqlite3_blob_reopen(pReader->pBlob, iChunk);
+  if (rc != SQLITE_OK) {
+    indexReaderClose(pReader);
+    char *zTable = sqlite3_mprintf("%s_chunks", p->zName);
+    if (!zTable) return SQLITE_NOMEM;
+    rc = sqlite3_blob_open(p->db, p->zSchema, zTable, "vectors", iChunk, 0, &pReader->pBlob);
+    sqlite3_free(zTable);
+    if (rc != SQLITE_OK) {
+      indexReaderClose(pReader); /* a failed open may still return a handle to close */
+      return rc;
+    }
+  }
+  pReader->iChunk = iChunk;
+  if (sqlite3_blob_bytes(pReader->pBlob) != EMBED_INDEX_CHUNK * p->nDims * 4) {
+    indexReaderClose(pReader); /* so the next read of this chunk checks again */
+    return SQLITE_CORRUPT_VTAB;
+  }
+  return SQLITE_OK;
+}
+
+int indexStoreRead(index_vtab *p, index_reader *pReader, sqlite3_int64 iRowid, float *aVec) {
   sqlite3_int64 iChunk;
   int iSlot;
   int rc = locate(p, iRowid, &iChunk, &iSlot);
   if (rc != SQLITE_OK) return rc;
-  sqlite3_blob *pBlob = NULL;
-  char *zTable = sqlite3_mprintf("%s_chunks", p->zName);
-  if (!zTable) return SQLITE_NOMEM;
-  rc = sqlite3_blob_open(p->db, p->zSchema, zTable, "vectors", iChunk, 0, &pBlob);
-  sqlite3_free(zTable);
-  if (rc == SQLITE_OK) {
-    if (sqlite3_blob_bytes(pBlob) != EMBED_INDEX_CHUNK * p->nDims * 4) rc = SQLITE_CORRUPT_VTAB;
-    else rc = sqlite3_blob_read(pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
+  index_reader once = {NULL, 0};
+  index_reader *r = pReader ? pReader : &once;
+  rc = reader_seek(p, r, iChunk);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
+  if (rc == SQLITE_ABORT && r == pReader) {
+    /* a write to that row expired the kept handle: read through a fresh one */
+    indexReaderClose(r);
+    rc = reader_seek(p, r, iChunk);
+    if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
   }
-  sqlite3_blob_close(pBlob);
+  indexReaderClose(&once);
   return rc;
 }
 

@@ -46,6 +46,7 @@ typedef struct index_cursor {
   int nHit;                 /* rows in aHit */
   int iHit;                 /* current row */
   int bEof;                 /* no current row */
+  index_reader reader;      /* reads the embedding column, kept until the cursor resets */
 } index_cursor;
 
 static void vtab_free(index_vtab *p) {
@@ -485,6 +486,7 @@ static int indexOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
 }
 
 static void cursor_reset(index_cursor *pCur) {
+  indexReaderClose(&pCur->reader);
   sqlite3_finalize(pCur->pScan);
   pCur->pScan = NULL;
   sqlite3_free(pCur->aHit);
@@ -675,8 +677,9 @@ static int indexColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int i
   if (iCol == COL_EMBEDDING) {
     float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
     if (!aVec) return SQLITE_NOMEM;
-    int rc = indexStoreRead(p, iRowid, aVec);
+    int rc = indexStoreRead(p, &pCur->reader, iRowid, aVec);
     if (rc != SQLITE_OK) {
+      if (rc == SQLITE_CORRUPT_VTAB) indexSetCorrupt(p);
       sqlite3_free(aVec);
       return rc == SQLITE_NOTFOUND ? SQLITE_OK : rc;
     }

@@ -284,6 +284,34 @@ def _():
     return (ok and worst < 1e-5, f"worst distance difference {worst:g}; {res[:3]} vs {brute[:3]}")
 
 
+@check("embed_index: a scan reading embeddings while the same connection replaces and deletes rows ahead of it, "
+       "and rewrites the chunk rows, returns each row's vector as it is when read")
+def _():
+    db.execute("CREATE VIRTUAL TABLE w8 USING embed_index(dims = 8)")
+    def vec(i, gen):
+        return struct.pack("<8f", *[float(i * 10 + gen)] * 8)
+    with db:
+        db.executemany("INSERT INTO w8(rowid, embedding) VALUES (?, ?)", [(i, vec(i, 0)) for i in range(1, 3001)])
+    want, got, bad = {i: 0 for i in range(1, 3001)}, [], []
+    for rowid, e in db.execute("SELECT rowid, embedding FROM w8"):  # read through one kept BLOB handle per chunk
+        got.append(rowid)
+        if e != vec(rowid, want[rowid]):
+            bad.append((rowid, floats(e)[0], want[rowid]))
+        # Python's cursor has already stepped to the next row (rowid + 1, or + 2 after a
+        # delete): change rows after that one
+        if rowid + 3 in want:  # rewritten in the chunk the scan reads
+            db.execute("UPDATE w8 SET embedding = ? WHERE rowid = ?", (vec(rowid + 3, 1), rowid + 3))
+            want[rowid + 3] = 1
+        if rowid % 100 == 0 and rowid + 4 in want:
+            db.execute("DELETE FROM w8 WHERE rowid = ?", (rowid + 4,))
+            del want[rowid + 4]
+        if rowid in (500, 1500):  # an SQL write of the chunk rows expires the scan's BLOB handle
+            db.execute("UPDATE w8_chunks SET vectors = vectors")
+    db.commit()
+    ok = not bad and got == sorted(want)
+    return (ok, f"{len(got)} rows read, {len(want)} expected, first wrong: {bad[:3]}")
+
+
 @check("embed_index with dims and l2 over struct-packed vectors")
 def _():
     rnd = random.Random(7)
