@@ -127,8 +127,8 @@ typedef struct index_reader {
   sqlite3_blob *pBlob;   /* on <t>_chunks.vectors, or NULL */
   sqlite3_int64 iChunk;  /* the row it points at */
 } index_reader;
-/* Reads rowid's vector into aVec (nDims floats) through pReader (NULL: a
-** handle for this read only); SQLITE_NOTFOUND if absent. */
+/* Reads rowid's vector into aVec (nDims floats) through pReader (zeroed
+** before its first use); SQLITE_NOTFOUND if absent. */
 int indexStoreRead(index_vtab *p, index_reader *pReader, sqlite3_int64 iRowid, float *aVec);
 void indexReaderClose(index_reader *pReader);
 int indexStoreExists(index_vtab *p, sqlite3_int64 iRowid, int *pbExists);
@@ -151,6 +151,8 @@ int indexPrepare(index_vtab *p, sqlite3_stmt **ppStmt, const char *zFmt, ...);
 int indexStmt(index_vtab *p, index_stmt eStmt, sqlite3_stmt **ppStmt);
 /* Steps a bound write statement once and resets it: SQLITE_OK or the error. */
 int indexStmtRun(sqlite3_stmt *pStmt);
+/* Runs write statement eStmt with ?1 bound to iId. */
+int indexStmtRunId(index_vtab *p, index_stmt eStmt, sqlite3_int64 iId);
 /* Finalizes the kept statements (they would block DROP TABLE and close). */
 void indexStmtsFinalize(index_vtab *p);
 

@@ -77,6 +77,14 @@ int indexStmtRun(sqlite3_stmt *pStmt) {
   return rc;
 }
 
+int indexStmtRunId(index_vtab *p, index_stmt eStmt, sqlite3_int64 iId) {
+  sqlite3_stmt *pStmt;
+  int rc = indexStmt(p, eStmt, &pStmt);
+  if (rc != SQLITE_OK) return rc;
+  sqlite3_bind_int64(pStmt, 1, iId);
+  return indexStmtRun(pStmt);
+}
+
 void indexStmtsFinalize(index_vtab *p) {
   for (int i = 0; i < STMT_COUNT; i++) {
     sqlite3_finalize(p->apStmt[i]);
@@ -321,17 +329,8 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
       rc = sqlite3_blob_write(p->pBlobValid, &b, 1, iSlot / 8);
     }
     indexStoreCloseBlobs(p); /* the statements below must not run under open handles */
-    sqlite3_stmt *pStmt = NULL;
-    if (rc == SQLITE_OK) rc = indexStmt(p, STMT_ROWID_REMOVE, &pStmt);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(pStmt, 1, iRowid);
-      rc = indexStmtRun(pStmt);
-    }
-    if (rc == SQLITE_OK) rc = indexStmt(p, STMT_FREE_ADD, &pStmt);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(pStmt, 1, iChunk);
-      rc = indexStmtRun(pStmt);
-    }
+    if (rc == SQLITE_OK) rc = indexStmtRunId(p, STMT_ROWID_REMOVE, iRowid);
+    if (rc == SQLITE_OK) rc = indexStmtRunId(p, STMT_FREE_ADD, iChunk);
   }
   return rc;
 }
@@ -370,17 +369,14 @@ int indexStoreRead(index_vtab *p, index_reader *pReader, sqlite3_int64 iRowid, f
   int iSlot;
   int rc = locate(p, iRowid, &iChunk, &iSlot);
   if (rc != SQLITE_OK) return rc;
-  index_reader once = {NULL, 0};
-  index_reader *r = pReader ? pReader : &once;
-  rc = reader_seek(p, r, iChunk);
-  if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
-  if (rc == SQLITE_ABORT && r == pReader) {
-    /* a write to that row expired the kept handle: read through a fresh one */
-    indexReaderClose(r);
-    rc = reader_seek(p, r, iChunk);
-    if (rc == SQLITE_OK) rc = sqlite3_blob_read(r->pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
+  rc = reader_seek(p, pReader, iChunk);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_read(pReader->pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
+  if (rc == SQLITE_ABORT) {
+    /* an SQL write of that row expired the kept handle: read through a fresh one */
+    indexReaderClose(pReader);
+    rc = reader_seek(p, pReader, iChunk);
+    if (rc == SQLITE_OK) rc = sqlite3_blob_read(pReader->pBlob, aVec, p->nDims * 4, iSlot * p->nDims * 4);
   }
-  indexReaderClose(&once);
   return rc;
 }
 

@@ -248,14 +248,7 @@ static int row_delete(index_vtab *p, sqlite3_int64 iRowid) {
   int rc = indexPendingFlush(p);
   int bFound = 0;
   if (rc == SQLITE_OK) rc = indexStoreDelete(p, iRowid, &bFound);
-  if (rc == SQLITE_OK && !p->zContent) {
-    sqlite3_stmt *pStmt;
-    rc = indexStmt(p, STMT_CONTENT_REMOVE, &pStmt);
-    if (rc == SQLITE_OK) {
-      sqlite3_bind_int64(pStmt, 1, iRowid);
-      rc = indexStmtRun(pStmt);
-    }
-  }
+  if (rc == SQLITE_OK && !p->zContent) rc = indexStmtRunId(p, STMT_CONTENT_REMOVE, iRowid);
   return rc;
 }
 
