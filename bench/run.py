@@ -644,7 +644,11 @@ def scaling():
         slow = [(n, mb) for n, ns, mb, _ in per if ns > 1.15 * best]
         line = "Ours per vector: " + ", ".join("%.1f ns at %s (%.1f GB/s of vectors)" % (ns, fint(n), gbs)
                                                for n, ns, _, gbs in per)
-        if slow:
+        if slow and slow[0][1] > 512 * 1.048576:
+            line += (". Time departs from linear from %s vectors (%.0f MB of float32) on: past the in-memory copy's "
+                     "default budget (cache_mb = 512) the search reads the chunks through SQLite on one thread."
+                     % (fint(slow[0][0]), slow[0][1]))
+        elif slow:
             line += (". Time departs from linear from %s vectors (%.0f MB of float32) on: the copy the scan reads no "
                      "longer fits the CPU's caches and streams from memory." % (fint(slow[0][0]), slow[0][1]))
         else:
