@@ -70,7 +70,6 @@ typedef struct index_vtab {
   int nRerank;            /* quantized search keeps k x nRerank candidates for re-ranking */
   int nThreads;           /* threads a large scan may use; 0: the CPUs, up to KNN_THREADS_MAX */
   sqlite3_int64 nCacheMax; /* bytes the in-memory copy may take (cache_mb), else KNN reads the chunks */
-  int bCacheMaxSet;       /* cache_mb was given (0 is a valid setting) */
   /* Rows inserted but not yet stored: texts wait for the encoder to run on a
   ** batch, vectors (azPendingText NULL, already in aBatchOut) to be written
   ** a chunk at a time. */

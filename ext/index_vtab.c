@@ -49,6 +49,9 @@ typedef struct index_cursor {
   index_reader reader;      /* reads the embedding column, kept until the cursor resets */
 } index_cursor;
 
+/* The shadow tables are named <table>_<suffix> (index_int.h). */
+static const char *const azShadowSuffix[] = {"config", "chunks", "rowids", "freechunks", "content"};
+
 static void vtab_free(index_vtab *p) {
   if (!p) return;
   indexCacheDrop(p);
@@ -146,7 +149,6 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
         rc = SQLITE_ERROR;
       } else {
         p->nCacheMax = (sqlite3_int64)n << 20;
-        p->bCacheMaxSet = 1;
       }
     } else if (strcmp(zKey, "threads") == 0) {
       char *zEnd;
@@ -209,12 +211,12 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     rc = SQLITE_NOMEM;
     goto fail;
   }
+  p->nCacheMax = (sqlite3_int64)EMBED_INDEX_CACHE_MB << 20; /* unless cache_mb says otherwise */
   rc = parse_args(p, argc, argv, &zSync, pzErr);
   if (rc != SQLITE_OK) goto fail;
   /* Candidates re-ranked per result: measured recall@10 >= 0.99 with these
   ** on random and real embeddings (bench/README.md). */
   if (!p->nRerank) p->nRerank = p->eQuant == QUANT_BINARY ? 40 : 10;
-  if (!p->bCacheMaxSet) p->nCacheMax = (sqlite3_int64)EMBED_INDEX_CACHE_MB << 20;
   if (!p->zContentRowid) p->zContentRowid = sqlite3_mprintf("rowid");
   if (!p->zColumn) p->zColumn = sqlite3_mprintf("text");
   if (!p->zContentRowid || !p->zColumn) {
@@ -372,11 +374,10 @@ static int indexRename(sqlite3_vtab *pVtab, const char *zNew) {
   indexStmtsFinalize(p); /* their SQL names the old tables */
   char *zNewName = sqlite3_mprintf("%s", zNew);
   if (!zNewName) return SQLITE_NOMEM;
-  static const char *const azSuffix[] = {"config", "chunks", "rowids", "freechunks", "content"};
-  for (int i = 0; i < 5 && rc == SQLITE_OK; i++) {
-    if (i == 4 && p->zContent) break; /* an external content table keeps its name */
-    rc = indexExec(p, "ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", p->zSchema, p->zName, azSuffix[i],
-                   zNewName, azSuffix[i]);
+  for (size_t i = 0; i < sizeof(azShadowSuffix) / sizeof(azShadowSuffix[0]) && rc == SQLITE_OK; i++) {
+    if (p->zContent && strcmp(azShadowSuffix[i], "content") == 0) continue; /* an external table keeps its name */
+    rc = indexExec(p, "ALTER TABLE \"%w\".\"%w_%s\" RENAME TO \"%w_%s\"", p->zSchema, p->zName,
+                   azShadowSuffix[i], zNewName, azShadowSuffix[i]);
   }
   int bTriggers = 0;
   if (rc == SQLITE_OK && p->zContent) {
@@ -692,9 +693,8 @@ static int indexColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int i
 }
 
 static int indexShadowName(const char *zSuffix) {
-  static const char *azShadow[] = {"config", "chunks", "rowids", "freechunks", "content"};
-  for (size_t i = 0; i < sizeof(azShadow) / sizeof(azShadow[0]); i++) {
-    if (sqlite3_stricmp(zSuffix, azShadow[i]) == 0) return 1;
+  for (size_t i = 0; i < sizeof(azShadowSuffix) / sizeof(azShadowSuffix[0]); i++) {
+    if (sqlite3_stricmp(zSuffix, azShadowSuffix[i]) == 0) return 1;
   }
   return 0;
 }
