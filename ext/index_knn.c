@@ -264,12 +264,13 @@ static void *knn_thread(void *pArg) {
 
 /* How many threads scan nBytes of the in-memory copy. */
 static int scan_threads(index_vtab *p, sqlite3_int64 nBytes) {
+  sqlite3_int64 nMax = nBytes / KNN_SPLIT_MIN_BYTES + 1;
+  if (nMax == 1) return 1; /* before sysconf, which reads a /sys file (~7 us) */
   int nThreads = p->nThreads;
   if (nThreads == 0) { /* not set: the CPUs this process may use, at most 4 (memory bandwidth is shared) */
     long nCpu = sysconf(_SC_NPROCESSORS_ONLN);
     nThreads = nCpu < 1 ? 1 : nCpu > 4 ? 4 : (int)nCpu;
   }
-  sqlite3_int64 nMax = nBytes / KNN_SPLIT_MIN_BYTES + 1;
   return nThreads < nMax ? nThreads : (int)nMax;
 }
 
