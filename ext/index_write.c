@@ -113,6 +113,20 @@ static int pending_contains(index_vtab *p, sqlite3_int64 iRowid) {
   return 0;
 }
 
+/* Makes room for one more queued row: a full queue is stored first. */
+static int pending_room(index_vtab *p) {
+  return p->nPending == EMBED_INDEX_PENDING_MAX ? indexPendingFlush(p) : SQLITE_OK;
+}
+
+/* Queues rowid with its text (an owned copy), or with NULL when its vector
+** is already in the next row of aBatchOut. */
+static void pending_add(index_vtab *p, sqlite3_int64 iRowid, char *zText, size_t nText) {
+  p->aPendingRowid[p->nPending] = iRowid;
+  p->azPendingText[p->nPending] = zText;
+  p->anPendingText[p->nPending] = nText;
+  p->nPending++;
+}
+
 /* Checks that a text tokenizes (so bad input fails now, not at commit)
 ** and queues a copy of it. */
 static int queue_text(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText) {
@@ -134,35 +148,23 @@ static int queue_text(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText)
     indexSetError(p, "embed_index: rowid %lld: %s", (long long)iRowid, werr.msg);
     return st == WP_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
   }
-  if (p->nPending == EMBED_INDEX_PENDING_MAX) {
-    int rc = indexPendingFlush(p);
-    if (rc != SQLITE_OK) return rc;
-  }
+  int rc = pending_room(p);
+  if (rc != SQLITE_OK) return rc;
   char *zCopy = sqlite3_malloc64(nText + 1);
   if (!zCopy) return SQLITE_NOMEM;
   memcpy(zCopy, zText, nText);
   zCopy[nText] = '\0';
-  p->aPendingRowid[p->nPending] = iRowid;
-  p->azPendingText[p->nPending] = zCopy;
-  p->anPendingText[p->nPending] = nText;
-  p->nPending++;
+  pending_add(p, iRowid, zCopy, nText);
   return SQLITE_OK;
 }
 
 /* Checks a vector value and queues it for rowid (stored at the next flush,
 ** with the texts, so a bulk insert writes each chunk once). */
 static int queue_vector(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pEmbedding) {
-  if (p->nPending == EMBED_INDEX_PENDING_MAX) {
-    int rc = indexPendingFlush(p);
-    if (rc != SQLITE_OK) return rc;
-  }
-  int rc = indexReadVector(p, pEmbedding, p->aBatchOut + (size_t)p->nPending * p->nDims, "embedding");
-  if (rc != SQLITE_OK) return rc;
-  p->aPendingRowid[p->nPending] = iRowid;
-  p->azPendingText[p->nPending] = NULL;
-  p->anPendingText[p->nPending] = 0;
-  p->nPending++;
-  return SQLITE_OK;
+  int rc = pending_room(p);
+  if (rc == SQLITE_OK) rc = indexReadVector(p, pEmbedding, p->aBatchOut + (size_t)p->nPending * p->nDims, "embedding");
+  if (rc == SQLITE_OK) pending_add(p, iRowid, NULL, 0);
+  return rc;
 }
 
 /* Reads a vector value (float32 BLOB or JSON array) of the table's dims
