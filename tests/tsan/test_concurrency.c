@@ -184,21 +184,26 @@ static double cos_dist(const float *a, const float *b) { return cos_dist_n(a, b,
 
 static double g_knn_dist[N_TEXTS][K]; /* expected distances of the top K for query text q */
 
+/* Inserts distance d (of rowid id) into the ascending top K best[] (and
+** its rowids in ids[], when not NULL); farther than all of them: no change. */
+static void topk_offer(double *best, sqlite3_int64 *ids, double d, sqlite3_int64 id) {
+  for (int i = 0; i < K; i++) {
+    if (d < best[i]) {
+      memmove(best + i + 1, best + i, sizeof(double) * (size_t)(K - 1 - i));
+      best[i] = d;
+      if (ids) {
+        memmove(ids + i + 1, ids + i, sizeof(sqlite3_int64) * (size_t)(K - 1 - i));
+        ids[i] = id;
+      }
+      return;
+    }
+  }
+}
+
 static void expected_knn(void) {
   for (int q = 0; q < N_TEXTS; q++) {
-    double best[K];
-    for (int i = 0; i < K; i++) best[i] = INFINITY;
-    for (int r = 0; r < N_STATIC; r++) {
-      double d = cos_dist(g_ref[q], g_ref[r % N_TEXTS]);
-      for (int i = 0; i < K; i++) {
-        if (d < best[i]) {
-          memmove(best + i + 1, best + i, sizeof(double) * (size_t)(K - 1 - i));
-          best[i] = d;
-          break;
-        }
-      }
-    }
-    memcpy(g_knn_dist[q], best, sizeof best);
+    for (int i = 0; i < K; i++) g_knn_dist[q][i] = INFINITY;
+    for (int r = 0; r < N_STATIC; r++) topk_offer(g_knn_dist[q], NULL, cos_dist(g_ref[q], g_ref[r % N_TEXTS]), r + 1);
   }
 }
 
@@ -271,18 +276,7 @@ static void make_big(void) {
     }
   for (int q = 0; q < N_BIG_Q; q++) {
     for (int i = 0; i < K; i++) g_big_dist[q][i] = INFINITY, g_big_rowid[q][i] = 0;
-    for (int r = 0; r < N_BIG; r++) {
-      double d = cos_dist_n(g_big[q], g_big[r], BIG_DIMS);
-      for (int i = 0; i < K; i++) {
-        if (d < g_big_dist[q][i]) {
-          memmove(g_big_dist[q] + i + 1, g_big_dist[q] + i, sizeof(double) * (size_t)(K - 1 - i));
-          memmove(g_big_rowid[q] + i + 1, g_big_rowid[q] + i, sizeof(sqlite3_int64) * (size_t)(K - 1 - i));
-          g_big_dist[q][i] = d;
-          g_big_rowid[q][i] = r + 1;
-          break;
-        }
-      }
-    }
+    for (int r = 0; r < N_BIG; r++) topk_offer(g_big_dist[q], g_big_rowid[q], cos_dist_n(g_big[q], g_big[r], BIG_DIMS), r + 1);
   }
 }
 
