@@ -31,6 +31,17 @@
 ** block per thread, taken in order, the rest stolen from the back:
 ** claim_block); none depends on the thread that runs it.
 **
+** In bf16 and int8 each product reads its input converted (rounded to
+** bfloat16, or int8 with a scale per token).  The stage that writes an
+** input converts it as it goes, while its rows are still in cache:
+** embeddings and LayerNorm convert their rows, and in bf16 attention its
+** head's columns and the FFN's up-projection its block of outputs (int8's
+** scale needs a whole row, which no task of those two holds, so there a
+** stage of its own converts them).  A separate stage for every product's
+** input cost a pass over memory and, at 16 tokens on 2 threads, the wait
+** between stages: bf16 1,259 -> 1,358 sentences a second, int8 1,536 ->
+** 1,636 (MiniLM 1 x 16, best of 3 interleaved rounds, Zen 5).
+**
 ** Numerics.  LayerNorm uses the biased variance (as torch), summed in
 ** float lanes (vec_math.h); softmax subtracts the row max and uses a
 ** polynomial exp (vf_exp, within 1e-7 relative of exp); GELU is the exact
@@ -49,17 +60,26 @@
 ** cache-line aligned when the arena is. */
 static int64_t slot(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
 
-/* Floats at the end of the arena for one GEMM input in bf16 or int8
-** (precision != fp32): a row scale per token, then T rows for the widest K
-** of ceil(K/4) quads (int8) or ceil(K/2) pairs in the bf16 tile's layout
-** (4 bytes a pair, or 8 where the tile takes its values widened to floats).
-** The tile is fixed for the process (tests may re-pick it between passes,
-** never during one), so a pass sizes and carves this part alike. */
+/* Halves (bf16) or bytes (int8) in a row of a product's converted input of
+** K columns: ceil(K/2) pairs in the bf16 tile's layout (4 bytes a pair, or
+** 8 where the tile takes its values widened to floats), ceil(K/4) quads. */
+static int quant_ld(ee_precision prec, int K) {
+  return prec == EE_PREC_BF16 ? ee_bf16_act_width() * 2 * ((K + 1) / 2) : 4 * ((K + 3) / 4);
+}
+
+/* Floats at the end of the arena for the products' inputs in bf16 or int8
+** (precision != fp32): a row scale per token, then T rows of the inputs of
+** width H (x, ctx, h1), then T rows of the FFN's intermediate (ff): the
+** up-projection reads the first while it writes the second.  The tile is
+** fixed for the process (tests may re-pick it between passes, never during
+** one), so a pass sizes and carves this part alike. */
 static int64_t quant_floats(const ee_config *cfg, int64_t T) {
   if (cfg->precision == EE_PREC_FP32) return 0;
-  int64_t K = cfg->hidden_size > cfg->intermediate_size ? cfg->hidden_size : cfg->intermediate_size;
-  int64_t per_row = cfg->precision == EE_PREC_BF16 ? ee_bf16_act_width() * ((K + 1) / 2) : (K + 3) / 4;
-  return slot(T) + slot(T * per_row);
+  const int64_t bytes_h = T * quant_ld(cfg->precision, cfg->hidden_size) *
+                          (cfg->precision == EE_PREC_BF16 ? 2 : 1);
+  const int64_t bytes_i = T * quant_ld(cfg->precision, cfg->intermediate_size) *
+                          (cfg->precision == EE_PREC_BF16 ? 2 : 1);
+  return slot(T) + slot((bytes_h + 3) / 4) + slot((bytes_i + 3) / 4);
 }
 
 int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len,
@@ -186,12 +206,17 @@ typedef struct fwd {
   float *scores;                  /* (nth, sc_stride) per-thread attention scratch */
   int64_t sc_stride;              /* floats of scratch per thread */
   const ee_layer *ly;             /* current layer */
-  /* precision bf16/int8: the next product's input A (T,K), converted once
-  ** by st_quant into qa (T rows of qld bf16 or bytes) and qscale (T). */
+  /* precision bf16/int8: a product's input A (T,K), converted once into
+  ** qa (T rows of qld bf16 or bytes) and qscale (T), by the stage that
+  ** wrote A where it can (embeddings and LayerNorm; in bf16 attention and
+  ** the FFN's up-projection too), else by st_quant from qin. */
   const float *qin;
   int qK, qld;
   void *qa;
   float *qscale;
+  void *qa_h, *qa_i;              /* inputs of width H, and ff (quant_floats) */
+  int qld_h, qld_i;
+  int ln2_quant;                  /* st_ln2 converts x for the next layer */
   atomic_llong next;              /* next task of the current stage */
   /* a product's tasks as one block per thread (see claim_block) */
   int nblocks;                    /* 0: products claim from next instead */
@@ -199,6 +224,19 @@ typedef struct fwd {
 } fwd;
 
 static inline int64_t claim(fwd *f) { return atomic_fetch_add(&f->next, 1); }
+
+/* Rows [r0, r1) of src (K columns) converted into rows of dst, the layout
+** of a bf16/int8 product's input.  Each row on its own (int8: a scale per
+** token), so converting rows where they are written gives the bits that
+** converting the whole input afterwards did. */
+static void quant_rows(const fwd *f, void *dst, int ldd, const float *src, int lds, int64_t r0,
+                       int64_t r1, int K) {
+  if (f->m->cfg.precision == EE_PREC_BF16)
+    ee_to_bf16_rows((uint16_t *)dst + r0 * ldd, ldd, src + r0 * lds, lds, (int)(r1 - r0), K);
+  else
+    ee_quant_rows((uint8_t *)dst + r0 * ldd, ldd, f->qscale + r0, src + r0 * lds, lds,
+                  (int)(r1 - r0), K);
+}
 
 /* Products hand each thread a contiguous block of their tasks (block t:
 ** tasks [t n / nth, (t+1) n / nth)), taken in order from its front, and a
@@ -263,6 +301,7 @@ static void st_embed(void *arg, int tid, int nth) {
       const float *te = w->type + (int64_t)tt * H;
       embed_row_pick(f->x + r * H, we, pe, te, H, w->emb_ln_g, w->emb_ln_b, c->layer_norm_eps);
     }
+    if (c->precision != EE_PREC_FP32) quant_rows(f, f->qa_h, f->qld_h, f->x, H, r0, r1, H);
   }
 }
 
@@ -272,9 +311,14 @@ static int64_t gemm_task_count(const fwd *f, const ee_pw *W) {
 }
 
 /* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
-** In bf16/int8, A has been converted by st_quant into f->qa. */
+** In bf16/int8, A has been converted into f->qa.  With qout (bf16 only),
+** each task also rounds its block of C into qout (rows of ldq halves), the
+** next product's input, while the block is still in cache: the rounding is
+** per value, and the block's columns start at a multiple of 2 EE_NR, so
+** no two tasks write the same pair. */
 static void gemm_tasks(fwd *f, int tid, int nth, float *C, int ldc, const float *A, int lda,
-                       const ee_pw *W, const float *bias, const float *R, int ldr, int act) {
+                       const ee_pw *W, const float *bias, const float *R, int ldr, int act,
+                       uint16_t *qout, int ldq) {
   const int64_t pairs = (W->np + 1) / 2, ntask = gemm_task_count(f, W);
   const int blocks = f->nblocks == nth;
   int64_t task, hint = -1;
@@ -296,34 +340,38 @@ static void gemm_tasks(fwd *f, int tid, int nth, float *C, int ldc, const float 
     else
       ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, p0, p1, after, bias, Ri, ldr,
               act);
+    if (qout) {
+      const int c0 = p0 * EE_NR, c1 = p1 * EE_NR < W->N ? p1 * EE_NR : W->N;
+      ee_to_bf16_rows(qout + i0 * ldq + (int64_t)c0 * ee_bf16_act_width(), ldq, C + i0 * ldc + c0,
+                      ldc, (int)rows, c1 - c0);
+    }
   }
 }
 
-/* bf16/int8: the next product's input f->qin (T, qK) -> f->qa, by tasks of
-** ROW_TASK rows; each row is converted on its own (per-token scales), so a
-** row's bits do not depend on the batch. */
+/* bf16/int8: a product's input f->qin (T, qK) -> f->qa, by tasks of
+** ROW_TASK rows, where the stage that wrote it could not convert it (int8's
+** attention output and FFN intermediate: a row's scale needs the whole
+** row, which no one task of those stages holds). */
 static void st_quant(void *arg, int tid, int nth) {
   (void)tid, (void)nth;
   fwd *f = arg;
   int64_t task;
   while ((task = claim(f)) * ROW_TASK < f->T) {
     int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
-    if (f->m->cfg.precision == EE_PREC_BF16)
-      ee_to_bf16_rows((uint16_t *)f->qa + r0 * f->qld, f->qld, f->qin + r0 * f->qK, f->qK,
-                      (int)(r1 - r0), f->qK);
-    else
-      ee_quant_rows((uint8_t *)f->qa + r0 * f->qld, f->qld, f->qscale + r0, f->qin + r0 * f->qK,
-                    f->qK, (int)(r1 - r0), f->qK);
+    quant_rows(f, f->qa, f->qld, f->qin, f->qK, r0, r1, f->qK);
   }
 }
 
 static void st_qkv(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  gemm_tasks(f, tid, nth, f->qkv, 3 * H, f->x, H, &f->ly->qkv_p, f->ly->qkv_b, NULL, 0, -1);
+  gemm_tasks(f, tid, nth, f->qkv, 3 * H, f->x, H, &f->ly->qkv_p, f->ly->qkv_b, NULL, 0, -1, NULL,
+             0);
 }
 
-/* Attention by (sequence, head) tasks, in this thread's scratch. */
+/* Attention by (sequence, head) tasks, in this thread's scratch.  In bf16
+** each task rounds its head's columns of ctx for the output projection
+** (when d is even, so no two heads share a pair). */
 static void st_attn(void *arg, int tid, int nth) {
   (void)nth;
   fwd *f = arg;
@@ -335,10 +383,13 @@ static void st_attn(void *arg, int tid, int nth) {
     while ((int64_t)(s + 1) * NH <= task) o += f->lens[s++];
     const int h = (int)(task - (int64_t)s * NH);
     const float *qh = f->qkv + o * ld + h * d;
-    if (f->m->cfg.precision == EE_PREC_BF16)
+    if (f->m->cfg.precision == EE_PREC_BF16) {
       ee_attention_head_bf16(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
                              scratch);
-    else
+      if (d % 2 == 0)
+        ee_to_bf16_rows((uint16_t *)f->qa_h + o * f->qld_h + (int64_t)h * d * ee_bf16_act_width(),
+                        f->qld_h, f->ctx + o * H + h * d, H, f->lens[s], d);
+    } else
       ee_attention_head(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
                         scratch);
   }
@@ -348,42 +399,46 @@ static void st_attn(void *arg, int tid, int nth) {
 static void st_oproj(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  gemm_tasks(f, tid, nth, f->h1, H, f->ctx, H, &f->ly->o_p, f->ly->o_b, f->x, H, -1);
+  gemm_tasks(f, tid, nth, f->h1, H, f->ctx, H, &f->ly->o_p, f->ly->o_b, f->x, H, -1, NULL, 0);
 }
 
-static void ln_tasks(fwd *f, float *x, const float *g, const float *b) {
+/* LayerNorm of x's rows; with quant, also converted for the next product. */
+static void ln_tasks(fwd *f, float *x, const float *g, const float *b, int quant) {
   const int H = f->m->cfg.hidden_size;
   int64_t task;
   while ((task = claim(f)) * ROW_TASK < f->T) {
     int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
     layernorm_pick(x + r0 * H, (int)(r1 - r0), H, g, b, f->m->cfg.layer_norm_eps);
+    if (quant) quant_rows(f, f->qa_h, f->qld_h, x, H, r0, r1, H);
   }
 }
 
 static void st_ln1(void *arg, int tid, int nth) {
   (void)tid, (void)nth;
   fwd *f = arg;
-  ln_tasks(f, f->h1, f->ly->ln1_g, f->ly->ln1_b);
+  ln_tasks(f, f->h1, f->ly->ln1_g, f->ly->ln1_b, f->m->cfg.precision != EE_PREC_FP32);
 }
 
 /* ff = act(h1 Wi^T + bi) */
 static void st_ffup(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
-  gemm_tasks(f, tid, nth, f->ff, FF, f->h1, H, &f->ly->i_p, f->ly->i_b, NULL, 0, (int)f->m->cfg.act);
+  const int bf16 = f->m->cfg.precision == EE_PREC_BF16;
+  gemm_tasks(f, tid, nth, f->ff, FF, f->h1, H, &f->ly->i_p, f->ly->i_b, NULL, 0, (int)f->m->cfg.act,
+             bf16 ? f->qa_i : NULL, f->qld_i);
 }
 
 /* x = ff Wf^T + bf + h1 (LayerNorm follows in st_ln2). */
 static void st_ffdown(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
-  gemm_tasks(f, tid, nth, f->x, H, f->ff, FF, &f->ly->f_p, f->ly->f_b, f->h1, H, -1);
+  gemm_tasks(f, tid, nth, f->x, H, f->ff, FF, &f->ly->f_p, f->ly->f_b, f->h1, H, -1, NULL, 0);
 }
 
 static void st_ln2(void *arg, int tid, int nth) {
   (void)tid, (void)nth;
   fwd *f = arg;
-  ln_tasks(f, f->x, f->ly->ln2_g, f->ly->ln2_b);
+  ln_tasks(f, f->x, f->ly->ln2_g, f->ly->ln2_b, f->ln2_quant);
 }
 
 /* One stage: reset the task counter, run on every thread. */
@@ -392,17 +447,19 @@ static void stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f) {
   ee_pool_run(pool, fn, f);
 }
 
-/* The stage of a product with weights W, preceded in bf16/int8 by
-** converting its input A (T,K); its tasks in blocks, one per thread, when
-** they fit. */
+/* The stage of a product with weights W; in bf16/int8 its input A (T,K)
+** is read from qa (rows of qld), converted first unless converted says an
+** earlier stage did.  Its tasks in blocks, one per thread, when they fit. */
 static void gemm_stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f, const float *A,
-                       int K, const ee_pw *W) {
-  const ee_precision prec = f->m->cfg.precision;
-  if (prec != EE_PREC_FP32) {
-    f->qin = A;
-    f->qK = K;
-    f->qld = prec == EE_PREC_BF16 ? ee_bf16_act_width() * 2 * ((K + 1) / 2) : 4 * ((K + 3) / 4);
-    stage(pool, st_quant, f);
+                       int K, const ee_pw *W, void *qa, int qld, int converted) {
+  if (f->m->cfg.precision != EE_PREC_FP32) {
+    f->qa = qa;
+    f->qld = qld;
+    if (!converted) {
+      f->qin = A;
+      f->qK = K;
+      stage(pool, st_quant, f);
+    }
   }
   const int nth = ee_pool_threads(pool);
   const int64_t ntask = gemm_task_count(f, W);
@@ -439,18 +496,26 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
 
   /* bf16/int8 activations at the end of the arena (ee_arena_floats' last term). */
   float *qbuf = arena + ee_arena_floats(c, T, max_len, ee_pool_threads(pool)) - quant_floats(c, T);
-  f.qscale = qbuf;
-  f.qa = qbuf + slot(T);
+  const int bf16 = c->precision == EE_PREC_BF16;
+  if (c->precision != EE_PREC_FP32) {
+    f.qld_h = quant_ld(c->precision, H);
+    f.qld_i = quant_ld(c->precision, FF);
+    f.qscale = qbuf;
+    f.qa_h = qbuf + slot(T);
+    f.qa_i = qbuf + slot(T) + slot((T * f.qld_h * (bf16 ? 2 : 1) + 3) / 4);
+  }
+  const int ctx_converted = bf16 && (H / c->num_heads) % 2 == 0; /* by st_attn */
 
   stage(pool, st_embed, &f);
   for (int l = 0; l < c->num_layers; l++) {
     f.ly = &m->w.layers[l];
-    gemm_stage(pool, st_qkv, &f, f.x, H, &f.ly->qkv_p);
+    f.ln2_quant = c->precision != EE_PREC_FP32 && l + 1 < c->num_layers;
+    gemm_stage(pool, st_qkv, &f, f.x, H, &f.ly->qkv_p, f.qa_h, f.qld_h, 1);
     stage(pool, st_attn, &f);
-    gemm_stage(pool, st_oproj, &f, f.ctx, H, &f.ly->o_p);
+    gemm_stage(pool, st_oproj, &f, f.ctx, H, &f.ly->o_p, f.qa_h, f.qld_h, ctx_converted);
     stage(pool, st_ln1, &f);
-    gemm_stage(pool, st_ffup, &f, f.h1, H, &f.ly->i_p);
-    gemm_stage(pool, st_ffdown, &f, f.ff, FF, &f.ly->f_p);
+    gemm_stage(pool, st_ffup, &f, f.h1, H, &f.ly->i_p, f.qa_h, f.qld_h, 1);
+    gemm_stage(pool, st_ffdown, &f, f.ff, FF, &f.ly->f_p, f.qa_i, f.qld_i, bf16);
     stage(pool, st_ln2, &f);
   }
 
