@@ -13,7 +13,9 @@
 ** them share one ee_model from the process-wide registry (ext/models.c)
 ** while each has its own context.  For SECONDS the threads mix:
 **   - embed() of texts whose vectors the main thread computed once, alone,
-**     before any thread started (each result within 1e-6 of that);
+**     before any thread started (each result within 1e-6 of that), with
+**     the model in fp32 ('m') and at precision bf16 ('mb') and int8 ('mi'),
+**     whose passes hand converted inputs between their stages;
 **   - KNN on an embed_index whose rows never change, against the top 5
 **     computed here by brute force in double precision from those vectors
 **     (rank by rank: distance within 1e-5, and each returned rowid's own
@@ -65,6 +67,10 @@ static char g_db[1024];
 static double g_deadline;
 static char g_text[N_TEXTS][600];
 static float g_ref[N_TEXTS][MAX_DIMS]; /* embed(g_text[i]), computed before the threads start */
+/* the same at reduced precision: model names, their embed_load options, references */
+static const char *const g_low_name[2] = {"mb", "mi"};
+static const char *const g_low_opts[2] = {"{\"precision\": \"bf16\"}", "{\"precision\": \"int8\"}"};
+static float g_ref_low[2][N_TEXTS][MAX_DIMS];
 static int g_dims;
 
 /* Per-thread outcome, read by the main thread after pthread_join. */
@@ -143,7 +149,9 @@ static sqlite3 *open_conn(char *why, size_t n) {
     sqlite3_close(db);
     return NULL;
   }
-  char *sql = sqlite3_mprintf("SELECT embed_load('m', %Q)", g_model);
+  char *sql = sqlite3_mprintf("SELECT embed_load('m', %Q), embed_load(%Q, %Q, %Q), embed_load(%Q, %Q, %Q)",
+                              g_model, g_low_name[0], g_model, g_low_opts[0], g_low_name[1], g_model,
+                              g_low_opts[1]);
   int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
   sqlite3_free(sql);
   if (rc != SQLITE_OK) {
@@ -161,16 +169,21 @@ static double max_diff(const float *a, const float *b, int n) {
   return d;
 }
 
-/* Checks a float32 BLOB against reference vector t; label for the message. */
-static void check_vec(worker *w, const void *blob, int bytes, int t, const char *label) {
+/* Checks a float32 BLOB against reference vector ref of text t; label for the message. */
+static void check_vec_ref(worker *w, const void *blob, int bytes, const float *ref, int t,
+                          const char *label) {
   if (!blob || bytes != g_dims * 4) {
     fail(w, "%s: text %d: BLOB of %d bytes, expected %d", label, t, bytes, g_dims * 4);
     return;
   }
   float v[MAX_DIMS];
   memcpy(v, blob, (size_t)bytes);
-  double d = max_diff(v, g_ref[t], g_dims);
+  double d = max_diff(v, ref, g_dims);
   if (!(d <= 1e-6)) fail(w, "%s: text %d differs from its reference by %g", label, t, d);
+}
+
+static void check_vec(worker *w, const void *blob, int bytes, int t, const char *label) {
+  check_vec_ref(w, blob, bytes, g_ref[t], t, label);
 }
 
 /* Cosine distance in double, as an independent oracle for the index. */
@@ -217,8 +230,12 @@ static int step_all(worker *w, sqlite3_stmt *st, const char *label) {
   return rc == SQLITE_DONE;
 }
 
+/* model: "m", or one of g_low_name (checked against g_ref_low). */
 static void op_embed(worker *w, sqlite3 *db, const char *model) {
   int t = (int)(rnd(w) % N_TEXTS);
+  const float *ref = g_ref[t];
+  for (int p = 0; p < 2; p++)
+    if (strcmp(model, g_low_name[p]) == 0) ref = g_ref_low[p][t];
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT embed(?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
     fail(w, "prepare embed: %s", sqlite3_errmsg(db));
@@ -227,7 +244,7 @@ static void op_embed(worker *w, sqlite3 *db, const char *model) {
   sqlite3_bind_text(st, 1, model, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 2, g_text[t], -1, SQLITE_STATIC);
   if (sqlite3_step(st) == SQLITE_ROW)
-    check_vec(w, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), t, model);
+    check_vec_ref(w, sqlite3_column_blob(st, 0), sqlite3_column_bytes(st, 0), ref, t, model);
   else
     fail(w, "embed(%s): %s", model, sqlite3_errmsg(db));
   sqlite3_finalize(st);
@@ -442,7 +459,7 @@ static void *worker_main(void *arg) {
     uint32_t r = rnd(w) % 100;
     int op = r < 30 ? 0 : r < 50 ? 1 : r < 55 ? 6 : r < 70 ? (writer ? 2 : 5) : r < 80 ? 3 : r < 95 ? 4 : 5;
     switch (op) {
-      case 0: op_embed(w, db, "m"); break;
+      case 0: op_embed(w, db, r % 3 == 0 ? "m" : g_low_name[r % 3 - 1]); break;
       case 1: op_knn_static(w, db); break;
       case 2: op_write(w, db); break;
       case 3: op_load_unload(w, db); break;
@@ -488,18 +505,24 @@ static int setup(void) {
            exec_ok(db, "CREATE VIRTUAL TABLE docs_dyn USING embed_index(model = 'm')");
   sqlite3_stmt *st = NULL;
   /* reference vectors: one text at a time, no other thread running */
-  for (int t = 0; ok && t < N_TEXTS; t++) {
-    ok = sqlite3_prepare_v2(db, "SELECT embed('m', ?1)", -1, &st, NULL) == SQLITE_OK;
-    sqlite3_bind_text(st, 1, g_text[t], -1, SQLITE_STATIC);
-    ok = ok && sqlite3_step(st) == SQLITE_ROW;
-    int bytes = ok ? sqlite3_column_bytes(st, 0) : 0;
-    if (t == 0) g_dims = bytes / 4;
-    ok = ok && bytes == g_dims * 4 && g_dims > 0 && g_dims <= MAX_DIMS;
-    if (ok) memcpy(g_ref[t], sqlite3_column_blob(st, 0), (size_t)bytes);
-    sqlite3_finalize(st);
+  for (int p = -1; p < 2; p++) {
+    for (int t = 0; ok && t < N_TEXTS; t++) {
+      ok = sqlite3_prepare_v2(db, "SELECT embed(?1, ?2)", -1, &st, NULL) == SQLITE_OK;
+      sqlite3_bind_text(st, 1, p < 0 ? "m" : g_low_name[p], -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, g_text[t], -1, SQLITE_STATIC);
+      ok = ok && sqlite3_step(st) == SQLITE_ROW;
+      int bytes = ok ? sqlite3_column_bytes(st, 0) : 0;
+      if (p < 0 && t == 0) g_dims = bytes / 4;
+      ok = ok && bytes == g_dims * 4 && g_dims > 0 && g_dims <= MAX_DIMS;
+      if (ok) memcpy(p < 0 ? g_ref[t] : g_ref_low[p][t], sqlite3_column_blob(st, 0), (size_t)bytes);
+      sqlite3_finalize(st);
+    }
   }
-  CHECK(ok, "setup: WAL database, two embed_index tables, %d reference vectors of %d dimensions%s%s", N_TEXTS,
-        g_dims, ok ? "" : ": ", ok ? "" : sqlite3_errmsg(db));
+  /* bf16 and int8 must have changed the vectors, or their checks test fp32 again */
+  ok = ok && max_diff(g_ref[N_TEXTS - 1], g_ref_low[0][N_TEXTS - 1], g_dims) > 1e-6 &&
+       max_diff(g_ref[N_TEXTS - 1], g_ref_low[1][N_TEXTS - 1], g_dims) > 1e-6;
+  CHECK(ok, "setup: WAL database, two embed_index tables, %d reference vectors of %d dimensions in fp32, bf16 "
+        "and int8%s%s", N_TEXTS, g_dims, ok ? "" : ": ", ok ? "" : sqlite3_errmsg(db));
   ok = ok && exec_ok(db, "BEGIN");
   ok = ok && sqlite3_prepare_v2(db, "INSERT INTO docs_static(rowid, text) VALUES (?1, ?2)", -1, &st, NULL) == SQLITE_OK;
   for (int r = 0; ok && r < N_STATIC; r++) {
