@@ -93,6 +93,7 @@ typedef struct index_vtab {
   sqlite3_int64 *aCacheRowid;  /* (nCache) */
   sqlite3_int64 nCache;        /* vectors in the copy */
   sqlite3_int64 iCacheVersion; /* data_version when it was made */
+  sqlite3_int64 iCacheGen;     /* copies made so far: names this one for a cursor */
   int bCacheValid;             /* the copy matches the tables */
 } index_vtab;
 
@@ -101,6 +102,9 @@ typedef struct index_vtab {
 
 /* Drops the in-memory copy of the vectors (index_knn.c). */
 void indexCacheDrop(index_vtab *p);
+/* The float32 vector of entry iCache of copy iGen (a KNN hit's), or NULL
+** when that copy is gone or holds no float32 vectors. */
+const float *indexCacheVector(index_vtab *p, sqlite3_int64 iGen, sqlite3_int64 iCache);
 
 /* The module, registered by embed_ext.c with the embed_conn as client data. */
 const sqlite3_module *embedIndexModule(void);
@@ -117,6 +121,9 @@ int indexStoreConfigSet(index_vtab *p, const char *zKey, sqlite3_int64 iVal, con
 int indexStoreInsert(index_vtab *p, int n, const sqlite3_int64 *aRowid, const float *aVec);
 /* Removes rowid's vector (not its stored text); *pbFound says whether it was there. */
 int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound);
+/* Overwrites rowid's vector in its slot; *pbFound says whether it was there
+** (if not, nothing is written). */
+int indexStoreReplace(index_vtab *p, sqlite3_int64 iRowid, const float *aVec, int *pbFound);
 /* A read handle on chunks' vectors kept between reads: a fresh BLOB handle
 ** walks the chunk's overflow pages from the start for every vector (14 us
 ** a read at 384 dimensions), a kept one remembers them.  Its owner closes it
@@ -180,6 +187,7 @@ int indexRollbackTo(sqlite3_vtab *pVtab, int iSavepoint);
 typedef struct knn_hit {
   sqlite3_int64 iRowid; /* row */
   float distance;       /* its distance to the query */
+  sqlite3_int64 iCache; /* its entry in the in-memory copy, or -1 (see indexCacheVector) */
 } knn_hit;
 
 /* Distance between a query and one stored vector under a metric. qnorm is

@@ -335,6 +335,27 @@ int indexStoreDelete(index_vtab *p, sqlite3_int64 iRowid, int *pbFound) {
   return rc;
 }
 
+int indexStoreReplace(index_vtab *p, sqlite3_int64 iRowid, const float *aVec, int *pbFound) {
+  indexCacheDrop(p);
+  sqlite3_int64 iChunk;
+  int iSlot;
+  *pbFound = 0;
+  int rc = locate(p, iRowid, &iChunk, &iSlot);
+  if (rc == SQLITE_NOTFOUND) return SQLITE_OK;
+  unsigned char b = 0;
+  if (rc == SQLITE_OK) rc = blobs_open(p, iChunk);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_read(p->pBlobValid, &b, 1, iSlot / 8);
+  /* the rowid map points at a free slot: not a table this code wrote */
+  if (rc == SQLITE_OK && !(b & (1u << (iSlot % 8)))) rc = SQLITE_CORRUPT_VTAB;
+  if (rc == SQLITE_OK) {
+    const int nVecBytes = p->nDims * 4;
+    rc = sqlite3_blob_write(p->pBlobVectors, aVec, nVecBytes, iSlot * nVecBytes);
+  }
+  *pbFound = rc == SQLITE_OK;
+  indexStoreCloseBlobs(p);
+  return rc;
+}
+
 void indexReaderClose(index_reader *pReader) {
   sqlite3_blob_close(pReader->pBlob);
   pReader->pBlob = NULL;

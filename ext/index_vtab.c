@@ -47,6 +47,7 @@ typedef struct index_cursor {
   int iHit;                 /* current row */
   int bEof;                 /* no current row */
   index_reader reader;      /* reads the embedding column, kept until the cursor resets */
+  sqlite3_int64 iCacheGen;  /* PLAN_KNN: the in-memory copy its hits' iCache index */
 } index_cursor;
 
 /* The shadow tables are named <table>_<suffix> (index_int.h). */
@@ -591,6 +592,7 @@ static int knn_filter(index_cursor *pCur, index_vtab *p, const char *zPlan, int 
   }
   if (rc == SQLITE_OK) rc = knn_query_vector(p, pQuery, aQuery);
   if (rc == SQLITE_OK) rc = indexKnnSearch(p, aQuery, k, bFilter ? aFilter : NULL, nFilter, pCur->aHit, &pCur->nHit);
+  pCur->iCacheGen = p->iCacheGen;
   sqlite3_free(aQuery);
   sqlite3_free(aFilter);
   pCur->bEof = pCur->nHit == 0;
@@ -619,6 +621,7 @@ static int indexFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idx
       if (!pCur->aHit) return SQLITE_NOMEM;
       pCur->aHit[0].iRowid = sqlite3_value_int64(argv[0]);
       pCur->aHit[0].distance = 0;
+      pCur->aHit[0].iCache = -1;
       pCur->nHit = 1;
       pCur->bEof = 0;
     }
@@ -678,6 +681,15 @@ static int indexColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int i
   if (iCol == COL_EMBEDDING) {
     float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
     if (!aVec) return SQLITE_NOMEM;
+    const float *aCached = pCur->ePlan == PLAN_KNN
+                               ? indexCacheVector(p, pCur->iCacheGen, pCur->aHit[pCur->iHit].iCache)
+                               : NULL;
+    if (aCached) {
+      memcpy(aVec, aCached, (size_t)p->nDims * sizeof(float));
+      sqlite3_result_blob(ctx, aVec, p->nDims * 4, sqlite3_free);
+      sqlite3_result_subtype(ctx, EMBED_SUBTYPE_F32);
+      return SQLITE_OK;
+    }
     int rc = indexStoreRead(p, &pCur->reader, iRowid, aVec);
     if (rc != SQLITE_OK) {
       if (rc == SQLITE_CORRUPT_VTAB) indexSetCorrupt(p);

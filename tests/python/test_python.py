@@ -312,6 +312,34 @@ def _():
     return (ok, f"{len(got)} rows read, {len(want)} expected, first wrong: {bad[:3]}")
 
 
+@check("embed_index: KNN results read while the same connection deletes, updates and searches again "
+       "return each hit's vector as it is when read")
+def _():
+    db.execute("CREATE VIRTUAL TABLE w9 USING embed_index(dims = 8, metric = 'l2')")
+    def vec(i, gen):
+        return struct.pack("<8f", *[float(i + 1000 * gen)] * 8)
+    with db:
+        db.executemany("INSERT INTO w9(rowid, embedding) VALUES (?, ?)", [(i, vec(i, 0)) for i in range(1, 201)])
+    want, got, bad = {i: vec(i, 0) for i in range(1, 201)}, [], []
+    # hits 200, 199, ... 171; the search's in-memory copy serves their embeddings
+    for n, (rowid, e) in enumerate(db.execute("SELECT rowid, embedding FROM w9 WHERE w9 MATCH ? AND k = 30",
+                                              (vec(200, 0),))):
+        got.append(rowid)
+        if e != want[rowid]:
+            bad.append((rowid, floats(e)[0] if e else None, floats(want[rowid])[0]))
+        if n == 0:
+            # Python has stepped to hit 2 already: change hit 5, drop rowid 1 (every later
+            # entry of a new copy moves down one), and search again, which makes that copy
+            db.execute("UPDATE w9 SET embedding = ? WHERE rowid = 196", (vec(196, 1),))
+            want[196] = vec(196, 1)
+            db.execute("DELETE FROM w9 WHERE rowid = 1")
+            del want[1]
+            knn(db, "w9", vec(5, 0), 3)
+    db.commit()
+    ok = not bad and got == list(range(200, 170, -1))
+    return (ok, f"{len(got)} hits, first wrong: {bad[:3]}")
+
+
 @check("embed_index with dims and l2 over struct-packed vectors")
 def _():
     rnd = random.Random(7)
