@@ -91,6 +91,8 @@ typedef struct index_vtab {
   float *aCacheScale;          /* (2 x nCache) int8: scale and quantized |v|^2 of each vector */
   int nQBytes;                 /* bytes per quantized vector */
   sqlite3_int64 *aCacheRowid;  /* (nCache) */
+  sqlite3_int64 *aCacheByRowid; /* (2 x nCache) rowid, entry pairs sorted by rowid, for filtered
+                                ** searches; made on first use */
   sqlite3_int64 nCache;        /* vectors in the copy */
   sqlite3_int64 iCacheVersion; /* data_version when it was made */
   sqlite3_int64 iCacheGen;     /* copies made so far: names this one for a cursor */
