@@ -684,13 +684,9 @@ static int indexColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int i
     const float *aCached = pCur->ePlan == PLAN_KNN
                                ? indexCacheVector(p, pCur->iCacheGen, pCur->aHit[pCur->iHit].iCache)
                                : NULL;
-    if (aCached) {
-      memcpy(aVec, aCached, (size_t)p->nDims * sizeof(float));
-      sqlite3_result_blob(ctx, aVec, p->nDims * 4, sqlite3_free);
-      sqlite3_result_subtype(ctx, EMBED_SUBTYPE_F32);
-      return SQLITE_OK;
-    }
-    int rc = indexStoreRead(p, &pCur->reader, iRowid, aVec);
+    int rc = SQLITE_OK;
+    if (aCached) memcpy(aVec, aCached, (size_t)p->nDims * sizeof(float));
+    else rc = indexStoreRead(p, &pCur->reader, iRowid, aVec);
     if (rc != SQLITE_OK) {
       if (rc == SQLITE_CORRUPT_VTAB) indexSetCorrupt(p);
       sqlite3_free(aVec);
