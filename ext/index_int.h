@@ -9,11 +9,14 @@
 **       format version, dims, metric, model, content table settings, and
 **       the resumable indexing position 'index_next'.
 **   <t>_chunks(id INTEGER PRIMARY KEY, valid BLOB, rowids BLOB, vectors BLOB)
-**       vectors in fixed-size chunks of EMBED_INDEX_CHUNK slots: a validity
+**       vectors in chunks of nChunk slots (fixed per table): a validity
 **       bitmap, the rowid of each slot (int64 LE) and the float32 vectors
 **       back to back, so a KNN query reads contiguous memory instead of one
 **       B-tree row per vector.  Rows are written in place with incremental
-**       BLOB I/O, which journals only the pages touched.
+**       BLOB I/O, which journals only the pages touched.  A chunk's
+**       vectors are one BLOB whose pages SQLite chains, and reaching a slot
+**       walks that chain from its start, so chunks are kept small enough
+**       (64 slots by default) for a read or write of one vector to stay cheap.
 **   <t>_rowids(rowid INTEGER PRIMARY KEY, chunk INTEGER, slot INTEGER)
 **       where each rowid's vector lives: rowid lookups are B-tree seeks.
 **   <t>_freechunks(id INTEGER PRIMARY KEY)
@@ -26,8 +29,9 @@
 #define INDEX_INT_H
 #include "ext_int.h"
 
-#define EMBED_INDEX_CHUNK 1024         /* vectors per chunk (a multiple of 8) */
-#define EMBED_INDEX_FORMAT 1           /* stored in _config 'format' */
+#define EMBED_INDEX_CHUNK_DEFAULT 64   /* slots per chunk of a new table (chunk_size) */
+#define EMBED_INDEX_CHUNK_MAX 1024     /* the largest chunk_size, and format 1's fixed one */
+#define EMBED_INDEX_FORMAT 2           /* stored in _config 'format'; 2 adds 'chunk_size' */
 #define EMBED_INDEX_PENDING_MAX 64     /* rows queued before they are stored */
 #define KNN_THREADS_MAX 16             /* the largest threads = option */
 
@@ -65,6 +69,7 @@ typedef struct index_vtab {
   char *zContentRowid;    /* its rowid column ("rowid" by default), owned */
   char *zColumn;          /* its text column, owned */
   int nDims;              /* dimensions of every vector */
+  int nChunk;             /* slots per chunk: a multiple of 8 up to EMBED_INDEX_CHUNK_MAX */
   index_metric eMetric;   /* distance used by MATCH */
   index_quant eQuant;     /* search copy: float32, int8 or binary */
   int nRerank;            /* quantized search keeps k x nRerank candidates for re-ranking */

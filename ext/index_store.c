@@ -165,8 +165,8 @@ static sqlite3_int64 slot_rowid(const unsigned char *aRowid, int iSlot) {
 
 /* Whether a chunk row's BLOBs have the sizes this table writes. */
 static int chunk_sizes_ok(index_vtab *p, sqlite3_int64 nValid, sqlite3_int64 nRowid, sqlite3_int64 nVec) {
-  return nValid == EMBED_INDEX_CHUNK / 8 && nRowid == EMBED_INDEX_CHUNK * 8 &&
-         nVec == (sqlite3_int64)EMBED_INDEX_CHUNK * p->nDims * 4;
+  return nValid == p->nChunk / 8 && nRowid == p->nChunk * 8 &&
+         nVec == (sqlite3_int64)p->nChunk * p->nDims * 4;
 }
 
 /* Points the three BLOB handles at chunk iChunk, opening them if needed. */
@@ -211,8 +211,8 @@ static int chunk_with_space(index_vtab *p, sqlite3_int64 *piChunk) {
   rc = indexExec(p,
                  "INSERT INTO \"%w\".\"%w_chunks\"(valid, rowids, vectors) VALUES (zeroblob(%d), zeroblob(%d), zeroblob(%lld));"
                  "INSERT INTO \"%w\".\"%w_freechunks\"(id) VALUES (last_insert_rowid());",
-                 p->zSchema, p->zName, EMBED_INDEX_CHUNK / 8, EMBED_INDEX_CHUNK * 8,
-                 (long long)EMBED_INDEX_CHUNK * p->nDims * 4, p->zSchema, p->zName);
+                 p->zSchema, p->zName, p->nChunk / 8, p->nChunk * 8,
+                 (long long)p->nChunk * p->nDims * 4, p->zSchema, p->zName);
   if (rc == SQLITE_OK) *piChunk = sqlite3_last_insert_rowid(p->db);
   return rc;
 }
@@ -228,19 +228,20 @@ static int chunk_fill(index_vtab *p, sqlite3_int64 iChunk, int n, const sqlite3_
                       int *pnDone) {
   *pnDone = 0;
   int rc = blobs_open(p, iChunk);
-  unsigned char aValid[EMBED_INDEX_CHUNK / 8];
-  if (rc == SQLITE_OK) rc = sqlite3_blob_read(p->pBlobValid, aValid, sizeof(aValid), 0);
+  unsigned char aValid[EMBED_INDEX_CHUNK_MAX / 8];
+  const int nValidBytes = p->nChunk / 8;
+  if (rc == SQLITE_OK) rc = sqlite3_blob_read(p->pBlobValid, aValid, nValidBytes, 0);
   if (rc != SQLITE_OK) return rc;
   sqlite3_stmt *pAdd;
   rc = indexStmt(p, STMT_ROWID_ADD, &pAdd);
   int iSlot = 0, nDone = 0;
   const size_t nVecBytes = (size_t)p->nDims * 4;
   while (rc == SQLITE_OK && nDone < n) {
-    while (iSlot < EMBED_INDEX_CHUNK && (aValid[iSlot / 8] & (1u << (iSlot % 8)))) iSlot++;
-    if (iSlot == EMBED_INDEX_CHUNK) break;
+    while (iSlot < p->nChunk && (aValid[iSlot / 8] & (1u << (iSlot % 8)))) iSlot++;
+    if (iSlot == p->nChunk) break;
     int nRun = 0;
     unsigned char aRowidBytes[INSERT_RUN_MAX * 8];
-    while (nRun < INSERT_RUN_MAX && nDone + nRun < n && iSlot + nRun < EMBED_INDEX_CHUNK &&
+    while (nRun < INSERT_RUN_MAX && nDone + nRun < n && iSlot + nRun < p->nChunk &&
            !(aValid[(iSlot + nRun) / 8] & (1u << ((iSlot + nRun) % 8)))) {
       sqlite3_uint64 r = (sqlite3_uint64)aRowid[nDone + nRun];
       for (int b = 0; b < 8; b++) aRowidBytes[nRun * 8 + b] = (unsigned char)(r >> (8 * b));
@@ -260,9 +261,9 @@ static int chunk_fill(index_vtab *p, sqlite3_int64 iChunk, int n, const sqlite3_
     nDone += nRun;
   }
   if (rc == SQLITE_OK && nDone == 0) rc = SQLITE_CORRUPT_VTAB; /* listed as free but full */
-  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobValid, aValid, sizeof(aValid), 0);
+  if (rc == SQLITE_OK) rc = sqlite3_blob_write(p->pBlobValid, aValid, nValidBytes, 0);
   int bFull = 1;
-  for (int i = 0; i < EMBED_INDEX_CHUNK / 8 && bFull; i++) bFull = aValid[i] == 0xff;
+  for (int i = 0; i < nValidBytes && bFull; i++) bFull = aValid[i] == 0xff;
   if (rc == SQLITE_OK && bFull) {
     rc = indexExec(p, "DELETE FROM \"%w\".\"%w_freechunks\" WHERE id = %lld", p->zSchema, p->zName,
                    (long long)iChunk);
@@ -296,7 +297,7 @@ static int locate(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piChunk, i
   if (rc == SQLITE_ROW) {
     *piChunk = sqlite3_column_int64(pStmt, 0);
     *piSlot = sqlite3_column_int(pStmt, 1);
-    rc = (*piSlot >= 0 && *piSlot < EMBED_INDEX_CHUNK) ? SQLITE_OK : SQLITE_CORRUPT_VTAB;
+    rc = (*piSlot >= 0 && *piSlot < p->nChunk) ? SQLITE_OK : SQLITE_CORRUPT_VTAB;
   } else if (rc == SQLITE_DONE) {
     rc = SQLITE_NOTFOUND;
   }
@@ -378,7 +379,7 @@ static int reader_seek(index_vtab *p, index_reader *pReader, sqlite3_int64 iChun
     }
   }
   pReader->iChunk = iChunk;
-  if (sqlite3_blob_bytes(pReader->pBlob) != EMBED_INDEX_CHUNK * p->nDims * 4) {
+  if (sqlite3_blob_bytes(pReader->pBlob) != (sqlite3_int64)p->nChunk * p->nDims * 4) {
     indexReaderClose(pReader); /* so the next read of this chunk checks again */
     return SQLITE_CORRUPT_VTAB;
   }
@@ -435,7 +436,7 @@ int indexStoreScan(index_vtab *p, int (*xVisit)(void *pCtx, sqlite3_int64 iRowid
       memcpy(aAligned, aVec, (size_t)nVec);
       aVec = aAligned;
     }
-    for (int s = 0; s < EMBED_INDEX_CHUNK && rc == SQLITE_ROW; s++) {
+    for (int s = 0; s < p->nChunk && rc == SQLITE_ROW; s++) {
       if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
       int rcVisit = xVisit(pCtx, slot_rowid(aRowid, s), aVec + (size_t)s * p->nDims);
       if (rcVisit != SQLITE_OK) rc = rcVisit;
@@ -465,7 +466,7 @@ int indexStoreIntegrity(index_vtab *p, char **pzProblem) {
       *pzProblem = sqlite3_mprintf("chunk %lld has BLOBs of the wrong size", (long long)iChunk);
       break;
     }
-    for (int s = 0; s < EMBED_INDEX_CHUNK && !*pzProblem; s++) {
+    for (int s = 0; s < p->nChunk && !*pzProblem; s++) {
       if (!(aValid[s / 8] & (1u << (s % 8)))) continue;
       nValid++;
       sqlite3_int64 r = slot_rowid(aRowid, s);

@@ -151,6 +151,16 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
       } else {
         p->nCacheMax = (sqlite3_int64)n << 20;
       }
+    } else if (strcmp(zKey, "chunk_size") == 0) {
+      char *zEnd;
+      long n = strtol(zVal, &zEnd, 10);
+      if (*zEnd || !*zVal || n < 8 || n > EMBED_INDEX_CHUNK_MAX || n % 8) {
+        *pzErr = sqlite3_mprintf("embed_index constructor error: chunk_size must be a multiple of 8 from 8 to %d, got '%s'",
+                                 EMBED_INDEX_CHUNK_MAX, zVal);
+        rc = SQLITE_ERROR;
+      } else {
+        p->nChunk = (int)n;
+      }
     } else if (strcmp(zKey, "threads") == 0) {
       char *zEnd;
       long n = strtol(zVal, &zEnd, 10);
@@ -163,7 +173,7 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
       }
     } else {
       *pzErr = sqlite3_mprintf("embed_index constructor error: unknown option '%s' "
-                               "(known: model, content, content_rowid, column, metric, dims, sync, quantize, rerank, threads, cache_mb)", zKey);
+                               "(known: model, content, content_rowid, column, metric, dims, sync, quantize, rerank, threads, cache_mb, chunk_size)", zKey);
       rc = SQLITE_ERROR;
     }
     if (pzDest) {
@@ -280,9 +290,11 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
         goto fail;
       }
     }
+    if (!p->nChunk) p->nChunk = EMBED_INDEX_CHUNK_DEFAULT;
     rc = indexStoreCreate(p);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "format", EMBED_INDEX_FORMAT, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "dims", p->nDims, NULL);
+    if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "chunk_size", p->nChunk, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "metric", p->eMetric, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "index_next", INT64_MIN, NULL);
     /* Recorded for tools such as sql/index.sh; the constructor arguments rule. */
@@ -296,11 +308,15 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
       goto fail;
     }
   } else {
-    sqlite3_int64 iFormat = 0, iDims = 0, iMetric = 0;
+    /* The stored layout rules over the constructor's chunk_size: format 1
+    ** tables, made before chunk_size existed, have chunks of 1,024 slots. */
+    sqlite3_int64 iFormat = 0, iDims = 0, iMetric = 0, iChunk = EMBED_INDEX_CHUNK_MAX;
     rc = indexStoreConfigGet(p, "format", &iFormat, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigGet(p, "dims", &iDims, NULL);
     if (rc == SQLITE_OK) rc = indexStoreConfigGet(p, "metric", &iMetric, NULL);
-    if (rc == SQLITE_OK && (iFormat != EMBED_INDEX_FORMAT || iDims < 1 || iDims > 65536 || iMetric < 0 || iMetric > 2)) {
+    if (rc == SQLITE_OK && iFormat == EMBED_INDEX_FORMAT) rc = indexStoreConfigGet(p, "chunk_size", &iChunk, NULL);
+    if (rc == SQLITE_OK && ((iFormat != 1 && iFormat != EMBED_INDEX_FORMAT) || iDims < 1 || iDims > 65536 || iMetric < 0 ||
+                            iMetric > 2 || iChunk < 8 || iChunk > EMBED_INDEX_CHUNK_MAX || iChunk % 8)) {
       rc = SQLITE_CORRUPT_VTAB;
     }
     if (rc != SQLITE_OK) {
@@ -311,6 +327,7 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     }
     p->nDims = (int)iDims;
     p->eMetric = (index_metric)iMetric;
+    p->nChunk = (int)iChunk;
   }
   char *zDecl = sqlite3_mprintf("CREATE TABLE x(text, embedding, distance HIDDEN, k HIDDEN, \"%w\" HIDDEN, rank HIDDEN)",
                                 p->zName);
