@@ -67,6 +67,12 @@ static int quant_ld(ee_precision prec, int K) {
   return prec == EE_PREC_BF16 ? ee_bf16_act_width() * 2 * ((K + 1) / 2) : 4 * ((K + 3) / 4);
 }
 
+/* Floats (slot-rounded) that T rows of a converted input of K columns take. */
+static int64_t quant_slot(ee_precision prec, int64_t T, int K) {
+  const int64_t bytes = T * quant_ld(prec, K) * (prec == EE_PREC_BF16 ? 2 : 1);
+  return slot((bytes + 3) / 4);
+}
+
 /* Floats at the end of the arena for the products' inputs in bf16 or int8
 ** (precision != fp32): a row scale per token, then T rows of the inputs of
 ** width H (x, ctx, h1), then T rows of the FFN's intermediate (ff): the
@@ -75,11 +81,8 @@ static int quant_ld(ee_precision prec, int K) {
 ** one), so a pass sizes and carves this part alike. */
 static int64_t quant_floats(const ee_config *cfg, int64_t T) {
   if (cfg->precision == EE_PREC_FP32) return 0;
-  const int64_t bytes_h = T * quant_ld(cfg->precision, cfg->hidden_size) *
-                          (cfg->precision == EE_PREC_BF16 ? 2 : 1);
-  const int64_t bytes_i = T * quant_ld(cfg->precision, cfg->intermediate_size) *
-                          (cfg->precision == EE_PREC_BF16 ? 2 : 1);
-  return slot(T) + slot((bytes_h + 3) / 4) + slot((bytes_i + 3) / 4);
+  return slot(T) + quant_slot(cfg->precision, T, cfg->hidden_size) +
+         quant_slot(cfg->precision, T, cfg->intermediate_size);
 }
 
 int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len,
@@ -502,7 +505,7 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
     f.qld_i = quant_ld(c->precision, FF);
     f.qscale = qbuf;
     f.qa_h = qbuf + slot(T);
-    f.qa_i = qbuf + slot(T) + slot((T * f.qld_h * (bf16 ? 2 : 1) + 3) / 4);
+    f.qa_i = qbuf + slot(T) + quant_slot(c->precision, T, H);
   }
   const int ctx_converted = bf16 && (H / c->num_heads) % 2 == 0; /* by st_attn */
 
