@@ -82,6 +82,12 @@ static char *unquote(char *z) {
   return z;
 }
 
+/* Whether n slots per chunk is a size this code writes and reads: the
+** constructor's chunk_size and the one stored in _config are held to it. */
+static int chunk_size_ok(sqlite3_int64 n) {
+  return n >= 8 && n <= EMBED_INDEX_CHUNK_MAX && n % 8 == 0;
+}
+
 /* Parses "key = value" constructor arguments into p; 'sync' into *pzSync. */
 static int parse_args(index_vtab *p, int argc, const char *const *argv, char **pzSync, char **pzErr) {
   for (int i = 3; i < argc; i++) {
@@ -154,7 +160,7 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
     } else if (strcmp(zKey, "chunk_size") == 0) {
       char *zEnd;
       long n = strtol(zVal, &zEnd, 10);
-      if (*zEnd || !*zVal || n < 8 || n > EMBED_INDEX_CHUNK_MAX || n % 8) {
+      if (*zEnd || !*zVal || !chunk_size_ok(n)) {
         *pzErr = sqlite3_mprintf("embed_index constructor error: chunk_size must be a multiple of 8 from 8 to %d, got '%s'",
                                  EMBED_INDEX_CHUNK_MAX, zVal);
         rc = SQLITE_ERROR;
@@ -316,7 +322,7 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     if (rc == SQLITE_OK) rc = indexStoreConfigGet(p, "metric", &iMetric, NULL);
     if (rc == SQLITE_OK && iFormat == EMBED_INDEX_FORMAT) rc = indexStoreConfigGet(p, "chunk_size", &iChunk, NULL);
     if (rc == SQLITE_OK && ((iFormat != 1 && iFormat != EMBED_INDEX_FORMAT) || iDims < 1 || iDims > 65536 || iMetric < 0 ||
-                            iMetric > 2 || iChunk < 8 || iChunk > EMBED_INDEX_CHUNK_MAX || iChunk % 8)) {
+                            iMetric > 2 || !chunk_size_ok(iChunk))) {
       rc = SQLITE_CORRUPT_VTAB;
     }
     if (rc != SQLITE_OK) {
