@@ -163,10 +163,12 @@ static sqlite3_int64 slot_rowid(const unsigned char *aRowid, int iSlot) {
   return (sqlite3_int64)r;
 }
 
+/* Bytes of a chunk's vectors BLOB: nChunk float32 vectors. */
+static sqlite3_int64 chunk_vector_bytes(const index_vtab *p) { return (sqlite3_int64)p->nChunk * p->nDims * 4; }
+
 /* Whether a chunk row's BLOBs have the sizes this table writes. */
 static int chunk_sizes_ok(index_vtab *p, sqlite3_int64 nValid, sqlite3_int64 nRowid, sqlite3_int64 nVec) {
-  return nValid == p->nChunk / 8 && nRowid == p->nChunk * 8 &&
-         nVec == (sqlite3_int64)p->nChunk * p->nDims * 4;
+  return nValid == p->nChunk / 8 && nRowid == p->nChunk * 8 && nVec == chunk_vector_bytes(p);
 }
 
 /* Points the three BLOB handles at chunk iChunk, opening them if needed. */
@@ -212,7 +214,7 @@ static int chunk_with_space(index_vtab *p, sqlite3_int64 *piChunk) {
                  "INSERT INTO \"%w\".\"%w_chunks\"(valid, rowids, vectors) VALUES (zeroblob(%d), zeroblob(%d), zeroblob(%lld));"
                  "INSERT INTO \"%w\".\"%w_freechunks\"(id) VALUES (last_insert_rowid());",
                  p->zSchema, p->zName, p->nChunk / 8, p->nChunk * 8,
-                 (long long)p->nChunk * p->nDims * 4, p->zSchema, p->zName);
+                 (long long)chunk_vector_bytes(p), p->zSchema, p->zName);
   if (rc == SQLITE_OK) *piChunk = sqlite3_last_insert_rowid(p->db);
   return rc;
 }
@@ -379,7 +381,7 @@ static int reader_seek(index_vtab *p, index_reader *pReader, sqlite3_int64 iChun
     }
   }
   pReader->iChunk = iChunk;
-  if (sqlite3_blob_bytes(pReader->pBlob) != (sqlite3_int64)p->nChunk * p->nDims * 4) {
+  if (sqlite3_blob_bytes(pReader->pBlob) != chunk_vector_bytes(p)) {
     indexReaderClose(pReader); /* so the next read of this chunk checks again */
     return SQLITE_CORRUPT_VTAB;
   }
