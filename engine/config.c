@@ -21,6 +21,7 @@
 **                                   "path": "1_Pooling"}, {"type": "...Normalize"}]
 **   <pooling path>/config.json    {"pooling_mode_mean_tokens": true, ...}
 **   sentence_bert_config.json     {"max_seq_length": 256}
+** (config_sentence_transformers.json's prompts: prompts.c.)
 ** Modules other than Transformer, Pooling and Normalize (e.g. Dense) would
 ** change the output, so they are refused rather than silently skipped.
 */
@@ -145,6 +146,7 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   cfg->pooling = EE_POOL_CLS;
   cfg->normalize = 0;
   cfg->max_length = 0;
+  cfg->include_prompt = 1;
 done:
   json_decref(root);
   return rc;
@@ -218,6 +220,14 @@ static ee_status load_pooling(const char *dir, const char *mpath, ee_config *cfg
                       (long long)json_integer_value(wed), path, cfg->hidden_size);
     goto done;
   }
+  /* sentence-transformers' include_prompt (default true): false masks the
+  ** prompt's tokens out of mean and max pooling. */
+  const json_t *ip = json_object_get(root, "include_prompt");
+  if (ip && !json_is_boolean(ip)) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "include_prompt in %s must be true or false", path);
+    goto done;
+  }
+  cfg->include_prompt = ip ? json_is_true(ip) : 1;
   cfg->pooling = (ee_pooling)mode;
 done:
   json_decref(root);

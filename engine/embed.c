@@ -23,6 +23,7 @@
 */
 #include "engine_int.h"
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,8 @@ struct ee_context {
   void *arena_base;          /* owned allocation arena points into */
   int64_t arena_cap;         /* floats usable at arena */
   wp_encoding enc;           /* reused by wp_encode */
+  char *joined;              /* (joined_cap) prompt + one text, for wp_encode */
+  size_t joined_cap;
   int32_t *tok;              /* (tok_cap) token ids of all texts, text after text */
   int64_t tok_cap;
   int64_t *tok_off;          /* (text_cap) first token of text i in tok */
@@ -120,6 +123,7 @@ void ee_context_free(ee_context *ctx) {
   ee_pool_free(ctx->pool);
   se_free(ctx->arena_base);
   wp_encoding_free(&ctx->enc);
+  se_free(ctx->joined);
   se_free(ctx->tok);
   se_free(ctx->tok_off);
   se_free(ctx->items);
@@ -215,9 +219,48 @@ static int cmp_item(const void *a, const void *b) {
 }
 
 /* Tokenize texts[0..n) into ctx->tok / tok_off / items. */
-static ee_status tokenize_all(ee_context *ctx, int n, const char *const *texts,
+/* Tokenizes prompt + text (one string, as sentence-transformers joins them)
+** into ctx->enc; plen 0: the text alone.  The prompt is valid UTF-8 (a
+** caller's NUL-terminated string, checked here once per call), so the
+** joined string is valid exactly when the text is: a failure is reported as
+** the text alone gives it, with byte offsets into the text. */
+static wp_status encode_prompted(ee_context *ctx, const char *prompt, size_t plen,
+                                 const char *text, size_t len, wp_error *werr) {
+  const ee_model *m = ctx->model;
+  if (plen == 0) return wp_encode(m->tok, text, len, m->cfg.max_length, &ctx->enc, werr);
+  if (plen + len > ctx->joined_cap) {
+    size_t cap = ctx->joined_cap ? ctx->joined_cap : 256;
+    while (cap < plen + len) cap = cap > SIZE_MAX / 2 ? plen + len : cap * 2;
+    char *p = se_realloc(ctx->joined, cap);
+    if (!p) {
+      werr->code = WP_ERR_NOMEM;
+      snprintf(werr->msg, sizeof werr->msg, "out of memory joining a prompt and a text");
+      return WP_ERR_NOMEM;
+    }
+    ctx->joined = p;
+    ctx->joined_cap = cap;
+  }
+  memcpy(ctx->joined, prompt, plen);
+  if (len) memcpy(ctx->joined + plen, text, len);
+  wp_status ws = wp_encode(m->tok, ctx->joined, plen + len, m->cfg.max_length, &ctx->enc, werr);
+  if (ws == WP_ERR_UTF8) ws = wp_encode(m->tok, text, len, m->cfg.max_length, &ctx->enc, werr);
+  return ws;
+}
+
+static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const char *const *texts,
                               const size_t *lens, ee_error *err) {
   const ee_model *m = ctx->model;
+  const size_t plen = prompt ? strlen(prompt) : 0;
+  if (plen && !m->cfg.include_prompt)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "the Pooling config of %s sets include_prompt false (the prompt's tokens "
+                        "left out of the pooled vector), which is not implemented: embed without "
+                        "a prompt", m->dir);
+  if (plen) {
+    wp_error werr;
+    wp_status ws = wp_encode(m->tok, prompt, plen, m->cfg.max_length, &ctx->enc, &werr);
+    if (ws != WP_OK) return ee_set_error(err, ee_from_wp(ws), "prompt: %s", werr.msg);
+  }
   if (n > ctx->text_cap) {
     se_free(ctx->tok_off);
     se_free(ctx->items);
@@ -234,7 +277,7 @@ static ee_status tokenize_all(ee_context *ctx, int n, const char *const *texts,
     const char *text = texts[i] ? texts[i] : "";
     if (!texts[i] && lens[i])
       return ee_set_error(err, EE_ERR_INPUT, "text %d is NULL with length %zu", i, lens[i]);
-    wp_status ws = wp_encode(m->tok, text, lens[i], m->cfg.max_length, &ctx->enc, &werr);
+    wp_status ws = encode_prompted(ctx, prompt, plen, text, lens[i], &werr);
     if (ws != WP_OK) {
       /* A single text needs no index: embed() reports the tokenizer's words as they are. */
       if (n == 1) return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
@@ -264,13 +307,19 @@ static ee_status tokenize_all(ee_context *ctx, int n, const char *const *texts,
 
 ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts, const size_t *lens,
                          float *out, ee_error *err) {
+  return ee_embed_texts_prompted(ctx, NULL, n, texts, lens, out, err);
+}
+
+ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
+                                  const char *const *texts, const size_t *lens, float *out,
+                                  ee_error *err) {
   ee_status rc;
   if (!ctx) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: ctx is NULL");
   if (n < 0) return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: n is %d", n);
   if (n == 0) return EE_OK;
   if (!texts || !lens || !out)
     return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: texts, lens or out is NULL");
-  if ((rc = tokenize_all(ctx, n, texts, lens, err)) != EE_OK) return rc;
+  if ((rc = tokenize_all(ctx, prompt, n, texts, lens, err)) != EE_OK) return rc;
   if ((rc = ensure_batch(ctx, n < ctx->model->batch_size ? n : ctx->model->batch_size, err)) != EE_OK)
     return rc;
 

@@ -23,7 +23,8 @@
 ** in model.safetensors.index.json), vocab.txt or tokenizer.json, and
 ** optionally the sentence-transformers files (modules.json,
 ** 1_Pooling/config.json, sentence_bert_config.json) that choose pooling,
-** normalisation and the maximum length.
+** normalisation and the maximum length, and config_sentence_transformers.json
+** whose prompts a caller may prepend to texts (ee_model_prompt).
 **
 ** Thread safety: an ee_model is immutable after loading and may be shared by
 ** any number of threads; an ee_context (scratch memory) belongs to one thread
@@ -96,10 +97,20 @@ typedef struct ee_info {
                                "avx2"; bf16 "avx512bf16", "avx2"; int8
                                "avx512vnni", "avxvnni", "avx2"; any "generic"
                                (EE_KERNEL in the environment can force one) */
+  const char *prompts;      /* config_sentence_transformers.json's "prompts" as
+                               compact JSON, keys sorted ("{}" if none) */
+  const char *default_prompt_name; /* the prompt encode() applies unasked, or NULL */
+  int include_prompt;       /* 0: the Pooling config leaves a prompt's tokens
+                               out of the vector (callers must not add one:
+                               not implemented) */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);
 int ee_model_dims(const ee_model *model);
+/* The prompt called name in config_sentence_transformers.json, or NULL.
+** sentence-transformers embeds prompt + text (one string); so does a caller
+** that wants its vectors. */
+const char *ee_model_prompt(const ee_model *model, const char *name);
 const wp_tokenizer *ee_model_tokenizer(const ee_model *model);
 
 ee_context *ee_context_new(const ee_model *model); /* NULL on OOM */
@@ -112,6 +123,13 @@ void ee_context_free(ee_context *ctx);              /* accepts NULL */
 ** in any batch (within 1e-6). */
 ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts,
                          const size_t *lens, float *out, ee_error *err);
+/* The same with prompt (NUL-terminated UTF-8; NULL or "" for none) before
+** every text, joined into one string as sentence-transformers does
+** (truncation counts the prompt's tokens).  EE_ERR_UNSUPPORTED for a
+** non-empty prompt when the model's include_prompt is false. */
+ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
+                                  const char *const *texts, const size_t *lens, float *out,
+                                  ee_error *err);
 
 /* Lower level: run the encoder on already tokenized sequences.
 ** ids[i] has lens[i] tokens (1..max_position_embeddings, ids < vocab_size);

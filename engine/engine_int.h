@@ -86,6 +86,7 @@ typedef struct ee_config {
   int normalize;               /* 1 if modules.json has a Normalize module */
   int max_length;              /* tokens per text incl. [CLS]/[SEP]; 0 = unset */
   ee_precision precision;      /* dense layers' arithmetic (ee_params; config.c leaves 0 = fp32) */
+  int include_prompt;          /* 0 if the Pooling config leaves a prompt's tokens out */
 } ee_config;
 
 /* <dir>/config.json -> cfg (architecture fields). */
@@ -93,6 +94,21 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
 /* modules.json, <pooling>/config.json, sentence_bert_config.json -> cfg
 ** pooling/normalize/max_length; absent files leave the defaults. */
 ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err);
+
+/* ------------------------------------------------------------------------
+** interface to prompts.c
+*/
+typedef struct ee_prompts {
+  int n;                        /* prompts */
+  char **names, **texts;        /* (n) each, owned */
+  const char *dflt;             /* default_prompt_name (one of names), or NULL */
+  char *json;                   /* the "prompts" object, compact, keys sorted; NULL if none */
+} ee_prompts;
+/* <dir>/config_sentence_transformers.json -> p (empty if the file or its
+** "prompts" is absent); on error p is left empty. */
+ee_status ee_prompts_load(const char *dir, ee_prompts *p, ee_error *err);
+const char *ee_prompts_find(const ee_prompts *p, const char *name); /* NULL if none */
+void ee_prompts_free(ee_prompts *p);
 
 /* ------------------------------------------------------------------------
 ** interface to safetensors.c
@@ -201,6 +217,7 @@ struct ee_model {
   void *packed;                 /* owned, unaligned base of every layer's packed weights */
   int64_t packed_bytes;         /* bytes allocated at packed */
   int batch_size;               /* texts per forward pass in ee_embed_texts */
+  ee_prompts prompts;           /* from config_sentence_transformers.json */
 };
 
 /* Pack every layer's Linear weights (m->packed) at m->cfg.precision;

@@ -117,6 +117,7 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
 
   if ((rc = ee_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
   if ((rc = ee_st_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
+  if ((rc = ee_prompts_load(m->dir, &m->prompts, err)) != EE_OK) goto fail;
 
   ee_config *c = &m->cfg;
   if (p.pooling != EE_POOL_DEFAULT) c->pooling = p.pooling;
@@ -219,6 +220,7 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
 void ee_model_free(ee_model *m) {
   if (!m) return;
   se_free(m->packed);
+  ee_prompts_free(&m->prompts);
   wp_free(m->tok);
   ee_weights_free(&m->w);
   se_free(m->dir);
@@ -246,6 +248,13 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->kernel = m->cfg.precision == EE_PREC_BF16   ? ee_bf16_kernel_name()
                  : m->cfg.precision == EE_PREC_INT8 ? ee_int8_kernel_name()
                                                     : ee_kernel_name();
+  info->prompts = m->prompts.json ? m->prompts.json : "{}";
+  info->default_prompt_name = m->prompts.dflt;
+  info->include_prompt = m->cfg.include_prompt;
+}
+
+const char *ee_model_prompt(const ee_model *m, const char *name) {
+  return m ? ee_prompts_find(&m->prompts, name) : NULL;
 }
 
 int ee_model_dims(const ee_model *m) { return m ? m->cfg.hidden_size : 0; }

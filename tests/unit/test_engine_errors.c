@@ -639,6 +639,79 @@ static void variant_cases(void) {
   }
 }
 
+/* ---- prompts (config_sentence_transformers.json) ------------------------------------------ */
+
+static void prompt_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("prompts", &s, t, &n);
+  write_text(dir, "config_sentence_transformers.json",
+             "{\"prompts\": {\"q\": \"a \", \"d\": \"k k \"}, \"default_prompt_name\": null}");
+  ee_model *m = NULL;
+  ee_error err = {0};
+  if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
+    CHECK(0, "prompts: load (%s)", err.msg);
+    return;
+  }
+  ee_info in;
+  ee_model_info(m, &in);
+  CHECK(strcmp(in.prompts, "{\"d\":\"k k \",\"q\":\"a \"}") == 0 && !in.default_prompt_name &&
+            in.include_prompt == 1,
+        "prompts: info lists them, keys sorted (%s)", in.prompts);
+  CHECK(ee_model_prompt(m, "q") && strcmp(ee_model_prompt(m, "q"), "a ") == 0 &&
+            !ee_model_prompt(m, "query") && !ee_model_prompt(m, NULL) && !ee_model_prompt(NULL, "q"),
+        "prompts: ee_model_prompt finds by name, NULL otherwise");
+  ee_context *ctx = ee_context_new(m);
+  float joined[2 * 8], prompted[2 * 8], plain[8], none[8];
+  const char *jt[2] = {"a b c", "a "}, *texts[2] = {"b c", ""};
+  size_t jl[2] = {5, 2}, tl[2] = {3, 0};
+  CHECK(ee_embed_texts(ctx, 2, jt, jl, joined, &err) == EE_OK &&
+            ee_embed_texts_prompted(ctx, "a ", 2, texts, tl, prompted, &err) == EE_OK &&
+            memcmp(joined, prompted, sizeof joined) == 0,
+        "prompts: prompt + text is the joined string's vector, bit for bit (%s)", err.msg);
+  CHECK(ee_embed_texts(ctx, 1, texts, tl, plain, &err) == EE_OK &&
+            ee_embed_texts_prompted(ctx, "", 1, texts, tl, none, &err) == EE_OK &&
+            memcmp(plain, none, sizeof plain) == 0 &&
+            ee_embed_texts_prompted(ctx, NULL, 1, texts, tl, none, &err) == EE_OK &&
+            memcmp(plain, none, sizeof plain) == 0,
+        "prompts: an empty or NULL prompt adds nothing");
+  const char *bad[2] = {"b", "ab\xff" "cd"};
+  size_t bl[2] = {1, 5};
+  CHECK(ee_embed_texts_prompted(ctx, "k k ", 1, bad + 1, bl + 1, plain, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "invalid UTF-8 at byte 2") == 0,
+        "prompts: invalid UTF-8 is reported at its byte in the text, not the joined string (%s)", err.msg);
+  CHECK(ee_embed_texts_prompted(ctx, "k k ", 2, bad, bl, prompted, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "text 1: invalid UTF-8 at byte 2") == 0,
+        "prompts: ... and names the text among several (%s)", err.msg);
+  CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, texts, tl, plain, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
+        "prompts: an invalid UTF-8 prompt is refused as the prompt (%s)", err.msg);
+  ee_context_free(ctx);
+  ee_model_free(m);
+
+  /* include_prompt false: no prompt may be added (not implemented). */
+  char pool[1024];
+  snprintf(pool, sizeof pool, "%s/1_Pooling", dir);
+  mkdir(pool, 0755);
+  write_text(dir, "modules.json", "[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"1_Pooling\"}]");
+  write_text(pool, "config.json", "{\"pooling_mode_mean_tokens\": true, \"include_prompt\": false}");
+  m = NULL;
+  if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
+    CHECK(0, "prompts: load with include_prompt false (%s)", err.msg);
+    return;
+  }
+  ee_model_info(m, &in);
+  ctx = ee_context_new(m);
+  CHECK(in.include_prompt == 0 && ee_embed_texts_prompted(ctx, "", 1, texts, tl, plain, &err) == EE_OK,
+        "prompts: include_prompt false loads and embeds without a prompt");
+  CHECK(ee_embed_texts_prompted(ctx, "a ", 1, texts, tl, plain, &err) == EE_ERR_UNSUPPORTED,
+        "prompts: include_prompt false refuses a prompt");
+  CHECK_STR_CONTAINS(err.msg, "sets include_prompt false", "prompts: ... saying why (%s)", err.msg);
+  ee_context_free(ctx);
+  ee_model_free(m);
+}
+
 /* ---- argument errors of the embedding calls ------------------------------------------------ */
 
 static void argument_cases(void) {
@@ -953,6 +1026,7 @@ int main(void) {
   reference_cases();
   damage_cases();
   argument_cases();
+  prompt_cases();
   fault_cases();
   nftw(g_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
   return check_finish();

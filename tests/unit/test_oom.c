@@ -235,7 +235,7 @@ static float max_diff(const float *a, const float *b, size_t n) {
 }
 
 static void sweep_embed(const char *label, const char *dir, ee_precision prec, int batch_size,
-                        int threads) {
+                        int threads, const char *prompt) {
   ee_params p = params1();
   p.precision = prec;
   p.batch_size = batch_size;
@@ -256,7 +256,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
   size_t dims = (size_t)ee_model_dims(m);
   float *ref = malloc(sizeof(float) * NT * dims), *out = malloc(sizeof(float) * NT * dims);
   ee_context *rctx = ee_context_new(m);
-  if (!ref || !out || !rctx || ee_embed_texts(rctx, NT, texts, lens, ref, &err) != EE_OK) {
+  if (!ref || !out || !rctx || ee_embed_texts_prompted(rctx, prompt, NT, texts, lens, ref, &err) != EE_OK) {
     CHECK(0, "%s: reference embedding: %s", label, err.msg);
     goto done;
   }
@@ -269,7 +269,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
     se_fault_set(n);
     ee_context *ctx = ee_context_new(m);
     ee_status rc = EE_ERR_NOMEM;
-    if (ctx) rc = ee_embed_texts(ctx, NT, texts, lens, out, &err);
+    if (ctx) rc = ee_embed_texts_prompted(ctx, prompt, NT, texts, lens, out, &err);
     else snprintf(err.msg, sizeof err.msg, "ee_context_new returned NULL");
     long refused = se_fault_failures();
     se_fault_reset();
@@ -284,7 +284,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
       printf("  N=%ld: status %s (%s), %ld refused\n", n, ee_status_string(rc), err.msg, refused);
     }
     if (ctx) { /* the same context works now */
-      rc = ee_embed_texts(ctx, NT, texts, lens, out, &err);
+      rc = ee_embed_texts_prompted(ctx, prompt, NT, texts, lens, out, &err);
       if (rc != EE_OK || max_diff(out, ref, NT * dims) > 1e-6f) {
         bad++;
         printf("  N=%ld: context after the failure: %s %s\n", n, ee_status_string(rc), err.msg);
@@ -304,7 +304,8 @@ done:
 
 /* The tiny model split the way big checkpoints are: its tensors in
 ** model-00001-of-00001.safetensors listed by model.safetensors.index.json,
-** and the tokenizer as a tokenizer.json instead of vocab.txt. */
+** and the tokenizer as a tokenizer.json instead of vocab.txt; with prompts
+** in config_sentence_transformers.json. */
 static int make_sharded_tiny(char *dir, size_t n) {
   if (fz_model_dir(dir, n, "oom-shards") != 0) return -1;
   char from[700], to[700];
@@ -321,6 +322,10 @@ static int make_sharded_tiny(char *dir, size_t n) {
   if (u >= sizeof idx - 4) return -1;
   snprintf(idx + u, sizeof idx - u, "}}\n");
   if (fz_write_str(dir, "model.safetensors.index.json", idx) != 0) return -1;
+  if (fz_write_str(dir, "config_sentence_transformers.json",
+                   "{\"prompts\": {\"query\": \"query: \", \"passage\": \"\"}, "
+                   "\"default_prompt_name\": \"query\"}\n") != 0)
+    return -1;
   /* tokenizer.json: the tiny vocabulary as WordPiece with BERT's normalizer */
   static char tj[16384];
   u = (size_t)snprintf(tj, sizeof tj,
@@ -378,11 +383,12 @@ int main(int argc, char **argv) {
   ** converted per product (their buffers in the context's arena) */
   sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);
   sweep_model_load("ee_model_load tiny model, precision int8", tiny, EE_PREC_INT8);
-  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1);
-  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1);
-  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2);
-  sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1);
-  sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2);
+  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1, NULL);
+  sweep_embed("ee_embed_texts_prompted f16 (5 texts, a prompt)", f16, EE_PREC_FP32, 0, 1, "query: ");
+  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1, NULL);
+  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL);
+  sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL);
+  sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL);
   return check_finish();
 }
 #endif
