@@ -9,7 +9,9 @@
 ** Direct-mapped: a text's 64-bit hash picks one slot, which keeps the most
 ** recent text that hashed there (a copy of the text and its vector).  A hit
 ** needs the whole text to match, so a hash collision can never return
-** another text's vector.  One cache per model binding and connection: a
+** another text's vector.  The key is the string the model embeds: a
+** prompt, when there is one, then the text (so 'query: ' + 'x' and no
+** prompt + 'query: x', which give the same vector, share an entry).  One cache per model binding and connection: a
 ** connection runs on one thread at a time, so no locking.
 */
 #include "ext_int.h"
@@ -17,14 +19,19 @@
 
 struct embed_cache_entry {
   sqlite3_uint64 hash; /* hash of the text */
-  char *zText;         /* copy of the text, sqlite3_malloc'd, NULL when empty */
+  char *zText;         /* copy of the key (prompt + text), sqlite3_malloc'd */
   size_t nText;        /* its length in bytes */
   float *aVec;         /* its vector (nDims floats), sqlite3_malloc'd */
 };
 
-/* FNV-1a over the bytes: fast, and quality does not matter for correctness. */
-static sqlite3_uint64 text_hash(const char *z, size_t n) {
+/* FNV-1a over the bytes of prefix then text: fast, and quality does not
+** matter for correctness. */
+static sqlite3_uint64 key_hash(const char *zPrefix, size_t nPrefix, const char *z, size_t n) {
   sqlite3_uint64 h = 14695981039346656037ull;
+  for (size_t i = 0; i < nPrefix; i++) {
+    h ^= (unsigned char)zPrefix[i];
+    h *= 1099511628211ull;
+  }
   for (size_t i = 0; i < n; i++) {
     h ^= (unsigned char)z[i];
     h *= 1099511628211ull;
@@ -52,11 +59,15 @@ void embedCacheFree(embed_cache *pCache) {
   memset(pCache, 0, sizeof(*pCache));
 }
 
-int embedCacheGet(embed_cache *pCache, const char *zText, size_t nText, float *aOut) {
+int embedCacheGet(embed_cache *pCache, const char *zPrefix, const char *zText, size_t nText,
+                  float *aOut) {
   if (pCache->nEntry == 0) return 0;
-  sqlite3_uint64 h = text_hash(zText, nText);
+  const size_t nPrefix = zPrefix ? strlen(zPrefix) : 0;
+  sqlite3_uint64 h = key_hash(zPrefix, nPrefix, zText, nText);
   struct embed_cache_entry *e = &pCache->aEntry[h % (sqlite3_uint64)pCache->nEntry];
-  if (e->aVec && e->hash == h && e->nText == nText && memcmp(e->zText, zText, nText) == 0) {
+  if (e->aVec && e->hash == h && e->nText == nPrefix + nText &&
+      memcmp(e->zText, zPrefix ? zPrefix : "", nPrefix) == 0 &&
+      memcmp(e->zText + nPrefix, zText, nText) == 0) {
     memcpy(aOut, e->aVec, sizeof(float) * (size_t)pCache->nDims);
     pCache->nHit++;
     return 1;
@@ -65,9 +76,12 @@ int embedCacheGet(embed_cache *pCache, const char *zText, size_t nText, float *a
   return 0;
 }
 
-void embedCachePut(embed_cache *pCache, const char *zText, size_t nText, const float *aVec) {
+void embedCachePut(embed_cache *pCache, const char *zPrefix, const char *zText, size_t nText,
+                   const float *aVec) {
   if (pCache->nEntry == 0) return;
-  sqlite3_uint64 h = text_hash(zText, nText);
+  const size_t nPrefix = zPrefix ? strlen(zPrefix) : 0;
+  sqlite3_uint64 h = key_hash(zPrefix, nPrefix, zText, nText);
+  nText += nPrefix; /* the key's length from here on */
   struct embed_cache_entry *e = &pCache->aEntry[h % (sqlite3_uint64)pCache->nEntry];
   /* Reuse the slot's buffers when they are big enough; a failed allocation
   ** just leaves the slot empty (the cache is an optimisation). */
@@ -84,7 +98,8 @@ void embedCachePut(embed_cache *pCache, const char *zText, size_t nText, const f
     e->nText = 0;
     return;
   }
-  memcpy(e->zText, zText, nText);
+  memcpy(e->zText, zPrefix ? zPrefix : "", nPrefix);
+  memcpy(e->zText + nPrefix, zText, nText - nPrefix);
   memcpy(e->aVec, aVec, sizeof(float) * (size_t)pCache->nDims);
   e->nText = nText;
   e->hash = h;

@@ -181,7 +181,7 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   }
   if (rc == SQLITE_OK && nText > 0) {
     ee_error err;
-    ee_status st = ee_embed_texts(pEngine, nText, azText, anText, aTmp, &err);
+    ee_status st = ee_embed_texts_prompted(pEngine, pSlot->zPrompt, nText, azText, anText, aTmp, &err);
     if (st == EE_ERR_NOMEM) rc = SQLITE_NOMEM;
     else if (st != EE_OK) rc = set_error(pCursor, sqlite3_mprintf("embed_each(): %s", err.msg));
     for (int t = 0; t < nText && rc == SQLITE_OK; t++) {

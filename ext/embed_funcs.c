@@ -78,7 +78,7 @@ void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     return;
   }
   char *zErr = NULL;
-  int rc = embedSlotEmbed(args.pSlot, args.zText, args.nText, aVec, &zErr);
+  int rc = embedSlotEmbed(args.pSlot, args.pSlot->zPrompt, args.zText, args.nText, aVec, &zErr);
   if (rc != SQLITE_OK) {
     sqlite3_free(aVec);
     if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);

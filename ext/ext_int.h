@@ -51,9 +51,12 @@ typedef struct embed_cache {
 } embed_cache;
 int embedCacheInit(embed_cache *pCache, int nEntry, int nDims);
 void embedCacheFree(embed_cache *pCache);
-/* Copies the cached vector of the text into aOut and returns 1, or returns 0. */
-int embedCacheGet(embed_cache *pCache, const char *zText, size_t nText, float *aOut);
-void embedCachePut(embed_cache *pCache, const char *zText, size_t nText, const float *aVec);
+/* Copies the cached vector of zPrefix (a prompt, or NULL) + the text into
+** aOut and returns 1, or returns 0. */
+int embedCacheGet(embed_cache *pCache, const char *zPrefix, const char *zText, size_t nText,
+                  float *aOut);
+void embedCachePut(embed_cache *pCache, const char *zPrefix, const char *zText, size_t nText,
+                   const float *aVec);
 
 #define EMBED_CACHE_DEFAULT 256 /* entries per binding unless cache_size says otherwise */
 
@@ -66,6 +69,9 @@ typedef struct embed_slot {
   wp_encoding enc;             /* reused tokenizer output for embed_tokenize */
   int nCacheSize;              /* cache_size option: entries in cache */
   embed_cache cache;           /* recent embeddings, set up when the model loads */
+  char *zPrompt;               /* put before every text (prompt / prompt_name option, else the
+                                  model's default_prompt_name), or NULL; owned */
+  int bPromptOption;           /* 1 when an option chose zPrompt (even none) */
 } embed_slot;
 
 typedef struct embed_conn {
@@ -79,9 +85,17 @@ typedef struct embed_conn {
 ** loaded models.  Loads a lazily registered model on first use. */
 embed_slot *embedConnFindModel(embed_conn *pConn, const char *zName, char **pzErr);
 ee_model *embedSlotModel(embed_slot *pSlot);
-/* Embeds one text through the binding's cache.  Returns SQLITE_OK,
-** SQLITE_NOMEM, or SQLITE_ERROR with *pzErr set (sqlite3_malloc'd). */
-int embedSlotEmbed(embed_slot *pSlot, const char *zText, size_t nText, float *aOut, char **pzErr);
+/* Embeds zPrompt (NULL: none) + one text through the binding's cache.
+** Returns SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR with *pzErr set
+** (sqlite3_malloc'd). */
+int embedSlotEmbed(embed_slot *pSlot, const char *zPrompt, const char *zText, size_t nText,
+                   float *aOut, char **pzErr);
+/* The prompt a binding puts before a search query (bQuery) or a stored
+** document, as sentence-transformers' encode_query / encode_document pick
+** it: a prompt / prompt_name option of the binding, else the model's
+** "query" prompt, or its first of "document", "passage", "corpus", else
+** the binding's prompt (the default_prompt_name's).  NULL: none. */
+const char *embedSlotRolePrompt(embed_slot *pSlot, int bQuery);
 /* The slot's scratch context, created on first use; NULL on OOM. */
 ee_context *embedSlotContext(embed_slot *pSlot);
 
@@ -95,9 +109,16 @@ int embedConnLoad(embed_conn *pConn, const char *zName, const char *zPath,
 int embedConnUnload(embed_conn *pConn, const char *zName);
 void embedConnFree(embed_conn *pConn);
 
-/* Parses an options JSON object into engine params.  Returns SQLITE_OK,
+/* embed_load's options that are the binding's, not the shared model's. */
+typedef struct embed_bind_opts {
+  int nCache;                  /* cache_size */
+  char *zPrompt;               /* prompt, or NULL if not given; sqlite3_malloc'd */
+  char *zPromptName;           /* prompt_name, or NULL if not given; sqlite3_malloc'd */
+} embed_bind_opts;
+/* Parses an options JSON object into engine params and pBind (whose
+** strings the caller frees, whatever the result).  Returns SQLITE_OK,
 ** or SQLITE_ERROR with *pzErr naming the bad key or value. */
-int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, char **pzErr);
+int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts *pBind, char **pzErr);
 
 /* Registry statistics for the embed_models table. */
 const char *embedSharedKey(const embed_shared_model *p);

@@ -68,6 +68,8 @@ typedef struct index_vtab {
   char *zContent;         /* external content table, or NULL, owned */
   char *zContentRowid;    /* its rowid column ("rowid" by default), owned */
   char *zColumn;          /* its text column, owned */
+  char *zQueryPrompt;     /* query_prompt option ("" for none), or NULL: the model's choice; owned */
+  char *zDocumentPrompt;  /* document_prompt option, likewise; owned */
   int nDims;              /* dimensions of every vector */
   int nChunk;             /* slots per chunk: a multiple of 8 up to EMBED_INDEX_CHUNK_MAX */
   index_metric eMetric;   /* distance used by MATCH */
@@ -180,6 +182,10 @@ int indexPendingFlushEarlier(index_vtab *p);
 void indexSetCorrupt(index_vtab *p);   /* the error for SQLITE_CORRUPT_VTAB */
 void indexPendingDiscard(index_vtab *p);
 embed_slot *indexTableModel(index_vtab *p); /* NULL with the error set */
+/* The prompt put before a MATCH text (bQuery) or a stored text: the
+** table's query_prompt / document_prompt, else the binding's choice
+** (embedSlotRolePrompt).  NULL or "": none. */
+const char *indexPrompt(index_vtab *p, embed_slot *pSlot, int bQuery);
 /* Reads a float32 BLOB or JSON vector of the table's dims into aOut. */
 int indexReadVector(index_vtab *p, sqlite3_value *pVal, float *aOut, const char *zWhat);
 int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid);

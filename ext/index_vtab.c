@@ -69,6 +69,8 @@ static void vtab_free(index_vtab *p) {
   sqlite3_free(p->zContent);
   sqlite3_free(p->zContentRowid);
   sqlite3_free(p->zColumn);
+  sqlite3_free(p->zQueryPrompt);
+  sqlite3_free(p->zDocumentPrompt);
   sqlite3_free(p);
 }
 
@@ -113,6 +115,13 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
     else if (strcmp(zKey, "content_rowid") == 0) pzDest = &p->zContentRowid;
     else if (strcmp(zKey, "column") == 0) pzDest = &p->zColumn;
     else if (strcmp(zKey, "sync") == 0) pzDest = pzSync;
+    else if (strcmp(zKey, "query_prompt") == 0 || strcmp(zKey, "document_prompt") == 0) {
+      /* Kept even when empty: '' says "no prompt", over the model's. */
+      char **pz = zKey[0] == 'q' ? &p->zQueryPrompt : &p->zDocumentPrompt;
+      sqlite3_free(*pz);
+      *pz = sqlite3_mprintf("%s", zVal);
+      if (!*pz) rc = SQLITE_NOMEM;
+    }
     else if (strcmp(zKey, "dims") == 0) {
       char *zEnd;
       long v = strtol(zVal, &zEnd, 10);
@@ -179,7 +188,7 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
       }
     } else {
       *pzErr = sqlite3_mprintf("embed_index constructor error: unknown option '%s' "
-                               "(known: model, content, content_rowid, column, metric, dims, sync, quantize, rerank, threads, cache_mb, chunk_size)", zKey);
+                               "(known: model, content, content_rowid, column, metric, dims, sync, quantize, rerank, threads, cache_mb, chunk_size, query_prompt, document_prompt)", zKey);
       rc = SQLITE_ERROR;
     }
     if (pzDest) {
@@ -536,7 +545,7 @@ static int knn_query_vector(index_vtab *p, sqlite3_value *pQuery, float *aQuery)
     size_t nText = (size_t)sqlite3_value_bytes(pQuery);
     if (!zText) return SQLITE_NOMEM;
     char *zErr = NULL;
-    int rc = embedSlotEmbed(pSlot, zText, nText, aQuery, &zErr);
+    int rc = embedSlotEmbed(pSlot, indexPrompt(p, pSlot, 1), zText, nText, aQuery, &zErr);
     if (rc == SQLITE_ERROR) indexSetError(p, "embed_index: MATCH text: %s", zErr);
     sqlite3_free(zErr);
     return rc;

@@ -62,6 +62,11 @@ embed_slot *indexTableModel(index_vtab *p) {
   return pSlot;
 }
 
+const char *indexPrompt(index_vtab *p, embed_slot *pSlot, int bQuery) {
+  const char *z = bQuery ? p->zQueryPrompt : p->zDocumentPrompt;
+  return z ? z : embedSlotRolePrompt(pSlot, bQuery);
+}
+
 /* Embeds the queued texts azPendingText[iFirst..iEnd) into their rows of aBatchOut. */
 static int embed_run(index_vtab *p, int iFirst, int iEnd) {
   embed_slot *pSlot = indexTableModel(p);
@@ -69,7 +74,7 @@ static int embed_run(index_vtab *p, int iFirst, int iEnd) {
   ee_context *pCtx = embedSlotContext(pSlot);
   if (!pCtx) return SQLITE_NOMEM;
   ee_error err;
-  ee_status st = ee_embed_texts(pCtx, iEnd - iFirst, (const char *const *)p->azPendingText + iFirst,
+  ee_status st = ee_embed_texts_prompted(pCtx, indexPrompt(p, pSlot, 0), iEnd - iFirst, (const char *const *)p->azPendingText + iFirst,
                                 p->anPendingText + iFirst, p->aBatchOut + (size_t)iFirst * p->nDims, &err);
   if (st != EE_OK) {
     indexSetError(p, "embed_index: %s", err.msg);
@@ -143,6 +148,12 @@ static int queue_text(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText)
   ee_info info;
   ee_model_info(embedSlotModel(pSlot), &info);
   wp_error werr;
+  const char *zPrompt = indexPrompt(p, pSlot, 0);
+  if (zPrompt && zPrompt[0] && !info.include_prompt) {
+    indexSetError(p, "embed_index: the model's Pooling config sets include_prompt false, which is not "
+                     "implemented: give the table document_prompt = '' and query_prompt = ''");
+    return SQLITE_ERROR;
+  }
   wp_status st = wp_encode(ee_model_tokenizer(embedSlotModel(pSlot)), zText, nText, info.max_length, &pSlot->enc, &werr);
   if (st != WP_OK) {
     indexSetError(p, "embed_index: rowid %lld: %s", (long long)iRowid, werr.msg);

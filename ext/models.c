@@ -9,7 +9,8 @@
 **
 ** How it works: a model is identified by the real path of its directory
 ** plus the options that change what it computes (pooling, normalize,
-** max_length, threads, batch_size, precision).  The registry keeps one ee_model per such
+** max_length, threads, batch_size, precision); cache_size, prompt and
+** prompt_name belong to the binding.  The registry keeps one ee_model per such
 ** key with a reference count; embed_load in any connection either finds the
 ** entry or loads it.  The weights are mmap'd by the engine, so even two
 ** processes share their pages.  Each connection binds names to entries and
@@ -48,9 +49,10 @@ static const char *pooling_name(ee_pooling p) {
   }
 }
 
-int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, char **pzErr) {
+int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts *pBind, char **pzErr) {
   *pParams = ee_default_params();
-  *pnCache = EMBED_CACHE_DEFAULT;
+  memset(pBind, 0, sizeof(*pBind));
+  pBind->nCache = EMBED_CACHE_DEFAULT;
   if (zOptions == NULL) return SQLITE_OK;
   json_error_t jerr;
   int bNomem = 0;
@@ -63,6 +65,11 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, ch
   int rc = SQLITE_OK;
   if (!json_is_object(root)) {
     *pzErr = sqlite3_mprintf("options must be a JSON object, like '{\"pooling\": \"mean\"}'");
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  if (json_object_get(root, "prompt") && json_object_get(root, "prompt_name")) {
+    *pzErr = sqlite3_mprintf("options prompt and prompt_name exclude each other: give one");
     rc = SQLITE_ERROR;
     goto done;
   }
@@ -89,6 +96,19 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, ch
         rc = SQLITE_ERROR;
         goto done;
       }
+    } else if (strcmp(zKey, "prompt") == 0 || strcmp(zKey, "prompt_name") == 0) {
+      const char *z = json_string_value(pVal);
+      if (!z) {
+        *pzErr = sqlite3_mprintf("option %s must be a string", zKey);
+        rc = SQLITE_ERROR;
+        goto done;
+      }
+      char **pz = zKey[6] ? &pBind->zPromptName : &pBind->zPrompt;
+      *pz = sqlite3_mprintf("%s", z);
+      if (!*pz) {
+        rc = SQLITE_NOMEM;
+        goto done;
+      }
     } else if (strcmp(zKey, "normalize") == 0) {
       if (!json_is_boolean(pVal)) {
         *pzErr = sqlite3_mprintf("option normalize must be true or false");
@@ -109,10 +129,10 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, int *pnCache, ch
       }
       if (zKey[0] == 'm') pParams->max_length = (int)v;
       else if (zKey[0] == 't') pParams->threads = (int)v;
-      else if (zKey[0] == 'c') *pnCache = (int)v;
+      else if (zKey[0] == 'c') pBind->nCache = (int)v;
       else pParams->batch_size = (int)v;
     } else {
-      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision)", zKey);
+      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision, prompt, prompt_name)", zKey);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -199,26 +219,72 @@ static void slot_clear(embed_slot *pSlot) {
   sqlite3_free(pSlot->zName);
   sqlite3_free(pSlot->zPath);
   sqlite3_free(pSlot->zOptions);
+  sqlite3_free(pSlot->zPrompt);
   memset(pSlot, 0, sizeof(*pSlot));
+}
+
+/* The binding's prompt, from its options or else the model's
+** default_prompt_name, into pSlot->zPrompt (NULL: none). */
+static int slot_prompt(embed_slot *pSlot, const embed_bind_opts *pBind, char **pzErr) {
+  const ee_model *pModel = pSlot->pShared->pModel;
+  ee_info info;
+  ee_model_info(pModel, &info);
+  const char *zPrompt = pBind->zPrompt;
+  if (pBind->zPromptName) {
+    zPrompt = ee_model_prompt(pModel, pBind->zPromptName);
+    if (!zPrompt) {
+      *pzErr = sqlite3_mprintf("option prompt_name: the model has no prompt named '%s' (its prompts: %s)",
+                               pBind->zPromptName, info.prompts);
+      return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+    }
+  } else if (!pBind->zPrompt && info.default_prompt_name) {
+    zPrompt = ee_model_prompt(pModel, info.default_prompt_name);
+  }
+  pSlot->bPromptOption = pBind->zPrompt || pBind->zPromptName;
+  if (zPrompt && zPrompt[0] && !info.include_prompt) {
+    *pzErr = sqlite3_mprintf("the model's Pooling config sets include_prompt false (the prompt's tokens left "
+                             "out of the pooled vector), which is not implemented: load it with "
+                             "'{\"prompt\": \"\"}' and no prompt");
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
+  if (zPrompt && zPrompt[0]) {
+    pSlot->zPrompt = sqlite3_mprintf("%s", zPrompt);
+    if (!pSlot->zPrompt) return SQLITE_NOMEM;
+  }
+  return SQLITE_OK;
 }
 
 /* Loads the model a slot names, if not loaded yet. */
 static int slot_load(embed_slot *pSlot, char **pzErr) {
   if (pSlot->pShared) return SQLITE_OK;
   ee_params params;
+  embed_bind_opts bind;
   char *zOptErr = NULL;
-  int rc = embedParseOptions(pSlot->zOptions, &params, &pSlot->nCacheSize, &zOptErr);
+  int rc = embedParseOptions(pSlot->zOptions, &params, &bind, &zOptErr);
   if (rc != SQLITE_OK) {
     *pzErr = zOptErr;
-    return rc;
+    goto done;
   }
+  pSlot->nCacheSize = bind.nCache;
   char zReal[PATH_MAX];
   if (!realpath(pSlot->zPath, zReal)) {
     *pzErr = sqlite3_mprintf("cannot open model directory '%s': %s", pSlot->zPath, strerror(errno));
-    return SQLITE_ERROR;
+    rc = SQLITE_ERROR;
+    goto done;
   }
   rc = registry_acquire(zReal, &params, &pSlot->pShared, pzErr);
+  if (rc == SQLITE_OK) rc = slot_prompt(pSlot, &bind, pzErr);
   if (rc == SQLITE_OK) rc = embedCacheInit(&pSlot->cache, pSlot->nCacheSize, ee_model_dims(pSlot->pShared->pModel));
+  if (rc != SQLITE_OK && pSlot->pShared) {
+    /* Not half loaded: a lazy binding tries again on its next use. */
+    registry_release(pSlot->pShared);
+    pSlot->pShared = NULL;
+    sqlite3_free(pSlot->zPrompt);
+    pSlot->zPrompt = NULL;
+  }
+done:
+  sqlite3_free(bind.zPrompt);
+  sqlite3_free(bind.zPromptName);
   return rc;
 }
 
@@ -329,17 +395,28 @@ ee_context *embedSlotContext(embed_slot *pSlot) {
   return pSlot->pCtx;
 }
 
-int embedSlotEmbed(embed_slot *pSlot, const char *zText, size_t nText, float *aOut, char **pzErr) {
-  if (embedCacheGet(&pSlot->cache, zText, nText, aOut)) return SQLITE_OK;
+const char *embedSlotRolePrompt(embed_slot *pSlot, int bQuery) {
+  if (pSlot->bPromptOption) return pSlot->zPrompt;
+  static const char *const azDocument[] = {"document", "passage", "corpus"};
+  const ee_model *pModel = pSlot->pShared->pModel;
+  const char *z = NULL;
+  if (bQuery) z = ee_model_prompt(pModel, "query");
+  for (int i = 0; !bQuery && !z && i < 3; i++) z = ee_model_prompt(pModel, azDocument[i]);
+  return z ? z : pSlot->zPrompt;
+}
+
+int embedSlotEmbed(embed_slot *pSlot, const char *zPrompt, const char *zText, size_t nText,
+                   float *aOut, char **pzErr) {
+  if (embedCacheGet(&pSlot->cache, zPrompt, zText, nText, aOut)) return SQLITE_OK;
   ee_context *pEngine = embedSlotContext(pSlot);
   if (!pEngine) return SQLITE_NOMEM;
   ee_error err;
-  ee_status st = ee_embed_texts(pEngine, 1, &zText, &nText, aOut, &err);
+  ee_status st = ee_embed_texts_prompted(pEngine, zPrompt, 1, &zText, &nText, aOut, &err);
   if (st == EE_ERR_NOMEM) return SQLITE_NOMEM;
   if (st != EE_OK) {
     *pzErr = sqlite3_mprintf("%s", err.msg);
     return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
   }
-  embedCachePut(&pSlot->cache, zText, nText, aOut);
+  embedCachePut(&pSlot->cache, zPrompt, zText, nText, aOut);
   return SQLITE_OK;
 }

@@ -11,6 +11,8 @@
 ** bytes_packed the heap those layers' packed weights take at it; kernel
 ** names the tile that computes them on this CPU (engine/kernels*.c), so a
 ** user can see whether bf16/int8 get their fast instructions here.
+** prompt is what the binding puts before every text (NULL: nothing) and
+** prompts the model's named prompts (config_sentence_transformers.json).
 */
 #include "ext_int.h"
 #include <string.h>
@@ -19,7 +21,8 @@ enum {
   COL_NAME, COL_PATH, COL_LOADED, COL_MODEL_TYPE, COL_DIMS, COL_LAYERS, COL_HEADS,
   COL_INTERMEDIATE, COL_VOCAB_SIZE, COL_MAX_LENGTH, COL_POOLING, COL_NORMALIZE,
   COL_DTYPE, COL_PARAMS, COL_BYTES_MAPPED, COL_SHARED_BY, COL_OPTIONS, COL_CACHE_SIZE,
-  COL_CACHE_HITS, COL_CACHE_MISSES, COL_PRECISION, COL_BYTES_PACKED, COL_KERNEL
+  COL_CACHE_HITS, COL_CACHE_MISSES, COL_PRECISION, COL_BYTES_PACKED, COL_KERNEL, COL_PROMPT,
+  COL_PROMPTS
 };
 
 typedef struct models_vtab {
@@ -42,7 +45,7 @@ static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
       "layers INTEGER, heads INTEGER, intermediate INTEGER, vocab_size INTEGER, max_length INTEGER, "
       "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
       "shared_by INTEGER, options TEXT, cache_size INTEGER, cache_hits INTEGER, cache_misses INTEGER, "
-      "precision TEXT, bytes_packed INTEGER, kernel TEXT)");
+      "precision TEXT, bytes_packed INTEGER, kernel TEXT, prompt TEXT, prompts TEXT)");
   if (rc != SQLITE_OK) return rc;
   models_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
   if (!pTab) return SQLITE_NOMEM;
@@ -144,6 +147,10 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     case COL_PRECISION: sqlite3_result_text(ctx, info.precision, -1, SQLITE_STATIC); break;
     case COL_BYTES_PACKED: sqlite3_result_int64(ctx, info.bytes_packed); break;
     case COL_KERNEL: sqlite3_result_text(ctx, info.kernel, -1, SQLITE_STATIC); break;
+    case COL_PROMPT:
+      if (pSlot->zPrompt) sqlite3_result_text(ctx, pSlot->zPrompt, -1, SQLITE_TRANSIENT);
+      break;
+    case COL_PROMPTS: sqlite3_result_text(ctx, info.prompts, -1, SQLITE_TRANSIENT); break;
     default: break;
   }
   return SQLITE_OK;

@@ -97,6 +97,10 @@ static const char *const SCRIPT[] = {
   "SELECT length(embed('m', 'the cat sat on the mat'))",
   "SELECT embed_tokenize('m', 'Hello, world! caf\xc3\xa9')",
   "SELECT embed_token_count('hello world')",
+  "SELECT embed_load('q', '$DIR', '{\"prompt\": \"query: \", \"cache_size\": 4}')",
+  "SELECT length(embed('q', 'the cat')), length(embed('q', 'the cat'))",
+  "SELECT count(*) FROM embed_each('[\"a\", \"b c\"]', 'q')",
+  "SELECT embed_unload('q')", /* the one-argument forms below take the only model */
   "SELECT vec_to_json(vec_normalize('[3,4]')), vec_similarity('[1,0]', '[1,1]'),"
   " vec_distance_cosine('[1,0]', '[1,1]'), vec_distance_l2(vec_from_json('[0,0]'), '[3,4]'),"
   " vec_dot('[1,2,3]', '[4,5,6]'), vec_dims(embed('x'))",
@@ -118,6 +122,10 @@ static const char *const SCRIPT[] = {
   "SELECT rowid, distance FROM idx WHERE idx MATCH 'a cat on a mat' AND k = 3",
   "SELECT rowid, distance FROM v WHERE v MATCH '[1,1,0,0,0,0,0,0]' AND k = 2 AND rowid IN (1, 2)",
   "SELECT rowid, distance, text FROM st WHERE st MATCH 'cat' AND k = 2",
+  "CREATE VIRTUAL TABLE pr USING embed_index(model = 'm', query_prompt = 'query: ',"
+  " document_prompt = 'passage: ')",
+  "INSERT INTO pr(rowid, text) VALUES (1, 'the cat'), (2, 'a dog')",
+  "SELECT rowid FROM pr WHERE pr MATCH 'cat' AND k = 1",
   "SELECT text, vec_dims(embedding) FROM idx WHERE rowid = 2",
   "SAVEPOINT s; DELETE FROM docs WHERE id = 2; UPDATE docs SET body = 'fast slow' WHERE id = 3;"
   " INSERT INTO st(rowid, text) VALUES (4, 'blue'); ROLLBACK TO s; RELEASE s",
