@@ -1,22 +1,25 @@
 /*
 ** fuzz_config.c — libFuzzer target for the model directory's JSON files:
 ** config.json, modules.json, 1_Pooling/config.json,
-** sentence_bert_config.json, tokenizer_config.json and
-** model.safetensors.index.json (engine/config.c, engine/weights.c's shard
-** discovery, tokenizer/tokenizer_json.c's tokenizer_config reader).
+** sentence_bert_config.json, tokenizer_config.json,
+** model.safetensors.index.json and config_sentence_transformers.json
+** (engine/config.c, engine/weights.c's shard discovery,
+** tokenizer/tokenizer_json.c's tokenizer_config reader, engine/prompts.c).
 **
 **   make fuzz                                   (builds build-fuzz/fuzz_config)
 **   build-fuzz/fuzz_config -dict=tests/fuzz/fuzz_config.dict CORPUS_DIR
 **
 ** Byte 0 picks the file (low 3 bits: 0 config.json, 1 modules.json,
 ** 2 1_Pooling/config.json, 3 sentence_bert_config.json,
-** 4 tokenizer_config.json, 5 model.safetensors.index.json, 6-7 config.json)
+** 4 tokenizer_config.json, 5 model.safetensors.index.json,
+** 6 config_sentence_transformers.json, 7 config.json)
 ** and ee_params overrides (bits 3-4 pooling default/cls/mean/max, bit 5
 ** normalize, bits 6-7 max_length 0/2/3/1000); the rest is the file's
 ** content.  It is written next to the other files of a valid tiny model
 ** (fuzz_model.h) made at start-up; the index goes to a second, sharded copy
 ** (shard.safetensors, no model.safetensors).  The directory is loaded with
-** ee_model_load, a model that loads embeds three texts, and the file is put
+** ee_model_load, a model that loads embeds three texts (with the prompt
+** its default_prompt_name or "query" names, if any), and the file is put
 ** back.  Seeds: the valid files and some variants.
 */
 #include "../../engine/embed_engine.h"
@@ -50,9 +53,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   static const char *const files[8] = {"config.json", "modules.json", "1_Pooling/config.json",
                                        "sentence_bert_config.json", "tokenizer_config.json",
-                                       "model.safetensors.index.json", "config.json", "config.json"};
+                                       "model.safetensors.index.json",
+                                       "config_sentence_transformers.json", "config.json"};
   static const char *const defaults[8] = {NULL, FZ_MODULES_JSON, FZ_POOLING_JSON, FZ_SBERT_JSON,
-                                          FZ_TOKCONFIG_JSON, NULL, NULL, NULL};
+                                          FZ_TOKCONFIG_JSON, NULL, "{}", NULL};
   int which = data[0] & 7;
   const char *d = which == 5 ? shard_dir : dir;
   if (fz_write(d, files[which], data + 1, size - 1) != 0) abort();
@@ -75,7 +79,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     float *out = malloc(sizeof(float) * 3 * (size_t)dims);
     const char *texts[3] = {"the cat sat on the mat and the dog sat on the rug", "", "caf\xc3\xa9 \xe4\xb8\x96"};
     size_t lens[3] = {49, 0, 9};
-    if (ctx && out) ee_embed_texts(ctx, 3, texts, lens, out, &err);
+    const char *prompt = info.default_prompt_name ? ee_model_prompt(m, info.default_prompt_name)
+                                                  : ee_model_prompt(m, "query");
+    if (info.default_prompt_name && !prompt) abort(); /* a default must name a prompt */
+    if (ctx && out) ee_embed_texts_prompted(ctx, prompt, 3, texts, lens, out, &err);
     free(out);
     ee_context_free(ctx);
     ee_model_free(m);
