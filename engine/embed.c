@@ -45,7 +45,7 @@ struct ee_context {
   int text_cap;
   const int32_t **b_ids;     /* (b_cap) one batch's sequences */
   int32_t *b_lens;           /* (b_cap) */
-  float *b_pooled;           /* (b_cap, H) one batch's vectors, in batch order */
+  float *b_pooled;           /* (b_cap, dims) one batch's vectors, in batch order */
   int b_cap;                 /* <= batch_size; grown to the largest batch seen */
   int solo_passes;           /* passes left to run without the pool (see pass_pool) */
 };
@@ -204,7 +204,7 @@ ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
     ee_pool *pool = pass_pool(ctx, T);
     ee_forward(ctx->model, pool, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
-               T, pooled ? pooled + i * H : NULL, hidden ? hidden + hid_row * H : NULL);
+               T, pooled ? pooled + i * (int64_t)c->out_dims : NULL, hidden ? hidden + hid_row * H : NULL);
     pass_done(ctx, pool);
     hid_row += T;
     i = j;
@@ -324,7 +324,7 @@ ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
     return rc;
 
   const ee_model *m = ctx->model;
-  const int64_t H = m->cfg.hidden_size;
+  const int64_t D = m->cfg.out_dims;
   for (int i = 0; i < n;) {
     int nb = 0, max_len = 0;
     int64_t T = 0;
@@ -342,8 +342,8 @@ ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
     ee_forward(m, pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
     pass_done(ctx, pool);
     for (int b = 0; b < nb; b++)
-      memcpy(out + (int64_t)ctx->items[i + b].idx * H, ctx->b_pooled + (int64_t)b * H,
-             sizeof(float) * (size_t)H);
+      memcpy(out + (int64_t)ctx->items[i + b].idx * D, ctx->b_pooled + (int64_t)b * D,
+             sizeof(float) * (size_t)D);
     i += nb;
   }
   return EE_OK;

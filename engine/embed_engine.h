@@ -72,6 +72,9 @@ typedef struct ee_params {
   int threads;         /* threads per ee_context (its own pool); 0: all cores */
   int batch_size;      /* texts per forward pass in ee_embed_texts; 0: 32 */
   ee_precision precision; /* EE_PREC_FP32 (default), EE_PREC_BF16 or EE_PREC_INT8 */
+  int truncate_dim;    /* 0: whole vectors; else keep their first truncate_dim values
+                          (<= hidden_size), after normalisation, as sentence-transformers'
+                          truncate_dim does for Matryoshka-trained models */
 } ee_params;
 
 ee_params ee_default_params(void);
@@ -84,6 +87,7 @@ typedef struct ee_info {
   const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16"
                                ("mixed" if the tensors differ) */
   int hidden_size, num_layers, num_heads, intermediate_size;
+  int dims;                 /* floats per vector: hidden_size or params.truncate_dim */
   int vocab_size, max_position_embeddings;
   int max_length;           /* tokens per text including [CLS]/[SEP] */
   ee_pooling pooling;
@@ -106,7 +110,7 @@ typedef struct ee_info {
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);
-int ee_model_dims(const ee_model *model);
+int ee_model_dims(const ee_model *model); /* floats per vector: hidden_size or truncate_dim */
 /* The prompt called name in config_sentence_transformers.json, or NULL.
 ** sentence-transformers embeds prompt + text (one string); so does a caller
 ** that wants its vectors. */

@@ -87,6 +87,7 @@ typedef struct ee_config {
   int max_length;              /* tokens per text incl. [CLS]/[SEP]; 0 = unset */
   ee_precision precision;      /* dense layers' arithmetic (ee_params; config.c leaves 0 = fp32) */
   int include_prompt;          /* 0 if the Pooling config leaves a prompt's tokens out */
+  int out_dims;                /* floats per pooled vector: hidden_size, or ee_params.truncate_dim */
 } ee_config;
 
 /* <dir>/config.json -> cfg (architecture fields). */

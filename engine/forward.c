@@ -148,13 +148,15 @@ VEC_VARIANTS(embed_row,
               const float *g, const float *b, float eps),
              (out, word, pos, type, H, g, b, eps))
 
-/* out (n,H) = pooled x (T,H) over each sequence's tokens, then optionally
-** L2-normalised. */
-static void pool_forward(float *out, const float *x, const int32_t *lens, int n, int H,
-                         ee_pooling mode, int normalize) {
+/* out (n,D) = the first D of x (T,H) pooled over each sequence's tokens,
+** optionally L2-normalised first (sentence-transformers' truncate_dim cuts
+** the vector after its Normalize module); each row is made whole in row
+** (H floats of scratch). */
+static void pool_forward(float *out, int D, float *row, const float *x, const int32_t *lens, int n,
+                         int H, ee_pooling mode, int normalize) {
   int64_t o = 0;
   for (int s = 0; s < n; s++) {
-    float *dst = out + (int64_t)s * H;
+    float *dst = row;
     const float *seq = x + o * H;
     const int L = lens[s];
     if (mode == EE_POOL_MEAN || mode == EE_POOL_MAX) {
@@ -178,6 +180,7 @@ static void pool_forward(float *out, const float *x, const int32_t *lens, int n,
       float inv = (float)(1.0 / (norm > 1e-12 ? norm : 1e-12));
       for (int i = 0; i < H; i++) dst[i] *= inv;
     }
+    memcpy(out + (int64_t)s * D, dst, sizeof(float) * (size_t)D);
     o += L;
   }
 }
@@ -523,5 +526,6 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   }
 
   if (hidden) memcpy(hidden, f.x, sizeof(float) * (size_t)(T * H));
-  if (pooled) pool_forward(pooled, f.x, lens, n, H, c->pooling, c->normalize);
+  /* qkv is free by now: one row of it is the pooling's scratch. */
+  if (pooled) pool_forward(pooled, c->out_dims, f.qkv, f.x, lens, n, H, c->pooling, c->normalize);
 }

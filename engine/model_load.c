@@ -43,6 +43,7 @@ ee_params ee_default_params(void) {
   p.threads = 0;
   p.batch_size = 0;
   p.precision = EE_PREC_FP32;
+  p.truncate_dim = 0;
   return p;
 }
 
@@ -64,6 +65,9 @@ static ee_status check_params(const ee_params *p, ee_error *err) {
   if (p->batch_size < 0 || p->batch_size > MAX_BATCH)
     return ee_set_error(err, EE_ERR_INPUT, "params.batch_size is %d (expected 0..%d)",
                         p->batch_size, MAX_BATCH);
+  if (p->truncate_dim < 0)
+    return ee_set_error(err, EE_ERR_INPUT, "params.truncate_dim is %d (expected 0 for none, or >= 1)",
+                        p->truncate_dim);
   if (p->precision != EE_PREC_FP32 && p->precision != EE_PREC_BF16 && p->precision != EE_PREC_INT8)
     return ee_set_error(err, EE_ERR_INPUT,
                         "params.precision is %d (expected 0 fp32, 1 bf16 or 2 int8)",
@@ -126,6 +130,12 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   int usable = c->max_position_embeddings - c->position_offset;
   if (c->max_length == 0 || c->max_length > usable) c->max_length = usable;
   c->precision = p.precision;
+  if (p.truncate_dim > c->hidden_size) {
+    rc = ee_set_error(err, EE_ERR_INPUT, "truncate_dim %d is more than the %d dimensions of %s",
+                      p.truncate_dim, c->hidden_size, m->dir);
+    goto fail;
+  }
+  c->out_dims = p.truncate_dim ? p.truncate_dim : c->hidden_size;
   if (c->precision == EE_PREC_INT8 &&
       (c->hidden_size > EE_INT8_MAX_K || c->intermediate_size > EE_INT8_MAX_K)) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
@@ -233,6 +243,7 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->model_type = "bert";
   info->dtype = m->w.dtype ? m->w.dtype : "F32";
   info->hidden_size = m->cfg.hidden_size;
+  info->dims = m->cfg.out_dims;
   info->num_layers = m->cfg.num_layers;
   info->num_heads = m->cfg.num_heads;
   info->intermediate_size = m->cfg.intermediate_size;
@@ -257,6 +268,6 @@ const char *ee_model_prompt(const ee_model *m, const char *name) {
   return m ? ee_prompts_find(&m->prompts, name) : NULL;
 }
 
-int ee_model_dims(const ee_model *m) { return m ? m->cfg.hidden_size : 0; }
+int ee_model_dims(const ee_model *m) { return m ? m->cfg.out_dims : 0; }
 
 const wp_tokenizer *ee_model_tokenizer(const ee_model *m) { return m ? m->tok : NULL; }

@@ -9,7 +9,7 @@
 **
 ** How it works: a model is identified by the real path of its directory
 ** plus the options that change what it computes (pooling, normalize,
-** max_length, threads, batch_size, precision); cache_size, prompt and
+** max_length, threads, batch_size, precision, truncate_dim); cache_size, prompt and
 ** prompt_name belong to the binding.  The registry keeps one ee_model per such
 ** key with a reference count; embed_load in any connection either finds the
 ** entry or loads it.  The weights are mmap'd by the engine, so even two
@@ -117,10 +117,11 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts 
       }
       pParams->normalize = json_is_true(pVal);
     } else if (strcmp(zKey, "max_length") == 0 || strcmp(zKey, "threads") == 0 ||
-               strcmp(zKey, "batch_size") == 0 || strcmp(zKey, "cache_size") == 0) {
+               strcmp(zKey, "batch_size") == 0 || strcmp(zKey, "cache_size") == 0 ||
+               strcmp(zKey, "truncate_dim") == 0) {
       json_int_t v = json_is_integer(pVal) ? json_integer_value(pVal) : -1;
       json_int_t lo = zKey[0] == 'm' ? 2 : zKey[0] == 'c' ? 0 : 1;
-      json_int_t hi = zKey[0] == 't' ? 256 : 1000000;
+      json_int_t hi = zKey[1] == 'h' ? 256 : 1000000; /* threads */
       if (v < lo || v > hi) {
         *pzErr = sqlite3_mprintf("option %s must be an integer from %lld to %lld", zKey,
                                  (long long)lo, (long long)hi);
@@ -128,11 +129,12 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts 
         goto done;
       }
       if (zKey[0] == 'm') pParams->max_length = (int)v;
-      else if (zKey[0] == 't') pParams->threads = (int)v;
+      else if (zKey[1] == 'h') pParams->threads = (int)v;
+      else if (zKey[0] == 't') pParams->truncate_dim = (int)v; /* <= hidden_size: checked at load */
       else if (zKey[0] == 'c') pBind->nCache = (int)v;
       else pParams->batch_size = (int)v;
     } else {
-      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision, prompt, prompt_name)", zKey);
+      *pzErr = sqlite3_mprintf("unknown option '%s' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision, prompt, prompt_name, truncate_dim)", zKey);
       rc = SQLITE_ERROR;
       goto done;
     }
@@ -145,9 +147,10 @@ done:
 /* Finds or loads the registry entry for (zRealPath, params); takes a reference. */
 static int registry_acquire(const char *zRealPath, const ee_params *pParams,
                             embed_shared_model **ppOut, char **pzErr) {
-  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d/%s", zRealPath, pooling_name(pParams->pooling),
+  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d/%s/%d", zRealPath, pooling_name(pParams->pooling),
                                pParams->normalize, pParams->max_length, pParams->threads,
-                               pParams->batch_size, precision_name(pParams->precision));
+                               pParams->batch_size, precision_name(pParams->precision),
+                               pParams->truncate_dim);
   if (!zKey) return SQLITE_NOMEM;
   int rc = SQLITE_OK;
   pthread_mutex_lock(&registry_mutex);

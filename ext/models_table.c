@@ -128,7 +128,7 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
   static const char *azPool[] = {"cls", "mean", "max"};
   switch (iCol) {
     case COL_MODEL_TYPE: sqlite3_result_text(ctx, info.model_type, -1, SQLITE_TRANSIENT); break;
-    case COL_DIMS: sqlite3_result_int(ctx, info.hidden_size); break;
+    case COL_DIMS: sqlite3_result_int(ctx, info.dims); break;
     case COL_LAYERS: sqlite3_result_int(ctx, info.num_layers); break;
     case COL_HEADS: sqlite3_result_int(ctx, info.num_heads); break;
     case COL_INTERMEDIATE: sqlite3_result_int(ctx, info.intermediate_size); break;

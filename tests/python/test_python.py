@@ -211,7 +211,7 @@ ERRORS = [
     ("SELECT vec_similarity(?, ?)", ("[1,2,3]", "[1,2]"),
      "vec_similarity(): dimension mismatch: argument 1 has 3 dimensions (12 bytes), argument 2 has 2 (8 bytes)"),
     ("SELECT embed_load('bad', ?, ?)", (MODEL, '{"polling": "mean"}'),
-     "embed_load(): unknown option 'polling' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision, prompt, prompt_name)"),
+     "embed_load(): unknown option 'polling' (known: pooling, normalize, max_length, threads, batch_size, cache_size, precision, prompt, prompt_name, truncate_dim)"),
 ]
 for sql, params, msg in ERRORS:
     check(f"error raises sqlite3.OperationalError {msg!r}")(lambda sql=sql, params=params, msg=msg:

@@ -432,16 +432,20 @@ static void config_cases(void) {
   struct { const char *label; ee_params p; } badp[] = {
     {"params.max_length 1", ee_default_params()}, {"params.pooling 7", ee_default_params()},
     {"params.normalize 2", ee_default_params()}, {"params.threads -1", ee_default_params()},
-    {"params.batch_size -3", ee_default_params()},
+    {"params.batch_size -3", ee_default_params()}, {"params.truncate_dim -1", ee_default_params()},
   };
   badp[0].p.max_length = 1;
   badp[1].p.pooling = (ee_pooling)7;
   badp[2].p.normalize = 2;
   badp[3].p.threads = -1;
   badp[4].p.batch_size = -3;
+  badp[5].p.truncate_dim = -1;
   for (size_t i = 0; i < sizeof badp / sizeof badp[0]; i++)
     expect_load(badp[i].label, dir, &badp[i].p, EE_ERR_INPUT, "params.", NULL);
   expect_load("NULL directory", NULL, NULL, EE_ERR_INPUT, "directory", NULL);
+  ee_params wide = ee_default_params();
+  wide.truncate_dim = 9; /* hidden_size 8 */
+  expect_load("truncate_dim 9 > hidden_size 8", dir, &wide, EE_ERR_INPUT, "truncate_dim 9 is more than the 8 dimensions", NULL);
 }
 
 /* ---- cases: safetensors files ------------------------------------------------------- */
@@ -710,6 +714,52 @@ static void prompt_cases(void) {
   CHECK_STR_CONTAINS(err.msg, "sets include_prompt false", "prompts: ... saying why (%s)", err.msg);
   ee_context_free(ctx);
   ee_model_free(m);
+}
+
+/* ---- truncate_dim: the first D values of the normalised vector ---------------------------- */
+
+static void truncate_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("trunc", &s, t, &n);
+  ee_params full = ee_default_params(), cut = ee_default_params();
+  full.pooling = cut.pooling = EE_POOL_MEAN;
+  full.normalize = cut.normalize = 1;
+  cut.truncate_dim = 3;
+  ee_model *mf = NULL, *mc = NULL;
+  ee_error err = {0};
+  if (ee_model_load(dir, &full, &mf, &err) != EE_OK || ee_model_load(dir, &cut, &mc, &err) != EE_OK) {
+    CHECK(0, "truncate_dim: load (%s)", err.msg);
+    ee_model_free(mf);
+    return;
+  }
+  ee_info in;
+  ee_model_info(mc, &in);
+  CHECK(ee_model_dims(mc) == 3 && in.dims == 3 && in.hidden_size == 8 && ee_model_dims(mf) == 8,
+        "truncate_dim 3: dims 3, hidden_size still 8");
+  ee_context *cf = ee_context_new(mf), *cc = ee_context_new(mc);
+  const char *texts[3] = {"a b c", "", "d e e e e e e e e e e e"};
+  size_t lens[3] = {5, 0, strlen(texts[2])};
+  float vf[3 * 8], vc[3 * 3 + 1] = {0}, pc[3 * 3 + 1] = {0};
+  vc[9] = pc[9] = 42.0f; /* a guard: nothing is written past n x dims */
+  int32_t ids[3] = {2, 7, 3}, len3 = 3;
+  const int32_t *pid[1] = {ids};
+  int ok = cf && cc && ee_embed_texts(cf, 3, texts, lens, vf, &err) == EE_OK &&
+           ee_embed_texts(cc, 3, texts, lens, vc, &err) == EE_OK &&
+           ee_embed_ids(cc, 1, pid, NULL, &len3, pc, NULL, &err) == EE_OK;
+  int same = ok;
+  for (int i = 0; i < 3 && same; i++) same = memcmp(vf + i * 8, vc + i * 3, 3 * sizeof(float)) == 0;
+  CHECK(same && vc[9] == 42.0f, "truncate_dim 3: each vector is the first 3 of the normalised full one, bit for bit (%s)",
+        err.msg);
+  float pf[8];
+  CHECK(ok && ee_embed_ids(cf, 1, pid, NULL, &len3, pf, NULL, &err) == EE_OK &&
+            memcmp(pf, pc, 3 * sizeof(float)) == 0 && pc[9] == 42.0f,
+        "truncate_dim 3: ee_embed_ids writes 3 floats a vector too");
+  ee_context_free(cf);
+  ee_context_free(cc);
+  ee_model_free(mf);
+  ee_model_free(mc);
 }
 
 /* ---- argument errors of the embedding calls ------------------------------------------------ */
@@ -1027,6 +1077,7 @@ int main(void) {
   damage_cases();
   argument_cases();
   prompt_cases();
+  truncate_cases();
   fault_cases();
   nftw(g_root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
   return check_finish();
