@@ -158,6 +158,7 @@ static const struct {
     {"vec_distance_l2", 2, F_VEC_IN, vecDistanceL2Func, 0, 0, 0},
     {"vec_dot", 2, F_VEC_IN, vecDotFunc, 0, 0, 0},
     {"vec_normalize", 1, F_VEC_OUT, vecNormalizeFunc, 0, 0, 0},
+    {"vec_slice", 3, F_VEC_OUT, vecSliceFunc, 0, 0, 0},
     {"vec_dims", 1, F_VEC_IN, vecDimsFunc, 0, 0, 0},
     {"vec_to_json", 1, F_VEC_IN, vecToJsonFunc, 0, 0, 0},
     {"vec_from_json", 1, F_VEC_OUT, vecFromJsonFunc, 0, 0, 0},

@@ -139,6 +139,7 @@ void vecDistanceCosineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
 void vecDistanceL2Func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecDotFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecNormalizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecSliceFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecDimsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecToJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecFromJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);

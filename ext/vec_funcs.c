@@ -253,6 +253,51 @@ void vecNormalizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vec_arg_free(&a);
 }
 
+/* An index argument of vec_slice: an INTEGER, or a REAL holding a whole
+** number (drivers such as better-sqlite3 bind JS numbers as REAL). */
+static int slice_index(sqlite3_context *ctx, sqlite3_value *pVal, int iArg, const char *zName,
+                       sqlite3_int64 *pOut) {
+  int eType = sqlite3_value_type(pVal);
+  double d = sqlite3_value_double(pVal);
+  if (eType == SQLITE_INTEGER) {
+    *pOut = sqlite3_value_int64(pVal);
+    return 1;
+  }
+  if (eType == SQLITE_FLOAT && d == floor(d) && fabs(d) < 9e15) {
+    *pOut = (sqlite3_int64)d;
+    return 1;
+  }
+  embedResultError(ctx, "vec_slice", sqlite3_mprintf("argument %d (%s) must be an INTEGER, got %s", iArg, zName,
+                                                     eType == SQLITE_FLOAT ? "a fractional REAL" : embedTypeName(eType)));
+  return 0;
+}
+
+/* vec_slice(v, start, end): elements [start, end), as sqlite-vec's
+** vec_slice; for Matryoshka models, the first N of a vector. */
+void vecSliceFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  sqlite3_int64 iStart, iEnd;
+  if (sqlite3_value_type(argv[0]) == SQLITE_NULL) return;
+  if (!slice_index(ctx, argv[1], 2, "start", &iStart) || !slice_index(ctx, argv[2], 3, "end", &iEnd)) return;
+  vec_arg a;
+  if (!vec_arg_read(ctx, "vec_slice", 0, argv[0], &a)) return;
+  if (iStart < 0 || iEnd > a.n || iStart >= iEnd) {
+    embedResultError(ctx, "vec_slice",
+                     sqlite3_mprintf("slice [%lld, %lld) is not a non-empty range of the %d dimensions of argument 1",
+                                     (long long)iStart, (long long)iEnd, a.n));
+  } else {
+    int n = (int)(iEnd - iStart);
+    float *out = sqlite3_malloc64((sqlite3_uint64)n * sizeof(float));
+    if (!out) {
+      sqlite3_result_error_nomem(ctx);
+    } else {
+      memcpy(out, a.a + iStart, sizeof(float) * (size_t)n);
+      result_f32(ctx, out, n);
+    }
+  }
+  vec_arg_free(&a);
+}
+
 void vecDimsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   vec_arg a;

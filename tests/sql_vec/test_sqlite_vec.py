@@ -330,6 +330,18 @@ def _():
     return (r8 == (3,) and rb == (4, 0.0), f"int8 nearest {r8}, bit nearest {rb}")
 
 
+@check("vec_slice gives sqlite-vec's bytes (Matryoshka prefixes and inner ranges of our vectors)")
+def _():
+    bad = []
+    for i in (1, 2, 3):
+        for lo, hi in ((0, 64), (0, 256), (10, 11), (100, 384), (0, DIMS)):
+            a = ours.execute("SELECT vec_slice(?, ?, ?)", (emb[i], lo, hi)).fetchone()[0]
+            b = theirs.execute("SELECT vec_slice(?, ?, ?)", (emb[i], lo, hi)).fetchone()[0]
+            if a != b:
+                bad.append((i, lo, hi))
+    return (not bad, f"differ at {bad[:3]}")
+
+
 # ------------------------------------------------------------------ both in one connection
 @check("both loaded in one connection (ours, then theirs): embed() feeds vec0 directly in SQL")
 def _():
