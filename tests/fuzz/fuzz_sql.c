@@ -104,6 +104,12 @@ static const char *const TEMPLATES[] = {
   "DELETE FROM st_content",
   "UPDATE idx_config SET value = ?1 WHERE key = 'index_next'",
   "INSERT INTO idx_rowids VALUES (?1, ?2, ?3)",
+  /* prompts, truncate_dim, vec_slice */
+  "SELECT embed_load('m2', '$DIR', '{\"prompt\": \"query: \", \"truncate_dim\": 8}')",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS pr USING embed_index(model='m', query_prompt='query: ', document_prompt='passage: ')",
+  "INSERT INTO pr(rowid, text) VALUES (?1, ?2)",
+  "SELECT rowid, distance FROM pr WHERE pr MATCH ?1 AND k = ?2",
+  "SELECT vec_slice(?1, ?2, ?3)",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 

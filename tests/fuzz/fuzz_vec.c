@@ -45,6 +45,7 @@ static const char *const STMTS[] = {
   "SELECT vec_distance_l2(vec_from_json(vec_to_json(?1)), ?1)",
   "SELECT typeof(vec_normalize(?1)), typeof(vec_dot(?1, ?2))",
   "SELECT x, vec_mean(?1) FROM (SELECT 1 AS x UNION ALL SELECT 2) GROUP BY x",
+  "SELECT vec_slice(?1, vec_dims(?2) - 3, vec_dims(?2)), vec_to_json(vec_slice(?2, 0, vec_dims(?1)))",
 };
 #define NSTMT ((int)(sizeof STMTS / sizeof STMTS[0]))
 
