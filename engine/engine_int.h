@@ -370,7 +370,7 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
 ** in an arena of ee_arena_floats(cfg, total_tokens, max(lens), threads of
 ** pool) floats.  Inputs must already be validated (ids < V, types < TV,
 ** 1 <= len <= P); type_ids or any of its rows may be NULL (all 0).
-** pooled: (n,H) or NULL; hidden: (total_tokens,H) or NULL. */
+** pooled: (n, cfg.out_dims) or NULL; hidden: (total_tokens,H) or NULL. */
 void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
                 const int32_t *const *ids, const int32_t *const *type_ids,
                 const int32_t *lens, int64_t total_tokens, float *pooled, float *hidden);

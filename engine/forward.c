@@ -150,13 +150,13 @@ VEC_VARIANTS(embed_row,
 
 /* out (n,D) = the first D of x (T,H) pooled over each sequence's tokens,
 ** optionally L2-normalised first (sentence-transformers' truncate_dim cuts
-** the vector after its Normalize module); each row is made whole in row
-** (H floats of scratch). */
-static void pool_forward(float *out, int D, float *row, const float *x, const int32_t *lens, int n,
-                         int H, ee_pooling mode, int normalize) {
+** the vector after its Normalize module); each row is made whole in
+** scratch (H floats). */
+static void pool_forward(float *out, int D, float *scratch, const float *x, const int32_t *lens,
+                         int n, int H, ee_pooling mode, int normalize) {
   int64_t o = 0;
   for (int s = 0; s < n; s++) {
-    float *dst = row;
+    float *dst = scratch;
     const float *seq = x + o * H;
     const int L = lens[s];
     if (mode == EE_POOL_MEAN || mode == EE_POOL_MAX) {
