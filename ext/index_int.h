@@ -69,7 +69,9 @@ typedef struct index_vtab {
   char *zContentRowid;    /* its rowid column ("rowid" by default), owned */
   char *zColumn;          /* its text column, owned */
   char *zQueryPrompt;     /* query_prompt option ("" for none), or NULL: the model's choice; owned */
-  char *zDocumentPrompt;  /* document_prompt option, likewise; owned */
+  char *zDocumentPrompt;  /* the prompt every stored text gets ("" or NULL: none), fixed when the
+                             table is made (_config 'document_prompt'; the document_prompt option
+                             or the model's choice); owned */
   int nDims;              /* dimensions of every vector */
   int nChunk;             /* slots per chunk: a multiple of 8 up to EMBED_INDEX_CHUNK_MAX */
   index_metric eMetric;   /* distance used by MATCH */
@@ -182,9 +184,9 @@ int indexPendingFlushEarlier(index_vtab *p);
 void indexSetCorrupt(index_vtab *p);   /* the error for SQLITE_CORRUPT_VTAB */
 void indexPendingDiscard(index_vtab *p);
 embed_slot *indexTableModel(index_vtab *p); /* NULL with the error set */
-/* The prompt put before a MATCH text (bQuery) or a stored text: the
-** table's query_prompt / document_prompt, else the binding's choice
-** (embedSlotRolePrompt).  NULL or "": none. */
+/* The prompt put before a MATCH text (bQuery: the table's query_prompt,
+** else the binding's choice, embedSlotRolePrompt) or a stored text (the
+** table's document prompt).  NULL or "": none. */
 const char *indexPrompt(index_vtab *p, embed_slot *pSlot, int bQuery);
 /* Reads a float32 BLOB or JSON vector of the table's dims into aOut. */
 int indexReadVector(index_vtab *p, sqlite3_value *pVal, float *aOut, const char *zWhat);

@@ -272,6 +272,24 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
         goto fail;
       }
       nModelDims = ee_model_dims(embedSlotModel(pSlot));
+      /* Stored texts get one prompt for the table's life, so its vectors
+      ** stay comparable whatever later bindings say (kept in _config). */
+      const char *zDoc = p->zDocumentPrompt ? p->zDocumentPrompt : embedSlotRolePrompt(pSlot, 0);
+      ee_info info;
+      ee_model_info(embedSlotModel(pSlot), &info);
+      if (zDoc && zDoc[0] && !info.include_prompt) {
+        *pzErr = sqlite3_mprintf("embed_index constructor error: the model's Pooling config sets include_prompt "
+                                 "false, which is not implemented: give document_prompt = ''");
+        rc = SQLITE_ERROR;
+        goto fail;
+      }
+      char *zCopy = sqlite3_mprintf("%s", zDoc ? zDoc : "");
+      if (!zCopy) {
+        rc = SQLITE_NOMEM;
+        goto fail;
+      }
+      sqlite3_free(p->zDocumentPrompt);
+      p->zDocumentPrompt = zCopy;
     }
     if (nModelDims && p->nDims && nModelDims != p->nDims) {
       *pzErr = sqlite3_mprintf("embed_index constructor error: dims = %d but model '%s' makes %d-dimension vectors",
@@ -314,6 +332,7 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     if (rc == SQLITE_OK) rc = indexStoreConfigSet(p, "index_next", INT64_MIN, NULL);
     /* Recorded for tools such as sql/index.sh; the constructor arguments rule. */
     if (rc == SQLITE_OK && p->zModel) rc = indexStoreConfigSet(p, "model", 0, p->zModel);
+    if (rc == SQLITE_OK && p->zModel) rc = indexStoreConfigSet(p, "document_prompt", 0, p->zDocumentPrompt);
     if (rc == SQLITE_OK && p->zContent) rc = indexStoreConfigSet(p, "content", 0, p->zContent);
     if (rc == SQLITE_OK && p->zContent) rc = indexStoreConfigSet(p, "content_rowid", 0, p->zContentRowid);
     if (rc == SQLITE_OK && p->zContent) rc = indexStoreConfigSet(p, "column", 0, p->zColumn);
@@ -343,6 +362,13 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
     p->nDims = (int)iDims;
     p->eMetric = (index_metric)iMetric;
     p->nChunk = (int)iChunk;
+    /* The stored document prompt rules too; tables made before it was kept
+    ** embedded their texts with none. */
+    sqlite3_free(p->zDocumentPrompt);
+    p->zDocumentPrompt = NULL;
+    rc = indexStoreConfigGet(p, "document_prompt", NULL, &p->zDocumentPrompt);
+    if (rc == SQLITE_NOTFOUND) rc = SQLITE_OK;
+    if (rc != SQLITE_OK) goto fail;
   }
   char *zDecl = sqlite3_mprintf("CREATE TABLE x(text, embedding, distance HIDDEN, k HIDDEN, \"%w\" HIDDEN, rank HIDDEN)",
                                 p->zName);

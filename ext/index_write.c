@@ -63,8 +63,8 @@ embed_slot *indexTableModel(index_vtab *p) {
 }
 
 const char *indexPrompt(index_vtab *p, embed_slot *pSlot, int bQuery) {
-  const char *z = bQuery ? p->zQueryPrompt : p->zDocumentPrompt;
-  return z ? z : embedSlotRolePrompt(pSlot, bQuery);
+  if (!bQuery) return p->zDocumentPrompt;
+  return p->zQueryPrompt ? p->zQueryPrompt : embedSlotRolePrompt(pSlot, 1);
 }
 
 /* Embeds the queued texts azPendingText[iFirst..iEnd) into their rows of aBatchOut. */
@@ -74,8 +74,10 @@ static int embed_run(index_vtab *p, int iFirst, int iEnd) {
   ee_context *pCtx = embedSlotContext(pSlot);
   if (!pCtx) return SQLITE_NOMEM;
   ee_error err;
-  ee_status st = ee_embed_texts_prompted(pCtx, indexPrompt(p, pSlot, 0), iEnd - iFirst, (const char *const *)p->azPendingText + iFirst,
-                                p->anPendingText + iFirst, p->aBatchOut + (size_t)iFirst * p->nDims, &err);
+  ee_status st = ee_embed_texts_prompted(pCtx, indexPrompt(p, pSlot, 0), iEnd - iFirst,
+                                         (const char *const *)p->azPendingText + iFirst,
+                                         p->anPendingText + iFirst,
+                                         p->aBatchOut + (size_t)iFirst * p->nDims, &err);
   if (st != EE_OK) {
     indexSetError(p, "embed_index: %s", err.msg);
     return st == EE_ERR_NOMEM ? SQLITE_NOMEM : SQLITE_ERROR;
@@ -148,12 +150,6 @@ static int queue_text(index_vtab *p, sqlite3_int64 iRowid, sqlite3_value *pText)
   ee_info info;
   ee_model_info(embedSlotModel(pSlot), &info);
   wp_error werr;
-  const char *zPrompt = indexPrompt(p, pSlot, 0);
-  if (zPrompt && zPrompt[0] && !info.include_prompt) {
-    indexSetError(p, "embed_index: the model's Pooling config sets include_prompt false, which is not "
-                     "implemented: give the table document_prompt = '' and query_prompt = ''");
-    return SQLITE_ERROR;
-  }
   wp_status st = wp_encode(ee_model_tokenizer(embedSlotModel(pSlot)), zText, nText, info.max_length, &pSlot->enc, &werr);
   if (st != WP_OK) {
     indexSetError(p, "embed_index: rowid %lld: %s", (long long)iRowid, werr.msg);
