@@ -11,8 +11,9 @@
 ** needs the whole text to match, so a hash collision can never return
 ** another text's vector.  The key is the string the model embeds: a
 ** prompt, when there is one, then the text (so 'query: ' + 'x' and no
-** prompt + 'query: x', which give the same vector, share an entry).  One cache per model binding and connection: a
-** connection runs on one thread at a time, so no locking.
+** prompt + 'query: x', which give the same vector, share an entry).  One
+** cache per model binding and connection: a connection runs on one thread
+** at a time, so no locking.
 */
 #include "ext_int.h"
 #include <string.h>
