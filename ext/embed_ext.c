@@ -211,6 +211,7 @@ int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
   } aModule[] = {
       {"embed_models", embedModelsModule},
       {"embed_each", embedEachModule},
+      {"embed_chunks", embedChunksModule},
       {"embed_index", embedIndexModule},
   };
   for (size_t i = 0; i < sizeof(aModule) / sizeof(aModule[0]) && rc == SQLITE_OK; i++) {

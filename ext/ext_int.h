@@ -154,6 +154,8 @@ void vecMeanFinal(sqlite3_context *ctx);
 const sqlite3_module *embedModelsModule(void);
 /* The table-valued function embed_each (embed_each.c). */
 const sqlite3_module *embedEachModule(void);
+/* The table-valued function embed_chunks (embed_chunks.c). */
+const sqlite3_module *embedChunksModule(void);
 
 /* Reports an error as "<zFunc>(): <message>" and frees zMsg; NULL zMsg
 ** means an allocation failed. */

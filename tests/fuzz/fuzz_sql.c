@@ -110,6 +110,8 @@ static const char *const TEMPLATES[] = {
   "INSERT INTO pr(rowid, text) VALUES (?1, ?2)",
   "SELECT rowid, distance FROM pr WHERE pr MATCH ?1 AND k = ?2",
   "SELECT vec_slice(?1, ?2, ?3)",
+  "SELECT i, byte_start, byte_end, tokens, chunk FROM embed_chunks(?1, ?2, ?3)",
+  "SELECT count(*) FROM docs, embed_chunks(docs.body, ?1, ?2, 'm')",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 

@@ -100,6 +100,7 @@ static const char *const SCRIPT[] = {
   "SELECT embed_load('q', '$DIR', '{\"prompt\": \"query: \", \"cache_size\": 4}')",
   "SELECT length(embed('q', 'the cat')), length(embed('q', 'the cat'))",
   "SELECT count(*) FROM embed_each('[\"a\", \"b c\"]', 'q')",
+  "SELECT i, byte_start, tokens, chunk FROM embed_chunks('one two unbelievably three four five', 3, 1, 'q')",
   "SELECT embed_unload('q')", /* the one-argument forms below take the only model */
   "SELECT vec_to_json(vec_normalize('[3,4]')), vec_similarity('[1,0]', '[1,1]'),"
   " vec_distance_cosine('[1,0]', '[1,1]'), vec_distance_l2(vec_from_json('[0,0]'), '[3,4]'),"
