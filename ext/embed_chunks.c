@@ -119,17 +119,9 @@ static int set_error(sqlite3_vtab_cursor *pCursor, char *zMsg) {
 /* An integer argument (a whole REAL too: some drivers bind numbers as
 ** REAL); NULL leaves *pOut as it is.  0 with an error set otherwise. */
 static int int_arg(sqlite3_vtab_cursor *pCursor, sqlite3_value *pVal, const char *zName, sqlite3_int64 *pOut) {
-  int eType = sqlite3_value_type(pVal);
-  double d = sqlite3_value_double(pVal);
-  if (eType == SQLITE_NULL) return 1;
-  if (eType == SQLITE_INTEGER) *pOut = sqlite3_value_int64(pVal);
-  else if (eType == SQLITE_FLOAT && d == (double)(sqlite3_int64)d && d > -1e15 && d < 1e15) *pOut = (sqlite3_int64)d;
-  else {
-    set_error(pCursor, sqlite3_mprintf("embed_chunks(): %s must be an INTEGER, got %s", zName,
-                                       eType == SQLITE_FLOAT ? "a fractional REAL" : embedTypeName(eType)));
-    return 0;
-  }
-  return 1;
+  if (sqlite3_value_type(pVal) == SQLITE_NULL || embedWholeNumber(pVal, pOut)) return 1;
+  set_error(pCursor, sqlite3_mprintf("embed_chunks(): %s must be an INTEGER, got %s", zName, embedNotWholeName(pVal)));
+  return 0;
 }
 
 /* Tokens (content, no [CLS]/[SEP]) of the prompt a binding's stored texts get. */

@@ -50,6 +50,20 @@ void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg) {
   sqlite3_free(zFull);
 }
 
+int embedWholeNumber(sqlite3_value *pVal, sqlite3_int64 *pOut) {
+  const int eType = sqlite3_value_type(pVal);
+  const double d = sqlite3_value_double(pVal);
+  if (eType == SQLITE_INTEGER) *pOut = sqlite3_value_int64(pVal);
+  else if (eType == SQLITE_FLOAT && d > -1e15 && d < 1e15 && d == (double)(sqlite3_int64)d) *pOut = (sqlite3_int64)d;
+  else return 0;
+  return 1;
+}
+
+const char *embedNotWholeName(sqlite3_value *pVal) {
+  const int eType = sqlite3_value_type(pVal);
+  return eType == SQLITE_FLOAT ? "a fractional REAL" : embedTypeName(eType);
+}
+
 const char *embedTypeName(int eType) {
   switch (eType) {
     case SQLITE_INTEGER: return "INTEGER";

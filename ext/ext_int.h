@@ -164,4 +164,11 @@ void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg);
 /* The name SQLite shows for a value's type: "INTEGER", "REAL", "TEXT", "BLOB", "NULL". */
 const char *embedTypeName(int eType);
 
+/* 1 with *pOut set when pVal is an INTEGER, or a REAL that holds a whole
+** number below 1e15 (drivers such as better-sqlite3 bind numbers as REAL);
+** 0 otherwise.  embedNotWholeName words what it was instead, for errors:
+** "a fractional REAL", "TEXT", ... */
+int embedWholeNumber(sqlite3_value *pVal, sqlite3_int64 *pOut);
+const char *embedNotWholeName(sqlite3_value *pVal);
+
 #endif

@@ -257,18 +257,9 @@ void vecNormalizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 ** number (drivers such as better-sqlite3 bind JS numbers as REAL). */
 static int slice_index(sqlite3_context *ctx, sqlite3_value *pVal, int iArg, const char *zName,
                        sqlite3_int64 *pOut) {
-  int eType = sqlite3_value_type(pVal);
-  double d = sqlite3_value_double(pVal);
-  if (eType == SQLITE_INTEGER) {
-    *pOut = sqlite3_value_int64(pVal);
-    return 1;
-  }
-  if (eType == SQLITE_FLOAT && d == floor(d) && fabs(d) < 9e15) {
-    *pOut = (sqlite3_int64)d;
-    return 1;
-  }
+  if (embedWholeNumber(pVal, pOut)) return 1;
   embedResultError(ctx, "vec_slice", sqlite3_mprintf("argument %d (%s) must be an INTEGER, got %s", iArg, zName,
-                                                     eType == SQLITE_FLOAT ? "a fractional REAL" : embedTypeName(eType)));
+                                                     embedNotWholeName(pVal)));
   return 0;
 }
 
