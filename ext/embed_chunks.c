@@ -67,24 +67,7 @@ static int chunksDisconnect(sqlite3_vtab *pVtab) {
 ** the given ones are passed to xFilter in that order. */
 static int chunksBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   (void)pVtab;
-  int aiCons[N_ARGS] = {-1, -1, -1, -1};
-  for (int i = 0; i < pInfo->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ || c->iColumn < COL_TEXT) continue;
-    if (!c->usable) return SQLITE_CONSTRAINT; /* try a plan where it is */
-    aiCons[c->iColumn - COL_TEXT] = i;
-  }
-  int nArg = 0;
-  pInfo->idxNum = 0;
-  for (int k = 0; k < N_ARGS; k++) {
-    if (aiCons[k] < 0) continue;
-    pInfo->aConstraintUsage[aiCons[k]].argvIndex = ++nArg;
-    pInfo->aConstraintUsage[aiCons[k]].omit = 1;
-    pInfo->idxNum |= 1 << k;
-  }
-  pInfo->estimatedCost = 1000;
-  pInfo->estimatedRows = 20;
-  return SQLITE_OK;
+  return embedHiddenArgsIndex(pInfo, COL_TEXT, N_ARGS, 1000, 20);
 }
 
 static int chunksOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
@@ -110,17 +93,11 @@ static int chunksClose(sqlite3_vtab_cursor *pCursor) {
   return SQLITE_OK;
 }
 
-static int set_error(sqlite3_vtab_cursor *pCursor, char *zMsg) {
-  sqlite3_free(pCursor->pVtab->zErrMsg);
-  pCursor->pVtab->zErrMsg = zMsg;
-  return zMsg ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
 /* An integer argument (a whole REAL too: some drivers bind numbers as
 ** REAL); NULL leaves *pOut as it is.  0 with an error set otherwise. */
 static int int_arg(sqlite3_vtab_cursor *pCursor, sqlite3_value *pVal, const char *zName, sqlite3_int64 *pOut) {
   if (sqlite3_value_type(pVal) == SQLITE_NULL || embedWholeNumber(pVal, pOut)) return 1;
-  set_error(pCursor, sqlite3_mprintf("embed_chunks(): %s must be an INTEGER, got %s", zName, embedNotWholeName(pVal)));
+  embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): %s must be an INTEGER, got %s", zName, embedNotWholeName(pVal)));
   return 0;
 }
 
@@ -184,11 +161,11 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
   sqlite3_value *apArg[N_ARGS] = {NULL, NULL, NULL, NULL};
   for (int k = 0, a = 0; k < N_ARGS; k++)
     if (idxNum & (1 << k)) apArg[k] = argv[a++];
-  if (!apArg[0]) return set_error(pCursor, sqlite3_mprintf("embed_chunks(): needs a text"));
+  if (!apArg[0]) return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): needs a text"));
   const char *zModel = NULL;
   if (apArg[3]) {
     if (sqlite3_value_type(apArg[3]) != SQLITE_TEXT)
-      return set_error(pCursor, sqlite3_mprintf("embed_chunks(): argument 4 (model) must be TEXT, got %s",
+      return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): argument 4 (model) must be TEXT, got %s",
                                                 embedTypeName(sqlite3_value_type(apArg[3]))));
     zModel = (const char *)sqlite3_value_text(apArg[3]);
     if (!zModel) return SQLITE_NOMEM;
@@ -196,11 +173,11 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
   int eType = sqlite3_value_type(apArg[0]);
   if (eType == SQLITE_NULL) return SQLITE_OK; /* no rows */
   if (eType != SQLITE_TEXT)
-    return set_error(pCursor, sqlite3_mprintf("embed_chunks(): argument 1 (text) must be TEXT, got %s",
+    return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): argument 1 (text) must be TEXT, got %s",
                                               embedTypeName(eType)));
   char *zErr = NULL;
   embed_slot *pSlot = embedConnFindModel(p->pConn, zModel, &zErr);
-  if (!pSlot) return set_error(pCursor, zErr ? sqlite3_mprintf("embed_chunks(): %z", zErr) : NULL);
+  if (!pSlot) return embedCursorError(pCursor, zErr ? sqlite3_mprintf("embed_chunks(): %z", zErr) : NULL);
   const ee_model *pModel = embedSlotModel(pSlot);
   ee_info info;
   ee_model_info(pModel, &info);
@@ -210,11 +187,11 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
   if (apArg[1] && !int_arg(pCursor, apArg[1], "max_tokens", &nMax)) return SQLITE_ERROR;
   if (apArg[2] && !int_arg(pCursor, apArg[2], "overlap", &nOverlap)) return SQLITE_ERROR;
   if (nMax < 1 || nMax > nLimit)
-    return set_error(pCursor, sqlite3_mprintf("embed_chunks(): max_tokens must be from 1 to %lld (the model's "
+    return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): max_tokens must be from 1 to %lld (the model's "
                                               "max_length %d less [CLS] and [SEP]), got %lld",
                                               (long long)nLimit, info.max_length, (long long)nMax));
   if (nOverlap < 0 || nOverlap >= nMax)
-    return set_error(pCursor, sqlite3_mprintf("embed_chunks(): overlap must be from 0 to max_tokens - 1 (%lld), "
+    return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): overlap must be from 0 to max_tokens - 1 (%lld), "
                                               "got %lld", (long long)(nMax - 1), (long long)nOverlap));
   const char *zText = (const char *)sqlite3_value_text(apArg[0]);
   int nText = sqlite3_value_bytes(apArg[0]);
@@ -226,7 +203,7 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
   wp_error werr;
   wp_status st = wp_encode(pTok, pCur->zText, (size_t)nText, 0, &pSlot->enc, &werr);
   if (st == WP_ERR_NOMEM) return SQLITE_NOMEM;
-  if (st != WP_OK) return set_error(pCursor, sqlite3_mprintf("embed_chunks(): %s", werr.msg));
+  if (st != WP_OK) return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): %s", werr.msg));
   int rc = cut(pCur, pTok, &pSlot->enc, pSlot->enc.n - 2, (int)nMax, (int)nOverlap);
   if (rc != SQLITE_OK) cursor_reset(pCur);
   return rc;

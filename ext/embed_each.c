@@ -56,34 +56,7 @@ static int eachDisconnect(sqlite3_vtab *pVtab) {
 /* idxNum bit 1: texts given, bit 2: model given; arguments in that order. */
 static int eachBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
   (void)pVtab;
-  int iTexts = -1, iModel = -1;
-  for (int i = 0; i < pInfo->nConstraint; i++) {
-    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
-    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ) continue;
-    if (c->iColumn == COL_TEXTS) {
-      if (!c->usable) return SQLITE_CONSTRAINT; /* try a plan where it is */
-      iTexts = i;
-    }
-    if (c->iColumn == COL_MODEL) {
-      if (!c->usable) return SQLITE_CONSTRAINT;
-      iModel = i;
-    }
-  }
-  int nArg = 0;
-  pInfo->idxNum = 0;
-  if (iTexts >= 0) {
-    pInfo->aConstraintUsage[iTexts].argvIndex = ++nArg;
-    pInfo->aConstraintUsage[iTexts].omit = 1;
-    pInfo->idxNum |= 1;
-  }
-  if (iModel >= 0) {
-    pInfo->aConstraintUsage[iModel].argvIndex = ++nArg;
-    pInfo->aConstraintUsage[iModel].omit = 1;
-    pInfo->idxNum |= 2;
-  }
-  pInfo->estimatedCost = 1000;
-  pInfo->estimatedRows = 100;
-  return SQLITE_OK;
+  return embedHiddenArgsIndex(pInfo, COL_TEXTS, 2, 1000, 100);
 }
 
 static int eachOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
@@ -109,24 +82,18 @@ static int eachClose(sqlite3_vtab_cursor *pCursor) {
   return SQLITE_OK;
 }
 
-static int set_error(sqlite3_vtab_cursor *pCursor, char *zMsg) {
-  sqlite3_free(pCursor->pVtab->zErrMsg);
-  pCursor->pVtab->zErrMsg = zMsg;
-  return zMsg ? SQLITE_ERROR : SQLITE_NOMEM;
-}
-
 static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr;
   (void)argc;
   each_cursor *pCur = (each_cursor *)pCursor;
   each_vtab *p = (each_vtab *)pCursor->pVtab;
   cursor_reset(pCur);
-  if (!(idxNum & 1)) return set_error(pCursor, sqlite3_mprintf("embed_each(): needs a JSON array of texts"));
+  if (!(idxNum & 1)) return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): needs a JSON array of texts"));
   sqlite3_value *pTexts = argv[0];
   const char *zModel = NULL;
   if (idxNum & 2) {
     if (sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
-      return set_error(pCursor, sqlite3_mprintf("embed_each(): argument 2 (model) must be TEXT, got %s",
+      return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): argument 2 (model) must be TEXT, got %s",
                                                 embedTypeName(sqlite3_value_type(argv[1]))));
     }
     zModel = (const char *)sqlite3_value_text(argv[1]);
@@ -134,7 +101,7 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   }
   if (sqlite3_value_type(pTexts) == SQLITE_NULL) return SQLITE_OK; /* no rows */
   if (sqlite3_value_type(pTexts) != SQLITE_TEXT) {
-    return set_error(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts, got %s",
+    return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts, got %s",
                                               embedTypeName(sqlite3_value_type(pTexts))));
   }
   json_error_t jerr;
@@ -144,13 +111,13 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   pCur->pArray = se_json_loadb(zJson, (size_t)sqlite3_value_bytes(pTexts), JSON_ALLOW_NUL, &jerr, &bNomem);
   if (bNomem) return SQLITE_NOMEM;
   if (!pCur->pArray || !json_is_array(pCur->pArray)) {
-    return set_error(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts"));
+    return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts"));
   }
   size_t n = json_array_size(pCur->pArray);
-  if (n > 1000000) return set_error(pCursor, sqlite3_mprintf("embed_each(): %zu texts; at most 1000000 per call", n));
+  if (n > 1000000) return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %zu texts; at most 1000000 per call", n));
   char *zErr = NULL;
   embed_slot *pSlot = embedConnFindModel(p->pConn, zModel, &zErr);
-  if (!pSlot) return set_error(pCursor, zErr ? sqlite3_mprintf("embed_each(): %z", zErr) : NULL);
+  if (!pSlot) return embedCursorError(pCursor, zErr ? sqlite3_mprintf("embed_each(): %z", zErr) : NULL);
   ee_model *pModel = embedSlotModel(pSlot);
   ee_context *pEngine = embedSlotContext(pSlot);
   pCur->nDims = ee_model_dims(pModel);
@@ -167,7 +134,7 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
     json_t *pEl = json_array_get(pCur->pArray, i);
     if (json_is_null(pEl)) continue;
     if (!json_is_string(pEl)) {
-      rc = set_error(pCursor, sqlite3_mprintf("embed_each(): element %d is not a string or null", (int)i));
+      rc = embedCursorError(pCursor, sqlite3_mprintf("embed_each(): element %d is not a string or null", (int)i));
       break;
     }
     azText[nText] = json_string_value(pEl);
@@ -183,7 +150,7 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
     ee_error err;
     ee_status st = ee_embed_texts_prompted(pEngine, pSlot->zPrompt, nText, azText, anText, aTmp, &err);
     if (st == EE_ERR_NOMEM) rc = SQLITE_NOMEM;
-    else if (st != EE_OK) rc = set_error(pCursor, sqlite3_mprintf("embed_each(): %s", err.msg));
+    else if (st != EE_OK) rc = embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %s", err.msg));
     for (int t = 0; t < nText && rc == SQLITE_OK; t++) {
       memcpy(pCur->aVec + (size_t)aiElem[t] * pCur->nDims, aTmp + (size_t)t * pCur->nDims,
              sizeof(float) * (size_t)pCur->nDims);

@@ -50,6 +50,34 @@ void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg) {
   sqlite3_free(zFull);
 }
 
+int embedCursorError(sqlite3_vtab_cursor *pCursor, char *zMsg) {
+  sqlite3_free(pCursor->pVtab->zErrMsg);
+  pCursor->pVtab->zErrMsg = zMsg;
+  return zMsg ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int embedHiddenArgsIndex(sqlite3_index_info *pInfo, int iFirst, int nArg, double rCost, sqlite3_int64 nRows) {
+  int aiCons[EMBED_HIDDEN_ARGS_MAX];
+  for (int k = 0; k < nArg; k++) aiCons[k] = -1;
+  for (int i = 0; i < pInfo->nConstraint; i++) {
+    const struct sqlite3_index_constraint *c = &pInfo->aConstraint[i];
+    if (c->op != SQLITE_INDEX_CONSTRAINT_EQ || c->iColumn < iFirst || c->iColumn >= iFirst + nArg) continue;
+    if (!c->usable) return SQLITE_CONSTRAINT; /* try a plan where it is */
+    aiCons[c->iColumn - iFirst] = i;
+  }
+  int nUsed = 0;
+  pInfo->idxNum = 0;
+  for (int k = 0; k < nArg; k++) {
+    if (aiCons[k] < 0) continue;
+    pInfo->aConstraintUsage[aiCons[k]].argvIndex = ++nUsed;
+    pInfo->aConstraintUsage[aiCons[k]].omit = 1;
+    pInfo->idxNum |= 1 << k;
+  }
+  pInfo->estimatedCost = rCost;
+  pInfo->estimatedRows = nRows;
+  return SQLITE_OK;
+}
+
 int embedWholeNumber(sqlite3_value *pVal, sqlite3_int64 *pOut) {
   const int eType = sqlite3_value_type(pVal);
   const double d = sqlite3_value_double(pVal);

@@ -169,6 +169,18 @@ const char *embedTypeName(int eType);
 ** 0 otherwise.  embedNotWholeName words what it was instead, for errors:
 ** "a fractional REAL", "TEXT", ... */
 int embedWholeNumber(sqlite3_value *pVal, sqlite3_int64 *pOut);
+
+/* For the table-valued functions (embed_each, embed_chunks). */
+/* Sets the cursor's table error to zMsg (sqlite3_malloc'd; NULL: out of
+** memory) and returns SQLITE_ERROR, or SQLITE_NOMEM for NULL. */
+int embedCursorError(sqlite3_vtab_cursor *pCursor, char *zMsg);
+/* xBestIndex of a function whose arguments are the hidden columns iFirst..
+** iFirst + nArg - 1 (at most EMBED_HIDDEN_ARGS_MAX): each given one (an =
+** constraint) is passed to xFilter, in column order, and sets idxNum bit
+** k for argument k; SQLITE_CONSTRAINT when one is not usable, so that
+** SQLite tries a plan where it is. */
+#define EMBED_HIDDEN_ARGS_MAX 8
+int embedHiddenArgsIndex(sqlite3_index_info *pInfo, int iFirst, int nArg, double rCost, sqlite3_int64 nRows);
 const char *embedNotWholeName(sqlite3_value *pVal);
 
 #endif
