@@ -218,10 +218,9 @@ static int cmp_item(const void *a, const void *b) {
   return (x->idx > y->idx) - (x->idx < y->idx);
 }
 
-/* Tokenize texts[0..n) into ctx->tok / tok_off / items. */
 /* Tokenizes prompt + text (one string, as sentence-transformers joins them)
 ** into ctx->enc; plen 0: the text alone.  The prompt is valid UTF-8 (a
-** caller's NUL-terminated string, checked here once per call), so the
+** caller's NUL-terminated string, checked by tokenize_all once a call), so the
 ** joined string is valid exactly when the text is: a failure is reported as
 ** the text alone gives it, with byte offsets into the text. */
 static wp_status encode_prompted(ee_context *ctx, const char *prompt, size_t plen,
@@ -247,6 +246,9 @@ static wp_status encode_prompted(ee_context *ctx, const char *prompt, size_t ple
   return ws;
 }
 
+/* Tokenize prompt + texts[0..n) into ctx->tok / tok_off / items.  The
+** prompt is tokenized alone first: an invalid prompt must not be hidden by
+** a text whose first bytes complete its last character. */
 static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const char *const *texts,
                               const size_t *lens, ee_error *err) {
   const ee_model *m = ctx->model;

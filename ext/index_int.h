@@ -184,10 +184,6 @@ int indexPendingFlushEarlier(index_vtab *p);
 void indexSetCorrupt(index_vtab *p);   /* the error for SQLITE_CORRUPT_VTAB */
 void indexPendingDiscard(index_vtab *p);
 embed_slot *indexTableModel(index_vtab *p); /* NULL with the error set */
-/* The prompt put before a MATCH text (bQuery: the table's query_prompt,
-** else the binding's choice, embedSlotRolePrompt) or a stored text (the
-** table's document prompt).  NULL or "": none. */
-const char *indexPrompt(index_vtab *p, embed_slot *pSlot, int bQuery);
 /* Reads a float32 BLOB or JSON vector of the table's dims into aOut. */
 int indexReadVector(index_vtab *p, sqlite3_value *pVal, float *aOut, const char *zWhat);
 int indexUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite3_int64 *pRowid);

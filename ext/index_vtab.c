@@ -571,7 +571,8 @@ static int knn_query_vector(index_vtab *p, sqlite3_value *pQuery, float *aQuery)
     size_t nText = (size_t)sqlite3_value_bytes(pQuery);
     if (!zText) return SQLITE_NOMEM;
     char *zErr = NULL;
-    int rc = embedSlotEmbed(pSlot, indexPrompt(p, pSlot, 1), zText, nText, aQuery, &zErr);
+    const char *zPrompt = p->zQueryPrompt ? p->zQueryPrompt : embedSlotRolePrompt(pSlot, 1);
+    int rc = embedSlotEmbed(pSlot, zPrompt, zText, nText, aQuery, &zErr);
     if (rc == SQLITE_ERROR) indexSetError(p, "embed_index: MATCH text: %s", zErr);
     sqlite3_free(zErr);
     return rc;

@@ -62,11 +62,6 @@ embed_slot *indexTableModel(index_vtab *p) {
   return pSlot;
 }
 
-const char *indexPrompt(index_vtab *p, embed_slot *pSlot, int bQuery) {
-  if (!bQuery) return p->zDocumentPrompt;
-  return p->zQueryPrompt ? p->zQueryPrompt : embedSlotRolePrompt(pSlot, 1);
-}
-
 /* Embeds the queued texts azPendingText[iFirst..iEnd) into their rows of aBatchOut. */
 static int embed_run(index_vtab *p, int iFirst, int iEnd) {
   embed_slot *pSlot = indexTableModel(p);
@@ -74,7 +69,7 @@ static int embed_run(index_vtab *p, int iFirst, int iEnd) {
   ee_context *pCtx = embedSlotContext(pSlot);
   if (!pCtx) return SQLITE_NOMEM;
   ee_error err;
-  ee_status st = ee_embed_texts_prompted(pCtx, indexPrompt(p, pSlot, 0), iEnd - iFirst,
+  ee_status st = ee_embed_texts_prompted(pCtx, p->zDocumentPrompt, iEnd - iFirst,
                                          (const char *const *)p->azPendingText + iFirst,
                                          p->anPendingText + iFirst,
                                          p->aBatchOut + (size_t)iFirst * p->nDims, &err);
