@@ -691,6 +691,11 @@ static void prompt_cases(void) {
   CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, texts, tl, plain, &err) == EE_ERR_INPUT &&
             strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
         "prompts: an invalid UTF-8 prompt is refused as the prompt (%s)", err.msg);
+  const char *completes[1] = {"\xa9 b"}; /* "a\xc3" + this would read as "a\xc3\xa9 b", valid */
+  size_t cl[1] = {4};
+  CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, completes, cl, plain, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
+        "prompts: ... even when the text's first bytes would complete its last character (%s)", err.msg);
   ee_context_free(ctx);
   ee_model_free(m);
 
