@@ -39,15 +39,19 @@
 ** fp32 in both.  A vector is therefore bit-identical whichever tile ran,
 ** alone or in any batch, with any thread count.
 **
-** Dispatch: avx512bf16 when __builtin_cpu_supports("avx512bf16") (with
-** avx512f/vl), else avx2 (bfloat16 widened to fp32 in registers, FMA),
-** else generic; EE_KERNEL=generic or avx2 in the environment forces that
-** tile.
+** Dispatch: avx512bf16 where the CPU has AVX512_BF16 and runs vdpbf16ps
+** at least half as fast as an FMA (timed once, see dpbf16_is_fast: Zen 4
+** and 5 do, Sapphire/Emerald Rapids do not); else avx512 (bfloat16 widened
+** to fp32 in registers, FMA, on the fp32 tile's shape) with AVX-512; else
+** avx2 (the same on 4 x 16); else generic.  EE_KERNEL=generic, avx2, avx512
+** or avx512bf16 in the environment forces that tile (or the next best the
+** CPU has).
 */
 #include "engine_int.h"
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) && __GNUC__ >= 10 || defined(__clang__) && __clang_major__ >= 9)
 #include <immintrin.h>
@@ -146,6 +150,25 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16"))) static void scal
       _mm512_mask_storeu_epi16(dr + k, m, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
     }
     if (K < 2 * K2) dr[K] = 0; /* the odd K's padding half of the last pair */
+  }
+}
+/* The wide tiles' layout (act_width 2) by vcvtneps2bf16: 3 operations per 16
+** values where scaled_avx2 spends ~24 per 8 (5.9% of a bf16 8 x 128 pass on
+** Emerald Rapids with the avx512 tile). */
+__attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16"))) static void scaled_wide_avx512bf16(
+    uint16_t *dst, int ldd, const float *src, int lds, int M, int K, float scale) {
+  const int K2 = (K + 1) / 2;
+  const __m512 vs = _mm512_set1_ps(scale);
+  for (int r = 0; r < M; r++) {
+    const float *s = src + (int64_t)r * lds;
+    uint32_t *d = (uint32_t *)(void *)(dst + (int64_t)r * ldd);
+    for (int k = 0; k < K; k += 16) {
+      const __mmask16 m = K - k >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (K - k)) - 1);
+      const __m512 x = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, s + k), vs);
+      const __m512i h = _mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(x));
+      _mm512_mask_storeu_epi32(d + k, m, _mm512_slli_epi32(h, 16));
+    }
+    if (K < 2 * K2) d[K] = 0; /* the odd K's padding half of the last pair */
   }
 }
 #endif
@@ -329,6 +352,69 @@ static T_AVX2 void tile_avx2(float *C, int ldc, const uint16_t *A, int lda, int 
   }
 }
 
+/* The AVX2 tile's method on the fp32 tile's shape, for AVX-512 CPUs without
+** a fast vdpbf16ps: 8 rows x 32 columns (two panels) in 16 zmm
+** accumulators, each weight pair widened by one AND and one shift, two FMAs
+** per pair and row, odd half first (the same bits as every tile).  Sapphire
+** and Emerald Rapids run vdpbf16ps at a quarter of FMA's rate (1.39 against
+** 5.6 G instructions/s on one core of an Emerald Rapids VM), so its pair of
+** products costs twice two FMAs: the avx512bf16 tile ran at 0.55x the fp32
+** tile's speed there.  This one does fp32's FMAs plus 4 vector operations
+** per pair and reads half the weight bytes. */
+#define T_AVX512W __attribute__((target("avx512f,avx512vl,avx2,fma")))
+
+static inline __attribute__((always_inline)) T_AVX512W void k_wide(
+    const int mr, const int two, float *C, int ldc, const uint16_t *A, int lda,
+    const uint16_t *B, int K2, int ncols, const float *bias, const float *R, int ldr,
+    const char *pf, int pf_step) {
+  __m512 c0[8], c1[8];
+  const __m512i high = _mm512_set1_epi32((int)0xffff0000u);
+  const float *Af = (const float *)(const void *)A;
+  const int ldf = lda / 2;
+#pragma GCC unroll 8
+  for (int r = 0; r < 8; r++) c0[r] = c1[r] = _mm512_setzero_ps();
+  const uint16_t *B1 = B + (int64_t)K2 * 2 * EE_NR;
+  for (int kk = 0; kk < K2; kk++) {
+    const __m512i wl = _mm512_load_si512((const void *)(B + (int64_t)kk * 32));
+    const __m512i wh = two ? _mm512_load_si512((const void *)(B1 + (int64_t)kk * 32)) : wl;
+    const __m512 w0odd = _mm512_castsi512_ps(_mm512_and_si512(wl, high));
+    const __m512 w0even = _mm512_castsi512_ps(_mm512_slli_epi32(wl, 16));
+    const __m512 w1odd = _mm512_castsi512_ps(_mm512_and_si512(wh, high));
+    const __m512 w1even = _mm512_castsi512_ps(_mm512_slli_epi32(wh, 16));
+    ee_prefetch_step(pf, kk, pf_step);
+#pragma GCC unroll 8
+    for (int r = 0; r < 8; r++)
+      if (r < mr) {
+        const float *a = Af + (int64_t)r * ldf + 2 * kk;
+        const __m512 aodd = _mm512_set1_ps(a[1]), aeven = _mm512_set1_ps(a[0]);
+        c0[r] = _mm512_fmadd_ps(aeven, w0even, _mm512_fmadd_ps(aodd, w0odd, c0[r]));
+        if (two) c1[r] = _mm512_fmadd_ps(aeven, w1even, _mm512_fmadd_ps(aodd, w1odd, c1[r]));
+      }
+  }
+  ee_tile_store_avx512(C, ldc, c0, c1, mr, two, ncols, bias, R, ldr);
+}
+
+static T_AVX512W void tile_avx512(float *C, int ldc, const uint16_t *A, int lda, int mr,
+                                  const uint16_t *B, int K2, int npan, int ncols,
+                                  const float *bias, const float *R, int ldr, const char *pf,
+                                  int pf_step) {
+  if (npan == 2) {
+    switch (mr) {
+#define CASE(m) case m: k_wide(m, 1, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  } else {
+    switch (mr) {
+#define CASE(m) case m: k_wide(m, 0, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
+      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
+#undef CASE
+      default: break;
+    }
+  }
+}
+
 /* rows_body's arithmetic on 8 lanes with intrinsics: GCC 12 keeps its
 ** 64-byte vectors in memory when it has only 32-byte registers (5% of a
 ** bf16 pass on Zen 3).  Each lane ends below 0x10000, so the unsigned
@@ -383,21 +469,100 @@ static const kernel k_generic = {"generic", tile_generic, 4, 1, scaled_base, 1};
 #ifdef HAVE_BF16_KERNEL
 static const kernel k_avx512bf16 = {"avx512bf16", tile_avx512bf16, 8, 2, scaled_avx512bf16, 1};
 static const kernel kn_avx2 = {"avx2", tile_avx2, 4, 1, scaled_avx2, 2};
+static const kernel k_avx512 = {"avx512", tile_avx512, 8, 2, scaled_avx2, 2};
+/* the same tile where the CPU rounds to bfloat16 itself (vdpbf16ps slow) */
+static const kernel k_avx512_cvt = {"avx512", tile_avx512, 8, 2, scaled_wide_avx512bf16, 2};
 #endif
 static const kernel *_Atomic active = &k_generic;
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 
-/* force: "generic" for the portable tile, "avx2" for the AVX2 one (the
-** portable one where the CPU lacks it), NULL for the best the CPU has. */
+#ifdef HAVE_BF16_KERNEL
+/* Whether this CPU's vdpbf16ps is worth two FMAs.  It runs at FMA's rate on
+** Zen 4 and Zen 5 and at a quarter of it on Sapphire/Emerald Rapids, and
+** nothing the CPU reports tells them apart, so time both instructions on
+** 12 independent sums (latency hidden) for ~50k instructions each, the
+** fastest of 5 alternating rounds (a clock ramping up or a vCPU paused
+** slows a round, never speeds one).  Break-even is at 2.25x FMA's time
+** (the wide tile adds 4 operations to 32 FMAs per pair); 2 errs towards
+** vdpbf16ps, whose tile needs no widened activations.  Either tile computes
+** the same bits, so the choice changes speed only.  Costs ~0.2 ms, once. */
+enum { PROBE_ITERS = 4096 };
+static volatile float probe_seed = 1e-9f, probe_sink;
+
+static double seconds_now(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+#define PROBE_BODY(step)                                                                   \
+  for (int n = 0; n < PROBE_ITERS; n++) {                                                  \
+    step(a0); step(a1); step(a2); step(a3); step(a4); step(a5);                            \
+    step(a6); step(a7); step(a8); step(a9); step(a10); step(a11);                          \
+  }
+/* Distinct starting values: equal ones would let the compiler merge the 12
+** sums into one chain, which times latency, not throughput. */
+#define PROBE_SUMS(x)                                                                      \
+  __m512 a0 = x, a1 = _mm512_add_ps(a0, x), a2 = _mm512_add_ps(a1, x),                     \
+         a3 = _mm512_add_ps(a2, x), a4 = _mm512_add_ps(a3, x), a5 = _mm512_add_ps(a4, x),   \
+         a6 = _mm512_add_ps(a5, x), a7 = _mm512_add_ps(a6, x), a8 = _mm512_add_ps(a7, x),   \
+         a9 = _mm512_add_ps(a8, x), a10 = _mm512_add_ps(a9, x), a11 = _mm512_add_ps(a10, x)
+#define PROBE_FOLD                                                                         \
+  _mm512_reduce_add_ps(_mm512_add_ps(                                                      \
+      _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),           \
+                    _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7))),          \
+      _mm512_add_ps(_mm512_add_ps(a8, a9), _mm512_add_ps(a10, a11))))
+
+__attribute__((target("avx512f"))) static double fma_seconds(void) {
+  const double t0 = seconds_now();
+  const __m512 x = _mm512_set1_ps(probe_seed), y = _mm512_set1_ps(1.0f);
+  PROBE_SUMS(x);
+#define STEP(a) a = _mm512_fmadd_ps(x, y, a)
+  PROBE_BODY(STEP)
+#undef STEP
+  probe_sink = PROBE_FOLD;
+  return seconds_now() - t0;
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static double dpbf16_seconds(void) {
+  const double t0 = seconds_now();
+  const __m512 x = _mm512_set1_ps(probe_seed);
+  const __m512bh w = (__m512bh)_mm512_set1_epi16(0x3f80); /* 1.0 */
+  PROBE_SUMS(x);
+#define STEP(a) a = _mm512_dpbf16_ps(a, w, w)
+  PROBE_BODY(STEP)
+#undef STEP
+  probe_sink = PROBE_FOLD;
+  return seconds_now() - t0;
+}
+
+static int dpbf16_is_fast(void) {
+  double best_fma = 1e30, best_dp = 1e30;
+  for (int round = 0; round < 5; round++) {
+    const double f = fma_seconds(), d = dpbf16_seconds();
+    best_fma = f < best_fma ? f : best_fma;
+    best_dp = d < best_dp ? d : best_dp;
+  }
+  return best_dp < 2.0 * best_fma;
+}
+#endif
+
+/* force: "generic" for the portable tile, "avx2", "avx512" (widening) or
+** "avx512bf16" for that one (the next best where the CPU lacks it), NULL
+** for the fastest the CPU has. */
 static const kernel *choose(const char *force) {
 #ifdef HAVE_BF16_KERNEL
   if (force && strcmp(force, "generic") == 0) return &k_generic;
   __builtin_cpu_init();
-  int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const int avx512 = avx2 && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+                     __builtin_cpu_supports("avx512bw");
+  const int bf16 = avx512 && __builtin_cpu_supports("avx512bf16");
   if (force && strcmp(force, "avx2") == 0) return avx2 ? &kn_avx2 : &k_generic;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-      __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512bf16"))
-    return &k_avx512bf16;
+  const kernel *wide = bf16 ? &k_avx512_cvt : &k_avx512;
+  if (force && strcmp(force, "avx512") == 0) return avx512 ? wide : avx2 ? &kn_avx2 : &k_generic;
+  if (bf16 && ((force && strcmp(force, "avx512bf16") == 0) || dpbf16_is_fast())) return &k_avx512bf16;
+  if (avx512) return wide;
   if (avx2) return &kn_avx2;
 #else
   (void)force;

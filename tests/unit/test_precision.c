@@ -18,8 +18,8 @@
 **     kernels_int8.c computed here; both routines as compiled for each tile
 **     this CPU runs (forcing a tile forces its routine);
 **   - ee_gemm_bf16 / ee_gemm_int8 on odd shapes, bias, residual and GELU,
-**     for every tile this CPU can run (generic always, avx512bf16,
-**     avx512vnni, avxvnni when present): equal bit for bit to a reference
+**     for every tile this CPU can run (generic always, avx2, avx512,
+**     avx512bf16, avx512vnni, avxvnni when present, each forced by name): equal bit for bit to a reference
 **     computed here from the same bfloat16 / int8 values (pair order of
 **     vdpbf16ps; exact integer sums), hence equal to one another; near
 **     the double-precision product of the unrounded inputs; the same when
@@ -145,9 +145,9 @@ static void check_rounding(void) {
         N, ns, bad_scalar);
   /* rows of every length 1..40 (vector body and tails), odd K padded with
   ** 0, with the routine of the portable tile and of the best one */
-  static const char *const bf16_variants[] = {"generic", "avx2", NULL};
-  const char *bseen[3] = {0};
-  for (int vi = 0; vi < 3; vi++) {
+  static const char *const bf16_variants[] = {"generic", "avx2", "avx512", "avx512bf16"};
+  const char *bseen[4] = {0};
+  for (int vi = 0; vi < 4; vi++) {
     const char *kname = ee_bf16_force(bf16_variants[vi]);
     int dup = 0;
     for (int j = 0; j < vi; j++) dup |= bseen[j] && strcmp(bseen[j], kname) == 0;
@@ -410,16 +410,21 @@ static void check_gemm_int8(const char *kname) {
 }
 
 static void check_products(void) {
-  /* every bf16 tile this CPU runs: the portable one, then the best */
-  const char *b_generic = ee_bf16_force("generic");
-  check_gemm_bf16(b_generic);
-  const char *b_avx2 = ee_bf16_force("avx2");
-  if (strcmp(b_avx2, "generic") != 0) check_gemm_bf16(b_avx2);
-  else printf("SKIP: no AVX2 on this CPU: the AVX2 bf16 tile not tested\n");
+  /* every bf16 tile this CPU runs, each forced by name (a tile the CPU
+  ** lacks falls back to another, already tested, one) */
+  static const char *const bf16_tiles[] = {"generic", "avx2", "avx512", "avx512bf16"};
+  const char *b_seen[4] = {0};
+  for (int ti = 0; ti < 4; ti++) {
+    const char *kname = b_seen[ti] = ee_bf16_force(bf16_tiles[ti]);
+    int dup = 0;
+    for (int j = 0; j < ti; j++) dup |= strcmp(b_seen[j], kname) == 0;
+    if (!dup) check_gemm_bf16(kname);
+    else printf("SKIP: this CPU has no %s: the %s bf16 tile not tested\n", bf16_tiles[ti], bf16_tiles[ti]);
+  }
   const char *b_best = ee_bf16_force(NULL);
-  if (strcmp(b_best, "generic") != 0 && strcmp(b_best, b_avx2) != 0) check_gemm_bf16(b_best);
-  else printf("SKIP: no AVX512_BF16 on this CPU: the vdpbf16ps tile not tested\n");
-
+  int best_known = 0;
+  for (int ti = 0; ti < 4; ti++) best_known |= strcmp(b_best, b_seen[ti]) == 0;
+  CHECK(best_known, "the bf16 tile picked for this CPU (%s) is one of the tiles tested above", b_best);
   const char *i_generic = ee_int8_force("generic");
   check_gemm_int8(i_generic);
   const char *i_avx2 = ee_int8_force("avx2");
@@ -477,7 +482,7 @@ static void check_softmax_unscaled(void) {
 ** ASan build catches a write past it). */
 static void check_attention_bf16(void) {
   static const int lens[] = {1, 2, 17, 33, 130}, dims[] = {5, 32, 64};
-  static const char *const tiles[] = {"generic", "avx2", NULL};
+  static const char *const tiles[] = {"generic", "avx2", "avx512", "avx512bf16"};
   long differ_tiles = 0;
   double worst = 0.0;
   for (int li = 0; li < 5; li++)
@@ -488,7 +493,7 @@ static void check_attention_bf16(void) {
       double *p = malloc(sizeof(double) * (size_t)L);
       fill(qkv, L * ld, L * 7 + d);
       for (int i = 0; i < L * ld; i++) qkv[i] *= 0.25f;
-      for (int ti = 0; ti < 3; ti++) {
+      for (int ti = 0; ti < 4; ti++) {
         ee_bf16_force(tiles[ti]); /* the AVX2 tile's wider rows need more scratch */
         float *scratch = aligned(sizeof(float) * (size_t)ee_attention_scratch_floats(L, d, EE_PREC_BF16));
         ee_attention_head_bf16(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, scratch);
