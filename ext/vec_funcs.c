@@ -415,6 +415,87 @@ void vecQuantizeBinaryFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv)
   vec_arg_free(&a);
 }
 
+/* A bit vector argument: a BLOB tagged with the bit subtype, by
+** vec_quantize_binary or vec_bit.  A stored BLOB has lost its subtype, and
+** a float32 vector's bytes would read as bits without a word, so an
+** untagged one is refused with the way to tag it (sqlite-vec refuses it
+** too).  Returns 1 with *pa, *pnByte set, or 0 after setting the result. */
+static int bit_arg_read(sqlite3_context *ctx, const char *zFunc, int iArg, sqlite3_value *pVal,
+                        const unsigned char **pa, int *pnByte) {
+  const int eType = sqlite3_value_type(pVal);
+  if (eType == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return 0;
+  }
+  const int eSub = (int)sqlite3_value_subtype(pVal);
+  if (eType != SQLITE_BLOB) {
+    embedResultError(ctx, zFunc, sqlite3_mprintf("argument %d is %s, not a bit vector (a BLOB from "
+                                                 "vec_quantize_binary or vec_bit)", iArg + 1,
+                                                 embedTypeName(eType)));
+    return 0;
+  }
+  if (eSub != EMBED_SUBTYPE_BIT) {
+    embedResultError(ctx, zFunc, sqlite3_mprintf(
+        "argument %d is %s, not a bit vector; vec_quantize_binary(v) makes one from a float32 "
+        "vector, vec_bit(b) marks a stored one", iArg + 1,
+        eSub == EMBED_SUBTYPE_F32 ? "a float32 vector" : eSub == EMBED_SUBTYPE_INT8 ? "an int8 vector" : "an untagged BLOB"));
+    return 0;
+  }
+  *pnByte = sqlite3_value_bytes(pVal);
+  *pa = sqlite3_value_blob(pVal);
+  if (*pnByte > 0 && !*pa) {
+    sqlite3_result_error_nomem(ctx);
+    return 0;
+  }
+  return 1;
+}
+
+/* vec_bit(b): the BLOB b (a stored bit vector) tagged as one, as sqlite-vec's
+** vec_bit does, so vec_distance_hamming takes it.  A float32 or int8
+** vector is refused: its bytes are not one bit per dimension. */
+void vecBitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const int eType = sqlite3_value_type(argv[0]);
+  if (eType == SQLITE_NULL) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const int eSub = (int)sqlite3_value_subtype(argv[0]);
+  const int nByte = sqlite3_value_bytes(argv[0]);
+  if (eType != SQLITE_BLOB) {
+    embedResultError(ctx, "vec_bit", sqlite3_mprintf("argument 1 is %s, not a BLOB", embedTypeName(eType)));
+  } else if (eSub == EMBED_SUBTYPE_F32 || eSub == EMBED_SUBTYPE_INT8) {
+    embedResultError(ctx, "vec_bit", sqlite3_mprintf("argument 1 is a%s vector, not bits; "
+                                                     "vec_quantize_binary(v) makes a bit vector of a float32 one",
+                                                     eSub == EMBED_SUBTYPE_F32 ? " float32" : "n int8"));
+  } else if (nByte == 0 || (int64_t)nByte * 8 > VEC_MAX_DIMS) {
+    embedResultError(ctx, "vec_bit", sqlite3_mprintf("argument 1 is a BLOB of %d bytes; a bit vector has "
+                                                     "1 to %d bytes (8 dimensions a byte)", nByte, VEC_MAX_DIMS / 8));
+  } else {
+    sqlite3_result_value(ctx, argv[0]);
+    sqlite3_result_subtype(ctx, EMBED_SUBTYPE_BIT);
+  }
+}
+
+/* vec_distance_hamming(a, b): the number of dimensions whose bits differ,
+** as a REAL, as sqlite-vec returns it. */
+void vecDistanceHammingFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  const unsigned char *a, *b;
+  int na, nb;
+  if (!bit_arg_read(ctx, "vec_distance_hamming", 0, argv[0], &a, &na)) return;
+  if (!bit_arg_read(ctx, "vec_distance_hamming", 1, argv[1], &b, &nb)) return;
+  if (na != nb) {
+    embedResultError(ctx, "vec_distance_hamming",
+                     sqlite3_mprintf("dimension mismatch: argument 1 has %lld dimensions, argument 2 has %lld",
+                                     (long long)na * 8, (long long)nb * 8));
+    return;
+  }
+  int64_t differ = 0;
+  for (int i = 0; i < na; i++) differ += __builtin_popcount((unsigned)(a[i] ^ b[i]));
+  sqlite3_result_double(ctx, (double)differ);
+}
+
 /* vec_mean: the aggregate's state lives in SQLite's aggregate context. */
 typedef struct vec_mean_state {
   double *aSum;    /* running sum per dimension, sqlite3_malloc'd */

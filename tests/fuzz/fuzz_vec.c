@@ -46,6 +46,8 @@ static const char *const STMTS[] = {
   "SELECT typeof(vec_normalize(?1)), typeof(vec_dot(?1, ?2))",
   "SELECT x, vec_mean(?1) FROM (SELECT 1 AS x UNION ALL SELECT 2) GROUP BY x",
   "SELECT vec_slice(?1, vec_dims(?2) - 3, vec_dims(?2)), vec_to_json(vec_slice(?2, 0, vec_dims(?1)))",
+  "SELECT vec_distance_hamming(vec_bit(?1), vec_bit(?2)), vec_distance_hamming(vec_quantize_binary(?1), vec_bit(?2))",
+  "SELECT vec_distance_hamming(?1, vec_quantize_binary(?2)), hex(vec_bit(?1))",
 };
 #define NSTMT ((int)(sizeof STMTS / sizeof STMTS[0]))
 

@@ -342,6 +342,26 @@ def _():
     return (not bad, f"differ at {bad[:3]}")
 
 
+@check("vec_distance_hamming(vec_bit(a), vec_bit(b)) = theirs, and = the distances of their vec0 bit[] KNN")
+def _():
+    bits = [ours.execute("SELECT vec_quantize_binary(?)", (emb[i],)).fetchone()[0] for i in range(1, 21)]
+    bad = []
+    for i in range(0, 20, 3):
+        for j in range(20):
+            q = "SELECT vec_distance_hamming(vec_bit(?), vec_bit(?))"
+            a = ours.execute(q, (bits[i], bits[j])).fetchone()[0]
+            b = theirs.execute(q, (bits[i], bits[j])).fetchone()[0]
+            if a != b or type(a) is not type(b):
+                bad.append((i, j, a, b))
+    # their bit[] index (made above) ranks by the same distance
+    knn = theirs.execute("SELECT rowid, distance FROM qb WHERE embedding MATCH vec_bit(?) AND k = 20",
+                         (bits[6],)).fetchall()
+    mine = {r: ours.execute("SELECT vec_distance_hamming(vec_bit(?), vec_bit(?))", (bits[6], bits[r - 1])).fetchone()[0]
+            for r, _ in knn}
+    knn_bad = [(r, d, mine[r]) for r, d in knn if d != mine[r]]
+    return (not bad and not knn_bad and len(knn) == 20, f"pairs differ {bad[:3]}; KNN distances differ {knn_bad[:3]}")
+
+
 # ------------------------------------------------------------------ both in one connection
 @check("both loaded in one connection (ours, then theirs): embed() feeds vec0 directly in SQL")
 def _():
