@@ -152,9 +152,9 @@ __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16"))) static void scal
     if (K < 2 * K2) dr[K] = 0; /* the odd K's padding half of the last pair */
   }
 }
-/* The wide tiles' layout (act_width 2) by vcvtneps2bf16: 3 operations per 16
-** values where scaled_avx2 spends ~24 per 8 (5.9% of a bf16 8 x 128 pass on
-** Emerald Rapids with the avx512 tile). */
+/* The wide tiles' layout (act_width 2) by vcvtneps2bf16: 4 vector operations
+** per 16 values where scaled_avx2 spends ~18 per 8 (it was 5.9% of a bf16
+** 8 x 128 pass on Emerald Rapids with the avx512 tile). */
 __attribute__((target("avx512f,avx512vl,avx512bw,avx512bf16"))) static void scaled_wide_avx512bf16(
     uint16_t *dst, int ldd, const float *src, int lds, int M, int K, float scale) {
   const int K2 = (K + 1) / 2;
