@@ -221,6 +221,17 @@ void vecDistanceL2Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vec_arg_free(&b);
 }
 
+void vecDistanceL1Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  vec_arg a, b;
+  if (!vec_args_read2(ctx, "vec_distance_l1", argv, &a, &b)) return;
+  double sum = 0.0;
+  for (int i = 0; i < a.n; i++) sum += fabs((double)a.a[i] - (double)b.a[i]);
+  sqlite3_result_double(ctx, sum);
+  vec_arg_free(&a);
+  vec_arg_free(&b);
+}
+
 void vecDotFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   (void)argc;
   vec_arg a, b;
@@ -289,12 +300,40 @@ void vecSliceFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   vec_arg_free(&a);
 }
 
-void vecDimsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
+static void dims_of(sqlite3_context *ctx, const char *zFunc, sqlite3_value *pVal) {
   vec_arg a;
-  if (!vec_arg_read(ctx, "vec_dims", 0, argv[0], &a)) return;
+  if (!vec_arg_read(ctx, zFunc, 0, pVal, &a)) return;
   sqlite3_result_int(ctx, a.n);
   vec_arg_free(&a);
+}
+
+void vecDimsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  dims_of(ctx, "vec_dims", argv[0]);
+}
+
+/* sqlite-vec's name for vec_dims, so its queries run unchanged. */
+void vecLengthFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  dims_of(ctx, "vec_length", argv[0]);
+}
+
+/* vec_f32(v): a JSON array or a float32 BLOB as a float32 vector (checked,
+** subtype 223), as sqlite-vec's vec_f32. */
+void vecF32Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  (void)argc;
+  vec_arg a;
+  if (!vec_arg_read(ctx, "vec_f32", 0, argv[0], &a)) return;
+  float *out = a.aOwned;
+  if (!out) {
+    out = sqlite3_malloc64((sqlite3_uint64)a.n * sizeof(float));
+    if (!out) {
+      sqlite3_result_error_nomem(ctx);
+      return;
+    }
+    memcpy(out, a.a, (size_t)a.n * sizeof(float));
+  }
+  result_f32(ctx, out, a.n); /* takes the copy: nothing left for vec_arg_free */
 }
 
 void vecToJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
@@ -370,7 +409,16 @@ void vecSubFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 ** double, truncated) so both give the same bytes; values outside [-1, 1]
 ** are clamped rather than overflowing. */
 void vecQuantizeInt8Func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  (void)argc;
+  /* sqlite-vec names its quantization; 'unit' is the one this is */
+  if (argc == 2) {
+    const char *zKind = (const char *)sqlite3_value_text(argv[1]);
+    if (sqlite3_value_type(argv[1]) != SQLITE_TEXT || !zKind || strcmp(zKind, "unit") != 0) {
+      embedResultError(ctx, "vec_quantize_int8",
+                       sqlite3_mprintf("argument 2 must be 'unit' (values in [-1, 1]), the only "
+                                       "quantization supported"));
+      return;
+    }
+  }
   vec_arg a;
   if (!vec_arg_read(ctx, "vec_quantize_int8", 0, argv[0], &a)) return;
   int8_t *out = sqlite3_malloc64((sqlite3_uint64)a.n);

@@ -48,6 +48,7 @@ static const char *const STMTS[] = {
   "SELECT vec_slice(?1, vec_dims(?2) - 3, vec_dims(?2)), vec_to_json(vec_slice(?2, 0, vec_dims(?1)))",
   "SELECT vec_distance_hamming(vec_bit(?1), vec_bit(?2)), vec_distance_hamming(vec_quantize_binary(?1), vec_bit(?2))",
   "SELECT vec_distance_hamming(?1, vec_quantize_binary(?2)), hex(vec_bit(?1))",
+  "SELECT vec_distance_l1(?1, ?2), vec_length(?1), vec_f32(?2), vec_quantize_int8(?1, ?2)",
 };
 #define NSTMT ((int)(sizeof STMTS / sizeof STMTS[0]))
 

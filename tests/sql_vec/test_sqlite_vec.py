@@ -362,6 +362,36 @@ def _():
     return (not bad and not knn_bad and len(knn) == 20, f"pairs differ {bad[:3]}; KNN distances differ {knn_bad[:3]}")
 
 
+@check("vec_f32 bytes, vec_length, vec_quantize_int8(v, 'unit'), vec_add and vec_sub bytes equal theirs; vec_normalize and vec_distance_l1 within 1e-6")
+def _():
+    bad = []
+    for i in range(1, 11):
+        for q in ("SELECT vec_f32(?1)", "SELECT vec_length(?1)", "SELECT vec_quantize_int8(?1, 'unit')",
+                  "SELECT vec_f32(vec_to_json(?1))"):
+            a = ours.execute(q, (emb[i],)).fetchone()[0]
+            b = theirs.execute(q, (emb[i],)).fetchone()[0]
+            if q.endswith("vec_to_json(?1))"):  # each side's JSON text read back by the same side
+                a, b = floats(a), floats(b)
+                if max(abs(x - y) for x, y in zip(a, b)) > 1e-6:
+                    bad.append((i, q))
+            elif a != b:
+                bad.append((i, q))
+        a = floats(ours.execute("SELECT vec_normalize(vec_add(?1, ?1))", (emb[i],)).fetchone()[0])
+        b = floats(theirs.execute("SELECT vec_normalize(vec_add(?1, ?1))", (emb[i],)).fetchone()[0])
+        if max(abs(x - y) for x, y in zip(a, b)) > 1e-6:
+            bad.append((i, "vec_normalize"))
+        for j in (i + 1, i + 7):
+            for q in ("SELECT vec_add(?1, ?2)", "SELECT vec_sub(?1, ?2)"):
+                if ours.execute(q, (emb[i], emb[j])).fetchone()[0] != theirs.execute(q, (emb[i], emb[j])).fetchone()[0]:
+                    bad.append((i, j, q))
+            q = "SELECT vec_distance_l1(?1, ?2)"
+            a = ours.execute(q, (emb[i], emb[j])).fetchone()[0]
+            b = theirs.execute(q, (emb[i], emb[j])).fetchone()[0]
+            if abs(a - b) > 1e-6 * abs(b):
+                bad.append((i, j, a, b))
+    return (not bad, f"differ: {bad[:3]}")
+
+
 # ------------------------------------------------------------------ both in one connection
 @check("both loaded in one connection (ours, then theirs): embed() feeds vec0 directly in SQL")
 def _():
