@@ -153,21 +153,7 @@ static inline __attribute__((always_inline)) T_AVX512 void k_avx512(
 static T_AVX512 void tile_avx512(float *C, int ldc, const float *A, int lda, int mr,
                                  const float *B, int K, int npan, int ncols, const float *bias,
                                  const float *R, int ldr, const char *pf, int pf_step) {
-  if (npan == 2) {
-    switch (mr) {
-#define CASE(m) case m: k_avx512(m, 1, C, ldc, A, lda, B, K, ncols, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  } else {
-    switch (mr) {
-#define CASE(m) case m: k_avx512(m, 0, C, ldc, A, lda, B, K, ncols, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  }
+  EE_TILE_8X2(k_avx512, mr, npan, C, ldc, A, lda, B, K, ncols, bias, R, ldr, pf, pf_step);
 }
 #endif
 

@@ -275,21 +275,7 @@ static T_BF16 void tile_avx512bf16(float *C, int ldc, const uint16_t *A, int lda
                                    const uint16_t *B, int K2, int npan, int ncols,
                                    const float *bias, const float *R, int ldr, const char *pf,
                                    int pf_step) {
-  if (npan == 2) {
-    switch (mr) {
-#define CASE(m) case m: k_bf16(m, 1, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  } else {
-    switch (mr) {
-#define CASE(m) case m: k_bf16(m, 0, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  }
+  EE_TILE_8X2(k_bf16, mr, npan, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step);
 }
 #endif
 
@@ -398,21 +384,7 @@ static T_AVX512W void tile_avx512(float *C, int ldc, const uint16_t *A, int lda,
                                   const uint16_t *B, int K2, int npan, int ncols,
                                   const float *bias, const float *R, int ldr, const char *pf,
                                   int pf_step) {
-  if (npan == 2) {
-    switch (mr) {
-#define CASE(m) case m: k_wide(m, 1, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  } else {
-    switch (mr) {
-#define CASE(m) case m: k_wide(m, 0, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  }
+  EE_TILE_8X2(k_wide, mr, npan, C, ldc, A, lda, B, K2, ncols, bias, R, ldr, pf, pf_step);
 }
 
 /* rows_body's arithmetic on 8 lanes with intrinsics: GCC 12 keeps its

@@ -389,21 +389,7 @@ static T_VNNI512 void tile_vnni512(float *C, int ldc, const uint8_t *A, int lda,
                                    int mr, const int8_t *B, int K4, int npan, int ncols,
                                    const float *qs, const int32_t *qc, const float *bias,
                                    const float *R, int ldr, const char *pf, int pf_step) {
-  if (npan == 2) {
-    switch (mr) {
-#define CASE(m) case m: k_vnni512(m, 1, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  } else {
-    switch (mr) {
-#define CASE(m) case m: k_vnni512(m, 0, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step); break;
-      CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8)
-#undef CASE
-      default: break;
-    }
-  }
+  EE_TILE_8X2(k_vnni512, mr, npan, C, ldc, A, lda, sa, B, K4, ncols, qs, qc, bias, R, ldr, pf, pf_step);
 }
 
 /* The 256-bit tiles' epilogue: signed sums (qc already subtracted) to

@@ -52,4 +52,38 @@ static inline __attribute__((always_inline, target("avx512f,avx512vl"))) void ee
       }
     }
 }
+/* Calls k(m, two, ...) with the tile's rows m (1 to 8) and its panels
+** (two: 1 for npan == 2, else 0) as compile-time constants, so that the
+** always-inlined body keeps its accumulators in registers and drops the
+** rows it does not have; any other mr calls nothing.  Every AVX-512 tile
+** (fp32, bf16, int8) is dispatched this way.  Two switches on mr, not one
+** on a combined key: GCC then compiles the tile as before (one switch with
+** a range check outlined the dispatch and cost bf16 ~5% at 16 rows). */
+#define EE_TILE_8X2(k, mr, npan, ...)       \
+  if ((npan) == 2) {                        \
+    switch (mr) {                           \
+      case 1: k(1, 1, __VA_ARGS__); break;  \
+      case 2: k(2, 1, __VA_ARGS__); break;  \
+      case 3: k(3, 1, __VA_ARGS__); break;  \
+      case 4: k(4, 1, __VA_ARGS__); break;  \
+      case 5: k(5, 1, __VA_ARGS__); break;  \
+      case 6: k(6, 1, __VA_ARGS__); break;  \
+      case 7: k(7, 1, __VA_ARGS__); break;  \
+      case 8: k(8, 1, __VA_ARGS__); break;  \
+      default: break;                       \
+    }                                       \
+  } else {                                  \
+    switch (mr) {                           \
+      case 1: k(1, 0, __VA_ARGS__); break;  \
+      case 2: k(2, 0, __VA_ARGS__); break;  \
+      case 3: k(3, 0, __VA_ARGS__); break;  \
+      case 4: k(4, 0, __VA_ARGS__); break;  \
+      case 5: k(5, 0, __VA_ARGS__); break;  \
+      case 6: k(6, 0, __VA_ARGS__); break;  \
+      case 7: k(7, 0, __VA_ARGS__); break;  \
+      case 8: k(8, 0, __VA_ARGS__); break;  \
+      default: break;                       \
+    }                                       \
+  }
+
 #endif
