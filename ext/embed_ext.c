@@ -213,6 +213,8 @@ static const struct {
     {"vec_quantize_int8", 2, F_VEC_OUT, vecQuantizeInt8Func, 0, 0, 0},
     {"vec_quantize_binary", 1, F_VEC_OUT, vecQuantizeBinaryFunc, 0, 0, 0},
     {"vec_bit", 1, F_VEC_OUT, vecBitFunc, 0, 0, 0},
+    {"vec_int8", 1, F_VEC_OUT, vecInt8Func, 0, 0, 0},
+    {"vec_type", 1, F_VEC_IN, vecTypeFunc, 0, 0, 0},
     {"vec_distance_hamming", 2, F_VEC_IN, vecDistanceHammingFunc, 0, 0, 0},
     {"vec_mean", 1, F_VEC_OUT, 0, vecMeanStep, vecMeanFinal, 0},
 };

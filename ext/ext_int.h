@@ -151,6 +151,8 @@ void vecSubFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecQuantizeInt8Func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecQuantizeBinaryFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecBitFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecInt8Func(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void vecTypeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecDistanceHammingFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecMeanStep(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecMeanFinal(sqlite3_context *ctx);

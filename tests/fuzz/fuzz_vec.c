@@ -1,5 +1,5 @@
 /*
-** fuzz_vec.c — libFuzzer target for the vector SQL functions (ext/vec_funcs.c)
+** fuzz_vec.c — libFuzzer target for the vector SQL functions (ext/vec_*.c)
 ** through the real SQLite: the extension is linked in and registered with
 ** sqlite3_auto_extension(sqlite3_embed_init), and each input runs one
 ** SELECT of vec_* on values bound as parameters.
@@ -49,6 +49,14 @@ static const char *const STMTS[] = {
   "SELECT vec_distance_hamming(vec_bit(?1), vec_bit(?2)), vec_distance_hamming(vec_quantize_binary(?1), vec_bit(?2))",
   "SELECT vec_distance_hamming(?1, vec_quantize_binary(?2)), hex(vec_bit(?1))",
   "SELECT vec_distance_l1(?1, ?2), vec_length(?1), vec_f32(?2), vec_quantize_int8(?1, ?2)",
+  "SELECT vec_distance_l2(vec_int8(?1), vec_int8(?2)), vec_distance_l1(vec_int8(?1), vec_int8(?2)), "
+  "vec_distance_cosine(vec_int8(?1), vec_int8(?2)), vec_dot(vec_int8(?1), vec_int8(?2))",
+  "SELECT vec_to_json(vec_int8(?1)), vec_type(?1), vec_type(vec_int8(?2)), vec_type(vec_bit(?2)), "
+  "vec_to_json(vec_bit(?2)), vec_length(vec_bit(?1))",
+  "SELECT hex(vec_add(vec_int8(?1), vec_int8(?2))), hex(vec_sub(vec_int8(?2), vec_int8(?1))), "
+  "vec_similarity(vec_int8(?1), ?2)",
+  "SELECT hex(vec_slice(vec_int8(?1), 1, vec_length(vec_int8(?2)))), hex(vec_slice(vec_bit(?2), 8, vec_length(?1))), "
+  "hex(vec_quantize_binary(vec_int8(?1)))",
 };
 #define NSTMT ((int)(sizeof STMTS / sizeof STMTS[0]))
 

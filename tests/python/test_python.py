@@ -207,7 +207,8 @@ ERRORS = [
     ("SELECT embed(?, 'x')", (1.5,), "embed(): argument 1 (model) must be TEXT, got REAL"),
     ("SELECT embed('nope', ?)", ("x",), "embed(): no model named 'nope'; loaded: default"),
     ("SELECT vec_dims(?)", (b"\x01\x02\x03",),
-     "vec_dims(): argument 1 is a BLOB of 3 bytes, not a float32 vector (4 bytes per dimension, at least one)"),
+     "vec_dims(): argument 1 is a BLOB of 3 bytes, not a float32 vector (4 bytes per dimension, at least one); "
+     "vec_int8(b) marks a stored int8 vector"),
     ("SELECT vec_similarity(?, ?)", ("[1,2,3]", "[1,2]"),
      "vec_similarity(): dimension mismatch: argument 1 has 3 dimensions (12 bytes), argument 2 has 2 (8 bytes)"),
     ("SELECT embed_load('bad', ?, ?)", (MODEL, '{"polling": "mean"}'),

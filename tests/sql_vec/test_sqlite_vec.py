@@ -392,6 +392,35 @@ def _():
     return (not bad, f"differ: {bad[:3]}")
 
 
+@check("int8 and bit vectors: vec_int8, vec_type, vec_to_json, vec_length, vec_slice and the int8 distances "
+       "(l2, l1 with its INTEGER type, cosine within 1e-6) equal theirs")
+def _():
+    bad = []
+    q8 = [ours.execute("SELECT vec_quantize_int8(?)", (emb[i],)).fetchone()[0] for i in range(1, 11)]
+    qb = [ours.execute("SELECT vec_quantize_binary(?)", (emb[i],)).fetchone()[0] for i in range(1, 11)]
+    r = random.Random(8)
+    js = ["[" + ",".join(str(r.randint(-128, 127)) for _ in range(r.choice([1, 3, 16, 384]))) + "]" for _ in range(10)]
+    for k in range(10):
+        for q, arg in (("SELECT vec_int8(?1)", js[k]), ("SELECT vec_type(vec_int8(?1))", q8[k]),
+                       ("SELECT vec_to_json(vec_int8(?1))", q8[k]), ("SELECT vec_length(vec_int8(?1))", q8[k]),
+                       ("SELECT vec_slice(vec_int8(?1), 5, 300)", q8[k]), ("SELECT vec_type(vec_bit(?1))", qb[k]),
+                       ("SELECT vec_to_json(vec_bit(?1))", qb[k]), ("SELECT vec_length(vec_bit(?1))", qb[k]),
+                       ("SELECT vec_slice(vec_bit(?1), 64, 256)", qb[k]), ("SELECT vec_type(?1)", emb[k + 1]),
+                       ("SELECT vec_quantize_binary(vec_int8(?1))", q8[k])):
+            a = ours.execute(q, (arg,)).fetchone()[0]
+            b = theirs.execute(q, (arg,)).fetchone()[0]
+            if a != b or type(a) is not type(b):
+                bad.append((k, q, str(a)[:20], str(b)[:20]))
+        for j in range(10):
+            for q in ("SELECT vec_distance_l2(vec_int8(?1), vec_int8(?2))", "SELECT vec_distance_l1(vec_int8(?1), vec_int8(?2))",
+                      "SELECT vec_distance_cosine(vec_int8(?1), vec_int8(?2))"):
+                a = ours.execute(q, (q8[k], q8[j])).fetchone()[0]
+                b = theirs.execute(q, (q8[k], q8[j])).fetchone()[0]
+                if type(a) is not type(b) or abs(a - b) > 1e-6 * max(1.0, abs(b)):
+                    bad.append((k, j, q, a, b))
+    return (not bad, f"{len(bad)} differ: {bad[:3]}")
+
+
 # ------------------------------------------------------------------ both in one connection
 @check("both loaded in one connection (ours, then theirs): embed() feeds vec0 directly in SQL")
 def _():

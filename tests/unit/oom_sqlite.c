@@ -108,6 +108,9 @@ static const char *const SCRIPT[] = {
   "SELECT vec_to_json(vec_add('[1,2]', '[10,20]')), vec_to_json(vec_sub('[1,2]', '[10,20]')),"
   " hex(vec_quantize_int8('[-1,0,0.5]')), hex(vec_quantize_binary('[1,-1,1,-1,-1,-1,-1,1]'))",
   "SELECT vec_to_json(vec_mean(v)) FROM (SELECT '[1,2]' AS v UNION ALL SELECT '[3,4]' UNION ALL SELECT NULL)",
+  "SELECT hex(vec_int8('[1,2,-3]')), vec_type(vec_int8('[1]')), vec_to_json(vec_int8('[1,-2]')),"
+  " vec_to_json(vec_bit(x'f0')), vec_distance_l1(vec_int8('[1,2]'), vec_int8('[3,-2]')),"
+  " hex(vec_slice(vec_int8('[1,2,3]'), 1, 3)), hex(vec_add(vec_int8('[1]'), vec_int8('[2]')))",
   "SELECT vec_similarity('[1,0]', '[1]')", /* an error on purpose: its message is allocated too */
   "CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT)",
   "CREATE VIRTUAL TABLE idx USING embed_index(model = 'm', content = 'docs', content_rowid = 'id',"
