@@ -262,6 +262,7 @@ int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
       {"embed_models", embedModelsModule},
       {"embed_each", embedEachModule},
       {"embed_chunks", embedChunksModule},
+      {"vec_each", vecEachModule},
       {"embed_index", embedIndexModule},
   };
   for (size_t i = 0; i < sizeof(aModule) / sizeof(aModule[0]) && rc == SQLITE_OK; i++) {

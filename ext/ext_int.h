@@ -163,6 +163,8 @@ const sqlite3_module *embedModelsModule(void);
 const sqlite3_module *embedEachModule(void);
 /* The table-valued function embed_chunks (embed_chunks.c). */
 const sqlite3_module *embedChunksModule(void);
+/* The table-valued function vec_each (vec_each.c). */
+const sqlite3_module *vecEachModule(void);
 
 /* Reports an error as "<zFunc>(): <message>" and frees zMsg; NULL zMsg
 ** means an allocation failed. */

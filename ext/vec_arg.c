@@ -118,15 +118,13 @@ static char *read_f32_blob(int iArg, const void *pBlob, int nByte, int mAccept, 
   return NULL;
 }
 
-int vecArgRead(sqlite3_context *ctx, const char *zFunc, int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p) {
+int vecArgParse(int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p, char **pzErr) {
   memset(p, 0, sizeof(*p));
+  *pzErr = NULL;
   const int eType = sqlite3_value_type(pVal);
   char *zErr = NULL;
   int bNomem = 0;
-  if (eType == SQLITE_NULL) {
-    sqlite3_result_null(ctx);
-    return 0;
-  }
+  if (eType == SQLITE_NULL) return SQLITE_DONE;
   if (eType == SQLITE_BLOB) {
     const int nByte = sqlite3_value_bytes(pVal);
     const void *pBlob = sqlite3_value_blob(pVal);
@@ -173,13 +171,20 @@ int vecArgRead(sqlite3_context *ctx, const char *zFunc, int iArg, sqlite3_value 
       }
     }
   }
-  if (zErr || bNomem) {
-    vecArgFree(p);
-    if (bNomem && !zErr) sqlite3_result_error_nomem(ctx);
-    else embedResultError(ctx, zFunc, zErr);
-    return 0;
-  }
-  return 1;
+  if (!zErr && !bNomem) return SQLITE_OK;
+  vecArgFree(p);
+  *pzErr = zErr; /* NULL when a message could not be allocated either */
+  return zErr ? SQLITE_ERROR : SQLITE_NOMEM;
+}
+
+int vecArgRead(sqlite3_context *ctx, const char *zFunc, int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p) {
+  char *zErr;
+  const int rc = vecArgParse(iArg, pVal, mAccept, p, &zErr);
+  if (rc == SQLITE_OK) return 1;
+  if (rc == SQLITE_DONE) sqlite3_result_null(ctx);
+  else if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
+  else embedResultError(ctx, zFunc, zErr);
+  return 0;
 }
 
 int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, int mAccept, vec_arg *pA,

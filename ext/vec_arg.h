@@ -34,6 +34,11 @@ typedef struct vec_arg {
 ** Returns 1 with *p filled, or 0 after setting the result (NULL for a NULL
 ** argument, or an error); a float32 vector is checked finite. */
 int vecArgRead(sqlite3_context *ctx, const char *zFunc, int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p);
+/* The same without a function context (for a table-valued function's
+** xFilter): SQLITE_OK with *p filled, SQLITE_DONE for NULL, SQLITE_ERROR
+** with *pzErr (sqlite3_malloc'd, without the function's name), or
+** SQLITE_NOMEM. */
+int vecArgParse(int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p, char **pzErr);
 /* Reads argv[0] and argv[1]: same type, same dimensions.  Returns 1, or 0
 ** with the result set and nothing to free. */
 int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, int mAccept, vec_arg *pA,

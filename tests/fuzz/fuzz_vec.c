@@ -57,6 +57,8 @@ static const char *const STMTS[] = {
   "vec_similarity(vec_int8(?1), ?2)",
   "SELECT hex(vec_slice(vec_int8(?1), 1, vec_length(vec_int8(?2)))), hex(vec_slice(vec_bit(?2), 8, vec_length(?1))), "
   "hex(vec_quantize_binary(vec_int8(?1)))",
+  "SELECT rowid, value FROM vec_each(?1) UNION ALL SELECT rowid, value FROM vec_each(vec_int8(?2))",
+  "SELECT count(*), sum(value) FROM vec_each(vec_bit(?1)) UNION ALL SELECT max(rowid), min(value) FROM vec_each(?2)",
 };
 #define NSTMT ((int)(sizeof STMTS / sizeof STMTS[0]))
 

@@ -421,6 +421,28 @@ def _():
     return (not bad, f"{len(bad)} differ: {bad[:3]}")
 
 
+@check("vec_each rows (rowid, value and its type) equal theirs for float32 and int8 vectors; for bit vectors "
+       "ours follow vec_to_json (theirs read each byte's bits the other way round)")
+def _():
+    bad = []
+    for i in range(1, 6):
+        for q in ("SELECT rowid, value, typeof(value) FROM vec_each(?1)",
+                  "SELECT rowid, value, typeof(value) FROM vec_each(vec_quantize_int8(?1, 'unit'))"):
+            a = ours.execute(q, (emb[i],)).fetchall()
+            b = theirs.execute(q, (emb[i],)).fetchall()
+            if a != b or len(a) != DIMS:
+                bad.append((i, q, len(a), len(b)))
+        q = "SELECT group_concat(value, '') FROM vec_each(vec_quantize_binary(?1))"
+        a = ours.execute(q, (emb[i],)).fetchone()[0]
+        b = theirs.execute(q, (emb[i],)).fetchone()[0]
+        js = "".join(c for c in theirs.execute("SELECT vec_to_json(vec_quantize_binary(?1))", (emb[i],)).fetchone()[0]
+                     if c in "01")
+        theirs_bytes_reversed = "".join(b[k:k + 8][::-1] for k in range(0, len(b), 8))
+        if a != js or a != theirs_bytes_reversed or len(a) != DIMS:
+            bad.append((i, "bits", a[:16], b[:16], js[:16]))
+    return (not bad, f"differ: {bad[:3]}")
+
+
 # ------------------------------------------------------------------ both in one connection
 @check("both loaded in one connection (ours, then theirs): embed() feeds vec0 directly in SQL")
 def _():

@@ -111,6 +111,7 @@ static const char *const SCRIPT[] = {
   "SELECT hex(vec_int8('[1,2,-3]')), vec_type(vec_int8('[1]')), vec_to_json(vec_int8('[1,-2]')),"
   " vec_to_json(vec_bit(x'f0')), vec_distance_l1(vec_int8('[1,2]'), vec_int8('[3,-2]')),"
   " hex(vec_slice(vec_int8('[1,2,3]'), 1, 3)), hex(vec_add(vec_int8('[1]'), vec_int8('[2]')))",
+  "SELECT sum(value) FROM vec_each('[1,2,3]') UNION ALL SELECT sum(value) FROM vec_each(vec_int8('[1,-2]'))",
   "SELECT vec_similarity('[1,0]', '[1]')", /* an error on purpose: its message is allocated too */
   "CREATE TABLE docs(id INTEGER PRIMARY KEY, body TEXT)",
   "CREATE VIRTUAL TABLE idx USING embed_index(model = 'm', content = 'docs', content_rowid = 'id',"
