@@ -106,6 +106,7 @@ typedef struct index_vtab {
   sqlite3_int64 iCacheVersion; /* data_version when it was made */
   sqlite3_int64 iCacheGen;     /* copies made so far: names this one for a cursor */
   int bCacheValid;             /* the copy matches the tables */
+  int nCachePointReads;        /* WHERE rowid = ? reads answered by this copy (indexCacheFind) */
 } index_vtab;
 
 #define EMBED_INDEX_CACHE_MB 512        /* default cache_mb: MB of vectors kept in memory per table */
@@ -116,6 +117,11 @@ void indexCacheDrop(index_vtab *p);
 /* The float32 vector of entry iCache of copy iGen (a KNN hit's), or NULL
 ** when that copy is gone or holds no float32 vectors. */
 const float *indexCacheVector(index_vtab *p, sqlite3_int64 iGen, sqlite3_int64 iCache);
+/* For a read of one rowid: SQLITE_OK with *piEntry its entry in the copy
+** (-1: the copy is current and has no vector for it), SQLITE_NOTFOUND when
+** there is no current copy of the float32 vectors (read the chunks), or an
+** error.  Never makes the copy. */
+int indexCacheFind(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piEntry);
 
 /* The module, registered by embed_ext.c with the embed_conn as client data. */
 const sqlite3_module *embedIndexModule(void);

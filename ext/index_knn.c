@@ -96,6 +96,7 @@ void indexCacheDrop(index_vtab *p) {
   p->aCacheScale = NULL;
   p->nCache = 0;
   p->bCacheValid = 0;
+  p->nCachePointReads = 0;
 }
 
 /* PRAGMA data_version of the table's schema: it changes when another
@@ -433,6 +434,34 @@ static sqlite3_int64 cache_find(const index_vtab *p, sqlite3_int64 iRowid) {
     else hi = mid;
   }
   return lo < p->nCache && p->aCacheByRowid[2 * lo] == iRowid ? p->aCacheByRowid[2 * lo + 1] : -1;
+}
+
+/* WHERE rowid = ? (a join from the content table, "more like this") reads
+** its vector here when an earlier search left a current copy: a read from
+** the chunk walks the chunk BLOB's overflow pages (~0.44 ms at 100k x 384),
+** the copy answers in microseconds.  The copy is current when no write of
+** ours dropped it (the caller flushed pending rows first) and PRAGMA
+** data_version says no other connection committed.  The first reads look
+** through the copy's rowids (~30 us at 100k); from the 16th the sorted
+** index (~10 ms to make at 100k, once a copy) is worth making. */
+int indexCacheFind(index_vtab *p, sqlite3_int64 iRowid, sqlite3_int64 *piEntry) {
+  *piEntry = -1;
+  if (!p->bCacheValid || !p->aCacheVec) return SQLITE_NOTFOUND;
+  sqlite3_int64 iVersion = 0;
+  int rc = data_version(p, &iVersion);
+  if (rc != SQLITE_OK) return rc;
+  if (iVersion != p->iCacheVersion) return SQLITE_NOTFOUND; /* the next search remakes it */
+  if (p->aCacheByRowid || (++p->nCachePointReads >= 16 && cache_by_rowid(p))) {
+    *piEntry = cache_find(p, iRowid);
+  } else {
+    for (sqlite3_int64 i = 0; i < p->nCache; i++) {
+      if (p->aCacheRowid[i] == iRowid) {
+        *piEntry = i;
+        break;
+      }
+    }
+  }
+  return SQLITE_OK;
 }
 
 /* A search limited to the rowids aFilter: from the in-memory copy when it

@@ -47,7 +47,7 @@ typedef struct index_cursor {
   int iHit;                 /* current row */
   int bEof;                 /* no current row */
   index_reader reader;      /* reads the embedding column, kept until the cursor resets */
-  sqlite3_int64 iCacheGen;  /* PLAN_KNN: the in-memory copy its hits' iCache index */
+  sqlite3_int64 iCacheGen;  /* PLAN_KNN, PLAN_ROWID: the in-memory copy its hits' iCache index */
 } index_cursor;
 
 /* The shadow tables are named <table>_<suffix> (index_int.h). */
@@ -672,15 +672,20 @@ static int indexFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idx
   }
   if (idxNum == PLAN_ROWID) {
     int bExists = 0;
+    sqlite3_int64 iEntry = -1;
     if (sqlite3_value_type(argv[0]) == SQLITE_INTEGER) {
-      rc = indexStoreExists(p, sqlite3_value_int64(argv[0]), &bExists);
+      const sqlite3_int64 iRowid = sqlite3_value_int64(argv[0]);
+      rc = indexCacheFind(p, iRowid, &iEntry);
+      if (rc == SQLITE_OK) bExists = iEntry >= 0; /* a current copy holds every vector */
+      else if (rc == SQLITE_NOTFOUND) rc = indexStoreExists(p, iRowid, &bExists);
     }
     if (rc == SQLITE_OK && bExists) {
       pCur->aHit = sqlite3_malloc64(sizeof(knn_hit));
       if (!pCur->aHit) return SQLITE_NOMEM;
       pCur->aHit[0].iRowid = sqlite3_value_int64(argv[0]);
       pCur->aHit[0].distance = 0;
-      pCur->aHit[0].iCache = -1;
+      pCur->aHit[0].iCache = iEntry;
+      pCur->iCacheGen = p->iCacheGen;
       pCur->nHit = 1;
       pCur->bEof = 0;
     }
@@ -740,7 +745,7 @@ static int indexColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int i
   if (iCol == COL_EMBEDDING) {
     float *aVec = sqlite3_malloc64((sqlite3_uint64)p->nDims * sizeof(float));
     if (!aVec) return SQLITE_NOMEM;
-    const float *aCached = pCur->ePlan == PLAN_KNN
+    const float *aCached = pCur->ePlan != PLAN_SCAN
                                ? indexCacheVector(p, pCur->iCacheGen, pCur->aHit[pCur->iHit].iCache)
                                : NULL;
     int rc = SQLITE_OK;
