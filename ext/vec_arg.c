@@ -50,27 +50,31 @@ char *vecParseJson(const char *zJson, int nJson, int eType, void **paOut, int *p
   }
   void *pOut = sqlite3_malloc64(n * (eType == VEC_I8 ? 1 : sizeof(float)));
   if (!pOut) goto done; /* NULL error, NULL array: out of memory */
-  for (size_t i = 0; i < n && !zErr; i++) {
+  int bBad = 0; /* not zErr: its message may fail to allocate, the element is still bad */
+  for (size_t i = 0; i < n && !bBad; i++) {
     json_t *pEl = json_array_get(root, i);
     if (eType == VEC_I8) {
       json_int_t v = json_is_integer(pEl) ? json_integer_value(pEl) : 0;
+      bBad = !json_is_integer(pEl) || v < -128 || v > 127;
       if (!json_is_integer(pEl))
         zErr = sqlite3_mprintf("JSON element %d is not an integer", (int)i);
-      else if (v < -128 || v > 127)
+      else if (bBad)
         zErr = sqlite3_mprintf("JSON element %d (%lld) is outside int8 range [-128, 127]", (int)i, (long long)v);
       else
         ((int8_t *)pOut)[i] = (int8_t)v;
     } else if (!json_is_number(pEl)) {
+      bBad = 1;
       zErr = sqlite3_mprintf("JSON element %d is not a number", (int)i);
     } else {
       double v = json_number_value(pEl);
       float f = (float)v;
-      if (!isfinite(f)) zErr = sqlite3_mprintf("JSON element %d (%g) is outside float32 range", (int)i, v);
+      bBad = !isfinite(f);
+      if (bBad) zErr = sqlite3_mprintf("JSON element %d (%g) is outside float32 range", (int)i, v);
       ((float *)pOut)[i] = f;
     }
   }
-  if (zErr) {
-    sqlite3_free(pOut);
+  if (bBad) {
+    sqlite3_free(pOut); /* a NULL zErr with no array: out of memory */
   } else {
     *paOut = pOut;
     *pn = (int)n;
@@ -171,7 +175,11 @@ int vecArgParse(int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p, char **p
       }
     }
   }
-  if (!zErr && !bNomem) return SQLITE_OK;
+  /* Success is an element pointer of the type read: an error message that
+  ** could not be allocated leaves none, and must not read as a vector. */
+  const void *pElems = p->eType == VEC_F32 ? (const void *)p->a : p->eType == VEC_I8 ? (const void *)p->i8
+                                                                                     : (const void *)p->bits;
+  if (!zErr && !bNomem && pElems) return SQLITE_OK;
   vecArgFree(p);
   *pzErr = zErr; /* NULL when a message could not be allocated either */
   return zErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -195,6 +203,7 @@ int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, 
     return 0;
   }
   char *zErr = NULL;
+  const int bBad = pA->eType != pB->eType || pA->n != pB->n; /* an error even if its message fails to allocate */
   if (pA->eType != pB->eType) {
     zErr = sqlite3_mprintf("type mismatch: argument 1 is a%s %s vector, argument 2 a%s %s vector; "
                            "vec_int8(b) marks a stored int8 BLOB, vec_quantize_int8(v, 'unit') makes one "
@@ -207,8 +216,8 @@ int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, 
                            "argument 2 has %d (%lld bytes)",
                            pA->n, (long long)pA->n * x8 / 8, pB->n, (long long)pB->n * x8 / 8);
   }
-  if (zErr) {
-    embedResultError(ctx, zFunc, zErr);
+  if (bBad) {
+    embedResultError(ctx, zFunc, zErr); /* NULL: out of memory */
     vecArgFree(pA);
     vecArgFree(pB);
     return 0;
