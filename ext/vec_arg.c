@@ -212,9 +212,10 @@ int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, 
                            pB->eType == VEC_I8 ? "n" : "", vecTypeName(pB->eType));
   } else if (pA->n != pB->n) {
     const int x8 = elem_bytes_x8(pA->eType);
-    zErr = sqlite3_mprintf("dimension mismatch: argument 1 has %d dimensions (%lld bytes), "
-                           "argument 2 has %d (%lld bytes)",
-                           pA->n, (long long)pA->n * x8 / 8, pB->n, (long long)pB->n * x8 / 8);
+    const long long nA = (long long)pA->n * x8 / 8, nB = (long long)pB->n * x8 / 8;
+    zErr = sqlite3_mprintf("dimension mismatch: argument 1 has %d dimension%s (%lld byte%s), "
+                           "argument 2 has %d (%lld byte%s)",
+                           pA->n, pA->n == 1 ? "" : "s", nA, nA == 1 ? "" : "s", pB->n, nB, nB == 1 ? "" : "s");
   }
   if (bBad) {
     embedResultError(ctx, zFunc, zErr); /* NULL: out of memory */
