@@ -20,7 +20,11 @@ const char *vecTypeName(int eType) {
   return eType == VEC_I8 ? "int8" : eType == VEC_BIT ? "bit" : "float32";
 }
 
-static int elem_bytes_x8(int eType) { return eType == VEC_F32 ? 32 : eType == VEC_I8 ? 8 : 1; }
+int64_t vecByteCount(int eType, int64_t n) { return eType == VEC_F32 ? n * 4 : eType == VEC_I8 ? n : n / 8; }
+
+const void *vecArgElems(const vec_arg *p) {
+  return p->eType == VEC_F32 ? (const void *)p->a : p->eType == VEC_I8 ? (const void *)p->i8 : (const void *)p->bits;
+}
 
 /* "float32 vectors", "float32 and int8 vectors", ... for errors */
 static const char *accepted_names(int mAccept) {
@@ -177,9 +181,7 @@ int vecArgParse(int iArg, sqlite3_value *pVal, int mAccept, vec_arg *p, char **p
   }
   /* Success is an element pointer of the type read: an error message that
   ** could not be allocated leaves none, and must not read as a vector. */
-  const void *pElems = p->eType == VEC_F32 ? (const void *)p->a : p->eType == VEC_I8 ? (const void *)p->i8
-                                                                                     : (const void *)p->bits;
-  if (!zErr && !bNomem && pElems) return SQLITE_OK;
+  if (!zErr && !bNomem && vecArgElems(p)) return SQLITE_OK;
   vecArgFree(p);
   *pzErr = zErr; /* NULL when a message could not be allocated either */
   return zErr ? SQLITE_ERROR : SQLITE_NOMEM;
@@ -211,8 +213,7 @@ int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, 
                            pA->eType == VEC_I8 ? "n" : "", vecTypeName(pA->eType),
                            pB->eType == VEC_I8 ? "n" : "", vecTypeName(pB->eType));
   } else if (pA->n != pB->n) {
-    const int x8 = elem_bytes_x8(pA->eType);
-    const long long nA = (long long)pA->n * x8 / 8, nB = (long long)pB->n * x8 / 8;
+    const long long nA = (long long)vecByteCount(pA->eType, pA->n), nB = (long long)vecByteCount(pB->eType, pB->n);
     zErr = sqlite3_mprintf("dimension mismatch: argument 1 has %d dimension%s (%lld byte%s), "
                            "argument 2 has %d (%lld byte%s)",
                            pA->n, pA->n == 1 ? "" : "s", nA, nA == 1 ? "" : "s", pB->n, nB, nB == 1 ? "" : "s");
@@ -227,8 +228,7 @@ int vecArgsRead2(sqlite3_context *ctx, const char *zFunc, sqlite3_value **argv, 
 }
 
 void vecResult(sqlite3_context *ctx, int eType, void *p, int n) {
-  const int64_t nByte = (int64_t)n * elem_bytes_x8(eType) / 8;
-  sqlite3_result_blob(ctx, p, (int)nByte, sqlite3_free);
+  sqlite3_result_blob(ctx, p, (int)vecByteCount(eType, n), sqlite3_free);
   sqlite3_result_subtype(ctx, eType == VEC_I8    ? EMBED_SUBTYPE_INT8
                               : eType == VEC_BIT ? EMBED_SUBTYPE_BIT
                                                  : EMBED_SUBTYPE_F32);

@@ -47,6 +47,10 @@ void vecArgFree(vec_arg *p);
 
 /* "float32", "int8" or "bit" (vec_type's answers). */
 const char *vecTypeName(int eType);
+/* Bytes that n elements of eType take (a bit vector: n / 8). */
+int64_t vecByteCount(int eType, int64_t n);
+/* p's elements, whichever of a, i8, bits its type sets (NULL if none). */
+const void *vecArgElems(const vec_arg *p);
 
 /* Parses a JSON array of numbers (eType VEC_F32: finite in float32) or of
 ** integers in [-128, 127] (VEC_I8) into a new sqlite3_malloc'd array of

@@ -50,14 +50,12 @@ void vecSliceFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
                                      (long long)iStart, (long long)iEnd));
   } else {
     const int n = (int)(iEnd - iStart);
-    const size_t size = a.eType == VEC_F32 ? sizeof(float) : 1, div = a.eType == VEC_BIT ? 8 : 1;
-    const char *src = a.eType == VEC_F32 ? (const char *)a.a : a.eType == VEC_I8 ? (const char *)a.i8
-                                                                                  : (const char *)a.bits;
-    void *out = sqlite3_malloc64((sqlite3_uint64)n * size / div);
+    const size_t nByte = (size_t)vecByteCount(a.eType, n); /* bits: start and end are whole bytes */
+    void *out = sqlite3_malloc64(nByte);
     if (!out) {
       sqlite3_result_error_nomem(ctx);
     } else {
-      memcpy(out, src + (size_t)iStart * size / div, (size_t)n * size / div);
+      memcpy(out, (const char *)vecArgElems(&a) + vecByteCount(a.eType, iStart), nByte);
       vecResult(ctx, a.eType, out, n);
     }
   }

@@ -84,12 +84,11 @@ static int vecEachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *i
   if (rc == SQLITE_NOMEM) return SQLITE_NOMEM;
   if (rc != SQLITE_OK) return embedCursorError(pCursor, sqlite3_mprintf("vec_each(): %z", zErr));
   /* argv[0]'s BLOB may not outlive this call: keep a copy */
-  const size_t nByte = a.eType == VEC_F32 ? (size_t)a.n * sizeof(float) : a.eType == VEC_I8 ? (size_t)a.n : (size_t)a.n / 8;
-  const void *pSrc = a.eType == VEC_F32 ? (const void *)a.a : a.eType == VEC_I8 ? (const void *)a.i8 : (const void *)a.bits;
+  const size_t nByte = (size_t)vecByteCount(a.eType, a.n);
   if (a.aOwned) {
     pCur->pData = a.aOwned; /* takes it */
   } else if ((pCur->pData = sqlite3_malloc64(nByte)) != NULL) {
-    memcpy(pCur->pData, pSrc, nByte);
+    memcpy(pCur->pData, vecArgElems(&a), nByte);
   } else {
     return SQLITE_NOMEM;
   }
