@@ -20,10 +20,12 @@
 **   modules.json                  [{"type": "sentence_transformers.models.Pooling",
 **                                   "path": "1_Pooling"}, {"type": "...Normalize"}]
 **   <pooling path>/config.json    {"pooling_mode_mean_tokens": true, ...}
+**   <dense path>/config.json      {"in_features": 768, "out_features": 768, ...} (dense.c)
 **   sentence_bert_config.json     {"max_seq_length": 256}
 ** (config_sentence_transformers.json's prompts: prompts.c.)
-** Modules other than Transformer, Pooling and Normalize (e.g. Dense) would
-** change the output, so they are refused rather than silently skipped.
+** Modules other than Transformer, Pooling, Dense and Normalize (LayerNorm,
+** WordWeights, ...) would change the output, so they are refused rather
+** than silently skipped.
 */
 #include "engine_int.h"
 #include <jansson.h>
@@ -147,6 +149,7 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   cfg->normalize = 0;
   cfg->max_length = 0;
   cfg->include_prompt = 1;
+  cfg->pooled_dims = cfg->hidden_size;
 done:
   json_decref(root);
   return rc;
@@ -160,20 +163,23 @@ static int flag_set(const json_t *root, const char *key) {
   return 0;
 }
 
+ee_status ee_module_dir(char *out, const char *dir, const char *mpath, const char *kind,
+                        ee_error *err) {
+  if (mpath[0] == '/' || strstr(mpath, ".."))
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "%s module path '%.200s' in %s/modules.json must stay inside the "
+                        "model directory", kind, mpath, dir);
+  if (mpath[0]) return ee_path_join(out, dir, mpath, err);
+  snprintf(out, EE_PATH_MAX, "%s", dir);
+  return EE_OK;
+}
+
 /* <dir>/<module path>/config.json of the Pooling module -> cfg->pooling. */
 static ee_status load_pooling(const char *dir, const char *mpath, ee_config *cfg, ee_error *err) {
   char sub[EE_PATH_MAX], path[EE_PATH_MAX];
   json_t *root = NULL;
   ee_status rc;
-  if (mpath[0] == '/' || strstr(mpath, ".."))
-    return ee_set_error(err, EE_ERR_FORMAT,
-                        "pooling module path '%.200s' in %s/modules.json must stay inside the "
-                        "model directory", mpath, dir);
-  if (mpath[0]) {
-    if ((rc = ee_path_join(sub, dir, mpath, err)) != EE_OK) return rc;
-  } else {
-    snprintf(sub, sizeof sub, "%s", dir);
-  }
+  if ((rc = ee_module_dir(sub, dir, mpath, "pooling", err)) != EE_OK) return rc;
   if ((rc = ee_path_join(path, sub, "config.json", err)) != EE_OK) return rc;
   if ((rc = ee_load_json(path, 0, &root, err)) != EE_OK) return rc;
   if (!json_is_object(root)) {
@@ -248,6 +254,11 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     }
     size_t i;
     json_t *m;
+    /* Modules run in order on the sentence vector; the pipeline supported is
+    ** Transformer, Pooling, Dense..., Normalize.  A Dense before the Pooling
+    ** would work on token vectors, and one after Normalize on a normalised
+    ** vector: both are refused rather than run in the wrong place. */
+    int pooled = 0;
     json_array_foreach(mods, i, m) {
       const char *type = json_string_value(json_object_get(m, "type"));
       const char *mpath = json_string_value(json_object_get(m, "path"));
@@ -261,10 +272,33 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
       } else if (strcmp(type, "sentence_transformers.models.Pooling") == 0) {
         rc = load_pooling(dir, mpath ? mpath : "1_Pooling", cfg, err);
         if (rc != EE_OK) goto done;
+        pooled = 1;
+      } else if (strcmp(type, "sentence_transformers.models.Dense") == 0) {
+        if (!pooled || cfg->normalize) {
+          rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                            "unsupported: Dense module %zu in %s comes %s the %s module "
+                            "(supported order: Transformer, Pooling, Dense, Normalize)", i, path,
+                            pooled ? "after" : "before", pooled ? "Normalize" : "Pooling");
+          goto done;
+        }
+        if (cfg->n_dense == EE_MAX_DENSE) {
+          rc = ee_set_error(err, EE_ERR_UNSUPPORTED, "unsupported: more than %d Dense modules in %s",
+                            EE_MAX_DENSE, path);
+          goto done;
+        }
+        if (!mpath) {
+          rc = ee_set_error(err, EE_ERR_FORMAT, "Dense module %zu in %s has no \"path\" string",
+                            i, path);
+          goto done;
+        }
+        int in = cfg->n_dense ? cfg->dense[cfg->n_dense - 1].out : cfg->hidden_size;
+        rc = ee_dense_config_load(dir, mpath, in, &cfg->dense[cfg->n_dense], err);
+        if (rc != EE_OK) goto done;
+        cfg->n_dense++;
       } else {
         rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                           "unsupported module '%.128s' in %s (supported: Transformer, Pooling, "
-                          "Normalize)", type, path);
+                          "Dense, Normalize)", type, path);
         goto done;
       }
     }
@@ -282,6 +316,7 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
       if (rc != EE_OK) goto done;
     }
   }
+  cfg->pooled_dims = cfg->n_dense ? cfg->dense[cfg->n_dense - 1].out : cfg->hidden_size;
 done:
   json_decref(mods);
   json_decref(sb);

@@ -48,6 +48,8 @@ struct ee_context {
   float *b_pooled;           /* (b_cap, dims) one batch's vectors, in batch order */
   int b_cap;                 /* <= batch_size; grown to the largest batch seen */
   int solo_passes;           /* passes left to run without the pool (see pass_pool) */
+  int prompt_skip;           /* tokens mean/max pooling leave out: [CLS] and the
+                                prompt's, when the model's include_prompt is false */
 };
 
 /* The pool for a forward pass of T tokens, and what a pass tells about it.
@@ -111,7 +113,7 @@ static ee_status ensure_batch(ee_context *ctx, int nb, ee_error *err) {
   ctx->b_cap = 0;
   ctx->b_ids = se_malloc(sizeof *ctx->b_ids * (size_t)nb);
   ctx->b_lens = se_malloc(sizeof *ctx->b_lens * (size_t)nb);
-  ctx->b_pooled = se_malloc(sizeof *ctx->b_pooled * (size_t)nb * (size_t)ctx->model->cfg.hidden_size);
+  ctx->b_pooled = se_malloc(sizeof *ctx->b_pooled * (size_t)nb * (size_t)ctx->model->cfg.out_dims);
   if (!ctx->b_ids || !ctx->b_lens || !ctx->b_pooled)
     return ee_set_error(err, EE_ERR_NOMEM, "out of memory for a batch of %d texts", nb);
   ctx->b_cap = nb;
@@ -204,7 +206,8 @@ ee_status ee_embed_ids(ee_context *ctx, int n, const int32_t *const *ids,
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
     ee_pool *pool = pass_pool(ctx, T);
     ee_forward(ctx->model, pool, ctx->arena, j - i, ids + i, type_ids ? type_ids + i : NULL, lens + i,
-               T, pooled ? pooled + i * (int64_t)c->out_dims : NULL, hidden ? hidden + hid_row * H : NULL);
+               T, 0, pooled ? pooled + i * (int64_t)c->out_dims : NULL,
+               hidden ? hidden + hid_row * H : NULL);
     pass_done(ctx, pool);
     hid_row += T;
     i = j;
@@ -253,15 +256,14 @@ static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const 
                               const size_t *lens, ee_error *err) {
   const ee_model *m = ctx->model;
   const size_t plen = prompt ? strlen(prompt) : 0;
-  if (plen && !m->cfg.include_prompt)
-    return ee_set_error(err, EE_ERR_UNSUPPORTED,
-                        "the Pooling config of %s sets include_prompt false (the prompt's tokens "
-                        "left out of the pooled vector), which is not implemented: embed without "
-                        "a prompt", m->dir);
+  ctx->prompt_skip = 0;
   if (plen) {
     wp_error werr;
     wp_status ws = wp_encode(m->tok, prompt, plen, m->cfg.max_length, &ctx->enc, &werr);
     if (ws != WP_OK) return ee_set_error(err, ee_from_wp(ws), "prompt: %s", werr.msg);
+    /* sentence-transformers' prompt_length: the prompt tokenized alone
+    ** ([CLS] prompt [SEP], truncated as a text), less its [SEP]. */
+    if (!m->cfg.include_prompt) ctx->prompt_skip = ctx->enc.n - 1;
   }
   if (n > ctx->text_cap) {
     se_free(ctx->tok_off);
@@ -341,7 +343,8 @@ ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
     ee_pool *pool = pass_pool(ctx, T);
-    ee_forward(m, pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->b_pooled, NULL);
+    ee_forward(m, pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->prompt_skip,
+               ctx->b_pooled, NULL);
     pass_done(ctx, pool);
     for (int b = 0; b < nb; b++)
       memcpy(out + (int64_t)ctx->items[i + b].idx * D, ctx->b_pooled + (int64_t)b * D,

@@ -22,8 +22,8 @@
 ** A model directory holds config.json, model.safetensors (or shards listed
 ** in model.safetensors.index.json), vocab.txt or tokenizer.json, and
 ** optionally the sentence-transformers files (modules.json,
-** 1_Pooling/config.json, sentence_bert_config.json) that choose pooling,
-** normalisation and the maximum length, and config_sentence_transformers.json
+** 1_Pooling/config.json, Dense modules, sentence_bert_config.json) that
+** choose pooling, the layers after it, normalisation and the maximum length, and config_sentence_transformers.json
 ** whose prompts a caller may prepend to texts (ee_model_prompt).
 **
 ** Thread safety: an ee_model is immutable after loading and may be shared by
@@ -73,8 +73,9 @@ typedef struct ee_params {
   int batch_size;      /* texts per forward pass in ee_embed_texts; 0: 32 */
   ee_precision precision; /* EE_PREC_FP32 (default), EE_PREC_BF16 or EE_PREC_INT8 */
   int truncate_dim;    /* 0: whole vectors; else keep their first truncate_dim values
-                          (<= hidden_size), after normalisation, as sentence-transformers'
-                          truncate_dim does for Matryoshka-trained models */
+                          (<= hidden_size, or the last Dense module's out_features), after
+                          normalisation, as sentence-transformers' truncate_dim does for
+                          Matryoshka-trained models */
 } ee_params;
 
 ee_params ee_default_params(void);
@@ -87,7 +88,8 @@ typedef struct ee_info {
   const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16"
                                ("mixed" if the tensors differ) */
   int hidden_size, num_layers, num_heads, intermediate_size;
-  int dims;                 /* floats per vector: hidden_size or params.truncate_dim */
+  int dims;                 /* floats per vector: hidden_size (or the last Dense
+                               module's out_features), or params.truncate_dim */
   int vocab_size, max_position_embeddings;
   int max_length;           /* tokens per text including [CLS]/[SEP] */
   ee_pooling pooling;
@@ -105,12 +107,11 @@ typedef struct ee_info {
                                compact JSON, keys sorted ("{}" if none) */
   const char *default_prompt_name; /* the prompt encode() applies unasked, or NULL */
   int include_prompt;       /* 0: the Pooling config leaves a prompt's tokens
-                               out of the vector (callers must not add one:
-                               not implemented) */
+                               out of mean and max pooling */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);
-int ee_model_dims(const ee_model *model); /* floats per vector: hidden_size or truncate_dim */
+int ee_model_dims(const ee_model *model); /* floats per vector: ee_info.dims */
 /* The prompt called name in config_sentence_transformers.json, or NULL.
 ** sentence-transformers embeds prompt + text (one string); so does a caller
 ** that wants its vectors. */
@@ -129,8 +130,10 @@ ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts,
                          const size_t *lens, float *out, ee_error *err);
 /* The same with prompt (NUL-terminated UTF-8; NULL or "" for none) before
 ** every text, joined into one string as sentence-transformers does
-** (truncation counts the prompt's tokens).  EE_ERR_UNSUPPORTED for a
-** non-empty prompt when the model's include_prompt is false. */
+** (truncation counts the prompt's tokens).  When the model's Pooling config
+** sets include_prompt false, mean and max pooling leave out the first
+** tokens: [CLS] and as many as the prompt has alone, as
+** sentence-transformers does. */
 ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
                                   const char *const *texts, const size_t *lens, float *out,
                                   ee_error *err);

@@ -5,6 +5,7 @@
 ** Files and what they own:
 **   errors.c       ee_set_error, ee_status_string, path joining
 **   config.c       config.json and the sentence-transformers files -> ee_config
+**   dense.c        sentence-transformers Dense modules: config, weights, apply
 **   safetensors.c  one .safetensors file: mmap, header parse and validation
 **   weights.c      model.safetensors or its shards -> ee_weights (bound, checked)
 **   model_load.c   ee_model_load/free/info: glue of the above + the tokenizer
@@ -64,6 +65,18 @@ ee_status ee_load_json(const char *path, int missing_ok, json_t **out, ee_error 
 */
 typedef enum ee_act { EE_ACT_GELU = 0, EE_ACT_GELU_TANH, EE_ACT_RELU } ee_act;
 
+/* A sentence-transformers Dense module (after pooling): y = act(W x + b). */
+#define EE_MAX_DENSE 8
+typedef enum ee_dense_act {
+  EE_DENSE_IDENTITY = 0, EE_DENSE_TANH, EE_DENSE_RELU, EE_DENSE_GELU, EE_DENSE_SIGMOID
+} ee_dense_act;
+typedef struct ee_dense_cfg {
+  char path[256];              /* module directory, relative to the model's */
+  int in, out;                 /* in_features, out_features */
+  int bias;                    /* 1: a linear.bias tensor is added */
+  ee_dense_act act;            /* activation_function */
+} ee_dense_cfg;
+
 typedef struct ee_config {
   int hidden_size;             /* H */
   int num_layers;              /* L */
@@ -87,14 +100,32 @@ typedef struct ee_config {
   int max_length;              /* tokens per text incl. [CLS]/[SEP]; 0 = unset */
   ee_precision precision;      /* dense layers' arithmetic (ee_params; config.c leaves 0 = fp32) */
   int include_prompt;          /* 0 if the Pooling config leaves a prompt's tokens out */
-  int out_dims;                /* floats per pooled vector: hidden_size, or ee_params.truncate_dim */
+  int n_dense;                 /* Dense modules after pooling, in modules.json order */
+  ee_dense_cfg dense[EE_MAX_DENSE];
+  int pooled_dims;             /* floats after pooling and the Dense modules: hidden_size or
+                                  the last Dense's out_features */
+  int out_dims;                /* floats per vector: pooled_dims, or ee_params.truncate_dim */
 } ee_config;
 
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
-/* modules.json, <pooling>/config.json, sentence_bert_config.json -> cfg
-** pooling/normalize/max_length; absent files leave the defaults. */
+/* modules.json, <pooling>/config.json, <dense>/config.json,
+** sentence_bert_config.json -> cfg pooling/dense/normalize/max_length;
+** absent files leave the defaults. */
 ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err);
+/* <dir>/<mpath> into out (EE_PATH_MAX); mpath "" is dir itself.  A path
+** that could leave the model directory (absolute, "..") is a format error
+** naming kind ("pooling", "Dense") and modules.json. */
+ee_status ee_module_dir(char *out, const char *dir, const char *mpath, const char *kind,
+                        ee_error *err);
+
+/* ------------------------------------------------------------------------
+** interface to dense.c
+*/
+/* <dir>/<mpath>/config.json -> *d; in_features must equal in (the width of
+** the vector the module receives). */
+ee_status ee_dense_config_load(const char *dir, const char *mpath, int in, ee_dense_cfg *d,
+                               ee_error *err);
 
 /* ------------------------------------------------------------------------
 ** interface to prompts.c
@@ -203,8 +234,27 @@ typedef struct ee_weights {
 
 /* Open the weight files of dir and bind every tensor cfg needs. */
 ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err);
+/* Lower level, for a module's own file: open the one safetensors file path
+** into a zeroed w, bind tensors by name ([d0] or [d0, d1]; d1 < 0: 1-D; hint
+** explains the expected shape), then unmap what nothing points into. */
+ee_status ee_weights_open_file(ee_weights *w, const char *path, ee_error *err);
+ee_status ee_weights_bind(ee_weights *w, const char *name, int64_t d0, int64_t d1,
+                          const char *hint, const float **out, ee_error *err);
+void ee_weights_unmap_unused(ee_weights *w);
 void ee_weights_free(ee_weights *w); /* accepts a zeroed struct */
 int64_t ee_weights_bytes_mapped(const ee_weights *w);
+
+/* A Dense module's parameters (dense.c). */
+typedef struct ee_dense {
+  ee_weights w;                 /* <module>/model.safetensors */
+  const float *weight;          /* (out, in) linear.weight */
+  const float *bias;            /* (out) linear.bias, or NULL */
+} ee_dense;
+/* Bind the weights of the Dense module d of the model in dir. */
+ee_status ee_dense_load(ee_dense *dw, const char *dir, const ee_dense_cfg *d, ee_error *err);
+void ee_dense_free(ee_dense *dw); /* accepts a zeroed struct */
+/* y (d->out) = act(W x + b) for x (d->in); y and x do not overlap. */
+void ee_dense_apply(const ee_dense *dw, const ee_dense_cfg *d, const float *x, float *y);
 
 /* ------------------------------------------------------------------------
 ** the model (model_load.c)
@@ -219,6 +269,7 @@ struct ee_model {
   int64_t packed_bytes;         /* bytes allocated at packed */
   int batch_size;               /* texts per forward pass in ee_embed_texts */
   ee_prompts prompts;           /* from config_sentence_transformers.json */
+  ee_dense dense[EE_MAX_DENSE]; /* (cfg.n_dense) Dense modules' weights */
 };
 
 /* Pack every layer's Linear weights (m->packed) at m->cfg.precision;
@@ -370,10 +421,13 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
 ** in an arena of ee_arena_floats(cfg, total_tokens, max(lens), threads of
 ** pool) floats.  Inputs must already be validated (ids < V, types < TV,
 ** 1 <= len <= P); type_ids or any of its rows may be NULL (all 0).
-** pooled: (n, cfg.out_dims) or NULL; hidden: (total_tokens,H) or NULL. */
+** pooled: (n, cfg.out_dims) or NULL; hidden: (total_tokens,H) or NULL.
+** pool_skip: tokens at the start of every sequence that mean and max
+** pooling leave out (a prompt's, when include_prompt is false), else 0. */
 void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
                 const int32_t *const *ids, const int32_t *const *type_ids,
-                const int32_t *lens, int64_t total_tokens, float *pooled, float *hidden);
+                const int32_t *lens, int64_t total_tokens, int pool_skip, float *pooled,
+                float *hidden);
 /* x (n) = act(x) in place, vectorised (GELU via ee_erf). */
 void ee_act_row(float *x, int n, ee_act act);
 /* y (n) = erf(x), vectorised; within 4.5e-7 relative (checked in test_engine.c). */

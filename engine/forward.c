@@ -85,6 +85,15 @@ static int64_t quant_floats(const ee_config *cfg, int64_t T) {
          quant_slot(cfg->precision, T, cfg->intermediate_size);
 }
 
+/* Floats of the pooling's scratch: two vectors as wide as the widest of
+** the pooled vector and the Dense modules' outputs (each module reads one
+** and writes the other). */
+static int64_t pool_floats(const ee_config *cfg) {
+  int64_t w = cfg->hidden_size;
+  for (int i = 0; i < cfg->n_dense; i++) w = cfg->dense[i].out > w ? cfg->dense[i].out : w;
+  return 2 * slot(w);
+}
+
 int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_len,
                         int nthreads) {
   /* H, I <= 1e6 (config.c); tokens and max_len are bounded by the caller
@@ -94,7 +103,7 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
     return -1;
   int64_t th = slot(total_tokens * cfg->hidden_size);
   int64_t ti = slot(total_tokens * cfg->intermediate_size);
-  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + quant_floats(cfg, total_tokens);
+  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + pool_floats(cfg) + quant_floats(cfg, total_tokens);
 }
 
 /* ---- ops -------------------------------------------------------------------- */
@@ -148,20 +157,30 @@ VEC_VARIANTS(embed_row,
               const float *g, const float *b, float eps),
              (out, word, pos, type, H, g, b, eps))
 
-/* out (n,D) = the first D of x (T,H) pooled over each sequence's tokens,
-** optionally L2-normalised first (sentence-transformers' truncate_dim cuts
-** the vector after its Normalize module); each row is made whole in
-** scratch (H floats). */
-static void pool_forward(float *out, int D, float *scratch, const float *x, const int32_t *lens,
-                         int n, int H, ee_pooling mode, int normalize) {
+/* out (n, out_dims) = each sequence's tokens of x (T,H) pooled, through
+** the Dense modules, optionally L2-normalised, then cut to out_dims
+** (sentence-transformers' truncate_dim cuts the vector after its Normalize
+** module); scratch: pool_floats(cfg).  Mean and max pooling start at token
+** skip, as sentence-transformers masks a prompt when include_prompt is
+** false: with no token left, mean gives zeros (its sum over a count clamped
+** to 1e-9) and max gives -1e9 (its fill for masked tokens). */
+static void pool_forward(const ee_model *m, float *out, float *scratch, const float *x,
+                         const int32_t *lens, int n, int skip) {
+  const ee_config *c = &m->cfg;
+  const int H = c->hidden_size, D = c->out_dims;
+  const ee_pooling mode = c->pooling;
+  float *other = scratch + pool_floats(c) / 2;
   int64_t o = 0;
   for (int s = 0; s < n; s++) {
     float *dst = scratch;
     const float *seq = x + o * H;
     const int L = lens[s];
-    if (mode == EE_POOL_MEAN || mode == EE_POOL_MAX) {
-      memcpy(dst, seq, sizeof(float) * (size_t)H);
-      for (int j = 1; j < L; j++) {
+    const int first = skip < L ? skip : L;
+    if ((mode == EE_POOL_MEAN || mode == EE_POOL_MAX) && first == L) {
+      for (int i = 0; i < H; i++) dst[i] = mode == EE_POOL_MEAN ? 0.0f : -1e9f;
+    } else if (mode == EE_POOL_MEAN || mode == EE_POOL_MAX) {
+      memcpy(dst, seq + (int64_t)first * H, sizeof(float) * (size_t)H);
+      for (int j = first + 1; j < L; j++) {
         const float *row = seq + (int64_t)j * H;
         if (mode == EE_POOL_MEAN)
           for (int i = 0; i < H; i++) dst[i] += row[i];
@@ -169,16 +188,22 @@ static void pool_forward(float *out, int D, float *scratch, const float *x, cons
           for (int i = 0; i < H; i++) dst[i] = row[i] > dst[i] ? row[i] : dst[i];
       }
       if (mode == EE_POOL_MEAN)
-        for (int i = 0; i < H; i++) dst[i] /= (float)L;
+        for (int i = 0; i < H; i++) dst[i] /= (float)(L - first);
     } else { /* CLS: the first token's hidden state */
       memcpy(dst, seq, sizeof(float) * (size_t)H);
     }
-    if (normalize) {
+    for (int k = 0; k < c->n_dense; k++) {
+      float *next = dst == scratch ? other : scratch;
+      ee_dense_apply(&m->dense[k], &c->dense[k], dst, next);
+      dst = next;
+    }
+    const int width = c->pooled_dims;
+    if (c->normalize) {
       double ss = 0.0;
-      for (int i = 0; i < H; i++) ss += (double)dst[i] * dst[i];
+      for (int i = 0; i < width; i++) ss += (double)dst[i] * dst[i];
       double norm = sqrt(ss);
       float inv = (float)(1.0 / (norm > 1e-12 ? norm : 1e-12));
-      for (int i = 0; i < H; i++) dst[i] *= inv;
+      for (int i = 0; i < width; i++) dst[i] *= inv;
     }
     memcpy(out + (int64_t)s * D, dst, sizeof(float) * (size_t)D);
     o += L;
@@ -481,7 +506,7 @@ static void gemm_stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f, cons
 
 void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
                 const int32_t *const *ids, const int32_t *const *type_ids, const int32_t *lens,
-                int64_t T, float *pooled, float *hidden) {
+                int64_t T, int pool_skip, float *pooled, float *hidden) {
   const ee_config *c = &m->cfg;
   const int H = c->hidden_size, FF = c->intermediate_size;
   int max_len = 0;
@@ -526,6 +551,6 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   }
 
   if (hidden) memcpy(hidden, f.x, sizeof(float) * (size_t)(T * H));
-  /* qkv is free by now: one row of it is the pooling's scratch. */
-  if (pooled) pool_forward(pooled, c->out_dims, f.qkv, f.x, lens, n, H, c->pooling, c->normalize);
+  if (pooled)
+    pool_forward(m, pooled, f.scores + ee_pool_threads(pool) * f.sc_stride, f.x, lens, n, pool_skip);
 }

@@ -8,9 +8,10 @@
 **   if (ee_model_load("models/all-MiniLM-L6-v2", &p, &m, &err) != EE_OK) ...
 **
 ** Order: config.json (architecture), sentence-transformers files (pooling,
-** normalisation, max length), ee_params overrides, weights (mapped,
-** checked, bound), tokenizer (wp_load_dir: tokenizer.json or vocab.txt) and
-** a check that every token id the tokenizer can produce has an embedding.
+** Dense modules, normalisation, max length), ee_params overrides, weights
+** (mapped, checked, bound; the Dense modules' from their own files),
+** tokenizer (wp_load_dir: tokenizer.json or vocab.txt) and a check that
+** every token id the tokenizer can produce has an embedding.
 ** On failure *out is NULL and everything loaded so far is released.
 **
 ** Threads: params.threads (0: all cores) is how many threads each context
@@ -130,12 +131,12 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   int usable = c->max_position_embeddings - c->position_offset;
   if (c->max_length == 0 || c->max_length > usable) c->max_length = usable;
   c->precision = p.precision;
-  if (p.truncate_dim > c->hidden_size) {
+  if (p.truncate_dim > c->pooled_dims) {
     rc = ee_set_error(err, EE_ERR_INPUT, "truncate_dim %d is more than the %d dimensions of %s",
-                      p.truncate_dim, c->hidden_size, m->dir);
+                      p.truncate_dim, c->pooled_dims, m->dir);
     goto fail;
   }
-  c->out_dims = p.truncate_dim ? p.truncate_dim : c->hidden_size;
+  c->out_dims = p.truncate_dim ? p.truncate_dim : c->pooled_dims;
   if (c->precision == EE_PREC_INT8 &&
       (c->hidden_size > EE_INT8_MAX_K || c->intermediate_size > EE_INT8_MAX_K)) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
@@ -152,6 +153,8 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   }
 
   if ((rc = ee_weights_load(&m->w, m->dir, c, err)) != EE_OK) goto fail;
+  for (int i = 0; i < c->n_dense; i++)
+    if ((rc = ee_dense_load(&m->dense[i], m->dir, &c->dense[i], err)) != EE_OK) goto fail;
   if ((rc = load_tokenizer(m, err)) != EE_OK) goto fail;
 
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -233,6 +236,7 @@ void ee_model_free(ee_model *m) {
   ee_prompts_free(&m->prompts);
   wp_free(m->tok);
   ee_weights_free(&m->w);
+  for (int i = 0; i < EE_MAX_DENSE; i++) ee_dense_free(&m->dense[i]);
   se_free(m->dir);
   se_free(m);
 }
@@ -254,6 +258,10 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->normalize = m->cfg.normalize;
   info->n_params = m->w.n_params;
   info->bytes_mapped = ee_weights_bytes_mapped(&m->w);
+  for (int i = 0; i < m->cfg.n_dense; i++) {
+    info->n_params += m->dense[i].w.n_params;
+    info->bytes_mapped += ee_weights_bytes_mapped(&m->dense[i].w);
+  }
   info->precision = precision_name(m->cfg.precision);
   info->bytes_packed = m->packed_bytes;
   info->kernel = m->cfg.precision == EE_PREC_BF16   ? ee_bf16_kernel_name()

@@ -108,12 +108,7 @@ static ee_status open_files(ee_weights *w, const char *dir, ee_error *err) {
                           "missing %s (nor is there a model.safetensors.index.json; "
                           "pytorch_model.bin is not supported: convert it to safetensors)",
                           path);
-    snprintf(w->weights_file, sizeof w->weights_file, "%s", path);
-    if (!(w->files = se_calloc(1, sizeof *w->files)))
-      return ee_set_error(err, EE_ERR_NOMEM, "out of memory opening %s", path);
-    if ((rc = st_open(&w->files[0], path, err)) != EE_OK) return rc;
-    w->n_files = 1;
-    return EE_OK;
+    return ee_weights_open_file(w, path, err);
   }
   snprintf(w->weights_file, sizeof w->weights_file, "%s", index);
   return open_shards(w, dir, index, err);
@@ -160,20 +155,12 @@ static int64_t convert(float *dst, const unsigned char *src, st_dtype dt, int64_
 
 /* ---- binding ---------------------------------------------------------------- */
 
-typedef struct bind_ctx {
-  ee_weights *w;
-  const char *prefix;    /* "" or "bert." */
-  const ee_config *cfg;
-  int first_dtype;       /* -1 until the first tensor */
-} bind_ctx;
-
 /* Find prefix+name in any file, check dtype and shape [d0] or [d0, d1]
 ** (d1 < 0: 1-D), and set *out to f32 data.  hint explains the expectation. */
-static ee_status bind(bind_ctx *b, const char *name, int64_t d0, int64_t d1, const char *hint,
-                      const float **out, ee_error *err) {
-  ee_weights *w = b->w;
+static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
+                      const char *hint, const float **out, ee_error *err) {
   char full[256];
-  snprintf(full, sizeof full, "%s%s", b->prefix, name);
+  snprintf(full, sizeof full, "%s%s", prefix, name);
   const st_tensor *t = NULL;
   st_file *f = NULL;
   for (int i = 0; i < w->n_files && !t; i++) {
@@ -199,12 +186,10 @@ static ee_status bind(bind_ctx *b, const char *name, int64_t d0, int64_t d1, con
     return ee_set_error(err, EE_ERR_FORMAT, "tensor '%s' in %s has shape %s, expected %s (%s)",
                         full, f->path, got, exp, hint);
   }
-  if (b->first_dtype < 0) {
-    b->first_dtype = (int)t->dtype;
+  if (!w->dtype)
     w->dtype = st_dtype_name(t->dtype);
-  } else if (b->first_dtype != (int)t->dtype) {
+  else if (strcmp(w->dtype, st_dtype_name(t->dtype)) != 0)
     w->dtype = "mixed";
-  }
   w->n_params += t->numel;
 
   const unsigned char *src = f->data + t->begin;
@@ -241,10 +226,10 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
   if (rc != EE_OK) return rc;
-  bind_ctx b = {w, "", cfg, -1};
+  const char *prefix = "";
   if (!has_tensor(w, "embeddings.word_embeddings.weight") &&
       has_tensor(w, "bert.embeddings.word_embeddings.weight"))
-    b.prefix = "bert.";
+    prefix = "bert.";
 
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
   char hint_vh[128], hint_ph[128], hint_th[128], hint_h[64], hint_hh[64], hint_ih[96],
@@ -263,7 +248,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
            cfg->hidden_size, cfg->intermediate_size);
 
 #define BIND(name, d0, d1, hint, out) \
-  if ((rc = bind(&b, name, d0, d1, hint, out, err)) != EE_OK) return rc
+  if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
   BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
   BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
        &w->pos);
@@ -298,10 +283,29 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
 #undef LBIND
   }
 #undef BIND
-  /* Files nothing points into (all converted) need not stay mapped. */
+  ee_weights_unmap_unused(w);
+  return EE_OK;
+}
+
+ee_status ee_weights_open_file(ee_weights *w, const char *path, ee_error *err) {
+  memset(w, 0, sizeof *w);
+  snprintf(w->weights_file, sizeof w->weights_file, "%s", path);
+  if (!(w->files = se_calloc(1, sizeof *w->files)))
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory opening %s", path);
+  ee_status rc = st_open(&w->files[0], path, err);
+  if (rc == EE_OK) w->n_files = 1;
+  return rc;
+}
+
+ee_status ee_weights_bind(ee_weights *w, const char *name, int64_t d0, int64_t d1,
+                          const char *hint, const float **out, ee_error *err) {
+  return bind(w, "", name, d0, d1, hint, out, err);
+}
+
+/* Files nothing points into (all converted) need not stay mapped. */
+void ee_weights_unmap_unused(ee_weights *w) {
   for (int i = 0; i < w->n_files; i++)
     if (!w->files[i].used_in_place) st_close(&w->files[i]);
-  return EE_OK;
 }
 
 int64_t ee_weights_bytes_mapped(const ee_weights *w) {

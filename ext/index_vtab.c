@@ -275,14 +275,6 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
       /* Stored texts get one prompt for the table's life, so its vectors
       ** stay comparable whatever later bindings say (kept in _config). */
       const char *zDoc = p->zDocumentPrompt ? p->zDocumentPrompt : embedSlotRolePrompt(pSlot, 0);
-      ee_info info;
-      ee_model_info(embedSlotModel(pSlot), &info);
-      if (zDoc && zDoc[0] && !info.include_prompt) {
-        *pzErr = sqlite3_mprintf("embed_index constructor error: the model's Pooling config sets include_prompt "
-                                 "false, which is not implemented: give document_prompt = ''");
-        rc = SQLITE_ERROR;
-        goto fail;
-      }
       char *zCopy = sqlite3_mprintf("%s", zDoc ? zDoc : "");
       if (!zCopy) {
         rc = SQLITE_NOMEM;

@@ -130,7 +130,7 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts 
       }
       if (zKey[0] == 'm') pParams->max_length = (int)v;
       else if (zKey[1] == 'h') pParams->threads = (int)v;
-      else if (zKey[0] == 't') pParams->truncate_dim = (int)v; /* <= hidden_size: checked at load */
+      else if (zKey[0] == 't') pParams->truncate_dim = (int)v; /* <= the vector's size: checked at load */
       else if (zKey[0] == 'c') pBind->nCache = (int)v;
       else pParams->batch_size = (int)v;
     } else {
@@ -244,12 +244,6 @@ static int slot_prompt(embed_slot *pSlot, const embed_bind_opts *pBind, char **p
     zPrompt = ee_model_prompt(pModel, info.default_prompt_name);
   }
   pSlot->bPromptOption = pBind->zPrompt || pBind->zPromptName;
-  if (zPrompt && zPrompt[0] && !info.include_prompt) {
-    *pzErr = sqlite3_mprintf("the model's Pooling config sets include_prompt false (the prompt's tokens left "
-                             "out of the pooled vector), which is not implemented: load it with "
-                             "'{\"prompt\": \"\"}' and no prompt");
-    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
-  }
   if (zPrompt && zPrompt[0]) {
     pSlot->zPrompt = sqlite3_mprintf("%s", zPrompt);
     if (!pSlot->zPrompt) return SQLITE_NOMEM;

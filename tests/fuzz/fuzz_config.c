@@ -2,7 +2,8 @@
 ** fuzz_config.c — libFuzzer target for the model directory's JSON files:
 ** config.json, modules.json, 1_Pooling/config.json,
 ** sentence_bert_config.json, tokenizer_config.json,
-** model.safetensors.index.json and config_sentence_transformers.json
+** model.safetensors.index.json, config_sentence_transformers.json and the
+** Dense module's 2_Dense/config.json (engine/dense.c)
 ** (engine/config.c, engine/weights.c's shard discovery,
 ** tokenizer/tokenizer_json.c's tokenizer_config reader, engine/prompts.c).
 **
@@ -12,7 +13,7 @@
 ** Byte 0 picks the file (low 3 bits: 0 config.json, 1 modules.json,
 ** 2 1_Pooling/config.json, 3 sentence_bert_config.json,
 ** 4 tokenizer_config.json, 5 model.safetensors.index.json,
-** 6 config_sentence_transformers.json, 7 config.json)
+** 6 config_sentence_transformers.json, 7 2_Dense/config.json)
 ** and ee_params overrides (bits 3-4 pooling default/cls/mean/max, bit 5
 ** normalize, bits 6-7 max_length 0/2/3/1000); the rest is the file's
 ** content.  It is written next to the other files of a valid tiny model
@@ -54,9 +55,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const char *const files[8] = {"config.json", "modules.json", "1_Pooling/config.json",
                                        "sentence_bert_config.json", "tokenizer_config.json",
                                        "model.safetensors.index.json",
-                                       "config_sentence_transformers.json", "config.json"};
+                                       "config_sentence_transformers.json", "2_Dense/config.json"};
   static const char *const defaults[8] = {NULL, FZ_MODULES_JSON, FZ_POOLING_JSON, FZ_SBERT_JSON,
-                                          FZ_TOKCONFIG_JSON, NULL, "{}", NULL};
+                                          FZ_TOKCONFIG_JSON, NULL, "{}", FZ_DENSE_JSON};
   int which = data[0] & 7;
   const char *d = which == 5 ? shard_dir : dir;
   if (fz_write(d, files[which], data + 1, size - 1) != 0) abort();

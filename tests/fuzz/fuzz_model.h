@@ -55,10 +55,15 @@ static const char *const fz_vocab[] = {
 #define FZ_MODULES_JSON                                                                       \
   "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},\n" \
   " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},\n" \
-  " {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"}]\n"
+  " {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"},\n" \
+  " {\"idx\": 3, \"name\": \"3\", \"path\": \"3_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"}]\n"
 #define FZ_POOLING_JSON                                                                       \
   "{\"word_embedding_dimension\": 8, \"pooling_mode_cls_token\": false,\n"                    \
   " \"pooling_mode_mean_tokens\": true, \"pooling_mode_max_tokens\": false}\n"
+/* a Dense module 8 -> 8 after the pooling (2_Dense/model.safetensors: fz_dense_safetensors) */
+#define FZ_DENSE_JSON                                                                         \
+  "{\"in_features\": 8, \"out_features\": 8, \"bias\": true,\n"                              \
+  " \"activation_function\": \"torch.nn.modules.activation.Tanh\"}\n"
 #define FZ_SBERT_JSON "{\"max_seq_length\": 24, \"do_lower_case\": true}\n"
 #define FZ_TOKCONFIG_JSON "{\"do_lower_case\": true, \"strip_accents\": null, \"tokenize_chinese_chars\": true}\n"
 
@@ -107,10 +112,9 @@ static int fz_tensors(fz_tensor *t) {
   return n;
 }
 
-/* The model.safetensors image (malloc'd, *size set), F32 or F16 (f16 != 0). */
-static unsigned char *fz_safetensors(size_t *size, int f16) {
-  fz_tensor t[64];
-  int n = fz_tensors(t);
+/* The safetensors image of tensors t[0..n) (malloc'd, *size set), F32 or F16
+** (f16 != 0), values from one xorshift stream. */
+static unsigned char *fz_st_image(const fz_tensor *t, int n, size_t *size, int f16) {
   char *hdr = malloc(16384);
   if (!hdr) return NULL;
   int esz = f16 ? 2 : 4;
@@ -159,6 +163,19 @@ static unsigned char *fz_safetensors(size_t *size, int f16) {
   return buf;
 }
 
+/* The model.safetensors image (malloc'd, *size set), F32 or F16 (f16 != 0). */
+static unsigned char *fz_safetensors(size_t *size, int f16) {
+  fz_tensor t[64];
+  int n = fz_tensors(t);
+  return fz_st_image(t, n, size, f16);
+}
+
+/* 2_Dense/model.safetensors: linear.weight (8, 8) and linear.bias (8). */
+static unsigned char *fz_dense_safetensors(size_t *size) {
+  static const fz_tensor t[2] = {{"linear.bias", FZ_H, 0, 0}, {"linear.weight", FZ_H, FZ_H, 0}};
+  return fz_st_image(t, 2, size, 0);
+}
+
 /* The vocab.txt bytes (malloc'd, *size set). */
 static char *fz_vocab_txt(size_t *size) {
   size_t n = 0;
@@ -185,9 +202,15 @@ static int fz_model_write(const char *dir) {
   char sub[512];
   if (snprintf(sub, sizeof sub, "%s/1_Pooling", dir) >= (int)sizeof sub) return -1;
   mkdir(sub, 0700);
+  if (snprintf(sub, sizeof sub, "%s/2_Dense", dir) >= (int)sizeof sub) return -1;
+  mkdir(sub, 0700);
   unsigned char *st = fz_safetensors(&n, 0);
   int rc = st ? fz_write(dir, "model.safetensors", st, n) : -1;
   free(st);
+  st = fz_dense_safetensors(&n);
+  if (rc == 0) rc = st ? fz_write(dir, "2_Dense/model.safetensors", st, n) : -1;
+  free(st);
+  if (rc == 0) rc = fz_write_str(dir, "2_Dense/config.json", FZ_DENSE_JSON);
   char *voc = fz_vocab_txt(&n);
   if (rc == 0) rc = voc ? fz_write(dir, "vocab.txt", voc, n) : -1;
   free(voc);

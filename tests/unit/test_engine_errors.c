@@ -420,8 +420,8 @@ static void config_cases(void) {
         (int)in.pooling, in.normalize, in.max_length);
   ee_model_free(m);
 
-  write_text(dir, "modules.json", "[{\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
-  expect_load("Dense module", dir, NULL, EE_ERR_UNSUPPORTED, "modules.json", "sentence_transformers.models.Dense");
+  write_text(dir, "modules.json", "[{\"path\": \"2_LayerNorm\", \"type\": \"sentence_transformers.models.LayerNorm\"}]");
+  expect_load("LayerNorm module", dir, NULL, EE_ERR_UNSUPPORTED, "modules.json", "sentence_transformers.models.LayerNorm");
   write_text(dir, "modules.json", "[{\"path\": \"../x\", \"type\": \"sentence_transformers.models.Pooling\"}]");
   expect_load("pooling path outside", dir, NULL, EE_ERR_FORMAT, "modules.json", "inside the model directory");
   write_text(dir, "modules.json", "{\"a\": 1}");
@@ -645,81 +645,6 @@ static void variant_cases(void) {
 
 /* ---- prompts (config_sentence_transformers.json) ------------------------------------------ */
 
-static void prompt_cases(void) {
-  tensor t[MAX_T];
-  int n;
-  spec s = base_spec();
-  const char *dir = make_model("prompts", &s, t, &n);
-  write_text(dir, "config_sentence_transformers.json",
-             "{\"prompts\": {\"q\": \"a \", \"d\": \"k k \"}, \"default_prompt_name\": null}");
-  ee_model *m = NULL;
-  ee_error err = {0};
-  if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
-    CHECK(0, "prompts: load (%s)", err.msg);
-    return;
-  }
-  ee_info in;
-  ee_model_info(m, &in);
-  CHECK(strcmp(in.prompts, "{\"d\":\"k k \",\"q\":\"a \"}") == 0 && !in.default_prompt_name &&
-            in.include_prompt == 1,
-        "prompts: info lists them, keys sorted (%s)", in.prompts);
-  CHECK(ee_model_prompt(m, "q") && strcmp(ee_model_prompt(m, "q"), "a ") == 0 &&
-            !ee_model_prompt(m, "query") && !ee_model_prompt(m, NULL) && !ee_model_prompt(NULL, "q"),
-        "prompts: ee_model_prompt finds by name, NULL otherwise");
-  ee_context *ctx = ee_context_new(m);
-  float joined[2 * 8], prompted[2 * 8], plain[8], none[8];
-  const char *jt[2] = {"a b c", "a "}, *texts[2] = {"b c", ""};
-  size_t jl[2] = {5, 2}, tl[2] = {3, 0};
-  CHECK(ee_embed_texts(ctx, 2, jt, jl, joined, &err) == EE_OK &&
-            ee_embed_texts_prompted(ctx, "a ", 2, texts, tl, prompted, &err) == EE_OK &&
-            memcmp(joined, prompted, sizeof joined) == 0,
-        "prompts: prompt + text is the joined string's vector, bit for bit (%s)", err.msg);
-  CHECK(ee_embed_texts(ctx, 1, texts, tl, plain, &err) == EE_OK &&
-            ee_embed_texts_prompted(ctx, "", 1, texts, tl, none, &err) == EE_OK &&
-            memcmp(plain, none, sizeof plain) == 0 &&
-            ee_embed_texts_prompted(ctx, NULL, 1, texts, tl, none, &err) == EE_OK &&
-            memcmp(plain, none, sizeof plain) == 0,
-        "prompts: an empty or NULL prompt adds nothing");
-  const char *bad[2] = {"b", "ab\xff" "cd"};
-  size_t bl[2] = {1, 5};
-  CHECK(ee_embed_texts_prompted(ctx, "k k ", 1, bad + 1, bl + 1, plain, &err) == EE_ERR_INPUT &&
-            strcmp(err.msg, "invalid UTF-8 at byte 2") == 0,
-        "prompts: invalid UTF-8 is reported at its byte in the text, not the joined string (%s)", err.msg);
-  CHECK(ee_embed_texts_prompted(ctx, "k k ", 2, bad, bl, prompted, &err) == EE_ERR_INPUT &&
-            strcmp(err.msg, "text 1: invalid UTF-8 at byte 2") == 0,
-        "prompts: ... and names the text among several (%s)", err.msg);
-  CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, texts, tl, plain, &err) == EE_ERR_INPUT &&
-            strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
-        "prompts: an invalid UTF-8 prompt is refused as the prompt (%s)", err.msg);
-  const char *completes[1] = {"\xa9 b"}; /* "a\xc3" + this would read as "a\xc3\xa9 b", valid */
-  size_t cl[1] = {4};
-  CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, completes, cl, plain, &err) == EE_ERR_INPUT &&
-            strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
-        "prompts: ... even when the text's first bytes would complete its last character (%s)", err.msg);
-  ee_context_free(ctx);
-  ee_model_free(m);
-
-  /* include_prompt false: no prompt may be added (not implemented). */
-  char pool[1024];
-  snprintf(pool, sizeof pool, "%s/1_Pooling", dir);
-  mkdir(pool, 0755);
-  write_text(dir, "modules.json", "[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"1_Pooling\"}]");
-  write_text(pool, "config.json", "{\"pooling_mode_mean_tokens\": true, \"include_prompt\": false}");
-  m = NULL;
-  if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
-    CHECK(0, "prompts: load with include_prompt false (%s)", err.msg);
-    return;
-  }
-  ee_model_info(m, &in);
-  ctx = ee_context_new(m);
-  CHECK(in.include_prompt == 0 && ee_embed_texts_prompted(ctx, "", 1, texts, tl, plain, &err) == EE_OK,
-        "prompts: include_prompt false loads and embeds without a prompt");
-  CHECK(ee_embed_texts_prompted(ctx, "a ", 1, texts, tl, plain, &err) == EE_ERR_UNSUPPORTED,
-        "prompts: include_prompt false refuses a prompt");
-  CHECK_STR_CONTAINS(err.msg, "sets include_prompt false", "prompts: ... saying why (%s)", err.msg);
-  ee_context_free(ctx);
-  ee_model_free(m);
-}
 
 /* ---- truncate_dim: the first D values of the normalised vector ---------------------------- */
 
@@ -962,8 +887,9 @@ static void ref_linear(double *out, const double *in, int rows, int K, int N, co
     }
 }
 
+/* skip: tokens mean and max pooling leave out (include_prompt false). */
 static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_t *types, int L,
-                        const char *act, ee_pooling pool, int norm, double *out /* (RH) */) {
+                        const char *act, ee_pooling pool, int norm, int skip, double *out /* (RH) */) {
   double x[RL * RH], q[RL * RH], k[RL * RH], v[RL * RH], ctx[RL * RH], h1[RL * RH], f[RL * RI], o[RL * RH];
   for (int j = 0; j < L; j++) {
     for (int i = 0; i < RH; i++)
@@ -1015,10 +941,11 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
     ref_ln(x + j * RH, t, n, "encoder.layer.0.output.LayerNorm.weight", "encoder.layer.0.output.LayerNorm.bias");
   }
   for (int i = 0; i < RH; i++) {
-    double acc = x[i];
-    for (int j = 1; j < L; j++)
+    const int first = pool == EE_POOL_CLS ? 0 : skip;
+    double acc = x[first * RH + i];
+    for (int j = first + 1; j < L; j++)
       acc = pool == EE_POOL_MEAN ? acc + x[j * RH + i] : pool == EE_POOL_MAX ? fmax(acc, x[j * RH + i]) : acc;
-    out[i] = pool == EE_POOL_MEAN ? acc / L : acc;
+    out[i] = pool == EE_POOL_MEAN ? acc / (L - first) : acc;
   }
   if (norm) {
     double ss = 0;
@@ -1055,7 +982,7 @@ static void reference_cases(void) {
             worst = 0;
             for (int b = 0; b < 2; b++) {
               double want[RH];
-              ref_forward(t, n, ids[b], types[b], lens[b], acts[a], (ee_pooling)pool, norm, want);
+              ref_forward(t, n, ids[b], types[b], lens[b], acts[a], (ee_pooling)pool, norm, 0, want);
               for (int i = 0; i < RH; i++) worst = fmax(worst, fabs(got[b * RH + i] - want[i]));
             }
           }
@@ -1065,6 +992,355 @@ static void reference_cases(void) {
         CHECK(worst <= 2e-6, "reference: %s, pooling %d, normalize %d: max diff %.3g vs double loops (%s)",
               acts[a], pool, norm, worst, err.msg);
       }
+  }
+}
+
+/* ---- cases: sentence-transformers Dense modules ------------------------------------- */
+
+#define DW_OUT 6 /* 2_Dense: 8 -> 6 (activation varies), bias */
+#define DW2_OUT 4 /* 3_Dense: 6 -> 4, identity, no bias, F16 */
+
+static const char *MODS_DENSE =
+    "[{\"idx\": 0, \"name\": \"0\", \"path\": \"\", \"type\": \"sentence_transformers.models.Transformer\"},"
+    " {\"idx\": 1, \"name\": \"1\", \"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+    " {\"idx\": 2, \"name\": \"2\", \"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"},"
+    " {\"idx\": 3, \"name\": \"3\", \"path\": \"3_Dense\", \"type\": \"sentence_transformers.models.Dense\"},"
+    " {\"idx\": 4, \"name\": \"4\", \"path\": \"4_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"}]";
+
+static void dense_config(const char *sub, int in, int out, const char *bias, const char *act,
+                         const char *extra) {
+  write_text(sub, "config.json",
+             "{\"in_features\": %d, \"out_features\": %d, \"bias\": %s, \"activation_function\": "
+             "\"%s\"%s}", in, out, bias, act, extra);
+}
+
+/* The Dense module's file: linear.weight (out, in) [+ linear.bias (out)]. */
+static int dense_tensors(tensor *d, const char *dtype, int out, int in, int bias) {
+  spec s = base_spec();
+  s.dtype = dtype;
+  int n = add_t(d, 0, &s, "linear.weight", out, in);
+  if (bias) n = add_t(d, n, &s, "linear.bias", out, -1);
+  layout(d, n);
+  return n;
+}
+
+/* double reference of act(W x + b) for a Dense module written by dense_tensors */
+static void ref_dense(double *y, const double *x, const tensor *d, int nd, int in, int out,
+                      const char *act) {
+  for (int o = 0; o < out; o++) {
+    double u = nd > 1 ? wv(d, nd, "linear.bias", o) : 0.0;
+    for (int i = 0; i < in; i++) u += wv(d, nd, "linear.weight", (int64_t)o * in + i) * x[i];
+    y[o] = !strcmp(act, "Tanh") ? tanh(u) : !strcmp(act, "ReLU") ? (u > 0 ? u : 0)
+         : !strcmp(act, "GELU") ? 0.5 * u * (1 + erf(u / sqrt(2.0)))
+         : !strcmp(act, "Sigmoid") ? 1 / (1 + exp(-u)) : u;
+  }
+}
+
+static void dense_cases(void) {
+  tensor t[MAX_T], d1[2], d2[2];
+  int n;
+  spec s = base_spec();
+  const char *dir0 = make_model("dense", &s, t, &n);
+  char dir[600], pool[700], sub2[700], sub3[700];
+  snprintf(dir, sizeof dir, "%s", dir0);
+  snprintf(pool, sizeof pool, "%s/1_Pooling", dir);
+  snprintf(sub2, sizeof sub2, "%s/2_Dense", dir);
+  snprintf(sub3, sizeof sub3, "%s/3_Dense", dir);
+  mkdir(pool, 0700), mkdir(sub2, 0700), mkdir(sub3, 0700);
+  write_text(pool, "config.json", "{\"word_embedding_dimension\": 8, \"pooling_mode_cls_token\": true}");
+  write_text(dir, "modules.json", "%s", MODS_DENSE);
+  int nd1 = dense_tensors(d1, "F32", DW_OUT, 8, 1), nd2 = dense_tensors(d2, "F16", DW2_OUT, DW_OUT, 0);
+  write_st(sub2, "model.safetensors", d1, nd1, 0, -1);
+  write_st(sub3, "model.safetensors", d2, nd2, 0, -1);
+  dense_config(sub3, DW_OUT, DW2_OUT, "false", "torch.nn.modules.linear.Identity", "");
+
+  /* Valid: each activation against double loops (CLS -> 2_Dense -> 3_Dense -> normalise). */
+  int32_t ids[2][7] = {{2, 5, 9, 15, 7, 7, 3}, {2, 6, 11, 3}};
+  int32_t lens[2] = {7, 4};
+  const int32_t *pid[2] = {ids[0], ids[1]};
+  static const char *acts[][2] = {{"torch.nn.modules.activation.Tanh", "Tanh"},
+                                  {"torch.nn.modules.activation.ReLU", "ReLU"},
+                                  {"torch.nn.modules.activation.GELU", "GELU"},
+                                  {"torch.nn.modules.activation.Sigmoid", "Sigmoid"},
+                                  {"torch.nn.modules.linear.Identity", "Identity"},
+                                  {"torch.nn.Tanh", "Tanh"}};
+  for (size_t a = 0; a < sizeof acts / sizeof acts[0]; a++) {
+    dense_config(sub2, 8, DW_OUT, "true", acts[a][0],
+                 a == 0 ? ", \"module_input_name\": \"sentence_embedding\", \"module_output_name\": null" : "");
+    ee_model *m = NULL;
+    ee_error err = {0};
+    float got[2 * DW2_OUT];
+    double worst = INFINITY;
+    ee_info in = {0};
+    if (ee_model_load(dir, NULL, &m, &err) == EE_OK) {
+      ee_model_info(m, &in);
+      ee_context *ctx = ee_context_new(m);
+      if (ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, got, NULL, &err) == EE_OK) {
+        worst = 0;
+        for (int b = 0; b < 2; b++) {
+          double cls[RH], h[DW_OUT], y[DW2_OUT], ss = 0;
+          ref_forward(t, n, ids[b], NULL, lens[b], "gelu", EE_POOL_CLS, 0, 0, cls);
+          ref_dense(h, cls, d1, nd1, 8, DW_OUT, acts[a][1]);
+          ref_dense(y, h, d2, nd2, DW_OUT, DW2_OUT, "Identity");
+          for (int i = 0; i < DW2_OUT; i++) ss += y[i] * y[i];
+          for (int i = 0; i < DW2_OUT; i++) worst = fmax(worst, fabs(got[b * DW2_OUT + i] - y[i] / sqrt(ss)));
+        }
+      }
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    CHECK(worst <= 2e-6, "Dense %s: vectors of 2 sequences vs double loops, max diff %.3g (%s)",
+          acts[a][0], worst, err.msg);
+    if (a == 0) {
+      const int64_t want = n ? 8 * DW_OUT + DW_OUT + DW_OUT * DW2_OUT : 0;
+      CHECK(in.dims == DW2_OUT && in.hidden_size == 8 && in.normalize == 1,
+            "Dense: info.dims %d (the last module's out_features), hidden_size %d", in.dims, in.hidden_size);
+      spec e = base_spec();
+      int64_t enc = (int64_t)e.V * 8 + e.P * 8 + e.TV * 8 + 2 * 8 + 4 * (8 * 8 + 8) + 2 * 8 + 16 * 8 + 16 + 8 * 16 + 8 + 2 * 8;
+      CHECK_EQ_INT(in.n_params, enc + want, "Dense: info.n_params counts the Dense weights");
+    }
+  }
+  /* truncate_dim applies to the last module's output, after normalisation. */
+  dense_config(sub2, 8, DW_OUT, "true", "torch.nn.modules.activation.Tanh", "");
+  {
+    ee_params p = ee_default_params();
+    ee_model *m = NULL, *m3 = NULL;
+    ee_error err = {0};
+    float whole[2 * DW2_OUT], cut[2 * 3];
+    int ok = ee_model_load(dir, &p, &m, &err) == EE_OK;
+    p.truncate_dim = 3;
+    ok = ok && ee_model_load(dir, &p, &m3, &err) == EE_OK;
+    ee_context *c1 = ok ? ee_context_new(m) : NULL, *c3 = ok ? ee_context_new(m3) : NULL;
+    ok = ok && c1 && c3 && ee_embed_ids(c1, 2, pid, NULL, lens, whole, NULL, &err) == EE_OK &&
+         ee_embed_ids(c3, 2, pid, NULL, lens, cut, NULL, &err) == EE_OK;
+    double worst = ok ? 0 : INFINITY;
+    for (int b = 0; ok && b < 2; b++)
+      for (int i = 0; i < 3; i++) worst = fmax(worst, fabs(cut[b * 3 + i] - whole[b * DW2_OUT + i]));
+    CHECK(ok && worst == 0 && ee_model_dims(m3) == 3,
+          "Dense + truncate_dim 3: the first 3 of the normalised 4 (diff %.3g, %s)", worst, err.msg);
+    ee_context_free(c1), ee_context_free(c3);
+    ee_model_free(m), ee_model_free(m3);
+    p.truncate_dim = DW2_OUT + 1;
+    expect_load("Dense: truncate_dim past the last out_features", dir, &p, EE_ERR_INPUT,
+                "truncate_dim 5 is more than the 4 dimensions", NULL);
+  }
+
+  /* Config errors. */
+  struct { const char *label; int in, out; const char *bias, *act, *extra; ee_status st; const char *sub; } bad[] = {
+    {"in_features mismatch", 9, DW_OUT, "true", "torch.nn.Tanh", "", EE_ERR_FORMAT,
+     "in_features 9 in"},
+    {"out_features 0", 8, 0, "true", "torch.nn.Tanh", "", EE_ERR_FORMAT, "\"out_features\""},
+    {"out_features huge", 8, 2000000, "true", "torch.nn.Tanh", "", EE_ERR_FORMAT, "\"out_features\""},
+    {"bias a string", 8, DW_OUT, "\"yes\"", "torch.nn.Tanh", "", EE_ERR_FORMAT, "\"bias\""},
+    {"unknown activation", 8, DW_OUT, "true", "torch.nn.modules.activation.SiLU", "", EE_ERR_UNSUPPORTED,
+     "activation_function 'torch.nn.modules.activation.SiLU'"},
+    {"Dense on token vectors", 8, DW_OUT, "true", "torch.nn.Tanh", ", \"module_input_name\": \"token_embeddings\"",
+     EE_ERR_UNSUPPORTED, "module_input_name 'token_embeddings'"},
+    {"Dense output elsewhere", 8, DW_OUT, "true", "torch.nn.Tanh", ", \"module_output_name\": \"other\"",
+     EE_ERR_UNSUPPORTED, "module_output_name 'other'"},
+    {"module_input_name a number", 8, DW_OUT, "true", "torch.nn.Tanh", ", \"module_input_name\": 3",
+     EE_ERR_FORMAT, "\"module_input_name\""},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    dense_config(sub2, bad[i].in, bad[i].out, bad[i].bias, bad[i].act, bad[i].extra);
+    expect_load(bad[i].label, dir, NULL, bad[i].st, "2_Dense/config.json", bad[i].sub);
+  }
+  write_text(sub2, "config.json", "{\"in_features\": 8, \"out_features\": 6}");
+  expect_load("Dense without activation_function", dir, NULL, EE_ERR_FORMAT, "2_Dense/config.json",
+              "missing \"activation_function\"");
+  write_text(sub2, "config.json", "[8, 6]");
+  expect_load("Dense config.json an array", dir, NULL, EE_ERR_FORMAT, "2_Dense/config.json", "not a JSON object");
+  remove_file(sub2, "config.json");
+  expect_load("Dense without config.json", dir, NULL, EE_ERR_IO, "2_Dense/config.json", NULL);
+  dense_config(sub2, 8, DW_OUT, "true", "torch.nn.Tanh", "");
+  dense_config(sub3, DW_OUT + 1, DW2_OUT, "false", "torch.nn.Identity", "");
+  expect_load("second Dense in_features mismatch", dir, NULL, EE_ERR_FORMAT, "3_Dense/config.json",
+              "does not match the 6 values");
+  dense_config(sub3, DW_OUT, DW2_OUT, "false", "torch.nn.Identity", "");
+  expect_load("Dense modules load again", dir, NULL, EE_OK, NULL, NULL);
+
+  /* Order and paths in modules.json. */
+  write_text(dir, "modules.json",
+             "[{\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"},"
+             " {\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}]");
+  expect_load("Dense before Pooling", dir, NULL, EE_ERR_UNSUPPORTED, "modules.json", "comes before the Pooling module");
+  write_text(dir, "modules.json",
+             "[{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+             " {\"path\": \"4_Normalize\", \"type\": \"sentence_transformers.models.Normalize\"},"
+             " {\"path\": \"2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
+  expect_load("Dense after Normalize", dir, NULL, EE_ERR_UNSUPPORTED, "modules.json", "comes after the Normalize module");
+  write_text(dir, "modules.json",
+             "[{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+             " {\"path\": \"../2_Dense\", \"type\": \"sentence_transformers.models.Dense\"}]");
+  expect_load("Dense path outside", dir, NULL, EE_ERR_FORMAT, "modules.json", "Dense module path '../2_Dense'");
+  write_text(dir, "modules.json",
+             "[{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"},"
+             " {\"type\": \"sentence_transformers.models.Dense\"}]");
+  expect_load("Dense without path", dir, NULL, EE_ERR_FORMAT, "modules.json", "has no \"path\"");
+  {
+    /* 9 Dense modules of 8 -> 8 (one directory used 9 times). */
+    char mods[4096], sub9[700];
+    size_t len = (size_t)snprintf(mods, sizeof mods,
+                                  "[{\"path\": \"1_Pooling\", \"type\": \"sentence_transformers.models.Pooling\"}");
+    for (int i = 0; i < 9; i++)
+      len += (size_t)snprintf(mods + len, sizeof mods - len,
+                              ", {\"path\": \"9_Dense\", \"type\": \"sentence_transformers.models.Dense\"}");
+    snprintf(mods + len, sizeof mods - len, "]");
+    snprintf(sub9, sizeof sub9, "%s/9_Dense", dir);
+    mkdir(sub9, 0700);
+    dense_config(sub9, 8, 8, "false", "torch.nn.Identity", "");
+    write_text(dir, "modules.json", "%s", mods);
+    expect_load("9 Dense modules", dir, NULL, EE_ERR_UNSUPPORTED, "modules.json", "more than 8 Dense modules");
+  }
+  write_text(dir, "modules.json", "%s", MODS_DENSE);
+
+  /* The weights file. */
+  remove_file(sub2, "model.safetensors");
+  expect_load("Dense without model.safetensors", dir, NULL, EE_ERR_IO, "2_Dense/model.safetensors", NULL);
+  write_text(sub2, "pytorch_model.bin", "PK not read");
+  expect_load("Dense with only pytorch_model.bin", dir, NULL, EE_ERR_UNSUPPORTED, "2_Dense",
+              "pytorch_model.bin (a pickle, not read)");
+  remove_file(sub2, "pytorch_model.bin");
+  {
+    tensor w[2];
+    int nw = dense_tensors(w, "F32", 8, DW_OUT, 1); /* transposed: (in, out) */
+    write_st(sub2, "model.safetensors", w, nw, 0, -1);
+    expect_load("Dense weight transposed", dir, NULL, EE_ERR_FORMAT, "2_Dense/model.safetensors",
+                "has shape [8, 6], expected [6, 8] (2_Dense/config.json: out_features 6, in_features 8)");
+    nw = dense_tensors(w, "F32", DW_OUT, 8, 0);
+    write_st(sub2, "model.safetensors", w, nw, 0, -1);
+    expect_load("Dense bias missing", dir, NULL, EE_ERR_FORMAT, "2_Dense/model.safetensors",
+                "missing tensor 'linear.bias'");
+    nw = dense_tensors(w, "F64", DW_OUT, 8, 1);
+    write_st(sub2, "model.safetensors", w, nw, 0, -1);
+    expect_load("Dense weight F64", dir, NULL, EE_ERR_UNSUPPORTED, "2_Dense/model.safetensors", "dtype F64");
+  }
+  write_st(sub2, "model.safetensors", d1, nd1, 0, -1);
+  truncate_file(sub2, "model.safetensors", file_size(sub2, "model.safetensors") - 4);
+  expect_load("Dense file truncated", dir, NULL, EE_ERR_FORMAT, "2_Dense/model.safetensors", NULL);
+  write_st(sub2, "model.safetensors", d1, nd1, 0, -1);
+  {
+    /* An F16 infinity in 3_Dense's weight. */
+    char p[800];
+    snprintf(p, sizeof p, "%s/model.safetensors", sub3);
+    FILE *f = fopen(p, "r+b");
+    unsigned char hl[8], inf[2] = {0x00, 0x7c};
+    if (f && fread(hl, 1, 8, f) == 8) {
+      uint64_t h = 0;
+      for (int i = 0; i < 8; i++) h |= (uint64_t)hl[i] << (8 * i);
+      fseek(f, (long)(8 + h + d2[0].b + 2 * 5), SEEK_SET);
+      fwrite(inf, 1, 2, f);
+    }
+    if (f) fclose(f);
+    expect_load("Dense weight with an Inf", dir, NULL, EE_ERR_FORMAT, "3_Dense/model.safetensors", "Inf or NaN");
+  }
+  write_st(sub3, "model.safetensors", d2, nd2, 0, -1);
+  expect_load("Dense model restored", dir, NULL, EE_OK, NULL, NULL);
+}
+
+static void prompt_cases(void) {
+  tensor t[MAX_T];
+  int n;
+  spec s = base_spec();
+  const char *dir = make_model("prompts", &s, t, &n);
+  write_text(dir, "config_sentence_transformers.json",
+             "{\"prompts\": {\"q\": \"a \", \"d\": \"k k \"}, \"default_prompt_name\": null}");
+  ee_model *m = NULL;
+  ee_error err = {0};
+  if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
+    CHECK(0, "prompts: load (%s)", err.msg);
+    return;
+  }
+  ee_info in;
+  ee_model_info(m, &in);
+  CHECK(strcmp(in.prompts, "{\"d\":\"k k \",\"q\":\"a \"}") == 0 && !in.default_prompt_name &&
+            in.include_prompt == 1,
+        "prompts: info lists them, keys sorted (%s)", in.prompts);
+  CHECK(ee_model_prompt(m, "q") && strcmp(ee_model_prompt(m, "q"), "a ") == 0 &&
+            !ee_model_prompt(m, "query") && !ee_model_prompt(m, NULL) && !ee_model_prompt(NULL, "q"),
+        "prompts: ee_model_prompt finds by name, NULL otherwise");
+  ee_context *ctx = ee_context_new(m);
+  float joined[2 * 8], prompted[2 * 8], plain[8], none[8];
+  const char *jt[2] = {"a b c", "a "}, *texts[2] = {"b c", ""};
+  size_t jl[2] = {5, 2}, tl[2] = {3, 0};
+  CHECK(ee_embed_texts(ctx, 2, jt, jl, joined, &err) == EE_OK &&
+            ee_embed_texts_prompted(ctx, "a ", 2, texts, tl, prompted, &err) == EE_OK &&
+            memcmp(joined, prompted, sizeof joined) == 0,
+        "prompts: prompt + text is the joined string's vector, bit for bit (%s)", err.msg);
+  CHECK(ee_embed_texts(ctx, 1, texts, tl, plain, &err) == EE_OK &&
+            ee_embed_texts_prompted(ctx, "", 1, texts, tl, none, &err) == EE_OK &&
+            memcmp(plain, none, sizeof plain) == 0 &&
+            ee_embed_texts_prompted(ctx, NULL, 1, texts, tl, none, &err) == EE_OK &&
+            memcmp(plain, none, sizeof plain) == 0,
+        "prompts: an empty or NULL prompt adds nothing");
+  const char *bad[2] = {"b", "ab\xff" "cd"};
+  size_t bl[2] = {1, 5};
+  CHECK(ee_embed_texts_prompted(ctx, "k k ", 1, bad + 1, bl + 1, plain, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "invalid UTF-8 at byte 2") == 0,
+        "prompts: invalid UTF-8 is reported at its byte in the text, not the joined string (%s)", err.msg);
+  CHECK(ee_embed_texts_prompted(ctx, "k k ", 2, bad, bl, prompted, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "text 1: invalid UTF-8 at byte 2") == 0,
+        "prompts: ... and names the text among several (%s)", err.msg);
+  CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, texts, tl, plain, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
+        "prompts: an invalid UTF-8 prompt is refused as the prompt (%s)", err.msg);
+  const char *completes[1] = {"\xa9 b"}; /* "a\xc3" + this would read as "a\xc3\xa9 b", valid */
+  size_t cl[1] = {4};
+  CHECK(ee_embed_texts_prompted(ctx, "a\xc3", 1, completes, cl, plain, &err) == EE_ERR_INPUT &&
+            strcmp(err.msg, "prompt: invalid UTF-8 at byte 1") == 0,
+        "prompts: ... even when the text's first bytes would complete its last character (%s)", err.msg);
+  ee_context_free(ctx);
+  ee_model_free(m);
+
+  /* include_prompt false: mean and max pooling leave out [CLS] and the
+  ** prompt's tokens (as many as it has alone), CLS pooling is unchanged;
+  ** checked against the double loops on the token ids written out by hand
+  ** (vocab: [PAD] [UNK] [CLS] [SEP] [MASK] a b c ..., ids 0, 1, 2, 3, 4, 5, ...). */
+  char pool[1024];
+  snprintf(pool, sizeof pool, "%s/1_Pooling", dir);
+  mkdir(pool, 0755);
+  write_text(dir, "modules.json", "[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"1_Pooling\"}]");
+  static const struct { const char *mode; ee_pooling pool; } modes[] = {
+    {"mean_tokens", EE_POOL_MEAN}, {"max_tokens", EE_POOL_MAX}, {"cls_token", EE_POOL_CLS}};
+  /* "a " + "b c" = [CLS] a b c [SEP], "a " alone [CLS] a [SEP]: skip 2;
+  ** "a " + "" = [CLS] a [SEP]: only [SEP] left;
+  ** "k k " + "b c" = [CLS] k k b c [SEP], "k k " alone 4 tokens: skip 3. */
+  static const char *ptexts[3] = {"b c", "", "b c"}, *pprompts[3] = {"a ", "a ", "k k "};
+  static const int32_t pids[3][6] = {{2, 5, 6, 7, 3}, {2, 5, 3}, {2, 15, 15, 6, 7, 3}};
+  static const int plens[3] = {5, 3, 6}, pskip[3] = {2, 2, 3};
+  for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+    write_text(pool, "config.json", "{\"pooling_mode_%s\": true, \"include_prompt\": false}", modes[k].mode);
+    m = NULL;
+    if (ee_model_load(dir, NULL, &m, &err) != EE_OK) {
+      CHECK(0, "prompts: load with include_prompt false (%s)", err.msg);
+      return;
+    }
+    ee_model_info(m, &in);
+    ctx = ee_context_new(m);
+    double worst = in.include_prompt == 0 ? 0 : INFINITY;
+    for (int c = 0; c < 3; c++) {
+      size_t len = strlen(ptexts[c]);
+      double want[RH];
+      if (ee_embed_texts_prompted(ctx, pprompts[c], 1, &ptexts[c], &len, plain, &err) != EE_OK) {
+        worst = INFINITY;
+        break;
+      }
+      ref_forward(t, n, pids[c], NULL, plens[c], "gelu", modes[k].pool, 0, pskip[c], want);
+      for (int i = 0; i < RH; i++) worst = fmax(worst, fabs(plain[i] - want[i]));
+    }
+    CHECK(worst <= 2e-6, "prompts: include_prompt false, %s: 3 prompted texts vs double loops over "
+          "the tokens after the prompt's, max diff %.3g (%s)", modes[k].mode, worst, err.msg);
+    /* Without a prompt nothing is left out: the plain vector. */
+    size_t len = 3;
+    double want[RH];
+    worst = ee_embed_texts(ctx, 1, texts, &len, plain, &err) == EE_OK ? 0 : INFINITY;
+    static const int32_t bc[4] = {2, 6, 7, 3};
+    ref_forward(t, n, bc, NULL, 4, "gelu", modes[k].pool, 0, 0, want);
+    for (int i = 0; i < RH; i++) worst = fmax(worst, fabs(plain[i] - want[i]));
+    CHECK(worst <= 2e-6, "prompts: include_prompt false, %s, no prompt: all tokens pooled (max diff %.3g)",
+          modes[k].mode, worst);
+    ee_context_free(ctx);
+    ee_model_free(m);
   }
 }
 
@@ -1079,6 +1355,7 @@ int main(void) {
   tokenizer_cases();
   variant_cases();
   reference_cases();
+  dense_cases();
   damage_cases();
   argument_cases();
   prompt_cases();
