@@ -19,6 +19,10 @@ For every shape it
      python path and fused fast path); |A - B| must be < 1e-9;
   4. writes tests/fixtures/models/<shape>/golden.json + golden.bin
      (format in tests/models/README.md).
+Shapes with sentence-transformers Dense modules (dense) apply them after
+pooling and before the normalisation, with torch.nn.functional.linear +
+torch.tanh, cross-checked against torch.nn.Linear + nn.Tanh modules and an
+explicit matmul (|diff| < 1e-9).
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node).
 Weights for the reference are decoded from the Python-written safetensors
 files (so F16/BF16 shapes use the rounded weights).
@@ -69,9 +73,22 @@ SHAPES = {
                  dtype="BF16", prefix="", shards=1, vocab_fixture="bert-base-uncased",
                  tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
                  max_seq=128),
+    # two sentence-transformers Dense modules after cls pooling (DENSE_MODS in gen_model.c)
+    "dense": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30522, maxpos=128, seed=7,
+                  dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                  tokjson_fixture=None, lower=True, st=True, pooling="cls", normalize=True,
+                  max_seq=128,
+                  dense=[dict(path="2_Dense", inp=64, out=48, bias=True, act="tanh",
+                              act_fn="torch.nn.modules.activation.Tanh", dtype="F32", io_names=True),
+                         dict(path="3_Dense", inp=48, out=40, bias=False, act="identity",
+                              act_fn="torch.nn.modules.linear.Identity", dtype="F16", io_names=False)]),
 }
+# Seeds of the id cases' random ids: 1000 + this index.  The first five are
+# the indices the shapes had in sorted(SHAPES) before dense was added, fixed
+# so that a new shape never changes another shape's cases.
+RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
-K_STD, K_LN_W, K_LN_B = 0, 1, 2
+K_STD, K_LN_W, K_LN_B, K_DENSE = 0, 1, 2, 3
 M64 = (1 << 64) - 1
 
 
@@ -93,7 +110,7 @@ def gen_values(name, seed, kind, n):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
         x = z ^ (z >> np.uint64(31))
-    sd = 0.02 if kind == K_STD else 0.05
+    sd = 0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.05
     scale = sd * math.sqrt(3.0) / 8388608.0
     t = ((x >> np.uint64(40)).astype(np.int64) - 8388608).astype(np.float64) + 0.5
     u = t * scale
@@ -152,13 +169,18 @@ def shard_name(sh, k):
 
 
 def write_shard(path, sh, tensors):
-    esz = 4 if sh["dtype"] == "F32" else 2
+    return write_safetensors(path, sh["dtype"], sh["seed"], tensors)
+
+
+def write_safetensors(path, dtype, seed, tensors, seed_prefix=""):
+    """tensors: [(name, shape, kind, shard)], sorted; stream seeded with seed_prefix + name."""
+    esz = 4 if dtype == "F32" else 2
     parts = ['{"__metadata__":{"format":"pt"}']
     off = 0
     for name, shape, kind, _ in tensors:
         n = int(np.prod(shape))
         parts.append(',"%s":{"dtype":"%s","shape":[%s],"data_offsets":[%d,%d]}'
-                     % (name, sh["dtype"], ",".join(str(d) for d in shape), off, off + n * esz))
+                     % (name, dtype, ",".join(str(d) for d in shape), off, off + n * esz))
         off += n * esz
     hj = "".join(parts) + "}"
     hj += " " * ((8 - len(hj) % 8) % 8)
@@ -166,10 +188,10 @@ def write_shard(path, sh, tensors):
         f.write(struct.pack("<Q", len(hj)))
         f.write(hj.encode("ascii"))
         for name, shape, kind, _ in tensors:
-            v = gen_values(name, sh["seed"], kind, int(np.prod(shape)))
-            if sh["dtype"] == "F32":
+            v = gen_values(seed_prefix + name, seed, kind, int(np.prod(shape)))
+            if dtype == "F32":
                 f.write(v.astype("<f4").tobytes())
-            elif sh["dtype"] == "F16":
+            elif dtype == "F16":
                 f.write(f32_to_f16_bytes(v))
             else:
                 f.write(f32_to_bf16_bytes(v))
@@ -219,8 +241,13 @@ def write_model_dir(shape, d):
     if sh["st"]:
         mods = [{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
                 {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"}]
+        for dm in sh.get("dense", []):
+            i = len(mods)
+            mods.append({"idx": i, "name": str(i), "path": dm["path"],
+                         "type": "sentence_transformers.models.Dense"})
         if sh["normalize"]:
-            mods.append({"idx": 2, "name": "2", "path": "2_Normalize",
+            i = len(mods)
+            mods.append({"idx": i, "name": str(i), "path": "%d_Normalize" % i,
                          "type": "sentence_transformers.models.Normalize"})
         with open(os.path.join(d, "modules.json"), "w") as f:
             f.write(dump(mods))
@@ -233,6 +260,22 @@ def write_model_dir(shape, d):
                           "pooling_mode_mean_tokens": sh["pooling"] == "mean",
                           "pooling_mode_max_tokens": sh["pooling"] == "max",
                           "pooling_mode_mean_sqrt_len_tokens": False}))
+    for dm in sh.get("dense", []):
+        dd = os.path.join(d, dm["path"])
+        os.makedirs(dd)
+        tl = [("linear.weight", (dm["out"], dm["inp"]), K_DENSE, 0)]
+        if dm["bias"]:
+            tl.append(("linear.bias", (dm["out"],), K_DENSE, 0))
+        tl.sort(key=lambda t: t[0].encode())
+        write_safetensors(os.path.join(dd, "model.safetensors"), dm["dtype"], sh["seed"], tl,
+                          seed_prefix=dm["path"] + "/")
+        cfg = {"in_features": dm["inp"], "out_features": dm["out"], "bias": dm["bias"],
+               "activation_function": dm["act_fn"]}
+        if dm["io_names"]:
+            cfg["module_input_name"] = "sentence_embedding"
+            cfg["module_output_name"] = "sentence_embedding"
+        with open(os.path.join(dd, "config.json"), "w") as f:
+            f.write(dump(cfg))
 
 
 def sha256_file(p):
@@ -255,30 +298,50 @@ def dir_hashes(d):
 # ---------------------------------------------------------------------------
 # safetensors reader (for the reference: decode what was written)
 # ---------------------------------------------------------------------------
+def load_safetensors(path):
+    """{stored name: float64 tensor}"""
+    with open(path, "rb") as f:
+        data = f.read()
+    (n,) = struct.unpack("<Q", data[:8])
+    hdr = json.loads(data[8:8 + n])
+    hdr.pop("__metadata__", None)
+    base = 8 + n
+    w = {}
+    for name, h in hdr.items():
+        b, e = h["data_offsets"]
+        raw = data[base + b:base + e]
+        if h["dtype"] == "F32":
+            a = np.frombuffer(raw, "<f4")
+        elif h["dtype"] == "F16":
+            a = np.frombuffer(raw, "<f2").astype(np.float32)
+        elif h["dtype"] == "BF16":
+            a = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            raise ValueError(h["dtype"])
+        w[name] = torch.from_numpy(a.reshape(h["shape"]).astype(np.float64))
+    return w
+
+
 def load_model_weights(d):
     files = sorted(f for f in os.listdir(d) if f.endswith(".safetensors"))
     w = {}
     for fn in files:
-        with open(os.path.join(d, fn), "rb") as f:
-            data = f.read()
-        (n,) = struct.unpack("<Q", data[:8])
-        hdr = json.loads(data[8:8 + n])
-        hdr.pop("__metadata__", None)
-        base = 8 + n
-        for name, h in hdr.items():
-            b, e = h["data_offsets"]
-            raw = data[base + b:base + e]
-            if h["dtype"] == "F32":
-                a = np.frombuffer(raw, "<f4")
-            elif h["dtype"] == "F16":
-                a = np.frombuffer(raw, "<f2").astype(np.float32)
-            elif h["dtype"] == "BF16":
-                a = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
-            else:
-                raise ValueError(h["dtype"])
+        for name, t in load_safetensors(os.path.join(d, fn)).items():
             name = name[5:] if name.startswith("bert.") else name
-            w[name] = torch.from_numpy(a.reshape(h["shape"]).astype(np.float64))
+            w[name] = t
     return w
+
+
+def load_dense_weights(d, sh):
+    """[(weight [out, in], bias [out] or None)] per Dense module, decoded from its file
+    (so the F16 module computes with its rounded weights)."""
+    out = []
+    for dm in sh.get("dense", []):
+        w = load_safetensors(os.path.join(d, dm["path"], "model.safetensors"))
+        assert sorted(w) == sorted(["linear.weight"] + (["linear.bias"] if dm["bias"] else [])), sorted(w)
+        assert tuple(w["linear.weight"].shape) == (dm["out"], dm["inp"])
+        out.append((w["linear.weight"], w.get("linear.bias")))
+    return out
 
 
 # ---------------------------------------------------------------------------
@@ -388,6 +451,54 @@ def pool(h, mask, pooling, normalize):
     else:
         raise ValueError(pooling)
     if normalize:
+        x = x / x.norm(dim=-1, keepdim=True).clamp(min=1e-12)
+    return x
+
+
+# ---------------------------------------------------------------------------
+# sentence-transformers Dense modules (after pooling, before Normalize)
+# ---------------------------------------------------------------------------
+def dense_a(x, dws, sh):
+    """A: torch.nn.functional.linear + torch.tanh, module after module."""
+    for dm, (W, b) in zip(sh["dense"], dws):
+        x = torch.nn.functional.linear(x, W, b)
+        if dm["act"] == "tanh":
+            x = torch.tanh(x)
+        elif dm["act"] != "identity":
+            raise ValueError(dm["act"])
+    return x
+
+
+def dense_b(dws, sh):
+    """B: torch.nn.Linear + nn.Tanh / nn.Identity modules holding the same weights."""
+    mods = []
+    with torch.no_grad():
+        for dm, (W, b) in zip(sh["dense"], dws):
+            lin = torch.nn.Linear(dm["inp"], dm["out"], bias=dm["bias"], dtype=torch.float64)
+            lin.weight.copy_(W)
+            if dm["bias"]:
+                lin.bias.copy_(b)
+            mods += [lin, torch.nn.Tanh() if dm["act"] == "tanh" else torch.nn.Identity()]
+    return torch.nn.Sequential(*mods).eval()
+
+
+def dense_matmul(x, dws, sh):
+    """C: explicit row-by-column sums and tanh = 1 - 2 / (exp(2y) + 1)."""
+    for dm, (W, b) in zip(sh["dense"], dws):
+        y = (x[:, None, :] * W[None, :, :]).sum(-1)
+        if b is not None:
+            y = y + b
+        x = 1.0 - 2.0 / (torch.exp(2.0 * y) + 1.0) if dm["act"] == "tanh" else y
+    return x
+
+
+def embed(h, mask, sh, head=None):
+    """Pooled output as the sentence-transformers pipeline computes it:
+    pooling, the Dense modules (head) if any, then Normalize."""
+    if not sh.get("dense"):
+        return pool(h, mask, sh["pooling"], sh["normalize"])
+    x = head(pool(h, mask, sh["pooling"], False))
+    if sh["normalize"]:
         x = x / x.norm(dim=-1, keepdim=True).clamp(min=1e-12)
     return x
 
@@ -526,7 +637,8 @@ def run_shape(shape, args, report):
             print("  %s  %s" % (hp[k], k))
 
     w = load_model_weights(pyd)
-    rng = np.random.default_rng(1000 + sorted(SHAPES).index(shape))
+    dws = load_dense_weights(pyd, sh)
+    rng = np.random.default_rng(1000 + RNG_INDEX[shape])
     floats = []
     nfl = [0]
 
@@ -539,31 +651,46 @@ def run_shape(shape, args, report):
 
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
+    if sh.get("dense"):
+        # the Dense head alone, on the same pooled vectors (before Normalize)
+        figs.update({"dense_F_vs_nn_Linear": 0.0, "dense_F_vs_matmul": 0.0})
     # not a check: the float32 run of A against float64, a guide for the engine's tolerances
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
     B_model = BertB(w, sh)
+    head_a = lambda x: dense_a(x, dws, sh)                      # noqa: E731
+    head_b = dense_b(dws, sh) if sh.get("dense") else None
+    dws32 = [(W.float(), None if b is None else b.float()) for W, b in dws]
+    head_a32 = lambda x: dense_a(x, dws32, sh)                  # noqa: E731
 
     def forward(rows, types):
         ids, mask, tt = pad_batch(rows, types)
         with torch.no_grad():
             ha = bert_a(w, sh, ids, mask, tt)
-            pa = pool(ha, mask, sh["pooling"], sh["normalize"])
+            pa = embed(ha, mask, sh, head_a)
         with torch.enable_grad():           # nn.MultiheadAttention python path
             hb = B_model(ids, mask, tt).detach()
         with torch.inference_mode():        # fused native fast path
             hf = B_model(ids, mask, tt)
         hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
         hf = torch.nan_to_num(hf)
-        pb = pool(hb, mask, sh["pooling"], sh["normalize"])
-        pf = pool(hf * mask.double().unsqueeze(-1), mask, sh["pooling"], sh["normalize"])
+        with torch.no_grad():
+            pb = embed(hb, mask, sh, head_b)
+            pf = embed(hf * mask.double().unsqueeze(-1), mask, sh, head_b)
+            if sh.get("dense"):
+                xa = pool(ha, mask, sh["pooling"], False)
+                da = head_a(xa)
+                figs["dense_F_vs_nn_Linear"] = max(figs["dense_F_vs_nn_Linear"],
+                                                   float((da - head_b(xa)).abs().max()))
+                figs["dense_F_vs_matmul"] = max(figs["dense_F_vs_matmul"],
+                                                float((da - dense_matmul(xa, dws, sh)).abs().max()))
         figs["A_vs_B_python_hidden"] = max(figs["A_vs_B_python_hidden"], maxdiff_valid(ha, hb, mask))
         figs["A_vs_B_fast_hidden"] = max(figs["A_vs_B_fast_hidden"], maxdiff_valid(ha, hf, mask))
         figs["A_vs_B_python_pooled"] = max(figs["A_vs_B_python_pooled"], float((pa - pb).abs().max()))
         figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
         with torch.no_grad():
             h32 = bert_a(w32, sh, ids, mask, tt)
-            p32 = pool(h32, mask, sh["pooling"], sh["normalize"]).double()
+            p32 = embed(h32, mask, sh, head_a32).double()
         noise["A32_vs_A64_hidden"] = max(noise["A32_vs_A64_hidden"], maxdiff_valid(h32.double(), ha, mask))
         noise["A32_vs_A64_pooled"] = max(noise["A32_vs_A64_pooled"], float((p32 - pa).abs().max()))
         cos = torch.nn.functional.cosine_similarity(p32, pa, dim=-1)
@@ -582,7 +709,7 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi"):
+    if shape in ("minilm", "bge", "multi", "dense"):
         maxlen = effective_max_length(shape)
         all_same = True
         for c in text_cases_for(shape):
@@ -613,9 +740,16 @@ def run_shape(shape, args, report):
     os.makedirs(od, exist_ok=True)
     golden = {"shape": shape,
               "files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
-              "dims": sh["hidden"], "pooling": sh["pooling"], "normalize": sh["normalize"],
-              "max_length": effective_max_length(shape),
-              "id_cases": id_out, "text_cases": text_out}
+              "dims": sh["dense"][-1]["out"] if sh.get("dense") else sh["hidden"]}
+    if sh.get("dense"):
+        # only where dims != hidden_size, so that the older goldens stay byte-identical
+        golden["hidden_size"] = sh["hidden"]
+    golden.update({"pooling": sh["pooling"], "normalize": sh["normalize"],
+                   "max_length": effective_max_length(shape)})
+    if sh.get("dense"):
+        golden["dense"] = [{"path": dm["path"], "in": dm["inp"], "out": dm["out"], "bias": dm["bias"],
+                            "activation": dm["act"]} for dm in sh["dense"]]
+    golden.update({"id_cases": id_out, "text_cases": text_out})
     with open(os.path.join(od, "golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
@@ -631,7 +765,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd --out DIR
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
 **
@@ -20,6 +20,9 @@
 **   multi  128/2/4/512    119547 pos 512 seed 3 F32  no prefix
 **   f16    64/2/4/256      30522 pos 128 seed 4 F16  no prefix
 **   bf16   64/2/4/256      30522 pos 128 seed 5 BF16 no prefix
+**   odd    45/2/3/131      30522 pos 128 seed 6 F32  no prefix (no golden)
+**   dense  64/2/4/256      30522 pos 128 seed 7 F32  no prefix, + 2 Dense
+**                                                    modules (below)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -52,6 +55,19 @@
 **   F16 / BF16 shapes store the float32 value rounded to nearest even
 **   (IEEE binary16 with subnormals / bfloat16 = top 16 bits, RNE).
 **
+** Dense modules (shape dense only): sentence-transformers Dense layers after
+** pooling, each a directory <path>/ with config.json and model.safetensors
+** holding linear.weight [out, in] (and linear.bias [out] when bias):
+**   2_Dense  64 -> 48, bias, Tanh,     F32, config with module_*_name keys
+**   3_Dense  48 -> 40, no bias, Identity, F16, config without them (the
+**            older Sentence Transformers format)
+** Their values follow the same stream, seeded with NAME = <path>/<tensor>
+** (e.g. "2_Dense/linear.weight"; the file itself stores "linear.weight"),
+** value = (float)u_k with std = 0.2 for weights and biases alike: W.x is then
+** O(1), so tanh really bends and a skipped activation shows.  F16 files round
+** as above.  modules.json lists Transformer, Pooling, the Dense modules
+** (idx 2, 3) and Normalize (idx 4, path "4_Normalize").
+**
 ** safetensors files: u64 LE header length N, then the header JSON, then the
 ** data.  Header = '{"__metadata__":{"format":"pt"}' followed, for each tensor
 ** in the file in bytewise-ascending name order, by
@@ -80,6 +96,20 @@ static const char *const DT_NAME[] = {"F32", "F16", "BF16"};
 static const char *const DT_TORCH[] = {"float32", "float16", "bfloat16"};
 static const int DT_SIZE[] = {4, 2, 2};
 
+/* A sentence-transformers Dense module (models.Dense) after pooling. */
+typedef struct {
+  const char *path;     /* directory, also the seeding prefix */
+  int in, out, bias;
+  const char *act;      /* activation_function as Sentence Transformers saves it */
+  int dtype;            /* storage of model.safetensors */
+  int io_names;         /* newer config format: module_input_name/module_output_name */
+} DenseMod;
+
+static const DenseMod DENSE_MODS[] = {
+  {"2_Dense", 64, 48, 1, "torch.nn.modules.activation.Tanh", DT_F32, 1},
+  {"3_Dense", 48, 40, 0, "torch.nn.modules.linear.Identity", DT_F16, 0},
+};
+
 typedef struct {
   const char *name;
   int hidden, layers, heads, inter, vocab, maxpos, typevocab;
@@ -94,27 +124,33 @@ typedef struct {
   const char *pooling; /* "mean" | "cls" | "max" (st only) */
   int normalize;       /* st only */
   int max_seq;         /* st only: sentence_bert_config max_seq_length */
+  const DenseMod *dense; /* st only: Dense modules after pooling, or NULL */
+  int ndense;
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0},
+  /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
+  ** without bias and stored F16): sentence-transformers' Dense path */
+  {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
-enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2 };
+enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3 };
 
 typedef struct {
   char name[96];
@@ -179,7 +215,7 @@ static uint16_t f32_to_bf16(float f) {
 
 static void gen_values(const char *name, uint64_t seed, int kind, long n, float *out) {
   uint64_t st = seed ^ fnv1a64(name);
-  double sd = kind == K_STD ? 0.02 : 0.05;
+  double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : 0.05;
   double scale = sd * sqrt(3.0) / 8388608.0;
   for (long k = 0; k < n; k++) {
     uint64_t x = splitmix64(&st);
@@ -314,15 +350,19 @@ static const char *shard_name(const Shape *s, int k) {
   return k == 0 ? "model-00001-of-00002.safetensors" : "model-00002-of-00002.safetensors";
 }
 
-/* Writes one safetensors file holding the tensors of shard k; returns data bytes. */
-static long write_shard(const Shape *s, int k, const char *dir) {
+/* Writes the safetensors file p holding those of the n (sorted) tensors ts
+** that are in shard k, stored as dtype; returns the data bytes.  Each
+** tensor's stream is seeded with seed_prefix + its stored name (the Dense
+** modules' files all store "linear.weight", so their path tells them apart). */
+static long write_safetensors(const char *p, Tensor *ts, int n_ts, int k, int dtype, uint64_t seed,
+                              const char *seed_prefix) {
   Buf h = {0};
   char tmp[256];
   long off = 0;
-  int esz = DT_SIZE[s->dtype];
+  int esz = DT_SIZE[dtype];
   bput(&h, "{\"__metadata__\":{\"format\":\"pt\"}");
-  for (int i = 0; i < ntensors; i++) {
-    Tensor *t = &tensors[i];
+  for (int i = 0; i < n_ts; i++) {
+    Tensor *t = &ts[i];
     if (t->shard != k) continue;
     long bytes = numel(t) * esz;
     t->off = off;
@@ -330,40 +370,42 @@ static long write_shard(const Shape *s, int k, const char *dir) {
     bput(&h, t->name);
     if (t->ndim == 2)
       snprintf(tmp, sizeof tmp, "\":{\"dtype\":\"%s\",\"shape\":[%ld,%ld],\"data_offsets\":[%ld,%ld]}",
-               DT_NAME[s->dtype], t->d0, t->d1, off, off + bytes);
+               DT_NAME[dtype], t->d0, t->d1, off, off + bytes);
     else
       snprintf(tmp, sizeof tmp, "\":{\"dtype\":\"%s\",\"shape\":[%ld],\"data_offsets\":[%ld,%ld]}",
-               DT_NAME[s->dtype], t->d0, off, off + bytes);
+               DT_NAME[dtype], t->d0, off, off + bytes);
     bput(&h, tmp);
     off += bytes;
   }
   bput(&h, "}");
   while (h.n % 8) bput(&h, " ");
 
-  char *p = path_join(dir, shard_name(s, k));
   FILE *f = fopen(p, "wb");
   if (!f) die("cannot write %s", p);
   unsigned char len[8];
   for (int i = 0; i < 8; i++) len[i] = (unsigned char)((uint64_t)h.n >> (8 * i));
   if (fwrite(len, 1, 8, f) != 8 || fwrite(h.p, 1, h.n, f) != h.n) die("write error on %s", p);
-  for (int i = 0; i < ntensors; i++) {
-    Tensor *t = &tensors[i];
+  for (int i = 0; i < n_ts; i++) {
+    Tensor *t = &ts[i];
     if (t->shard != k) continue;
     long n = numel(t);
     float *v = malloc((size_t)n * sizeof *v);
     unsigned char *bytes = malloc((size_t)n * (size_t)esz);
     if (!v || !bytes) die("%s", "out of memory");
-    gen_values(t->name, s->seed, t->kind, n, v);
+    char seed_name[160];
+    if (snprintf(seed_name, sizeof seed_name, "%s%s", seed_prefix, t->name) >= (int)sizeof seed_name)
+      die("tensor name too long: %s", t->name);
+    gen_values(seed_name, seed, t->kind, n, v);
     for (long j = 0; j < n; j++) {
       uint32_t w;
-      if (s->dtype == DT_F32) {
+      if (dtype == DT_F32) {
         memcpy(&w, &v[j], 4);
         bytes[4 * j] = (unsigned char)w;
         bytes[4 * j + 1] = (unsigned char)(w >> 8);
         bytes[4 * j + 2] = (unsigned char)(w >> 16);
         bytes[4 * j + 3] = (unsigned char)(w >> 24);
       } else {
-        w = s->dtype == DT_F16 ? f32_to_f16(v[j]) : f32_to_bf16(v[j]);
+        w = dtype == DT_F16 ? f32_to_f16(v[j]) : f32_to_bf16(v[j]);
         bytes[2 * j] = (unsigned char)w;
         bytes[2 * j + 1] = (unsigned char)(w >> 8);
       }
@@ -373,8 +415,15 @@ static long write_shard(const Shape *s, int k, const char *dir) {
     free(bytes);
   }
   if (fclose(f) != 0) die("write error on %s", p);
-  free(p);
   free(h.p);
+  return off;
+}
+
+/* Writes the encoder's shard k; returns its data bytes. */
+static long write_shard(const Shape *s, int k, const char *dir) {
+  char *p = path_join(dir, shard_name(s, k));
+  long off = write_safetensors(p, tensors, ntensors, k, s->dtype, s->seed, "");
+  free(p);
   return off;
 }
 
@@ -463,13 +512,31 @@ static void write_st_files(const Shape *s, const char *dir) {
            "    \"name\": \"1\",\n"
            "    \"path\": \"1_Pooling\",\n"
            "    \"type\": \"sentence_transformers.models.Pooling\"\n");
-  if (s->normalize)
-    bput(&b, "  },\n"
+  /* Dense modules, then Normalize, take the next indices (2_Normalize
+  ** without Dense, as the shapes before dense have it) */
+  int idx = 2;
+  for (int i = 0; i < s->ndense; i++, idx++) {
+    snprintf(tmp, sizeof tmp,
+             "  },\n"
              "  {\n"
-             "    \"idx\": 2,\n"
-             "    \"name\": \"2\",\n"
-             "    \"path\": \"2_Normalize\",\n"
-             "    \"type\": \"sentence_transformers.models.Normalize\"\n");
+             "    \"idx\": %d,\n"
+             "    \"name\": \"%d\",\n"
+             "    \"path\": \"%s\",\n"
+             "    \"type\": \"sentence_transformers.models.Dense\"\n",
+             idx, idx, s->dense[i].path);
+    bput(&b, tmp);
+  }
+  if (s->normalize) {
+    snprintf(tmp, sizeof tmp,
+             "  },\n"
+             "  {\n"
+             "    \"idx\": %d,\n"
+             "    \"name\": \"%d\",\n"
+             "    \"path\": \"%d_Normalize\",\n"
+             "    \"type\": \"sentence_transformers.models.Normalize\"\n",
+             idx, idx, idx);
+    bput(&b, tmp);
+  }
   bput(&b, "  }\n]\n");
   write_text(dir, "modules.json", b.p);
   free(b.p);
@@ -491,6 +558,49 @@ static void write_st_files(const Shape *s, const char *dir) {
            s->hidden, strcmp(s->pooling, "cls") == 0 ? "true" : "false",
            strcmp(s->pooling, "mean") == 0 ? "true" : "false", strcmp(s->pooling, "max") == 0 ? "true" : "false");
   write_text(pd, "config.json", tmp);
+  free(pd);
+}
+
+/* One Dense module: <path>/config.json and <path>/model.safetensors. */
+static void write_dense(const Shape *s, const DenseMod *dm, const char *dir) {
+  char *pd = path_join(dir, dm->path);
+  mkdirs(pd);
+  /* already in bytewise order: "linear.bias" < "linear.weight" */
+  Tensor ts[2];
+  int n = 0;
+  memset(ts, 0, sizeof ts);
+  if (dm->bias) {
+    snprintf(ts[n].name, sizeof ts[n].name, "linear.bias");
+    ts[n].ndim = 1;
+    ts[n].d0 = dm->out;
+    ts[n].kind = K_DENSE;
+    n++;
+  }
+  snprintf(ts[n].name, sizeof ts[n].name, "linear.weight");
+  ts[n].ndim = 2;
+  ts[n].d0 = dm->out;
+  ts[n].d1 = dm->in;
+  ts[n].kind = K_DENSE;
+  n++;
+  char prefix[64];
+  snprintf(prefix, sizeof prefix, "%s/", dm->path);
+  char *p = path_join(pd, "model.safetensors");
+  write_safetensors(p, ts, n, 0, dm->dtype, s->seed, prefix);
+  free(p);
+
+  char t[512];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"in_features\": %d,\n"
+           "  \"out_features\": %d,\n"
+           "  \"bias\": %s,\n"
+           "  \"activation_function\": \"%s\"%s\n"
+           "}\n",
+           dm->in, dm->out, dm->bias ? "true" : "false", dm->act,
+           dm->io_names ? ",\n  \"module_input_name\": \"sentence_embedding\",\n"
+                          "  \"module_output_name\": \"sentence_embedding\""
+                        : "");
+  write_text(pd, "config.json", t);
   free(pd);
 }
 
@@ -535,5 +645,6 @@ int main(int argc, char **argv) {
     copy_file(src, out, "tokenizer.json");
   }
   if (s->st) write_st_files(s, out);
+  for (int i = 0; i < s->ndense; i++) write_dense(s, &s->dense[i], out);
   return 0;
 }

@@ -4,6 +4,10 @@
 ** build/test-models/<shape>/ must equal the value recorded in
 ** tests/fixtures/models/<shape>/golden.json ("files"), which
 ** tests/models/make_golden.py computed from its own (Python) generator.
+** Names are paths relative to the model directory: the dense shape's
+** sentence-transformers Dense modules are "2_Dense/model.safetensors" and
+** "3_Dense/model.safetensors", and every module its golden.json lists under
+** "dense" must have its file's hash recorded.
 **
 ** Env: TEST_MODELS (default build/test-models), GOLDEN_DIR (default
 ** tests/fixtures/models).  Run from the repository root.
@@ -118,7 +122,7 @@ int main(void) {
   const char *golden = getenv("GOLDEN_DIR");
   if (!models || !*models) models = "build/test-models";
   if (!golden || !*golden) golden = "tests/fixtures/models";
-  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16"};
+  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];
@@ -139,10 +143,22 @@ int main(void) {
     json_t *files = json_object_get(root, "files");
     CHECK(json_is_object(files) && json_object_size(files) > 0, "%s: golden.json lists safetensors files",
           shapes[i]);
+    /* a Dense module whose file were missing from "files" would go unchecked */
+    json_t *dense = json_object_get(root, "dense");
+    size_t di;
+    json_t *dm;
+    json_array_foreach(dense, di, dm) {
+      const char *dpath = json_string_value(json_object_get(dm, "path"));
+      snprintf(path, sizeof path, "%s/model.safetensors", dpath ? dpath : "(no path)");
+      CHECK(dpath && json_object_get(files, path) != NULL, "%s: golden.json lists %s", shapes[i], path);
+    }
     const char *name;
     json_t *val;
     json_object_foreach(files, name, val) {
       const char *want = json_string_value(val);
+      /* names are joined to the model directory as they are: keep them inside it */
+      CHECK(name[0] != '/' && strstr(name, "..") == NULL, "%s: %s is a relative path inside the model", shapes[i],
+            name);
       snprintf(path, sizeof path, "%s/%s/%s", models, shapes[i], name);
       int rc = sha256_file(path, hex);
       CHECK(rc == 0, "%s: %s exists (generate with build/tools/gen_model --shape %s --out %s/%s)", shapes[i],

@@ -352,11 +352,12 @@ int main(int argc, char **argv) {
   const char *env = getenv("TEST_MODELS");
   if (env && *env) snprintf(models, sizeof models, "%s", env);
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
-  char uncased[1200], minilm[1200], f16[1200], bge[1200];
+  char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
   snprintf(bge, sizeof bge, "%s/bge", models);
+  snprintf(dense, sizeof dense, "%s/dense", models);
 
   /* the 30k-token files: jansson's allocations left out (see above) */
   se_fault_json(0);
@@ -366,6 +367,8 @@ int main(int argc, char **argv) {
   sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1);
   sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
   sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
+  sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
+                   EE_PREC_FP32);
   se_fault_json(1);
 
   /* every JSON file kind, jansson's allocations included */
@@ -389,6 +392,7 @@ int main(int argc, char **argv) {
   sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL);
   sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL);
   sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL);
+  sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL);
   return check_finish();
 }
 #endif
