@@ -10,10 +10,14 @@
 **    "num_attention_heads": 12, "intermediate_size": 1536,
 **    "vocab_size": 30522, "max_position_embeddings": 512,
 **    "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
-** Only model_type "bert" with absolute position embeddings is accepted;
+** model_type "bert" with absolute position embeddings, or "distilbert"
+** (DistilBertConfig: dim, n_layers, n_heads, hidden_dim, activation; no
+** token types, LayerNorm eps 1e-12; the same post-LayerNorm encoder, its
+** tensors named otherwise: weights.c) is accepted;
 ** every integer must lie in 1..EE_MAX_DIM so later size arithmetic in int64
 ** cannot overflow.  type_vocab_size (2), layer_norm_eps (1e-12) and
-** hidden_act ("gelu") default as in transformers' BertConfig.
+** hidden_act ("gelu") default as in transformers' BertConfig, DistilBERT's
+** sizes as in DistilBertConfig.
 **
 ** The sentence-transformers files, all optional, choose how token vectors
 ** become one sentence vector:
@@ -72,37 +76,46 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   /* RoBERTa / XLM-R would go here: same tensors under "roberta." with
   ** position_offset = padding_idx + 1 (positions start at 2), type_vocab_size
   ** 1 and <s>/</s> specials.  Not implemented yet. */
-  if (strcmp(json_string_value(mt), "bert") != 0) {
+  if (strcmp(json_string_value(mt), "bert") == 0) {
+    cfg->arch = EE_ARCH_BERT;
+  } else if (strcmp(json_string_value(mt), "distilbert") == 0) {
+    cfg->arch = EE_ARCH_DISTILBERT;
+  } else {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported model_type '%.64s' in %s (supported: bert)",
+                      "unsupported model_type '%.64s' in %s (supported: bert, distilbert)",
                       json_string_value(mt), path);
     goto done;
   }
   cfg->position_offset = 0;
+  const int distil = cfg->arch == EE_ARCH_DISTILBERT;
 
+  /* DistilBertConfig names its sizes dim, n_layers, n_heads, hidden_dim and
+  ** defaults every one (as transformers does when a key is absent); it has
+  ** no token types (the engine adds a zero row: type_vocab_size 1). */
   struct { const char *key; int required, def, lo, hi; int *out; } ints[] = {
-    {"hidden_size", 1, 0, 1, EE_MAX_DIM, &cfg->hidden_size},
-    {"num_hidden_layers", 1, 0, 1, EE_MAX_DIM, &cfg->num_layers},
-    {"num_attention_heads", 1, 0, 1, EE_MAX_DIM, &cfg->num_heads},
-    {"intermediate_size", 1, 0, 1, EE_MAX_DIM, &cfg->intermediate_size},
-    {"vocab_size", 1, 0, 1, EE_MAX_DIM, &cfg->vocab_size},
-    {"max_position_embeddings", 1, 0, 1, EE_MAX_DIM, &cfg->max_position_embeddings},
+    {distil ? "dim" : "hidden_size", !distil, 768, 1, EE_MAX_DIM, &cfg->hidden_size},
+    {distil ? "n_layers" : "num_hidden_layers", !distil, 6, 1, EE_MAX_DIM, &cfg->num_layers},
+    {distil ? "n_heads" : "num_attention_heads", !distil, 12, 1, EE_MAX_DIM, &cfg->num_heads},
+    {distil ? "hidden_dim" : "intermediate_size", !distil, 3072, 1, EE_MAX_DIM, &cfg->intermediate_size},
+    {"vocab_size", !distil, 30522, 1, EE_MAX_DIM, &cfg->vocab_size},
+    {"max_position_embeddings", !distil, 512, 1, EE_MAX_DIM, &cfg->max_position_embeddings},
     {"type_vocab_size", 0, 2, 1, EE_MAX_DIM, &cfg->type_vocab_size},
   };
-  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0] - (size_t)distil; i++) {
     rc = get_int(root, ints[i].key, ints[i].required, ints[i].def, ints[i].lo, ints[i].hi, path,
                  ints[i].out, err);
     if (rc != EE_OK) goto done;
   }
+  if (distil) cfg->type_vocab_size = 1;
   if (cfg->hidden_size % cfg->num_heads != 0) {
-    rc = ee_set_error(err, EE_ERR_FORMAT,
-                      "hidden_size %d is not divisible by num_attention_heads %d in %s",
-                      cfg->hidden_size, cfg->num_heads, path);
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s %d is not divisible by %s %d in %s",
+                      ints[0].key, cfg->hidden_size, ints[2].key, cfg->num_heads, path);
     goto done;
   }
   cfg->head_dim = cfg->hidden_size / cfg->num_heads;
 
-  const json_t *eps = json_object_get(root, "layer_norm_eps");
+  /* DistilBERT's LayerNorms are built with eps 1e-12, whatever the file says. */
+  const json_t *eps = distil ? NULL : json_object_get(root, "layer_norm_eps");
   double e = 1e-12;
   if (eps) {
     if (!json_is_number(eps)) {
@@ -118,10 +131,11 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   }
   cfg->layer_norm_eps = (float)e;
 
-  const json_t *act = json_object_get(root, "hidden_act");
+  const char *act_key = distil ? "activation" : "hidden_act";
+  const json_t *act = json_object_get(root, act_key);
   const char *a = act ? json_string_value(act) : "gelu";
   if (!a) {
-    rc = ee_set_error(err, EE_ERR_FORMAT, "\"hidden_act\" in %s must be a string", path);
+    rc = ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be a string", act_key, path);
     goto done;
   }
   if (strcmp(a, "gelu") == 0) {
@@ -132,7 +146,7 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     cfg->act = EE_ACT_RELU, cfg->act_name = "relu";
   } else {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported hidden_act '%.64s' in %s (supported: gelu, gelu_new, relu)", a,
+                      "unsupported %s '%.64s' in %s (supported: gelu, gelu_new, relu)", act_key, a,
                       path);
     goto done;
   }

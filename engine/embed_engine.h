@@ -84,7 +84,7 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
 void ee_model_free(ee_model *model); /* accepts NULL */
 
 typedef struct ee_info {
-  const char *model_type;   /* "bert" */
+  const char *model_type;   /* "bert" or "distilbert" */
   const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16"
                                ("mixed" if the tensors differ) */
   int hidden_size, num_layers, num_heads, intermediate_size;

@@ -77,7 +77,11 @@ typedef struct ee_dense_cfg {
   ee_dense_act act;            /* activation_function */
 } ee_dense_cfg;
 
+/* Architectures: the same post-LayerNorm encoder, different file layouts. */
+typedef enum ee_arch { EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT } ee_arch;
+
 typedef struct ee_config {
+  ee_arch arch;                /* config.json's model_type */
   int hidden_size;             /* H */
   int num_layers;              /* L */
   int num_heads;               /* NH */

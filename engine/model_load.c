@@ -244,7 +244,7 @@ void ee_model_free(ee_model *m) {
 void ee_model_info(const ee_model *m, ee_info *info) {
   memset(info, 0, sizeof *info);
   if (!m) return;
-  info->model_type = "bert";
+  info->model_type = m->cfg.arch == EE_ARCH_DISTILBERT ? "distilbert" : "bert";
   info->dtype = m->w.dtype ? m->w.dtype : "F32";
   info->hidden_size = m->cfg.hidden_size;
   info->dims = m->cfg.out_dims;

@@ -155,6 +155,22 @@ static int64_t convert(float *dst, const unsigned char *src, st_dtype dt, int64_
 
 /* ---- binding ---------------------------------------------------------------- */
 
+/* *out = a new buffer of n floats that w owns (freed with it). */
+static ee_status own_floats(ee_weights *w, int64_t n, float **out, ee_error *err) {
+  if (w->n_owned == w->cap_owned) {
+    int cap = w->cap_owned ? 2 * w->cap_owned : 64;
+    float **p = se_realloc(w->owned, sizeof *p * (size_t)cap);
+    if (!p) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
+    w->owned = p;
+    w->cap_owned = cap;
+  }
+  if (!(*out = se_malloc((size_t)(n ? n : 1) * sizeof(float))))
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s (%lld floats)",
+                        w->weights_file, (long long)n);
+  w->owned[w->n_owned++] = *out;
+  return EE_OK;
+}
+
 /* Find prefix+name in any file, check dtype and shape [d0] or [d0, d1]
 ** (d1 < 0: 1-D), and set *out to f32 data.  hint explains the expectation. */
 static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
@@ -198,16 +214,9 @@ static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64
     f->used_in_place = 1;
     return EE_OK;
   }
-  if (w->n_owned == w->cap_owned) {
-    int cap = w->cap_owned ? 2 * w->cap_owned : 64;
-    float **p = se_realloc(w->owned, sizeof *p * (size_t)cap);
-    if (!p) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading tensor '%s'", full);
-    w->owned = p;
-    w->cap_owned = cap;
-  }
-  float *dst = se_malloc((size_t)(t->numel ? t->numel : 1) * sizeof(float));
-  if (!dst) return ee_set_error(err, EE_ERR_NOMEM, "out of memory converting tensor '%s'", full);
-  w->owned[w->n_owned++] = dst;
+  float *dst = NULL;
+  ee_status rc = own_floats(w, t->numel, &dst, err);
+  if (rc != EE_OK) return rc;
   int64_t bad = convert(dst, src, t->dtype, t->numel);
   if (bad >= 0)
     return ee_set_error(err, EE_ERR_FORMAT, "tensor '%s' in %s has an Inf or NaN at element %lld",
@@ -222,37 +231,66 @@ static int has_tensor(const ee_weights *w, const char *name) {
   return 0;
 }
 
+/* Tensor names of one architecture: per layer, the suffixes after
+** "<layer>%d." of query, key, value, attention output, its LayerNorm,
+** FFN up, down and the output LayerNorm (".weight" / ".bias" added). */
+typedef struct arch_names {
+  const char *prefix;  /* what a For* checkpoint puts before every name */
+  const char *layer;   /* printf format of a layer's prefix */
+  const char *q, *k, *v, *o, *ln1, *up, *down, *ln2;
+} arch_names;
+
+static const arch_names BERT_NAMES = {
+  "bert.", "encoder.layer.%d.", "attention.self.query", "attention.self.key",
+  "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+  "intermediate.dense", "output.dense", "output.LayerNorm"};
+static const arch_names DISTILBERT_NAMES = {
+  "distilbert.", "transformer.layer.%d.", "attention.q_lin", "attention.k_lin",
+  "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2",
+  "output_layer_norm"};
+
 ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err) {
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
   if (rc != EE_OK) return rc;
+  const arch_names *an = cfg->arch == EE_ARCH_DISTILBERT ? &DISTILBERT_NAMES : &BERT_NAMES;
   const char *prefix = "";
-  if (!has_tensor(w, "embeddings.word_embeddings.weight") &&
-      has_tensor(w, "bert.embeddings.word_embeddings.weight"))
-    prefix = "bert.";
+  char probe[64];
+  snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", an->prefix);
+  if (!has_tensor(w, "embeddings.word_embeddings.weight") && has_tensor(w, probe))
+    prefix = an->prefix;
 
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-  char hint_vh[128], hint_ph[128], hint_th[128], hint_h[64], hint_hh[64], hint_ih[96],
-      hint_hi[96];
-  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, hidden_size %d",
-           cfg->vocab_size, cfg->hidden_size);
-  snprintf(hint_ph, sizeof hint_ph, "config.json: max_position_embeddings %d, hidden_size %d",
-           cfg->max_position_embeddings, cfg->hidden_size);
-  snprintf(hint_th, sizeof hint_th, "config.json: type_vocab_size %d, hidden_size %d",
-           cfg->type_vocab_size, cfg->hidden_size);
-  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
-  snprintf(hint_hh, sizeof hint_hh, "config.json: hidden_size %d", cfg->hidden_size);
-  snprintf(hint_ih, sizeof hint_ih, "config.json: intermediate_size %d, hidden_size %d",
-           cfg->intermediate_size, cfg->hidden_size);
-  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
-           cfg->hidden_size, cfg->intermediate_size);
+  /* hints name config.json's keys as the architecture spells them */
+  const int distil = cfg->arch == EE_ARCH_DISTILBERT;
+  const char *hk = distil ? "dim" : "hidden_size", *ik = distil ? "hidden_dim" : "intermediate_size";
+  char hint_vh[128], hint_ph[128], hint_th[128], hint_h[64], hint_ih[96], hint_hi[96];
+  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, %s %d", cfg->vocab_size, hk,
+           cfg->hidden_size);
+  snprintf(hint_ph, sizeof hint_ph, "config.json: max_position_embeddings %d, %s %d",
+           cfg->max_position_embeddings, hk, cfg->hidden_size);
+  snprintf(hint_th, sizeof hint_th, "config.json: type_vocab_size %d, %s %d",
+           cfg->type_vocab_size, hk, cfg->hidden_size);
+  snprintf(hint_h, sizeof hint_h, "config.json: %s %d", hk, cfg->hidden_size);
+  snprintf(hint_ih, sizeof hint_ih, "config.json: %s %d, %s %d", ik, cfg->intermediate_size, hk,
+           cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: %s %d, %s %d", hk, cfg->hidden_size, ik,
+           cfg->intermediate_size);
 
 #define BIND(name, d0, d1, hint, out) \
   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
   BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
   BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
        &w->pos);
-  BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
+  if (cfg->arch == EE_ARCH_DISTILBERT) {
+    /* no token types: one zero row, so the embedding sum is unchanged */
+    float *zero = NULL;
+    if ((rc = own_floats(w, H, &zero, err)) != EE_OK) return rc;
+    memset(zero, 0, sizeof(float) * (size_t)H);
+    w->type = zero;
+  } else {
+    BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
+  }
   BIND("embeddings.LayerNorm.weight", H, -1, hint_h, &w->emb_ln_g);
   BIND("embeddings.LayerNorm.bias", H, -1, hint_h, &w->emb_ln_b);
 
@@ -260,26 +298,27 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", dir);
   for (int l = 0; l < cfg->num_layers; l++) {
     ee_layer *ly = &w->layers[l];
-    char n[128];
-#define LBIND(suffix, d0, d1, hint, out)                          \
-  snprintf(n, sizeof n, "encoder.layer.%d." suffix, l);           \
+    char lp[64], n[160];
+    snprintf(lp, sizeof lp, an->layer, l);
+#define LBIND(part, suffix, d0, d1, hint, out)                    \
+  snprintf(n, sizeof n, "%s%s." suffix, lp, an->part);            \
   BIND(n, d0, d1, hint, out)
-    LBIND("attention.self.query.weight", H, H, hint_hh, &ly->q_w);
-    LBIND("attention.self.query.bias", H, -1, hint_h, &ly->q_b);
-    LBIND("attention.self.key.weight", H, H, hint_hh, &ly->k_w);
-    LBIND("attention.self.key.bias", H, -1, hint_h, &ly->k_b);
-    LBIND("attention.self.value.weight", H, H, hint_hh, &ly->v_w);
-    LBIND("attention.self.value.bias", H, -1, hint_h, &ly->v_b);
-    LBIND("attention.output.dense.weight", H, H, hint_hh, &ly->o_w);
-    LBIND("attention.output.dense.bias", H, -1, hint_h, &ly->o_b);
-    LBIND("attention.output.LayerNorm.weight", H, -1, hint_h, &ly->ln1_g);
-    LBIND("attention.output.LayerNorm.bias", H, -1, hint_h, &ly->ln1_b);
-    LBIND("intermediate.dense.weight", I, H, hint_ih, &ly->i_w);
-    LBIND("intermediate.dense.bias", I, -1, hint_ih, &ly->i_b);
-    LBIND("output.dense.weight", H, I, hint_hi, &ly->f_w);
-    LBIND("output.dense.bias", H, -1, hint_h, &ly->f_b);
-    LBIND("output.LayerNorm.weight", H, -1, hint_h, &ly->ln2_g);
-    LBIND("output.LayerNorm.bias", H, -1, hint_h, &ly->ln2_b);
+    LBIND(q, "weight", H, H, hint_h, &ly->q_w);
+    LBIND(q, "bias", H, -1, hint_h, &ly->q_b);
+    LBIND(k, "weight", H, H, hint_h, &ly->k_w);
+    LBIND(k, "bias", H, -1, hint_h, &ly->k_b);
+    LBIND(v, "weight", H, H, hint_h, &ly->v_w);
+    LBIND(v, "bias", H, -1, hint_h, &ly->v_b);
+    LBIND(o, "weight", H, H, hint_h, &ly->o_w);
+    LBIND(o, "bias", H, -1, hint_h, &ly->o_b);
+    LBIND(ln1, "weight", H, -1, hint_h, &ly->ln1_g);
+    LBIND(ln1, "bias", H, -1, hint_h, &ly->ln1_b);
+    LBIND(up, "weight", I, H, hint_ih, &ly->i_w);
+    LBIND(up, "bias", I, -1, hint_ih, &ly->i_b);
+    LBIND(down, "weight", H, I, hint_hi, &ly->f_w);
+    LBIND(down, "bias", H, -1, hint_h, &ly->f_b);
+    LBIND(ln2, "weight", H, -1, hint_h, &ly->ln2_g);
+    LBIND(ln2, "bias", H, -1, hint_h, &ly->ln2_b);
 #undef LBIND
   }
 #undef BIND

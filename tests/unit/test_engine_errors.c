@@ -88,6 +88,7 @@ typedef struct tensor {
   int64_t b, e;                    /* data_offsets */
   int is_ln_weight;
   int prefix_len;                  /* values hash the name without "bert." */
+  char vname[128];                 /* if set, the values are those of this (BERT) name */
 } tensor;
 
 #define MAX_T 64
@@ -165,7 +166,8 @@ static void layout(tensor *t, int n) {
 ** exact in F32, F16 and BF16. */
 static float weight_value(const tensor *x, int64_t k) {
   uint32_t h = 2166136261u;
-  for (const char *c = x->name + x->prefix_len; *c; c++) h = (h ^ (uint8_t)*c) * 16777619u;
+  for (const char *c = x->vname[0] ? x->vname : x->name + x->prefix_len; *c; c++)
+    h = (h ^ (uint8_t)*c) * 16777619u;
   int64_t r = (int64_t)((h + (uint64_t)k * 2654435761u) % 129) - 64;
   return x->is_ln_weight ? 1.0f + (float)(r % 5) / 64.0f : (float)r / 256.0f;
 }
@@ -860,6 +862,7 @@ static void fault_cases(void) {
 #define RH 8
 #define RI 16
 #define RL 16
+static const int32_t REF_NO_TYPES[1] = {-1};
 
 static double wv(const tensor *t, int n, const char *name, int64_t k) {
   int i = find_t(t, n, name);
@@ -890,12 +893,14 @@ static void ref_linear(double *out, const double *in, int rows, int K, int N, co
 /* skip: tokens mean and max pooling leave out (include_prompt false). */
 static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_t *types, int L,
                         const char *act, ee_pooling pool, int norm, int skip, double *out /* (RH) */) {
+  /* types == REF_NO_TYPES: no token type embedding (DistilBERT) */
   double x[RL * RH], q[RL * RH], k[RL * RH], v[RL * RH], ctx[RL * RH], h1[RL * RH], f[RL * RI], o[RL * RH];
   for (int j = 0; j < L; j++) {
     for (int i = 0; i < RH; i++)
       x[j * RH + i] = wv(t, n, "embeddings.word_embeddings.weight", (int64_t)ids[j] * RH + i) +
                       wv(t, n, "embeddings.position_embeddings.weight", (int64_t)j * RH + i) +
-                      wv(t, n, "embeddings.token_type_embeddings.weight", (int64_t)(types ? types[j] : 0) * RH + i);
+                      (types == REF_NO_TYPES ? 0.0
+                       : wv(t, n, "embeddings.token_type_embeddings.weight", (int64_t)(types ? types[j] : 0) * RH + i));
     ref_ln(x + j * RH, t, n, "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias");
   }
   const char *p = "encoder.layer.0.";
@@ -1238,6 +1243,130 @@ static void dense_cases(void) {
   expect_load("Dense model restored", dir, NULL, EE_OK, NULL, NULL);
 }
 
+/* ---- cases: DistilBERT (model_type "distilbert") ------------------------------------ */
+
+/* The BERT tensors of s renamed as DistilBertModel's (prefix "" or
+** "distilbert."), values kept (vname): token types dropped. */
+static int distil_tensors(tensor *t, const spec *s, const char *prefix) {
+  static const char *const map[][2] = {
+    {"attention.self.query", "attention.q_lin"}, {"attention.self.key", "attention.k_lin"},
+    {"attention.self.value", "attention.v_lin"}, {"attention.output.dense", "attention.out_lin"},
+    {"attention.output.LayerNorm", "sa_layer_norm"}, {"intermediate.dense", "ffn.lin1"},
+    {"output.dense", "ffn.lin2"}, {"output.LayerNorm", "output_layer_norm"}};
+  tensor b[MAX_T];
+  int nb = make_tensors(b, s), n = 0;
+  for (int i = 0; i < nb; i++) {
+    if (strstr(b[i].name, "token_type")) continue;
+    t[n] = b[i];
+    memcpy(t[n].vname, b[i].name, sizeof t[n].vname); /* both 128 bytes */
+    int layer;
+    char rest[128];
+    if (sscanf(b[i].name, "encoder.layer.%d.%127s", &layer, rest) == 2) {
+      const char *leaf = strrchr(rest, '.'); /* ".weight" / ".bias" */
+      size_t stem = (size_t)(leaf - rest);
+      for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
+        if (strlen(map[k][0]) == stem && strncmp(rest, map[k][0], stem) == 0)
+          snprintf(t[n].name, sizeof t[n].name, "%.16stransformer.layer.%d.%s%.8s", prefix, layer, map[k][1], leaf);
+    } else {
+      snprintf(t[n].name, sizeof t[n].name, "%.16s%.100s", prefix, b[i].name);
+    }
+    n++;
+  }
+  layout(t, n);
+  return n;
+}
+
+static void distil_config(const char *dir, int heads, const char *act) {
+  write_text(dir, "config.json",
+             "{\"architectures\": [\"DistilBertModel\"], \"model_type\": \"distilbert\", \"activation\": \"%s\",\n"
+             " \"dim\": 8, \"n_layers\": 1, \"n_heads\": %d, \"hidden_dim\": 16, \"vocab_size\": 16,\n"
+             " \"max_position_embeddings\": 16, \"sinusoidal_pos_embds\": false, \"dropout\": 0.1}\n", act, heads);
+}
+
+static void distilbert_cases(void) {
+  spec s = base_spec();
+  tensor bt[MAX_T], t[MAX_T];
+  int nbt = make_tensors(bt, &s);
+  layout(bt, nbt);
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/distil", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  int32_t ids[2][7] = {{2, 5, 9, 15, 7, 7, 3}, {2, 6, 11, 3}};
+  int32_t lens[2] = {7, 4};
+  const int32_t *pid[2] = {ids[0], ids[1]};
+  static const char *const prefixes[2] = {"", "distilbert."};
+  static const char *const acts[2] = {"gelu", "relu"};
+  for (int v = 0; v < 2; v++) {
+    int n = distil_tensors(t, &s, prefixes[v]);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    distil_config(dir, 2, acts[v]);
+    for (int pool = 0; pool < 3; pool++) {
+      ee_params p = ee_default_params();
+      p.pooling = (ee_pooling)pool;
+      ee_model *m = NULL;
+      ee_error err = {0};
+      float got[2 * RH];
+      double worst = INFINITY;
+      ee_info in = {0};
+      if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+        ee_model_info(m, &in);
+        ee_context *ctx = ee_context_new(m);
+        if (ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, got, NULL, &err) == EE_OK) {
+          worst = 0;
+          for (int b = 0; b < 2; b++) {
+            double want[RH];
+            ref_forward(bt, nbt, ids[b], REF_NO_TYPES, lens[b], acts[v], (ee_pooling)pool, 0, 0, want);
+            for (int i = 0; i < RH; i++) worst = fmax(worst, fabs(got[b * RH + i] - want[i]));
+          }
+        }
+        if (pool == 0) {
+          int32_t one = 1, *tp = &one;
+          const int32_t *ptp[1] = {tp};
+          int32_t l1 = 1;
+          CHECK(ctx && ee_embed_ids(ctx, 1, pid, ptp, &l1, got, NULL, &err) == EE_ERR_INPUT,
+                "DistilBERT: a token type id 1 is refused (no token types) (%s)", err.msg);
+        }
+        ee_context_free(ctx);
+        ee_model_free(m);
+      }
+      CHECK(worst <= 2e-6, "DistilBERT (prefix '%s', %s, pooling %d): 2 sequences vs double loops without token "
+            "types, max diff %.3g (%s)", prefixes[v], acts[v], pool, worst, err.msg);
+      if (pool == 0)
+        CHECK(in.model_type && strcmp(in.model_type, "distilbert") == 0 && in.hidden_size == 8 &&
+                  in.num_layers == 1 && in.intermediate_size == 16 &&
+                  in.n_params == (int64_t)16 * 8 + 16 * 8 + 2 * 8 + 4 * (8 * 8 + 8) + 2 * 8 + 16 * 8 + 16 + 8 * 16 + 8 + 2 * 8,
+              "DistilBERT: info model_type '%s', sizes from dim/n_layers/hidden_dim, n_params %lld (no token types)",
+              in.model_type ? in.model_type : "?", (long long)in.n_params);
+    }
+  }
+  /* errors name DistilBertConfig's keys and tensor names */
+  int n = distil_tensors(t, &s, "");
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  distil_config(dir, 3, "gelu");
+  expect_load("DistilBERT: dim not divisible by n_heads", dir, NULL, EE_ERR_FORMAT, "config.json",
+              "dim 8 is not divisible by n_heads 3");
+  distil_config(dir, 2, "silu");
+  expect_load("DistilBERT: unknown activation", dir, NULL, EE_ERR_UNSUPPORTED, "config.json",
+              "unsupported activation 'silu'");
+  distil_config(dir, 2, "gelu");
+  int up = find_t(t, n, "transformer.layer.0.ffn.lin1.weight");
+  t[up].shape[0] = 8, t[up].shape[1] = 16; /* transposed */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("DistilBERT: FFN weight transposed", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'transformer.layer.0.ffn.lin1.weight'", "expected [16, 8] (config.json: hidden_dim 16, dim 8)");
+  n = distil_tensors(t, &s, "");
+  int ln = find_t(t, n, "transformer.layer.0.sa_layer_norm.bias");
+  t[ln] = t[--n];
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("DistilBERT: a LayerNorm bias missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'transformer.layer.0.sa_layer_norm.bias'");
+  write_text(dir, "config.json", "{\"model_type\": \"distilbert\", \"dim\": \"eight\"}");
+  expect_load("DistilBERT: dim not an integer", dir, NULL, EE_ERR_FORMAT, "config.json", "\"dim\"");
+}
+
 static void prompt_cases(void) {
   tensor t[MAX_T];
   int n;
@@ -1356,6 +1485,7 @@ int main(void) {
   variant_cases();
   reference_cases();
   dense_cases();
+  distilbert_cases();
   damage_cases();
   argument_cases();
   prompt_cases();
