@@ -108,6 +108,9 @@ typedef struct ee_info {
   const char *default_prompt_name; /* the prompt encode() applies unasked, or NULL */
   int include_prompt;       /* 0: the Pooling config leaves a prompt's tokens
                                out of mean and max pooling */
+  const char *modules;      /* what follows the encoder, as applied (options
+                               included), e.g. "Pooling(cls), Dense(768->768,
+                               tanh), Normalize" */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);

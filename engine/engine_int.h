@@ -274,6 +274,7 @@ struct ee_model {
   int batch_size;               /* texts per forward pass in ee_embed_texts */
   ee_prompts prompts;           /* from config_sentence_transformers.json */
   ee_dense dense[EE_MAX_DENSE]; /* (cfg.n_dense) Dense modules' weights */
+  char modules[640];            /* ee_info.modules */
 };
 
 /* Pack every layer's Linear weights (m->packed) at m->cfg.precision;

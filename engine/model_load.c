@@ -101,6 +101,21 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
   return EE_OK;
 }
 
+/* m->modules: the pipeline after the encoder as it will run. */
+static void describe_modules(ee_model *m) {
+  static const char *const pool[] = {"cls", "mean", "max"};
+  static const char *const act[] = {"identity", "tanh", "relu", "gelu", "sigmoid"};
+  const ee_config *c = &m->cfg;
+  size_t u = (size_t)snprintf(m->modules, sizeof m->modules, "Pooling(%s%s)", pool[c->pooling],
+                              c->include_prompt ? "" : ", include_prompt false");
+  for (int i = 0; i < c->n_dense && u < sizeof m->modules; i++)
+    u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", Dense(%d->%d, %s%s)",
+                          c->dense[i].in, c->dense[i].out, act[c->dense[i].act],
+                          c->dense[i].bias ? "" : ", no bias");
+  if (c->normalize && u < sizeof m->modules)
+    snprintf(m->modules + u, sizeof m->modules - u, ", Normalize");
+}
+
 ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out,
                         ee_error *err) {
   ee_status rc;
@@ -152,6 +167,7 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
     goto fail;
   }
 
+  describe_modules(m);
   if ((rc = ee_weights_load(&m->w, m->dir, c, err)) != EE_OK) goto fail;
   for (int i = 0; i < c->n_dense; i++)
     if ((rc = ee_dense_load(&m->dense[i], m->dir, &c->dense[i], err)) != EE_OK) goto fail;
@@ -270,6 +286,7 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->prompts = m->prompts.json ? m->prompts.json : "{}";
   info->default_prompt_name = m->prompts.dflt;
   info->include_prompt = m->cfg.include_prompt;
+  info->modules = m->modules;
 }
 
 const char *ee_model_prompt(const ee_model *m, const char *name) {

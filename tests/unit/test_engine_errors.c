@@ -1103,6 +1103,9 @@ static void dense_cases(void) {
       spec e = base_spec();
       int64_t enc = (int64_t)e.V * 8 + e.P * 8 + e.TV * 8 + 2 * 8 + 4 * (8 * 8 + 8) + 2 * 8 + 16 * 8 + 16 + 8 * 16 + 8 + 2 * 8;
       CHECK_EQ_INT(in.n_params, enc + want, "Dense: info.n_params counts the Dense weights");
+      CHECK(in.modules && strcmp(in.modules, "Pooling(cls), Dense(8->6, tanh), Dense(6->4, identity, no bias), "
+                                             "Normalize") == 0,
+            "Dense: info.modules describes the pipeline (%s)", in.modules ? in.modules : "NULL");
     }
   }
   /* truncate_dim applies to the last module's output, after normalisation. */
