@@ -46,7 +46,10 @@ static char g_plain[512]; /* the tiny model as plain files */
 static const char *const MODEL_FILES[] = {
   "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json",
   "modules.json", "sentence_bert_config.json", "1_Pooling/config.json",
+  "2_Dense/config.json", "2_Dense/model.safetensors",
 };
+/* The subdirectories those files are in (real directories in every copy). */
+static const char *const MODEL_DIRS[] = {"1_Pooling", "2_Dense"};
 #define N_MODEL_FILES (sizeof MODEL_FILES / sizeof MODEL_FILES[0])
 
 /* ---- watchdog: a load that blocks (a FIFO opened without O_NONBLOCK) must
@@ -93,15 +96,17 @@ static void copy_file(const char *from, const char *to) {
 }
 
 /* <root>/<name>: a model directory whose files are absolute symlinks to the
-** plain model's (1_Pooling is a real directory), so that a case can replace
+** plain model's (1_Pooling and 2_Dense are real directories), so that a case can replace
 ** one of them without copying the others. */
 static const char *linked_model(const char *name) {
   static char dir[600];
   char sub[700], p[700], target[700];
   path_in(dir, sizeof dir, g_root, name);
   if (mkdir(dir, 0700) != 0) die("mkdir", dir);
-  path_in(sub, sizeof sub, dir, "1_Pooling");
-  if (mkdir(sub, 0700) != 0) die("mkdir", sub);
+  for (size_t i = 0; i < sizeof MODEL_DIRS / sizeof MODEL_DIRS[0]; i++) {
+    path_in(sub, sizeof sub, dir, MODEL_DIRS[i]);
+    if (mkdir(sub, 0700) != 0) die("mkdir", sub);
+  }
   for (size_t i = 0; i < N_MODEL_FILES; i++) {
     path_in(p, sizeof p, dir, MODEL_FILES[i]);
     path_in(target, sizeof target, g_plain, MODEL_FILES[i]);
@@ -157,8 +162,10 @@ static void hf_cache_layout(const float *ref) {
   const char *rev = "0123456789abcdef0123456789abcdef01234567";
   path_in(snap, sizeof snap, snaps, rev);
   if (mkdir(repo, 0700) || mkdir(blobs, 0700) || mkdir(snaps, 0700) || mkdir(snap, 0700)) die("mkdir", repo);
-  path_in(p, sizeof p, snap, "1_Pooling");
-  if (mkdir(p, 0700) != 0) die("mkdir", p);
+  for (size_t i = 0; i < sizeof MODEL_DIRS / sizeof MODEL_DIRS[0]; i++) {
+    path_in(p, sizeof p, snap, MODEL_DIRS[i]);
+    if (mkdir(p, 0700) != 0) die("mkdir", p);
+  }
   path_in(p, sizeof p, repo, "refs");
   mkdir(p, 0700);
   path_in(p, sizeof p, repo, "refs/main");
@@ -249,6 +256,7 @@ static void not_regular_files(void) {
   static const char *const names[] = {
     "config.json", "model.safetensors", "vocab.txt", "tokenizer_config.json", "modules.json",
     "sentence_bert_config.json", "1_Pooling/config.json", "tokenizer.json",
+    "2_Dense/config.json", "2_Dense/model.safetensors",
   };
   int n = 0;
   for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
@@ -298,6 +306,7 @@ static void huge_files(void) {
     {"modules.json", 1LL << 40, "is too large (1099511627776 bytes, limit 67108864)"},
     {"sentence_bert_config.json", 1LL << 32, "is too large (4294967296 bytes, limit 67108864)"},
     {"1_Pooling/config.json", 1LL << 31, "is too large (2147483648 bytes, limit 67108864)"},
+    {"2_Dense/config.json", 1LL << 31, "is too large (2147483648 bytes, limit 67108864)"},
     {"tokenizer.json", 1LL << 33, "is too large (8589934592 bytes, limit 67108864)"},
     {"model.safetensors.index.json", 1LL << 31, "is too large (2147483648 bytes, limit 67108864)"},
   };
