@@ -23,6 +23,12 @@ Shapes with sentence-transformers Dense modules (dense) apply them after
 pooling and before the normalisation, with torch.nn.functional.linear +
 torch.tanh, cross-checked against torch.nn.Linear + nn.Tanh modules and an
 explicit matmul (|diff| < 1e-9).
+Shapes whose Pooling config sets include_prompt false (instr) join each text
+case's prompt to its texts before tokenizing (prompt + text, as
+SentenceTransformer.encode does) and pool with attention_mask[:, :prompt_length]
+= 0, prompt_length being the prompt tokenized alone less its [SEP], as
+sentence-transformers' Pooling does; cross-checked against slicing the hidden
+states (|diff| < 1e-9).
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node).
 Weights for the reference are decoded from the Python-written safetensors
 files (so F16/BF16 shapes use the rounded weights).
@@ -82,11 +88,21 @@ SHAPES = {
                               act_fn="torch.nn.modules.activation.Tanh", dtype="F32", io_names=True),
                          dict(path="3_Dense", inp=48, out=40, bias=False, act="identity",
                               act_fn="torch.nn.modules.linear.Identity", dtype="F16", io_names=False)]),
+    # INSTRUCTOR-style (INSTR_PROMPTS in gen_model.c): mean pooling leaves the
+    # prompt's tokens out (1_Pooling "include_prompt": false); named prompts
+    # in config_sentence_transformers.json
+    "instr": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30522, maxpos=128, seed=8,
+                  dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                  tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
+                  max_seq=128, include_prompt=False,
+                  prompts=[("query", "Represent this question for retrieving documents: "),
+                           ("passage", "")],
+                  default_prompt="query"),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
-RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5}
+RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE = 0, 1, 2, 3
 M64 = (1 << 64) - 1
@@ -254,12 +270,20 @@ def write_model_dir(shape, d):
         with open(os.path.join(d, "sentence_bert_config.json"), "w") as f:
             f.write(dump({"max_seq_length": sh["max_seq"], "do_lower_case": sh["lower"]}))
         os.makedirs(os.path.join(d, "1_Pooling"))
+        pc = {"word_embedding_dimension": sh["hidden"],
+              "pooling_mode_cls_token": sh["pooling"] == "cls",
+              "pooling_mode_mean_tokens": sh["pooling"] == "mean",
+              "pooling_mode_max_tokens": sh["pooling"] == "max",
+              "pooling_mode_mean_sqrt_len_tokens": False}
+        if not sh.get("include_prompt", True):
+            # only where false, so that the other shapes' files stay as they were
+            pc["include_prompt"] = False
         with open(os.path.join(d, "1_Pooling", "config.json"), "w") as f:
-            f.write(dump({"word_embedding_dimension": sh["hidden"],
-                          "pooling_mode_cls_token": sh["pooling"] == "cls",
-                          "pooling_mode_mean_tokens": sh["pooling"] == "mean",
-                          "pooling_mode_max_tokens": sh["pooling"] == "max",
-                          "pooling_mode_mean_sqrt_len_tokens": False}))
+            f.write(dump(pc))
+        if sh.get("prompts") is not None:
+            with open(os.path.join(d, "config_sentence_transformers.json"), "w") as f:
+                f.write(dump({"prompts": dict(sh["prompts"]),
+                              "default_prompt_name": sh.get("default_prompt")}))
     for dm in sh.get("dense", []):
         dd = os.path.join(d, dm["path"])
         os.makedirs(dd)
@@ -492,6 +516,30 @@ def dense_matmul(x, dws, sh):
     return x
 
 
+def prompt_pool_mask(mask, prompt_length):
+    """The mask pooling uses when the Pooling config sets include_prompt false:
+    sentence-transformers' Pooling.forward sets attention_mask[:, :prompt_length]
+    = 0 after the transformer ran with the full mask, so [CLS] and the prompt's
+    own tokens are left out of mean/max pooling (but were attended to)."""
+    m = mask.clone()
+    m[:, :prompt_length] = 0
+    return m
+
+
+def pool_sliced(h, rows, prompt_length, normalize):
+    """The same mean pooling without a mask: each sequence's hidden states
+    h[b, prompt_length:len] averaged in numpy (zeros when none is left), then
+    x / max(||x||, 1e-12).  A cross-check of prompt_pool_mask + pool."""
+    out = np.zeros((len(rows), h.shape[-1]))
+    for b, r in enumerate(rows):
+        seg = h[b, prompt_length:len(r)].numpy()
+        if len(seg):
+            out[b] = seg.sum(0) / len(seg)
+        if normalize:
+            out[b] /= max(float(np.sqrt((out[b] * out[b]).sum())), 1e-12)
+    return torch.from_numpy(out)
+
+
 def embed(h, mask, sh, head=None):
     """Pooled output as the sentence-transformers pipeline computes it:
     pooling, the Dense modules (head) if any, then Normalize."""
@@ -588,6 +636,43 @@ def text_cases_for(shape):
     return cases
 
 
+# INSTRUCTOR-style cases (include_prompt false): every text of a case gets the
+# case's prompt, joined into one string before tokenizing.
+QUERY = "Represent this question for retrieving documents: "
+
+
+def prompt_text_cases_for(shape):
+    sts = sts_sentences(16)
+    return [
+        dict(name="sts_query", prompt=QUERY, texts=sts),
+        dict(name="passage", prompt="passage: ", texts=sts[:4] + ["A short one."]),
+        # no prompt (sentence-transformers applies none for ""): nothing skipped
+        dict(name="empty_prompt", prompt="", texts=sts[10:13] + ["Hello, world!", ""]),
+        # truncation at max_length counts the prompt's tokens
+        dict(name="long_truncated_query", prompt=QUERY, texts=[long_text(), "A short one."]),
+        # "unbeliev" alone is [CLS] un ##bel ##ie ##v [SEP] (prompt_length 5) but
+        # joins "able" into the single token "unbelievable": [CLS] unbelievable
+        # [SEP] has no token left after the first 5 (zeros); the longer text
+        # keeps its last one, [SEP]
+        dict(name="prompt_swallowed", prompt="unbeliev", texts=["able", "able and more words"]),
+        # the prompt alone: only its [SEP] is pooled
+        dict(name="empty_text_query", prompt=QUERY, texts=["", "What is the capital of France?"]),
+    ]
+
+
+def vocab_tokens(shape, ids):
+    with open(os.path.join(VOCAB_DIR, SHAPES[shape]["vocab_fixture"], "vocab.txt"), encoding="utf-8") as f:
+        vocab = f.read().split("\n")
+    return [vocab[i] for i in ids]
+
+
+def prompt_length_of(shape, prompt):
+    """sentence-transformers' prompt_length: len(tokenizer(prompt)["input_ids"]) - 1
+    (the prompt alone, [CLS] ... [SEP], same truncation, less its [SEP]); 0 for
+    the empty prompt, which encode() does not apply."""
+    return len(tokenize(shape, [prompt])[0]) - 1 if prompt else 0
+
+
 def tokenize(shape, texts, use_tokjson=None):
     sh = SHAPES[shape]
     maxlen = effective_max_length(shape)
@@ -651,6 +736,9 @@ def run_shape(shape, args, report):
 
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
+    if not sh.get("include_prompt", True):
+        # the prompt-skipping pooling: masked (as sentence-transformers) vs sliced
+        figs["prompt_mask_vs_slice"] = 0.0
     if sh.get("dense"):
         # the Dense head alone, on the same pooled vectors (before Normalize)
         figs.update({"dense_F_vs_nn_Linear": 0.0, "dense_F_vs_matmul": 0.0})
@@ -663,11 +751,13 @@ def run_shape(shape, args, report):
     dws32 = [(W.float(), None if b is None else b.float()) for W, b in dws]
     head_a32 = lambda x: dense_a(x, dws32, sh)                  # noqa: E731
 
-    def forward(rows, types):
+    def forward(rows, types, prompt_length=0):
         ids, mask, tt = pad_batch(rows, types)
+        # the encoder attends with mask; pooling uses pmask (the prompt left out)
+        pmask = prompt_pool_mask(mask, prompt_length) if prompt_length else mask
         with torch.no_grad():
             ha = bert_a(w, sh, ids, mask, tt)
-            pa = embed(ha, mask, sh, head_a)
+            pa = embed(ha, pmask, sh, head_a)
         with torch.enable_grad():           # nn.MultiheadAttention python path
             hb = B_model(ids, mask, tt).detach()
         with torch.inference_mode():        # fused native fast path
@@ -675,8 +765,12 @@ def run_shape(shape, args, report):
         hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
         hf = torch.nan_to_num(hf)
         with torch.no_grad():
-            pb = embed(hb, mask, sh, head_b)
-            pf = embed(hf * mask.double().unsqueeze(-1), mask, sh, head_b)
+            pb = embed(hb, pmask, sh, head_b)
+            pf = embed(hf * mask.double().unsqueeze(-1), pmask, sh, head_b)
+            if "prompt_mask_vs_slice" in figs:
+                assert sh["pooling"] == "mean" and not sh.get("dense")
+                figs["prompt_mask_vs_slice"] = max(figs["prompt_mask_vs_slice"], float(
+                    (pa - pool_sliced(ha, rows, prompt_length, sh["normalize"])).abs().max()))
             if sh.get("dense"):
                 xa = pool(ha, mask, sh["pooling"], False)
                 da = head_a(xa)
@@ -690,11 +784,15 @@ def run_shape(shape, args, report):
         figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
         with torch.no_grad():
             h32 = bert_a(w32, sh, ids, mask, tt)
-            p32 = embed(h32, mask, sh, head_a32).double()
+            p32 = embed(h32, pmask, sh, head_a32).double()
         noise["A32_vs_A64_hidden"] = max(noise["A32_vs_A64_hidden"], maxdiff_valid(h32.double(), ha, mask))
         noise["A32_vs_A64_pooled"] = max(noise["A32_vs_A64_pooled"], float((p32 - pa).abs().max()))
-        cos = torch.nn.functional.cosine_similarity(p32, pa, dim=-1)
-        noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
+        # rows whose reference is zero (a prompt that leaves no token to pool)
+        # have no direction: the pooled figure above covers them
+        nz = pa.norm(dim=-1) > 0
+        if bool(nz.any()):
+            cos = torch.nn.functional.cosine_similarity(p32[nz], pa[nz], dim=-1)
+            noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
         return ha, pa, mask
 
     id_out = []
@@ -724,6 +822,34 @@ def run_shape(shape, args, report):
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
+    elif not sh.get("include_prompt", True):
+        maxlen = effective_max_length(shape)
+        # the tokenizer does what the prompt_swallowed case is built on
+        assert vocab_tokens(shape, tokenize(shape, ["unbeliev"])[0]) == \
+            ["[CLS]", "un", "##bel", "##ie", "##v", "[SEP]"]
+        assert vocab_tokens(shape, tokenize(shape, ["unbelievable"])[0]) == ["[CLS]", "unbelievable", "[SEP]"]
+        plens = {}
+        for c in prompt_text_cases_for(shape):
+            p = c["prompt"]
+            pl = prompt_length_of(shape, p)
+            ids = tokenize(shape, [p + t for t in c["texts"]])   # one string, as encode() joins them
+            assert all(2 <= len(r) <= maxlen for r in ids)
+            if c["name"] == "long_truncated_query":
+                assert len(ids[0]) == maxlen, len(ids[0])
+            if p.endswith(" "):
+                # a prompt ending at a word boundary: the joined ids start with its
+                # own, so the first prompt_length positions are [CLS] + the prompt
+                pids = tokenize(shape, [p])[0]
+                assert all(r[:pl] == pids[:pl] for r in ids), c["name"]
+            _, pa, _ = forward(ids, None, pl)
+            if c["name"] == "prompt_swallowed":
+                assert len(ids[0]) <= pl and float(pa[0].abs().max()) == 0.0
+                assert len(ids[1]) == pl + 1 and float(pa[1].abs().max()) > 0.0
+            text_out.append({"name": c["name"], "prompt": p, "prompt_length": pl, "texts": c["texts"],
+                             "ids": ids, "pooled_at": emit(pa)})
+            plens[repr(p)] = pl
+        tok_check = "prompt_length (tokens pooling skips, [CLS] included): " + \
+            ", ".join("%s %d" % kv for kv in plens.items())
 
     for k, v in figs.items():
         assert v < 1e-9, (shape, k, v)
@@ -746,6 +872,8 @@ def run_shape(shape, args, report):
         golden["hidden_size"] = sh["hidden"]
     golden.update({"pooling": sh["pooling"], "normalize": sh["normalize"],
                    "max_length": effective_max_length(shape)})
+    if not sh.get("include_prompt", True):
+        golden["include_prompt"] = False     # only where false, as in 1_Pooling/config.json
     if sh.get("dense"):
         golden["dense"] = [{"path": dm["path"], "in": dm["inp"], "out": dm["out"], "bias": dm["bias"],
                             "activation": dm["act"]} for dm in sh["dense"]]
@@ -765,7 +893,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -1,7 +1,8 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense --out DIR
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr
+**                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
 **
@@ -23,6 +24,9 @@
 **   odd    45/2/3/131      30522 pos 128 seed 6 F32  no prefix (no golden)
 **   dense  64/2/4/256      30522 pos 128 seed 7 F32  no prefix, + 2 Dense
 **                                                    modules (below)
+**   instr  64/2/4/256      30522 pos 128 seed 8 F32  no prefix, prompts and
+**                                                    include_prompt false
+**                                                    (below)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -68,6 +72,13 @@
 ** as above.  modules.json lists Transformer, Pooling, the Dense modules
 ** (idx 2, 3) and Normalize (idx 4, path "4_Normalize").
 **
+** Prompts (shape instr only): an INSTRUCTOR-style model.  1_Pooling/config.json
+** ends with "include_prompt": false (mean pooling leaves out the prompt's
+** tokens), and config_sentence_transformers.json is
+**   {"prompts": {"query": "Represent this question for retrieving documents: ",
+**    "passage": ""}, "default_prompt_name": "query"}
+** (json.dumps(indent=2) + "\n", keys in that order).  Weights as above.
+**
 ** safetensors files: u64 LE header length N, then the header JSON, then the
 ** data.  Header = '{"__metadata__":{"format":"pt"}' followed, for each tensor
 ** in the file in bytewise-ascending name order, by
@@ -110,6 +121,16 @@ static const DenseMod DENSE_MODS[] = {
   {"3_Dense", 48, 40, 0, "torch.nn.modules.linear.Identity", DT_F16, 0},
 };
 
+/* A named prompt of config_sentence_transformers.json (file order). */
+typedef struct {
+  const char *name, *text;
+} Prompt;
+
+static const Prompt INSTR_PROMPTS[] = {
+  {"query", "Represent this question for retrieving documents: "},
+  {"passage", ""},
+};
+
 typedef struct {
   const char *name;
   int hidden, layers, heads, inter, vocab, maxpos, typevocab;
@@ -126,27 +147,35 @@ typedef struct {
   int max_seq;         /* st only: sentence_bert_config max_seq_length */
   const DenseMod *dense; /* st only: Dense modules after pooling, or NULL */
   int ndense;
+  const Prompt *prompts; /* st only: config_sentence_transformers.json, or NULL (no file) */
+  int nprompts;
+  const char *default_prompt; /* its default_prompt_name (prompts only) */
+  int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2},
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0},
+  /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
+  ** (include_prompt false), with named prompts and a default one */
+  {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
@@ -298,6 +327,30 @@ static void bput(Buf *b, const char *s) {
   }
   memcpy(b->p + b->n, s, l + 1);
   b->n += l;
+}
+
+/* s as a JSON string the way Python's json.dumps writes it (ensure_ascii):
+** quotes and backslashes escaped, control characters as \n, \t... or
+** \u00XX (DEL too: json.dumps escapes everything outside ' '..'~').  The
+** prompts are ASCII; anything else would need \uXXXX of its UTF-16 units,
+** which nothing here needs, so it is refused. */
+static void bput_json_str(Buf *b, const char *s) {
+  char e[8] = "\"";
+  bput(b, e);
+  for (; *s; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (c >= 0x80) die("non-ASCII JSON string: %s", s);
+    if (c == '"' || c == '\\') snprintf(e, sizeof e, "\\%c", c);
+    else if (c == '\n') snprintf(e, sizeof e, "\\n");
+    else if (c == '\r') snprintf(e, sizeof e, "\\r");
+    else if (c == '\t') snprintf(e, sizeof e, "\\t");
+    else if (c == '\b') snprintf(e, sizeof e, "\\b");
+    else if (c == '\f') snprintf(e, sizeof e, "\\f");
+    else if (c < 0x20 || c == 0x7f) snprintf(e, sizeof e, "\\u%04x", c);
+    else e[0] = (char)c, e[1] = 0;
+    bput(b, e);
+  }
+  bput(b, "\"");
 }
 
 static char *path_join(const char *dir, const char *name) {
@@ -553,12 +606,32 @@ static void write_st_files(const Shape *s, const char *dir) {
            "  \"pooling_mode_cls_token\": %s,\n"
            "  \"pooling_mode_mean_tokens\": %s,\n"
            "  \"pooling_mode_max_tokens\": %s,\n"
-           "  \"pooling_mode_mean_sqrt_len_tokens\": false\n"
+           "  \"pooling_mode_mean_sqrt_len_tokens\": false%s\n"
            "}\n",
            s->hidden, strcmp(s->pooling, "cls") == 0 ? "true" : "false",
-           strcmp(s->pooling, "mean") == 0 ? "true" : "false", strcmp(s->pooling, "max") == 0 ? "true" : "false");
+           strcmp(s->pooling, "mean") == 0 ? "true" : "false", strcmp(s->pooling, "max") == 0 ? "true" : "false",
+           /* only where it is false, so the other shapes' files stay as they were */
+           s->exclude_prompt ? ",\n  \"include_prompt\": false" : "");
   write_text(pd, "config.json", tmp);
   free(pd);
+
+  if (s->prompts) {
+    Buf b2 = {0};
+    bput(&b2, "{\n  \"prompts\": {\n");
+    for (int i = 0; i < s->nprompts; i++) {
+      bput(&b2, "    ");
+      bput_json_str(&b2, s->prompts[i].name);
+      bput(&b2, ": ");
+      bput_json_str(&b2, s->prompts[i].text);
+      bput(&b2, i + 1 < s->nprompts ? ",\n" : "\n");
+    }
+    bput(&b2, "  },\n  \"default_prompt_name\": ");
+    if (s->default_prompt) bput_json_str(&b2, s->default_prompt);
+    else bput(&b2, "null");
+    bput(&b2, "\n}\n");
+    write_text(dir, "config_sentence_transformers.json", b2.p);
+    free(b2.p);
+  }
 }
 
 /* One Dense module: <path>/config.json and <path>/model.safetensors. */

@@ -4,19 +4,23 @@
 **   TEST_MODELS=build/test-models build/tests/test_engine
 **
 ** For every shape with a golden file tests/fixtures/models/<shape>/golden.json
-** (+ golden.bin) and a generated model directory $TEST_MODELS/<shape>
-** (default build/test-models; tests/tools/gen_model writes them), this:
+** (+ golden.bin; env GOLDEN_DIR overrides the directory) and a generated
+** model directory $TEST_MODELS/<shape> (default build/test-models;
+** tests/tools/gen_model writes them), this:
 **   - loads the model with default params and checks ee_info against the
-**     golden header (dims, pooling, normalize, max_length) and the config
-**     (n_params, dtype, bytes_mapped);
+**     golden header (dims, pooling, normalize, max_length, include_prompt)
+**     and the config (n_params, dtype, bytes_mapped);
 **   - runs every id_case through ee_embed_ids: pooled vectors and, when
 **     given, the hidden states of every valid position must be within 1e-4
 **     of the reference (max abs diff printed on each PASS line);
 **   - tokenizes every text_case and compares ids exactly, then runs
-**     ee_embed_texts: vectors within 1e-4;
-**   - batch invariance: each text alone, in the full batch and with
-**     batch_size 3 must agree within 1e-6 (and each id sequence alone vs in
-**     its case's batch);
+**     ee_embed_texts: vectors within 1e-4.  A case with a "prompt" is
+**     tokenized as prompt + text (one string) and embedded with
+**     ee_embed_texts_prompted; its "prompt_length" must be the prompt's own
+**     token count less [SEP] (0 for "");
+**   - batch invariance: each text alone, in the full batch (one call per
+**     prompt) and with batch_size 3 must agree within 1e-6 (and each id
+**     sequence alone vs in its case's batch);
 **   - thread invariance: every id case with params.threads 1, 2 and 3 must
 **     agree with the default within 1e-6.
 ** And, without a model: the vectorised erf behind GELU (forward.c) against
@@ -25,9 +29,11 @@
 ** selects the kernel to test).
 **
 ** golden.json: {"shape", "dims", "pooling": "cls"|"mean"|"max", "normalize",
-**   "max_length", "id_cases": [{"name", "ids": [[...]], "type_ids": [[...]]
-**   or null, "pooled_at": float index, "hidden_at": float index or -1}],
-**   "text_cases": [{"name", "texts": [...], "ids": [[...]], "pooled_at"}]}
+**   "max_length", ["include_prompt": false,] "id_cases": [{"name", "ids":
+**   [[...]], "type_ids": [[...]] or null, "pooled_at": float index,
+**   "hidden_at": float index or -1}], "text_cases": [{"name", ["prompt",
+**   "prompt_length",] "texts": [...], "ids": [[...]], "pooled_at"}]}
+**   (full format: tests/models/README.md)
 ** golden.bin: little-endian float32; pooled = n x dims; hidden = each
 ** sequence's valid positions, sequence after sequence (sum(len) x dims).
 */
@@ -42,7 +48,9 @@
 
 #define TOL 1e-4
 #define TOL_BATCH 1e-6
-#define FIXTURES "tests/fixtures/models"
+/* the goldens' directory: tests/fixtures/models, or env GOLDEN_DIR (a
+** scratch set, e.g. one a sabotaged reference wrote, to see the checks fail) */
+static const char *fixtures = "tests/fixtures/models";
 
 static double max_abs_diff(const float *a, const float *b, size_t n) {
   double m = 0.0;
@@ -110,6 +118,9 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
         "%s: info.pooling %d matches golden '%s'", shape, (int)in.pooling, gp ? gp : "?");
   CHECK_EQ_INT(in.normalize, json_is_true(json_object_get(g, "normalize")), "%s: info.normalize", shape);
   CHECK_EQ_INT(in.max_length, json_integer_value(json_object_get(g, "max_length")), "%s: info.max_length", shape);
+  /* written only where false (1_Pooling's include_prompt); sentence-transformers' default is true */
+  const json_t *gip = json_object_get(g, "include_prompt");
+  CHECK_EQ_INT(in.include_prompt, gip ? json_is_true(gip) : 1, "%s: info.include_prompt", shape);
   const char *want_dt = strcmp(shape, "f16") == 0 ? "F16" : strcmp(shape, "bf16") == 0 ? "BF16" : "F32";
   CHECK(strcmp(in.dtype, want_dt) == 0, "%s: info.dtype %s", shape, in.dtype);
   /* F32 weights stay mapped (used in place); converted ones are unmapped. */
@@ -249,8 +260,21 @@ static void check_pooling_modes(const char *shape, const char *dir, int H, const
   }
 }
 
-/* All texts of all cases, for the batch-invariance check. */
-typedef struct textset { int n, cap; const char **t; size_t *len; float *vec; } textset;
+/* All texts of all cases, for the batch-invariance check, each with its
+** case's prompt (NULL: the case has none and was embedded by ee_embed_texts). */
+typedef struct textset { int n, cap; const char **t; size_t *len; const char **prompt; float *vec; } textset;
+
+/* Embeds n texts with prompt (NULL: ee_embed_texts, the path the cases
+** without a prompt were checked on). */
+static ee_status embed_prompted(ee_context *ctx, const char *prompt, int n, const char *const *t,
+                                const size_t *len, float *out, ee_error *err) {
+  return prompt ? ee_embed_texts_prompted(ctx, prompt, n, t, len, out, err)
+                : ee_embed_texts(ctx, n, t, len, out, err);
+}
+
+static int same_prompt(const char *a, const char *b) {
+  return a == b || (a && b && strcmp(a, b) == 0);
+}
 
 static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx, int D,
                            const json_t *cases, const float *gold, size_t ngold, textset *all) {
@@ -262,6 +286,11 @@ static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx
     const char *name = json_string_value(json_object_get(c, "name"));
     const json_t *texts = json_object_get(c, "texts");
     int n = (int)json_array_size(texts);
+    /* A case with a prompt: every text is prompt + text, as sentence-transformers
+    ** joins them (the golden ids are the joined string's). */
+    const json_t *jp = json_object_get(c, "prompt");
+    const char *prompt = json_string_value(jp);
+    const size_t plen = prompt ? json_string_length(jp) : 0;
     seqs gids;
     seqs_from_json(json_object_get(c, "ids"), &gids);
     const char **tv = calloc((size_t)n + 1, sizeof *tv);
@@ -270,29 +299,63 @@ static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx
       tv[i] = json_string_value(json_array_get(texts, (size_t)i));
       tl[i] = json_string_length(json_array_get(texts, (size_t)i));
     }
-    /* Tokenization must give the golden ids. */
-    int tok_ok = gids.n == n;
+    /* Tokenization must give the golden ids.  (The engine takes the prompt
+    ** NUL-terminated: a golden prompt holding a NUL could not be passed.) */
+    int tok_ok = gids.n == n && (!jp || (prompt && strlen(prompt) == plen));
     wp_encoding enc = {0};
+    char *joined = NULL;
     for (int i = 0; i < n && tok_ok; i++) {
       wp_error werr;
-      if (wp_encode(ee_model_tokenizer(m), tv[i], tl[i], in.max_length, &enc, &werr) != WP_OK ||
+      const char *t = tv[i];
+      if (prompt) {
+        free(joined);
+        joined = malloc(plen + tl[i] + 1);
+        if (!joined) {
+          tok_ok = 0;
+          break;
+        }
+        memcpy(joined, prompt, plen);
+        memcpy(joined + plen, tv[i], tl[i]);
+        t = joined;
+      }
+      if (wp_encode(ee_model_tokenizer(m), t, plen + tl[i], in.max_length, &enc, &werr) != WP_OK ||
           enc.n != gids.len[i] || memcmp(enc.ids, gids.v[i], sizeof(int32_t) * (size_t)enc.n) != 0) {
         printf("  note: %s/%s text %d tokenizes differently (%d tokens, golden %d)\n", shape,
                name, i, enc.n, gids.len[i]);
         tok_ok = 0;
       }
     }
+    free(joined);
+    CHECK(tok_ok, "%s/%s: tokenizer gives the golden ids for %d %stexts", shape, name, n,
+          prompt ? "prompt + " : "");
+    /* sentence-transformers' prompt_length (the tokens include_prompt false
+    ** pools without): the prompt alone, [CLS] ... [SEP], less its [SEP]; no
+    ** prompt is applied for "".  The golden took it from the HF tokenizer. */
+    const json_t *jpl = json_object_get(c, "prompt_length");
+    if (prompt || jpl) {
+      int pl = 0;
+      wp_error werr;
+      if (plen > 0)
+        pl = wp_encode(ee_model_tokenizer(m), prompt, plen, in.max_length, &enc, &werr) == WP_OK ? enc.n - 1 : -1;
+      CHECK(json_is_integer(jpl) && json_integer_value(jpl) == pl,
+            "%s/%s: prompt_length %d ([CLS] + the prompt's tokens; golden %lld)", shape, name, pl,
+            (long long)json_integer_value(jpl));
+    }
     wp_encoding_free(&enc);
-    CHECK(tok_ok, "%s/%s: tokenizer gives the golden ids for %d texts", shape, name, n);
 
     float *vec = calloc((size_t)n * D, sizeof(float));
     ee_error err = {0};
-    ee_status rc = ee_embed_texts(ctx, n, tv, tl, vec, &err);
-    CHECK_EQ_INT(rc, EE_OK, "%s/%s: ee_embed_texts (%s)", shape, name, err.msg);
+    ee_status rc = embed_prompted(ctx, prompt, n, tv, tl, vec, &err);
+    CHECK_EQ_INT(rc, EE_OK, "%s/%s: %s (%s)", shape, name,
+                 prompt ? "ee_embed_texts_prompted" : "ee_embed_texts", err.msg);
     json_int_t pat = json_integer_value(json_object_get(c, "pooled_at"));
     if (pat >= 0 && (size_t)pat + (size_t)n * D <= ngold) {
       double d = max_abs_diff(vec, gold + pat, (size_t)n * D);
-      CHECK(d <= TOL, "%s/%s: vectors of %d texts, max diff %.3g", shape, name, n, d);
+      if (prompt)
+        CHECK(d <= TOL, "%s/%s: vectors of %d texts with prompt \"%s\", max diff %.3g", shape, name, n,
+              prompt, d);
+      else
+        CHECK(d <= TOL, "%s/%s: vectors of %d texts, max diff %.3g", shape, name, n, d);
     } else {
       CHECK(0, "%s/%s: pooled_at inside golden.bin", shape, name);
     }
@@ -301,10 +364,12 @@ static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx
         all->cap = all->cap ? 2 * all->cap : 64;
         all->t = realloc(all->t, sizeof *all->t * (size_t)all->cap);
         all->len = realloc(all->len, sizeof *all->len * (size_t)all->cap);
+        all->prompt = realloc(all->prompt, sizeof *all->prompt * (size_t)all->cap);
         all->vec = realloc(all->vec, sizeof(float) * (size_t)all->cap * D);
       }
       all->t[all->n] = tv[i];
       all->len[all->n] = tl[i];
+      all->prompt[all->n] = prompt; /* owned by the golden JSON, alive until run_shape ends */
       memcpy(all->vec + (size_t)all->n * D, vec + (size_t)i * D, sizeof(float) * D);
       all->n++;
     }
@@ -315,28 +380,61 @@ static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx
   }
 }
 
-/* Every text alone, all together, and all with batch_size 3: same vectors. */
+/* Embeds every text of all into out (all->n x D), each with its own prompt:
+** the engine takes one prompt a call, so the texts are embedded one prompt
+** group at a time (every text sharing a prompt in one call, in their order),
+** which keeps a batch as large as the golden's cases allow; a shape whose
+** cases have no prompt is one group, all its texts in a single call.
+** *calls gets the number of calls.  Returns 0 if any call failed. */
+static int embed_all(ee_context *ctx, const textset *all, int D, float *out, int *calls) {
+  const char **t = calloc((size_t)all->n + 1, sizeof *t);
+  size_t *len = calloc((size_t)all->n + 1, sizeof *len);
+  int *idx = calloc((size_t)all->n + 1, sizeof *idx);
+  char *done = calloc((size_t)all->n + 1, 1);
+  float *vec = calloc((size_t)all->n * D + 1, sizeof(float));
+  int ok = t && len && idx && done && vec;
+  *calls = 0;
+  for (int i = 0; ok && i < all->n; i++) {
+    if (done[i]) continue;
+    int k = 0;
+    for (int j = i; j < all->n; j++)
+      if (!done[j] && same_prompt(all->prompt[j], all->prompt[i])) {
+        t[k] = all->t[j], len[k] = all->len[j], idx[k++] = j;
+        done[j] = 1;
+      }
+    ee_error err = {0};
+    ok = embed_prompted(ctx, all->prompt[i], k, t, len, vec, &err) == EE_OK;
+    for (int q = 0; ok && q < k; q++)
+      memcpy(out + (size_t)idx[q] * D, vec + (size_t)q * D, sizeof(float) * D);
+    (*calls)++;
+  }
+  free(t), free(len), free(idx), free(done), free(vec);
+  return ok;
+}
+
+/* Every text alone, all together, and all with batch_size 3: same vectors
+** (each text with its case's prompt throughout). */
 static void check_text_batches(const char *shape, const char *dir, ee_context *ctx, int D,
                                const textset *all) {
   if (all->n == 0) return;
   float *alone = calloc((size_t)all->n * D, sizeof(float));
   float *together = calloc((size_t)all->n * D, sizeof(float));
   ee_error err = {0};
-  int ok = 1;
+  int ok = 1, calls = 0;
   for (int i = 0; i < all->n; i++)
-    ok &= ee_embed_texts(ctx, 1, &all->t[i], &all->len[i], alone + (size_t)i * D, &err) == EE_OK;
-  ok &= ee_embed_texts(ctx, all->n, all->t, all->len, together, &err) == EE_OK;
+    ok &= embed_prompted(ctx, all->prompt[i], 1, &all->t[i], &all->len[i], alone + (size_t)i * D, &err) == EE_OK;
+  ok &= embed_all(ctx, all, D, together, &calls);
   double d1 = max_abs_diff(alone, all->vec, (size_t)all->n * D);
   double d2 = max_abs_diff(together, all->vec, (size_t)all->n * D);
   CHECK(ok && d1 <= TOL_BATCH && d2 <= TOL_BATCH,
-        "%s: %d texts alone / all in one call vs per case, max diff %.3g / %.3g", shape, all->n,
-        d1, d2);
+        "%s: %d texts alone / all in %d call(s) (one per prompt) vs per case, max diff %.3g / %.3g", shape,
+        all->n, calls, d1, d2);
   ee_params p = ee_default_params();
   p.batch_size = 3;
   ee_model *m3 = NULL;
   if (ee_model_load(dir, &p, &m3, &err) == EE_OK) {
     ee_context *c3 = ee_context_new(m3);
-    ok = c3 && ee_embed_texts(c3, all->n, all->t, all->len, together, &err) == EE_OK;
+    ok = c3 && embed_all(c3, all, D, together, &calls);
     double d3 = max_abs_diff(together, all->vec, (size_t)all->n * D);
     CHECK(ok && d3 <= TOL_BATCH, "%s: %d texts with batch_size 3 vs 32, max diff %.3g", shape,
           all->n, d3);
@@ -511,8 +609,8 @@ static void check_erf(void) {
 
 static void run_shape(const char *models, const char *shape) {
   char gpath[1024], bpath[1024], dir[1024];
-  snprintf(gpath, sizeof gpath, FIXTURES "/%s/golden.json", shape);
-  snprintf(bpath, sizeof bpath, FIXTURES "/%s/golden.bin", shape);
+  snprintf(gpath, sizeof gpath, "%s/%s/golden.json", fixtures, shape);
+  snprintf(bpath, sizeof bpath, "%s/%s/golden.bin", fixtures, shape);
   snprintf(dir, sizeof dir, "%s/%s", models, shape);
   char cfg[1100];
   snprintf(cfg, sizeof cfg, "%s/config.json", dir);
@@ -553,6 +651,7 @@ static void run_shape(const char *models, const char *shape) {
     check_threads(shape, dir, H, json_object_get(g, "id_cases"));
     free(all.t);
     free(all.len);
+    free(all.prompt);
     free(all.vec);
     ee_context_free(ctx);
   }
@@ -570,8 +669,10 @@ int main(void) {
   check_gemm();
   const char *models = getenv("TEST_MODELS");
   if (!models || !models[0]) models = "build/test-models";
-  DIR *d = opendir(FIXTURES);
-  CHECK(d != NULL, "open " FIXTURES " (run from the repository root)");
+  const char *gd = getenv("GOLDEN_DIR");
+  if (gd && gd[0]) fixtures = gd;
+  DIR *d = opendir(fixtures);
+  CHECK(d != NULL, "open %s (run from the repository root)", fixtures);
   if (!d) return check_finish();
   char *names[64];
   int n = 0;
@@ -579,7 +680,7 @@ int main(void) {
   while ((e = readdir(d)) && n < 64) {
     if (e->d_name[0] == '.') continue;
     char p[1024];
-    snprintf(p, sizeof p, FIXTURES "/%s/golden.json", e->d_name);
+    snprintf(p, sizeof p, "%s/%s/golden.json", fixtures, e->d_name);
     FILE *f = fopen(p, "r");
     if (!f) continue;
     fclose(f);
@@ -587,7 +688,7 @@ int main(void) {
   }
   closedir(d);
   qsort(names, (size_t)n, sizeof *names, cmp_str);
-  CHECK(n > 0, "found %d golden shapes under " FIXTURES, n);
+  CHECK(n > 0, "found %d golden shapes under %s", n, fixtures);
   for (int i = 0; i < n; i++) {
     run_shape(models, names[i]);
     free(names[i]);
