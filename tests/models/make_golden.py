@@ -29,6 +29,12 @@ SentenceTransformer.encode does) and pool with attention_mask[:, :prompt_length]
 = 0, prompt_length being the prompt tokenized alone less its [SEP], as
 sentence-transformers' Pooling does; cross-checked against slicing the hidden
 states (|diff| < 1e-9).
+DistilBERT shapes (distil) store DistilBertModel's tensors ("distilbert."
+prefix, no token types, no pooler) and a DistilBertConfig; the reference maps
+DistilBERT's names onto BERT's (q_lin -> query, sa_layer_norm ->
+attention.output.LayerNorm, ...: the same post-LayerNorm encoder, as HF's
+modeling_distilbert computes it) and leaves out the token-type term, in A
+and B alike.
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node).
 Weights for the reference are decoded from the Python-written safetensors
 files (so F16/BF16 shapes use the rounded weights).
@@ -98,11 +104,22 @@ SHAPES = {
                   prompts=[("query", "Represent this question for retrieving documents: "),
                            ("passage", "")],
                   default_prompt="query"),
+    # DistilBERT as distiluse-base-multilingual has it (DISTIL_DENSE_MODS in
+    # gen_model.c): DistilBertModel's tensors under "distilbert." (as a
+    # DistilBertForXxx checkpoint stores them), mean pooling, a Dense with
+    # tanh, no Normalize
+    "distil": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30522, maxpos=128, seed=9,
+                   dtype="F32", prefix="distilbert.", shards=1, vocab_fixture="bert-base-uncased",
+                   tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=False,
+                   max_seq=128, model_type="distilbert",
+                   dense=[dict(path="2_Dense", inp=64, out=32, bias=True, act="tanh",
+                               act_fn="torch.nn.modules.activation.Tanh", dtype="F32", io_names=True)]),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
-RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6}
+RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
+             "distil": 7}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE = 0, 1, 2, 3
 M64 = (1 << 64) - 1
@@ -135,7 +152,50 @@ def gen_values(name, seed, kind, n):
     return u.astype(np.float32)
 
 
+def is_distil(sh):
+    return sh.get("model_type", "bert") == "distilbert"
+
+
+def distil_tensor_list(sh):
+    """[(name, shape, kind, layer)] of HF DistilBertModel (no token types, no pooler)."""
+    H, I = sh["hidden"], sh["inter"]
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1),
+         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
+         ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "transformer.layer.%d." % i
+        for q in ("q_lin", "k_lin", "v_lin", "out_lin"):
+            t.append((p + "attention.%s.weight" % q, (H, H), K_STD, i))
+            t.append((p + "attention.%s.bias" % q, (H,), K_STD, i))
+        t += [(p + "sa_layer_norm.weight", (H,), K_LN_W, i),
+              (p + "sa_layer_norm.bias", (H,), K_LN_B, i),
+              (p + "ffn.lin1.weight", (I, H), K_STD, i),
+              (p + "ffn.lin1.bias", (I,), K_STD, i),
+              (p + "ffn.lin2.weight", (H, I), K_STD, i),
+              (p + "ffn.lin2.bias", (H,), K_STD, i),
+              (p + "output_layer_norm.weight", (H,), K_LN_W, i),
+              (p + "output_layer_norm.bias", (H,), K_LN_B, i)]
+    return t
+
+
 def tensor_list(sh):
+    """[(name, shape, kind, shard)]: HF BertModel's tensors (DistilBertModel's
+    for distil), prefixed, in model order (unsorted)."""
+    out = []
+    for name, shape, kind, layer in (distil_tensor_list(sh) if is_distil(sh) else bert_tensor_list(sh)):
+        # every LayerNorm (BERT's LayerNorm, DistilBERT's sa_layer_norm /
+        # output_layer_norm) has gamma ~ 1 and noisy beta, nothing else has
+        ln = "LayerNorm" in name or "layer_norm" in name
+        assert (kind in (K_LN_W, K_LN_B)) == ln and (kind != K_LN_W or name.endswith(".weight")), name
+        shard = 0
+        if sh["shards"] == 2 and ((layer < 0 and name.startswith("pooler")) or layer >= sh["layers"] // 2):
+            shard = 1
+        out.append((sh["prefix"] + name, shape, kind, shard))
+    return out
+
+
+def bert_tensor_list(sh):
     """[(name, shape, kind, layer)] in HF BertModel order (unsorted)."""
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
@@ -159,13 +219,7 @@ def tensor_list(sh):
               (p + "output.LayerNorm.weight", (H,), K_LN_W, i),
               (p + "output.LayerNorm.bias", (H,), K_LN_B, i)]
     t += [("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
-    out = []
-    for name, shape, kind, layer in t:
-        shard = 0
-        if sh["shards"] == 2 and ((layer < 0 and name.startswith("pooler")) or layer >= sh["layers"] // 2):
-            shard = 1
-        out.append((sh["prefix"] + name, shape, kind, shard))
-    return out
+    return t
 
 
 def f32_to_f16_bytes(a):
@@ -231,21 +285,32 @@ def write_model_dir(shape, d):
         with open(os.path.join(d, "model.safetensors.index.json"), "w") as f:
             f.write(dump({"metadata": {"total_size": total},
                           "weight_map": {t[0]: shard_name(sh, t[3]) for t in tl}}))
-    cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
-           "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
-           "hidden_size": sh["hidden"], "initializer_range": 0.02,
-           "intermediate_size": sh["inter"], "layer_norm_eps": 1e-12,
-           "max_position_embeddings": sh["maxpos"], "model_type": "bert",
-           "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
-           "pad_token_id": 0, "position_embedding_type": "absolute",
-           "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
-           "type_vocab_size": 2, "use_cache": True, "vocab_size": sh["vocab"]}
+    if is_distil(sh):
+        # DistilBertConfig as transformers 4.41.2 saves it
+        cfg = {"activation": "gelu", "architectures": ["DistilBertModel"], "attention_dropout": 0.1,
+               "dim": sh["hidden"], "dropout": 0.1, "hidden_dim": sh["inter"], "initializer_range": 0.02,
+               "max_position_embeddings": sh["maxpos"], "model_type": "distilbert",
+               "n_heads": sh["heads"], "n_layers": sh["layers"], "pad_token_id": 0, "qa_dropout": 0.1,
+               "seq_classif_dropout": 0.2, "sinusoidal_pos_embds": False, "tie_weights_": True,
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
+               "vocab_size": sh["vocab"]}
+    else:
+        cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
+               "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+               "hidden_size": sh["hidden"], "initializer_range": 0.02,
+               "intermediate_size": sh["inter"], "layer_norm_eps": 1e-12,
+               "max_position_embeddings": sh["maxpos"], "model_type": "bert",
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
+               "pad_token_id": 0, "position_embedding_type": "absolute",
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
+               "type_vocab_size": 2, "use_cache": True, "vocab_size": sh["vocab"]}
     with open(os.path.join(d, "config.json"), "w") as f:
         f.write(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     tc = {"clean_up_tokenization_spaces": True, "cls_token": "[CLS]", "do_basic_tokenize": True,
           "do_lower_case": sh["lower"], "mask_token": "[MASK]", "model_max_length": sh["maxpos"],
           "never_split": None, "pad_token": "[PAD]", "sep_token": "[SEP]", "strip_accents": None,
-          "tokenize_chinese_chars": True, "tokenizer_class": "BertTokenizer", "unk_token": "[UNK]"}
+          "tokenize_chinese_chars": True,
+          "tokenizer_class": "DistilBertTokenizer" if is_distil(sh) else "BertTokenizer", "unk_token": "[UNK]"}
     with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
         f.write(dump(tc))
     if sh["vocab_fixture"]:
@@ -346,13 +411,48 @@ def load_safetensors(path):
     return w
 
 
-def load_model_weights(d):
+# DistilBERT's names for BERT's tensors, per layer (HF modeling_distilbert:
+# TransformerBlock is BERT's post-LayerNorm layer, sa_layer_norm after the
+# attention's residual, output_layer_norm after the FFN's)
+DISTIL_TO_BERT = {
+    "attention.q_lin": "attention.self.query",
+    "attention.k_lin": "attention.self.key",
+    "attention.v_lin": "attention.self.value",
+    "attention.out_lin": "attention.output.dense",
+    "sa_layer_norm": "attention.output.LayerNorm",
+    "ffn.lin1": "intermediate.dense",
+    "ffn.lin2": "output.dense",
+    "output_layer_norm": "output.LayerNorm",
+}
+
+
+def distil_to_bert_name(name):
+    if name.startswith("embeddings."):
+        return name                     # word/position embeddings and LayerNorm: same names
+    p = name.split(".", 3)          # transformer, layer, <i>, <part>.<weight|bias>
+    assert p[:2] == ["transformer", "layer"], name
+    part, leaf = p[3].rsplit(".", 1)
+    return "encoder.layer.%s.%s.%s" % (p[2], DISTIL_TO_BERT[part], leaf)
+
+
+def load_model_weights(d, sh):
+    """{BERT name: float64 tensor}, prefix stripped; DistilBERT's names mapped
+    to BERT's (it has no token_type_embeddings and no pooler)."""
     files = sorted(f for f in os.listdir(d) if f.endswith(".safetensors"))
     w = {}
     for fn in files:
         for name, t in load_safetensors(os.path.join(d, fn)).items():
-            name = name[5:] if name.startswith("bert.") else name
+            if sh["prefix"]:
+                assert name.startswith(sh["prefix"]), name
+                name = name[len(sh["prefix"]):]
+            if is_distil(sh):
+                name = distil_to_bert_name(name)
+            assert name not in w, name
             w[name] = t
+    if is_distil(sh):
+        want = {n for n, _, _, _ in bert_tensor_list(sh)} - {
+            "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
+        assert set(w) == want, sorted(set(w) ^ want)
     return w
 
 
@@ -387,8 +487,11 @@ def bert_a(w, sh, ids, mask, tt):
     H, nh = sh["hidden"], sh["heads"]
     hd = H // nh
     pos = torch.arange(S)
-    x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos][None]
-         + w["embeddings.token_type_embeddings.weight"][tt])
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos][None]
+    if is_distil(sh):
+        assert not bool(tt.any()), "DistilBERT has no token types"
+    else:
+        x = x + w["embeddings.token_type_embeddings.weight"][tt]
     h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
     dt = h.dtype
     ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
@@ -423,13 +526,15 @@ class BertB(torch.nn.Module):
         H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
         self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
         self.pos = torch.nn.Embedding(sh["maxpos"], H, dtype=torch.float64)
-        self.typ = torch.nn.Embedding(2, H, dtype=torch.float64)
+        # DistilBERT: no token-type embedding at all
+        self.typ = None if is_distil(sh) else torch.nn.Embedding(2, H, dtype=torch.float64)
         self.eln = torch.nn.LayerNorm(H, eps=1e-12, dtype=torch.float64)
         self.layers = torch.nn.ModuleList()
         with torch.no_grad():
             self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
             self.pos.weight.copy_(w["embeddings.position_embeddings.weight"])
-            self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
+            if self.typ is not None:
+                self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
             self.eln.weight.copy_(w["embeddings.LayerNorm.weight"])
             self.eln.bias.copy_(w["embeddings.LayerNorm.bias"])
             for i in range(sh["layers"]):
@@ -457,7 +562,10 @@ class BertB(torch.nn.Module):
 
     def forward(self, ids, mask, tt):
         pos = torch.arange(ids.shape[1])[None]
-        h = self.eln(self.word(ids) + self.pos(pos) + self.typ(tt))
+        x = self.word(ids) + self.pos(pos)
+        if self.typ is not None:
+            x = x + self.typ(tt)
+        h = self.eln(x)
         kpm = mask == 0
         for m in self.layers:
             h = m(h, src_key_padding_mask=kpm)
@@ -594,6 +702,10 @@ def id_cases_for(shape, rng):
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
     cases.append(dict(name="single", ids=[rand_row(rng, 12, V)], type_ids=None, hidden=False))
+    if is_distil(sh):
+        # DistilBERT has no token types: the pairs case is dropped (after its
+        # ids were drawn, so the other cases are what they would be)
+        cases = [c for c in cases if c["type_ids"] is None]
     return cases
 
 
@@ -721,7 +833,7 @@ def run_shape(shape, args, report):
         if k.endswith(".safetensors"):
             print("  %s  %s" % (hp[k], k))
 
-    w = load_model_weights(pyd)
+    w = load_model_weights(pyd, sh)
     dws = load_dense_weights(pyd, sh)
     rng = np.random.default_rng(1000 + RNG_INDEX[shape])
     floats = []
@@ -807,7 +919,7 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense"):
+    if shape in ("minilm", "bge", "multi", "dense", "distil"):
         maxlen = effective_max_length(shape)
         all_same = True
         for c in text_cases_for(shape):
@@ -864,9 +976,12 @@ def run_shape(shape, args, report):
 
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
-    golden = {"shape": shape,
-              "files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
-              "dims": sh["dense"][-1]["out"] if sh.get("dense") else sh["hidden"]}
+    golden = {"shape": shape}
+    if is_distil(sh):
+        # only where not BERT, so that the older goldens stay byte-identical
+        golden["model_type"] = sh["model_type"]
+    golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
+                   "dims": sh["dense"][-1]["out"] if sh.get("dense") else sh["hidden"]})
     if sh.get("dense"):
         # only where dims != hidden_size, so that the older goldens stay byte-identical
         golden["hidden_size"] = sh["hidden"]
@@ -893,7 +1008,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

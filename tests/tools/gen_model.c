@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -14,7 +14,7 @@
 **
 ** ---------------------------------------------------------------- SPEC ----
 ** Shapes (hidden/layers/heads/intermediate, vocab_size, max_position,
-** type_vocab 2, seed, storage dtype):
+** type_vocab 2 (distil: none), seed, storage dtype):
 **   minilm 384/6/12/1536   30522 pos 512 seed 1 F32  names without prefix
 **   bge    384/12/12/1536  30522 pos 512 seed 2 F32  names with "bert." prefix,
 **                                                    2 shards
@@ -27,6 +27,9 @@
 **   instr  64/2/4/256      30522 pos 128 seed 8 F32  no prefix, prompts and
 **                                                    include_prompt false
 **                                                    (below)
+**   distil 64/2/4/256      30522 pos 128 seed 9 F32  DistilBERT (below),
+**                                                    "distilbert." prefix,
+**                                                    + 1 Dense module
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -40,6 +43,19 @@
 **   output.LayerNorm.weight/bias [H];
 **   pooler.dense.weight [H,H] .bias [H].
 **   (bge: every name prefixed "bert.")
+**
+** DistilBERT (shape distil): every tensor of HF DistilBertModel, stored as a
+** DistilBertForXxx checkpoint does, each name prefixed "distilbert.":
+**   embeddings.word_embeddings.weight [V,H], embeddings.position_embeddings
+**   .weight [P,H], embeddings.LayerNorm.weight/bias [H] (no token types);
+**   per layer i, prefix "transformer.layer.<i>.": attention.{q_lin,k_lin,
+**   v_lin,out_lin}.weight [H,H] .bias [H], sa_layer_norm.weight/bias [H],
+**   ffn.lin1.weight [I,H] .bias [I], ffn.lin2.weight [H,I] .bias [H],
+**   output_layer_norm.weight/bias [H]; no pooler.
+** sa_layer_norm and output_layer_norm take the LayerNorm kinds below, like
+** BERT's LayerNorms.  config.json is a DistilBertConfig (dim, n_layers,
+** n_heads, hidden_dim, activation "gelu", sinusoidal_pos_embds false);
+** tokenizer_config.json names DistilBertTokenizer.
 **
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
@@ -59,18 +75,24 @@
 **   F16 / BF16 shapes store the float32 value rounded to nearest even
 **   (IEEE binary16 with subnormals / bfloat16 = top 16 bits, RNE).
 **
-** Dense modules (shape dense only): sentence-transformers Dense layers after
-** pooling, each a directory <path>/ with config.json and model.safetensors
-** holding linear.weight [out, in] (and linear.bias [out] when bias):
-**   2_Dense  64 -> 48, bias, Tanh,     F32, config with module_*_name keys
-**   3_Dense  48 -> 40, no bias, Identity, F16, config without them (the
-**            older Sentence Transformers format)
+** Dense modules (shapes dense and distil): sentence-transformers Dense layers
+** after pooling, each a directory <path>/ with config.json and
+** model.safetensors holding linear.weight [out, in] (and linear.bias [out]
+** when bias):
+**   dense:  2_Dense  64 -> 48, bias, Tanh,     F32, config with module_*_name
+**                    keys
+**           3_Dense  48 -> 40, no bias, Identity, F16, config without them
+**                    (the older Sentence Transformers format)
+**   distil: 2_Dense  64 -> 32, bias, Tanh,     F32, config with module_*_name
+**                    keys (distiluse-base-multilingual's head: mean pooling,
+**                    Dense with tanh, no Normalize)
 ** Their values follow the same stream, seeded with NAME = <path>/<tensor>
 ** (e.g. "2_Dense/linear.weight"; the file itself stores "linear.weight"),
 ** value = (float)u_k with std = 0.2 for weights and biases alike: W.x is then
 ** O(1), so tanh really bends and a skipped activation shows.  F16 files round
 ** as above.  modules.json lists Transformer, Pooling, the Dense modules
-** (idx 2, 3) and Normalize (idx 4, path "4_Normalize").
+** (idx 2, 3) and Normalize (dense: idx 4, path "4_Normalize"; distil has
+** none).
 **
 ** Prompts (shape instr only): an INSTRUCTOR-style model.  1_Pooling/config.json
 ** ends with "include_prompt": false (mean pooling leaves out the prompt's
@@ -121,6 +143,11 @@ static const DenseMod DENSE_MODS[] = {
   {"3_Dense", 48, 40, 0, "torch.nn.modules.linear.Identity", DT_F16, 0},
 };
 
+/* distiluse-base-multilingual's head (768 -> 512 there) at the test width */
+static const DenseMod DISTIL_DENSE_MODS[] = {
+  {"2_Dense", 64, 32, 1, "torch.nn.modules.activation.Tanh", DT_F32, 1},
+};
+
 /* A named prompt of config_sentence_transformers.json (file order). */
 typedef struct {
   const char *name, *text;
@@ -136,7 +163,7 @@ typedef struct {
   int hidden, layers, heads, inter, vocab, maxpos, typevocab;
   uint64_t seed;
   int dtype;
-  const char *prefix;  /* "" or "bert." */
+  const char *prefix;  /* "", "bert." or "distilbert." */
   int shards;          /* 1 or 2 */
   const char *vocab_fixture;   /* dir under vocab-dir holding vocab.txt, or NULL */
   const char *tokjson_fixture; /* dir under vocab-dir holding tokenizer.json, or NULL */
@@ -151,31 +178,37 @@ typedef struct {
   int nprompts;
   const char *default_prompt; /* its default_prompt_name (prompts only) */
   int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
+  int distil;            /* DistilBERT (DistilBertModel's tensors and config) instead of BERT */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, 0},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, 0},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, 0},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, 0},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, 0},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0},
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, 0},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, 0},
+  /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
+  ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
+  ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
+  {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, 1},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
@@ -271,9 +304,53 @@ static int cmp_tensor(const void *a, const void *b) {
   return strcmp(((const Tensor *)a)->name, ((const Tensor *)b)->name);
 }
 
+/* DistilBertModel's tensors: BERT's encoder under other names, without
+** token types or pooler.  The LayerNorms (embeddings.LayerNorm, sa_layer_norm,
+** output_layer_norm) get the LayerNorm kinds, as BERT's do, so that a swapped
+** gamma/beta or a swapped pair of LayerNorms shows. */
+static void build_distil_tensors(const Shape *s) {
+  long H = s->hidden, I = s->inter;
+  char b[96];
+  ntensors = 0;
+  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
+  add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
+  add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
+  for (int i = 0; i < s->layers; i++) {
+    static const char *const lin[] = {"q_lin", "k_lin", "v_lin", "out_lin"};
+    for (int j = 0; j < 4; j++) {
+      snprintf(b, sizeof b, "transformer.layer.%d.attention.%s.weight", i, lin[j]);
+      add(s, b, 2, H, H, K_STD, i);
+      snprintf(b, sizeof b, "transformer.layer.%d.attention.%s.bias", i, lin[j]);
+      add(s, b, 1, H, 0, K_STD, i);
+    }
+    snprintf(b, sizeof b, "transformer.layer.%d.sa_layer_norm.weight", i);
+    add(s, b, 1, H, 0, K_LN_W, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.sa_layer_norm.bias", i);
+    add(s, b, 1, H, 0, K_LN_B, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin1.weight", i);
+    add(s, b, 2, I, H, K_STD, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin1.bias", i);
+    add(s, b, 1, I, 0, K_STD, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin2.weight", i);
+    add(s, b, 2, H, I, K_STD, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin2.bias", i);
+    add(s, b, 1, H, 0, K_STD, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.output_layer_norm.weight", i);
+    add(s, b, 1, H, 0, K_LN_W, i);
+    snprintf(b, sizeof b, "transformer.layer.%d.output_layer_norm.bias", i);
+    add(s, b, 1, H, 0, K_LN_B, i);
+  }
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
   char b[96];
+  if (s->distil) {
+    build_distil_tensors(s);
+    return;
+  }
   ntensors = 0;
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
@@ -497,8 +574,43 @@ static void write_index(const Shape *s, const char *dir, long total) {
   free(b.p);
 }
 
+/* config.json as transformers 4.41.2 saves a DistilBertConfig (keys sorted). */
+static void write_distil_config(const Shape *s, const char *dir) {
+  char t[2048];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"activation\": \"gelu\",\n"
+           "  \"architectures\": [\n"
+           "    \"DistilBertModel\"\n"
+           "  ],\n"
+           "  \"attention_dropout\": 0.1,\n"
+           "  \"dim\": %d,\n"
+           "  \"dropout\": 0.1,\n"
+           "  \"hidden_dim\": %d,\n"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"max_position_embeddings\": %d,\n"
+           "  \"model_type\": \"distilbert\",\n"
+           "  \"n_heads\": %d,\n"
+           "  \"n_layers\": %d,\n"
+           "  \"pad_token_id\": 0,\n"
+           "  \"qa_dropout\": 0.1,\n"
+           "  \"seq_classif_dropout\": 0.2,\n"
+           "  \"sinusoidal_pos_embds\": false,\n"
+           "  \"tie_weights_\": true,\n"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.41.2\",\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           s->hidden, s->inter, s->maxpos, s->heads, s->layers, DT_TORCH[s->dtype], s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
+  if (s->distil) {
+    write_distil_config(s, dir);
+    return;
+  }
   snprintf(t, sizeof t,
            "{\n"
            "  \"architectures\": [\n"
@@ -543,10 +655,10 @@ static void write_tokenizer_config(const Shape *s, const char *dir) {
            "  \"sep_token\": \"[SEP]\",\n"
            "  \"strip_accents\": null,\n"
            "  \"tokenize_chinese_chars\": true,\n"
-           "  \"tokenizer_class\": \"BertTokenizer\",\n"
+           "  \"tokenizer_class\": \"%s\",\n"
            "  \"unk_token\": \"[UNK]\"\n"
            "}\n",
-           s->lower ? "true" : "false", s->maxpos);
+           s->lower ? "true" : "false", s->maxpos, s->distil ? "DistilBertTokenizer" : "BertTokenizer");
   write_text(dir, "tokenizer_config.json", t);
 }
 

@@ -8,7 +8,8 @@
 ** model directory $TEST_MODELS/<shape> (default build/test-models;
 ** tests/tools/gen_model writes them), this:
 **   - loads the model with default params and checks ee_info against the
-**     golden header (dims, pooling, normalize, max_length, include_prompt)
+**     golden header (model_type, dims, hidden_size, pooling, normalize,
+**     max_length, include_prompt)
 **     and the config (n_params, dtype, bytes_mapped);
 **   - runs every id_case through ee_embed_ids: pooled vectors and, when
 **     given, the hidden states of every valid position must be within 1e-4
@@ -28,7 +29,8 @@
 ** packed matmul (kernels.c) on odd shapes (EE_KERNEL=generic|avx2|avx512
 ** selects the kernel to test).
 **
-** golden.json: {"shape", "dims", "pooling": "cls"|"mean"|"max", "normalize",
+** golden.json: {"shape", ["model_type": "distilbert",] "dims",
+**   ["hidden_size",] "pooling": "cls"|"mean"|"max", "normalize",
 **   "max_length", ["include_prompt": false,] "id_cases": [{"name", "ids":
 **   [[...]], "type_ids": [[...]] or null, "pooled_at": float index,
 **   "hidden_at": float index or -1}], "text_cases": [{"name", ["prompt",
@@ -108,7 +110,12 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   ee_model_info(m, &in);
   static const char *pool_names[] = {"cls", "mean", "max"};
   const char *gp = json_string_value(json_object_get(g, "pooling"));
-  CHECK(strcmp(in.model_type, "bert") == 0, "%s: info.model_type is bert", shape);
+  /* "model_type" is written only where it is not BERT (distil: "distilbert") */
+  const json_t *gmt = json_object_get(g, "model_type");
+  const char *want_mt = gmt ? json_string_value(gmt) : "bert";
+  const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
+  CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
+        shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
   const json_t *gh = json_object_get(g, "hidden_size"), *dense = json_object_get(g, "dense");
   CHECK_EQ_INT(in.hidden_size, json_integer_value(gh ? gh : json_object_get(g, "dims")), "%s: info.hidden_size", shape);
@@ -129,15 +136,19 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   else
     CHECK_EQ_INT(in.bytes_mapped, 0, "%s: info.bytes_mapped is 0 once converted", shape);
   int64_t H = in.hidden_size, I = in.intermediate_size;
-  int64_t want = (int64_t)in.vocab_size * H + (int64_t)in.max_position_embeddings * H + 2 * H + 2 * H +
-                 in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H);
+  /* word + position embeddings, the token-type table (type_vocab_size 2;
+  ** DistilBERT has none), the embeddings' LayerNorm and the layers; the
+  ** pooler is not loaded, so it is not counted */
+  int64_t want = (int64_t)in.vocab_size * H + (int64_t)in.max_position_embeddings * H + (distil ? 0 : 2 * H) +
+                 2 * H + in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H);
   size_t di;
   json_t *dm;
   json_array_foreach(dense, di, dm) {
     int64_t din = json_integer_value(json_object_get(dm, "in")), dout = json_integer_value(json_object_get(dm, "out"));
     want += din * dout + (json_is_true(json_object_get(dm, "bias")) ? dout : 0);
   }
-  CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, type_vocab_size 2, Dense modules)", shape);
+  CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, %s, Dense modules)", shape,
+               distil ? "no token types" : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);
 }

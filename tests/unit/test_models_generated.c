@@ -6,8 +6,9 @@
 ** tests/models/make_golden.py computed from its own (Python) generator.
 ** Names are paths relative to the model directory: the dense shape's
 ** sentence-transformers Dense modules are "2_Dense/model.safetensors" and
-** "3_Dense/model.safetensors", and every module its golden.json lists under
-** "dense" must have its file's hash recorded.
+** "3_Dense/model.safetensors" (distil: "2_Dense/model.safetensors"), and
+** every module its golden.json lists under "dense" must have its file's hash
+** recorded.
 **
 ** Env: TEST_MODELS (default build/test-models), GOLDEN_DIR (default
 ** tests/fixtures/models).  Run from the repository root.
@@ -122,7 +123,7 @@ int main(void) {
   const char *golden = getenv("GOLDEN_DIR");
   if (!models || !*models) models = "build/test-models";
   if (!golden || !*golden) golden = "tests/fixtures/models";
-  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr"};
+  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];
