@@ -204,20 +204,14 @@ static ee_status load_pooling(const char *dir, const char *mpath, ee_config *cfg
     {"pooling_mode_cls_token", EE_POOL_CLS},
     {"pooling_mode_mean_tokens", EE_POOL_MEAN},
     {"pooling_mode_max_tokens", EE_POOL_MAX},
-    {"pooling_mode_mean_sqrt_len_tokens", -1},
-    {"pooling_mode_weightedmean_tokens", -1},
-    {"pooling_mode_lasttoken", -1},
+    {"pooling_mode_mean_sqrt_len_tokens", EE_POOL_MEAN_SQRT_LEN},
+    {"pooling_mode_weightedmean_tokens", EE_POOL_WEIGHTED_MEAN},
+    {"pooling_mode_lasttoken", EE_POOL_LAST},
   };
   int nset = 0, mode = -1;
   char names[256] = "";
   for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
     if (!flag_set(root, modes[i].key)) continue;
-    if (modes[i].mode < 0) {
-      rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                        "unsupported pooling mode '%s' in %s (supported: cls_token, mean_tokens, "
-                        "max_tokens)", modes[i].key, path);
-      goto done;
-    }
     nset++;
     mode = modes[i].mode;
     size_t used = strlen(names);

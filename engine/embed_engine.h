@@ -53,7 +53,16 @@ typedef struct ee_error {
   char msg[512]; /* lowercase, no trailing period; names file/tensor/byte */
 } ee_error;
 
-typedef enum ee_pooling { EE_POOL_DEFAULT = -1, EE_POOL_CLS = 0, EE_POOL_MEAN = 1, EE_POOL_MAX = 2 } ee_pooling;
+/* sentence-transformers' pooling modes: the [CLS] vector, mean, max, mean
+** divided by sqrt(token count) instead, mean weighted by position (1, 2,
+** ...), the last token's vector. */
+typedef enum ee_pooling {
+  EE_POOL_DEFAULT = -1, EE_POOL_CLS = 0, EE_POOL_MEAN = 1, EE_POOL_MAX = 2,
+  EE_POOL_MEAN_SQRT_LEN = 3, EE_POOL_WEIGHTED_MEAN = 4, EE_POOL_LAST = 5
+} ee_pooling;
+/* "cls", "mean", "max", "mean_sqrt_len_tokens", "weightedmean",
+** "lasttoken"; NULL for anything else (EE_POOL_DEFAULT included). */
+const char *ee_pooling_name(ee_pooling p);
 
 /* Arithmetic of the dense layers (Q/K/V, attention output, FFN); attention,
 ** LayerNorm, GELU and pooling always run in fp32.

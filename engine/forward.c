@@ -160,10 +160,11 @@ VEC_VARIANTS(embed_row,
 /* out (n, out_dims) = each sequence's tokens of x (T,H) pooled, through
 ** the Dense modules, optionally L2-normalised, then cut to out_dims
 ** (sentence-transformers' truncate_dim cuts the vector after its Normalize
-** module); scratch: pool_floats(cfg).  Mean and max pooling start at token
+** module); scratch: pool_floats(cfg).  Every mode but CLS starts at token
 ** skip, as sentence-transformers masks a prompt when include_prompt is
-** false: with no token left, mean gives zeros (its sum over a count clamped
-** to 1e-9) and max gives -1e9 (its fill for masked tokens). */
+** false: with no token left, the means give zeros (a sum over a count
+** clamped to 1e-9), max -1e9 (its fill for masked tokens) and last-token
+** zeros (the masked token it gathers). */
 static void pool_forward(const ee_model *m, float *out, float *scratch, const float *x,
                          const int32_t *lens, int n, int skip) {
   const ee_config *c = &m->cfg;
@@ -175,22 +176,36 @@ static void pool_forward(const ee_model *m, float *out, float *scratch, const fl
     float *dst = scratch;
     const float *seq = x + o * H;
     const int L = lens[s];
-    const int first = skip < L ? skip : L;
-    if ((mode == EE_POOL_MEAN || mode == EE_POOL_MAX) && first == L) {
-      for (int i = 0; i < H; i++) dst[i] = mode == EE_POOL_MEAN ? 0.0f : -1e9f;
-    } else if (mode == EE_POOL_MEAN || mode == EE_POOL_MAX) {
-      memcpy(dst, seq + (int64_t)first * H, sizeof(float) * (size_t)H);
+    const int first = skip < L ? skip : L; /* tokens [first, L) are pooled */
+    if (mode == EE_POOL_CLS) { /* the first token's hidden state, prompt or not */
+      memcpy(dst, seq, sizeof(float) * (size_t)H);
+    } else if (mode == EE_POOL_LAST) { /* nothing left: zeros (a masked token) */
+      if (first < L) memcpy(dst, seq + (int64_t)(L - 1) * H, sizeof(float) * (size_t)H);
+      else memset(dst, 0, sizeof(float) * (size_t)H);
+    } else if (mode == EE_POOL_MAX) {
+      if (first == L)
+        for (int i = 0; i < H; i++) dst[i] = -1e9f;
+      else
+        memcpy(dst, seq + (int64_t)first * H, sizeof(float) * (size_t)H);
       for (int j = first + 1; j < L; j++) {
         const float *row = seq + (int64_t)j * H;
-        if (mode == EE_POOL_MEAN)
-          for (int i = 0; i < H; i++) dst[i] += row[i];
-        else
-          for (int i = 0; i < H; i++) dst[i] = row[i] > dst[i] ? row[i] : dst[i];
+        for (int i = 0; i < H; i++) dst[i] = row[i] > dst[i] ? row[i] : dst[i];
       }
-      if (mode == EE_POOL_MEAN)
-        for (int i = 0; i < H; i++) dst[i] /= (float)(L - first);
-    } else { /* CLS: the first token's hidden state */
-      memcpy(dst, seq, sizeof(float) * (size_t)H);
+    } else { /* mean, mean / sqrt(count), mean weighted by position j + 1 */
+      const int weighted = mode == EE_POOL_WEIGHTED_MEAN;
+      float wsum = 0.0f;
+      memset(dst, 0, sizeof(float) * (size_t)H);
+      for (int j = first; j < L; j++) {
+        const float *row = seq + (int64_t)j * H, w = weighted ? (float)(j + 1) : 1.0f;
+        if (weighted)
+          for (int i = 0; i < H; i++) dst[i] += w * row[i];
+        else
+          for (int i = 0; i < H; i++) dst[i] += row[i];
+        wsum += w;
+      }
+      const float div = mode == EE_POOL_MEAN_SQRT_LEN ? sqrtf(wsum) : wsum;
+      if (div > 0.0f)
+        for (int i = 0; i < H; i++) dst[i] /= div;
     }
     for (int k = 0; k < c->n_dense; k++) {
       float *next = dst == scratch ? other : scratch;

@@ -36,6 +36,12 @@
 #define MAX_THREADS 1024
 #define MAX_BATCH 65536
 
+const char *ee_pooling_name(ee_pooling p) {
+  static const char *const names[] = {"cls", "mean", "max", "mean_sqrt_len_tokens",
+                                      "weightedmean", "lasttoken"};
+  return p >= 0 && (size_t)p < sizeof names / sizeof names[0] ? names[p] : NULL;
+}
+
 ee_params ee_default_params(void) {
   ee_params p;
   p.pooling = EE_POOL_DEFAULT;
@@ -49,9 +55,8 @@ ee_params ee_default_params(void) {
 }
 
 static ee_status check_params(const ee_params *p, ee_error *err) {
-  if (p->pooling != EE_POOL_DEFAULT && p->pooling != EE_POOL_CLS && p->pooling != EE_POOL_MEAN &&
-      p->pooling != EE_POOL_MAX)
-    return ee_set_error(err, EE_ERR_INPUT, "params.pooling is %d (expected -1, 0, 1 or 2)",
+  if (p->pooling != EE_POOL_DEFAULT && !ee_pooling_name(p->pooling))
+    return ee_set_error(err, EE_ERR_INPUT, "params.pooling is %d (expected -1, or 0 to 5)",
                         (int)p->pooling);
   if (p->normalize < -1 || p->normalize > 1)
     return ee_set_error(err, EE_ERR_INPUT, "params.normalize is %d (expected -1, 0 or 1)",
@@ -103,10 +108,9 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
 
 /* m->modules: the pipeline after the encoder as it will run. */
 static void describe_modules(ee_model *m) {
-  static const char *const pool[] = {"cls", "mean", "max"};
   static const char *const act[] = {"identity", "tanh", "relu", "gelu", "sigmoid"};
   const ee_config *c = &m->cfg;
-  size_t u = (size_t)snprintf(m->modules, sizeof m->modules, "Pooling(%s%s)", pool[c->pooling],
+  size_t u = (size_t)snprintf(m->modules, sizeof m->modules, "Pooling(%s%s)", ee_pooling_name(c->pooling),
                               c->include_prompt ? "" : ", include_prompt false");
   for (int i = 0; i < c->n_dense && u < sizeof m->modules; i++)
     u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", Dense(%d->%d, %s%s)",

@@ -41,12 +41,7 @@ static const char *precision_name(ee_precision p) {
 }
 
 static const char *pooling_name(ee_pooling p) {
-  switch (p) {
-    case EE_POOL_CLS: return "cls";
-    case EE_POOL_MEAN: return "mean";
-    case EE_POOL_MAX: return "max";
-    default: return "default";
-  }
+  return ee_pooling_name(p) ? ee_pooling_name(p) : "default";
 }
 
 int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts *pBind, char **pzErr) {
@@ -78,14 +73,15 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts 
   json_object_foreach(root, zKey, pVal) {
     if (strcmp(zKey, "pooling") == 0) {
       const char *z = json_string_value(pVal);
-      if (z && strcmp(z, "cls") == 0) pParams->pooling = EE_POOL_CLS;
-      else if (z && strcmp(z, "mean") == 0) pParams->pooling = EE_POOL_MEAN;
-      else if (z && strcmp(z, "max") == 0) pParams->pooling = EE_POOL_MAX;
-      else {
-        *pzErr = sqlite3_mprintf("option pooling must be \"cls\", \"mean\" or \"max\"");
+      int m = EE_POOL_CLS;
+      while (z && ee_pooling_name((ee_pooling)m) && strcmp(z, ee_pooling_name((ee_pooling)m)) != 0) m++;
+      if (!z || !ee_pooling_name((ee_pooling)m)) {
+        *pzErr = sqlite3_mprintf("option pooling must be \"cls\", \"mean\", \"max\", "
+                                 "\"mean_sqrt_len_tokens\", \"weightedmean\" or \"lasttoken\"");
         rc = SQLITE_ERROR;
         goto done;
       }
+      pParams->pooling = (ee_pooling)m;
     } else if (strcmp(zKey, "precision") == 0) {
       const char *z = json_string_value(pVal);
       if (z && strcmp(z, "fp32") == 0) pParams->precision = EE_PREC_FP32;

@@ -126,7 +126,6 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
   }
   ee_info info;
   ee_model_info(embedSlotModel(pSlot), &info);
-  static const char *azPool[] = {"cls", "mean", "max"};
   switch (iCol) {
     case COL_MODEL_TYPE: sqlite3_result_text(ctx, info.model_type, -1, SQLITE_TRANSIENT); break;
     case COL_DIMS: sqlite3_result_int(ctx, info.dims); break;
@@ -136,9 +135,8 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     case COL_VOCAB_SIZE: sqlite3_result_int(ctx, info.vocab_size); break;
     case COL_MAX_LENGTH: sqlite3_result_int(ctx, info.max_length); break;
     case COL_POOLING:
-      if (info.pooling >= EE_POOL_CLS && info.pooling <= EE_POOL_MAX) {
-        sqlite3_result_text(ctx, azPool[info.pooling], -1, SQLITE_STATIC);
-      }
+      if (ee_pooling_name(info.pooling))
+        sqlite3_result_text(ctx, ee_pooling_name(info.pooling), -1, SQLITE_STATIC);
       break;
     case COL_NORMALIZE: sqlite3_result_int(ctx, info.normalize); break;
     case COL_DTYPE: sqlite3_result_text(ctx, info.dtype, -1, SQLITE_TRANSIENT); break;

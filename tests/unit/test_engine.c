@@ -225,7 +225,7 @@ static void check_pooling_modes(const char *shape, const char *dir, int H, const
     }
     float *got = calloc((size_t)ids.n * H, sizeof(float));
     double *want = calloc((size_t)H, sizeof(double));
-    for (int mode = 0; mode < 3; mode++)
+    for (int mode = 0; mode < 6; mode++)
       for (int norm = 0; norm < 2; norm++) {
         ee_params p = ee_default_params();
         p.pooling = (ee_pooling)mode, p.normalize = norm;
@@ -239,13 +239,18 @@ static void check_pooling_modes(const char *shape, const char *dir, int H, const
             worst = 0;
             const float *h = gold + hat;
             for (int sq = 0; sq < ids.n; sq++) {
+              /* sentence-transformers' modes: 0 cls, 1 mean, 2 max, 3 mean_sqrt_len_tokens
+              ** (sum / sqrt(len)), 4 weightedmean (position j + 1 weighs token j), 5 lasttoken */
+              const int L = ids.len[sq];
               for (int i = 0; i < H; i++) {
-                double acc = h[i];
-                for (int j = 1; j < ids.len[sq]; j++) {
-                  double x = h[(size_t)j * H + i];
-                  acc = mode == 1 ? acc + x : mode == 2 ? fmax(acc, x) : acc;
+                double sum = 0, wsum = 0, mx = -INFINITY;
+                for (int j = 0; j < L; j++) {
+                  double x = h[(size_t)j * H + i], w = mode == 4 ? j + 1.0 : 1.0;
+                  sum += w * x, wsum += w, mx = fmax(mx, x);
                 }
-                want[i] = mode == 1 ? acc / ids.len[sq] : acc;
+                want[i] = mode == 0 ? h[i] : mode == 1 ? sum / L : mode == 2 ? mx
+                        : mode == 3 ? sum / sqrt((double)L) : mode == 4 ? sum / wsum
+                        : h[(size_t)(L - 1) * H + i];
               }
               if (norm) {
                 double ss = 0;
@@ -260,7 +265,8 @@ static void check_pooling_modes(const char *shape, const char *dir, int H, const
           ee_context_free(ctx);
           ee_model_free(m);
         }
-        static const char *names[] = {"cls", "mean", "max"};
+        static const char *names[] = {"cls", "mean", "max", "mean_sqrt_len_tokens", "weightedmean",
+                                      "lasttoken"};
         CHECK(worst <= TOL, "%s/%s: %s pooling%s vs pooled reference hidden states, max diff %.3g",
               shape, json_string_value(json_object_get(c, "name")), names[mode],
               norm ? " + normalize" : "", worst);

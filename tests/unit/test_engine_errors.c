@@ -395,8 +395,9 @@ static void config_cases(void) {
                                    "\"pooling_mode_mean_tokens\": true, \"pooling_mode_max_tokens\": false}");
   expect_load("several pooling modes", dir, NULL, EE_ERR_UNSUPPORTED, "1_Pooling/config.json",
               "unsupported: several pooling modes");
-  write_text(pool, "config.json", "{\"pooling_mode_lasttoken\": true}");
-  expect_load("last-token pooling", dir, NULL, EE_ERR_UNSUPPORTED, "1_Pooling/config.json", "pooling_mode_lasttoken");
+  write_text(pool, "config.json", "{\"pooling_mode_lasttoken\": true, \"pooling_mode_weightedmean_tokens\": true}");
+  expect_load("last-token and weighted mean pooling together", dir, NULL, EE_ERR_UNSUPPORTED,
+              "1_Pooling/config.json", "several pooling modes (weightedmean_tokens, lasttoken)");
   write_text(pool, "config.json", "{\"word_embedding_dimension\": 9, \"pooling_mode_max_tokens\": true}");
   expect_load("pooling dimension mismatch", dir, NULL, EE_ERR_FORMAT, "1_Pooling/config.json", "does not match hidden_size 8");
   write_text(pool, "config.json", "{\"word_embedding_dimension\": 8, \"pooling_mode_max_tokens\": true}");
@@ -945,12 +946,15 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
     for (int i = 0; i < RH; i++) x[j * RH + i] = o[j * RH + i] + h1[j * RH + i];
     ref_ln(x + j * RH, t, n, "encoder.layer.0.output.LayerNorm.weight", "encoder.layer.0.output.LayerNorm.bias");
   }
+  /* sentence-transformers' Pooling with the first `skip` tokens masked (CLS ignores the mask) */
   for (int i = 0; i < RH; i++) {
-    const int first = pool == EE_POOL_CLS ? 0 : skip;
-    double acc = x[first * RH + i];
-    for (int j = first + 1; j < L; j++)
-      acc = pool == EE_POOL_MEAN ? acc + x[j * RH + i] : pool == EE_POOL_MAX ? fmax(acc, x[j * RH + i]) : acc;
-    out[i] = pool == EE_POOL_MEAN ? acc / (L - first) : acc;
+    double sum = 0, wsum = 0, mx = -1e9, last = 0;
+    for (int j = skip; j < L; j++) {
+      double w = pool == EE_POOL_WEIGHTED_MEAN ? j + 1.0 : 1.0;
+      sum += w * x[j * RH + i], wsum += w, mx = fmax(mx, x[j * RH + i]), last = x[j * RH + i];
+    }
+    out[i] = pool == EE_POOL_CLS ? x[i] : pool == EE_POOL_MAX ? mx : pool == EE_POOL_LAST ? last
+           : pool == EE_POOL_MEAN_SQRT_LEN ? sum / sqrt(fmax(wsum, 1e-9)) : sum / fmax(wsum, 1e-9);
   }
   if (norm) {
     double ss = 0;
@@ -973,7 +977,7 @@ static void reference_cases(void) {
     char name[32];
     snprintf(name, sizeof name, "ref_%s", acts[a]);
     const char *dir = make_model(name, &s, t, &n);
-    for (int pool = 0; pool < 3; pool++)
+    for (int pool = 0; pool < 6; pool++)
       for (int norm = 0; norm < 2; norm++) {
         ee_params p = ee_default_params();
         p.pooling = (ee_pooling)pool, p.normalize = norm;
@@ -1434,7 +1438,9 @@ static void prompt_cases(void) {
   mkdir(pool, 0755);
   write_text(dir, "modules.json", "[{\"type\": \"sentence_transformers.models.Pooling\", \"path\": \"1_Pooling\"}]");
   static const struct { const char *mode; ee_pooling pool; } modes[] = {
-    {"mean_tokens", EE_POOL_MEAN}, {"max_tokens", EE_POOL_MAX}, {"cls_token", EE_POOL_CLS}};
+    {"mean_tokens", EE_POOL_MEAN}, {"max_tokens", EE_POOL_MAX}, {"cls_token", EE_POOL_CLS},
+    {"mean_sqrt_len_tokens", EE_POOL_MEAN_SQRT_LEN}, {"weightedmean_tokens", EE_POOL_WEIGHTED_MEAN},
+    {"lasttoken", EE_POOL_LAST}};
   /* "a " + "b c" = [CLS] a b c [SEP], "a " alone [CLS] a [SEP]: skip 2;
   ** "a " + "" = [CLS] a [SEP]: only [SEP] left;
   ** "k k " + "b c" = [CLS] k k b c [SEP], "k k " alone 4 tokens: skip 3. */
