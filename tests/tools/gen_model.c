@@ -304,90 +304,58 @@ static int cmp_tensor(const void *a, const void *b) {
   return strcmp(((const Tensor *)a)->name, ((const Tensor *)b)->name);
 }
 
-/* DistilBertModel's tensors: BERT's encoder under other names, without
-** token types or pooler.  The LayerNorms (embeddings.LayerNorm, sa_layer_norm,
-** output_layer_norm) get the LayerNorm kinds, as BERT's do, so that a swapped
+/* Tensor names of one architecture: per layer, after "<layer>%d.", the
+** query, key, value, attention output, its LayerNorm, FFN up, down and the
+** output LayerNorm (".weight" / ".bias" added).  DistilBertModel's are
+** BERT's encoder under other names, without token types or pooler; its
+** LayerNorms get the LayerNorm kinds, as BERT's do, so that a swapped
 ** gamma/beta or a swapped pair of LayerNorms shows. */
-static void build_distil_tensors(const Shape *s) {
-  long H = s->hidden, I = s->inter;
-  char b[96];
-  ntensors = 0;
-  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
-  add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
-  add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
-  add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
-  for (int i = 0; i < s->layers; i++) {
-    static const char *const lin[] = {"q_lin", "k_lin", "v_lin", "out_lin"};
-    for (int j = 0; j < 4; j++) {
-      snprintf(b, sizeof b, "transformer.layer.%d.attention.%s.weight", i, lin[j]);
-      add(s, b, 2, H, H, K_STD, i);
-      snprintf(b, sizeof b, "transformer.layer.%d.attention.%s.bias", i, lin[j]);
-      add(s, b, 1, H, 0, K_STD, i);
-    }
-    snprintf(b, sizeof b, "transformer.layer.%d.sa_layer_norm.weight", i);
-    add(s, b, 1, H, 0, K_LN_W, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.sa_layer_norm.bias", i);
-    add(s, b, 1, H, 0, K_LN_B, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin1.weight", i);
-    add(s, b, 2, I, H, K_STD, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin1.bias", i);
-    add(s, b, 1, I, 0, K_STD, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin2.weight", i);
-    add(s, b, 2, H, I, K_STD, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.ffn.lin2.bias", i);
-    add(s, b, 1, H, 0, K_STD, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.output_layer_norm.weight", i);
-    add(s, b, 1, H, 0, K_LN_W, i);
-    snprintf(b, sizeof b, "transformer.layer.%d.output_layer_norm.bias", i);
-    add(s, b, 1, H, 0, K_LN_B, i);
-  }
-  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+typedef struct {
+  const char *layer, *q, *k, *v, *o, *ln1, *up, *down, *ln2;
+  int bert; /* token_type_embeddings and pooler */
+} ArchNames;
+
+static const ArchNames BERT_NAMES = {
+  "encoder.layer.%d.", "attention.self.query", "attention.self.key", "attention.self.value",
+  "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
+  "output.LayerNorm", 1};
+static const ArchNames DISTIL_NAMES = {
+  "transformer.layer.%d.", "attention.q_lin", "attention.k_lin", "attention.v_lin",
+  "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm", 0};
+
+/* Adds <layer i><part>.weight (d0, d1; d1 = 0 for a LayerNorm) and .bias (d0). */
+static void add_part(const Shape *s, const ArchNames *a, int i, const char *part, long d0, long d1) {
+  char lp[40], b[96];
+  snprintf(lp, sizeof lp, a->layer, i);
+  snprintf(b, sizeof b, "%s%s.weight", lp, part);
+  add(s, b, d1 ? 2 : 1, d0, d1, d1 ? K_STD : K_LN_W, i);
+  snprintf(b, sizeof b, "%s%s.bias", lp, part);
+  add(s, b, 1, d0, 0, d1 ? K_STD : K_LN_B, i);
 }
 
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
-  char b[96];
-  if (s->distil) {
-    build_distil_tensors(s);
-    return;
-  }
+  const ArchNames *a = s->distil ? &DISTIL_NAMES : &BERT_NAMES;
   ntensors = 0;
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
-  add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  if (a->bert) add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
   add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
   add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
   for (int i = 0; i < s->layers; i++) {
-    static const char *const qkv[] = {"query", "key", "value"};
-    for (int j = 0; j < 3; j++) {
-      snprintf(b, sizeof b, "encoder.layer.%d.attention.self.%s.weight", i, qkv[j]);
-      add(s, b, 2, H, H, K_STD, i);
-      snprintf(b, sizeof b, "encoder.layer.%d.attention.self.%s.bias", i, qkv[j]);
-      add(s, b, 1, H, 0, K_STD, i);
-    }
-    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.dense.weight", i);
-    add(s, b, 2, H, H, K_STD, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.dense.bias", i);
-    add(s, b, 1, H, 0, K_STD, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.LayerNorm.weight", i);
-    add(s, b, 1, H, 0, K_LN_W, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.attention.output.LayerNorm.bias", i);
-    add(s, b, 1, H, 0, K_LN_B, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.intermediate.dense.weight", i);
-    add(s, b, 2, I, H, K_STD, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.intermediate.dense.bias", i);
-    add(s, b, 1, I, 0, K_STD, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.output.dense.weight", i);
-    add(s, b, 2, H, I, K_STD, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.output.dense.bias", i);
-    add(s, b, 1, H, 0, K_STD, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.output.LayerNorm.weight", i);
-    add(s, b, 1, H, 0, K_LN_W, i);
-    snprintf(b, sizeof b, "encoder.layer.%d.output.LayerNorm.bias", i);
-    add(s, b, 1, H, 0, K_LN_B, i);
+    add_part(s, a, i, a->q, H, H);
+    add_part(s, a, i, a->k, H, H);
+    add_part(s, a, i, a->v, H, H);
+    add_part(s, a, i, a->o, H, H);
+    add_part(s, a, i, a->ln1, H, 0);
+    add_part(s, a, i, a->up, I, H);
+    add_part(s, a, i, a->down, H, I);
+    add_part(s, a, i, a->ln2, H, 0);
   }
-  add(s, "pooler.dense.weight", 2, H, H, K_STD, -1);
-  add(s, "pooler.dense.bias", 1, H, 0, K_STD, -1);
+  if (a->bert) {
+    add(s, "pooler.dense.weight", 2, H, H, K_STD, -1);
+    add(s, "pooler.dense.bias", 1, H, 0, K_STD, -1);
+  }
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
