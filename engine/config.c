@@ -101,7 +101,8 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     {"max_position_embeddings", !distil, 512, 1, EE_MAX_DIM, &cfg->max_position_embeddings},
     {"type_vocab_size", 0, 2, 1, EE_MAX_DIM, &cfg->type_vocab_size},
   };
-  for (size_t i = 0; i < sizeof ints / sizeof ints[0] - (size_t)distil; i++) {
+  for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+    if (distil && ints[i].out == &cfg->type_vocab_size) continue; /* set to 1 below */
     rc = get_int(root, ints[i].key, ints[i].required, ints[i].def, ints[i].lo, ints[i].hi, path,
                  ints[i].out, err);
     if (rc != EE_OK) goto done;
