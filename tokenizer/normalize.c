@@ -55,6 +55,17 @@ struct wp_norm {
   int32_t w_ccap;          /* allocated characters */
   int32_t w_start;         /* original start of the first character */
   int32_t w_end;           /* original end of the last character */
+  /* normalised added tokens: characters held while one could still match */
+  uint32_t *q_cp;          /* (q_cap) code points */
+  unsigned *q_f;           /* (q_cap) their flags */
+  int32_t *q_span;         /* (2*q_cap) original spans */
+  int32_t *q_bstart;       /* (q_cap) byte start of each in q_bytes */
+  unsigned char *q_bytes;  /* (q_bcap) their UTF-8 */
+  size_t q_n, q_cap, q_nbytes, q_bcap;
+  /* wp_normalize_string: the characters, instead of words */
+  int collect;
+  unsigned char *c_bytes;  /* (c_cap) */
+  size_t c_n, c_cap;
 };
 
 void wp_norm_free(wp_norm *n) {
@@ -65,6 +76,12 @@ void wp_norm_free(wp_norm *n) {
   se_free(n->w_bytes);
   se_free(n->w_cstart);
   se_free(n->w_span);
+  se_free(n->q_cp);
+  se_free(n->q_f);
+  se_free(n->q_span);
+  se_free(n->q_bstart);
+  se_free(n->q_bytes);
+  se_free(n->c_bytes);
   se_free(n);
 }
 
@@ -86,6 +103,7 @@ static void word_flush(wp_norm *n) {
   if (n->w_nchars == 0) return;
   if (!n->failed) {
     wp_word w;
+    w.literal_id = -1;
     int stored = n->w_nchars <= n->max_chars;
     w.bytes = stored ? n->w_bytes : NULL;
     w.cstart = n->w_cstart;
@@ -133,7 +151,7 @@ static void word_append(wp_norm *n, uint32_t cp, int32_t s, int32_t e) {
   if (n->w_nchars < INT32_MAX) n->w_nchars++;
 }
 
-static void stage_word(wp_norm *n, uint32_t cp, unsigned f, int32_t s, int32_t e) {
+static void stage_split(wp_norm *n, uint32_t cp, unsigned f, int32_t s, int32_t e) {
   if (f & WPU_SPACE) { word_flush(n); return; }
   if (f & WPU_PUNCT) {
     word_flush(n);
@@ -142,6 +160,115 @@ static void stage_word(wp_norm *n, uint32_t cp, unsigned f, int32_t s, int32_t e
     return;
   }
   word_append(n, cp, s, e);
+}
+
+/**************** added-token stage ****************/
+
+/* Added tokens marked "normalized" are found in the normalised text, as
+** the crate's AddedVocabulary does (leftmost, then longest), before the
+** pre-tokenizer would split them at their punctuation.  Characters wait in
+** a queue while a token could still match from its head, so the queue
+** never holds more than the longest token. */
+
+/* The longest whole token at the queue's head into *best (or NULL);
+** returns 1 if a longer one could still match with more characters. */
+static int queue_match(const wp_norm *n, const wp_literal **best) {
+  const wp_tokenizer *t = n->t;
+  int open = 0;
+  *best = NULL;
+  for (int k = 0; k < t->n_nlits; k++) {
+    const wp_literal *l = &t->nlits[k];
+    if (l->norm_len == 0) continue;
+    if (l->norm_len <= n->q_nbytes) {
+      if ((!*best || l->norm_len > (*best)->norm_len) && memcmp(n->q_bytes, l->norm, l->norm_len) == 0)
+        *best = l;
+    } else if (memcmp(n->q_bytes, l->norm, n->q_nbytes) == 0) {
+      open = 1;
+    }
+  }
+  return open;
+}
+
+static void queue_pop(wp_norm *n, size_t take) {
+  size_t rest = n->q_n - take, bytes = take < n->q_n ? (size_t)n->q_bstart[take] : n->q_nbytes;
+  memmove(n->q_cp, n->q_cp + take, rest * sizeof *n->q_cp);
+  memmove(n->q_f, n->q_f + take, rest * sizeof *n->q_f);
+  memmove(n->q_span, n->q_span + 2 * take, 2 * rest * sizeof *n->q_span);
+  for (size_t i = 0; i < rest; i++) n->q_bstart[i] = n->q_bstart[i + take] - (int32_t)bytes;
+  memmove(n->q_bytes, n->q_bytes + bytes, n->q_nbytes - bytes);
+  n->q_n = rest;
+  n->q_nbytes -= bytes;
+}
+
+/* Resolve the queue's head while it can be (final: no more characters). */
+static void queue_drain(wp_norm *n, int final) {
+  while (n->q_n > 0 && !n->failed) {
+    const wp_literal *best;
+    if (queue_match(n, &best) && !final) return;
+    size_t take = 1;
+    if (best) {
+      while (take < n->q_n && (size_t)n->q_bstart[take] < best->norm_len) take++;
+      word_flush(n);
+      wp_word w;
+      memset(&w, 0, sizeof w);
+      w.literal_id = best->id;
+      w.start = n->q_span[0];
+      w.end = n->q_span[2 * take - 1];
+      if (n->fn(n->ctx, &w)) n->failed = 1;
+    } else {
+      stage_split(n, n->q_cp[0], n->q_f[0], n->q_span[0], n->q_span[1]);
+    }
+    queue_pop(n, take);
+  }
+}
+
+static void stage_word(wp_norm *n, uint32_t cp, unsigned f, int32_t s, int32_t e) {
+  if (n->collect) {
+    size_t cap = n->c_cap;
+    void *q = grow(n->c_bytes, 1, &cap, n->c_n + 5);
+    if (!q) { n->failed = 1; return; }
+    n->c_bytes = q, n->c_cap = cap;
+    if (cp < 0x80) n->c_bytes[n->c_n++] = (unsigned char)cp;
+    else n->c_n += (size_t)wpu_encode(cp, n->c_bytes + n->c_n);
+    return;
+  }
+  if (n->t->n_nlits == 0) { stage_split(n, cp, f, s, e); return; }
+  unsigned char u[4];
+  int k = cp < 0x80 ? (u[0] = (unsigned char)cp, 1) : wpu_encode(cp, u);
+  if (n->q_n == 0) { /* most characters start no token: no queueing */
+    int starts = 0;
+    for (int i = 0; i < n->t->n_nlits && !starts; i++)
+      starts = n->t->nlits[i].norm_len > 0 && (unsigned char)n->t->nlits[i].norm[0] == u[0];
+    if (!starts) { stage_split(n, cp, f, s, e); return; }
+  }
+  size_t c1 = n->q_cap, c2 = n->q_cap, c3 = n->q_cap, c4 = n->q_cap, bcap = n->q_bcap;
+  void *q;
+  if (!(q = grow(n->q_cp, sizeof *n->q_cp, &c1, n->q_n + 1))) goto nomem;
+  n->q_cp = q;
+  if (!(q = grow(n->q_f, sizeof *n->q_f, &c2, n->q_n + 1))) goto nomem;
+  n->q_f = q;
+  if (!(q = grow(n->q_span, 2 * sizeof *n->q_span, &c3, n->q_n + 1))) goto nomem;
+  n->q_span = q;
+  if (!(q = grow(n->q_bstart, sizeof *n->q_bstart, &c4, n->q_n + 1))) goto nomem;
+  n->q_bstart = q;
+  if (!(q = grow(n->q_bytes, 1, &bcap, n->q_nbytes + 4))) goto nomem;
+  n->q_bytes = q;
+  n->q_bcap = bcap;
+  n->q_cap = c1 < c2 ? c1 : c2;
+  n->q_cap = n->q_cap < c3 ? n->q_cap : c3;
+  n->q_cap = n->q_cap < c4 ? n->q_cap : c4;
+  n->q_cp[n->q_n] = cp;
+  n->q_f[n->q_n] = f;
+  n->q_span[2 * n->q_n] = s;
+  n->q_span[2 * n->q_n + 1] = e;
+  n->q_bstart[n->q_n] = (int32_t)n->q_nbytes;
+  memcpy(n->q_bytes + n->q_nbytes, u, (size_t)k);
+  n->q_n++;
+  n->q_nbytes += (size_t)k;
+  queue_drain(n, 0);
+  return;
+nomem:
+  n->failed = 1;
 }
 
 /**************** lower stage ****************/
@@ -248,8 +375,8 @@ static void stage_decompose(wp_norm *n, uint32_t cp, int32_t s, int32_t e) {
 
 /**************** source stage ****************/
 
-wp_status wp_normalize(wp_norm **state, const wp_tokenizer *t, const char *text,
-                       size_t len, int32_t base, wp_word_fn fn, void *ctx) {
+static wp_status run(wp_norm **state, const wp_tokenizer *t, const char *text, size_t len,
+                     int32_t base, wp_word_fn fn, void *ctx, int collect) {
   wp_norm *n = *state;
   if (!n) {
     n = se_calloc(1, sizeof *n);
@@ -263,6 +390,8 @@ wp_status wp_normalize(wp_norm **state, const wp_tokenizer *t, const char *text,
   n->fn = fn;
   n->ctx = ctx;
   n->failed = 0;
+  n->collect = collect;
+  n->q_n = n->q_nbytes = n->c_n = 0;
   n->mk_n = n->in_head = n->in_n = 0;
   n->last_s = n->last_e = base;
   n->w_nchars = n->w_nbytes = 0;
@@ -303,6 +432,35 @@ wp_status wp_normalize(wp_norm **state, const wp_tokenizer *t, const char *text,
     }
   }
   marks_flush(n);
+  queue_drain(n, 1);
   word_flush(n);
   return n->failed ? WP_ERR_NOMEM : WP_OK;
+}
+
+wp_status wp_normalize(wp_norm **state, const wp_tokenizer *t, const char *text,
+                       size_t len, int32_t base, wp_word_fn fn, void *ctx) {
+  return run(state, t, text, len, base, fn, ctx, 0);
+}
+
+wp_status wp_normalize_string(const wp_tokenizer *t, const char *text, size_t len, char **out,
+                              size_t *out_len) {
+  wp_norm *n = NULL;
+  *out = NULL;
+  *out_len = 0;
+  wp_status rc = run(&n, t, text, len, 0, NULL, NULL, 1);
+  if (rc == WP_OK) {
+    size_t cap = n->c_cap;
+    void *q = grow(n->c_bytes, 1, &cap, n->c_n + 1);
+    if (!q) {
+      rc = WP_ERR_NOMEM;
+    } else {
+      n->c_bytes = q;
+      n->c_bytes[n->c_n] = 0;
+      *out = (char *)n->c_bytes;
+      *out_len = n->c_n;
+      n->c_bytes = NULL;
+    }
+  }
+  wp_norm_free(n);
+  return rc;
 }

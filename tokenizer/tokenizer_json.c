@@ -17,11 +17,15 @@
 **       StripAccents; anything else is refused rather than ignored
 **   "pre_tokenizer": {"type": "BertPreTokenizer"} (required)
 **   "added_tokens": [{"id": 0, "content": "[PAD]", ...}, ...]
-**       every one is matched literally in the raw text; the crate matches
-**       those with "normalized": true in normalised text instead, which
-**       BERT files never use
-**   "post_processor": TemplateProcessing or BertProcessing, for the ids of
-**       the tokens added around a sequence (default [CLS] and [SEP])
+**       matched literally in the raw text, or, "normalized": true (MPNet's
+**       "<unk>"), in the normalised text, as the crate does (normalize.c);
+**       lstrip/rstrip only widen the crate's offsets (the pre-tokenizer
+**       drops the spaces they take), so they are not read
+**   "post_processor": TemplateProcessing, BertProcessing or
+**       RobertaProcessing (MPNet's: <s> A </s>, a pair <s> A </s> </s> B </s>),
+**       for the ids of the tokens added around a sequence (default [CLS]
+**       and [SEP]); TemplateProcessing's pair template is not read: a pair
+**       is laid out as BERT's
 **
 ** Strings may contain \u0000 (JSON_ALLOW_NUL); lengths come from jansson.
 */
@@ -142,7 +146,8 @@ static void read_post_processor(json_t *pp, wp_tokenizer *t) {
       t->cls_id = template_id(pp, json_array_get(single, 0));
       t->sep_id = template_id(pp, json_array_get(single, n - 1));
     }
-  } else if (strcmp(type, "BertProcessing") == 0) {
+  } else if (strcmp(type, "BertProcessing") == 0 || strcmp(type, "RobertaProcessing") == 0) {
+    t->roberta_pair = type[0] == 'R';
     json_t *cls = json_array_get(json_object_get(pp, "cls"), 1);
     json_t *sep = json_array_get(json_object_get(pp, "sep"), 1);
     if (json_is_integer(cls)) t->cls_id = (int32_t)json_integer_value(cls);
@@ -227,8 +232,10 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
         json_integer_value(id) >= WP_MAX_TOKEN_ID || json_string_length(content) > WP_MAX_TOKEN_BYTES)
       FAIL(WP_ERR_FORMAT, "added_tokens[%zu] in %s needs a string \"content\" and an id 0..%d", i,
            path, WP_MAX_TOKEN_ID - 1);
+    /* "normalized": true -> matched in the normalised text, as the crate does */
     wp_status r = wp_tok_add_literal(t, json_string_value(content), json_string_length(content),
-                                     (int32_t)json_integer_value(id));
+                                     (int32_t)json_integer_value(id),
+                                     json_is_true(json_object_get(item, "normalized")));
     if (r == WP_ERR_FORMAT) FAIL(r, "%s has more than %d added tokens", path, WP_MAX_LITERALS);
     if (r != WP_OK) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
     /* The reverse mapping needs the text of ids that exist only here. */

@@ -70,6 +70,8 @@ void wp_free(wp_tokenizer *t) {
   if (!t) return;
   for (int i = 0; i < t->n_literals; i++) se_free(t->literals[i].text);
   se_free(t->literals);
+  for (int i = 0; i < t->n_nlits; i++) se_free(t->nlits[i].text), se_free(t->nlits[i].norm);
+  se_free(t->nlits);
   se_free(t->arena);
   se_free(t->tok_off);
   se_free(t->tok_len);
@@ -175,18 +177,64 @@ wp_status wp_tok_add(wp_tokenizer *t, const char *tok, size_t len, int32_t id, i
   }
 }
 
-wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id) {
+/* A normalised added token (its normalised text is wp_tok_finish's job). */
+static wp_status add_nlit(wp_tokenizer *t, const char *text, size_t len, int32_t id) {
+  for (int i = 0; i < t->n_nlits; i++) {
+    if (t->nlits[i].len == len && memcmp(t->nlits[i].text, text, len) == 0) {
+      t->nlits[i].id = id;
+      return WP_OK;
+    }
+  }
+  if (t->n_literals + t->n_nlits >= WP_MAX_LITERALS) return WP_ERR_FORMAT;
+  wp_literal *l = se_realloc(t->nlits, (size_t)(t->n_nlits + 1) * sizeof *l);
+  if (!l) return WP_ERR_NOMEM;
+  t->nlits = l;
+  memset(&l[t->n_nlits], 0, sizeof *l);
+  if (!(l[t->n_nlits].text = se_strndup(text, len))) return WP_ERR_NOMEM;
+  l[t->n_nlits].len = len;
+  l[t->n_nlits].id = id;
+  t->n_nlits++;
+  return WP_OK;
+}
+
+/* All or nothing: on failure the previous texts stay. */
+wp_status wp_tok_normalize_literals(wp_tokenizer *t) {
+  if (t->n_nlits == 0) return WP_OK;
+  char **norm = se_calloc((size_t)t->n_nlits, sizeof *norm);
+  size_t *nlen = se_calloc((size_t)t->n_nlits, sizeof *nlen);
+  wp_status rc = norm && nlen ? WP_OK : WP_ERR_NOMEM;
+  for (int i = 0; i < t->n_nlits && rc == WP_OK; i++)
+    rc = wp_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i]);
+  if (rc == WP_OK) {
+    t->nlit_max = 0;
+    for (int i = 0; i < t->n_nlits; i++) {
+      se_free(t->nlits[i].norm);
+      t->nlits[i].norm = norm[i];
+      t->nlits[i].norm_len = nlen[i];
+      if (nlen[i] > t->nlit_max) t->nlit_max = nlen[i];
+    }
+  } else if (norm) {
+    for (int i = 0; i < t->n_nlits; i++) se_free(norm[i]);
+  }
+  se_free(norm);
+  se_free(nlen);
+  return rc;
+}
+
+wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int normalized) {
   if (len == 0) return WP_OK; /* an empty literal would match everywhere */
+  if (normalized) return add_nlit(t, text, len, id);
   for (int i = 0; i < t->n_literals; i++) {
     if (t->literals[i].len == len && memcmp(t->literals[i].text, text, len) == 0) {
       t->literals[i].id = id;
       return WP_OK;
     }
   }
-  if (t->n_literals >= WP_MAX_LITERALS) return WP_ERR_FORMAT;
+  if (t->n_literals + t->n_nlits >= WP_MAX_LITERALS) return WP_ERR_FORMAT;
   wp_literal *l = se_realloc(t->literals, (size_t)(t->n_literals + 1) * sizeof *l);
   if (!l) return WP_ERR_NOMEM;
   t->literals = l;
+  memset(&l[t->n_literals], 0, sizeof *l);
   char *copy = se_strndup(text, len);
   if (!copy) return WP_ERR_NOMEM;
   l[t->n_literals].text = copy;
@@ -200,11 +248,7 @@ wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int3
 
 /* Id of a token text in the vocabulary or among the literals, or -1. */
 static int32_t find_token(const wp_tokenizer *t, const char *s) {
-  size_t n = strlen(s);
-  int32_t id = wp_tok_lookup(t, s, n, "", 0);
-  for (int i = 0; id < 0 && i < t->n_literals; i++)
-    if (t->literals[i].len == n && memcmp(t->literals[i].text, s, n) == 0) id = t->literals[i].id;
-  return id;
+  return wp_token_to_id(t, s, strlen(s));
 }
 
 wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err) {
@@ -218,6 +262,10 @@ wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err) {
     wp_set_error(err, WP_ERR_FORMAT, "vocabulary in %s lacks the unknown token '%s'",
                  path, t->opts.unk_token);
     return WP_ERR_FORMAT;
+  }
+  if (wp_tok_normalize_literals(t) != WP_OK) {
+    wp_set_error(err, WP_ERR_NOMEM, "out of memory loading %s", path);
+    return WP_ERR_NOMEM;
   }
   if (t->cls_id < 0) t->cls_id = t->special[WP_CLS];
   if (t->sep_id < 0) t->sep_id = t->special[WP_SEP];
@@ -290,7 +338,7 @@ static wp_status load_vocab_txt(const char *data, size_t len, const wp_options *
   }
   for (int i = 0; i < WP_SPECIAL_COUNT; i++) {
     int32_t id = wp_tok_lookup(t, special_text[i], strlen(special_text[i]), "", 0);
-    if (id >= 0 && (rc = wp_tok_add_literal(t, special_text[i], strlen(special_text[i]), id)) != WP_OK)
+    if (id >= 0 && (rc = wp_tok_add_literal(t, special_text[i], strlen(special_text[i]), id, 0)) != WP_OK)
       goto nomem;
   }
   if ((rc = wp_tok_finish(t, path, err)) != WP_OK) goto fail;
@@ -366,6 +414,10 @@ wp_status wp_load_dir(const char *dir, wp_tokenizer **out, wp_error *err) {
 }
 
 const wp_options *wp_get_options(const wp_tokenizer *tok) { return &tok->opts; }
+void wp_sequence_ids(const wp_tokenizer *tok, int32_t *first, int32_t *last) {
+  *first = tok->cls_id;
+  *last = tok->sep_id;
+}
 int32_t wp_vocab_size(const wp_tokenizer *tok) { return tok->n_ids; }
 
 int32_t wp_special_id(const wp_tokenizer *tok, wp_special which) {
@@ -383,6 +435,8 @@ int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len) {
   for (int i = 0; id < 0 && i < tok->n_literals; i++)
     if (tok->literals[i].len == len && memcmp(tok->literals[i].text, token, len) == 0)
       id = tok->literals[i].id;
+  for (int i = 0; id < 0 && i < tok->n_nlits; i++)
+    if (tok->nlits[i].len == len && memcmp(tok->nlits[i].text, token, len) == 0) id = tok->nlits[i].id;
   return id;
 }
 
@@ -394,7 +448,13 @@ wp_status wp_options_override(wp_tokenizer *tok, const wp_options *opts, wp_erro
     wp_set_error(err, WP_ERR_ARG, "the vocabulary lacks the unknown token '%s'", opts->unk_token);
     return WP_ERR_ARG;
   }
+  const wp_options old = tok->opts;
   tok->opts = *opts;
+  if (wp_tok_normalize_literals(tok) != WP_OK) { /* under the new options */
+    tok->opts = old;
+    wp_set_error(err, WP_ERR_NOMEM, "out of memory changing the tokenizer's options");
+    return WP_ERR_NOMEM;
+  }
   tok->unk_id = unk;
   return WP_OK;
 }

@@ -76,6 +76,7 @@ static int on_word(void *vctx, const wp_word *w) {
   seq_ctx *c = vctx;
   const wp_tokenizer *t = c->t;
   struct wp_scratch *sc = c->sc;
+  if (w->literal_id >= 0) return list_push(c->out, w->literal_id, w->start, w->end);
   if (!w->bytes) return list_push(c->out, t->unk_id, w->start, w->end);
   if ((size_t)w->nchars > sc->piece_cap) {
     size_t cap = sc->piece_cap ? sc->piece_cap : 128;
@@ -276,25 +277,28 @@ wp_status wp_encode_pair(const wp_tokenizer *tok, const char *a, size_t alen,
                          wp_encoding *out, wp_error *err) {
   wp_status rc = prepare(tok, out, err);
   if (rc != WP_OK) return rc;
-  if (max_length > 0 && max_length < 3) {
-    wp_set_error(err, WP_ERR_ARG, "max_length %d is too small for a pair (minimum 3)", max_length);
+  const int added = tok->roberta_pair ? 4 : 3, tb = tok->roberta_pair ? 0 : 1;
+  if (max_length > 0 && max_length < added) {
+    wp_set_error(err, WP_ERR_ARG, "max_length %d is too small for a pair (minimum %d)", max_length,
+                 added);
     return WP_ERR_ARG;
   }
   if ((rc = check_text(a, alen, "", err)) != WP_OK) return rc;
   if ((rc = check_text(b, blen, " of the second text", err)) != WP_OK) return rc;
   struct wp_scratch *sc = out->scratch;
-  int64_t max = max_length > 0 ? max_length - 3 : INT64_MAX;
+  int64_t max = max_length > 0 ? max_length - added : INT64_MAX;
   /* Neither sequence can keep more than max tokens, so store no more. */
   if (encode_seq(tok, sc, 0, a, alen, max) != WP_OK) return nomem(out, err);
   if (encode_seq(tok, sc, 1, b, blen, max) != WP_OK) return nomem(out, err);
   int64_t na = sc->list[0].count, nb = sc->list[1].count, ka = na, kb = nb;
   if (max_length > 0) longest_first(na, nb, max, &ka, &kb);
-  if (ka + kb + 3 > INT32_MAX || reserve(out, ka + kb + 3) != WP_OK) return nomem(out, err);
+  if (ka + kb + added > INT32_MAX || reserve(out, ka + kb + added) != WP_OK) return nomem(out, err);
   put(out, tok->cls_id, 0, 0, 0);
   put_list(out, &sc->list[0], ka, 0);
   put(out, tok->sep_id, 0, 0, 0);
-  put_list(out, &sc->list[1], kb, 1);
-  put(out, tok->sep_id, 1, 0, 0);
+  if (tok->roberta_pair) put(out, tok->sep_id, 0, 0, 0);
+  put_list(out, &sc->list[1], kb, tb);
+  put(out, tok->sep_id, tb, 0, 0);
   out->n_untruncated = na + nb > INT32_MAX ? INT32_MAX : (int32_t)(na + nb);
   return WP_OK;
 }

@@ -93,6 +93,9 @@ wp_status wp_options_override(wp_tokenizer *tok, const wp_options *opts, wp_erro
 const wp_options *wp_get_options(const wp_tokenizer *tok);
 int32_t wp_vocab_size(const wp_tokenizer *tok);     /* highest id + 1 */
 int32_t wp_special_id(const wp_tokenizer *tok, wp_special which); /* -1 if absent */
+/* The ids wp_encode puts before and after a text ([CLS] and [SEP], or what
+** tokenizer.json's post_processor names, e.g. MPNet's <s> and </s>). */
+void wp_sequence_ids(const wp_tokenizer *tok, int32_t *first, int32_t *last);
 /* The token text for an id (not NUL-terminated; *len set), or NULL if out of range. */
 const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len);
 /* The id of an exact token text, or -1. */
@@ -120,7 +123,9 @@ wp_status wp_encode(const wp_tokenizer *tok, const char *text, size_t len,
                     int32_t max_length, wp_encoding *out, wp_error *err);
 
 /* Encode a pair as [CLS] A [SEP] B [SEP] with type ids 0 / 1, truncating
-** the longer sequence first (Hugging Face's "longest_first"). */
+** the longer sequence first (Hugging Face's "longest_first"); with
+** tokenizer.json's RobertaProcessing (MPNet) as <s> A </s> </s> B </s>,
+** type ids all 0, as the tokenizers crate does. */
 wp_status wp_encode_pair(const wp_tokenizer *tok, const char *a, size_t alen,
                          const char *b, size_t blen, int32_t max_length,
                          wp_encoding *out, wp_error *err);

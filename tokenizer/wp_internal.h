@@ -62,6 +62,8 @@ typedef struct wp_literal {
   char *text;          /* token text, owned */
   size_t len;          /* its length in bytes */
   int32_t id;          /* its id */
+  char *norm;          /* normalised added tokens: text as the normaliser leaves it, owned */
+  size_t norm_len;     /* its length (0: never matches) */
 } wp_literal;
 
 struct wp_tokenizer {
@@ -82,10 +84,17 @@ struct wp_tokenizer {
   int32_t unk_id;          /* id of opts.unk_token */
   int32_t cls_id;          /* id added at the start */
   int32_t sep_id;          /* id added after each sequence */
+  int roberta_pair;        /* RobertaProcessing: <s> A </s> </s> B </s>, type ids all 0 */
   wp_literal *literals;    /* (n_literals) tokens matched literally in raw text */
   int n_literals;          /* how many */
   unsigned char literal_first[32]; /* bitset of first bytes of literals, a quick filter */
   int literal_byte;        /* the first byte all literals share ('[' for BERT), or -1 */
+  /* Added tokens marked "normalized" in tokenizer.json: the crate matches
+  ** them in the normalised text (so MPNet's "<unk>" also matches "<UNK>"),
+  ** after the others have split the raw text (normalize.c). */
+  wp_literal *nlits;       /* (n_nlits) their raw and normalised texts */
+  int n_nlits;
+  size_t nlit_max;         /* longest normalised text, bytes */
 };
 
 void wp_set_error(wp_error *err, wp_status code, const char *fmt, ...);
@@ -105,7 +114,11 @@ static inline uint32_t wp_fnv1a(uint32_t h, const char *s, size_t n) {
   for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 16777619u;
   return h;
 }
-wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id);
+/* A token matched before normalisation, or (normalized) in the normalised
+** text; normalised texts are computed by wp_tok_finish. */
+wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int normalized);
+/* (Re)compute the normalised texts of t->nlits under t->opts. */
+wp_status wp_tok_normalize_literals(wp_tokenizer *t);
 /* Resolve special ids, unk/cls/sep; errors name `path`. */
 wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err);
 /* Read a whole file (NUL-terminated copy, *len without the NUL). */
@@ -129,6 +142,7 @@ wp_status wp_parse_tokenizer_config(const char *data, size_t len, const char *pa
 ** span of the first character and `end` (the end of the last) are valid
 ** and bytes is NULL. */
 typedef struct wp_word {
+  int32_t literal_id;         /* >= 0: a normalised added token, only start/end valid */
   const unsigned char *bytes; /* normalised UTF-8, or NULL when too long */
   const int32_t *cstart;      /* (nchars+1) byte start of each character */
   const int32_t *span;        /* (2*nchars) original byte span of each character */
@@ -147,5 +161,9 @@ typedef struct wp_norm wp_norm; /* per-call normaliser state, owned by the scrat
 wp_status wp_normalize(wp_norm **state, const wp_tokenizer *t, const char *text,
                        size_t len, int32_t base, wp_word_fn fn, void *ctx);
 void wp_norm_free(wp_norm *n);
+/* text[0..len) through the normaliser alone (no pre-tokenisation) into
+** *out (owned by the caller, NUL-terminated; *out_len bytes). */
+wp_status wp_normalize_string(const wp_tokenizer *t, const char *text, size_t len, char **out,
+                              size_t *out_len);
 
 #endif

@@ -2,7 +2,8 @@
 ** fuzz_tokenizer_json.c — libFuzzer target for the tokenizer.json parser
 ** (wp_load_tokenizer_json_mem): normalizer flags, pre-tokenizer, WordPiece
 ** model options, vocab with non-contiguous ids, added tokens (literal
-** matching) and the post-processor's [CLS]/[SEP] ids.
+** matching, raw or after normalisation) and the post-processor's ids
+** (TemplateProcessing, BertProcessing, RobertaProcessing).
 **
 **   make fuzz                                   (builds build-fuzz/fuzz_tokenizer_json)
 **   build-fuzz/fuzz_tokenizer_json -dict=tests/fuzz/fuzz_tokenizer_json.dict CORPUS_DIR
@@ -31,6 +32,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       "Hello, world! [CLS] the [MASK] cat [SEP] x<s></s>",
       "Caf\xc3\xa9 na\xc3\xafve \xe4\xb8\x96\xe7\x95\x8c \xf0\x9f\x98\x80 aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
       "[UNK] [PAD] ##a ab\tabc\r\n\x01 .,;",
+      /* added tokens marked "normalized" match here in other cases and accents */
+      "<UNK> a<Unk>b <un\x00k> <<unk>> <unk<UNK> <MASK> \xc3\x89T\xc3\x89 \xe4\xb8\x96 <u\xcc\x81nk>",
       "",
   };
   wp_encoding enc = {0};

@@ -12,6 +12,8 @@
 //          {"ids":[...],"offsets":[[s,e],...]}   offsets = UTF-8 byte offsets into the text
 //        tests/fixtures/tokenizer/options.json
 //        tests/fixtures/tokenizer/pairs-bert-base-uncased.jsonl
+//        tests/fixtures/tokenizer/expected-mpnet-style-exceptions.jsonl, pairs-mpnet-style.jsonl
+//          (vocab/mpnet-style/tokenizer.json: RobertaProcessing, a normalised added token)
 // Checks (exit status 1 if one fails): tokenizer.json (all-MiniLM-L6-v2) == our bert-base-uncased
 // build on the whole corpus; the llama.cpp expected ids; encode() == encodeBatch() on one vocab.
 //
@@ -234,6 +236,55 @@ async function main() {
     fs.writeFileSync(outPath, rows.map(asciiJson).join('\n') + '\n');
     const atMax = rows.filter((r) => r.ids.length === r.max_length).length;
     console.log(`pairs: ${rows.length} lines (${atMax} truncated to max_length) -> ${path.relative(ROOT, outPath)} (${fs.statSync(outPath).size} bytes)`);
+  }
+
+  // ---- an MPNet tokenizer.json (tests/fixtures/vocab/mpnet-style, see tests/models/README.md) ----
+  // Its vocabulary is bert-base-uncased's shifted by 4 (<s> <pad> </s> <unk> first), its
+  // post_processor RobertaProcessing, its "<unk>" an added token matched in normalised text.
+  // Most lines are bert-base-uncased's ids mapped ([CLS] -> <s> 0, [SEP] -> </s> 2, others + 4);
+  // the lines where the crate gives something else (texts with "[CLS]", "<unk>", ...) are
+  // written out whole, so the C test knows every line's ids without a second 3 MB file.
+  {
+    const tj = tk.Tokenizer.fromFile(path.join(VOCAB, 'mpnet-style', 'tokenizer.json'));
+    tj.disablePadding();
+    tj.setTruncation(MAX_LENGTH);
+    const encs = await encodeAll(tj, texts);
+    const map = (ids) => ids.map((id, k) => (k === 0 ? 0 : k === ids.length - 1 ? 2 : id + 4));
+    const exceptions = [];
+    for (let i = 0; i < texts.length; i++) {
+      const ids = encs[i].getIds();
+      if (!sameArr(ids, map(expected['bert-base-uncased'][i].ids))) exceptions.push({ line: i + 1, ids });
+    }
+    const outPath = path.join(FIX, 'expected-mpnet-style-exceptions.jsonl');
+    fs.writeFileSync(outPath, exceptions.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    console.log(`mpnet-style/tokenizer.json: ${texts.length - exceptions.length}/${texts.length} lines are ` +
+      `bert-base-uncased's ids mapped, ${exceptions.length} others -> ${path.relative(ROOT, outPath)}`);
+
+    const rnd = mulberry32(20261206);
+    const pick = (arr) => arr[Math.floor(rnd() * arr.length)];
+    const rows = [];
+    for (let k = 0; k < 100; k++) {
+      const N = [8, 16, 32, 128, 512][k % 5];
+      const ia = pick(texts.map((_, i) => i)), ib = pick(texts.map((_, i) => i));
+      tj.setTruncation(N, { strategy: 'LongestFirst' });
+      const e = await tj.encode(texts[ia], texts[ib]);
+      rows.push({ a: texts[ia], b: texts[ib], max_length: N, ids: e.getIds(), type_ids: e.getTypeIds() });
+    }
+    // added tokens matched after normalisation: case, accents, controls, CJK padding, overlaps
+    const cases = ['<UNK> x', 'a<Unk>b', '<\u00d9NK>', '<un\u0000k>', '<un\tk>', '<<unk>>', '<unk<UNK>',
+      '<UNK', '</s><UNK></s>', 'x <mask> <MASK> y', '<s>hi</s>', '\u00dcnk <UnK>', '<UNK><UNK><unk>',
+      '\u4e2d<unk>\u6587', '<u\u0301nk>', '<unK>\u00ad', '<un\u00adk>', '\u01c5<UNK>', '<UN K>',
+      '[UNK] [unk] <UNK>', '<\u0130NK>', 'x\u3000<UNK>\u3000y', '<unk>'.repeat(40)];
+    tj.setTruncation(MAX_LENGTH);
+    const caseRows = [];
+    for (const c of cases) caseRows.push({ text: c, ids: (await tj.encode(c)).getIds() });
+    const casesPath = path.join(FIX, 'cases-mpnet-style.jsonl');
+    fs.writeFileSync(casesPath, caseRows.map(asciiJson).join('\n') + '\n');
+    console.log(`mpnet-style cases: ${caseRows.length} lines -> ${path.relative(ROOT, casesPath)}`);
+
+    const pairsPath = path.join(FIX, 'pairs-mpnet-style.jsonl');
+    fs.writeFileSync(pairsPath, rows.map(asciiJson).join('\n') + '\n');
+    console.log(`mpnet-style pairs: ${rows.length} lines -> ${path.relative(ROOT, pairsPath)} (${fs.statSync(pairsPath).size} bytes)`);
   }
 
   // ---- consistency ----------------------------------------------------------------------------

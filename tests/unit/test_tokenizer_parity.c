@@ -10,6 +10,9 @@
 **                                         max_length 512, UTF-8 byte offsets
 **   tokenizer/options.json                {"<vocab>": {"lowercase":..,"strip_accents":..}}
 **   tokenizer/pairs-bert-base-uncased.jsonl  {"a","b","max_length","ids","type_ids"}
+**   tokenizer/pairs-mpnet-style.jsonl     the same for vocab/mpnet-style/tokenizer.json
+**   tokenizer/expected-mpnet-style-exceptions.jsonl  {"line","ids"}: see mpnet_corpus_parity
+**   tokenizer/cases-mpnet-style.jsonl     {"text","ids"}: added tokens found after normalising
 **   tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.{inp,out}  llama.cpp's cases
 **   vocab/<vocab>/vocab.txt, vocab/all-MiniLM-L6-v2/tokenizer.json
 **
@@ -156,13 +159,109 @@ static void corpus_parity(const char *label, wp_tokenizer *tok, const char *expe
   free_rows(exp, nexp);
 }
 
-static void pairs_parity(void) {
-  size_t n;
-  json_t **rows = read_jsonl(FIX "tokenizer/pairs-bert-base-uncased.jsonl", &n);
+/* The MPNet-style tokenizer.json (RobertaProcessing, "<unk>" matched in
+** normalised text) on the corpus: each line's ids are expected-mpnet-style-
+** exceptions.jsonl's where it lists the line, else bert-base-uncased's
+** mapped as the crate's output was checked to be by make_expected.js:
+** [CLS] -> 0, [SEP] -> 2, every other id + 4. */
+static void mpnet_corpus_parity(json_t **corpus, size_t ncorpus) {
+  size_t nexp, nexc;
+  json_t **exp = read_jsonl(FIX "tokenizer/expected-bert-base-uncased.jsonl", &nexp);
+  json_t **exc = read_jsonl(FIX "tokenizer/expected-mpnet-style-exceptions.jsonl", &nexc);
   wp_tokenizer *tok = NULL;
   wp_error err;
-  if (!rows || wp_load_vocab_txt(FIX "vocab/bert-base-uncased/vocab.txt", NULL, &tok, &err) != WP_OK) {
-    CHECK(0, "parity pairs: fixtures readable");
+  if (!exp || nexp != ncorpus || !exc ||
+      wp_load_tokenizer_json(FIX "vocab/mpnet-style/tokenizer.json", &tok, &err) != WP_OK) {
+    CHECK(0, "parity mpnet-style: fixtures readable");
+    free_rows(exp, nexp);
+    free_rows(exc, nexc);
+    return;
+  }
+  wp_encoding enc = {0};
+  int bad = 0, shown = 0;
+  size_t k = 0, excepted = 0;
+  for (size_t i = 0; i < ncorpus; i++) {
+    json_t *want = NULL, *mapped = NULL;
+    if (k < nexc && json_integer_value(json_object_get(exc[k], "line")) == (json_int_t)(i + 1)) {
+      want = json_object_get(exc[k++], "ids");
+      excepted++;
+    } else {
+      json_t *ids = json_object_get(exp[i], "ids");
+      size_t n = json_array_size(ids);
+      mapped = json_array();
+      for (size_t j = 0; j < n; j++) {
+        json_int_t id = json_integer_value(json_array_get(ids, j));
+        json_array_append_new(mapped, json_integer(j == 0 ? 0 : j + 1 == n ? 2 : id + 4));
+      }
+      want = mapped;
+    }
+    const char *text = json_string_value(corpus[i]);
+    size_t len = json_string_length(corpus[i]);
+    if (wp_encode(tok, text, len, 512, &enc, &err) != WP_OK || !ids_equal(want, enc.ids, enc.n)) {
+      bad++;
+      if (shown++ < SHOW) {
+        printf("    line %zu: ", i + 1);
+        print_escaped(text, len);
+        printf("\n");
+        print_ids("expected", want, NULL, 0);
+        print_ids("got     ", NULL, enc.ids, enc.n);
+      }
+    }
+    json_decref(mapped);
+  }
+  CHECK(bad == 0 && k == nexc && excepted > 400,
+        "parity mpnet-style tokenizer.json: %zu texts (%zu listed whole), %d id mismatches", ncorpus,
+        excepted, bad);
+  wp_encoding_free(&enc);
+  wp_free(tok);
+  free_rows(exp, nexp);
+  free_rows(exc, nexc);
+}
+
+/* cases-mpnet-style.jsonl: texts where "<unk>" is found only after
+** normalisation (case, accents, controls, soft hyphens, CJK padding). */
+static void mpnet_cases_parity(void) {
+  size_t n;
+  json_t **rows = read_jsonl(FIX "tokenizer/cases-mpnet-style.jsonl", &n);
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (!rows || wp_load_tokenizer_json(FIX "vocab/mpnet-style/tokenizer.json", &tok, &err) != WP_OK) {
+    CHECK(0, "parity mpnet-style cases: fixtures readable");
+    free_rows(rows, n);
+    return;
+  }
+  wp_encoding enc = {0};
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *text = json_object_get(rows[i], "text"), *ids = json_object_get(rows[i], "ids");
+    if (wp_encode(tok, json_string_value(text), json_string_length(text), 512, &enc, &err) != WP_OK ||
+        !ids_equal(ids, enc.ids, enc.n)) {
+      if (bad++ < SHOW) {
+        printf("    case %zu: ", i + 1);
+        print_escaped(json_string_value(text), json_string_length(text));
+        printf("\n");
+        print_ids("expected", ids, NULL, 0);
+        print_ids("got     ", NULL, enc.ids, enc.n);
+      }
+    }
+  }
+  CHECK(bad == 0 && n >= 20, "parity mpnet-style normalised added tokens: %zu cases, %d mismatches", n, bad);
+  wp_encoding_free(&enc);
+  wp_free(tok);
+  free_rows(rows, n);
+}
+
+/* Pairs of the JSONL file `pairs` encoded by the tokenizer of `source`
+** (a vocab.txt or tokenizer.json) */
+static void pairs_parity(const char *label, const char *pairs, const char *source) {
+  size_t n;
+  json_t **rows = read_jsonl(pairs, &n);
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  const int json = strstr(source, ".json") != NULL;
+  if (!rows || (json ? wp_load_tokenizer_json(source, &tok, &err)
+                     : wp_load_vocab_txt(source, NULL, &tok, &err)) != WP_OK) {
+    CHECK(0, "parity pairs %s: fixtures readable", label);
     free_rows(rows, n);
     return;
   }
@@ -184,7 +283,7 @@ static void pairs_parity(void) {
       }
     }
   }
-  CHECK(bad == 0, "parity pairs bert-base-uncased: %zu pairs, %d mismatches", n, bad);
+  CHECK(bad == 0 && n >= 100, "parity pairs %s: %zu pairs, %d mismatches", label, n, bad);
   wp_encoding_free(&enc);
   wp_free(tok);
   free_rows(rows, n);
@@ -281,7 +380,12 @@ int main(void) {
   } else {
     CHECK(0, "parity all-MiniLM-L6-v2 tokenizer.json: load: %s", err.msg);
   }
-  pairs_parity();
+  pairs_parity("bert-base-uncased", FIX "tokenizer/pairs-bert-base-uncased.jsonl",
+               FIX "vocab/bert-base-uncased/vocab.txt");
+  pairs_parity("mpnet-style tokenizer.json", FIX "tokenizer/pairs-mpnet-style.jsonl",
+               FIX "vocab/mpnet-style/tokenizer.json");
+  mpnet_corpus_parity(corpus, ncorpus);
+  mpnet_cases_parity();
   llama_parity();
   free_rows(corpus, ncorpus);
   json_decref(options);
