@@ -191,8 +191,33 @@ static void pack_values(float *vp, const float *v, int ld, int L, int d) {
   }
 }
 
+int ee_relative_position_bucket(int relative_position, int num_buckets, int max_distance) {
+  const int half = num_buckets / 2, exact = half / 2;
+  /* n = -relative_position; keys before the query (n > 0) use the lower half */
+  const int n = relative_position > 0 ? relative_position : -relative_position;
+  const int base = relative_position > 0 ? half : 0;
+  if (n < exact) return base + n;
+  /* float32 throughout, as torch evaluates the expression on a float tensor:
+  ** at n = 16, 32, 64 the exact value is an integer, and only the same
+  ** roundings land on the same side of it (tests/unit/test_engine.c checks
+  ** every distance to 511 against torch's buckets). */
+  volatile float ratio = (float)n / (float)exact;
+  volatile float scaled = logf(ratio) / (float)log((double)max_distance / exact) * (float)(half - exact);
+  int large = exact + (int)scaled;
+  return base + (large < half - 1 ? large : half - 1);
+}
+
+/* scores (rows, L) of queries i0.. += rel[j - i] */
+static void add_relative_bias(float *scores, int rows, int L, int i0, const float *rel) {
+  for (int r = 0; r < rows; r++) {
+    float *row = scores + (int64_t)r * L;
+    const float *b = rel - (i0 + r);
+    for (int j = 0; j < L; j++) row[j] += b[j];
+  }
+}
+
 void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
-                       int ld, int L, int d, float *scratch) {
+                       int ld, int L, int d, const float *rel, float *scratch) {
   float *scores = scratch;
   float *kp = scores + align16(block_rows(L) * L);
   float *vp = kp + ee_pack_floats(L, d);
@@ -207,6 +232,7 @@ void ee_attention_head(float *out, int ldo, const float *q, const float *k, cons
   for (int i0 = 0; i0 < L; i0 += ATT_ROWS) {
     const int rows = L - i0 < ATT_ROWS ? L - i0 : ATT_ROWS;
     ee_gemm(scores, L, q + (int64_t)i0 * ld, ld, rows, &keys, 0, keys.np, -1, NULL, NULL, 0, -1);
+    if (rel) add_relative_bias(scores, rows, L, i0, rel);
     ee_softmax_rows(scores, rows, L);
     ee_gemm(out + (int64_t)i0 * ldo, ldo, scores, L, rows, &values, 0, values.np, -1, NULL, NULL,
             0, -1);
@@ -285,7 +311,7 @@ static void pack_value_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) 
 }
 
 void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k, const float *v,
-                            int ld, int L, int d, float *scratch) {
+                            int ld, int L, int d, const float *rel, float *scratch) {
   const bf16_scratch b = bf16_layout(L, d);
   float *scores = scratch;
   uint16_t *qb = (uint16_t *)(void *)(scratch + b.qb), *pb = (uint16_t *)(void *)(scratch + b.pb);
@@ -309,6 +335,7 @@ void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k,
     const int rows = L - i0 < ATT_ROWS ? L - i0 : ATT_ROWS;
     ee_gemm_bf16(scores, L, qb + (int64_t)i0 * b.ldq, b.ldq, rows, &keys, 0, keys.np, -1, NULL,
                  NULL, 0, -1);
+    if (rel) add_relative_bias(scores, rows, L, i0, rel);
     /* Normalised by the rounding, which multiplies anyway: one pass over
     ** the scores fewer, the same bits (one fp32 product either way). */
     float inv[ATT_ROWS];

@@ -10,10 +10,12 @@
 **    "num_attention_heads": 12, "intermediate_size": 1536,
 **    "vocab_size": 30522, "max_position_embeddings": 512,
 **    "type_vocab_size": 2, "layer_norm_eps": 1e-12, "hidden_act": "gelu"}
-** model_type "bert" with absolute position embeddings, or "distilbert"
+** model_type "bert" with absolute position embeddings, "distilbert"
 ** (DistilBertConfig: dim, n_layers, n_heads, hidden_dim, activation; no
 ** token types, LayerNorm eps 1e-12; the same post-LayerNorm encoder, its
-** tensors named otherwise: weights.c) is accepted;
+** tensors named otherwise: weights.c) or "mpnet" (MPNetConfig: BERT's
+** keys, no token types, positions from pad_token_id + 1, a relative
+** position bias in attention) is accepted;
 ** every integer must lie in 1..EE_MAX_DIM so later size arithmetic in int64
 ** cannot overflow.  type_vocab_size (2), layer_norm_eps (1e-12) and
 ** hidden_act ("gelu") default as in transformers' BertConfig, DistilBERT's
@@ -55,6 +57,37 @@ static ee_status get_int(const json_t *root, const char *key, int required, int 
   return EE_OK;
 }
 
+/* MPNetConfig's keys beyond BERT's (defaults as there): pad_token_id
+** numbers the positions, bos/eos_token_id are checked against the
+** tokenizer (model_load.c), and the relative attention bias has
+** relative_attention_num_buckets rows, of which transformers' PyTorch
+** MPNet always uses 32 (its compute_position_bias ignores the setting,
+** TensorFlow's does not), so only 32 is accepted. */
+static ee_status mpnet_config(const json_t *root, const char *path, ee_config *cfg,
+                              ee_error *err) {
+  int pad, buckets;
+  ee_status rc;
+  if ((rc = get_int(root, "pad_token_id", 0, 1, 0, EE_MAX_DIM, path, &pad, err)) != EE_OK ||
+      (rc = get_int(root, "bos_token_id", 0, 0, 0, EE_MAX_DIM, path, &cfg->bos_token_id, err)) != EE_OK ||
+      (rc = get_int(root, "eos_token_id", 0, 2, 0, EE_MAX_DIM, path, &cfg->eos_token_id, err)) != EE_OK ||
+      (rc = get_int(root, "relative_attention_num_buckets", 0, EE_MPNET_BUCKETS, 1, EE_MAX_DIM, path,
+                    &buckets, err)) != EE_OK)
+    return rc;
+  if (buckets != EE_MPNET_BUCKETS)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "\"relative_attention_num_buckets\" in %s is %d (supported: %d, what "
+                        "transformers' MPNetModel uses)", path, buckets, EE_MPNET_BUCKETS);
+  /* positions pad + 1 .. pad + n must exist for at least one token */
+  if (pad > cfg->max_position_embeddings - 2)
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "\"pad_token_id\" %d in %s leaves no positions: positions start at %d "
+                        "and max_position_embeddings is %d", pad, path, pad + 1,
+                        cfg->max_position_embeddings);
+  cfg->pad_position = pad;
+  cfg->position_offset = pad + 1;
+  return EE_OK;
+}
+
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   char path[EE_PATH_MAX];
   json_t *root = NULL;
@@ -73,21 +106,23 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     rc = ee_set_error(err, EE_ERR_FORMAT, "missing \"model_type\" string in %s", path);
     goto done;
   }
-  /* RoBERTa / XLM-R would go here: same tensors under "roberta." with
-  ** position_offset = padding_idx + 1 (positions start at 2), type_vocab_size
-  ** 1 and <s>/</s> specials.  Not implemented yet. */
+  /* RoBERTa / XLM-R would take MPNet's positions, BERT's tensors under
+  ** "roberta." and a byte-level BPE or SentencePiece tokenizer: not yet. */
   if (strcmp(json_string_value(mt), "bert") == 0) {
     cfg->arch = EE_ARCH_BERT;
   } else if (strcmp(json_string_value(mt), "distilbert") == 0) {
     cfg->arch = EE_ARCH_DISTILBERT;
+  } else if (strcmp(json_string_value(mt), "mpnet") == 0) {
+    cfg->arch = EE_ARCH_MPNET;
   } else {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported model_type '%.64s' in %s (supported: bert, distilbert)",
+                      "unsupported model_type '%.64s' in %s (supported: bert, distilbert, mpnet)",
                       json_string_value(mt), path);
     goto done;
   }
   cfg->position_offset = 0;
-  const int distil = cfg->arch == EE_ARCH_DISTILBERT;
+  cfg->pad_position = cfg->bos_token_id = cfg->eos_token_id = -1;
+  const int distil = cfg->arch == EE_ARCH_DISTILBERT, mpnet = cfg->arch == EE_ARCH_MPNET;
 
   /* DistilBertConfig names its sizes dim, n_layers, n_heads, hidden_dim and
   ** defaults every one (as transformers does when a key is absent); it has
@@ -102,12 +137,14 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     {"type_vocab_size", 0, 2, 1, EE_MAX_DIM, &cfg->type_vocab_size},
   };
   for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-    if (distil && ints[i].out == &cfg->type_vocab_size) continue; /* set to 1 below */
+    /* neither has token types: set to 1 below */
+    if ((distil || mpnet) && strcmp(ints[i].key, "type_vocab_size") == 0) continue;
     rc = get_int(root, ints[i].key, ints[i].required, ints[i].def, ints[i].lo, ints[i].hi, path,
                  ints[i].out, err);
     if (rc != EE_OK) goto done;
   }
-  if (distil) cfg->type_vocab_size = 1;
+  if (distil || mpnet) cfg->type_vocab_size = 1;
+  if (mpnet && (rc = mpnet_config(root, path, cfg, err)) != EE_OK) goto done;
   if (cfg->hidden_size % cfg->num_heads != 0) {
     rc = ee_set_error(err, EE_ERR_FORMAT, "%s %d is not divisible by %s %d in %s",
                       ints[0].key, cfg->hidden_size, ints[2].key, cfg->num_heads, path);

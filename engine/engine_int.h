@@ -77,8 +77,20 @@ typedef struct ee_dense_cfg {
   ee_dense_act act;            /* activation_function */
 } ee_dense_cfg;
 
-/* Architectures: the same post-LayerNorm encoder, different file layouts. */
-typedef enum ee_arch { EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT } ee_arch;
+/* Architectures: the same post-LayerNorm encoder, different file layouts;
+** MPNet adds a relative position bias to every layer's attention scores
+** and numbers positions from pad_token_id + 1. */
+typedef enum ee_arch { EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET } ee_arch;
+/* model_type of each ee_arch ("bert", "distilbert", "mpnet"). */
+const char *ee_arch_name(ee_arch a);
+
+/* MPNet's bucket of a relative position (key - query) as transformers'
+** MPNetEncoder.relative_position_bucket computes it (bidirectional: half
+** the buckets for keys before the query; distances under a quarter of the
+** buckets exact, then logarithmic up to max_distance, in float32 as torch). */
+int ee_relative_position_bucket(int relative_position, int num_buckets, int max_distance);
+#define EE_MPNET_BUCKETS 32       /* what MPNetEncoder.compute_position_bias passes */
+#define EE_MPNET_MAX_DISTANCE 128
 
 typedef struct ee_config {
   ee_arch arch;                /* config.json's model_type */
@@ -93,11 +105,16 @@ typedef struct ee_config {
   float layer_norm_eps;        /* eps of every LayerNorm */
   ee_act act;                  /* FFN activation (hidden_act) */
   const char *act_name;        /* "gelu", "gelu_new", "relu" (static string) */
-  /* RoBERTa / XLM-R number positions from padding_idx + 1 (so position_ids
-  ** start at 2 and the usable length is P - 2).  Not implemented: model_type
-  ** "bert" always has 0 here; a future roberta branch in config.c sets it and
-  ** forward.c already adds it. */
+  /* MPNet (and RoBERTa, were it supported) number positions as transformers'
+  ** create_position_ids_from_input_ids: pad_token_id + the count of non-pad
+  ** tokens so far, so a text's positions start at pad_token_id + 1 and a pad
+  ** token inside it takes position pad_token_id without advancing the count.
+  ** position_offset is where a text's positions start (0 for BERT, where
+  ** positions are 0, 1, ... and pad_position is -1); the usable length is
+  ** P - position_offset. */
   int position_offset;
+  int pad_position;            /* pad_token_id for MPNet, else -1 */
+  int bos_token_id, eos_token_id; /* MPNet: the ids the tokenizer must put around a text */
   /* From the sentence-transformers files (or defaults), before ee_params. */
   ee_pooling pooling;          /* CLS unless 1_Pooling/config.json says otherwise */
   int normalize;               /* 1 if modules.json has a Normalize module */
@@ -226,6 +243,12 @@ typedef struct ee_weights {
   const float *pos;             /* (P,H)  embeddings.position_embeddings */
   const float *type;            /* (TV,H) embeddings.token_type_embeddings */
   const float *emb_ln_g, *emb_ln_b; /* (H), (H) embeddings.LayerNorm */
+  /* MPNet: encoder.relative_attention_bias as a table by distance, head h's
+  ** bias of key j for query i at rel_bias + h * rel_ld + rel_max + (j - i),
+  ** |j - i| <= rel_max = the usable length - 1; NULL for other models. */
+  const float *rel_bias;
+  int64_t rel_ld;
+  int rel_max;
   ee_layer *layers;             /* (L) owned */
   st_file *files;               /* (n_files) owned; model.safetensors or shards */
   int n_files;
@@ -450,14 +473,16 @@ void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv);
 ** ee_attention_head_bf16 (bf16) needs for sequences up to max_len tokens
 ** and heads of head_dim dimensions (64-byte aligned slices). */
 int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim, ee_precision prec);
-/* out (L,d) (row stride ldo) = softmax(q k^T / sqrt(d)) v for one head of
-** one sequence; q, k, v (L,d) with row stride ld; scratch: 64-byte aligned,
+/* out (L,d) (row stride ldo) = softmax(q k^T / sqrt(d) + B) v for one head
+** of one sequence; q, k, v (L,d) with row stride ld; B[i][j] = rel[j - i]
+** (MPNet's relative position bias, rel pointing at distance 0, |j - i| < L)
+** or 0 when rel is NULL; scratch: 64-byte aligned,
 ** ee_attention_scratch_floats(>= L, d) floats. */
 void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
-                       int ld, int L, int d, float *scratch);
+                       int ld, int L, int d, const float *rel, float *scratch);
 /* The same with q, k / sqrt(d), the probabilities and v rounded to
-** bfloat16 and both products on kernels_bf16.c (fp32 sums and softmax). */
+** bfloat16 and both products on kernels_bf16.c (fp32 sums, bias and softmax). */
 void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k, const float *v,
-                            int ld, int L, int d, float *scratch);
+                            int ld, int L, int d, const float *rel, float *scratch);
 
 #endif

@@ -328,8 +328,8 @@ static void st_embed(void *arg, int tid, int nth) {
   const ee_config *c = &f->m->cfg;
   const ee_weights *w = &f->m->w;
   const int H = c->hidden_size;
-  int s = 0, ps = 0;
-  int64_t o = 0, po = 0, task;
+  int s = 0, ps = 0, count_s = -1;
+  int64_t o = 0, po = 0, task, count = 0, count_j = -1;
   while ((task = claim(f)) * ROW_TASK < f->T) {
     int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
     for (int64_t r = r0; r < r1; r++) {
@@ -341,8 +341,19 @@ static void st_embed(void *arg, int tid, int nth) {
       }
       while (r >= o + f->lens[s]) o += f->lens[s++];
       int64_t j = r - o;
-      const float *we = w->word + (int64_t)f->ids[s][j] * H;
-      const float *pe = w->pos + (int64_t)(c->position_offset + j) * H;
+      const int32_t id = f->ids[s][j];
+      const float *we = w->word + (int64_t)id * H;
+      int64_t position = j;
+      if (c->pad_position >= 0) { /* MPNet: pad + the non-pad tokens up to j */
+        if (s != count_s || j != count_j + 1) {
+          count = 0;
+          for (int64_t i = 0; i < j; i++) count += f->ids[s][i] != c->pad_position;
+        }
+        count += id != c->pad_position;
+        count_s = s, count_j = j;
+        position = id == c->pad_position ? c->pad_position : c->pad_position + count;
+      }
+      const float *pe = w->pos + position * H;
       int tt = f->type_ids && f->type_ids[s] ? f->type_ids[s][j] : 0;
       const float *te = w->type + (int64_t)tt * H;
       embed_row_pick(f->x + r * H, we, pe, te, H, w->emb_ln_g, w->emb_ln_b, c->layer_norm_eps);
@@ -429,15 +440,17 @@ static void st_attn(void *arg, int tid, int nth) {
     while ((int64_t)(s + 1) * NH <= task) o += f->lens[s++];
     const int h = (int)(task - (int64_t)s * NH);
     const float *qh = f->qkv + o * ld + h * d;
+    const ee_weights *w = &f->m->w;
+    const float *rel = w->rel_bias ? w->rel_bias + h * w->rel_ld + w->rel_max : NULL;
     if (f->m->cfg.precision == EE_PREC_BF16) {
       ee_attention_head_bf16(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
-                             scratch);
+                             rel, scratch);
       if (d % 2 == 0)
         ee_to_bf16_rows((uint16_t *)f->qa_h + o * f->qld_h + (int64_t)h * d * ee_bf16_act_width(),
                         f->qld_h, f->ctx + o * H + h * d, H, f->lens[s], d);
     } else
       ee_attention_head(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
-                        scratch);
+                        rel, scratch);
   }
 }
 

@@ -100,9 +100,18 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
                         "have %d rows (config.json vocab_size %d)",
                         path, (int)nv, m->w.weights_file, m->cfg.vocab_size, m->cfg.vocab_size);
   }
-  if (wp_special_id(m->tok, WP_CLS) < 0 || wp_special_id(m->tok, WP_SEP) < 0)
-    return ee_set_error(err, EE_ERR_FORMAT, "the tokenizer of %s has no [CLS] or [SEP] token",
-                        m->dir);
+  /* MPNet was trained with <s> ... </s> around every text (bos/eos); a
+  ** tokenizer that puts BERT's [CLS]/[SEP] there instead (its vocabulary
+  ** has them too: a vocab.txt without tokenizer.json) would give vectors
+  ** that look fine and are not the model's. */
+  int32_t first, last;
+  wp_sequence_ids(m->tok, &first, &last);
+  if (m->cfg.arch == EE_ARCH_MPNET && (first != m->cfg.bos_token_id || last != m->cfg.eos_token_id))
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "the tokenizer of %s puts ids %d and %d around a text, but config.json's "
+                        "bos_token_id and eos_token_id are %d and %d (an MPNet model needs its "
+                        "tokenizer.json, whose RobertaProcessing adds <s> and </s>)",
+                        m->dir, (int)first, (int)last, m->cfg.bos_token_id, m->cfg.eos_token_id);
   return EE_OK;
 }
 
@@ -264,7 +273,7 @@ void ee_model_free(ee_model *m) {
 void ee_model_info(const ee_model *m, ee_info *info) {
   memset(info, 0, sizeof *info);
   if (!m) return;
-  info->model_type = m->cfg.arch == EE_ARCH_DISTILBERT ? "distilbert" : "bert";
+  info->model_type = ee_arch_name(m->cfg.arch);
   info->dtype = m->w.dtype ? m->w.dtype : "F32";
   info->hidden_size = m->cfg.hidden_size;
   info->dims = m->cfg.out_dims;

@@ -11,7 +11,9 @@
 ** "model-00001-of-00002.safetensors", ...}}).  Names are Hugging Face
 ** BertModel's ("encoder.layer.0.attention.self.query.weight"), with or
 ** without the "bert." prefix a BertFor* checkpoint adds; the prefix is
-** decided once from the word embeddings.  Tensors the encoder does not use
+** decided once from the word embeddings.  DistilBertModel's and
+** MPNetModel's ("encoder.layer.0.attention.attn.q.weight",
+** "encoder.relative_attention_bias.weight") likewise, with their prefixes.  Tensors the encoder does not use
 ** (pooler, heads) are ignored.
 **
 ** Each tensor must exist, have a float dtype and exactly the shape the
@@ -248,12 +250,41 @@ static const arch_names DISTILBERT_NAMES = {
   "distilbert.", "transformer.layer.%d.", "attention.q_lin", "attention.k_lin",
   "attention.v_lin", "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2",
   "output_layer_norm"};
+static const arch_names MPNET_NAMES = {
+  "mpnet.", "encoder.layer.%d.", "attention.attn.q", "attention.attn.k", "attention.attn.v",
+  "attention.attn.o", "attention.LayerNorm", "intermediate.dense", "output.dense",
+  "output.LayerNorm"};
+
+const char *ee_arch_name(ee_arch a) {
+  return a == EE_ARCH_DISTILBERT ? "distilbert" : a == EE_ARCH_MPNET ? "mpnet" : "bert";
+}
+
+/* MPNet's relative_attention_bias (buckets x heads) as w->rel_bias, a row
+** per head over distances -rel_max..rel_max: one lookup per score in the
+** attention loop instead of a bucket computation. */
+static ee_status relative_bias_table(ee_weights *w, const ee_config *cfg, const float *by_bucket,
+                                     ee_error *err) {
+  const int NH = cfg->num_heads;
+  w->rel_max = cfg->max_position_embeddings - cfg->position_offset - 1;
+  w->rel_ld = 2 * (int64_t)w->rel_max + 1;
+  float *table = NULL;
+  ee_status rc = own_floats(w, NH * w->rel_ld, &table, err);
+  if (rc != EE_OK) return rc;
+  for (int64_t r = -w->rel_max; r <= w->rel_max; r++) {
+    const int b = ee_relative_position_bucket((int)r, EE_MPNET_BUCKETS, EE_MPNET_MAX_DISTANCE);
+    for (int h = 0; h < NH; h++) table[h * w->rel_ld + w->rel_max + r] = by_bucket[b * NH + h];
+  }
+  w->rel_bias = table;
+  return EE_OK;
+}
 
 ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err) {
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
   if (rc != EE_OK) return rc;
-  const arch_names *an = cfg->arch == EE_ARCH_DISTILBERT ? &DISTILBERT_NAMES : &BERT_NAMES;
+  const arch_names *an = cfg->arch == EE_ARCH_DISTILBERT ? &DISTILBERT_NAMES
+                         : cfg->arch == EE_ARCH_MPNET    ? &MPNET_NAMES
+                                                         : &BERT_NAMES;
   const char *prefix = "";
   char probe[64];
   snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", an->prefix);
@@ -282,7 +313,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
   BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
        &w->pos);
-  if (cfg->arch == EE_ARCH_DISTILBERT) {
+  if (cfg->arch != EE_ARCH_BERT) {
     /* no token types: one zero row, so the embedding sum is unchanged */
     float *zero = NULL;
     if ((rc = own_floats(w, H, &zero, err)) != EE_OK) return rc;
@@ -320,6 +351,15 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
     LBIND(ln2, "weight", H, -1, hint_h, &ly->ln2_g);
     LBIND(ln2, "bias", H, -1, hint_h, &ly->ln2_b);
 #undef LBIND
+  }
+  if (cfg->arch == EE_ARCH_MPNET) {
+    char hint_rel[96];
+    const float *by_bucket = NULL;
+    snprintf(hint_rel, sizeof hint_rel, "config.json: relative_attention_num_buckets %d, num_attention_heads %d",
+             EE_MPNET_BUCKETS, cfg->num_heads);
+    BIND("encoder.relative_attention_bias.weight", EE_MPNET_BUCKETS, cfg->num_heads, hint_rel,
+         &by_bucket);
+    if ((rc = relative_bias_table(w, cfg, by_bucket, err)) != EE_OK) return rc;
   }
 #undef BIND
   ee_weights_unmap_unused(w);

@@ -864,6 +864,10 @@ static void fault_cases(void) {
 #define RI 16
 #define RL 16
 static const int32_t REF_NO_TYPES[1] = {-1};
+/* MPNet (mpnet_cases): positions as transformers' create_position_ids_from_input_ids
+** with this padding id (-1: BERT's 0, 1, ...), and, when t holds
+** "encoder.relative_attention_bias.weight", its bias added to the scores. */
+static int g_ref_pad = -1;
 
 static double wv(const tensor *t, int n, const char *name, int64_t k) {
   int i = find_t(t, n, name);
@@ -896,10 +900,16 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
                         const char *act, ee_pooling pool, int norm, int skip, double *out /* (RH) */) {
   /* types == REF_NO_TYPES: no token type embedding (DistilBERT) */
   double x[RL * RH], q[RL * RH], k[RL * RH], v[RL * RH], ctx[RL * RH], h1[RL * RH], f[RL * RI], o[RL * RH];
+  int nonpad = 0;
   for (int j = 0; j < L; j++) {
+    int64_t pos = j;
+    if (g_ref_pad >= 0) { /* cumsum(ids != pad) * (ids != pad) + pad */
+      nonpad += ids[j] != g_ref_pad;
+      pos = ids[j] == g_ref_pad ? g_ref_pad : g_ref_pad + nonpad;
+    }
     for (int i = 0; i < RH; i++)
       x[j * RH + i] = wv(t, n, "embeddings.word_embeddings.weight", (int64_t)ids[j] * RH + i) +
-                      wv(t, n, "embeddings.position_embeddings.weight", (int64_t)j * RH + i) +
+                      wv(t, n, "embeddings.position_embeddings.weight", pos * RH + i) +
                       (types == REF_NO_TYPES ? 0.0
                        : wv(t, n, "embeddings.token_type_embeddings.weight", (int64_t)(types ? types[j] : 0) * RH + i));
     ref_ln(x + j * RH, t, n, "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias");
@@ -918,6 +928,14 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
         sc[b] = 0;
         for (int c = 0; c < d; c++) sc[b] += q[a * RH + h * d + c] * k[b * RH + h * d + c];
         sc[b] /= sqrt((double)d);
+        if (find_t(t, n, "encoder.relative_attention_bias.weight") >= 0) {
+          /* MPNet's bucket of key b for query a: 16 per direction (keys after
+          ** the query in the upper half), exact below 8, then 8 + floor(8
+          ** log(n / 8) / log(16)); these tests stay under 16 tokens */
+          int rel = b - a, dist = abs(rel);
+          int bucket = (rel > 0 ? 16 : 0) + (dist < 8 ? dist : 8 + (int)floor(8 * log(dist / 8.0) / log(16.0)));
+          sc[b] += wv(t, n, "encoder.relative_attention_bias.weight", (int64_t)bucket * 2 + h);
+        }
         mx = fmax(mx, sc[b]);
       }
       for (int b = 0; b < L; b++) sum += (sc[b] = exp(sc[b] - mx));
@@ -1253,14 +1271,12 @@ static void dense_cases(void) {
 
 /* ---- cases: DistilBERT (model_type "distilbert") ------------------------------------ */
 
-/* The BERT tensors of s renamed as DistilBertModel's (prefix "" or
-** "distilbert."), values kept (vname): token types dropped. */
-static int distil_tensors(tensor *t, const spec *s, const char *prefix) {
-  static const char *const map[][2] = {
-    {"attention.self.query", "attention.q_lin"}, {"attention.self.key", "attention.k_lin"},
-    {"attention.self.value", "attention.v_lin"}, {"attention.output.dense", "attention.out_lin"},
-    {"attention.output.LayerNorm", "sa_layer_norm"}, {"intermediate.dense", "ffn.lin1"},
-    {"output.dense", "ffn.lin2"}, {"output.LayerNorm", "output_layer_norm"}};
+/* The BERT tensors of s renamed by `map` (BERT's part -> another
+** architecture's) under the layer prefix `layer` (a format of the layer
+** number) and `prefix`, values kept (vname): token types dropped. */
+typedef const char *const part_map[2];
+static int renamed_tensors(tensor *t, const spec *s, const char *prefix, const char *layer_fmt,
+                           part_map *map, size_t nmap) {
   tensor b[MAX_T];
   int nb = make_tensors(b, s), n = 0;
   for (int i = 0; i < nb; i++) {
@@ -1272,9 +1288,11 @@ static int distil_tensors(tensor *t, const spec *s, const char *prefix) {
     if (sscanf(b[i].name, "encoder.layer.%d.%127s", &layer, rest) == 2) {
       const char *leaf = strrchr(rest, '.'); /* ".weight" / ".bias" */
       size_t stem = (size_t)(leaf - rest);
-      for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
+      char lp[48];
+      snprintf(lp, sizeof lp, layer_fmt, layer);
+      for (size_t k = 0; k < nmap; k++)
         if (strlen(map[k][0]) == stem && strncmp(rest, map[k][0], stem) == 0)
-          snprintf(t[n].name, sizeof t[n].name, "%.16stransformer.layer.%d.%s%.8s", prefix, layer, map[k][1], leaf);
+          snprintf(t[n].name, sizeof t[n].name, "%.16s%s%s%.8s", prefix, lp, map[k][1], leaf);
     } else {
       snprintf(t[n].name, sizeof t[n].name, "%.16s%.100s", prefix, b[i].name);
     }
@@ -1282,6 +1300,15 @@ static int distil_tensors(tensor *t, const spec *s, const char *prefix) {
   }
   layout(t, n);
   return n;
+}
+
+static int distil_tensors(tensor *t, const spec *s, const char *prefix) {
+  static part_map map[] = {
+    {"attention.self.query", "attention.q_lin"}, {"attention.self.key", "attention.k_lin"},
+    {"attention.self.value", "attention.v_lin"}, {"attention.output.dense", "attention.out_lin"},
+    {"attention.output.LayerNorm", "sa_layer_norm"}, {"intermediate.dense", "ffn.lin1"},
+    {"output.dense", "ffn.lin2"}, {"output.LayerNorm", "output_layer_norm"}};
+  return renamed_tensors(t, s, prefix, "transformer.layer.%d.", map, sizeof map / sizeof map[0]);
 }
 
 static void distil_config(const char *dir, int heads, const char *act) {
@@ -1373,6 +1400,150 @@ static void distilbert_cases(void) {
               "missing tensor 'transformer.layer.0.sa_layer_norm.bias'");
   write_text(dir, "config.json", "{\"model_type\": \"distilbert\", \"dim\": \"eight\"}");
   expect_load("DistilBERT: dim not an integer", dir, NULL, EE_ERR_FORMAT, "config.json", "\"dim\"");
+}
+
+/* ---- cases: MPNet (model_type "mpnet") ------------------------------------------------ */
+
+/* The BERT tensors of s as MPNetModel's (prefix "" or "mpnet."), values
+** kept, plus encoder.relative_attention_bias [32, heads]. */
+static int mpnet_tensors(tensor *t, const spec *s, const char *prefix) {
+  static part_map map[] = {
+    {"attention.self.query", "attention.attn.q"}, {"attention.self.key", "attention.attn.k"},
+    {"attention.self.value", "attention.attn.v"}, {"attention.output.dense", "attention.attn.o"},
+    {"attention.output.LayerNorm", "attention.LayerNorm"}, {"intermediate.dense", "intermediate.dense"},
+    {"output.dense", "output.dense"}, {"output.LayerNorm", "output.LayerNorm"}};
+  int n = renamed_tensors(t, s, prefix, "encoder.layer.%d.", map, sizeof map / sizeof map[0]);
+  add_t(t, n, s, "encoder.relative_attention_bias.weight", 32, s->NH);
+  snprintf(t[n].name, sizeof t[n].name, "%.16sencoder.relative_attention_bias.weight", prefix);
+  snprintf(t[n].vname, sizeof t[n].vname, "encoder.relative_attention_bias.weight");
+  layout(t, n + 1);
+  return n + 1;
+}
+
+/* extra: more keys, each after ", " */
+static void mpnet_config(const char *dir, const char *extra) {
+  write_text(dir, "config.json",
+             "{\"architectures\": [\"MPNetModel\"], \"model_type\": \"mpnet\", \"hidden_size\": 8,\n"
+             " \"num_hidden_layers\": 1, \"num_attention_heads\": 2, \"intermediate_size\": 16,\n"
+             " \"vocab_size\": 16, \"max_position_embeddings\": 16, \"layer_norm_eps\": 1e-12,\n"
+             " \"hidden_act\": \"gelu\"%s}\n", extra);
+}
+
+/* The tiny model's vocab.txt puts [CLS] (2) and [SEP] (3) around a text:
+** the config names them as bos/eos, and [PAD] (0) as the padding id, so
+** positions start at 1 and a 0 inside a text takes position 0. */
+#define MPNET_IDS ", \"pad_token_id\": 0, \"bos_token_id\": 2, \"eos_token_id\": 3"
+
+static void mpnet_cases(void) {
+  spec s = base_spec();
+  tensor bt[MAX_T], t[MAX_T];
+  int nbt = make_tensors(bt, &s);
+  /* the reference reads the bias under its plain name */
+  nbt = add_t(bt, nbt, &s, "encoder.relative_attention_bias.weight", 32, s.NH);
+  layout(bt, nbt);
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/mpnet", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  /* a pad id inside the first text; the third uses all 15 positions
+  ** (distances up to 14: the logarithmic buckets 8 and 9) */
+  int32_t ids[3][15] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 3},
+                        {2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 5, 6, 3}};
+  int32_t lens[3] = {7, 4, 15};
+  const int32_t *pid[3] = {ids[0], ids[1], ids[2]};
+  static const char *const prefixes[2] = {"", "mpnet."};
+  static const char *const precs[3] = {"fp32", "bf16", "int8"};
+  for (int v = 0; v < 2; v++) {
+    int n = mpnet_tensors(t, &s, prefixes[v]);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    mpnet_config(dir, MPNET_IDS);
+    for (int pool = 0; pool < 3; pool++)
+      for (int pr = 0; pr < (pool == 1 ? 3 : 1); pr++) {
+        ee_params p = ee_default_params();
+        p.pooling = (ee_pooling)pool;
+        p.precision = (ee_precision)pr;
+        ee_model *m = NULL;
+        ee_error err = {0};
+        float got[3 * RH];
+        double worst = INFINITY, worst_bert = INFINITY;
+        ee_info in = {0};
+        if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+          ee_model_info(m, &in);
+          ee_context *ctx = ee_context_new(m);
+          if (ctx && ee_embed_ids(ctx, 3, pid, NULL, lens, got, NULL, &err) == EE_OK) {
+            worst = worst_bert = 0;
+            for (int b = 0; b < 3; b++) {
+              double want[RH], bert[RH];
+              g_ref_pad = 0;
+              ref_forward(bt, nbt, ids[b], REF_NO_TYPES, lens[b], "gelu", (ee_pooling)pool, 0, 0, want);
+              g_ref_pad = -1; /* BERT's positions, no bias: what the test must tell apart */
+              ref_forward(bt, nbt - 1, ids[b], REF_NO_TYPES, lens[b], "gelu", (ee_pooling)pool, 0, 0, bert);
+              for (int i = 0; i < RH; i++) {
+                worst = fmax(worst, fabs(got[b * RH + i] - want[i]));
+                worst_bert = fmax(worst_bert, fabs(got[b * RH + i] - bert[i]));
+              }
+            }
+          }
+          if (pool == 0 && pr == 0) {
+            int32_t l16 = 16;
+            int32_t long_ids[16] = {2, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 3};
+            const int32_t *pl[1] = {long_ids};
+            CHECK(ctx && ee_embed_ids(ctx, 1, pl, NULL, &l16, got, NULL, &err) == EE_ERR_INPUT &&
+                      strstr(err.msg, "16 tokens (expected 1..15)"),
+                  "MPNet: 16 tokens refused, positions 1..15 only (%s)", err.msg);
+          }
+          ee_context_free(ctx);
+          ee_model_free(m);
+        }
+        /* bf16 rounds q, k, p and v; int8 the products' inputs */
+        const double tol = pr == 0 ? 2e-6 : pr == 1 ? 5e-3 : 1e-2;
+        CHECK(worst <= tol && worst_bert > 10 * tol,
+              "MPNet (prefix '%s', pooling %d, %s): 3 sequences vs double loops with MPNet's positions "
+              "and relative bias, max diff %.3g (<= %.0e); vs BERT's positions without the bias %.3g (%s)",
+              prefixes[v], pool, precs[pr], worst, tol, worst_bert, err.msg);
+        if (pool == 0 && pr == 0)
+          CHECK(in.model_type && strcmp(in.model_type, "mpnet") == 0 && in.max_length == 15 &&
+                    in.n_params == (int64_t)16 * 8 + 16 * 8 + 2 * 8 + 4 * (8 * 8 + 8) + 2 * 8 + 16 * 8 + 16 +
+                                       8 * 16 + 8 + 2 * 8 + 32 * 2,
+                "MPNet: info model_type '%s', max_length %d (16 positions from 1), n_params %lld (no token "
+                "types, the bias table)", in.model_type ? in.model_type : "?", in.max_length,
+                (long long)in.n_params);
+      }
+  }
+  g_ref_pad = -1;
+
+  int n = mpnet_tensors(t, &s, "");
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  mpnet_config(dir, "");
+  expect_load("MPNet: the tokenizer's [CLS]/[SEP] are not config's bos/eos (0, 2 by default)", dir,
+              NULL, EE_ERR_FORMAT, "puts ids 2 and 3 around a text",
+              "bos_token_id and eos_token_id are 0 and 2");
+  mpnet_config(dir, MPNET_IDS ", \"relative_attention_num_buckets\": 64");
+  expect_load("MPNet: 64 buckets", dir, NULL, EE_ERR_UNSUPPORTED, "config.json",
+              "\"relative_attention_num_buckets\" in");
+  mpnet_config(dir, ", \"pad_token_id\": 15, \"bos_token_id\": 2, \"eos_token_id\": 3");
+  expect_load("MPNet: pad_token_id past the positions", dir, NULL, EE_ERR_FORMAT, "config.json",
+              "\"pad_token_id\" 15");
+  mpnet_config(dir, ", \"pad_token_id\": -1");
+  expect_load("MPNet: negative pad_token_id", dir, NULL, EE_ERR_FORMAT, "config.json",
+              "\"pad_token_id\"");
+  mpnet_config(dir, MPNET_IDS);
+  t[n - 1].shape[0] = s.NH, t[n - 1].shape[1] = 32; /* transposed */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("MPNet: relative bias transposed", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'encoder.relative_attention_bias.weight'",
+              "expected [32, 2] (config.json: relative_attention_num_buckets 32, num_attention_heads 2)");
+  write_st(dir, "model.safetensors", t, n - 1, 0, -1);
+  expect_load("MPNet: relative bias missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'encoder.relative_attention_bias.weight'");
+  n = mpnet_tensors(t, &s, "");
+  int q = find_t(t, n, "encoder.layer.0.attention.attn.q.bias");
+  t[q] = t[--n];
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("MPNet: a query bias missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'encoder.layer.0.attention.attn.q.bias'");
 }
 
 static void prompt_cases(void) {
@@ -1496,6 +1667,7 @@ int main(void) {
   reference_cases();
   dense_cases();
   distilbert_cases();
+  mpnet_cases();
   damage_cases();
   argument_cases();
   prompt_cases();
