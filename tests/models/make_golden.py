@@ -35,11 +35,24 @@ DistilBERT's names onto BERT's (q_lin -> query, sa_layer_norm ->
 attention.output.LayerNorm, ...: the same post-LayerNorm encoder, as HF's
 modeling_distilbert computes it) and leaves out the token-type term, in A
 and B alike.
+MPNet shapes (mpnet) store MPNetModel's tensors and an MPNetConfig.  A
+follows HF's modeling_mpnet from torch primitives: position ids from the
+input ids (create_position_ids_from_input_ids, padding_idx 1), no token
+types, LayerNorm eps 1e-5, and one relative position bias (the buckets of
+MPNetEncoder.relative_position_bucket, computed in torch as HF does: float32
+log, truncation) added to every layer's scores after the 1/sqrt(head_dim)
+scaling and before the mask.  B is nn.Embedding + nn.TransformerEncoderLayer
+with the bias given as a float attn_mask [batch * heads, S, S], its position
+ids counted in a Python loop and its buckets from exact integer arithmetic
+(asserted equal to A's torch buckets for every relative position of
+-511..511).  The fused fast path of B refuses an attn_mask, so mpnet has no
+"B fast" figures.
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node).
 Weights for the reference are decoded from the Python-written safetensors
 files (so F16/BF16 shapes use the rounded weights).
 """
 import argparse
+import functools
 import hashlib
 import json
 import math
@@ -114,14 +127,26 @@ SHAPES = {
                    max_seq=128, model_type="distilbert",
                    dense=[dict(path="2_Dense", inp=64, out=32, bias=True, act="tanh",
                                act_fn="torch.nn.modules.activation.Tanh", dtype="F32", io_names=True)]),
+    # MPNet as sentence-transformers/all-mpnet-base-v2 has it (MPNET_NAMES in
+    # gen_model.c): MPNetModel's tensors without prefix, the tokenizer files
+    # of tests/fixtures/vocab/mpnet-style (tokenizer_config.json and
+    # special_tokens_map.json copied too), mean pooling, Normalize
+    "mpnet": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30527, maxpos=514, seed=10,
+                  dtype="F32", prefix="", shards=1, vocab_fixture="mpnet-style",
+                  tokjson_fixture="mpnet-style", tokcfg_fixture="mpnet-style", lower=False, st=True,
+                  pooling="mean", normalize=True, max_seq=384, model_type="mpnet"),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
-             "distil": 7}
+             "distil": 7, "mpnet": 8}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
-K_STD, K_LN_W, K_LN_B, K_DENSE = 0, 1, 2, 3
+K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB = 0, 1, 2, 3, 4
+# MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
+# MPNetEncoder.relative_position_bucket is called with (its default)
+MPNET_BUCKETS, MPNET_MAX_DISTANCE = 32, 128
+MPNET_PAD = 1       # MPNetConfig.pad_token_id, MPNetEmbeddings.padding_idx
 M64 = (1 << 64) - 1
 
 
@@ -143,7 +168,7 @@ def gen_values(name, seed, kind, n):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
         x = z ^ (z >> np.uint64(31))
-    sd = 0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.05
+    sd = 0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.5 if kind == K_RELB else 0.05
     scale = sd * math.sqrt(3.0) / 8388608.0
     t = ((x >> np.uint64(40)).astype(np.int64) - 8388608).astype(np.float64) + 0.5
     u = t * scale
@@ -154,6 +179,36 @@ def gen_values(name, seed, kind, n):
 
 def is_distil(sh):
     return sh.get("model_type", "bert") == "distilbert"
+
+
+def is_mpnet(sh):
+    return sh.get("model_type", "bert") == "mpnet"
+
+
+def mpnet_tensor_list(sh):
+    """[(name, shape, kind, layer)] of HF MPNetModel (no token types; relative
+    position bias; pooler), names as sentence-transformers saves them."""
+    H, I = sh["hidden"], sh["inter"]
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1),
+         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
+         ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        for q in "qkvo":
+            t.append((p + "attention.attn.%s.weight" % q, (H, H), K_STD, i))
+            t.append((p + "attention.attn.%s.bias" % q, (H,), K_STD, i))
+        t += [(p + "attention.LayerNorm.weight", (H,), K_LN_W, i),
+              (p + "attention.LayerNorm.bias", (H,), K_LN_B, i),
+              (p + "intermediate.dense.weight", (I, H), K_STD, i),
+              (p + "intermediate.dense.bias", (I,), K_STD, i),
+              (p + "output.dense.weight", (H, I), K_STD, i),
+              (p + "output.dense.bias", (H,), K_STD, i),
+              (p + "output.LayerNorm.weight", (H,), K_LN_W, i),
+              (p + "output.LayerNorm.bias", (H,), K_LN_B, i)]
+    t += [("encoder.relative_attention_bias.weight", (MPNET_BUCKETS, sh["heads"]), K_RELB, -1),
+          ("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
+    return t
 
 
 def distil_tensor_list(sh):
@@ -181,9 +236,10 @@ def distil_tensor_list(sh):
 
 def tensor_list(sh):
     """[(name, shape, kind, shard)]: HF BertModel's tensors (DistilBertModel's
-    for distil), prefixed, in model order (unsorted)."""
+    for distil, MPNetModel's for mpnet), prefixed, in model order (unsorted)."""
     out = []
-    for name, shape, kind, layer in (distil_tensor_list(sh) if is_distil(sh) else bert_tensor_list(sh)):
+    tl = distil_tensor_list(sh) if is_distil(sh) else mpnet_tensor_list(sh) if is_mpnet(sh) else bert_tensor_list(sh)
+    for name, shape, kind, layer in tl:
         # every LayerNorm (BERT's LayerNorm, DistilBERT's sa_layer_norm /
         # output_layer_norm) has gamma ~ 1 and noisy beta, nothing else has
         ln = "LayerNorm" in name or "layer_norm" in name
@@ -294,6 +350,16 @@ def write_model_dir(shape, d):
                "seq_classif_dropout": 0.2, "sinusoidal_pos_embds": False, "tie_weights_": True,
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
                "vocab_size": sh["vocab"]}
+    elif is_mpnet(sh):
+        # MPNetConfig as transformers 4.41.2 saves it
+        cfg = {"architectures": ["MPNetModel"], "attention_probs_dropout_prob": 0.1, "bos_token_id": 0,
+               "eos_token_id": 2, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+               "hidden_size": sh["hidden"], "initializer_range": 0.02, "intermediate_size": sh["inter"],
+               "layer_norm_eps": 1e-05, "max_position_embeddings": sh["maxpos"], "model_type": "mpnet",
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
+               "pad_token_id": MPNET_PAD, "relative_attention_num_buckets": MPNET_BUCKETS,
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
+               "vocab_size": sh["vocab"]}
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
                "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -311,8 +377,13 @@ def write_model_dir(shape, d):
           "never_split": None, "pad_token": "[PAD]", "sep_token": "[SEP]", "strip_accents": None,
           "tokenize_chinese_chars": True,
           "tokenizer_class": "DistilBertTokenizer" if is_distil(sh) else "BertTokenizer", "unk_token": "[UNK]"}
-    with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
-        f.write(dump(tc))
+    if sh.get("tokcfg_fixture"):
+        # the fixture's own tokenizer_config.json (MPNetTokenizer) and special_tokens_map.json
+        for fn in ("tokenizer_config.json", "special_tokens_map.json"):
+            shutil.copyfile(os.path.join(VOCAB_DIR, sh["tokcfg_fixture"], fn), os.path.join(d, fn))
+    else:
+        with open(os.path.join(d, "tokenizer_config.json"), "w") as f:
+            f.write(dump(tc))
     if sh["vocab_fixture"]:
         shutil.copyfile(os.path.join(VOCAB_DIR, sh["vocab_fixture"], "vocab.txt"),
                         os.path.join(d, "vocab.txt"))
@@ -453,6 +524,9 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in bert_tensor_list(sh)} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
+    if is_mpnet(sh):
+        want = {n for n, _, _, _ in mpnet_tensor_list(sh)}
+        assert set(w) == want, sorted(set(w) ^ want)
     return w
 
 
@@ -572,6 +646,192 @@ class BertB(torch.nn.Module):
         return h
 
 
+# ---------------------------------------------------------------------------
+# MPNet (HF modeling_mpnet): reference A from primitives, B from nn modules
+# ---------------------------------------------------------------------------
+def mpnet_bucket_torch(rel, num_buckets=MPNET_BUCKETS, max_distance=MPNET_MAX_DISTANCE):
+    """MPNetEncoder.relative_position_bucket's semantics, op for op in torch:
+    rel = key - query; half the buckets for keys after the query, distances
+    below a quarter of the buckets exact, beyond that
+    exact + trunc(log(float32(d) / exact) / log(max_distance / exact) * (half - exact))
+    in float32 (the Python double log(8) enters as a scalar of a float32 op),
+    at most half - 1."""
+    half = num_buckets // 2
+    exact = half // 2
+    d = -rel
+    side = (d < 0).long() * half
+    d = d.abs()
+    lg = torch.log(d.float() / exact) / math.log(max_distance / exact) * (half - exact)
+    far = torch.minimum(exact + lg.long(), torch.full_like(d, half - 1))
+    return side + torch.where(d < exact, d, far)
+
+
+def mpnet_bucket_exact(r, num_buckets=MPNET_BUCKETS, max_distance=MPNET_MAX_DISTANCE):
+    """The same bucket from integers only (for B): for d >= exact it is
+    exact + the largest k <= half - 1 - exact with
+    log(d / exact) / log(max_distance / exact) * (half - exact) >= k, i.e.
+    (d / exact)^(half - exact) >= (max_distance / exact)^k, tested exactly as
+    d^(half - exact) * exact^k >= max_distance^k * exact^(half - exact)."""
+    half = num_buckets // 2
+    exact = half // 2
+    d = -r
+    side = half if d < 0 else 0
+    d = abs(d)
+    if d < exact:
+        return side + d
+    k = 0
+    # d^(half-exact) * exact^k >= max^k * exact^(half-exact)  <=>  term >= k
+    while k + 1 <= half - 1 - exact and \
+            d ** (half - exact) * exact ** (k + 1) >= max_distance ** (k + 1) * exact ** (half - exact):
+        k += 1
+    return side + exact + k
+
+
+@functools.lru_cache(maxsize=None)
+def mpnet_bucket_table(S):
+    """[S, S] buckets of key j for query i (relative position j - i), from mpnet_bucket_exact."""
+    return torch.tensor([[mpnet_bucket_exact(j - i) for j in range(S)] for i in range(S)], dtype=torch.long)
+
+
+def mpnet_bucket_double(r, num_buckets=MPNET_BUCKETS, max_distance=MPNET_MAX_DISTANCE):
+    """The same formula in double precision (math.log), for the report only."""
+    half = num_buckets // 2
+    exact = half // 2
+    d = -r
+    side = half if d < 0 else 0
+    d = abs(d)
+    if d < exact:
+        return side + d
+    return side + min(exact + int(math.log(d / exact) / math.log(max_distance / exact) * (half - exact)),
+                      half - 1)
+
+
+def mpnet_position_ids(ids):
+    """create_position_ids_from_input_ids(ids, padding_idx=1): every non-pad
+    token gets padding_idx + its count of non-pad tokens so far (2, 3, ...);
+    a pad token, inside a text or padding the batch, gets padding_idx."""
+    real = (ids != MPNET_PAD).long()
+    return torch.cumsum(real, dim=1) * real + MPNET_PAD
+
+
+def mpnet_a(w, sh, ids, mask, tt, variant=None):
+    """HF MPNetModel forward from torch primitives.  variant (information
+    only, to see that the checks notice): "no_bias" leaves the relative
+    position bias out, "transposed_bias" uses query - key, "boundary_bucket"
+    puts distances 16, 32 and 64 one bucket lower (what a float rounding
+    below 2, 4, 6 before the truncation would do), "bert_positions" numbers
+    positions 0, 1, ... as BERT does."""
+    assert not bool(tt.any()), "MPNet has no token types"
+    B, S = ids.shape
+    H, nh = sh["hidden"], sh["heads"]
+    hd = H // nh
+    pos = torch.arange(S)[None].expand(B, S) if variant == "bert_positions" else mpnet_position_ids(ids)
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos]
+    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps=1e-5)
+    dt = h.dtype
+    # MPNetEncoder.compute_position_bias (no position_ids): memory - context
+    # positions over arange(S), once for all layers -> [heads, S, S]
+    q_pos = torch.arange(S, dtype=torch.long)[:, None]
+    k_pos = torch.arange(S, dtype=torch.long)[None, :]
+    rel = (q_pos - k_pos) if variant == "transposed_bias" else (k_pos - q_pos)
+    bk = mpnet_bucket_torch(rel)
+    if variant == "boundary_bucket":
+        d = rel.abs()
+        bk = torch.where((d == 16) | (d == 32) | (d == 64), bk - 1, bk)
+    bias = w["encoder.relative_attention_bias.weight"][bk].permute(2, 0, 1)
+    if variant == "no_bias":
+        bias = torch.zeros_like(bias)
+    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
+
+        def heads(t):
+            return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
+        q = heads(L("attention.attn.q", h))
+        k = heads(L("attention.attn.k", h))
+        v = heads(L("attention.attn.v", h))
+        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd)
+        sc = sc + bias[None]
+        sc = sc + ext
+        sc = sc - sc.max(-1, keepdim=True).values
+        e = torch.exp(sc)
+        pr = e / e.sum(-1, keepdim=True)
+        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
+        h1 = layer_norm(L("attention.attn.o", ctx) + h,
+                        w[p + "attention.LayerNorm.weight"], w[p + "attention.LayerNorm.bias"], eps=1e-5)
+        f = L("intermediate.dense", h1)
+        f = 0.5 * f * (1.0 + torch.erf(f / math.sqrt(2.0)))
+        h = layer_norm(L("output.dense", f) + h1, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                       eps=1e-5)
+    return h
+
+
+class MPNetB(torch.nn.Module):
+    """nn.Embedding + nn.LayerNorm + nn.TransformerEncoderLayer (post-LN,
+    eps 1e-5) with MPNet's relative position bias as a float attn_mask
+    [batch * heads, S, S] (MultiheadAttention adds it to q/sqrt(d) . k and
+    turns the key padding mask into -inf), positions counted in Python and
+    buckets from mpnet_bucket_exact."""
+
+    def __init__(self, w, sh):
+        super().__init__()
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        self.nh = nh
+        self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
+        self.pos = torch.nn.Embedding(sh["maxpos"], H, dtype=torch.float64)
+        self.rel = torch.nn.Embedding(MPNET_BUCKETS, nh, dtype=torch.float64)
+        self.eln = torch.nn.LayerNorm(H, eps=1e-5, dtype=torch.float64)
+        self.layers = torch.nn.ModuleList()
+        with torch.no_grad():
+            self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
+            self.pos.weight.copy_(w["embeddings.position_embeddings.weight"])
+            self.rel.weight.copy_(w["encoder.relative_attention_bias.weight"])
+            self.eln.weight.copy_(w["embeddings.LayerNorm.weight"])
+            self.eln.bias.copy_(w["embeddings.LayerNorm.bias"])
+            for i in range(sh["layers"]):
+                p = "encoder.layer.%d." % i
+                m = torch.nn.TransformerEncoderLayer(H, nh, I, dropout=0.0, activation="gelu",
+                                                     layer_norm_eps=1e-5, batch_first=True,
+                                                     norm_first=False, dtype=torch.float64)
+                a = m.self_attn
+                a.in_proj_weight.copy_(torch.cat([w[p + "attention.attn.%s.weight" % n] for n in "qkv"]))
+                a.in_proj_bias.copy_(torch.cat([w[p + "attention.attn.%s.bias" % n] for n in "qkv"]))
+                a.out_proj.weight.copy_(w[p + "attention.attn.o.weight"])
+                a.out_proj.bias.copy_(w[p + "attention.attn.o.bias"])
+                m.norm1.weight.copy_(w[p + "attention.LayerNorm.weight"])
+                m.norm1.bias.copy_(w[p + "attention.LayerNorm.bias"])
+                m.linear1.weight.copy_(w[p + "intermediate.dense.weight"])
+                m.linear1.bias.copy_(w[p + "intermediate.dense.bias"])
+                m.linear2.weight.copy_(w[p + "output.dense.weight"])
+                m.linear2.bias.copy_(w[p + "output.dense.bias"])
+                m.norm2.weight.copy_(w[p + "output.LayerNorm.weight"])
+                m.norm2.bias.copy_(w[p + "output.LayerNorm.bias"])
+                self.layers.append(m)
+        self.eval()
+
+    def forward(self, ids, mask, tt):
+        assert not bool(tt.any()), "MPNet has no token types"
+        B, S = ids.shape
+        pos = []
+        for row in ids.tolist():
+            n, r = 0, []
+            for t in row:
+                if t == MPNET_PAD:
+                    r.append(MPNET_PAD)         # padding_idx: does not advance
+                else:
+                    n += 1
+                    r.append(MPNET_PAD + n)
+            pos.append(r)
+        h = self.eln(self.word(ids) + self.pos(torch.tensor(pos, dtype=torch.long)))
+        bias = self.rel(mpnet_bucket_table(S)).permute(2, 0, 1)          # [heads, S, S]
+        am = bias.unsqueeze(0).expand(B, self.nh, S, S).reshape(B * self.nh, S, S)
+        kpm = mask == 0
+        for m in self.layers:
+            h = m(h, src_mask=am, src_key_padding_mask=kpm)
+        return h
+
+
 def pool(h, mask, pooling, normalize):
     m = mask.to(h.dtype).unsqueeze(-1)
     if pooling == "cls":
@@ -659,9 +919,10 @@ def embed(h, mask, sh, head=None):
     return x
 
 
-def pad_batch(rows, type_rows):
+def pad_batch(rows, type_rows, pad_id=0):
+    """Right-padded batch with pad_id (MPNet: its pad_token_id 1, as HF pads)."""
     B, S = len(rows), max(len(r) for r in rows)
-    ids = torch.zeros(B, S, dtype=torch.long)
+    ids = torch.full((B, S), pad_id, dtype=torch.long)
     mask = torch.zeros(B, S, dtype=torch.long)
     tt = torch.zeros(B, S, dtype=torch.long)
     for b, r in enumerate(rows):
@@ -675,25 +936,29 @@ def pad_batch(rows, type_rows):
 # ---------------------------------------------------------------------------
 # inputs
 # ---------------------------------------------------------------------------
-def rand_row(rng, n, V):
+def rand_row(rng, n, V, cls=101, sep=102):
     if n == 1:
-        return [101]
+        return [cls]
     r = [int(x) for x in rng.integers(999, V, size=n)]
-    r[0], r[-1] = 101, 102
+    r[0], r[-1] = cls, sep
     return r
 
 
 def id_cases_for(shape, rng):
     sh = SHAPES[shape]
     V = sh["vocab"]
+    # MPNet's rows are <s> ... </s> (0, 2); the random ids (>= 999) never hit
+    # its pad id 1
+    cls, sep = (0, 2) if is_mpnet(sh) else (101, 102)
     if sh["maxpos"] >= 512:
         mixed = [1, 2, 7, 33, 128, 300, 512] if shape != "multi" else [1, 2, 5, 64, 128, 200]
     else:
         mixed = [1, 2, 7, 33, 64, 128]
-    cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V) for n in mixed], type_ids=None,
-                  hidden=(shape == "minilm"))]
+    cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V, cls, sep) for n in mixed], type_ids=None,
+                  hidden=(shape in ("minilm", "mpnet")))]
     lens = [int(x) for x in rng.integers(3, 41, size=6)]
-    cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V) for n in lens], type_ids=None, hidden=False))
+    cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V, cls, sep) for n in lens], type_ids=None,
+                      hidden=False))
     rows, types = [], []
     for n1, n2 in [(5, 7), (12, 3), (1, 1), (20, 30)]:
         a = [int(x) for x in rng.integers(999, V, size=n1)]
@@ -701,11 +966,27 @@ def id_cases_for(shape, rng):
         rows.append([101] + a + [102] + b + [102])
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
-    cases.append(dict(name="single", ids=[rand_row(rng, 12, V)], type_ids=None, hidden=False))
-    if is_distil(sh):
-        # DistilBERT has no token types: the pairs case is dropped (after its
-        # ids were drawn, so the other cases are what they would be)
+    cases.append(dict(name="single", ids=[rand_row(rng, 12, V, cls, sep)], type_ids=None, hidden=False))
+    if is_distil(sh) or is_mpnet(sh):
+        # DistilBERT and MPNet have no token types: the pairs case is dropped
+        # (after its ids were drawn, so the other cases are what they would be)
         cases = [c for c in cases if c["type_ids"] is None]
+    if is_mpnet(sh):
+        # literal <pad> tokens (id 1) inside the rows: attended to, but at
+        # position padding_idx, and the count of positions does not advance
+        def ids(n):
+            return [int(x) for x in rng.integers(999, V, size=n)]
+        P = MPNET_PAD
+        rows = [[0] + ids(2) + [P] + ids(3) + [2],
+                [0] + ids(2) + [P, P, P] + ids(1) + [2],
+                [0, P] + ids(4) + [2],
+                [0] + ids(5) + [P, 2],
+                [0] + ids(7) + [2]]
+        long_row = ids(200)
+        for j in sorted(int(x) for x in rng.choice(200, size=12, replace=False)):
+            long_row[j] = P
+        rows.append([0] + long_row + [2])
+        cases.append(dict(name="pad_inside", ids=rows, type_ids=None, hidden=False))
     return cases
 
 
@@ -728,6 +1009,19 @@ def long_text():
     return " ".join(words[:4000])
 
 
+# MPNet's own special tokens inside texts: a literal <pad> (position
+# padding_idx, the count does not advance), <mask> (lstrip), <s> / </s>,
+# <unk> (normalized, so "<UNK>" too) and [UNK]
+MPNET_SPECIAL_TEXTS = [
+    "before <pad> after",
+    "a <mask> in the middle",
+    "<pad><pad> two pads first, then one at the end <pad>",
+    "<s> literal </s> tokens",
+    "unknown [UNK] token, <unk> and <UNK>",
+    "Hello world",
+]
+
+
 def text_cases_for(shape):
     sts = sts_sentences(16)
     cases = [
@@ -745,6 +1039,8 @@ def text_cases_for(shape):
                                  "[CLS] literal [SEP] tokens [MASK]", "don't stop-believing... 3.14 $100 #tag @user"]),
         dict(name="long_truncated", texts=[long_text(), "A short one."]),
     ]
+    if is_mpnet(SHAPES[shape]):
+        cases.append(dict(name="mpnet_special_tokens", texts=MPNET_SPECIAL_TEXTS))
     return cases
 
 
@@ -785,24 +1081,67 @@ def prompt_length_of(shape, prompt):
     return len(tokenize(shape, [prompt])[0]) - 1 if prompt else 0
 
 
-def tokenize(shape, texts, use_tokjson=None):
+def tokenize(shape, texts, use_tokjson=None, use_vocab=None, pairs=False):
+    """ids of texts (or, with pairs, {"ids", "type_ids"} of [a, b] pairs) by
+    the HF tokenizer of the shape (or of use_tokjson's tokenizer.json, or
+    the one BertTokenizerFast builds from use_vocab's vocab.txt)."""
     sh = SHAPES[shape]
     maxlen = effective_max_length(shape)
     cmd = ["node", TOKENIZE_JS, "--max-length", str(maxlen)]
-    tj = use_tokjson or sh["tokjson_fixture"]
+    tj = None if use_vocab else use_tokjson or sh["tokjson_fixture"]
     if tj:
         cmd += ["--tokenizer-json", os.path.join(VOCAB_DIR, tj, "tokenizer.json")]
     else:
-        cmd += ["--vocab", os.path.join(VOCAB_DIR, sh["vocab_fixture"], "vocab.txt")]
-        if not sh["lower"]:
+        cmd += ["--vocab", os.path.join(VOCAB_DIR, use_vocab or sh["vocab_fixture"], "vocab.txt")]
+        # a vocabulary named for the check (use_vocab) says its own casing
+        if not (("uncased" in use_vocab) if use_vocab else sh["lower"]):
             cmd.append("--cased")
+    if pairs:
+        cmd.append("--pairs")
     r = subprocess.run(cmd, input=json.dumps(texts).encode(), capture_output=True, check=True)
-    return json.loads(r.stdout)["ids"]
+    out = json.loads(r.stdout)
+    return out if pairs else out["ids"]
 
 
 def effective_max_length(shape):
     sh = SHAPES[shape]
     return sh["max_seq"] if sh["st"] else sh["maxpos"]
+
+
+def mpnet_tokenizer_checks(shape):
+    """The mpnet-style tokenizer.json, by the HF tokenizer: "Hello world" is
+    <s> hello world </s> with BERT's ids + 4, and a pair is <s> A </s></s> B
+    </s>; returns what it found (the pair's type_ids as the library gives them)."""
+    bert = tokenize(shape, ["Hello world"], use_vocab="bert-base-uncased")[0]
+    got = tokenize(shape, ["Hello world"])[0]
+    assert len(bert) == 4 and got == [0, bert[1] + 4, bert[2] + 4, 2], (got, bert)
+    a, b = tokenize(shape, ["Hello world", "How are you?"])
+    pr = tokenize(shape, [["Hello world", "How are you?"]], pairs=True)
+    assert pr["ids"][0] == a + [2] + b[1:], pr
+    print("  tokenizer: \"Hello world\" -> %s; pair (\"Hello world\", \"How are you?\") -> %s, type_ids %s"
+          % (got, pr["ids"][0], pr["type_ids"][0]))
+    return {"hello_world_ids": got, "pair_ids": pr["ids"][0], "pair_type_ids": pr["type_ids"][0]}
+
+
+def mpnet_check_ids(shape, case, ids):
+    """Every row is <s> ... </s>; a text without "<" or "[" (no MPNet or BERT
+    special token in it) has bert-base-uncased's ids + 4; the literal
+    specials give their ids."""
+    sh = SHAPES[shape]
+    bert = tokenize(shape, case["texts"], use_vocab="bert-base-uncased")
+    for t, r, rb in zip(case["texts"], ids, bert):
+        assert r[0] == 0 and r[-1] == 2, (t, r)
+        if "<" not in t and "[" not in t:
+            assert r[1:-1] == [x + 4 for x in rb[1:-1]], t
+    if case["name"] == "mpnet_special_tokens":
+        want = {"before <pad> after": [MPNET_PAD], "a <mask> in the middle": [30526],
+                "<s> literal </s> tokens": [0, 2], "unknown [UNK] token, <unk> and <UNK>": [104, 3, 3]}
+        for t, r in zip(case["texts"], ids):
+            for tok in want.get(t, []):
+                assert tok in r[1:-1], (t, r, tok)
+        assert ids[0][2] == MPNET_PAD and len(ids[0]) == 5, ids[0]
+    if case["name"] == "long_truncated":
+        assert len(ids[0]) == sh["max_seq"] >= 300
 
 
 # ---------------------------------------------------------------------------
@@ -846,8 +1185,12 @@ def run_shape(shape, args, report):
         nfl[0] += a.size
         return at
 
+    mpnet = is_mpnet(sh)
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
+    if mpnet:
+        # nn.TransformerEncoderLayer's fused path refuses a src_mask (the bias)
+        del figs["A_vs_B_fast_hidden"], figs["A_vs_B_fast_pooled"]
     if not sh.get("include_prompt", True):
         # the prompt-skipping pooling: masked (as sentence-transformers) vs sliced
         figs["prompt_mask_vs_slice"] = 0.0
@@ -857,28 +1200,42 @@ def run_shape(shape, args, report):
     # not a check: the float32 run of A against float64, a guide for the engine's tolerances
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
-    B_model = BertB(w, sh)
+    encoder_a = mpnet_a if mpnet else bert_a
+    B_model = MPNetB(w, sh) if mpnet else BertB(w, sh)
+    pad_id = MPNET_PAD if mpnet else 0
+    # MPNet, for information: how far the hidden states and pooled vectors
+    # move when the reference gets one MPNet-specific thing wrong (the
+    # goldens' 1e-4 tolerance must be below these)
+    sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in
+                ("no_bias", "transposed_bias", "boundary_bucket", "bert_positions")} if mpnet else None
     head_a = lambda x: dense_a(x, dws, sh)                      # noqa: E731
     head_b = dense_b(dws, sh) if sh.get("dense") else None
     dws32 = [(W.float(), None if b is None else b.float()) for W, b in dws]
     head_a32 = lambda x: dense_a(x, dws32, sh)                  # noqa: E731
 
     def forward(rows, types, prompt_length=0):
-        ids, mask, tt = pad_batch(rows, types)
+        ids, mask, tt = pad_batch(rows, types, pad_id)
         # the encoder attends with mask; pooling uses pmask (the prompt left out)
         pmask = prompt_pool_mask(mask, prompt_length) if prompt_length else mask
         with torch.no_grad():
-            ha = bert_a(w, sh, ids, mask, tt)
+            ha = encoder_a(w, sh, ids, mask, tt)
             pa = embed(ha, pmask, sh, head_a)
+            if sabotage is not None:
+                for v, fig in sabotage.items():
+                    hv = mpnet_a(w, sh, ids, mask, tt, variant=v)
+                    fig["hidden"] = max(fig["hidden"], maxdiff_valid(hv, ha, mask))
+                    fig["pooled"] = max(fig["pooled"], float((embed(hv, pmask, sh, head_a) - pa).abs().max()))
         with torch.enable_grad():           # nn.MultiheadAttention python path
             hb = B_model(ids, mask, tt).detach()
-        with torch.inference_mode():        # fused native fast path
-            hf = B_model(ids, mask, tt)
-        hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
-        hf = torch.nan_to_num(hf)
+        if not mpnet:
+            with torch.inference_mode():        # fused native fast path
+                hf = B_model(ids, mask, tt)
+            hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
+            hf = torch.nan_to_num(hf)
         with torch.no_grad():
             pb = embed(hb, pmask, sh, head_b)
-            pf = embed(hf * mask.double().unsqueeze(-1), pmask, sh, head_b)
+            if not mpnet:
+                pf = embed(hf * mask.double().unsqueeze(-1), pmask, sh, head_b)
             if "prompt_mask_vs_slice" in figs:
                 assert sh["pooling"] == "mean" and not sh.get("dense")
                 figs["prompt_mask_vs_slice"] = max(figs["prompt_mask_vs_slice"], float(
@@ -891,11 +1248,12 @@ def run_shape(shape, args, report):
                 figs["dense_F_vs_matmul"] = max(figs["dense_F_vs_matmul"],
                                                 float((da - dense_matmul(xa, dws, sh)).abs().max()))
         figs["A_vs_B_python_hidden"] = max(figs["A_vs_B_python_hidden"], maxdiff_valid(ha, hb, mask))
-        figs["A_vs_B_fast_hidden"] = max(figs["A_vs_B_fast_hidden"], maxdiff_valid(ha, hf, mask))
         figs["A_vs_B_python_pooled"] = max(figs["A_vs_B_python_pooled"], float((pa - pb).abs().max()))
-        figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
+        if not mpnet:
+            figs["A_vs_B_fast_hidden"] = max(figs["A_vs_B_fast_hidden"], maxdiff_valid(ha, hf, mask))
+            figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
         with torch.no_grad():
-            h32 = bert_a(w32, sh, ids, mask, tt)
+            h32 = encoder_a(w32, sh, ids, mask, tt)
             p32 = embed(h32, pmask, sh, head_a32).double()
         noise["A32_vs_A64_hidden"] = max(noise["A32_vs_A64_hidden"], maxdiff_valid(h32.double(), ha, mask))
         noise["A32_vs_A64_pooled"] = max(noise["A32_vs_A64_pooled"], float((p32 - pa).abs().max()))
@@ -906,6 +1264,33 @@ def run_shape(shape, args, report):
             cos = torch.nn.functional.cosine_similarity(p32[nz], pa[nz], dim=-1)
             noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
         return ha, pa, mask
+
+    buckets = mpnet_info = None
+    if mpnet:
+        # the bucket of every relative position a 512-token input has, as HF
+        # computes it in torch (the C engine is tested against this table);
+        # B's exact integer buckets must be the same, and so are those of the
+        # formula in double precision (reported)
+        first = -(sh["maxpos"] - 3)                       # -511: 512 usable positions
+        rel = torch.arange(first, -first + 1)
+        buckets = [int(b) for b in mpnet_bucket_torch(rel)]
+        exact = [mpnet_bucket_exact(int(r)) for r in rel]
+        double = [mpnet_bucket_double(int(r)) for r in rel]
+        assert buckets == exact, [(int(r), a, b) for r, a, b in zip(rel, buckets, exact) if a != b]
+        # float32 at the boundaries d = 16, 32, 64, 128 (where the exact value
+        # is the integer 2, 4, 6, 8): the value before truncation
+        d = torch.tensor([16, 32, 64, 128])
+        at = (torch.log(d.float() / 8) / math.log(128 / 8) * 8).tolist()
+        mpnet_info = {"buckets_torch_vs_exact_integer_differences": 0,
+                      "buckets_torch_vs_double_formula_differences":
+                          sum(a != b for a, b in zip(buckets, double)),
+                      "float32_value_before_trunc_at_16_32_64_128": at,
+                      "bucket_of": {str(r): buckets[r - first] for r in
+                                    (-511, -128, -127, -64, -63, -32, -31, -16, -15, -8, -7, -1, 0, 1, 7, 8,
+                                     15, 16, 31, 32, 63, 64, 127, 128, 511)}}
+        print("  relative_position_bucket(-511..511): torch == exact integers; double formula differs at %d"
+              % mpnet_info["buckets_torch_vs_double_formula_differences"])
+        print("  float32 value before truncation at d = 16, 32, 64, 128: %r" % (at,))
 
     id_out = []
     for c in id_cases_for(shape, rng):
@@ -919,9 +1304,11 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense", "distil"):
+    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet"):
         maxlen = effective_max_length(shape)
         all_same = True
+        if mpnet:
+            mpnet_info.update(mpnet_tokenizer_checks(shape))
         for c in text_cases_for(shape):
             ids = tokenize(shape, c["texts"])
             assert all(2 <= len(r) <= maxlen for r in ids)
@@ -929,6 +1316,8 @@ def run_shape(shape, args, report):
                 assert len(ids[0]) == maxlen, len(ids[0])
             if shape == "minilm":   # vocab.txt-built tokenizer vs the real all-MiniLM tokenizer.json
                 all_same &= ids == tokenize(shape, c["texts"], use_tokjson="all-MiniLM-L6-v2")
+            if mpnet:
+                mpnet_check_ids(shape, c, ids)
             _, pa, _ = forward(ids, None)
             text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
         if shape == "minilm":
@@ -968,6 +1357,11 @@ def run_shape(shape, args, report):
     print("  reference cross-check (float64, max |A-B| over valid tokens / pooled):")
     for k, v in figs.items():
         print("    %-24s %.3g" % (k, v))
+    if mpnet:
+        print("    (no B fast figures: the fused encoder layer refuses the bias as src_mask)")
+        print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors (information):")
+        for k, v in sabotage.items():
+            print("    %-24s %.3g / %.3g" % (k, v["hidden"], v["pooled"]))
     print("  float32 noise floor (A in float32 vs float64; information, not a check):")
     for k, v in noise.items():
         print("    %-24s %.3g" % (k, v))
@@ -977,7 +1371,7 @@ def run_shape(shape, args, report):
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
     golden = {"shape": shape}
-    if is_distil(sh):
+    if is_distil(sh) or is_mpnet(sh):
         # only where not BERT, so that the older goldens stay byte-identical
         golden["model_type"] = sh["model_type"]
     golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
@@ -993,6 +1387,9 @@ def run_shape(shape, args, report):
         golden["dense"] = [{"path": dm["path"], "in": dm["inp"], "out": dm["out"], "bias": dm["bias"],
                             "activation": dm["act"]} for dm in sh["dense"]]
     golden.update({"id_cases": id_out, "text_cases": text_out})
+    if buckets is not None:
+        golden["relative_position_buckets"] = {"num_buckets": MPNET_BUCKETS, "max_distance": MPNET_MAX_DISTANCE,
+                                               "first": first, "buckets": buckets}
     with open(os.path.join(od, "golden.json"), "w", encoding="utf-8") as f:
         json.dump(golden, f, ensure_ascii=False, separators=(",", ":"))
         f.write("\n")
@@ -1001,6 +1398,9 @@ def run_shape(shape, args, report):
     sz = os.path.getsize(os.path.join(od, "golden.json")) + os.path.getsize(os.path.join(od, "golden.bin"))
     print("  wrote %s (%d floats, %.1f KB)  %.1fs" % (od, nfl[0], sz / 1024, time.time() - t0))
     report[shape] = {"cross_check": figs, "fp32_noise": noise, "files": golden["files"], "golden_bytes": sz}
+    if mpnet:
+        report[shape]["sabotaged_reference_pooled_maxdiff"] = sabotage
+        report[shape]["mpnet"] = mpnet_info
     if not args.keep:
         shutil.rmtree(pyd)
         shutil.rmtree(cd)
@@ -1008,7 +1408,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

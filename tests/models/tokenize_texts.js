@@ -3,11 +3,14 @@
 // `tokenizers` library through its Node binding @anush008/tokenizers.
 //
 //   node tests/models/tokenize_texts.js (--vocab vocab.txt [--cased] | --tokenizer-json tokenizer.json)
-//        --max-length N < texts.json > ids.json
+//        --max-length N [--pairs] < texts.json > ids.json
 //
 // stdin: JSON array of strings.  stdout: JSON {"ids": [[101, ..., 102], ...]}
 // (single sequences, [CLS] ... [SEP], truncated to N tokens including the two
 // special tokens, no padding).
+// --pairs: stdin is a JSON array of [a, b] string pairs, each encoded as a
+//   pair (BERT: [CLS] a [SEP] b [SEP]; RobertaProcessing: <s> a </s></s> b
+//   </s>); stdout {"ids": [...], "type_ids": [...]} as the library gives them.
 //
 // --vocab: the tokenizer BertTokenizerFast builds from a vocab.txt:
 //   BertNormalizer(clean_text, handle_chinese_chars, strip_accents = lowercase = !cased),
@@ -31,6 +34,7 @@ function parseArgs(argv) {
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '');
     if (k === 'cased') a.cased = true;
+    else if (k === 'pairs') a.pairs = true;
     else a[k] = argv[++i];
   }
   if (!a['max-length'] || (!a.vocab && !a['tokenizer-json'])) {
@@ -71,12 +75,14 @@ async function main() {
     t.disablePadding();
   }
   t.setTruncation(maxLength);
-  const out = { ids: [] };
+  const out = a.pairs ? { ids: [], type_ids: [] } : { ids: [] };
   for (const s of texts) {   // one at a time: no batch padding can creep in
-    const enc = await t.encode(s, null, { addSpecialTokens: true });
+    const enc = a.pairs ? await t.encode(s[0], s[1], { addSpecialTokens: true })
+                        : await t.encode(s, null, { addSpecialTokens: true });
     const ids = Array.from(enc.getIds(), Number);
     if (ids.length > maxLength) throw new Error('truncation failed');
     out.ids.push(ids);
+    if (a.pairs) out.type_ids.push(Array.from(enc.getTypeIds(), Number));
   }
   process.stdout.write(JSON.stringify(out) + '\n');
 }

@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -14,7 +14,7 @@
 **
 ** ---------------------------------------------------------------- SPEC ----
 ** Shapes (hidden/layers/heads/intermediate, vocab_size, max_position,
-** type_vocab 2 (distil: none), seed, storage dtype):
+** type_vocab 2 (distil, mpnet: none), seed, storage dtype):
 **   minilm 384/6/12/1536   30522 pos 512 seed 1 F32  names without prefix
 **   bge    384/12/12/1536  30522 pos 512 seed 2 F32  names with "bert." prefix,
 **                                                    2 shards
@@ -30,6 +30,7 @@
 **   distil 64/2/4/256      30522 pos 128 seed 9 F32  DistilBERT (below),
 **                                                    "distilbert." prefix,
 **                                                    + 1 Dense module
+**   mpnet  64/2/4/256      30527 pos 514 seed 10 F32 MPNet (below), no prefix
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -57,6 +58,27 @@
 ** n_heads, hidden_dim, activation "gelu", sinusoidal_pos_embds false);
 ** tokenizer_config.json names DistilBertTokenizer.
 **
+** MPNet (shape mpnet): every tensor of HF MPNetModel, names without prefix
+** (as sentence-transformers saves all-mpnet-base-v2):
+**   embeddings.word_embeddings.weight [V,H], embeddings.position_embeddings
+**   .weight [P,H], embeddings.LayerNorm.weight/bias [H] (no token types; the
+**   position_ids buffer is not persisted);
+**   per layer i, prefix "encoder.layer.<i>.": attention.attn.{q,k,v,o}
+**   .weight [H,H] .bias [H], attention.LayerNorm.weight/bias [H],
+**   intermediate.dense.weight [I,H] .bias [I], output.dense.weight [H,I]
+**   .bias [H], output.LayerNorm.weight/bias [H];
+**   encoder.relative_attention_bias.weight [32, heads] (an Embedding of the
+**   32 relative-position buckets; value kind below);
+**   pooler.dense.weight [H,H] .bias [H].
+** config.json is an MPNetConfig as transformers 4.41.2 saves it (layer_norm_eps
+** 1e-05, pad_token_id 1, bos 0, eos 2, relative_attention_num_buckets 32).
+** The tokenizer files come from tests/fixtures/vocab/mpnet-style/ (written by
+** tests/models/make_mpnet_vocab.py): vocab.txt, tokenizer.json,
+** tokenizer_config.json (MPNetTokenizer) and special_tokens_map.json are
+** copied as they are (no tokenizer_config.json is generated).  ST files:
+** mean pooling, Normalize (2_Normalize), max_seq_length 384, do_lower_case
+** false (all-mpnet-base-v2's layout; its tokenizer lowercases).
+**
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
 **   state0 = seed XOR fnv1a64(NAME)       FNV-1a 64: h = 0xcbf29ce484222325;
@@ -71,7 +93,10 @@
 **   value  = (float)u_k  (round to nearest even), std = 0.02, for embeddings,
 **            Linear weights and Linear biases;
 **            LayerNorm weight: (float)(1.0 + u_k) with std = 0.05;
-**            LayerNorm bias:   (float)u_k         with std = 0.05.
+**            LayerNorm bias:   (float)u_k         with std = 0.05;
+**            MPNet's relative_attention_bias: (float)u_k with std = 0.5, so
+**            that a wrong bucket or a missing bias visibly moves the vectors
+**            (std 0.02 would hide it among the scores).
 **   F16 / BF16 shapes store the float32 value rounded to nearest even
 **   (IEEE binary16 with subnormals / bfloat16 = top 16 bits, RNE).
 **
@@ -158,6 +183,8 @@ static const Prompt INSTR_PROMPTS[] = {
   {"passage", ""},
 };
 
+enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2 };
+
 typedef struct {
   const char *name;
   int hidden, layers, heads, inter, vocab, maxpos, typevocab;
@@ -178,41 +205,51 @@ typedef struct {
   int nprompts;
   const char *default_prompt; /* its default_prompt_name (prompts only) */
   int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
-  int distil;            /* DistilBERT (DistilBertModel's tensors and config) instead of BERT */
+  int arch;              /* ARCH_*: the tensors and config.json of BertModel, DistilBertModel or MPNetModel */
+  const char *tokcfg_fixture; /* dir under vocab-dir holding tokenizer_config.json and
+                              ** special_tokens_map.json (copied instead of generating
+                              ** tokenizer_config.json), or NULL */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, 0},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, 0},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, ARCH_BERT, NULL},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, ARCH_BERT, NULL},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, 1},
+   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, ARCH_DISTIL, NULL},
+  /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
+  ** tensors without prefix (relative position bias, no token types),
+  ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
+  ** tokenizer files of all-mpnet-base-v2's layout, mean pooling, Normalize,
+  ** sentence_bert_config.json's do_lower_case false as there */
+  {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style"},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
-enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3 };
+enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4 };
 
 typedef struct {
   char name[96];
@@ -277,7 +314,7 @@ static uint16_t f32_to_bf16(float f) {
 
 static void gen_values(const char *name, uint64_t seed, int kind, long n, float *out) {
   uint64_t st = seed ^ fnv1a64(name);
-  double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : 0.05;
+  double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : kind == K_RELB ? 0.5 : 0.05;
   double scale = sd * sqrt(3.0) / 8388608.0;
   for (long k = 0; k < n; k++) {
     uint64_t x = splitmix64(&st);
@@ -309,19 +346,30 @@ static int cmp_tensor(const void *a, const void *b) {
 ** output LayerNorm (".weight" / ".bias" added).  DistilBertModel's are
 ** BERT's encoder under other names, without token types or pooler; its
 ** LayerNorms get the LayerNorm kinds, as BERT's do, so that a swapped
-** gamma/beta or a swapped pair of LayerNorms shows. */
+** gamma/beta or a swapped pair of LayerNorms shows.  MPNetModel's are
+** BERT's under other names too, without token types but with a pooler, plus
+** the encoder's relative_attention_bias (buckets x heads, one for all
+** layers). */
 typedef struct {
   const char *layer, *q, *k, *v, *o, *ln1, *up, *down, *ln2;
-  int bert; /* token_type_embeddings and pooler */
+  int token_types;    /* embeddings.token_type_embeddings */
+  int pooler;         /* pooler.dense */
+  const char *relbias; /* relative position bias (MPNet), or NULL */
 } ArchNames;
+
+#define MPNET_BUCKETS 32 /* relative_attention_num_buckets */
 
 static const ArchNames BERT_NAMES = {
   "encoder.layer.%d.", "attention.self.query", "attention.self.key", "attention.self.value",
   "attention.output.dense", "attention.output.LayerNorm", "intermediate.dense", "output.dense",
-  "output.LayerNorm", 1};
+  "output.LayerNorm", 1, 1, NULL};
 static const ArchNames DISTIL_NAMES = {
   "transformer.layer.%d.", "attention.q_lin", "attention.k_lin", "attention.v_lin",
-  "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm", 0};
+  "attention.out_lin", "sa_layer_norm", "ffn.lin1", "ffn.lin2", "output_layer_norm", 0, 0, NULL};
+static const ArchNames MPNET_NAMES = {
+  "encoder.layer.%d.", "attention.attn.q", "attention.attn.k", "attention.attn.v",
+  "attention.attn.o", "attention.LayerNorm", "intermediate.dense", "output.dense",
+  "output.LayerNorm", 0, 1, "encoder.relative_attention_bias.weight"};
 
 /* Adds <layer i><part>.weight (d0, d1; d1 = 0 for a LayerNorm) and .bias (d0). */
 static void add_part(const Shape *s, const ArchNames *a, int i, const char *part, long d0, long d1) {
@@ -335,11 +383,11 @@ static void add_part(const Shape *s, const ArchNames *a, int i, const char *part
 
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
-  const ArchNames *a = s->distil ? &DISTIL_NAMES : &BERT_NAMES;
+  const ArchNames *a = s->arch == ARCH_DISTIL ? &DISTIL_NAMES : s->arch == ARCH_MPNET ? &MPNET_NAMES : &BERT_NAMES;
   ntensors = 0;
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
-  if (a->bert) add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  if (a->token_types) add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
   add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
   add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
   for (int i = 0; i < s->layers; i++) {
@@ -352,7 +400,8 @@ static void build_tensors(const Shape *s) {
     add_part(s, a, i, a->down, H, I);
     add_part(s, a, i, a->ln2, H, 0);
   }
-  if (a->bert) {
+  if (a->relbias) add(s, a->relbias, 2, MPNET_BUCKETS, s->heads, K_RELB, -1);
+  if (a->pooler) {
     add(s, "pooler.dense.weight", 2, H, H, K_STD, -1);
     add(s, "pooler.dense.bias", 1, H, 0, K_STD, -1);
   }
@@ -573,10 +622,45 @@ static void write_distil_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
+/* config.json as transformers 4.41.2 saves an MPNetConfig (keys sorted). */
+static void write_mpnet_config(const Shape *s, const char *dir) {
+  char t[2048];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"architectures\": [\n"
+           "    \"MPNetModel\"\n"
+           "  ],\n"
+           "  \"attention_probs_dropout_prob\": 0.1,\n"
+           "  \"bos_token_id\": 0,\n"
+           "  \"eos_token_id\": 2,\n"
+           "  \"hidden_act\": \"gelu\",\n"
+           "  \"hidden_dropout_prob\": 0.1,\n"
+           "  \"hidden_size\": %d,\n"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"intermediate_size\": %d,\n"
+           "  \"layer_norm_eps\": 1e-05,\n"
+           "  \"max_position_embeddings\": %d,\n"
+           "  \"model_type\": \"mpnet\",\n"
+           "  \"num_attention_heads\": %d,\n"
+           "  \"num_hidden_layers\": %d,\n"
+           "  \"pad_token_id\": 1,\n"
+           "  \"relative_attention_num_buckets\": %d,\n"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.41.2\",\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           s->hidden, s->inter, s->maxpos, s->heads, s->layers, MPNET_BUCKETS, DT_TORCH[s->dtype], s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
-  if (s->distil) {
+  if (s->arch == ARCH_DISTIL) {
     write_distil_config(s, dir);
+    return;
+  }
+  if (s->arch == ARCH_MPNET) {
+    write_mpnet_config(s, dir);
     return;
   }
   snprintf(t, sizeof t,
@@ -626,7 +710,7 @@ static void write_tokenizer_config(const Shape *s, const char *dir) {
            "  \"tokenizer_class\": \"%s\",\n"
            "  \"unk_token\": \"[UNK]\"\n"
            "}\n",
-           s->lower ? "true" : "false", s->maxpos, s->distil ? "DistilBertTokenizer" : "BertTokenizer");
+           s->lower ? "true" : "false", s->maxpos, s->arch == ARCH_DISTIL ? "DistilBertTokenizer" : "BertTokenizer");
   write_text(dir, "tokenizer_config.json", t);
 }
 
@@ -787,8 +871,15 @@ int main(int argc, char **argv) {
   for (int k = 0; k < s->shards; k++) total += write_shard(s, k, out);
   if (s->shards > 1) write_index(s, out, total);
   write_config(s, out);
-  write_tokenizer_config(s, out);
   char src[4096];
+  if (s->tokcfg_fixture) {
+    snprintf(src, sizeof src, "%s/%s/tokenizer_config.json", vocab_dir, s->tokcfg_fixture);
+    copy_file(src, out, "tokenizer_config.json");
+    snprintf(src, sizeof src, "%s/%s/special_tokens_map.json", vocab_dir, s->tokcfg_fixture);
+    copy_file(src, out, "special_tokens_map.json");
+  } else {
+    write_tokenizer_config(s, out);
+  }
   if (s->vocab_fixture) {
     snprintf(src, sizeof src, "%s/%s/vocab.txt", vocab_dir, s->vocab_fixture);
     copy_file(src, out, "vocab.txt");

@@ -24,17 +24,22 @@
 **     sequence alone vs in its case's batch);
 **   - thread invariance: every id case with params.threads 1, 2 and 3 must
 **     agree with the default within 1e-6.
+** For a golden with "relative_position_buckets" (mpnet), without a model:
+** ee_relative_position_bucket (attention.c) against torch's buckets (HF's
+** MPNetEncoder.relative_position_bucket) of every relative position listed.
 ** And, without a model: the vectorised erf behind GELU (forward.c) against
 ** erf() in double on a dense grid, GELU rows of every length, and the
 ** packed matmul (kernels.c) on odd shapes (EE_KERNEL=generic|avx2|avx512
 ** selects the kernel to test).
 **
-** golden.json: {"shape", ["model_type": "distilbert",] "dims",
+** golden.json: {"shape", ["model_type": "distilbert"|"mpnet",] "dims",
 **   ["hidden_size",] "pooling": "cls"|"mean"|"max", "normalize",
 **   "max_length", ["include_prompt": false,] "id_cases": [{"name", "ids":
 **   [[...]], "type_ids": [[...]] or null, "pooled_at": float index,
 **   "hidden_at": float index or -1}], "text_cases": [{"name", ["prompt",
-**   "prompt_length",] "texts": [...], "ids": [[...]], "pooled_at"}]}
+**   "prompt_length",] "texts": [...], "ids": [[...]], "pooled_at"}],
+**   ["relative_position_buckets": {"num_buckets", "max_distance", "first",
+**   "buckets": [bucket of first, first + 1, ...]}]}
 **   (full format: tests/models/README.md)
 ** golden.bin: little-endian float32; pooled = n x dims; hidden = each
 ** sequence's valid positions, sequence after sequence (sum(len) x dims).
@@ -110,10 +115,12 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   ee_model_info(m, &in);
   static const char *pool_names[] = {"cls", "mean", "max"};
   const char *gp = json_string_value(json_object_get(g, "pooling"));
-  /* "model_type" is written only where it is not BERT (distil: "distilbert") */
+  /* "model_type" is written only where it is not BERT (distil: "distilbert",
+  ** mpnet: "mpnet") */
   const json_t *gmt = json_object_get(g, "model_type");
   const char *want_mt = gmt ? json_string_value(gmt) : "bert";
   const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
+  const int mpnet = want_mt && strcmp(want_mt, "mpnet") == 0;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -137,10 +144,16 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
     CHECK_EQ_INT(in.bytes_mapped, 0, "%s: info.bytes_mapped is 0 once converted", shape);
   int64_t H = in.hidden_size, I = in.intermediate_size;
   /* word + position embeddings, the token-type table (type_vocab_size 2;
-  ** DistilBERT has none), the embeddings' LayerNorm and the layers; the
-  ** pooler is not loaded, so it is not counted */
-  int64_t want = (int64_t)in.vocab_size * H + (int64_t)in.max_position_embeddings * H + (distil ? 0 : 2 * H) +
-                 2 * H + in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H);
+  ** DistilBERT and MPNet have none), the embeddings' LayerNorm and the
+  ** layers (Q/K/V/O weights and biases, two LayerNorms, FFN up and down:
+  ** the same count under BERT's, DistilBERT's and MPNet's names); MPNet adds
+  ** encoder.relative_attention_bias, one (32 buckets x heads) table shared
+  ** by all layers (relative_attention_num_buckets 32).  The pooler is not
+  ** loaded, so it is not counted (MPNet's pooler.dense neither). */
+  int64_t want = (int64_t)in.vocab_size * H + (int64_t)in.max_position_embeddings * H +
+                 (distil || mpnet ? 0 : 2 * H) + 2 * H +
+                 in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H) +
+                 (mpnet ? 32 * (int64_t)in.num_heads : 0);
   size_t di;
   json_t *dm;
   json_array_foreach(dense, di, dm) {
@@ -148,7 +161,8 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
     want += din * dout + (json_is_true(json_object_get(dm, "bias")) ? dout : 0);
   }
   CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, %s, Dense modules)", shape,
-               distil ? "no token types" : "type_vocab_size 2");
+               mpnet ? "no token types, relative_attention_bias 32 x heads"
+                     : distil ? "no token types" : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);
 }
@@ -624,6 +638,40 @@ static void check_erf(void) {
   free(y);
 }
 
+/* golden.json's "relative_position_buckets" (mpnet: torch's buckets, as HF's
+** MPNetEncoder.relative_position_bucket computes them in float32, of every
+** relative position key - query from "first" on) against the engine's
+** ee_relative_position_bucket.  Needs no model. */
+static void check_relative_buckets(const char *shape) {
+  char gpath[1024];
+  snprintf(gpath, sizeof gpath, "%s/%s/golden.json", fixtures, shape);
+  json_error_t jerr;
+  json_t *g = json_load_file(gpath, JSON_ALLOW_NUL, &jerr);
+  const json_t *rb = g ? json_object_get(g, "relative_position_buckets") : NULL;
+  if (!rb) {
+    json_decref(g);
+    return;
+  }
+  const json_t *b = json_object_get(rb, "buckets");
+  const int nb = (int)json_integer_value(json_object_get(rb, "num_buckets"));
+  const int maxd = (int)json_integer_value(json_object_get(rb, "max_distance"));
+  const int first = (int)json_integer_value(json_object_get(rb, "first"));
+  const int n = (int)json_array_size(b);
+  int bad = 0, bad_at = 0, bad_got = 0, bad_want = 0;
+  for (int i = 0; i < n; i++) {
+    const int want = (int)json_integer_value(json_array_get(b, (size_t)i));
+    const int got = ee_relative_position_bucket(first + i, nb, maxd);
+    if (got != want && bad++ == 0) bad_at = first + i, bad_got = got, bad_want = want;
+  }
+  CHECK(n > 0 && nb > 0 && maxd > 0 && bad == 0,
+        "%s: ee_relative_position_bucket(r, %d, %d) for r = %d..%d equals torch's buckets (%d differ)", shape,
+        nb, maxd, first, first + n - 1, bad);
+  if (bad)
+    printf("  note: %s: first difference at relative position %d: engine %d, torch %d\n", shape, bad_at, bad_got,
+           bad_want);
+  json_decref(g);
+}
+
 static void run_shape(const char *models, const char *shape) {
   char gpath[1024], bpath[1024], dir[1024];
   snprintf(gpath, sizeof gpath, "%s/%s/golden.json", fixtures, shape);
@@ -707,6 +755,7 @@ int main(void) {
   qsort(names, (size_t)n, sizeof *names, cmp_str);
   CHECK(n > 0, "found %d golden shapes under %s", n, fixtures);
   for (int i = 0; i < n; i++) {
+    check_relative_buckets(names[i]);
     run_shape(models, names[i]);
     free(names[i]);
   }

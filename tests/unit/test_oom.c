@@ -20,9 +20,11 @@
 ** error path fails the path that caused it.
 **
 ** Paths: wp_load_dir on the bert-base-uncased vocab.txt and on MiniLM's
-** tokenizer.json; wp_encode and wp_encode_pair; ee_model_load on the f16
-** test model and on bge (two shards, tokenizer.json); ee_context_new +
-** ee_embed_texts of a small batch (one batch, batches of two, two threads).
+** tokenizer.json; wp_encode and wp_encode_pair (also with the MPNet-style
+** tokenizer.json: RobertaProcessing, "<unk>" matched after normalising);
+** ee_model_load on the f16, bge (two shards, tokenizer.json), dense and
+** mpnet test models; ee_context_new + ee_embed_texts of a small batch (one
+** batch, batches of two, two threads).
 **
 ** JSON: in this build jansson allocates through se_alloc.h too
 ** (tokenizer/se_json.c), so every JSON parse is swept as well: a failure
@@ -131,7 +133,8 @@ static void sweep_wp_encode(const char *label, const char *dir, int pair) {
   static const char text[] =
       "Hello, world! [CLS] Caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c "
       "supercalifragilisticexpialidocious unaffable tokenization [MASK] \xf0\x9f\x98\x80 "
-      "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog.";
+      "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog. "
+      "<UNK> <un"; /* MPNet's "<unk>" is matched after normalising: a held queue */
   static const char text2[] = "A second sequence, with [SEP] inside it and \xce\xb1\xce\xb2\xce\xb3.";
   wp_encoding ref = {0};
   wp_status rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &ref, &err)
@@ -352,12 +355,14 @@ int main(int argc, char **argv) {
   const char *env = getenv("TEST_MODELS");
   if (env && *env) snprintf(models, sizeof models, "%s", env);
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
-  char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200];
+  char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200], mpnet[1200], mpnet_tok[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
   snprintf(bge, sizeof bge, "%s/bge", models);
   snprintf(dense, sizeof dense, "%s/dense", models);
+  snprintf(mpnet, sizeof mpnet, "%s/mpnet", models);
+  snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
 
   /* the 30k-token files: jansson's allocations left out (see above) */
   se_fault_json(0);
@@ -365,10 +370,14 @@ int main(int argc, char **argv) {
   sweep_wp_load("wp_load_dir all-MiniLM-L6-v2 tokenizer.json (jansson not injected)", wp_load_dir, minilm);
   sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0);
   sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1);
+  sweep_wp_encode("wp_encode mpnet-style tokenizer.json (normalised added tokens)", mpnet_tok, 0);
+  sweep_wp_encode("wp_encode_pair mpnet-style tokenizer.json (RobertaProcessing)", mpnet_tok, 1);
   sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
   sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
   sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
                    EE_PREC_FP32);
+  sweep_model_load("ee_model_load mpnet (relative bias table, normalised added tokens; jansson not injected)",
+                   mpnet, EE_PREC_FP32);
   se_fault_json(1);
 
   /* every JSON file kind, jansson's allocations included */
@@ -379,6 +388,8 @@ int main(int argc, char **argv) {
   }
   sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
                 "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
+  sweep_wp_load("wp_load_tokenizer_json roberta_processing_normalized.json (jansson injected)",
+                wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/roberta_processing_normalized.json");
   sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);
   sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded,
                    EE_PREC_FP32);
@@ -393,6 +404,7 @@ int main(int argc, char **argv) {
   sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL);
   sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL);
   sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL);
+  sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL);
   return check_finish();
 }
 #endif
