@@ -185,52 +185,52 @@ def is_mpnet(sh):
     return sh.get("model_type", "bert") == "mpnet"
 
 
-def mpnet_tensor_list(sh):
-    """[(name, shape, kind, layer)] of HF MPNetModel (no token types; relative
-    position bias; pooler), names as sentence-transformers saves them."""
-    H, I = sh["hidden"], sh["inter"]
-    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
-         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1),
-         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
-         ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
-    for i in range(sh["layers"]):
-        p = "encoder.layer.%d." % i
-        for q in "qkvo":
-            t.append((p + "attention.attn.%s.weight" % q, (H, H), K_STD, i))
-            t.append((p + "attention.attn.%s.bias" % q, (H,), K_STD, i))
-        t += [(p + "attention.LayerNorm.weight", (H,), K_LN_W, i),
-              (p + "attention.LayerNorm.bias", (H,), K_LN_B, i),
-              (p + "intermediate.dense.weight", (I, H), K_STD, i),
-              (p + "intermediate.dense.bias", (I,), K_STD, i),
-              (p + "output.dense.weight", (H, I), K_STD, i),
-              (p + "output.dense.bias", (H,), K_STD, i),
-              (p + "output.LayerNorm.weight", (H,), K_LN_W, i),
-              (p + "output.LayerNorm.bias", (H,), K_LN_B, i)]
-    t += [("encoder.relative_attention_bias.weight", (MPNET_BUCKETS, sh["heads"]), K_RELB, -1),
-          ("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
-    return t
+# Tensor names of each architecture (as tests/tools/gen_model.c's ArchNames):
+# per layer, after "<layer>%d.", query, key, value, attention output, its
+# LayerNorm, FFN up, down and the output LayerNorm (".weight"/".bias" added);
+# which of token types, pooler and MPNet's relative bias the model has.
+ARCH_NAMES = {
+    "bert": dict(layer="encoder.layer.%d.", q="attention.self.query", k="attention.self.key",
+                 v="attention.self.value", o="attention.output.dense",
+                 ln1="attention.output.LayerNorm", up="intermediate.dense", down="output.dense",
+                 ln2="output.LayerNorm", token_types=True, pooler=True, rel_bias=False),
+    "distilbert": dict(layer="transformer.layer.%d.", q="attention.q_lin", k="attention.k_lin",
+                       v="attention.v_lin", o="attention.out_lin", ln1="sa_layer_norm",
+                       up="ffn.lin1", down="ffn.lin2", ln2="output_layer_norm",
+                       token_types=False, pooler=False, rel_bias=False),
+    "mpnet": dict(layer="encoder.layer.%d.", q="attention.attn.q", k="attention.attn.k",
+                  v="attention.attn.v", o="attention.attn.o", ln1="attention.LayerNorm",
+                  up="intermediate.dense", down="output.dense", ln2="output.LayerNorm",
+                  token_types=False, pooler=True, rel_bias=True),
+}
 
 
-def distil_tensor_list(sh):
-    """[(name, shape, kind, layer)] of HF DistilBertModel (no token types, no pooler)."""
+def arch_tensor_list(sh, arch=None):
+    """[(name, shape, kind, layer)] of HF BertModel, DistilBertModel or
+    MPNetModel (arch, default the shape's model_type), unprefixed, in model
+    order (unsorted)."""
+    a = ARCH_NAMES[arch or sh.get("model_type", "bert")]
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
-         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1),
-         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
-         ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1)]
+    if a["token_types"]:
+        t.append(("embeddings.token_type_embeddings.weight", (2, H), K_STD, -1))
+    t += [("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
+          ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
     for i in range(sh["layers"]):
-        p = "transformer.layer.%d." % i
-        for q in ("q_lin", "k_lin", "v_lin", "out_lin"):
-            t.append((p + "attention.%s.weight" % q, (H, H), K_STD, i))
-            t.append((p + "attention.%s.bias" % q, (H,), K_STD, i))
-        t += [(p + "sa_layer_norm.weight", (H,), K_LN_W, i),
-              (p + "sa_layer_norm.bias", (H,), K_LN_B, i),
-              (p + "ffn.lin1.weight", (I, H), K_STD, i),
-              (p + "ffn.lin1.bias", (I,), K_STD, i),
-              (p + "ffn.lin2.weight", (H, I), K_STD, i),
-              (p + "ffn.lin2.bias", (H,), K_STD, i),
-              (p + "output_layer_norm.weight", (H,), K_LN_W, i),
-              (p + "output_layer_norm.bias", (H,), K_LN_B, i)]
+        p = a["layer"] % i
+
+        def part(key, shape):  # a Linear (2-D) or a LayerNorm (1-D)
+            ln = len(shape) == 1
+            return [(p + a[key] + ".weight", shape, K_LN_W if ln else K_STD, i),
+                    (p + a[key] + ".bias", shape[:1], K_LN_B if ln else K_STD, i)]
+        for key in ("q", "k", "v", "o"):
+            t += part(key, (H, H))
+        t += part("ln1", (H,)) + part("up", (I, H)) + part("down", (H, I)) + part("ln2", (H,))
+    if a["rel_bias"]:
+        t.append(("encoder.relative_attention_bias.weight", (MPNET_BUCKETS, sh["heads"]), K_RELB, -1))
+    if a["pooler"]:
+        t += [("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
     return t
 
 
@@ -238,8 +238,7 @@ def tensor_list(sh):
     """[(name, shape, kind, shard)]: HF BertModel's tensors (DistilBertModel's
     for distil, MPNetModel's for mpnet), prefixed, in model order (unsorted)."""
     out = []
-    tl = distil_tensor_list(sh) if is_distil(sh) else mpnet_tensor_list(sh) if is_mpnet(sh) else bert_tensor_list(sh)
-    for name, shape, kind, layer in tl:
+    for name, shape, kind, layer in arch_tensor_list(sh):
         # every LayerNorm (BERT's LayerNorm, DistilBERT's sa_layer_norm /
         # output_layer_norm) has gamma ~ 1 and noisy beta, nothing else has
         ln = "LayerNorm" in name or "layer_norm" in name
@@ -249,33 +248,6 @@ def tensor_list(sh):
             shard = 1
         out.append((sh["prefix"] + name, shape, kind, shard))
     return out
-
-
-def bert_tensor_list(sh):
-    """[(name, shape, kind, layer)] in HF BertModel order (unsorted)."""
-    H, I = sh["hidden"], sh["inter"]
-    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
-         ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1),
-         ("embeddings.token_type_embeddings.weight", (2, H), K_STD, -1),
-         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
-         ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
-    for i in range(sh["layers"]):
-        p = "encoder.layer.%d." % i
-        for q in ("query", "key", "value"):
-            t.append((p + "attention.self.%s.weight" % q, (H, H), K_STD, i))
-            t.append((p + "attention.self.%s.bias" % q, (H,), K_STD, i))
-        t += [(p + "attention.output.dense.weight", (H, H), K_STD, i),
-              (p + "attention.output.dense.bias", (H,), K_STD, i),
-              (p + "attention.output.LayerNorm.weight", (H,), K_LN_W, i),
-              (p + "attention.output.LayerNorm.bias", (H,), K_LN_B, i),
-              (p + "intermediate.dense.weight", (I, H), K_STD, i),
-              (p + "intermediate.dense.bias", (I,), K_STD, i),
-              (p + "output.dense.weight", (H, I), K_STD, i),
-              (p + "output.dense.bias", (H,), K_STD, i),
-              (p + "output.LayerNorm.weight", (H,), K_LN_W, i),
-              (p + "output.LayerNorm.bias", (H,), K_LN_B, i)]
-    t += [("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
-    return t
 
 
 def f32_to_f16_bytes(a):
@@ -521,11 +493,11 @@ def load_model_weights(d, sh):
             assert name not in w, name
             w[name] = t
     if is_distil(sh):
-        want = {n for n, _, _, _ in bert_tensor_list(sh)} - {
+        want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
     if is_mpnet(sh):
-        want = {n for n, _, _, _ in mpnet_tensor_list(sh)}
+        want = {n for n, _, _, _ in arch_tensor_list(sh)}
         assert set(w) == want, sorted(set(w) ^ want)
     return w
 
