@@ -177,23 +177,33 @@ wp_status wp_tok_add(wp_tokenizer *t, const char *tok, size_t len, int32_t id, i
   }
 }
 
-/* A normalised added token (its normalised text is wp_tok_finish's job). */
-static wp_status add_nlit(wp_tokenizer *t, const char *text, size_t len, int32_t id) {
-  for (int i = 0; i < t->n_nlits; i++) {
-    if (t->nlits[i].len == len && memcmp(t->nlits[i].text, text, len) == 0) {
-      t->nlits[i].id = id;
-      return WP_OK;
-    }
+/* The entry of list[0..n) whose text is text[0..len), or NULL. */
+static wp_literal *find_literal(wp_literal *list, int n, const char *text, size_t len) {
+  for (int i = 0; i < n; i++)
+    if (list[i].len == len && memcmp(list[i].text, text, len) == 0) return &list[i];
+  return NULL;
+}
+
+/* Give text the id in *list (n entries), appending it if it is new (*added
+** set); both lists together hold at most WP_MAX_LITERALS. */
+static wp_status put_literal(wp_tokenizer *t, wp_literal **list, int *n, const char *text, size_t len,
+                             int32_t id, int *added) {
+  wp_literal *seen = find_literal(*list, *n, text, len);
+  *added = 0;
+  if (seen) {
+    seen->id = id;
+    return WP_OK;
   }
   if (t->n_literals + t->n_nlits >= WP_MAX_LITERALS) return WP_ERR_FORMAT;
-  wp_literal *l = se_realloc(t->nlits, (size_t)(t->n_nlits + 1) * sizeof *l);
+  wp_literal *l = se_realloc(*list, (size_t)(*n + 1) * sizeof *l);
   if (!l) return WP_ERR_NOMEM;
-  t->nlits = l;
-  memset(&l[t->n_nlits], 0, sizeof *l);
-  if (!(l[t->n_nlits].text = se_strndup(text, len))) return WP_ERR_NOMEM;
-  l[t->n_nlits].len = len;
-  l[t->n_nlits].id = id;
-  t->n_nlits++;
+  *list = l;
+  memset(&l[*n], 0, sizeof *l);
+  if (!(l[*n].text = se_strndup(text, len))) return WP_ERR_NOMEM;
+  l[*n].len = len;
+  l[*n].id = id;
+  (*n)++;
+  *added = 1;
   return WP_OK;
 }
 
@@ -223,24 +233,11 @@ wp_status wp_tok_normalize_literals(wp_tokenizer *t) {
 
 wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int normalized) {
   if (len == 0) return WP_OK; /* an empty literal would match everywhere */
-  if (normalized) return add_nlit(t, text, len, id);
-  for (int i = 0; i < t->n_literals; i++) {
-    if (t->literals[i].len == len && memcmp(t->literals[i].text, text, len) == 0) {
-      t->literals[i].id = id;
-      return WP_OK;
-    }
-  }
-  if (t->n_literals + t->n_nlits >= WP_MAX_LITERALS) return WP_ERR_FORMAT;
-  wp_literal *l = se_realloc(t->literals, (size_t)(t->n_literals + 1) * sizeof *l);
-  if (!l) return WP_ERR_NOMEM;
-  t->literals = l;
-  memset(&l[t->n_literals], 0, sizeof *l);
-  char *copy = se_strndup(text, len);
-  if (!copy) return WP_ERR_NOMEM;
-  l[t->n_literals].text = copy;
-  l[t->n_literals].len = len;
-  l[t->n_literals].id = id;
-  t->n_literals++;
+  int added;
+  /* a normalised token's normalised text is wp_tok_finish's job */
+  if (normalized) return put_literal(t, &t->nlits, &t->n_nlits, text, len, id, &added);
+  wp_status rc = put_literal(t, &t->literals, &t->n_literals, text, len, id, &added);
+  if (rc != WP_OK || !added) return rc;
   t->literal_first[(unsigned char)text[0] >> 3] |= (unsigned char)(1u << (text[0] & 7));
   t->literal_byte = (t->n_literals == 1 || t->literal_byte == (unsigned char)text[0]) ? (unsigned char)text[0] : -1;
   return WP_OK;
@@ -432,12 +429,10 @@ const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len) {
 
 int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len) {
   int32_t id = wp_tok_lookup(tok, token, len, "", 0);
-  for (int i = 0; id < 0 && i < tok->n_literals; i++)
-    if (tok->literals[i].len == len && memcmp(tok->literals[i].text, token, len) == 0)
-      id = tok->literals[i].id;
-  for (int i = 0; id < 0 && i < tok->n_nlits; i++)
-    if (tok->nlits[i].len == len && memcmp(tok->nlits[i].text, token, len) == 0) id = tok->nlits[i].id;
-  return id;
+  const wp_literal *l = NULL;
+  if (id < 0 && !(l = find_literal(tok->literals, tok->n_literals, token, len)))
+    l = find_literal(tok->nlits, tok->n_nlits, token, len);
+  return l ? l->id : id;
 }
 
 wp_status wp_options_override(wp_tokenizer *tok, const wp_options *opts, wp_error *err) {
