@@ -126,3 +126,22 @@ int wpu_lowercase(uint32_t cp, uint32_t *out) {
   out[0] = cp;
   return 1;
 }
+
+static int in_ranges(const uint32_t (*r)[2], size_t n, uint32_t cp) {
+  size_t lo = 0, hi = n; /* first range whose last >= cp */
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (r[mid][1] < cp) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && r[lo][0] <= cp;
+}
+
+int wpu_is_cased(uint32_t cp) {
+  return in_ranges(wpu_cased_ranges, sizeof wpu_cased_ranges / sizeof wpu_cased_ranges[0], cp);
+}
+
+int wpu_is_case_ignorable(uint32_t cp) {
+  return in_ranges(wpu_case_ignorable_ranges,
+                   sizeof wpu_case_ignorable_ranges / sizeof wpu_case_ignorable_ranges[0], cp);
+}

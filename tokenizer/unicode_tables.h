@@ -39,4 +39,8 @@ extern const wpu_lower wpu_lower_single[1432];
 typedef struct wpu_lower2 { uint32_t cp; uint32_t lower[2]; } wpu_lower2;
 extern const wpu_lower2 wpu_lower_multi[1];
 
+/* Inclusive [first, last] ranges of the Cased and Case_Ignorable properties, sorted. */
+extern const uint32_t wpu_cased_ranges[157][2];
+extern const uint32_t wpu_case_ignorable_ranges[437][2];
+
 #endif

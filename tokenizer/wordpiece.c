@@ -8,6 +8,8 @@
 **   wp_encoding_free(&enc);
 **
 ** How one sequence is encoded (shared TOKENIZER-NOTES rules 1, 8, 10):
+**  0. With opts.python_lower (sentence-transformers' do_lower_case) the
+**     whole text is first lowered as Python's str.lower() does (pylower.c).
 **  1. The raw text is scanned for literal (special/added) tokens, leftmost
 **     then longest, case-sensitively; each becomes its own token.
 **  2. The pieces between them go through normalize.c, which calls
@@ -42,6 +44,7 @@ struct wp_scratch {
   int32_t *piece_span;     /* (2*piece_cap) their spans */
   uint32_t *hash;          /* (piece_cap+1) hash of prefix + word[ci..cj) by cj */
   size_t piece_cap;        /* allocated pieces */
+  wp_lowered lowered;      /* the text after Python's lower(), with opts.python_lower */
 };
 
 typedef struct seq_ctx {
@@ -136,8 +139,8 @@ static const wp_literal *match_literal(const wp_tokenizer *t, const char *text, 
 }
 
 /* Encode one sequence (valid UTF-8) into sc->list[which]. */
-static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int which,
-                            const char *text, size_t len, int64_t keep) {
+static wp_status encode_text(const wp_tokenizer *t, struct wp_scratch *sc, int which,
+                             const char *text, size_t len, int64_t keep) {
   tok_list *l = &sc->list[which];
   l->count = 0;
   l->keep = keep;
@@ -164,6 +167,26 @@ static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int wh
   }
   if (len > seg && (rc = wp_normalize(&sc->norm, t, text + seg, len - seg, (int32_t)seg, on_word, &c)) != WP_OK)
     return rc;
+  return WP_OK;
+}
+
+/* encode_text, first through Python's lower() when the options say so
+** (sentence-transformers' do_lower_case), offsets mapped back to `text`.
+** WP_ERR_NOMEM, or WP_ERR_ARG for a text too long once lowered. */
+static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int which,
+                            const char *text, size_t len, int64_t keep) {
+  if (!t->opts.python_lower) return encode_text(t, sc, which, text, len, keep);
+  wp_lowered *lo = &sc->lowered;
+  wp_status rc = wp_py_lower(lo, text, len);
+  if (rc == WP_OK) rc = encode_text(t, sc, which, lo->text, lo->len, keep);
+  if (rc != WP_OK) return rc;
+  tok_list *l = &sc->list[which];
+  int64_t stored = l->count < l->keep ? l->count : l->keep;
+  for (int64_t i = 0; i < stored; i++) {
+    int32_t s = l->offs[2 * i], e = l->offs[2 * i + 1];
+    l->offs[2 * i] = wp_lowered_start(lo, s);
+    l->offs[2 * i + 1] = e > s ? wp_lowered_end(lo, e) : l->offs[2 * i];
+  }
   return WP_OK;
 }
 
@@ -234,6 +257,15 @@ static wp_status nomem(wp_encoding *out, wp_error *err) {
   return WP_ERR_NOMEM;
 }
 
+/* The error for encode_seq's status. */
+static wp_status seq_failed(wp_encoding *out, wp_status rc, const char *which, wp_error *err) {
+  if (rc != WP_ERR_ARG) return nomem(out, err);
+  out->n = 0;
+  wp_set_error(err, WP_ERR_ARG, "%s is too long once lowercased (limit %d bytes)", which,
+               INT32_MAX - 8);
+  return rc;
+}
+
 wp_status wp_encode(const wp_tokenizer *tok, const char *text, size_t len,
                     int32_t max_length, wp_encoding *out, wp_error *err) {
   wp_status rc = prepare(tok, out, err);
@@ -245,7 +277,7 @@ wp_status wp_encode(const wp_tokenizer *tok, const char *text, size_t len,
   if ((rc = check_text(text, len, "", err)) != WP_OK) return rc;
   struct wp_scratch *sc = out->scratch;
   int64_t keep = max_length > 0 ? max_length - 2 : INT64_MAX;
-  if (encode_seq(tok, sc, 0, text, len, keep) != WP_OK) return nomem(out, err);
+  if ((rc = encode_seq(tok, sc, 0, text, len, keep)) != WP_OK) return seq_failed(out, rc, "text", err);
   int64_t n = sc->list[0].count < keep ? sc->list[0].count : keep;
   if (n + 2 > INT32_MAX || reserve(out, n + 2) != WP_OK) return nomem(out, err);
   put(out, tok->cls_id, 0, 0, 0);
@@ -288,8 +320,9 @@ wp_status wp_encode_pair(const wp_tokenizer *tok, const char *a, size_t alen,
   struct wp_scratch *sc = out->scratch;
   int64_t max = max_length > 0 ? max_length - added : INT64_MAX;
   /* Neither sequence can keep more than max tokens, so store no more. */
-  if (encode_seq(tok, sc, 0, a, alen, max) != WP_OK) return nomem(out, err);
-  if (encode_seq(tok, sc, 1, b, blen, max) != WP_OK) return nomem(out, err);
+  if ((rc = encode_seq(tok, sc, 0, a, alen, max)) != WP_OK) return seq_failed(out, rc, "text", err);
+  if ((rc = encode_seq(tok, sc, 1, b, blen, max)) != WP_OK)
+    return seq_failed(out, rc, "the second text", err);
   int64_t na = sc->list[0].count, nb = sc->list[1].count, ka = na, kb = nb;
   if (max_length > 0) longest_first(na, nb, max, &ka, &kb);
   if (ka + kb + added > INT32_MAX || reserve(out, ka + kb + added) != WP_OK) return nomem(out, err);
@@ -315,6 +348,7 @@ void wp_encoding_free(wp_encoding *enc) {
     se_free(sc->piece_id);
     se_free(sc->piece_span);
     se_free(sc->hash);
+    wp_lowered_free(&sc->lowered);
     se_free(sc);
   }
   se_free(enc->ids);

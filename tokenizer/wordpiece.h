@@ -60,6 +60,11 @@ typedef struct wp_options {
   int clean_text;             /* 1: drop controls, map whitespace to space */
   int handle_chinese_chars;   /* 1: put spaces around CJK ideographs */
   int max_input_chars_per_word; /* longer words become one [UNK]; default 100 */
+  int python_lower;           /* 1: Python's str.lower() on each whole text before anything
+                              ** else, as sentence-transformers does when
+                              ** sentence_bert_config.json says do_lower_case (so "[SEP]"
+                              ** typed in a text is no special token, and a word-final
+                              ** capital sigma becomes ς); offsets still index the text */
   char continuing_subword_prefix[16]; /* "##" */
   char unk_token[64];         /* "[UNK]" */
 } wp_options;

@@ -8,6 +8,7 @@
 **                     file reading (through se_file.h), accessors, wp_free
 **   tokenizer_json.c  Hugging Face tokenizer.json and tokenizer_config.json
 **   normalize.c       the streaming BertNormalizer + BertPreTokenizer
+**   pylower.c         Python's str.lower() (sentence-transformers' do_lower_case)
 **   wordpiece.c       wp_encode / wp_encode_pair: special tokens,
 **                     WordPiece, truncation, the output encoding
 */
@@ -54,6 +55,33 @@ static inline unsigned wpu_ccc(uint32_t cp) {
 int wpu_decompose(uint32_t cp, uint32_t *out);
 /* Lowercase of cp (which has WPU_LOWER) into out (room for 2); returns the count. */
 int wpu_lowercase(uint32_t cp, uint32_t *out);
+/* The Cased and Case_Ignorable properties (for the Final_Sigma rule). */
+int wpu_is_cased(uint32_t cp);
+int wpu_is_case_ignorable(uint32_t cp);
+
+/**************** interface to pylower.c ****************/
+
+/* One character whose lowercase has another byte length: its bytes in the
+** lowered text and in the source. */
+typedef struct wp_len_change { int32_t lo_start, lo_end, src_start, src_end; } wp_len_change;
+
+/* A text lowered as Python's str.lower() does, with what maps byte offsets
+** in it back to the source.  Buffers are owned and reused across calls. */
+typedef struct wp_lowered {
+  char *text;              /* (len) the lowered UTF-8 */
+  size_t len, cap;
+  wp_len_change *changes;  /* (n_changes) in text order */
+  size_t n_changes, cap_changes;
+} wp_lowered;
+
+/* Lower text[0..len) (valid UTF-8) into lo.  WP_ERR_NOMEM, or WP_ERR_ARG
+** when the result would pass INT32_MAX - 8 bytes. */
+wp_status wp_py_lower(wp_lowered *lo, const char *text, size_t len);
+/* Source byte offset of a token starting (or ending) at lowered byte `pos`;
+** an end inside a character that grew maps to the end of its source. */
+int32_t wp_lowered_start(const wp_lowered *lo, int32_t pos);
+int32_t wp_lowered_end(const wp_lowered *lo, int32_t pos);
+void wp_lowered_free(wp_lowered *lo);
 
 /**************** interface to vocab.c ****************/
 

@@ -121,12 +121,20 @@ static int same_encoding(const wp_encoding *a, const wp_encoding *b) {
          memcmp(a->offsets, b->offsets, sizeof(int32_t) * 2 * (size_t)a->n) == 0;
 }
 
-/* wp_encode (pair = 0) or wp_encode_pair (pair = 1) into a fresh encoding. */
-static void sweep_wp_encode(const char *label, const char *dir, int pair) {
+/* wp_encode (pair = 0) or wp_encode_pair (pair = 1) into a fresh encoding;
+** python_lower: with sentence-transformers' do_lower_case. */
+static void sweep_wp_encode(const char *label, const char *dir, int pair, int python_lower) {
   wp_tokenizer *tok = NULL;
   wp_error err;
   if (wp_load_dir(dir, &tok, &err) != WP_OK) {
     CHECK(0, "%s: load %s: %s", label, dir, err.msg);
+    return;
+  }
+  wp_options opts = *wp_get_options(tok);
+  opts.python_lower = python_lower;
+  if (wp_options_override(tok, &opts, &err) != WP_OK) {
+    CHECK(0, "%s: options: %s", label, err.msg);
+    wp_free(tok);
     return;
   }
   /* long enough to grow every buffer; accents, CJK, added tokens, a long word */
@@ -134,8 +142,9 @@ static void sweep_wp_encode(const char *label, const char *dir, int pair) {
       "Hello, world! [CLS] Caf\xc3\xa9 na\xc3\xafve r\xc3\xa9sum\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c "
       "supercalifragilisticexpialidocious unaffable tokenization [MASK] \xf0\x9f\x98\x80 "
       "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog. "
-      "<UNK> <un"; /* MPNet's "<unk>" is matched after normalising: a held queue */
-  static const char text2[] = "A second sequence, with [SEP] inside it and \xce\xb1\xce\xb2\xce\xb3.";
+      "<UNK> <un" /* MPNet's "<unk>" is matched after normalising: a held queue */
+      " \xce\x91\xce\xa3 \xc4\xb0 \xe2\x84\xaa"; /* ΑΣ İ K(elvin): lowercases of other lengths */
+  static const char text2[] = "A second sequence, with [SEP] inside it and \xce\xb1\xce\xb2\xce\xb3 \xc4\xb0.";
   wp_encoding ref = {0};
   wp_status rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &ref, &err)
                       : wp_encode(tok, text, sizeof text - 1, 0, &ref, &err);
@@ -368,10 +377,12 @@ int main(int argc, char **argv) {
   se_fault_json(0);
   sweep_wp_load("wp_load_dir bert-base-uncased vocab.txt", wp_load_dir, uncased);
   sweep_wp_load("wp_load_dir all-MiniLM-L6-v2 tokenizer.json (jansson not injected)", wp_load_dir, minilm);
-  sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0);
-  sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1);
-  sweep_wp_encode("wp_encode mpnet-style tokenizer.json (normalised added tokens)", mpnet_tok, 0);
-  sweep_wp_encode("wp_encode_pair mpnet-style tokenizer.json (RobertaProcessing)", mpnet_tok, 1);
+  sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0, 0);
+  sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1, 0);
+  sweep_wp_encode("wp_encode all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 0, 1);
+  sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 1, 1);
+  sweep_wp_encode("wp_encode mpnet-style tokenizer.json (normalised added tokens)", mpnet_tok, 0, 0);
+  sweep_wp_encode("wp_encode_pair mpnet-style tokenizer.json (RobertaProcessing)", mpnet_tok, 1, 0);
   sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
   sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
   sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,

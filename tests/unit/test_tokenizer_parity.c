@@ -14,16 +14,20 @@
 **   tokenizer/expected-mpnet-style-exceptions.jsonl  {"line","ids"}: see mpnet_corpus_parity
 **   tokenizer/cases-mpnet-style.jsonl     {"text","ids"}: added tokens found after normalising
 **   tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.{inp,out}  llama.cpp's cases
+**   tokenizer/pylower-*.json[l]           Python's str.lower() (make_pylower_cases.py):
+**                                         per code point, on the corpus, on chosen
+**                                         texts with offsets, and HF's ids of the results
 **   vocab/<vocab>/vocab.txt, vocab/all-MiniLM-L6-v2/tokenizer.json
 **
 ** One PASS/FAIL line per vocabulary and check, with mismatch counts; on
 ** failure the first few mismatches are printed (text escaped, expected vs
 ** got).  Ids must match exactly; offsets are counted separately.
 */
-#include "../../tokenizer/wordpiece.h"
+#include "../../tokenizer/wp_internal.h"
 #include "check.h"
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 #define FIX "tests/fixtures/"
 #define SHOW 5
@@ -330,6 +334,223 @@ static void llama_parity(void) {
   free(outp);
 }
 
+/* Is cp inside one of the [first, last] pairs of a JSON array (sorted)? */
+static int in_json_ranges(json_t *ranges, uint32_t cp) {
+  size_t lo = 0, hi = json_array_size(ranges);
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    json_t *r = json_array_get(ranges, mid);
+    if ((uint32_t)json_integer_value(json_array_get(r, 1)) < cp) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < json_array_size(ranges) &&
+         (uint32_t)json_integer_value(json_array_get(json_array_get(ranges, lo), 0)) <= cp;
+}
+
+/* Every code point Python assigns: its lowercase alone, and the two
+** properties its Final_Sigma rule reads, against what Python did. */
+static void pylower_unicode_parity(wp_lowered *lo) {
+  json_t *u = json_load_file(FIX "tokenizer/pylower-unicode.json", 0, NULL);
+  json_t *assigned = json_object_get(u, "assigned"), *lower = json_object_get(u, "lower");
+  json_t *ign = json_object_get(u, "ignorable"), *cased = json_object_get(u, "cased");
+  if (!json_is_array(assigned) || !json_is_array(lower) || !json_is_array(ign) || !json_is_array(cased)) {
+    CHECK(0, "pylower-unicode.json readable");
+    json_decref(u);
+    return;
+  }
+  size_t next = 0, checked = 0;
+  int bad_lower = 0, bad_class = 0;
+  for (size_t r = 0; r < json_array_size(assigned); r++) {
+    json_t *rg = json_array_get(assigned, r);
+    uint32_t a = (uint32_t)json_integer_value(json_array_get(rg, 0));
+    uint32_t b = (uint32_t)json_integer_value(json_array_get(rg, 1));
+    for (uint32_t cp = a; cp <= b; cp++, checked++) {
+      unsigned char in[4], want[8];
+      size_t want_len = 0;
+      json_t *m = json_array_get(lower, next);
+      if (m && (uint32_t)json_integer_value(json_array_get(m, 0)) == cp) {
+        size_t k;
+        json_t *v;
+        json_array_foreach(json_array_get(m, 1), k, v)
+          want_len += (size_t)wpu_encode((uint32_t)json_integer_value(v), want + want_len);
+        next++;
+      } else {
+        want_len = (size_t)wpu_encode(cp, want);
+      }
+      int n = wpu_encode(cp, in);
+      if (wp_py_lower(lo, (const char *)in, (size_t)n) != WP_OK || lo->len != want_len ||
+          memcmp(lo->text, want, want_len) != 0) {
+        if (bad_lower++ < SHOW) printf("    U+%04X lowers to %zu other bytes\n", cp, lo->len);
+      }
+      int py_ign = in_json_ranges(ign, cp), py_cased = in_json_ranges(cased, cp);
+      int our_ign = wpu_is_case_ignorable(cp), our_cased = !our_ign && wpu_is_cased(cp);
+      if (py_ign != our_ign || py_cased != our_cased) {
+        if (bad_class++ < SHOW)
+          printf("    U+%04X: Python ignorable %d cased %d, ours %d %d\n", cp, py_ign, py_cased, our_ign,
+                 our_cased);
+      }
+    }
+  }
+  const char *pyv = json_string_value(json_object_get(u, "unicode_version"));
+  CHECK(bad_lower == 0 && next == json_array_size(lower) && checked > 140000,
+        "pylower: %zu code points of Python's Unicode %s lower as str.lower() does (%d differ)",
+        checked, pyv ? pyv : "?", bad_lower);
+  CHECK(bad_class == 0, "pylower: Cased and Case_Ignorable as Python's sigma rule sees them (%d differ)",
+        bad_class);
+  json_decref(u);
+}
+
+/* The corpus, lowered, against FNV-1a hashes of Python's lowering. */
+static void pylower_corpus_parity(wp_lowered *lo, json_t **corpus, size_t ncorpus) {
+  json_t *u = json_load_file(FIX "tokenizer/pylower-unicode.json", 0, NULL);
+  json_t *h = json_object_get(u, "corpus_fnv1a");
+  int bad = 0;
+  for (size_t i = 0; i < ncorpus; i++) {
+    if (wp_py_lower(lo, json_string_value(corpus[i]), json_string_length(corpus[i])) != WP_OK ||
+        wp_fnv1a(WP_FNV_SEED, lo->text, lo->len) != (uint32_t)json_integer_value(json_array_get(h, i))) {
+      if (bad++ < SHOW) {
+        printf("    corpus line %zu: ", i + 1);
+        print_escaped(json_string_value(corpus[i]), json_string_length(corpus[i]));
+        printf("\n");
+      }
+    }
+  }
+  CHECK(bad == 0 && json_array_size(h) == ncorpus && ncorpus > 0,
+        "pylower: %zu corpus lines lower as Python's (%d differ)", ncorpus, bad);
+  json_decref(u);
+}
+
+/* Chosen texts: the lowered bytes, and every character boundary of the
+** result mapped back to the text (a start to the start, an end to the end
+** of the character whose lowercase holds it: "İ" lowers to two). */
+static void pylower_cases_parity(wp_lowered *lo) {
+  size_t n;
+  json_t **rows = read_jsonl(FIX "tokenizer/pylower-cases.jsonl", &n);
+  int bad_text = 0, bad_map = 0;
+  for (size_t i = 0; i < n; i++) {
+    json_t *text = json_object_get(rows[i], "text"), *want = json_object_get(rows[i], "lower");
+    json_t *bounds = json_object_get(rows[i], "bounds");
+    if (wp_py_lower(lo, json_string_value(text), json_string_length(text)) != WP_OK ||
+        lo->len != json_string_length(want) || memcmp(lo->text, json_string_value(want), lo->len) != 0) {
+      if (bad_text++ < SHOW) {
+        printf("    case %zu: ", i + 1);
+        print_escaped(json_string_value(text), json_string_length(text));
+        printf(" lowers to ");
+        print_escaped(lo->text, lo->len);
+        printf("\n");
+      }
+      continue;
+    }
+    for (size_t k = 0; k + 1 < json_array_size(bounds); k++) {
+      json_t *b0 = json_array_get(bounds, k), *b1 = json_array_get(bounds, k + 1);
+      int32_t src0 = (int32_t)json_integer_value(json_array_get(b0, 0));
+      int32_t src1 = (int32_t)json_integer_value(json_array_get(b1, 0));
+      int32_t lo0 = (int32_t)json_integer_value(json_array_get(b0, 1));
+      int32_t lo1 = (int32_t)json_integer_value(json_array_get(b1, 1));
+      for (int32_t p = lo0; p < lo1; p++) {
+        if ((lo->text[p] & 0xC0) == 0x80) continue; /* tokens start and end on characters */
+        int32_t want_end = p == lo0 ? src0 : src1;
+        if (wp_lowered_start(lo, p) != src0 || (p > 0 && wp_lowered_end(lo, p) != want_end)) {
+          if (bad_map++ < SHOW)
+            printf("    case %zu: lowered byte %d maps to %d/%d, expected %d/%d\n", i + 1, p,
+                   wp_lowered_start(lo, p), wp_lowered_end(lo, p), src0, want_end);
+        }
+      }
+    }
+    json_t *last = json_array_get(bounds, json_array_size(bounds) - 1);
+    int32_t src_len = (int32_t)json_integer_value(json_array_get(last, 0));
+    if (lo->len > 0 && wp_lowered_end(lo, (int32_t)lo->len) != src_len && bad_map++ < SHOW)
+      printf("    case %zu: the end maps to %d, expected %d\n", i + 1, wp_lowered_end(lo, (int32_t)lo->len),
+             src_len);
+  }
+  CHECK(bad_text == 0 && n > 400, "pylower: %zu chosen texts lower as Python's (%d differ)", n, bad_text);
+  CHECK(bad_map == 0 && n > 400, "pylower: offsets in the lowered texts map back to the text (%d wrong)",
+        bad_map);
+  free_rows(rows, n);
+}
+
+/* With python_lower (sentence-transformers' do_lower_case), the ids are
+** Hugging Face's for Python's lowering of the text, and every token's
+** offsets fall on character boundaries of the text itself. */
+static void pylower_ids_parity(void) {
+  size_t n;
+  json_t **rows = read_jsonl(FIX "tokenizer/pylower-ids.jsonl", &n);
+  wp_tokenizer *toks[2] = {NULL, NULL};
+  wp_error err;
+  wp_options cased;
+  wp_options_default(&cased);
+  cased.lowercase = cased.strip_accents = 0;
+  int ok = rows && wp_load_tokenizer_json(FIX "vocab/all-MiniLM-L6-v2/tokenizer.json", &toks[0], &err) == WP_OK &&
+           wp_load_vocab_txt(FIX "vocab/bert-base-cased/vocab.txt", &cased, &toks[1], &err) == WP_OK;
+  for (int k = 0; ok && k < 2; k++) {
+    wp_options o = *wp_get_options(toks[k]);
+    o.python_lower = 1;
+    ok = wp_options_override(toks[k], &o, &err) == WP_OK;
+  }
+  if (!ok) {
+    CHECK(0, "pylower ids: fixtures load");
+    free_rows(rows, n);
+    wp_free(toks[0]);
+    wp_free(toks[1]);
+    return;
+  }
+  wp_encoding enc = {0};
+  int bad[2] = {0, 0}, bad_offsets = 0;
+  size_t count[2] = {0, 0};
+  for (size_t i = 0; i < n; i++) {
+    json_t *text = json_object_get(rows[i], "text"), *ids = json_object_get(rows[i], "ids");
+    int k = strcmp(json_string_value(json_object_get(rows[i], "tokenizer")), "bert-base-cased") == 0;
+    const char *s = json_string_value(text);
+    size_t len = json_string_length(text);
+    count[k]++;
+    if (wp_encode(toks[k], s, len, 512, &enc, &err) != WP_OK || !ids_equal(ids, enc.ids, enc.n)) {
+      if (bad[k]++ < SHOW) show_ids_mismatch(k ? "cased" : "uncased", i + 1, s, len, ids, &enc);
+      continue;
+    }
+    for (int32_t t = 1; t + 1 < enc.n; t++) {
+      int32_t a = enc.offsets[2 * t], b = enc.offsets[2 * t + 1];
+      int inside = 0 <= a && a <= b && (size_t)b <= len;
+      if (!inside || (a < (int32_t)len && (s[a] & 0xC0) == 0x80) ||
+          (b < (int32_t)len && (s[b] & 0xC0) == 0x80)) {
+        if (bad_offsets++ < SHOW) printf("    text %zu token %d: offsets [%d, %d)\n", i + 1, t, a, b);
+      }
+    }
+  }
+  CHECK(bad[0] == 0 && count[0] > 400, "pylower ids: all-MiniLM-L6-v2 tokenizer.json, %zu texts, %d mismatches",
+        count[0], bad[0]);
+  CHECK(bad[1] == 0 && count[1] > 400, "pylower ids: bert-base-cased vocab.txt, %zu texts, %d mismatches",
+        count[1], bad[1]);
+  CHECK(bad_offsets == 0, "pylower ids: offsets on the text's character boundaries (%d not)", bad_offsets);
+  /* A text that fits the offsets but whose lowercase might not (3/2 of
+  ** its bytes): refused before lowering.  Anonymous zero pages are NULs,
+  ** valid UTF-8, and cost no memory. */
+  size_t huge = 1500000000u;
+  void *zeros = mmap(NULL, huge, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (zeros != MAP_FAILED) {
+    wp_status rc = wp_encode(toks[0], zeros, huge, 512, &enc, &err);
+    CHECK(rc == WP_ERR_ARG && strstr(err.msg, "too long once lowercased") && enc.n == 0,
+          "pylower: a 1.5 GB text is refused: %s", err.msg);
+    rc = wp_encode_pair(toks[0], "a", 1, zeros, huge, 512, &enc, &err);
+    CHECK(rc == WP_ERR_ARG && strstr(err.msg, "the second text is too long once lowercased"),
+          "pylower: the same as a pair's second text: %s", err.msg);
+    munmap(zeros, huge);
+  } else {
+    CHECK(0, "mmap of %zu zero bytes", huge);
+  }
+  /* The same text without the option: the typed [SEP] is a special token. */
+  wp_options o = *wp_get_options(toks[0]);
+  o.python_lower = 0;
+  if (wp_options_override(toks[0], &o, &err) == WP_OK &&
+      wp_encode(toks[0], "a [SEP] b", 9, 512, &enc, &err) == WP_OK)
+    CHECK(enc.n == 5 && enc.ids[2] == 102, "pylower off: a typed [SEP] stays special (%d tokens)", enc.n);
+  else
+    CHECK(0, "pylower off: encode: %s", err.msg);
+  wp_encoding_free(&enc);
+  wp_free(toks[0]);
+  wp_free(toks[1]);
+  free_rows(rows, n);
+}
+
 int main(void) {
   static const char *const vocabs[] = {"bert-base-uncased", "bert-base-cased",
                                        "bert-base-multilingual-cased", "bert-base-chinese"};
@@ -379,6 +600,12 @@ int main(void) {
   mpnet_corpus_parity(corpus, ncorpus);
   mpnet_cases_parity();
   llama_parity();
+  wp_lowered lo = {0};
+  pylower_unicode_parity(&lo);
+  pylower_corpus_parity(&lo, corpus, ncorpus);
+  pylower_cases_parity(&lo);
+  wp_lowered_free(&lo);
+  pylower_ids_parity();
   free_rows(corpus, ncorpus);
   json_decref(options);
   return check_finish();
