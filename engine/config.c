@@ -27,7 +27,7 @@
 **                                   "path": "1_Pooling"}, {"type": "...Normalize"}]
 **   <pooling path>/config.json    {"pooling_mode_mean_tokens": true, ...}
 **   <dense path>/config.json      {"in_features": 768, "out_features": 768, ...} (dense.c)
-**   sentence_bert_config.json     {"max_seq_length": 256}
+**   sentence_bert_config.json     {"max_seq_length": 256, "do_lower_case": false}
 ** (config_sentence_transformers.json's prompts: prompts.c.)
 ** Modules other than Transformer, Pooling, Dense and Normalize (LayerNorm,
 ** WordWeights, ...) would change the output, so they are refused rather
@@ -361,6 +361,14 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
       rc = get_int(sb, "max_seq_length", 1, 0, 2, EE_MAX_DIM, path, &cfg->max_length, err);
       if (rc != EE_OK) goto done;
     }
+    /* sentence-transformers' Transformer module runs str.lower() on each
+    ** text before its tokenizer when this is true (bge-small-en-v1.5). */
+    const json_t *lc = json_object_get(sb, "do_lower_case");
+    if (lc && !json_is_boolean(lc)) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "do_lower_case in %s must be true or false", path);
+      goto done;
+    }
+    cfg->st_lower = lc && json_is_true(lc);
   }
   cfg->pooled_dims = cfg->n_dense ? cfg->dense[cfg->n_dense - 1].out : cfg->hidden_size;
 done:

@@ -121,6 +121,8 @@ typedef struct ee_config {
   int max_length;              /* tokens per text incl. [CLS]/[SEP]; 0 = unset */
   ee_precision precision;      /* dense layers' arithmetic (ee_params; config.c leaves 0 = fp32) */
   int include_prompt;          /* 0 if the Pooling config leaves a prompt's tokens out */
+  int st_lower;                /* sentence_bert_config.json's do_lower_case: texts go through
+                                  Python's str.lower() before the tokenizer */
   int n_dense;                 /* Dense modules after pooling, in modules.json order */
   ee_dense_cfg dense[EE_MAX_DENSE];
   int pooled_dims;             /* floats after pooling and the Dense modules: hidden_size or
@@ -131,7 +133,7 @@ typedef struct ee_config {
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
 /* modules.json, <pooling>/config.json, <dense>/config.json,
-** sentence_bert_config.json -> cfg pooling/dense/normalize/max_length;
+** sentence_bert_config.json -> cfg pooling/dense/normalize/max_length/st_lower;
 ** absent files leave the defaults. */
 ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err);
 /* <dir>/<mpath> into out (EE_PATH_MAX); mpath "" is dir itself.  A path

@@ -88,6 +88,12 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
     m->tok = NULL;
     return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
   }
+  if (m->cfg.st_lower) {
+    wp_options opts = *wp_get_options(m->tok);
+    opts.python_lower = 1;
+    if ((ws = wp_options_override(m->tok, &opts, &werr)) != WP_OK)
+      return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
+  }
   int32_t nv = wp_vocab_size(m->tok);
   if (nv > m->cfg.vocab_size) {
     char path[EE_PATH_MAX];

@@ -10,8 +10,11 @@
 ** 2 text, 3 a pair (split at the second byte's fraction of the rest), with
 ** the rest as the file or text.  Texts are encoded with a small built-in
 ** vocabulary (loading 30k tokens per run would swamp the fuzzer) and with
-** random max_length from the second byte.  Any return code is fine; a
-** crash, sanitizer report, leak or hang is the bug.
+** random max_length from the second byte; bit 2 of the first byte picks a
+** tokenizer with python_lower (sentence-transformers' do_lower_case), whose
+** offsets, mapped back from the lowered text, must stay inside the text.
+** Any return code is fine; a crash, sanitizer report, leak, hang or an
+** offset outside the text is the bug.
 */
 #include "../../tokenizer/wordpiece.h"
 #include <stdint.h>
@@ -23,7 +26,7 @@ static const char vocab[] =
     "\xe4\xb8\x96\n,\n.\n!\n[\n]\n#\n##s\nthe\n##the\n\xce\xb1\n##\xce\xb1\ni\n##i\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static wp_tokenizer *tok[2];
+  static wp_tokenizer *tok[3];
   wp_error err;
   if (!tok[0]) {
     wp_options o;
@@ -33,6 +36,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.strip_accents = 1;
     o.max_input_chars_per_word = 8;
     if (wp_load_vocab_txt_mem(vocab, sizeof vocab - 1, &o, &tok[1], &err) != WP_OK) abort();
+    o = *wp_get_options(tok[0]);
+    o.python_lower = 1;
+    if (wp_load_vocab_txt_mem(vocab, sizeof vocab - 1, &o, &tok[2], &err) != WP_OK) abort();
   }
   if (size < 2) return 0;
   memset(&err, 0, sizeof err);
@@ -40,6 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n = size - 2;
   wp_tokenizer *t = NULL;
   wp_encoding enc = {0};
+  const wp_tokenizer *text_tok = tok[(data[0] & 4) ? 2 : (data[1] & 1)];
   switch (data[0] & 3) {
     case 0:
       if (wp_load_vocab_txt_mem(body, n, NULL, &t, &err) == WP_OK) wp_encode(t, "a b", 3, 0, &enc, &err);
@@ -48,11 +55,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (wp_load_tokenizer_json_mem(body, n, &t, &err) == WP_OK) wp_encode(t, "[CLS] x", 7, 0, &enc, &err);
       break;
     case 2:
-      wp_encode(tok[data[1] & 1], body, n, (int32_t)(data[1] >> 1) - 8, &enc, &err);
+      if (wp_encode(text_tok, body, n, (int32_t)(data[1] >> 1) - 8, &enc, &err) == WP_OK)
+        for (int32_t i = 0; i < enc.n; i++)
+          if (enc.offsets[2 * i] < 0 || enc.offsets[2 * i] > enc.offsets[2 * i + 1] ||
+              (size_t)enc.offsets[2 * i + 1] > n)
+            abort();
       break;
     case 3: {
       size_t cut = n * data[1] / 256;
-      wp_encode_pair(tok[data[1] & 1], body, cut, body + cut, n - cut, (int32_t)(data[1] & 31) + 3, &enc, &err);
+      wp_encode_pair(text_tok, body, cut, body + cut, n - cut, (int32_t)(data[1] & 31) + 3, &enc, &err);
       break;
     }
   }

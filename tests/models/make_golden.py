@@ -47,7 +47,10 @@ ids counted in a Python loop and its buckets from exact integer arithmetic
 (asserted equal to A's torch buckets for every relative position of
 -511..511).  The fused fast path of B refuses an attn_mask, so mpnet has no
 "B fast" figures.
-Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node).
+Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node),
+after what sentence-transformers' Transformer module does first for the
+shapes with its files: str.strip(), then str.lower() where
+sentence_bert_config.json says do_lower_case (every uncased st shape).
 Weights for the reference are decoded from the Python-written safetensors
 files (so F16/BF16 shapes use the rounded weights).
 """
@@ -1006,6 +1009,9 @@ def text_cases_for(shape):
             "I love pizza 🍕🍕 and 🚀 rockets!",
             "Ελληνικά, русский язык, עברית, العربية",
             "MIXED Case And UPPER CASE words",
+            # Python's lower() (do_lower_case) makes the last sigma of a word
+            # final, ς, where the tokenizer's own lowercasing gives σ
+            "\u039f\u0394\u03a5\u03a3\u03a3\u0395\u03a5\u03a3 \u039a\u0391\u0399 \u03a3\u039f\u03a6\u039f\u03a3 \u039b\u039f\u0393\u039f\u03a3, \u0130STANBUL",
         ]),
         dict(name="edge", texts=["", "   \t\n  ", "Hello, world!", "a",
                                  "[CLS] literal [SEP] tokens [MASK]", "don't stop-believing... 3.14 $100 #tag @user"]),
@@ -1070,6 +1076,11 @@ def tokenize(shape, texts, use_tokjson=None, use_vocab=None, pairs=False):
             cmd.append("--cased")
     if pairs:
         cmd.append("--pairs")
+    elif sh["st"]:
+        # sentence-transformers' Transformer.tokenize: str(s).strip(), then
+        # s.lower() when sentence_bert_config.json says do_lower_case (as
+        # gen_model writes it: the tokenizer's own flag), before the tokenizer
+        texts = [t.strip().lower() if sh["lower"] else t.strip() for t in texts]
     r = subprocess.run(cmd, input=json.dumps(texts).encode(), capture_output=True, check=True)
     out = json.loads(r.stdout)
     return out if pairs else out["ids"]

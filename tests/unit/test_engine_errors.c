@@ -403,6 +403,9 @@ static void config_cases(void) {
   write_text(pool, "config.json", "{\"word_embedding_dimension\": 8, \"pooling_mode_max_tokens\": true}");
   write_text(dir, "sentence_bert_config.json", "{\"max_seq_length\": 1}");
   expect_load("max_seq_length 1", dir, NULL, EE_ERR_FORMAT, "sentence_bert_config.json", "max_seq_length");
+  write_text(dir, "sentence_bert_config.json", "{\"max_seq_length\": 12, \"do_lower_case\": \"yes\"}");
+  expect_load("do_lower_case a string", dir, NULL, EE_ERR_FORMAT, "sentence_bert_config.json",
+              "do_lower_case in");
   write_text(dir, "sentence_bert_config.json", "{\"max_seq_length\": 12, \"do_lower_case\": false}");
 
   /* Valid: max pooling, normalised, max_length 12, then params overrides. */
