@@ -2,11 +2,13 @@
 ** bench_tokenizer.c — tokenizer throughput: MB/s and texts/s over a file
 ** of texts, one per line, on one thread.
 **
-**   bench_tokenizer MODEL TEXTS [MAX_LENGTH [SECONDS]]
+**   bench_tokenizer MODEL TEXTS [MAX_LENGTH [SECONDS [python_lower]]]
 **     MODEL       a model directory (tokenizer.json or vocab.txt) or a vocab.txt
 **     TEXTS       one text per line, e.g. /work/shared/data/ag_news/test.csv
 **     MAX_LENGTH  truncation as in embedding (default 512; 0 = none)
 **     SECONDS     minimum run time (default 2)
+**     python_lower  each text through Python's str.lower() first, as for a
+**                 model whose sentence_bert_config.json says do_lower_case
 **
 **   cc -O2 -Itokenizer -o build/bench_tokenizer bench/bench_tokenizer.c \
 **      build/libembed.a $(pkg-config --libs jansson) -lm
@@ -40,6 +42,11 @@ int main(int argc, char **argv) {
   struct stat st;
   wp_status rc = stat(argv[1], &st) == 0 && S_ISDIR(st.st_mode) ? wp_load_dir(argv[1], &tok, &err)
                                                                  : wp_load_vocab_txt(argv[1], NULL, &tok, &err);
+  if (rc == WP_OK && argc > 5 && strcmp(argv[5], "python_lower") == 0) {
+    wp_options o = *wp_get_options(tok);
+    o.python_lower = 1;
+    rc = wp_options_override(tok, &o, &err);
+  }
   if (rc != WP_OK) {
     fprintf(stderr, "bench_tokenizer: %s\n", err.msg);
     return 1;
@@ -86,9 +93,9 @@ int main(int argc, char **argv) {
     dt = now() - t0;
   } while (dt < min_seconds);
   printf("bench_tokenizer: %s on %s: %.0f texts, %.1f MB in %.2f s: %.1f MB/s, %.0f texts/s, "
-         "%.2f M tokens/s (max_length %d, %ld failed)\n",
+         "%.2f M tokens/s (max_length %d%s, %ld failed)\n",
          argv[1], argv[2], texts, bytes / 1e6, dt, bytes / 1e6 / dt, texts / dt, tokens / 1e6 / dt,
-         max_length, bad);
+         max_length, wp_get_options(tok)->python_lower ? ", python_lower" : "", bad);
   wp_encoding_free(&enc);
   wp_free(tok);
   free(start);

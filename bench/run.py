@@ -489,6 +489,12 @@ def tokenizer():
     m = re.search(r"([\d.]+) MB/s, (\d+) texts/s, ([\d.]+) M tokens/s", txt)
     ours = (float(m.group(1)), float(m.group(2))) if m else (None, None)
     rows.append(["ours (bench_tokenizer): wp_encode per text", 1, f1(ours[0]), fnum(ours[1]), ""])
+    txt = run([BENCH_TOKENIZER, os.path.dirname(VOCAB), TEXTS, "512", "1" if QUICK else "3", "python_lower"],
+              "tokenizer_ours_python_lower")
+    m = re.search(r"([\d.]+) MB/s, (\d+) texts/s", txt)
+    lowered = (float(m.group(1)), float(m.group(2))) if m else (None, None)
+    rows.append(["ours, each text through Python's str.lower() first (sentence_bert_config do_lower_case, as bge's)",
+                 1, f1(lowered[0]), fnum(lowered[1]), ratio(ours[0], lowered[0])])
     hf = {}
     if have_node_pkg("@anush008/tokenizers"):
         txt = run(["node", "bench/tokenizer_ref.js", TEXTS, "--min-seconds", "1" if QUICK else "3"], "tokenizer_hf",

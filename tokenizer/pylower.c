@@ -31,6 +31,21 @@
 #define SMALL_SIGMA 0x3C3u
 #define FINAL_SIGMA 0x3C2u
 
+/* Final_Sigma's left side: a cased character comes before s[i] once
+** case-ignorable ones are skipped.  Scanning back only at a sigma keeps the
+** common path free of property lookups; each scan stops at the first
+** character that is not ignorable (an earlier sigma is one), so a text is
+** crossed at most twice in all. */
+static int cased_before(const unsigned char *s, size_t i) {
+  while (i > 0) {
+    do i--; while (i > 0 && (s[i] & 0xC0) == 0x80);
+    uint32_t cp;
+    wpu_decode(s + i, &cp);
+    if (!wpu_is_case_ignorable(cp)) return wpu_is_cased(cp);
+  }
+  return 0;
+}
+
 /* Final_Sigma's right side: no cased character follows the sigma that ends
 ** at s[i], once case-ignorable ones are skipped. */
 static int nothing_cased_after(const unsigned char *s, size_t i, size_t len) {
@@ -76,20 +91,27 @@ wp_status wp_py_lower(wp_lowered *lo, const char *text, size_t len) {
   size_t most = len + len / 2 + 1;
   if (most > (size_t)INT32_MAX - 8) return WP_ERR_ARG;
   if (reserve_bytes(lo, most)) return WP_ERR_NOMEM;
-  int after_cased = 0; /* Final_Sigma's left side: the last non-ignorable character was cased */
+  unsigned char *out = (unsigned char *)lo->text;
   for (size_t i = 0; i < len;) {
+    if (s[i] < 0x80) { /* ASCII: same length, no lookups */
+      out[lo->len++] = (unsigned char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+      i++;
+      continue;
+    }
     uint32_t cp, low[2];
     int n = wpu_decode(s + i, &cp), nl = 1;
-    low[0] = cp;
-    if (cp == CAPITAL_SIGMA)
-      low[0] = after_cased && nothing_cased_after(s, i + (size_t)n, len) ? FINAL_SIGMA : SMALL_SIGMA;
-    else if (cp < 0x80)
-      low[0] = cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
-    else if (wpu_flags(cp) & WPU_LOWER)
+    if (cp == CAPITAL_SIGMA) {
+      low[0] = cased_before(s, i) && nothing_cased_after(s, i + (size_t)n, len) ? FINAL_SIGMA : SMALL_SIGMA;
+    } else if (wpu_flags(cp) & WPU_LOWER) {
       nl = wpu_lowercase(cp, low);
-    if (!wpu_is_case_ignorable(cp)) after_cased = wpu_is_cased(cp);
+    } else {
+      memcpy(out + lo->len, s + i, (size_t)n);
+      lo->len += (size_t)n;
+      i += (size_t)n;
+      continue;
+    }
     size_t start = lo->len;
-    for (int k = 0; k < nl; k++) lo->len += (size_t)wpu_encode(low[k], (unsigned char *)lo->text + lo->len);
+    for (int k = 0; k < nl; k++) lo->len += (size_t)wpu_encode(low[k], out + lo->len);
     if (lo->len - start != (size_t)n && note_change(lo, start, lo->len, i, i + (size_t)n))
       return WP_ERR_NOMEM;
     i += (size_t)n;
