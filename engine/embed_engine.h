@@ -89,7 +89,20 @@ typedef struct ee_params {
 
 ee_params ee_default_params(void);
 
+/* dir: a model directory, or a Hugging Face name such as
+** "sentence-transformers/all-MiniLM-L6-v2" (see ee_model_locate). */
 ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out, ee_error *err);
+
+#define EE_MODEL_PATH_MAX 4096
+/* Where the model `name` is: `name` itself when anything exists under it;
+** else, if it is a Hugging Face repo id ("org/model", or "model", tried as
+** "sentence-transformers/model" first as sentence-transformers does; an
+** optional "@revision", default main), its snapshot directory in the local
+** Hugging Face cache ($SENTENCE_TRANSFORMERS_HOME, then $HF_HUB_CACHE,
+** $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub,
+** as huggingface_hub chooses).  Nothing is downloaded: a name not in the
+** cache is EE_ERR_IO, naming what was looked for.  out: EE_MODEL_PATH_MAX bytes. */
+ee_status ee_model_locate(const char *name, char *out, ee_error *err);
 void ee_model_free(ee_model *model); /* accepts NULL */
 
 typedef struct ee_info {

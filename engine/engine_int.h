@@ -33,7 +33,7 @@
 #error "safetensors data is little-endian and is used in place: big-endian hosts are not supported"
 #endif
 
-#define EE_PATH_MAX 4096
+#define EE_PATH_MAX EE_MODEL_PATH_MAX
 #define EE_MAX_DIM 1000000            /* sane upper bound for any config integer */
 #define EE_MAX_HEADER (100LL << 20)   /* safetensors JSON header limit: 100 MB */
 #define EE_MAX_JSON_FILE (64LL << 20) /* config.json & co. */

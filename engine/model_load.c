@@ -7,7 +7,8 @@
 **   ee_model *m;
 **   if (ee_model_load("models/all-MiniLM-L6-v2", &p, &m, &err) != EE_OK) ...
 **
-** Order: config.json (architecture), sentence-transformers files (pooling,
+** Order: the directory (ee_model_locate: a path, or a name in the Hugging
+** Face cache), config.json (architecture), sentence-transformers files (pooling,
 ** Dense modules, normalisation, max length), ee_params overrides, weights
 ** (mapped, checked, bound; the Dense modules' from their own files),
 ** tokenizer (wp_load_dir: tokenizer.json or vocab.txt) and a check that
@@ -145,6 +146,9 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   *out = NULL;
   if (!dir || !dir[0]) return ee_set_error(err, EE_ERR_INPUT, "ee_model_load: no directory given");
   if ((rc = check_params(&p, err)) != EE_OK) return rc;
+  char located[EE_PATH_MAX];
+  if ((rc = ee_model_locate(dir, located, err)) != EE_OK) return rc;
+  dir = located;
 
   m = se_calloc(1, sizeof *m);
   if (!m || !(m->dir = se_strndup(dir, strlen(dir)))) {

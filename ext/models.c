@@ -259,9 +259,18 @@ static int slot_load(embed_slot *pSlot, char **pzErr) {
     goto done;
   }
   pSlot->nCacheSize = bind.nCache;
-  char zReal[PATH_MAX];
-  if (!realpath(pSlot->zPath, zReal)) {
-    *pzErr = sqlite3_mprintf("cannot open model directory '%s': %s", pSlot->zPath, strerror(errno));
+  /* A Hugging Face name ("BAAI/bge-small-en-v1.5") becomes its snapshot in
+  ** the local cache; the real path keys the registry, so a name and the
+  ** snapshot's path share one loaded model. */
+  char zDir[EE_MODEL_PATH_MAX], zReal[PATH_MAX];
+  ee_error err;
+  if (ee_model_locate(pSlot->zPath, zDir, &err) != EE_OK) {
+    *pzErr = sqlite3_mprintf("%s", err.msg);
+    rc = SQLITE_ERROR;
+    goto done;
+  }
+  if (!realpath(zDir, zReal)) {
+    *pzErr = sqlite3_mprintf("cannot open model directory '%s': %s", zDir, strerror(errno));
     rc = SQLITE_ERROR;
     goto done;
   }
