@@ -203,6 +203,44 @@ static void hf_cache_layout(const float *ref) {
   ok = embed_one(p, v, &err);
   CHECK(ok && memcmp(v, ref, sizeof v) == 0,
         "a symlink to the snapshot directory loads and gives the same vector (%s)", err.msg);
+
+  /* The same entry found by its name (ee_model_locate): what refs/main names. */
+  char hub[700], located[EE_MODEL_PATH_MAX];
+  path_in(hub, sizeof hub, g_root, "hub");
+  setenv("HF_HUB_CACHE", hub, 1);
+  unsetenv("SENTENCE_TRANSFORMERS_HOME");
+  CHECK(ee_model_locate("org/tiny", located, &err) == EE_OK && strcmp(located, snap) == 0,
+        "ee_model_locate(\"org/tiny\") is the snapshot refs/main names (%s)", located);
+  memset(v, 0, sizeof v);
+  ok = embed_one("org/tiny", v, &err);
+  CHECK(ok && memcmp(v, ref, sizeof v) == 0, "ee_model_load(\"org/tiny\") loads it from HF_HUB_CACHE (%s)",
+        err.msg);
+  CHECK(ee_model_locate(g_plain, located, &err) == EE_OK && strcmp(located, g_plain) == 0,
+        "ee_model_locate of an existing directory is that directory");
+  expect_fail("a name not in the cache", "org/nope", EE_ERR_IO, "models--org--nope", "huggingface-cli download");
+  expect_fail("a revision not in the cache entry", "org/tiny@v2", EE_ERR_IO, "no revision 'v2'", NULL);
+  CHECK(ee_model_locate("", located, &err) == EE_ERR_INPUT, "ee_model_locate(\"\"): %s", err.msg);
+  char longpath[5000];
+  memset(longpath, 'a', sizeof longpath - 1);
+  longpath[0] = '/';
+  longpath[sizeof longpath - 1] = '\0';
+  CHECK(ee_model_locate(longpath, located, &err) == EE_ERR_INPUT && strstr(err.msg, "too long"),
+        "a 4999-byte path is refused: %s", err.msg);
+  unsetenv("HF_HUB_CACHE");
+  /* No cache at all: HOME and every variable unset. */
+  static const char *const vars[] = {"HUGGINGFACE_HUB_CACHE", "HF_HOME", "XDG_CACHE_HOME", "HOME"};
+  char *saved[4];
+  for (int i = 0; i < 4; i++) {
+    const char *val = getenv(vars[i]);
+    saved[i] = val ? strdup(val) : NULL;
+    unsetenv(vars[i]);
+  }
+  CHECK(ee_model_locate("org/tiny", located, &err) == EE_ERR_IO && strstr(err.msg, "are all unset"),
+        "no HOME and no cache variable: %s", err.msg);
+  for (int i = 0; i < 4; i++) {
+    if (saved[i]) setenv(vars[i], saved[i], 1);
+    free(saved[i]);
+  }
 }
 
 /* ---- 2. not a regular file ----------------------------------------------------- */
