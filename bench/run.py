@@ -839,14 +839,12 @@ def mpnet():
     """MPNet (all-mpnet-base-v2's size) against BERT-base in the same run: the
     relative position bias MPNet adds to every attention score, and its
     position numbering, are all that differ."""
-    base = our_base_model()
-    mp = os.path.join(BUILD, "bench-models", "mpnet-base")
-    if not os.path.exists(os.path.join(mp, "config.json")):
-        run([os.path.join(BUILD, "tools", "gen_model"), "--shape", "mpnet-base", "--out", mp], "gen_mpnet_base")
-    if not base:
-        out("(skipped: no bert-base model to compare with)")
-        SKIPPED.append("mpnet section: no bert-base model")
-        return
+    dirs = {}
+    for shape in ("bert-base", "mpnet-base"):  # both from gen_model: same generator, no peers needed
+        dirs[shape] = os.path.join(BUILD, "bench-models", "gen-" + shape)
+        if not os.path.exists(os.path.join(dirs[shape], "config.json")):
+            run([os.path.join(BUILD, "tools", "gen_model"), "--shape", shape, "--out", dirs[shape]], "gen_" + shape)
+    base, mp = dirs["bert-base"], dirs["mpnet-base"]
     th, ba, se, runs = ("1", "1", "16", "1") if QUICK else ("1,2", "1,8", "16,128", "3")
     best = {}
     for rnd in range(1 if QUICK else 2):  # alternate the two, best of each (the VM has slow phases)
@@ -861,8 +859,8 @@ def mpnet():
         b, m = best[("bert", key)], best.get(("mpnet", key))
         rows.append([key[0], key[1], key[2], fnum(b["sps"]), fnum(m["sps"]) if m else "—",
                      ratio(m["sps"], b["sps"]) if m else "—"])
-    out("768/12/12/3072 both (random weights, random ids, full-length rows); best of %d alternating rounds." % (
-        1 if QUICK else 2))
+    out("768/12/12/3072 both, from `gen_model --shape bert-base|mpnet-base` (random weights, random ids, "
+        "full-length rows); best of %d alternating rounds." % (1 if QUICK else 2))
     out()
     table(["threads", "batch", "seq", "BERT-base sent/s", "MPNet-base sent/s", "MPNet/BERT"], rows)
 
