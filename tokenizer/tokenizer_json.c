@@ -24,8 +24,10 @@
 **   "post_processor": TemplateProcessing, BertProcessing or
 **       RobertaProcessing (MPNet's: <s> A </s>, a pair <s> A </s> </s> B </s>),
 **       for the ids of the tokens added around a sequence (default [CLS]
-**       and [SEP]); TemplateProcessing's pair template is not read: a pair
-**       is laid out as BERT's
+**       and [SEP]; a template of another shape, a token type other than 0
+**       around a single text, or another processor type is refused);
+**       TemplateProcessing's pair template is not read: a pair is laid
+**       out as BERT's
 **
 ** Strings may contain \u0000 (JSON_ALLOW_NUL); lengths come from jansson.
 */
@@ -126,35 +128,78 @@ static wp_status read_normalizer(json_t *n, wp_options *o, const char *path, wp_
   return WP_ERR_FORMAT;
 }
 
-/* The id of the special token named `name` in a TemplateProcessing map, or -1. */
+/* The id of a TemplateProcessing piece that is a special token of type 0
+** mapping to exactly one id, or -1. */
 static int32_t template_id(json_t *pp, json_t *piece) {
   json_t *st = json_object_get(piece, "SpecialToken");
   const char *name = json_string_value(json_object_get(st, "id"));
-  if (!name) return -1;
+  json_t *type_id = json_object_get(st, "type_id");
+  if (!name || !json_is_integer(type_id) || json_integer_value(type_id) != 0) return -1;
   json_t *ids = json_object_get(json_object_get(json_object_get(pp, "special_tokens"), name), "ids");
   json_t *id = json_array_get(ids, 0);
-  return json_is_integer(id) ? (int32_t)json_integer_value(id) : -1;
+  if (json_array_size(ids) != 1 || !json_is_integer(id) || json_integer_value(id) < 0 ||
+      json_integer_value(id) >= WP_MAX_TOKEN_ID)
+    return -1;
+  return (int32_t)json_integer_value(id);
 }
 
-static void read_post_processor(json_t *pp, wp_tokenizer *t) {
+/* Is this TemplateProcessing piece the first sequence, of type 0? */
+static int template_is_a(json_t *piece) {
+  json_t *sq = json_object_get(piece, "Sequence");
+  const char *id = json_string_value(json_object_get(sq, "id"));
+  json_t *type_id = json_object_get(sq, "type_id");
+  return id && strcmp(id, "A") == 0 && json_is_integer(type_id) && json_integer_value(type_id) == 0;
+}
+
+/* An id of BertProcessing's/RobertaProcessing's ["[CLS]", 101], or -1. */
+static int32_t processing_id(json_t *pair) {
+  json_t *id = json_array_get(pair, 1);
+  if (json_array_size(pair) != 2 || !json_is_string(json_array_get(pair, 0)) || !json_is_integer(id) ||
+      json_integer_value(id) < 0 || json_integer_value(id) >= WP_MAX_TOKEN_ID)
+    return -1;
+  return (int32_t)json_integer_value(id);
+}
+
+/* The ids put around a text.  Only what BERT-family models use is taken:
+** anything else would change the ids or their token types (and so the
+** vectors) without a word, so it is refused.  No post_processor at all
+** keeps the default [CLS] and [SEP]. */
+static wp_status read_post_processor(json_t *pp, const char *path, wp_tokenizer *t, wp_error *err) {
+  if (!pp || json_is_null(pp)) return WP_OK;
   const char *type = json_string_value(json_object_get(pp, "type"));
-  if (!type) return;
+  if (!type) {
+    wp_set_error(err, WP_ERR_FORMAT, "post_processor in %s has no type", path);
+    return WP_ERR_FORMAT;
+  }
   if (strcmp(type, "TemplateProcessing") == 0) {
     json_t *single = json_object_get(pp, "single");
-    size_t n = json_array_size(single);
-    if (n >= 2) {
+    if (json_array_size(single) == 3 && template_is_a(json_array_get(single, 1))) {
       t->cls_id = template_id(pp, json_array_get(single, 0));
-      t->sep_id = template_id(pp, json_array_get(single, n - 1));
+      t->sep_id = template_id(pp, json_array_get(single, 2));
+    }
+    if (json_array_size(single) != 3 || t->cls_id < 0 || t->sep_id < 0) {
+      wp_set_error(err, WP_ERR_FORMAT,
+                   "unsupported TemplateProcessing in %s: its single template must be a special "
+                   "token, $A and a special token, all of type 0, each special token one id (as "
+                   "BERT's \"[CLS] $A [SEP]\")", path);
+      return WP_ERR_FORMAT;
     }
   } else if (strcmp(type, "BertProcessing") == 0 || strcmp(type, "RobertaProcessing") == 0) {
     t->roberta_pair = type[0] == 'R';
-    json_t *cls = json_array_get(json_object_get(pp, "cls"), 1);
-    json_t *sep = json_array_get(json_object_get(pp, "sep"), 1);
-    if (json_is_integer(cls)) t->cls_id = (int32_t)json_integer_value(cls);
-    if (json_is_integer(sep)) t->sep_id = (int32_t)json_integer_value(sep);
+    t->cls_id = processing_id(json_object_get(pp, "cls"));
+    t->sep_id = processing_id(json_object_get(pp, "sep"));
+    if (t->cls_id < 0 || t->sep_id < 0) {
+      wp_set_error(err, WP_ERR_FORMAT, "%s in %s: \"cls\" and \"sep\" must each be [token, id]", type,
+                   path);
+      return WP_ERR_FORMAT;
+    }
+  } else {
+    wp_set_error(err, WP_ERR_FORMAT,
+                 "unsupported post_processor type '%.64s' in %s (supported: TemplateProcessing, "
+                 "BertProcessing, RobertaProcessing)", type, path);
+    return WP_ERR_FORMAT;
   }
-  if (t->cls_id >= WP_MAX_TOKEN_ID) t->cls_id = -1;
-  if (t->sep_id >= WP_MAX_TOKEN_ID) t->sep_id = -1;
+  return WP_OK;
 }
 
 wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
@@ -244,7 +289,7 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
                    (int32_t)json_integer_value(id), 0) != WP_OK)
       FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   }
-  read_post_processor(json_object_get(root, "post_processor"), t);
+  if ((rc = read_post_processor(json_object_get(root, "post_processor"), path, t, err)) != WP_OK) goto done;
   if ((rc = wp_tok_finish(t, path, err)) != WP_OK) goto done;
   *out = t;
   t = NULL;

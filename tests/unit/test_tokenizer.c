@@ -331,6 +331,46 @@ static void test_hostile_files(void) {
                         "\"pre_tokenizer\": {\"type\": \"BertPreTokenizer\"}}";
   expect_load_error("empty model.vocab", WP_ERR_FORMAT, write_tmp("emptyv.json", emptyv, sizeof emptyv - 1), 1,
                     "empty vocabulary in %s");
+  /* post_processors that would change the ids or token types around a text
+  ** are refused, not replaced by [CLS] ... [SEP] */
+#define TEMPLATE_MSG                                                                              \
+  "unsupported TemplateProcessing in %s: its single template must be a special token, $A and a " \
+  "special token, all of type 0, each special token one id (as BERT's \"[CLS] $A [SEP]\")"
+  static const struct { const char *label, *pp, *msg; } pps[] = {
+    {"TemplateProcessing without the closing special",
+     "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"
+     "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}}],\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[2]}}}",
+     TEMPLATE_MSG},
+    {"TemplateProcessing with two specials first",
+     "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"
+     "{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},"
+     "{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}}],\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[2]}}}",
+     TEMPLATE_MSG},
+    {"TemplateProcessing whose text has token type 1",
+     "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"
+     "{\"Sequence\":{\"id\":\"A\",\"type_id\":1}},{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}}],"
+     "\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[2]}}}",
+     TEMPLATE_MSG},
+    {"TemplateProcessing with a special of two ids",
+     "{\"type\":\"TemplateProcessing\",\"single\":[{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}},"
+     "{\"Sequence\":{\"id\":\"A\",\"type_id\":0}},{\"SpecialToken\":{\"id\":\"[CLS]\",\"type_id\":0}}],"
+     "\"special_tokens\":{\"[CLS]\":{\"id\":\"[CLS]\",\"ids\":[2,3]}}}",
+     TEMPLATE_MSG},
+    {"BertProcessing without a sep id", "{\"type\":\"BertProcessing\",\"cls\":[\"[CLS]\",2],\"sep\":[\"[SEP]\"]}",
+     "BertProcessing in %s: \"cls\" and \"sep\" must each be [token, id]"},
+    {"a ByteLevel post_processor", "{\"type\":\"ByteLevel\",\"trim_offsets\":true}",
+     "unsupported post_processor type 'ByteLevel' in %s (supported: TemplateProcessing, BertProcessing, "
+     "RobertaProcessing)"},
+    {"a post_processor without a type", "{\"single\":[]}", "post_processor in %s has no type"},
+  };
+  for (size_t k = 0; k < sizeof pps / sizeof pps[0]; k++) {
+    char json[1024];
+    int n = snprintf(json, sizeof json,
+                     "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"[PAD]\": 0, \"[UNK]\": 1, "
+                     "\"[CLS]\": 2, \"[SEP]\": 3, \"a\": 4}}, \"pre_tokenizer\": {\"type\": "
+                     "\"BertPreTokenizer\"}, \"post_processor\": %s}", pps[k].pp);
+    expect_load_error(pps[k].label, WP_ERR_FORMAT, write_tmp("pp.json", json, (size_t)n), 1, pps[k].msg);
+  }
   expect_load_error("empty file as tokenizer.json", WP_ERR_FORMAT, write_tmp("zero.json", "", 0), 1,
                     "invalid JSON in %s: '[' or '{' expected near end of file (line 1, column 0)");
   CHECK(wp_load_tokenizer_json_mem("{\"model\":", 9, &tok, &err) == WP_ERR_FORMAT && !tok &&
