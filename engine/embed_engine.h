@@ -133,6 +133,8 @@ typedef struct ee_info {
   const char *modules;      /* what follows the encoder, as applied (options
                                included), e.g. "Pooling(cls), Dense(768->768,
                                tanh), Normalize" */
+  const char *dir;          /* the directory loaded: the path given, or the Hugging
+                               Face cache snapshot a name resolved to */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);

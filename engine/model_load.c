@@ -284,6 +284,7 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   memset(info, 0, sizeof *info);
   if (!m) return;
   info->model_type = ee_arch_name(m->cfg.arch);
+  info->dir = m->dir;
   info->dtype = m->w.dtype ? m->w.dtype : "F32";
   info->hidden_size = m->cfg.hidden_size;
   info->dims = m->cfg.out_dims;
