@@ -135,6 +135,9 @@ typedef struct ee_info {
                                tanh), Normalize" */
   const char *dir;          /* the directory loaded: the path given, or the Hugging
                                Face cache snapshot a name resolved to */
+  const char *similarity;   /* config_sentence_transformers.json's similarity_fn_name:
+                               "cosine" (also when absent), "dot", "euclidean" or
+                               "manhattan" */
 } ee_info;
 
 void ee_model_info(const ee_model *model, ee_info *info);

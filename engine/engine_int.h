@@ -158,9 +158,11 @@ typedef struct ee_prompts {
   char **names, **texts;        /* (n) each, owned */
   const char *dflt;             /* default_prompt_name (one of names), or NULL */
   char *json;                   /* the "prompts" object, compact, keys sorted; NULL if none */
+  const char *similarity;       /* similarity_fn_name: "cosine" (also when absent), "dot",
+                                   "euclidean" or "manhattan"; static */
 } ee_prompts;
 /* <dir>/config_sentence_transformers.json -> p (empty if the file or its
-** "prompts" is absent); on error p is left empty. */
+** "prompts" is absent) and its similarity_fn_name; on error p is left empty. */
 ee_status ee_prompts_load(const char *dir, ee_prompts *p, ee_error *err);
 const char *ee_prompts_find(const ee_prompts *p, const char *name); /* NULL if none */
 void ee_prompts_free(ee_prompts *p);

@@ -13,6 +13,12 @@
 ** reads and checks them (a default naming no prompt is refused, as
 ** sentence-transformers refuses it); which text gets which prompt is the
 ** caller's choice.
+**
+** The same file's "similarity_fn_name" (sentence-transformers v3) says
+** which function the model was trained to be compared with: "cosine" (the
+** default), "dot", "euclidean" or "manhattan"; another value is refused,
+** as sentence-transformers refuses it.  A semantic index takes its default
+** metric from it.
 */
 #include "engine_int.h"
 #include <jansson.h>
@@ -83,6 +89,20 @@ ee_status ee_prompts_load(const char *dir, ee_prompts *p, ee_error *err) {
         rc = ee_set_error(err, EE_ERR_FORMAT, "prompt '%.64s' in %s is not a string", key, path);
         goto done;
       }
+    }
+  }
+  const json_t *sim = root ? json_object_get(root, "similarity_fn_name") : NULL;
+  static const char *const sims[] = {"cosine", "dot", "euclidean", "manhattan"};
+  p->similarity = sims[0];
+  if (sim && !json_is_null(sim)) {
+    const char *name = json_string_value(sim);
+    p->similarity = NULL;
+    for (size_t i = 0; name && i < sizeof sims / sizeof sims[0]; i++)
+      if (strcmp(name, sims[i]) == 0) p->similarity = sims[i];
+    if (!p->similarity) {
+      rc = ee_set_error(err, EE_ERR_FORMAT,
+                        "similarity_fn_name in %s must be cosine, dot, euclidean or manhattan", path);
+      goto done;
     }
   }
   if (dflt && !json_is_null(dflt)) {

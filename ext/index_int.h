@@ -75,6 +75,7 @@ typedef struct index_vtab {
   int nDims;              /* dimensions of every vector */
   int nChunk;             /* slots per chunk: a multiple of 8 up to EMBED_INDEX_CHUNK_MAX */
   index_metric eMetric;   /* distance used by MATCH */
+  int bMetricGiven;        /* metric = ... was in the constructor (else the model's similarity) */
   index_quant eQuant;     /* search copy: float32, int8 or binary */
   int nRerank;            /* quantized search keeps k x nRerank candidates for re-ranking */
   int nThreads;           /* threads a large scan may use; 0: the CPUs, up to KNN_THREADS_MAX */

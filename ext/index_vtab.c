@@ -132,6 +132,7 @@ static int parse_args(index_vtab *p, int argc, const char *const *argv, char **p
         p->nDims = (int)v;
       }
     } else if (strcmp(zKey, "metric") == 0) {
+      p->bMetricGiven = 1;
       if (strcmp(zVal, "cosine") == 0) p->eMetric = METRIC_COSINE;
       else if (strcmp(zVal, "l2") == 0) p->eMetric = METRIC_L2;
       else if (strcmp(zVal, "dot") == 0) p->eMetric = METRIC_DOT;
@@ -272,6 +273,22 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
         goto fail;
       }
       nModelDims = ee_model_dims(embedSlotModel(pSlot));
+      /* Without metric = ..., the function the model was trained for
+      ** (config_sentence_transformers.json's similarity_fn_name): a "dot"
+      ** model such as multi-qa-mpnet-base-dot-v1 ranks by dot product. */
+      if (!p->bMetricGiven) {
+        ee_info info;
+        ee_model_info(embedSlotModel(pSlot), &info);
+        if (strcmp(info.similarity, "dot") == 0) p->eMetric = METRIC_DOT;
+        else if (strcmp(info.similarity, "euclidean") == 0) p->eMetric = METRIC_L2;
+        else if (strcmp(info.similarity, "manhattan") == 0) {
+          *pzErr = sqlite3_mprintf("embed_index constructor error: model '%s' is compared by manhattan "
+                                   "distance (its similarity_fn_name), which embed_index does not have: "
+                                   "give metric = cosine, l2 or dot", p->zModel);
+          rc = SQLITE_ERROR;
+          goto fail;
+        }
+      }
       /* Stored texts get one prompt for the table's life, so its vectors
       ** stay comparable whatever later bindings say (kept in _config). */
       const char *zDoc = p->zDocumentPrompt ? p->zDocumentPrompt : embedSlotRolePrompt(pSlot, 0);

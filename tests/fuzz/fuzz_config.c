@@ -83,6 +83,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     const char *prompt = info.default_prompt_name ? ee_model_prompt(m, info.default_prompt_name)
                                                   : ee_model_prompt(m, "query");
     if (info.default_prompt_name && !prompt) abort(); /* a default must name a prompt */
+    if (!info.similarity || (strcmp(info.similarity, "cosine") && strcmp(info.similarity, "dot") &&
+                             strcmp(info.similarity, "euclidean") && strcmp(info.similarity, "manhattan")))
+      abort(); /* one of sentence-transformers' four */
     if (ctx && out) ee_embed_texts_prompted(ctx, prompt, 3, texts, lens, out, &err);
     free(out);
     ee_context_free(ctx);
