@@ -4,7 +4,7 @@
 ** "do_lower_case": true (bge-small-en-v1.5 does).
 **
 **   wp_lowered lo = {0};
-**   wp_py_lower(&lo, "ΟΔΟΣ [SEP]", 13, ...);   // "οδος [sep]": final ς
+**   wp_py_lower(&lo, "ΟΔΟΣ [SEP]", 14);       // "οδος [sep]": final ς
 **   int32_t s = wp_lowered_start(&lo, 3);      // source byte of lowered byte 3
 **   wp_lowered_free(&lo);
 **
