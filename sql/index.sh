@@ -9,7 +9,9 @@
 # in its own transaction: it embeds the next BATCH_ROWS content rows not yet
 # indexed and records where it stopped in the same transaction.  Progress
 # lines: rows done / total, rows per second, ETA.  EMBED_EXTENSION overrides
-# the extension path (default ./build/embed0).
+# the extension path (default ./build/embed0).  MODEL_DIR may also be a
+# Hugging Face name already in the local cache ("BAAI/bge-small-en-v1.5"), as
+# for embed_load.
 set -eu
 if [ $# -lt 3 ]; then
   echo "usage: $0 DATABASE INDEX_TABLE MODEL_DIR [BATCH_ROWS]" >&2
