@@ -187,6 +187,14 @@ def parse_engine(text):
     return rows
 
 
+def keep_best(best, rows, field="sps"):
+    """Merge one round's rows ({point: row}) into best, keeping each point's faster row: this VM
+    has slow phases, so interleaved rounds keep their best rather than their mean."""
+    for key, r in rows.items():
+        if key not in best or r[field] > best[key][field]:
+            best[key] = r
+
+
 def parse_ort_json(path):
     with open(path) as f:
         j = json.load(f)
@@ -360,9 +368,7 @@ def encoder(peak):
                 tag = "%s_t%s_s%s%s" % (shape, t_, s_, suffix)
                 got = parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", t_, "--batches", ba,
                                         "--seqs", s_, "--runs", str(runs)], "engine_" + tag))
-                for key, o in got.items():
-                    if key not in ours or o["sps"] > ours[key]["sps"]:
-                        ours[key] = o
+                keep_best(ours, got)
                 if not onnx_dir:
                     continue
                 js = os.path.join(RAW, "ort_%s.json" % tag)
@@ -370,9 +376,7 @@ def encoder(peak):
                      "--threads", t_, "--batches", ba, "--seqs", s_, "--min-runs", str(runs),
                      "--min-time", "0" if QUICK else "0.5", "--max-runs", str(max(runs, 1) if QUICK else 30),
                      "--json", js], "ort_" + tag)
-                for key, r in parse_ort_json(js)[0].items():
-                    if key not in ort or r["sent_per_s"] > ort[key]["sent_per_s"]:
-                        ort[key] = r
+                keep_best(ort, parse_ort_json(js)[0], "sent_per_s")
         auto = {}
         if auto_col and shape == "minilm":
             log("encoder %s: ours with OPENBLAS_CORETYPE unset" % name)
@@ -689,9 +693,7 @@ def precision():
             m = next((PREC_ROW.match(l) for l in txt.splitlines() if PREC_ROW.match(l)), None)
             if m:
                 kern[prec] = m
-            for key, r in parse_engine(txt).items():
-                if key not in best.setdefault(prec, {}) or r["sps"] > best[prec][key]["sps"]:
-                    best[prec][key] = r
+            keep_best(best.setdefault(prec, {}), parse_engine(txt))
     # The AG News texts likewise: interleaved rounds, each precision's best texts/s.  The cosines are
     # the same every round (the vectors are deterministic), so only the first round computes them.
     text_best, text_cos, text_n = {}, {}, {}
@@ -846,17 +848,14 @@ def mpnet():
             run([os.path.join(BUILD, "tools", "gen_model"), "--shape", shape, "--out", dirs[shape]], "gen_" + shape)
     base, mp = dirs["bert-base"], dirs["mpnet-base"]
     th, ba, se, runs = ("1", "1", "16", "1") if QUICK else ("1,2", "1,8", "16,128", "3")
-    best = {}
+    best = {"bert": {}, "mpnet": {}}
     for rnd in range(1 if QUICK else 2):  # alternate the two, best of each (the VM has slow phases)
         for name, path in (("bert", base), ("mpnet", mp)):
-            got = parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", th, "--batches", ba, "--seqs", se,
-                                    "--runs", runs], "mpnet_%s_r%d" % (name, rnd + 1)))
-            for key, o in got.items():
-                if (name, key) not in best or o["sps"] > best[(name, key)]["sps"]:
-                    best[(name, key)] = o
+            keep_best(best[name], parse_engine(run([BENCH_ENGINE, "--model", path, "--threads", th, "--batches", ba,
+                                                    "--seqs", se, "--runs", runs], "mpnet_%s_r%d" % (name, rnd + 1))))
     rows = []
-    for key in sorted(k for n, k in best if n == "bert"):
-        b, m = best[("bert", key)], best.get(("mpnet", key))
+    for key in sorted(best["bert"]):
+        b, m = best["bert"][key], best["mpnet"].get(key)
         rows.append([key[0], key[1], key[2], fnum(b["sps"]), fnum(m["sps"]) if m else "—",
                      ratio(m["sps"], b["sps"]) if m else "—"])
     out("768/12/12/3072 both, from `gen_model --shape bert-base|mpnet-base` (random weights, random ids, "
