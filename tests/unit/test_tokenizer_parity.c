@@ -349,13 +349,11 @@ static int in_json_ranges(json_t *ranges, uint32_t cp) {
 
 /* Every code point Python assigns: its lowercase alone, and the two
 ** properties its Final_Sigma rule reads, against what Python did. */
-static void pylower_unicode_parity(wp_lowered *lo) {
-  json_t *u = json_load_file(FIX "tokenizer/pylower-unicode.json", 0, NULL);
+static void pylower_unicode_parity(wp_lowered *lo, json_t *u) {
   json_t *assigned = json_object_get(u, "assigned"), *lower = json_object_get(u, "lower");
   json_t *ign = json_object_get(u, "ignorable"), *cased = json_object_get(u, "cased");
   if (!json_is_array(assigned) || !json_is_array(lower) || !json_is_array(ign) || !json_is_array(cased)) {
     CHECK(0, "pylower-unicode.json readable");
-    json_decref(u);
     return;
   }
   size_t next = 0, checked = 0;
@@ -397,12 +395,10 @@ static void pylower_unicode_parity(wp_lowered *lo) {
         checked, pyv ? pyv : "?", bad_lower);
   CHECK(bad_class == 0, "pylower: Cased and Case_Ignorable as Python's sigma rule sees them (%d differ)",
         bad_class);
-  json_decref(u);
 }
 
 /* The corpus, lowered, against FNV-1a hashes of Python's lowering. */
-static void pylower_corpus_parity(wp_lowered *lo, json_t **corpus, size_t ncorpus) {
-  json_t *u = json_load_file(FIX "tokenizer/pylower-unicode.json", 0, NULL);
+static void pylower_corpus_parity(wp_lowered *lo, json_t *u, json_t **corpus, size_t ncorpus) {
   json_t *h = json_object_get(u, "corpus_fnv1a");
   int bad = 0;
   for (size_t i = 0; i < ncorpus; i++) {
@@ -417,7 +413,6 @@ static void pylower_corpus_parity(wp_lowered *lo, json_t **corpus, size_t ncorpu
   }
   CHECK(bad == 0 && json_array_size(h) == ncorpus && ncorpus > 0,
         "pylower: %zu corpus lines lower as Python's (%d differ)", ncorpus, bad);
-  json_decref(u);
 }
 
 /* Chosen texts: the lowered bytes, and every character boundary of the
@@ -601,8 +596,10 @@ int main(void) {
   mpnet_cases_parity();
   llama_parity();
   wp_lowered lo = {0};
-  pylower_unicode_parity(&lo);
-  pylower_corpus_parity(&lo, corpus, ncorpus);
+  json_t *pyu = json_load_file(FIX "tokenizer/pylower-unicode.json", 0, NULL);
+  pylower_unicode_parity(&lo, pyu);
+  pylower_corpus_parity(&lo, pyu, corpus, ncorpus);
+  json_decref(pyu);
   pylower_cases_parity(&lo);
   wp_lowered_free(&lo);
   pylower_ids_parity();
