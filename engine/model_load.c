@@ -309,7 +309,7 @@ void ee_model_info(const ee_model *m, ee_info *info) {
                                                     : ee_kernel_name();
   info->prompts = m->prompts.json ? m->prompts.json : "{}";
   info->default_prompt_name = m->prompts.dflt;
-  info->similarity = m->prompts.similarity ? m->prompts.similarity : "cosine";
+  info->similarity = m->prompts.similarity; /* "cosine" when the file says nothing */
   info->include_prompt = m->cfg.include_prompt;
   info->modules = m->modules;
 }

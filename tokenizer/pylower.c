@@ -87,7 +87,8 @@ wp_status wp_py_lower(wp_lowered *lo, const char *text, size_t len) {
   lo->len = 0;
   lo->n_changes = 0;
   /* A lowercase is at most 3/2 of its character's bytes (U+0130, 2 bytes,
-  ** to 3), so this one reservation is enough. */
+  ** to 3), so this one reservation is enough, and a result that fits it
+  ** fits the int32 offsets. */
   size_t most = len + len / 2 + 1;
   if (most > (size_t)INT32_MAX - 8) return WP_ERR_ARG;
   if (reserve_bytes(lo, most)) return WP_ERR_NOMEM;
@@ -116,7 +117,6 @@ wp_status wp_py_lower(wp_lowered *lo, const char *text, size_t len) {
       return WP_ERR_NOMEM;
     i += (size_t)n;
   }
-  if (lo->len > (size_t)INT32_MAX - 8) return WP_ERR_ARG;
   return WP_OK;
 }
 
