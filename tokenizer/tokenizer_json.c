@@ -16,11 +16,14 @@
 **       also null, or a "Sequence" of BertNormalizer / Lowercase / NFD /
 **       StripAccents; anything else is refused rather than ignored
 **   "pre_tokenizer": {"type": "BertPreTokenizer"} (required)
+**   or a "Unigram" model with its own normalizers and pre-tokenizer
+**       (XLM-R's SentencePiece; read by unigram_json.c)
 **   "added_tokens": [{"id": 0, "content": "[PAD]", ...}, ...]
 **       matched literally in the raw text, or, "normalized": true (MPNet's
-**       "<unk>"), in the normalised text, as the crate does (normalize.c);
-**       lstrip/rstrip only widen the crate's offsets (the pre-tokenizer
-**       drops the spaces they take), so they are not read
+**       "<unk>"; WordPiece only), in the normalised text, as the crate does
+**       (normalize.c); "lstrip"/"rstrip": the match also takes the
+**       whitespace before/after it (XLM-R's <mask>), which changes a
+**       Unigram model's ids and any model's offsets
 **   "post_processor": TemplateProcessing, BertProcessing or
 **       RobertaProcessing (MPNet's: <s> A </s>, a pair <s> A </s> </s> B </s>),
 **       for the ids of the tokens added around a sequence (default [CLS]
@@ -202,25 +205,10 @@ static wp_status read_post_processor(json_t *pp, const char *path, wp_tokenizer 
   return WP_OK;
 }
 
-wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
-                                  wp_tokenizer **out, wp_error *err) {
+/* The WordPiece model, BERT's normalizer and pre-tokenizer. */
+static wp_status read_wordpiece(json_t *root, json_t *model, const char *path, wp_tokenizer *t,
+                                wp_error *err) {
   wp_status rc = WP_OK;
-  *out = NULL;
-  wp_tokenizer *t = NULL;
-  json_t *root;
-  if ((rc = parse(data, len, path, &root, err)) != WP_OK) return rc;
-  t = wp_tok_new();
-  if (!t) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
-
-  json_t *model = json_object_get(root, "model");
-  if (!json_is_object(model)) FAIL(WP_ERR_FORMAT, "%s has no \"model\" object", path);
-  json_t *type = json_object_get(model, "type");
-  if (!json_is_string(type))
-    FAIL(WP_ERR_FORMAT, "tokenizer model in %s has no type (expected 'WordPiece')", path);
-  if (strcmp(json_string_value(type), "WordPiece") != 0)
-    FAIL(WP_ERR_FORMAT, "unsupported tokenizer model type '%.64s' in %s (expected 'WordPiece')",
-         json_string_value(type), path);
-
   wp_options *o = &t->opts;
   json_t *v;
   if ((v = json_object_get(model, "unk_token")) && !get_str(v, o->unk_token, sizeof o->unk_token))
@@ -266,6 +254,34 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
       FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   }
 
+done:
+  return rc;
+}
+
+wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
+                                  wp_tokenizer **out, wp_error *err) {
+  wp_status rc = WP_OK;
+  *out = NULL;
+  wp_tokenizer *t = NULL;
+  json_t *root;
+  if ((rc = parse(data, len, path, &root, err)) != WP_OK) return rc;
+  t = wp_tok_new();
+  if (!t) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+
+  json_t *model = json_object_get(root, "model");
+  if (!json_is_object(model)) FAIL(WP_ERR_FORMAT, "%s has no \"model\" object", path);
+  json_t *type = json_object_get(model, "type");
+  if (!json_is_string(type))
+    FAIL(WP_ERR_FORMAT, "tokenizer model in %s has no type (expected 'WordPiece' or 'Unigram')", path);
+  if (strcmp(json_string_value(type), "Unigram") == 0) {
+    if ((rc = wp_parse_unigram(root, model, path, t, err)) != WP_OK) goto done;
+  } else if (strcmp(json_string_value(type), "WordPiece") == 0) {
+    if ((rc = read_wordpiece(root, model, path, t, err)) != WP_OK) goto done;
+  } else {
+    FAIL(WP_ERR_FORMAT, "unsupported tokenizer model type '%.64s' in %s (expected 'WordPiece' or 'Unigram')",
+         json_string_value(type), path);
+  }
+
   json_t *added = json_object_get(root, "added_tokens");
   size_t i;
   json_t *item;
@@ -278,9 +294,15 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
       FAIL(WP_ERR_FORMAT, "added_tokens[%zu] in %s needs a string \"content\" and an id 0..%d", i,
            path, WP_MAX_TOKEN_ID - 1);
     /* "normalized": true -> matched in the normalised text, as the crate does */
+    int normalized = json_is_true(json_object_get(item, "normalized"));
+    if (normalized && t->uni)
+      FAIL(WP_ERR_FORMAT, "added_tokens[%zu] in %s: a \"normalized\" added token is not supported with "
+           "a Unigram model", i, path);
+    int flags = (normalized ? WP_LIT_NORMALIZED : 0) |
+                (json_is_true(json_object_get(item, "lstrip")) ? WP_LIT_LSTRIP : 0) |
+                (json_is_true(json_object_get(item, "rstrip")) ? WP_LIT_RSTRIP : 0);
     wp_status r = wp_tok_add_literal(t, json_string_value(content), json_string_length(content),
-                                     (int32_t)json_integer_value(id),
-                                     json_is_true(json_object_get(item, "normalized")));
+                                     (int32_t)json_integer_value(id), flags);
     if (r == WP_ERR_FORMAT) FAIL(r, "%s has more than %d added tokens", path, WP_MAX_LITERALS);
     if (r != WP_OK) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
     /* The reverse mapping needs the text of ids that exist only here. */
@@ -290,6 +312,10 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
       FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   }
   if ((rc = read_post_processor(json_object_get(root, "post_processor"), path, t, err)) != WP_OK) goto done;
+  /* Without one the crate adds nothing around a text; the encoder needs <s> ... </s>. */
+  if (t->uni && t->cls_id < 0)
+    FAIL(WP_ERR_FORMAT, "Unigram tokenizer in %s has no post_processor naming the tokens put around a "
+         "text (such as XLM-R's \"<s> $A </s>\")", path);
   if ((rc = wp_tok_finish(t, path, err)) != WP_OK) goto done;
   *out = t;
   t = NULL;

@@ -68,6 +68,7 @@ wp_tokenizer *wp_tok_new(void) {
 
 void wp_free(wp_tokenizer *t) {
   if (!t) return;
+  wp_unigram_free(t->uni);
   for (int i = 0; i < t->n_literals; i++) se_free(t->literals[i].text);
   se_free(t->literals);
   for (int i = 0; i < t->n_nlits; i++) se_free(t->nlits[i].text), se_free(t->nlits[i].norm);
@@ -231,13 +232,17 @@ wp_status wp_tok_normalize_literals(wp_tokenizer *t) {
   return rc;
 }
 
-wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int normalized) {
+wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int flags) {
   if (len == 0) return WP_OK; /* an empty literal would match everywhere */
   int added;
   /* a normalised token's normalised text is wp_tok_finish's job */
-  if (normalized) return put_literal(t, &t->nlits, &t->n_nlits, text, len, id, &added);
+  if (flags & WP_LIT_NORMALIZED) return put_literal(t, &t->nlits, &t->n_nlits, text, len, id, &added);
   wp_status rc = put_literal(t, &t->literals, &t->n_literals, text, len, id, &added);
-  if (rc != WP_OK || !added) return rc;
+  if (rc != WP_OK) return rc;
+  wp_literal *l = find_literal(t->literals, t->n_literals, text, len);
+  l->lstrip = (flags & WP_LIT_LSTRIP) != 0;
+  l->rstrip = (flags & WP_LIT_RSTRIP) != 0;
+  if (!added) return rc;
   t->literal_first[(unsigned char)text[0] >> 3] |= (unsigned char)(1u << (text[0] & 7));
   t->literal_byte = (t->n_literals == 1 || t->literal_byte == (unsigned char)text[0]) ? (unsigned char)text[0] : -1;
   return WP_OK;
@@ -254,7 +259,8 @@ wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err) {
     return WP_ERR_FORMAT;
   }
   for (int i = 0; i < WP_SPECIAL_COUNT; i++) t->special[i] = find_token(t, special_text[i]);
-  t->unk_id = find_token(t, t->opts.unk_token);
+  /* A Unigram model names its unknown piece by id (its text may recur). */
+  t->unk_id = t->uni ? t->uni->unk_id : find_token(t, t->opts.unk_token);
   if (t->unk_id < 0) {
     wp_set_error(err, WP_ERR_FORMAT, "vocabulary in %s lacks the unknown token '%s'",
                  path, t->opts.unk_token);
@@ -438,7 +444,7 @@ int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len) {
 wp_status wp_options_override(wp_tokenizer *tok, const wp_options *opts, wp_error *err) {
   wp_status rc = check_options(opts, "the loaded tokenizer", err);
   if (rc != WP_OK) return rc;
-  int32_t unk = find_token(tok, opts->unk_token);
+  int32_t unk = strcmp(opts->unk_token, tok->opts.unk_token) == 0 ? tok->unk_id : find_token(tok, opts->unk_token);
   if (unk < 0) {
     wp_set_error(err, WP_ERR_ARG, "the vocabulary lacks the unknown token '%s'", opts->unk_token);
     return WP_ERR_ARG;

@@ -45,6 +45,7 @@ struct wp_scratch {
   uint32_t *hash;          /* (piece_cap+1) hash of prefix + word[ci..cj) by cj */
   size_t piece_cap;        /* allocated pieces */
   wp_lowered lowered;      /* the text after Python's lower(), with opts.python_lower */
+  wp_spm_state *spm;       /* a Unigram model's normaliser state and its buffers */
 };
 
 typedef struct seq_ctx {
@@ -127,6 +128,35 @@ static int on_word(void *vctx, const wp_word *w) {
   return 0;
 }
 
+static int on_token(void *vctx, int32_t id, int32_t start, int32_t end) {
+  return list_push(((seq_ctx *)vctx)->out, id, start, end);
+}
+
+/* The text between literal tokens, through the tokenizer's own pipeline. */
+static wp_status encode_segment(seq_ctx *c, const char *text, size_t len, int32_t base) {
+  if (c->t->uni) return wp_spm_encode(&c->sc->spm, c->t, text, len, base, on_token, c);
+  return wp_normalize(&c->sc->norm, c->t, text, len, base, on_word, c);
+}
+
+static int is_space_at(const char *text, size_t i, int *n) {
+  uint32_t cp;
+  *n = wpu_decode((const unsigned char *)text + i, &cp);
+  return (wpu_flags(cp) & WPU_SPACE) != 0;
+}
+
+/* Start of the whitespace that ends text[seg..i) (i if none): the part of
+** the text an lstrip literal takes before it. */
+static size_t space_before(const char *text, size_t seg, size_t i) {
+  while (i > seg) {
+    size_t j = i - 1;
+    while (j > seg && ((unsigned char)text[j] & 0xC0) == 0x80) j--;
+    int n;
+    if (!is_space_at(text, j, &n)) break;
+    i = j;
+  }
+  return i;
+}
+
 /* The longest literal token at text[i..len), or NULL. */
 static const wp_literal *match_literal(const wp_tokenizer *t, const char *text, size_t i, size_t len) {
   const wp_literal *best = NULL;
@@ -158,15 +188,16 @@ static wp_status encode_text(const wp_tokenizer *t, struct wp_scratch *sc, int w
       const wp_literal *lit = NULL;
       if (t->literal_first[ch >> 3] & (1u << (ch & 7))) lit = match_literal(t, text, i, len);
       if (!lit) { i++; continue; }
-      if (i > seg && (rc = wp_normalize(&sc->norm, t, text + seg, i - seg, (int32_t)seg, on_word, &c)) != WP_OK)
-        return rc;
-      if (list_push(l, lit->id, (int32_t)i, (int32_t)(i + lit->len))) return WP_ERR_NOMEM;
-      i += lit->len;
-      seg = i;
+      /* lstrip / rstrip: the literal also takes the whitespace around it */
+      size_t start = lit->lstrip ? space_before(text, seg, i) : i, end = i + lit->len;
+      int n;
+      while (lit->rstrip && end < len && is_space_at(text, end, &n)) end += (size_t)n;
+      if (start > seg && (rc = encode_segment(&c, text + seg, start - seg, (int32_t)seg)) != WP_OK) return rc;
+      if (list_push(l, lit->id, (int32_t)start, (int32_t)end)) return WP_ERR_NOMEM;
+      i = seg = end;
     }
   }
-  if (len > seg && (rc = wp_normalize(&sc->norm, t, text + seg, len - seg, (int32_t)seg, on_word, &c)) != WP_OK)
-    return rc;
+  if (len > seg && (rc = encode_segment(&c, text + seg, len - seg, (int32_t)seg)) != WP_OK) return rc;
   return WP_OK;
 }
 
@@ -259,8 +290,12 @@ static wp_status nomem(wp_encoding *out, wp_error *err) {
 
 /* The error for encode_seq's status. */
 static wp_status seq_failed(wp_encoding *out, wp_status rc, const char *which, wp_error *err) {
-  if (rc != WP_ERR_ARG) return nomem(out, err);
+  if (rc == WP_ERR_NOMEM) return nomem(out, err);
   out->n = 0;
+  if (rc == WP_ERR_FORMAT) {
+    wp_set_error(err, rc, "the tokenizer's precompiled_charsmap is corrupt (a lookup for %s left it)", which);
+    return rc;
+  }
   wp_set_error(err, WP_ERR_ARG, "%s is too long once lowercased (limit %d bytes)", which,
                INT32_MAX - 8);
   return rc;
@@ -349,6 +384,7 @@ void wp_encoding_free(wp_encoding *enc) {
     se_free(sc->piece_span);
     se_free(sc->hash);
     wp_lowered_free(&sc->lowered);
+    wp_spm_state_free(sc->spm);
     se_free(sc);
   }
   se_free(enc->ids);

@@ -1,6 +1,6 @@
 /*
-** wordpiece.h — a BERT WordPiece tokenizer that matches Hugging Face's
-** Rust `tokenizers` crate id for id.
+** wordpiece.h — a BERT WordPiece (and XLM-R Unigram) tokenizer that
+** matches Hugging Face's Rust `tokenizers` crate id for id.
 **
 ** Example:
 **
@@ -17,7 +17,12 @@
 **   wp_encoding_free(&enc);
 **   wp_free(tok);
 **
-** The pipeline (see shared TOKENIZER-NOTES): literal special tokens are
+** It also runs the Unigram (SentencePiece) tokenizer.json of XLM-R style
+** models (paraphrase-multilingual-*, multilingual-e5-*): a precompiled
+** charsmap (NFKC), Metaspace and a best-score (Viterbi) segmentation, with
+** the same API; see unigram.c and spm_normalize.c.
+**
+** The WordPiece pipeline (see shared TOKENIZER-NOTES): literal special tokens are
 ** split out of the raw text first; each remaining piece is cleaned (control
 ** characters dropped, whitespace mapped to space), CJK ideographs are
 ** spaced, accents stripped (NFD, drop Mn) and text lowercased as the options

@@ -11,6 +11,11 @@
 **   pylower.c         Python's str.lower() (sentence-transformers' do_lower_case)
 **   wordpiece.c       wp_encode / wp_encode_pair: special tokens,
 **                     WordPiece, truncation, the output encoding
+**   unigram_json.c    tokenizer.json's Unigram model, its normalizers and
+**                     Metaspace pre-tokenizer (SentencePiece, XLM-R)
+**   charsmap.c        SentencePiece's precompiled normalisation map
+**   spm_normalize.c   the SentencePiece-style normalizers and Metaspace
+**   unigram.c         the Unigram model: Viterbi over the pieces
 */
 #ifndef WP_INTERNAL_H
 #define WP_INTERNAL_H
@@ -90,6 +95,7 @@ typedef struct wp_literal {
   char *text;          /* token text, owned */
   size_t len;          /* its length in bytes */
   int32_t id;          /* its id */
+  int lstrip, rstrip;  /* the match takes the whitespace before / after it */
   char *norm;          /* normalised added tokens: text as the normaliser leaves it, owned */
   size_t norm_len;     /* its length (0: never matches) */
 } wp_literal;
@@ -123,6 +129,7 @@ struct wp_tokenizer {
   wp_literal *nlits;       /* (n_nlits) their raw and normalised texts */
   int n_nlits;
   size_t nlit_max;         /* longest normalised text, bytes */
+  struct wp_unigram *uni;  /* a Unigram (SentencePiece) model, or NULL for WordPiece */
 };
 
 void wp_set_error(wp_error *err, wp_status code, const char *fmt, ...);
@@ -144,7 +151,10 @@ static inline uint32_t wp_fnv1a(uint32_t h, const char *s, size_t n) {
 }
 /* A token matched before normalisation, or (normalized) in the normalised
 ** text; normalised texts are computed by wp_tok_finish. */
-wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int normalized);
+#define WP_LIT_NORMALIZED 1 /* matched in the normalised text */
+#define WP_LIT_LSTRIP     2 /* the match takes the whitespace before it */
+#define WP_LIT_RSTRIP     4 /* ... and after it */
+wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int flags);
 /* (Re)compute the normalised texts of t->nlits under t->opts. */
 wp_status wp_tok_normalize_literals(wp_tokenizer *t);
 /* Resolve special ids, unk/cls/sep; errors name `path`. */
@@ -193,5 +203,85 @@ void wp_norm_free(wp_norm *n);
 ** *out (owned by the caller, NUL-terminated; *out_len bytes). */
 wp_status wp_normalize_string(const wp_tokenizer *t, const char *text, size_t len, char **out,
                               size_t *out_len);
+
+/**************** the Unigram (SentencePiece) model ****************/
+
+/* Receives each token: its id and original byte span; nonzero aborts (OOM). */
+typedef int (*wp_token_fn)(void *ctx, int32_t id, int32_t start, int32_t end);
+
+/* charsmap.c: tokenizer.json's "Precompiled" normalizer */
+typedef struct wp_charsmap wp_charsmap;
+/* From the base64-decoded precompiled_charsmap; WP_ERR_FORMAT if malformed. */
+wp_status wp_charsmap_load(const unsigned char *blob, size_t len, wp_charsmap **out);
+/* The replacement of the shortest key that prefixes s[0..len): 1 with *to
+** (not NUL-terminated, *to_len bytes), 0 if none, -1 if the map is corrupt. */
+int wp_charsmap_lookup(const wp_charsmap *m, const unsigned char *s, size_t len, const char **to,
+                       size_t *to_len);
+void wp_charsmap_free(wp_charsmap *m);
+
+/* One normalizer of a Unigram tokenizer, applied in order. */
+typedef enum wp_spm_step_kind {
+  WP_SPM_PRECOMPILED,      /* map graphemes / characters through a charsmap */
+  WP_SPM_REPLACE,          /* replace every `pattern` by `content` */
+  WP_SPM_REPLACE_SPACES,   /* replace every run of 2+ spaces (Regex " {2,}") by `content` */
+  WP_SPM_STRIP             /* drop whitespace at the start / end */
+} wp_spm_step_kind;
+
+typedef struct wp_spm_step {
+  wp_spm_step_kind kind;
+  wp_charsmap *map;        /* PRECOMPILED, owned */
+  uint32_t *pattern;       /* (n_pattern) REPLACE's code points, owned */
+  size_t n_pattern;
+  uint32_t *content;       /* (n_content) REPLACE*'s code points, owned */
+  size_t n_content;
+  int left, right;         /* STRIP's sides */
+} wp_spm_step;
+
+#define WP_SPM_MAX_STEPS 8
+#define WP_UNIGRAM_PREFIX_BITS (1u << 21)
+
+typedef enum wp_prepend { WP_PREPEND_NEVER, WP_PREPEND_ALWAYS, WP_PREPEND_FIRST } wp_prepend;
+
+typedef struct wp_unigram {
+  double *score;           /* (n_scores) each vocabulary id's log probability */
+  int32_t n_scores;
+  int32_t unk_id;          /* model.unk_id */
+  double unk_score;        /* an unknown character's: the lowest score - 10, as the crate */
+  int byte_fallback;       /* unknown text as <0xNN> tokens where the vocabulary has them */
+  uint8_t *prefix_bits;    /* bit (hash of a piece's proper prefix) % WP_UNIGRAM_PREFIX_BITS */
+  wp_spm_step steps[WP_SPM_MAX_STEPS]; /* the normalizers */
+  int n_steps;
+  uint32_t replacement;    /* Metaspace's replacement for ' ' (U+2581) */
+  wp_prepend prepend;      /* when Metaspace puts a replacement before a piece */
+  int split;               /* Metaspace splits before each replacement */
+  int whitespace_split;    /* a WhitespaceSplit runs before Metaspace */
+} wp_unigram;
+
+/* unigram_json.c: the Unigram parts of tokenizer.json into t (vocabulary,
+** t->uni, t->opts.unk_token). */
+struct json_t;
+wp_status wp_parse_unigram(struct json_t *root, struct json_t *model, const char *path,
+                           wp_tokenizer *t, wp_error *err);
+
+/* unigram.c */
+/* Scores and the prefix filter, once the vocabulary is in t. */
+wp_status wp_unigram_finish(wp_tokenizer *t);
+void wp_unigram_free(wp_unigram *u);
+typedef struct wp_viterbi wp_viterbi; /* per-call work memory, owned by the scratch */
+/* Cut one pre-tokenised piece (UTF-8 bytes b, cstart[0..nchars] character
+** starts, al_s/al_e each character's original span) into tokens. */
+wp_status wp_unigram_encode(wp_viterbi **state, const wp_tokenizer *t, const unsigned char *b,
+                            const int32_t *cstart, int32_t nchars, const int32_t *al_s,
+                            const int32_t *al_e, wp_token_fn fn, void *ctx);
+void wp_viterbi_free(wp_viterbi *v);
+
+/* spm_normalize.c */
+typedef struct wp_spm_state wp_spm_state; /* per-call work memory, owned by the scratch */
+/* Normalise, pre-tokenise and cut text[0..len) (valid UTF-8, `base` its
+** offset in the caller's text).  WP_ERR_NOMEM, or WP_ERR_FORMAT when the
+** charsmap turns out corrupt. */
+wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char *text, size_t len,
+                        int32_t base, wp_token_fn fn, void *ctx);
+void wp_spm_state_free(wp_spm_state *s);
 
 #endif

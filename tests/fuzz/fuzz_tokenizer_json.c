@@ -3,7 +3,8 @@
 ** (wp_load_tokenizer_json_mem): normalizer flags, pre-tokenizer, WordPiece
 ** model options, vocab with non-contiguous ids, added tokens (literal
 ** matching, raw or after normalisation) and the post-processor's ids
-** (TemplateProcessing, BertProcessing, RobertaProcessing).
+** (TemplateProcessing, BertProcessing, RobertaProcessing); and the Unigram
+** model with its Precompiled / Replace / Strip normalizers and Metaspace.
 **
 **   make fuzz                                   (builds build-fuzz/fuzz_tokenizer_json)
 **   build-fuzz/fuzz_tokenizer_json -dict=tests/fuzz/fuzz_tokenizer_json.dict CORPUS_DIR
@@ -34,6 +35,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       "[UNK] [PAD] ##a ab\tabc\r\n\x01 .,;",
       /* added tokens marked "normalized" match here in other cases and accents */
       "<UNK> a<Unk>b <un\x00k> <<unk>> <unk<UNK> <MASK> \xc3\x89T\xc3\x89 \xe4\xb8\x96 <u\xcc\x81nk>",
+      /* Unigram: runs of spaces, lstrip/rstrip tokens, NFKC-mapped characters, unknown bytes */
+      "  a  <mask>  b\xe2\x96\x81\xe2\x96\x81" "c \xef\xbc\xa1\xe2\x91\xa0\xef\xac\x81 \xc3\xa9\xcc\x81 \r\n ",
       "",
   };
   wp_encoding enc = {0};

@@ -126,7 +126,10 @@ static int same_encoding(const wp_encoding *a, const wp_encoding *b) {
 static void sweep_wp_encode(const char *label, const char *dir, int pair, int python_lower) {
   wp_tokenizer *tok = NULL;
   wp_error err;
-  if (wp_load_dir(dir, &tok, &err) != WP_OK) {
+  size_t dl = strlen(dir); /* a directory, or a tokenizer.json itself */
+  wp_status lrc = dl > 5 && strcmp(dir + dl - 5, ".json") == 0 ? wp_load_tokenizer_json(dir, &tok, &err)
+                                                               : wp_load_dir(dir, &tok, &err);
+  if (lrc != WP_OK) {
     CHECK(0, "%s: load %s: %s", label, dir, err.msg);
     return;
   }
@@ -143,7 +146,8 @@ static void sweep_wp_encode(const char *label, const char *dir, int pair, int py
       "supercalifragilisticexpialidocious unaffable tokenization [MASK] \xf0\x9f\x98\x80 "
       "The quick brown fox jumps over the lazy dog. The quick brown fox jumps over the lazy dog. "
       "<UNK> <un" /* MPNet's "<unk>" is matched after normalising: a held queue */
-      " \xce\x91\xce\xa3 \xc4\xb0 \xe2\x84\xaa"; /* ΑΣ İ K(elvin): lowercases of other lengths */
+      " \xce\x91\xce\xa3 \xc4\xb0 \xe2\x84\xaa" /* ΑΣ İ K(elvin): lowercases of other lengths */
+      "  a   <mask>  \xef\xbc\xa1\xe2\x91\xa0\xcc\x81\xef\xac\x81"; /* Unigram: space runs, lstrip, NFKC */
   static const char text2[] = "A second sequence, with [SEP] inside it and \xce\xb1\xce\xb2\xce\xb3 \xc4\xb0.";
   wp_encoding ref = {0};
   wp_status rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &ref, &err)
@@ -383,6 +387,10 @@ int main(int argc, char **argv) {
   sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 1, 1);
   sweep_wp_encode("wp_encode mpnet-style tokenizer.json (normalised added tokens)", mpnet_tok, 0, 0);
   sweep_wp_encode("wp_encode_pair mpnet-style tokenizer.json (RobertaProcessing)", mpnet_tok, 1, 0);
+  sweep_wp_load("wp_load_dir unigram tokenizer.json (XLM-R style; jansson not injected)", wp_load_dir,
+                "tests/fixtures/tokenizer/unigram");
+  sweep_wp_encode("wp_encode unigram tokenizer.json (Precompiled, Metaspace, Viterbi)",
+                  "tests/fixtures/tokenizer/unigram", 0, 0);
   sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
   sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
   sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
@@ -399,6 +407,10 @@ int main(int argc, char **argv) {
   }
   sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
                 "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
+  sweep_wp_load("wp_load_tokenizer_json unigram_precompiled.json (jansson injected)", wp_load_tokenizer_json,
+                "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json");
+  sweep_wp_encode("wp_encode unigram_wsplit_bytes.json (WhitespaceSplit, byte_fallback)",
+                  "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_wsplit_bytes.json", 0, 0);
   sweep_wp_load("wp_load_tokenizer_json roberta_processing_normalized.json (jansson injected)",
                 wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/roberta_processing_normalized.json");
   sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);

@@ -315,7 +315,7 @@ static void test_hostile_files(void) {
                     "invalid JSON in %s: '}' expected near end of file (line 1, column 48)");
   const char bpe[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}";
   expect_load_error("BPE model", WP_ERR_FORMAT, write_tmp("bpe.json", bpe, sizeof bpe - 1), 1,
-                    "unsupported tokenizer model type 'BPE' in %s (expected 'WordPiece')");
+                    "unsupported tokenizer model type 'BPE' in %s (expected 'WordPiece' or 'Unigram')");
   const char arr[] = "[1, 2, 3]";
   expect_load_error("JSON array", WP_ERR_FORMAT, write_tmp("arr.json", arr, sizeof arr - 1), 1,
                     "%s is not a JSON object");
@@ -376,6 +376,163 @@ static void test_hostile_files(void) {
   CHECK(wp_load_tokenizer_json_mem("{\"model\":", 9, &tok, &err) == WP_ERR_FORMAT && !tok &&
         strstr(err.msg, "invalid JSON in (memory)") == err.msg, "in-memory loader names (memory)");
   CHECK(wp_load_dir(tmpdir, &tok, &err) == WP_ERR_IO && !tok, "directory without tokenizer files");
+}
+
+/* A small Unigram tokenizer.json: `model_extra` goes into the model object,
+** the other parts are the JSON of those fields ("null" to leave one out). */
+static const char *unigram_json(const char *name, const char *model_extra, const char *normalizer,
+                                const char *pre, const char *post, const char *added) {
+  static char buf[8192];
+  int n = snprintf(buf, sizeof buf,
+                   "{\"model\": {\"type\": \"Unigram\"%s, \"vocab\": [[\"<unk>\", 0], [\"<s>\", 0], "
+                   "[\"</s>\", 0], [\"\xe2\x96\x81\", -2], [\"\xe2\x96\x81" "b\", -1], [\"b\", -3], "
+                   "[\"<0xC3>\", -5], [\"<0xA9>\", -5], [\"c\", -4]]}, \"normalizer\": %s, "
+                   "\"pre_tokenizer\": %s, \"post_processor\": %s, \"added_tokens\": %s}",
+                   model_extra, normalizer, pre, post, added);
+  return write_tmp(name, buf, (size_t)n);
+}
+
+#define UNI_META "{\"type\": \"Metaspace\", \"replacement\": \"\xe2\x96\x81\", \"prepend_scheme\": \"always\"}"
+#define UNI_POST "{\"type\": \"TemplateProcessing\", \"single\": [{\"SpecialToken\": {\"id\": \"<s>\", " \
+  "\"type_id\": 0}}, {\"Sequence\": {\"id\": \"A\", \"type_id\": 0}}, {\"SpecialToken\": {\"id\": \"</s>\", " \
+  "\"type_id\": 0}}], \"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [1]}, \"</s>\": {\"id\": " \
+  "\"</s>\", \"ids\": [2]}}}"
+
+/* A darts-clone charsmap mapping "a" to "b" (leaf value `value`), base64. */
+static void tiny_charsmap(uint32_t value, char *out, size_t cap) {
+  unsigned char blob[4 + 256 * 4 + 2] = {0};
+  uint32_t units[256] = {0};
+  units[0] = 1u << 10;                              /* root: children at 1 ^ byte */
+  units[1 ^ 'a'] = (1u << 10) | 0x100u | 'a';       /* 'a', has a leaf at its position ^ 1 */
+  units[(1 ^ 'a') ^ 1] = 0x80000000u | value;       /* the leaf: offset of "b" */
+  blob[1] = 4;                                      /* trie size 1024, little-endian */
+  for (int i = 0; i < 256; i++)
+    for (int b = 0; b < 4; b++) blob[4 + 4 * i + b] = (unsigned char)(units[i] >> (8 * b));
+  blob[sizeof blob - 2] = 'b';
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t k = 0;
+  for (size_t i = 0; i < sizeof blob && k + 5 < cap; i += 3) {
+    uint32_t v = (uint32_t)blob[i] << 16 | (i + 1 < sizeof blob ? (uint32_t)blob[i + 1] << 8 : 0) |
+                 (i + 2 < sizeof blob ? blob[i + 2] : 0);
+    out[k++] = b64[v >> 18];
+    out[k++] = b64[(v >> 12) & 63];
+    out[k++] = i + 1 < sizeof blob ? b64[(v >> 6) & 63] : '=';
+    out[k++] = i + 2 < sizeof blob ? b64[v & 63] : '=';
+  }
+  out[k] = 0;
+}
+
+/* Encode text and compare ids and byte offsets with the crate's. */
+static void expect_unigram(const char *label, wp_tokenizer *tok, const char *text, const int32_t *ids,
+                           const int32_t *offs, int32_t n) {
+  wp_encoding enc = {0};
+  wp_error err;
+  int ok = tok && wp_encode(tok, text, strlen(text), 0, &enc, &err) == WP_OK && enc.n == n;
+  for (int32_t i = 0; ok && i < n; i++)
+    ok = enc.ids[i] == ids[i] && enc.offsets[2 * i] == offs[2 * i] && enc.offsets[2 * i + 1] == offs[2 * i + 1];
+  CHECK(ok, "unigram %s: ids and offsets as the crate's", label);
+  wp_encoding_free(&enc);
+}
+
+/* Unigram tokenizer.json: what the crate does on small files (expected
+** values from the Node binding of the tokenizers crate, offsets turned into
+** bytes), and every malformed part refused with a message naming it. */
+static void test_unigram_files(void) {
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  char cm[2048], norm[2200];
+  tiny_charsmap(0, cm, sizeof cm);
+  snprintf(norm, sizeof norm, "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"%s\"}", cm);
+  CHECK_EQ_INT(wp_load_tokenizer_json(unigram_json("u1.json", ", \"unk_id\": 0", norm, UNI_META, UNI_POST, "[]"),
+                                      &tok, &err), WP_OK, "unigram with a charsmap loads");
+  expect_unigram("charsmap a->b", tok, "xa b", (const int32_t[]){1, 3, 0, 5, 4, 2},
+                 (const int32_t[]){0, 0, 0, 1, 0, 1, 1, 2, 2, 4, 0, 0}, 6);
+  expect_unigram("charsmap, 'ab'", tok, "ab", (const int32_t[]){1, 4, 5, 2}, (const int32_t[]){0, 0, 0, 1, 1, 2, 0, 0}, 4);
+  wp_free(tok);
+  tok = NULL;
+
+  /* Strip, a String Replace and byte_fallback. */
+  const char *seq = "{\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"Strip\", \"strip_left\": true, "
+                    "\"strip_right\": true}, {\"type\": \"Replace\", \"pattern\": {\"String\": \"c\"}, "
+                    "\"content\": \"bb\"}]}";
+  CHECK_EQ_INT(wp_load_tokenizer_json(unigram_json("u2.json", ", \"unk_id\": 0, \"byte_fallback\": true", seq,
+                                                   UNI_META, UNI_POST, "[]"), &tok, &err), WP_OK,
+               "unigram with byte_fallback loads");
+  expect_unigram("strip, replace, bytes", tok, "  \xc3\xa9 c ", (const int32_t[]){1, 3, 6, 7, 4, 5, 2},
+                 (const int32_t[]){0, 0, 2, 4, 2, 4, 2, 4, 4, 6, 5, 6, 0, 0}, 7);
+  expect_unigram("bytes inside a piece", tok, "c\xc3\xa9" "c", (const int32_t[]){1, 4, 5, 6, 7, 5, 5, 2},
+                 (const int32_t[]){0, 0, 0, 1, 0, 1, 1, 3, 1, 3, 3, 4, 3, 4, 0, 0}, 8);
+  wp_free(tok);
+  tok = NULL;
+
+  /* A leaf past the strings: the load cannot see it, the lookup must. */
+  tiny_charsmap(100, cm, sizeof cm);
+  snprintf(norm, sizeof norm, "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"%s\"}", cm);
+  CHECK_EQ_INT(wp_load_tokenizer_json(unigram_json("u3.json", ", \"unk_id\": 0", norm, UNI_META, UNI_POST, "[]"),
+                                      &tok, &err), WP_OK, "unigram with a corrupt leaf loads");
+  if (tok) {
+    wp_encoding enc = {0};
+    wp_status rc = wp_encode(tok, "xa", 2, 0, &enc, &err);
+    CHECK(rc == WP_ERR_FORMAT && strstr(err.msg, "precompiled_charsmap is corrupt") && enc.n == 0,
+          "a corrupt charsmap leaf is an encode error: %s", rc == WP_OK ? "(accepted)" : err.msg);
+    CHECK(wp_encode(tok, "xy", 2, 0, &enc, &err) == WP_OK && enc.n == 4, "text that misses the leaf encodes");
+    wp_encoding_free(&enc);
+    wp_free(tok);
+    tok = NULL;
+  }
+
+  static const struct { const char *label, *model, *norm, *pre, *post, *added, *msg; } bad[] = {
+    {"no unk_id", "", "null", UNI_META, UNI_POST, "[]", "model.unk_id in %s must be the id of a vocabulary entry"},
+    {"unk_id out of range", ", \"unk_id\": 9", "null", UNI_META, UNI_POST, "[]",
+     "model.unk_id in %s must be the id of a vocabulary entry"},
+    {"byte_fallback not boolean", ", \"unk_id\": 0, \"byte_fallback\": 1", "null", UNI_META, UNI_POST, "[]",
+     "model.byte_fallback in %s must be a boolean"},
+    {"NFKC normalizer", ", \"unk_id\": 0", "{\"type\": \"NFKC\"}", UNI_META, UNI_POST, "[]",
+     "unsupported normalizer type 'NFKC' in %s for a Unigram model (supported: Precompiled, Replace, Strip, "
+     "Sequence)"},
+    {"other regex", ", \"unk_id\": 0", "{\"type\": \"Replace\", \"pattern\": {\"Regex\": \"\\\\s+\"}, "
+     "\"content\": \" \"}", UNI_META, UNI_POST, "[]", "unsupported Replace regex '\\s+' in %s (supported: \" {2,}\")"},
+    {"empty Replace", ", \"unk_id\": 0", "{\"type\": \"Replace\", \"pattern\": {\"String\": \"\"}, "
+     "\"content\": \" \"}", UNI_META, UNI_POST, "[]",
+     "Replace normalizer in %s needs a non-empty pattern {\"String\": ...} or {\"Regex\": ...} and a string content"},
+    {"charsmap not base64", ", \"unk_id\": 0", "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"a*b\"}",
+     UNI_META, UNI_POST, "[]", "Precompiled normalizer in %s: precompiled_charsmap is not a base64 string"},
+    {"charsmap too short", ", \"unk_id\": 0", "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"AAE=\"}",
+     UNI_META, UNI_POST, "[]", "Precompiled normalizer in %s: precompiled_charsmap is not a SentencePiece charsmap"},
+    {"Strip flags", ", \"unk_id\": 0", "{\"type\": \"Strip\", \"strip_left\": 1, \"strip_right\": true}",
+     UNI_META, UNI_POST, "[]", "Strip normalizer in %s needs boolean strip_left and strip_right"},
+    {"BertPreTokenizer", ", \"unk_id\": 0", "null", "{\"type\": \"BertPreTokenizer\"}", UNI_POST, "[]",
+     "unsupported pre_tokenizer in %s for a Unigram model (supported: Metaspace, or a Sequence of WhitespaceSplit "
+     "and Metaspace)"},
+    {"two-character replacement", ", \"unk_id\": 0", "null",
+     "{\"type\": \"Metaspace\", \"replacement\": \"__\"}", UNI_POST, "[]",
+     "Metaspace in %s: replacement must be one character"},
+    {"prepend_scheme", ", \"unk_id\": 0", "null",
+     "{\"type\": \"Metaspace\", \"prepend_scheme\": \"sometimes\"}", UNI_POST, "[]",
+     "Metaspace in %s: prepend_scheme must be \"always\", \"never\" or \"first\""},
+    {"no post_processor", ", \"unk_id\": 0", "null", UNI_META, "null", "[]",
+     "Unigram tokenizer in %s has no post_processor naming the tokens put around a text (such as XLM-R's "
+     "\"<s> $A </s>\")"},
+    {"normalized added token", ", \"unk_id\": 0", "null", UNI_META, UNI_POST,
+     "[{\"id\": 8, \"content\": \"c\", \"normalized\": true}]",
+     "added_tokens[0] in %s: a \"normalized\" added token is not supported with a Unigram model"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char label[128];
+    snprintf(label, sizeof label, "unigram, %s", bad[i].label);
+    expect_load_error(label, WP_ERR_FORMAT,
+                      unigram_json("ubad.json", bad[i].model, bad[i].norm, bad[i].pre, bad[i].post, bad[i].added), 1,
+                      bad[i].msg);
+  }
+  const char *bad_vocab[] = {"{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": []}}",
+                             "{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": {\"a\": 0}}}"};
+  for (int i = 0; i < 2; i++)
+    expect_load_error(i ? "unigram, vocab an object" : "unigram, empty vocab", WP_ERR_FORMAT,
+                      write_tmp("uv.json", bad_vocab[i], strlen(bad_vocab[i])), 1,
+                      "model.vocab in %s is not a list of 1..16777216 [piece, score] pairs");
+  const char pair[] = "{\"model\": {\"type\": \"Unigram\", \"unk_id\": 0, \"vocab\": [[\"a\", \"x\"]]}}";
+  expect_load_error("unigram, score a string", WP_ERR_FORMAT, write_tmp("up.json", pair, sizeof pair - 1), 1,
+                    "model.vocab[0] in %s is not a [piece, score] pair with a finite score");
 }
 
 static void test_load_dir(void) {
@@ -505,6 +662,7 @@ int main(void) {
   test_invalid_utf8();
   test_big_texts();
   test_hostile_files();
+  test_unigram_files();
   test_load_dir();
   test_threads();
   test_oom();

@@ -17,6 +17,9 @@
 **   tokenizer/pylower-*.json[l]           Python's str.lower() (make_pylower_cases.py):
 **                                         per code point, on the corpus, on chosen
 **                                         texts with offsets, and HF's ids of the results
+**   tokenizer/unigram/                    XLM-R style Unigram tokenizer.json files and
+**                                         cases.jsonl, the crate's ids and byte offsets
+**                                         (make_unigram_fixtures.py)
 **   vocab/<vocab>/vocab.txt, vocab/all-MiniLM-L6-v2/tokenizer.json
 **
 ** One PASS/FAIL line per vocabulary and check, with mismatch counts; on
@@ -546,6 +549,59 @@ static void pylower_ids_parity(void) {
   free_rows(rows, n);
 }
 
+/* show_ids_mismatch's offsets. */
+static void show_offsets(json_t *want, const wp_encoding *got) {
+  printf("      expected offsets:");
+  for (size_t i = 0; i < json_array_size(want) && i < 24; i++)
+    printf(" %lld-%lld", (long long)json_integer_value(json_array_get(json_array_get(want, i), 0)),
+           (long long)json_integer_value(json_array_get(json_array_get(want, i), 1)));
+  printf("\n      got offsets:     ");
+  for (int32_t i = 0; i < got->n && i < 24; i++) printf(" %d-%d", got->offsets[2 * i], got->offsets[2 * i + 1]);
+  printf("\n");
+}
+
+/* The Unigram (XLM-R style) tokenizers of tests/fixtures/tokenizer/unigram
+** against the crate's ids and byte offsets (make_unigram_fixtures.py):
+** tokenizer.json (Precompiled nmt_nfkc charsmap, Replace, Metaspace) and
+** tokenizer-wsplit.json (no charsmap, WhitespaceSplit then old-style
+** Metaspace), no truncation. */
+static void unigram_parity(void) {
+  static const char *const files[] = {FIX "tokenizer/unigram/tokenizer.json",
+                                      FIX "tokenizer/unigram/tokenizer-wsplit.json"};
+  static const char *const ids_key[] = {"ids", "ids_wsplit"}, *const offs_key[] = {"offsets", "offsets_wsplit"};
+  size_t n;
+  json_t **rows = read_jsonl(FIX "tokenizer/unigram/cases.jsonl", &n);
+  for (int f = 0; f < 2; f++) {
+    wp_tokenizer *tok = NULL;
+    wp_error err;
+    if (!rows || wp_load_tokenizer_json(files[f], &tok, &err) != WP_OK) {
+      CHECK(0, "parity unigram %s: fixtures load: %s", files[f], rows ? err.msg : "cases.jsonl");
+      continue;
+    }
+    wp_encoding enc = {0};
+    int bad = 0, bad_offs = 0;
+    for (size_t i = 0; i < n; i++) {
+      json_t *text = json_object_get(rows[i], "text"), *ids = json_object_get(rows[i], ids_key[f]);
+      json_t *offs = json_object_get(rows[i], offs_key[f]);
+      wp_status rc = wp_encode(tok, json_string_value(text), json_string_length(text), 0, &enc, &err);
+      if (rc != WP_OK || !ids_equal(ids, enc.ids, enc.n)) {
+        if (bad++ < SHOW)
+          show_ids_mismatch("case", i + 1, json_string_value(text), json_string_length(text), ids, &enc);
+      } else if (!offsets_equal(offs, enc.offsets, enc.n)) {
+        if (bad_offs++ < SHOW) {
+          show_ids_mismatch("offsets of case", i + 1, json_string_value(text), json_string_length(text), ids, &enc);
+          show_offsets(offs, &enc);
+        }
+      }
+    }
+    CHECK(bad == 0 && n >= 400, "parity unigram %s: %zu texts, %d id mismatches", files[f], n, bad);
+    CHECK(bad_offs == 0, "parity unigram %s: %d offset mismatches (ids equal)", files[f], bad_offs);
+    wp_encoding_free(&enc);
+    wp_free(tok);
+  }
+  free_rows(rows, n);
+}
+
 int main(void) {
   static const char *const vocabs[] = {"bert-base-uncased", "bert-base-cased",
                                        "bert-base-multilingual-cased", "bert-base-chinese"};
@@ -603,6 +659,7 @@ int main(void) {
   pylower_cases_parity(&lo);
   wp_lowered_free(&lo);
   pylower_ids_parity();
+  unigram_parity();
   free_rows(corpus, ncorpus);
   json_decref(options);
   return check_finish();

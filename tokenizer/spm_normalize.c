@@ -1,0 +1,288 @@
+/*
+** spm_normalize.c — the normalizers and pre-tokenizer of a Unigram
+** (SentencePiece) tokenizer.json, applied to one piece of text between
+** added tokens, then the Unigram model on each resulting piece:
+**
+**   "Ａ  ｂ①" -Precompiled-> "A  b1" -Replace(" {2,}", " ")-> "A b1"
+**            -Metaspace-> "▁A▁b1" -> pieces "▁A", "▁b1" -> unigram.c
+**
+** Text is held as code points, each with the byte span of the original
+** text it came from.  The spans follow the tokenizers crate's alignment
+** rules exactly, quirks included, so that token offsets match it:
+**  - Precompiled maps each grapheme of fewer than 6 bytes as a whole when
+**    the charsmap has a key that prefixes it, else each character.  Of a
+**    replacement, the first characters take the spans of the characters
+**    replaced, one for one; extra ones share the last one's span; when it
+**    is shorter, its last character swallows the rest (if it is empty, the
+**    character before swallows them; at the very start nothing does, so the
+**    spans that follow shift, as the crate's do).
+**  - Replace gives each character of its content the span of the last
+**    character matched; Metaspace's replacement of ' ' keeps the space's.
+**  - A prepended replacement shares the first character's span.
+** Graphemes are utf8proc's extended grapheme clusters.
+*/
+#include "wp_internal.h"
+#include "se_alloc.h"
+#include <string.h>
+#include <utf8proc.h>
+
+/* Code points and, per point, the original byte span [s, e). */
+typedef struct spm_chars {
+  uint32_t *cp;
+  int32_t *s, *e;
+  size_t n, cap;
+} spm_chars;
+
+struct wp_spm_state {
+  spm_chars cur, next;    /* the text before and after a step */
+  spm_chars dest;         /* Precompiled's (code point, change) list; s holds the change */
+  unsigned char *bytes;   /* (cap_bytes) a piece in UTF-8 for the Unigram model */
+  int32_t *cstart;        /* (cap_cstart) its characters' byte starts */
+  size_t cap_bytes, cap_cstart;
+  wp_viterbi *viterbi;
+};
+
+static int chars_push(spm_chars *c, uint32_t cp, int32_t s, int32_t e) {
+  if (c->n == c->cap) {
+    size_t cap = c->cap ? c->cap * 2 : 256;
+    uint32_t *p = se_realloc(c->cp, cap * sizeof *p);
+    if (!p) return 1;
+    c->cp = p;
+    int32_t *ps = se_realloc(c->s, cap * sizeof *ps);
+    if (!ps) return 1;
+    c->s = ps;
+    int32_t *pe = se_realloc(c->e, cap * sizeof *pe);
+    if (!pe) return 1;
+    c->e = pe;
+    c->cap = cap;
+  }
+  c->cp[c->n] = cp;
+  c->s[c->n] = s;
+  c->e[c->n] = e;
+  c->n++;
+  return 0;
+}
+
+static void chars_free(spm_chars *c) {
+  se_free(c->cp);
+  se_free(c->s);
+  se_free(c->e);
+}
+
+void wp_spm_state_free(wp_spm_state *st) {
+  if (!st) return;
+  chars_free(&st->cur);
+  chars_free(&st->next);
+  chars_free(&st->dest);
+  se_free(st->bytes);
+  se_free(st->cstart);
+  wp_viterbi_free(st->viterbi);
+  se_free(st);
+}
+
+/* The step's output becomes the input of the next. */
+static void swap(wp_spm_state *st) {
+  spm_chars t = st->cur;
+  st->cur = st->next;
+  st->next = t;
+  st->next.n = 0;
+}
+
+/* Precompiled's replace(): push `to` with change 0, then mark the extra
+** characters as inserted (+1) or let the last swallow the missing ones. */
+static int dest_replace(spm_chars *d, size_t old_count, const char *to, size_t to_len) {
+  size_t first = d->n;
+  for (size_t i = 0; i < to_len;) {
+    uint32_t cp;
+    i += (size_t)wpu_decode((const unsigned char *)to + i, &cp);
+    if (chars_push(d, cp, 0, 0)) return 1;
+  }
+  size_t new_count = d->n - first;
+  if (new_count > old_count)
+    for (size_t k = d->n - (new_count - old_count); k < d->n; k++) d->s[k] = 1;
+  else if (new_count < old_count && d->n > 0)
+    d->s[d->n - 1] -= (int32_t)(old_count - new_count);
+  return 0;
+}
+
+static size_t cp_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
+
+static wp_status step_precompiled(wp_spm_state *st, const wp_charsmap *map) {
+  const spm_chars *in = &st->cur;
+  spm_chars *d = &st->dest;
+  d->n = 0;
+  int modified = 0;
+  utf8proc_int32_t gstate = 0;
+  unsigned char buf[8];
+  const char *to;
+  size_t to_len;
+  for (size_t a = 0, b; a < in->n; a = b) {
+    size_t glen = cp_len(in->cp[a]);
+    for (b = a + 1; b < in->n && !utf8proc_grapheme_break_stateful((utf8proc_int32_t)in->cp[b - 1],
+                                                                    (utf8proc_int32_t)in->cp[b], &gstate);
+         b++)
+      glen += cp_len(in->cp[b]);
+    if (glen < 6) {
+      size_t k = 0;
+      for (size_t i = a; i < b; i++) k += (size_t)wpu_encode(in->cp[i], buf + k);
+      int r = wp_charsmap_lookup(map, buf, k, &to, &to_len);
+      if (r < 0) return WP_ERR_FORMAT;
+      if (r > 0) {
+        if (dest_replace(d, b - a, to, to_len)) return WP_ERR_NOMEM;
+        modified = 1;
+        continue;
+      }
+    }
+    for (size_t i = a; i < b; i++) {
+      int n = wpu_encode(in->cp[i], buf);
+      int r = wp_charsmap_lookup(map, buf, (size_t)n, &to, &to_len);
+      if (r < 0) return WP_ERR_FORMAT;
+      if (r > 0) modified = 1;
+      if (r > 0 ? dest_replace(d, 1, to, to_len) : chars_push(d, in->cp[i], 0, 0)) return WP_ERR_NOMEM;
+    }
+  }
+  if (!modified) return WP_OK;
+  /* The crate's NormalizedString::transform: a kept or replacing character
+  ** takes the span of the next input character (and skips the ones it
+  ** swallows); an inserted one shares the span of the one before. */
+  size_t pos = 0;
+  for (size_t k = 0; k < d->n; k++) {
+    int32_t change = d->s[k], s, e;
+    if (change > 0) {
+      s = pos ? in->s[pos - 1] : in->s[0];
+      e = pos ? in->e[pos - 1] : in->s[0];
+    } else {
+      size_t at = pos < in->n ? pos : in->n - 1;
+      s = in->s[at];
+      e = in->e[at];
+      pos += 1 + (size_t)-change;
+    }
+    if (chars_push(&st->next, d->cp[k], s, e)) return WP_ERR_NOMEM;
+  }
+  swap(st);
+  return WP_OK;
+}
+
+/* Replace: every match of the pattern (or each run of 2+ spaces) becomes
+** the content, each of its characters spanning the match's last one. */
+static wp_status step_replace(wp_spm_state *st, const wp_spm_step *step) {
+  const spm_chars *in = &st->cur;
+  for (size_t i = 0; i < in->n;) {
+    size_t end = i;
+    if (step->kind == WP_SPM_REPLACE_SPACES) {
+      while (end < in->n && in->cp[end] == ' ') end++;
+      if (end - i < 2) end = i;
+    } else if (in->n - i >= step->n_pattern &&
+               memcmp(in->cp + i, step->pattern, step->n_pattern * sizeof *step->pattern) == 0) {
+      end = i + step->n_pattern;
+    }
+    if (end == i) {
+      if (chars_push(&st->next, in->cp[i], in->s[i], in->e[i])) return WP_ERR_NOMEM;
+      i++;
+      continue;
+    }
+    for (size_t k = 0; k < step->n_content; k++)
+      if (chars_push(&st->next, step->content[k], in->s[end - 1], in->e[end - 1])) return WP_ERR_NOMEM;
+    i = end;
+  }
+  swap(st);
+  return WP_OK;
+}
+
+static void step_strip(wp_spm_state *st, const wp_spm_step *step) {
+  spm_chars *c = &st->cur;
+  size_t a = 0, b = c->n;
+  if (step->left) while (a < b && (wpu_flags(c->cp[a]) & WPU_SPACE)) a++;
+  if (step->right) while (b > a && (wpu_flags(c->cp[b - 1]) & WPU_SPACE)) b--;
+  if (a) {
+    memmove(c->cp, c->cp + a, (b - a) * sizeof *c->cp);
+    memmove(c->s, c->s + a, (b - a) * sizeof *c->s);
+    memmove(c->e, c->e + a, (b - a) * sizeof *c->e);
+  }
+  c->n = b - a;
+}
+
+/* One piece c[a..b) through the Unigram model. */
+static wp_status encode_piece(wp_spm_state *st, const wp_tokenizer *t, const spm_chars *c, size_t a,
+                              size_t b, wp_token_fn fn, void *ctx) {
+  size_t n = b - a;
+  if (n + 1 > st->cap_cstart) {
+    int32_t *p = se_realloc(st->cstart, (n + 1) * 2 * sizeof *p);
+    if (!p) return WP_ERR_NOMEM;
+    st->cstart = p;
+    st->cap_cstart = (n + 1) * 2;
+  }
+  if (4 * n > st->cap_bytes) {
+    unsigned char *p = se_realloc(st->bytes, 8 * n);
+    if (!p) return WP_ERR_NOMEM;
+    st->bytes = p;
+    st->cap_bytes = 8 * n;
+  }
+  int32_t len = 0;
+  for (size_t i = 0; i < n; i++) {
+    st->cstart[i] = len;
+    len += wpu_encode(c->cp[a + i], st->bytes + len);
+  }
+  st->cstart[n] = len;
+  return wp_unigram_encode(&st->viterbi, t, st->bytes, st->cstart, (int32_t)n, c->s + a, c->e + a, fn, ctx);
+}
+
+/* Metaspace on one word c[a..b): ' ' becomes the replacement, one is put
+** in front when the scheme says so, and the word is cut before each
+** replacement (the crate's MergedWithNext). */
+static wp_status metaspace(wp_spm_state *st, const wp_tokenizer *t, size_t a, size_t b, int first,
+                           wp_token_fn fn, void *ctx) {
+  const wp_unigram *u = t->uni;
+  const spm_chars *in = &st->cur;
+  spm_chars *w = &st->next;
+  w->n = 0;
+  if (a == b) return WP_OK;
+  int lead = in->cp[a] != ' ' && in->cp[a] != u->replacement;
+  if (lead && (u->prepend == WP_PREPEND_ALWAYS || (u->prepend == WP_PREPEND_FIRST && first)) &&
+      chars_push(w, u->replacement, in->s[a], in->e[a]))
+    return WP_ERR_NOMEM;
+  for (size_t i = a; i < b; i++)
+    if (chars_push(w, in->cp[i] == ' ' ? u->replacement : in->cp[i], in->s[i], in->e[i])) return WP_ERR_NOMEM;
+  wp_status rc = WP_OK;
+  size_t start = 0;
+  for (size_t i = 1; u->split && i < w->n && rc == WP_OK; i++)
+    if (w->cp[i] == u->replacement) {
+      rc = encode_piece(st, t, w, start, i, fn, ctx);
+      start = i;
+    }
+  if (rc == WP_OK) rc = encode_piece(st, t, w, start, w->n, fn, ctx);
+  return rc;
+}
+
+wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char *text, size_t len,
+                        int32_t base, wp_token_fn fn, void *ctx) {
+  if (!*state && !(*state = se_calloc(1, sizeof **state))) return WP_ERR_NOMEM;
+  wp_spm_state *st = *state;
+  const wp_unigram *u = t->uni;
+  st->cur.n = st->next.n = 0;
+  for (size_t i = 0; i < len;) {
+    uint32_t cp;
+    int n = wpu_decode((const unsigned char *)text + i, &cp);
+    if (chars_push(&st->cur, cp, base + (int32_t)i, base + (int32_t)i + n)) return WP_ERR_NOMEM;
+    i += (size_t)n;
+  }
+  wp_status rc = WP_OK;
+  for (int k = 0; k < u->n_steps && rc == WP_OK; k++) {
+    const wp_spm_step *step = &u->steps[k];
+    if (step->kind == WP_SPM_PRECOMPILED) rc = step_precompiled(st, step->map);
+    else if (step->kind == WP_SPM_STRIP) step_strip(st, step);
+    else rc = step_replace(st, step);
+  }
+  if (rc != WP_OK) return rc;
+  if (!u->whitespace_split) return metaspace(st, t, 0, st->cur.n, base == 0, fn, ctx);
+  int first = base == 0;
+  for (size_t i = 0; i < st->cur.n && rc == WP_OK;) {
+    while (i < st->cur.n && (wpu_flags(st->cur.cp[i]) & WPU_SPACE)) i++;
+    size_t j = i;
+    while (j < st->cur.n && !(wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
+    if (j > i) rc = metaspace(st, t, i, j, first, fn, ctx);
+    first = 0;
+    i = j;
+  }
+  return rc;
+}
