@@ -370,6 +370,7 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     }
     cfg->st_lower = lc && json_is_true(lc);
   }
+  cfg->st_strip = mods || sb;
   cfg->pooled_dims = cfg->n_dense ? cfg->dense[cfg->n_dense - 1].out : cfg->hidden_size;
 done:
   json_decref(mods);

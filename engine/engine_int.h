@@ -123,6 +123,9 @@ typedef struct ee_config {
   int include_prompt;          /* 0 if the Pooling config leaves a prompt's tokens out */
   int st_lower;                /* sentence_bert_config.json's do_lower_case: texts go through
                                   Python's str.lower() before the tokenizer */
+  int st_strip;                /* a sentence-transformers model (modules.json or
+                                  sentence_bert_config.json): texts go through Python's
+                                  str.strip() before the tokenizer, as its Transformer does */
   int n_dense;                 /* Dense modules after pooling, in modules.json order */
   ee_dense_cfg dense[EE_MAX_DENSE];
   int pooled_dims;             /* floats after pooling and the Dense modules: hidden_size or

@@ -89,9 +89,10 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
     m->tok = NULL;
     return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
   }
-  if (m->cfg.st_lower) {
+  if (m->cfg.st_lower || m->cfg.st_strip) {
     wp_options opts = *wp_get_options(m->tok);
-    opts.python_lower = 1;
+    opts.python_lower = m->cfg.st_lower;
+    opts.python_strip = m->cfg.st_strip;
     if ((ws = wp_options_override(m->tok, &opts, &werr)) != WP_OK)
       return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
   }

@@ -12,8 +12,9 @@
 ** (the text between them, as it stands in the text).  The text is tokenized
 ** once with the model's tokenizer; a passage holds at most max_tokens
 ** tokens and the next one starts overlap tokens before its end.  Cuts fall
-** between words: never before a "##" continuation token unless a single
-** word is longer than max_tokens.  So a passage tokenizes by itself into
+** between words: never before a "##" continuation token (for a Unigram
+** tokenizer, a piece without the leading "▁") unless a single word is
+** longer than max_tokens.  So a passage tokenizes by itself into
 ** exactly its tokens (tests/sql/chunks.test checks it; not a passage that
 ** starts inside such a word), and is embedded without truncation when
 ** max_tokens leaves room for the prompt.  With an overlap, a passage that
@@ -112,9 +113,7 @@ static int prompt_tokens(embed_slot *pSlot, const ee_model *pModel) {
 
 /* 1 if content token k (0-based, after [CLS]) continues the word before it. */
 static int continues_word(const wp_tokenizer *pTok, const wp_encoding *pEnc, int k) {
-  size_t n;
-  const char *z = wp_id_to_token(pTok, pEnc->ids[k + 1], &n);
-  return z && n > 2 && z[0] == '#' && z[1] == '#';
+  return wp_id_continues_word(pTok, pEnc->ids[k + 1]);
 }
 
 /* Where a passage that starts at token start ends (exclusive): nMax tokens

@@ -433,6 +433,21 @@ const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len) {
   return tok->arena + tok->tok_off[id];
 }
 
+int wp_id_continues_word(const wp_tokenizer *tok, int32_t id) {
+  size_t n;
+  const char *z = wp_id_to_token(tok, id, &n);
+  if (!tok->uni) {
+    size_t p = strlen(tok->opts.continuing_subword_prefix);
+    return z && p && n > p && memcmp(z, tok->opts.continuing_subword_prefix, p) == 0;
+  }
+  for (int i = 0; i < tok->n_literals; i++)
+    if (tok->literals[i].id == id) return 0;
+  unsigned char rep[4];
+  int rn = wpu_encode(tok->uni->replacement, rep);
+  /* <unk> (possibly fused unknown text) never starts a piece: a ▁ comes first */
+  return !z || n < (size_t)rn || memcmp(z, rep, (size_t)rn) != 0;
+}
+
 int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len) {
   int32_t id = wp_tok_lookup(tok, token, len, "", 0);
   const wp_literal *l = NULL;

@@ -204,8 +204,8 @@ static wp_status encode_text(const wp_tokenizer *t, struct wp_scratch *sc, int w
 /* encode_text, first through Python's lower() when the options say so
 ** (sentence-transformers' do_lower_case), offsets mapped back to `text`.
 ** WP_ERR_NOMEM, or WP_ERR_ARG for a text too long once lowered. */
-static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int which,
-                            const char *text, size_t len, int64_t keep) {
+static wp_status encode_lowered(const wp_tokenizer *t, struct wp_scratch *sc, int which,
+                                const char *text, size_t len, int64_t keep) {
   if (!t->opts.python_lower) return encode_text(t, sc, which, text, len, keep);
   wp_lowered *lo = &sc->lowered;
   wp_status rc = wp_py_lower(lo, text, len);
@@ -218,6 +218,37 @@ static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int wh
     l->offs[2 * i] = wp_lowered_start(lo, s);
     l->offs[2 * i + 1] = e > s ? wp_lowered_end(lo, e) : l->offs[2 * i];
   }
+  return WP_OK;
+}
+
+/* Python's str.isspace(): Rust's whitespace and U+001C..U+001F. */
+static int py_space(uint32_t cp) { return (wpu_flags(cp) & WPU_SPACE) || (cp >= 0x1C && cp <= 0x1F); }
+
+/* encode_lowered, first through Python's strip() when the options say so
+** (sentence-transformers), offsets still into `text`. */
+static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int which,
+                            const char *text, size_t len, int64_t keep) {
+  size_t a = 0, b = len;
+  uint32_t cp;
+  if (t->opts.python_strip) {
+    while (a < b) {
+      int n = wpu_decode((const unsigned char *)text + a, &cp);
+      if (!py_space(cp)) break;
+      a += (size_t)n;
+    }
+    while (b > a) {
+      size_t j = b - 1;
+      while (j > a && ((unsigned char)text[j] & 0xC0) == 0x80) j--;
+      wpu_decode((const unsigned char *)text + j, &cp);
+      if (!py_space(cp)) break;
+      b = j;
+    }
+  }
+  wp_status rc = encode_lowered(t, sc, which, text + a, b - a, keep);
+  if (rc != WP_OK || a == 0) return rc;
+  tok_list *l = &sc->list[which];
+  int64_t stored = l->count < l->keep ? l->count : l->keep;
+  for (int64_t i = 0; i < 2 * stored; i++) l->offs[i] += (int32_t)a;
   return WP_OK;
 }
 

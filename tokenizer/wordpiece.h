@@ -70,6 +70,9 @@ typedef struct wp_options {
                               ** sentence_bert_config.json says do_lower_case (so "[SEP]"
                               ** typed in a text is no special token, and a word-final
                               ** capital sigma becomes ς); offsets still index the text */
+  int python_strip;           /* 1: Python's str.strip() on each whole text first, as
+                              ** sentence-transformers does (for a Unigram model the spaces
+                              ** at the ends would otherwise become tokens) */
   char continuing_subword_prefix[16]; /* "##" */
   char unk_token[64];         /* "[UNK]" */
 } wp_options;
@@ -108,6 +111,11 @@ int32_t wp_special_id(const wp_tokenizer *tok, wp_special which); /* -1 if absen
 void wp_sequence_ids(const wp_tokenizer *tok, int32_t *first, int32_t *last);
 /* The token text for an id (not NUL-terminated; *len set), or NULL if out of range. */
 const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len);
+/* 1 if a token with this id continues the word of the token before it:
+** WordPiece's "##ing"; a Unigram piece without the leading "▁" (or <unk>),
+** which the tokenizer never cuts from the piece before it.  So a text cut
+** before a token for which this is 0 tokenizes into the same two halves. */
+int wp_id_continues_word(const wp_tokenizer *tok, int32_t id);
 /* The id of an exact token text, or -1. */
 int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len);
 

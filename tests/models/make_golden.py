@@ -138,12 +138,24 @@ SHAPES = {
                   dtype="F32", prefix="", shards=1, vocab_fixture="mpnet-style",
                   tokjson_fixture="mpnet-style", tokcfg_fixture="mpnet-style", lower=False, st=True,
                   pooling="mean", normalize=True, max_seq=384, model_type="mpnet"),
+    # BertModel with an XLM-R (SentencePiece Unigram) tokenizer, as
+    # paraphrase-multilingual-MiniLM-L12-v2 and multilingual-e5-small have
+    # it: the tokenizer files of tests/fixtures/tokenizer/unigram (written by
+    # tests/tokenizer/make_unigram_fixtures.py; tokenizer.json,
+    # tokenizer_config.json and special_tokens_map.json copied), config.json's
+    # pad_token_id 1, <s> ... </s> rows, mean pooling without Normalize,
+    # sentence_bert_config.json without do_lower_case
+    "xlmr": dict(hidden=64, layers=2, heads=4, inter=256, vocab=4002, maxpos=512, seed=13,
+                 dtype="F32", prefix="", shards=1, vocab_fixture=None,
+                 tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
+                 lower=False, st=True, pooling="mean", normalize=False, max_seq=128,
+                 pad_id=1, st_lower_key=False, cls_sep=(0, 2)),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
-             "distil": 7, "mpnet": 8}
+             "distil": 7, "mpnet": 8, "xlmr": 9}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB = 0, 1, 2, 3, 4
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -342,7 +354,7 @@ def write_model_dir(shape, d):
                "intermediate_size": sh["inter"], "layer_norm_eps": 1e-12,
                "max_position_embeddings": sh["maxpos"], "model_type": "bert",
                "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
-               "pad_token_id": 0, "position_embedding_type": "absolute",
+               "pad_token_id": sh.get("pad_id", 0), "position_embedding_type": "absolute",
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
                "type_vocab_size": 2, "use_cache": True, "vocab_size": sh["vocab"]}
     with open(os.path.join(d, "config.json"), "w") as f:
@@ -379,7 +391,9 @@ def write_model_dir(shape, d):
         with open(os.path.join(d, "modules.json"), "w") as f:
             f.write(dump(mods))
         with open(os.path.join(d, "sentence_bert_config.json"), "w") as f:
-            f.write(dump({"max_seq_length": sh["max_seq"], "do_lower_case": sh["lower"]}))
+            # xlmr: no do_lower_case key (sentence-transformers' default, false)
+            f.write(dump({"max_seq_length": sh["max_seq"], "do_lower_case": sh["lower"]}
+                         if sh.get("st_lower_key", True) else {"max_seq_length": sh["max_seq"]}))
         os.makedirs(os.path.join(d, "1_Pooling"))
         pc = {"word_embedding_dimension": sh["hidden"],
               "pooling_mode_cls_token": sh["pooling"] == "cls",
@@ -924,7 +938,8 @@ def id_cases_for(shape, rng):
     V = sh["vocab"]
     # MPNet's rows are <s> ... </s> (0, 2); the random ids (>= 999) never hit
     # its pad id 1
-    cls, sep = (0, 2) if is_mpnet(sh) else (101, 102)
+    # (xlmr's are <s> ... </s> too)
+    cls, sep = (0, 2) if is_mpnet(sh) else sh.get("cls_sep", (101, 102))
     if sh["maxpos"] >= 512:
         mixed = [1, 2, 7, 33, 128, 300, 512] if shape != "multi" else [1, 2, 5, 64, 128, 200]
     else:
@@ -938,7 +953,7 @@ def id_cases_for(shape, rng):
     for n1, n2 in [(5, 7), (12, 3), (1, 1), (20, 30)]:
         a = [int(x) for x in rng.integers(999, V, size=n1)]
         b = [int(x) for x in rng.integers(999, V, size=n2)]
-        rows.append([101] + a + [102] + b + [102])
+        rows.append([cls] + a + [sep] + b + [sep])
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
     cases.append(dict(name="single", ids=[rand_row(rng, 12, V, cls, sep)], type_ids=None, hidden=False))
@@ -997,6 +1012,21 @@ MPNET_SPECIAL_TEXTS = [
 ]
 
 
+# xlmr: what the Unigram tokenizer's Precompiled (nmt_nfkc) normaliser,
+# Metaspace and added tokens do (tests/fixtures/tokenizer/unigram/README.md)
+XLMR_TEXTS = [
+    "\uff28\uff45\uff4c\uff4c\uff4f \uff57\uff4f\uff52\uff4c\uff44\uff01 \ufb01nance \u2460\u2461 x\u00b2 \uff76\uff9e\uff77\uff9e \u3300",
+    "\u041c\u043e\u0441\u043a\u0432\u0430 \u2014 \u0441\u0442\u043e\u043b\u0438\u0446\u0430. \u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3067\u3059\u3002 \u6211\u4eec\u662f\u4e2d\u56fd\u4eba\u3002",
+    "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac, \u0928\u092e\u0938\u094d\u0924\u0947, \u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35, \ud55c\uad6d\uc5b4, \u0645\u0631\u062d\u0628\u0627, \u05e9\u05dc\u05d5\u05dd",
+    "a <mask> b",
+    "double  spaces   and\ttabs, line\r\nbreak, nbsp\u00a0and\u3000ideographic",
+    "<s> literal </s> tokens, <unk>, <pad> and \uff1cmask\uff1e",
+    "x\U0001f999\U0001f999\U0001f999y and \U0001f468\u200d\U0001f469\u200d\U0001f467 unknown",
+    "\u2460\u0301 \ufb01\u0308 e\u0301 zero\u200bwidth soft\u00adhyphen",
+    "",
+]
+
+
 def text_cases_for(shape):
     sts = sts_sentences(16)
     cases = [
@@ -1019,6 +1049,8 @@ def text_cases_for(shape):
     ]
     if is_mpnet(SHAPES[shape]):
         cases.append(dict(name="mpnet_special_tokens", texts=MPNET_SPECIAL_TEXTS))
+    if shape == "xlmr":
+        cases.append(dict(name="xlmr_unigram", texts=XLMR_TEXTS))
     return cases
 
 
@@ -1127,6 +1159,29 @@ def mpnet_check_ids(shape, case, ids):
         assert len(ids[0]) == sh["max_seq"] >= 300
 
 
+def xlmr_check_ids(shape, case, ids):
+    """xlmr: the copied tokenizer.json has the shape's vocab size; every row is
+    <s> ... </s>; "a <mask> b" has <mask> (4001); a text that is also in
+    tests/fixtures/tokenizer/unigram/cases.jsonl (same HF crate, no
+    strip, no truncation) and is unchanged by str.strip() and not truncated
+    has the same ids there.  Returns how many texts were compared that way."""
+    sh = SHAPES[shape]
+    udir = os.path.join(VOCAB_DIR, sh["tokjson_fixture"])
+    with open(os.path.join(udir, "tokenizer.json"), encoding="utf-8") as f:
+        assert len(json.load(f)["model"]["vocab"]) == sh["vocab"]
+    with open(os.path.join(udir, "cases.jsonl"), encoding="utf-8") as f:
+        ref = {d["text"]: d["ids"] for d in map(json.loads, f)}
+    n = 0
+    for t, r in zip(case["texts"], ids):
+        assert r[0] == 0 and r[-1] == 2, (t, r)
+        if t == "a <mask> b":
+            assert 4001 in r, r
+        if t in ref and t == t.strip() and len(ref[t]) <= sh["max_seq"]:
+            assert r == ref[t], (t, r, ref[t])
+            n += 1
+    return n
+
+
 # ---------------------------------------------------------------------------
 def maxdiff_valid(a, b, mask):
     return float(((a - b).abs() * mask.double().unsqueeze(-1)).max())
@@ -1185,7 +1240,7 @@ def run_shape(shape, args, report):
     w32 = {k: v.float() for k, v in w.items()}
     encoder_a = mpnet_a if mpnet else bert_a
     B_model = MPNetB(w, sh) if mpnet else BertB(w, sh)
-    pad_id = MPNET_PAD if mpnet else 0
+    pad_id = MPNET_PAD if mpnet else sh.get("pad_id", 0)
     # MPNet, for information: how far the hidden states and pooled vectors
     # move when the reference gets one MPNet-specific thing wrong (the
     # goldens' 1e-4 tolerance must be below these)
@@ -1287,11 +1342,12 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet"):
+    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
             mpnet_info.update(mpnet_tokenizer_checks(shape))
+        xlmr_checked = 0
         for c in text_cases_for(shape):
             ids = tokenize(shape, c["texts"])
             assert all(2 <= len(r) <= maxlen for r in ids)
@@ -1301,11 +1357,16 @@ def run_shape(shape, args, report):
                 all_same &= ids == tokenize(shape, c["texts"], use_tokjson="all-MiniLM-L6-v2")
             if mpnet:
                 mpnet_check_ids(shape, c, ids)
+            if shape == "xlmr":
+                xlmr_checked += xlmr_check_ids(shape, c, ids)
             _, pa, _ = forward(ids, None)
             text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
+        if shape == "xlmr":
+            tok_check = ("xlmr texts: every row <s> ... </s>; %d texts also in unigram/cases.jsonl, "
+                         "the same ids there" % xlmr_checked)
     elif not sh.get("include_prompt", True):
         maxlen = effective_max_length(shape)
         # the tokenizer does what the prompt_swallowed case is built on
@@ -1391,7 +1452,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|bert-base|mpnet-base
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|bert-base|mpnet-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -31,6 +31,8 @@
 **                                                    "distilbert." prefix,
 **                                                    + 1 Dense module
 **   mpnet  64/2/4/256      30527 pos 514 seed 10 F32 MPNet (below), no prefix
+**   xlmr   64/2/4/256       4002 pos 512 seed 13 F32 BERT with an XLM-R
+**                                                    Unigram tokenizer (below)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -78,6 +80,16 @@
 ** copied as they are (no tokenizer_config.json is generated).  ST files:
 ** mean pooling, Normalize (2_Normalize), max_seq_length 384, do_lower_case
 ** false (all-mpnet-base-v2's layout; its tokenizer lowercases).
+**
+** XLM-R tokenizer (shape xlmr): BertModel's tensors and config.json (with
+** "pad_token_id": 1), as paraphrase-multilingual-MiniLM-L12-v2 and
+** multilingual-e5-small pair a BertModel with XLM-R's SentencePiece
+** tokenizer.  tokenizer.json (Unigram, 4002 ids), tokenizer_config.json
+** (XLMRobertaTokenizer) and special_tokens_map.json are copied from
+** <vocab-dir>/../tokenizer/unigram/ (tests/fixtures/tokenizer/unigram, written
+** by tests/tokenizer/make_unigram_fixtures.py); no vocab.txt.  ST files: mean
+** pooling, no Normalize, max_seq_length 128, and sentence_bert_config.json
+** has no do_lower_case key.
 **
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
@@ -209,50 +221,60 @@ typedef struct {
   const char *tokcfg_fixture; /* dir under vocab-dir holding tokenizer_config.json and
                               ** special_tokens_map.json (copied instead of generating
                               ** tokenizer_config.json), or NULL */
+  int pad_id;          /* BERT config.json's pad_token_id */
+  int no_lower_key;    /* st only: sentence_bert_config.json without do_lower_case */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, ARCH_BERT, NULL, 0, 0},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, ARCH_DISTIL, NULL},
+   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, ARCH_DISTIL, NULL, 0, 0},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
   ** tokenizer files of all-mpnet-base-v2's layout, mean pooling, Normalize,
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
-   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style"},
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0},
+  /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
+  ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
+  ** side files from tests/fixtures/tokenizer/unigram (relative to
+  ** vocab-dir), pad_token_id 1, mean pooling without Normalize,
+  ** sentence_bert_config.json without do_lower_case */
+  {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
+   NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
+   1, 1},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
-   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style"},
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
@@ -687,7 +709,7 @@ static void write_config(const Shape *s, const char *dir) {
            "  \"model_type\": \"bert\",\n"
            "  \"num_attention_heads\": %d,\n"
            "  \"num_hidden_layers\": %d,\n"
-           "  \"pad_token_id\": 0,\n"
+           "  \"pad_token_id\": %d,\n"
            "  \"position_embedding_type\": \"absolute\",\n"
            "  \"torch_dtype\": \"%s\",\n"
            "  \"transformers_version\": \"4.41.2\",\n"
@@ -695,7 +717,8 @@ static void write_config(const Shape *s, const char *dir) {
            "  \"use_cache\": true,\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           s->hidden, s->inter, s->maxpos, s->heads, s->layers, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+           s->hidden, s->inter, s->maxpos, s->heads, s->layers, s->pad_id, DT_TORCH[s->dtype], s->typevocab,
+           s->vocab);
   write_text(dir, "config.json", t);
 }
 
@@ -765,8 +788,11 @@ static void write_st_files(const Shape *s, const char *dir) {
   write_text(dir, "modules.json", b.p);
   free(b.p);
 
-  snprintf(tmp, sizeof tmp, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": %s\n}\n", s->max_seq,
-           s->lower ? "true" : "false");
+  if (s->no_lower_key)
+    snprintf(tmp, sizeof tmp, "{\n  \"max_seq_length\": %d\n}\n", s->max_seq);
+  else
+    snprintf(tmp, sizeof tmp, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": %s\n}\n", s->max_seq,
+             s->lower ? "true" : "false");
   write_text(dir, "sentence_bert_config.json", tmp);
 
   char *pd = path_join(dir, "1_Pooling");

@@ -535,6 +535,55 @@ static void test_unigram_files(void) {
                     "model.vocab[0] in %s is not a [piece, score] pair with a finite score");
 }
 
+/* python_strip: the characters Python's str.strip() removes, and only
+** those, go before anything else; offsets still index the text.  The list
+** is Python 3.11's: [c for c in range(0x110000) if chr(c).isspace()]. */
+static void test_python_strip(void) {
+  static const uint32_t py_space[] = {0x9, 0xa, 0xb, 0xc, 0xd, 0x1c, 0x1d, 0x1e, 0x1f, 0x20, 0x85, 0xa0, 0x1680,
+                                      0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006, 0x2007, 0x2008,
+                                      0x2009, 0x200a, 0x2028, 0x2029, 0x202f, 0x205f, 0x3000};
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (wp_load_dir("tests/fixtures/tokenizer/unigram", &tok, &err) != WP_OK) {
+    CHECK(0, "python_strip: load the Unigram fixture: %s", err.msg);
+    return;
+  }
+  wp_options o = *wp_get_options(tok);
+  o.python_strip = 1;
+  CHECK_EQ_INT(wp_options_override(tok, &o, &err), WP_OK, "python_strip set");
+  wp_encoding ref = {0}, enc = {0};
+  wp_encode(tok, "hello", 5, 0, &ref, &err);
+  int bad = 0;
+  for (size_t i = 0; i < sizeof py_space / sizeof py_space[0]; i++) {
+    char text[32];
+    unsigned char cp[4];
+    uint32_t c = py_space[i];
+    int n = c < 0x80 ? 1 : c < 0x800 ? 2 : 3; /* all below U+10000 */
+    if (n == 1) cp[0] = (unsigned char)c;
+    else if (n == 2) cp[0] = (unsigned char)(0xC0 | c >> 6), cp[1] = (unsigned char)(0x80 | (c & 63));
+    else cp[0] = (unsigned char)(0xE0 | c >> 12), cp[1] = (unsigned char)(0x80 | ((c >> 6) & 63)),
+         cp[2] = (unsigned char)(0x80 | (c & 63));
+    memcpy(text, cp, (size_t)n);
+    memcpy(text + n, "hello", 5);
+    memcpy(text + n + 5, cp, (size_t)n);
+    int ok = wp_encode(tok, text, (size_t)(2 * n + 5), 0, &enc, &err) == WP_OK && enc.n == ref.n;
+    for (int32_t k = 0; ok && k < enc.n; k++)
+      ok = enc.ids[k] == ref.ids[k] && (k == 0 || k == enc.n - 1 || enc.offsets[2 * k] == ref.offsets[2 * k] + n);
+    if (!ok && bad++ < 3) printf("    U+%04X around a text is not stripped as Python does\n", py_space[i]);
+  }
+  CHECK(bad == 0, "python_strip: the 29 characters of Python's isspace() stripped, offsets kept (%d wrong)", bad);
+  /* U+200B and U+180E are not Python whitespace: the charsmap sees them */
+  static const char *kept[] = {"\xe2\x80\x8bhello", "\xe1\xa0\x8ehello"};
+  for (int i = 0; i < 2; i++) {
+    wp_encode(tok, kept[i], strlen(kept[i]), 0, &enc, &err);
+    int same = enc.n == ref.n && memcmp(enc.ids, ref.ids, sizeof(int32_t) * (size_t)ref.n) == 0;
+    CHECK(!same || enc.offsets[2] == 0, "python_strip: %s is not stripped", i ? "U+180E" : "U+200B");
+  }
+  wp_encoding_free(&ref);
+  wp_encoding_free(&enc);
+  wp_free(tok);
+}
+
 static void test_load_dir(void) {
   wp_tokenizer *tok = NULL;
   wp_error err;
@@ -663,6 +712,7 @@ int main(void) {
   test_big_texts();
   test_hostile_files();
   test_unigram_files();
+  test_python_strip();
   test_load_dir();
   test_threads();
   test_oom();
