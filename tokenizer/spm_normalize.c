@@ -189,11 +189,12 @@ static wp_status step_replace(wp_spm_state *st, const wp_spm_step *step) {
   return WP_OK;
 }
 
-static void step_strip(wp_spm_state *st, const wp_spm_step *step) {
+/* Strip; a window in the middle of a long text has no ends to strip. */
+static void step_strip(wp_spm_state *st, const wp_spm_step *step, int text_start, int text_end) {
   spm_chars *c = &st->cur;
   size_t a = 0, b = c->n;
-  if (step->left) while (a < b && (wpu_flags(c->cp[a]) & WPU_SPACE)) a++;
-  if (step->right) while (b > a && (wpu_flags(c->cp[b - 1]) & WPU_SPACE)) b--;
+  if (step->left && text_start) while (a < b && (wpu_flags(c->cp[a]) & WPU_SPACE)) a++;
+  if (step->right && text_end) while (b > a && (wpu_flags(c->cp[b - 1]) & WPU_SPACE)) b--;
   if (a) {
     memmove(c->cp, c->cp + a, (b - a) * sizeof *c->cp);
     memmove(c->s, c->s + a, (b - a) * sizeof *c->s);
@@ -227,18 +228,21 @@ static wp_status encode_piece(wp_spm_state *st, const wp_tokenizer *t, const spm
   return wp_unigram_encode(&st->viterbi, t, st->bytes, st->cstart, (int32_t)n, c->s + a, c->e + a, fn, ctx);
 }
 
+/* Where a word lies: whether Metaspace may put a replacement before it. */
+typedef enum { WORD_FIRST, WORD_LATER, WORD_CONTINUED } word_place;
+
 /* Metaspace on one word c[a..b): ' ' becomes the replacement, one is put
 ** in front when the scheme says so, and the word is cut before each
 ** replacement (the crate's MergedWithNext). */
-static wp_status metaspace(wp_spm_state *st, const wp_tokenizer *t, size_t a, size_t b, int first,
+static wp_status metaspace(wp_spm_state *st, const wp_tokenizer *t, size_t a, size_t b, word_place place,
                            wp_token_fn fn, void *ctx) {
   const wp_unigram *u = t->uni;
   const spm_chars *in = &st->cur;
   spm_chars *w = &st->next;
   w->n = 0;
   if (a == b) return WP_OK;
-  int lead = in->cp[a] != ' ' && in->cp[a] != u->replacement;
-  if (lead && (u->prepend == WP_PREPEND_ALWAYS || (u->prepend == WP_PREPEND_FIRST && first)) &&
+  int lead = in->cp[a] != ' ' && in->cp[a] != u->replacement && place != WORD_CONTINUED;
+  if (lead && (u->prepend == WP_PREPEND_ALWAYS || (u->prepend == WP_PREPEND_FIRST && place == WORD_FIRST)) &&
       chars_push(w, u->replacement, in->s[a], in->e[a]))
     return WP_ERR_NOMEM;
   for (size_t i = a; i < b; i++)
@@ -254,10 +258,12 @@ static wp_status metaspace(wp_spm_state *st, const wp_tokenizer *t, size_t a, si
   return rc;
 }
 
-wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char *text, size_t len,
-                        int32_t base, wp_token_fn fn, void *ctx) {
-  if (!*state && !(*state = se_calloc(1, sizeof **state))) return WP_ERR_NOMEM;
-  wp_spm_state *st = *state;
+/* The whole pipeline on text[0..len), a window of a segment: `place` is
+** where its first word lies; text_start/text_end: whether it begins/ends
+** the segment. */
+static wp_status encode_window(wp_spm_state *st, const wp_tokenizer *t, const char *text, size_t len,
+                               int32_t base, word_place place, int text_start, int text_end,
+                               wp_token_fn fn, void *ctx) {
   const wp_unigram *u = t->uni;
   st->cur.n = st->next.n = 0;
   for (size_t i = 0; i < len;) {
@@ -270,19 +276,112 @@ wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char 
   for (int k = 0; k < u->n_steps && rc == WP_OK; k++) {
     const wp_spm_step *step = &u->steps[k];
     if (step->kind == WP_SPM_PRECOMPILED) rc = step_precompiled(st, step->map);
-    else if (step->kind == WP_SPM_STRIP) step_strip(st, step);
+    else if (step->kind == WP_SPM_STRIP) step_strip(st, step, text_start, text_end);
     else rc = step_replace(st, step);
   }
   if (rc != WP_OK) return rc;
-  if (!u->whitespace_split) return metaspace(st, t, 0, st->cur.n, base == 0, fn, ctx);
-  int first = base == 0;
+  if (!u->whitespace_split) return metaspace(st, t, 0, st->cur.n, place, fn, ctx);
   for (size_t i = 0; i < st->cur.n && rc == WP_OK;) {
-    while (i < st->cur.n && (wpu_flags(st->cur.cp[i]) & WPU_SPACE)) i++;
     size_t j = i;
-    while (j < st->cur.n && !(wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
-    if (j > i) rc = metaspace(st, t, i, j, first, fn, ctx);
-    first = 0;
+    while (j < st->cur.n && (wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
+    if (j > i && place == WORD_CONTINUED) place = WORD_LATER; /* whitespace ended the cut word */
     i = j;
+    while (j < st->cur.n && !(wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
+    if (j > i) rc = metaspace(st, t, i, j, place, fn, ctx);
+    place = WORD_LATER;
+    i = j;
+  }
+  return rc;
+}
+
+/* A long text is normalised and cut in windows of about this many bytes,
+** so that the work memory (some 40 bytes a character) stays bounded.  (The
+** fuzzers build with small windows, to cut often.) */
+#ifndef WP_SPM_WINDOW_BYTES
+#define WP_SPM_WINDOW_BYTES 65536
+#endif
+#define WINDOW_BYTES ((size_t)WP_SPM_WINDOW_BYTES)
+
+/* Can no charsmap of the tokenizer see this character alone? */
+static int unmapped(const wp_unigram *u, uint32_t cp) {
+  unsigned char b[4];
+  size_t n = (size_t)wpu_encode(cp, b), to_len;
+  const char *to;
+  for (int k = 0; k < u->n_steps; k++)
+    if (u->steps[k].kind == WP_SPM_PRECOMPILED && wp_charsmap_lookup(u->steps[k].map, b, n, &to, &to_len) != 0)
+      return 0;
+  return 1;
+}
+
+/* Whether a space may end a window with nothing changed: it starts a new
+** piece, no normalizer sees across it, and a Replace pattern cannot hold it. */
+static int spaces_split(const wp_unigram *u) {
+  if (!u->split && !u->whitespace_split) return 0;
+  for (int k = 0; k < u->n_steps; k++)
+    if (u->steps[k].kind == WP_SPM_REPLACE)
+      for (size_t i = 0; i < u->steps[k].n_pattern; i++)
+        if (u->steps[k].pattern[i] == ' ') return 0;
+  return unmapped(u, ' ');
+}
+
+/* The character that ends before s[p] (p > start), its start in *q. */
+static uint32_t char_before(const unsigned char *s, size_t p, size_t *q) {
+  uint32_t cp;
+  *q = p - 1;
+  while ((s[*q] & 0xC0) == 0x80) (*q)--;
+  wpu_decode(s + *q, &cp);
+  return cp;
+}
+
+static int boundclass(uint32_t cp) { return utf8proc_get_property((utf8proc_int32_t)cp)->boundclass; }
+
+/* A window may end before the space s[p] with nothing changed when the
+** character c1 before it is a grapheme of its own (an ordinary character,
+** not after a Prepend one) that no charsmap maps: then the graphemes, the
+** Replace runs of spaces and the Metaspace pieces on each side are those of
+** the whole text. */
+static int clean_cut(const wp_unigram *u, const unsigned char *s, size_t start, size_t p) {
+  if (s[p] != ' ') return 0;
+  size_t q, q0;
+  uint32_t c1 = char_before(s, p, &q);
+  if (boundclass(c1) != UTF8PROC_BOUNDCLASS_OTHER || (wpu_flags(c1) & WPU_SPACE) || !unmapped(u, c1)) return 0;
+  return q == start || boundclass(char_before(s, q, &q0)) != UTF8PROC_BOUNDCLASS_PREPEND;
+}
+
+/* Where the window that starts at s[start] (with more than WINDOW_BYTES to
+** go) ends, and whether that cuts a word (*hard).  Best at a clean_cut
+** space: the result is exactly the whole text's.  Else a word longer than
+** half a window is cut at a grapheme boundary and each side is segmented
+** alone (the crate segments it whole, which may differ around the cut). */
+static size_t window_end(const wp_unigram *u, const unsigned char *s, size_t start, int soft_ok, int *hard) {
+  size_t end = start + WINDOW_BYTES, low = start + WINDOW_BYTES / 2, q;
+  *hard = 0;
+  for (size_t p = end; soft_ok && p > low; p--)
+    if (clean_cut(u, s, start, p)) return p;
+  *hard = 1;
+  for (size_t p = end; p > low; p--) {
+    if ((s[p] & 0xC0) == 0x80) continue;
+    uint32_t c1 = char_before(s, p, &q), c2;
+    wpu_decode(s + p, &c2);
+    if (utf8proc_grapheme_break((utf8proc_int32_t)c1, (utf8proc_int32_t)c2)) return p;
+  }
+  while ((s[end] & 0xC0) == 0x80) end--; /* one grapheme of 32 KB: any character boundary */
+  return end;
+}
+
+wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char *text, size_t len,
+                        int32_t base, wp_token_fn fn, void *ctx) {
+  if (!*state && !(*state = se_calloc(1, sizeof **state))) return WP_ERR_NOMEM;
+  const unsigned char *s = (const unsigned char *)text;
+  int soft_ok = len > WINDOW_BYTES && spaces_split(t->uni), hard = 0;
+  word_place place = base == 0 ? WORD_FIRST : WORD_LATER;
+  wp_status rc = WP_OK;
+  for (size_t start = 0; start < len && rc == WP_OK;) {
+    size_t end = len - start > WINDOW_BYTES ? window_end(t->uni, s, start, soft_ok, &hard) : len;
+    rc = encode_window(*state, t, text + start, end - start, base + (int32_t)start, place, start == 0,
+                       end == len, fn, ctx);
+    place = hard ? WORD_CONTINUED : WORD_LATER;
+    start = end;
   }
   return rc;
 }

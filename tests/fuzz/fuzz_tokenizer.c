@@ -12,7 +12,10 @@
 ** vocabulary (loading 30k tokens per run would swamp the fuzzer) and with
 ** random max_length from the second byte; bit 2 of the first byte picks a
 ** tokenizer with python_lower (sentence-transformers' do_lower_case), whose
-** offsets, mapped back from the lowered text, must stay inside the text.
+** offsets, mapped back from the lowered text, must stay inside the text;
+** bit 3 the Unigram tokenizer of tests/fixtures/tokenizer/unigram (charsmap,
+** Metaspace; the fuzz build cuts texts in 64-byte windows), bit 4 with
+** python_strip.
 ** Any return code is fine; a crash, sanitizer report, leak, hang or an
 ** offset outside the text is the bug.
 */
@@ -26,7 +29,7 @@ static const char vocab[] =
     "\xe4\xb8\x96\n,\n.\n!\n[\n]\n#\n##s\nthe\n##the\n\xce\xb1\n##\xce\xb1\ni\n##i\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static wp_tokenizer *tok[3];
+  static wp_tokenizer *tok[5];
   wp_error err;
   if (!tok[0]) {
     wp_options o;
@@ -39,6 +42,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o = *wp_get_options(tok[0]);
     o.python_lower = 1;
     if (wp_load_vocab_txt_mem(vocab, sizeof vocab - 1, &o, &tok[2], &err) != WP_OK) abort();
+    /* run from the repository root (tests/fuzz/run.sh does) */
+    if (wp_load_tokenizer_json("tests/fixtures/tokenizer/unigram/tokenizer.json", &tok[3], &err) != WP_OK ||
+        wp_load_tokenizer_json("tests/fixtures/tokenizer/unigram/tokenizer.json", &tok[4], &err) != WP_OK)
+      abort();
+    o = *wp_get_options(tok[4]);
+    o.python_strip = 1;
+    if (wp_options_override(tok[4], &o, &err) != WP_OK) abort();
   }
   if (size < 2) return 0;
   memset(&err, 0, sizeof err);
@@ -46,7 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n = size - 2;
   wp_tokenizer *t = NULL;
   wp_encoding enc = {0};
-  const wp_tokenizer *text_tok = tok[(data[0] & 4) ? 2 : (data[1] & 1)];
+  const wp_tokenizer *text_tok = tok[(data[0] & 8) ? 3 + ((data[0] >> 4) & 1) : (data[0] & 4) ? 2 : (data[1] & 1)];
   switch (data[0] & 3) {
     case 0:
       if (wp_load_vocab_txt_mem(body, n, NULL, &t, &err) == WP_OK) wp_encode(t, "a b", 3, 0, &enc, &err);

@@ -435,6 +435,57 @@ def texts_for(d, samples, rng):
 
 # ---------------------------------------------------------------------------------------------
 
+LONG_TEXTS = (  # (name, which case texts, length in bytes to reach)
+    ('mixed', lambda t: '<' not in t, 300000),
+    ('no_ascii_letters', lambda t: '<' not in t and not any(c.isascii() and c.isalnum() for c in t), 200000),
+)
+
+
+def long_text(texts, keep, size):
+    """The case texts that `keep`, in file order, each followed by one space, cycled until the
+    text reaches `size` bytes (test_tokenizer_parity.c builds the same from cases.jsonl)."""
+    chosen = [t for t in texts if keep(t)]
+    out, n, i = [], 0, 0
+    while n < size:
+        piece = chosen[i % len(chosen)] + ' '
+        out.append(piece)
+        n += len(piece.encode('utf-8'))
+        i += 1
+    return ''.join(out)
+
+
+def fnv1a64_u32(values):
+    """FNV-1a 64 over the values as little-endian uint32 bytes."""
+    h = 0xcbf29ce484222325
+    for v in values:
+        for b in (v & 0xffffffff).to_bytes(4, 'little'):
+            h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
+    return '%016x' % h
+
+
+def long_texts(out_dir, texts, js):
+    """long-texts.json: the crate's tokens for texts longer than the C tokenizer's 64 KB
+    normalisation window, as counts, hashes and the ends of the id lists."""
+    longs = [(name, long_text(texts, keep, size)) for name, keep, size in LONG_TEXTS]
+    r = subprocess.run(['node', js, os.path.join(out_dir, 'tokenizer.json'), os.path.join(out_dir, 'tokenizer-wsplit.json')],
+                       input=json.dumps([t for _, t in longs]).encode('utf-8'), stdout=subprocess.PIPE, check=True)
+    res = json.loads(r.stdout)['results']
+    doc = {'rule': 'the texts of cases.jsonl that are kept, in file order, each followed by one space, '
+                   'cycled until the text reaches size bytes; ids and offsets of the whole text, no truncation',
+           'texts': []}
+    for k, (name, t) in enumerate(longs):
+        entry = {'name': name, 'size': LONG_TEXTS[k][2], 'bytes': len(t.encode('utf-8'))}
+        for key, rr in (('main', res[0][k]), ('wsplit', res[1][k])):
+            ids = rr['ids']
+            entry[key] = {'n': len(ids), 'ids_fnv1a64': fnv1a64_u32(ids),
+                          'offsets_fnv1a64': fnv1a64_u32([x for se in rr['offsets'] for x in se]),
+                          'head': ids[:24], 'tail': ids[-24:]}
+        doc['texts'].append(entry)
+        print('long text %s: %d bytes, %d / %d tokens' % (name, entry['bytes'], entry['main']['n'], entry['wsplit']['n']))
+    with open(os.path.join(out_dir, 'long-texts.json'), 'w', encoding='utf-8', newline='\n') as f:
+        f.write(json.dumps(doc, indent=1) + '\n')
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--data', default=os.environ.get('EMBED_SHARED_DATA', '/work/shared/data'))
@@ -524,6 +575,8 @@ def main():
             f.write(json.dumps({'text': t, 'ids': m['ids'], 'offsets': m['offsets'], 'tokens': m['tokens'],
                                 'ids_wsplit': w['ids'], 'offsets_wsplit': w['offsets']},
                                ensure_ascii=True, separators=(',', ':')) + '\n')
+
+    long_texts(a.out, texts, js)
 
     # Cross-check (information only): the sentencepiece library itself on the same texts.
     # sp ids: 0 <unk>, 1 <s>, 2 </s>, then the pieces, which are tokenizer.json's ids - 1.

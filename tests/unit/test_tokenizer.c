@@ -465,6 +465,29 @@ static void test_unigram_files(void) {
   wp_free(tok);
   tok = NULL;
 
+  /* A text longer than the 64 KB normalisation window: Strip only at its
+  ** ends, and each "▁b" after the first takes the span of its space (the
+  ** crate's alignment), also where a window begins with that space. */
+  const char *strip = "{\"type\": \"Strip\", \"strip_left\": true, \"strip_right\": true}";
+  CHECK_EQ_INT(wp_load_tokenizer_json(unigram_json("u4.json", ", \"unk_id\": 0", strip, UNI_META, UNI_POST, "[]"),
+                                      &tok, &err), WP_OK, "unigram with Strip loads");
+  if (tok) {
+    size_t words = 40000, n = 2 + 2 * words + 1;
+    char *text = malloc(n);
+    memset(text, ' ', n);
+    for (size_t w = 0; w < words; w++) text[2 + 2 * w] = 'b';
+    wp_encoding enc = {0};
+    int ok = wp_encode(tok, text, n, 0, &enc, &err) == WP_OK && enc.n == (int32_t)words + 2 &&
+             enc.offsets[2] == 2 && enc.offsets[3] == 3;
+    for (int32_t k = 2; ok && k <= (int32_t)words; k++)
+      ok = enc.ids[k] == 4 && text[enc.offsets[2 * k]] == ' ' && enc.offsets[2 * k + 1] == enc.offsets[2 * k] + 2;
+    CHECK(ok, "unigram, 80 KB text in windows: stripped at its ends only, %d tokens, each from its space", enc.n);
+    wp_encoding_free(&enc);
+    free(text);
+    wp_free(tok);
+    tok = NULL;
+  }
+
   /* A leaf past the strings: the load cannot see it, the lookup must. */
   tiny_charsmap(100, cm, sizeof cm);
   snprintf(norm, sizeof norm, "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"%s\"}", cm);

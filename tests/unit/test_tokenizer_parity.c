@@ -602,6 +602,82 @@ static void unigram_parity(void) {
   free_rows(rows, n);
 }
 
+static uint64_t fnv1a64_i32(uint64_t h, const int32_t *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    for (int b = 0; b < 4; b++) h = (h ^ (((uint32_t)v[i] >> (8 * b)) & 0xff)) * 0x100000001b3ull;
+  return h;
+}
+
+/* Is this case text kept for the long text `name` (long-texts.json's rule)? */
+static int long_keeps(const char *name, const char *t, size_t n) {
+  if (memchr(t, '<', n)) return 0;
+  if (strcmp(name, "no_ascii_letters") != 0) return 1;
+  for (size_t i = 0; i < n; i++)
+    if ((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 'A' && t[i] <= 'Z')) return 0;
+  return 1;
+}
+
+/* Texts longer than the 64 KB window spm_normalize.c works in (so cut
+** between windows) against the crate's tokens of the whole text. */
+static void unigram_long_parity(json_t **rows, size_t nrows) {
+  json_t *doc = json_load_file(FIX "tokenizer/unigram/long-texts.json", 0, NULL);
+  static const char *const files[] = {FIX "tokenizer/unigram/tokenizer.json",
+                                      FIX "tokenizer/unigram/tokenizer-wsplit.json"};
+  static const char *const keys[] = {"main", "wsplit"};
+  wp_tokenizer *tok[2] = {NULL, NULL};
+  wp_error err;
+  if (!doc || !rows || wp_load_tokenizer_json(files[0], &tok[0], &err) != WP_OK ||
+      wp_load_tokenizer_json(files[1], &tok[1], &err) != WP_OK) {
+    CHECK(0, "parity unigram long texts: fixtures load");
+    goto done;
+  }
+  size_t k;
+  json_t *e;
+  json_array_foreach(json_object_get(doc, "texts"), k, e) {
+    const char *name = json_string_value(json_object_get(e, "name"));
+    size_t size = (size_t)json_integer_value(json_object_get(e, "size")), len = 0, cap = size + 4096;
+    char *text = malloc(cap);
+    for (size_t i = 0; text && name && len < size; i++) {
+      json_t *t = json_object_get(rows[i % nrows], "text");
+      const char *z = json_string_value(t);
+      size_t n = json_string_length(t);
+      if (!long_keeps(name, z, n)) {
+        if (i > 100 * nrows) break; /* nothing kept */
+        continue;
+      }
+      if (len + n + 1 > cap && !(text = realloc(text, cap = 2 * (len + n + 1)))) break;
+      memcpy(text + len, z, n);
+      len += n;
+      text[len++] = ' ';
+    }
+    CHECK(text && (int64_t)len == json_integer_value(json_object_get(e, "bytes")),
+          "parity unigram long text %s: rebuilt, %zu bytes", name ? name : "?", len);
+    for (int f = 0; text && f < 2; f++) {
+      json_t *want = json_object_get(e, keys[f]);
+      wp_encoding enc = {0};
+      char ids_hex[17] = "", offs_hex[17] = "";
+      if (wp_encode(tok[f], text, len, 0, &enc, &err) == WP_OK) {
+        snprintf(ids_hex, sizeof ids_hex, "%016llx",
+                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
+        snprintf(offs_hex, sizeof offs_hex, "%016llx",
+                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.offsets, 2 * (size_t)enc.n));
+      }
+      CHECK(enc.n == json_integer_value(json_object_get(want, "n")) &&
+            strcmp(ids_hex, json_string_value(json_object_get(want, "ids_fnv1a64"))) == 0,
+            "parity unigram long text %s (%zu bytes), %s: %d tokens, ids as the crate's (fnv %s)", name, len,
+            files[f], enc.n, ids_hex);
+      CHECK(strcmp(offs_hex, json_string_value(json_object_get(want, "offsets_fnv1a64"))) == 0,
+            "parity unigram long text %s, %s: offsets as the crate's", name, files[f]);
+      wp_encoding_free(&enc);
+    }
+    free(text);
+  }
+done:
+  wp_free(tok[0]);
+  wp_free(tok[1]);
+  json_decref(doc);
+}
+
 int main(void) {
   static const char *const vocabs[] = {"bert-base-uncased", "bert-base-cased",
                                        "bert-base-multilingual-cased", "bert-base-chinese"};
@@ -660,6 +736,12 @@ int main(void) {
   wp_lowered_free(&lo);
   pylower_ids_parity();
   unigram_parity();
+  {
+    size_t nu;
+    json_t **urows = read_jsonl(FIX "tokenizer/unigram/cases.jsonl", &nu);
+    unigram_long_parity(urows, nu);
+    free_rows(urows, nu);
+  }
   free_rows(corpus, ncorpus);
   json_decref(options);
   return check_finish();
