@@ -5,6 +5,8 @@
 //
 //   node bench/tokenizer_ref.js TEXTS.txt [--vocab tests/fixtures/vocab/bert-base-uncased/vocab.txt]
 //        [--cased] [--max-length 512] [--min-seconds 3]
+//   node bench/tokenizer_ref.js TEXTS.txt --tokenizer-json FILE [--max-length 512] [--min-seconds 3]
+//        (a tokenizer.json as it stands, e.g. the Unigram one of tests/fixtures/tokenizer/unigram)
 //
 // TEXTS.txt: one text per line (UTF-8).  Prints, for (1) one `await encode(text)` per text in a
 // loop and (2) `encodeBatch(all texts)`, the input MB/s (UTF-8 bytes of the texts, 1 MB = 1e6
@@ -57,7 +59,13 @@ async function main() {
   const texts = raw.split('\n');
   if (texts[texts.length - 1] === '') texts.pop();
   const bytes = texts.reduce((n, s) => n + Buffer.byteLength(s, 'utf8'), 0);
-  const t = await build(a.vocab, !!a.cased, +a['max-length']);
+  let t;
+  if (a['tokenizer-json']) {
+    t = tk.Tokenizer.fromFile(a['tokenizer-json']);
+    t.setTruncation(+a['max-length']);
+  } else {
+    t = await build(a.vocab, !!a.cased, +a['max-length']);
+  }
   const minS = +a['min-seconds'];
   let ntok = 0;
   for (const e of await t.encodeBatch(texts)) ntok += e.getLength();
