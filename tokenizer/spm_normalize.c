@@ -258,20 +258,39 @@ static wp_status metaspace(wp_spm_state *st, const wp_tokenizer *t, size_t a, si
   return rc;
 }
 
-/* The whole pipeline on text[0..len), a window of a segment: `place` is
-** where its first word lies; text_start/text_end: whether it begins/ends
-** the segment. */
-static wp_status encode_window(wp_spm_state *st, const wp_tokenizer *t, const char *text, size_t len,
-                               int32_t base, word_place place, int text_start, int text_end,
-                               wp_token_fn fn, void *ctx) {
-  const wp_unigram *u = t->uni;
-  st->cur.n = st->next.n = 0;
-  for (size_t i = 0; i < len;) {
-    uint32_t cp;
-    int n = wpu_decode((const unsigned char *)text + i, &cp);
-    if (chars_push(&st->cur, cp, base + (int32_t)i, base + (int32_t)i + n)) return WP_ERR_NOMEM;
-    i += (size_t)n;
+/* The pre-tokenizer on cur[a..b): Metaspace, after WhitespaceSplit if any. */
+static wp_status pretokenize(wp_spm_state *st, const wp_tokenizer *t, size_t a, size_t b, word_place place,
+                             wp_token_fn fn, void *ctx) {
+  if (!t->uni->whitespace_split) return metaspace(st, t, a, b, place, fn, ctx);
+  wp_status rc = WP_OK;
+  for (size_t i = a; i < b && rc == WP_OK;) {
+    size_t j = i;
+    while (j < b && (wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
+    if (j > i && place == WORD_CONTINUED) place = WORD_LATER; /* whitespace ended the cut word */
+    i = j;
+    while (j < b && !(wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
+    if (j > i) rc = metaspace(st, t, i, j, place, fn, ctx);
+    place = WORD_LATER;
+    i = j;
   }
+  return rc;
+}
+
+/* How many characters of c from i on spell the added token's normalised
+** text (0 if they do not). */
+static size_t literal_at(const spm_chars *c, size_t i, const wp_literal *l) {
+  size_t k = i;
+  for (size_t b = 0; b < l->norm_len; k++) {
+    uint32_t cp;
+    b += (size_t)wpu_decode((const unsigned char *)l->norm + b, &cp);
+    if (k >= c->n || c->cp[k] != cp) return 0;
+  }
+  return k - i;
+}
+
+/* Run the normalizers on cur (text_start/text_end: whether it begins/ends
+** the segment, for Strip). */
+static wp_status normalize_cur(wp_spm_state *st, const wp_unigram *u, int text_start, int text_end) {
   wp_status rc = WP_OK;
   for (int k = 0; k < u->n_steps && rc == WP_OK; k++) {
     const wp_spm_step *step = &u->steps[k];
@@ -279,18 +298,67 @@ static wp_status encode_window(wp_spm_state *st, const wp_tokenizer *t, const ch
     else if (step->kind == WP_SPM_STRIP) step_strip(st, step, text_start, text_end);
     else rc = step_replace(st, step);
   }
-  if (rc != WP_OK) return rc;
-  if (!u->whitespace_split) return metaspace(st, t, 0, st->cur.n, place, fn, ctx);
-  for (size_t i = 0; i < st->cur.n && rc == WP_OK;) {
-    size_t j = i;
-    while (j < st->cur.n && (wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
-    if (j > i && place == WORD_CONTINUED) place = WORD_LATER; /* whitespace ended the cut word */
-    i = j;
-    while (j < st->cur.n && !(wpu_flags(st->cur.cp[j]) & WPU_SPACE)) j++;
-    if (j > i) rc = metaspace(st, t, i, j, place, fn, ctx);
-    place = WORD_LATER;
-    i = j;
+  return rc;
+}
+
+static wp_status load_chars(wp_spm_state *st, const char *text, size_t len, int32_t base) {
+  st->cur.n = st->next.n = 0;
+  for (size_t i = 0; i < len;) {
+    uint32_t cp;
+    int n = wpu_decode((const unsigned char *)text + i, &cp);
+    if (chars_push(&st->cur, cp, base + (int32_t)i, base + (int32_t)i + n)) return WP_ERR_NOMEM;
+    i += (size_t)n;
   }
+  return WP_OK;
+}
+
+/* The whole pipeline on text[0..len), a window of a segment: `place` is
+** where its first word lies; text_start/text_end: whether it begins/ends
+** the segment.  Added tokens marked "normalized" are found in the
+** normalised text (leftmost, then longest), as the crate does, and split
+** it before the pre-tokenizer. */
+static wp_status encode_window(wp_spm_state *st, const wp_tokenizer *t, const char *text, size_t len,
+                               int32_t base, word_place place, int text_start, int text_end,
+                               wp_token_fn fn, void *ctx) {
+  wp_status rc = load_chars(st, text, len, base);
+  if (rc == WP_OK) rc = normalize_cur(st, t->uni, text_start, text_end);
+  if (rc != WP_OK) return rc;
+  const spm_chars *c = &st->cur;
+  size_t part = 0;
+  for (size_t i = 0; t->n_nlits && i < c->n;) {
+    const wp_literal *best = NULL;
+    size_t m = 0;
+    for (int k = 0; k < t->n_nlits; k++) {
+      size_t mk = literal_at(c, i, &t->nlits[k]);
+      if (mk > m) m = mk, best = &t->nlits[k];
+    }
+    if (!best) { i++; continue; }
+    size_t a = i, b = i + m;
+    if (best->lstrip) while (a > part && (wpu_flags(c->cp[a - 1]) & WPU_SPACE)) a--;
+    if (best->rstrip) while (b < c->n && (wpu_flags(c->cp[b]) & WPU_SPACE)) b++;
+    if ((rc = pretokenize(st, t, part, a, place, fn, ctx)) != WP_OK) return rc;
+    if (fn(ctx, best->id, c->s[a], c->e[b - 1])) return WP_ERR_NOMEM;
+    place = WORD_LATER;
+    part = i = b;
+  }
+  return pretokenize(st, t, part, c->n, place, fn, ctx);
+}
+
+wp_status wp_spm_normalize_string(const wp_tokenizer *t, const char *text, size_t len, char **out,
+                                  size_t *out_len) {
+  wp_spm_state *st = se_calloc(1, sizeof *st);
+  wp_status rc = st ? load_chars(st, text, len, 0) : WP_ERR_NOMEM;
+  if (rc == WP_OK) rc = normalize_cur(st, t->uni, 1, 1);
+  char *s = rc == WP_OK ? se_malloc(4 * st->cur.n + 1) : NULL;
+  if (rc == WP_OK && !s) rc = WP_ERR_NOMEM;
+  if (rc == WP_OK) {
+    size_t n = 0;
+    for (size_t i = 0; i < st->cur.n; i++) n += (size_t)wpu_encode(st->cur.cp[i], (unsigned char *)s + n);
+    s[n] = 0;
+    *out = s;
+    *out_len = n;
+  }
+  wp_spm_state_free(st);
   return rc;
 }
 

@@ -20,8 +20,8 @@
 **       (XLM-R's SentencePiece; read by unigram_json.c)
 **   "added_tokens": [{"id": 0, "content": "[PAD]", ...}, ...]
 **       matched literally in the raw text, or, "normalized": true (MPNet's
-**       "<unk>"; WordPiece only), in the normalised text, as the crate does
-**       (normalize.c); "lstrip"/"rstrip": the match also takes the
+**       "<unk>"), in the normalised text, as the crate does (normalize.c,
+**       spm_normalize.c); "lstrip"/"rstrip": the match also takes the
 **       whitespace before/after it (XLM-R's <mask>), which changes a
 **       Unigram model's ids and any model's offsets
 **   "post_processor": TemplateProcessing, BertProcessing or
@@ -295,9 +295,6 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
            path, WP_MAX_TOKEN_ID - 1);
     /* "normalized": true -> matched in the normalised text, as the crate does */
     int normalized = json_is_true(json_object_get(item, "normalized"));
-    if (normalized && t->uni)
-      FAIL(WP_ERR_FORMAT, "added_tokens[%zu] in %s: a \"normalized\" added token is not supported with "
-           "a Unigram model", i, path);
     int flags = (normalized ? WP_LIT_NORMALIZED : 0) |
                 (json_is_true(json_object_get(item, "lstrip")) ? WP_LIT_LSTRIP : 0) |
                 (json_is_true(json_object_get(item, "rstrip")) ? WP_LIT_RSTRIP : 0);

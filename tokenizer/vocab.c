@@ -215,7 +215,8 @@ wp_status wp_tok_normalize_literals(wp_tokenizer *t) {
   size_t *nlen = se_calloc((size_t)t->n_nlits, sizeof *nlen);
   wp_status rc = norm && nlen ? WP_OK : WP_ERR_NOMEM;
   for (int i = 0; i < t->n_nlits && rc == WP_OK; i++)
-    rc = wp_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i]);
+    rc = t->uni ? wp_spm_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i])
+                : wp_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i]);
   if (rc == WP_OK) {
     t->nlit_max = 0;
     for (int i = 0; i < t->n_nlits; i++) {
@@ -236,13 +237,15 @@ wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int3
   if (len == 0) return WP_OK; /* an empty literal would match everywhere */
   int added;
   /* a normalised token's normalised text is wp_tok_finish's job */
-  if (flags & WP_LIT_NORMALIZED) return put_literal(t, &t->nlits, &t->n_nlits, text, len, id, &added);
-  wp_status rc = put_literal(t, &t->literals, &t->n_literals, text, len, id, &added);
+  int normalized = (flags & WP_LIT_NORMALIZED) != 0;
+  wp_literal **list = normalized ? &t->nlits : &t->literals;
+  int *n = normalized ? &t->n_nlits : &t->n_literals;
+  wp_status rc = put_literal(t, list, n, text, len, id, &added);
   if (rc != WP_OK) return rc;
-  wp_literal *l = find_literal(t->literals, t->n_literals, text, len);
+  wp_literal *l = find_literal(*list, *n, text, len);
   l->lstrip = (flags & WP_LIT_LSTRIP) != 0;
   l->rstrip = (flags & WP_LIT_RSTRIP) != 0;
-  if (!added) return rc;
+  if (normalized || !added) return rc;
   t->literal_first[(unsigned char)text[0] >> 3] |= (unsigned char)(1u << (text[0] & 7));
   t->literal_byte = (t->n_literals == 1 || t->literal_byte == (unsigned char)text[0]) ? (unsigned char)text[0] : -1;
   return WP_OK;
@@ -266,7 +269,12 @@ wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err) {
                  path, t->opts.unk_token);
     return WP_ERR_FORMAT;
   }
-  if (wp_tok_normalize_literals(t) != WP_OK) {
+  wp_status nrc = wp_tok_normalize_literals(t);
+  if (nrc == WP_ERR_FORMAT) { /* a Unigram charsmap that a lookup left */
+    wp_set_error(err, nrc, "the precompiled_charsmap in %s is corrupt", path);
+    return nrc;
+  }
+  if (nrc != WP_OK) {
     wp_set_error(err, WP_ERR_NOMEM, "out of memory loading %s", path);
     return WP_ERR_NOMEM;
   }

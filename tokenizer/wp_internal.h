@@ -283,5 +283,9 @@ typedef struct wp_spm_state wp_spm_state; /* per-call work memory, owned by the 
 wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char *text, size_t len,
                         int32_t base, wp_token_fn fn, void *ctx);
 void wp_spm_state_free(wp_spm_state *s);
+/* text[0..len) through the normalizers alone into *out (owned by the
+** caller, NUL-terminated; *out_len bytes): an added token's normalised form. */
+wp_status wp_spm_normalize_string(const wp_tokenizer *t, const char *text, size_t len, char **out,
+                                  size_t *out_len);
 
 #endif

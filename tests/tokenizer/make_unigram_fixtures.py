@@ -426,6 +426,10 @@ def texts_for(d, samples, rng):
     corpus = [c for c in d['corpus'] if 0 < len(c) <= 300 and '\x00' not in c]
     T += rng.sample(corpus, 60)
     T.append(' '.join(d['wiki'][:3]))  # a long text (over 512 tokens; no truncation here)
+    # -- for the variant whose added tokens are matched after normalising (normalized_variant) --
+    T += ['fix the \ufb01x: prefix fixes a  fix  b', '\uff26\uff29\uff38 fix\t\ufb01x\u3000fix', '\ufb01x',
+          'a<mask>b a <mask>  b \uff1cmask\uff1e a\u3000<mask> \uff1c\uff4d\uff41\uff53\uff4b\uff1e\u3000x',
+          'fi\u0301x \ufb01\u0301x f\u200bix']
     out = list(dict.fromkeys(T))
     for s in out:
         s.encode('utf-8')  # raises on lone surrogates
@@ -439,6 +443,19 @@ LONG_TEXTS = (  # (name, which case texts, length in bytes to reach)
     ('mixed', lambda t: '<' not in t, 300000),
     ('no_ascii_letters', lambda t: '<' not in t and not any(c.isascii() and c.isalnum() for c in t), 200000),
 )
+
+
+def normalized_variant(doc, n_ids):
+    """tokenizer.json with its added tokens matched in the normalised text: <mask> marked
+    "normalized": true (as some older XLM-R files have it), and a new added token "\ufb01x"
+    (normalised: "fix", rstrip, id n_ids).  test_tokenizer_parity.c makes the same edits."""
+    d = json.loads(json.dumps(doc))
+    for t in d['added_tokens']:
+        if t['content'] == '<mask>':
+            t['normalized'] = True
+    d['added_tokens'].append({'id': n_ids, 'content': '\ufb01x', 'single_word': False, 'lstrip': False,
+                              'rstrip': True, 'normalized': True, 'special': False})
+    return d
 
 
 def long_text(texts, keep, size):
@@ -548,10 +565,15 @@ def main():
 
     texts = texts_for(d, samples, random.Random(SEED + 1))
     js = os.path.join(ROOT, 'tests', 'tokenizer', 'unigram_reference.js')
-    r = subprocess.run(['node', js, os.path.join(a.out, 'tokenizer.json'), os.path.join(a.out, 'tokenizer-wsplit.json')],
-                       input=json.dumps(texts).encode('utf-8'), stdout=subprocess.PIPE, check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        variant = os.path.join(tmp, 'tokenizer-normalized.json')
+        with open(variant, 'w', encoding='utf-8') as f:
+            f.write(dump(normalized_variant(json.loads(files['tokenizer.json']), n_ids)))
+        r = subprocess.run(['node', js, os.path.join(a.out, 'tokenizer.json'), os.path.join(a.out, 'tokenizer-wsplit.json'),
+                            variant], input=json.dumps(texts).encode('utf-8'), stdout=subprocess.PIPE, check=True)
     ref = json.loads(r.stdout)
-    main_res, ws_res = ref['results']
+    main_res, ws_res, norm_res = ref['results']
+    ref['saved'] = ref['saved'][:2]
 
     # What the crate writes back when it saves what it loaded: the same JSON, except that some
     # scores come back 1 ulp away (serde_json's default float parser is not correctly rounded).
@@ -566,15 +588,18 @@ def main():
             'equal' if mine == back else 'DIFFERENT: ' + json.dumps(back['pre_tokenizer'], ensure_ascii=False)))
 
     with open(os.path.join(a.out, 'cases.jsonl'), 'w', encoding='utf-8', newline='\n') as f:
-        for t, m, w in zip(texts, main_res, ws_res):
+        for t, m, w, nz in zip(texts, main_res, ws_res, norm_res):
             b = len(t.encode('utf-8'))
-            for res in (m, w):
+            for res in (m, w, nz):
                 assert res['ids'][0] == 0 and res['ids'][-1] == 2, t
                 assert all(0 <= s <= e <= b for s, e in res['offsets'])
-                assert all(0 <= i < n_ids for i in res['ids'])
+                assert all(0 <= i <= n_ids for i in res['ids'])
             f.write(json.dumps({'text': t, 'ids': m['ids'], 'offsets': m['offsets'], 'tokens': m['tokens'],
-                                'ids_wsplit': w['ids'], 'offsets_wsplit': w['offsets']},
+                                'ids_wsplit': w['ids'], 'offsets_wsplit': w['offsets'],
+                                'ids_normalized': nz['ids'], 'offsets_normalized': nz['offsets']},
                                ensure_ascii=True, separators=(',', ':')) + '\n')
+    print('normalized variant: %d texts where its ids differ from tokenizer.json\'s' % sum(
+        1 for m, nz in zip(main_res, norm_res) if m['ids'] != nz['ids']))
 
     long_texts(a.out, texts, js)
 

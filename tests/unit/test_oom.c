@@ -407,8 +407,11 @@ int main(int argc, char **argv) {
   }
   sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
                 "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
-  sweep_wp_load("wp_load_tokenizer_json unigram_precompiled.json (jansson injected)", wp_load_tokenizer_json,
+  sweep_wp_load("wp_load_tokenizer_json unigram_precompiled.json (normalised added tokens; jansson injected)",
+                wp_load_tokenizer_json,
                 "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json");
+  sweep_wp_encode("wp_encode unigram_precompiled.json (normalised added tokens, Strip)",
+                  "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json", 0, 0);
   sweep_wp_encode("wp_encode unigram_wsplit_bytes.json (WhitespaceSplit, byte_fallback)",
                   "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_wsplit_bytes.json", 0, 0);
   sweep_wp_load("wp_load_tokenizer_json roberta_processing_normalized.json (jansson injected)",

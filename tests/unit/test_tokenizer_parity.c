@@ -565,16 +565,42 @@ static void show_offsets(json_t *want, const wp_encoding *got) {
 ** tokenizer.json (Precompiled nmt_nfkc charsmap, Replace, Metaspace) and
 ** tokenizer-wsplit.json (no charsmap, WhitespaceSplit then old-style
 ** Metaspace), no truncation. */
+/* make_unigram_fixtures.py's normalized_variant: tokenizer.json with <mask>
+** "normalized": true and an added token "\ufb01x" (normalised "fix",
+** rstrip, id 4002), both then matched in the normalised text. */
+static wp_status load_normalized_variant(wp_tokenizer **tok, wp_error *err) {
+  json_t *doc = json_load_file(FIX "tokenizer/unigram/tokenizer.json", 0, NULL), *item;
+  size_t i;
+  wp_status rc = WP_ERR_IO;
+  snprintf(err->msg, sizeof err->msg, "cannot read the Unigram tokenizer.json");
+  if (doc) {
+    json_array_foreach(json_object_get(doc, "added_tokens"), i, item)
+      if (strcmp(json_string_value(json_object_get(item, "content")), "<mask>") == 0)
+        json_object_set_new(item, "normalized", json_true());
+    json_array_append_new(json_object_get(doc, "added_tokens"),
+                          json_pack("{s:i, s:s, s:b, s:b, s:b, s:b, s:b}", "id", 4002, "content", "\xef\xac\x81x",
+                                    "single_word", 0, "lstrip", 0, "rstrip", 1, "normalized", 1, "special", 0));
+    char *text = json_dumps(doc, JSON_COMPACT);
+    if (text) rc = wp_load_tokenizer_json_mem(text, strlen(text), tok, err);
+    free(text);
+    json_decref(doc);
+  }
+  return rc;
+}
+
 static void unigram_parity(void) {
   static const char *const files[] = {FIX "tokenizer/unigram/tokenizer.json",
-                                      FIX "tokenizer/unigram/tokenizer-wsplit.json"};
-  static const char *const ids_key[] = {"ids", "ids_wsplit"}, *const offs_key[] = {"offsets", "offsets_wsplit"};
+                                      FIX "tokenizer/unigram/tokenizer-wsplit.json",
+                                      "tokenizer.json with normalized added tokens"};
+  static const char *const ids_key[] = {"ids", "ids_wsplit", "ids_normalized"},
+                           *const offs_key[] = {"offsets", "offsets_wsplit", "offsets_normalized"};
   size_t n;
   json_t **rows = read_jsonl(FIX "tokenizer/unigram/cases.jsonl", &n);
-  for (int f = 0; f < 2; f++) {
+  for (int f = 0; f < 3; f++) {
     wp_tokenizer *tok = NULL;
     wp_error err;
-    if (!rows || wp_load_tokenizer_json(files[f], &tok, &err) != WP_OK) {
+    wp_status lrc = f < 2 ? wp_load_tokenizer_json(files[f], &tok, &err) : load_normalized_variant(&tok, &err);
+    if (!rows || lrc != WP_OK) {
       CHECK(0, "parity unigram %s: fixtures load: %s", files[f], rows ? err.msg : "cases.jsonl");
       continue;
     }
