@@ -458,6 +458,42 @@ def normalized_variant(doc, n_ids):
     return d
 
 
+PRE_TOKENIZER_VARIANTS = (  # the Metaspace settings tokenizer.json does not use, each on VARIANT_TEXTS
+    ('first', {'type': 'Metaspace', 'replacement': '\u2581', 'prepend_scheme': 'first', 'split': True}),
+    ('never', {'type': 'Metaspace', 'replacement': '\u2581', 'prepend_scheme': 'never', 'split': True}),
+    ('no_split', {'type': 'Metaspace', 'replacement': '\u2581', 'prepend_scheme': 'always', 'split': False}),
+    # both fields, as the crate writes them back (add_prefix_space false alone it refuses:
+    # "add_prefix_space does not match declared prepend_scheme"; we read it as "never")
+    ('both_fields_never', {'type': 'Metaspace', 'replacement': '\u2581', 'add_prefix_space': False,
+                           'prepend_scheme': 'never'}),
+)
+VARIANT_TEXTS = ['hello <mask> world', '<s>hello world', ' hello world', 'a<mask>b c', '<mask>x', 'hello  world  ',
+                 '', '   ', 'x', '\uff21\uff22  c \u2460', '\u3000lead and trail\u3000', 'a\u2581b \u2581\u2581c',
+                 '</s> x <pad>y', 'Le chat \u00e9tait l\u00e0. \u041f\u0440\u0438\u0432\u0435\u0442  \u043c\u0438\u0440']
+
+
+def pre_tokenizer_variants(out_dir, main_json, js):
+    """variants.json: tokenizer.json with each pre_tokenizer of PRE_TOKENIZER_VARIANTS, and the
+    crate's ids and byte offsets for VARIANT_TEXTS."""
+    doc = {'texts': VARIANT_TEXTS, 'variants': []}
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for name, pre in PRE_TOKENIZER_VARIANTS:
+            d = json.loads(main_json)
+            d['pre_tokenizer'] = pre
+            paths.append(os.path.join(tmp, name + '.json'))
+            with open(paths[-1], 'w', encoding='utf-8') as f:
+                f.write(dump(d))
+        r = subprocess.run(['node', js] + paths, input=json.dumps(VARIANT_TEXTS).encode('utf-8'),
+                           stdout=subprocess.PIPE, check=True)
+    res = json.loads(r.stdout)['results']
+    for (name, pre), rr in zip(PRE_TOKENIZER_VARIANTS, res):
+        doc['variants'].append({'name': name, 'pre_tokenizer': pre, 'ids': [x['ids'] for x in rr],
+                                'offsets': [x['offsets'] for x in rr]})
+    with open(os.path.join(out_dir, 'variants.json'), 'w', encoding='utf-8', newline='\n') as f:
+        f.write(json.dumps(doc, ensure_ascii=True, separators=(',', ':')) + '\n')
+
+
 def long_text(texts, keep, size):
     """The case texts that `keep`, in file order, each followed by one space, cycled until the
     text reaches `size` bytes (test_tokenizer_parity.c builds the same from cases.jsonl)."""
@@ -602,6 +638,7 @@ def main():
         1 for m, nz in zip(main_res, norm_res) if m['ids'] != nz['ids']))
 
     long_texts(a.out, texts, js)
+    pre_tokenizer_variants(a.out, files['tokenizer.json'], js)
 
     # Cross-check (information only): the sentencepiece library itself on the same texts.
     # sp ids: 0 <unk>, 1 <s>, 2 </s>, then the pieces, which are tokenizer.json's ids - 1.

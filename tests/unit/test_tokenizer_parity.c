@@ -704,6 +704,52 @@ done:
   json_decref(doc);
 }
 
+/* variants.json: tokenizer.json under other Metaspace settings (prepend
+** "first" / "never", no split, both old and new fields) against the crate. */
+static void unigram_variants_parity(void) {
+  json_t *doc = json_load_file(FIX "tokenizer/unigram/variants.json", 0, NULL);
+  json_t *base = json_load_file(FIX "tokenizer/unigram/tokenizer.json", 0, NULL);
+  json_t *texts = json_object_get(doc, "texts"), *v;
+  size_t k;
+  if (!doc || !base || json_array_size(texts) < 10) {
+    CHECK(0, "parity unigram variants: fixtures load");
+    json_decref(doc);
+    json_decref(base);
+    return;
+  }
+  json_array_foreach(json_object_get(doc, "variants"), k, v) {
+    const char *name = json_string_value(json_object_get(v, "name"));
+    json_object_set(base, "pre_tokenizer", json_object_get(v, "pre_tokenizer"));
+    char *text = json_dumps(base, JSON_COMPACT);
+    wp_tokenizer *tok = NULL;
+    wp_error err;
+    int bad = 0;
+    if (!text || wp_load_tokenizer_json_mem(text, strlen(text), &tok, &err) != WP_OK) {
+      CHECK(0, "parity unigram variant %s: loads", name);
+      free(text);
+      continue;
+    }
+    wp_encoding enc = {0};
+    for (size_t i = 0; i < json_array_size(texts); i++) {
+      json_t *t = json_array_get(texts, i);
+      if (wp_encode(tok, json_string_value(t), json_string_length(t), 0, &enc, &err) != WP_OK ||
+          !ids_equal(json_array_get(json_object_get(v, "ids"), i), enc.ids, enc.n) ||
+          !offsets_equal(json_array_get(json_object_get(v, "offsets"), i), enc.offsets, enc.n)) {
+        if (bad++ < SHOW)
+          show_ids_mismatch("text", i + 1, json_string_value(t), json_string_length(t),
+                            json_array_get(json_object_get(v, "ids"), i), &enc);
+      }
+    }
+    CHECK(bad == 0, "parity unigram pre_tokenizer variant %s: %zu texts, %d differ in ids or offsets", name,
+          json_array_size(texts), bad);
+    wp_encoding_free(&enc);
+    wp_free(tok);
+    free(text);
+  }
+  json_decref(doc);
+  json_decref(base);
+}
+
 int main(void) {
   static const char *const vocabs[] = {"bert-base-uncased", "bert-base-cased",
                                        "bert-base-multilingual-cased", "bert-base-chinese"};
@@ -762,6 +808,7 @@ int main(void) {
   wp_lowered_free(&lo);
   pylower_ids_parity();
   unigram_parity();
+  unigram_variants_parity();
   {
     size_t nu;
     json_t **urows = read_jsonl(FIX "tokenizer/unigram/cases.jsonl", &nu);
