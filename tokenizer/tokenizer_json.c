@@ -29,8 +29,9 @@
 **       for the ids of the tokens added around a sequence (default [CLS]
 **       and [SEP]; a template of another shape, a token type other than 0
 **       around a single text, or another processor type is refused);
-**       TemplateProcessing's pair template is not read: a pair is laid
-**       out as BERT's
+**       TemplateProcessing's pair template may be BERT's or RoBERTa's
+**       (XLM-R's "<s> $A </s> </s> $B </s>"); with another, wp_encode_pair
+**       refuses pairs (single texts still encode)
 **
 ** Strings may contain \u0000 (JSON_ALLOW_NUL); lengths come from jansson.
 */
@@ -131,13 +132,13 @@ static wp_status read_normalizer(json_t *n, wp_options *o, const char *path, wp_
   return WP_ERR_FORMAT;
 }
 
-/* The id of a TemplateProcessing piece that is a special token of type 0
-** mapping to exactly one id, or -1. */
-static int32_t template_id(json_t *pp, json_t *piece) {
+/* The id of a TemplateProcessing piece that is a special token of this
+** type mapping to exactly one id, or -1. */
+static int32_t template_id(json_t *pp, json_t *piece, int type) {
   json_t *st = json_object_get(piece, "SpecialToken");
   const char *name = json_string_value(json_object_get(st, "id"));
   json_t *type_id = json_object_get(st, "type_id");
-  if (!name || !json_is_integer(type_id) || json_integer_value(type_id) != 0) return -1;
+  if (!name || !json_is_integer(type_id) || json_integer_value(type_id) != type) return -1;
   json_t *ids = json_object_get(json_object_get(json_object_get(pp, "special_tokens"), name), "ids");
   json_t *id = json_array_get(ids, 0);
   if (json_array_size(ids) != 1 || !json_is_integer(id) || json_integer_value(id) < 0 ||
@@ -152,6 +153,37 @@ static int template_is_a(json_t *piece) {
   const char *id = json_string_value(json_object_get(sq, "id"));
   json_t *type_id = json_object_get(sq, "type_id");
   return id && strcmp(id, "A") == 0 && json_is_integer(type_id) && json_integer_value(type_id) == 0;
+}
+
+/* Piece k of a template: a special token with this id and type, or (id
+** -1) sequence `seq` of this type. */
+static int template_piece(json_t *pp, json_t *tpl, size_t k, int32_t id, const char *seq, int type) {
+  json_t *piece = json_array_get(tpl, k);
+  if (id < 0) {
+    json_t *sq = json_object_get(piece, "Sequence");
+    const char *name = json_string_value(json_object_get(sq, "id"));
+    json_t *ty = json_object_get(sq, "type_id");
+    return name && strcmp(name, seq) == 0 && json_is_integer(ty) && json_integer_value(ty) == type;
+  }
+  return template_id(pp, piece, type) == id;
+}
+
+/* The pair template: BERT's "[CLS] $A [SEP] $B:1 [SEP]:1" or RoBERTa's
+** "<s> $A </s> </s> $B </s>" (XLM-R; all of type 0, *roberta set), with the
+** single template's ids; anything else leaves pairs unsupported. */
+static int template_pair(json_t *pp, json_t *pair, int32_t cls, int32_t sep, int *roberta) {
+  size_t n = json_array_size(pair);
+  if (n == 5 && template_piece(pp, pair, 0, cls, NULL, 0) && template_piece(pp, pair, 1, -1, "A", 0) &&
+      template_piece(pp, pair, 2, sep, NULL, 0) && template_piece(pp, pair, 3, -1, "B", 1) &&
+      template_piece(pp, pair, 4, sep, NULL, 1))
+    return WP_PAIR_BERT;
+  if (n == 6 && template_piece(pp, pair, 0, cls, NULL, 0) && template_piece(pp, pair, 1, -1, "A", 0) &&
+      template_piece(pp, pair, 2, sep, NULL, 0) && template_piece(pp, pair, 3, sep, NULL, 0) &&
+      template_piece(pp, pair, 4, -1, "B", 0) && template_piece(pp, pair, 5, sep, NULL, 0)) {
+    *roberta = 1;
+    return WP_PAIR_BERT;
+  }
+  return WP_PAIR_UNSUPPORTED;
 }
 
 /* An id of BertProcessing's/RobertaProcessing's ["[CLS]", 101], or -1. */
@@ -177,9 +209,11 @@ static wp_status read_post_processor(json_t *pp, const char *path, wp_tokenizer 
   if (strcmp(type, "TemplateProcessing") == 0) {
     json_t *single = json_object_get(pp, "single");
     if (json_array_size(single) == 3 && template_is_a(json_array_get(single, 1))) {
-      t->cls_id = template_id(pp, json_array_get(single, 0));
-      t->sep_id = template_id(pp, json_array_get(single, 2));
+      t->cls_id = template_id(pp, json_array_get(single, 0), 0);
+      t->sep_id = template_id(pp, json_array_get(single, 2), 0);
     }
+    if (json_array_size(single) == 3 && t->cls_id >= 0 && t->sep_id >= 0)
+      t->pair_layout = template_pair(pp, json_object_get(pp, "pair"), t->cls_id, t->sep_id, &t->roberta_pair);
     if (json_array_size(single) != 3 || t->cls_id < 0 || t->sep_id < 0) {
       wp_set_error(err, WP_ERR_FORMAT,
                    "unsupported TemplateProcessing in %s: its single template must be a special "

@@ -375,6 +375,11 @@ wp_status wp_encode_pair(const wp_tokenizer *tok, const char *a, size_t alen,
                          wp_encoding *out, wp_error *err) {
   wp_status rc = prepare(tok, out, err);
   if (rc != WP_OK) return rc;
+  if (tok->pair_layout == WP_PAIR_UNSUPPORTED) {
+    wp_set_error(err, WP_ERR_ARG, "this tokenizer's pair template (tokenizer.json post_processor \"pair\") is "
+                 "neither BERT's nor RoBERTa's; pairs are not supported");
+    return WP_ERR_ARG;
+  }
   const int added = tok->roberta_pair ? 4 : 3, tb = tok->roberta_pair ? 0 : 1;
   if (max_length > 0 && max_length < added) {
     wp_set_error(err, WP_ERR_ARG, "max_length %d is too small for a pair (minimum %d)", max_length,

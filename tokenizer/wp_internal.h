@@ -119,6 +119,8 @@ struct wp_tokenizer {
   int32_t cls_id;          /* id added at the start */
   int32_t sep_id;          /* id added after each sequence */
   int roberta_pair;        /* RobertaProcessing: <s> A </s> </s> B </s>, type ids all 0 */
+  int pair_layout;         /* WP_PAIR_BERT (the layouts above), or WP_PAIR_UNSUPPORTED: a pair
+                           ** template of another shape, so wp_encode_pair refuses */
   wp_literal *literals;    /* (n_literals) tokens matched literally in raw text */
   int n_literals;          /* how many */
   unsigned char literal_first[32]; /* bitset of first bytes of literals, a quick filter */
@@ -131,6 +133,8 @@ struct wp_tokenizer {
   size_t nlit_max;         /* longest normalised text, bytes */
   struct wp_unigram *uni;  /* a Unigram (SentencePiece) model, or NULL for WordPiece */
 };
+
+enum { WP_PAIR_BERT = 0, WP_PAIR_UNSUPPORTED = 1 };
 
 void wp_set_error(wp_error *err, wp_status code, const char *fmt, ...);
 wp_tokenizer *wp_tok_new(void);

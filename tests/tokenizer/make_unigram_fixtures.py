@@ -494,6 +494,25 @@ def pre_tokenizer_variants(out_dir, main_json, js):
         f.write(json.dumps(doc, ensure_ascii=True, separators=(',', ':')) + '\n')
 
 
+def pairs(out_dir, texts, rng):
+    """pairs.jsonl: 120 pairs of case texts through tokenizer.json as pairs (its TemplateProcessing pair
+    template, <s> A </s> </s> B </s>, all of type 0), truncated longest_first to 16, 64 and 512 tokens;
+    ids and type ids from tests/models/tokenize_texts.js."""
+    short = [t for t in texts if len(t) <= 400]
+    doc = {'pairs': []}
+    for max_length in (16, 64, 512):
+        ps = [[rng.choice(short), rng.choice(short)] for _ in range(40)]
+        r = subprocess.run(['node', os.path.join(ROOT, 'tests', 'models', 'tokenize_texts.js'), '--tokenizer-json',
+                            os.path.join(out_dir, 'tokenizer.json'), '--max-length', str(max_length), '--pairs'],
+                           input=json.dumps(ps).encode('utf-8'), stdout=subprocess.PIPE, check=True)
+        res = json.loads(r.stdout)
+        for pr, ids, ty in zip(ps, res['ids'], res['type_ids']):
+            doc['pairs'].append({'a': pr[0], 'b': pr[1], 'max_length': max_length, 'ids': ids, 'type_ids': ty})
+    with open(os.path.join(out_dir, 'pairs.jsonl'), 'w', encoding='utf-8', newline='\n') as f:
+        for p in doc['pairs']:
+            f.write(json.dumps(p, ensure_ascii=True, separators=(',', ':')) + '\n')
+
+
 def long_text(texts, keep, size):
     """The case texts that `keep`, in file order, each followed by one space, cycled until the
     text reaches `size` bytes (test_tokenizer_parity.c builds the same from cases.jsonl)."""
@@ -639,6 +658,7 @@ def main():
 
     long_texts(a.out, texts, js)
     pre_tokenizer_variants(a.out, files['tokenizer.json'], js)
+    pairs(a.out, texts, random.Random(SEED + 2))
 
     # Cross-check (information only): the sentencepiece library itself on the same texts.
     # sp ids: 0 <unk>, 1 <s>, 2 </s>, then the pieces, which are tokenizer.json's ids - 1.

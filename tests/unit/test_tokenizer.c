@@ -448,6 +448,14 @@ static void test_unigram_files(void) {
   expect_unigram("charsmap a->b", tok, "xa b", (const int32_t[]){1, 3, 0, 5, 4, 2},
                  (const int32_t[]){0, 0, 0, 1, 0, 1, 1, 2, 2, 4, 0, 0}, 6);
   expect_unigram("charsmap, 'ab'", tok, "ab", (const int32_t[]){1, 4, 5, 2}, (const int32_t[]){0, 0, 0, 1, 1, 2, 0, 0}, 4);
+  if (tok) { /* a TemplateProcessing without a pair template of a known shape: pairs are refused */
+    wp_encoding enc = {0};
+    wp_status rc = wp_encode_pair(tok, "a", 1, "b", 1, 0, &enc, &err);
+    CHECK(rc == WP_ERR_ARG && strstr(err.msg, "pairs are not supported") && enc.n == 0,
+          "unigram: an unknown pair template refuses pairs: %s", rc == WP_OK ? "(accepted)" : err.msg);
+    CHECK(wp_encode(tok, "a", 1, 0, &enc, &err) == WP_OK && enc.n == 3, "... and still encodes single texts");
+    wp_encoding_free(&enc);
+  }
   wp_free(tok);
   tok = NULL;
 

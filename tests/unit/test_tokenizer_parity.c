@@ -808,6 +808,8 @@ int main(void) {
   wp_lowered_free(&lo);
   pylower_ids_parity();
   unigram_parity();
+  pairs_parity("unigram tokenizer.json (pair template <s> A </s> </s> B </s>)",
+               FIX "tokenizer/unigram/pairs.jsonl", FIX "tokenizer/unigram/tokenizer.json");
   unigram_variants_parity();
   {
     size_t nu;
