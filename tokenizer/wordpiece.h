@@ -142,8 +142,10 @@ wp_status wp_encode(const wp_tokenizer *tok, const char *text, size_t len,
 
 /* Encode a pair as [CLS] A [SEP] B [SEP] with type ids 0 / 1, truncating
 ** the longer sequence first (Hugging Face's "longest_first"); with
-** tokenizer.json's RobertaProcessing (MPNet) as <s> A </s> </s> B </s>,
-** type ids all 0, as the tokenizers crate does. */
+** tokenizer.json's RobertaProcessing (MPNet) or a TemplateProcessing pair
+** template of that shape (XLM-R) as <s> A </s> </s> B </s>, type ids all 0,
+** as the tokenizers crate does.  A pair template of another shape gives
+** WP_ERR_ARG ("pairs are not supported"). */
 wp_status wp_encode_pair(const wp_tokenizer *tok, const char *a, size_t alen,
                          const char *b, size_t blen, int32_t max_length,
                          wp_encoding *out, wp_error *err);
