@@ -38,9 +38,8 @@
 ** crossed at most twice in all. */
 static int cased_before(const unsigned char *s, size_t i) {
   while (i > 0) {
-    do i--; while (i > 0 && (s[i] & 0xC0) == 0x80);
     uint32_t cp;
-    wpu_decode(s + i, &cp);
+    i = wpu_decode_before(s, i, &cp);
     if (!wpu_is_case_ignorable(cp)) return wpu_is_cased(cp);
   }
   return 0;

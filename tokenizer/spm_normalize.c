@@ -392,15 +392,6 @@ static int spaces_split(const wp_unigram *u) {
   return unmapped(u, ' ');
 }
 
-/* The character that ends before s[p] (p > start), its start in *q. */
-static uint32_t char_before(const unsigned char *s, size_t p, size_t *q) {
-  uint32_t cp;
-  *q = p - 1;
-  while ((s[*q] & 0xC0) == 0x80) (*q)--;
-  wpu_decode(s + *q, &cp);
-  return cp;
-}
-
 static int boundclass(uint32_t cp) { return utf8proc_get_property((utf8proc_int32_t)cp)->boundclass; }
 
 /* A window may end before the space s[p] with nothing changed when the
@@ -410,10 +401,12 @@ static int boundclass(uint32_t cp) { return utf8proc_get_property((utf8proc_int3
 ** the whole text. */
 static int clean_cut(const wp_unigram *u, const unsigned char *s, size_t start, size_t p) {
   if (s[p] != ' ') return 0;
-  size_t q, q0;
-  uint32_t c1 = char_before(s, p, &q);
+  uint32_t c1, c0;
+  size_t q = wpu_decode_before(s, p, &c1);
   if (boundclass(c1) != UTF8PROC_BOUNDCLASS_OTHER || (wpu_flags(c1) & WPU_SPACE) || !unmapped(u, c1)) return 0;
-  return q == start || boundclass(char_before(s, q, &q0)) != UTF8PROC_BOUNDCLASS_PREPEND;
+  if (q == start) return 1;
+  wpu_decode_before(s, q, &c0);
+  return boundclass(c0) != UTF8PROC_BOUNDCLASS_PREPEND;
 }
 
 /* Where the window that starts at s[start] (with more than WINDOW_BYTES to
@@ -422,14 +415,15 @@ static int clean_cut(const wp_unigram *u, const unsigned char *s, size_t start, 
 ** half a window is cut at a grapheme boundary and each side is segmented
 ** alone (the crate segments it whole, which may differ around the cut). */
 static size_t window_end(const wp_unigram *u, const unsigned char *s, size_t start, int soft_ok, int *hard) {
-  size_t end = start + WINDOW_BYTES, low = start + WINDOW_BYTES / 2, q;
+  size_t end = start + WINDOW_BYTES, low = start + WINDOW_BYTES / 2;
   *hard = 0;
   for (size_t p = end; soft_ok && p > low; p--)
     if (clean_cut(u, s, start, p)) return p;
   *hard = 1;
   for (size_t p = end; p > low; p--) {
     if ((s[p] & 0xC0) == 0x80) continue;
-    uint32_t c1 = char_before(s, p, &q), c2;
+    uint32_t c1, c2;
+    wpu_decode_before(s, p, &c1);
     wpu_decode(s + p, &c2);
     if (utf8proc_grapheme_break((utf8proc_int32_t)c1, (utf8proc_int32_t)c2)) return p;
   }

@@ -148,10 +148,9 @@ static int is_space_at(const char *text, size_t i, int *n) {
 ** the text an lstrip literal takes before it. */
 static size_t space_before(const char *text, size_t seg, size_t i) {
   while (i > seg) {
-    size_t j = i - 1;
-    while (j > seg && ((unsigned char)text[j] & 0xC0) == 0x80) j--;
-    int n;
-    if (!is_space_at(text, j, &n)) break;
+    uint32_t cp;
+    size_t j = wpu_decode_before((const unsigned char *)text, i, &cp);
+    if (!(wpu_flags(cp) & WPU_SPACE)) break;
     i = j;
   }
   return i;
@@ -237,9 +236,7 @@ static wp_status encode_seq(const wp_tokenizer *t, struct wp_scratch *sc, int wh
       a += (size_t)n;
     }
     while (b > a) {
-      size_t j = b - 1;
-      while (j > a && ((unsigned char)text[j] & 0xC0) == 0x80) j--;
-      wpu_decode((const unsigned char *)text + j, &cp);
+      size_t j = wpu_decode_before((const unsigned char *)text, b, &cp);
       if (!py_space(cp)) break;
       b = j;
     }

@@ -46,6 +46,15 @@ static inline int wpu_decode(const unsigned char *s, uint32_t *cp) {
   return 4;
 }
 
+/* Decode the code point that ends at s[end] (end > 0, a character boundary
+** of valid UTF-8); returns where it starts. */
+static inline size_t wpu_decode_before(const unsigned char *s, size_t end, uint32_t *cp) {
+  size_t i = end - 1;
+  while ((s[i] & 0xC0) == 0x80) i--;
+  wpu_decode(s + i, cp);
+  return i;
+}
+
 /* Encode cp as UTF-8 into out (room for 4); returns the length. */
 int wpu_encode(uint32_t cp, unsigned char *out);
 
