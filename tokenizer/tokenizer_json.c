@@ -147,14 +147,6 @@ static int32_t template_id(json_t *pp, json_t *piece, int type) {
   return (int32_t)json_integer_value(id);
 }
 
-/* Is this TemplateProcessing piece the first sequence, of type 0? */
-static int template_is_a(json_t *piece) {
-  json_t *sq = json_object_get(piece, "Sequence");
-  const char *id = json_string_value(json_object_get(sq, "id"));
-  json_t *type_id = json_object_get(sq, "type_id");
-  return id && strcmp(id, "A") == 0 && json_is_integer(type_id) && json_integer_value(type_id) == 0;
-}
-
 /* Piece k of a template: a special token with this id and type, or (id
 ** -1) sequence `seq` of this type. */
 static int template_piece(json_t *pp, json_t *tpl, size_t k, int32_t id, const char *seq, int type) {
@@ -208,12 +200,10 @@ static wp_status read_post_processor(json_t *pp, const char *path, wp_tokenizer 
   }
   if (strcmp(type, "TemplateProcessing") == 0) {
     json_t *single = json_object_get(pp, "single");
-    if (json_array_size(single) == 3 && template_is_a(json_array_get(single, 1))) {
+    if (json_array_size(single) == 3 && template_piece(pp, single, 1, -1, "A", 0)) {
       t->cls_id = template_id(pp, json_array_get(single, 0), 0);
       t->sep_id = template_id(pp, json_array_get(single, 2), 0);
     }
-    if (json_array_size(single) == 3 && t->cls_id >= 0 && t->sep_id >= 0)
-      t->pair_layout = template_pair(pp, json_object_get(pp, "pair"), t->cls_id, t->sep_id, &t->roberta_pair);
     if (json_array_size(single) != 3 || t->cls_id < 0 || t->sep_id < 0) {
       wp_set_error(err, WP_ERR_FORMAT,
                    "unsupported TemplateProcessing in %s: its single template must be a special "
@@ -221,6 +211,7 @@ static wp_status read_post_processor(json_t *pp, const char *path, wp_tokenizer 
                    "BERT's \"[CLS] $A [SEP]\")", path);
       return WP_ERR_FORMAT;
     }
+    t->pair_layout = template_pair(pp, json_object_get(pp, "pair"), t->cls_id, t->sep_id, &t->roberta_pair);
   } else if (strcmp(type, "BertProcessing") == 0 || strcmp(type, "RobertaProcessing") == 0) {
     t->roberta_pair = type[0] == 'R';
     t->cls_id = processing_id(json_object_get(pp, "cls"));
