@@ -186,13 +186,15 @@ static wp_literal *find_literal(wp_literal *list, int n, const char *text, size_
 }
 
 /* Give text the id in *list (n entries), appending it if it is new (*added
-** set); both lists together hold at most WP_MAX_LITERALS. */
+** set); *entry is its literal.  Both lists together hold at most
+** WP_MAX_LITERALS. */
 static wp_status put_literal(wp_tokenizer *t, wp_literal **list, int *n, const char *text, size_t len,
-                             int32_t id, int *added) {
+                             int32_t id, wp_literal **entry, int *added) {
   wp_literal *seen = find_literal(*list, *n, text, len);
   *added = 0;
   if (seen) {
     seen->id = id;
+    *entry = seen;
     return WP_OK;
   }
   if (t->n_literals + t->n_nlits >= WP_MAX_LITERALS) return WP_ERR_FORMAT;
@@ -203,7 +205,7 @@ static wp_status put_literal(wp_tokenizer *t, wp_literal **list, int *n, const c
   if (!(l[*n].text = se_strndup(text, len))) return WP_ERR_NOMEM;
   l[*n].len = len;
   l[*n].id = id;
-  (*n)++;
+  *entry = &l[(*n)++];
   *added = 1;
   return WP_OK;
 }
@@ -240,9 +242,9 @@ wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int3
   int normalized = (flags & WP_LIT_NORMALIZED) != 0;
   wp_literal **list = normalized ? &t->nlits : &t->literals;
   int *n = normalized ? &t->n_nlits : &t->n_literals;
-  wp_status rc = put_literal(t, list, n, text, len, id, &added);
+  wp_literal *l;
+  wp_status rc = put_literal(t, list, n, text, len, id, &l, &added);
   if (rc != WP_OK) return rc;
-  wp_literal *l = find_literal(*list, *n, text, len);
   l->lstrip = (flags & WP_LIT_LSTRIP) != 0;
   l->rstrip = (flags & WP_LIT_RSTRIP) != 0;
   if (normalized || !added) return rc;
