@@ -17,7 +17,8 @@
 **   - the contention switch, on the generated MiniLM model with 2 threads
 **     pinned to one CPU: a pass of 16 tokens finds its worker late and makes
 **     the next EE_POOL_SOLO_PASSES passes run alone (counted down one per
-**     pass), then the pool is tried again; passes below EE_POOL_MIN_TOKENS
+**     pass), then the pool is tried again (whether a pass is late is the
+**     scheduler's call: each pool pass gets a few tries); passes below EE_POOL_MIN_TOKENS
 **     never use the pool; every vector is bit-identical to a 1-thread
 **     model's.
 **   - products split by blocks of tasks (engine/forward.c, claim_block):
@@ -181,29 +182,48 @@ static void check_contention_switch(const char *dir) {
   CHECK(pinned, "pinned the test to one CPU");
   ee_context *c2 = pinned ? ee_context_new(m2) : NULL; /* workers start pinned too */
   if (c2) {
-    /* The path each pass took, from the count of solo passes left after it. */
-    int bad_path = 0, bad_bits = 0, first = -1;
-    const int passes = EE_POOL_SOLO_PASSES + 3;
-    for (int p = 0; p < passes; p++) {
-      if (embed_len(c2, len, got) != EE_OK) bad_bits++;
-      else if (memcmp(got, want, sizeof(float) * (size_t)H) != 0) bad_bits++;
-      int left = ee_context_solo_passes(c2);
-      if (p == 0) first = left;
-      /* pass 0 on the pool (late) -> 32 left; passes 1..32 alone -> 31..0;
-      ** pass 33 on the pool again (late again) -> 32; pass 34 alone -> 31. */
-      int expect = p == 0 ? EE_POOL_SOLO_PASSES
-                   : p <= EE_POOL_SOLO_PASSES ? EE_POOL_SOLO_PASSES - p
-                   : EE_POOL_SOLO_PASSES - (p - EE_POOL_SOLO_PASSES - 1);
-      if (left != expect) {
-        if (!bad_path) printf("  pass %d: %d solo passes left, expected %d\n", p, left, expect);
-        bad_path++;
+    /* Whether a pass finds its worker late is up to the scheduler: a worker
+    ** woken onto the CPU at once (wake-up preemption of the caller) can
+    ** finish its share before the caller gives up spinning.  Seen once in
+    ** many runs, under ASan with other jobs on the machine.  So each pool
+    ** pass is given up to LATE_TRIES tries to be found late; what is checked
+    ** exactly is what follows a late pass: the count down, one solo pass
+    ** at a time, then the pool again. */
+    enum { LATE_TRIES = 8 };
+    int bad_bits = 0, bad_path = 0, tries_first = 0, tries_again = 0;
+    for (int round = 0; round < 2; round++) {
+      int tries = 0, left = 0;
+      while (tries < LATE_TRIES && left != EE_POOL_SOLO_PASSES) {
+        if (embed_len(c2, len, got) != EE_OK || memcmp(got, want, sizeof(float) * (size_t)H) != 0)
+          bad_bits++;
+        left = ee_context_solo_passes(c2);
+        tries++;
+        /* not late: the pass ran on the pool and left no solo passes */
+        if (left != EE_POOL_SOLO_PASSES && left != 0) bad_path++;
+      }
+      if (round == 0) tries_first = left == EE_POOL_SOLO_PASSES ? tries : 0;
+      else tries_again = left == EE_POOL_SOLO_PASSES ? tries : 0;
+      if (left != EE_POOL_SOLO_PASSES) break;
+      /* the solo passes: alone, counted down one a pass, same bits */
+      for (int p = 1; p <= EE_POOL_SOLO_PASSES; p++) {
+        if (embed_len(c2, len, got) != EE_OK || memcmp(got, want, sizeof(float) * (size_t)H) != 0)
+          bad_bits++;
+        int now = ee_context_solo_passes(c2);
+        if (now != EE_POOL_SOLO_PASSES - p) {
+          if (!bad_path) printf("  solo pass %d: %d solo passes left, expected %d\n", p, now,
+                                EE_POOL_SOLO_PASSES - p);
+          bad_path++;
+        }
       }
     }
-    CHECK_EQ_INT(first, EE_POOL_SOLO_PASSES,
-                 "2 threads on one CPU: a %d-token pass switches the context to its calling thread", len);
-    CHECK_EQ_INT(bad_path, 0, "%d passes: counted down one a pass, then the pool tried again and left again",
-                 passes);
-    CHECK_EQ_INT(bad_bits, 0, "%d passes, on the pool or alone: vectors bit-identical to 1 thread", passes);
+    CHECK(tries_first > 0,
+          "2 threads on one CPU: a %d-token pass switches the context to its calling thread "
+          "(found late on try %d of %d)", len, tries_first, LATE_TRIES);
+    CHECK(tries_again > 0, "after %d solo passes the pool is tried again and found late again "
+          "(try %d of %d)", EE_POOL_SOLO_PASSES, tries_again, LATE_TRIES);
+    CHECK_EQ_INT(bad_path, 0, "solo passes counted down one a pass; a pool pass leaves 0 or %d",
+                 EE_POOL_SOLO_PASSES);
+    CHECK_EQ_INT(bad_bits, 0, "every pass, on the pool or alone: vectors bit-identical to 1 thread");
     ee_context_free(c2);
   }
 
