@@ -15,7 +15,9 @@
 ** token types, LayerNorm eps 1e-12; the same post-LayerNorm encoder, its
 ** tensors named otherwise: weights.c) or "mpnet" (MPNetConfig: BERT's
 ** keys, no token types, positions from pad_token_id + 1, a relative
-** position bias in attention) is accepted;
+** position bias in attention) or "roberta" / "xlm-roberta" (BERT's keys
+** and tensors, positions from pad_token_id + 1, LayerNorm eps as the file
+** says: 1e-5 in every published one) is accepted;
 ** every integer must lie in 1..EE_MAX_DIM so later size arithmetic in int64
 ** cannot overflow.  type_vocab_size (2), layer_norm_eps (1e-12) and
 ** hidden_act ("gelu") default as in transformers' BertConfig, DistilBERT's
@@ -57,19 +59,21 @@ static ee_status get_int(const json_t *root, const char *key, int required, int 
   return EE_OK;
 }
 
-/* MPNetConfig's keys beyond BERT's (defaults as there): pad_token_id
-** numbers the positions, bos/eos_token_id are checked against the
-** tokenizer (model_load.c), and the relative attention bias has
-** relative_attention_num_buckets rows, of which transformers' PyTorch
+/* The keys MPNetConfig and RobertaConfig add to BERT's (defaults as
+** there): pad_token_id numbers the positions, bos/eos_token_id are checked
+** against the tokenizer (model_load.c).  MPNet's relative attention bias
+** has relative_attention_num_buckets rows, of which transformers' PyTorch
 ** MPNet always uses 32 (its compute_position_bias ignores the setting,
 ** TensorFlow's does not), so only 32 is accepted. */
-static ee_status mpnet_config(const json_t *root, const char *path, ee_config *cfg,
-                              ee_error *err) {
-  int pad, buckets;
+static ee_status padded_positions_config(const json_t *root, const char *path, ee_config *cfg,
+                                         ee_error *err) {
+  int pad, buckets = EE_MPNET_BUCKETS;
   ee_status rc;
   if ((rc = get_int(root, "pad_token_id", 0, 1, 0, EE_MAX_DIM, path, &pad, err)) != EE_OK ||
       (rc = get_int(root, "bos_token_id", 0, 0, 0, EE_MAX_DIM, path, &cfg->bos_token_id, err)) != EE_OK ||
-      (rc = get_int(root, "eos_token_id", 0, 2, 0, EE_MAX_DIM, path, &cfg->eos_token_id, err)) != EE_OK ||
+      (rc = get_int(root, "eos_token_id", 0, 2, 0, EE_MAX_DIM, path, &cfg->eos_token_id, err)) != EE_OK)
+    return rc;
+  if (cfg->arch == EE_ARCH_MPNET &&
       (rc = get_int(root, "relative_attention_num_buckets", 0, EE_MPNET_BUCKETS, 1, EE_MAX_DIM, path,
                     &buckets, err)) != EE_OK)
     return rc;
@@ -106,20 +110,18 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     rc = ee_set_error(err, EE_ERR_FORMAT, "missing \"model_type\" string in %s", path);
     goto done;
   }
-  /* RoBERTa / XLM-R would take MPNet's positions, BERT's tensors under
-  ** "roberta." and a byte-level BPE or SentencePiece tokenizer: not yet. */
-  if (strcmp(json_string_value(mt), "bert") == 0) {
-    cfg->arch = EE_ARCH_BERT;
-  } else if (strcmp(json_string_value(mt), "distilbert") == 0) {
-    cfg->arch = EE_ARCH_DISTILBERT;
-  } else if (strcmp(json_string_value(mt), "mpnet") == 0) {
-    cfg->arch = EE_ARCH_MPNET;
-  } else {
+  static const ee_arch archs[] = {EE_ARCH_BERT, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA,
+                                   EE_ARCH_XLM_ROBERTA};
+  size_t ai = 0, na = sizeof archs / sizeof archs[0];
+  while (ai < na && strcmp(json_string_value(mt), ee_arch_name(archs[ai])) != 0) ai++;
+  if (ai == na) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported model_type '%.64s' in %s (supported: bert, distilbert, mpnet)",
+                      "unsupported model_type '%.64s' in %s (supported: bert, distilbert, mpnet, "
+                      "roberta, xlm-roberta)",
                       json_string_value(mt), path);
     goto done;
   }
+  cfg->arch = archs[ai];
   cfg->position_offset = 0;
   cfg->pad_position = cfg->bos_token_id = cfg->eos_token_id = -1;
   const int distil = cfg->arch == EE_ARCH_DISTILBERT, mpnet = cfg->arch == EE_ARCH_MPNET;
@@ -144,7 +146,8 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     if (rc != EE_OK) goto done;
   }
   if (distil || mpnet) cfg->type_vocab_size = 1;
-  if (mpnet && (rc = mpnet_config(root, path, cfg, err)) != EE_OK) goto done;
+  const int roberta = cfg->arch == EE_ARCH_ROBERTA || cfg->arch == EE_ARCH_XLM_ROBERTA;
+  if ((mpnet || roberta) && (rc = padded_positions_config(root, path, cfg, err)) != EE_OK) goto done;
   if (cfg->hidden_size % cfg->num_heads != 0) {
     rc = ee_set_error(err, EE_ERR_FORMAT, "%s %d is not divisible by %s %d in %s",
                       ints[0].key, cfg->hidden_size, ints[2].key, cfg->num_heads, path);

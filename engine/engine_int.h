@@ -79,9 +79,14 @@ typedef struct ee_dense_cfg {
 
 /* Architectures: the same post-LayerNorm encoder, different file layouts;
 ** MPNet adds a relative position bias to every layer's attention scores
-** and numbers positions from pad_token_id + 1. */
-typedef enum ee_arch { EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET } ee_arch;
-/* model_type of each ee_arch ("bert", "distilbert", "mpnet"). */
+** and numbers positions from pad_token_id + 1; RoBERTa (model_type
+** "roberta" or "xlm-roberta": transformers' two classes compute alike) is
+** BERT's tensors with positions numbered as MPNet's. */
+typedef enum ee_arch {
+  EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA, EE_ARCH_XLM_ROBERTA
+} ee_arch;
+/* model_type of each ee_arch ("bert", "distilbert", "mpnet", "roberta",
+** "xlm-roberta"). */
 const char *ee_arch_name(ee_arch a);
 
 /* MPNet's bucket of a relative position (key - query) as transformers'
@@ -105,7 +110,7 @@ typedef struct ee_config {
   float layer_norm_eps;        /* eps of every LayerNorm */
   ee_act act;                  /* FFN activation (hidden_act) */
   const char *act_name;        /* "gelu", "gelu_new", "relu" (static string) */
-  /* MPNet (and RoBERTa, were it supported) number positions as transformers'
+  /* MPNet and RoBERTa number positions as transformers'
   ** create_position_ids_from_input_ids: pad_token_id + the count of non-pad
   ** tokens so far, so a text's positions start at pad_token_id + 1 and a pad
   ** token inside it takes position pad_token_id without advancing the count.
@@ -113,8 +118,8 @@ typedef struct ee_config {
   ** positions are 0, 1, ... and pad_position is -1); the usable length is
   ** P - position_offset. */
   int position_offset;
-  int pad_position;            /* pad_token_id for MPNet, else -1 */
-  int bos_token_id, eos_token_id; /* MPNet: the ids the tokenizer must put around a text */
+  int pad_position;            /* pad_token_id for MPNet and RoBERTa, else -1 */
+  int bos_token_id, eos_token_id; /* MPNet, RoBERTa: the ids the tokenizer must put around a text */
   /* From the sentence-transformers files (or defaults), before ee_params. */
   ee_pooling pooling;          /* CLS unless 1_Pooling/config.json says otherwise */
   int normalize;               /* 1 if modules.json has a Normalize module */

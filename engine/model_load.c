@@ -108,18 +108,19 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
                         "have %d rows (config.json vocab_size %d)",
                         path, (int)nv, m->w.weights_file, m->cfg.vocab_size, m->cfg.vocab_size);
   }
-  /* MPNet was trained with <s> ... </s> around every text (bos/eos); a
-  ** tokenizer that puts BERT's [CLS]/[SEP] there instead (its vocabulary
-  ** has them too: a vocab.txt without tokenizer.json) would give vectors
-  ** that look fine and are not the model's. */
+  /* MPNet and RoBERTa were trained with <s> ... </s> around every text
+  ** (bos/eos); a tokenizer that puts BERT's [CLS]/[SEP] there instead (an
+  ** MPNet vocabulary has them too: a vocab.txt without tokenizer.json)
+  ** would give vectors that look fine and are not the model's. */
   int32_t first, last;
   wp_sequence_ids(m->tok, &first, &last);
-  if (m->cfg.arch == EE_ARCH_MPNET && (first != m->cfg.bos_token_id || last != m->cfg.eos_token_id))
+  if (m->cfg.bos_token_id >= 0 && (first != m->cfg.bos_token_id || last != m->cfg.eos_token_id))
     return ee_set_error(err, EE_ERR_FORMAT,
                         "the tokenizer of %s puts ids %d and %d around a text, but config.json's "
-                        "bos_token_id and eos_token_id are %d and %d (an MPNet model needs its "
-                        "tokenizer.json, whose RobertaProcessing adds <s> and </s>)",
-                        m->dir, (int)first, (int)last, m->cfg.bos_token_id, m->cfg.eos_token_id);
+                        "bos_token_id and eos_token_id are %d and %d (a model_type '%s' model "
+                        "needs its tokenizer.json, whose post_processor adds <s> and </s>)",
+                        m->dir, (int)first, (int)last, m->cfg.bos_token_id, m->cfg.eos_token_id,
+                        ee_arch_name(m->cfg.arch));
   return EE_OK;
 }
 

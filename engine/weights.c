@@ -255,8 +255,21 @@ static const arch_names MPNET_NAMES = {
   "attention.attn.o", "attention.LayerNorm", "intermediate.dense", "output.dense",
   "output.LayerNorm"};
 
+/* RobertaModel's and XLMRobertaModel's names are BertModel's; a
+** RobertaForXxx checkpoint puts "roberta." before them (XLM-R's too). */
+static const arch_names ROBERTA_NAMES = {
+  "roberta.", "encoder.layer.%d.", "attention.self.query", "attention.self.key",
+  "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
+  "intermediate.dense", "output.dense", "output.LayerNorm"};
+
 const char *ee_arch_name(ee_arch a) {
-  return a == EE_ARCH_DISTILBERT ? "distilbert" : a == EE_ARCH_MPNET ? "mpnet" : "bert";
+  switch (a) {
+  case EE_ARCH_DISTILBERT: return "distilbert";
+  case EE_ARCH_MPNET: return "mpnet";
+  case EE_ARCH_ROBERTA: return "roberta";
+  case EE_ARCH_XLM_ROBERTA: return "xlm-roberta";
+  default: return "bert";
+  }
 }
 
 /* MPNet's relative_attention_bias (buckets x heads) as w->rel_bias, a row
@@ -284,7 +297,8 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   if (rc != EE_OK) return rc;
   const arch_names *an = cfg->arch == EE_ARCH_DISTILBERT ? &DISTILBERT_NAMES
                          : cfg->arch == EE_ARCH_MPNET    ? &MPNET_NAMES
-                                                         : &BERT_NAMES;
+                         : cfg->arch == EE_ARCH_BERT     ? &BERT_NAMES
+                                                         : &ROBERTA_NAMES;
   const char *prefix = "";
   char probe[64];
   snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", an->prefix);
@@ -313,7 +327,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
   BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
        &w->pos);
-  if (cfg->arch != EE_ARCH_BERT) {
+  if (cfg->arch == EE_ARCH_DISTILBERT || cfg->arch == EE_ARCH_MPNET) {
     /* no token types: one zero row, so the embedding sum is unchanged */
     float *zero = NULL;
     if ((rc = own_floats(w, H, &zero, err)) != EE_OK) return rc;

@@ -116,11 +116,12 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   static const char *pool_names[] = {"cls", "mean", "max"};
   const char *gp = json_string_value(json_object_get(g, "pooling"));
   /* "model_type" is written only where it is not BERT (distil: "distilbert",
-  ** mpnet: "mpnet") */
+  ** mpnet: "mpnet", xlmroberta: "xlm-roberta") */
   const json_t *gmt = json_object_get(g, "model_type");
   const char *want_mt = gmt ? json_string_value(gmt) : "bert";
   const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
   const int mpnet = want_mt && strcmp(want_mt, "mpnet") == 0;
+  const int roberta = want_mt && strcmp(want_mt, "xlm-roberta") == 0;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -144,14 +145,14 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
     CHECK_EQ_INT(in.bytes_mapped, 0, "%s: info.bytes_mapped is 0 once converted", shape);
   int64_t H = in.hidden_size, I = in.intermediate_size;
   /* word + position embeddings, the token-type table (type_vocab_size 2;
-  ** DistilBERT and MPNet have none), the embeddings' LayerNorm and the
+  ** XLM-RoBERTa's 1; DistilBERT and MPNet have none), the embeddings' LayerNorm and the
   ** layers (Q/K/V/O weights and biases, two LayerNorms, FFN up and down:
   ** the same count under BERT's, DistilBERT's and MPNet's names); MPNet adds
   ** encoder.relative_attention_bias, one (32 buckets x heads) table shared
   ** by all layers (relative_attention_num_buckets 32).  The pooler is not
   ** loaded, so it is not counted (MPNet's pooler.dense neither). */
   int64_t want = (int64_t)in.vocab_size * H + (int64_t)in.max_position_embeddings * H +
-                 (distil || mpnet ? 0 : 2 * H) + 2 * H +
+                 (distil || mpnet ? 0 : roberta ? H : 2 * H) + 2 * H +
                  in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H) +
                  (mpnet ? 32 * (int64_t)in.num_heads : 0);
   size_t di;
@@ -162,7 +163,7 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   }
   CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, %s, Dense modules)", shape,
                mpnet ? "no token types, relative_attention_bias 32 x heads"
-                     : distil ? "no token types" : "type_vocab_size 2");
+                     : distil ? "no token types" : roberta ? "type_vocab_size 1" : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);
 }

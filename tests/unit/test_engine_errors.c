@@ -350,7 +350,7 @@ static void config_cases(void) {
   expect_load("config.json an array", dir, NULL, EE_ERR_FORMAT, "cfg/config.json", "not a JSON object");
 
   struct { const char *label; spec s; ee_status st; const char *sub; } bad[] = {
-    {"model_type roberta", s, EE_ERR_UNSUPPORTED, "unsupported model_type 'roberta'"},
+    {"model_type gpt2", s, EE_ERR_UNSUPPORTED, "unsupported model_type 'gpt2'"},
     {"hidden_act silu", s, EE_ERR_UNSUPPORTED, "unsupported hidden_act 'silu'"},
     {"heads do not divide hidden", s, EE_ERR_FORMAT, "hidden_size 8 is not divisible by num_attention_heads 3"},
     {"negative hidden_size", s, EE_ERR_FORMAT, "\"hidden_size\""},
@@ -358,7 +358,7 @@ static void config_cases(void) {
     {"zero layers", s, EE_ERR_FORMAT, "\"num_hidden_layers\""},
     {"huge vocab_size", s, EE_ERR_FORMAT, "\"vocab_size\""},
   };
-  bad[0].s.model_type = "roberta";
+  bad[0].s.model_type = "gpt2";
   bad[1].s.act = "silu";
   bad[2].s.NH = 3;
   bad[3].s.H = -8;
