@@ -150,12 +150,22 @@ SHAPES = {
                  tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
                  lower=False, st=True, pooling="mean", normalize=False, max_seq=128,
                  pad_id=1, st_lower_key=False, cls_sep=(0, 2)),
+    # XLM-RoBERTa as bge-m3 has it (XLMR config writer in gen_model.c):
+    # BertModel's tensors under "roberta." (an XLMRobertaForXxx checkpoint),
+    # one token type, an XLMRobertaConfig (layer_norm_eps 1e-5, pad 1), the
+    # xlmr tokenizer files, cls pooling, Normalize, 512 tokens (all 514
+    # positions, which start at pad_token_id + 1)
+    "xlmroberta": dict(hidden=64, layers=2, heads=4, inter=256, vocab=4002, maxpos=514, seed=14,
+                       dtype="F32", prefix="roberta.", shards=1, vocab_fixture=None,
+                       tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
+                       lower=False, st=True, pooling="cls", normalize=True, max_seq=512,
+                       model_type="xlm-roberta", typevocab=1, cls_sep=(0, 2)),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
-             "distil": 7, "mpnet": 8, "xlmr": 9}
+             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB = 0, 1, 2, 3, 4
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -200,6 +210,17 @@ def is_mpnet(sh):
     return sh.get("model_type", "bert") == "mpnet"
 
 
+def is_roberta(sh):
+    """XLM-RoBERTa: BERT's encoder and names, positions numbered as MPNet's
+    (create_position_ids_from_input_ids, padding_idx = pad_token_id 1),
+    LayerNorm eps 1e-5, one token type."""
+    return sh.get("model_type", "bert") == "xlm-roberta"
+
+
+def ln_eps(sh):
+    return 1e-5 if is_roberta(sh) else 1e-12
+
+
 # Tensor names of each architecture (as tests/tools/gen_model.c's ArchNames):
 # per layer, after "<layer>%d.", query, key, value, attention output, its
 # LayerNorm, FFN up, down and the output LayerNorm (".weight"/".bias" added);
@@ -218,6 +239,8 @@ ARCH_NAMES = {
                   up="intermediate.dense", down="output.dense", ln2="output.LayerNorm",
                   token_types=False, pooler=True, rel_bias=True),
 }
+# XLMRobertaModel's names are BertModel's
+ARCH_NAMES["xlm-roberta"] = ARCH_NAMES["bert"]
 
 
 def arch_tensor_list(sh, arch=None):
@@ -229,7 +252,7 @@ def arch_tensor_list(sh, arch=None):
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
          ("embeddings.position_embeddings.weight", (sh["maxpos"], H), K_STD, -1)]
     if a["token_types"]:
-        t.append(("embeddings.token_type_embeddings.weight", (2, H), K_STD, -1))
+        t.append(("embeddings.token_type_embeddings.weight", (sh.get("typevocab", 2), H), K_STD, -1))
     t += [("embeddings.LayerNorm.weight", (H,), K_LN_W, -1),
           ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
     for i in range(sh["layers"]):
@@ -347,6 +370,18 @@ def write_model_dir(shape, d):
                "pad_token_id": MPNET_PAD, "relative_attention_num_buckets": MPNET_BUCKETS,
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
                "vocab_size": sh["vocab"]}
+    elif is_roberta(sh):
+        # XLMRobertaConfig as transformers 4.41.2 saves it (output_past as in
+        # xlm-roberta-base's file)
+        cfg = {"architectures": ["XLMRobertaModel"], "attention_probs_dropout_prob": 0.1,
+               "bos_token_id": 0, "classifier_dropout": None, "eos_token_id": 2, "hidden_act": "gelu",
+               "hidden_dropout_prob": 0.1, "hidden_size": sh["hidden"], "initializer_range": 0.02,
+               "intermediate_size": sh["inter"], "layer_norm_eps": 1e-05,
+               "max_position_embeddings": sh["maxpos"], "model_type": "xlm-roberta",
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"], "output_past": True,
+               "pad_token_id": 1, "position_embedding_type": "absolute",
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
+               "type_vocab_size": sh["typevocab"], "use_cache": True, "vocab_size": sh["vocab"]}
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
                "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -513,7 +548,7 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
-    if is_mpnet(sh):
+    if is_mpnet(sh) or is_roberta(sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh)}
         assert set(w) == want, sorted(set(w) ^ want)
     return w
@@ -545,17 +580,25 @@ def linear(x, w, b):
     return torch.matmul(x, w.t()) + b
 
 
-def bert_a(w, sh, ids, mask, tt):
+def bert_a(w, sh, ids, mask, tt, variant=None):
+    """HF BertModel's forward (DistilBertModel's, XLMRobertaModel's: see
+    is_roberta) from torch primitives.  variant (xlm-roberta, information
+    only): "bert_positions" numbers positions 0, 1, ... as BERT does,
+    "bert_eps" takes BERT's LayerNorm eps 1e-12."""
     B, S = ids.shape
     H, nh = sh["hidden"], sh["heads"]
     hd = H // nh
-    pos = torch.arange(S)
-    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos][None]
+    eps = 1e-12 if variant == "bert_eps" else ln_eps(sh)
+    if is_roberta(sh) and variant != "bert_positions":
+        pos = mpnet_position_ids(ids)           # RoBERTa numbers them as MPNet does
+    else:
+        pos = torch.arange(S)[None].expand(B, S)
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][pos]
     if is_distil(sh):
         assert not bool(tt.any()), "DistilBERT has no token types"
     else:
         x = x + w["embeddings.token_type_embeddings.weight"][tt]
-    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
+    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
     dt = h.dtype
     ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
     for i in range(sh["layers"]):
@@ -573,10 +616,11 @@ def bert_a(w, sh, ids, mask, tt):
         pr = e / e.sum(-1, keepdim=True)
         ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
         h1 = layer_norm(L("attention.output.dense", ctx) + h,
-                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
         f = L("intermediate.dense", h1)
         f = 0.5 * f * (1.0 + torch.erf(f / math.sqrt(2.0)))
-        h = layer_norm(L("output.dense", f) + h1, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
+        h = layer_norm(L("output.dense", f) + h1, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
+                       eps)
     return h
 
 
@@ -590,8 +634,9 @@ class BertB(torch.nn.Module):
         self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
         self.pos = torch.nn.Embedding(sh["maxpos"], H, dtype=torch.float64)
         # DistilBERT: no token-type embedding at all
-        self.typ = None if is_distil(sh) else torch.nn.Embedding(2, H, dtype=torch.float64)
-        self.eln = torch.nn.LayerNorm(H, eps=1e-12, dtype=torch.float64)
+        self.typ = None if is_distil(sh) else torch.nn.Embedding(sh.get("typevocab", 2), H, dtype=torch.float64)
+        self.eln = torch.nn.LayerNorm(H, eps=ln_eps(sh), dtype=torch.float64)
+        self.roberta = is_roberta(sh)
         self.layers = torch.nn.ModuleList()
         with torch.no_grad():
             self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
@@ -603,7 +648,7 @@ class BertB(torch.nn.Module):
             for i in range(sh["layers"]):
                 p = "encoder.layer.%d." % i
                 m = torch.nn.TransformerEncoderLayer(H, nh, I, dropout=0.0, activation="gelu",
-                                                     layer_norm_eps=1e-12, batch_first=True,
+                                                     layer_norm_eps=ln_eps(sh), batch_first=True,
                                                      norm_first=False, dtype=torch.float64)
                 a = m.self_attn
                 a.in_proj_weight.copy_(torch.cat([w[p + "attention.self.%s.weight" % n]
@@ -624,7 +669,10 @@ class BertB(torch.nn.Module):
         self.eval()
 
     def forward(self, ids, mask, tt):
-        pos = torch.arange(ids.shape[1])[None]
+        if self.roberta:
+            pos = loop_position_ids(ids)
+        else:
+            pos = torch.arange(ids.shape[1])[None]
         x = self.word(ids) + self.pos(pos)
         if self.typ is not None:
             x = x + self.typ(tt)
@@ -756,6 +804,23 @@ def mpnet_a(w, sh, ids, mask, tt, variant=None):
     return h
 
 
+def loop_position_ids(ids):
+    """B's positions (MPNet, XLM-RoBERTa), counted in a Python loop: a pad
+    token (padding_idx 1) takes position 1 and does not advance the count,
+    the others are 1 + their count of non-pad tokens so far."""
+    pos = []
+    for row in ids.tolist():
+        n, r = 0, []
+        for t in row:
+            if t == MPNET_PAD:
+                r.append(MPNET_PAD)         # padding_idx: does not advance
+            else:
+                n += 1
+                r.append(MPNET_PAD + n)
+        pos.append(r)
+    return torch.tensor(pos, dtype=torch.long)
+
+
 class MPNetB(torch.nn.Module):
     """nn.Embedding + nn.LayerNorm + nn.TransformerEncoderLayer (post-LN,
     eps 1e-5) with MPNet's relative position bias as a float attn_mask
@@ -802,17 +867,7 @@ class MPNetB(torch.nn.Module):
     def forward(self, ids, mask, tt):
         assert not bool(tt.any()), "MPNet has no token types"
         B, S = ids.shape
-        pos = []
-        for row in ids.tolist():
-            n, r = 0, []
-            for t in row:
-                if t == MPNET_PAD:
-                    r.append(MPNET_PAD)         # padding_idx: does not advance
-                else:
-                    n += 1
-                    r.append(MPNET_PAD + n)
-            pos.append(r)
-        h = self.eln(self.word(ids) + self.pos(torch.tensor(pos, dtype=torch.long)))
+        h = self.eln(self.word(ids) + self.pos(loop_position_ids(ids)))
         bias = self.rel(mpnet_bucket_table(S)).permute(2, 0, 1)          # [heads, S, S]
         am = bias.unsqueeze(0).expand(B, self.nh, S, S).reshape(B * self.nh, S, S)
         kpm = mask == 0
@@ -940,12 +995,13 @@ def id_cases_for(shape, rng):
     # its pad id 1
     # (xlmr's are <s> ... </s> too)
     cls, sep = (0, 2) if is_mpnet(sh) else sh.get("cls_sep", (101, 102))
+    roberta = is_roberta(sh)
     if sh["maxpos"] >= 512:
         mixed = [1, 2, 7, 33, 128, 300, 512] if shape != "multi" else [1, 2, 5, 64, 128, 200]
     else:
         mixed = [1, 2, 7, 33, 64, 128]
     cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V, cls, sep) for n in mixed], type_ids=None,
-                  hidden=(shape in ("minilm", "mpnet")))]
+                  hidden=(shape in ("minilm", "mpnet", "xlmroberta")))]
     lens = [int(x) for x in rng.integers(3, 41, size=6)]
     cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V, cls, sep) for n in lens], type_ids=None,
                       hidden=False))
@@ -957,11 +1013,12 @@ def id_cases_for(shape, rng):
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
     cases.append(dict(name="single", ids=[rand_row(rng, 12, V, cls, sep)], type_ids=None, hidden=False))
-    if is_distil(sh) or is_mpnet(sh):
-        # DistilBERT and MPNet have no token types: the pairs case is dropped
-        # (after its ids were drawn, so the other cases are what they would be)
+    if is_distil(sh) or is_mpnet(sh) or roberta:
+        # DistilBERT and MPNet have no token types, XLM-RoBERTa one: the pairs
+        # case is dropped (after its ids were drawn, so the other cases are
+        # what they would be)
         cases = [c for c in cases if c["type_ids"] is None]
-    if is_mpnet(sh):
+    if is_mpnet(sh) or roberta:
         # literal <pad> tokens (id 1) inside the rows: attended to, but at
         # position padding_idx, and the count of positions does not advance
         def ids(n):
@@ -1049,7 +1106,7 @@ def text_cases_for(shape):
     ]
     if is_mpnet(SHAPES[shape]):
         cases.append(dict(name="mpnet_special_tokens", texts=MPNET_SPECIAL_TEXTS))
-    if shape == "xlmr":
+    if shape in ("xlmr", "xlmroberta"):
         cases.append(dict(name="xlmr_unigram", texts=XLMR_TEXTS))
     return cases
 
@@ -1240,12 +1297,13 @@ def run_shape(shape, args, report):
     w32 = {k: v.float() for k, v in w.items()}
     encoder_a = mpnet_a if mpnet else bert_a
     B_model = MPNetB(w, sh) if mpnet else BertB(w, sh)
-    pad_id = MPNET_PAD if mpnet else sh.get("pad_id", 0)
-    # MPNet, for information: how far the hidden states and pooled vectors
-    # move when the reference gets one MPNet-specific thing wrong (the
-    # goldens' 1e-4 tolerance must be below these)
-    sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in
-                ("no_bias", "transposed_bias", "boundary_bucket", "bert_positions")} if mpnet else None
+    pad_id = MPNET_PAD if mpnet or is_roberta(sh) else sh.get("pad_id", 0)
+    # MPNet and XLM-RoBERTa, for information: how far the hidden states and
+    # pooled vectors move when the reference gets one thing of the
+    # architecture wrong (the goldens' 1e-4 tolerance must be below these)
+    variants = (("no_bias", "transposed_bias", "boundary_bucket", "bert_positions") if mpnet
+                else ("bert_positions", "bert_eps") if is_roberta(sh) else ())
+    sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
     head_a = lambda x: dense_a(x, dws, sh)                      # noqa: E731
     head_b = dense_b(dws, sh) if sh.get("dense") else None
     dws32 = [(W.float(), None if b is None else b.float()) for W, b in dws]
@@ -1260,7 +1318,7 @@ def run_shape(shape, args, report):
             pa = embed(ha, pmask, sh, head_a)
             if sabotage is not None:
                 for v, fig in sabotage.items():
-                    hv = mpnet_a(w, sh, ids, mask, tt, variant=v)
+                    hv = encoder_a(w, sh, ids, mask, tt, variant=v)
                     fig["hidden"] = max(fig["hidden"], maxdiff_valid(hv, ha, mask))
                     fig["pooled"] = max(fig["pooled"], float((embed(hv, pmask, sh, head_a) - pa).abs().max()))
         with torch.enable_grad():           # nn.MultiheadAttention python path
@@ -1342,7 +1400,7 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr"):
+    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
@@ -1357,16 +1415,16 @@ def run_shape(shape, args, report):
                 all_same &= ids == tokenize(shape, c["texts"], use_tokjson="all-MiniLM-L6-v2")
             if mpnet:
                 mpnet_check_ids(shape, c, ids)
-            if shape == "xlmr":
+            if shape in ("xlmr", "xlmroberta"):
                 xlmr_checked += xlmr_check_ids(shape, c, ids)
             _, pa, _ = forward(ids, None)
             text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
-        if shape == "xlmr":
-            tok_check = ("xlmr texts: every row <s> ... </s>; %d texts also in unigram/cases.jsonl, "
-                         "the same ids there" % xlmr_checked)
+        if shape in ("xlmr", "xlmroberta"):
+            tok_check = ("%s texts: every row <s> ... </s>; %d texts also in unigram/cases.jsonl, "
+                         "the same ids there" % (shape, xlmr_checked))
     elif not sh.get("include_prompt", True):
         maxlen = effective_max_length(shape)
         # the tokenizer does what the prompt_swallowed case is built on
@@ -1403,6 +1461,7 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if mpnet:
         print("    (no B fast figures: the fused encoder layer refuses the bias as src_mask)")
+    if sabotage is not None:
         print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors (information):")
         for k, v in sabotage.items():
             print("    %-24s %.3g / %.3g" % (k, v["hidden"], v["pooled"]))
@@ -1415,7 +1474,7 @@ def run_shape(shape, args, report):
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
     golden = {"shape": shape}
-    if is_distil(sh) or is_mpnet(sh):
+    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh):
         # only where not BERT, so that the older goldens stay byte-identical
         golden["model_type"] = sh["model_type"]
     golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
@@ -1442,8 +1501,9 @@ def run_shape(shape, args, report):
     sz = os.path.getsize(os.path.join(od, "golden.json")) + os.path.getsize(os.path.join(od, "golden.bin"))
     print("  wrote %s (%d floats, %.1f KB)  %.1fs" % (od, nfl[0], sz / 1024, time.time() - t0))
     report[shape] = {"cross_check": figs, "fp32_noise": noise, "files": golden["files"], "golden_bytes": sz}
-    if mpnet:
+    if sabotage is not None:
         report[shape]["sabotaged_reference_pooled_maxdiff"] = sabotage
+    if mpnet:
         report[shape]["mpnet"] = mpnet_info
     if not args.keep:
         shutil.rmtree(pyd)
@@ -1452,7 +1512,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
