@@ -113,7 +113,8 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := build-fuzz
 FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) \
-                -DWP_SPM_WINDOW_BYTES=64 # Unigram texts cut in windows within the fuzzer's lengths
+                -DWP_SPM_WINDOW_BYTES=64 -DWP_BPE_WINDOW_BYTES=64 # Unigram texts and BPE words cut in
+                                                                  # windows within the fuzzer's lengths
 FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_OBJ     := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(EXT_SRC:%.c=$(FUZZ_DIR)/obj/%.o)

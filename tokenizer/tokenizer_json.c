@@ -17,7 +17,8 @@
 **       StripAccents; anything else is refused rather than ignored
 **   "pre_tokenizer": {"type": "BertPreTokenizer"} (required)
 **   or a "Unigram" model with its own normalizers and pre-tokenizer
-**       (XLM-R's SentencePiece; read by unigram_json.c)
+**       (XLM-R's SentencePiece; read by unigram_json.c), or a byte-level
+**       "BPE" model with the ByteLevel pre-tokenizer (RoBERTa's; bpe_json.c)
 **   "added_tokens": [{"id": 0, "content": "[PAD]", ...}, ...]
 **       matched literally in the raw text, or, "normalized": true (MPNet's
 **       "<unk>"), in the normalised text, as the crate does (normalize.c,
@@ -297,13 +298,15 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
   if (!json_is_object(model)) FAIL(WP_ERR_FORMAT, "%s has no \"model\" object", path);
   json_t *type = json_object_get(model, "type");
   if (!json_is_string(type))
-    FAIL(WP_ERR_FORMAT, "tokenizer model in %s has no type (expected 'WordPiece' or 'Unigram')", path);
+    FAIL(WP_ERR_FORMAT, "tokenizer model in %s has no type (expected 'WordPiece', 'Unigram' or 'BPE')", path);
   if (strcmp(json_string_value(type), "Unigram") == 0) {
     if ((rc = wp_parse_unigram(root, model, path, t, err)) != WP_OK) goto done;
+  } else if (strcmp(json_string_value(type), "BPE") == 0) {
+    if ((rc = wp_parse_bpe(root, model, path, t, err)) != WP_OK) goto done;
   } else if (strcmp(json_string_value(type), "WordPiece") == 0) {
     if ((rc = read_wordpiece(root, model, path, t, err)) != WP_OK) goto done;
   } else {
-    FAIL(WP_ERR_FORMAT, "unsupported tokenizer model type '%.64s' in %s (expected 'WordPiece' or 'Unigram')",
+    FAIL(WP_ERR_FORMAT, "unsupported tokenizer model type '%.64s' in %s (expected 'WordPiece', 'Unigram' or 'BPE')",
          json_string_value(type), path);
   }
 
@@ -334,10 +337,12 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
       FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   }
   if ((rc = read_post_processor(json_object_get(root, "post_processor"), path, t, err)) != WP_OK) goto done;
+  wp_bpe_set_trim(t, json_object_get(root, "post_processor"));
   /* Without one the crate adds nothing around a text; the encoder needs <s> ... </s>. */
-  if (t->uni && t->cls_id < 0)
-    FAIL(WP_ERR_FORMAT, "Unigram tokenizer in %s has no post_processor naming the tokens put around a "
-         "text (such as XLM-R's \"<s> $A </s>\")", path);
+  if ((t->uni || t->bpe) && t->cls_id < 0)
+    FAIL(WP_ERR_FORMAT, "%s tokenizer in %s has no post_processor naming the tokens put around a "
+         "text (such as %s)", t->uni ? "Unigram" : "BPE", path,
+         t->uni ? "XLM-R's \"<s> $A </s>\"" : "RoBERTa's RobertaProcessing");
   if ((rc = wp_tok_finish(t, path, err)) != WP_OK) goto done;
   *out = t;
   t = NULL;

@@ -69,6 +69,7 @@ wp_tokenizer *wp_tok_new(void) {
 void wp_free(wp_tokenizer *t) {
   if (!t) return;
   wp_unigram_free(t->uni);
+  wp_bpe_free(t->bpe);
   for (int i = 0; i < t->n_literals; i++) se_free(t->literals[i].text);
   se_free(t->literals);
   for (int i = 0; i < t->n_nlits; i++) se_free(t->nlits[i].text), se_free(t->nlits[i].norm);
@@ -264,9 +265,10 @@ wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err) {
     return WP_ERR_FORMAT;
   }
   for (int i = 0; i < WP_SPECIAL_COUNT; i++) t->special[i] = find_token(t, special_text[i]);
-  /* A Unigram model names its unknown piece by id (its text may recur). */
-  t->unk_id = t->uni ? t->uni->unk_id : find_token(t, t->opts.unk_token);
-  if (t->unk_id < 0) {
+  /* A Unigram model names its unknown piece by id (its text may recur); a
+  ** byte-level BPE model usually has none (every byte is a token). */
+  t->unk_id = t->uni ? t->uni->unk_id : t->bpe ? t->bpe->unk_id : find_token(t, t->opts.unk_token);
+  if (t->unk_id < 0 && !t->bpe) {
     wp_set_error(err, WP_ERR_FORMAT, "vocabulary in %s lacks the unknown token '%s'",
                  path, t->opts.unk_token);
     return WP_ERR_FORMAT;
@@ -444,8 +446,18 @@ const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len) {
 }
 
 int wp_id_continues_word(const wp_tokenizer *tok, int32_t id) {
-  size_t n;
+  size_t n = 0;
   const char *z = wp_id_to_token(tok, id, &n);
+  if (tok->bpe) {
+    /* a byte-level token starts a word when it starts with a whitespace byte */
+    for (int i = 0; i < tok->n_literals; i++)
+      if (tok->literals[i].id == id) return 0;
+    uint32_t first = 0;
+    if (z && n) wpu_decode((const unsigned char *)z, &first);
+    for (int b = 0; z && n && b <= ' '; b++)
+      if ((b == ' ' || (b >= 9 && b <= 13)) && first == wp_byte_char(b)) return 0;
+    return z != NULL;
+  }
   if (!tok->uni) {
     size_t p = strlen(tok->opts.continuing_subword_prefix);
     return z && p && n > p && memcmp(z, tok->opts.continuing_subword_prefix, p) == 0;
@@ -469,8 +481,9 @@ int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len) {
 wp_status wp_options_override(wp_tokenizer *tok, const wp_options *opts, wp_error *err) {
   wp_status rc = check_options(opts, "the loaded tokenizer", err);
   if (rc != WP_OK) return rc;
-  int32_t unk = strcmp(opts->unk_token, tok->opts.unk_token) == 0 ? tok->unk_id : find_token(tok, opts->unk_token);
-  if (unk < 0) {
+  const int same_unk = strcmp(opts->unk_token, tok->opts.unk_token) == 0;
+  int32_t unk = same_unk ? tok->unk_id : find_token(tok, opts->unk_token);
+  if (unk < 0 && !(same_unk && tok->bpe)) { /* a BPE model may have none */
     wp_set_error(err, WP_ERR_ARG, "the vocabulary lacks the unknown token '%s'", opts->unk_token);
     return WP_ERR_ARG;
   }

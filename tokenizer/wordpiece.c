@@ -46,6 +46,7 @@ struct wp_scratch {
   size_t piece_cap;        /* allocated pieces */
   wp_lowered lowered;      /* the text after Python's lower(), with opts.python_lower */
   wp_spm_state *spm;       /* a Unigram model's normaliser state and its buffers */
+  wp_bl_state *bl;         /* a BPE model's pre-tokenizer state and its buffers */
 };
 
 typedef struct seq_ctx {
@@ -135,6 +136,7 @@ static int on_token(void *vctx, int32_t id, int32_t start, int32_t end) {
 /* The text between literal tokens, through the tokenizer's own pipeline. */
 static wp_status encode_segment(seq_ctx *c, const char *text, size_t len, int32_t base) {
   if (c->t->uni) return wp_spm_encode(&c->sc->spm, c->t, text, len, base, on_token, c);
+  if (c->t->bpe) return wp_bl_encode(&c->sc->bl, c->t, text, len, base, on_token, c);
   return wp_normalize(&c->sc->norm, c->t, text, len, base, on_word, c);
 }
 
@@ -197,6 +199,8 @@ static wp_status encode_text(const wp_tokenizer *t, struct wp_scratch *sc, int w
     }
   }
   if (len > seg && (rc = encode_segment(&c, text + seg, len - seg, (int32_t)seg)) != WP_OK) return rc;
+  /* RobertaProcessing's trim_offsets, on the offsets into the text it was given */
+  wp_bl_trim_offsets(t, text, l->ids, l->offs, l->count < l->keep ? l->count : l->keep);
   return WP_OK;
 }
 
@@ -418,6 +422,7 @@ void wp_encoding_free(wp_encoding *enc) {
     se_free(sc->hash);
     wp_lowered_free(&sc->lowered);
     wp_spm_state_free(sc->spm);
+    wp_bl_state_free(sc->bl);
     se_free(sc);
   }
   se_free(enc->ids);

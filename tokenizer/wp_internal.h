@@ -16,6 +16,11 @@
 **   charsmap.c        SentencePiece's precompiled normalisation map
 **   spm_normalize.c   the SentencePiece-style normalizers and Metaspace
 **   unigram.c         the Unigram model: Viterbi over the pieces
+**   bpe_json.c        tokenizer.json's BPE model and ByteLevel
+**                     pre-tokenizer (RoBERTa, GPT-2)
+**   bytelevel.c       the ByteLevel pre-tokenizer (GPT-2's split, bytes as
+**                     symbols) and the post-processor's offset trimming
+**   bpe.c             the BPE model: the merge table and the merges of a word
 */
 #ifndef WP_INTERNAL_H
 #define WP_INTERNAL_H
@@ -140,7 +145,8 @@ struct wp_tokenizer {
   wp_literal *nlits;       /* (n_nlits) their raw and normalised texts */
   int n_nlits;
   size_t nlit_max;         /* longest normalised text, bytes */
-  struct wp_unigram *uni;  /* a Unigram (SentencePiece) model, or NULL for WordPiece */
+  struct wp_unigram *uni;  /* a Unigram (SentencePiece) model, or NULL */
+  struct wp_bpe *bpe;      /* a byte-level BPE model, or NULL (neither: WordPiece) */
 };
 
 enum { WP_PAIR_BERT = 0, WP_PAIR_UNSUPPORTED = 1 };
@@ -300,5 +306,64 @@ void wp_spm_state_free(wp_spm_state *s);
 ** caller, NUL-terminated; *out_len bytes): an added token's normalised form. */
 wp_status wp_spm_normalize_string(const wp_tokenizer *t, const char *text, size_t len, char **out,
                                   size_t *out_len);
+
+
+/**************** the byte-level BPE model ****************/
+
+/* One entry of the merge table: the pair (left, right) of ids merges into
+** `into` with priority `rank` (lower first: its line in "merges"). */
+typedef struct wp_merge { uint64_t pair; int32_t rank, into; } wp_merge;
+
+typedef struct wp_bpe {
+  int32_t byte_id[256];    /* id of each byte's byte-level character, -1 if not in the vocabulary */
+  wp_merge *merges;        /* (n_slots) open addressing on pair, rank -1 empty */
+  size_t n_slots;          /* a power of two, at least twice n_merges */
+  size_t n_merges;
+  int32_t unk_id;          /* model.unk_token's id, or -1: unknown bytes are dropped */
+  int fuse_unk;            /* consecutive unknown bytes make one unk */
+  int ignore_merges;       /* a word found whole in the vocabulary is one token */
+  int add_prefix_space;    /* ByteLevel: a space before a segment not starting with one */
+  int use_regex;           /* ByteLevel: GPT-2's split into words */
+  int trim_offsets;        /* post_processor: offsets lose a token's spaces at either end */
+  int trim_keep_prefix;    /* post_processor add_prefix_space: the first token's one space stays */
+} wp_bpe;
+
+/* bpe_json.c: the BPE parts of tokenizer.json into t (vocabulary, t->bpe). */
+wp_status wp_parse_bpe(struct json_t *root, struct json_t *model, const char *path, wp_tokenizer *t,
+                       wp_error *err);
+/* GPT-2's bytes_to_unicode: the character that stands for `byte` in a
+** byte-level vocabulary. */
+uint32_t wp_byte_char(int byte);
+/* The post_processor's trim_offsets/add_prefix_space (RobertaProcessing, ByteLevel). */
+void wp_bpe_set_trim(wp_tokenizer *t, struct json_t *pp);
+
+/* bpe.c */
+/* Add the merge (left, right) -> into at `rank`; a later line with the same
+** pair replaces it, as in the crate.  WP_ERR_NOMEM. */
+wp_status wp_bpe_add_merge(wp_bpe *b, int32_t left, int32_t right, int32_t rank, int32_t into);
+void wp_bpe_free(wp_bpe *b);
+/* A word's symbols, merged in place: on entry id[0..n) and their spans
+** (s[i], e[i]); returns the count left (ids and spans of the merged
+** symbols), or -1 when out of memory.  Work memory in *heap. */
+typedef struct wp_bpe_work wp_bpe_work;
+int32_t wp_bpe_merge_word(wp_bpe_work **work, const wp_bpe *b, int32_t *id, int32_t *s, int32_t *e,
+                          int32_t n);
+void wp_bpe_work_free(wp_bpe_work *w);
+
+/* bytelevel.c */
+enum { C_SPACE, C_LETTER, C_NUMBER, C_OTHER };
+/* The class GPT-2's pattern sees in a code point: \s, \p{L}, \p{N} or none. */
+int wp_bl_char_class(uint32_t cp);
+typedef struct wp_bl_state wp_bl_state; /* per-call work memory, owned by the scratch */
+/* Split text[0..len) (valid UTF-8, `base` its offset in the caller's text)
+** at added tokens marked "normalized", then into GPT-2's words, and merge
+** each word's bytes.  WP_ERR_NOMEM. */
+wp_status wp_bl_encode(wp_bl_state **state, const wp_tokenizer *t, const char *text, size_t len,
+                       int32_t base, wp_token_fn fn, void *ctx);
+void wp_bl_state_free(wp_bl_state *s);
+/* The post_processor's trim_offsets on one sequence's n tokens (offsets
+** into text, the text the tokenizer was given). */
+void wp_bl_trim_offsets(const wp_tokenizer *t, const char *text, const int32_t *ids, int32_t *offs,
+                        int64_t n);
 
 #endif
