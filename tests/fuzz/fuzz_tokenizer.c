@@ -15,7 +15,10 @@
 ** offsets, mapped back from the lowered text, must stay inside the text;
 ** bit 3 the Unigram tokenizer of tests/fixtures/tokenizer/unigram (charsmap,
 ** Metaspace; the fuzz build cuts texts in 64-byte windows), bit 4 with
-** python_strip.
+** python_strip; bit 5 the byte-level BPE tokenizer of
+** tests/fixtures/tokenizer/bpe (bit 6: its add_prefix_space variant; the
+** fuzz build merges words in 64-byte windows), whose offsets must also
+** fall on character boundaries.
 ** Any return code is fine; a crash, sanitizer report, leak, hang or an
 ** offset outside the text is the bug.
 */
@@ -29,7 +32,7 @@ static const char vocab[] =
     "\xe4\xb8\x96\n,\n.\n!\n[\n]\n#\n##s\nthe\n##the\n\xce\xb1\n##\xce\xb1\ni\n##i\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static wp_tokenizer *tok[5];
+  static wp_tokenizer *tok[7];
   wp_error err;
   if (!tok[0]) {
     wp_options o;
@@ -49,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o = *wp_get_options(tok[4]);
     o.python_strip = 1;
     if (wp_options_override(tok[4], &o, &err) != WP_OK) abort();
+    if (wp_load_tokenizer_json("tests/fixtures/tokenizer/bpe/tokenizer.json", &tok[5], &err) != WP_OK ||
+        wp_load_tokenizer_json("tests/fixtures/tokenizer/bpe/tokenizer-prefix.json", &tok[6], &err) != WP_OK)
+      abort();
   }
   if (size < 2) return 0;
   memset(&err, 0, sizeof err);
@@ -56,7 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   size_t n = size - 2;
   wp_tokenizer *t = NULL;
   wp_encoding enc = {0};
-  const wp_tokenizer *text_tok = tok[(data[0] & 8) ? 3 + ((data[0] >> 4) & 1) : (data[0] & 4) ? 2 : (data[1] & 1)];
+  const int bpe = (data[0] & 32) != 0;
+  const wp_tokenizer *text_tok = bpe ? tok[5 + ((data[0] >> 6) & 1)]
+                                     : tok[(data[0] & 8) ? 3 + ((data[0] >> 4) & 1) : (data[0] & 4) ? 2 : (data[1] & 1)];
   switch (data[0] & 3) {
     case 0:
       if (wp_load_vocab_txt_mem(body, n, NULL, &t, &err) == WP_OK) wp_encode(t, "a b", 3, 0, &enc, &err);
@@ -68,7 +76,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       if (wp_encode(text_tok, body, n, (int32_t)(data[1] >> 1) - 8, &enc, &err) == WP_OK)
         for (int32_t i = 0; i < enc.n; i++)
           if (enc.offsets[2 * i] < 0 || enc.offsets[2 * i] > enc.offsets[2 * i + 1] ||
-              (size_t)enc.offsets[2 * i + 1] > n)
+              (size_t)enc.offsets[2 * i + 1] > n ||
+              (bpe && (((size_t)enc.offsets[2 * i] < n && (body[enc.offsets[2 * i]] & 0xC0) == 0x80) ||
+                       ((size_t)enc.offsets[2 * i + 1] < n && (body[enc.offsets[2 * i + 1]] & 0xC0) == 0x80))))
             abort();
       break;
     case 3: {

@@ -60,16 +60,20 @@ check "$(( rss_rebuild[$large] - rss_rebuild[$small] < margin_kb ))" "1" \
 # segmentation work in 64 KB windows, so memory grows with the text's own
 # copies in SQLite, not by tens of bytes per character (before the windows,
 # 2.3 GB for 20 MB of one word).  One word (cut mid-word) and spaced words.
-xlmr=$MODELS/xlmr
-for kind in word words; do
-  for n in 2000000 20000000; do
-    if [ $kind = word ]; then text="printf('%.*c', $n, 'a') || ' b'"; else text="replace(printf('%.*c', $n, 'a'), 'aaaaaaa', 'aaaaaa ')"; fi
-    /usr/bin/time -f '%M' -o "$tmp/rss" sqlite3 -bail :memory: ".load ./$BUILD/embed0" \
-      "SELECT embed_load('xl', '$xlmr')" "SELECT vec_dims(embed('xl', $text))" > "$tmp/out" 2>&1
-    rss_uni[$n]=$(tail -n 1 "$tmp/rss")
-    check "$(tail -n 1 "$tmp/out")" "64" "Unigram embed() of $n bytes ($kind) ran"
+# The same for a byte-level BPE tokenizer, read and merged in 16 KB windows
+# (before them, 400 MB for 20 MB of one word).
+for tk in Unigram:xlmr:xl BPE:roberta:rb; do
+  IFS=: read -r kind_name shape bind <<< "$tk"
+  for kind in word words; do
+    for n in 2000000 20000000; do
+      if [ $kind = word ]; then text="printf('%.*c', $n, 'a') || ' b'"; else text="replace(printf('%.*c', $n, 'a'), 'aaaaaaa', 'aaaaaa ')"; fi
+      /usr/bin/time -f '%M' -o "$tmp/rss" sqlite3 -bail :memory: ".load ./$BUILD/embed0" \
+        "SELECT embed_load('$bind', '$MODELS/$shape')" "SELECT vec_dims(embed('$bind', $text))" > "$tmp/out" 2>&1
+      rss_uni[$n]=$(tail -n 1 "$tmp/rss")
+      check "$(tail -n 1 "$tmp/out")" "64" "$kind_name embed() of $n bytes ($kind) ran"
+    done
+    grow=$(( rss_uni[20000000] - rss_uni[2000000] ))
+    check "$(( grow < 8 * 18000 ))" "1" \
+          "$kind_name embed() of 20 MB ($kind) peaks within 8 bytes a byte of 2 MB (${rss_uni[2000000]} -> ${rss_uni[20000000]} KB)"
   done
-  grow=$(( rss_uni[20000000] - rss_uni[2000000] ))
-  check "$(( grow < 8 * 18000 ))" "1" \
-        "Unigram embed() of 20 MB ($kind) peaks within 8 bytes a byte of 2 MB (${rss_uni[2000000]} -> ${rss_uni[20000000]} KB)"
 done

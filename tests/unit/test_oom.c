@@ -391,6 +391,11 @@ int main(int argc, char **argv) {
                 "tests/fixtures/tokenizer/unigram");
   sweep_wp_encode("wp_encode unigram tokenizer.json (Precompiled, Metaspace, Viterbi)",
                   "tests/fixtures/tokenizer/unigram", 0, 0);
+  sweep_wp_load("wp_load_dir bpe tokenizer.json (RoBERTa style; jansson not injected)", wp_load_dir,
+                "tests/fixtures/tokenizer/bpe");
+  sweep_wp_encode("wp_encode bpe tokenizer.json (ByteLevel, merges, trimmed offsets)",
+                  "tests/fixtures/tokenizer/bpe", 0, 0);
+  sweep_wp_encode("wp_encode_pair bpe tokenizer.json (RobertaProcessing)", "tests/fixtures/tokenizer/bpe", 1, 0);
   sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
   sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
   sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
@@ -414,6 +419,10 @@ int main(int argc, char **argv) {
                   "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json", 0, 0);
   sweep_wp_encode("wp_encode unigram_wsplit_bytes.json (WhitespaceSplit, byte_fallback)",
                   "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_wsplit_bytes.json", 0, 0);
+  sweep_wp_load("wp_load_tokenizer_json bpe_small.json (BPE, unk_token, ignore_merges; jansson injected)",
+                wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json");
+  sweep_wp_encode("wp_encode bpe_small.json (add_prefix_space, fuse_unk, ignore_merges, lstrip)",
+                  "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json", 0, 0);
   sweep_wp_load("wp_load_tokenizer_json roberta_processing_normalized.json (jansson injected)",
                 wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/roberta_processing_normalized.json");
   sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);

@@ -313,9 +313,9 @@ static void test_hostile_files(void) {
   expect_load_error("truncated tokenizer.json", WP_ERR_FORMAT,
                     write_tmp("trunc.json", trunc_json, sizeof trunc_json - 1), 1,
                     "invalid JSON in %s: '}' expected near end of file (line 1, column 48)");
-  const char bpe[] = "{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}";
-  expect_load_error("BPE model", WP_ERR_FORMAT, write_tmp("bpe.json", bpe, sizeof bpe - 1), 1,
-                    "unsupported tokenizer model type 'BPE' in %s (expected 'WordPiece' or 'Unigram')");
+  const char wl[] = "{\"model\": {\"type\": \"WordLevel\", \"vocab\": {}}}";
+  expect_load_error("WordLevel model", WP_ERR_FORMAT, write_tmp("wl.json", wl, sizeof wl - 1), 1,
+                    "unsupported tokenizer model type 'WordLevel' in %s (expected 'WordPiece', 'Unigram' or 'BPE')");
   const char arr[] = "[1, 2, 3]";
   expect_load_error("JSON array", WP_ERR_FORMAT, write_tmp("arr.json", arr, sizeof arr - 1), 1,
                     "%s is not a JSON object");
@@ -568,6 +568,142 @@ static void test_unigram_files(void) {
                     "model.vocab[0] in %s is not a [piece, score] pair with a finite score");
 }
 
+/* A small byte-level BPE tokenizer.json: ids <s> 0, </s> 1, <unk> 2, a 3,
+** b 4, Ġ 5, ab 6, Ġa 7, Ġab 8, c 9 and abab 10; no other byte is in the
+** vocabulary.  `model_extra` goes into the model object, `merges` is its
+** JSON, the other parts are the JSON of those fields. */
+static const char *bpe_json(const char *name, const char *model_extra, const char *merges, const char *pre,
+                            const char *post) {
+  static char buf[4096];
+  int n = snprintf(buf, sizeof buf,
+                   "{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\", \"special\": true}, "
+                   "{\"id\": 1, \"content\": \"</s>\", \"special\": true}], \"normalizer\": null, "
+                   "\"pre_tokenizer\": %s, \"post_processor\": %s, \"model\": {\"type\": \"BPE\"%s, "
+                   "\"vocab\": {\"<s>\": 0, \"</s>\": 1, \"<unk>\": 2, \"a\": 3, \"b\": 4, \"\u0120\": 5, "
+                   "\"ab\": 6, \"\u0120a\": 7, \"\u0120ab\": 8, \"c\": 9, \"abab\": 10}, \"merges\": %s}}",
+                   pre, post, model_extra, merges);
+  return write_tmp(name, buf, (size_t)n);
+}
+
+#define BPE_MERGES "[\"a b\", \"\u0120 a\", \"\u0120a b\"]"
+#define BPE_PRE "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"trim_offsets\": true}"
+#define BPE_POST "{\"type\": \"RobertaProcessing\", \"sep\": [\"</s>\", 1], \"cls\": [\"<s>\", 0], " \
+  "\"trim_offsets\": true, \"add_prefix_space\": false}"
+
+/* Encode text with a BPE tokenizer.json and compare with the crate's ids and offsets. */
+static void expect_bpe(const char *label, const char *path, const char *text, const int32_t *ids,
+                       const int32_t *offs, int32_t n) {
+  wp_tokenizer *tok = NULL;
+  wp_encoding enc = {0};
+  wp_error err;
+  int ok = wp_load_tokenizer_json(path, &tok, &err) == WP_OK &&
+           wp_encode(tok, text, strlen(text), 0, &enc, &err) == WP_OK && enc.n == n;
+  for (int32_t i = 0; ok && i < n; i++)
+    ok = enc.ids[i] == ids[i] && enc.offsets[2 * i] == offs[2 * i] && enc.offsets[2 * i + 1] == offs[2 * i + 1];
+  CHECK(ok, "bpe %s, \"%s\": ids and offsets as the crate's", label, text);
+  wp_encoding_free(&enc);
+  wp_free(tok);
+}
+
+/* BPE tokenizer.json: the model options on small files (expected values
+** from the Node binding of the tokenizers crate), and every malformed or
+** unsupported part refused with a message naming it. */
+static void test_bpe_files(void) {
+  const char *plain = bpe_json("b1.json", "", BPE_MERGES, BPE_PRE, BPE_POST);
+  /* x, y, z are not in the vocabulary and there is no unk_token: dropped */
+  expect_bpe("bytes missing, no unk_token", plain, "ab xyz ab", (const int32_t[]){0, 6, 5, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 3, 7, 7, 7, 9, 0, 0}, 6);
+  expect_bpe("bytes missing, no unk_token", plain, "xxab", (const int32_t[]){0, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 0, 0}, 3);
+  expect_bpe("two spaces", plain, "  ab", (const int32_t[]){0, 5, 5, 6, 1},
+             (const int32_t[]){0, 0, 1, 1, 2, 2, 2, 4, 0, 0}, 5);
+  expect_bpe("merges by rank, abab not reached", plain, "abab ab", (const int32_t[]){0, 6, 6, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 2, 4, 5, 5, 5, 7, 0, 0}, 6);
+  const char *unk = bpe_json("b2.json", ", \"unk_token\": \"<unk>\"", BPE_MERGES, BPE_PRE, BPE_POST);
+  expect_bpe("unk_token", unk, "ab xyz ab", (const int32_t[]){0, 6, 5, 2, 2, 2, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 3, 3, 4, 4, 5, 5, 6, 7, 7, 7, 9, 0, 0}, 9);
+  const char *fuse = bpe_json("b3.json", ", \"unk_token\": \"<unk>\", \"fuse_unk\": true", BPE_MERGES, BPE_PRE,
+                              BPE_POST);
+  expect_bpe("fuse_unk", fuse, "ab xyz ab", (const int32_t[]){0, 6, 5, 2, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 3, 3, 6, 7, 7, 7, 9, 0, 0}, 7);
+  expect_bpe("fuse_unk", fuse, "xxab", (const int32_t[]){0, 2, 6, 1}, (const int32_t[]){0, 0, 0, 2, 2, 4, 0, 0}, 4);
+  const char *whole = bpe_json("b4.json", ", \"ignore_merges\": true", BPE_MERGES, BPE_PRE, BPE_POST);
+  expect_bpe("ignore_merges", whole, "abab ab", (const int32_t[]){0, 10, 8, 1},
+             (const int32_t[]){0, 0, 0, 4, 5, 7, 0, 0}, 4);
+  expect_bpe("ignore_merges", whole, "ab ab cab", (const int32_t[]){0, 6, 8, 5, 9, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 5, 6, 6, 6, 7, 7, 9, 0, 0}, 7);
+  /* one word: after the dropped x, y, z the crate puts the tokens where
+  ** their byte-level text would be, so their spans shift */
+  const char *noregex = bpe_json("b5.json", "", BPE_MERGES,
+                                 "{\"type\": \"ByteLevel\", \"add_prefix_space\": false, \"use_regex\": false}",
+                                 BPE_POST);
+  expect_bpe("use_regex false, bytes dropped", noregex, "ab xyz ab", (const int32_t[]){0, 6, 5, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 3, 4, 4, 5, 7, 0, 0}, 6);
+  const char *arrays = bpe_json("b6.json", "", "[[\"a\", \"b\"], [\"\u0120\", \"a\"], [\"\u0120a\", \"b\"]]",
+                                BPE_PRE, BPE_POST);
+  expect_bpe("merges as pairs", arrays, "ab xyz ab", (const int32_t[]){0, 6, 5, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 3, 7, 7, 7, 9, 0, 0}, 6);
+
+  /* the fuzz seed: add_prefix_space, <s> matched as a normalised added
+  ** token, <mask> with lstrip, unk_token with fuse_unk, ignore_merges */
+  const char *seed = "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json";
+  expect_bpe("seed", seed, "ab <s>ab</s> xyz  <mask>\xc3\xa9 ab",
+             (const int32_t[]){0, 8, 5, 0, 8, 1, 5, 2, 11, 5, 14, 8, 1},
+             (const int32_t[]){0, 0, 0, 2, 3, 3, 3, 6, 7, 8, 8, 12, 13, 13, 13, 16, 18, 24, 26, 26, 24, 26, 27, 29, 0, 0},
+             13);
+  expect_bpe("seed", seed, "\xc3\xa9t\xc3\xa9", (const int32_t[]){0, 5, 14, 2, 14, 1},
+             (const int32_t[]){0, 0, 0, 0, 0, 2, 2, 3, 3, 5, 0, 0}, 6);
+  expect_bpe("seed", seed, "a<mask>", (const int32_t[]){0, 7, 11, 1}, (const int32_t[]){0, 0, 0, 1, 1, 7, 0, 0}, 4);
+
+  static const struct { const char *label, *model, *merges, *pre, *post, *msg; } bad[] = {
+    {"dropout", ", \"dropout\": 0.1", BPE_MERGES, BPE_PRE, BPE_POST,
+     "model.dropout in %s is set: BPE dropout picks merges at random, so the same text would not give the same "
+     "tokens (set it to null)"},
+    {"continuing_subword_prefix", ", \"continuing_subword_prefix\": \"##\"", BPE_MERGES, BPE_PRE, BPE_POST,
+     "unsupported BPE model in %s: a continuing_subword_prefix or end_of_word_suffix (supported: byte-level BPE "
+     "without them, as RoBERTa's and GPT-2's)"},
+    {"end_of_word_suffix", ", \"end_of_word_suffix\": \"</w>\"", BPE_MERGES, BPE_PRE, BPE_POST,
+     "unsupported BPE model in %s: a continuing_subword_prefix or end_of_word_suffix (supported: byte-level BPE "
+     "without them, as RoBERTa's and GPT-2's)"},
+    {"byte_fallback", ", \"byte_fallback\": true", BPE_MERGES, BPE_PRE, BPE_POST,
+     "unsupported BPE model in %s: byte_fallback (supported: byte-level BPE, as RoBERTa's and GPT-2's)"},
+    {"Whitespace pre-tokenizer", "", BPE_MERGES, "{\"type\": \"Whitespace\"}", BPE_POST,
+     "unsupported pre_tokenizer type 'Whitespace' for a BPE model in %s (expected 'ByteLevel')"},
+    {"no pre-tokenizer", "", BPE_MERGES, "null", BPE_POST,
+     "unsupported pre_tokenizer type '(none)' for a BPE model in %s (expected 'ByteLevel')"},
+    {"merges an object", "", "{}", BPE_PRE, BPE_POST, "model.merges in %s is not an array"},
+    {"merge without a space", "", "[\"ab\"]", BPE_PRE, BPE_POST,
+     "model.merges[0] in %s is not two tokens separated by one space"},
+    {"merge of three", "", "[\"a b c\"]", BPE_PRE, BPE_POST,
+     "model.merges[0] in %s is not two tokens separated by one space"},
+    {"merges of both forms", "", "[\"a b\", [\"\u0120\", \"a\"]]", BPE_PRE, BPE_POST,
+     "model.merges in %s mixes \"left right\" strings and [left, right] pairs"},
+    {"merge of numbers", "", "[[1, 2]]", BPE_PRE, BPE_POST,
+     "model.merges[0] in %s is neither \"left right\" nor [left, right]"},
+    {"merge of an unknown token", "", "[\"a b\", \"a q\"]", BPE_PRE, BPE_POST,
+     "model.merges[1] in %s names 'q', which is not in model.vocab"},
+    {"merge into an unknown token", "", "[\"b a\"]", BPE_PRE, BPE_POST,
+     "model.merges[0] in %s makes 'ba', which is not in model.vocab"},
+    {"unk_token not in vocab", ", \"unk_token\": \"[UNK]\"", BPE_MERGES, BPE_PRE, BPE_POST,
+     "model.unk_token '[UNK]' in %s is not in model.vocab"},
+    {"no post_processor", "", BPE_MERGES, BPE_PRE, "null",
+     "BPE tokenizer in %s has no post_processor naming the tokens put around a text (such as RoBERTa's "
+     "RobertaProcessing)"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char label[128];
+    snprintf(label, sizeof label, "bpe, %s", bad[i].label);
+    expect_load_error(label, WP_ERR_FORMAT, bpe_json("bbad.json", bad[i].model, bad[i].merges, bad[i].pre, bad[i].post),
+                      1, bad[i].msg);
+  }
+  const char nfc[] = "{\"normalizer\": {\"type\": \"NFC\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}";
+  expect_load_error("bpe, NFC normalizer", WP_ERR_FORMAT, write_tmp("bn.json", nfc, sizeof nfc - 1), 1,
+                    "unsupported normalizer 'NFC' for a BPE model in %s (supported: null, as RoBERTa's)");
+  const char vocab_list[] = "{\"pre_tokenizer\": " BPE_PRE ", \"model\": {\"type\": \"BPE\", \"vocab\": [], \"merges\": []}}";
+  expect_load_error("bpe, vocab a list", WP_ERR_FORMAT, write_tmp("bv.json", vocab_list, sizeof vocab_list - 1), 1,
+                    "model.vocab in %s is not an object");
+}
+
 /* python_strip: the characters Python's str.strip() removes, and only
 ** those, go before anything else; offsets still index the text.  The list
 ** is Python 3.11's: [c for c in range(0x110000) if chr(c).isspace()]. */
@@ -745,6 +881,7 @@ int main(void) {
   test_big_texts();
   test_hostile_files();
   test_unigram_files();
+  test_bpe_files();
   test_python_strip();
   test_load_dir();
   test_threads();

@@ -30,6 +30,7 @@
 #include "check.h"
 #include <jansson.h>
 #include <stdlib.h>
+#include <utf8proc.h>
 #include <sys/mman.h>
 
 #define FIX "tests/fixtures/"
@@ -252,7 +253,8 @@ static void mpnet_cases_parity(void) {
 
 /* Pairs of the JSONL file `pairs` encoded by the tokenizer of `source`
 ** (a vocab.txt or tokenizer.json) */
-static void pairs_parity(const char *label, const char *pairs, const char *source) {
+static void pairs_parity_keys(const char *label, const char *pairs, const char *source, const char *ids_key,
+                              const char *types_key) {
   size_t n;
   json_t **rows = read_jsonl(pairs, &n);
   wp_tokenizer *tok = NULL;
@@ -269,7 +271,7 @@ static void pairs_parity(const char *label, const char *pairs, const char *sourc
   for (size_t i = 0; i < n; i++) {
     json_t *a = json_object_get(rows[i], "a"), *b = json_object_get(rows[i], "b");
     int32_t max = (int32_t)json_integer_value(json_object_get(rows[i], "max_length"));
-    json_t *ids = json_object_get(rows[i], "ids"), *types = json_object_get(rows[i], "type_ids");
+    json_t *ids = json_object_get(rows[i], ids_key), *types = json_object_get(rows[i], types_key);
     if (wp_encode_pair(tok, json_string_value(a), json_string_length(a), json_string_value(b),
                        json_string_length(b), max, &enc, &err) != WP_OK ||
         !ids_equal(ids, enc.ids, enc.n) || !ids_equal(types, enc.type_ids, enc.n)) {
@@ -286,6 +288,10 @@ static void pairs_parity(const char *label, const char *pairs, const char *sourc
   wp_encoding_free(&enc);
   wp_free(tok);
   free_rows(rows, n);
+}
+
+static void pairs_parity(const char *label, const char *pairs, const char *source) {
+  pairs_parity_keys(label, pairs, source, "ids", "type_ids");
 }
 
 /* llama.cpp's test-tokenizer-0 cases: texts separated by
@@ -588,20 +594,22 @@ static wp_status load_normalized_variant(wp_tokenizer **tok, wp_error *err) {
   return rc;
 }
 
-static void unigram_parity(void) {
-  static const char *const files[] = {FIX "tokenizer/unigram/tokenizer.json",
-                                      FIX "tokenizer/unigram/tokenizer-wsplit.json",
-                                      "tokenizer.json with normalized added tokens"};
-  static const char *const ids_key[] = {"ids", "ids_wsplit", "ids_normalized"},
-                           *const offs_key[] = {"offsets", "offsets_wsplit", "offsets_normalized"};
+/* The tokenizers of one fixture directory against cases.jsonl's ids and
+** byte offsets, each under its own keys; a name not ending in ".json" is
+** built by `build` instead of read. */
+static void cases_parity(const char *label, const char *cases, int nfiles, const char *const *files,
+                         const char *const *ids_key, const char *const *offs_key,
+                         wp_status (*build)(wp_tokenizer **tok, wp_error *err)) {
   size_t n;
-  json_t **rows = read_jsonl(FIX "tokenizer/unigram/cases.jsonl", &n);
-  for (int f = 0; f < 3; f++) {
+  json_t **rows = read_jsonl(cases, &n);
+  for (int f = 0; f < nfiles; f++) {
     wp_tokenizer *tok = NULL;
     wp_error err;
-    wp_status lrc = f < 2 ? wp_load_tokenizer_json(files[f], &tok, &err) : load_normalized_variant(&tok, &err);
+    const size_t fl = strlen(files[f]);
+    const int is_file = fl > 5 && strcmp(files[f] + fl - 5, ".json") == 0;
+    wp_status lrc = is_file ? wp_load_tokenizer_json(files[f], &tok, &err) : build(&tok, &err);
     if (!rows || lrc != WP_OK) {
-      CHECK(0, "parity unigram %s: fixtures load: %s", files[f], rows ? err.msg : "cases.jsonl");
+      CHECK(0, "parity %s %s: fixtures load: %s", label, files[f], rows ? err.msg : cases);
       continue;
     }
     wp_encoding enc = {0};
@@ -620,12 +628,34 @@ static void unigram_parity(void) {
         }
       }
     }
-    CHECK(bad == 0 && n >= 400, "parity unigram %s: %zu texts, %d id mismatches", files[f], n, bad);
-    CHECK(bad_offs == 0, "parity unigram %s: %d offset mismatches (ids equal)", files[f], bad_offs);
+    CHECK(bad == 0 && n >= 400, "parity %s %s: %zu texts, %d id mismatches", label, files[f], n, bad);
+    CHECK(bad_offs == 0, "parity %s %s: %d offset mismatches (ids equal)", label, files[f], bad_offs);
     wp_encoding_free(&enc);
     wp_free(tok);
   }
   free_rows(rows, n);
+}
+
+static void unigram_parity(void) {
+  static const char *const files[] = {FIX "tokenizer/unigram/tokenizer.json",
+                                      FIX "tokenizer/unigram/tokenizer-wsplit.json",
+                                      "tokenizer.json with normalized added tokens"};
+  static const char *const ids_key[] = {"ids", "ids_wsplit", "ids_normalized"},
+                           *const offs_key[] = {"offsets", "offsets_wsplit", "offsets_normalized"};
+  cases_parity("unigram", FIX "tokenizer/unigram/cases.jsonl", 3, files, ids_key, offs_key,
+               load_normalized_variant);
+}
+
+/* The byte-level BPE (RoBERTa style) tokenizers of tests/fixtures/tokenizer/bpe
+** (make_bpe_fixtures.py): RobertaProcessing with trimmed offsets, the
+** same with add_prefix_space and [left, right] merges, and a
+** TemplateProcessing that leaves offsets untrimmed. */
+static void bpe_parity(void) {
+  static const char *const files[] = {FIX "tokenizer/bpe/tokenizer.json", FIX "tokenizer/bpe/tokenizer-prefix.json",
+                                      FIX "tokenizer/bpe/tokenizer-template.json"};
+  static const char *const ids_key[] = {"ids", "ids_prefix", "ids_template"},
+                           *const offs_key[] = {"offsets", "offsets_prefix", "offsets_template"};
+  cases_parity("bpe", FIX "tokenizer/bpe/cases.jsonl", 3, files, ids_key, offs_key, NULL);
 }
 
 static uint64_t fnv1a64_i32(uint64_t h, const int32_t *v, size_t n) {
@@ -645,16 +675,15 @@ static int long_keeps(const char *name, const char *t, size_t n) {
 
 /* Texts longer than the 64 KB window spm_normalize.c works in (so cut
 ** between windows) against the crate's tokens of the whole text. */
-static void unigram_long_parity(json_t **rows, size_t nrows) {
-  json_t *doc = json_load_file(FIX "tokenizer/unigram/long-texts.json", 0, NULL);
-  static const char *const files[] = {FIX "tokenizer/unigram/tokenizer.json",
-                                      FIX "tokenizer/unigram/tokenizer-wsplit.json"};
-  static const char *const keys[] = {"main", "wsplit"};
-  wp_tokenizer *tok[2] = {NULL, NULL};
+static void long_parity(const char *label, const char *long_texts, json_t **rows, size_t nrows, int nfiles,
+                        const char *const *files, const char *const *keys) {
+  json_t *doc = json_load_file(long_texts, 0, NULL);
+  wp_tokenizer *tok[3] = {NULL, NULL, NULL};
   wp_error err;
-  if (!doc || !rows || wp_load_tokenizer_json(files[0], &tok[0], &err) != WP_OK ||
-      wp_load_tokenizer_json(files[1], &tok[1], &err) != WP_OK) {
-    CHECK(0, "parity unigram long texts: fixtures load");
+  int loaded = doc && rows && nfiles <= 3;
+  for (int f = 0; loaded && f < nfiles; f++) loaded = wp_load_tokenizer_json(files[f], &tok[f], &err) == WP_OK;
+  if (!loaded) {
+    CHECK(0, "parity %s long texts: fixtures load", label);
     goto done;
   }
   size_t k;
@@ -677,8 +706,8 @@ static void unigram_long_parity(json_t **rows, size_t nrows) {
       text[len++] = ' ';
     }
     CHECK(text && (int64_t)len == json_integer_value(json_object_get(e, "bytes")),
-          "parity unigram long text %s: rebuilt, %zu bytes", name ? name : "?", len);
-    for (int f = 0; text && f < 2; f++) {
+          "parity %s long text %s: rebuilt, %zu bytes", label, name ? name : "?", len);
+    for (int f = 0; text && f < nfiles; f++) {
       json_t *want = json_object_get(e, keys[f]);
       wp_encoding enc = {0};
       char ids_hex[17] = "", offs_hex[17] = "";
@@ -690,18 +719,106 @@ static void unigram_long_parity(json_t **rows, size_t nrows) {
       }
       CHECK(enc.n == json_integer_value(json_object_get(want, "n")) &&
             strcmp(ids_hex, json_string_value(json_object_get(want, "ids_fnv1a64"))) == 0,
-            "parity unigram long text %s (%zu bytes), %s: %d tokens, ids as the crate's (fnv %s)", name, len,
+            "parity %s long text %s (%zu bytes), %s: %d tokens, ids as the crate's (fnv %s)", label, name, len,
             files[f], enc.n, ids_hex);
       CHECK(strcmp(offs_hex, json_string_value(json_object_get(want, "offsets_fnv1a64"))) == 0,
-            "parity unigram long text %s, %s: offsets as the crate's", name, files[f]);
+            "parity %s long text %s, %s: offsets as the crate's", label, name, files[f]);
       wp_encoding_free(&enc);
     }
     free(text);
   }
 done:
-  wp_free(tok[0]);
-  wp_free(tok[1]);
+  for (int f = 0; f < 3; f++) wp_free(tok[f]);
   json_decref(doc);
+}
+
+/* GPT-2's character classes against the crate's (bpe/pretokenizer-classes.json,
+** probed code point by code point): equal wherever utf8proc's Unicode
+** assigns the code point; the crate's Oniguruma knows Unicode 16.0, so the
+** letters and numbers new since (unassigned, Cn, here) are the only
+** differences allowed, and counted. */
+static void bpe_class_parity(void) {
+  json_t *doc = json_load_file(FIX "tokenizer/bpe/pretokenizer-classes.json", 0, NULL);
+  if (!doc) {
+    CHECK(0, "parity bpe classes: pretokenizer-classes.json loads");
+    return;
+  }
+  json_t *ws = json_object_get(doc, "white_space"), *l = json_object_get(doc, "letter"),
+         *num = json_object_get(doc, "number");
+  /* one pass over a sorted table instead of a search per code point */
+  uint8_t *want = calloc(0x110000, 1);
+  size_t i, checked = 0, bad = 0, newer = 0;
+  json_t *r;
+  for (uint32_t cp = 0; want && cp < 0x110000; cp++) want[cp] = 0xff;
+  json_array_foreach(json_object_get(doc, "checked"), i, r)
+    for (uint32_t cp = (uint32_t)json_integer_value(json_array_get(r, 0));
+         want && cp <= (uint32_t)json_integer_value(json_array_get(r, 1)); cp++)
+      want[cp] = C_OTHER;
+  json_t *sets[3] = {ws, l, num};
+  const uint8_t cls[3] = {C_SPACE, C_LETTER, C_NUMBER};
+  for (int k = 0; want && k < 3; k++)
+    json_array_foreach(sets[k], i, r) {
+      uint32_t lo = json_is_integer(r) ? (uint32_t)json_integer_value(r) : (uint32_t)json_integer_value(json_array_get(r, 0));
+      uint32_t hi = json_is_integer(r) ? lo : (uint32_t)json_integer_value(json_array_get(r, 1));
+      for (uint32_t cp = lo; cp <= hi && cp < 0x110000; cp++) want[cp] = cls[k];
+    }
+  for (uint32_t cp = 0; want && cp < 0x110000; cp++) {
+    if (want[cp] == 0xff) continue;
+    checked++;
+    int got = wp_bl_char_class(cp);
+    if (got == want[cp]) continue;
+    if (utf8proc_category((utf8proc_int32_t)cp) == UTF8PROC_CATEGORY_CN) newer++;
+    else if (bad++ < SHOW) printf("    U+%04X: ours %d, the crate's %d\n", (unsigned)cp, got, want[cp]);
+  }
+  CHECK(want && bad == 0 && checked > 260000,
+        "parity bpe classes: %zu code points, %zu differ where utf8proc's Unicode %s assigns them; %zu more are "
+        "letters or numbers the crate's newer Unicode has", checked, bad, utf8proc_unicode_version(), newer);
+  free(want);
+  json_decref(doc);
+}
+
+/* Every text of tests/fixtures/tokenizer/corpus.jsonl through the three BPE
+** files: counts and hashes of ids and offsets (bpe/corpus-hashes.jsonl,
+** line n for corpus line n). */
+static void bpe_corpus_parity(json_t **corpus, size_t ncorpus) {
+  static const char *const files[] = {FIX "tokenizer/bpe/tokenizer.json", FIX "tokenizer/bpe/tokenizer-prefix.json",
+                                      FIX "tokenizer/bpe/tokenizer-template.json"};
+  size_t n;
+  json_t **rows = read_jsonl(FIX "tokenizer/bpe/corpus-hashes.jsonl", &n);
+  for (int f = 0; f < 3; f++) {
+    wp_tokenizer *tok = NULL;
+    wp_error err;
+    if (!rows || n != ncorpus || wp_load_tokenizer_json(files[f], &tok, &err) != WP_OK) {
+      CHECK(0, "parity bpe corpus %s: fixtures load (%zu hash lines for %zu texts)", files[f], n, ncorpus);
+      continue;
+    }
+    wp_encoding enc = {0};
+    int bad = 0;
+    for (size_t i = 0; i < n; i++) {
+      json_t *want = rows[i];
+      char ids_hex[17] = "", offs_hex[17] = "";
+      if (wp_encode(tok, json_string_value(corpus[i]), json_string_length(corpus[i]), 0, &enc, &err) == WP_OK) {
+        snprintf(ids_hex, sizeof ids_hex, "%016llx",
+                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
+        snprintf(offs_hex, sizeof offs_hex, "%016llx",
+                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.offsets, 2 * (size_t)enc.n));
+      }
+      if (enc.n != json_integer_value(json_array_get(json_object_get(want, "n"), (size_t)f)) ||
+          strcmp(ids_hex, json_string_value(json_array_get(json_object_get(want, "ids"), (size_t)f))) != 0 ||
+          strcmp(offs_hex, json_string_value(json_array_get(json_object_get(want, "offsets"), (size_t)f))) != 0) {
+        if (bad++ < SHOW) {
+          printf("    corpus line %zu: ", i + 1);
+          print_escaped(json_string_value(corpus[i]), json_string_length(corpus[i]));
+          printf("\n");
+        }
+      }
+    }
+    CHECK(bad == 0 && n >= 10000, "parity bpe corpus %s: %zu texts, %d differ in ids, count or offsets", files[f],
+          n, bad);
+    wp_encoding_free(&enc);
+    wp_free(tok);
+  }
+  free_rows(rows, n);
 }
 
 /* variants.json: tokenizer.json under other Metaspace settings (prepend
@@ -808,15 +925,33 @@ int main(void) {
   wp_lowered_free(&lo);
   pylower_ids_parity();
   unigram_parity();
+  bpe_parity();
   pairs_parity("unigram tokenizer.json (pair template <s> A </s> </s> B </s>)",
                FIX "tokenizer/unigram/pairs.jsonl", FIX "tokenizer/unigram/tokenizer.json");
+  pairs_parity("bpe tokenizer.json (RobertaProcessing)", FIX "tokenizer/bpe/pairs.jsonl",
+               FIX "tokenizer/bpe/tokenizer.json");
+  pairs_parity_keys("bpe tokenizer-prefix.json", FIX "tokenizer/bpe/pairs.jsonl",
+                    FIX "tokenizer/bpe/tokenizer-prefix.json", "ids_prefix", "type_ids_prefix");
+  pairs_parity_keys("bpe tokenizer-template.json", FIX "tokenizer/bpe/pairs.jsonl",
+                    FIX "tokenizer/bpe/tokenizer-template.json", "ids_template", "type_ids_template");
   unigram_variants_parity();
   {
-    size_t nu;
+    static const char *const ufiles[] = {FIX "tokenizer/unigram/tokenizer.json",
+                                         FIX "tokenizer/unigram/tokenizer-wsplit.json"};
+    static const char *const ukeys[] = {"main", "wsplit"};
+    static const char *const bfiles[] = {FIX "tokenizer/bpe/tokenizer.json", FIX "tokenizer/bpe/tokenizer-prefix.json",
+                                         FIX "tokenizer/bpe/tokenizer-template.json"};
+    static const char *const bkeys[] = {"main", "prefix", "template"};
+    size_t nu, nb;
     json_t **urows = read_jsonl(FIX "tokenizer/unigram/cases.jsonl", &nu);
-    unigram_long_parity(urows, nu);
+    long_parity("unigram", FIX "tokenizer/unigram/long-texts.json", urows, nu, 2, ufiles, ukeys);
     free_rows(urows, nu);
+    json_t **brows = read_jsonl(FIX "tokenizer/bpe/cases.jsonl", &nb);
+    long_parity("bpe", FIX "tokenizer/bpe/long-texts.json", brows, nb, 3, bfiles, bkeys);
+    free_rows(brows, nb);
   }
+  bpe_corpus_parity(corpus, ncorpus);
+  bpe_class_parity();
   free_rows(corpus, ncorpus);
   json_decref(options);
   return check_finish();
