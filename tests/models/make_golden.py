@@ -160,12 +160,21 @@ SHAPES = {
                        tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
                        lower=False, st=True, pooling="cls", normalize=True, max_seq=512,
                        model_type="xlm-roberta", typevocab=1, cls_sep=(0, 2)),
+    # RoBERTa as all-distilroberta-v1 has it (the same writer in gen_model.c):
+    # BertModel's tensors without prefix, a RobertaConfig, the byte-level BPE
+    # tokenizer files of tests/fixtures/tokenizer/bpe (written by
+    # tests/tokenizer/make_bpe_fixtures.py), mean pooling, Normalize, 512 tokens
+    "roberta": dict(hidden=64, layers=2, heads=4, inter=256, vocab=4000, maxpos=514, seed=15,
+                    dtype="F32", prefix="", shards=1, vocab_fixture=None,
+                    tokjson_fixture="../tokenizer/bpe", tokcfg_fixture="../tokenizer/bpe",
+                    lower=False, st=True, pooling="mean", normalize=True, max_seq=512,
+                    model_type="roberta", typevocab=1, cls_sep=(0, 2)),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
-             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10}
+             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB = 0, 1, 2, 3, 4
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -211,10 +220,11 @@ def is_mpnet(sh):
 
 
 def is_roberta(sh):
-    """XLM-RoBERTa: BERT's encoder and names, positions numbered as MPNet's
+    """RoBERTa and XLM-RoBERTa (transformers' two classes compute alike):
+    BERT's encoder and names, positions numbered as MPNet's
     (create_position_ids_from_input_ids, padding_idx = pad_token_id 1),
     LayerNorm eps 1e-5, one token type."""
-    return sh.get("model_type", "bert") == "xlm-roberta"
+    return sh.get("model_type", "bert") in ("xlm-roberta", "roberta")
 
 
 def ln_eps(sh):
@@ -240,7 +250,7 @@ ARCH_NAMES = {
                   token_types=False, pooler=True, rel_bias=True),
 }
 # XLMRobertaModel's names are BertModel's
-ARCH_NAMES["xlm-roberta"] = ARCH_NAMES["bert"]
+ARCH_NAMES["xlm-roberta"] = ARCH_NAMES["roberta"] = ARCH_NAMES["bert"]
 
 
 def arch_tensor_list(sh, arch=None):
@@ -371,17 +381,20 @@ def write_model_dir(shape, d):
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
                "vocab_size": sh["vocab"]}
     elif is_roberta(sh):
-        # XLMRobertaConfig as transformers 4.41.2 saves it (output_past as in
-        # xlm-roberta-base's file)
-        cfg = {"architectures": ["XLMRobertaModel"], "attention_probs_dropout_prob": 0.1,
+        # XLMRobertaConfig or RobertaConfig as transformers 4.41.2 saves it
+        # (output_past as in xlm-roberta-base's file)
+        xlmr = sh["model_type"] == "xlm-roberta"
+        cfg = {"architectures": ["XLMRobertaModel" if xlmr else "RobertaModel"], "attention_probs_dropout_prob": 0.1,
                "bos_token_id": 0, "classifier_dropout": None, "eos_token_id": 2, "hidden_act": "gelu",
                "hidden_dropout_prob": 0.1, "hidden_size": sh["hidden"], "initializer_range": 0.02,
                "intermediate_size": sh["inter"], "layer_norm_eps": 1e-05,
-               "max_position_embeddings": sh["maxpos"], "model_type": "xlm-roberta",
-               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"], "output_past": True,
+               "max_position_embeddings": sh["maxpos"], "model_type": sh["model_type"],
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
                "pad_token_id": 1, "position_embedding_type": "absolute",
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
                "type_vocab_size": sh["typevocab"], "use_cache": True, "vocab_size": sh["vocab"]}
+        if xlmr:
+            cfg["output_past"] = True
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
                "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -1001,7 +1014,7 @@ def id_cases_for(shape, rng):
     else:
         mixed = [1, 2, 7, 33, 64, 128]
     cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V, cls, sep) for n in mixed], type_ids=None,
-                  hidden=(shape in ("minilm", "mpnet", "xlmroberta")))]
+                  hidden=(shape in ("minilm", "mpnet", "xlmroberta", "roberta")))]
     lens = [int(x) for x in rng.integers(3, 41, size=6)]
     cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V, cls, sep) for n in lens], type_ids=None,
                       hidden=False))
@@ -1084,6 +1097,21 @@ XLMR_TEXTS = [
 ]
 
 
+# roberta: what GPT-2's split and the byte-level merges do (contractions,
+# space runs, numbers, marks, bytes of one character in several tokens,
+# <mask> taking the space before it)
+BPE_TEXTS = [
+    "I'm sure they'll say it's fine, we've done what you'd do. DON'T SHOUT",
+    "a <mask> b",
+    "double  spaces   and\ttabs, line\r\nbreak, nbsp\u00a0and\u3000ideographic",
+    "numbers 12345 and 3.14159, \u00b2\u2460\u216b\u0663 and e\u0301t\u00e9",
+    "\U0001f999\U0001f999 x\U0001f468\u200d\U0001f469\u200d\U0001f467y \u65e5\u672c\u8a9e \ud55c\uad6d\uc5b4",
+    "<s> literal </s> tokens, <unk>, <pad> and \uff1cmask\uff1e",
+    "https://example.com/path?q=1&r=2 {code: [1, 2]} -- 'quoted' \"double\"",
+    "",
+]
+
+
 def text_cases_for(shape):
     sts = sts_sentences(16)
     cases = [
@@ -1108,6 +1136,8 @@ def text_cases_for(shape):
         cases.append(dict(name="mpnet_special_tokens", texts=MPNET_SPECIAL_TEXTS))
     if shape in ("xlmr", "xlmroberta"):
         cases.append(dict(name="xlmr_unigram", texts=XLMR_TEXTS))
+    if shape == "roberta":
+        cases.append(dict(name="bpe_bytelevel", texts=BPE_TEXTS))
     return cases
 
 
@@ -1214,6 +1244,28 @@ def mpnet_check_ids(shape, case, ids):
         assert ids[0][2] == MPNET_PAD and len(ids[0]) == 5, ids[0]
     if case["name"] == "long_truncated":
         assert len(ids[0]) == sh["max_seq"] >= 300
+
+
+def bpe_check_ids(shape, case, ids):
+    """roberta: every row is <s> ... </s>; "a <mask> b" has <mask> (3999); a
+    text also in tests/fixtures/tokenizer/bpe/cases.jsonl, unchanged by
+    str.strip() and not truncated, has the same ids there.  Returns how many
+    texts were compared that way."""
+    sh = SHAPES[shape]
+    udir = os.path.join(VOCAB_DIR, sh["tokjson_fixture"])
+    with open(os.path.join(udir, "tokenizer.json"), encoding="utf-8") as f:
+        assert len(json.load(f)["model"]["vocab"]) == sh["vocab"]
+    with open(os.path.join(udir, "cases.jsonl"), encoding="utf-8") as f:
+        ref = {d["text"]: d["ids"] for d in map(json.loads, f)}
+    n = 0
+    for t, r in zip(case["texts"], ids):
+        assert r[0] == 0 and r[-1] == 2, (t, r)
+        if t == "a <mask> b":
+            assert 3999 in r, r
+        if t in ref and t == t.strip() and len(ref[t]) <= sh["max_seq"]:
+            assert r == ref[t], (t, r, ref[t])
+            n += 1
+    return n
 
 
 def xlmr_check_ids(shape, case, ids):
@@ -1400,7 +1452,7 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta"):
+    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
@@ -1417,14 +1469,16 @@ def run_shape(shape, args, report):
                 mpnet_check_ids(shape, c, ids)
             if shape in ("xlmr", "xlmroberta"):
                 xlmr_checked += xlmr_check_ids(shape, c, ids)
+            if shape == "roberta":
+                xlmr_checked += bpe_check_ids(shape, c, ids)
             _, pa, _ = forward(ids, None)
             text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
-        if shape in ("xlmr", "xlmroberta"):
-            tok_check = ("%s texts: every row <s> ... </s>; %d texts also in unigram/cases.jsonl, "
-                         "the same ids there" % (shape, xlmr_checked))
+        if shape in ("xlmr", "xlmroberta", "roberta"):
+            tok_check = ("%s texts: every row <s> ... </s>; %d texts also in %s/cases.jsonl, "
+                         "the same ids there" % (shape, xlmr_checked, "bpe" if shape == "roberta" else "unigram"))
     elif not sh.get("include_prompt", True):
         maxlen = effective_max_length(shape)
         # the tokenizer does what the prompt_swallowed case is built on
@@ -1512,7 +1566,7 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

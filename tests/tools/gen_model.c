@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|bert-base|mpnet-base
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|bert-base|mpnet-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -36,6 +36,9 @@
 **   xlmroberta 64/2/4/256   4002 pos 514 seed 14 F32 XLM-RoBERTa (below),
 **                                                    "roberta." prefix,
 **                                                    type_vocab 1
+**   roberta 64/2/4/256      4000 pos 514 seed 15 F32 RoBERTa with a
+**                                                    byte-level BPE
+**                                                    tokenizer (below)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -103,6 +106,17 @@
 ** for xlmr.  ST files: cls pooling, Normalize, max_seq_length 512 (all 514
 ** positions used: positions start at pad_token_id + 1), do_lower_case false
 ** (bge-m3's layout).
+**
+** RoBERTa (shape roberta): the same tensors without prefix (as
+** sentence-transformers saves all-distilroberta-v1); config.json a
+** RobertaConfig as transformers 4.41.2 saves it (as XLMRobertaConfig's,
+** model_type "roberta", architectures RobertaModel, no output_past).
+** tokenizer.json (byte-level BPE, 4000 ids), tokenizer_config.json
+** (RobertaTokenizer) and special_tokens_map.json are copied from
+** <vocab-dir>/../tokenizer/bpe/ (written by
+** tests/tokenizer/make_bpe_fixtures.py).  ST files: mean pooling,
+** Normalize, max_seq_length 512, do_lower_case false (all-distilroberta-v1's
+** layout).
 **
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
@@ -208,7 +222,7 @@ static const Prompt INSTR_PROMPTS[] = {
   {"passage", ""},
 };
 
-enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3 };
+enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4 };
 
 typedef struct {
   const char *name;
@@ -287,6 +301,12 @@ static const Shape SHAPES[] = {
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
+   1, 0},
+  /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
+  ** tensors without prefix, one token type, positions from pad_token_id + 1,
+  ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
+  {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
+   NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
    1, 0},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
@@ -671,13 +691,15 @@ static void write_distil_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
-/* config.json as transformers 4.41.2 saves an XLMRobertaConfig (keys sorted). */
-static void write_xlmr_config(const Shape *s, const char *dir) {
+/* config.json as transformers 4.41.2 saves an XLMRobertaConfig or a
+** RobertaConfig (keys sorted; xlm-roberta-base's file has output_past). */
+static void write_roberta_config(const Shape *s, const char *dir) {
+  const int xlmr = s->arch == ARCH_XLMR;
   char t[2048];
   snprintf(t, sizeof t,
            "{\n"
            "  \"architectures\": [\n"
-           "    \"XLMRobertaModel\"\n"
+           "    \"%s\"\n"
            "  ],\n"
            "  \"attention_probs_dropout_prob\": 0.1,\n"
            "  \"bos_token_id\": 0,\n"
@@ -690,10 +712,10 @@ static void write_xlmr_config(const Shape *s, const char *dir) {
            "  \"intermediate_size\": %d,\n"
            "  \"layer_norm_eps\": 1e-05,\n"
            "  \"max_position_embeddings\": %d,\n"
-           "  \"model_type\": \"xlm-roberta\",\n"
+           "  \"model_type\": \"%s\",\n"
            "  \"num_attention_heads\": %d,\n"
            "  \"num_hidden_layers\": %d,\n"
-           "  \"output_past\": true,\n"
+           "%s"
            "  \"pad_token_id\": 1,\n"
            "  \"position_embedding_type\": \"absolute\",\n"
            "  \"torch_dtype\": \"%s\",\n"
@@ -702,7 +724,9 @@ static void write_xlmr_config(const Shape *s, const char *dir) {
            "  \"use_cache\": true,\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           s->hidden, s->inter, s->maxpos, s->heads, s->layers, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+           xlmr ? "XLMRobertaModel" : "RobertaModel", s->hidden, s->inter, s->maxpos,
+           xlmr ? "xlm-roberta" : "roberta", s->heads, s->layers, xlmr ? "  \"output_past\": true,\n" : "",
+           DT_TORCH[s->dtype], s->typevocab, s->vocab);
   write_text(dir, "config.json", t);
 }
 
@@ -747,8 +771,8 @@ static void write_config(const Shape *s, const char *dir) {
     write_mpnet_config(s, dir);
     return;
   }
-  if (s->arch == ARCH_XLMR) {
-    write_xlmr_config(s, dir);
+  if (s->arch == ARCH_XLMR || s->arch == ARCH_ROBERTA) {
+    write_roberta_config(s, dir);
     return;
   }
   snprintf(t, sizeof t,

@@ -116,12 +116,12 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   static const char *pool_names[] = {"cls", "mean", "max"};
   const char *gp = json_string_value(json_object_get(g, "pooling"));
   /* "model_type" is written only where it is not BERT (distil: "distilbert",
-  ** mpnet: "mpnet", xlmroberta: "xlm-roberta") */
+  ** mpnet: "mpnet", xlmroberta: "xlm-roberta", roberta: "roberta") */
   const json_t *gmt = json_object_get(g, "model_type");
   const char *want_mt = gmt ? json_string_value(gmt) : "bert";
   const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
   const int mpnet = want_mt && strcmp(want_mt, "mpnet") == 0;
-  const int roberta = want_mt && strcmp(want_mt, "xlm-roberta") == 0;
+  const int roberta = want_mt && (strcmp(want_mt, "xlm-roberta") == 0 || strcmp(want_mt, "roberta") == 0);
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
