@@ -515,26 +515,29 @@ def tokenizer():
     else:
         rows.append(["HF tokenizers (Rust) via node", 1, SKIP, SKIP, SKIP])
         SKIPPED.append("HF tokenizer: peers not installed")
-    # The Unigram (XLM-R style) tokenizer.json of the tests: charsmap, Metaspace, Viterbi.
-    uni_dir = os.path.join("tests", "fixtures", "tokenizer", "unigram")
-    txt = run([BENCH_TOKENIZER, uni_dir, TEXTS, "512", "1" if QUICK else "3"], "tokenizer_ours_unigram")
-    m = re.search(r"([\d.]+) MB/s, (\d+) texts/s", txt)
-    uni = (float(m.group(1)), float(m.group(2))) if m else (None, None)
-    uni_hf = (None, None)
-    if have_node_pkg("@anush008/tokenizers"):
-        txt = run(["node", "bench/tokenizer_ref.js", TEXTS, "--tokenizer-json", os.path.join(uni_dir, "tokenizer.json"),
-                   "--min-seconds", "1" if QUICK else "3"], "tokenizer_hf_unigram",
-                  env={"RAYON_NUM_THREADS": "1", "PEERS_NODE": os.path.join(PEERS, "node")})
-        m = re.search(r"encodeBatch\(all texts\)\s+([\d.]+) MB/s\s+(\d+) texts/s", txt)
-        if m:
-            uni_hf = (float(m.group(1)), float(m.group(2)))
-    rows.append(["ours: Unigram tokenizer.json (XLM-R layout, 4,002 pieces; tests/fixtures/tokenizer/unigram)", 1,
-                 f1(uni[0]), fnum(uni[1]), ""])
-    rows.append(["HF tokenizers via node: the same tokenizer.json, encodeBatch, RAYON_NUM_THREADS=1", 1,
-                 f1(uni_hf[0]) if uni_hf[0] else SKIP, fnum(uni_hf[1]) if uni_hf[1] else SKIP,
-                 ratio(uni[0], uni_hf[0]) if uni_hf[0] else SKIP])
+    # The Unigram (XLM-R style) and byte-level BPE (RoBERTa style) tokenizer.json files of the tests.
+    fixtures = {}
+    for key, label in (("unigram", "Unigram tokenizer.json (XLM-R layout, 4,002 pieces: charsmap, Metaspace, Viterbi)"),
+                       ("bpe", "byte-level BPE tokenizer.json (RoBERTa layout, 4,000 tokens: GPT-2 split, merges)")):
+        fdir = os.path.join("tests", "fixtures", "tokenizer", key)
+        txt = run([BENCH_TOKENIZER, fdir, TEXTS, "512", "1" if QUICK else "3"], "tokenizer_ours_" + key)
+        m = re.search(r"([\d.]+) MB/s, (\d+) texts/s", txt)
+        mine = (float(m.group(1)), float(m.group(2))) if m else (None, None)
+        theirs = (None, None)
+        if have_node_pkg("@anush008/tokenizers"):
+            txt = run(["node", "bench/tokenizer_ref.js", TEXTS, "--tokenizer-json", os.path.join(fdir, "tokenizer.json"),
+                       "--min-seconds", "1" if QUICK else "3"], "tokenizer_hf_" + key,
+                      env={"RAYON_NUM_THREADS": "1", "PEERS_NODE": os.path.join(PEERS, "node")})
+            m = re.search(r"encodeBatch\(all texts\)\s+([\d.]+) MB/s\s+(\d+) texts/s", txt)
+            if m:
+                theirs = (float(m.group(1)), float(m.group(2)))
+        rows.append(["ours: %s; tests/fixtures/tokenizer/%s" % (label, key), 1, f1(mine[0]), fnum(mine[1]), ""])
+        rows.append(["HF tokenizers via node: the same tokenizer.json, encodeBatch, RAYON_NUM_THREADS=1", 1,
+                     f1(theirs[0]) if theirs[0] else SKIP, fnum(theirs[1]) if theirs[1] else SKIP,
+                     ratio(mine[0], theirs[0]) if theirs[0] else SKIP])
+        fixtures[key], fixtures[key + "_hf"] = mine[0], theirs[0]
     SUMMARY["tok"] = {"ours": ours[0], "hf_batch": hf.get("batch", (None,))[0], "hf_encode": hf.get("encode", (None,))[0],
-                      "unigram": uni[0], "unigram_hf": uni_hf[0]}
+                      **fixtures}
     size = os.path.getsize(TEXTS)
     out("%s: %d texts, %.3f MB UTF-8, bert-base-uncased vocabulary, lowercasing, max_length 512." % (
         TEXTS, sum(1 for _ in open(TEXTS, encoding="utf-8")), size / 1e6))
