@@ -106,7 +106,8 @@ ee_status ee_model_locate(const char *name, char *out, ee_error *err);
 void ee_model_free(ee_model *model); /* accepts NULL */
 
 typedef struct ee_info {
-  const char *model_type;   /* "bert" or "distilbert" */
+  const char *model_type;   /* config.json's: "bert", "distilbert", "mpnet", "roberta", "xlm-roberta" */
+  const char *tokenizer;    /* the tokenizer's model: "WordPiece", "Unigram" or "BPE" */
   const char *dtype;        /* dtype of the weights on disk: "F32", "F16", "BF16"
                                ("mixed" if the tensors differ) */
   int hidden_size, num_layers, num_heads, intermediate_size;

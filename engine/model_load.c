@@ -314,6 +314,7 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->similarity = m->prompts.similarity; /* "cosine" when the file says nothing */
   info->include_prompt = m->cfg.include_prompt;
   info->modules = m->modules;
+  info->tokenizer = wp_model_name(m->tok);
 }
 
 const char *ee_model_prompt(const ee_model *m, const char *name) {

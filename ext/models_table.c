@@ -22,7 +22,7 @@ enum {
   COL_INTERMEDIATE, COL_VOCAB_SIZE, COL_MAX_LENGTH, COL_POOLING, COL_NORMALIZE,
   COL_DTYPE, COL_PARAMS, COL_BYTES_MAPPED, COL_SHARED_BY, COL_OPTIONS, COL_CACHE_SIZE,
   COL_CACHE_HITS, COL_CACHE_MISSES, COL_PRECISION, COL_BYTES_PACKED, COL_KERNEL, COL_PROMPT,
-  COL_PROMPTS, COL_HIDDEN, COL_MODULES, COL_DIR, COL_SIMILARITY
+  COL_PROMPTS, COL_HIDDEN, COL_MODULES, COL_DIR, COL_SIMILARITY, COL_TOKENIZER
 };
 
 typedef struct models_vtab {
@@ -46,7 +46,7 @@ static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *a
       "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
       "shared_by INTEGER, options TEXT, cache_size INTEGER, cache_hits INTEGER, cache_misses INTEGER, "
       "precision TEXT, bytes_packed INTEGER, kernel TEXT, prompt TEXT, prompts TEXT, "
-      "hidden INTEGER, modules TEXT, dir TEXT, similarity TEXT)");
+      "hidden INTEGER, modules TEXT, dir TEXT, similarity TEXT, tokenizer TEXT)");
   if (rc != SQLITE_OK) return rc;
   models_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
   if (!pTab) return SQLITE_NOMEM;
@@ -154,6 +154,7 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
     case COL_MODULES: sqlite3_result_text(ctx, info.modules, -1, SQLITE_TRANSIENT); break;
     case COL_DIR: sqlite3_result_text(ctx, info.dir, -1, SQLITE_TRANSIENT); break;
     case COL_SIMILARITY: sqlite3_result_text(ctx, info.similarity, -1, SQLITE_STATIC); break;
+    case COL_TOKENIZER: sqlite3_result_text(ctx, info.tokenizer, -1, SQLITE_STATIC); break;
     default: break;
   }
   return SQLITE_OK;

@@ -470,6 +470,10 @@ int wp_id_continues_word(const wp_tokenizer *tok, int32_t id) {
   return !z || n < (size_t)rn || memcmp(z, rep, (size_t)rn) != 0;
 }
 
+const char *wp_model_name(const wp_tokenizer *tok) {
+  return tok->uni ? "Unigram" : tok->bpe ? "BPE" : "WordPiece";
+}
+
 int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len) {
   int32_t id = wp_tok_lookup(tok, token, len, "", 0);
   const wp_literal *l = NULL;

@@ -118,6 +118,8 @@ const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len);
 int wp_id_continues_word(const wp_tokenizer *tok, int32_t id);
 /* The id of an exact token text, or -1. */
 int32_t wp_token_to_id(const wp_tokenizer *tok, const char *token, size_t len);
+/* The tokenizer's model: "WordPiece", "Unigram" or "BPE" (static strings). */
+const char *wp_model_name(const wp_tokenizer *tok);
 
 /* One encoded sequence.  Arrays are owned by the encoding and reused across
 ** calls (grown, never shrunk) so a caller encoding in a loop allocates only
