@@ -39,7 +39,6 @@
 #define WP_BPE_WINDOW_BYTES 16384 /* -D smaller in the fuzz build, to cut often */
 #endif
 
-
 /* Work memory of one call: the segment's characters, then one word's symbols. */
 struct wp_bl_state {
   uint32_t *cp;           /* (cap_chars) code points of the piece, a prepended space first */
@@ -129,13 +128,13 @@ static size_t gpt2_match(const uint32_t *cp, const uint8_t *cls, size_t i, size_
   return k < n && k - 1 > i ? k - 1 : k;
 }
 
-/* The crate's offsets of a word's tokens when bytes missing from the
-** vocabulary were dropped: it places the tokens back to back in the
-** byte-level text (each byte 1 or 2 bytes of it, as its character's UTF-8
-** is long), so the tokens after a dropped byte take the spans of the bytes
-** that lie where their text would be. */
+/* Bytes of a byte's character in the byte-level text (U+0021..U+017F). */
 static int byte_level_len(uint8_t byte) { return wp_byte_char(byte) < 0x80 ? 1 : 2; }
 
+/* The crate's offsets of a word's tokens when bytes missing from the
+** vocabulary were dropped: it lays the kept tokens back to back over the
+** word's byte-level text, so a token after a dropped byte takes the spans
+** of the bytes that lie where its text would start and end. */
 static void dropped_offsets(wp_bl_state *st, const wp_tokenizer *t, int32_t nb, int32_t n) {
   int32_t j = 0, q = 0; /* byte j starts at q in the byte-level text */
   int32_t p = 0;        /* where token k starts in it */
