@@ -6,7 +6,8 @@
 #   test:   sqlite3 (the real CLI the SQL tests drive), python3 (the SQL test runner)
 #   sanitizers/fuzzing: clang libclang-rt-14-dev
 # Optional, only to regenerate fixtures from the references (not needed by
-# the tests): python3-torch python3-numpy unicode-data nodejs npm.
+# the tests): python3-torch python3-numpy unicode-data nodejs npm, and for
+# the Unigram and BPE tokenizer fixtures python3-sentencepiece python3-regex.
 set -eu
 PKGS="gcc make pkg-config libc6-dev libsqlite3-dev sqlite3 libopenblas-dev libutf8proc-dev libjansson-dev python3 clang libclang-rt-14-dev"
 missing=""
