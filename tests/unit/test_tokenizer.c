@@ -655,6 +655,18 @@ static void test_bpe_files(void) {
              (const int32_t[]){0, 0, 0, 0, 0, 2, 2, 3, 3, 5, 0, 0}, 6);
   expect_bpe("seed", seed, "a<mask>", (const int32_t[]){0, 7, 11, 1}, (const int32_t[]){0, 0, 0, 1, 1, 7, 0, 0}, 4);
 
+  /* GPT-2's contractions, lower case only: each merges into one token only
+  ** if the split keeps it whole (the fixture's vocabulary has too few of them) */
+  expect_bpe("contractions", "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_contractions.json",
+             "we'll it's don't you're we've I'm he'd IT'S 'S",
+             (const int32_t[]){0, 11, 6, 31, 21, 12, 4, 22, 21, 9, 14, 15, 23, 21, 16, 14, 17, 25, 21,
+                               11, 6, 27, 21, 13, 28, 21, 18, 6, 29, 21, 13, 20, 2, 19, 21, 2, 19, 1},
+             (const int32_t[]){0, 0, 0, 1, 1, 2, 2, 5, 6, 6, 6, 7, 7, 8, 8, 10, 11, 11, 11, 12, 12, 13,
+                               13, 14, 14, 16, 17, 17, 17, 18, 18, 19, 19, 20, 20, 23, 24, 24, 24, 25,
+                               25, 26, 26, 29, 30, 30, 30, 31, 31, 33, 34, 34, 34, 35, 35, 36, 36, 38,
+                               39, 39, 39, 40, 40, 41, 41, 42, 42, 43, 44, 44, 44, 45, 45, 46, 0, 0},
+             38);
+
   static const struct { const char *label, *model, *merges, *pre, *post, *msg; } bad[] = {
     {"dropout", ", \"dropout\": 0.1", BPE_MERGES, BPE_PRE, BPE_POST,
      "model.dropout in %s is set: BPE dropout picks merges at random, so the same text would not give the same "
