@@ -422,6 +422,19 @@ wp_status wp_load_dir(const char *dir, wp_tokenizer **out, wp_error *err) {
   }
   snprintf(path, sizeof path, "%s/vocab.txt", dir);
   if (!se_file_present(path)) {
+    /* The slow tokenizers' own files: name the way out rather than the
+    ** missing vocab.txt, which such a model never had. */
+    static const char *const slow[] = {"vocab.json", "sentencepiece.bpe.model", "spiece.model"};
+    for (size_t i = 0; i < sizeof slow / sizeof slow[0]; i++) {
+      snprintf(path, sizeof path, "%s/%s", dir, slow[i]);
+      if (se_file_present(path)) {
+        wp_set_error(err, WP_ERR_IO,
+                     "no tokenizer.json in %s, only %s: this tokenizer is read from its tokenizer.json "
+                     "(transformers' AutoTokenizer.from_pretrained(dir).save_pretrained(dir) writes one)",
+                     dir, slow[i]);
+        return WP_ERR_IO;
+      }
+    }
     wp_set_error(err, WP_ERR_IO, "no tokenizer.json or vocab.txt in %s", dir);
     return WP_ERR_IO;
   }
