@@ -48,6 +48,8 @@ import time
 
 import regex
 
+from fixture_common import dump, fnv1a64_u32, long_text, read_lines
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED = 20261208
 N_IDS = 4000                     # 4 specials + 256 bytes + merge results + <mask>
@@ -75,11 +77,6 @@ def bytes_to_unicode():
             cs.append(256 + n)
             n += 1
     return {b: chr(c) for b, c in zip(bs, cs)}
-
-
-def read_lines(path):
-    with open(path, encoding='utf-8', newline='') as f:
-        return f.read().split('\n')
 
 
 def load_data(data):
@@ -255,10 +252,6 @@ def tokenizer_json(merges, vocab, variant):
     }
 
 
-def dump(obj):
-    return json.dumps(obj, ensure_ascii=False, separators=(',', ':'))
-
-
 FILES = (('tokenizer.json', 'main'), ('tokenizer-prefix.json', 'prefix'), ('tokenizer-template.json', 'template'))
 
 
@@ -412,28 +405,6 @@ LONG_TEXTS = (  # (name, which case texts, length in bytes to reach)
     ('mixed', lambda t: '<' not in t, 300000),
     ('no_ascii_letters', lambda t: '<' not in t and not any(c.isascii() and c.isalnum() for c in t), 200000),
 )
-
-
-def long_text(texts, keep, size):
-    """The case texts that `keep`, in file order, each followed by one space, cycled until the
-    text reaches `size` bytes (as make_unigram_fixtures.py / test_tokenizer_parity.c build them)."""
-    chosen = [t for t in texts if keep(t)]
-    out, n, i = [], 0, 0
-    while n < size:
-        piece = chosen[i % len(chosen)] + ' '
-        out.append(piece)
-        n += len(piece.encode('utf-8'))
-        i += 1
-    return ''.join(out)
-
-
-def fnv1a64_u32(values):
-    """FNV-1a 64 over the values as little-endian uint32 bytes."""
-    h = 0xcbf29ce484222325
-    for v in values:
-        for b in (v & 0xffffffff).to_bytes(4, 'little'):
-            h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-    return '%016x' % h
 
 
 def long_texts(out_dir, texts, js):

@@ -45,6 +45,8 @@ import unicodedata
 
 import sentencepiece as spm
 
+from fixture_common import dump, fnv1a64_u32, long_text, read_lines
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 SEED = 20261207
 SP_VOCAB_SIZE = 4000          # sentencepiece pieces; the tokenizer.json has SP_VOCAB_SIZE + 2 ids
@@ -136,11 +138,6 @@ NO_SPACE = ('THAI', 'HIRAGANA', 'KATAKANA')
 def script(ch):
     s = unicodedata.name(ch, '').split(' ')[0]
     return 'KATAKANA' if s == 'KATAKANA-HIRAGANA' else s
-
-
-def read_lines(path):
-    with open(path, encoding='utf-8', newline='') as f:
-        return f.read().split('\n')
 
 
 def load_data(data):
@@ -283,10 +280,6 @@ def tokenizer_json(pieces, charsmap, wsplit):
         'normalizer': normalizer, 'pre_tokenizer': pre, 'post_processor': template(), 'decoder': decoder,
         'model': {'type': 'Unigram', 'unk_id': 3, 'vocab': vocab, 'byte_fallback': False},
     }
-
-
-def dump(obj):
-    return json.dumps(obj, ensure_ascii=False, separators=(',', ':'))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -511,28 +504,6 @@ def pairs(out_dir, texts, rng):
     with open(os.path.join(out_dir, 'pairs.jsonl'), 'w', encoding='utf-8', newline='\n') as f:
         for p in doc['pairs']:
             f.write(json.dumps(p, ensure_ascii=True, separators=(',', ':')) + '\n')
-
-
-def long_text(texts, keep, size):
-    """The case texts that `keep`, in file order, each followed by one space, cycled until the
-    text reaches `size` bytes (test_tokenizer_parity.c builds the same from cases.jsonl)."""
-    chosen = [t for t in texts if keep(t)]
-    out, n, i = [], 0, 0
-    while n < size:
-        piece = chosen[i % len(chosen)] + ' '
-        out.append(piece)
-        n += len(piece.encode('utf-8'))
-        i += 1
-    return ''.join(out)
-
-
-def fnv1a64_u32(values):
-    """FNV-1a 64 over the values as little-endian uint32 bytes."""
-    h = 0xcbf29ce484222325
-    for v in values:
-        for b in (v & 0xffffffff).to_bytes(4, 'little'):
-            h = ((h ^ b) * 0x100000001b3) & 0xffffffffffffffff
-    return '%016x' % h
 
 
 def long_texts(out_dir, texts, js):
