@@ -106,30 +106,6 @@ done:
   return rc;
 }
 
-static wp_status read_vocab(json_t *vocab, const char *path, wp_tokenizer *t, wp_error *err) {
-  wp_status rc = WP_OK;
-  if (!json_is_object(vocab)) FAIL(WP_ERR_FORMAT, "model.vocab in %s is not an object", path);
-  /* keys may hold NUL (JSON_ALLOW_NUL): iterate with their lengths */
-  for (void *it = json_object_iter(vocab); it; it = json_object_iter_next(vocab, it)) {
-    const char *key = json_object_iter_key(it);
-    json_t *val = json_object_iter_value(it);
-    size_t klen = strlen(key);
-#if JANSSON_VERSION_HEX >= 0x020e00
-    klen = json_object_iter_key_len(it);
-#endif
-    if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) >= WP_MAX_TOKEN_ID)
-      FAIL(WP_ERR_FORMAT, "model.vocab in %s: token '%.64s' has a bad id (expected 0..%d)", path, key,
-           WP_MAX_TOKEN_ID - 1);
-    if (klen > WP_MAX_TOKEN_BYTES)
-      FAIL(WP_ERR_FORMAT, "model.vocab in %s: a token is %zu bytes long (limit %d)", path, klen,
-           WP_MAX_TOKEN_BYTES);
-    if (wp_tok_add(t, key, klen, (int32_t)json_integer_value(val), 1) != WP_OK)
-      FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
-  }
-done:
-  return rc;
-}
-
 static wp_status read_pre_tokenizer(json_t *pre, const char *path, wp_bpe *b, wp_error *err) {
   wp_status rc = WP_OK;
   const char *type = json_string_value(json_object_get(pre, "type"));
@@ -174,7 +150,7 @@ wp_status wp_parse_bpe(json_t *root, json_t *model, const char *path, wp_tokeniz
          "RoBERTa's)", json_string_value(json_object_get(norm, "type")) ? json_string_value(json_object_get(norm, "type")) : "?",
          path);
   if ((rc = read_pre_tokenizer(json_object_get(root, "pre_tokenizer"), path, b, err)) != WP_OK) goto done;
-  if ((rc = read_vocab(json_object_get(model, "vocab"), path, t, err)) != WP_OK) goto done;
+  if ((rc = wp_read_vocab_object(json_object_get(model, "vocab"), path, t, err)) != WP_OK) goto done;
   v = json_object_get(model, "unk_token");
   if (v && !json_is_null(v)) {
     if (!json_is_string(v) || json_string_length(v) >= sizeof t->opts.unk_token)

@@ -231,6 +231,30 @@ static wp_status read_post_processor(json_t *pp, const char *path, wp_tokenizer 
   return WP_OK;
 }
 
+wp_status wp_read_vocab_object(json_t *vocab, const char *path, wp_tokenizer *t, wp_error *err) {
+  wp_status rc = WP_OK;
+  if (!json_is_object(vocab)) FAIL(WP_ERR_FORMAT, "model.vocab in %s is not an object", path);
+  /* json_object_foreach stops at a key with NUL; iterate by key length instead. */
+  for (void *iter = json_object_iter(vocab); iter; iter = json_object_iter_next(vocab, iter)) {
+    const char *key = json_object_iter_key(iter);
+    json_t *val = json_object_iter_value(iter);
+    size_t klen = strlen(key);
+#if JANSSON_VERSION_HEX >= 0x020e00
+    klen = json_object_iter_key_len(iter);
+#endif
+    if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) >= WP_MAX_TOKEN_ID)
+      FAIL(WP_ERR_FORMAT, "model.vocab in %s: token '%.64s' has a bad id (expected 0..%d)", path,
+           key, WP_MAX_TOKEN_ID - 1);
+    if (klen > WP_MAX_TOKEN_BYTES)
+      FAIL(WP_ERR_FORMAT, "model.vocab in %s: a token is %zu bytes long (limit %d)", path, klen,
+           WP_MAX_TOKEN_BYTES);
+    if (wp_tok_add(t, key, klen, (int32_t)json_integer_value(val), 1) != WP_OK)
+      FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+  }
+done:
+  return rc;
+}
+
 /* The WordPiece model, BERT's normalizer and pre-tokenizer. */
 static wp_status read_wordpiece(json_t *root, json_t *model, const char *path, wp_tokenizer *t,
                                 wp_error *err) {
@@ -257,28 +281,7 @@ static wp_status read_wordpiece(json_t *root, json_t *model, const char *path, w
     FAIL(WP_ERR_FORMAT, "unsupported pre_tokenizer type '%.64s' in %s (expected 'BertPreTokenizer')",
          pre_type ? pre_type : "(none)", path);
 
-  json_t *vocab = json_object_get(model, "vocab");
-  if (!json_is_object(vocab)) FAIL(WP_ERR_FORMAT, "model.vocab in %s is not an object", path);
-  const char *key;
-  json_t *val;
-  void *iter;
-  /* json_object_foreach stops at a key with NUL; iterate by key length instead. */
-  for (iter = json_object_iter(vocab); iter; iter = json_object_iter_next(vocab, iter)) {
-    key = json_object_iter_key(iter);
-    val = json_object_iter_value(iter);
-    size_t klen = strlen(key);
-#if JANSSON_VERSION_HEX >= 0x020e00
-    klen = json_object_iter_key_len(iter);
-#endif
-    if (!json_is_integer(val) || json_integer_value(val) < 0 || json_integer_value(val) >= WP_MAX_TOKEN_ID)
-      FAIL(WP_ERR_FORMAT, "model.vocab in %s: token '%.64s' has a bad id (expected 0..%d)", path,
-           key, WP_MAX_TOKEN_ID - 1);
-    if (klen > WP_MAX_TOKEN_BYTES)
-      FAIL(WP_ERR_FORMAT, "model.vocab in %s: a token is %zu bytes long (limit %d)", path, klen,
-           WP_MAX_TOKEN_BYTES);
-    if (wp_tok_add(t, key, klen, (int32_t)json_integer_value(val), 1) != WP_OK)
-      FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
-  }
+  rc = wp_read_vocab_object(json_object_get(model, "vocab"), path, t, err);
 
 done:
   return rc;

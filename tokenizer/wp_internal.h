@@ -186,6 +186,9 @@ void wp_options_default(wp_options *o);
 
 wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
                                   wp_tokenizer **out, wp_error *err);
+/* model.vocab as {"token": id, ...} into t (WordPiece's and BPE's); errors name path. */
+struct json_t;
+wp_status wp_read_vocab_object(struct json_t *vocab, const char *path, wp_tokenizer *t, wp_error *err);
 /* Apply tokenizer_config.json flags (do_lower_case, ...) to opts. */
 wp_status wp_parse_tokenizer_config(const char *data, size_t len, const char *path,
                                     wp_options *opts, wp_error *err);
