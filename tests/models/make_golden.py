@@ -1246,11 +1246,17 @@ def mpnet_check_ids(shape, case, ids):
         assert len(ids[0]) == sh["max_seq"] >= 300
 
 
-def bpe_check_ids(shape, case, ids):
-    """roberta: every row is <s> ... </s>; "a <mask> b" has <mask> (3999); a
-    text also in tests/fixtures/tokenizer/bpe/cases.jsonl, unchanged by
-    str.strip() and not truncated, has the same ids there.  Returns how many
-    texts were compared that way."""
+# The <mask> id of each shape's copied tokenizer.json (its last id)
+MASK_ID = {"xlmr": 4001, "xlmroberta": 4001, "roberta": 3999}
+
+
+def fixture_check_ids(shape, case, ids):
+    """xlmr, xlmroberta (Unigram) and roberta (BPE): the copied tokenizer.json
+    has the shape's vocab size; every row is <s> ... </s>; "a <mask> b" has
+    <mask>; a text that is also in the tokenizer fixture's cases.jsonl (same
+    HF crate, no strip, no truncation) and is unchanged by str.strip() and not
+    truncated has the same ids there.  Returns how many texts were compared
+    that way."""
     sh = SHAPES[shape]
     udir = os.path.join(VOCAB_DIR, sh["tokjson_fixture"])
     with open(os.path.join(udir, "tokenizer.json"), encoding="utf-8") as f:
@@ -1261,30 +1267,7 @@ def bpe_check_ids(shape, case, ids):
     for t, r in zip(case["texts"], ids):
         assert r[0] == 0 and r[-1] == 2, (t, r)
         if t == "a <mask> b":
-            assert 3999 in r, r
-        if t in ref and t == t.strip() and len(ref[t]) <= sh["max_seq"]:
-            assert r == ref[t], (t, r, ref[t])
-            n += 1
-    return n
-
-
-def xlmr_check_ids(shape, case, ids):
-    """xlmr: the copied tokenizer.json has the shape's vocab size; every row is
-    <s> ... </s>; "a <mask> b" has <mask> (4001); a text that is also in
-    tests/fixtures/tokenizer/unigram/cases.jsonl (same HF crate, no
-    strip, no truncation) and is unchanged by str.strip() and not truncated
-    has the same ids there.  Returns how many texts were compared that way."""
-    sh = SHAPES[shape]
-    udir = os.path.join(VOCAB_DIR, sh["tokjson_fixture"])
-    with open(os.path.join(udir, "tokenizer.json"), encoding="utf-8") as f:
-        assert len(json.load(f)["model"]["vocab"]) == sh["vocab"]
-    with open(os.path.join(udir, "cases.jsonl"), encoding="utf-8") as f:
-        ref = {d["text"]: d["ids"] for d in map(json.loads, f)}
-    n = 0
-    for t, r in zip(case["texts"], ids):
-        assert r[0] == 0 and r[-1] == 2, (t, r)
-        if t == "a <mask> b":
-            assert 4001 in r, r
+            assert MASK_ID[shape] in r, r
         if t in ref and t == t.strip() and len(ref[t]) <= sh["max_seq"]:
             assert r == ref[t], (t, r, ref[t])
             n += 1
@@ -1457,7 +1440,7 @@ def run_shape(shape, args, report):
         all_same = True
         if mpnet:
             mpnet_info.update(mpnet_tokenizer_checks(shape))
-        xlmr_checked = 0
+        fixture_checked = 0
         for c in text_cases_for(shape):
             ids = tokenize(shape, c["texts"])
             assert all(2 <= len(r) <= maxlen for r in ids)
@@ -1467,18 +1450,16 @@ def run_shape(shape, args, report):
                 all_same &= ids == tokenize(shape, c["texts"], use_tokjson="all-MiniLM-L6-v2")
             if mpnet:
                 mpnet_check_ids(shape, c, ids)
-            if shape in ("xlmr", "xlmroberta"):
-                xlmr_checked += xlmr_check_ids(shape, c, ids)
-            if shape == "roberta":
-                xlmr_checked += bpe_check_ids(shape, c, ids)
+            if shape in MASK_ID:
+                fixture_checked += fixture_check_ids(shape, c, ids)
             _, pa, _ = forward(ids, None)
             text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
-        if shape in ("xlmr", "xlmroberta", "roberta"):
+        if shape in MASK_ID:
             tok_check = ("%s texts: every row <s> ... </s>; %d texts also in %s/cases.jsonl, "
-                         "the same ids there" % (shape, xlmr_checked, "bpe" if shape == "roberta" else "unigram"))
+                         "the same ids there" % (shape, fixture_checked, os.path.basename(SHAPES[shape]["tokjson_fixture"])))
     elif not sh.get("include_prompt", True):
         maxlen = effective_max_length(shape)
         # the tokenizer does what the prompt_swallowed case is built on
