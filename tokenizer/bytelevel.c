@@ -268,47 +268,20 @@ static wp_status encode_piece(wp_bl_state *st, const wp_tokenizer *t, const char
   return rc;
 }
 
-/* The added token marked "normalized" that starts at text[i..len), the longest, or NULL. */
-static const wp_literal *nlit_at(const wp_tokenizer *t, const char *text, size_t i, size_t len) {
-  const wp_literal *best = NULL;
-  for (int k = 0; k < t->n_nlits; k++) {
-    const wp_literal *l = &t->nlits[k];
-    if (text[i] == l->text[0] && l->len <= len - i && (!best || l->len > best->len) &&
-        memcmp(text + i, l->text, l->len) == 0)
-      best = l;
-  }
-  return best;
-}
-
-static int space_at(const unsigned char *u, size_t i, int *n) {
-  uint32_t cp;
-  *n = wpu_decode(u + i, &cp);
-  return (wpu_flags(cp) & WPU_SPACE) != 0;
-}
-
 wp_status wp_bl_encode(wp_bl_state **state, const wp_tokenizer *t, const char *text, size_t len,
                        int32_t base, wp_token_fn fn, void *ctx) {
   wp_bl_state *st = *state;
   if (!st && !(st = *state = se_calloc(1, sizeof *st))) return WP_ERR_NOMEM;
-  const unsigned char *u = (const unsigned char *)text;
   size_t part = 0;
   wp_status rc;
   for (size_t i = 0; t->n_nlits && i < len;) {
-    const wp_literal *lit = nlit_at(t, text, i, len);
+    const wp_literal *lit = wp_literal_at(t->nlits, t->n_nlits, text, i, len);
     if (!lit) {
       i++;
       continue;
     }
-    size_t a = i, b = i + lit->len;
-    int n;
-    if (lit->lstrip)
-      while (a > part) {
-        uint32_t cp;
-        size_t p = wpu_decode_before(u, a, &cp);
-        if (!(wpu_flags(cp) & WPU_SPACE)) break;
-        a = p;
-      }
-    while (lit->rstrip && b < len && space_at(u, b, &n)) b += (size_t)n;
+    size_t a, b;
+    wp_literal_span(lit, text, part, i, len, &a, &b);
     if (a > part && (rc = encode_piece(st, t, text, part, a, base, fn, ctx)) != WP_OK) return rc;
     if (fn(ctx, lit->id, base + (int32_t)a, base + (int32_t)b)) return WP_ERR_NOMEM;
     part = i = b;

@@ -140,33 +140,33 @@ static wp_status encode_segment(seq_ctx *c, const char *text, size_t len, int32_
   return wp_normalize(&c->sc->norm, c->t, text, len, base, on_word, c);
 }
 
-static int is_space_at(const char *text, size_t i, int *n) {
-  uint32_t cp;
-  *n = wpu_decode((const unsigned char *)text + i, &cp);
-  return (wpu_flags(cp) & WPU_SPACE) != 0;
-}
-
-/* Start of the whitespace that ends text[seg..i) (i if none): the part of
-** the text an lstrip literal takes before it. */
-static size_t space_before(const char *text, size_t seg, size_t i) {
-  while (i > seg) {
-    uint32_t cp;
-    size_t j = wpu_decode_before((const unsigned char *)text, i, &cp);
-    if (!(wpu_flags(cp) & WPU_SPACE)) break;
-    i = j;
-  }
-  return i;
-}
-
-/* The longest literal token at text[i..len), or NULL. */
-static const wp_literal *match_literal(const wp_tokenizer *t, const char *text, size_t i, size_t len) {
+const wp_literal *wp_literal_at(const wp_literal *lits, int n, const char *text, size_t i, size_t len) {
   const wp_literal *best = NULL;
-  for (int k = 0; k < t->n_literals; k++) {
-    const wp_literal *l = &t->literals[k];
-    if (l->len <= len - i && (!best || l->len > best->len) && memcmp(text + i, l->text, l->len) == 0)
+  for (int k = 0; k < n; k++) {
+    const wp_literal *l = &lits[k];
+    if (text[i] == l->text[0] && l->len <= len - i && (!best || l->len > best->len) &&
+        memcmp(text + i, l->text, l->len) == 0)
       best = l;
   }
   return best;
+}
+
+void wp_literal_span(const wp_literal *lit, const char *text, size_t seg, size_t i, size_t len, size_t *start,
+                     size_t *end) {
+  const unsigned char *u = (const unsigned char *)text;
+  size_t a = i, b = i + lit->len;
+  uint32_t cp;
+  while (lit->lstrip && a > seg) {
+    size_t j = wpu_decode_before(u, a, &cp);
+    if (!(wpu_flags(cp) & WPU_SPACE)) break;
+    a = j;
+  }
+  while (lit->rstrip && b < len) {
+    int n = wpu_decode(u + b, &cp);
+    if (!(wpu_flags(cp) & WPU_SPACE)) break;
+    b += (size_t)n;
+  }
+  *start = a, *end = b;
 }
 
 /* Encode one sequence (valid UTF-8) into sc->list[which]. */
@@ -187,12 +187,10 @@ static wp_status encode_text(const wp_tokenizer *t, struct wp_scratch *sc, int w
       }
       unsigned char ch = (unsigned char)text[i];
       const wp_literal *lit = NULL;
-      if (t->literal_first[ch >> 3] & (1u << (ch & 7))) lit = match_literal(t, text, i, len);
+      if (t->literal_first[ch >> 3] & (1u << (ch & 7))) lit = wp_literal_at(t->literals, t->n_literals, text, i, len);
       if (!lit) { i++; continue; }
-      /* lstrip / rstrip: the literal also takes the whitespace around it */
-      size_t start = lit->lstrip ? space_before(text, seg, i) : i, end = i + lit->len;
-      int n;
-      while (lit->rstrip && end < len && is_space_at(text, end, &n)) end += (size_t)n;
+      size_t start, end;
+      wp_literal_span(lit, text, seg, i, len, &start, &end);
       if (start > seg && (rc = encode_segment(&c, text + seg, start - seg, (int32_t)seg)) != WP_OK) return rc;
       if (list_push(l, lit->id, (int32_t)start, (int32_t)end)) return WP_ERR_NOMEM;
       i = seg = end;

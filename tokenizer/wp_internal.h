@@ -182,6 +182,16 @@ wp_status wp_tok_finish(wp_tokenizer *t, const char *path, wp_error *err);
 wp_status wp_read_file(const char *path, char **data, size_t *len, wp_error *err);
 void wp_options_default(wp_options *o);
 
+/**************** interface to wordpiece.c ****************/
+
+/* The longest of lits[0..n) found at text[i..len), or NULL. */
+const wp_literal *wp_literal_at(const wp_literal *lits, int n, const char *text, size_t i, size_t len);
+/* The text an added token found at i takes: [*start, *end), widened by its
+** lstrip over the whitespace before it (not before seg) and its rstrip over
+** the whitespace after it. */
+void wp_literal_span(const wp_literal *lit, const char *text, size_t seg, size_t i, size_t len, size_t *start,
+                     size_t *end);
+
 /**************** interface to tokenizer_json.c ****************/
 
 wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
