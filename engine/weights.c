@@ -255,13 +255,6 @@ static const arch_names MPNET_NAMES = {
   "attention.attn.o", "attention.LayerNorm", "intermediate.dense", "output.dense",
   "output.LayerNorm"};
 
-/* RobertaModel's and XLMRobertaModel's names are BertModel's; a
-** RobertaForXxx checkpoint puts "roberta." before them (XLM-R's too). */
-static const arch_names ROBERTA_NAMES = {
-  "roberta.", "encoder.layer.%d.", "attention.self.query", "attention.self.key",
-  "attention.self.value", "attention.output.dense", "attention.output.LayerNorm",
-  "intermediate.dense", "output.dense", "output.LayerNorm"};
-
 const char *ee_arch_name(ee_arch a) {
   switch (a) {
   case EE_ARCH_DISTILBERT: return "distilbert";
@@ -297,13 +290,16 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   if (rc != EE_OK) return rc;
   const arch_names *an = cfg->arch == EE_ARCH_DISTILBERT ? &DISTILBERT_NAMES
                          : cfg->arch == EE_ARCH_MPNET    ? &MPNET_NAMES
-                         : cfg->arch == EE_ARCH_BERT     ? &BERT_NAMES
-                                                         : &ROBERTA_NAMES;
+                                                         : &BERT_NAMES;
+  /* RobertaModel's and XLMRobertaModel's names are BertModel's; a
+  ** RobertaForXxx checkpoint puts "roberta." before them (XLM-R's too). */
+  const char *model_prefix =
+      cfg->arch == EE_ARCH_ROBERTA || cfg->arch == EE_ARCH_XLM_ROBERTA ? "roberta." : an->prefix;
   const char *prefix = "";
   char probe[64];
-  snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", an->prefix);
+  snprintf(probe, sizeof probe, "%sembeddings.word_embeddings.weight", model_prefix);
   if (!has_tensor(w, "embeddings.word_embeddings.weight") && has_tensor(w, probe))
-    prefix = an->prefix;
+    prefix = model_prefix;
 
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
   /* hints name config.json's keys as the architecture spells them */
