@@ -17,7 +17,8 @@
 ** keys, no token types, positions from pad_token_id + 1, a relative
 ** position bias in attention) or "roberta" / "xlm-roberta" (BERT's keys
 ** and tensors, positions from pad_token_id + 1, LayerNorm eps as the file
-** says: 1e-5 in every published one) is accepted;
+** says: 1e-5 in every published one) or "nomic_bert" (GPT-2's keys, rotary
+** positions, a gated FFN: config_nomic.c) is accepted;
 ** every integer must lie in 1..EE_MAX_DIM so later size arithmetic in int64
 ** cannot overflow.  type_vocab_size (2), layer_norm_eps (1e-12) and
 ** hidden_act ("gelu") default as in transformers' BertConfig, DistilBERT's
@@ -39,8 +40,7 @@
 #include <jansson.h>
 #include <string.h>
 
-/* An integer field in lo..hi; required or defaulted (def used when absent). */
-static ee_status get_int(const json_t *root, const char *key, int required, int def,
+ee_status ee_json_int(const json_t *root, const char *key, int required, int def,
                          int lo, int hi, const char *path, int *out, ee_error *err) {
   const json_t *v = json_object_get(root, key);
   if (!v) {
@@ -69,12 +69,12 @@ static ee_status padded_positions_config(const json_t *root, const char *path, e
                                          ee_error *err) {
   int pad, buckets = EE_MPNET_BUCKETS;
   ee_status rc;
-  if ((rc = get_int(root, "pad_token_id", 0, 1, 0, EE_MAX_DIM, path, &pad, err)) != EE_OK ||
-      (rc = get_int(root, "bos_token_id", 0, 0, 0, EE_MAX_DIM, path, &cfg->bos_token_id, err)) != EE_OK ||
-      (rc = get_int(root, "eos_token_id", 0, 2, 0, EE_MAX_DIM, path, &cfg->eos_token_id, err)) != EE_OK)
+  if ((rc = ee_json_int(root, "pad_token_id", 0, 1, 0, EE_MAX_DIM, path, &pad, err)) != EE_OK ||
+      (rc = ee_json_int(root, "bos_token_id", 0, 0, 0, EE_MAX_DIM, path, &cfg->bos_token_id, err)) != EE_OK ||
+      (rc = ee_json_int(root, "eos_token_id", 0, 2, 0, EE_MAX_DIM, path, &cfg->eos_token_id, err)) != EE_OK)
     return rc;
   if (cfg->arch == EE_ARCH_MPNET &&
-      (rc = get_int(root, "relative_attention_num_buckets", 0, EE_MPNET_BUCKETS, 1, EE_MAX_DIM, path,
+      (rc = ee_json_int(root, "relative_attention_num_buckets", 0, EE_MPNET_BUCKETS, 1, EE_MAX_DIM, path,
                     &buckets, err)) != EE_OK)
     return rc;
   if (buckets != EE_MPNET_BUCKETS)
@@ -111,19 +111,23 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     goto done;
   }
   static const ee_arch archs[] = {EE_ARCH_BERT, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA,
-                                   EE_ARCH_XLM_ROBERTA};
+                                   EE_ARCH_XLM_ROBERTA, EE_ARCH_NOMIC_BERT};
   size_t ai = 0, na = sizeof archs / sizeof archs[0];
   while (ai < na && strcmp(json_string_value(mt), ee_arch_name(archs[ai])) != 0) ai++;
   if (ai == na) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "unsupported model_type '%.64s' in %s (supported: bert, distilbert, mpnet, "
-                      "roberta, xlm-roberta)",
+                      "roberta, xlm-roberta, nomic_bert)",
                       json_string_value(mt), path);
     goto done;
   }
   cfg->arch = archs[ai];
   cfg->position_offset = 0;
   cfg->pad_position = cfg->bos_token_id = cfg->eos_token_id = -1;
+  if (cfg->arch == EE_ARCH_NOMIC_BERT) { /* GPT-2's keys: config_nomic.c */
+    if ((rc = ee_nomic_config(root, path, cfg, err)) != EE_OK) goto done;
+    goto sentence_defaults;
+  }
   const int distil = cfg->arch == EE_ARCH_DISTILBERT, mpnet = cfg->arch == EE_ARCH_MPNET;
 
   /* DistilBertConfig names its sizes dim, n_layers, n_heads, hidden_dim and
@@ -141,7 +145,7 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
     /* neither has token types: set to 1 below */
     if ((distil || mpnet) && strcmp(ints[i].key, "type_vocab_size") == 0) continue;
-    rc = get_int(root, ints[i].key, ints[i].required, ints[i].def, ints[i].lo, ints[i].hi, path,
+    rc = ee_json_int(root, ints[i].key, ints[i].required, ints[i].def, ints[i].lo, ints[i].hi, path,
                  ints[i].out, err);
     if (rc != EE_OK) goto done;
   }
@@ -200,6 +204,7 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
     goto done;
   }
 
+sentence_defaults:
   cfg->pooling = EE_POOL_CLS;
   cfg->normalize = 0;
   cfg->max_length = 0;
@@ -361,7 +366,7 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
       goto done;
     }
     if (json_object_get(sb, "max_seq_length")) {
-      rc = get_int(sb, "max_seq_length", 1, 0, 2, EE_MAX_DIM, path, &cfg->max_length, err);
+      rc = ee_json_int(sb, "max_seq_length", 1, 0, 2, EE_MAX_DIM, path, &cfg->max_length, err);
       if (rc != EE_OK) goto done;
     }
     /* sentence-transformers' Transformer module runs str.lower() on each

@@ -81,12 +81,15 @@ typedef struct ee_dense_cfg {
 ** MPNet adds a relative position bias to every layer's attention scores
 ** and numbers positions from pad_token_id + 1; RoBERTa (model_type
 ** "roberta" or "xlm-roberta": transformers' two classes compute alike) is
-** BERT's tensors with positions numbered as MPNet's. */
+** BERT's tensors with positions numbered as MPNet's.  NomicBert
+** (nomic-embed-text) has no position table: it rotates queries and keys
+** (rotary), its FFN is gated (SwiGLU) and its products have no biases. */
 typedef enum ee_arch {
-  EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA, EE_ARCH_XLM_ROBERTA
+  EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA, EE_ARCH_XLM_ROBERTA,
+  EE_ARCH_NOMIC_BERT
 } ee_arch;
 /* model_type of each ee_arch ("bert", "distilbert", "mpnet", "roberta",
-** "xlm-roberta"). */
+** "xlm-roberta", "nomic_bert"). */
 const char *ee_arch_name(ee_arch a);
 
 /* MPNet's bucket of a relative position (key - query) as transformers'
@@ -109,7 +112,16 @@ typedef struct ee_config {
   int type_vocab_size;         /* TV */
   float layer_norm_eps;        /* eps of every LayerNorm */
   ee_act act;                  /* FFN activation (hidden_act) */
-  const char *act_name;        /* "gelu", "gelu_new", "relu" (static string) */
+  const char *act_name;        /* "gelu", "gelu_new", "relu", "swiglu" (static string) */
+  /* NomicBert: the FFN is gated, up(x) * silu(gate(x)), two (I,H) products
+  ** (fc11, fc12) in place of intermediate.dense; I is n_inner rounded up to
+  ** a multiple of 256, as the model's GatedMLP builds it. */
+  int glu;
+  /* NomicBert: rotary positions (GPT-NeoX layout, the whole head): no
+  ** position table; query and key pairs (i, i + d/2) of token j turned by
+  ** j * rotary_base^(-2i/d).  0 for the others. */
+  int rotary;
+  float rotary_base;
   /* MPNet and RoBERTa number positions as transformers'
   ** create_position_ids_from_input_ids: pad_token_id + the count of non-pad
   ** tokens so far, so a text's positions start at pad_token_id + 1 and a pad
@@ -138,8 +150,13 @@ typedef struct ee_config {
   int out_dims;                /* floats per vector: pooled_dims, or ee_params.truncate_dim */
 } ee_config;
 
+/* An integer field of root in lo..hi; required, or def when absent. */
+ee_status ee_json_int(const json_t *root, const char *key, int required, int def, int lo, int hi,
+                      const char *path, int *out, ee_error *err);
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
+/* config.json's root of a model_type "nomic_bert" (config_nomic.c) -> cfg. */
+ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
 /* modules.json, <pooling>/config.json, <dense>/config.json,
 ** sentence_bert_config.json -> cfg pooling/dense/normalize/max_length/st_lower;
 ** absent files leave the defaults. */
@@ -235,6 +252,13 @@ typedef struct ee_pw {
   ee_precision prec;            /* which of p, pb, pq holds the panels */
 } ee_pw;
 
+/* Rows of the packed FFN up-projection: I, or with a gated FFN (cfg->glu)
+** up and gate a panel each in turn, 2 x 16 rows for every 16 features. */
+static inline int ee_up_rows(const ee_config *c) {
+  return c->glu ? 2 * EE_NR * ((c->intermediate_size + EE_NR - 1) / EE_NR) : c->intermediate_size;
+}
+
+/* A layer's tensors; NomicBert has no biases but the LayerNorms' (NULL). */
 typedef struct ee_layer {
   const float *q_w, *q_b;       /* (H,H), (H)   attention.self.query */
   const float *k_w, *k_b;       /* (H,H), (H)   attention.self.key */
@@ -244,10 +268,13 @@ typedef struct ee_layer {
   const float *i_w, *i_b;       /* (I,H), (I)   intermediate.dense */
   const float *f_w, *f_b;       /* (H,I), (H)   output.dense */
   const float *ln2_g, *ln2_b;   /* (H), (H)     output.LayerNorm */
+  const float *g_w;             /* (I,H) NomicBert: the FFN's gate (mlp.fc12), else NULL */
   /* Packed at load (model_load.c) for kernels.c. */
   ee_pw qkv_p;                  /* (3H,H) query, key, value stacked */
-  const float *qkv_b;           /* (3H) their biases */
-  ee_pw o_p, i_p, f_p;          /* attention output, intermediate, output */
+  const float *qkv_b;           /* (3H) their biases, NULL where the model has none */
+  ee_pw o_p, i_p, f_p;          /* attention output, intermediate, output; with a gated FFN,
+                                   i_p holds up and gate a panel each in turn: panel pair p
+                                   is features [16p, 16p + 16) of both (zeros past I) */
 } ee_layer;
 
 typedef struct ee_weights {
@@ -261,6 +288,11 @@ typedef struct ee_weights {
   const float *rel_bias;
   int64_t rel_ld;
   int rel_max;
+  /* Rotary (cfg->rotary): position j's angles at rope + j * head_dim, the
+  ** head_dim / 2 cosines then the sines, computed in float as the model's
+  ** NomicBertRotaryEmbedding does; NULL for other models. */
+  const float *rope;
+#define EE_ROPE_MAX_HALF 1024 /* head sizes up to 2048 */
   ee_layer *layers;             /* (L) owned */
   st_file *files;               /* (n_files) owned; model.safetensors or shards */
   int n_files;
@@ -363,8 +395,10 @@ struct ee_tiles {
   int ldc, ldr;        /* of C and R */
 };
 /* C (M, cols of panels [p0,p1) of np_all, N columns in all) = act(tiles +
-** bias + R); after: the first panel the caller will probably need once
-** this range is done (fetched ahead), or -1. */
+** bias + R); C points at column p0 * EE_NR of its first row (the block
+** alone may be a scratch of that width), bias and R at column 0; after: the
+** first panel the caller will probably need once this range is done
+** (fetched ahead), or -1. */
 void ee_gemm_drive(const ee_tiles *t, float *C, int M, int N, int np_all, int p0, int p1,
                    int after, const float *bias, const float *R, int act);
 /* Ask for the cache line at p ahead of its use (to L1 and L2). */
@@ -394,9 +428,9 @@ static inline void ee_prefetch_step(const char *pf, int64_t k, int pf_step) {
 int64_t ee_pack_floats(int N, int K);         /* floats of a packed (N,K) weight */
 /* Pack w (N,K) row-major into dst (64-byte aligned) and describe it in *pw. */
 void ee_pack(ee_pw *pw, float *dst, const float *w, int N, int K);
-/* C (M, cols of panels [p0,p1)) = act(A (M,K) . W^T + bias + R); bias (N)
-** and R (M, ldr) may be NULL; act < 0 for none, else an ee_act; after as
-** in ee_gemm_drive. */
+/* C (M, cols of panels [p0,p1)) = act(A (M,K) . W^T + bias + R), C at
+** column p0 * EE_NR as in ee_gemm_drive; bias (N) and R (M, ldr) may be
+** NULL; act < 0 for none, else an ee_act; after as in ee_gemm_drive. */
 void ee_gemm(float *C, int ldc, const float *A, int lda, int M, const ee_pw *W, int p0, int p1,
              int after, const float *bias, const float *R, int ldr, int act);
 const char *ee_kernel_name(void);             /* "avx512", "avx2" or "generic" */

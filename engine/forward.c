@@ -23,6 +23,12 @@
 **   h1    = LayerNorm(ctx Wo^T + bo + x)                 bias + residual in the epilogue
 **   ff    = act(h1 Wi^T + bi)                            (T,I), bias + act in the epilogue
 **   x     = LayerNorm(ff Wf^T + bf + h1)
+** NomicBert (cfg->rotary, cfg->glu) changes two stages: attention first
+** turns each query and key by its token's rotary angles (rotary_rows, in the
+** same (sequence, head) task), and the FFN's up-projection computes up and
+** gate side by side, each task a panel of each for the same 16 features,
+** and writes up * silu(gate) (gemm_tasks); its embeddings have no position
+** term and its products no biases.
 ** Threads split the products into tasks of (192 rows, one pair of packed
 ** weight panels = 32 output features), attention into (sequence, head)
 ** tasks with per-thread scratch (attention.c: the same micro-kernels on
@@ -59,6 +65,13 @@
 /* Round an arena slot up to 16 floats (64 bytes) so every tensor is
 ** cache-line aligned when the arena is. */
 static int64_t slot(int64_t floats) { return (floats + 15) & ~(int64_t)15; }
+
+#ifndef GEMM_ROWS
+#define GEMM_ROWS 192 /* rows per matmul task (x one panel pair); -D to tune */
+#endif
+/* Floats of one thread's scratch for a gated FFN's task: GEMM_ROWS rows of
+** a panel pair (gemm_tasks). */
+#define GLU_SCRATCH ((int64_t)GEMM_ROWS * 2 * EE_NR)
 
 /* Halves (bf16) or bytes (int8) in a row of a product's converted input of
 ** K columns: ceil(K/2) pairs in the bf16 tile's layout (4 bytes a pair, or
@@ -103,7 +116,7 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
     return -1;
   int64_t th = slot(total_tokens * cfg->hidden_size);
   int64_t ti = slot(total_tokens * cfg->intermediate_size);
-  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + pool_floats(cfg) + quant_floats(cfg, total_tokens);
+  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + pool_floats(cfg) + (cfg->glu ? nthreads * GLU_SCRATCH : 0) + quant_floats(cfg, total_tokens);
 }
 
 /* ---- ops -------------------------------------------------------------------- */
@@ -150,6 +163,7 @@ void ee_softmax_rows(float *x, int rows, int cols) { softmax_forward_pick(x, row
 void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv) {
   softmax_forward_pick(x, rows, cols, inv);
 }
+VEC_VARIANTS(glu_row, (float *out, const float *up, const float *gate, int n), (out, up, gate, n))
 VEC_VARIANTS(layernorm, (float *x, int rows, int H, const float *g, const float *b, float eps),
              (x, rows, H, g, b, eps))
 VEC_VARIANTS(embed_row,
@@ -234,9 +248,6 @@ static void pool_forward(const ee_model *m, float *out, float *scratch, const fl
 ** depends on which thread runs it, so results stay thread-count invariant. */
 #define ROW_TASK 32   /* rows per LayerNorm / embedding task */
 #define EE_BLOCK_THREADS 16 /* up to this many threads, products claim by blocks */
-#ifndef GEMM_ROWS
-#define GEMM_ROWS 192 /* rows per matmul task (x one panel pair); -D to tune */
-#endif
 
 typedef struct fwd {
   const ee_model *m;
@@ -250,6 +261,7 @@ typedef struct fwd {
   float *h1;                      /* (T,H) after the attention block */
   float *ff;                      /* (T,FF) FFN intermediate */
   float *scores;                  /* (nth, sc_stride) per-thread attention scratch */
+  float *glu_tmp;                 /* (nth, GLU_SCRATCH) a gated FFN's task blocks, or NULL */
   int64_t sc_stride;              /* floats of scratch per thread */
   const ee_layer *ly;             /* current layer */
   /* precision bf16/int8: a product's input A (T,K), converted once into
@@ -343,7 +355,7 @@ static void st_embed(void *arg, int tid, int nth) {
       int64_t j = r - o;
       const int32_t id = f->ids[s][j];
       const float *we = w->word + (int64_t)id * H;
-      int64_t position = j;
+      int64_t position = c->rotary ? 0 : j; /* rotary: one zero row (weights.c) */
       if (c->pad_position >= 0) { /* MPNet: pad + the non-pad tokens up to j */
         if (s != count_s || j != count_j + 1) {
           count = 0;
@@ -362,46 +374,72 @@ static void st_embed(void *arg, int tid, int nth) {
   }
 }
 
+/* One product's stage: C = act(A W^T + bias + R) (bias, R may be NULL; act
+** < 0 for none).  With qout (bf16 only), each task also rounds its block of
+** C into qout (rows of ldq halves), the next product's input, while the
+** block is still in cache: the rounding is per value, and the block's
+** columns start at a multiple of EE_NR, so no two tasks write the same
+** pair.  With glu, W holds a gated FFN's up and gate rows a panel each in
+** turn (ee_up_rows): a task's panel pair is features [16p, 16p + 16) of
+** both, computed into the thread's scratch and written to C (ldc = I) as
+** up * silu(gate), then rounded into qout as above. */
+typedef struct gemm_job {
+  float *C;
+  int ldc;
+  const float *A;
+  int lda;
+  const ee_pw *W;
+  const float *bias, *R;
+  int ldr, act;
+  uint16_t *qout;
+  int ldq;
+  int glu;
+} gemm_job;
+
 /* Tasks of a product with weights W: row blocks x panel pairs. */
 static int64_t gemm_task_count(const fwd *f, const ee_pw *W) {
   return (W->np + 1) / 2 * ((f->T + GEMM_ROWS - 1) / GEMM_ROWS);
 }
 
-/* C = act(A W^T + bias + R) by tasks of (GEMM_ROWS rows, one panel pair).
-** In bf16/int8, A has been converted into f->qa.  With qout (bf16 only),
-** each task also rounds its block of C into qout (rows of ldq halves), the
-** next product's input, while the block is still in cache: the rounding is
-** per value, and the block's columns start at a multiple of 2 EE_NR, so
-** no two tasks write the same pair. */
-static void gemm_tasks(fwd *f, int tid, int nth, float *C, int ldc, const float *A, int lda,
-                       const ee_pw *W, const float *bias, const float *R, int ldr, int act,
-                       uint16_t *qout, int ldq) {
+/* j's product by tasks of (GEMM_ROWS rows, one panel pair).  In bf16/int8,
+** A has been converted into f->qa. */
+static void gemm_tasks(fwd *f, int tid, int nth, const gemm_job *j) {
+  const ee_pw *W = j->W;
   const int64_t pairs = (W->np + 1) / 2, ntask = gemm_task_count(f, W);
   const int blocks = f->nblocks == nth;
   int64_t task, hint = -1;
   while ((task = blocks ? claim_block(f, tid, nth, &hint) : claim(f)) >= 0 && task < ntask) {
     int64_t mb = task / pairs, pr = task % pairs;
     int64_t i0 = mb * GEMM_ROWS, rows = f->T - i0 < GEMM_ROWS ? f->T - i0 : GEMM_ROWS;
-    const float *Ri = R ? R + i0 * ldr : NULL;
+    const float *Ri = j->R ? j->R + i0 * j->ldr : NULL;
     const int p0 = (int)(2 * pr), p1 = p0 + 2;
     /* The pair to prefetch after this one: the next task's when it is
     ** known (blocks); from the shared counter, threads claim in turn. */
     const int after = blocks ? (hint >= 0 ? (int)(2 * (hint % pairs)) : -1)
                       : pr + nth < pairs ? (int)(2 * (pr + nth)) : -1;
+    /* the task's block: columns [p0 EE_NR, p1 EE_NR) of C, or the scratch */
+    float *Cb = j->glu ? f->glu_tmp + tid * GLU_SCRATCH : j->C + i0 * j->ldc + p0 * EE_NR;
+    const int ldb = j->glu ? 2 * EE_NR : j->ldc;
     if (W->prec == EE_PREC_BF16)
-      ee_gemm_bf16(C + i0 * ldc, ldc, (const uint16_t *)f->qa + i0 * f->qld, f->qld, (int)rows, W,
-                   p0, p1, after, bias, Ri, ldr, act);
+      ee_gemm_bf16(Cb, ldb, (const uint16_t *)f->qa + i0 * f->qld, f->qld, (int)rows, W, p0, p1,
+                   after, j->bias, Ri, j->ldr, j->act);
     else if (W->prec == EE_PREC_INT8)
-      ee_gemm_int8(C + i0 * ldc, ldc, (const uint8_t *)f->qa + i0 * f->qld, f->qld, f->qscale + i0,
-                   (int)rows, W, p0, p1, after, bias, Ri, ldr, act);
+      ee_gemm_int8(Cb, ldb, (const uint8_t *)f->qa + i0 * f->qld, f->qld, f->qscale + i0,
+                   (int)rows, W, p0, p1, after, j->bias, Ri, j->ldr, j->act);
     else
-      ee_gemm(C + i0 * ldc, ldc, A + i0 * lda, lda, (int)rows, W, p0, p1, after, bias, Ri, ldr,
-              act);
-    if (qout) {
-      const int c0 = p0 * EE_NR, c1 = p1 * EE_NR < W->N ? p1 * EE_NR : W->N;
-      ee_to_bf16_rows(qout + i0 * ldq + (int64_t)c0 * ee_bf16_act_width(), ldq, C + i0 * ldc + c0,
-                      ldc, (int)rows, c1 - c0);
+      ee_gemm(Cb, ldb, j->A + i0 * j->lda, j->lda, (int)rows, W, p0, p1, after, j->bias, Ri,
+              j->ldr, j->act);
+    /* the columns of C this task wrote */
+    int c0 = p0 * EE_NR, c1 = p1 * EE_NR < W->N ? p1 * EE_NR : W->N;
+    if (j->glu) {
+      const int I = f->m->cfg.intermediate_size;
+      c0 = (int)pr * EE_NR, c1 = c0 + EE_NR < I ? c0 + EE_NR : I;
+      for (int64_t r = 0; r < rows; r++)
+        glu_row_pick(j->C + (i0 + r) * j->ldc + c0, Cb + r * ldb, Cb + r * ldb + EE_NR, c1 - c0);
     }
+    if (j->qout)
+      ee_to_bf16_rows(j->qout + i0 * j->ldq + (int64_t)c0 * ee_bf16_act_width(), j->ldq,
+                      j->C + i0 * j->ldc + c0, j->ldc, (int)rows, c1 - c0);
   }
 }
 
@@ -422,8 +460,29 @@ static void st_quant(void *arg, int tid, int nth) {
 static void st_qkv(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  gemm_tasks(f, tid, nth, f->qkv, 3 * H, f->x, H, &f->ly->qkv_p, f->ly->qkv_b, NULL, 0, -1, NULL,
-             0);
+  const gemm_job j = {.C = f->qkv, .ldc = 3 * H, .A = f->x, .lda = H, .W = &f->ly->qkv_p,
+                      .bias = f->ly->qkv_b, .act = -1};
+  gemm_tasks(f, tid, nth, &j);
+}
+
+/* Rotary positions on one head of one sequence, in place: for token j,
+** each pair (x_i, x_{i + d/2}) of its query q and key k turned by angle
+** j * inv_freq_i, as NomicBert's apply_rotary_emb (x cos + rotate_half(x)
+** sin, GPT-NeoX's halves); rope: weights.c's table. */
+static void rotary_rows(float *q, float *k, int ld, int L, int d, const float *rope) {
+  const int half = d / 2;
+  for (int j = 0; j < L; j++) {
+    const float *cs = rope + (int64_t)j * d, *sn = cs + half;
+    float *rows[2] = {q + (int64_t)j * ld, k + (int64_t)j * ld};
+    for (int r = 0; r < 2; r++) {
+      float *x = rows[r];
+      for (int i = 0; i < half; i++) {
+        const float x1 = x[i], x2 = x[i + half];
+        x[i] = x1 * cs[i] - x2 * sn[i];
+        x[i + half] = x2 * cs[i] + x1 * sn[i];
+      }
+    }
+  }
 }
 
 /* Attention by (sequence, head) tasks, in this thread's scratch.  In bf16
@@ -439,9 +498,10 @@ static void st_attn(void *arg, int tid, int nth) {
   while ((task = claim(f)) < (int64_t)f->n * NH) {
     while ((int64_t)(s + 1) * NH <= task) o += f->lens[s++];
     const int h = (int)(task - (int64_t)s * NH);
-    const float *qh = f->qkv + o * ld + h * d;
+    float *qh = f->qkv + o * ld + h * d;
     const ee_weights *w = &f->m->w;
     const float *rel = w->rel_bias ? w->rel_bias + h * w->rel_ld + w->rel_max : NULL;
+    if (w->rope) rotary_rows(qh, qh + H, ld, f->lens[s], d, w->rope);
     if (f->m->cfg.precision == EE_PREC_BF16) {
       ee_attention_head_bf16(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
                              rel, scratch);
@@ -458,7 +518,9 @@ static void st_attn(void *arg, int tid, int nth) {
 static void st_oproj(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  gemm_tasks(f, tid, nth, f->h1, H, f->ctx, H, &f->ly->o_p, f->ly->o_b, f->x, H, -1, NULL, 0);
+  const gemm_job j = {.C = f->h1, .ldc = H, .A = f->ctx, .lda = H, .W = &f->ly->o_p,
+                      .bias = f->ly->o_b, .R = f->x, .ldr = H, .act = -1};
+  gemm_tasks(f, tid, nth, &j);
 }
 
 /* LayerNorm of x's rows; with quant, also converted for the next product. */
@@ -478,20 +540,25 @@ static void st_ln1(void *arg, int tid, int nth) {
   ln_tasks(f, f->h1, f->ly->ln1_g, f->ly->ln1_b, f->m->cfg.precision != EE_PREC_FP32);
 }
 
-/* ff = act(h1 Wi^T + bi) */
+/* ff = act(h1 Wi^T + bi), or up(h1) * silu(gate(h1)) for a gated FFN */
 static void st_ffup(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
   const int bf16 = f->m->cfg.precision == EE_PREC_BF16;
-  gemm_tasks(f, tid, nth, f->ff, FF, f->h1, H, &f->ly->i_p, f->ly->i_b, NULL, 0, (int)f->m->cfg.act,
-             bf16 ? f->qa_i : NULL, f->qld_i);
+  const int glu = f->m->cfg.glu;
+  const gemm_job j = {.C = f->ff, .ldc = FF, .A = f->h1, .lda = H, .W = &f->ly->i_p,
+                      .bias = f->ly->i_b, .act = glu ? -1 : (int)f->m->cfg.act,
+                      .qout = bf16 ? f->qa_i : NULL, .ldq = f->qld_i, .glu = glu};
+  gemm_tasks(f, tid, nth, &j);
 }
 
 /* x = ff Wf^T + bf + h1 (LayerNorm follows in st_ln2). */
 static void st_ffdown(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
-  gemm_tasks(f, tid, nth, f->x, H, f->ff, FF, &f->ly->f_p, f->ly->f_b, f->h1, H, -1, NULL, 0);
+  const gemm_job j = {.C = f->x, .ldc = H, .A = f->ff, .lda = FF, .W = &f->ly->f_p,
+                      .bias = f->ly->f_b, .R = f->h1, .ldr = H, .act = -1};
+  gemm_tasks(f, tid, nth, &j);
 }
 
 static void st_ln2(void *arg, int tid, int nth) {
@@ -552,6 +619,8 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   f.ff = f.h1 + th;          /* (T,FF) FFN intermediate, FF = I */
   f.scores = f.ff + ti;      /* (nth, sc_stride) one head of one sequence per thread */
   f.sc_stride = slot(ee_attention_scratch_floats(max_len, H / c->num_heads, c->precision));
+  /* after the pooling's scratch: (nth, GLU_SCRATCH) for a gated FFN */
+  f.glu_tmp = c->glu ? f.scores + ee_pool_threads(pool) * f.sc_stride + pool_floats(c) : NULL;
 
   /* bf16/int8 activations at the end of the arena (ee_arena_floats' last term). */
   float *qbuf = arena + ee_arena_floats(c, T, max_len, ee_pool_threads(pool)) - quant_floats(c, T);

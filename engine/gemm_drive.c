@@ -51,12 +51,12 @@ void ee_gemm_drive(const ee_tiles *t, float *C, int M, int N, int np_all, int p0
       const char *next = pn >= 0 ? t->panels + pn * t->panel_bytes : NULL;
       for (int k = 0; k < ntiles; k++) {
         const int i = i0 + k * (i1 - i0) / ntiles, mr = i0 + (k + 1) * (i1 - i0) / ntiles - i;
-        t->tile(t, C + (int64_t)i * t->ldc + col, i, mr, t->panels + p * t->panel_bytes, np, col,
+        t->tile(t, C + (int64_t)i * t->ldc + (col - c0), i, mr, t->panels + p * t->panel_bytes, np, col,
                 ncols, bias ? bias + col : NULL, R ? R + (int64_t)i * t->ldr + col : NULL,
                 next ? next + (int64_t)k * t->ksteps * pf_step : NULL, pf_step);
       }
     }
     if (act >= 0)
-      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * t->ldc + c0, c1 - c0, (ee_act)act);
+      for (int i = i0; i < i1; i++) ee_act_row(C + (int64_t)i * t->ldc, c1 - c0, (ee_act)act);
   }
 }

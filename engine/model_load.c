@@ -235,12 +235,16 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
   const ee_precision prec = c->precision;
   const int H = c->hidden_size, FF = c->intermediate_size;
   const int64_t bias_bytes = (3 * (int64_t)H * (int64_t)sizeof(float) + 63) & ~(int64_t)63;
+  const int up_rows = ee_up_rows(c); /* FF, or up and gate interleaved */
   int64_t per_layer = packed_bytes(prec, 3 * H, H) + bias_bytes + packed_bytes(prec, H, H) +
-                      packed_bytes(prec, FF, H) + packed_bytes(prec, H, FF);
+                      packed_bytes(prec, up_rows, H) + packed_bytes(prec, H, FF);
   int64_t total = per_layer * c->num_layers + 64;
   if ((uint64_t)total > SIZE_MAX / 2)
     return ee_set_error(err, EE_ERR_NOMEM, "packed weights of %s are too large", m->dir);
-  float *qkv_tmp = se_malloc(sizeof(float) * 3 * (size_t)H * (size_t)H);
+  /* one staging buffer: Q, K, V stacked, or a gated FFN's interleaved rows */
+  int64_t tmp_floats = 3 * (int64_t)H * H;
+  if (c->glu && (int64_t)up_rows * H > tmp_floats) tmp_floats = (int64_t)up_rows * H;
+  float *qkv_tmp = se_malloc(sizeof(float) * (size_t)tmp_floats);
   m->packed = se_malloc((size_t)total);
   if (!m->packed || !qkv_tmp) {
     se_free(qkv_tmp);
@@ -258,13 +262,29 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
     memcpy(qkv_tmp + 2 * hh, ly->v_w, sizeof(float) * hh);
     p += pack_one(prec, &ly->qkv_p, p, qkv_tmp, 3 * H, H);
     float *b = (float *)(void *)p;
-    memcpy(b, ly->q_b, sizeof(float) * (size_t)H);
-    memcpy(b + H, ly->k_b, sizeof(float) * (size_t)H);
-    memcpy(b + 2 * H, ly->v_b, sizeof(float) * (size_t)H);
-    ly->qkv_b = b;
+    ly->qkv_b = NULL;
+    if (ly->q_b) { /* NomicBert's products have no biases */
+      memcpy(b, ly->q_b, sizeof(float) * (size_t)H);
+      memcpy(b + H, ly->k_b, sizeof(float) * (size_t)H);
+      memcpy(b + 2 * H, ly->v_b, sizeof(float) * (size_t)H);
+      ly->qkv_b = b;
+    }
     p += bias_bytes;
     p += pack_one(prec, &ly->o_p, p, ly->o_w, H, H);
-    p += pack_one(prec, &ly->i_p, p, ly->i_w, FF, H);
+    if (c->glu) {
+      /* panel 2k: up features [16k, 16k + 16), panel 2k + 1: the same
+      ** features' gates, so each product task (a panel pair) holds both
+      ** halves of its outputs (forward.c, gemm_tasks) */
+      memset(qkv_tmp, 0, sizeof(float) * (size_t)up_rows * (size_t)H);
+      for (int f = 0; f < FF; f++) {
+        const int64_t row = (int64_t)(f / EE_NR) * 2 * EE_NR + f % EE_NR;
+        memcpy(qkv_tmp + row * H, ly->i_w + (int64_t)f * H, sizeof(float) * (size_t)H);
+        memcpy(qkv_tmp + (row + EE_NR) * H, ly->g_w + (int64_t)f * H, sizeof(float) * (size_t)H);
+      }
+      p += pack_one(prec, &ly->i_p, p, qkv_tmp, up_rows, H);
+    } else {
+      p += pack_one(prec, &ly->i_p, p, ly->i_w, FF, H);
+    }
     p += pack_one(prec, &ly->f_p, p, ly->f_w, H, FF);
   }
   se_free(qkv_tmp);

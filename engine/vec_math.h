@@ -25,6 +25,7 @@
 #define vf_erf VN(vf_erf)
 #define erf_body VN(erf_body)
 #define act_row_body VN(act_row_body)
+#define glu_row_body VN(glu_row_body)
 #define softmax_forward_body VN(softmax_forward_body)
 #define row_max VN(row_max)
 #define lanes_sum VN(lanes_sum)
@@ -158,6 +159,28 @@ INL void act_row_body(float *x, int n, ee_act act) {
     case EE_ACT_RELU:
       for (; i < n; i++) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
       break;
+  }
+}
+
+/* out (n) = up * silu(gate) = up * gate / (1 + e^-gate): a gated FFN's
+** activation (NomicBert's SwiGLU, F.silu), on a task's block of rows right
+** after its product.  vf_exp's clamp keeps e^-gate finite: a gate under
+** -88 gives up * gate / (1 + e^88), as good as torch's 0 at 1e-4. */
+INL void glu_row_body(float *out, const float *up, const float *gate, int n) {
+  int i = 0;
+  vf u, g;
+  for (; i + VW <= n; i += VW) {
+    memcpy(&u, up + i, sizeof u);
+    memcpy(&g, gate + i, sizeof g);
+    u = u * (g / (VB(1.0f) + vf_exp(-g)));
+    memcpy(out + i, &u, sizeof u);
+  }
+  if (i < n) {
+    u = g = VB(0.0f);
+    memcpy(&u, up + i, sizeof(float) * (size_t)(n - i));
+    memcpy(&g, gate + i, sizeof(float) * (size_t)(n - i));
+    u = u * (g / (VB(1.0f) + vf_exp(-g)));
+    memcpy(out + i, &u, sizeof(float) * (size_t)(n - i));
   }
 }
 
@@ -343,6 +366,7 @@ INL void embed_row_body(float *out, const float *word, const float *pos, const f
 #undef vf_erf
 #undef erf_body
 #undef act_row_body
+#undef glu_row_body
 #undef softmax_forward_body
 #undef row_max
 #undef lanes_sum

@@ -261,6 +261,7 @@ const char *ee_arch_name(ee_arch a) {
   case EE_ARCH_MPNET: return "mpnet";
   case EE_ARCH_ROBERTA: return "roberta";
   case EE_ARCH_XLM_ROBERTA: return "xlm-roberta";
+  case EE_ARCH_NOMIC_BERT: return "nomic_bert";
   default: return "bert";
   }
 }
@@ -284,10 +285,94 @@ static ee_status relative_bias_table(ee_weights *w, const ee_config *cfg, const 
   return EE_OK;
 }
 
+/* Rotary angles (w->rope) of positions 0 .. max_position_embeddings - 1 as
+** NomicBertRotaryEmbedding computes them, in float: inverse frequencies
+** 1 / base^(2i / d) (the exponent a float division, as torch.arange(0, d, 2)
+** / d), angle = float(j) * inv_freq rounded to float (torch.outer), then
+** its cosine and sine. */
+static ee_status rotary_table(ee_weights *w, const ee_config *cfg, ee_error *err) {
+  const int d = cfg->head_dim, half = d / 2;
+  float *table = NULL, inv_freq[EE_ROPE_MAX_HALF];
+  if (half > EE_ROPE_MAX_HALF)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED, "head size %d in %s/config.json is over %d",
+                        d, w->weights_file, 2 * EE_ROPE_MAX_HALF);
+  ee_status rc = own_floats(w, (int64_t)cfg->max_position_embeddings * d, &table, err);
+  if (rc != EE_OK) return rc;
+  for (int i = 0; i < half; i++)
+    inv_freq[i] = 1.0f / powf(cfg->rotary_base, (float)(2 * i) / (float)d);
+  for (int64_t j = 0; j < cfg->max_position_embeddings; j++)
+    for (int i = 0; i < half; i++) {
+      const float angle = (float)j * inv_freq[i];
+      table[j * d + i] = cosf(angle);
+      table[j * d + half + i] = sinf(angle);
+    }
+  w->rope = table;
+  return EE_OK;
+}
+
+/* NomicBertModel's tensors (NomicBertForPreTraining puts "bert." before
+** them): no position table (a zero row stands in, so the embedding sum is
+** word + type), the attention's Q, K, V one [3H, H] tensor, the FFN's up
+** and gate fc11 and fc12, no biases but the LayerNorms'. */
+static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *err) {
+  const char *prefix =
+      !has_tensor(w, "embeddings.word_embeddings.weight") &&
+              has_tensor(w, "bert.embeddings.word_embeddings.weight") ? "bert." : "";
+  const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+  char hint_vh[128], hint_th[128], hint_h[64], hint_qkv[64], hint_ih[112], hint_hi[112];
+  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d (padded), n_embd %d",
+           cfg->vocab_size, cfg->hidden_size);
+  snprintf(hint_th, sizeof hint_th, "config.json: type_vocab_size %d, n_embd %d",
+           cfg->type_vocab_size, cfg->hidden_size);
+  snprintf(hint_h, sizeof hint_h, "config.json: n_embd %d", cfg->hidden_size);
+  snprintf(hint_qkv, sizeof hint_qkv, "config.json: 3 x n_embd %d", cfg->hidden_size);
+  snprintf(hint_ih, sizeof hint_ih, "config.json: n_inner rounded up to 256 = %d, n_embd %d",
+           cfg->intermediate_size, cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: n_embd %d, n_inner rounded up to 256 = %d",
+           cfg->hidden_size, cfg->intermediate_size);
+  ee_status rc;
+  float *zero = NULL;
+  if ((rc = own_floats(w, H, &zero, err)) != EE_OK) return rc;
+  memset(zero, 0, sizeof(float) * (size_t)H);
+  w->pos = zero;
+#define BIND(name, d0, d1, hint, out)   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
+  BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
+  BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
+  BIND("emb_ln.weight", H, -1, hint_h, &w->emb_ln_g);
+  BIND("emb_ln.bias", H, -1, hint_h, &w->emb_ln_b);
+  w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
+  if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
+  for (int l = 0; l < cfg->num_layers; l++) {
+    ee_layer *ly = &w->layers[l];
+    char n[96];
+    const float *qkv = NULL;
+#define LBIND(suffix, d0, d1, hint, out)                   snprintf(n, sizeof n, "encoder.layers.%d." suffix, l);   BIND(n, d0, d1, hint, out)
+    LBIND("attn.Wqkv.weight", 3 * H, H, hint_qkv, &qkv);
+    LBIND("attn.out_proj.weight", H, H, hint_h, &ly->o_w);
+    LBIND("norm1.weight", H, -1, hint_h, &ly->ln1_g);
+    LBIND("norm1.bias", H, -1, hint_h, &ly->ln1_b);
+    LBIND("mlp.fc11.weight", I, H, hint_ih, &ly->i_w);
+    LBIND("mlp.fc12.weight", I, H, hint_ih, &ly->g_w);
+    LBIND("mlp.fc2.weight", H, I, hint_hi, &ly->f_w);
+    LBIND("norm2.weight", H, -1, hint_h, &ly->ln2_g);
+    LBIND("norm2.bias", H, -1, hint_h, &ly->ln2_b);
+#undef LBIND
+    /* rows "(three h d)": queries, then keys, then values */
+    ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
+  }
+#undef BIND
+  return rotary_table(w, cfg, err);
+}
+
 ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err) {
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
   if (rc != EE_OK) return rc;
+  if (cfg->arch == EE_ARCH_NOMIC_BERT) {
+    if ((rc = nomic_weights(w, cfg, err)) != EE_OK) return rc;
+    ee_weights_unmap_unused(w);
+    return EE_OK;
+  }
   const arch_names *an = cfg->arch == EE_ARCH_DISTILBERT ? &DISTILBERT_NAMES
                          : cfg->arch == EE_ARCH_MPNET    ? &MPNET_NAMES
                                                          : &BERT_NAMES;

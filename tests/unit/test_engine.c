@@ -116,12 +116,13 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   static const char *pool_names[] = {"cls", "mean", "max"};
   const char *gp = json_string_value(json_object_get(g, "pooling"));
   /* "model_type" is written only where it is not BERT (distil: "distilbert",
-  ** mpnet: "mpnet", xlmroberta: "xlm-roberta", roberta: "roberta") */
+  ** mpnet: "mpnet", xlmroberta: "xlm-roberta", roberta: "roberta", nomic: "nomic_bert") */
   const json_t *gmt = json_object_get(g, "model_type");
   const char *want_mt = gmt ? json_string_value(gmt) : "bert";
   const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
   const int mpnet = want_mt && strcmp(want_mt, "mpnet") == 0;
   const int roberta = want_mt && (strcmp(want_mt, "xlm-roberta") == 0 || strcmp(want_mt, "roberta") == 0);
+  const int nomic = want_mt && strcmp(want_mt, "nomic_bert") == 0;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -155,6 +156,11 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
                  (distil || mpnet ? 0 : roberta ? H : 2 * H) + 2 * H +
                  in.num_layers * (4 * H * H + 4 * H + 2 * H + 2 * I * H + I + H + 2 * H) +
                  (mpnet ? 32 * (int64_t)in.num_heads : 0);
+  /* NomicBert: no position table (rotary), no biases but the LayerNorms',
+  ** a gated FFN (up, gate and down: 3 I H), the word table padded to 64 */
+  if (nomic)
+    want = (int64_t)in.vocab_size * H + 2 * H + 2 * H +
+           in.num_layers * (4 * H * H + 2 * H + 3 * I * H + 2 * H);
   size_t di;
   json_t *dm;
   json_array_foreach(dense, di, dm) {
@@ -163,7 +169,8 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   }
   CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, %s, Dense modules)", shape,
                mpnet ? "no token types, relative_attention_bias 32 x heads"
-                     : distil ? "no token types" : roberta ? "type_vocab_size 1" : "type_vocab_size 2");
+                     : distil ? "no token types" : roberta ? "type_vocab_size 1"
+                     : nomic ? "no positions, no biases, gated FFN" : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);
 }
@@ -502,7 +509,8 @@ static void check_gemm(void) {
       ee_gemm(C, N, A, K, M, &pw, 0, pw.np, -1, bias, act < 0 ? R : NULL, N, act);
       int half = (pw.np / 2) & ~1;
       ee_gemm(C2, N, A, K, M, &pw, 0, half, half, bias, act < 0 ? R : NULL, N, act);
-      ee_gemm(C2, N, A, K, M, &pw, half, pw.np, pw.np, bias, act < 0 ? R : NULL, N, act);
+      ee_gemm(C2 + half * EE_NR, N, A, K, M, &pw, half, pw.np, pw.np, bias, act < 0 ? R : NULL, N,
+              act); /* C at the range's first column */
       for (int i = 0; i < M; i++)
         for (int j = 0; j < N; j++) {
           double acc = 0.0;

@@ -1549,6 +1549,183 @@ static void mpnet_cases(void) {
               "missing tensor 'encoder.layer.0.attention.attn.q.bias'");
 }
 
+/* ---- cases: NomicBert ------------------------------------------------------------------ */
+
+/* NomicBertModel's tensors for the tiny shape (H 8, 1 layer, 2 heads): the
+** word table padded to 64 rows (pad_vocab_size_multiple 64), n_inner 16
+** rounded up to 256 features, no position table, no biases. */
+static int nomic_tensors(tensor *t, const spec *s, const char *prefix) {
+  spec p = *s;
+  p.prefix = prefix;
+  int n = 0;
+  n = add_t(t, n, &p, "embeddings.word_embeddings.weight", 64, s->H);
+  n = add_t(t, n, &p, "embeddings.token_type_embeddings.weight", s->TV, s->H);
+  n = add_t(t, n, &p, "emb_ln.weight", s->H, -1);
+  n = add_t(t, n, &p, "emb_ln.bias", s->H, -1);
+  n = add_t(t, n, &p, "encoder.layers.0.attn.Wqkv.weight", 3 * s->H, s->H);
+  n = add_t(t, n, &p, "encoder.layers.0.attn.out_proj.weight", s->H, s->H);
+  n = add_t(t, n, &p, "encoder.layers.0.norm1.weight", s->H, -1);
+  n = add_t(t, n, &p, "encoder.layers.0.norm1.bias", s->H, -1);
+  n = add_t(t, n, &p, "encoder.layers.0.mlp.fc11.weight", 256, s->H);
+  n = add_t(t, n, &p, "encoder.layers.0.mlp.fc12.weight", 256, s->H);
+  n = add_t(t, n, &p, "encoder.layers.0.mlp.fc2.weight", s->H, 256);
+  n = add_t(t, n, &p, "encoder.layers.0.norm2.weight", s->H, -1);
+  n = add_t(t, n, &p, "encoder.layers.0.norm2.bias", s->H, -1);
+  for (int i = 0; i < n; i++) t[i].is_ln_weight = strstr(t[i].name, "norm") && strstr(t[i].name, ".weight");
+  layout(t, n);
+  return n;
+}
+
+/* config.json of nomic-embed-text-v1.5's layout at the tiny shape, with key
+** set to value (a JSON text; NULL leaves the key out), or key added. */
+static void nomic_config(const char *dir, const char *key, const char *value) {
+  static const char *const base[][2] = {
+    {"model_type", "\"nomic_bert\""}, {"activation_function", "\"swiglu\""},
+    {"n_embd", "8"}, {"n_layer", "1"}, {"n_head", "2"}, {"n_inner", "16"}, {"n_positions", "16"},
+    {"vocab_size", "16"}, {"pad_vocab_size_multiple", "64"}, {"type_vocab_size", "2"},
+    {"layer_norm_epsilon", "1e-12"}, {"rotary_emb_fraction", "1.0"}, {"rotary_emb_base", "1000"},
+    {"rotary_emb_interleaved", "false"}, {"rotary_emb_scale_base", "null"},
+    {"rotary_scaling_factor", "null"}, {"prenorm", "false"}, {"causal", "false"},
+    {"qkv_proj_bias", "false"}, {"mlp_fc1_bias", "false"}, {"mlp_fc2_bias", "false"},
+    {"use_rms_norm", "false"}, {"parallel_block", "false"}, {"bos_token_id", "null"},
+  };
+  char buf[4096];
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": [\"NomicBertModel\"]");
+  int found = 0;
+  for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+    const char *v = base[i][1];
+    if (key && strcmp(key, base[i][0]) == 0) v = value, found = 1;
+    if (v) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", base[i][0], v);
+  }
+  if (key && !found) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", key, value);
+  snprintf(buf + len, sizeof buf - len, "}\n");
+  write_text(dir, "config.json", "%s", buf);
+}
+
+static void nomic_cases(void) {
+  spec s = base_spec();
+  tensor t[MAX_T];
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/nomic", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  int32_t ids[2][12] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 12, 13, 14, 15, 5, 6, 7, 8, 3}};
+  int32_t lens[2] = {7, 12};
+  const int32_t *pid[2] = {ids[0], ids[1]};
+  float first[2 * RH];
+  static const char *const prefixes[2] = {"", "bert."};
+  for (int v = 0; v < 2; v++) {
+    int n = nomic_tensors(t, &s, prefixes[v]);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    nomic_config(dir, NULL, NULL);
+    for (int pr = 0; pr < 3; pr++) {
+      ee_params p = ee_default_params();
+      p.precision = (ee_precision)pr;
+      p.pooling = EE_POOL_MEAN;
+      ee_model *m = NULL;
+      ee_error err = {0};
+      ee_info in = {0};
+      float got[2 * RH], alone[RH];
+      int ok = 0;
+      double worst = INFINITY, worst_alone = INFINITY;
+      if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+        ee_model_info(m, &in);
+        ee_context *ctx = ee_context_new(m);
+        ok = ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, got, NULL, &err) == EE_OK &&
+             ee_embed_ids(ctx, 1, &pid[1], NULL, &lens[1], alone, NULL, &err) == EE_OK;
+        if (ok) {
+          worst = worst_alone = 0;
+          for (int i = 0; i < 2 * RH; i++) {
+            if (!isfinite(got[i])) worst = INFINITY;
+            else if (v || pr) worst = fmax(worst, fabs(got[i] - first[i]));
+            else first[i] = got[i];
+          }
+          for (int i = 0; i < RH; i++) worst_alone = fmax(worst_alone, fabs(alone[i] - got[RH + i]));
+        }
+        ee_context_free(ctx);
+        ee_model_free(m);
+      }
+      /* the same weights under either name give the same bits; bf16 and
+      ** int8 stay near fp32 (the gated FFN's interleaved panels in each) */
+      const double tol = pr == 0 ? 0 : pr == 1 ? 3e-2 : 3e-2;
+      CHECK(ok && worst <= tol && worst_alone == 0,
+            "NomicBert (prefix '%s', %s): 2 sequences finite, max diff to fp32 %.3g (<= %.0e), "
+            "alone vs batch %.3g (%s)", prefixes[v], pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8",
+            worst, tol, worst_alone, err.msg);
+      if (pr == 0)
+        CHECK(in.model_type && strcmp(in.model_type, "nomic_bert") == 0 && in.vocab_size == 64 &&
+                  in.intermediate_size == 256 && in.max_length == 16 &&
+                  in.n_params == (int64_t)64 * 8 + 2 * 8 + 2 * 8 + 3 * 8 * 8 + 8 * 8 + 2 * 8 +
+                                     3 * 256 * 8 + 2 * 8,
+              "NomicBert: info model_type '%s', vocab_size %d (padded to 64), intermediate_size %d "
+              "(16 rounded up to 256), max_length %d (no [CLS]/[SEP] offset), n_params %lld (no "
+              "position table, no biases)", in.model_type ? in.model_type : "?", in.vocab_size,
+              in.intermediate_size, in.max_length, (long long)in.n_params);
+    }
+  }
+
+  /* each setting the engine does not compute, refused by name */
+  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+    {"activation_function", "\"gelu\"", "\"activation_function\": 'gelu'", EE_ERR_UNSUPPORTED},
+    {"activation_function", NULL, "\"activation_function\": 'gelu_new'", EE_ERR_UNSUPPORTED},
+    {"rotary_emb_fraction", "0.5", "\"rotary_emb_fraction\": 0.5", EE_ERR_UNSUPPORTED},
+    {"rotary_emb_fraction", NULL, "\"rotary_emb_fraction\": 0 in", EE_ERR_UNSUPPORTED},
+    {"rotary_emb_interleaved", "true", "\"rotary_emb_interleaved\": true", EE_ERR_UNSUPPORTED},
+    {"rotary_emb_scale_base", "512", "\"rotary_emb_scale_base\": set", EE_ERR_UNSUPPORTED},
+    {"rotary_scaling_factor", "2", "\"rotary_scaling_factor\": set", EE_ERR_UNSUPPORTED},
+    {"prenorm", "true", "\"prenorm\": true", EE_ERR_UNSUPPORTED},
+    {"causal", "true", "\"causal\": true", EE_ERR_UNSUPPORTED},
+    {"use_rms_norm", "true", "\"use_rms_norm\": true", EE_ERR_UNSUPPORTED},
+    {"parallel_block", "true", "\"parallel_block\": true", EE_ERR_UNSUPPORTED},
+    {"qkv_proj_bias", NULL, "\"qkv_proj_bias\": true", EE_ERR_UNSUPPORTED},
+    {"mlp_fc2_bias", "true", "\"mlp_fc2_bias\": true", EE_ERR_UNSUPPORTED},
+    {"num_heads_kv", "1", "\"num_heads_kv\": not n_head", EE_ERR_UNSUPPORTED},
+    {"prenorm", "1", "\"prenorm\" in", EE_ERR_FORMAT},
+    {"rotary_emb_base", "\"1000\"", "\"rotary_emb_base\" in", EE_ERR_FORMAT},
+    {"rotary_emb_base", "0", "\"rotary_emb_base\" in", EE_ERR_FORMAT},
+    {"n_head", "3", "n_embd 8 is not divisible by n_head 3", EE_ERR_FORMAT},
+    {"n_head", "8", "head size n_embd / n_head = 1", EE_ERR_FORMAT},
+    {"n_inner", "-4", "\"n_inner\" in", EE_ERR_FORMAT},
+    {"layer_norm_epsilon", "\"x\"", "\"layer_norm_epsilon\" in", EE_ERR_FORMAT},
+  };
+  int n = nomic_tensors(t, &s, "");
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char label[160];
+    nomic_config(dir, bad[i].key, bad[i].value);
+    snprintf(label, sizeof label, "NomicBert: %s %s", bad[i].key, bad[i].value ? bad[i].value : "absent");
+    expect_load(label, dir, NULL, bad[i].st, "nomic/config.json", bad[i].sub);
+  }
+  /* n_inner absent: 8/3 of n_embd (21), rounded up to 256 as well */
+  nomic_config(dir, "n_inner", "null");
+  expect_load("NomicBert: n_inner null", dir, NULL, EE_OK, NULL, NULL);
+  /* without pad_vocab_size_multiple the table has vocab_size rows */
+  nomic_config(dir, "pad_vocab_size_multiple", NULL);
+  expect_load("NomicBert: word table of 64 rows for vocab_size 16", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'embeddings.word_embeddings.weight'",
+              "expected [16, 8] (config.json: vocab_size 16 (padded), n_embd 8)");
+  nomic_config(dir, NULL, NULL);
+  int g = find_t(t, n, "encoder.layers.0.mlp.fc12.weight");
+  t[g].shape[0] = 16; /* n_inner as written, not rounded */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("NomicBert: gate of n_inner rows", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'encoder.layers.0.mlp.fc12.weight'", "expected [256, 8] (config.json: n_inner rounded up to 256 = 256");
+  n = nomic_tensors(t, &s, "");
+  t[g] = t[--n];
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("NomicBert: gate missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'encoder.layers.0.mlp.fc12.weight'");
+  n = nomic_tensors(t, &s, "");
+  int q = find_t(t, n, "encoder.layers.0.attn.Wqkv.weight");
+  t[q].shape[0] = s.H; /* a query-only tensor */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("NomicBert: Wqkv of H rows", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'encoder.layers.0.attn.Wqkv.weight'", "expected [24, 8] (config.json: 3 x n_embd 8)");
+}
+
 static void prompt_cases(void) {
   tensor t[MAX_T];
   int n;
@@ -1671,6 +1848,7 @@ int main(void) {
   dense_cases();
   distilbert_cases();
   mpnet_cases();
+  nomic_cases();
   damage_cases();
   argument_cases();
   prompt_cases();

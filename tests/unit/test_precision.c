@@ -301,7 +301,7 @@ static void check_gemm_bf16(const char *kname) {
       ee_gemm_bf16(C, N, Ab, lda, M, &pw, 0, pw.np, -1, bm, Rm, N, act);
       int half = (pw.np / 2) & ~1;
       ee_gemm_bf16(C2, N, Ab, lda, M, &pw, 0, half, half, bm, Rm, N, act);
-      ee_gemm_bf16(C2, N, Ab, lda, M, &pw, half, pw.np, 0, bm, Rm, N, act);
+      ee_gemm_bf16(C2 + half * EE_NR, N, Ab, lda, M, &pw, half, pw.np, 0, bm, Rm, N, act);
       for (int i = 0; i < M; i++) {
         float row[128];
         for (int j = 0; j < N; j++) {
@@ -367,7 +367,7 @@ static void check_gemm_int8(const char *kname) {
       ee_gemm_int8(C, N, Aq, 4 * K4, sa, M, &pw, 0, pw.np, -1, bm, Rm, N, act);
       int half = (pw.np / 2) & ~1;
       ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, 0, half, half, bm, Rm, N, act);
-      ee_gemm_int8(C2, N, Aq, 4 * K4, sa, M, &pw, half, pw.np, 0, bm, Rm, N, act);
+      ee_gemm_int8(C2 + half * EE_NR, N, Aq, 4 * K4, sa, M, &pw, half, pw.np, 0, bm, Rm, N, act);
       for (int i = 0; i < M; i++) {
         float row[128];
         for (int j = 0; j < N; j++) {
