@@ -47,10 +47,27 @@ ids counted in a Python loop and its buckets from exact integer arithmetic
 (asserted equal to A's torch buckets for every relative position of
 -511..511).  The fused fast path of B refuses an attn_mask, so mpnet has no
 "B fast" figures.
+NomicBert shapes (nomic) store nomic-embed-text-v1.5's tensors (no position
+table, a fused Wqkv, SwiGLU fc11/fc12/fc2, no Linear biases, emb_ln / norm1 /
+norm2) and its NomicBertConfig.  A follows nomic-ai's modeling_hf_nomic_bert
+(postnorm) from torch primitives: rotary positions 0..len-1 on q and k
+(GPT-NeoX halves, base 1000, the cos/sin table computed in float32 as
+NomicBertRotaryEmbedding does even in a float64 model, then cast), scores /
+sqrt(head_dim) + the finfo.min mask, out_proj, norm1, fc11(x) *
+F.silu(fc12(x)), fc2, norm2.  B is nn.Embedding + nn.LayerNorm + nn.Linear
+(Q, K, V sliced out of Wqkv) + nn.MultiheadAttention (identity in-projection,
+key padding mask) with the rotation done as a complex multiplication by
+e^{i theta} (numpy float32 angles, asserted bit-identical to A's; their
+float32 cos and sin by torch, as HF), and SwiGLU as a * g / (1 + exp(-g));
+no fused path.  For information, how far the outputs move without rotary,
+with GPT-J (interleaved) rotary, with fc11 and fc12 swapped, with float64
+angles, with GELU for SiLU, with the correctly rounded inv_freq and with
+glibc's float32 cos/sin (what the C engine's table holds).
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node),
 after what sentence-transformers' Transformer module does first for the
 shapes with its files: str.strip(), then str.lower() where
-sentence_bert_config.json says do_lower_case (every uncased st shape).
+sentence_bert_config.json says do_lower_case (every uncased st shape but
+nomic, whose tokenizer lowercases on its own).
 Weights for the reference are decoded from the Python-written safetensors
 files (so F16/BF16 shapes use the rounded weights).
 """
@@ -169,18 +186,30 @@ SHAPES = {
                     tokjson_fixture="../tokenizer/bpe", tokcfg_fixture="../tokenizer/bpe",
                     lower=False, st=True, pooling="mean", normalize=True, max_seq=512,
                     model_type="roberta", typevocab=1, cls_sep=(0, 2)),
+    # NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (nomic config
+    # writer in gen_model.c): rotary positions (no position table), fused
+    # Wqkv, SwiGLU, no Linear biases, n_inner 200 (the tensors 256: see
+    # nomic_inner), bert-base-uncased's 30522 ids in 30528 embedding rows,
+    # mean pooling, Normalize, 2048 tokens; sentence_bert_config.json's
+    # do_lower_case false (st_lower) while the tokenizer lowercases
+    "nomic": dict(hidden=64, layers=2, heads=4, inter=200, vocab=30528, maxpos=2048, seed=16,
+                  dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                  tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
+                  max_seq=2048, model_type="nomic_bert", st_lower=False, tok_vocab=30522),
 }
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
-             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11}
+             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
-K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB = 0, 1, 2, 3, 4
+K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV = 0, 1, 2, 3, 4, 5
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
 # MPNetEncoder.relative_position_bucket is called with (its default)
 MPNET_BUCKETS, MPNET_MAX_DISTANCE = 32, 128
 MPNET_PAD = 1       # MPNetConfig.pad_token_id, MPNetEmbeddings.padding_idx
+# NomicBertConfig.rotary_emb_base (rotary_emb_fraction 1.0: every dimension of a head rotates)
+NOMIC_ROTARY_BASE = 1000
 M64 = (1 << 64) - 1
 
 
@@ -202,7 +231,8 @@ def gen_values(name, seed, kind, n):
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xbf58476d1ce4e5b9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
         x = z ^ (z >> np.uint64(31))
-    sd = 0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.5 if kind == K_RELB else 0.05
+    sd = (0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.5 if kind == K_RELB
+          else 0.1 if kind == K_QKV else 0.05)
     scale = sd * math.sqrt(3.0) / 8388608.0
     t = ((x >> np.uint64(40)).astype(np.int64) - 8388608).astype(np.float64) + 0.5
     u = t * scale
@@ -227,8 +257,17 @@ def is_roberta(sh):
     return sh.get("model_type", "bert") in ("xlm-roberta", "roberta")
 
 
+def is_nomic(sh):
+    return sh.get("model_type", "bert") == "nomic_bert"
+
+
+def nomic_inner(sh):
+    """NomciBertGatedMLP's width: n_inner (config.json) rounded up to a multiple of 256."""
+    return (sh["inter"] + 255) // 256 * 256
+
+
 def ln_eps(sh):
-    return 1e-5 if is_roberta(sh) else 1e-12
+    return 1e-5 if is_roberta(sh) else 1e-12      # nomic: layer_norm_epsilon 1e-12
 
 
 # Tensor names of each architecture (as tests/tools/gen_model.c's ArchNames):
@@ -257,6 +296,8 @@ def arch_tensor_list(sh, arch=None):
     """[(name, shape, kind, layer)] of HF BertModel, DistilBertModel or
     MPNetModel (arch, default the shape's model_type), unprefixed, in model
     order (unsorted)."""
+    if (arch or sh.get("model_type", "bert")) == "nomic_bert":
+        return nomic_tensor_list(sh)
     a = ARCH_NAMES[arch or sh.get("model_type", "bert")]
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
@@ -282,14 +323,47 @@ def arch_tensor_list(sh, arch=None):
     return t
 
 
+def nomic_tensor_list(sh):
+    """NomicBertModel's tensors as nomic-embed-text-v1.5's model.safetensors
+    holds them (no pooler): no position table, Wqkv [3H, H] (rows Q, K, V),
+    out_proj, SwiGLU fc11 (value) / fc12 (gate) [I, H] and fc2 [H, I], no
+    Linear biases, LayerNorms emb_ln, norm1, norm2.  Wqkv takes its own
+    value kind K_QKV (std 0.1), the other weights K_STD."""
+    H, I = sh["hidden"], nomic_inner(sh)
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.token_type_embeddings.weight", (sh.get("typevocab", 2), H), K_STD, -1),
+         ("emb_ln.weight", (H,), K_LN_W, -1), ("emb_ln.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "encoder.layers.%d." % i
+        # Wqkv: std 0.1 (K_QKV), so that the attention is sharp enough for
+        # the rotary positions to matter (std 0.02: nearly uniform)
+        t += [(p + "attn.Wqkv.weight", (3 * H, H), K_QKV, i),
+              (p + "attn.out_proj.weight", (H, H), K_STD, i),
+              (p + "mlp.fc11.weight", (I, H), K_STD, i),
+              (p + "mlp.fc12.weight", (I, H), K_STD, i),
+              (p + "mlp.fc2.weight", (H, I), K_STD, i)]
+        for n in ("norm1", "norm2"):
+            t += [(p + n + ".weight", (H,), K_LN_W, i), (p + n + ".bias", (H,), K_LN_B, i)]
+    return t
+
+
+def is_layer_norm_name(name):
+    """BERT's LayerNorm, DistilBERT's sa_layer_norm / output_layer_norm,
+    NomicBert's emb_ln / norm1 / norm2."""
+    parts = name.split(".")
+    return "LayerNorm" in name or "layer_norm" in name or (
+        len(parts) >= 2 and parts[-2] in ("emb_ln", "norm1", "norm2"))
+
+
 def tensor_list(sh):
     """[(name, shape, kind, shard)]: HF BertModel's tensors (DistilBertModel's
     for distil, MPNetModel's for mpnet), prefixed, in model order (unsorted)."""
     out = []
     for name, shape, kind, layer in arch_tensor_list(sh):
         # every LayerNorm (BERT's LayerNorm, DistilBERT's sa_layer_norm /
-        # output_layer_norm) has gamma ~ 1 and noisy beta, nothing else has
-        ln = "LayerNorm" in name or "layer_norm" in name
+        # output_layer_norm, NomicBert's emb_ln / norm1 / norm2) has gamma ~ 1
+        # and noisy beta, nothing else has
+        ln = is_layer_norm_name(name)
         assert (kind in (K_LN_W, K_LN_B)) == ln and (kind != K_LN_W or name.endswith(".weight")), name
         shard = 0
         if sh["shards"] == 2 and ((layer < 0 and name.startswith("pooler")) or layer >= sh["layers"] // 2):
@@ -395,6 +469,33 @@ def write_model_dir(shape, d):
                "type_vocab_size": sh["typevocab"], "use_cache": True, "vocab_size": sh["vocab"]}
         if xlmr:
             cfg["output_past"] = True
+    elif is_nomic(sh):
+        # nomic-embed-text-v1.5's NomicBertConfig (a GPT2Config) as
+        # transformers 4.37.2 saved it, at the test width
+        code = "nomic-ai/nomic-bert-2048--"
+        cfg = {"_name_or_path": "nomic-ai/nomic-bert-2048", "activation_function": "swiglu",
+               "architectures": ["NomicBertModel"], "attn_pdrop": 0.0,
+               "auto_map": {"AutoConfig": code + "configuration_hf_nomic_bert.NomicBertConfig",
+                            "AutoModel": code + "modeling_hf_nomic_bert.NomicBertModel",
+                            "AutoModelForMaskedLM": code + "modeling_hf_nomic_bert.NomicBertForPreTraining"},
+               "bos_token_id": None, "causal": False, "dense_seq_output": True, "embd_pdrop": 0.0,
+               "eos_token_id": None, "fused_bias_fc": True, "fused_dropout_add_ln": True,
+               "initializer_range": 0.02, "layer_norm_epsilon": 1e-12,
+               "max_trained_positions": sh["maxpos"], "mlp_fc1_bias": False, "mlp_fc2_bias": False,
+               "model_type": "nomic_bert", "n_embd": sh["hidden"], "n_head": sh["heads"],
+               "n_inner": sh["inter"], "n_layer": sh["layers"], "n_positions": sh["maxpos"],
+               "pad_vocab_size_multiple": 64, "parallel_block": False, "parallel_block_tied_norm": False,
+               "prenorm": False, "qkv_proj_bias": False, "reorder_and_upcast_attn": False,
+               "resid_pdrop": 0.0, "rotary_emb_base": NOMIC_ROTARY_BASE, "rotary_emb_fraction": 1.0,
+               "rotary_emb_interleaved": False, "rotary_emb_scale_base": None,
+               "rotary_scaling_factor": None, "scale_attn_by_inverse_layer_idx": False,
+               "scale_attn_weights": True, "summary_activation": None, "summary_first_dropout": 0.0,
+               "summary_proj_to_labels": True, "summary_type": "cls_index", "summary_use_proj": True,
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.37.2",
+               "type_vocab_size": sh.get("typevocab", 2), "use_cache": True, "use_flash_attn": True,
+               "use_rms_norm": False, "use_xentropy": True, "vocab_size": sh["vocab"]}
+        # NomicBertModel pads vocab_size to a multiple of pad_vocab_size_multiple
+        assert sh["vocab"] % 64 == 0 and sh["vocab"] - 64 < sh.get("tok_vocab", sh["vocab"]) <= sh["vocab"]
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
                "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -439,8 +540,9 @@ def write_model_dir(shape, d):
         with open(os.path.join(d, "modules.json"), "w") as f:
             f.write(dump(mods))
         with open(os.path.join(d, "sentence_bert_config.json"), "w") as f:
-            # xlmr: no do_lower_case key (sentence-transformers' default, false)
-            f.write(dump({"max_seq_length": sh["max_seq"], "do_lower_case": sh["lower"]}
+            # xlmr: no do_lower_case key (sentence-transformers' default, false);
+            # nomic: false, though its tokenizer lowercases
+            f.write(dump({"max_seq_length": sh["max_seq"], "do_lower_case": st_lower(sh)}
                          if sh.get("st_lower_key", True) else {"max_seq_length": sh["max_seq"]}))
         os.makedirs(os.path.join(d, "1_Pooling"))
         pc = {"word_embedding_dimension": sh["hidden"],
@@ -561,7 +663,7 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
-    if is_mpnet(sh) or is_roberta(sh):
+    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh)}
         assert set(w) == want, sorted(set(w) ^ want)
     return w
@@ -889,6 +991,246 @@ class MPNetB(torch.nn.Module):
         return h
 
 
+# ---------------------------------------------------------------------------
+# NomicBert (nomic-ai's modeling_hf_nomic_bert, postnorm): reference A from
+# primitives, B from nn modules and complex rotation
+# ---------------------------------------------------------------------------
+def nomic_rotary_cos_sin(S, d, variant=None):
+    """NomicBertRotaryEmbedding._update_cos_sin_cache (pos_idx_in_fp32, no
+    scale_base): inv_freq = 1 / (base ** (arange(0, dim, 2) / dim)), t =
+    arange(S) and freqs = outer(t, inv_freq), all in float32 (HF recomputes
+    inv_freq in float32 when the model was cast to float64), cos and sin of
+    freqs in float32: [S, d / 2] each, float32.  dim is head_dim *
+    rotary_emb_fraction, a float in HF.  Variants (information only):
+    "float64_angles" does it all in float64; "inv_freq_correctly_rounded"
+    takes float32(base^(-j/d)) rounded once (torch's 1 / base^(j/d) rounds
+    twice); "glibc_cos_sin" takes the cos and sin of the float32 angles from
+    numpy's complex64 exp, i.e. glibc's cosf / sinf (nomic_rotary_info
+    compares them), as the C engine's table."""
+    dt = torch.float64 if variant == "float64_angles" else torch.float32
+    dim = d * 1.0
+    if variant == "inv_freq_correctly_rounded":
+        inv_freq = torch.from_numpy(nomic_inv_freq_correctly_rounded(d))
+    else:
+        inv_freq = 1.0 / (float(NOMIC_ROTARY_BASE) ** (torch.arange(0, dim, 2, dtype=dt) / dim))
+    freqs = torch.outer(torch.arange(S, dtype=dt), inv_freq)
+    if variant == "glibc_cos_sin":
+        e = np.exp(1j * freqs.numpy())
+        assert e.dtype == np.complex64
+        return torch.from_numpy(e.real.copy()), torch.from_numpy(e.imag.copy())
+    return torch.cos(freqs), torch.sin(freqs)
+
+
+def nomic_inv_freq_correctly_rounded(d):
+    """float32 base^(-j/d), j = 0, 2, ..., d - 2, rounded once (from float64)."""
+    return np.array([NOMIC_ROTARY_BASE ** (-j / d) for j in range(0, d, 2)]).astype(np.float32)
+
+
+def nomic_rotate_half(x, interleaved=False):
+    """modeling_hf_nomic_bert.rotate_half: (x1, x2) -> (-x2, x1), halves (GPT-NeoX) or pairs (GPT-J)."""
+    if not interleaved:
+        x1, x2 = x.chunk(2, dim=-1)
+        return torch.cat((-x2, x1), dim=-1)
+    x1, x2 = x[..., ::2], x[..., 1::2]
+    return torch.stack((-x2, x1), dim=-1).flatten(-2)
+
+
+def nomic_apply_rotary(x, cos, sin, interleaved=False):
+    """apply_rotary_emb on x [B, S, heads, d] with cos, sin [S, d / 2]
+    (repeated "... d -> ... 1 (2 d)", or "(d 2)" when interleaved)."""
+    if interleaved:
+        c, s = cos.repeat_interleave(2, dim=-1), sin.repeat_interleave(2, dim=-1)
+    else:
+        c, s = torch.cat((cos, cos), dim=-1), torch.cat((sin, sin), dim=-1)
+    return x * c[:, None, :] + nomic_rotate_half(x, interleaved) * s[:, None, :]
+
+
+def nomic_a(w, sh, ids, mask, tt, variant=None):
+    """NomicBertModel's forward (prenorm false) from torch primitives.
+    variant (information only, to see that the checks notice):
+    "no_rotary" leaves q and k unrotated, "interleaved_rotary" rotates GPT-J
+    style pairs, "swapped_fc11_fc12" gates fc11 with fc12's roles exchanged,
+    "float64_angles" computes the cos/sin table in float64, "gelu" takes the
+    erf GELU for SiLU, "inv_freq_correctly_rounded" and "glibc_cos_sin"
+    change the float32 table as nomic_rotary_cos_sin says."""
+    B, S = ids.shape
+    H, nh = sh["hidden"], sh["heads"]
+    hd = H // nh
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][tt]
+    h = layer_norm(x, w["emb_ln.weight"], w["emb_ln.bias"], 1e-12)
+    dt = h.dtype
+    cos, sin = nomic_rotary_cos_sin(S, hd, variant)
+    cos, sin = cos.to(dt), sin.to(dt)           # _cos_cached = torch.cos(freqs).to(dtype)
+    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
+    for i in range(sh["layers"]):
+        p = "encoder.layers.%d." % i
+        qkv = torch.matmul(h, w[p + "attn.Wqkv.weight"].t())
+        qkv = qkv.view(B, S, 3, nh, hd)         # "... (three h d) -> ... three h d"
+        q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        if variant != "no_rotary":
+            q = nomic_apply_rotary(q, cos, sin, variant == "interleaved_rotary")
+            k = nomic_apply_rotary(k, cos, sin, variant == "interleaved_rotary")
+        q, k, v = (t.permute(0, 2, 1, 3) for t in (q, k, v))
+        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + ext
+        sc = sc - sc.max(-1, keepdim=True).values
+        e = torch.exp(sc)
+        pr = e / e.sum(-1, keepdim=True)
+        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
+        h1 = layer_norm(torch.matmul(ctx, w[p + "attn.out_proj.weight"].t()) + h,
+                        w[p + "norm1.weight"], w[p + "norm1.bias"], 1e-12)
+        up, gate = "mlp.fc11.weight", "mlp.fc12.weight"
+        if variant == "swapped_fc11_fc12":
+            up, gate = gate, up
+        y = torch.matmul(h1, w[p + up].t())
+        g = torch.matmul(h1, w[p + gate].t())
+        y = y * (torch.nn.functional.gelu(g) if variant == "gelu" else torch.nn.functional.silu(g))
+        h = layer_norm(torch.matmul(y, w[p + "mlp.fc2.weight"].t()) + h1,
+                       w[p + "norm2.weight"], w[p + "norm2.bias"], 1e-12)
+    return h
+
+
+def nomic_angles_numpy(S, d):
+    """B's rotation angles theta[t, j] = t * inv_freq_j, in numpy float32
+    (np.power, np.outer): the same float32 values as HF's torch table
+    (asserted), computed apart from it."""
+    inv = (np.float32(1.0) / (np.float32(NOMIC_ROTARY_BASE) **
+                              (np.arange(0, d, 2, dtype=np.float32) / np.float32(d)))).astype(np.float32)
+    return np.outer(np.arange(S, dtype=np.float32), inv).astype(np.float32)
+
+
+class NomicB(torch.nn.Module):
+    """nn.Embedding + nn.LayerNorm; per layer nn.Linear Q, K, V (the three
+    row blocks of Wqkv), the rotation as a complex multiplication of
+    (x_j + i x_{j + d/2}) by e^{i theta} (theta from nomic_angles_numpy;
+    e^{i theta} = cos theta + i sin theta by torch in float32, as HF's table,
+    then complex128: numpy's complex64 exp, glibc's cosf / sinf, differs from
+    torch's by one ulp in about 5% of the entries, which Wqkv's std 0.1 makes
+    worth about 4e-9 on the hidden states: see "glibc_cos_sin"), attention by
+    nn.MultiheadAttention (identity in-projection, no biases, out_proj =
+    out_proj, key_padding_mask), nn.LayerNorm, nn.Linear fc11 / fc12 / fc2
+    with a * g / (1 + exp(-g))."""
+
+    def __init__(self, w, sh):
+        super().__init__()
+        H, I, nh = sh["hidden"], nomic_inner(sh), sh["heads"]
+        self.nh, self.hd = nh, H // nh
+        self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
+        self.typ = torch.nn.Embedding(sh.get("typevocab", 2), H, dtype=torch.float64)
+        self.eln = torch.nn.LayerNorm(H, eps=1e-12, dtype=torch.float64)
+        self.layers = torch.nn.ModuleList()
+        f64 = dict(dtype=torch.float64)
+        with torch.no_grad():
+            self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
+            self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
+            self.eln.weight.copy_(w["emb_ln.weight"])
+            self.eln.bias.copy_(w["emb_ln.bias"])
+            for i in range(sh["layers"]):
+                p = "encoder.layers.%d." % i
+                m = torch.nn.ModuleDict({
+                    "q": torch.nn.Linear(H, H, bias=False, **f64), "k": torch.nn.Linear(H, H, bias=False, **f64),
+                    "v": torch.nn.Linear(H, H, bias=False, **f64),
+                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=False, batch_first=True, **f64),
+                    "norm1": torch.nn.LayerNorm(H, eps=1e-12, **f64),
+                    "fc11": torch.nn.Linear(H, I, bias=False, **f64), "fc12": torch.nn.Linear(H, I, bias=False, **f64),
+                    "fc2": torch.nn.Linear(I, H, bias=False, **f64),
+                    "norm2": torch.nn.LayerNorm(H, eps=1e-12, **f64)})
+                wqkv = w[p + "attn.Wqkv.weight"]
+                for j, n in enumerate("qkv"):
+                    m[n].weight.copy_(wqkv[j * H:(j + 1) * H])
+                m["attn"].in_proj_weight.copy_(torch.eye(H, dtype=torch.float64).repeat(3, 1))
+                m["attn"].out_proj.weight.copy_(w[p + "attn.out_proj.weight"])
+                for n in ("norm1", "norm2"):
+                    m[n].weight.copy_(w[p + n + ".weight"])
+                    m[n].bias.copy_(w[p + n + ".bias"])
+                for n in ("fc11", "fc12", "fc2"):
+                    m[n].weight.copy_(w[p + "mlp." + n + ".weight"])
+                self.layers.append(m)
+        self.eval()
+
+    def rotate(self, x, rot):
+        """x [B, S, H]: each head's (x_j, x_{j + d/2}) as one complex number, times rot [S, d/2]."""
+        B, S, H = x.shape
+        x = x.reshape(B, S, self.nh, self.hd)
+        half = self.hd // 2
+        z = torch.complex(x[..., :half], x[..., half:]) * rot[None, :, None, :]
+        return torch.cat((z.real, z.imag), dim=-1).reshape(B, S, H)
+
+    def forward(self, ids, mask, tt):
+        S = ids.shape[1]
+        th = torch.from_numpy(nomic_angles_numpy(S, self.hd))
+        rot = torch.complex(torch.cos(th), torch.sin(th)).to(torch.complex128)
+        h = self.eln(self.word(ids) + self.typ(tt))
+        kpm = mask == 0
+        for m in self.layers:
+            q, k = self.rotate(m["q"](h), rot), self.rotate(m["k"](h), rot)
+            a, _ = m["attn"](q, k, m["v"](h), key_padding_mask=kpm, need_weights=False)
+            h1 = m["norm1"](a + h)
+            g = m["fc12"](h1)
+            h = m["norm2"](m["fc2"](m["fc11"](h1) * (g / (1.0 + torch.exp(-g)))) + h1)
+        return h
+
+
+def nomic_rotary_info(sh, S):
+    """The float32 tables, for the report: HF's inv_freq against the
+    correctly rounded 1000^(-2j/d) and against the C engine's 1.0f /
+    powf(base, (float)j / (float)d) with glibc's powf; B's numpy angles
+    against A's torch ones (must be equal); torch's float32 cos/sin against
+    the correctly rounded ones, against numpy's complex64 exp
+    ("glibc_cos_sin") and against glibc's cosf / sinf (the engine's), in
+    entries and ulps.  The glibc figures need libm through ctypes (None
+    without it)."""
+    d = sh["hidden"] // sh["heads"]
+    dim = d * 1.0
+    inv_t = (1.0 / (float(NOMIC_ROTARY_BASE) ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))).numpy()
+    inv_cr = nomic_inv_freq_correctly_rounded(d)
+    th_t = torch.outer(torch.arange(S, dtype=torch.float32), torch.from_numpy(inv_t)).numpy()
+    th_n = nomic_angles_numpy(S, d)
+    assert th_t.dtype == th_n.dtype == np.float32 and (th_t.view(np.uint32) == th_n.view(np.uint32)).all()
+    c_t, s_t = nomic_rotary_cos_sin(S, d)
+    c_t, s_t = c_t.numpy(), s_t.numpy()
+    c_cr, s_cr = np.cos(th_t.astype(np.float64)), np.sin(th_t.astype(np.float64))
+    e = np.exp(1j * th_n)
+    assert e.dtype == np.complex64
+
+    def ulps(a, b):         # float32 arrays: distance in units in the last place
+        return int(np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64)).max())
+    # the float64 angles' distance from the float32 ones (what "float64_angles" changes)
+    th64 = np.outer(np.arange(S, dtype=np.float64), NOMIC_ROTARY_BASE ** (-np.arange(0, d, 2) / d))
+    # the C engine's expressions with glibc's powf, cosf and sinf
+    inv_g = glibc = None
+    try:
+        import ctypes
+        import ctypes.util
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        for fn, nargs in (("powf", 2), ("cosf", 1), ("sinf", 1)):
+            getattr(libm, fn).restype = ctypes.c_float
+            getattr(libm, fn).argtypes = [ctypes.c_float] * nargs
+        inv_g = np.array([np.float32(1.0) / np.float32(libm.powf(float(NOMIC_ROTARY_BASE),
+                                                                  float(np.float32(j) / np.float32(d))))
+                          for j in range(0, d, 2)], dtype=np.float32)
+        c_g = np.array([libm.cosf(float(x)) for x in th_t.ravel()], dtype=np.float32).reshape(th_t.shape)
+        s_g = np.array([libm.sinf(float(x)) for x in th_t.ravel()], dtype=np.float32).reshape(th_t.shape)
+        glibc = {"cos_sin_torch_vs_glibc_entries": int((c_t != c_g).sum() + (s_t != s_g).sum()),
+                 "cos_sin_glibc_vs_numpy_cexpf_entries": int((c_g != e.real).sum() + (s_g != e.imag).sum())}
+    except (OSError, AttributeError):
+        pass
+    return {"S": S, "inv_freq_float32": [float(x) for x in inv_t],
+            "inv_freq_vs_correctly_rounded_ulps": [int(a) - int(b) for a, b in
+                                                   zip(inv_t.view(np.int32), inv_cr.view(np.int32))],
+            "inv_freq_vs_glibc_powf_ulps": None if inv_g is None else
+            [int(a) - int(b) for a, b in zip(inv_t.view(np.int32), inv_g.view(np.int32))],
+            "glibc": glibc,
+            "angles_torch_vs_numpy_float32": "identical",
+            "float32_angles_vs_float64_max_rad": float(np.abs(th_t.astype(np.float64) - th64).max()),
+            "cos_sin_torch_vs_correctly_rounded_entries": int((c_t != c_cr.astype(np.float32)).sum() +
+                                                             (s_t != s_cr.astype(np.float32)).sum()),
+            "cos_sin_torch_vs_correctly_rounded_max_ulps": max(ulps(c_t, c_cr.astype(np.float32)),
+                                                               ulps(s_t, s_cr.astype(np.float32))),
+            "cos_sin_torch_vs_numpy_cexpf_entries": int((c_t != e.real).sum() + (s_t != e.imag).sum()),
+            "cos_sin_torch_vs_numpy_cexpf_max_ulps": max(ulps(c_t, e.real), ulps(s_t, e.imag)),
+            "entries": 2 * c_t.size}
+
+
 def pool(h, mask, pooling, normalize):
     m = mask.to(h.dtype).unsqueeze(-1)
     if pooling == "cls":
@@ -1003,7 +1345,8 @@ def rand_row(rng, n, V, cls=101, sep=102):
 
 def id_cases_for(shape, rng):
     sh = SHAPES[shape]
-    V = sh["vocab"]
+    # nomic: random ids among the tokenizer's 30522, not the 30528 padded rows
+    V = sh.get("tok_vocab", sh["vocab"])
     # MPNet's rows are <s> ... </s> (0, 2); the random ids (>= 999) never hit
     # its pad id 1
     # (xlmr's are <s> ... </s> too)
@@ -1015,6 +1358,7 @@ def id_cases_for(shape, rng):
         mixed = [1, 2, 7, 33, 64, 128]
     cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V, cls, sep) for n in mixed], type_ids=None,
                   hidden=(shape in ("minilm", "mpnet", "xlmroberta", "roberta")))]
+    # (nomic keeps its hidden states for long_rotary below: golden.bin stays small)
     lens = [int(x) for x in rng.integers(3, 41, size=6)]
     cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V, cls, sep) for n in lens], type_ids=None,
                       hidden=False))
@@ -1047,7 +1391,18 @@ def id_cases_for(shape, rng):
             long_row[j] = P
         rows.append([0] + long_row + [2])
         cases.append(dict(name="pad_inside", ids=rows, type_ids=None, hidden=False))
+    if is_nomic(sh):
+        # rotary positions far beyond 1024 (1500 tokens), and two short rows
+        # right-padded to 1500 in the same batch (their positions must stay
+        # 0..len-1): hidden states stored (drawn after the others, so they are
+        # what they would be)
+        cases.append(dict(name="long_rotary", ids=[rand_row(rng, n, V, cls, sep) for n in NOMIC_LONG_ROWS],
+                          type_ids=None, hidden=True))
     return cases
+
+
+# nomic's long_rotary case: row lengths
+NOMIC_LONG_ROWS = [1500, 33, 1]
 
 
 def sts_sentences(k):
@@ -1198,11 +1553,19 @@ def tokenize(shape, texts, use_tokjson=None, use_vocab=None, pairs=False):
     elif sh["st"]:
         # sentence-transformers' Transformer.tokenize: str(s).strip(), then
         # s.lower() when sentence_bert_config.json says do_lower_case (as
-        # gen_model writes it: the tokenizer's own flag), before the tokenizer
-        texts = [t.strip().lower() if sh["lower"] else t.strip() for t in texts]
+        # gen_model writes it: the tokenizer's own flag but for nomic), before
+        # the tokenizer
+        texts = [t.strip().lower() if st_lower(sh) else t.strip() for t in texts]
     r = subprocess.run(cmd, input=json.dumps(texts).encode(), capture_output=True, check=True)
     out = json.loads(r.stdout)
     return out if pairs else out["ids"]
+
+
+def st_lower(sh):
+    """sentence_bert_config.json's do_lower_case: the tokenizer's own flag,
+    except where the shape says otherwise (nomic: false, the tokenizer
+    lowercases itself)."""
+    return sh.get("st_lower", sh["lower"])
 
 
 def effective_max_length(shape):
@@ -1316,10 +1679,15 @@ def run_shape(shape, args, report):
         return at
 
     mpnet = is_mpnet(sh)
+    nomic = is_nomic(sh)
+    # shapes without a fused-path run of B: MPNet's bias as src_mask, and
+    # NomicBert's rotary, are not what nn.TransformerEncoderLayer computes
+    no_fast = mpnet or nomic
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
-    if mpnet:
-        # nn.TransformerEncoderLayer's fused path refuses a src_mask (the bias)
+    if no_fast:
+        # nn.TransformerEncoderLayer's fused path refuses a src_mask (the
+        # bias); NomicBert's B has no nn.TransformerEncoderLayer at all
         del figs["A_vs_B_fast_hidden"], figs["A_vs_B_fast_pooled"]
     if not sh.get("include_prompt", True):
         # the prompt-skipping pooling: masked (as sentence-transformers) vs sliced
@@ -1330,21 +1698,28 @@ def run_shape(shape, args, report):
     # not a check: the float32 run of A against float64, a guide for the engine's tolerances
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
-    encoder_a = mpnet_a if mpnet else bert_a
-    B_model = MPNetB(w, sh) if mpnet else BertB(w, sh)
+    encoder_a = mpnet_a if mpnet else nomic_a if nomic else bert_a
+    B_model = MPNetB(w, sh) if mpnet else NomicB(w, sh) if nomic else BertB(w, sh)
     pad_id = MPNET_PAD if mpnet or is_roberta(sh) else sh.get("pad_id", 0)
     # MPNet and XLM-RoBERTa, for information: how far the hidden states and
     # pooled vectors move when the reference gets one thing of the
     # architecture wrong (the goldens' 1e-4 tolerance must be below these)
     variants = (("no_bias", "transposed_bias", "boundary_bucket", "bert_positions") if mpnet
-                else ("bert_positions", "bert_eps") if is_roberta(sh) else ())
+                else ("bert_positions", "bert_eps") if is_roberta(sh)
+                else ("no_rotary", "interleaved_rotary", "swapped_fc11_fc12", "float64_angles", "gelu",
+                      "inv_freq_correctly_rounded", "glibc_cos_sin") if nomic
+                else ())
     sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
+    if nomic:
+        # and on the hidden states golden.bin stores (what test_engine compares)
+        for fig in sabotage.values():
+            fig["stored_hidden"] = 0.0
     head_a = lambda x: dense_a(x, dws, sh)                      # noqa: E731
     head_b = dense_b(dws, sh) if sh.get("dense") else None
     dws32 = [(W.float(), None if b is None else b.float()) for W, b in dws]
     head_a32 = lambda x: dense_a(x, dws32, sh)                  # noqa: E731
 
-    def forward(rows, types, prompt_length=0):
+    def forward(rows, types, prompt_length=0, stored_hidden=False):
         ids, mask, tt = pad_batch(rows, types, pad_id)
         # the encoder attends with mask; pooling uses pmask (the prompt left out)
         pmask = prompt_pool_mask(mask, prompt_length) if prompt_length else mask
@@ -1356,16 +1731,18 @@ def run_shape(shape, args, report):
                     hv = encoder_a(w, sh, ids, mask, tt, variant=v)
                     fig["hidden"] = max(fig["hidden"], maxdiff_valid(hv, ha, mask))
                     fig["pooled"] = max(fig["pooled"], float((embed(hv, pmask, sh, head_a) - pa).abs().max()))
+                    if stored_hidden and "stored_hidden" in fig:
+                        fig["stored_hidden"] = max(fig["stored_hidden"], maxdiff_valid(hv, ha, mask))
         with torch.enable_grad():           # nn.MultiheadAttention python path
             hb = B_model(ids, mask, tt).detach()
-        if not mpnet:
+        if not no_fast:
             with torch.inference_mode():        # fused native fast path
                 hf = B_model(ids, mask, tt)
             hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
             hf = torch.nan_to_num(hf)
         with torch.no_grad():
             pb = embed(hb, pmask, sh, head_b)
-            if not mpnet:
+            if not no_fast:
                 pf = embed(hf * mask.double().unsqueeze(-1), pmask, sh, head_b)
             if "prompt_mask_vs_slice" in figs:
                 assert sh["pooling"] == "mean" and not sh.get("dense")
@@ -1380,7 +1757,7 @@ def run_shape(shape, args, report):
                                                 float((da - dense_matmul(xa, dws, sh)).abs().max()))
         figs["A_vs_B_python_hidden"] = max(figs["A_vs_B_python_hidden"], maxdiff_valid(ha, hb, mask))
         figs["A_vs_B_python_pooled"] = max(figs["A_vs_B_python_pooled"], float((pa - pb).abs().max()))
-        if not mpnet:
+        if not no_fast:
             figs["A_vs_B_fast_hidden"] = max(figs["A_vs_B_fast_hidden"], maxdiff_valid(ha, hf, mask))
             figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
         with torch.no_grad():
@@ -1396,7 +1773,25 @@ def run_shape(shape, args, report):
             noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
         return ha, pa, mask
 
-    buckets = mpnet_info = None
+    buckets = mpnet_info = nomic_info = None
+    if nomic:
+        # the float32 rotary tables over every position a 2048-token input has
+        nomic_info = nomic_rotary_info(sh, sh["maxpos"])
+        print("  rotary tables (float32, %d positions): B's numpy angles == A's torch angles; inv_freq vs "
+              "correctly rounded (ulps) %s; torch cos/sin vs correctly rounded: %d of %d entries differ "
+              "(max %d ulp), vs numpy's complex64 exp: %d (max %d ulp); float32 angles vs float64 "
+              "at most %.3g rad"
+              % (nomic_info["S"], nomic_info["inv_freq_vs_correctly_rounded_ulps"],
+                 nomic_info["cos_sin_torch_vs_correctly_rounded_entries"], nomic_info["entries"],
+                 nomic_info["cos_sin_torch_vs_correctly_rounded_max_ulps"],
+                 nomic_info["cos_sin_torch_vs_numpy_cexpf_entries"],
+                 nomic_info["cos_sin_torch_vs_numpy_cexpf_max_ulps"],
+                 nomic_info["float32_angles_vs_float64_max_rad"]))
+        g = nomic_info["glibc"]
+        print("  the C engine's table (glibc): 1.0f / powf inv_freq vs torch's (ulps) %s; glibc cosf/sinf vs "
+              "torch: %s entries differ, vs numpy's complex64 exp: %s"
+              % (nomic_info["inv_freq_vs_glibc_powf_ulps"], g and g["cos_sin_torch_vs_glibc_entries"],
+                 g and g["cos_sin_glibc_vs_numpy_cexpf_entries"]))
     if mpnet:
         # the bucket of every relative position a 512-token input has, as HF
         # computes it in torch (the C engine is tested against this table);
@@ -1425,7 +1820,7 @@ def run_shape(shape, args, report):
 
     id_out = []
     for c in id_cases_for(shape, rng):
-        ha, pa, mask = forward(c["ids"], c["type_ids"])
+        ha, pa, mask = forward(c["ids"], c["type_ids"], stored_hidden=c["hidden"])
         pooled_at = emit(pa)
         hidden_at = -1
         if c["hidden"]:
@@ -1435,12 +1830,13 @@ def run_shape(shape, args, report):
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta"):
+    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
             mpnet_info.update(mpnet_tokenizer_checks(shape))
         fixture_checked = 0
+        nomic_lower_differs = []
         for c in text_cases_for(shape):
             ids = tokenize(shape, c["texts"])
             assert all(2 <= len(r) <= maxlen for r in ids)
@@ -1452,11 +1848,31 @@ def run_shape(shape, args, report):
                 mpnet_check_ids(shape, c, ids)
             if shape in MASK_ID:
                 fixture_checked += fixture_check_ids(shape, c, ids)
+            if nomic:
+                # sentence-transformers does not lowercase (do_lower_case
+                # false), the tokenizer does: the same ids as Python's
+                # lower() first, but where str.lower() and the tokenizer's
+                # lowercasing part (a word-final capital sigma) and where a
+                # typed [CLS] / [SEP] / [MASK] stays the special token
+                # (lowercased first, it is plain text)
+                low = tokenize(shape, [t.lower() for t in c["texts"]])
+                for t, r, rl in zip(c["texts"], ids, low):
+                    if r != rl:
+                        if "\u03a3" not in t:
+                            toks = vocab_tokens(shape, r)
+                            assert all(x in toks[1:-1] for x in ("[CLS]", "[SEP]", "[MASK]")), (t, toks)
+                        nomic_lower_differs.append(t)
             _, pa, _ = forward(ids, None)
             text_out.append({"name": c["name"], "texts": c["texts"], "ids": ids, "pooled_at": emit(pa)})
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
+        if nomic:
+            assert len(nomic_lower_differs) == 2, nomic_lower_differs
+            tok_check = ("nomic texts (not lowercased before the tokenizer): the same ids as lowercased "
+                         "ones but for %d texts, %r (final sigma) and %r (special tokens)"
+                         % (len(nomic_lower_differs), nomic_lower_differs[0], nomic_lower_differs[1]))
+            nomic_info["texts_lowercased_first_differ"] = nomic_lower_differs
         if shape in MASK_ID:
             tok_check = ("%s texts: every row <s> ... </s>; %d texts also in %s/cases.jsonl, "
                          "the same ids there" % (shape, fixture_checked, os.path.basename(SHAPES[shape]["tokjson_fixture"])))
@@ -1496,10 +1912,14 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if mpnet:
         print("    (no B fast figures: the fused encoder layer refuses the bias as src_mask)")
+    if nomic:
+        print("    (no B fast figures: B is not built from nn.TransformerEncoderLayer)")
     if sabotage is not None:
-        print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors (information):")
+        print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors%s (information):"
+              % (" / stored hidden states" if nomic else ""))
         for k, v in sabotage.items():
-            print("    %-24s %.3g / %.3g" % (k, v["hidden"], v["pooled"]))
+            print("    %-27s %.3g / %.3g%s" % (k, v["hidden"], v["pooled"],
+                                             " / %.3g" % v["stored_hidden"] if "stored_hidden" in v else ""))
     print("  float32 noise floor (A in float32 vs float64; information, not a check):")
     for k, v in noise.items():
         print("    %-24s %.3g" % (k, v))
@@ -1509,7 +1929,7 @@ def run_shape(shape, args, report):
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
     golden = {"shape": shape}
-    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh):
+    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh) or nomic:
         # only where not BERT, so that the older goldens stay byte-identical
         golden["model_type"] = sh["model_type"]
     golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
@@ -1540,6 +1960,8 @@ def run_shape(shape, args, report):
         report[shape]["sabotaged_reference_pooled_maxdiff"] = sabotage
     if mpnet:
         report[shape]["mpnet"] = mpnet_info
+    if nomic:
+        report[shape]["nomic_rotary"] = nomic_info
     if not args.keep:
         shutil.rmtree(pyd)
         shutil.rmtree(cd)
@@ -1547,7 +1969,8 @@ def run_shape(shape, args, report):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta")
+    ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
+                                        "nomic")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

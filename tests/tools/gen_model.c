@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|bert-base|mpnet-base
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|bert-base|mpnet-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -39,6 +39,9 @@
 **   roberta 64/2/4/256      4000 pos 514 seed 15 F32 RoBERTa with a
 **                                                    byte-level BPE
 **                                                    tokenizer (below)
+**   nomic  64/2/4/200(256) 30528 pos 2048 seed 16 F32 NomicBert (below), no
+**                                                    prefix, no position
+**                                                    table (rotary)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -118,6 +121,32 @@
 ** Normalize, max_seq_length 512, do_lower_case false (all-distilroberta-v1's
 ** layout).
 **
+** NomicBert (shape nomic): the tensors of nomic-embed-text-v1.5's
+** model.safetensors (NomicBertModel without pooler, names without prefix):
+**   embeddings.word_embeddings.weight [V,H] (V = 30528: bert-base-uncased's
+**   30522 ids padded to a multiple of 64, pad_vocab_size_multiple),
+**   embeddings.token_type_embeddings.weight [2,H], emb_ln.weight/bias [H]
+**   (no position table: rotary positions);
+**   per layer i, prefix "encoder.layers.<i>.": attn.Wqkv.weight [3H,H]
+**   (rows Q, K, V), attn.out_proj.weight [H,H], mlp.fc11.weight [I,H] (the
+**   value), mlp.fc12.weight [I,H] (the gate), mlp.fc2.weight [H,I],
+**   norm1.weight/bias [H], norm2.weight/bias [H]; no Linear biases.
+** I = n_inner 200 rounded up to a multiple of 256 (NomciBertGatedMLP's
+** multiple_of) = 256.  The Linear weights and embeddings take the Linear
+** kind, but attn.Wqkv.weight its own (below), emb_ln / norm1 / norm2 the
+** LayerNorm kinds below.  config.json is
+** nomic-embed-text-v1.5's NomicBertConfig (a GPT2Config, transformers
+** 4.37.2, keys sorted: activation_function "swiglu", n_embd, n_head,
+** n_inner, n_layer, n_positions 2048, max_trained_positions 2048,
+** layer_norm_epsilon 1e-12, rotary_emb_base 1000, rotary_emb_fraction 1.0,
+** rotary_emb_interleaved false, prenorm false, qkv_proj_bias / mlp_fc1_bias /
+** mlp_fc2_bias false, pad_vocab_size_multiple 64, auto_map to
+** nomic-ai/nomic-bert-2048's code, ...; see make_golden.py).  vocab.txt is
+** bert-base-uncased's, tokenizer_config.json is generated (BertTokenizer,
+** do_lower_case true, model_max_length 2048).  ST files: mean pooling,
+** Normalize, max_seq_length 2048, do_lower_case false (nomic-embed-text's
+** layout: the tokenizer lowercases, sentence-transformers does not).
+**
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
 **   state0 = seed XOR fnv1a64(NAME)       FNV-1a 64: h = 0xcbf29ce484222325;
@@ -136,6 +165,11 @@
 **            MPNet's relative_attention_bias: (float)u_k with std = 0.5, so
 **            that a wrong bucket or a missing bias visibly moves the vectors
 **            (std 0.02 would hide it among the scores).
+**            NomicBert's attn.Wqkv.weight: (float)u_k with std = 0.1, so
+**            that the attention is sharp enough for a rotary mistake to
+**            show (with std 0.02 the scores have a standard deviation of
+**            about 0.02, the attention is nearly uniform and leaving the
+**            rotation out moves the hidden states by only ~3e-4).
 **   F16 / BF16 shapes store the float32 value rounded to nearest even
 **   (IEEE binary16 with subnormals / bfloat16 = top 16 bits, RNE).
 **
@@ -222,11 +256,13 @@ static const Prompt INSTR_PROMPTS[] = {
   {"passage", ""},
 };
 
-enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4 };
+enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5 };
 
 typedef struct {
   const char *name;
-  int hidden, layers, heads, inter, vocab, maxpos, typevocab;
+  int hidden, layers, heads, inter, vocab, maxpos, typevocab; /* nomic: inter is config.json's
+                                                                n_inner (the tensors round it
+                                                                up to a multiple of 256) */
   uint64_t seed;
   int dtype;
   const char *prefix;  /* "", "bert." or "distilbert." */
@@ -245,49 +281,51 @@ typedef struct {
   const char *default_prompt; /* its default_prompt_name (prompts only) */
   int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
   int arch;              /* ARCH_*: the tensors and config.json of BertModel, DistilBertModel,
-                            MPNetModel or XLMRobertaModel */
+                            MPNetModel, XLMRobertaModel, RobertaModel or NomicBertModel */
   const char *tokcfg_fixture; /* dir under vocab-dir holding tokenizer_config.json and
                               ** special_tokens_map.json (copied instead of generating
                               ** tokenizer_config.json), or NULL */
   int pad_id;          /* BERT config.json's pad_token_id */
   int no_lower_key;    /* st only: sentence_bert_config.json without do_lower_case */
+  int st_keep_case;    /* st only: sentence_bert_config.json's do_lower_case false although
+                          the tokenizer lowercases (nomic-embed-text's layout) */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, ARCH_BERT, NULL, 0, 0, 0},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, ARCH_DISTIL, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, ARCH_DISTIL, NULL, 0, 0, 0},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
   ** tokenizer files of all-mpnet-base-v2's layout, mean pooling, Normalize,
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
-   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0},
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0, 0},
   /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
   ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
   ** side files from tests/fixtures/tokenizer/unigram (relative to
@@ -295,30 +333,36 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json without do_lower_case */
   {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
-   1, 1},
+   1, 1, 0},
   /* XLM-RoBERTa as bge-m3 has it (at the test width): BertModel's tensors
   ** under "roberta.", one token type, positions from pad_token_id + 1, the
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0},
+   1, 0, 0},
   /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
   ** tensors without prefix, one token type, positions from pad_token_id + 1,
   ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
   {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
-   1, 0},
+   1, 0, 0},
+  /* NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (at the test width):
+  ** rotary positions (no position table), fused Wqkv, SwiGLU, no biases
+  ** but the LayerNorms', n_inner 200 (256 in the tensors), 30522 tokenizer
+  ** ids in 30528 rows, mean pooling, Normalize, 2048 tokens */
+  {"nomic", 64, 2, 4, 200, 30528, 2048, 2, 16, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC, NULL, 0, 0, 1},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
-   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0},
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0, 0},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
-enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4 };
+enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4, K_QKV = 5 };
 
 typedef struct {
   char name[96];
@@ -383,7 +427,8 @@ static uint16_t f32_to_bf16(float f) {
 
 static void gen_values(const char *name, uint64_t seed, int kind, long n, float *out) {
   uint64_t st = seed ^ fnv1a64(name);
-  double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : kind == K_RELB ? 0.5 : 0.05;
+  double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : kind == K_RELB ? 0.5
+             : kind == K_QKV ? 0.1 : 0.05;
   double scale = sd * sqrt(3.0) / 8388608.0;
   for (long k = 0; k < n; k++) {
     uint64_t x = splitmix64(&st);
@@ -450,10 +495,52 @@ static void add_part(const Shape *s, const ArchNames *a, int i, const char *part
   add(s, b, 1, d0, 0, d1 ? K_STD : K_LN_B, i);
 }
 
+/* NomicBertModel's MLP width: NomciBertGatedMLP rounds n_inner up to a
+** multiple of 256 (multiple_of) */
+static long nomic_inner(const Shape *s) { return (s->inter + 255L) / 256L * 256L; }
+
+/* NomicBertModel (nomic-embed-text-v1.5's model.safetensors): no position
+** table (rotary), Q/K/V fused into one Wqkv [3H, H] (rows Q, K, V), SwiGLU
+** (fc11 the value, fc12 the gate, fc2 down), no Linear biases; Wqkv takes
+** K_QKV (std 0.1: sharp attention, so that rotary mistakes show), its three
+** kinds of LayerNorm (emb_ln, norm1, norm2) take the LayerNorm kinds. */
+static void build_nomic_tensors(const Shape *s) {
+  long H = s->hidden, I = nomic_inner(s);
+  char b[96];
+  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  add(s, "emb_ln.weight", 1, H, 0, K_LN_W, -1);
+  add(s, "emb_ln.bias", 1, H, 0, K_LN_B, -1);
+  for (int i = 0; i < s->layers; i++) {
+    static const struct {
+      const char *part;
+      int rows, cols; /* in units of H (1), 3H (3) or I (0) */
+      int kind;
+    } parts[] = {
+      {"attn.Wqkv.weight", 3, 1, K_QKV},  {"attn.out_proj.weight", 1, 1, K_STD},
+      {"mlp.fc11.weight", 0, 1, K_STD},   {"mlp.fc12.weight", 0, 1, K_STD},
+      {"mlp.fc2.weight", 1, 0, K_STD},    {"norm1.weight", 1, -1, K_LN_W},
+      {"norm1.bias", 1, -1, K_LN_B},      {"norm2.weight", 1, -1, K_LN_W},
+      {"norm2.bias", 1, -1, K_LN_B},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+      long d0 = parts[k].rows ? parts[k].rows * H : I;
+      long d1 = parts[k].cols < 0 ? 0 : parts[k].cols ? parts[k].cols * H : I;
+      snprintf(b, sizeof b, "encoder.layers.%d.%s", i, parts[k].part);
+      add(s, b, d1 ? 2 : 1, d0, d1, parts[k].kind, i);
+    }
+  }
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
-  const ArchNames *a = s->arch == ARCH_DISTIL ? &DISTIL_NAMES : s->arch == ARCH_MPNET ? &MPNET_NAMES : &BERT_NAMES;
   ntensors = 0;
+  if (s->arch == ARCH_NOMIC) {
+    build_nomic_tensors(s);
+    return;
+  }
+  const ArchNames *a = s->arch == ARCH_DISTIL ? &DISTIL_NAMES : s->arch == ARCH_MPNET ? &MPNET_NAMES : &BERT_NAMES;
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   add(s, "embeddings.position_embeddings.weight", 2, s->maxpos, H, K_STD, -1);
   if (a->token_types) add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
@@ -761,6 +848,75 @@ static void write_mpnet_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
+/* config.json as nomic-embed-text-v1.5's: a NomicBertConfig (a GPT2Config)
+** as transformers 4.37.2 saved it (keys sorted), at the test width. */
+static void write_nomic_config(const Shape *s, const char *dir) {
+  char t[4096];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"_name_or_path\": \"nomic-ai/nomic-bert-2048\",\n"
+           "  \"activation_function\": \"swiglu\",\n"
+           "  \"architectures\": [\n"
+           "    \"NomicBertModel\"\n"
+           "  ],\n"
+           "  \"attn_pdrop\": 0.0,\n"
+           "  \"auto_map\": {\n"
+           "    \"AutoConfig\": \"nomic-ai/nomic-bert-2048--configuration_hf_nomic_bert.NomicBertConfig\",\n"
+           "    \"AutoModel\": \"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertModel\",\n"
+           "    \"AutoModelForMaskedLM\": "
+           "\"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForPreTraining\"\n"
+           "  },\n"
+           "  \"bos_token_id\": null,\n"
+           "  \"causal\": false,\n"
+           "  \"dense_seq_output\": true,\n"
+           "  \"embd_pdrop\": 0.0,\n"
+           "  \"eos_token_id\": null,\n"
+           "  \"fused_bias_fc\": true,\n"
+           "  \"fused_dropout_add_ln\": true,\n"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"layer_norm_epsilon\": 1e-12,\n"
+           "  \"max_trained_positions\": %d,\n"
+           "  \"mlp_fc1_bias\": false,\n"
+           "  \"mlp_fc2_bias\": false,\n"
+           "  \"model_type\": \"nomic_bert\",\n"
+           "  \"n_embd\": %d,\n"
+           "  \"n_head\": %d,\n"
+           "  \"n_inner\": %d,\n"
+           "  \"n_layer\": %d,\n"
+           "  \"n_positions\": %d,\n"
+           "  \"pad_vocab_size_multiple\": 64,\n"
+           "  \"parallel_block\": false,\n"
+           "  \"parallel_block_tied_norm\": false,\n"
+           "  \"prenorm\": false,\n"
+           "  \"qkv_proj_bias\": false,\n"
+           "  \"reorder_and_upcast_attn\": false,\n"
+           "  \"resid_pdrop\": 0.0,\n"
+           "  \"rotary_emb_base\": 1000,\n"
+           "  \"rotary_emb_fraction\": 1.0,\n"
+           "  \"rotary_emb_interleaved\": false,\n"
+           "  \"rotary_emb_scale_base\": null,\n"
+           "  \"rotary_scaling_factor\": null,\n"
+           "  \"scale_attn_by_inverse_layer_idx\": false,\n"
+           "  \"scale_attn_weights\": true,\n"
+           "  \"summary_activation\": null,\n"
+           "  \"summary_first_dropout\": 0.0,\n"
+           "  \"summary_proj_to_labels\": true,\n"
+           "  \"summary_type\": \"cls_index\",\n"
+           "  \"summary_use_proj\": true,\n"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.37.2\",\n"
+           "  \"type_vocab_size\": %d,\n"
+           "  \"use_cache\": true,\n"
+           "  \"use_flash_attn\": true,\n"
+           "  \"use_rms_norm\": false,\n"
+           "  \"use_xentropy\": true,\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           s->maxpos, s->hidden, s->heads, s->inter, s->layers, s->maxpos, DT_TORCH[s->dtype], s->typevocab,
+           s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
   if (s->arch == ARCH_DISTIL) {
@@ -773,6 +929,10 @@ static void write_config(const Shape *s, const char *dir) {
   }
   if (s->arch == ARCH_XLMR || s->arch == ARCH_ROBERTA) {
     write_roberta_config(s, dir);
+    return;
+  }
+  if (s->arch == ARCH_NOMIC) {
+    write_nomic_config(s, dir);
     return;
   }
   snprintf(t, sizeof t,
@@ -875,7 +1035,7 @@ static void write_st_files(const Shape *s, const char *dir) {
     snprintf(tmp, sizeof tmp, "{\n  \"max_seq_length\": %d\n}\n", s->max_seq);
   else
     snprintf(tmp, sizeof tmp, "{\n  \"max_seq_length\": %d,\n  \"do_lower_case\": %s\n}\n", s->max_seq,
-             s->lower ? "true" : "false");
+             s->lower && !s->st_keep_case ? "true" : "false");
   write_text(dir, "sentence_bert_config.json", tmp);
 
   char *pd = path_join(dir, "1_Pooling");

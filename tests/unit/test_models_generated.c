@@ -123,7 +123,7 @@ int main(void) {
   const char *golden = getenv("GOLDEN_DIR");
   if (!models || !*models) models = "build/test-models";
   if (!golden || !*golden) golden = "tests/fixtures/models";
-  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet", "xlmr", "xlmroberta", "roberta"};
+  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];
