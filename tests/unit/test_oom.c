@@ -369,12 +369,14 @@ int main(int argc, char **argv) {
   if (env && *env) snprintf(models, sizeof models, "%s", env);
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
   char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200], mpnet[1200], mpnet_tok[1200];
+  char nomic[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
   snprintf(bge, sizeof bge, "%s/bge", models);
   snprintf(dense, sizeof dense, "%s/dense", models);
   snprintf(mpnet, sizeof mpnet, "%s/mpnet", models);
+  snprintf(nomic, sizeof nomic, "%s/nomic", models);
   snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
 
   /* the 30k-token files: jansson's allocations left out (see above) */
@@ -402,6 +404,8 @@ int main(int argc, char **argv) {
                    EE_PREC_FP32);
   sweep_model_load("ee_model_load mpnet (relative bias table, normalised added tokens; jansson not injected)",
                    mpnet, EE_PREC_FP32);
+  sweep_model_load("ee_model_load nomic (rotary table, interleaved gate panels; jansson not injected)",
+                   nomic, EE_PREC_FP32);
   se_fault_json(1);
 
   /* every JSON file kind, jansson's allocations included */
@@ -438,6 +442,8 @@ int main(int argc, char **argv) {
   sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL);
   sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL);
   sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL);
+  sweep_embed("ee_embed_texts nomic (5 texts, 2 threads: the gated FFN's scratch)", nomic, EE_PREC_FP32, 0,
+              2, NULL);
   sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL);
   sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL);
   return check_finish();
