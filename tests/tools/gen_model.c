@@ -1,7 +1,7 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|bert-base|mpnet-base
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|bert-base|mpnet-base|nomic-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -42,6 +42,9 @@
 **   nomic  64/2/4/200(256) 30528 pos 2048 seed 16 F32 NomicBert (below), no
 **                                                    prefix, no position
 **                                                    table (rotary)
+**   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
+**   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
+**   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -359,6 +362,10 @@ static const Shape SHAPES[] = {
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0, 0},
+  /* nomic-embed-text-v1.5's size (768/12/12, n_inner 3072, 8,192 rotary
+  ** positions), for the bench only, like the two above */
+  {"nomic-base", 768, 12, 12, 3072, 30528, 8192, 2, 17, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC, NULL, 0, 0, 1},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
