@@ -27,7 +27,8 @@
 **   - EE_KERNEL=generic selects the portable tiles;
 **   - the bf16 attention head (attention.c) on odd lengths and head sizes:
 **     every tile's bits the same, near the double-precision result.
-** With $TEST_MODELS/minilm (the generated MiniLM-L6-shape model, random
+** With $TEST_MODELS/minilm (and odd widths, and nomic: NomicBert's gated FFN
+** and rotary attention; the generated MiniLM-L6-shape model, random
 ** weights over the real vocabulary: there are no pretrained weights here):
 **   - cosine similarity of the pooled vectors of 300 AG News texts
 **     (bench/data/ag_news_2000.txt) between fp32 and bf16 (mean and min >=
@@ -754,5 +755,12 @@ int main(void) {
     check_encoder(dir, "generated model of odd widths: hidden 45, head 15, intermediate 131", 0);
   else
     CHECK(0, "no model at %s (gen_model --shape odd)", dir);
+  /* the gated FFN's interleaved panels and rotary attention in each tile */
+  snprintf(dir, sizeof dir, "%s/nomic", models && models[0] ? models : "build/test-models");
+  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  if (access(cfg, R_OK) == 0)
+    check_encoder(dir, "generated NomicBert: rotary, SwiGLU", 0);
+  else
+    CHECK(0, "no model at %s (gen_model --shape nomic)", dir);
   return check_finish();
 }
