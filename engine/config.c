@@ -210,6 +210,7 @@ sentence_defaults:
   cfg->max_length = 0;
   cfg->include_prompt = 1;
   cfg->pooled_dims = cfg->hidden_size;
+  rc = ee_head_config(root, path, cfg, err);
 done:
   json_decref(root);
   return rc;
@@ -298,6 +299,11 @@ ee_status ee_st_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   char path[EE_PATH_MAX];
   json_t *mods = NULL, *sb = NULL;
   ee_status rc;
+
+  /* A cross-encoder is CrossEncoder's, not SentenceTransformer's: its
+  ** pooling and head come from config.json, and CrossEncoder hands texts
+  ** to the tokenizer as they are. */
+  if (cfg->labels) return EE_OK;
 
   if ((rc = ee_path_join(path, dir, "modules.json", err)) != EE_OK) return rc;
   if ((rc = ee_load_json(path, 1, &mods, err)) != EE_OK) return rc;

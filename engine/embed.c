@@ -39,11 +39,13 @@ struct ee_context {
   char *joined;              /* (joined_cap) prompt + one text, for wp_encode */
   size_t joined_cap;
   int32_t *tok;              /* (tok_cap) token ids of all texts, text after text */
+  int32_t *typ;              /* (tok_cap) their type ids when the texts are pairs, else NULL */
   int64_t tok_cap;
   int64_t *tok_off;          /* (text_cap) first token of text i in tok */
   ee_item *items;            /* (text_cap) texts sorted by length */
   int text_cap;
   const int32_t **b_ids;     /* (b_cap) one batch's sequences */
+  const int32_t **b_types;   /* (b_cap) their type ids (pairs) */
   int32_t *b_lens;           /* (b_cap) */
   float *b_pooled;           /* (b_cap, dims) one batch's vectors, in batch order */
   int b_cap;                 /* <= batch_size; grown to the largest batch seen */
@@ -108,13 +110,15 @@ ee_context *ee_context_new(const ee_model *m) {
 static ee_status ensure_batch(ee_context *ctx, int nb, ee_error *err) {
   if (nb <= ctx->b_cap) return EE_OK;
   se_free(ctx->b_ids);
+  se_free(ctx->b_types);
   se_free(ctx->b_lens);
   se_free(ctx->b_pooled);
   ctx->b_cap = 0;
   ctx->b_ids = se_malloc(sizeof *ctx->b_ids * (size_t)nb);
+  ctx->b_types = se_malloc(sizeof *ctx->b_types * (size_t)nb);
   ctx->b_lens = se_malloc(sizeof *ctx->b_lens * (size_t)nb);
   ctx->b_pooled = se_malloc(sizeof *ctx->b_pooled * (size_t)nb * (size_t)ctx->model->cfg.out_dims);
-  if (!ctx->b_ids || !ctx->b_lens || !ctx->b_pooled)
+  if (!ctx->b_ids || !ctx->b_types || !ctx->b_lens || !ctx->b_pooled)
     return ee_set_error(err, EE_ERR_NOMEM, "out of memory for a batch of %d texts", nb);
   ctx->b_cap = nb;
   return EE_OK;
@@ -127,9 +131,11 @@ void ee_context_free(ee_context *ctx) {
   wp_encoding_free(&ctx->enc);
   se_free(ctx->joined);
   se_free(ctx->tok);
+  se_free(ctx->typ);
   se_free(ctx->tok_off);
   se_free(ctx->items);
   se_free(ctx->b_ids);
+  se_free(ctx->b_types);
   se_free(ctx->b_lens);
   se_free(ctx->b_pooled);
   se_free(ctx);
@@ -249,11 +255,30 @@ static wp_status encode_prompted(ee_context *ctx, const char *prompt, size_t ple
   return ws;
 }
 
-/* Tokenize prompt + texts[0..n) into ctx->tok / tok_off / items.  The
-** prompt is tokenized alone first: an invalid prompt must not be hidden by
-** a text whose first bytes complete its last character. */
+/* Room for total + len tokens in ctx->tok (and ctx->typ for pairs). */
+static ee_status ensure_tokens(ee_context *ctx, int64_t need, int pairs, ee_error *err) {
+  if (need <= ctx->tok_cap && (!pairs || ctx->typ)) return EE_OK;
+  int64_t cap = ctx->tok_cap ? ctx->tok_cap : 4096;
+  while (cap < need) cap *= 2;
+  int32_t *p = se_realloc(ctx->tok, sizeof *p * (size_t)cap);
+  if (!p) return ee_set_error(err, EE_ERR_NOMEM, "out of memory for %lld tokens", (long long)cap);
+  ctx->tok = p;
+  if (pairs || ctx->typ) { /* kept as long as tok once a call needed it */
+    int32_t *t = se_realloc(ctx->typ, sizeof *t * (size_t)cap);
+    if (!t) return ee_set_error(err, EE_ERR_NOMEM, "out of memory for %lld tokens", (long long)cap);
+    ctx->typ = t;
+  }
+  ctx->tok_cap = cap;
+  return EE_OK;
+}
+
+/* Tokenize prompt + texts[0..n) into ctx->tok / tok_off / items, or with
+** second the pairs (texts[i], second[i]), their type ids into ctx->typ.
+** The prompt is tokenized alone first: an invalid prompt must not be
+** hidden by a text whose first bytes complete its last character. */
 static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const char *const *texts,
-                              const size_t *lens, ee_error *err) {
+                              const size_t *lens, const char *const *second,
+                              const size_t *second_lens, ee_error *err) {
   const ee_model *m = ctx->model;
   const size_t plen = prompt ? strlen(prompt) : 0;
   ctx->prompt_skip = 0;
@@ -281,7 +306,17 @@ static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const 
     const char *text = texts[i] ? texts[i] : "";
     if (!texts[i] && lens[i])
       return ee_set_error(err, EE_ERR_INPUT, "text %d is NULL with length %zu", i, lens[i]);
-    wp_status ws = encode_prompted(ctx, prompt, plen, text, lens[i], &werr);
+    wp_status ws;
+    if (second) {
+      const char *b = second[i] ? second[i] : "";
+      if (!second[i] && second_lens[i])
+        return ee_set_error(err, EE_ERR_INPUT, "second text %d is NULL with length %zu", i,
+                            second_lens[i]);
+      ws = wp_encode_pair(m->tok, text, lens[i], b, second_lens[i], m->cfg.max_length, &ctx->enc,
+                          &werr);
+    } else {
+      ws = encode_prompted(ctx, prompt, plen, text, lens[i], &werr);
+    }
     if (ws != WP_OK) {
       /* A single text needs no index: embed() reports the tokenizer's words as they are. */
       if (n == 1) return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
@@ -290,17 +325,11 @@ static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const 
     int32_t len = ctx->enc.n;
     /* The tokenizer is trusted to stay inside the vocabulary (checked at
     ** load) and max_length; check anyway, it is one pass over the ids. */
-    ee_status rc = check_seq(&m->cfg, i, ctx->enc.ids, NULL, len, err);
+    ee_status rc = check_seq(&m->cfg, i, ctx->enc.ids, second ? ctx->enc.type_ids : NULL, len, err);
     if (rc != EE_OK) return rc;
-    if (total + len > ctx->tok_cap) {
-      int64_t cap = ctx->tok_cap ? ctx->tok_cap : 4096;
-      while (cap < total + len) cap *= 2;
-      int32_t *p = se_realloc(ctx->tok, sizeof *p * (size_t)cap);
-      if (!p) return ee_set_error(err, EE_ERR_NOMEM, "out of memory for %lld tokens", (long long)cap);
-      ctx->tok = p;
-      ctx->tok_cap = cap;
-    }
+    if ((rc = ensure_tokens(ctx, total + len, second != NULL, err)) != EE_OK) return rc;
     memcpy(ctx->tok + total, ctx->enc.ids, sizeof(int32_t) * (size_t)len);
+    if (second) memcpy(ctx->typ + total, ctx->enc.type_ids, sizeof(int32_t) * (size_t)len);
     ctx->tok_off[i] = total;
     ctx->items[i] = (ee_item){len, i};
     total += len;
@@ -308,6 +337,8 @@ static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const 
   qsort(ctx->items, (size_t)n, sizeof *ctx->items, cmp_item);
   return EE_OK;
 }
+
+static ee_status run_sorted(ee_context *ctx, int n, int pairs, float *out, ee_error *err);
 
 ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts, const size_t *lens,
                          float *out, ee_error *err) {
@@ -323,10 +354,36 @@ ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
   if (n == 0) return EE_OK;
   if (!texts || !lens || !out)
     return ee_set_error(err, EE_ERR_INPUT, "ee_embed_texts: texts, lens or out is NULL");
-  if ((rc = tokenize_all(ctx, prompt, n, texts, lens, err)) != EE_OK) return rc;
+  if (ctx->model->cfg.labels)
+    return ee_set_error(err, EE_ERR_INPUT,
+                        "the model is a cross-encoder (%s): it scores pairs of texts "
+                        "(ee_score_pairs), it does not embed a text", ctx->model->cfg.head_name);
+  if ((rc = tokenize_all(ctx, prompt, n, texts, lens, NULL, NULL, err)) != EE_OK) return rc;
+  return run_sorted(ctx, n, 0, out, err);
+}
+
+ee_status ee_score_pairs(ee_context *ctx, int n, const char *const *a, const size_t *alens,
+                         const char *const *b, const size_t *blens, float *out, ee_error *err) {
+  ee_status rc;
+  if (!ctx) return ee_set_error(err, EE_ERR_INPUT, "ee_score_pairs: ctx is NULL");
+  if (n < 0) return ee_set_error(err, EE_ERR_INPUT, "ee_score_pairs: n is %d", n);
+  if (n == 0) return EE_OK;
+  if (!a || !alens || !b || !blens || !out)
+    return ee_set_error(err, EE_ERR_INPUT, "ee_score_pairs: a text, length or out array is NULL");
+  if (!ctx->model->cfg.labels)
+    return ee_set_error(err, EE_ERR_INPUT,
+                        "the model is not a cross-encoder: scoring pairs needs a classification "
+                        "head (config.json's architectures *ForSequenceClassification)");
+  if ((rc = tokenize_all(ctx, NULL, n, a, alens, b, blens, err)) != EE_OK) return rc;
+  return run_sorted(ctx, n, 1, out, err);
+}
+
+/* The sequences tokenize_all left, in batches of similar lengths, each
+** vector written at its text's position in out. */
+static ee_status run_sorted(ee_context *ctx, int n, int pairs, float *out, ee_error *err) {
+  ee_status rc;
   if ((rc = ensure_batch(ctx, n < ctx->model->batch_size ? n : ctx->model->batch_size, err)) != EE_OK)
     return rc;
-
   const ee_model *m = ctx->model;
   const int64_t D = m->cfg.out_dims;
   for (int i = 0; i < n;) {
@@ -336,6 +393,7 @@ ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
            (nb == 0 || T + ctx->items[i + nb].len <= EE_BATCH_TOKENS)) {
       const ee_item *it = &ctx->items[i + nb];
       ctx->b_ids[nb] = ctx->tok + ctx->tok_off[it->idx];
+      ctx->b_types[nb] = pairs ? ctx->typ + ctx->tok_off[it->idx] : NULL;
       ctx->b_lens[nb] = it->len;
       T += it->len;
       if (it->len > max_len) max_len = it->len;
@@ -343,8 +401,8 @@ ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
     }
     if ((rc = ensure_arena(ctx, T, max_len, err)) != EE_OK) return rc;
     ee_pool *pool = pass_pool(ctx, T);
-    ee_forward(m, pool, ctx->arena, nb, ctx->b_ids, NULL, ctx->b_lens, T, ctx->prompt_skip,
-               ctx->b_pooled, NULL);
+    ee_forward(m, pool, ctx->arena, nb, ctx->b_ids, pairs ? ctx->b_types : NULL, ctx->b_lens, T,
+               ctx->prompt_skip, ctx->b_pooled, NULL);
     pass_done(ctx, pool);
     for (int b = 0; b < nb; b++)
       memcpy(out + (int64_t)ctx->items[i + b].idx * D, ctx->b_pooled + (int64_t)b * D,

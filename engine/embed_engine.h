@@ -136,6 +136,11 @@ typedef struct ee_info {
                                tanh), Normalize" */
   const char *dir;          /* the directory loaded: the path given, or the Hugging
                                Face cache snapshot a name resolved to */
+  int labels;               /* a cross-encoder's scores per pair (config.json's
+                               architectures *ForSequenceClassification): dims is
+                               then labels, and it scores pairs (ee_score_pairs)
+                               rather than embedding texts; 0 for an embedding model */
+  const char *head;         /* that architectures entry, or NULL */
   const char *similarity;   /* config_sentence_transformers.json's similarity_fn_name:
                                "cosine" (also when absent), "dot", "euclidean" or
                                "manhattan" */
@@ -168,6 +173,17 @@ ee_status ee_embed_texts(ee_context *ctx, int n, const char *const *texts,
 ee_status ee_embed_texts_prompted(ee_context *ctx, const char *prompt, int n,
                                   const char *const *texts, const size_t *lens, float *out,
                                   ee_error *err);
+
+/* A cross-encoder's scores (ee_info.labels > 0) of n pairs (a[i], b[i])
+** (lens in bytes; texts may contain NUL) into out (n x labels, row-major):
+** each pair tokenized as one sequence ([CLS] a [SEP] b [SEP], type ids 0 then
+** 1; <s> a </s></s> b </s> for RoBERTa), the longer text truncated first to
+** max_length (Hugging Face's "longest_first"), then the head and its
+** activation, as sentence-transformers' CrossEncoder.predict.  Batched and
+** sorted as ee_embed_texts; an embedding model gives EE_ERR_INPUT, as
+** ee_embed_texts does for a cross-encoder. */
+ee_status ee_score_pairs(ee_context *ctx, int n, const char *const *a, const size_t *alens,
+                         const char *const *b, const size_t *blens, float *out, ee_error *err);
 
 /* Lower level: run the encoder on already tokenized sequences.
 ** ids[i] has lens[i] tokens (1..max_position_embeddings, ids < vocab_size);

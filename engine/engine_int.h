@@ -75,6 +75,8 @@ typedef struct ee_dense_cfg {
   int in, out;                 /* in_features, out_features */
   int bias;                    /* 1: a linear.bias tensor is added */
   ee_dense_act act;            /* activation_function */
+  int head;                    /* 1: a cross-encoder's classification head, whose
+                                  tensors are in model.safetensors (weights.c) */
 } ee_dense_cfg;
 
 /* Architectures: the same post-LayerNorm encoder, different file layouts;
@@ -148,6 +150,11 @@ typedef struct ee_config {
   int pooled_dims;             /* floats after pooling and the Dense modules: hidden_size or
                                   the last Dense's out_features */
   int out_dims;                /* floats per vector: pooled_dims, or ee_params.truncate_dim */
+  /* A cross-encoder (config.json's architectures names a
+  ** *ForSequenceClassification): CLS pooling, then dense[0..1] are its
+  ** classification head and the vector is one score per label. */
+  int labels;                  /* 0: an embedding model */
+  char head_name[64];          /* the architectures entry, e.g. "BertForSequenceClassification" */
 } ee_config;
 
 /* An integer field of root in lo..hi; required, or def when absent. */
@@ -155,6 +162,10 @@ ee_status ee_json_int(const json_t *root, const char *key, int required, int def
                       const char *path, int *out, ee_error *err);
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
+/* config.json's architectures: a *ForSequenceClassification sets cfg's
+** classification head (labels, dense[0..1], CLS pooling); otherwise labels 0
+** (config_head.c).  After the encoder's keys are read. */
+ee_status ee_head_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
 /* config.json's root of a model_type "nomic_bert" (config_nomic.c) -> cfg. */
 ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
 /* modules.json, <pooling>/config.json, <dense>/config.json,
@@ -294,6 +305,10 @@ typedef struct ee_weights {
   const float *rope;
 #define EE_ROPE_MAX_HALF 1024 /* head sizes up to 2048 */
   ee_layer *layers;             /* (L) owned */
+  /* A cross-encoder's head (cfg->labels): its first Linear (pooler,
+  ** pre_classifier or classifier.dense) and its second (classifier or
+  ** classifier.out_proj); NULL for an embedding model. */
+  const float *head_w[2], *head_b[2];
   st_file *files;               /* (n_files) owned; model.safetensors or shards */
   int n_files;
   float **owned;                /* (n_owned) converted / realigned tensors */

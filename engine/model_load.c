@@ -130,7 +130,11 @@ static void describe_modules(ee_model *m) {
   const ee_config *c = &m->cfg;
   size_t u = (size_t)snprintf(m->modules, sizeof m->modules, "Pooling(%s%s)", ee_pooling_name(c->pooling),
                               c->include_prompt ? "" : ", include_prompt false");
-  for (int i = 0; i < c->n_dense && u < sizeof m->modules; i++)
+  if (c->labels && u < sizeof m->modules) /* the head's two Linear layers */
+    u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", %s(%d->%d, %s; %d->%d, %s)",
+                          c->head_name, c->dense[0].in, c->dense[0].out, act[c->dense[0].act],
+                          c->dense[1].in, c->dense[1].out, act[c->dense[1].act]);
+  for (int i = c->labels ? 2 : 0; i < c->n_dense && u < sizeof m->modules; i++)
     u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", Dense(%d->%d, %s%s)",
                           c->dense[i].in, c->dense[i].out, act[c->dense[i].act],
                           c->dense[i].bias ? "" : ", no bias");
@@ -194,8 +198,13 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
 
   describe_modules(m);
   if ((rc = ee_weights_load(&m->w, m->dir, c, err)) != EE_OK) goto fail;
-  for (int i = 0; i < c->n_dense; i++)
+  for (int i = 0; i < c->n_dense; i++) {
+    if (c->dense[i].head) { /* in model.safetensors: m->w owns the tensors */
+      m->dense[i].weight = m->w.head_w[i], m->dense[i].bias = m->w.head_b[i];
+      continue;
+    }
     if ((rc = ee_dense_load(&m->dense[i], m->dir, &c->dense[i], err)) != EE_OK) goto fail;
+  }
   if ((rc = load_tokenizer(m, err)) != EE_OK) goto fail;
 
   long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -334,6 +343,8 @@ void ee_model_info(const ee_model *m, ee_info *info) {
   info->similarity = m->prompts.similarity; /* "cosine" when the file says nothing */
   info->include_prompt = m->cfg.include_prompt;
   info->modules = m->modules;
+  info->labels = m->cfg.labels;
+  info->head = m->cfg.labels ? m->cfg.head_name : NULL;
   info->tokenizer = wp_model_name(m->tok);
 }
 

@@ -14,7 +14,8 @@
 ** decided once from the word embeddings.  DistilBertModel's and
 ** MPNetModel's ("encoder.layer.0.attention.attn.q.weight",
 ** "encoder.relative_attention_bias.weight") likewise, with their prefixes.  Tensors the encoder does not use
-** (pooler, heads) are ignored.
+** (pooler, heads) are ignored, except a cross-encoder's classification head
+** (head_weights).
 **
 ** Each tensor must exist, have a float dtype and exactly the shape the
 ** config implies (Linear weights are [out, in], as torch stores them).
@@ -364,6 +365,31 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
   return rotary_table(w, cfg, err);
 }
 
+/* A cross-encoder's two Linear layers (config_head.c): BERT's pooler sits
+** under the encoder's prefix ("bert.pooler.dense"), every other head
+** tensor at the top level, as transformers' *ForSequenceClassification
+** names them. */
+static ee_status head_weights(ee_weights *w, const ee_config *cfg, const char *prefix,
+                              const char *hk, ee_error *err) {
+  const int64_t H = cfg->hidden_size, N = cfg->labels;
+  const char *first = "classifier.dense", *second = "classifier.out_proj", *first_prefix = "";
+  if (cfg->arch == EE_ARCH_BERT) first = "pooler.dense", second = "classifier", first_prefix = prefix;
+  if (cfg->arch == EE_ARCH_DISTILBERT) first = "pre_classifier", second = "classifier";
+  char n[64], hint_hh[96], hint_nh[160];
+  snprintf(hint_hh, sizeof hint_hh, "config.json: %s %d", hk, cfg->hidden_size);
+  snprintf(hint_nh, sizeof hint_nh, "config.json: %d label%s (id2label or num_labels), %s %d",
+           cfg->labels, cfg->labels == 1 ? "" : "s", hk, cfg->hidden_size);
+  ee_status rc;
+  snprintf(n, sizeof n, "%s.weight", first);
+  if ((rc = bind(w, first_prefix, n, H, H, hint_hh, &w->head_w[0], err)) != EE_OK) return rc;
+  snprintf(n, sizeof n, "%s.bias", first);
+  if ((rc = bind(w, first_prefix, n, H, -1, hint_hh, &w->head_b[0], err)) != EE_OK) return rc;
+  snprintf(n, sizeof n, "%s.weight", second);
+  if ((rc = bind(w, "", n, N, H, hint_nh, &w->head_w[1], err)) != EE_OK) return rc;
+  snprintf(n, sizeof n, "%s.bias", second);
+  return bind(w, "", n, N, -1, hint_nh, &w->head_b[1], err);
+}
+
 ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, ee_error *err) {
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
@@ -456,6 +482,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
          &by_bucket);
     if ((rc = relative_bias_table(w, cfg, by_bucket, err)) != EE_OK) return rc;
   }
+  if (cfg->labels && (rc = head_weights(w, cfg, prefix, hk, err)) != EE_OK) return rc;
 #undef BIND
   ee_weights_unmap_unused(w);
   return EE_OK;

@@ -118,6 +118,8 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   char *zErr = NULL;
   embed_slot *pSlot = embedConnFindModel(p->pConn, zModel, &zErr);
   if (!pSlot) return embedCursorError(pCursor, zErr ? sqlite3_mprintf("embed_each(): %z", zErr) : NULL);
+  if ((zErr = embedSlotCrossEncoderError(pSlot)) != NULL)
+    return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %z", zErr));
   ee_model *pModel = embedSlotModel(pSlot);
   ee_context *pEngine = embedSlotContext(pSlot);
   pCur->nDims = ee_model_dims(pModel);

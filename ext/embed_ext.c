@@ -194,6 +194,8 @@ static const struct {
     {"embed_tokenize", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenizeFunc, 0, 0, 1},
     {"embed_token_count", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenCountFunc, 0, 0, 1},
     {"embed_token_count", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, embedTokenCountFunc, 0, 0, 1},
+    {"embed_rerank", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, embedRerankFunc, 0, 0, 1},
+    {"embed_rerank", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, embedRerankFunc, 0, 0, 1},
     {"embed_version", 0, F_PURE, embedVersionFunc, 0, 0, 0},
     {"vec_similarity", 2, F_VEC_IN, vecSimilarityFunc, 0, 0, 0},
     {"vec_distance_cosine", 2, F_VEC_IN, vecDistanceCosineFunc, 0, 0, 0},

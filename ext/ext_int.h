@@ -85,6 +85,11 @@ typedef struct embed_conn {
 ** loaded models.  Loads a lazily registered model on first use. */
 embed_slot *embedConnFindModel(embed_conn *pConn, const char *zName, char **pzErr);
 ee_model *embedSlotModel(embed_slot *pSlot);
+/* NULL for an embedding model; for a cross-encoder (a reranker, which scores
+** pairs and has no vector for one text) an sqlite3_malloc'd message saying
+** so, naming the binding (NULL on OOM too: the engine then refuses the text
+** with its own message). */
+char *embedSlotCrossEncoderError(embed_slot *pSlot);
 /* Embeds zPrompt (NULL: none) + one text through the binding's cache.
 ** Returns SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR with *pzErr set
 ** (sqlite3_malloc'd). */
@@ -132,6 +137,7 @@ void embedUnloadFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void embedRerankFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedVersionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 void vecSimilarityFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);

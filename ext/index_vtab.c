@@ -272,6 +272,11 @@ static int index_init(sqlite3 *db, void *pAux, int argc, const char *const *argv
         rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
         goto fail;
       }
+      if ((zErr = embedSlotCrossEncoderError(pSlot)) != NULL) {
+        *pzErr = sqlite3_mprintf("embed_index constructor error: %z", zErr);
+        rc = *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+        goto fail;
+      }
       nModelDims = ee_model_dims(embedSlotModel(pSlot));
       /* Without metric = ..., the function the model was trained for
       ** (config_sentence_transformers.json's similarity_fn_name): a "dot"

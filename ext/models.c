@@ -407,9 +407,18 @@ const char *embedSlotRolePrompt(embed_slot *pSlot, int bQuery) {
   return z ? z : pSlot->zPrompt;
 }
 
+char *embedSlotCrossEncoderError(embed_slot *pSlot) {
+  ee_info info;
+  ee_model_info(embedSlotModel(pSlot), &info);
+  if (!info.labels) return NULL;
+  return sqlite3_mprintf("model '%s' is a cross-encoder (%s): it scores (query, document) pairs "
+                         "with embed_rerank(), it does not embed a text", pSlot->zName, info.head);
+}
+
 int embedSlotEmbed(embed_slot *pSlot, const char *zPrompt, const char *zText, size_t nText,
                    float *aOut, char **pzErr) {
   if (embedCacheGet(&pSlot->cache, zPrompt, zText, nText, aOut)) return SQLITE_OK;
+  if ((*pzErr = embedSlotCrossEncoderError(pSlot)) != NULL) return SQLITE_ERROR;
   ee_context *pEngine = embedSlotContext(pSlot);
   if (!pEngine) return SQLITE_NOMEM;
   ee_error err;

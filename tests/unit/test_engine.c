@@ -161,6 +161,23 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   if (nomic)
     want = (int64_t)in.vocab_size * H + 2 * H + 2 * H +
            in.num_layers * (4 * H * H + 2 * H + 3 * I * H + 2 * H);
+  /* A cross-encoder's head: H x H + H, then labels x H + labels. */
+  const json_t *head = json_object_get(g, "classifier");
+  const int64_t labels = json_integer_value(json_object_get(head, "labels"));
+  if (head) {
+    want += H * H + H + labels * H + labels;
+    const char *arch = json_string_value(json_object_get(head, "architecture"));
+    CHECK(in.labels == labels && arch && in.head && strcmp(in.head, arch) == 0,
+          "%s: info.labels %d, head %s (golden %lld, %s)", shape, in.labels,
+          in.head ? in.head : "(none)", (long long)labels, arch ? arch : "?");
+    char want_mod[256];
+    snprintf(want_mod, sizeof want_mod, "Pooling(cls), %s(%lld->%lld, tanh; %lld->%lld, %s)",
+             arch ? arch : "?", (long long)H, (long long)H, (long long)H, (long long)labels,
+             json_string_value(json_object_get(head, "activation")));
+    CHECK(strcmp(in.modules, want_mod) == 0, "%s: info.modules '%s'", shape, in.modules);
+  } else {
+    CHECK(in.labels == 0 && !in.head, "%s: info.labels 0 (an embedding model)", shape);
+  }
   size_t di;
   json_t *dm;
   json_array_foreach(dense, di, dm) {
@@ -315,6 +332,62 @@ static int same_prompt(const char *a, const char *b) {
   return a == b || (a && b && strcmp(a, b) == 0);
 }
 
+/* A cross-encoder's text cases: "pairs" [[a, b], ...] with the reference
+** tokenizer's "ids" and "type_ids" of each pair, and the scores at
+** "pooled_at".  wp_encode_pair must give those ids, ee_score_pairs those
+** scores, and every pair alone the scores of the whole case in one call. */
+static void run_pair_case(const char *shape, const ee_model *m, ee_context *ctx, int D,
+                          const json_t *c, const float *gold, size_t ngold) {
+  const char *name = json_string_value(json_object_get(c, "name"));
+  const json_t *pairs = json_object_get(c, "pairs");
+  const int n = (int)json_array_size(pairs);
+  ee_info in;
+  ee_model_info(m, &in);
+  seqs gids, gtypes;
+  seqs_from_json(json_object_get(c, "ids"), &gids);
+  seqs_from_json(json_object_get(c, "type_ids"), &gtypes);
+  const char **a = calloc((size_t)n + 1, sizeof *a), **b = calloc((size_t)n + 1, sizeof *b);
+  size_t *al = calloc((size_t)n + 1, sizeof *al), *bl = calloc((size_t)n + 1, sizeof *bl);
+  float *score = calloc((size_t)n * D + 1, sizeof(float)), *alone = calloc((size_t)D + 1, sizeof(float));
+  int tok_ok = gids.n == n && gtypes.n == n;
+  wp_encoding enc = {0};
+  for (int i = 0; i < n; i++) {
+    const json_t *pr = json_array_get(pairs, (size_t)i);
+    a[i] = json_string_value(json_array_get(pr, 0)), al[i] = json_string_length(json_array_get(pr, 0));
+    b[i] = json_string_value(json_array_get(pr, 1)), bl[i] = json_string_length(json_array_get(pr, 1));
+    wp_error werr;
+    if (!tok_ok || !a[i] || !b[i] ||
+        wp_encode_pair(ee_model_tokenizer(m), a[i], al[i], b[i], bl[i], in.max_length, &enc, &werr) != WP_OK ||
+        enc.n != gids.len[i] || memcmp(enc.ids, gids.v[i], sizeof(int32_t) * (size_t)enc.n) != 0 ||
+        memcmp(enc.type_ids, gtypes.v[i], sizeof(int32_t) * (size_t)enc.n) != 0) {
+      printf("  note: %s/%s pair %d tokenizes differently (%d tokens, golden %d)\n", shape, name, i,
+             enc.n, i < gids.n ? gids.len[i] : -1);
+      tok_ok = 0;
+    }
+  }
+  wp_encoding_free(&enc);
+  CHECK(tok_ok, "%s/%s: wp_encode_pair gives the golden ids and type ids of %d pairs", shape, name, n);
+  ee_error err = {0};
+  ee_status rc = ee_score_pairs(ctx, n, a, al, b, bl, score, &err);
+  CHECK_EQ_INT(rc, EE_OK, "%s/%s: ee_score_pairs (%s)", shape, name, err.msg);
+  json_int_t pat = json_integer_value(json_object_get(c, "pooled_at"));
+  if (pat >= 0 && (size_t)pat + (size_t)n * D <= ngold)
+    CHECK(max_abs_diff(score, gold + pat, (size_t)n * D) <= TOL, "%s/%s: scores of %d pairs, max diff %.3g",
+          shape, name, n, max_abs_diff(score, gold + pat, (size_t)n * D));
+  else
+    CHECK(0, "%s/%s: pooled_at inside golden.bin", shape, name);
+  double worst = 0.0;
+  for (int i = 0; i < n && rc == EE_OK; i++) {
+    if (ee_score_pairs(ctx, 1, a + i, al + i, b + i, bl + i, alone, &err) != EE_OK) worst = INFINITY;
+    worst = fmax(worst, max_abs_diff(alone, score + (size_t)i * D, (size_t)D));
+  }
+  CHECK(worst <= TOL_BATCH, "%s/%s: each pair alone vs the %d together, max diff %.3g", shape, name,
+        n, worst);
+  seqs_free(&gids);
+  seqs_free(&gtypes);
+  free(a), free(b), free(al), free(bl), free(score), free(alone);
+}
+
 static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx, int D,
                            const json_t *cases, const float *gold, size_t ngold, textset *all) {
   size_t ci;
@@ -322,6 +395,10 @@ static void run_text_cases(const char *shape, const ee_model *m, ee_context *ctx
   ee_info in;
   ee_model_info(m, &in);
   json_array_foreach(cases, ci, c) {
+    if (json_object_get(c, "pairs")) {
+      run_pair_case(shape, m, ctx, D, c, gold, ngold);
+      continue;
+    }
     const char *name = json_string_value(json_object_get(c, "name"));
     const json_t *texts = json_object_get(c, "texts");
     int n = (int)json_array_size(texts);

@@ -1590,8 +1590,9 @@ static void nomic_config(const char *dir, const char *key, const char *value) {
     {"use_rms_norm", "false"}, {"parallel_block", "false"}, {"bos_token_id", "null"},
   };
   char buf[4096];
-  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": [\"NomicBertModel\"]");
-  int found = 0;
+  int found = key && strcmp(key, "architectures") == 0;
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": %s",
+                                found ? value : "[\"NomicBertModel\"]");
   for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
     const char *v = base[i][1];
     if (key && strcmp(key, base[i][0]) == 0) v = value, found = 1;
@@ -1834,6 +1835,240 @@ static void prompt_cases(void) {
   }
 }
 
+/* ---- cases: cross-encoders (a *ForSequenceClassification head) ----------------------- */
+
+/* config.json of s as a sequence classifier: architectures [arch], then
+** extra keys ("\"id2label\": {...}, ..."), as transformers writes them. */
+static void head_config(const char *dir, const spec *s, const char *arch, const char *extra) {
+  write_text(dir, "config.json",
+             "{\"architectures\": [\"%s\"], \"model_type\": \"%s\", \"hidden_act\": \"gelu\",\n"
+             " \"hidden_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,\n"
+             " \"intermediate_size\": %d, \"vocab_size\": %d, \"max_position_embeddings\": %d,\n"
+             " \"type_vocab_size\": %d, \"layer_norm_eps\": 1e-12%s%s}\n",
+             arch, s->model_type, s->H, s->L, s->NH, s->I, s->V, s->P, s->TV, extra[0] ? ", " : "", extra);
+}
+
+/* The encoder of s plus BertForSequenceClassification's head: pooler.dense
+** (H, H) and classifier (labels, H), under the encoder's prefix and none. */
+static int head_tensors(tensor *t, const spec *s, int labels) {
+  int n = make_tensors(t, s);
+  spec top = *s;
+  top.prefix = "";
+  n = add_t(t, n, s, "pooler.dense.weight", s->H, s->H);
+  n = add_t(t, n, s, "pooler.dense.bias", s->H, -1);
+  n = add_t(t, n, &top, "classifier.weight", labels, s->H);
+  n = add_t(t, n, &top, "classifier.bias", labels, -1);
+  layout(t, n);
+  return n;
+}
+
+typedef enum head_act { HEAD_IDENTITY, HEAD_SIGMOID, HEAD_TANH } head_act;
+
+/* act(classifier(tanh(pooler(h0)))) in double, from the hidden state of
+** token 0 (ref_forward with CLS pooling); DistilBERT's pre_classifier is
+** followed by a ReLU instead. */
+static void ref_head(double *score, const double *h0, const tensor *t, int n, const char *pooler,
+                     int labels, head_act act) {
+  double p[RH];
+  ref_linear(p, h0, 1, RH, RH, t, n, pooler);
+  for (int i = 0; i < RH; i++) p[i] = strcmp(pooler, "pre_classifier") == 0 ? fmax(p[i], 0) : tanh(p[i]);
+  ref_linear(score, p, 1, RH, labels, t, n, "classifier");
+  for (int i = 0; i < labels; i++)
+    score[i] = act == HEAD_SIGMOID ? 1 / (1 + exp(-score[i])) : act == HEAD_TANH ? tanh(score[i]) : score[i];
+}
+
+static void head_cases(void) {
+  /* labels, config keys, the activation sentence-transformers' CrossEncoder applies */
+  static const struct { int labels; const char *extra; head_act act; const char *what; } v[] = {
+    {1, "\"id2label\": {\"0\": \"LABEL_0\"}, \"sbert_ce_default_activation_function\": "
+        "\"torch.nn.modules.linear.Identity\"", HEAD_IDENTITY, "1 label, Identity (ms-marco-MiniLM)"},
+    {1, "\"id2label\": {\"0\": \"LABEL_0\"}", HEAD_SIGMOID, "1 label, no activation key: Sigmoid"},
+    {3, "\"id2label\": {\"0\": \"a\", \"1\": \"b\", \"2\": \"c\"}", HEAD_IDENTITY,
+     "3 labels, no activation key: Identity"},
+    {2, "", HEAD_IDENTITY, "no id2label: PretrainedConfig's 2 labels"},
+    {1, "\"num_labels\": 1, \"sbert_ce_default_activation_function\": \"torch.nn.modules.linear.Identity\", "
+        "\"sentence_transformers\": {\"activation_fn\": \"torch.nn.modules.activation.Tanh\", \"version\": \"4.0\"}",
+     HEAD_TANH, "num_labels 1, sentence_transformers.activation_fn before the older key"},
+  };
+  int32_t ids[2][7] = {{2, 5, 9, 3, 7, 8, 3}, {2, 6, 3, 11, 3}};
+  int32_t types[2][7] = {{0, 0, 0, 0, 1, 1, 1}, {0, 0, 0, 1, 1}};
+  int32_t lens[2] = {7, 5};
+  const int32_t *pid[2] = {ids[0], ids[1]}, *ptt[2] = {types[0], types[1]};
+  static const char *const prefixes[2] = {"", "bert."};
+  for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
+    spec s = base_spec();
+    tensor t[MAX_T], rt[MAX_T]; /* rt: the same values under unprefixed names, for ref_forward */
+    const int nrt = head_tensors(rt, &s, v[c].labels);
+    s.prefix = prefixes[c % 2];
+    char name[32];
+    snprintf(name, sizeof name, "head%zu", c);
+    const char *dir = make_model(name, &s, t, &(int){0});
+    int n = head_tensors(t, &s, v[c].labels);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    head_config(dir, &s, "BertForSequenceClassification", v[c].extra);
+    ee_model *m = NULL;
+    ee_error err = {0};
+    float got[2 * 3], pair[3];
+    double worst = INFINITY, pair_diff = INFINITY;
+    ee_info in = {0};
+    ee_params p = ee_default_params();
+    if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+      ee_model_info(m, &in);
+      ee_context *ctx = ee_context_new(m);
+      if (ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK) {
+        worst = 0;
+        for (int b = 0; b < 2; b++) {
+          double h0[RH], want[3];
+          ref_forward(rt, nrt, ids[b], types[b], lens[b], "gelu", EE_POOL_CLS, 0, 0, h0);
+          ref_head(want, h0, rt, nrt, "pooler.dense", v[c].labels, v[c].act);
+          for (int i = 0; i < v[c].labels; i++) /* a NaN (a name not found) fails */
+            worst = isnan(want[i]) ? INFINITY : fmax(worst, fabs(got[b * v[c].labels + i] - want[i]));
+        }
+      }
+      /* a pair of texts: the ids and type ids wp_encode_pair gives, scored */
+      const char *a = "ab", *bt = "c d";
+      size_t al = 2, bl = 3;
+      wp_encoding enc = {0};
+      wp_error werr;
+      if (ctx && wp_encode_pair(ee_model_tokenizer(m), a, al, bt, bl, 0, &enc, &werr) == WP_OK &&
+          ee_score_pairs(ctx, 1, &a, &al, &bt, &bl, pair, &err) == EE_OK) {
+        const int32_t *eid = enc.ids, *ety = enc.type_ids;
+        if (ee_embed_ids(ctx, 1, &eid, &ety, &enc.n, got, NULL, &err) == EE_OK) {
+          pair_diff = 0;
+          for (int i = 0; i < v[c].labels; i++) pair_diff = fmax(pair_diff, fabs(pair[i] - got[i]));
+        }
+      }
+      wp_encoding_free(&enc);
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    CHECK(worst <= 2e-6, "cross-encoder (prefix '%s', %s): 2 pairs' scores vs double loops, max diff %.3g (%s)",
+          s.prefix, v[c].what, worst, err.msg);
+    CHECK(pair_diff == 0, "cross-encoder (%s): ee_score_pairs of a text pair = the head on its "
+          "wp_encode_pair ids and type ids (diff %.3g)", v[c].what, pair_diff);
+    CHECK(in.labels == v[c].labels && in.dims == v[c].labels && in.pooling == EE_POOL_CLS && !in.normalize &&
+              in.head && strcmp(in.head, "BertForSequenceClassification") == 0 &&
+              in.n_params == (int64_t)16 * 8 + 16 * 8 + 2 * 8 + 2 * 8 + (4 * (8 * 8 + 8) + 2 * 8 + 16 * 8 + 16 + 8 * 16 + 8 + 2 * 8) +
+                                 8 * 8 + 8 + v[c].labels * 8 + v[c].labels,
+          "cross-encoder (%s): info labels %d, dims %d, CLS, not normalised, head '%s', n_params %lld",
+          v[c].what, in.labels, in.dims, in.head ? in.head : "(none)", (long long)in.n_params);
+  }
+
+  /* DistilBertForSequenceClassification: pre_classifier, ReLU, classifier */
+  {
+    spec s = base_spec();
+    tensor t[MAX_T], bt[MAX_T];
+    int nbt = make_tensors(bt, &s), n = distil_tensors(t, &s, "distilbert.");
+    const spec top = s;
+    nbt = add_t(bt, nbt, &top, "pre_classifier.weight", 8, 8);
+    nbt = add_t(bt, nbt, &top, "pre_classifier.bias", 8, -1);
+    nbt = add_t(bt, nbt, &top, "classifier.weight", 1, 8);
+    nbt = add_t(bt, nbt, &top, "classifier.bias", 1, -1);
+    for (int i = nbt - 4; i < nbt; i++) t[n++] = bt[i];
+    layout(bt, nbt);
+    layout(t, n);
+    const char *dir = make_model("head_distil", &s, bt, &(int){0});
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    write_text(dir, "config.json",
+               "{\"architectures\": [\"DistilBertForSequenceClassification\"], \"model_type\": \"distilbert\",\n"
+               " \"activation\": \"gelu\", \"dim\": 8, \"n_layers\": 1, \"n_heads\": 2, \"hidden_dim\": 16,\n"
+               " \"vocab_size\": 16, \"max_position_embeddings\": 16, \"id2label\": {\"0\": \"LABEL_0\"}}\n");
+    ee_model *m = NULL;
+    ee_error err = {0};
+    ee_params p = ee_default_params();
+    float got[2];
+    double worst = INFINITY;
+    if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+      ee_context *ctx = ee_context_new(m);
+      if (ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, got, NULL, &err) == EE_OK) {
+        worst = 0;
+        for (int b = 0; b < 2; b++) {
+          double h0[RH], want;
+          ref_forward(bt, nbt, ids[b], REF_NO_TYPES, lens[b], "gelu", EE_POOL_CLS, 0, 0, h0);
+          ref_head(&want, h0, bt, nbt, "pre_classifier", 1, HEAD_SIGMOID);
+          worst = isnan(want) ? INFINITY : fmax(worst, fabs(got[b] - want));
+        }
+      }
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    CHECK(worst <= 2e-6, "cross-encoder DistilBERT (pre_classifier, ReLU, classifier, Sigmoid): 2 sequences "
+          "vs double loops, max diff %.3g (%s)", worst, err.msg);
+  }
+
+  /* what is refused, by name */
+  spec s = base_spec();
+  tensor t[MAX_T];
+  const char *dir = make_model("head_bad", &s, t, &(int){0});
+  int n = head_tensors(t, &s, 1);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  head_config(dir, &s, "BertForSequenceClassification",
+              "\"id2label\": {\"0\": \"L\"}, \"sbert_ce_default_activation_function\": \"torch.nn.modules.activation.ReLU\"");
+  expect_load("cross-encoder: activation ReLU", dir, NULL, EE_ERR_UNSUPPORTED,
+              "sbert_ce_default_activation_function 'torch.nn.modules.activation.ReLU'", "supported: torch.nn.modules.linear.Identity");
+  head_config(dir, &s, "BertForSequenceClassification", "\"sentence_transformers\": {\"activation_fn\": 3}");
+  expect_load("cross-encoder: activation_fn not a string", dir, NULL, EE_ERR_FORMAT,
+              "sentence_transformers.activation_fn", "must be a string");
+  head_config(dir, &s, "BertForSequenceClassification", "\"id2label\": {}");
+  expect_load("cross-encoder: empty id2label", dir, NULL, EE_ERR_FORMAT, "\"id2label\"", "1..4096 labels");
+  head_config(dir, &s, "BertForSequenceClassification", "\"num_labels\": 0");
+  expect_load("cross-encoder: num_labels 0", dir, NULL, EE_ERR_FORMAT, "\"num_labels\"", "out of range");
+  head_config(dir, &s, "BertForSequenceClassification", "\"id2label\": {\"0\": \"a\", \"1\": \"b\"}");
+  expect_load("cross-encoder: 2 labels, a classifier of 1 row", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'classifier.weight'", "expected [2, 8] (config.json: 2 labels (id2label or num_labels), hidden_size 8)");
+  head_config(dir, &s, "BertForSequenceClassification", "\"id2label\": {\"0\": \"a\"}");
+  int pw = find_t(t, n, "pooler.dense.weight");
+  t[pw] = t[--n];
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("cross-encoder: pooler missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'pooler.dense.weight'");
+  n = make_tensors(t, &s); /* an embedding checkpoint whose config.json says classifier */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("cross-encoder: no head tensors at all", dir, NULL, EE_ERR_FORMAT, "missing tensor", "pooler.dense");
+  nomic_config(dir, "architectures", "[\"NomicBertForSequenceClassification\"]");
+  expect_load("cross-encoder: NomicBert head", dir, NULL, EE_ERR_UNSUPPORTED,
+              "NomicBertForSequenceClassification", "bert, distilbert, mpnet, roberta and xlm-roberta");
+
+  /* the calls that do not fit the model */
+  const char *emb = make_model("head_emb", &s, t, &(int){0});
+  ee_model *m = NULL;
+  ee_error err = {0};
+  ee_params p = ee_default_params();
+  const char *a = "a", *b = "b";
+  size_t one = 1;
+  float out[2];
+  if (ee_model_load(emb, &p, &m, &err) == EE_OK) {
+    ee_context *ctx = ee_context_new(m);
+    CHECK(ee_score_pairs(ctx, 1, &a, &one, &b, &one, out, &err) == EE_ERR_INPUT &&
+              strstr(err.msg, "not a cross-encoder"),
+          "ee_score_pairs on an embedding model: EE_ERR_INPUT (%s)", err.msg);
+    ee_context_free(ctx);
+    ee_model_free(m);
+  }
+  n = head_tensors(t, &s, 1);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  head_config(dir, &s, "BertForSequenceClassification", "\"id2label\": {\"0\": \"a\"}");
+  if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+    ee_context *ctx = ee_context_new(m);
+    CHECK(ee_embed_texts(ctx, 1, &a, &one, out, &err) == EE_ERR_INPUT &&
+              strstr(err.msg, "cross-encoder (BertForSequenceClassification)"),
+          "ee_embed_texts on a cross-encoder: EE_ERR_INPUT (%s)", err.msg);
+    CHECK(ee_score_pairs(ctx, 1, NULL, &one, &b, &one, out, &err) == EE_ERR_INPUT &&
+              ee_score_pairs(NULL, 1, &a, &one, &b, &one, out, &err) == EE_ERR_INPUT &&
+              ee_score_pairs(ctx, -1, &a, &one, &b, &one, out, &err) == EE_ERR_INPUT &&
+              ee_score_pairs(ctx, 0, NULL, NULL, NULL, NULL, NULL, &err) == EE_OK,
+          "ee_score_pairs: NULL arrays, NULL ctx, n < 0 refused; n = 0 does nothing");
+    const char *bad = "\xff";
+    CHECK(ee_score_pairs(ctx, 1, &a, &one, &bad, &one, out, &err) == EE_ERR_INPUT &&
+              strstr(err.msg, "second text"),
+          "ee_score_pairs: invalid UTF-8 in the second text is named (%s)", err.msg);
+    ee_context_free(ctx);
+    ee_model_free(m);
+  }
+}
+
 int main(void) {
   snprintf(g_root, sizeof g_root, "/tmp/test_engine_errors.XXXXXX");
   if (!mkdtemp(g_root)) {
@@ -1849,6 +2084,7 @@ int main(void) {
   distilbert_cases();
   mpnet_cases();
   nomic_cases();
+  head_cases();
   damage_cases();
   argument_cases();
   prompt_cases();
