@@ -169,6 +169,17 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   if ((rc = ee_prompts_load(m->dir, &m->prompts, err)) != EE_OK) goto fail;
 
   ee_config *c = &m->cfg;
+  /* A cross-encoder's head reads token 0 and its scores are not a vector:
+  ** another pooling, normalising or cutting them would change what the model
+  ** says without an error. */
+  if (c->labels && (p.pooling != EE_POOL_DEFAULT || p.normalize >= 0 || p.truncate_dim)) {
+    rc = ee_set_error(err, EE_ERR_INPUT,
+                      "%s is a cross-encoder (%s): its scores come from token 0 through its "
+                      "classification head, so %s does not apply",
+                      m->dir, c->head_name,
+                      p.pooling != EE_POOL_DEFAULT ? "pooling" : p.normalize >= 0 ? "normalize" : "truncate_dim");
+    goto fail;
+  }
   if (p.pooling != EE_POOL_DEFAULT) c->pooling = p.pooling;
   if (p.normalize >= 0) c->normalize = p.normalize;
   if (p.max_length > 0) c->max_length = p.max_length;

@@ -229,6 +229,12 @@ static int slot_prompt(embed_slot *pSlot, const embed_bind_opts *pBind, char **p
   ee_info info;
   ee_model_info(pModel, &info);
   const char *zPrompt = pBind->zPrompt;
+  if (info.labels && (pBind->zPrompt || pBind->zPromptName)) { /* embed_rerank reads no prompt */
+    *pzErr = sqlite3_mprintf("option %s: the model is a cross-encoder (%s), which scores the query "
+                             "and document as given; put any prefix in the texts",
+                             pBind->zPrompt ? "prompt" : "prompt_name", info.head);
+    return *pzErr ? SQLITE_ERROR : SQLITE_NOMEM;
+  }
   if (pBind->zPromptName) {
     zPrompt = ee_model_prompt(pModel, pBind->zPromptName);
     if (!zPrompt) {

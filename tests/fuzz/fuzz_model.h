@@ -222,6 +222,35 @@ static int fz_model_write(const char *dir) {
   return rc;
 }
 
+/* The tiny model as a cross-encoder in dir (which must exist): its tensors
+** plus BertForSequenceClassification's head (pooler.dense 8 x 8 and a
+** one-label classifier), config.json naming that architecture, vocab.txt,
+** and no sentence-transformers files (a CrossEncoder directory has none). */
+static inline int fz_cross_encoder_write(const char *dir) {
+  fz_tensor t[64];
+  int n = fz_tensors(t);
+  static const fz_tensor head[4] = {{"pooler.dense.weight", FZ_H, FZ_H, 0}, {"pooler.dense.bias", FZ_H, 0, 0},
+                                    {"classifier.weight", 1, FZ_H, 0}, {"classifier.bias", 1, 0, 0}};
+  for (int i = 0; i < 4; i++) t[n++] = head[i];
+  size_t size;
+  unsigned char *st = fz_st_image(t, n, &size, 0);
+  int rc = st ? fz_write(dir, "model.safetensors", st, size) : -1;
+  free(st);
+  char cfg[1024];
+  snprintf(cfg, sizeof cfg,
+           "{\"architectures\": [\"BertForSequenceClassification\"], \"model_type\": \"bert\",\n"
+           " \"hidden_size\": %d, \"num_hidden_layers\": %d, \"num_attention_heads\": %d,\n"
+           " \"intermediate_size\": %d, \"vocab_size\": %d, \"max_position_embeddings\": %d,\n"
+           " \"type_vocab_size\": %d, \"id2label\": {\"0\": \"LABEL_0\"},\n"
+           " \"sbert_ce_default_activation_function\": \"torch.nn.modules.linear.Identity\"}\n",
+           FZ_H, FZ_L, FZ_HEADS, FZ_I, FZ_VOCAB_N, FZ_P, FZ_TV);
+  if (rc == 0) rc = fz_write_str(dir, "config.json", cfg);
+  char *voc = fz_vocab_txt(&size);
+  if (rc == 0) rc = voc ? fz_write(dir, "vocab.txt", voc, size) : -1;
+  free(voc);
+  return rc;
+}
+
 /* Makes a fresh temporary directory (removed by nobody: it lives in $TMPDIR
 ** and is a few kilobytes) holding the tiny model; its path into dir. */
 static inline int fz_model_dir(char *dir, size_t n, const char *tag) { /* inline: not every includer uses it */

@@ -10,8 +10,9 @@
 ** (fuzz_model.h, made once at start-up) bound as 'm' and a table
 ** docs(id INTEGER PRIMARY KEY, body TEXT).  The input is then read as up to
 ** 64 operations: one byte picks a statement template from TEMPLATES (model
-** functions, three embed_index tables of different kinds, content-table
-** writes that fire the sync triggers, commands, KNN queries, transactions
+** functions, a cross-encoder's embed_rerank, three embed_index tables of
+** different kinds, content-table writes that fire the sync triggers,
+** commands, KNN queries, transactions
 ** and savepoints, and deliberate damage to the shadow tables), and each
 ** parameter of it takes a value from the following bytes (see read_value:
 ** NULL, integers, words of the vocabulary, raw text, raw BLOBs, 8-dimension
@@ -112,6 +113,13 @@ static const char *const TEMPLATES[] = {
   "SELECT vec_slice(?1, ?2, ?3)",
   "SELECT i, byte_start, byte_end, tokens, chunk FROM embed_chunks(?1, ?2, ?3)",
   "SELECT count(*) FROM docs, embed_chunks(docs.body, ?1, ?2, 'm')",
+  /* a cross-encoder (fz_cross_encoder_write) beside the embedding model */
+  "SELECT embed_load('r', '$DIR/rerank')",
+  "SELECT embed_rerank('r', ?1, ?2)",
+  "SELECT embed_rerank(?1, ?2, ?3)",
+  "SELECT d.id, embed_rerank('r', ?1, d.body) FROM docs d ORDER BY 2 DESC LIMIT ?2",
+  "SELECT embed('r', ?1)",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS rr USING embed_index(model='r')",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 
@@ -151,6 +159,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc;
   (void)argv;
   if (fz_model_dir(model_dir, sizeof model_dir, "fuzz_sql") != 0) abort();
+  char rerank_dir[300];
+  snprintf(rerank_dir, sizeof rerank_dir, "%s/rerank", model_dir);
+  if (mkdir(rerank_dir, 0700) != 0 || fz_cross_encoder_write(rerank_dir) != 0) abort();
   for (int i = 0; i < NTEMPLATE; i++) sql[i] = subst_dir(TEMPLATES[i]);
   sqlite3_auto_extension((void (*)(void))sqlite3_embed_init);
   keeper = open_db();

@@ -142,7 +142,13 @@ static const char *const SCRIPT[] = {
   "INSERT INTO idx(idx) VALUES ('rebuild')",
   "DELETE FROM docs WHERE id = 1",
   "DELETE FROM v WHERE rowid = 2",
+  "SELECT embed_load('r', '$DIR/rerank')",
+  "SELECT embed_rerank('r', 'how do i reset my password', 'the cat sat on the mat'),"
+  " embed_rerank('r', 'a dog', 'a dog on a rug')",
+  "SELECT embed_rerank('m', 'a', 'b')",
+  "SELECT embed('r', 'a')",
   "SELECT name, dims FROM embed_models",
+  "SELECT embed_unload('r')",
   "SELECT embed_unload('m')",
 };
 #define NSCRIPT ((int)(sizeof SCRIPT / sizeof SCRIPT[0]))
@@ -156,6 +162,8 @@ static const char *const MUST_FAIL[] = {
   "SELECT vec_int8('[1, \"a\"]')",
   "SELECT vec_dims(x'010203')",
   "SELECT * FROM vec_each(x'010203')",
+  "SELECT embed_rerank('m', 'a', 'b')",
+  "SELECT embed('r', 'a')",
 };
 
 static int must_fail(const char *zSql) {
@@ -351,6 +359,9 @@ int main(int argc, char **argv) {
   sqlite3_auto_extension((void (*)(void))sqlite3_embed_init);
   if (sqlite3_initialize() != SQLITE_OK) abort();
   if (fz_model_dir(model_dir, sizeof model_dir, "oom_sqlite") != 0) abort();
+  char rerank_dir[300];
+  snprintf(rerank_dir, sizeof rerank_dir, "%s/rerank", model_dir);
+  if (mkdir(rerank_dir, 0700) != 0 || fz_cross_encoder_write(rerank_dir) != 0) abort();
   char dbdir[256];
   snprintf(dbdir, sizeof dbdir, "%s", model_dir); /* the database lives next to the model files */
   prepare_script();

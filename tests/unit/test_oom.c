@@ -250,8 +250,19 @@ static float max_diff(const float *a, const float *b, size_t n) {
   return d;
 }
 
+/* The texts through the engine: embedded with prompt, or (pairs, a
+** cross-encoder) scored as pairs with the same texts in reverse order. */
+static ee_status run_texts(ee_context *ctx, const char *prompt, int pairs, int n, const char **texts,
+                           const size_t *lens, float *out, ee_error *err) {
+  if (!pairs) return ee_embed_texts_prompted(ctx, prompt, n, texts, lens, out, err);
+  const char *rev[8];
+  size_t rlen[8];
+  for (int i = 0; i < n && i < 8; i++) rev[i] = texts[n - 1 - i], rlen[i] = lens[n - 1 - i];
+  return ee_score_pairs(ctx, n, texts, lens, rev, rlen, out, err);
+}
+
 static void sweep_embed(const char *label, const char *dir, ee_precision prec, int batch_size,
-                        int threads, const char *prompt) {
+                        int threads, const char *prompt, int pairs) {
   ee_params p = params1();
   p.precision = prec;
   p.batch_size = batch_size;
@@ -272,7 +283,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
   size_t dims = (size_t)ee_model_dims(m);
   float *ref = malloc(sizeof(float) * NT * dims), *out = malloc(sizeof(float) * NT * dims);
   ee_context *rctx = ee_context_new(m);
-  if (!ref || !out || !rctx || ee_embed_texts_prompted(rctx, prompt, NT, texts, lens, ref, &err) != EE_OK) {
+  if (!ref || !out || !rctx || run_texts(rctx, prompt, pairs, NT, texts, lens, ref, &err) != EE_OK) {
     CHECK(0, "%s: reference embedding: %s", label, err.msg);
     goto done;
   }
@@ -285,7 +296,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
     se_fault_set(n);
     ee_context *ctx = ee_context_new(m);
     ee_status rc = EE_ERR_NOMEM;
-    if (ctx) rc = ee_embed_texts_prompted(ctx, prompt, NT, texts, lens, out, &err);
+    if (ctx) rc = run_texts(ctx, prompt, pairs, NT, texts, lens, out, &err);
     else snprintf(err.msg, sizeof err.msg, "ee_context_new returned NULL");
     long refused = se_fault_failures();
     se_fault_reset();
@@ -300,7 +311,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
       printf("  N=%ld: status %s (%s), %ld refused\n", n, ee_status_string(rc), err.msg, refused);
     }
     if (ctx) { /* the same context works now */
-      rc = ee_embed_texts_prompted(ctx, prompt, NT, texts, lens, out, &err);
+      rc = run_texts(ctx, prompt, pairs, NT, texts, lens, out, &err);
       if (rc != EE_OK || max_diff(out, ref, NT * dims) > 1e-6f) {
         bad++;
         printf("  N=%ld: context after the failure: %s %s\n", n, ee_status_string(rc), err.msg);
@@ -369,7 +380,7 @@ int main(int argc, char **argv) {
   if (env && *env) snprintf(models, sizeof models, "%s", env);
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
   char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200], mpnet[1200], mpnet_tok[1200];
-  char nomic[1200];
+  char nomic[1200], rerank[1200], rerank_xlmr[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
@@ -377,6 +388,8 @@ int main(int argc, char **argv) {
   snprintf(dense, sizeof dense, "%s/dense", models);
   snprintf(mpnet, sizeof mpnet, "%s/mpnet", models);
   snprintf(nomic, sizeof nomic, "%s/nomic", models);
+  snprintf(rerank, sizeof rerank, "%s/rerank", models);
+  snprintf(rerank_xlmr, sizeof rerank_xlmr, "%s/rerank_xlmr", models);
   snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
 
   /* the 30k-token files: jansson's allocations left out (see above) */
@@ -406,6 +419,10 @@ int main(int argc, char **argv) {
                    mpnet, EE_PREC_FP32);
   sweep_model_load("ee_model_load nomic (rotary table, interleaved gate panels; jansson not injected)",
                    nomic, EE_PREC_FP32);
+  sweep_model_load("ee_model_load rerank (a BertForSequenceClassification head; jansson not injected)",
+                   rerank, EE_PREC_FP32);
+  sweep_model_load("ee_model_load rerank_xlmr (classifier.dense + out_proj, Unigram; jansson not injected)",
+                   rerank_xlmr, EE_PREC_FP32);
   se_fault_json(1);
 
   /* every JSON file kind, jansson's allocations included */
@@ -436,16 +453,19 @@ int main(int argc, char **argv) {
   ** converted per product (their buffers in the context's arena) */
   sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);
   sweep_model_load("ee_model_load tiny model, precision int8", tiny, EE_PREC_INT8);
-  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1, NULL);
-  sweep_embed("ee_embed_texts_prompted f16 (5 texts, a prompt)", f16, EE_PREC_FP32, 0, 1, "query: ");
-  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1, NULL);
-  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL);
-  sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL);
-  sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL);
+  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1, NULL, 0);
+  sweep_embed("ee_embed_texts_prompted f16 (5 texts, a prompt)", f16, EE_PREC_FP32, 0, 1, "query: ", 0);
+  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1, NULL, 0);
+  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL, 0);
+  sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL, 0);
+  sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL, 0);
   sweep_embed("ee_embed_texts nomic (5 texts, 2 threads: the gated FFN's scratch)", nomic, EE_PREC_FP32, 0,
-              2, NULL);
-  sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL);
-  sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL);
+              2, NULL, 0);
+  sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL, 0);
+  sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL, 0);
+  sweep_embed("ee_score_pairs rerank (5 pairs, 2 threads: type ids with the token ids)", rerank,
+              EE_PREC_FP32, 0, 2, NULL, 1);
+  sweep_embed("ee_score_pairs rerank_xlmr (5 pairs, batches of 2)", rerank_xlmr, EE_PREC_FP32, 2, 1, NULL, 1);
   return check_finish();
 }
 #endif
