@@ -63,6 +63,24 @@ no fused path.  For information, how far the outputs move without rotary,
 with GPT-J (interleaved) rotary, with fc11 and fc12 swapped, with float64
 angles, with GELU for SiLU, with the correctly rounded inv_freq and with
 glibc's float32 cos/sin (what the C engine's table holds).
+Cross-encoders (rerank: BertForSequenceClassification as
+cross-encoder/ms-marco-MiniLM-L-6-v2; rerank_xlmr:
+XLMRobertaForSequenceClassification as BAAI/bge-reranker-base) store the
+head next to the encoder (CLASSIFIERS) and have no sentence-transformers
+files.  A's score of a sequence is activation(W2 tanh(W1 h0 + b1) + b2) from
+torch primitives, h0 the last hidden state of token 0 (BertPooler +
+classifier; RobertaClassificationHead's dense + out_proj), the activation
+CrossEncoder's (Identity, named in rerank's config.json; Sigmoid for one
+label without it).  B is nn.Linear + nn.Tanh + nn.Linear (+ nn.Sigmoid) on
+B's hidden states; C explicit sums on A's.  The golden "pooled" vector is
+the score (dims 1); each case also lists its logits.  The text cases are
+[a, b] pairs, tokenized by the HF tokenizer as pairs, raw (no strip, no
+lowercasing) and truncated longest_first to 512, as CrossEncoder does;
+make_golden.py checks every row against the two texts tokenized alone, in
+the pair template, cut by the tokenizers crate's LongestFirst rule
+(longest_first below).  For information, how far the scores move without
+the tanh, with mean pooling, with the other activation, without the first
+Linear, and (rerank) with the second text's type ids 0.
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node),
 after what sentence-transformers' Transformer module does first for the
 shapes with its files: str.strip(), then str.lower() where
@@ -196,14 +214,52 @@ SHAPES = {
                   dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
                   tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
                   max_seq=2048, model_type="nomic_bert", st_lower=False, tok_vocab=30522),
+    # cross-encoders (rerankers; sentence-transformers' CrossEncoder, HF's
+    # *ForSequenceClassification with one label): no sentence-transformers
+    # files; the score of a pair is activation(W2 tanh(W1 h0 + b1) + b2), h0
+    # the last hidden state of token 0 (CLASSIFIERS; the head tensors take
+    # K_HEAD, std 0.3).  max_seq: the tokenizer's model_max_length, what
+    # CrossEncoder truncates pairs to (longest_first).
+    # cross-encoder/ms-marco-MiniLM-L-6-v2's layout (BertForSequenceClassification):
+    # BertModel's tensors under "bert." (the pooler is the head's first
+    # Linear), classifier.weight [1, H], classifier.bias [1], config.json's
+    # sbert_ce_default_activation_function Identity
+    "rerank": dict(hidden=64, layers=2, heads=4, inter=256, vocab=30522, maxpos=512, seed=18,
+                   dtype="F32", prefix="bert.", shards=1, vocab_fixture="bert-base-uncased",
+                   tokjson_fixture=None, lower=True, st=False, pooling="cls", normalize=False,
+                   max_seq=512, classifier="bert"),
+    # BAAI/bge-reranker-base's layout (XLMRobertaForSequenceClassification):
+    # xlmroberta's encoder under "roberta." without the pooler
+    # (add_pooling_layer=False), RobertaClassificationHead's classifier.dense
+    # [H, H] and classifier.out_proj [1, H], no activation key in config.json
+    # (CrossEncoder then applies Sigmoid: num_labels == 1)
+    "rerank_xlmr": dict(hidden=64, layers=2, heads=4, inter=256, vocab=4002, maxpos=514, seed=19,
+                        dtype="F32", prefix="roberta.", shards=1, vocab_fixture=None,
+                        tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
+                        lower=False, st=False, pooling="cls", normalize=False, max_seq=512,
+                        model_type="xlm-roberta", typevocab=1, cls_sep=(0, 2), classifier="roberta"),
 }
+# The cross-encoders' heads (shapes with "classifier"): the architecture
+# config.json names, the head's two Linears (unprefixed names; BERT's first
+# one is the encoder's pooler, under the prefix), config.json's
+# sbert_ce_default_activation_function (None: no key) and the activation
+# sentence-transformers' CrossEncoder applies to the one logit (Identity
+# where the config says so, else Sigmoid, because num_labels == 1).
+CLASSIFIERS = {
+    "bert": dict(architecture="BertForSequenceClassification", dense="pooler.dense", out="classifier",
+                 ce_act="torch.nn.modules.linear.Identity", activation="identity"),
+    "roberta": dict(architecture="XLMRobertaForSequenceClassification", dense="classifier.dense",
+                    out="classifier.out_proj", ce_act=None, activation="sigmoid"),
+}
+CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
 # the indices the shapes had in sorted(SHAPES) before dense was added, fixed
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
-             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12}
+             "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
+             "rerank": 13, "rerank_xlmr": 14}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
-K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV = 0, 1, 2, 3, 4, 5
+K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD = 0, 1, 2, 3, 4, 5, 6
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
 # MPNetEncoder.relative_position_bucket is called with (its default)
 MPNET_BUCKETS, MPNET_MAX_DISTANCE = 32, 128
@@ -232,7 +288,7 @@ def gen_values(name, seed, kind, n):
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
         x = z ^ (z >> np.uint64(31))
     sd = (0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.5 if kind == K_RELB
-          else 0.1 if kind == K_QKV else 0.05)
+          else 0.1 if kind == K_QKV else 0.3 if kind == K_HEAD else 0.05)
     scale = sd * math.sqrt(3.0) / 8388608.0
     t = ((x >> np.uint64(40)).astype(np.int64) - 8388608).astype(np.float64) + 0.5
     u = t * scale
@@ -318,8 +374,31 @@ def arch_tensor_list(sh, arch=None):
         t += part("ln1", (H,)) + part("up", (I, H)) + part("down", (H, I)) + part("ln2", (H,))
     if a["rel_bias"]:
         t.append(("encoder.relative_attention_bias.weight", (MPNET_BUCKETS, sh["heads"]), K_RELB, -1))
-    if a["pooler"]:
-        t += [("pooler.dense.weight", (H, H), K_STD, -1), ("pooler.dense.bias", (H,), K_STD, -1)]
+    cl = sh.get("classifier")
+    if a["pooler"] and cl != "roberta":
+        # BertForSequenceClassification's pooler is its head's first Linear
+        # (K_HEAD); XLMRobertaForSequenceClassification has none
+        k = K_HEAD if cl == "bert" else K_STD
+        t += [("pooler.dense.weight", (H, H), k, -1), ("pooler.dense.bias", (H,), k, -1)]
+    return t
+
+
+def head_tensor_list(sh):
+    """[(name, shape, kind, layer)] of a cross-encoder's classifier tensors
+    that are stored without the encoder's prefix (BertForSequenceClassification:
+    classifier [1, H]; XLMRobertaForSequenceClassification:
+    RobertaClassificationHead's classifier.dense [H, H] and
+    classifier.out_proj [1, H]), all K_HEAD (std 0.3: the head's
+    pre-activations and the logits are O(1))."""
+    cl = sh.get("classifier")
+    if cl is None:
+        return []
+    H = sh["hidden"]
+    t = []
+    if cl == "roberta":
+        t += [("classifier.dense.weight", (H, H), K_HEAD, -1), ("classifier.dense.bias", (H,), K_HEAD, -1)]
+    out = CLASSIFIERS[cl]["out"]
+    t += [(out + ".weight", (CLS_LABELS, H), K_HEAD, -1), (out + ".bias", (CLS_LABELS,), K_HEAD, -1)]
     return t
 
 
@@ -369,6 +448,8 @@ def tensor_list(sh):
         if sh["shards"] == 2 and ((layer < 0 and name.startswith("pooler")) or layer >= sh["layers"] // 2):
             shard = 1
         out.append((sh["prefix"] + name, shape, kind, shard))
+    for name, shape, kind, _ in head_tensor_list(sh):
+        out.append((name, shape, kind, 0))          # no prefix: outside the base model
     return out
 
 
@@ -506,6 +587,17 @@ def write_model_dir(shape, d):
                "pad_token_id": sh.get("pad_id", 0), "position_embedding_type": "absolute",
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.41.2",
                "type_vocab_size": 2, "use_cache": True, "vocab_size": sh["vocab"]}
+    if sh.get("classifier"):
+        # a *ForSequenceClassification checkpoint's config: its architecture,
+        # one label (id2label / label2id differ from PretrainedConfig's two,
+        # so save_pretrained writes them) and, for CrossEncoder's BERT
+        # rerankers, the activation sentence-transformers saved
+        cl = CLASSIFIERS[sh["classifier"]]
+        cfg["architectures"] = [cl["architecture"]]
+        cfg["id2label"] = {str(i): "LABEL_%d" % i for i in range(CLS_LABELS)}
+        cfg["label2id"] = {"LABEL_%d" % i: i for i in range(CLS_LABELS)}
+        if cl["ce_act"]:
+            cfg["sbert_ce_default_activation_function"] = cl["ce_act"]
     with open(os.path.join(d, "config.json"), "w") as f:
         f.write(json.dumps(cfg, indent=2, sort_keys=True) + "\n")
     tc = {"clean_up_tokenization_spaces": True, "cls_token": "[CLS]", "do_basic_tokenize": True,
@@ -647,12 +739,16 @@ def distil_to_bert_name(name):
 
 def load_model_weights(d, sh):
     """{BERT name: float64 tensor}, prefix stripped; DistilBERT's names mapped
-    to BERT's (it has no token_type_embeddings and no pooler)."""
+    to BERT's (it has no token_type_embeddings and no pooler).  A
+    cross-encoder's classifier tensors keep their (unprefixed) names."""
     files = sorted(f for f in os.listdir(d) if f.endswith(".safetensors"))
+    heads = {n for n, _, _, _ in head_tensor_list(sh)}
     w = {}
     for fn in files:
         for name, t in load_safetensors(os.path.join(d, fn)).items():
-            if sh["prefix"]:
+            if name in heads:
+                pass
+            elif sh["prefix"]:
                 assert name.startswith(sh["prefix"]), name
                 name = name[len(sh["prefix"]):]
             if is_distil(sh):
@@ -663,10 +759,80 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
-    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh):
-        want = {n for n, _, _, _ in arch_tensor_list(sh)}
+    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or sh.get("classifier"):
+        want = {n for n, _, _, _ in arch_tensor_list(sh)} | heads
         assert set(w) == want, sorted(set(w) ^ want)
     return w
+
+
+# ---------------------------------------------------------------------------
+# cross-encoders: the sequence-classification head (one label)
+# ---------------------------------------------------------------------------
+def head_weights(w, sh):
+    """(W1 [H, H], b1 [H], W2 [labels, H], b2 [labels]) of the head:
+    BertForSequenceClassification: BertPooler's dense, then classifier;
+    XLMRobertaForSequenceClassification: RobertaClassificationHead's dense,
+    then out_proj."""
+    cl = CLASSIFIERS[sh["classifier"]]
+    return (w[cl["dense"] + ".weight"], w[cl["dense"] + ".bias"], w[cl["out"] + ".weight"], w[cl["out"] + ".bias"])
+
+
+def classify_a(h, mask, hw, sh, variant=None):
+    """A: the head from torch primitives.  h0 = h[:, 0] (BertPooler and
+    RobertaClassificationHead both take token 0; dropout is off),
+    pooled = tanh(W1 h0 + b1), logit = W2 pooled + b2, score =
+    activation(logit) (CrossEncoder's: Identity for "rerank", which its
+    config.json names, Sigmoid for "rerank_xlmr": num_labels 1 and no
+    activation key).  Returns (logits, scores), [B, labels] each.
+    variant (information only, to see that the goldens notice):
+    "no_tanh" leaves the tanh out, "mean_pooling" feeds the masked mean of
+    the hidden states instead of token 0, "other_activation" swaps identity
+    and sigmoid, "no_dense" skips the first Linear and its tanh."""
+    W1, b1, W2, b2 = hw
+    if variant == "mean_pooling":
+        m = mask.to(h.dtype).unsqueeze(-1)
+        x = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+    else:
+        x = h[:, 0]
+    if variant != "no_dense":
+        x = torch.matmul(x, W1.t()) + b1
+        if variant != "no_tanh":
+            x = torch.tanh(x)
+    logit = torch.matmul(x, W2.t()) + b2
+    act = CLASSIFIERS[sh["classifier"]]["activation"]
+    if variant == "other_activation":
+        act = "identity" if act == "sigmoid" else "sigmoid"
+    return logit, (torch.sigmoid(logit) if act == "sigmoid" else logit)
+
+
+def classify_b(hw, sh):
+    """B: nn.Linear + nn.Tanh + nn.Linear (+ nn.Sigmoid / nn.Identity)
+    holding the same weights, as HF's BertPooler + classifier and
+    RobertaClassificationHead are built (and CrossEncoder's activation).
+    Returns (logits module, activation module)."""
+    W1, b1, W2, b2 = hw
+    H, L = W1.shape[1], W2.shape[0]
+    with torch.no_grad():
+        d = torch.nn.Linear(H, H, dtype=torch.float64)
+        o = torch.nn.Linear(H, L, dtype=torch.float64)
+        d.weight.copy_(W1)
+        d.bias.copy_(b1)
+        o.weight.copy_(W2)
+        o.bias.copy_(b2)
+    act = torch.nn.Sigmoid() if CLASSIFIERS[sh["classifier"]]["activation"] == "sigmoid" else torch.nn.Identity()
+    return torch.nn.Sequential(d, torch.nn.Tanh(), o).eval(), act
+
+
+def classify_matmul(h0, hw, sh):
+    """C: explicit row-by-column sums, tanh = 1 - 2 / (exp(2y) + 1) and the
+    sigmoid as (1 + tanh(x / 2)) / 2 in that form; returns (logits, scores)."""
+    W1, b1, W2, b2 = hw
+    y = (h0[:, None, :] * W1[None, :, :]).sum(-1) + b1
+    x = 1.0 - 2.0 / (torch.exp(2.0 * y) + 1.0)
+    logit = (x[:, None, :] * W2[None, :, :]).sum(-1) + b2
+    if CLASSIFIERS[sh["classifier"]]["activation"] == "sigmoid":
+        return logit, 0.5 * (2.0 - 2.0 / (torch.exp(logit) + 1.0))
+    return logit, logit
 
 
 def load_dense_weights(d, sh):
@@ -1357,7 +1523,7 @@ def id_cases_for(shape, rng):
     else:
         mixed = [1, 2, 7, 33, 64, 128]
     cases = [dict(name="mixed_lengths", ids=[rand_row(rng, n, V, cls, sep) for n in mixed], type_ids=None,
-                  hidden=(shape in ("minilm", "mpnet", "xlmroberta", "roberta")))]
+                  hidden=(shape in ("minilm", "mpnet", "xlmroberta", "roberta", "rerank", "rerank_xlmr")))]
     # (nomic keeps its hidden states for long_rotary below: golden.bin stays small)
     lens = [int(x) for x in rng.integers(3, 41, size=6)]
     cases.append(dict(name="random_batch", ids=[rand_row(rng, n, V, cls, sep) for n in lens], type_ids=None,
@@ -1520,6 +1686,147 @@ def prompt_text_cases_for(shape):
     ]
 
 
+# ---------------------------------------------------------------------------
+# cross-encoder pair cases
+# ---------------------------------------------------------------------------
+def ag_news_descriptions(rows):
+    """The description column of rows (0-based) of AG News' test.csv, raw
+    (HTML entities, backslashes and leading spaces as they are)."""
+    import csv
+    with open(os.path.join(DATA, "ag_news", "test.csv"), encoding="utf-8", newline="") as f:
+        data = list(csv.reader(f))
+    return [data[i][2] for i in rows]
+
+
+def sts_pairs(k):
+    """k sentence pairs (sentence1, sentence2) spread over sts-dev.csv."""
+    with open(os.path.join(DATA, "stsbenchmark", "sts-dev.csv"), encoding="utf-8") as f:
+        lines = f.read().split("\n")
+    out = []
+    for i in range(0, len(lines), max(1, len(lines) // k)):
+        p = lines[i].split("\t")
+        if len(p) >= 7:
+            out.append([p[5], p[6]])
+            if len(out) >= k:
+                break
+    return out
+
+
+def wiki_words():
+    with open(os.path.join(DATA, "wikitext-2", "test.txt"), encoding="utf-8") as f:
+        return f.read().split()
+
+
+def words_with_tokens(shape, words, start, target, exact=False):
+    """A text of words[start:start + k] whose content tokens (without the
+    special tokens, untruncated) number at least target, k the smallest such;
+    with exact, exactly target (trying later starts until one fits).  Each
+    word's own count gives an estimate of k (the Unigram tokenizer is not
+    quite additive: a space before an added token such as <unk> becomes a
+    piece of its own); the texts around it are then tokenized whole."""
+    per = [len(r) - 2 for r in tokenize(shape, words[start:start + 3 * target], max_length=1 << 20)]
+    for s0 in range(0, 50):
+        est = next(k for k in range(1, len(per)) if sum(per[s0:s0 + k]) >= target)
+        ks = list(range(max(1, est - 80), est + 80))
+        texts = [" ".join(words[start + s0:start + s0 + k]) for k in ks]
+        counts = [len(r) - 2 for r in tokenize(shape, texts, max_length=1 << 20)]
+        assert counts == sorted(counts) and counts[0] < target <= counts[-1], (shape, start + s0, est)
+        i = next(i for i, n in enumerate(counts) if n >= target)
+        if exact and counts[i] != target:
+            continue
+        return texts[i]
+    raise SystemExit("%s: no text of exactly %d tokens from word %d" % (shape, target, start))
+
+
+def pair_cases_for(shape):
+    """The text cases of a cross-encoder: [a, b] pairs."""
+    ag = ag_news_descriptions([0, 2, 4, 9, 10])
+    q_unions = "Why are the unions at Turner Newall disappointed?"
+    words = wiki_words()
+    return [
+        # short questions with 1-3 sentence passages (AG News); one question
+        # with two passages, as a reranker sees them
+        dict(name="query_passage", pairs=[
+            [q_unions, ag[0]],
+            [q_unions, ag[2]],
+            ["who won a grant to study peptides", ag[1]],
+            ["What rules did California adopt against smog from dairy cows?", ag[2]],
+            ["How many stolen cards has the UK card fraud unit recovered?", ag[3]],
+            ["new high-speed wireless networking standard", ag[4]],
+        ]),
+        dict(name="sts_pairs", pairs=sts_pairs(4)),
+        dict(name="edge", pairs=[
+            ["", ""], ["a", ""], ["", "b"],
+            ["Café déjà vu: naïve résumé?", "東京は日本の首都です。 我爱自然语言处理。 I love pizza 🍕 Ελληνικά"],
+            ["   \t\n  ", "  leading and trailing spaces  "],
+            ["MIXED Case Query", "UPPER CASE PASSAGE with [SEP] and </s> typed in"],
+        ]),
+        # longest_first: a short query keeps all its tokens and the ~700-token
+        # passage is cut to the rest; two long texts (~420 and ~380 tokens,
+        # then exactly 400 and 400) are cut to half each: BERT 255 + 254 of
+        # 509 (512 less [CLS] and two [SEP]), the odd token to the longer
+        # text, and to the second when both are as long (the tokenizers
+        # crate; transformers' slow Python tokenizers give it to the first);
+        # XLM-R 254 + 254 of 508 (512 less four special tokens)
+        dict(name="truncation", pairs=[
+            ["Who is Robert Boulter?", words_with_tokens(shape, words, 0, 700)],
+            [words_with_tokens(shape, words, 1000, 420), words_with_tokens(shape, words, 2000, 380)],
+            [words_with_tokens(shape, words, 3000, 400, exact=True),
+             words_with_tokens(shape, words, 4000, 400, exact=True)],
+        ]),
+    ]
+
+
+def longest_first(n1, n2, max_len):
+    """Content tokens kept of a pair of n1 and n2 by the tokenizers crate's
+    TruncationStrategy::LongestFirst (max_len: max_length less the special
+    tokens the pair gets): only the longer text is cut while the shorter
+    one fits in half; otherwise both get half, the odd token going to the
+    longer (to the second when they are as long)."""
+    if n1 + n2 <= max_len:
+        return n1, n2
+    swap = n1 > n2
+    if swap:
+        n1, n2 = n2, n1
+    n2 = n1 if n1 > max_len else max(n1, max_len - n1)
+    if n1 + n2 > max_len:
+        n1 = max_len // 2
+        n2 = n1 + max_len % 2
+    return (n2, n1) if swap else (n1, n2)
+
+
+def check_pair_ids(shape, pairs, ids, tids):
+    """Each pair's ids and type ids are its two texts' own tokens (each
+    tokenized alone, untruncated) in the shape's pair template, the texts cut
+    by longest_first.  Returns [((n1, n2) before, (n1, n2) kept)]."""
+    sh = SHAPES[shape]
+    a = tokenize(shape, [p[0] for p in pairs], max_length=1 << 20)
+    b = tokenize(shape, [p[1] for p in pairs], max_length=1 << 20)
+    cls, sep = sh.get("cls_sep", (101, 102))
+    bert = sh["classifier"] == "bert"
+    added = 3 if bert else 4
+    out = []
+    for ra, rb, r, t in zip(a, b, ids, tids):
+        assert ra[0] == rb[0] == cls and ra[-1] == rb[-1] == sep
+        A, B = ra[1:-1], rb[1:-1]
+        n1, n2 = longest_first(len(A), len(B), effective_max_length(shape) - added)
+        if bert:
+            want = [cls] + A[:n1] + [sep] + B[:n2] + [sep]
+            want_t = [0] * (n1 + 2) + [1] * (n2 + 1)
+        else:
+            want = [cls] + A[:n1] + [sep, sep] + B[:n2] + [sep]
+            want_t = [0] * len(want)
+        assert r == want and t == want_t, (shape, len(A), len(B), n1, n2, len(r))
+        out.append(((len(A), len(B)), (n1, n2)))
+    return out
+
+
+def logits_json(t):
+    """A case's logits (one label: one per sequence) as float32 values in
+    their shortest decimal form."""
+    return [float(str(np.float32(x))) for x in t.reshape(-1).tolist()]
+
+
 def vocab_tokens(shape, ids):
     with open(os.path.join(VOCAB_DIR, SHAPES[shape]["vocab_fixture"], "vocab.txt"), encoding="utf-8") as f:
         vocab = f.read().split("\n")
@@ -1533,12 +1840,13 @@ def prompt_length_of(shape, prompt):
     return len(tokenize(shape, [prompt])[0]) - 1 if prompt else 0
 
 
-def tokenize(shape, texts, use_tokjson=None, use_vocab=None, pairs=False):
+def tokenize(shape, texts, use_tokjson=None, use_vocab=None, pairs=False, max_length=None):
     """ids of texts (or, with pairs, {"ids", "type_ids"} of [a, b] pairs) by
     the HF tokenizer of the shape (or of use_tokjson's tokenizer.json, or
-    the one BertTokenizerFast builds from use_vocab's vocab.txt)."""
+    the one BertTokenizerFast builds from use_vocab's vocab.txt), truncated
+    to max_length (default the shape's)."""
     sh = SHAPES[shape]
-    maxlen = effective_max_length(shape)
+    maxlen = max_length or effective_max_length(shape)
     cmd = ["node", TOKENIZE_JS, "--max-length", str(maxlen)]
     tj = None if use_vocab else use_tokjson or sh["tokjson_fixture"]
     if tj:
@@ -1569,8 +1877,11 @@ def st_lower(sh):
 
 
 def effective_max_length(shape):
+    """sentence_bert_config.json's max_seq_length; a cross-encoder's
+    tokenizer model_max_length (CrossEncoder's default max_length); else
+    max_position_embeddings."""
     sh = SHAPES[shape]
-    return sh["max_seq"] if sh["st"] else sh["maxpos"]
+    return sh["max_seq"] if sh["st"] or sh.get("classifier") else sh["maxpos"]
 
 
 def mpnet_tokenizer_checks(shape):
@@ -1718,19 +2029,62 @@ def run_shape(shape, args, report):
     head_b = dense_b(dws, sh) if sh.get("dense") else None
     dws32 = [(W.float(), None if b is None else b.float()) for W, b in dws]
     head_a32 = lambda x: dense_a(x, dws32, sh)                  # noqa: E731
+    classifier = sh.get("classifier")
+    ce_sens = ce_cases = None
+    if classifier:
+        # a cross-encoder: the golden "pooled" vector of a sequence is its
+        # score, activation(W2 tanh(W1 h0 + b1) + b2); A from primitives,
+        # B from nn modules, C explicit sums (on A's h0)
+        hw = head_weights(w, sh)
+        hw32 = head_weights(w32, sh)
+        cls_b, act_b = classify_b(hw, sh)
+        out_a = lambda h, m: classify_a(h, m, hw, sh)[1]                   # noqa: E731
+        out_a32 = lambda h, m: classify_a(h, m, hw32, sh)[1]               # noqa: E731
+        out_b = lambda h, m: act_b(cls_b(h[:, 0]))                          # noqa: E731
+        figs.update({"A_vs_B_python_logits": 0.0, "A_vs_B_fast_logits": 0.0,
+                     "head_F_vs_nn_Linear": 0.0, "head_F_vs_matmul": 0.0})
+        noise["A32_vs_A64_logits"] = 0.0
+        del noise["A32_vs_A64_1_minus_cos"]      # one score per sequence: no direction
+        # information: how far the scores move when the head is computed
+        # wrong (over all cases, and the smallest per-case maximum)
+        ce_variants = ["no_tanh", "mean_pooling", "other_activation", "no_dense"]
+        if classifier == "bert":
+            ce_variants.append("type_ids_all_0")    # the second segment's type ids 0, not 1
+        ce_sens = {v: 0.0 for v in ce_variants}
+        ce_cases = {}
+    else:
+        out_a = lambda h, m: embed(h, m, sh, head_a)                       # noqa: E731
+        out_a32 = lambda h, m: embed(h, m, sh, head_a32)                   # noqa: E731
+        out_b = lambda h, m: embed(h, m, sh, head_b)                       # noqa: E731
+    last = {}
 
-    def forward(rows, types, prompt_length=0, stored_hidden=False):
+    def forward(rows, types, prompt_length=0, stored_hidden=False, name=None):
         ids, mask, tt = pad_batch(rows, types, pad_id)
         # the encoder attends with mask; pooling uses pmask (the prompt left out)
         pmask = prompt_pool_mask(mask, prompt_length) if prompt_length else mask
         with torch.no_grad():
             ha = encoder_a(w, sh, ids, mask, tt)
-            pa = embed(ha, pmask, sh, head_a)
+            if classifier:
+                la, pa = classify_a(ha, mask, hw, sh)
+                last["logits"] = la
+                per = ce_cases.setdefault(name, {})
+                for v in ce_sens:
+                    if v == "type_ids_all_0":
+                        if not bool(tt.any()):
+                            continue
+                        sv = classify_a(encoder_a(w, sh, ids, mask, torch.zeros_like(tt)), mask, hw, sh)[1]
+                    else:
+                        sv = classify_a(ha, mask, hw, sh, variant=v)[1]
+                    d = float((sv - pa).abs().max())
+                    ce_sens[v] = max(ce_sens[v], d)
+                    per[v] = max(per.get(v, 0.0), d)
+            else:
+                pa = embed(ha, pmask, sh, head_a)
             if sabotage is not None:
                 for v, fig in sabotage.items():
                     hv = encoder_a(w, sh, ids, mask, tt, variant=v)
                     fig["hidden"] = max(fig["hidden"], maxdiff_valid(hv, ha, mask))
-                    fig["pooled"] = max(fig["pooled"], float((embed(hv, pmask, sh, head_a) - pa).abs().max()))
+                    fig["pooled"] = max(fig["pooled"], float((out_a(hv, pmask) - pa).abs().max()))
                     if stored_hidden and "stored_hidden" in fig:
                         fig["stored_hidden"] = max(fig["stored_hidden"], maxdiff_valid(hv, ha, mask))
         with torch.enable_grad():           # nn.MultiheadAttention python path
@@ -1741,9 +2095,20 @@ def run_shape(shape, args, report):
             hf = hf.clone() if not hf.is_nested else torch.nested.to_padded_tensor(hf, 0.0)
             hf = torch.nan_to_num(hf)
         with torch.no_grad():
-            pb = embed(hb, pmask, sh, head_b)
+            pb = out_b(hb, pmask)
             if not no_fast:
-                pf = embed(hf * mask.double().unsqueeze(-1), pmask, sh, head_b)
+                pf = out_b(hf * mask.double().unsqueeze(-1), pmask)
+            if classifier:
+                figs["A_vs_B_python_logits"] = max(figs["A_vs_B_python_logits"],
+                                                   float((la - cls_b(hb[:, 0])).abs().max()))
+                figs["A_vs_B_fast_logits"] = max(figs["A_vs_B_fast_logits"],
+                                                 float((la - cls_b(hf[:, 0])).abs().max()))
+                # the head alone, on A's hidden states
+                figs["head_F_vs_nn_Linear"] = max(figs["head_F_vs_nn_Linear"], float(
+                    (pa - out_b(ha, mask)).abs().max()), float((la - cls_b(ha[:, 0])).abs().max()))
+                lc, sc = classify_matmul(ha[:, 0], hw, sh)
+                figs["head_F_vs_matmul"] = max(figs["head_F_vs_matmul"], float((pa - sc).abs().max()),
+                                               float((la - lc).abs().max()))
             if "prompt_mask_vs_slice" in figs:
                 assert sh["pooling"] == "mean" and not sh.get("dense")
                 figs["prompt_mask_vs_slice"] = max(figs["prompt_mask_vs_slice"], float(
@@ -1762,13 +2127,16 @@ def run_shape(shape, args, report):
             figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
         with torch.no_grad():
             h32 = encoder_a(w32, sh, ids, mask, tt)
-            p32 = embed(h32, pmask, sh, head_a32).double()
+            p32 = out_a32(h32, pmask).double()
+            if classifier:
+                l32 = classify_a(h32, mask, hw32, sh)[0].double()
+                noise["A32_vs_A64_logits"] = max(noise["A32_vs_A64_logits"], float((l32 - la).abs().max()))
         noise["A32_vs_A64_hidden"] = max(noise["A32_vs_A64_hidden"], maxdiff_valid(h32.double(), ha, mask))
         noise["A32_vs_A64_pooled"] = max(noise["A32_vs_A64_pooled"], float((p32 - pa).abs().max()))
         # rows whose reference is zero (a prompt that leaves no token to pool)
         # have no direction: the pooled figure above covers them
         nz = pa.norm(dim=-1) > 0
-        if bool(nz.any()):
+        if not classifier and bool(nz.any()):
             cos = torch.nn.functional.cosine_similarity(p32[nz], pa[nz], dim=-1)
             noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
         return ha, pa, mask
@@ -1820,17 +2188,47 @@ def run_shape(shape, args, report):
 
     id_out = []
     for c in id_cases_for(shape, rng):
-        ha, pa, mask = forward(c["ids"], c["type_ids"], stored_hidden=c["hidden"])
+        ha, pa, mask = forward(c["ids"], c["type_ids"], stored_hidden=c["hidden"], name=c["name"])
         pooled_at = emit(pa)
         hidden_at = -1
         if c["hidden"]:
             hidden_at = emit(torch.cat([ha[b, :len(r)] for b, r in enumerate(c["ids"])]))
         id_out.append({"name": c["name"], "ids": c["ids"], "type_ids": c["type_ids"],
                        "pooled_at": pooled_at, "hidden_at": hidden_at})
+        if classifier:
+            id_out[-1]["logits"] = logits_json(last["logits"])
 
     text_out = []
     tok_check = None
-    if shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic"):
+    ce_info = None
+    if classifier:
+        # pairs, tokenized as CrossEncoder does: tokenizer(a, b,
+        # truncation=True (longest_first), max_length=512), the raw texts
+        # (no strip, no lowercasing: the BERT tokenizer lowercases itself)
+        maxlen = effective_max_length(shape)
+        ce_info = {"cases": {}}
+        for c in pair_cases_for(shape):
+            enc = tokenize(shape, c["pairs"], pairs=True)
+            ids, tids = enc["ids"], enc["type_ids"]
+            lens = check_pair_ids(shape, c["pairs"], ids, tids)
+            assert all(len(r) <= maxlen for r in ids)
+            if c["name"] == "truncation":
+                assert all(len(r) == maxlen for r in ids), [len(r) for r in ids]
+            _, pa, _ = forward(ids, tids, name=c["name"])
+            text_out.append({"name": c["name"], "pairs": c["pairs"], "ids": ids, "type_ids": tids,
+                             "pooled_at": emit(pa), "logits": logits_json(last["logits"])})
+            ce_info["cases"][c["name"]] = {"content_tokens_before_truncation": [x[0] for x in lens],
+                                           "content_tokens_kept": [x[1] for x in lens],
+                                           "scores": [float(x) for x in pa.reshape(-1)],
+                                           "logits": [float(x) for x in last["logits"].reshape(-1)]}
+        tr = ce_info["cases"]["truncation"]
+        tok_check = ("%s pairs: every row is the two texts' own tokens in %s, cut longest_first as the "
+                     "tokenizers crate does; truncation case, content tokens before -> kept: %s"
+                     % (shape, "[CLS] a [SEP] b [SEP] (type ids 0 / 1)" if classifier == "bert"
+                        else "<s> a </s></s> b </s> (type ids 0)",
+                        ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
+                                  zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
+    elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
@@ -1925,6 +2323,18 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if tok_check:
         print("  " + tok_check)
+    if classifier:
+        print("  head sensitivity (information): max |score diff| against A over all cases / smallest "
+              "per-case max:")
+        for v, d in ce_sens.items():
+            per = [c[v] for c in ce_cases.values() if v in c]
+            print("    %-24s %.3g / %.3g" % (v, d, min(per)))
+        allsc = [x for c in ce_info["cases"].values() for x in c["scores"]]
+        qp = ce_info["cases"]["query_passage"]["scores"]
+        print("  scores of the text cases: %.4g .. %.4g; query_passage: %s"
+              % (min(allsc), max(allsc), ", ".join("%.4g" % x for x in qp)))
+        ce_info["sensitivity_max"] = ce_sens
+        ce_info["sensitivity_per_case"] = ce_cases
 
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
@@ -1933,12 +2343,17 @@ def run_shape(shape, args, report):
         # only where not BERT, so that the older goldens stay byte-identical
         golden["model_type"] = sh["model_type"]
     golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
-                   "dims": sh["dense"][-1]["out"] if sh.get("dense") else sh["hidden"]})
-    if sh.get("dense"):
+                   "dims": sh["dense"][-1]["out"] if sh.get("dense") else CLS_LABELS if classifier
+                   else sh["hidden"]})
+    if sh.get("dense") or classifier:
         # only where dims != hidden_size, so that the older goldens stay byte-identical
         golden["hidden_size"] = sh["hidden"]
     golden.update({"pooling": sh["pooling"], "normalize": sh["normalize"],
                    "max_length": effective_max_length(shape)})
+    if classifier:
+        cl = CLASSIFIERS[classifier]
+        golden["classifier"] = {"labels": CLS_LABELS, "activation": cl["activation"],
+                                "architecture": cl["architecture"]}
     if not sh.get("include_prompt", True):
         golden["include_prompt"] = False     # only where false, as in 1_Pooling/config.json
     if sh.get("dense"):
@@ -1962,6 +2377,8 @@ def run_shape(shape, args, report):
         report[shape]["mpnet"] = mpnet_info
     if nomic:
         report[shape]["nomic_rotary"] = nomic_info
+    if classifier:
+        report[shape]["cross_encoder"] = ce_info
     if not args.keep:
         shutil.rmtree(pyd)
         shutil.rmtree(cd)
@@ -1970,7 +2387,7 @@ def run_shape(shape, args, report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
-                                        "nomic")
+                                        "nomic,rerank,rerank_xlmr")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

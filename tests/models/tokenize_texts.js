@@ -11,6 +11,13 @@
 // --pairs: stdin is a JSON array of [a, b] string pairs, each encoded as a
 //   pair (BERT: [CLS] a [SEP] b [SEP]; RobertaProcessing: <s> a </s></s> b
 //   </s>); stdout {"ids": [...], "type_ids": [...]} as the library gives them.
+//   A pair longer than N is truncated "longest_first" (what transformers'
+//   tokenizer(a, b, truncation=True, max_length=N) and sentence-transformers'
+//   CrossEncoder do): the crate's TruncationStrategy::LongestFirst, direction
+//   right, stride 0, with N less the pair's special tokens shared between the
+//   two texts (tokenizers 0.22: the shorter text is kept whole while it fits
+//   in half, otherwise each gets half, the odd token going to the longer
+//   text, or to the second when they are as long).
 //
 // --vocab: the tokenizer BertTokenizerFast builds from a vocab.txt:
 //   BertNormalizer(clean_text, handle_chinese_chars, strip_accents = lowercase = !cased),
@@ -74,7 +81,8 @@ async function main() {
     t = tk.Tokenizer.fromFile(a['tokenizer-json']);
     t.disablePadding();
   }
-  t.setTruncation(maxLength);
+  // the crate's defaults, spelled out: longest_first, cut at the end, no stride
+  t.setTruncation(maxLength, { strategy: 'LongestFirst', direction: 'right', stride: 0 });
   const out = a.pairs ? { ids: [], type_ids: [] } : { ids: [] };
   for (const s of texts) {   // one at a time: no batch padding can creep in
     const enc = a.pairs ? await t.encode(s[0], s[1], { addSpecialTokens: true })

@@ -1,7 +1,8 @@
 /*
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
-**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|bert-base|mpnet-base|nomic-base
+**   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
+**                                 rerank|rerank_xlmr|bert-base|mpnet-base|nomic-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -42,6 +43,14 @@
 **   nomic  64/2/4/200(256) 30528 pos 2048 seed 16 F32 NomicBert (below), no
 **                                                    prefix, no position
 **                                                    table (rotary)
+**   rerank 64/2/4/256      30522 pos 512 seed 18 F32 cross-encoder (below):
+**                                                    BertForSequenceClassification,
+**                                                    "bert." prefix
+**   rerank_xlmr 64/2/4/256  4002 pos 514 seed 19 F32 cross-encoder (below):
+**                                                    XLMRobertaForSequence-
+**                                                    Classification,
+**                                                    "roberta." prefix,
+**                                                    type_vocab 1
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert)
@@ -150,6 +159,30 @@
 ** Normalize, max_seq_length 2048, do_lower_case false (nomic-embed-text's
 ** layout: the tokenizer lowercases, sentence-transformers does not).
 **
+** Cross-encoders (shapes rerank and rerank_xlmr; sentence-transformers'
+** CrossEncoder, one label).  No sentence-transformers files (no
+** modules.json, 1_Pooling or sentence_bert_config.json).
+**   rerank: cross-encoder/ms-marco-MiniLM-L-6-v2's layout.  BertModel's
+**   tensors under "bert." as above, the pooler included (the head's first
+**   Linear), plus classifier.weight [1,H] and classifier.bias [1] without
+**   prefix.  config.json is the BERT one with "architectures"
+**   ["BertForSequenceClassification"], "id2label" {"0": "LABEL_0"},
+**   "label2id" {"LABEL_0": 0} and "sbert_ce_default_activation_function"
+**   "torch.nn.modules.linear.Identity" (sorted in); vocab.txt is
+**   bert-base-uncased's and tokenizer_config.json is generated
+**   (BertTokenizer, do_lower_case true, model_max_length 512).
+**   rerank_xlmr: BAAI/bge-reranker-base's layout.  xlmroberta's tensors
+**   under "roberta." without the pooler (XLMRobertaForSequenceClassification
+**   has add_pooling_layer=False), plus RobertaClassificationHead's
+**   classifier.dense.weight [H,H], classifier.dense.bias [H],
+**   classifier.out_proj.weight [1,H], classifier.out_proj.bias [1] without
+**   prefix.  config.json is the XLMRobertaConfig above with "architectures"
+**   ["XLMRobertaForSequenceClassification"], id2label and label2id as for
+**   rerank and no activation key (CrossEncoder then applies Sigmoid, as
+**   num_labels is 1); the tokenizer files are xlmroberta's.
+** The head's tensors (BERT: the pooler and classifier; XLM-R: classifier.*)
+** take the head kind below (std 0.3).
+**
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
 **   state0 = seed XOR fnv1a64(NAME)       FNV-1a 64: h = 0xcbf29ce484222325;
@@ -173,6 +206,12 @@
 **            show (with std 0.02 the scores have a standard deviation of
 **            about 0.02, the attention is nearly uniform and leaving the
 **            rotation out moves the hidden states by only ~3e-4).
+**            A cross-encoder's head (rerank: bert.pooler.dense.* and
+**            classifier.*; rerank_xlmr: classifier.dense.* and
+**            classifier.out_proj.*), weights and biases: (float)u_k with
+**            std = 0.3 (K_HEAD), so that the head's pre-activations and the
+**            logits are O(1) and leaving out the tanh, pooling otherwise or
+**            a wrong activation visibly moves the scores.
 **   F16 / BF16 shapes store the float32 value rounded to nearest even
 **   (IEEE binary16 with subnormals / bfloat16 = top 16 bits, RNE).
 **
@@ -261,6 +300,14 @@ static const Prompt INSTR_PROMPTS[] = {
 
 enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5 };
 
+/* Cross-encoder heads (*ForSequenceClassification, one label):
+** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
+**               then classifier [1, H] (no prefix);
+** HEAD_ROBERTA  XLMRobertaForSequenceClassification: no pooler,
+**               RobertaClassificationHead's classifier.dense [H, H] and
+**               classifier.out_proj [1, H] (no prefix). */
+enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2 };
+
 typedef struct {
   const char *name;
   int hidden, layers, heads, inter, vocab, maxpos, typevocab; /* nomic: inter is config.json's
@@ -292,43 +339,56 @@ typedef struct {
   int no_lower_key;    /* st only: sentence_bert_config.json without do_lower_case */
   int st_keep_case;    /* st only: sentence_bert_config.json's do_lower_case false although
                           the tokenizer lowercases (nomic-embed-text's layout) */
+  int head;            /* HEAD_*: a cross-encoder's classification head, or none */
+  const char *ce_act;  /* head only: config.json's sbert_ce_default_activation_function, or
+                          NULL (no key) */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
-   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
-   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0, ARCH_DISTIL, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0,
+   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
   ** tokenizer files of all-mpnet-base-v2's layout, mean pooling, Normalize,
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
-   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0, 0},
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL},
   /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
   ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
   ** side files from tests/fixtures/tokenizer/unigram (relative to
@@ -336,40 +396,59 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json without do_lower_case */
   {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
-   1, 1, 0},
+   1, 1, 0, HEAD_NONE, NULL},
   /* XLM-RoBERTa as bge-m3 has it (at the test width): BertModel's tensors
   ** under "roberta.", one token type, positions from pad_token_id + 1, the
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0},
+   1, 0, 0, HEAD_NONE, NULL},
   /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
   ** tensors without prefix, one token type, positions from pad_token_id + 1,
   ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
   {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
-   1, 0, 0},
+   1, 0, 0, HEAD_NONE, NULL},
   /* NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (at the test width):
   ** rotary positions (no position table), fused Wqkv, SwiGLU, no biases
   ** but the LayerNorms', n_inner 200 (256 in the tensors), 30522 tokenizer
   ** ids in 30528 rows, mean pooling, Normalize, 2048 tokens */
   {"nomic", 64, 2, 4, 200, 30528, 2048, 2, 16, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC, NULL, 0, 0, 1},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL},
+  /* cross-encoder/ms-marco-MiniLM-L-6-v2's layout at the test width: a
+  ** BertForSequenceClassification checkpoint (BertModel's tensors under
+  ** "bert.", the pooler and classifier.weight/bias as its head), config.json
+  ** with sentence-transformers' Identity activation, vocab.txt and a
+  ** generated tokenizer_config.json; no sentence-transformers files */
+  {"rerank", 64, 2, 4, 256, 30522, 512, 2, 18, DT_F32, "bert.", 1,
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
+   HEAD_BERT, "torch.nn.modules.linear.Identity"},
+  /* BAAI/bge-reranker-base's layout at the test width: xlmroberta's encoder
+  ** under "roberta." without pooler, RobertaClassificationHead, no
+  ** activation key (CrossEncoder applies Sigmoid to one label), the XLM-R
+  ** tokenizer files; no sentence-transformers files */
+  {"rerank_xlmr", 64, 2, 4, 256, 4002, 514, 1, 19, DT_F32, "roberta.", 1,
+   NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
+   1, 0, 0, HEAD_ROBERTA, NULL},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0},
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
-   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0, ARCH_MPNET, "mpnet-style", 0, 0, 0},
+   "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL},
   /* nomic-embed-text-v1.5's size (768/12/12, n_inner 3072, 8,192 rotary
   ** positions), for the bench only, like the two above */
   {"nomic-base", 768, 12, 12, 3072, 30528, 8192, 2, 17, DT_F32, "", 1,
-   "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC, NULL, 0, 0, 1},
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
-enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4, K_QKV = 5 };
+enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4, K_QKV = 5, K_HEAD = 6 };
 
 typedef struct {
   char name[96];
@@ -435,7 +514,7 @@ static uint16_t f32_to_bf16(float f) {
 static void gen_values(const char *name, uint64_t seed, int kind, long n, float *out) {
   uint64_t st = seed ^ fnv1a64(name);
   double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : kind == K_RELB ? 0.5
-             : kind == K_QKV ? 0.1 : 0.05;
+             : kind == K_QKV ? 0.1 : kind == K_HEAD ? 0.3 : 0.05;
   double scale = sd * sqrt(3.0) / 8388608.0;
   for (long k = 0; k < n; k++) {
     uint64_t x = splitmix64(&st);
@@ -447,15 +526,21 @@ static void gen_values(const char *name, uint64_t seed, int kind, long n, float 
 static int ntensors;
 static Tensor tensors[16 + 16 * 24];
 
-static void add(const Shape *s, const char *base, int ndim, long d0, long d1, int kind, int layer) {
+/* Adds the tensor prefix + base (a cross-encoder's classifier tensors: prefix ""). */
+static void add_named(const Shape *s, const char *prefix, const char *base, int ndim, long d0, long d1, int kind,
+                      int layer) {
   Tensor *t = &tensors[ntensors++];
-  snprintf(t->name, sizeof t->name, "%s%s", s->prefix, base);
+  snprintf(t->name, sizeof t->name, "%s%s", prefix, base);
   t->ndim = ndim;
   t->d0 = d0;
   t->d1 = d1;
   t->kind = kind;
   t->layer = layer;
   t->shard = (s->shards == 2 && (layer < 0 ? strstr(base, "pooler") != NULL : layer >= s->layers / 2)) ? 1 : 0;
+}
+
+static void add(const Shape *s, const char *base, int ndim, long d0, long d1, int kind, int layer) {
+  add_named(s, s->prefix, base, ndim, d0, d1, kind, layer);
 }
 
 static int cmp_tensor(const void *a, const void *b) {
@@ -564,9 +649,22 @@ static void build_tensors(const Shape *s) {
     add_part(s, a, i, a->ln2, H, 0);
   }
   if (a->relbias) add(s, a->relbias, 2, MPNET_BUCKETS, s->heads, K_RELB, -1);
-  if (a->pooler) {
-    add(s, "pooler.dense.weight", 2, H, H, K_STD, -1);
-    add(s, "pooler.dense.bias", 1, H, 0, K_STD, -1);
+  /* BertForSequenceClassification's pooler is the first Linear of its head
+  ** (K_HEAD); XLMRobertaForSequenceClassification has no pooler */
+  if (a->pooler && s->head != HEAD_ROBERTA) {
+    const int k = s->head == HEAD_BERT ? K_HEAD : K_STD;
+    add(s, "pooler.dense.weight", 2, H, H, k, -1);
+    add(s, "pooler.dense.bias", 1, H, 0, k, -1);
+  }
+  /* the head's own tensors, outside the base model: no prefix */
+  if (s->head == HEAD_ROBERTA) {
+    add_named(s, "", "classifier.dense.weight", 2, H, H, K_HEAD, -1);
+    add_named(s, "", "classifier.dense.bias", 1, H, 0, K_HEAD, -1);
+    add_named(s, "", "classifier.out_proj.weight", 2, 1, H, K_HEAD, -1);
+    add_named(s, "", "classifier.out_proj.bias", 1, 1, 0, K_HEAD, -1);
+  } else if (s->head == HEAD_BERT) {
+    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
+    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
   }
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
@@ -754,6 +852,27 @@ static void write_index(const Shape *s, const char *dir, long total) {
   free(b.p);
 }
 
+/* A cross-encoder's config.json keys (one label: id2label / label2id, which
+** differ from PretrainedConfig's two labels, and CrossEncoder's saved
+** activation where the shape has one), as three snippets in sorted-key
+** order: after "hidden_size", after "intermediate_size" and after
+** "position_embedding_type".  Empty strings without a head. */
+typedef struct {
+  const char *arch;           /* "architectures"[0] */
+  char id2label[64], label2id[64], ce_act[160];
+} HeadKeys;
+
+static void head_keys(const Shape *s, const char *base_arch, HeadKeys *k) {
+  k->id2label[0] = k->label2id[0] = k->ce_act[0] = 0;
+  k->arch = base_arch;
+  if (s->head == HEAD_NONE) return;
+  k->arch = s->head == HEAD_BERT ? "BertForSequenceClassification" : "XLMRobertaForSequenceClassification";
+  snprintf(k->id2label, sizeof k->id2label, "  \"id2label\": {\n    \"0\": \"LABEL_0\"\n  },\n");
+  snprintf(k->label2id, sizeof k->label2id, "  \"label2id\": {\n    \"LABEL_0\": 0\n  },\n");
+  if (s->ce_act)
+    snprintf(k->ce_act, sizeof k->ce_act, "  \"sbert_ce_default_activation_function\": \"%s\",\n", s->ce_act);
+}
+
 /* config.json as transformers 4.41.2 saves a DistilBertConfig (keys sorted). */
 static void write_distil_config(const Shape *s, const char *dir) {
   char t[2048];
@@ -789,6 +908,8 @@ static void write_distil_config(const Shape *s, const char *dir) {
 ** RobertaConfig (keys sorted; xlm-roberta-base's file has output_past). */
 static void write_roberta_config(const Shape *s, const char *dir) {
   const int xlmr = s->arch == ARCH_XLMR;
+  HeadKeys hk;
+  head_keys(s, xlmr ? "XLMRobertaModel" : "RobertaModel", &hk);
   char t[2048];
   snprintf(t, sizeof t,
            "{\n"
@@ -802,8 +923,10 @@ static void write_roberta_config(const Shape *s, const char *dir) {
            "  \"hidden_act\": \"gelu\",\n"
            "  \"hidden_dropout_prob\": 0.1,\n"
            "  \"hidden_size\": %d,\n"
+           "%s"
            "  \"initializer_range\": 0.02,\n"
            "  \"intermediate_size\": %d,\n"
+           "%s"
            "  \"layer_norm_eps\": 1e-05,\n"
            "  \"max_position_embeddings\": %d,\n"
            "  \"model_type\": \"%s\",\n"
@@ -812,15 +935,16 @@ static void write_roberta_config(const Shape *s, const char *dir) {
            "%s"
            "  \"pad_token_id\": 1,\n"
            "  \"position_embedding_type\": \"absolute\",\n"
+           "%s"
            "  \"torch_dtype\": \"%s\",\n"
            "  \"transformers_version\": \"4.41.2\",\n"
            "  \"type_vocab_size\": %d,\n"
            "  \"use_cache\": true,\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           xlmr ? "XLMRobertaModel" : "RobertaModel", s->hidden, s->inter, s->maxpos,
-           xlmr ? "xlm-roberta" : "roberta", s->heads, s->layers, xlmr ? "  \"output_past\": true,\n" : "",
-           DT_TORCH[s->dtype], s->typevocab, s->vocab);
+           hk.arch, s->hidden, hk.id2label, s->inter, hk.label2id, s->maxpos, xlmr ? "xlm-roberta" : "roberta",
+           s->heads, s->layers, xlmr ? "  \"output_past\": true,\n" : "", hk.ce_act, DT_TORCH[s->dtype],
+           s->typevocab, s->vocab);
   write_text(dir, "config.json", t);
 }
 
@@ -942,18 +1066,22 @@ static void write_config(const Shape *s, const char *dir) {
     write_nomic_config(s, dir);
     return;
   }
+  HeadKeys hk;
+  head_keys(s, "BertModel", &hk);
   snprintf(t, sizeof t,
            "{\n"
            "  \"architectures\": [\n"
-           "    \"BertModel\"\n"
+           "    \"%s\"\n"
            "  ],\n"
            "  \"attention_probs_dropout_prob\": 0.1,\n"
            "  \"classifier_dropout\": null,\n"
            "  \"hidden_act\": \"gelu\",\n"
            "  \"hidden_dropout_prob\": 0.1,\n"
            "  \"hidden_size\": %d,\n"
+           "%s"
            "  \"initializer_range\": 0.02,\n"
            "  \"intermediate_size\": %d,\n"
+           "%s"
            "  \"layer_norm_eps\": 1e-12,\n"
            "  \"max_position_embeddings\": %d,\n"
            "  \"model_type\": \"bert\",\n"
@@ -961,14 +1089,15 @@ static void write_config(const Shape *s, const char *dir) {
            "  \"num_hidden_layers\": %d,\n"
            "  \"pad_token_id\": %d,\n"
            "  \"position_embedding_type\": \"absolute\",\n"
+           "%s"
            "  \"torch_dtype\": \"%s\",\n"
            "  \"transformers_version\": \"4.41.2\",\n"
            "  \"type_vocab_size\": %d,\n"
            "  \"use_cache\": true,\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           s->hidden, s->inter, s->maxpos, s->heads, s->layers, s->pad_id, DT_TORCH[s->dtype], s->typevocab,
-           s->vocab);
+           hk.arch, s->hidden, hk.id2label, s->inter, hk.label2id, s->maxpos, s->heads, s->layers, s->pad_id,
+           hk.ce_act, DT_TORCH[s->dtype], s->typevocab, s->vocab);
   write_text(dir, "config.json", t);
 }
 

@@ -8,7 +8,8 @@
 ** sentence-transformers Dense modules are "2_Dense/model.safetensors" and
 ** "3_Dense/model.safetensors" (distil: "2_Dense/model.safetensors"), and
 ** every module its golden.json lists under "dense" must have its file's hash
-** recorded.
+** recorded.  The cross-encoders (rerank, rerank_xlmr) keep their head in
+** model.safetensors, next to the encoder.
 **
 ** Env: TEST_MODELS (default build/test-models), GOLDEN_DIR (default
 ** tests/fixtures/models).  Run from the repository root.
@@ -123,7 +124,8 @@ int main(void) {
   const char *golden = getenv("GOLDEN_DIR");
   if (!models || !*models) models = "build/test-models";
   if (!golden || !*golden) golden = "tests/fixtures/models";
-  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic"};
+  static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet",
+                                       "xlmr", "xlmroberta", "roberta", "nomic", "rerank", "rerank_xlmr"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];
