@@ -447,6 +447,7 @@ void wp_sequence_ids(const wp_tokenizer *tok, int32_t *first, int32_t *last) {
   *last = tok->sep_id;
 }
 int32_t wp_vocab_size(const wp_tokenizer *tok) { return tok->n_ids; }
+int wp_supports_pairs(const wp_tokenizer *tok) { return tok->pair_layout != WP_PAIR_UNSUPPORTED; }
 
 int32_t wp_special_id(const wp_tokenizer *tok, wp_special which) {
   return (which >= 0 && which < WP_SPECIAL_COUNT) ? tok->special[which] : -1;

@@ -109,6 +109,9 @@ int32_t wp_special_id(const wp_tokenizer *tok, wp_special which); /* -1 if absen
 /* The ids wp_encode puts before and after a text ([CLS] and [SEP], or what
 ** tokenizer.json's post_processor names, e.g. MPNet's <s> and </s>). */
 void wp_sequence_ids(const wp_tokenizer *tok, int32_t *first, int32_t *last);
+/* 1 if wp_encode_pair can encode pairs with this tokenizer (BERT's or
+** RoBERTa's pair layout), 0 if its pair template has another shape. */
+int wp_supports_pairs(const wp_tokenizer *tok);
 /* The token text for an id (not NUL-terminated; *len set), or NULL if out of range. */
 const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len);
 /* 1 if a token with this id continues the word of the token before it:
