@@ -146,6 +146,7 @@ typedef struct ee_info {
                                "manhattan" */
 } ee_info;
 
+/* info's strings point into the model: valid until ee_model_free. */
 void ee_model_info(const ee_model *model, ee_info *info);
 int ee_model_dims(const ee_model *model); /* floats per vector: ee_info.dims */
 /* The prompt called name in config_sentence_transformers.json, or NULL.

@@ -1911,9 +1911,11 @@ static void head_cases(void) {
     float got[2 * 3], pair[3];
     double worst = INFINITY, pair_diff = INFINITY;
     ee_info in = {0};
+    char head[64] = ""; /* in.head lives as long as the model */
     ee_params p = ee_default_params();
     if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
       ee_model_info(m, &in);
+      snprintf(head, sizeof head, "%s", in.head ? in.head : "");
       ee_context *ctx = ee_context_new(m);
       if (ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK) {
         worst = 0;
@@ -1947,11 +1949,11 @@ static void head_cases(void) {
     CHECK(pair_diff == 0, "cross-encoder (%s): ee_score_pairs of a text pair = the head on its "
           "wp_encode_pair ids and type ids (diff %.3g)", v[c].what, pair_diff);
     CHECK(in.labels == v[c].labels && in.dims == v[c].labels && in.pooling == EE_POOL_CLS && !in.normalize &&
-              in.head && strcmp(in.head, "BertForSequenceClassification") == 0 &&
+              strcmp(head, "BertForSequenceClassification") == 0 &&
               in.n_params == (int64_t)16 * 8 + 16 * 8 + 2 * 8 + 2 * 8 + (4 * (8 * 8 + 8) + 2 * 8 + 16 * 8 + 16 + 8 * 16 + 8 + 2 * 8) +
                                  8 * 8 + 8 + v[c].labels * 8 + v[c].labels,
           "cross-encoder (%s): info labels %d, dims %d, CLS, not normalised, head '%s', n_params %lld",
-          v[c].what, in.labels, in.dims, in.head ? in.head : "(none)", (long long)in.n_params);
+          v[c].what, in.labels, in.dims, head, (long long)in.n_params);
   }
 
   /* DistilBertForSequenceClassification: pre_classifier, ReLU, classifier */
