@@ -108,10 +108,6 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
                         "have %d rows (config.json vocab_size %d)",
                         path, (int)nv, m->w.weights_file, m->cfg.vocab_size, m->cfg.vocab_size);
   }
-  /* MPNet and RoBERTa were trained with <s> ... </s> around every text
-  ** (bos/eos); a tokenizer that puts BERT's [CLS]/[SEP] there instead (an
-  ** MPNet vocabulary has them too: a vocab.txt without tokenizer.json)
-  ** would give vectors that look fine and are not the model's. */
   /* A cross-encoder reads every input as a pair: a tokenizer that cannot
   ** encode one would fail every call, so it fails the load instead. */
   if (m->cfg.labels && !wp_supports_pairs(m->tok))
@@ -119,6 +115,10 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
                         "%s is a cross-encoder (%s), but its tokenizer.json's pair template "
                         "(post_processor \"pair\") is neither BERT's nor RoBERTa's; pairs are not "
                         "supported", m->dir, m->cfg.head_name);
+  /* MPNet and RoBERTa were trained with <s> ... </s> around every text
+  ** (bos/eos); a tokenizer that puts BERT's [CLS]/[SEP] there instead (an
+  ** MPNet vocabulary has them too: a vocab.txt without tokenizer.json)
+  ** would give vectors that look fine and are not the model's. */
   int32_t first, last;
   wp_sequence_ids(m->tok, &first, &last);
   if (m->cfg.bos_token_id >= 0 && (first != m->cfg.bos_token_id || last != m->cfg.eos_token_id))
