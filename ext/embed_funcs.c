@@ -1,36 +1,50 @@
 /*
 ** embed_funcs.c — the SQL functions that run a model: embed(),
-** embed_tokenize() and embed_token_count().
+** embed_tokenize(), embed_token_count() and embed_rerank().
 **
 **   SELECT embed('a cat sits');                    -- model 'default'
 **   SELECT embed('bge', 'a cat sits');             -- a named model
 **   SELECT embed_tokenize('Hello, world!');
 **     -- {"ids":[101,7592,1010,2088,999,102],"tokens":["[CLS]","hello",",","world","!","[SEP]"],"type_ids":[0,0,0,0,0,0]}
 **   SELECT embed_token_count('Hello, world!');     -- 4 (no [CLS]/[SEP], before truncation)
+**   SELECT embed_rerank('rr', 'how do I reset my password', body) FROM docs;
 **
-** Every function takes (text) or (model, text).  A NULL text gives NULL; a
-** text that is not TEXT is an error naming the argument and its type, since
+** Every function takes (text) or (model, text), embed_rerank (query,
+** document) or (model, query, document).  A NULL text gives NULL; a text
+** that is not TEXT is an error naming the argument and its type, since
 ** silently embedding "42" for an integer would hide a schema mistake.  Texts
 ** are read with their byte length, never as C strings: they may contain NUL.
+**
+** A reranker (cross-encoder) reads the query and one document together, so
+** it cannot be precomputed per document as an embedding can: the usual plan
+** is a semantic-index search for a few dozen candidates, then embed_rerank
+** over those, ordered by the score.  The score is what sentence-transformers'
+** CrossEncoder.predict returns (the model's activation applied: a logit for
+** ms-marco-MiniLM, a probability for bge-reranker-base); a REAL for a
+** one-label model, a float32 vector (one value per label, embed()'s BLOB
+** format) for several, as an NLI cross-encoder's.  A binding whose model
+** has no classification head (an embedding model) is an error, not a number.
 */
 #include "ext_int.h"
 #include <string.h>
 
-/* The model and text arguments of a (text) or (model, text) call. */
+/* The model and text arguments of a ([model,] text) or ([model,] query,
+** document) call. */
 typedef struct embed_args {
-  embed_slot *pSlot; /* the model named, loaded */
-  const char *zText; /* the text, not NUL-terminated for our purposes */
-  size_t nText;      /* its length in bytes */
+  embed_slot *pSlot;     /* the model named, loaded */
+  const char *azText[2]; /* the texts, not NUL-terminated for our purposes */
+  size_t anText[2];      /* their lengths in bytes */
 } embed_args;
 
-/* Returns 1 when the arguments are usable, 0 when a result (NULL or an
-** error) has already been set. */
+/* The last nText (1 or 2) arguments are texts, named azWhat in messages;
+** one more before them is the model's name.  Returns 1 when the arguments
+** are usable, 0 when a result (NULL or an error) has already been set. */
 static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
-                           sqlite3_value **argv, embed_args *pArgs) {
+                           sqlite3_value **argv, int nText, const char *const *azWhat,
+                           embed_args *pArgs) {
   embed_conn *pConn = sqlite3_user_data(ctx);
-  sqlite3_value *pText = argv[argc - 1];
   const char *zModel = NULL;
-  if (argc == 2) {
+  if (argc > nText) {
     int eType = sqlite3_value_type(argv[0]);
     if (eType != SQLITE_TEXT) {
       embedResultError(ctx, zFunc,
@@ -43,21 +57,24 @@ static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
       return 0;
     }
   }
-  int eType = sqlite3_value_type(pText);
-  if (eType == SQLITE_NULL) {
-    sqlite3_result_null(ctx);
-    return 0;
-  }
-  if (eType != SQLITE_TEXT) {
-    embedResultError(ctx, zFunc,
-                     sqlite3_mprintf("argument %d (text) must be TEXT, got %s", argc, embedTypeName(eType)));
-    return 0;
-  }
-  pArgs->zText = (const char *)sqlite3_value_text(pText);
-  pArgs->nText = (size_t)sqlite3_value_bytes(pText);
-  if (!pArgs->zText) {
-    sqlite3_result_error_nomem(ctx);
-    return 0;
+  for (int i = 0; i < nText; i++) {
+    const int iArg = argc - nText + i;
+    int eType = sqlite3_value_type(argv[iArg]);
+    if (eType == SQLITE_NULL) {
+      sqlite3_result_null(ctx);
+      return 0;
+    }
+    if (eType != SQLITE_TEXT) {
+      embedResultError(ctx, zFunc, sqlite3_mprintf("argument %d (%s) must be TEXT, got %s", iArg + 1,
+                                                   azWhat[i], embedTypeName(eType)));
+      return 0;
+    }
+    pArgs->azText[i] = (const char *)sqlite3_value_text(argv[iArg]);
+    pArgs->anText[i] = (size_t)sqlite3_value_bytes(argv[iArg]);
+    if (!pArgs->azText[i]) {
+      sqlite3_result_error_nomem(ctx);
+      return 0;
+    }
   }
   char *zErr = NULL;
   pArgs->pSlot = embedConnFindModel(pConn, zModel, &zErr);
@@ -68,9 +85,11 @@ static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
   return 1;
 }
 
+static const char *const TEXT_ARG[1] = {"text"};
+
 void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   embed_args args;
-  if (!read_embed_args(ctx, "embed", argc, argv, &args)) return;
+  if (!read_embed_args(ctx, "embed", argc, argv, 1, TEXT_ARG, &args)) return;
   int nDims = ee_model_dims(embedSlotModel(args.pSlot));
   float *aVec = sqlite3_malloc64((sqlite3_uint64)nDims * sizeof(float));
   if (!aVec) {
@@ -78,7 +97,7 @@ void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
     return;
   }
   char *zErr = NULL;
-  int rc = embedSlotEmbed(args.pSlot, args.pSlot->zPrompt, args.zText, args.nText, aVec, &zErr);
+  int rc = embedSlotEmbed(args.pSlot, args.pSlot->zPrompt, args.azText[0], args.anText[0], aVec, &zErr);
   if (rc != SQLITE_OK) {
     sqlite3_free(aVec);
     if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
@@ -98,7 +117,7 @@ static int tokenize_args(sqlite3_context *ctx, const char *zFunc, embed_args *pA
   ee_info info;
   ee_model_info(pModel, &info);
   wp_error err;
-  wp_status st = wp_encode(ee_model_tokenizer(pModel), pArgs->zText, pArgs->nText, info.max_length,
+  wp_status st = wp_encode(ee_model_tokenizer(pModel), pArgs->azText[0], pArgs->anText[0], info.max_length,
                            &pArgs->pSlot->enc, &err);
   if (st == WP_ERR_NOMEM) {
     sqlite3_result_error_nomem(ctx);
@@ -129,7 +148,7 @@ static void append_json_string(sqlite3_str *pOut, const char *s, size_t n) {
 
 void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   embed_args args;
-  if (!read_embed_args(ctx, "embed_tokenize", argc, argv, &args)) return;
+  if (!read_embed_args(ctx, "embed_tokenize", argc, argv, 1, TEXT_ARG, &args)) return;
   if (!tokenize_args(ctx, "embed_tokenize", &args)) return;
   const wp_encoding *pEnc = &args.pSlot->enc;
   const wp_tokenizer *pTok = ee_model_tokenizer(embedSlotModel(args.pSlot));
@@ -158,7 +177,47 @@ void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   embed_args args;
-  if (!read_embed_args(ctx, "embed_token_count", argc, argv, &args)) return;
+  if (!read_embed_args(ctx, "embed_token_count", argc, argv, 1, TEXT_ARG, &args)) return;
   if (!tokenize_args(ctx, "embed_token_count", &args)) return;
   sqlite3_result_int(ctx, args.pSlot->enc.n_untruncated);
+}
+
+void embedRerankFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  static const char *const azWhat[2] = {"query", "document"};
+  embed_args args;
+  if (!read_embed_args(ctx, "embed_rerank", argc, argv, 2, azWhat, &args)) return;
+  ee_info info;
+  ee_model_info(embedSlotModel(args.pSlot), &info);
+  if (!info.labels) {
+    embedResultError(ctx, "embed_rerank",
+                     sqlite3_mprintf("model '%s' is not a cross-encoder: embed_rerank needs a "
+                                     "reranker (config.json's architectures naming a "
+                                     "*ForSequenceClassification, e.g. "
+                                     "cross-encoder/ms-marco-MiniLM-L-6-v2); this one embeds "
+                                     "texts (embed())", args.pSlot->zName));
+    return;
+  }
+  ee_context *pEngine = embedSlotContext(args.pSlot);
+  float *aScore = sqlite3_malloc64((sqlite3_uint64)info.labels * sizeof(float));
+  if (!pEngine || !aScore) {
+    sqlite3_free(aScore);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  ee_error err;
+  ee_status st = ee_score_pairs(pEngine, 1, args.azText, args.anText, args.azText + 1,
+                                args.anText + 1, aScore, &err);
+  if (st != EE_OK) {
+    sqlite3_free(aScore);
+    if (st == EE_ERR_NOMEM) sqlite3_result_error_nomem(ctx);
+    else embedResultError(ctx, "embed_rerank", sqlite3_mprintf("%s", err.msg));
+    return;
+  }
+  if (info.labels == 1) {
+    sqlite3_result_double(ctx, (double)aScore[0]);
+    sqlite3_free(aScore);
+    return;
+  }
+  sqlite3_result_blob(ctx, aScore, info.labels * (int)sizeof(float), sqlite3_free);
+  sqlite3_result_subtype(ctx, EMBED_SUBTYPE_F32);
 }
