@@ -10,8 +10,8 @@
 **                        "module_input_name": "sentence_embedding"}  (the last two
 **                        keys only in newer files)
 **   model.safetensors   linear.weight [out, in], linear.bias [out] (if bias)
-** Older modules saved only pytorch_model.bin, a pickle, which is not read:
-** the error says to convert it.  A Dense on another feature than the
+** (older modules saved only pytorch_model.bin, torch.save's file, which
+** torch_bin.c reads without running it).  A Dense on another feature than the
 ** sentence vector (module_input_name "token_embeddings") is refused.
 **
 **   ee_dense_cfg d;  ee_dense dw;
@@ -136,11 +136,9 @@ ee_status ee_dense_load(ee_dense *dw, const char *dir, const ee_dense_cfg *d, ee
   if ((rc = ee_module_dir(sub, dir, d->path, "Dense", err)) != EE_OK) return rc;
   if ((rc = ee_path_join(path, sub, "model.safetensors", err)) != EE_OK) return rc;
   if ((rc = ee_path_join(pickle, sub, "pytorch_model.bin", err)) != EE_OK) return rc;
-  if (!ee_file_exists(path) && ee_file_exists(pickle))
-    return ee_set_error(err, EE_ERR_UNSUPPORTED,
-                        "the Dense module %s has only pytorch_model.bin (a pickle, not read): "
-                        "convert it to model.safetensors", sub);
-  if ((rc = ee_weights_open_file(&dw->w, path, err)) != EE_OK) return rc;
+  if ((rc = ee_weights_open_file(&dw->w, !ee_file_exists(path) && ee_file_exists(pickle) ? pickle : path,
+                                  err)) != EE_OK)
+    return rc;
   snprintf(hint, sizeof hint, "%s/config.json: out_features %d, in_features %d", d->path, d->out,
            d->in);
   if ((rc = ee_weights_bind(&dw->w, "linear.weight", d->out, d->in, hint, &dw->weight, err)) !=

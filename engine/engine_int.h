@@ -7,6 +7,8 @@
 **   config.c       config.json and the sentence-transformers files -> ee_config
 **   dense.c        sentence-transformers Dense modules: config, weights, apply
 **   safetensors.c  one .safetensors file: mmap, header parse and validation
+**   pickle.c       a Python pickle read as data (no code run), for torch_bin.c
+**   torch_bin.c    pytorch_model.bin (torch.save's formats) -> the same tensor table
 **   weights.c      model.safetensors or its shards -> ee_weights (bound, checked)
 **   model_load.c   ee_model_load/free/info: glue of the above + the tokenizer
 **   forward.c      the encoder forward pass on a packed batch (llm.c style)
@@ -244,6 +246,78 @@ void st_close(st_file *f);      /* unmaps, frees; accepts a zeroed file */
 const st_tensor *st_find(const st_file *f, const char *name);
 /* "[384, 1536]" into buf. */
 void st_format_shape(char *buf, size_t n, const int64_t *shape, int ndim);
+/* The shared tail of st_open and tb_open: map path (read-only, shared) and
+** hand the image to parse, which fills f (f->path is set first). */
+typedef ee_status (*st_parse_fn)(st_file *f, const char *path, const unsigned char *buf,
+                                 size_t size, ee_error *err);
+ee_status st_open_with(st_file *f, const char *path, st_parse_fn parse, ee_error *err);
+
+/* ------------------------------------------------------------------------
+** interface to pickle.c (a pickle read as data; see its top comment)
+*/
+typedef enum pk_kind {
+  PK_NONE, PK_BOOL, PK_INT, PK_BIGINT, PK_FLOAT, PK_STR, PK_TUPLE, PK_LIST, PK_DICT,
+  PK_GLOBAL, PK_OBJECT
+} pk_kind;
+
+typedef struct pk_value pk_value;
+struct pk_value {
+  pk_kind kind;
+  int64_t i;                    /* BOOL, INT */
+  double f;                     /* FLOAT */
+  const char *s;                /* STR (UTF-8, not NUL-terminated), BIGINT (little-endian
+                                   bytes), GLOBAL (module): points into the pickle */
+  size_t n;                     /* bytes at s */
+  const char *s2;               /* GLOBAL: the name */
+  size_t n2;
+  pk_value **items;             /* TUPLE, LIST; DICT: key, value, key, value, ... */
+  int64_t count, cap;
+  void *obj;                    /* OBJECT: what a hook built */
+};
+
+typedef struct pk_machine {
+  struct pk_block *blocks;      /* arena owning every value */
+  pk_value **stack;
+  int64_t depth, stack_cap;
+  int64_t *marks;               /* stack depths at each MARK */
+  int64_t n_marks, marks_cap;
+  pk_value **memo;
+  int64_t memo_len, memo_cap;
+  pk_value *result;
+} pk_machine;
+
+/* What REDUCE and BINPERSID do: build *out (with pk_new/pk_alloc) or fail
+** with a message.  callable is a PK_GLOBAL, args a PK_TUPLE. */
+typedef struct pk_hooks {
+  void *ctx;
+  ee_status (*persistent_load)(void *ctx, pk_machine *m, pk_value *pid, pk_value **out,
+                               ee_error *err);
+  ee_status (*reduce)(void *ctx, pk_machine *m, const pk_value *callable, pk_value *args,
+                      pk_value **out, ee_error *err);
+} pk_hooks;
+
+void pk_init(pk_machine *m);
+void pk_free(pk_machine *m);                      /* every value of every pk_load */
+void *pk_alloc(pk_machine *m, size_t n);          /* zeroed, freed by pk_free; NULL if out of memory */
+pk_value *pk_new(pk_machine *m, pk_kind kind);
+/* Run one pickle from buf (at most size bytes) to its STOP: *out is its
+** value, *used the bytes it took.  what names it in messages. */
+ee_status pk_load(pk_machine *m, const unsigned char *buf, size_t size, const char *what,
+                  const pk_hooks *h, size_t *used, pk_value **out, ee_error *err);
+const char *pk_kind_name(pk_kind k);
+int pk_is_str(const pk_value *v, const char *s);
+int pk_is_global(const pk_value *v, const char *module, const char *name);
+
+/* ------------------------------------------------------------------------
+** interface to torch_bin.c
+*/
+/* PyTorch's pytorch_model.bin (torch.save's zip format, or the legacy one
+** before torch 1.6) read as the st_file safetensors.c makes: tensors by
+** name, begin/end offsets into the whole file (f->data is its first byte).
+** Nothing in the file is run; see torch_bin.c for every check. */
+ee_status tb_open(st_file *f, const char *path, ee_error *err);
+ee_status tb_parse(st_file *f, const char *path, const unsigned char *buf, size_t size,
+                   ee_error *err);
 
 /* ------------------------------------------------------------------------
 ** interface to weights.c

@@ -231,7 +231,7 @@ done:
   return rc;
 }
 
-ee_status st_open(st_file *f, const char *path, ee_error *err) {
+ee_status st_open_with(st_file *f, const char *path, st_parse_fn parse, ee_error *err) {
   memset(f, 0, sizeof *f);
   /* se_file.h's policy: links followed, regular files only, never blocks. */
   char msg[sizeof err->msg];
@@ -241,8 +241,7 @@ ee_status st_open(st_file *f, const char *path, ee_error *err) {
   if (fd < 0) return ee_set_error(err, EE_ERR_IO, "%s", msg);
   ee_status rc = EE_OK;
   if (size < 8) {
-    rc = ee_set_error(err, EE_ERR_FORMAT,
-                      "%s is %lld bytes, too short for the 8-byte header length (truncated file?)",
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s is %lld bytes, too short to be a model file (truncated file?)",
                       path, (long long)size);
     goto done;
   }
@@ -253,11 +252,15 @@ ee_status st_open(st_file *f, const char *path, ee_error *err) {
   }
   f->map = p;
   f->map_size = (size_t)size;
-  rc = st_parse(f, path, f->map, f->map_size, err);
+  rc = parse(f, path, f->map, f->map_size, err);
 done:
   close(fd);
   if (rc != EE_OK) st_close(f);
   return rc;
+}
+
+ee_status st_open(st_file *f, const char *path, ee_error *err) {
+  return st_open_with(f, path, st_parse, err);
 }
 
 void st_close(st_file *f) {

@@ -8,7 +8,9 @@
 **
 ** Files: <dir>/model.safetensors, or the shards named in the "weight_map"
 ** of <dir>/model.safetensors.index.json ({"weight_map": {"tensor name":
-** "model-00001-of-00002.safetensors", ...}}).  Names are Hugging Face
+** "model-00001-of-00002.safetensors", ...}}); failing both, the same with
+** pytorch_model.bin (torch.save's file, read by torch_bin.c without
+** running it) and pytorch_model.bin.index.json.  Names are Hugging Face
 ** BertModel's ("encoder.layer.0.attention.self.query.weight"), with or
 ** without the "bert." prefix a BertFor* checkpoint adds; the prefix is
 ** decided once from the word embeddings.  DistilBertModel's and
@@ -39,6 +41,13 @@
 #define MAX_SHARDS 4096
 
 /* ---- shard discovery ---------------------------------------------------- */
+
+/* A .bin is torch.save's (torch_bin.c), anything else safetensors. */
+static ee_status open_weights_file(st_file *f, const char *path, ee_error *err) {
+  size_t n = strlen(path);
+  if (n >= 4 && strcmp(path + n - 4, ".bin") == 0) return tb_open(f, path, err);
+  return st_open(f, path, err);
+}
 
 /* Shard file names from the index, deduplicated, in first-seen order. */
 static ee_status open_shards(ee_weights *w, const char *dir, const char *index_path,
@@ -91,7 +100,7 @@ static ee_status open_shards(ee_weights *w, const char *dir, const char *index_p
   for (int i = 0; i < n; i++) {
     char path[EE_PATH_MAX];
     if ((rc = ee_path_join(path, dir, names[i], err)) != EE_OK) goto done;
-    if ((rc = st_open(&w->files[i], path, err)) != EE_OK) goto done;
+    if ((rc = open_weights_file(&w->files[i], path, err)) != EE_OK) goto done;
     w->n_files = i + 1;
   }
 done:
@@ -100,21 +109,29 @@ done:
   return rc;
 }
 
+/* Prefers safetensors, as transformers does: model.safetensors, its index,
+** then pytorch_model.bin and its index. */
 static ee_status open_files(ee_weights *w, const char *dir, ee_error *err) {
+  static const char *const FILES[][2] = {
+    {"model.safetensors", "model.safetensors.index.json"},
+    {"pytorch_model.bin", "pytorch_model.bin.index.json"},
+  };
   char path[EE_PATH_MAX], index[EE_PATH_MAX];
   ee_status rc;
-  if ((rc = ee_path_join(path, dir, "model.safetensors", err)) != EE_OK) return rc;
-  if ((rc = ee_path_join(index, dir, "model.safetensors.index.json", err)) != EE_OK) return rc;
-  if (ee_file_exists(path) || !ee_file_exists(index)) {
-    if (!ee_file_exists(path))
-      return ee_set_error(err, EE_ERR_IO,
-                          "missing %s (nor is there a model.safetensors.index.json; "
-                          "pytorch_model.bin is not supported: convert it to safetensors)",
-                          path);
-    return ee_weights_open_file(w, path, err);
+  for (int i = 0; i < 2; i++) {
+    if ((rc = ee_path_join(path, dir, FILES[i][0], err)) != EE_OK) return rc;
+    if ((rc = ee_path_join(index, dir, FILES[i][1], err)) != EE_OK) return rc;
+    if (ee_file_exists(path)) return ee_weights_open_file(w, path, err);
+    if (ee_file_exists(index)) {
+      snprintf(w->weights_file, sizeof w->weights_file, "%s", index);
+      return open_shards(w, dir, index, err);
+    }
   }
-  snprintf(w->weights_file, sizeof w->weights_file, "%s", index);
-  return open_shards(w, dir, index, err);
+  if ((rc = ee_path_join(path, dir, "model.safetensors", err)) != EE_OK) return rc;
+  return ee_set_error(err, EE_ERR_IO,
+                      "missing %s (nor is there a model.safetensors.index.json, "
+                      "pytorch_model.bin or pytorch_model.bin.index.json)",
+                      path);
 }
 
 /* ---- conversion ----------------------------------------------------------- */
@@ -493,7 +510,7 @@ ee_status ee_weights_open_file(ee_weights *w, const char *path, ee_error *err) {
   snprintf(w->weights_file, sizeof w->weights_file, "%s", path);
   if (!(w->files = se_calloc(1, sizeof *w->files)))
     return ee_set_error(err, EE_ERR_NOMEM, "out of memory opening %s", path);
-  ee_status rc = st_open(&w->files[0], path, err);
+  ee_status rc = open_weights_file(&w->files[0], path, err);
   if (rc == EE_OK) w->n_files = 1;
   return rc;
 }
