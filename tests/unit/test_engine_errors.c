@@ -1231,9 +1231,9 @@ static void dense_cases(void) {
   /* The weights file. */
   remove_file(sub2, "model.safetensors");
   expect_load("Dense without model.safetensors", dir, NULL, EE_ERR_IO, "2_Dense/model.safetensors", NULL);
-  write_text(sub2, "pytorch_model.bin", "PK not read");
-  expect_load("Dense with only pytorch_model.bin", dir, NULL, EE_ERR_UNSUPPORTED, "2_Dense",
-              "pytorch_model.bin (a pickle, not read)");
+  write_text(sub2, "pytorch_model.bin", "PK not a zip");
+  expect_load("Dense with only a pytorch_model.bin that is not torch.save's", dir, NULL,
+              EE_ERR_FORMAT, "2_Dense/pytorch_model.bin", "is not a PyTorch checkpoint");
   remove_file(sub2, "pytorch_model.bin");
   {
     tensor w[2];
