@@ -118,7 +118,7 @@ typedef struct ee_info {
   ee_pooling pooling;
   int normalize;
   int64_t n_params;         /* number of weights */
-  int64_t bytes_mapped;     /* bytes of safetensors files mmap'd */
+  int64_t bytes_mapped;     /* bytes of weights files (safetensors or pytorch_model.bin) mmap'd */
   const char *precision;    /* "fp32", "bf16" or "int8" (ee_params.precision) */
   int64_t bytes_packed;     /* heap bytes of the dense layers' packed weights
                                (fp32, bf16 or int8 copy, biases included) */

@@ -320,10 +320,16 @@ static ee_status zip_stored(const zip_entry *z, const char *path, ee_error *err)
   return EE_OK;
 }
 
+/* A model's pickle is small (~100 KB for BERT-large: a few opcodes per
+** tensor); a larger one would only make the machine's values outgrow memory.
+** Legacy files give the pickles no length: each is read within this window. */
+#define TB_MAX_PICKLE ((size_t)64 << 20)
+
 static ee_status run_pickle(pk_machine *m, tb_ctx *c, const unsigned char *buf, size_t size,
                             const char *what, int hooks, size_t *used, pk_value **out,
                             ee_error *err) {
   pk_hooks h = {c, hooks ? persistent_load : NULL, reduce};
+  if (size > TB_MAX_PICKLE) size = TB_MAX_PICKLE;
   char label[EE_PATH_MAX + 64];
   snprintf(label, sizeof label, "%s (%s)", c->path, what);
   return pk_load(m, buf, size, label, &h, used, out, err);
@@ -371,6 +377,11 @@ static ee_status read_zip(pk_machine *m, tb_ctx *c, const unsigned char *buf, si
     goto done;
   }
   if ((rc = zip_stored(pkl, c->path, err)) != EE_OK) goto done;
+  if ((size_t)pkl->size > TB_MAX_PICKLE) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: data.pkl is %lld bytes, over the %zu MB limit",
+                      c->path, (long long)pkl->size, TB_MAX_PICKLE >> 20);
+    goto done;
+  }
   size_t used;
   if ((rc = run_pickle(m, c, buf + pkl->data, (size_t)pkl->size, "data.pkl", 1, &used, root,
                        err)) != EE_OK)

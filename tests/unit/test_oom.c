@@ -375,6 +375,22 @@ static int make_sharded_tiny(char *dir, size_t n) {
   return fz_write_str(dir, "tokenizer.json", tj);
 }
 
+/* The tiny model with its weights as the torch.save seed file `seed`
+** (tests/fuzz/corpus/fuzz_torch_bin: written by PyTorch from the same tensors). */
+static int make_torch_bin_tiny(char *dir, size_t n, const char *tag, const char *seed) {
+  if (fz_model_dir(dir, n, tag) != 0) return -1;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/model.safetensors", dir);
+  if (unlink(path) != 0) return -1;
+  FILE *f = fopen(seed, "rb");
+  if (!f) return -1;
+  static unsigned char buf[1 << 16];
+  size_t len = fread(buf, 1, sizeof buf, f);
+  int rc = ferror(f) || !feof(f) ? -1 : fz_write(dir, "pytorch_model.bin", buf, len);
+  fclose(f);
+  return rc;
+}
+
 int main(int argc, char **argv) {
   const char *env = getenv("TEST_MODELS");
   if (env && *env) snprintf(models, sizeof models, "%s", env);
@@ -449,6 +465,18 @@ int main(int argc, char **argv) {
   sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);
   sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded,
                    EE_PREC_FP32);
+  char tiny_zip[512], tiny_legacy[512];
+  if (make_torch_bin_tiny(tiny_zip, sizeof tiny_zip, "oom-zip",
+                          "tests/fuzz/corpus/fuzz_torch_bin/tiny_zip.bin") != 0 ||
+      make_torch_bin_tiny(tiny_legacy, sizeof tiny_legacy, "oom-legacy",
+                          "tests/fuzz/corpus/fuzz_torch_bin/tiny_legacy.bin") != 0) {
+    CHECK(0, "writing the tiny models with pytorch_model.bin");
+    return check_finish();
+  }
+  sweep_model_load("ee_model_load tiny model from pytorch_model.bin (zip: records, pickle, storages)",
+                   tiny_zip, EE_PREC_FP32);
+  sweep_model_load("ee_model_load tiny model from pytorch_model.bin (legacy: five pickles, storage keys)",
+                   tiny_legacy, EE_PREC_FP32);
   /* reduced precision: weights converted and packed at load, activations
   ** converted per product (their buffers in the context's arena) */
   sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);

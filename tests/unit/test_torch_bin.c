@@ -14,11 +14,15 @@
 **    that calls os.system, a dict of dicts.
 ** 3. Every truncation of the zip and legacy files is an error, and every
 **    byte of them changed is an error or a clean read (never a crash: this
-**    runs under ASan in make test-asan).
+**    runs under ASan in make test-asan); archives torch.save does not write
+**    (deflated, encrypted, big-endian, no or two data.pkl, a 64 MB + 1
+**    sparse data.pkl, a storage entry missing or too short) each get their
+**    error.
 ** 4. The pickle machine itself on hand-written pickles: what it builds and
 **    each malformed program's error.
 ** 5. Whole models: the xlmr and dense test models with their weights as
-**    torch.save files embed exactly as with model.safetensors, bit for bit.
+**    torch.save files embed exactly as with model.safetensors, bit for bit;
+**    xlmr also as the one shard of a pytorch_model.bin.index.json.
 */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -28,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 #include "../../engine/engine_int.h"
 #include "check.h"
@@ -200,6 +205,207 @@ static void check_damage(const char *name) {
   free(buf);
 }
 
+/* 3b: zip archives torch.save does not write.  zip_entry_t: one stored
+** (or not) entry; write_zip lays them out with a central directory. */
+typedef struct { const char *name; const void *data; size_t n; int method, flags; } zip_entry_t;
+
+static void put16(unsigned char *p, unsigned v) { p[0] = (unsigned char)v, p[1] = (unsigned char)(v >> 8); }
+static void put32(unsigned char *p, uint32_t v) { put16(p, v & 0xffff), put16(p + 2, v >> 16); }
+
+/* Entries with data NULL are sparse: n zero bytes skipped with fseek. */
+static int write_zip(const char *path, const zip_entry_t *e, int n) {
+  FILE *f = fopen(path, "wb");
+  if (!f) return -1;
+  uint32_t offs[8];
+  for (int i = 0; i < n; i++) {
+    unsigned char h[30] = {'P', 'K', 3, 4};
+    put16(h + 6, (unsigned)e[i].flags), put16(h + 8, (unsigned)e[i].method);
+    put32(h + 18, (uint32_t)e[i].n), put32(h + 22, (uint32_t)e[i].n);
+    put16(h + 26, (unsigned)strlen(e[i].name));
+    offs[i] = (uint32_t)ftell(f);
+    fwrite(h, 1, 30, f);
+    fwrite(e[i].name, 1, strlen(e[i].name), f);
+    if (e[i].data) fwrite(e[i].data, 1, e[i].n, f);
+    else fseek(f, (long)e[i].n, SEEK_CUR);
+  }
+  long cd = ftell(f);
+  for (int i = 0; i < n; i++) {
+    unsigned char h[46] = {'P', 'K', 1, 2};
+    put16(h + 8, (unsigned)e[i].flags), put16(h + 10, (unsigned)e[i].method);
+    put32(h + 20, (uint32_t)e[i].n), put32(h + 24, (uint32_t)e[i].n);
+    put16(h + 28, (unsigned)strlen(e[i].name)), put32(h + 42, offs[i]);
+    fwrite(h, 1, 46, f);
+    fwrite(e[i].name, 1, strlen(e[i].name), f);
+  }
+  long end = ftell(f);
+  unsigned char eocd[22] = {'P', 'K', 5, 6};
+  put16(eocd + 8, (unsigned)n), put16(eocd + 10, (unsigned)n);
+  put32(eocd + 12, (uint32_t)(end - cd)), put32(eocd + 16, (uint32_t)cd);
+  fwrite(eocd, 1, 22, f);
+  return fclose(f);
+}
+
+static void check_zip_refused(const char *label, const zip_entry_t *e, int n, ee_status code,
+                              const char *needle) {
+  char path[] = "/tmp/se-torch-bin-XXXXXX";
+  int fd = mkstemp(path);
+  if (fd >= 0) close(fd);
+  CHECK(fd >= 0 && write_zip(path, e, n) == 0, "%s: archive written", label);
+  st_file f;
+  ee_error err = {0};
+  ee_status rc = tb_open(&f, path, &err);
+  CHECK_EQ_INT(rc, code, "%s: refused with %s", label, ee_status_string(code));
+  CHECK_STR_CONTAINS(err.msg, needle, "%s: the message", label);
+  if (rc == EE_OK) st_close(&f);
+  unlink(path);
+}
+
+/* The central directory record of entry name in a torch.save archive. */
+static unsigned char *central(unsigned char *buf, size_t n, const char *name) {
+  size_t len = strlen(name);
+  for (size_t i = 0; i + 46 + len <= n; i++)
+    if (!memcmp(buf + i, "PK\1\2", 4) && buf[i + 28] == len && !memcmp(buf + i + 46, name, len))
+      return buf + i;
+  return NULL;
+}
+
+static void check_zips(void) {
+  static const char pkl[] = "\x80\x02}.";
+  const zip_entry_t ok = {"a/data.pkl", pkl, 4, 0, 0};
+  zip_entry_t e[2] = {ok, ok};
+  e[0].method = 8;
+  check_zip_refused("data.pkl deflated", e, 1, EE_ERR_UNSUPPORTED, "is compressed (method 8)");
+  e[0] = ok, e[0].flags = 1;
+  check_zip_refused("data.pkl encrypted", e, 1, EE_ERR_UNSUPPORTED, "a/data.pkl is encrypted");
+  e[0] = ok, e[1] = (zip_entry_t){"a/byteorder", "big", 3, 0, 0};
+  check_zip_refused("byteorder big", e, 2, EE_ERR_UNSUPPORTED, "a big-endian checkpoint");
+  e[0] = (zip_entry_t){"a/version", "3\n", 2, 0, 0};
+  check_zip_refused("no data.pkl", e, 1, EE_ERR_FORMAT, "without <dir>/data.pkl");
+  e[0] = ok, e[1] = (zip_entry_t){"b/data.pkl", pkl, 4, 0, 0};
+  check_zip_refused("two data.pkl", e, 2, EE_ERR_FORMAT, "more than one data.pkl");
+  e[0] = ok;
+  check_zip_refused("a dict without tensors", e, 1, EE_ERR_FORMAT, "holds no tensors");
+  e[0] = (zip_entry_t){"a/data.pkl", NULL, (64u << 20) + 1, 0, 0}; /* sparse: no disk used */
+  check_zip_refused("a 64 MB + 1 data.pkl", e, 1, EE_ERR_FORMAT, "over the 64 MB limit");
+
+  /* a storage entry renamed (noncontig.bin's one, noncontig/data/0), or shortened */
+  size_t n = 0;
+  unsigned char *buf = read_all(FIX "/noncontig.bin", &n), *cd = NULL;
+  CHECK(buf && (cd = central(buf, n, "noncontig/data/0")) != NULL, "noncontig.bin's data/0 found");
+  if (!cd) {
+    free(buf);
+    return;
+  }
+  st_file f = {0};
+  ee_error err = {0};
+  cd[46 + 15] = '7';
+  CHECK(tb_parse(&f, "x.bin", buf, n, &err) == EE_ERR_FORMAT, "a storage without its entry");
+  CHECK_STR_CONTAINS(err.msg, "storage 0 has no entry noncontig/data/0", "  the message");
+  st_close(&f);
+  free(buf);
+  /* formats.bin's f32, [2, 3], in formats/data/0 */
+  buf = read_all(FIX "/formats.bin", &n);
+  CHECK(buf && (cd = central(buf, n, "formats/data/0")) != NULL, "formats.bin's data/0 found");
+  if (!cd) {
+    free(buf);
+    return;
+  }
+  put32(cd + 20, 8), put32(cd + 24, 8);
+  memset(&err, 0, sizeof err);
+  CHECK(tb_parse(&f, "x.bin", buf, n, &err) == EE_ERR_FORMAT, "a storage entry of 8 bytes for 6 floats");
+  CHECK_STR_CONTAINS(err.msg, "tensor 'f32' in x.bin: [2, 3] at element 0 runs past its storage 0 "
+                     "(2 elements; truncated file?)", "  the message");
+  st_close(&f);
+  free(buf);
+}
+
+/* 3b': torch objects that are not what torch.save writes, in an archive
+** with one storage a/data/0 of 8 bytes.  Pickle pieces: */
+#define P_REBUILD "ctorch._utils\n_rebuild_tensor_v2\n"
+#define P_PID(type) "(X\x07\0\0\0storagectorch\n" type "\nX\x01\0\0\0" "0X\x03\0\0\0cpuK\x02tQ"
+#define P_TENSOR(type) P_REBUILD "(" P_PID(type) "K\x00K\x02\x85K\x01\x85\x89}tR"
+#define P_NAME_W "X\x01\0\0\0w"
+
+static void check_pickle_zip(const char *label, const char *pkl, size_t n, ee_status code,
+                             const char *needle) {
+  static const float storage[2] = {1.0f, 2.0f};
+  zip_entry_t e[2] = {{"a/data.pkl", pkl, n, 0, 0}, {"a/data/0", storage, 8, 0, 0}};
+  check_zip_refused(label, e, 2, code, needle);
+}
+#define PICKLE_ZIP(label, pkl, code, needle) check_pickle_zip(label, pkl, sizeof pkl - 1, code, needle)
+
+static void check_torch_objects(void) {
+  /* the well-formed one first: the harness can tell a refusal from a typo */
+  static const char good[] = "\x80\x02}(" P_NAME_W P_TENSOR("FloatStorage") "u.";
+  PICKLE_ZIP("a well-formed hand-written archive (control)", good, EE_OK, "");
+  static const char complex[] = "\x80\x02}(" P_NAME_W P_TENSOR("ComplexFloatStorage") "u.";
+  PICKLE_ZIP("a complex storage", complex, EE_ERR_UNSUPPORTED,
+             "storage type torch.ComplexFloatStorage is not supported");
+  static const char short_pid[] = "\x80\x02}(" P_NAME_W P_REBUILD
+                                  "((X\x07\0\0\0storageK\x01tQK\x00K\x02\x85K\x01\x85\x89}tRu.";
+  PICKLE_ZIP("a storage reference of 2", short_pid, EE_ERR_FORMAT,
+             "a persistent reference that is not a ('storage', ...) tuple of 5");
+  static const char twice[] = "\x80\x02}(" P_NAME_W P_TENSOR("FloatStorage") P_NAME_W
+                              P_TENSOR("FloatStorage") "u.";
+  PICKLE_ZIP("one name twice", twice, EE_ERR_FORMAT, "tensor 'w' appears twice");
+  static const char int_name[] = "\x80\x02}(K\x01" P_TENSOR("FloatStorage") "u.";
+  PICKLE_ZIP("a tensor named by an int", int_name, EE_ERR_FORMAT,
+             "a tensor whose name is not a string");
+  static const char param[] = "\x80\x02}(" P_NAME_W
+                              "ctorch._utils\n_rebuild_parameter\n(K\x01\x88}tRu.";
+  PICKLE_ZIP("a parameter of an int", param, EE_ERR_FORMAT, "a parameter that holds no tensor");
+  static const char dims[] = "\x80\x02}(" P_NAME_W P_REBUILD "(" P_PID("FloatStorage")
+                             "K\x00K\x02\x85K\x01K\x01\x86\x89}tRu.";
+  PICKLE_ZIP("sizes of 1, strides of 2", dims, EE_ERR_FORMAT,
+             "a tensor without a storage, an offset, and sizes and strides of the same length");
+  static const char list[] = "\x80\x02].";
+  PICKLE_ZIP("a list at the top", list, EE_ERR_FORMAT, "holds a list, not a dict of tensors");
+  static const char eval[] = "\x80\x02}(" P_NAME_W "cbuiltins\neval\nX\x01\0\0\0" "1\x85Ru.";
+  PICKLE_ZIP("builtins.eval", eval, EE_ERR_UNSUPPORTED, "refusing to call builtins.eval");
+}
+
+/* 3c: legacy files whose header pickles are not torch's. */
+static void check_legacy_header(const char *label, size_t at, unsigned char value, ee_status code,
+                                const char *needle) {
+  size_t n = 0;
+  unsigned char *buf = read_all(FIX "/legacy.bin", &n);
+  CHECK(buf && at < n, "%s: byte %zu in legacy.bin", label, at);
+  if (!buf || at >= n) {
+    free(buf);
+    return;
+  }
+  buf[at] = value;
+  st_file f = {0};
+  ee_error err = {0};
+  CHECK_EQ_INT(tb_parse(&f, "x.bin", buf, n, &err), code, "%s: refused", label);
+  CHECK_STR_CONTAINS(err.msg, needle, "%s: the message", label);
+  st_close(&f);
+  free(buf);
+}
+
+static void check_legacy(void) {
+  size_t n = 0;
+  unsigned char *buf = read_all(FIX "/legacy.bin", &n);
+  /* \x80\x02 LONG1 10 <magic> . \x80\x02 BININT2 1001 . ... 'little_endian' [BINPUT k] NEWTRUE */
+  CHECK(buf && n > 20 && buf[2] == 0x8a && buf[17] == 'M' && buf[18] == 0xe9 && buf[19] == 0x03,
+        "legacy.bin starts with the magic number and protocol 1001");
+  unsigned char *le = buf ? memmem(buf, n, "little_endian", 13) : NULL;
+  size_t true_at = 0;
+  for (size_t i = le ? (size_t)(le - buf) + 13 : n; i < n && i < (size_t)(le - buf) + 20; i++)
+    if (buf[i] == 0x88) {
+      true_at = i;
+      break;
+    }
+  CHECK(true_at > 0, "legacy.bin's sys_info says little_endian True");
+  free(buf);
+  check_legacy_header("a wrong magic number", 5, 0x00, EE_ERR_FORMAT,
+                      "not a PyTorch checkpoint (neither a zip archive nor torch's legacy format");
+  check_legacy_header("protocol 1002", 18, 0xea, EE_ERR_UNSUPPORTED, "legacy checkpoint protocol 1002");
+  if (true_at)
+    check_legacy_header("little_endian False", true_at, 0x89, EE_ERR_UNSUPPORTED,
+                        "a big-endian checkpoint");
+}
+
 /* 4: the machine on hand-written pickles. */
 static ee_status refuse_reduce(void *ctx, pk_machine *m, const pk_value *fn, pk_value *args,
                                pk_value **out, ee_error *err) {
@@ -331,6 +537,32 @@ static void check_model(const char *shape) {
   CHECK(embed_model(dst, 5, texts, &b, &db), "%s: pytorch_model.bin embeds", shape);
   CHECK(a && b && da == db && da > 0 && memcmp(a, b, sizeof *a * 5 * (size_t)da) == 0,
         "%s: the same vectors, bit for bit (%d dims)", shape, da);
+  if (!strcmp(shape, "xlmr")) { /* the same file as the one shard of pytorch_model.bin.index.json */
+    char from[600], to[640], index[640];
+    snprintf(from, sizeof from, "%s/pytorch_model.bin", dst);
+    snprintf(to, sizeof to, "%s/pytorch_model-00001-of-00001.bin", dst);
+    snprintf(index, sizeof index, "%s/pytorch_model.bin.index.json", dst);
+    st_file f;
+    ee_error err = {0};
+    int ok = tb_open(&f, from, &err) == EE_OK;
+    FILE *out = ok ? fopen(index, "w") : NULL;
+    if (out) {
+      fprintf(out, "{\"metadata\": {}, \"weight_map\": {");
+      for (int i = 0; i < f.n_tensors; i++)
+        fprintf(out, "%s\"%s\": \"pytorch_model-00001-of-00001.bin\"", i ? ", " : "",
+                f.tensors[i].name);
+      fprintf(out, "}}\n");
+      fclose(out);
+    }
+    if (ok) st_close(&f);
+    CHECK(out && rename(from, to) == 0, "xlmr: pytorch_model.bin moved into a shard and its index");
+    float *c = NULL;
+    int dc = 0;
+    CHECK(embed_model(dst, 5, texts, &c, &dc), "xlmr: the sharded pytorch_model.bin embeds");
+    CHECK(a && c && dc == da && memcmp(a, c, sizeof *a * 5 * (size_t)da) == 0,
+          "xlmr: sharded, the same vectors, bit for bit");
+    free(c);
+  }
   free(a);
   free(b);
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dst);
@@ -347,6 +579,9 @@ int main(void) {
   check_refused("nested", EE_ERR_FORMAT, "holds no tensors at its top level");
   check_damage("formats");
   check_damage("legacy");
+  check_zips();
+  check_torch_objects();
+  check_legacy();
   check_pickles();
   check_model("xlmr");
   check_model("dense");
