@@ -98,8 +98,15 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   ee_status rc = ee_path_join(path, dir, "config.json", err);
   if (rc != EE_OK) return rc;
   memset(cfg, 0, sizeof *cfg);
-  rc = ee_load_json(path, 0, &root, err);
-  if (rc != EE_OK) return rc;
+  if ((rc = ee_load_json(path, 0, &root, err)) != EE_OK) return rc;
+  rc = ee_config_from_json(root, path, cfg, err);
+  json_decref(root);
+  return rc;
+}
+
+ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
+  ee_status rc = EE_OK;
+  memset(cfg, 0, sizeof *cfg);
   if (!json_is_object(root)) {
     rc = ee_set_error(err, EE_ERR_FORMAT, "%s is not a JSON object", path);
     goto done;
@@ -212,7 +219,6 @@ sentence_defaults:
   cfg->pooled_dims = cfg->hidden_size;
   rc = ee_head_config(root, path, cfg, err);
 done:
-  json_decref(root);
   return rc;
 }
 

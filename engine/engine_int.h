@@ -164,6 +164,8 @@ ee_status ee_json_int(const json_t *root, const char *key, int required, int def
                       const char *path, int *out, ee_error *err);
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
+/* The same from config.json's parsed object (path names it in messages). */
+ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
 /* config.json's architectures: a *ForSequenceClassification sets cfg's
 ** classification head (labels, dense[0..1], CLS pooling); otherwise labels 0
 ** (config_head.c).  After the encoder's keys are read. */
@@ -210,7 +212,10 @@ void ee_prompts_free(ee_prompts *p);
 */
 typedef enum st_dtype {
   ST_BOOL, ST_U8, ST_I8, ST_F8_E5M2, ST_F8_E4M3, ST_I16, ST_U16, ST_F16, ST_BF16,
-  ST_I32, ST_U32, ST_F32, ST_F64, ST_I64, ST_U64, ST_DTYPE_COUNT
+  ST_I32, ST_U32, ST_F32, ST_F64, ST_I64, ST_U64,
+  ST_Q8_0,                      /* GGUF only (gguf.c): blocks of 32 int8 after an F16 scale,
+                                   34 bytes; along the last dimension; no safetensors name */
+  ST_DTYPE_COUNT
 } st_dtype;
 #define ST_MAX_NDIM 8
 
@@ -235,7 +240,8 @@ typedef struct st_file {
 } st_file;
 
 const char *st_dtype_name(st_dtype t);
-int st_dtype_size(st_dtype t);
+int st_dtype_size(st_dtype t);                 /* bytes an element; 0 for Q8_0 */
+int64_t st_tensor_bytes(st_dtype t, int64_t numel); /* bytes of numel elements (Q8_0: whole blocks) */
 /* mmap path and validate its header (see safetensors.c for every check). */
 ee_status st_open(st_file *f, const char *path, ee_error *err);
 /* Validate a whole file image already in memory (buf, size); f->map is not
@@ -307,6 +313,22 @@ ee_status pk_load(pk_machine *m, const unsigned char *buf, size_t size, const ch
 const char *pk_kind_name(pk_kind k);
 int pk_is_str(const pk_value *v, const char *s);
 int pk_is_global(const pk_value *v, const char *module, const char *name);
+
+/* ------------------------------------------------------------------------
+** interface to gguf.c
+*/
+/* A GGUF file's tensors under BertModel's names, shapes row-major ([out, in]);
+** f->data is the data section.  An st_parse_fn, for st_open_with. */
+ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, size_t size,
+                     ee_error *err);
+int ee_is_gguf(const char *path);              /* a regular file named *.gguf */
+/* cfg from the file's metadata, as ee_config_load and ee_st_config_load
+** would from the directory it was converted from (see gguf.c). */
+ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee_error *err);
+/* Its vocabulary as vocab.txt text (*vocab se_malloc'd, NUL-terminated) and
+** the WordPiece options to read it with. */
+ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options *opts,
+                        ee_error *err);
 
 /* ------------------------------------------------------------------------
 ** interface to torch_bin.c

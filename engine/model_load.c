@@ -84,7 +84,18 @@ static ee_status check_params(const ee_params *p, ee_error *err) {
 
 static ee_status load_tokenizer(ee_model *m, ee_error *err) {
   wp_error werr;
-  wp_status ws = wp_load_dir(m->dir, &m->tok, &werr);
+  wp_status ws;
+  if (ee_is_gguf(m->dir)) { /* its vocabulary in vocab.txt's form */
+    char *vocab;
+    size_t len;
+    wp_options opts;
+    ee_status rc = ee_gguf_vocab(m->dir, &vocab, &len, &opts, err);
+    if (rc != EE_OK) return rc;
+    ws = wp_load_vocab_txt_mem(vocab, len, &opts, &m->tok, &werr);
+    se_free(vocab);
+  } else {
+    ws = wp_load_dir(m->dir, &m->tok, &werr);
+  }
   if (ws != WP_OK) {
     m->tok = NULL;
     return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
@@ -171,9 +182,13 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   /* Strip trailing slashes so messages read "<dir>/config.json". */
   for (size_t n = strlen(m->dir); n > 1 && m->dir[n - 1] == '/'; n--) m->dir[n - 1] = '\0';
 
-  if ((rc = ee_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
-  if ((rc = ee_st_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
-  if ((rc = ee_prompts_load(m->dir, &m->prompts, err)) != EE_OK) goto fail;
+  if (ee_is_gguf(m->dir)) { /* one file: config, vocabulary and weights (gguf.c) */
+    if ((rc = ee_gguf_config(m->dir, p.pooling != EE_POOL_DEFAULT, &m->cfg, err)) != EE_OK) goto fail;
+  } else {
+    if ((rc = ee_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
+    if ((rc = ee_st_config_load(m->dir, &m->cfg, err)) != EE_OK) goto fail;
+    if ((rc = ee_prompts_load(m->dir, &m->prompts, err)) != EE_OK) goto fail;
+  }
 
   ee_config *c = &m->cfg;
   /* A cross-encoder's head reads token 0 and its scores are not a vector:

@@ -26,6 +26,7 @@
 **         copied once into an owned buffer;
 **   F16,  converted once to an owned F32 buffer (the packing and the fp32
 **   BF16  kernels read f32; precision "bf16" then rounds back at packing).
+**   Q8_0  (a GGUF file's, gguf.c) dequantised once to an owned F32 buffer.
 **         Conversion also rejects Inf/NaN, which costs nothing there; F32
 **         tensors used in place are not scanned (that would fault in every
 **         page at load).
@@ -42,10 +43,12 @@
 
 /* ---- shard discovery ---------------------------------------------------- */
 
-/* A .bin is torch.save's (torch_bin.c), anything else safetensors. */
+/* A .bin is torch.save's (torch_bin.c), a .gguf llama.cpp's (gguf.c),
+** anything else safetensors. */
 static ee_status open_weights_file(st_file *f, const char *path, ee_error *err) {
   size_t n = strlen(path);
   if (n >= 4 && strcmp(path + n - 4, ".bin") == 0) return tb_open(f, path, err);
+  if (n >= 5 && strcmp(path + n - 5, ".gguf") == 0) return st_open_with(f, path, gguf_parse, err);
   return st_open(f, path, err);
 }
 
@@ -118,6 +121,7 @@ static ee_status open_files(ee_weights *w, const char *dir, ee_error *err) {
   };
   char path[EE_PATH_MAX], index[EE_PATH_MAX];
   ee_status rc;
+  if (ee_is_gguf(dir)) return ee_weights_open_file(w, dir, err); /* the model is one file */
   for (int i = 0; i < 2; i++) {
     if ((rc = ee_path_join(path, dir, FILES[i][0], err)) != EE_OK) return rc;
     if ((rc = ee_path_join(index, dir, FILES[i][1], err)) != EE_OK) return rc;
@@ -152,10 +156,21 @@ static float f16_to_f32(uint16_t h) {
 }
 
 /* src (numel elements of dtype, any alignment) -> dst f32.  Returns the
-** index of the first Inf/NaN in an F16/BF16 tensor, or -1. */
+** index of the first Inf/NaN in an F16/BF16 tensor (Q8_0: in a scale), or -1. */
 static int64_t convert(float *dst, const unsigned char *src, st_dtype dt, int64_t numel) {
   if (dt == ST_F32) {
     memcpy(dst, src, (size_t)numel * 4);
+    return -1;
+  }
+  if (dt == ST_Q8_0) { /* x = d * q, as ggml's dequantize_row_q8_0 */
+    for (int64_t b = 0; b < numel / 32; b++) {
+      const unsigned char *blk = src + 34 * b;
+      uint16_t h;
+      memcpy(&h, blk, 2);
+      if (((h >> 10) & 0x1f) == 0x1f) return 32 * b;
+      const float d = f16_to_f32(h);
+      for (int j = 0; j < 32; j++) dst[32 * b + j] = d * (float)(int8_t)blk[2 + j];
+    }
     return -1;
   }
   for (int64_t i = 0; i < numel; i++) {
@@ -209,7 +224,7 @@ static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
                         "tensor '%s' in %s has dtype F64 (supported: F32, F16, BF16)", full,
                         f->path);
-  if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16)
+  if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16 && t->dtype != ST_Q8_0)
     return ee_set_error(err, EE_ERR_FORMAT,
                         "tensor '%s' in %s has dtype %s, expected a float dtype (F32, F16 or BF16)",
                         full, f->path, st_dtype_name(t->dtype));

@@ -1,0 +1,537 @@
+/*
+** gguf.c — a BERT model in one GGUF file (llama.cpp's format, what
+** sqlite-lembed loads): its tensors under BertModel's names, its config and
+** its WordPiece vocabulary.
+**
+**   st_file f;                                    // weights.c opens it so
+**   st_open_with(&f, "all-MiniLM-L6-v2.F16.gguf", gguf_parse, &err);
+**   ee_gguf_config(path, &cfg, &err);             // model_load.c
+**   ee_gguf_vocab(path, &vocab_txt, &len, &opts, &err);
+**
+** Layout (GGUF v2 and v3, little-endian):
+**   "GGUF", u32 version, u64 tensor count, u64 metadata count
+**   metadata: string key, u32 type, value (strings: u64 length + bytes;
+**             arrays: u32 element type, u64 count, elements)
+**   tensor infos: string name, u32 n_dims, u64 ne[n_dims] (ne[0] varies
+**             fastest: a torch [out, in] weight is ne = {in, out}), u32 type,
+**             u64 offset from the data section
+**   padding to general.alignment (32 by default), then the data section
+**
+** llama.cpp's convert_hf_to_gguf.py writes a BertModel as architecture
+** "bert": bert.embedding_length, bert.block_count, bert.feed_forward_length,
+** bert.attention.head_count, bert.attention.layer_norm_epsilon,
+** bert.context_length, bert.pooling_type (1 mean, 2 CLS, from the
+** sentence-transformers Pooling module), tensors token_embd, position_embd,
+** token_types, token_embd_norm, blk.N.{attn_q, attn_k, attn_v, attn_output,
+** attn_output_norm, ffn_up, ffn_down, layer_output_norm}, and its WordPiece
+** vocabulary as tokenizer.ggml.tokens with "##" dropped from word pieces
+** and U+2581 put before word starts ("[...]" tokens kept as they are).
+** Here the names are mapped back to BertModel's and the vocabulary back to
+** vocab.txt's form, so weights.c and the tokenizer take the model as if it
+** were a Hugging Face directory.  Tensor types: F32, F16, BF16 and Q8_0
+** (blocks of 32 int8 with one F16 scale, dequantised at load); others are
+** refused by name.
+**
+** Every count, length and offset is checked against the file before use.
+*/
+#include "engine_int.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { GG_U8, GG_I8, GG_U16, GG_I16, GG_U32, GG_I32, GG_F32, GG_BOOL, GG_STR, GG_ARR, GG_U64,
+       GG_I64, GG_F64, GG_NTYPES };
+static const int GG_SIZE[GG_NTYPES] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
+
+#define GG_MAX_TENSORS (1 << 20)
+#define GG_MAX_KV (1 << 20)
+
+typedef struct gg_kv {
+  const char *key;
+  size_t nkey;
+  uint32_t type;
+  const unsigned char *val;     /* the value (arrays: their first element) */
+  uint32_t arr_type;            /* arrays */
+  uint64_t arr_n;
+} gg_kv;
+
+typedef struct gg_header {
+  gg_kv *kv;                    /* se_malloc'd */
+  int64_t n_kv;
+  uint64_t n_tensors;
+  size_t tensors_at;            /* the first tensor info */
+} gg_header;
+
+typedef struct gg_reader {
+  const unsigned char *buf;
+  size_t size, pos;
+  const char *path;
+  ee_error *err;
+} gg_reader;
+
+static ee_status gg_bad(gg_reader *r, const char *what) {
+  return ee_set_error(r->err, EE_ERR_FORMAT, "%s: %s at byte %zu (truncated or damaged GGUF file?)",
+                      r->path, what, r->pos);
+}
+
+static uint64_t rd(const unsigned char *p, int n) {
+  uint64_t x = 0;
+  for (int i = n - 1; i >= 0; i--) x = (x << 8) | p[i];
+  return x;
+}
+
+static int take(gg_reader *r, size_t n, const unsigned char **p) {
+  if (r->size - r->pos < n) return 0;
+  if (p) *p = r->buf + r->pos;
+  r->pos += n;
+  return 1;
+}
+
+static int take_u(gg_reader *r, int n, uint64_t *x) {
+  const unsigned char *p;
+  if (!take(r, (size_t)n, &p)) return 0;
+  *x = rd(p, n);
+  return 1;
+}
+
+static int take_str(gg_reader *r, const char **s, size_t *n) {
+  uint64_t len;
+  const unsigned char *p;
+  if (!take_u(r, 8, &len) || len > r->size - r->pos || !take(r, (size_t)len, &p)) return 0;
+  *s = (const char *)p, *n = (size_t)len;
+  return 1;
+}
+
+/* Skips one value of type t (arrays of arrays refused: GGUF files do not nest). */
+static int skip_value(gg_reader *r, uint32_t t, gg_kv *kv) {
+  if (t >= GG_NTYPES) return 0;
+  if (t == GG_STR) {
+    const char *s;
+    size_t n;
+    return take_str(r, &s, &n);
+  }
+  if (t != GG_ARR) return take(r, (size_t)GG_SIZE[t], NULL);
+  uint64_t et, n;
+  if (!take_u(r, 4, &et) || !take_u(r, 8, &n) || et >= GG_NTYPES || et == GG_ARR) return 0;
+  if (kv) kv->arr_type = (uint32_t)et, kv->arr_n = n, kv->val = r->buf + r->pos;
+  if (et != GG_STR) return n <= (r->size - r->pos) / (size_t)GG_SIZE[et] &&
+                           take(r, (size_t)n * (size_t)GG_SIZE[et], NULL);
+  for (uint64_t i = 0; i < n; i++)
+    if (!skip_value(r, GG_STR, NULL)) return 0;
+  return 1;
+}
+
+static ee_status read_header(gg_reader *r, gg_header *h) {
+  memset(h, 0, sizeof *h);
+  const unsigned char *p;
+  uint64_t version, nkv;
+  if (!take(r, 4, &p) || memcmp(p, "GGUF", 4) != 0)
+    return ee_set_error(r->err, EE_ERR_FORMAT, "%s is not a GGUF file (no \"GGUF\" magic)", r->path);
+  if (!take_u(r, 4, &version) || !take_u(r, 8, &h->n_tensors) || !take_u(r, 8, &nkv))
+    return gg_bad(r, "header cut short");
+  if (version != 2 && version != 3)
+    return ee_set_error(r->err, EE_ERR_UNSUPPORTED, "%s: GGUF version %llu (2 and 3 are read)",
+                        r->path, (unsigned long long)version);
+  if (h->n_tensors > GG_MAX_TENSORS || nkv > GG_MAX_KV || nkv > r->size / 13)
+    return gg_bad(r, "more tensors or metadata than the file can hold");
+  h->kv = se_calloc((size_t)(nkv ? nkv : 1), sizeof *h->kv);
+  if (!h->kv) return ee_set_error(r->err, EE_ERR_NOMEM, "out of memory reading %s", r->path);
+  for (uint64_t i = 0; i < nkv; i++) {
+    gg_kv *kv = &h->kv[i];
+    uint64_t t;
+    if (!take_str(r, &kv->key, &kv->nkey) || !take_u(r, 4, &t)) return gg_bad(r, "metadata cut short");
+    kv->type = (uint32_t)t, kv->val = r->buf + r->pos;
+    if (!skip_value(r, kv->type, kv)) return gg_bad(r, "a metadata value cut short or of no known type");
+    h->n_kv++;
+  }
+  h->tensors_at = r->pos;
+  return EE_OK;
+}
+
+static const gg_kv *find_kv(const gg_header *h, const char *key) {
+  size_t n = strlen(key);
+  for (int64_t i = 0; i < h->n_kv; i++)
+    if (h->kv[i].nkey == n && memcmp(h->kv[i].key, key, n) == 0) return &h->kv[i];
+  return NULL;
+}
+
+/* An integer value of any integer type; 0 if absent or not an integer. */
+static int kv_int(const gg_kv *kv, int64_t *out) {
+  if (!kv) return 0;
+  switch (kv->type) {
+  case GG_U8: case GG_U16: case GG_U32: case GG_U64:
+    *out = (int64_t)(rd(kv->val, GG_SIZE[kv->type]) & (uint64_t)INT64_MAX);
+    return 1;
+  case GG_I8: *out = (int8_t)kv->val[0]; return 1;
+  case GG_I16: *out = (int16_t)rd(kv->val, 2); return 1;
+  case GG_I32: *out = (int32_t)rd(kv->val, 4); return 1;
+  case GG_I64: { uint64_t u = rd(kv->val, 8); memcpy(out, &u, 8); return 1; }
+  default: return 0;
+  }
+}
+
+static int kv_float(const gg_kv *kv, double *out) {
+  if (!kv) return 0;
+  if (kv->type == GG_F32) {
+    uint32_t u = (uint32_t)rd(kv->val, 4);
+    float f;
+    memcpy(&f, &u, 4);
+    *out = f;
+    return 1;
+  }
+  if (kv->type == GG_F64) {
+    uint64_t u = rd(kv->val, 8);
+    memcpy(out, &u, 8);
+    return 1;
+  }
+  int64_t i;
+  if (kv_int(kv, &i)) return *out = (double)i, 1;
+  return 0;
+}
+
+static int kv_is_str(const gg_kv *kv, const char *s) {
+  if (!kv || kv->type != GG_STR) return 0;
+  size_t n = (size_t)rd(kv->val, 8);
+  return n == strlen(s) && memcmp(kv->val + 8, s, n) == 0;
+}
+
+/* ---- tensors ----------------------------------------------------------------- */
+
+/* GGUF's names for BertModel's: "blk.N." + suffix <-> "encoder.layer.N." + name. */
+static const struct { const char *gguf, *hf; } LAYER_NAMES[] = {
+  {"attn_q", "attention.self.query"},      {"attn_k", "attention.self.key"},
+  {"attn_v", "attention.self.value"},      {"attn_output", "attention.output.dense"},
+  {"attn_output_norm", "attention.output.LayerNorm"},
+  {"ffn_up", "intermediate.dense"},        {"ffn_down", "output.dense"},
+  {"layer_output_norm", "output.LayerNorm"},
+};
+static const struct { const char *gguf, *hf; } MODEL_NAMES[] = {
+  {"token_embd", "embeddings.word_embeddings"},
+  {"position_embd", "embeddings.position_embeddings"},
+  {"token_types", "embeddings.token_type_embeddings"},
+  {"token_embd_norm", "embeddings.LayerNorm"},
+};
+
+/* name (n bytes) -> BertModel's name in out; 0 if GGUF has no such BERT tensor
+** (kept under its own name, e.g. a pooler a converter left in). */
+static int hf_name(const char *name, size_t n, char *out, size_t cap) {
+  const char *dot = memchr(name, '.', n);
+  const char *last = NULL;
+  for (size_t i = n; i > 0; i--)
+    if (name[i - 1] == '.') { last = name + i - 1; break; }
+  if (!dot || !last) return 0;
+  const char *kind = last + 1; /* "weight" or "bias" */
+  size_t nkind = (size_t)(name + n - kind);
+  if (!((nkind == 6 && !memcmp(kind, "weight", 6)) || (nkind == 4 && !memcmp(kind, "bias", 4))))
+    return 0;
+  if (n > 4 && !memcmp(name, "blk.", 4)) {
+    const char *p = name + 4, *q = p;
+    while (q < last && *q >= '0' && *q <= '9') q++;
+    if (q == p || q - p > 6 || *q != '.') return 0;
+    for (size_t i = 0; i < sizeof LAYER_NAMES / sizeof *LAYER_NAMES; i++) {
+      size_t len = strlen(LAYER_NAMES[i].gguf);
+      if ((size_t)(last - (q + 1)) == len && !memcmp(q + 1, LAYER_NAMES[i].gguf, len))
+        return snprintf(out, cap, "encoder.layer.%.*s.%s.%.*s", (int)(q - p), p, LAYER_NAMES[i].hf,
+                        (int)nkind, kind) < (int)cap;
+    }
+    return 0;
+  }
+  for (size_t i = 0; i < sizeof MODEL_NAMES / sizeof *MODEL_NAMES; i++) {
+    size_t len = strlen(MODEL_NAMES[i].gguf);
+    if ((size_t)(last - name) == len && !memcmp(name, MODEL_NAMES[i].gguf, len))
+      return snprintf(out, cap, "%s.%.*s", MODEL_NAMES[i].hf, (int)nkind, kind) < (int)cap;
+  }
+  return 0;
+}
+
+static int cmp_name(const void *a, const void *b) {
+  return strcmp(((const st_tensor *)a)->name, ((const st_tensor *)b)->name);
+}
+
+ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, size_t size,
+                     ee_error *err) {
+  if (!f->path && !(f->path = se_strndup(path, strlen(path))))
+    return ee_set_error(err, EE_ERR_NOMEM, "out of memory opening %s", path);
+  gg_reader r = {buf, size, 0, path, err};
+  gg_header h;
+  ee_status rc = read_header(&r, &h);
+  if (rc != EE_OK) goto done;
+  int64_t align = 32;
+  const gg_kv *al = find_kv(&h, "general.alignment");
+  if (al && (!kv_int(al, &align) || align < 1 || align > 65536 || (align & (align - 1)))) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: general.alignment must be a power of two up to 65536",
+                      path);
+    goto done;
+  }
+  f->tensors = se_calloc((size_t)(h.n_tensors ? h.n_tensors : 1), sizeof *f->tensors);
+  if (!f->tensors) {
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+    goto done;
+  }
+  /* Names and types first; offsets need the data section's start, after all infos. */
+  uint64_t *offsets = se_calloc((size_t)(h.n_tensors ? h.n_tensors : 1), sizeof *offsets);
+  if (!offsets) {
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+    goto done;
+  }
+  for (uint64_t i = 0; i < h.n_tensors && rc == EE_OK; i++) {
+    st_tensor *t = &f->tensors[i];
+    const char *name;
+    size_t nname;
+    uint64_t nd, type;
+    if (!take_str(&r, &name, &nname) || !take_u(&r, 4, &nd)) {
+      rc = gg_bad(&r, "a tensor info cut short");
+      break;
+    }
+    if (nd < 1 || nd > 4 || memchr(name, 0, nname) || nname > 200) {
+      rc = gg_bad(&r, "a tensor with no or more than 4 dimensions, or a bad name");
+      break;
+    }
+    char hf[256];
+    t->name = hf_name(name, nname, hf, sizeof hf) ? se_strndup(hf, strlen(hf)) : se_strndup(name, nname);
+    if (!t->name) {
+      rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+      break;
+    }
+    f->n_tensors++;
+    t->ndim = (int)nd;
+    int64_t numel = 1;
+    for (uint64_t d = 0; d < nd; d++) {
+      uint64_t ne;
+      if (!take_u(&r, 8, &ne)) {
+        rc = gg_bad(&r, "a tensor info cut short");
+        break;
+      }
+      if (ne > (uint64_t)EE_MAX_HEADER * 64 || (ne && numel > (INT64_MAX / 8) / (int64_t)ne)) {
+        rc = ee_set_error(err, EE_ERR_FORMAT, "tensor '%.200s' in %s: shape is too large", t->name, path);
+        break;
+      }
+      t->shape[nd - 1 - d] = (int64_t)ne; /* ne[0] varies fastest: the last row-major dim */
+      numel *= (int64_t)ne;
+    }
+    if (rc != EE_OK) break;
+    t->numel = numel;
+    /* Converters of 2024 squeezed a one-row token type table to 1-D. */
+    if (t->ndim == 1 && !strcmp(t->name, "embeddings.token_type_embeddings.weight"))
+      t->ndim = 2, t->shape[1] = t->shape[0], t->shape[0] = 1;
+    if (!take_u(&r, 4, &type) || !take_u(&r, 8, &offsets[i])) {
+      rc = gg_bad(&r, "a tensor info cut short");
+      break;
+    }
+    static const struct { uint64_t id; st_dtype dt; } TYPES[] = {
+      {0, ST_F32}, {1, ST_F16}, {8, ST_Q8_0}, {30, ST_BF16}};
+    int k = -1;
+    for (size_t j = 0; j < sizeof TYPES / sizeof *TYPES; j++)
+      if (TYPES[j].id == type) k = (int)j;
+    if (k < 0) {
+      rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "tensor '%.200s' in %s has GGML type %llu (read: F32, F16, BF16, Q8_0; "
+                        "convert the model with a --outtype of f32, f16, bf16 or q8_0)",
+                        t->name, path, (unsigned long long)type);
+      break;
+    }
+    t->dtype = TYPES[k].dt;
+    if (t->dtype == ST_Q8_0 && t->shape[t->ndim - 1] % 32 != 0) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "tensor '%.200s' in %s: Q8_0 rows of %lld values, not "
+                        "whole blocks of 32", t->name, path, (long long)t->shape[t->ndim - 1]);
+      break;
+    }
+  }
+  if (rc == EE_OK) {
+    size_t data = (r.pos + (size_t)align - 1) / (size_t)align * (size_t)align;
+    if (data > size) data = size;
+    f->data = buf + data, f->data_size = (int64_t)(size - data);
+    for (int i = 0; i < f->n_tensors && rc == EE_OK; i++) {
+      st_tensor *t = &f->tensors[i];
+      int64_t bytes = st_tensor_bytes(t->dtype, t->numel);
+      if (offsets[i] > (uint64_t)f->data_size || bytes > f->data_size - (int64_t)offsets[i])
+        rc = ee_set_error(err, EE_ERR_FORMAT,
+                          "tensor '%.200s' in %s: %lld bytes at offset %llu run past the end of "
+                          "the file (truncated file?)",
+                          t->name, path, (long long)bytes, (unsigned long long)offsets[i]);
+      t->begin = (int64_t)offsets[i], t->end = t->begin + bytes;
+    }
+  }
+  se_free(offsets);
+  if (rc == EE_OK) {
+    qsort(f->tensors, (size_t)f->n_tensors, sizeof *f->tensors, cmp_name);
+    for (int i = 1; i < f->n_tensors && rc == EE_OK; i++)
+      if (strcmp(f->tensors[i - 1].name, f->tensors[i].name) == 0)
+        rc = ee_set_error(err, EE_ERR_FORMAT, "%s: tensor '%.200s' appears twice", path,
+                          f->tensors[i].name);
+  }
+done:
+  se_free(h.kv);
+  return rc;
+}
+
+int ee_is_gguf(const char *path) {
+  size_t n = strlen(path);
+  return n > 5 && strcmp(path + n - 5, ".gguf") == 0 && ee_file_exists(path);
+}
+
+/* ---- config and vocabulary ------------------------------------------------------ */
+
+/* The file mapped and its header read: *f to st_close, h->kv to se_free. */
+static ee_status open_header(const char *path, st_file *f, gg_header *h, ee_error *err) {
+  memset(h, 0, sizeof *h);
+  ee_status rc = st_open_with(f, path, gguf_parse, err);
+  if (rc != EE_OK) return rc;
+  gg_reader r = {f->map, f->map_size, 0, path, err};
+  if ((rc = read_header(&r, h)) != EE_OK) {
+    se_free(h->kv);
+    st_close(f);
+  }
+  return rc;
+}
+
+ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee_error *err) {
+  st_file f;
+  gg_header h;
+  ee_status rc = open_header(path, &f, &h, err);
+  if (rc != EE_OK) return rc;
+  json_t *root = NULL;
+  const gg_kv *arch = find_kv(&h, "general.architecture");
+  if (!kv_is_str(arch, "bert")) {
+    int n = arch && arch->type == GG_STR ? (int)(rd(arch->val, 8) < 64 ? rd(arch->val, 8) : 64) : 0;
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "%s: general.architecture '%.*s' is not supported in a GGUF file (read: bert)",
+                      path, n, n ? (const char *)arch->val + 8 : "");
+    goto done;
+  }
+  /* The config.json these keys came from, for config.c to check as any other. */
+  static const struct { const char *gguf, *json; int required; } INTS[] = {
+    {"bert.embedding_length", "hidden_size", 1},
+    {"bert.block_count", "num_hidden_layers", 1},
+    {"bert.attention.head_count", "num_attention_heads", 1},
+    {"bert.feed_forward_length", "intermediate_size", 1},
+    {"bert.context_length", "max_position_embeddings", 1},
+    {"tokenizer.ggml.token_type_count", "type_vocab_size", 0},
+  };
+  if (!(root = json_object())) goto nomem;
+  if (json_object_set_new(root, "model_type", json_string("bert"))) goto nomem;
+  for (size_t i = 0; i < sizeof INTS / sizeof *INTS; i++) {
+    int64_t v;
+    const gg_kv *kv = find_kv(&h, INTS[i].gguf);
+    if (!kv && !INTS[i].required) continue;
+    if (!kv_int(kv, &v)) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: %s %s", path, INTS[i].gguf,
+                        kv ? "is not an integer" : "is missing");
+      goto done;
+    }
+    if (json_object_set_new(root, INTS[i].json, json_integer(v))) goto nomem;
+  }
+  const gg_kv *tokens = find_kv(&h, "tokenizer.ggml.tokens");
+  if (!tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: no tokenizer.ggml.tokens string array", path);
+    goto done;
+  }
+  if (json_object_set_new(root, "vocab_size", json_integer((json_int_t)tokens->arr_n))) goto nomem;
+  double eps;
+  const gg_kv *e = find_kv(&h, "bert.attention.layer_norm_epsilon");
+  if (e && !kv_float(e, &eps)) {
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: bert.attention.layer_norm_epsilon is not a number", path);
+    goto done;
+  }
+  if (e && json_object_set_new(root, "layer_norm_eps", json_real(eps))) goto nomem;
+  const gg_kv *causal = find_kv(&h, "bert.attention.causal");
+  if (causal && causal->type == GG_BOOL && causal->val[0]) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED, "%s: bert.attention.causal is true (a BERT encoder "
+                      "attends both ways)", path);
+    goto done;
+  }
+  if ((rc = ee_config_from_json(root, path, cfg, err)) != EE_OK) goto done;
+  /* bert.pooling_type as llama.cpp numbers it (none 0, mean 1, cls 2, last 3,
+  ** rank 4); absent, the engine's default (CLS). sqlite-lembed and llama.cpp's
+  ** embedding tool normalise, and a GGUF file does not say whether the
+  ** sentence-transformers model had a Normalize module: normalised too. */
+  int64_t pt = 2;
+  const gg_kv *pk = find_kv(&h, "bert.pooling_type");
+  if (pk && (!kv_int(pk, &pt) || (pt != 1 && pt != 2)) && !pooling_given) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "%s: bert.pooling_type %lld is not mean (1) or cls (2): give a pooling "
+                      "option", path, (long long)pt);
+    goto done;
+  }
+  cfg->pooling = pt == 1 ? EE_POOL_MEAN : EE_POOL_CLS;
+  cfg->normalize = 1;
+  goto done;
+nomem:
+  rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+done:
+  json_decref(root);
+  se_free(h.kv);
+  st_close(&f);
+  return rc;
+}
+
+ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options *opts,
+                        ee_error *err) {
+  *vocab = NULL, *len = 0;
+  st_file f;
+  gg_header h;
+  ee_status rc = open_header(path, &f, &h, err);
+  if (rc != EE_OK) return rc;
+  const gg_kv *model = find_kv(&h, "tokenizer.ggml.model");
+  const gg_kv *tokens = find_kv(&h, "tokenizer.ggml.tokens");
+  if (!kv_is_str(model, "bert") || !tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "%s: the tokenizer is not a WordPiece one (tokenizer.ggml.model \"bert\" "
+                      "with tokenizer.ggml.tokens)", path);
+    goto done;
+  }
+  /* vocab.txt: one token a line, "##" back on word pieces. A token with a
+  ** line break could not be a line: refused. Lowercasing as BERT's uncased
+  ** tokenizers do unless the vocabulary has capitals (a cased model). */
+  gg_reader r = {f.map, f.map_size, (size_t)(tokens->val - f.map), path, err};
+  size_t total = 0;
+  int upper = 0;
+  for (uint64_t i = 0; i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    take_str(&r, &s, &n); /* checked by read_header */
+    if (memchr(s, '\n', n) || memchr(s, '\r', n) || n == 0) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: token %llu is empty or holds a line break", path,
+                        (unsigned long long)i);
+      goto done;
+    }
+    int special = s[0] == '[' && s[n - 1] == ']';
+    for (size_t j = 0; j < n && !special; j++) upper |= s[j] >= 'A' && s[j] <= 'Z';
+    total += n + 3;
+  }
+  char *out = se_malloc(total + 1);
+  if (!out) {
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+    goto done;
+  }
+  size_t used = 0;
+  r.pos = (size_t)(tokens->val - f.map);
+  for (uint64_t i = 0; i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    take_str(&r, &s, &n);
+    if (s[0] == '[' && s[n - 1] == ']') {
+      /* as is */
+    } else if (n >= 3 && !memcmp(s, "\xe2\x96\x81", 3)) {
+      s += 3, n -= 3; /* U+2581: a word start */
+    } else {
+      memcpy(out + used, "##", 2), used += 2;
+    }
+    memcpy(out + used, s, n), used += n;
+    out[used++] = '\n';
+  }
+  out[used] = '\0';
+  *vocab = out, *len = used;
+  memset(opts, 0, sizeof *opts);
+  opts->lowercase = !upper;
+  opts->strip_accents = -1;
+  opts->clean_text = 1;
+  opts->handle_chinese_chars = 1;
+  opts->max_input_chars_per_word = 100;
+  snprintf(opts->continuing_subword_prefix, sizeof opts->continuing_subword_prefix, "##");
+  snprintf(opts->unk_token, sizeof opts->unk_token, "[UNK]");
+done:
+  se_free(h.kv);
+  st_close(&f);
+  return rc;
+}
