@@ -477,6 +477,8 @@ int main(int argc, char **argv) {
                    tiny_zip, EE_PREC_FP32);
   sweep_model_load("ee_model_load tiny model from pytorch_model.bin (legacy: five pickles, storage keys)",
                    tiny_legacy, EE_PREC_FP32);
+  sweep_model_load("ee_model_load tiny model as one GGUF file (metadata, vocabulary, F16 tensors)",
+                   "tests/fuzz/corpus/fuzz_gguf/tiny_f16.gguf", EE_PREC_FP32);
   /* reduced precision: weights converted and packed at load, activations
   ** converted per product (their buffers in the context's arena) */
   sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);

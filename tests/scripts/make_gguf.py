@@ -1,0 +1,892 @@
+#!/usr/bin/env python3
+"""Write a GGUF file from a (generated) BERT test model, the way llama.cpp's converter does.
+
+    python3 tests/scripts/make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|q8_0]
+                                       [--vocab-only] [--phantom brackets|control]
+                                       [--pre NAME] [--name NAME] [--legacy-metadata]
+
+Standard library only (no numpy/torch/transformers), deterministic (same input -> same
+bytes; --type defaults to f16). It is a test-fixture writer for engine/gguf.c: it reproduces what
+`convert_hf_to_gguf.py --outtype {f32,f16,q8_0}` (class BertModel) writes for a model
+directory holding config.json, model.safetensors (or model-*.safetensors parts), vocab.txt
+and/or tokenizer.json + tokenizer_config.json, and optionally modules.json with a
+sentence-transformers Pooling module (e.g. 1_Pooling/config.json).
+
+Conventions reproduced, with where they come from in llama.cpp (github ggerganov/llama.cpp,
+convert_hf_to_gguf.py and gguf-py as of commit 0061955a, Jan 2025, unless said otherwise;
+the same rules hold from the mid-2024 versions up to the 2026 refactor into conversion/):
+
+ * File layout (gguf-py/gguf/gguf_writer.py, GGUFWriter.write_header_to_file /
+   write_kv_data_to_file / write_ti_data_to_file / write_tensors_to_file; constants.py
+   GGUF_MAGIC, GGUF_VERSION = 3, GGUF_DEFAULT_ALIGNMENT = 32): little endian;
+   "GGUF", u32 version 3, u64 n_tensors, u64 n_kv; then each KV as (string key, u32 value
+   type, value); strings are u64 byte length + UTF-8 bytes (no NUL); arrays are u32 element
+   type, u64 count, elements; bool is one byte. Then per tensor: string name, u32 n_dims,
+   n_dims x u64 ne (ne[0] = fastest varying = the LAST numpy/HF axis: the writer emits
+   shape reversed, so an HF Linear weight [out, in] is stored with dims [in, out]), u32 ggml
+   type, u64 offset relative to the start of the data section. Offsets advance by the tensor
+   byte size rounded up to 32. The data section starts at the end of the tensor infos padded
+   with zeros to a multiple of 32 (general.alignment is NOT written; 32 is the default);
+   every tensor's data is followed by zero padding to a multiple of 32 (the last one too).
+   A vocab-only file (Model.write_vocab) has n_tensors = 0 and ends right after the KVs.
+ * KV order = order of the add_* calls: general.architecture (GGUFWriter.__init__),
+   general.type = "model" (Model.set_type), general.name / general.size_label
+   (gguf-py metadata.py Metadata.set_gguf_meta_model; see note below), then
+   Model.set_gguf_parameters: {arch}.block_count, .context_length (max_position_embeddings),
+   .embedding_length, .feed_forward_length, .attention.head_count,
+   .attention.layer_norm_epsilon (f32), general.file_type (u32: 0 F32, 1 F16, 7 Q8_0 =
+   LlamaFileType), then BertModel.set_gguf_parameters: bert.attention.causal = false and,
+   only if modules.json lists a sentence_transformers.models.Pooling module, bert.pooling_type
+   (u32, constants.py PoolingType: NONE 0, MEAN 1, CLS 2; LAST 3 and RANK 4 in 2025+
+   versions) from that module's config.json (pooling_mode_mean_tokens -> MEAN, else
+   pooling_mode_cls_token -> CLS, else error). Normalize / Dense modules are not recorded.
+   Then BertModel.set_vocab: tokenizer.ggml.token_type_count (u32, type_vocab_size or 1),
+   tokenizer.ggml.model = "bert", tokenizer.ggml.pre, tokenizer.ggml.tokens (array of
+   string), tokenizer.ggml.token_type (array of INT32: GGUFValueType.get_type(int) is INT32),
+   then the special ids (SpecialVocab.add_to_gguf, u32 each, in the order they were found:
+   tokenizer.ggml.{bos,eos,unknown,seperator,padding,cls,mask}_token_id - note the
+   misspelling "seperator"), then tokenizer.ggml.add_{bos,eos,...}_token bools if
+   tokenizer_config.json has add_*_token. Last: general.quantization_version = 2 (u32).
+   Integers are u32 (add_uint32), floats f32, eps 1e-12 is stored as f32 9.99999996e-13.
+ * Vocabulary (Model.get_vocab_base + BertModel.set_vocab): ids 0..vocab_size-1 (config
+   vocab_size); an id missing from the tokenizer becomes "[PAD<id>]" with type UNUSED (5);
+   an added token (tokenizer.json added_tokens, or for a vocab.txt-only directory the special
+   tokens unk/sep/pad/cls/mask that transformers registers) is CONTROL (3) if special,
+   else USER_DEFINED (4); every other token NORMAL (1). No scores array for BERT.
+   Then the "phantom space" rewrite: a token that starts with "[" and ends with "]" is kept
+   as is (specials AND [unusedN]); "##xyz" becomes "xyz"; any other token gets the prefix
+   U+2581 ("\\u2581the"). `--phantom control` instead applies the rule of llama.cpp PR
+   #18500 (merged 2026-01, conversion/bert.py): only CONTROL tokens are exempt, so
+   "[unused0]" becomes "\\u2581[unused0]".
+ * tokenizer.ggml.pre (Model.get_vocab_base_pre): sha256 of str(token ids) of
+   tokenizer.encode(chktxt) (with [CLS] ... [SEP]). The bert-base-uncased / bge-small-en
+   vocabulary gives 0876d13b...; that hash is listed twice, "bert-bge" and then
+   "jina-v2-en", and since every branch is a plain `if` the later one wins: converters since
+   mid-2024 write "jina-v2-en" (llama.cpp's own models/ggml-vocab-bert-bge.gguf, written
+   before jina was added, says "bert-bge"). llama.cpp ignores pre for WPM vocabularies
+   (src/llama-vocab.cpp: "for now, only BPE models have pre-tokenizers").
+ * Special ids (gguf-py vocab.py SpecialVocab, types bos eos unk sep pad cls mask): for each
+   type with a `<type>_token` string in tokenizer_config.json, the id of the tokenizer.json
+   added token with that content (none if there is no tokenizer.json!); then
+   config.json `<type>_token_id` for types not yet set. A vocab.txt-only BERT therefore gets
+   only tokenizer.ggml.padding_token_id (from pad_token_id); llama.cpp then falls back to
+   its WPM defaults bos(=CLS) 101, unk 100, sep 102, pad 0, mask 103
+   (llama-vocab.cpp, tokenizer_model == "bert").
+   (2025+ SpecialVocab also parses tokenizer.json's post_processor: bos := cls, eos := sep,
+   add_bos/add_eos/add_sep bools, and very recent ones tokenizer.ggml.normalizer_lowercase;
+   this script writes the Jan-2025 set.)
+ * Tensors (BertModel.modify_tensors + gguf-py tensor_mapping.py TensorNameMap, MODEL_ARCH.BERT;
+   constants.py TENSOR_NAMES): a leading "bert." is removed, ".gamma"/".beta" become
+   ".weight"/".bias"; embeddings.position_ids, pooler.dense.*, cls.predictions.*,
+   cls.seq_relationship.* are dropped; then
+     embeddings.word_embeddings            -> token_embd
+     embeddings.token_type_embeddings      -> token_types
+     embeddings.position_embeddings        -> position_embd
+     embeddings.LayerNorm                  -> token_embd_norm
+     encoder.layer.N.attention.self.query  -> blk.N.attn_q      (.key -> attn_k, .value -> attn_v)
+     encoder.layer.N.attention.output.dense      -> blk.N.attn_output
+     encoder.layer.N.attention.output.LayerNorm  -> blk.N.attn_output_norm
+     encoder.layer.N.intermediate.dense    -> blk.N.ffn_up
+     encoder.layer.N.output.dense          -> blk.N.ffn_down
+     encoder.layer.N.output.LayerNorm      -> blk.N.layer_output_norm
+   each with its .weight / .bias suffix. Tensor order = the order the converter reads them:
+   safetensors parts in sorted file-name order, tensor names sorted within a part.
+   Data is not transposed: the HF row-major bytes are written as they are.
+ * Output types (Model.prepare_tensors): F32 if the tensor is 1-D or its name ends in
+   "_norm.weight", or it is position_embd.weight or token_types.weight, or its name does not
+   end in ".weight" (all biases); otherwise F32 / F16 / Q8_0 according to --type (this
+   includes token_embd). Q8_0 needs ne[0] % 32 == 0, else the converter falls back to F16.
+   F16 source data converted to F16 stays bit-exact; to F32 it is widened exactly; BF16/F64
+   sources are first made F32 (the converter's `data_torch.to(torch.float32)`).
+   F32 -> F16 is round-to-nearest-even (numpy astype(float16)).
+ * Q8_0 (ggml/src/ggml-common.h block_q8_0, QK8_0 = 32: { ggml_half d; int8_t qs[32]; },
+   34 bytes; ggml/src/ggml-quants.c quantize_row_q8_0_ref; gguf-py quants.py
+   __quantize_q8_0_rows, bit-exact with it): per block of 32 consecutive floats of a row,
+   amax = max |x|, d = amax / 127 (float32), id = d ? 1/d : 0 (float32), stored d = fp16(d)
+   (round to nearest even), qs[j] = roundf(x[j] * id) (float32 product, rounding half away
+   from zero). Note: the quants use the float32 d/id, not the fp16-rounded d.
+ * general.name is id_to_title(<model dir name>) and general.size_label is the parameter
+   count rounded as gguf-py's model_weight_count_rounded_notation (e.g. "23M", "2.1M"); the
+   real Metadata heuristics (model card, _name_or_path, basename/finetune/version parsing)
+   are not reproduced - readers must not depend on general.* beyond architecture,
+   file_type, alignment and quantization_version. `--name` overrides the name.
+ * Older converters (2024) differ in: no general.type / size_label /
+   quantization_version, general.name = directory name (`--legacy-metadata` writes that;
+   with it, --vocab-only on bge-small-en-v1.5's tokenizer files reproduces llama.cpp's
+   models/ggml-vocab-bert-bge.gguf byte for byte), `data_torch.squeeze()` before writing
+   (a type_vocab_size == 1 token_types tensor became 1-D [n_embd]), and before ~July 2024
+   position_embd / token_types were not forced to F32 (F16 in an F16 file). Those tensor
+   differences are not reproduced.
+
+Checked (outside the repo) against: llama.cpp's models/ggml-vocab-bert-bge.gguf (byte
+identical, see above); @huggingface/gguf's parser; a numpy port of gguf-py quants.py and
+ggml's C quantize_row_q8_0_ref (tensor data bit-identical); the 47 tokenizer test vectors
+of ggml-vocab-bert-bge.gguf.inp/.out (the WordPiece used for the pre hash).
+"""
+
+import argparse
+import hashlib
+import json
+import math
+import os
+import re
+import struct
+import sys
+import unicodedata
+
+# ---------------------------------------------------------------- GGUF constants
+
+GGUF_VERSION = 3
+ALIGNMENT = 32
+QUANT_VERSION = 2
+
+(T_U8, T_I8, T_U16, T_I16, T_U32, T_I32, T_F32, T_BOOL, T_STR, T_ARR,
+ T_U64, T_I64, T_F64) = range(13)
+
+GGML_F32, GGML_F16, GGML_Q8_0 = 0, 1, 8
+QK8_0 = 32
+Q8_0_BLOCK_BYTES = 2 + QK8_0
+FILE_TYPE = {"f32": 0, "f16": 1, "q8_0": 7}          # LlamaFileType
+TARGET = {"f32": GGML_F32, "f16": GGML_F16, "q8_0": GGML_Q8_0}
+
+TOK_NORMAL, TOK_UNKNOWN, TOK_CONTROL, TOK_USER_DEFINED, TOK_UNUSED, TOK_BYTE = 1, 2, 3, 4, 5, 6
+POOLING_MEAN, POOLING_CLS = 1, 2
+
+# Model.get_vocab_base_pre: hashes of WordPiece-style tokenizers (the last matching entry wins).
+PRE_BY_HASH = {
+    "0876d13b50744004aa9aeae05e7b0647eac9d801b5ba4668afc01e709c15e19f": "jina-v2-en",  # also "bert-bge"
+    "8e62295832751ca1e8f92f2226f403dea30dc5165e448b5bfa05af5340c64ec7": "bert-bge-large",
+    "c7699093ba4255a91e702aa38a596aa81669f3525dae06c2953267dde580f448": "jina-v1-en",
+}
+
+# The text hashed by Model.get_vocab_base_pre (identical in every converter version).
+CHKTXT = ('\n \n\n \n\n\n \t \t\t \t\n  \n   \n    \n     \n\U0001f680 (normal) \U0001f636\u200d'
+          '\U0001f32b\ufe0f (multiple emojis concatenated) \u2705 \U0001f999\U0001f999 3 33 333 '
+          '3333 33333 333333 3333333 33333333 3.3 3..3 3...3 \u1780\u17b6\u1793\u17cb\u178f'
+          '\u17c2\u1796\u17b7\u179f\u17c1\u179f\u17a2\u17b6\u1785\U0001f601 ?\u6211\u60f3\u5728'
+          'apple\u5de5\u4f5c1314151\u5929\uff5e ------======= \u043d\u0435\u0449\u043e \u043d'
+          '\u0430 \u0411\u044a\u043b\u0433\u0430\u0440\u0441\u043a\u0438 \'\'\'\'\'\'```````'
+          '""""......!!!!!!?????? I\'ve been \'told he\'s there, \'RE you sure? \'M not sure '
+          'I\'ll make it, \'D you like some tea? We\'Ve a\'lL')
+
+
+def die(msg):
+    sys.stderr.write("make_gguf.py: " + msg + "\n")
+    sys.exit(1)
+
+
+def load_json(path):
+    with open(path, "r", encoding="utf-8") as f:
+        return json.load(f)
+
+
+# ---------------------------------------------------------------- GGUF serialisation
+
+def p_str(s):
+    b = s.encode("utf-8") if isinstance(s, str) else bytes(s)
+    return struct.pack("<Q", len(b)) + b
+
+
+_SCALAR_FMT = {T_U8: "<B", T_I8: "<b", T_U16: "<H", T_I16: "<h", T_U32: "<I", T_I32: "<i",
+               T_F32: "<f", T_BOOL: "<?", T_U64: "<Q", T_I64: "<q", T_F64: "<d"}
+
+
+def p_value(vtype, value, etype=None):
+    if vtype == T_STR:
+        return p_str(value)
+    if vtype == T_ARR:
+        out = [struct.pack("<IQ", etype, len(value))]
+        if etype == T_STR:
+            out.extend(p_str(v) for v in value)
+        else:
+            out.append(struct.pack("<%d%s" % (len(value), _SCALAR_FMT[etype][1]), *value))
+        return b"".join(out)
+    return struct.pack(_SCALAR_FMT[vtype], value)
+
+
+class KV:
+    """Ordered GGUF metadata, with GGUFWriter's rules (no duplicates, empty str/array skipped)."""
+
+    def __init__(self):
+        self.items = []
+        self.keys = set()
+
+    def add(self, key, vtype, value, etype=None):
+        if key in self.keys:
+            die("duplicated key %r" % key)
+        if vtype in (T_STR, T_ARR) and len(value) == 0:
+            return
+        self.keys.add(key)
+        self.items.append((key, vtype, value, etype))
+
+    def encode(self):
+        out = []
+        for key, vtype, value, etype in self.items:
+            out.append(p_str(key))
+            out.append(struct.pack("<I", vtype))
+            out.append(p_value(vtype, value, etype))
+        return b"".join(out)
+
+
+def pad_to(n, a=ALIGNMENT):
+    return (n + a - 1) // a * a
+
+
+# ---------------------------------------------------------------- safetensors
+
+ST_DTYPES = {"F32": 4, "F16": 2, "BF16": 2, "F64": 8}
+
+
+def read_safetensors_header(path):
+    with open(path, "rb") as f:
+        raw = f.read(8)
+        if len(raw) != 8:
+            die("%s: truncated" % path)
+        n = struct.unpack("<Q", raw)[0]
+        size = os.fstat(f.fileno()).st_size
+        if n > size - 8:
+            die("%s: bad header length" % path)
+        hdr = json.loads(f.read(n).decode("utf-8"))
+    base = 8 + n
+    out = {}
+    for name, info in hdr.items():
+        if name == "__metadata__":
+            continue
+        dt = info["dtype"]
+        shape = [int(x) for x in info["shape"]]
+        b, e = info["data_offsets"]
+        count = 1
+        for d in shape:
+            count *= d
+        if dt not in ST_DTYPES:
+            die("%s: tensor %s has dtype %s (only F32/F16/BF16/F64 supported)" % (path, name, dt))
+        if e - b != count * ST_DTYPES[dt] or base + e > size:
+            die("%s: tensor %s has bad data_offsets" % (path, name))
+        out[name] = {"path": path, "dtype": dt, "shape": shape, "offset": base + b,
+                     "nbytes": e - b, "count": count}
+    return out
+
+
+def load_tensors(model_dir):
+    # Model.get_model_part_names: files "model*.safetensors", sorted; keys sorted per part.
+    parts = sorted(fn for fn in os.listdir(model_dir)
+                   if fn.startswith("model") and fn.endswith(".safetensors"))
+    if not parts:
+        die("%s: no model*.safetensors" % model_dir)
+    order = []
+    for fn in parts:
+        hdr = read_safetensors_header(os.path.join(model_dir, fn))
+        for name in sorted(hdr):
+            order.append((name, hdr[name]))
+    return order
+
+
+def f32_round(vals):
+    """Round doubles to float32 (numpy semantics: overflow -> inf)."""
+    try:
+        return list(struct.unpack("<%df" % len(vals), struct.pack("<%df" % len(vals), *vals)))
+    except OverflowError:
+        out = []
+        for v in vals:
+            try:
+                out.append(struct.unpack("<f", struct.pack("<f", v))[0])
+            except OverflowError:
+                out.append(math.copysign(math.inf, v))
+        return out
+
+
+def read_values(f, src, start, count):
+    """Elements [start, start+count) of a source tensor as Python floats holding float32 values."""
+    es = ST_DTYPES[src["dtype"]]
+    f.seek(src["offset"] + start * es)
+    raw = f.read(count * es)
+    dt = src["dtype"]
+    if dt == "F32":
+        return list(struct.unpack("<%df" % count, raw))
+    if dt == "F16":
+        return list(struct.unpack("<%de" % count, raw))
+    if dt == "BF16":
+        hs = struct.unpack("<%dH" % count, raw)
+        return list(struct.unpack("<%df" % count, struct.pack("<%dI" % count, *[h << 16 for h in hs])))
+    return f32_round(list(struct.unpack("<%dd" % count, raw)))          # F64 -> F32
+
+
+def to_f16_bytes(vals):
+    try:
+        return struct.pack("<%de" % len(vals), *vals)
+    except OverflowError:                       # numpy gives +-inf where struct refuses
+        out = []
+        for v in vals:
+            try:
+                out.append(struct.pack("<e", v))
+            except OverflowError:
+                out.append(b"\x00\x7c" if v > 0 else b"\x00\xfc")
+        return b"".join(out)
+
+
+def q8_0_bytes(vals):
+    """quantize_row_q8_0_ref on float32 values (len multiple of 32)."""
+    n = len(vals)
+    nb = n // QK8_0
+    ds = []
+    prods = []
+    for i in range(nb):
+        blk = vals[i * QK8_0:(i + 1) * QK8_0]
+        amax = 0.0
+        for v in blk:
+            a = -v if v < 0 else v
+            if a > amax:
+                amax = a
+        ds.append(amax / 127.0)
+    ds = f32_round(ds)                                   # float d = amax / 127
+    ids = f32_round([1.0 / d if d != 0.0 else 0.0 for d in ds])   # float id = d ? 1/d : 0
+    for i in range(nb):
+        idv = ids[i]
+        prods.extend(v * idv for v in vals[i * QK8_0:(i + 1) * QK8_0])
+    prods = f32_round(prods)                             # float x0 = x*id
+    out = []
+    floor = math.floor
+    for i in range(nb):
+        out.append(to_f16_bytes([ds[i]]))
+        qs = []
+        for x0 in prods[i * QK8_0:(i + 1) * QK8_0]:
+            q = floor(x0 + 0.5) if x0 >= 0 else -floor(-x0 + 0.5)   # roundf: half away from zero
+            qs.append(int(q))
+        out.append(struct.pack("<32b", *qs))
+    return b"".join(out)
+
+
+# ---------------------------------------------------------------- tensor names
+
+def map_tensor_name(name, n_layer):
+    """BertModel.modify_tensors + TensorNameMap.get_name for MODEL_ARCH.BERT; None = dropped."""
+    if name.startswith("bert."):
+        name = name[5:]
+    if name.endswith(".gamma"):
+        name = name[:-6] + ".weight"
+    if name.endswith(".beta"):
+        name = name[:-5] + ".bias"
+    if name in ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"):
+        return None
+    if name.startswith("cls.predictions") or name.startswith("cls.seq_relationship"):
+        return None
+    for suffix in (".weight", ".bias"):
+        if name.endswith(suffix):
+            base = name[:-len(suffix)]
+            break
+    else:
+        die("Can not map tensor %r" % name)
+    top = {
+        "embeddings.word_embeddings": "token_embd",
+        "embeddings.token_type_embeddings": "token_types",
+        "embeddings.position_embeddings": "position_embd",
+        "embeddings.LayerNorm": "token_embd_norm",
+    }
+    if base in top:
+        return top[base] + suffix
+    blk = {
+        "attention.self.query": "attn_q",
+        "attention.self.key": "attn_k",
+        "attention.self.value": "attn_v",
+        "attention.output.dense": "attn_output",
+        "attention.output.LayerNorm": "attn_output_norm",
+        "intermediate.dense": "ffn_up",
+        "output.dense": "ffn_down",
+        "output.LayerNorm": "layer_output_norm",
+    }
+    parts = base.split(".", 3)
+    if len(parts) == 4 and parts[0] == "encoder" and parts[1] == "layer" and parts[2].isdecimal():
+        bid = int(parts[2])
+        if bid < n_layer and parts[3] in blk:
+            return "blk.%d.%s%s" % (bid, blk[parts[3]], suffix)
+    die("Can not map tensor %r" % name)
+
+
+def choose_type(new_name, shape, outtype):
+    """Model.prepare_tensors' choice of ggml type."""
+    if len(shape) <= 1 or new_name.endswith("_norm.weight"):
+        return GGML_F32
+    if new_name in ("position_embd.weight", "token_types.weight") or not new_name.endswith(".weight"):
+        return GGML_F32
+    t = TARGET[outtype]
+    if t == GGML_Q8_0 and shape[-1] % QK8_0 != 0:
+        sys.stderr.write("make_gguf.py: %s: row size %d not a multiple of 32, falling back to F16\n"
+                         % (new_name, shape[-1]))
+        t = GGML_F16
+    return t
+
+
+def nbytes_of(gtype, shape):
+    count = 1
+    for d in shape:
+        count *= d
+    if gtype == GGML_F32:
+        return count * 4
+    if gtype == GGML_F16:
+        return count * 2
+    return count // QK8_0 * Q8_0_BLOCK_BYTES
+
+
+# ---------------------------------------------------------------- BERT tokenizer (for the pre hash)
+
+def _is_ws(c):
+    return c in "\t\n\r" or c.isspace() and unicodedata.category(c) in ("Zs", "Zl", "Zp", "Cc")
+
+
+def _is_control(c):
+    if c in "\t\n\r":
+        return False
+    return unicodedata.category(c) in ("Cc", "Cf", "Cn", "Co", "Cs")
+
+
+def _is_cjk(cp):
+    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2A6DF
+            or 0x2A700 <= cp <= 0x2B73F or 0x2B740 <= cp <= 0x2B81F or 0x2B920 <= cp <= 0x2CEAF
+            or 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F)
+
+
+def _is_punc(c):
+    cp = ord(c)
+    if 33 <= cp <= 47 or 58 <= cp <= 64 or 91 <= cp <= 96 or 123 <= cp <= 126:
+        return True
+    return unicodedata.category(c).startswith("P")
+
+
+def bert_encode(text, vocab, lowercase, strip_accents, chinese, unk_id, cls_id, sep_id):
+    """HF BertNormalizer + BertPreTokenizer + WordPiece, [CLS] ... [SEP]."""
+    s = []
+    for c in text:
+        if ord(c) == 0 or c == "\ufffd" or _is_control(c):
+            continue
+        s.append(" " if _is_ws(c) else c)
+    text = "".join(s)
+    if chinese:
+        text = "".join(" %s " % c if _is_cjk(ord(c)) else c for c in text)
+    if strip_accents is None:
+        strip_accents = lowercase
+    if strip_accents:
+        text = "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+    if lowercase:
+        text = text.lower()
+    words = []
+    cur = []
+    for c in text:
+        if _is_ws(c):
+            if cur:
+                words.append("".join(cur))
+                cur = []
+        elif _is_punc(c):
+            if cur:
+                words.append("".join(cur))
+                cur = []
+            words.append(c)
+        else:
+            cur.append(c)
+    if cur:
+        words.append("".join(cur))
+    ids = [cls_id]
+    for w in words:
+        if len(w) > 100:
+            ids.append(unk_id)
+            continue
+        start, pieces = 0, []
+        while start < len(w):
+            end = len(w)
+            found = None
+            while start < end:
+                sub = w[start:end] if start == 0 else "##" + w[start:end]
+                if sub in vocab:
+                    found = vocab[sub]
+                    break
+                end -= 1
+            if found is None:
+                pieces = None
+                break
+            pieces.append(found)
+            start = end
+        ids.extend(pieces if pieces is not None else [unk_id])
+    ids.append(sep_id)
+    return ids
+
+
+# ---------------------------------------------------------------- vocabulary
+
+DEFAULT_SPECIALS = {"unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
+                    "cls_token": "[CLS]", "mask_token": "[MASK]"}
+
+
+def token_content(entry):
+    if isinstance(entry, str):
+        return entry
+    if isinstance(entry, dict) and isinstance(entry.get("content"), str):
+        return entry["content"]
+    return None
+
+
+def does_token_look_special(t):
+    return (t in ("<pad>", "<mask>", "<2mass>", "[@BOS@]")
+            or (t.startswith("<|") and t.endswith("|>"))
+            or (t.startswith("<\uff5c") and t.endswith("\uff5c>"))
+            or (t.startswith("<unused") and t.endswith(">")))
+
+
+def load_vocab(model_dir, hparams):
+    """Model.get_vocab_base for a WordPiece tokenizer: (tokens, toktypes, vocab dict, norm cfg)."""
+    tj_path = os.path.join(model_dir, "tokenizer.json")
+    tc_path = os.path.join(model_dir, "tokenizer_config.json")
+    tcfg = load_json(tc_path) if os.path.isfile(tc_path) else {}
+    added = {}                                  # id -> (content, special)
+    if os.path.isfile(tj_path):
+        tj = load_json(tj_path)
+        model = tj.get("model", {})
+        if model.get("type") != "WordPiece":
+            die("tokenizer.json model type %r is not WordPiece" % model.get("type"))
+        vocab = dict(model["vocab"])
+        for a in tj.get("added_tokens", []):
+            vocab[a["content"]] = a["id"]
+            added[a["id"]] = (a["content"], bool(a.get("special")))
+        norm = tj.get("normalizer") or {}
+        lowercase = bool(norm.get("lowercase", True)) if norm.get("type") == "BertNormalizer" else False
+        strip_accents = norm.get("strip_accents") if norm.get("type") == "BertNormalizer" else False
+        chinese = bool(norm.get("handle_chinese_chars", True)) if norm.get("type") == "BertNormalizer" else False
+    else:
+        vt = os.path.join(model_dir, "vocab.txt")
+        if not os.path.isfile(vt):
+            die("%s: neither tokenizer.json nor vocab.txt" % model_dir)
+        vocab = {}
+        with open(vt, "r", encoding="utf-8", newline="") as f:
+            for i, line in enumerate(f):
+                vocab[line.rstrip("\n")] = i            # transformers load_vocab: later duplicate wins
+        lowercase = bool(tcfg.get("do_lower_case", True))
+        strip_accents = tcfg.get("strip_accents")
+        chinese = bool(tcfg.get("tokenize_chinese_chars", True))
+        # transformers registers the special tokens as (special) added tokens
+        dec = tcfg.get("added_tokens_decoder")
+        if isinstance(dec, dict) and dec:
+            for k, v in dec.items():
+                added[int(k)] = (v["content"], bool(v.get("special")))
+                vocab.setdefault(v["content"], int(k))
+        else:
+            names = []
+            for key, default in DEFAULT_SPECIALS.items():
+                c = token_content(tcfg.get(key, default))
+                if c is not None:
+                    names.append(c)
+            for extra in tcfg.get("additional_special_tokens", []) or []:
+                c = token_content(extra)
+                if c is not None:
+                    names.append(c)
+            for c in names:
+                if c in vocab:
+                    added[vocab[c]] = (c, True)
+    vocab_size = hparams.get("vocab_size", len(vocab))
+    if vocab and max(vocab.values()) >= vocab_size:
+        die("tokenizer ids exceed vocab_size %d" % vocab_size)
+    reverse = {i: t for t, i in vocab.items()}
+    tokens, toktypes = [], []
+    for i in range(vocab_size):
+        if i not in reverse:
+            tokens.append("[PAD%d]" % i)
+            toktypes.append(TOK_UNUSED)
+            continue
+        tok = reverse[i]
+        if i in added:
+            if added[i][1] or does_token_look_special(tok):
+                toktypes.append(TOK_CONTROL)
+            else:
+                tok = tok.replace("\u2581", " ")
+                toktypes.append(TOK_USER_DEFINED)
+        else:
+            toktypes.append(TOK_NORMAL)
+        tokens.append(tok)
+    return tokens, toktypes, vocab, (lowercase, strip_accents, chinese), tcfg, added
+
+
+def tokenizer_pre(vocab, norm_cfg, tcfg, override):
+    if override:
+        return override
+    lowercase, strip_accents, chinese = norm_cfg
+    def tid(key):
+        c = token_content(tcfg.get(key, DEFAULT_SPECIALS[key]))
+        if c not in vocab:
+            die("special token %r not in the vocabulary; pass --pre" % c)
+        return vocab[c]
+    ids = bert_encode(CHKTXT, vocab, lowercase, strip_accents, chinese,
+                      tid("unk_token"), tid("cls_token"), tid("sep_token"))
+    h = hashlib.sha256(str(ids).encode()).hexdigest()
+    if h not in PRE_BY_HASH:
+        die("pre-tokenizer hash %s not recognized (the converter raises here); pass --pre NAME" % h)
+    return PRE_BY_HASH[h]
+
+
+def special_vocab(model_dir, n_vocab):
+    """gguf-py SpecialVocab (Jan 2025): ordered special ids and add_* flags."""
+    types = ("bos", "eos", "unk", "sep", "pad", "cls", "mask")
+    ids, adds = {}, {}
+
+    def set_id(typ, tid):
+        if not isinstance(tid, int) or isinstance(tid, bool):
+            return
+        if tid < 0:
+            die("invalid value for special token type %s: %d" % (typ, tid))
+        if tid < n_vocab and typ not in ids:
+            ids[typ] = tid
+
+    tj_path = os.path.join(model_dir, "tokenizer.json")
+    added_tokens = load_json(tj_path).get("added_tokens", []) if os.path.isfile(tj_path) else []
+    tc_path = os.path.join(model_dir, "tokenizer_config.json")
+    chat_template = None
+    if os.path.isfile(tc_path):
+        tcfg = load_json(tc_path)
+        ct = tcfg.get("chat_template")
+        if isinstance(ct, str):
+            chat_template = ct
+        for typ in types:
+            a = tcfg.get("add_%s_token" % typ)
+            if isinstance(a, bool):
+                adds[typ] = a
+            c = token_content(tcfg.get("%s_token" % typ))
+            if c is None:
+                continue
+            set_id(typ, next((t.get("id") for t in added_tokens if t.get("content") == c), None))
+    cfg_path = os.path.join(model_dir, "config.json")
+    if os.path.isfile(cfg_path):
+        cfg = load_json(cfg_path)
+        for typ in types:
+            set_id(typ, cfg.get("%s_token_id" % typ))
+    return ids, adds, chat_template
+
+
+# ---------------------------------------------------------------- metadata helpers
+
+def id_to_title(s):
+    return " ".join(w.title() if w.islower() and not re.match(r"^(v\d+(?:\.\d+)*|\d.*)$", w) else w
+                    for w in s.strip().replace("-", " ").split())
+
+
+def size_label(n):
+    if n > 1e12:
+        x, suf = n * 1e-12, "T"
+    elif n > 1e9:
+        x, suf = n * 1e-9, "B"
+    elif n > 1e6:
+        x, suf = n * 1e-6, "M"
+    else:
+        x, suf = n * 1e-3, "K"
+    fix = max(2 - len(str(round(x)).lstrip("0")), 0)
+    return "%.*f%s" % (fix, x, suf)
+
+
+def pooling_type(model_dir):
+    mp = os.path.join(model_dir, "modules.json")
+    if not os.path.isfile(mp):
+        return None
+    path = None
+    for mod in load_json(mp):
+        if mod.get("type") == "sentence_transformers.models.Pooling":
+            path = mod["path"]
+            break
+    if path is None:
+        return None
+    pool = load_json(os.path.join(model_dir, path, "config.json"))
+    if pool.get("pooling_mode_mean_tokens"):
+        return POOLING_MEAN
+    if pool.get("pooling_mode_cls_token"):
+        return POOLING_CLS
+    die("Only MEAN and CLS pooling types supported")
+
+
+# ---------------------------------------------------------------- main
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("model_dir")
+    ap.add_argument("out")
+    ap.add_argument("--type", choices=("f32", "f16", "q8_0"), default="f16")
+    ap.add_argument("--vocab-only", action="store_true", help="metadata only, no tensors")
+    ap.add_argument("--phantom", choices=("brackets", "control"), default="brackets",
+                    help="which tokens keep no U+2581 prefix: [..]-bracketed (converters until "
+                         "2026-01, default) or CONTROL-typed (PR #18500 and later)")
+    ap.add_argument("--pre", help="tokenizer.ggml.pre value (default: computed like the converter)")
+    ap.add_argument("--name", help="general.name (default: title-cased directory name)")
+    ap.add_argument("--legacy-metadata", action="store_true",
+                    help="metadata as the mid-2024 converter wrote it (llama.cpp's own "
+                         "models/ggml-vocab-bert-bge.gguf): no general.type, general.size_label, "
+                         "general.quantization_version; general.name = directory name; pre "
+                         "\"bert-bge\" for the bge/bert-base-uncased hash. Tensors unaffected.")
+    args = ap.parse_args()
+
+    mdir = args.model_dir
+    hp = load_json(os.path.join(mdir, "config.json"))
+    archs = hp.get("architectures") or []
+    if archs and archs[0] not in ("BertModel", "BertForMaskedLM", "CamembertModel"):
+        die("architecture %r is not handled by BertModel" % archs[0])
+
+    def find(keys, optional=False):
+        for k in keys:
+            if k in hp:
+                return hp[k]
+        if optional:
+            return None
+        die("could not find any of: %s" % (keys,))
+
+    n_layer = find(["n_layers", "num_hidden_layers", "n_layer", "num_layers"])
+
+    # ---- tensors (plan only; data is streamed at write time)
+    plan = []
+    if not args.vocab_only:
+        for name, src in load_tensors(mdir):
+            if name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
+                continue
+            new = map_tensor_name(name, n_layer)
+            if new is None:
+                continue
+            shape = src["shape"]
+            gtype = choose_type(new, shape, args.type)
+            plan.append({"name": new, "shape": shape, "type": gtype, "src": src,
+                         "nbytes": nbytes_of(gtype, shape)})
+        seen = set()
+        for t in plan:
+            if t["name"] in seen:
+                die("Duplicated tensor name %r" % t["name"])
+            seen.add(t["name"])
+    total_params = sum(t["src"]["count"] for t in plan)
+
+    # ---- metadata, in the converter's order
+    kv = KV()
+    kv.add("general.architecture", T_STR, "bert")
+    dir_name = os.path.basename(os.path.abspath(mdir))
+    if args.legacy_metadata:
+        kv.add("general.name", T_STR, args.name or dir_name)
+    else:
+        kv.add("general.type", T_STR, "model")
+        kv.add("general.name", T_STR, args.name or id_to_title(dir_name))
+        if total_params > 0:
+            kv.add("general.size_label", T_STR, size_label(total_params))
+
+    kv.add("bert.block_count", T_U32, n_layer)
+    n_ctx = find(["max_position_embeddings", "n_ctx"], True)
+    if n_ctx is not None:
+        kv.add("bert.context_length", T_U32, n_ctx)
+    n_embd = find(["hidden_size", "n_embd"], True)
+    if n_embd is not None:
+        kv.add("bert.embedding_length", T_U32, n_embd)
+    n_ff = find(["intermediate_size", "n_inner"], True)
+    if n_ff is not None:
+        kv.add("bert.feed_forward_length", T_U32, n_ff)
+    n_head = find(["num_attention_heads", "n_head"], True)
+    if n_head is not None:
+        kv.add("bert.attention.head_count", T_U32, n_head)
+    if hp.get("num_key_value_heads") is not None:
+        kv.add("bert.attention.head_count_kv", T_U32, hp["num_key_value_heads"])
+    if hp.get("rope_theta") is not None:
+        kv.add("bert.rope.freq_base", T_F32, float(hp["rope_theta"]))
+    if hp.get("rms_norm_eps") is not None:
+        kv.add("bert.attention.layer_norm_rms_epsilon", T_F32, float(hp["rms_norm_eps"]))
+    eps = find(["layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"], True)
+    if eps is not None:
+        kv.add("bert.attention.layer_norm_epsilon", T_F32, float(eps))
+    if hp.get("head_dim") is not None:
+        kv.add("bert.attention.key_length", T_U32, hp["head_dim"])
+        kv.add("bert.attention.value_length", T_U32, hp["head_dim"])
+    kv.add("general.file_type", T_U32, FILE_TYPE[args.type])
+    kv.add("bert.attention.causal", T_BOOL, False)
+    pt = pooling_type(mdir)
+    if pt is not None:
+        kv.add("bert.pooling_type", T_U32, pt)
+
+    tokens, toktypes, vocab, norm_cfg, tcfg, _ = load_vocab(mdir, hp)
+    pre = tokenizer_pre(vocab, norm_cfg, tcfg, args.pre)
+    if args.legacy_metadata and pre == "jina-v2-en" and not args.pre:
+        pre = "bert-bge"                    # jina-v2-en (same hash) was added after this file era
+    kv.add("tokenizer.ggml.token_type_count", T_U32, hp.get("type_vocab_size", 1))
+    if args.phantom == "brackets":
+        def phantom(tok, tt):
+            if tok.startswith("[") and tok.endswith("]"):
+                return tok
+            return tok[2:] if tok.startswith("##") else "\u2581" + tok
+    else:
+        def phantom(tok, tt):
+            if tt == TOK_CONTROL:
+                return tok
+            return tok[2:] if tok.startswith("##") else "\u2581" + tok
+    tokens = [phantom(t, tt) for t, tt in zip(tokens, toktypes)]
+    kv.add("tokenizer.ggml.model", T_STR, "bert")
+    kv.add("tokenizer.ggml.pre", T_STR, pre)
+    kv.add("tokenizer.ggml.tokens", T_ARR, tokens, T_STR)
+    kv.add("tokenizer.ggml.token_type", T_ARR, toktypes, T_I32)
+    ids, adds, chat_template = special_vocab(mdir, len(tokens))
+    id_key = {"bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator",
+              "pad": "padding", "cls": "cls", "mask": "mask"}
+    for typ, tid in ids.items():
+        kv.add("tokenizer.ggml.%s_token_id" % id_key[typ], T_U32, tid)
+    for typ, val in adds.items():
+        if typ in ("bos", "eos"):                    # GGUFWriter has add_add_{bos,eos}_token only
+            kv.add("tokenizer.ggml.add_%s_token" % typ, T_BOOL, val)
+    if chat_template is not None:
+        kv.add("tokenizer.chat_template", T_STR, chat_template)
+    if not args.legacy_metadata:
+        kv.add("general.quantization_version", T_U32, QUANT_VERSION)
+
+    # ---- write
+    tmp = args.out + ".tmp"
+    with open(tmp, "wb") as out:
+        out.write(b"GGUF" + struct.pack("<IQQ", GGUF_VERSION, len(plan), len(kv.items)))
+        out.write(kv.encode())
+        if plan:
+            off = 0
+            ti = []
+            for t in plan:
+                ti.append(p_str(t["name"]))
+                ti.append(struct.pack("<I", len(t["shape"])))
+                for d in reversed(t["shape"]):
+                    ti.append(struct.pack("<Q", d))
+                ti.append(struct.pack("<IQ", t["type"], off))
+                t["offset"] = off
+                off += pad_to(t["nbytes"])
+            out.write(b"".join(ti))
+            out.write(b"\0" * (pad_to(out.tell()) - out.tell()))
+            data_start = out.tell()
+            handles = {}
+            for t in plan:
+                src = t["src"]
+                assert out.tell() - data_start == t["offset"]
+                f = handles.get(src["path"])
+                if f is None:
+                    f = handles[src["path"]] = open(src["path"], "rb")
+                write_tensor(out, f, src, t)
+                out.write(b"\0" * (pad_to(t["nbytes"]) - t["nbytes"]))
+            for f in handles.values():
+                f.close()
+    os.replace(tmp, args.out)
+
+
+def write_tensor(out, f, src, t):
+    gtype, dt, count = t["type"], src["dtype"], src["count"]
+    if (gtype == GGML_F32 and dt == "F32") or (gtype == GGML_F16 and dt == "F16"):
+        f.seek(src["offset"])
+        left = src["nbytes"]
+        while left:
+            buf = f.read(min(left, 1 << 22))
+            out.write(buf)
+            left -= len(buf)
+        return
+    row = t["shape"][-1] if t["shape"] else 1
+    step = max(1, 65536 // max(row, 1)) * max(row, 1)       # whole rows (Q8_0 blocks never straddle)
+    written = 0
+    for start in range(0, count, step):
+        n = min(step, count - start)
+        vals = read_values(f, src, start, n)
+        if gtype == GGML_F32:
+            buf = struct.pack("<%df" % n, *vals)
+        elif gtype == GGML_F16:
+            buf = to_f16_bytes(vals)
+        else:
+            buf = q8_0_bytes(vals)
+        out.write(buf)
+        written += len(buf)
+    assert written == t["nbytes"], (t["name"], written, t["nbytes"])
+
+
+if __name__ == "__main__":
+    main()
