@@ -197,51 +197,72 @@ static int kv_is_str(const gg_kv *kv, const char *s) {
 
 /* ---- tensors ----------------------------------------------------------------- */
 
-/* GGUF's names for BertModel's: "blk.N." + suffix <-> "encoder.layer.N." + name. */
-static const struct { const char *gguf, *hf; } LAYER_NAMES[] = {
-  {"attn_q", "attention.self.query"},      {"attn_k", "attention.self.key"},
-  {"attn_v", "attention.self.value"},      {"attn_output", "attention.output.dense"},
-  {"attn_output_norm", "attention.output.LayerNorm"},
-  {"ffn_up", "intermediate.dense"},        {"ffn_down", "output.dense"},
-  {"layer_output_norm", "output.LayerNorm"},
-};
-static const struct { const char *gguf, *hf; } MODEL_NAMES[] = {
-  {"token_embd", "embeddings.word_embeddings"},
-  {"position_embd", "embeddings.position_embeddings"},
-  {"token_types", "embeddings.token_type_embeddings"},
-  {"token_embd_norm", "embeddings.LayerNorm"},
+/* The name map of general.architecture (BERT's for any other: the config
+** refuses those by name). */
+
+/* GGUF's names for the Hugging Face model's ("blk.N." + suffix <->
+** layer prefix + name), per architecture. */
+typedef struct gg_pair { const char *gguf, *hf; } gg_pair;
+typedef struct gg_names {
+  const char *arch;             /* general.architecture */
+  const char *layer;            /* printf format of a layer's prefix */
+  gg_pair layers[8], model[4];
+} gg_names;
+
+static const gg_names NAMES[] = {
+  {"bert", "encoder.layer.%.*s.",
+   {{"attn_q", "attention.self.query"}, {"attn_k", "attention.self.key"},
+    {"attn_v", "attention.self.value"}, {"attn_output", "attention.output.dense"},
+    {"attn_output_norm", "attention.output.LayerNorm"}, {"ffn_up", "intermediate.dense"},
+    {"ffn_down", "output.dense"}, {"layer_output_norm", "output.LayerNorm"}},
+   {{"token_embd", "embeddings.word_embeddings"}, {"position_embd", "embeddings.position_embeddings"},
+    {"token_types", "embeddings.token_type_embeddings"}, {"token_embd_norm", "embeddings.LayerNorm"}}},
+  /* NomicBertModel: fc11 is the FFN's up product, fc12 its gate (silu) */
+  {"nomic-bert", "encoder.layers.%.*s.",
+   {{"attn_qkv", "attn.Wqkv"}, {"attn_output", "attn.out_proj"}, {"attn_output_norm", "norm1"},
+    {"ffn_up", "mlp.fc11"}, {"ffn_gate", "mlp.fc12"}, {"ffn_down", "mlp.fc2"},
+    {"layer_output_norm", "norm2"}, {NULL, NULL}},
+   {{"token_embd", "embeddings.word_embeddings"}, {"token_types", "embeddings.token_type_embeddings"},
+    {"token_embd_norm", "emb_ln"}, {NULL, NULL}}},
 };
 
-/* name (n bytes) -> BertModel's name in out; 0 if GGUF has no such BERT tensor
-** (kept under its own name, e.g. a pooler a converter left in). */
-static int hf_name(const char *name, size_t n, char *out, size_t cap) {
-  const char *dot = memchr(name, '.', n);
+/* name (n bytes) -> the Hugging Face name in out; 0 if the architecture has
+** no such tensor (kept under its GGUF name, e.g. a pooler a converter left in). */
+static int hf_name(const gg_names *map, const char *name, size_t n, char *out, size_t cap) {
   const char *last = NULL;
-  for (size_t i = n; i > 0; i--)
-    if (name[i - 1] == '.') { last = name + i - 1; break; }
-  if (!dot || !last) return 0;
+  for (size_t i = n; i > 0 && !last; i--)
+    if (name[i - 1] == '.') last = name + i - 1;
+  if (!last) return 0;
   const char *kind = last + 1; /* "weight" or "bias" */
   size_t nkind = (size_t)(name + n - kind);
   if (!((nkind == 6 && !memcmp(kind, "weight", 6)) || (nkind == 4 && !memcmp(kind, "bias", 4))))
     return 0;
+  char prefix[64];
   if (n > 4 && !memcmp(name, "blk.", 4)) {
     const char *p = name + 4, *q = p;
     while (q < last && *q >= '0' && *q <= '9') q++;
     if (q == p || q - p > 6 || *q != '.') return 0;
-    for (size_t i = 0; i < sizeof LAYER_NAMES / sizeof *LAYER_NAMES; i++) {
-      size_t len = strlen(LAYER_NAMES[i].gguf);
-      if ((size_t)(last - (q + 1)) == len && !memcmp(q + 1, LAYER_NAMES[i].gguf, len))
-        return snprintf(out, cap, "encoder.layer.%.*s.%s.%.*s", (int)(q - p), p, LAYER_NAMES[i].hf,
-                        (int)nkind, kind) < (int)cap;
+    snprintf(prefix, sizeof prefix, map->layer, (int)(q - p), p);
+    for (size_t i = 0; i < 8 && map->layers[i].gguf; i++) {
+      size_t len = strlen(map->layers[i].gguf);
+      if ((size_t)(last - (q + 1)) == len && !memcmp(q + 1, map->layers[i].gguf, len))
+        return snprintf(out, cap, "%s%s.%.*s", prefix, map->layers[i].hf, (int)nkind, kind) < (int)cap;
     }
     return 0;
   }
-  for (size_t i = 0; i < sizeof MODEL_NAMES / sizeof *MODEL_NAMES; i++) {
-    size_t len = strlen(MODEL_NAMES[i].gguf);
-    if ((size_t)(last - name) == len && !memcmp(name, MODEL_NAMES[i].gguf, len))
-      return snprintf(out, cap, "%s.%.*s", MODEL_NAMES[i].hf, (int)nkind, kind) < (int)cap;
+  for (size_t i = 0; i < 4 && map->model[i].gguf; i++) {
+    size_t len = strlen(map->model[i].gguf);
+    if ((size_t)(last - name) == len && !memcmp(name, map->model[i].gguf, len))
+      return snprintf(out, cap, "%s.%.*s", map->model[i].hf, (int)nkind, kind) < (int)cap;
   }
   return 0;
+}
+
+static const gg_names *names_of(const gg_header *h) {
+  const gg_kv *arch = find_kv(h, "general.architecture");
+  for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
+    if (kv_is_str(arch, NAMES[i].arch)) return &NAMES[i];
+  return &NAMES[0];
 }
 
 static int cmp_name(const void *a, const void *b) {
@@ -263,6 +284,7 @@ ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, siz
                       path);
     goto done;
   }
+  const gg_names *map = names_of(&h);
   f->tensors = se_calloc((size_t)(h.n_tensors ? h.n_tensors : 1), sizeof *f->tensors);
   if (!f->tensors) {
     rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
@@ -288,7 +310,8 @@ ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, siz
       break;
     }
     char hf[256];
-    t->name = hf_name(name, nname, hf, sizeof hf) ? se_strndup(hf, strlen(hf)) : se_strndup(name, nname);
+    t->name = hf_name(map, name, nname, hf, sizeof hf) ? se_strndup(hf, strlen(hf))
+                                                       : se_strndup(name, nname);
     if (!t->name) {
       rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
       break;
@@ -385,6 +408,71 @@ static ee_status open_header(const char *path, st_file *f, gg_header *h, ee_erro
   return rc;
 }
 
+/* "<arch>.<key>" of the file's architecture. */
+static const gg_kv *arch_kv(const gg_header *h, const char *arch, const char *key) {
+  char full[128];
+  snprintf(full, sizeof full, "%s.%s", arch, key);
+  return find_kv(h, full);
+}
+
+/* The config.json the keys came from, for config.c / config_nomic.c to check
+** as any other: BertModel's keys, or NomicBertModel's GPT-2 ones. */
+static ee_status build_config(const gg_header *h, const st_file *f, int nomic, const char *path,
+                              json_t *root, ee_error *err) {
+  const char *arch = nomic ? "nomic-bert" : "bert";
+  static const char *const GG[] = {"embedding_length", "block_count", "attention.head_count",
+                                   "feed_forward_length", "context_length"};
+  static const char *const BERT[] = {"hidden_size", "num_hidden_layers", "num_attention_heads",
+                                     "intermediate_size", "max_position_embeddings"};
+  static const char *const NOMIC[] = {"n_embd", "n_layer", "n_head", "n_inner", "n_positions"};
+  for (size_t i = 0; i < 5; i++) {
+    int64_t v;
+    const gg_kv *kv = arch_kv(h, arch, GG[i]);
+    if (!kv_int(kv, &v))
+      return ee_set_error(err, EE_ERR_FORMAT, "%s: %s.%s %s", path, arch, GG[i],
+                          kv ? "is not an integer" : "is missing");
+    if (json_object_set_new(root, nomic ? NOMIC[i] : BERT[i], json_integer(v))) return EE_ERR_NOMEM;
+  }
+  int64_t tv;
+  if (kv_int(find_kv(h, "tokenizer.ggml.token_type_count"), &tv) &&
+      json_object_set_new(root, "type_vocab_size", json_integer(tv)))
+    return EE_ERR_NOMEM;
+  /* The word table's rows (a NomicBert table is padded past the tokens). */
+  const gg_kv *tokens = find_kv(h, "tokenizer.ggml.tokens");
+  const st_tensor *word = st_find(f, "embeddings.word_embeddings.weight");
+  if (!tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR)
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: no tokenizer.ggml.tokens string array", path);
+  int64_t rows = word && word->ndim == 2 ? word->shape[0] : (int64_t)tokens->arr_n;
+  if (json_object_set_new(root, "vocab_size", json_integer(rows))) return EE_ERR_NOMEM;
+  double v;
+  const gg_kv *e = arch_kv(h, arch, "attention.layer_norm_epsilon");
+  if (e && !kv_float(e, &v))
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: %s.attention.layer_norm_epsilon is not a number",
+                        path, arch);
+  if (e && json_object_set_new(root, nomic ? "layer_norm_epsilon" : "layer_norm_eps", json_real(v)))
+    return EE_ERR_NOMEM;
+  const gg_kv *causal = arch_kv(h, arch, "attention.causal");
+  if (causal && causal->type == GG_BOOL && causal->val[0])
+    return ee_set_error(err, EE_ERR_UNSUPPORTED, "%s: %s.attention.causal is true (an encoder "
+                        "attends both ways)", path, arch);
+  if (json_object_set_new(root, "model_type", json_string(nomic ? "nomic_bert" : "bert")))
+    return EE_ERR_NOMEM;
+  if (!nomic) return EE_OK;
+  /* What llama.cpp's nomic-bert graph computes: rotary over the whole head
+  ** (rope.freq_base), SwiGLU, no biases in the products. */
+  const gg_kv *base = arch_kv(h, arch, "rope.freq_base");
+  if (base && !kv_float(base, &v))
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: nomic-bert.rope.freq_base is not a number", path);
+  if (json_object_set_new(root, "rotary_emb_base", json_real(base ? v : 10000.0)) ||
+      json_object_set_new(root, "rotary_emb_fraction", json_real(1.0)) ||
+      json_object_set_new(root, "activation_function", json_string("swiglu")) ||
+      json_object_set_new(root, "qkv_proj_bias", json_false()) ||
+      json_object_set_new(root, "mlp_fc1_bias", json_false()) ||
+      json_object_set_new(root, "mlp_fc2_bias", json_false()))
+    return EE_ERR_NOMEM;
+  return EE_OK;
+}
+
 ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee_error *err) {
   st_file f;
   gg_header h;
@@ -392,72 +480,37 @@ ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee
   if (rc != EE_OK) return rc;
   json_t *root = NULL;
   const gg_kv *arch = find_kv(&h, "general.architecture");
-  if (!kv_is_str(arch, "bert")) {
+  const int nomic = kv_is_str(arch, "nomic-bert");
+  if (!nomic && !kv_is_str(arch, "bert")) {
     int n = arch && arch->type == GG_STR ? (int)(rd(arch->val, 8) < 64 ? rd(arch->val, 8) : 64) : 0;
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "%s: general.architecture '%.*s' is not supported in a GGUF file (read: bert)",
+                      "%s: general.architecture '%.*s' is not supported in a GGUF file (read: "
+                      "bert, nomic-bert)",
                       path, n, n ? (const char *)arch->val + 8 : "");
     goto done;
   }
-  /* The config.json these keys came from, for config.c to check as any other. */
-  static const struct { const char *gguf, *json; int required; } INTS[] = {
-    {"bert.embedding_length", "hidden_size", 1},
-    {"bert.block_count", "num_hidden_layers", 1},
-    {"bert.attention.head_count", "num_attention_heads", 1},
-    {"bert.feed_forward_length", "intermediate_size", 1},
-    {"bert.context_length", "max_position_embeddings", 1},
-    {"tokenizer.ggml.token_type_count", "type_vocab_size", 0},
-  };
-  if (!(root = json_object())) goto nomem;
-  if (json_object_set_new(root, "model_type", json_string("bert"))) goto nomem;
-  for (size_t i = 0; i < sizeof INTS / sizeof *INTS; i++) {
-    int64_t v;
-    const gg_kv *kv = find_kv(&h, INTS[i].gguf);
-    if (!kv && !INTS[i].required) continue;
-    if (!kv_int(kv, &v)) {
-      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: %s %s", path, INTS[i].gguf,
-                        kv ? "is not an integer" : "is missing");
-      goto done;
-    }
-    if (json_object_set_new(root, INTS[i].json, json_integer(v))) goto nomem;
+  if (!(root = json_object())) {
+    rc = EE_ERR_NOMEM;
+  } else if ((rc = build_config(&h, &f, nomic, path, root, err)) == EE_OK) {
+    rc = ee_config_from_json(root, path, cfg, err);
   }
-  const gg_kv *tokens = find_kv(&h, "tokenizer.ggml.tokens");
-  if (!tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
-    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: no tokenizer.ggml.tokens string array", path);
-    goto done;
-  }
-  if (json_object_set_new(root, "vocab_size", json_integer((json_int_t)tokens->arr_n))) goto nomem;
-  double eps;
-  const gg_kv *e = find_kv(&h, "bert.attention.layer_norm_epsilon");
-  if (e && !kv_float(e, &eps)) {
-    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: bert.attention.layer_norm_epsilon is not a number", path);
-    goto done;
-  }
-  if (e && json_object_set_new(root, "layer_norm_eps", json_real(eps))) goto nomem;
-  const gg_kv *causal = find_kv(&h, "bert.attention.causal");
-  if (causal && causal->type == GG_BOOL && causal->val[0]) {
-    rc = ee_set_error(err, EE_ERR_UNSUPPORTED, "%s: bert.attention.causal is true (a BERT encoder "
-                      "attends both ways)", path);
-    goto done;
-  }
-  if ((rc = ee_config_from_json(root, path, cfg, err)) != EE_OK) goto done;
-  /* bert.pooling_type as llama.cpp numbers it (none 0, mean 1, cls 2, last 3,
+  if (rc == EE_ERR_NOMEM && !err->msg[0])
+    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+  if (rc != EE_OK) goto done;
+  /* <arch>.pooling_type as llama.cpp numbers it (none 0, mean 1, cls 2, last 3,
   ** rank 4); absent, the engine's default (CLS). sqlite-lembed and llama.cpp's
   ** embedding tool normalise, and a GGUF file does not say whether the
   ** sentence-transformers model had a Normalize module: normalised too. */
   int64_t pt = 2;
-  const gg_kv *pk = find_kv(&h, "bert.pooling_type");
+  const gg_kv *pk = arch_kv(&h, nomic ? "nomic-bert" : "bert", "pooling_type");
   if (pk && (!kv_int(pk, &pt) || (pt != 1 && pt != 2)) && !pooling_given) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "%s: bert.pooling_type %lld is not mean (1) or cls (2): give a pooling "
-                      "option", path, (long long)pt);
+                      "%s: %s.pooling_type %lld is not mean (1) or cls (2): give a pooling "
+                      "option", path, nomic ? "nomic-bert" : "bert", (long long)pt);
     goto done;
   }
   cfg->pooling = pt == 1 ? EE_POOL_MEAN : EE_POOL_CLS;
   cfg->normalize = 1;
-  goto done;
-nomem:
-  rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
 done:
   json_decref(root);
   se_free(h.kv);

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a GGUF file from a (generated) BERT test model, the way llama.cpp's converter does.
+"""Write a GGUF file from a (generated) BERT or NomicBert test model, the way llama.cpp's converter does.
 
     python3 tests/scripts/make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|q8_0]
                                        [--vocab-only] [--phantom brackets|control]
@@ -117,6 +117,60 @@ the same rules hold from the mid-2024 versions up to the 2026 refactor into conv
    (a type_vocab_size == 1 token_types tensor became 1-D [n_embd]), and before ~July 2024
    position_embd / token_types were not forced to F32 (F16 in an F16 file). Those tensor
    differences are not reproduced.
+
+NomicBert (config.json architectures[0] "NomicBertModel", model_type "nomic_bert": nomic-embed-text
+v1 / v1.5, nomic-bert-2048) follows convert_hf_to_gguf.py class NomicBertModel(BertModel) at the
+same commit 0061955a; everything above holds except:
+ * general.architecture = "nomic-bert" (constants.py MODEL_ARCH_NAMES[MODEL_ARCH.NOMIC_BERT]) and
+   every model key is "nomic-bert.*". Keys and order: nomic-bert.block_count (n_layer),
+   .context_length = 2048 ALWAYS (NomicBertModel.__init__ sets hparams["n_ctx"] = 2048, "the HF
+   config claims n_ctx=8192, but it uses RoPE scaling"; n_positions is not read; a config
+   max_position_embeddings would win), .embedding_length (n_embd), .feed_forward_length (n_inner,
+   written as is), .attention.head_count (n_head), .attention.layer_norm_epsilon (f32, from
+   layer_norm_epsilon), general.file_type, .attention.causal = false, .pooling_type (u32, only
+   with a sentence-transformers Pooling module; nomic-embed-text has MEAN), then
+   .rope.freq_base (f32, from rotary_emb_base, e.g. 1000.0; NomicBertModel.set_gguf_parameters
+   after BertModel's, so it comes after pooling_type). No head_count_kv, no rope scaling keys
+   (rotary_scaling_factor / dynamic NTK is not recorded). The vocabulary part is BertModel's.
+ * The converter asserts (KeyError if absent): activation_function == "swiglu", causal is False,
+   qkv_proj_bias / mlp_fc1_bias / mlp_fc2_bias is False (no bias tensors at all besides the
+   LayerNorms), prenorm is False, rotary_emb_fraction == 1.0, rotary_emb_interleaved is False,
+   rotary_emb_scale_base is None. This script refuses the same configs.
+ * Tensors (BertModel.modify_tensors as above, then TensorNameMap for MODEL_ARCH.NOMIC_BERT:
+   tensor_mapping.py entries marked "nomic-bert"; constants.py MODEL_TENSORS[NOMIC_BERT]):
+     embeddings.word_embeddings       -> token_embd        [vocab_size, n_embd], padded rows kept
+     embeddings.token_type_embeddings -> token_types       (F32 like BERT's)
+     emb_ln                           -> token_embd_norm   (.weight/.bias)
+     encoder.layers.N.attn.Wqkv       -> blk.N.attn_qkv    [3*n_embd, n_embd], unsplit, unpermuted
+     encoder.layers.N.attn.out_proj   -> blk.N.attn_output
+     encoder.layers.N.norm1           -> blk.N.attn_output_norm
+     encoder.layers.N.mlp.fc11        -> blk.N.ffn_up      (the value branch ...
+     encoder.layers.N.mlp.fc12        -> blk.N.ffn_gate    ... the SiLU-ed one: HF NomciBertGatedMLP
+                                                            computes fc2(fc11(x) * silu(fc12(x))),
+                                                            llama.cpp down(silu(gate x) * up x))
+     encoder.layers.N.mlp.fc2         -> blk.N.ffn_down
+     encoder.layers.N.norm2           -> blk.N.layer_output_norm
+   No position_embd (RoPE); *.rotary_emb.inv_freq is skipped (Model.prepare_tensors), the
+   bert./pooler/cls.* rules are inherited. Types as above: norms and biases F32, every matrix
+   (token_embd, attn_qkv, attn_output, ffn_up/gate/down) F32/F16/Q8_0 by --type.
+ * Padded vocabulary: HF NomicBertModel pads vocab_size up to pad_vocab_size_multiple (64) and
+   the published configs already say the padded size (30528 for the 30522-token BERT vocab). The
+   converter does NOT trim token_embd: it keeps all 30528 rows, and get_vocab_base writes
+   vocab_size tokens, the 6 missing ids as "[PAD30522]".."[PAD30527]" with type UNUSED (5)
+   (bracketed, so kept as is by the phantom-space rewrite), so n_vocab == token_embd rows.
+ * Loader side (src/llama-model.cpp, LLM_ARCH_NOMIC_BERT): hparams read layer_norm_epsilon,
+   causal and pooling_type (REQUIRED for nomic-bert, unlike bert); tensors token_embd
+   {n_embd, n_vocab}, token_types {n_embd, n_token_types}, token_embd_norm(+bias), per layer
+   attn_qkv {n_embd, 3*n_embd}, attn_output {n_embd, n_embd}, attn_output_norm(+bias),
+   ffn_up/ffn_gate {n_embd, n_ff}, ffn_down {n_ff, n_embd}, layer_output_norm(+bias); RoPE type
+   NEOX with rope.freq_base. Caveat: HF's gated MLP rounds n_inner UP to a multiple of 256, but
+   the converter writes n_inner as feed_forward_length; with n_inner not a multiple of 256 (not
+   the case for the real 3072) llama.cpp refuses the file (wrong ffn shape). This script writes
+   what the converter writes and prints a warning.
+ * Later converters (mid-2025 MoE support, conversion/bert.py in 2026) differ: context_length
+   from n_positions/max_trained_positions (8192/2048 -> 2048, 2048/2048 -> 512, anything else is
+   an error), tokenizer.json is required (read to detect a Unigram/XLM-R tokenizer), the 2026
+   phantom rule (--phantom control). Not reproduced beyond --phantom.
 
 Checked (outside the repo) against: llama.cpp's models/ggml-vocab-bert-bge.gguf (byte
 identical, see above); @huggingface/gguf's parser; a numpy port of gguf-py quants.py and
@@ -399,6 +453,50 @@ def map_tensor_name(name, n_layer):
         bid = int(parts[2])
         if bid < n_layer and parts[3] in blk:
             return "blk.%d.%s%s" % (bid, blk[parts[3]], suffix)
+    die("Can not map tensor %r" % name)
+
+
+NOMIC_BLOCK = {                      # tensor_mapping.py entries marked "# nomic-bert"
+    "attn.Wqkv": "attn_qkv",
+    "attn.out_proj": "attn_output",
+    "norm1": "attn_output_norm",
+    "mlp.fc11": "ffn_up",            # value branch: y = fc11(x) * silu(fc12(x))
+    "mlp.fc12": "ffn_gate",          # gated (activated) branch
+    "mlp.fc2": "ffn_down",
+    "norm2": "layer_output_norm",
+}
+
+
+def map_tensor_name_nomic(name, n_layer):
+    """NomicBertModel (inherits BertModel.modify_tensors) + TensorNameMap for MODEL_ARCH.NOMIC_BERT."""
+    if name.startswith("bert."):
+        name = name[5:]
+    if name.endswith(".gamma"):
+        name = name[:-6] + ".weight"
+    if name.endswith(".beta"):
+        name = name[:-5] + ".bias"
+    if name in ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"):
+        return None
+    if name.startswith("cls.predictions") or name.startswith("cls.seq_relationship"):
+        return None
+    for suffix in (".weight", ".bias"):
+        if name.endswith(suffix):
+            base = name[:-len(suffix)]
+            break
+    else:
+        die("Can not map tensor %r" % name)
+    top = {
+        "embeddings.word_embeddings": "token_embd",
+        "embeddings.token_type_embeddings": "token_types",
+        "emb_ln": "token_embd_norm",
+    }
+    if base in top:
+        return top[base] + suffix
+    parts = base.split(".", 3)
+    if len(parts) == 4 and parts[0] == "encoder" and parts[1] == "layers" and parts[2].isdecimal():
+        bid = int(parts[2])
+        if bid < n_layer and parts[3] in NOMIC_BLOCK:
+            return "blk.%d.%s%s" % (bid, NOMIC_BLOCK[parts[3]], suffix)
     die("Can not map tensor %r" % name)
 
 
@@ -696,6 +794,47 @@ def pooling_type(model_dir):
     die("Only MEAN and CLS pooling types supported")
 
 
+def check_nomic_config(hp):
+    """The asserts of NomicBertModel.__init__ (hp[key]: a missing key is an error there too)."""
+    want = [("activation_function", "==", "swiglu"),  # SwiGLU MLP (fc11, fc12, fc2)
+            ("causal", "is", False),                   # "this doesn't do anything in the HF version"
+            ("qkv_proj_bias", "is", False),            # no bias tensors
+            ("mlp_fc1_bias", "is", False),
+            ("mlp_fc2_bias", "is", False),
+            ("prenorm", "is", False),                  # norm at end of layer (post-LN)
+            ("rotary_emb_fraction", "==", 1.0),        # RoPE over the whole head
+            ("rotary_emb_interleaved", "is", False),   # NEOX-style halves
+            ("rotary_emb_scale_base", "is", None)]
+    for key, op, val in want:
+        if key not in hp:
+            die("NomicBertModel: config.json has no %r" % key)
+        got = hp[key]
+        if not (got is val if op == "is" else got == val):
+            die("NomicBertModel: assertion failed: %s %s %r (config has %r)" % (key, op, val, got))
+    if "rotary_emb_base" not in hp:
+        die("NomicBertModel: config.json has no 'rotary_emb_base'")
+
+
+def nomic_shape_warnings(plan, n_ff, vocab_size):
+    """Things the converter writes without complaint but llama.cpp's loader rejects."""
+    widths = set()
+    for t in plan:
+        name, shape = t["name"], t["shape"]
+        if re.match(r"blk\.\d+\.ffn_(up|gate)\.weight$", name):
+            widths.add(shape[0])
+        elif re.match(r"blk\.\d+\.ffn_down\.weight$", name):
+            widths.add(shape[-1])
+        elif name == "token_embd.weight" and vocab_size is not None and shape[0] != vocab_size:
+            sys.stderr.write("make_gguf.py: warning: token_embd.weight has %d rows but config "
+                             "vocab_size (= number of tokens written) is %d; llama.cpp will refuse "
+                             "this file\n" % (shape[0], vocab_size))
+    if n_ff is not None and widths and widths != {n_ff}:
+        sys.stderr.write("make_gguf.py: warning: the MLP tensors are %s wide but feed_forward_length "
+                         "is n_inner = %d (HF's gated MLP rounds n_inner up to a multiple of 256); "
+                         "written as the converter does, llama.cpp will refuse this file\n"
+                         % ("/".join(str(w) for w in sorted(widths)), n_ff))
+
+
 # ---------------------------------------------------------------- main
 
 def main():
@@ -719,8 +858,14 @@ def main():
     mdir = args.model_dir
     hp = load_json(os.path.join(mdir, "config.json"))
     archs = hp.get("architectures") or []
-    if archs and archs[0] not in ("BertModel", "BertForMaskedLM", "CamembertModel"):
-        die("architecture %r is not handled by BertModel" % archs[0])
+    # The converter picks its class by architectures[0]; "NomicBertModel" -> NomicBertModel.
+    nomic = (archs[0] == "NomicBertModel") if archs else hp.get("model_type") == "nomic_bert"
+    if archs and not nomic and archs[0] not in ("BertModel", "BertForMaskedLM", "CamembertModel"):
+        die("architecture %r is not handled by BertModel or NomicBertModel" % archs[0])
+    arch = "nomic-bert" if nomic else "bert"
+    if nomic:
+        check_nomic_config(hp)
+        hp["n_ctx"] = 2048              # NomicBertModel.__init__: "the HF config claims n_ctx=8192"
 
     def find(keys, optional=False):
         for k in keys:
@@ -738,7 +883,7 @@ def main():
         for name, src in load_tensors(mdir):
             if name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
                 continue
-            new = map_tensor_name(name, n_layer)
+            new = (map_tensor_name_nomic if nomic else map_tensor_name)(name, n_layer)
             if new is None:
                 continue
             shape = src["shape"]
@@ -754,7 +899,7 @@ def main():
 
     # ---- metadata, in the converter's order
     kv = KV()
-    kv.add("general.architecture", T_STR, "bert")
+    kv.add("general.architecture", T_STR, arch)
     dir_name = os.path.basename(os.path.abspath(mdir))
     if args.legacy_metadata:
         kv.add("general.name", T_STR, args.name or dir_name)
@@ -764,36 +909,42 @@ def main():
         if total_params > 0:
             kv.add("general.size_label", T_STR, size_label(total_params))
 
-    kv.add("bert.block_count", T_U32, n_layer)
+    kv.add(arch + ".block_count", T_U32, n_layer)
     n_ctx = find(["max_position_embeddings", "n_ctx"], True)
     if n_ctx is not None:
-        kv.add("bert.context_length", T_U32, n_ctx)
+        kv.add(arch + ".context_length", T_U32, n_ctx)
     n_embd = find(["hidden_size", "n_embd"], True)
     if n_embd is not None:
-        kv.add("bert.embedding_length", T_U32, n_embd)
+        kv.add(arch + ".embedding_length", T_U32, n_embd)
     n_ff = find(["intermediate_size", "n_inner"], True)
     if n_ff is not None:
-        kv.add("bert.feed_forward_length", T_U32, n_ff)
+        kv.add(arch + ".feed_forward_length", T_U32, n_ff)
     n_head = find(["num_attention_heads", "n_head"], True)
     if n_head is not None:
-        kv.add("bert.attention.head_count", T_U32, n_head)
+        kv.add(arch + ".attention.head_count", T_U32, n_head)
     if hp.get("num_key_value_heads") is not None:
-        kv.add("bert.attention.head_count_kv", T_U32, hp["num_key_value_heads"])
+        kv.add(arch + ".attention.head_count_kv", T_U32, hp["num_key_value_heads"])
     if hp.get("rope_theta") is not None:
-        kv.add("bert.rope.freq_base", T_F32, float(hp["rope_theta"]))
+        kv.add(arch + ".rope.freq_base", T_F32, float(hp["rope_theta"]))
     if hp.get("rms_norm_eps") is not None:
-        kv.add("bert.attention.layer_norm_rms_epsilon", T_F32, float(hp["rms_norm_eps"]))
+        kv.add(arch + ".attention.layer_norm_rms_epsilon", T_F32, float(hp["rms_norm_eps"]))
     eps = find(["layer_norm_eps", "layer_norm_epsilon", "norm_epsilon"], True)
     if eps is not None:
-        kv.add("bert.attention.layer_norm_epsilon", T_F32, float(eps))
+        kv.add(arch + ".attention.layer_norm_epsilon", T_F32, float(eps))
     if hp.get("head_dim") is not None:
-        kv.add("bert.attention.key_length", T_U32, hp["head_dim"])
-        kv.add("bert.attention.value_length", T_U32, hp["head_dim"])
+        kv.add(arch + ".attention.key_length", T_U32, hp["head_dim"])
+        kv.add(arch + ".attention.value_length", T_U32, hp["head_dim"])
     kv.add("general.file_type", T_U32, FILE_TYPE[args.type])
-    kv.add("bert.attention.causal", T_BOOL, False)
+    kv.add(arch + ".attention.causal", T_BOOL, False)
     pt = pooling_type(mdir)
     if pt is not None:
-        kv.add("bert.pooling_type", T_U32, pt)
+        kv.add(arch + ".pooling_type", T_U32, pt)
+    if nomic:                           # NomicBertModel.set_gguf_parameters, after BertModel's
+        kv.add(arch + ".rope.freq_base", T_F32, float(hp["rotary_emb_base"]))
+        if pt is None:
+            sys.stderr.write("make_gguf.py: warning: no sentence-transformers Pooling module, so no "
+                             "nomic-bert.pooling_type; llama.cpp requires that key for nomic-bert\n")
+        nomic_shape_warnings(plan, n_ff, hp.get("vocab_size"))
 
     tokens, toktypes, vocab, norm_cfg, tcfg, _ = load_vocab(mdir, hp)
     pre = tokenizer_pre(vocab, norm_cfg, tcfg, args.pre)

@@ -10,8 +10,9 @@
 **    options, and tokenizes llama.cpp's 46 test texts as vocab.txt does (whose
 **    ids test_tokenizer_parity checks against llama.cpp's expected ones).
 ** 2. Test models written as GGUF by tests/scripts/make_gguf.py (llama.cpp's
-**    conventions, stdlib Python): f16 (F16 weights, CLS) and minilm (F32, mean,
-**    normalised) embed bit for bit as from their safetensors directories
+**    conventions, stdlib Python): f16 (F16 weights, CLS), minilm (F32, mean,
+**    normalised) and nomic (architecture nomic-bert) embed bit for bit as
+**    from their safetensors directories
 **    (texts without a typed "[SEP]": sentence-transformers' do_lower_case,
 **    which a GGUF file does not record, makes it plain text there); minilm
 **    in Q8_0 stays within cosine 0.9999 of them, and each dequantised
@@ -180,6 +181,13 @@ static void check_models(const char *tmp) {
         "minilm Q8_0: every vector within cosine 0.9999 of F32's, not equal (worst %.6f)", worst);
   free(a);
   free(b);
+
+  /* NomicBert (nomic-embed-text): rotary, fused QKV, SwiGLU, a padded word table */
+  char nomic[1024], nomic_gg[1100];
+  snprintf(nomic, sizeof nomic, "%s/nomic", models());
+  snprintf(nomic_gg, sizeof nomic_gg, "%s/nomic.gguf", tmp);
+  CHECK(make_gguf(nomic, nomic_gg, "f32", "") == 0, "nomic written as GGUF (f32, nomic-bert)");
+  check_same("nomic (nomic-bert: rotary, Wqkv, SwiGLU)", nomic, nomic_gg, 1);
 
   /* Each Q8_0 weight against the F32 one it came from: within half a step
   ** (the block's scale d = max|x| / 127, rounded to F16, over 2). */
