@@ -132,7 +132,10 @@ static ee_status read_header(gg_reader *r, gg_header *h) {
   if (version != 2 && version != 3)
     return ee_set_error(r->err, EE_ERR_UNSUPPORTED, "%s: GGUF version %llu (2 and 3 are read)",
                         r->path, (unsigned long long)version);
-  if (h->n_tensors > GG_MAX_TENSORS || nkv > GG_MAX_KV || nkv > r->size / 13)
+  /* Each entry takes bytes of the file (a metadata entry at least 13, a
+  ** tensor info 33): counts past that are lies, checked before allocating. */
+  if (h->n_tensors > GG_MAX_TENSORS || nkv > GG_MAX_KV || nkv > r->size / 13 ||
+      h->n_tensors > r->size / 33)
     return gg_bad(r, "more tensors or metadata than the file can hold");
   h->kv = se_calloc((size_t)(nkv ? nkv : 1), sizeof *h->kv);
   if (!h->kv) return ee_set_error(r->err, EE_ERR_NOMEM, "out of memory reading %s", r->path);
