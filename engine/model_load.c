@@ -12,7 +12,9 @@
 ** Dense modules, normalisation, max length), ee_params overrides, weights
 ** (mapped, checked, bound; the Dense modules' from their own files),
 ** tokenizer (wp_load_dir: tokenizer.json or vocab.txt) and a check that
-** every token id the tokenizer can produce has an embedding.
+** every token id the tokenizer can produce has an embedding.  A .gguf file
+** (or a directory without config.json holding one) is the whole model:
+** gguf.c gives its config, vocabulary and weights in the same forms.
 ** On failure *out is NULL and everything loaded so far is released.
 **
 ** Threads: params.threads (0: all cores) is how many threads each context
@@ -85,13 +87,13 @@ static ee_status check_params(const ee_params *p, ee_error *err) {
   return EE_OK;
 }
 
-/* A directory without config.json that holds one .gguf file (a Hugging
-** Face GGUF repository's snapshot, say) is that file; several are an error
-** listing them, since each is another quantisation of the model. */
 static int cmp_str(const void *a, const void *b) {
   return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* A directory without config.json that holds one .gguf file (a Hugging
+** Face GGUF repository's snapshot, say) is that file; several are an error
+** listing them, since each is another quantisation of the model. */
 static ee_status gguf_in_dir(char *dir, ee_error *err) {
   char cfg[EE_PATH_MAX];
   struct stat st;
