@@ -229,6 +229,9 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   /* Strip trailing slashes so messages read "<dir>/config.json". */
   for (size_t n = strlen(m->dir); n > 1 && m->dir[n - 1] == '/'; n--) m->dir[n - 1] = '\0';
 
+  /* Where the config came from, for messages. */
+  char cfg_file[EE_PATH_MAX + 16];
+  snprintf(cfg_file, sizeof cfg_file, ee_is_gguf(m->dir) ? "%s" : "%s/config.json", m->dir);
   if (ee_is_gguf(m->dir)) { /* one file: config, vocabulary and weights (gguf.c) */
     if ((rc = ee_gguf_config(m->dir, p.pooling != EE_POOL_DEFAULT, &m->cfg, err)) != EE_OK) goto fail;
   } else {
@@ -265,14 +268,14 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
       (c->hidden_size > EE_INT8_MAX_K || c->intermediate_size > EE_INT8_MAX_K)) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "precision int8 needs hidden_size and intermediate_size <= %d (int32 "
-                      "sums), but %s/config.json has %d and %d: use precision fp32 or bf16",
-                      EE_INT8_MAX_K, m->dir, c->hidden_size, c->intermediate_size);
+                      "sums), but %s has %d and %d: use precision fp32 or bf16",
+                      EE_INT8_MAX_K, cfg_file, c->hidden_size, c->intermediate_size);
     goto fail;
   }
   if (c->max_length < 2) {
     rc = ee_set_error(err, EE_ERR_FORMAT,
-                      "max_position_embeddings %d in %s/config.json leaves no room for "
-                      "[CLS] and [SEP]", c->max_position_embeddings, m->dir);
+                      "max_position_embeddings %d in %s leaves no room for "
+                      "[CLS] and [SEP]", c->max_position_embeddings, cfg_file);
     goto fail;
   }
 

@@ -289,6 +289,8 @@ static void check_refusals(const char *tmp) {
   /* tensor info: name, u32 n_dims (2), two u64 dims, u32 type */
   check_patched("token_embd.weight of type 12 (Q4_K)", tiny, n, "token_embd.weight", 4 + 16, 12, 0,
                 EE_ERR_UNSUPPORTED, "has GGML type 12 (read: F32, F16, BF16, Q8_0", tmp);
+  check_patched("bert.context_length 1", tiny, n, "bert.context_length", 4, 1, 0, EE_ERR_FORMAT,
+                "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
   check_patched("GGUF version 4", tiny, n, "GGUF", 0, 4, 0, EE_ERR_UNSUPPORTED,
                 "GGUF version 4 (2 and 3 are read)", tmp);
 
