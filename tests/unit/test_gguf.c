@@ -291,6 +291,13 @@ static void check_refusals(const char *tmp) {
                 EE_ERR_UNSUPPORTED, "has GGML type 12 (read: F32, F16, BF16, Q8_0", tmp);
   check_patched("bert.context_length 1", tiny, n, "bert.context_length", 4, 1, 0, EE_ERR_FORMAT,
                 "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
+  /* tokenizer.ggml.model: u32 type, u64 length 4, "bert" */
+  check_patched("tokenizer.ggml.model 'bart'", tiny, n, "tokenizer.ggml.model", 4 + 8 + 1, 'a', 0,
+                EE_ERR_UNSUPPORTED, "the tokenizer is not a WordPiece one", tmp);
+  /* a token with a line break could not be a vocab.txt line: the first
+  ** "\u2581" token's next byte made a newline */
+  check_patched("a token holding a line break", tiny, n, "\xe2\x96\x81", 0, '\n', 0, EE_ERR_FORMAT,
+                "is empty or holds a line break", tmp);
   check_patched("GGUF version 4", tiny, n, "GGUF", 0, 4, 0, EE_ERR_UNSUPPORTED,
                 "GGUF version 4 (2 and 3 are read)", tmp);
 
