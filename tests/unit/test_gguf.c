@@ -8,7 +8,8 @@
 **    (bge-small-en-v1.5's vocabulary, written by llama.cpp's converter) gives
 **    back bert-base-uncased's vocab.txt byte for byte, read with BERT's uncased
 **    options, and tokenizes llama.cpp's 46 test texts as vocab.txt does (whose
-**    ids test_tokenizer_parity checks against llama.cpp's expected ones).
+**    ids test_tokenizer_parity checks against llama.cpp's expected ones);
+**    bert-base-cased's vocabulary written as GGUF reads back cased.
 ** 2. Test models written as GGUF by tests/scripts/make_gguf.py (llama.cpp's
 **    conventions, stdlib Python): f16 (F16 weights, CLS), minilm (F32, mean,
 **    normalised) and nomic (architecture nomic-bert) embed bit for bit as
@@ -92,6 +93,39 @@ static void check_llama_vocab(void) {
   wp_free(a);
   wp_free(b);
   free(inp);
+  free(want);
+  se_free(vocab);
+}
+
+/* 1b: a cased vocabulary (bert-base-cased's) written as a vocabulary-only
+** GGUF: read back byte for byte and not lowercased; as a model, refused
+** for its missing tensors. */
+static void check_cased_vocab(const char *tmp, const char *models_dir) {
+  char cmd[8192], out[600], dir[600];
+  snprintf(dir, sizeof dir, "%s/cased", tmp);
+  snprintf(out, sizeof out, "%s/cased.gguf", tmp);
+  snprintf(cmd, sizeof cmd,
+           "mkdir -p '%s' && python3 -c \"import json; c = json.load(open('%s/f16/config.json')); "
+           "c['vocab_size'] = 28996; json.dump(c, open('%s/config.json', 'w'))\" && "
+           "cp tests/fixtures/vocab/bert-base-cased/vocab.txt '%s/' && "
+           "python3 tests/scripts/make_gguf.py '%s' '%s' --vocab-only --pre default",
+           dir, models_dir, dir, dir, dir, out);
+  CHECK(system(cmd) == 0, "bert-base-cased's vocabulary written as a vocabulary-only GGUF");
+  char *vocab = NULL;
+  size_t len = 0, want_len = 0;
+  wp_options opts;
+  ee_error err = {0};
+  ee_status rc = ee_gguf_vocab(out, &vocab, &len, &opts, &err);
+  unsigned char *want = read_all("tests/fixtures/vocab/bert-base-cased/vocab.txt", &want_len);
+  CHECK(rc == EE_OK && vocab && want && len == want_len && !memcmp(vocab, want, len),
+        "  read back as bert-base-cased's vocab.txt, byte for byte (%s)", err.msg);
+  CHECK(rc == EE_OK && opts.lowercase == 0, "  not lowercased: the vocabulary has capitals");
+  ee_params p = ee_default_params();
+  ee_model *m = NULL;
+  memset(&err, 0, sizeof err);
+  CHECK(ee_model_load(out, &p, &m, &err) == EE_ERR_FORMAT && m == NULL,
+        "  as a model: refused, having no tensors");
+  CHECK_STR_CONTAINS(err.msg, "missing tensor 'embeddings.word_embeddings.weight'", "  the message");
   free(want);
   se_free(vocab);
 }
@@ -402,6 +436,7 @@ int main(void) {
   if (!mkdtemp(tmp)) return 1;
   check_llama_vocab();
   check_shapes();
+  check_cased_vocab(tmp, models());
   check_models(tmp);
   check_refusals(tmp);
   char cmd[256];
