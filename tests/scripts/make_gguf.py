@@ -412,51 +412,28 @@ def q8_0_bytes(vals):
 
 # ---------------------------------------------------------------- tensor names
 
-def map_tensor_name(name, n_layer):
-    """BertModel.modify_tensors + TensorNameMap.get_name for MODEL_ARCH.BERT; None = dropped."""
-    if name.startswith("bert."):
-        name = name[5:]
-    if name.endswith(".gamma"):
-        name = name[:-6] + ".weight"
-    if name.endswith(".beta"):
-        name = name[:-5] + ".bias"
-    if name in ("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"):
-        return None
-    if name.startswith("cls.predictions") or name.startswith("cls.seq_relationship"):
-        return None
-    for suffix in (".weight", ".bias"):
-        if name.endswith(suffix):
-            base = name[:-len(suffix)]
-            break
-    else:
-        die("Can not map tensor %r" % name)
-    top = {
-        "embeddings.word_embeddings": "token_embd",
-        "embeddings.token_type_embeddings": "token_types",
-        "embeddings.position_embeddings": "position_embd",
-        "embeddings.LayerNorm": "token_embd_norm",
-    }
-    if base in top:
-        return top[base] + suffix
-    blk = {
-        "attention.self.query": "attn_q",
-        "attention.self.key": "attn_k",
-        "attention.self.value": "attn_v",
-        "attention.output.dense": "attn_output",
-        "attention.output.LayerNorm": "attn_output_norm",
-        "intermediate.dense": "ffn_up",
-        "output.dense": "ffn_down",
-        "output.LayerNorm": "layer_output_norm",
-    }
-    parts = base.split(".", 3)
-    if len(parts) == 4 and parts[0] == "encoder" and parts[1] == "layer" and parts[2].isdecimal():
-        bid = int(parts[2])
-        if bid < n_layer and parts[3] in blk:
-            return "blk.%d.%s%s" % (bid, blk[parts[3]], suffix)
-    die("Can not map tensor %r" % name)
+# Per architecture: (the HF layer list's name, model-level tensors, per-block tensors).
+BERT_NAMES = ("layer", {
+    "embeddings.word_embeddings": "token_embd",
+    "embeddings.token_type_embeddings": "token_types",
+    "embeddings.position_embeddings": "position_embd",
+    "embeddings.LayerNorm": "token_embd_norm",
+}, {
+    "attention.self.query": "attn_q",
+    "attention.self.key": "attn_k",
+    "attention.self.value": "attn_v",
+    "attention.output.dense": "attn_output",
+    "attention.output.LayerNorm": "attn_output_norm",
+    "intermediate.dense": "ffn_up",
+    "output.dense": "ffn_down",
+    "output.LayerNorm": "layer_output_norm",
+})
 
-
-NOMIC_BLOCK = {                      # tensor_mapping.py entries marked "# nomic-bert"
+NOMIC_NAMES = ("layers", {           # tensor_mapping.py entries marked "# nomic-bert"
+    "embeddings.word_embeddings": "token_embd",
+    "embeddings.token_type_embeddings": "token_types",
+    "emb_ln": "token_embd_norm",
+}, {
     "attn.Wqkv": "attn_qkv",
     "attn.out_proj": "attn_output",
     "norm1": "attn_output_norm",
@@ -464,11 +441,13 @@ NOMIC_BLOCK = {                      # tensor_mapping.py entries marked "# nomic
     "mlp.fc12": "ffn_gate",          # gated (activated) branch
     "mlp.fc2": "ffn_down",
     "norm2": "layer_output_norm",
-}
+})
 
 
-def map_tensor_name_nomic(name, n_layer):
-    """NomicBertModel (inherits BertModel.modify_tensors) + TensorNameMap for MODEL_ARCH.NOMIC_BERT."""
+def map_tensor_name(name, n_layer, names):
+    """BertModel.modify_tensors (NomicBertModel inherits it) + TensorNameMap.get_name for
+    MODEL_ARCH.BERT or NOMIC_BERT (names: BERT_NAMES or NOMIC_NAMES); None = dropped."""
+    layers, top, blk = names
     if name.startswith("bert."):
         name = name[5:]
     if name.endswith(".gamma"):
@@ -485,18 +464,13 @@ def map_tensor_name_nomic(name, n_layer):
             break
     else:
         die("Can not map tensor %r" % name)
-    top = {
-        "embeddings.word_embeddings": "token_embd",
-        "embeddings.token_type_embeddings": "token_types",
-        "emb_ln": "token_embd_norm",
-    }
     if base in top:
         return top[base] + suffix
     parts = base.split(".", 3)
-    if len(parts) == 4 and parts[0] == "encoder" and parts[1] == "layers" and parts[2].isdecimal():
+    if len(parts) == 4 and parts[0] == "encoder" and parts[1] == layers and parts[2].isdecimal():
         bid = int(parts[2])
-        if bid < n_layer and parts[3] in NOMIC_BLOCK:
-            return "blk.%d.%s%s" % (bid, NOMIC_BLOCK[parts[3]], suffix)
+        if bid < n_layer and parts[3] in blk:
+            return "blk.%d.%s%s" % (bid, blk[parts[3]], suffix)
     die("Can not map tensor %r" % name)
 
 
@@ -883,7 +857,7 @@ def main():
         for name, src in load_tensors(mdir):
             if name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
                 continue
-            new = (map_tensor_name_nomic if nomic else map_tensor_name)(name, n_layer)
+            new = map_tensor_name(name, n_layer, NOMIC_NAMES if nomic else BERT_NAMES)
             if new is None:
                 continue
             shape = src["shape"]
