@@ -12,6 +12,7 @@
 #ifndef CHECK_H
 #define CHECK_H
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int check_failures = 0;
@@ -40,6 +41,25 @@ static int check_passes = 0;
                   check_h_ ? check_h_ : "(null)", check_n_); }             \
     fflush(stdout);                                                        \
   } while (0)
+
+/* The whole file at path, NUL-terminated (malloc'd: the caller frees), its
+** length in *len (may be NULL); NULL if it cannot be read. */
+static inline char *check_slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  if (buf) buf[n] = 0;
+  fclose(f);
+  if (len) *len = n >= 0 ? (size_t)n : 0;
+  return buf;
+}
 
 static inline int check_finish(void) {
   fprintf(stderr, "%d checks passed, %d failed\n", check_passes, check_failures);

@@ -38,23 +38,6 @@
 
 #define LLAMA "tests/fixtures/tokenizer/llama-cpp/"
 
-static unsigned char *read_all(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *buf = malloc(size > 0 ? (size_t)size + 1 : 1);
-  if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    buf = NULL;
-  }
-  if (buf) buf[size] = 0;
-  fclose(f);
-  *n = (size_t)size;
-  return buf;
-}
-
 /* 1: llama.cpp's vocabulary file. */
 static void check_llama_vocab(void) {
   char *vocab = NULL;
@@ -63,7 +46,7 @@ static void check_llama_vocab(void) {
   ee_error err = {0};
   ee_status rc = ee_gguf_vocab(LLAMA "ggml-vocab-bert-bge.gguf", &vocab, &len, &opts, &err);
   CHECK_EQ_INT(rc, EE_OK, "llama.cpp's bert-bge GGUF: vocabulary read (%s)", err.msg);
-  unsigned char *want = read_all("tests/fixtures/vocab/bert-base-uncased/vocab.txt", &want_len);
+  unsigned char *want = (unsigned char *)check_slurp("tests/fixtures/vocab/bert-base-uncased/vocab.txt", &want_len);
   CHECK(vocab && want && len == want_len && memcmp(vocab, want, len) == 0,
         "  it is bert-base-uncased's vocab.txt, byte for byte (%zu bytes)", len);
   CHECK(rc == EE_OK && opts.lowercase == 1 && opts.strip_accents == -1 && opts.clean_text == 1 &&
@@ -72,7 +55,7 @@ static void check_llama_vocab(void) {
   wp_tokenizer *a = NULL, *b = NULL;
   wp_error werr;
   size_t ilen = 0;
-  char *inp = (char *)read_all(LLAMA "ggml-vocab-bert-bge.gguf.inp", &ilen);
+  char *inp = check_slurp(LLAMA "ggml-vocab-bert-bge.gguf.inp", &ilen);
   int ok = vocab && inp && wp_load_vocab_txt_mem(vocab, len, &opts, &a, &werr) == WP_OK &&
            wp_load_vocab_txt("tests/fixtures/vocab/bert-base-uncased/vocab.txt", NULL, &b, &werr) == WP_OK;
   CHECK(ok, "  both tokenizers load");
@@ -116,7 +99,7 @@ static void check_cased_vocab(const char *tmp, const char *models_dir) {
   wp_options opts;
   ee_error err = {0};
   ee_status rc = ee_gguf_vocab(out, &vocab, &len, &opts, &err);
-  unsigned char *want = read_all("tests/fixtures/vocab/bert-base-cased/vocab.txt", &want_len);
+  unsigned char *want = (unsigned char *)check_slurp("tests/fixtures/vocab/bert-base-cased/vocab.txt", &want_len);
   CHECK(rc == EE_OK && vocab && want && len == want_len && !memcmp(vocab, want, len),
         "  read back as bert-base-cased's vocab.txt, byte for byte (%s)", err.msg);
   CHECK(rc == EE_OK && opts.lowercase == 0, "  not lowercased: the vocabulary has capitals");
@@ -303,7 +286,7 @@ static void check_refusals(const char *tmp) {
   snprintf(gguf, sizeof gguf, "%s/tiny.gguf", tmp);
   CHECK(make_gguf(dir, gguf, "f32", "--pre default") == 0, "the tiny model written as GGUF");
   size_t n = 0;
-  unsigned char *tiny = read_all(gguf, &n);
+  unsigned char *tiny = (unsigned char *)check_slurp(gguf, &n);
   if (!tiny) return;
   ee_params p = ee_default_params();
   p.threads = 1;

@@ -36,24 +36,10 @@
 #define FIX "tests/fixtures/"
 #define SHOW 5
 
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) { free(buf); buf = NULL; }
-  if (buf) buf[n] = 0;
-  fclose(f);
-  if (len) *len = (size_t)n;
-  return buf;
-}
-
 /* Every line of a JSONL file, parsed (JSON_ALLOW_NUL); NULL entries for bad lines. */
 static json_t **read_jsonl(const char *path, size_t *count) {
   size_t len;
-  char *data = slurp(path, &len);
+  char *data = check_slurp(path, &len);
   *count = 0;
   if (!data) return NULL;
   size_t cap = 1024, n = 0;
@@ -298,8 +284,8 @@ static void pairs_parity(const char *label, const char *pairs, const char *sourc
 ** "\n__ggml_vocab_test__\n", expected ids (no [CLS]/[SEP]) one line each. */
 static void llama_parity(void) {
   size_t ilen, olen;
-  char *inp = slurp(FIX "tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.inp", &ilen);
-  char *outp = slurp(FIX "tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.out", &olen);
+  char *inp = check_slurp(FIX "tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.inp", &ilen);
+  char *outp = check_slurp(FIX "tokenizer/llama-cpp/ggml-vocab-bert-bge.gguf.out", &olen);
   wp_tokenizer *tok = NULL;
   wp_error err;
   if (!inp || !outp || wp_load_vocab_txt(FIX "vocab/bert-base-uncased/vocab.txt", NULL, &tok, &err) != WP_OK) {

@@ -39,22 +39,6 @@
 
 #define FIX "tests/fixtures/torch_bin"
 
-static unsigned char *read_all(const char *path, size_t *n) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long size = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  unsigned char *buf = malloc(size > 0 ? (size_t)size : 1);
-  if (buf && fread(buf, 1, (size_t)size, f) != (size_t)size) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  *n = (size_t)size;
-  return buf;
-}
-
 static float half_to_float(uint16_t h) {
   uint32_t sign = (uint32_t)(h >> 15), exp = (h >> 10) & 31u, mant = h & 0x3ffu;
   float v = exp == 0 ? ldexpf((float)mant, -24)
@@ -160,7 +144,7 @@ static void check_damage(const char *name) {
   char bin[256];
   snprintf(bin, sizeof bin, FIX "/%s.bin", name);
   size_t n = 0;
-  unsigned char *buf = read_all(bin, &n);
+  unsigned char *buf = (unsigned char *)check_slurp(bin, &n);
   CHECK(buf != NULL && n > 0, "%s read", name);
   if (!buf) return;
   int all_fail = 1;
@@ -290,7 +274,7 @@ static void check_zips(void) {
 
   /* a storage entry renamed (noncontig.bin's one, noncontig/data/0), or shortened */
   size_t n = 0;
-  unsigned char *buf = read_all(FIX "/noncontig.bin", &n), *cd = NULL;
+  unsigned char *buf = (unsigned char *)check_slurp(FIX "/noncontig.bin", &n), *cd = NULL;
   CHECK(buf && (cd = central(buf, n, "noncontig/data/0")) != NULL, "noncontig.bin's data/0 found");
   if (!cd) {
     free(buf);
@@ -304,7 +288,7 @@ static void check_zips(void) {
   st_close(&f);
   free(buf);
   /* formats.bin's f32, [2, 3], in formats/data/0 */
-  buf = read_all(FIX "/formats.bin", &n);
+  buf = (unsigned char *)check_slurp(FIX "/formats.bin", &n);
   CHECK(buf && (cd = central(buf, n, "formats/data/0")) != NULL, "formats.bin's data/0 found");
   if (!cd) {
     free(buf);
@@ -368,7 +352,7 @@ static void check_torch_objects(void) {
 static void check_legacy_header(const char *label, size_t at, unsigned char value, ee_status code,
                                 const char *needle) {
   size_t n = 0;
-  unsigned char *buf = read_all(FIX "/legacy.bin", &n);
+  unsigned char *buf = (unsigned char *)check_slurp(FIX "/legacy.bin", &n);
   CHECK(buf && at < n, "%s: byte %zu in legacy.bin", label, at);
   if (!buf || at >= n) {
     free(buf);
@@ -385,7 +369,7 @@ static void check_legacy_header(const char *label, size_t at, unsigned char valu
 
 static void check_legacy(void) {
   size_t n = 0;
-  unsigned char *buf = read_all(FIX "/legacy.bin", &n);
+  unsigned char *buf = (unsigned char *)check_slurp(FIX "/legacy.bin", &n);
   /* \x80\x02 LONG1 10 <magic> . \x80\x02 BININT2 1001 . ... 'little_endian' [BINPUT k] NEWTRUE */
   CHECK(buf && n > 20 && buf[2] == 0x8a && buf[17] == 'M' && buf[18] == 0xe9 && buf[19] == 0x03,
         "legacy.bin starts with the magic number and protocol 1001");
