@@ -213,8 +213,11 @@ void ee_prompts_free(ee_prompts *p);
 typedef enum st_dtype {
   ST_BOOL, ST_U8, ST_I8, ST_F8_E5M2, ST_F8_E4M3, ST_I16, ST_U16, ST_F16, ST_BF16,
   ST_I32, ST_U32, ST_F32, ST_F64, ST_I64, ST_U64,
-  ST_Q8_0,                      /* GGUF only (gguf.c): blocks of 32 int8 after an F16 scale,
-                                   34 bytes; along the last dimension; no safetensors name */
+  /* GGUF only (gguf.c, ggml_blocks.c): llama.cpp's quantized blocks along the
+     last dimension, e.g. Q8_0 = 32 int8 after an F16 scale (34 bytes); no
+     safetensors name and no element size */
+  ST_Q8_0, ST_Q4_0, ST_Q4_1, ST_Q5_0, ST_Q5_1, ST_Q2_K, ST_Q3_K, ST_Q4_K, ST_Q5_K, ST_Q6_K,
+  ST_IQ4_NL, ST_IQ4_XS,
   ST_DTYPE_COUNT
 } st_dtype;
 #define ST_MAX_NDIM 8
@@ -240,8 +243,20 @@ typedef struct st_file {
 } st_file;
 
 const char *st_dtype_name(st_dtype t);
-int st_dtype_size(st_dtype t);                 /* bytes an element; 0 for Q8_0 */
-int64_t st_tensor_bytes(st_dtype t, int64_t numel); /* bytes of numel elements (Q8_0: whole blocks) */
+float ee_f16_to_f32(uint16_t h);               /* IEEE half -> float, exact (weights.c) */
+
+/* ggml_blocks.c: llama.cpp's block-quantized types (ST_Q8_0 .. ST_IQ4_XS).
+** gb_block_values / gb_block_bytes are 0 and gb_name NULL for other dtypes.
+** gb_dequantize writes numel floats (numel a multiple of the block's values;
+** src holds numel / values whole blocks) exactly as ggml's dequantize_row_*
+** does, and returns -1, or the index of the first value of a block whose
+** float16 scale is Inf or NaN (dst is then incomplete). */
+int gb_block_values(st_dtype t);
+int gb_block_bytes(st_dtype t);
+const char *gb_name(st_dtype t);
+int64_t gb_dequantize(st_dtype t, const unsigned char *src, int64_t numel, float *dst);
+int st_dtype_size(st_dtype t);                 /* bytes an element; 0 for block types */
+int64_t st_tensor_bytes(st_dtype t, int64_t numel); /* bytes of numel elements (blocks: whole blocks) */
 /* mmap path and validate its header (see safetensors.c for every check). */
 ee_status st_open(st_file *f, const char *path, ee_error *err);
 /* Validate a whole file image already in memory (buf, size); f->map is not

@@ -28,9 +28,10 @@
 ** and U+2581 put before word starts ("[...]" tokens kept as they are).
 ** Here the names are mapped back to BertModel's and the vocabulary back to
 ** vocab.txt's form, so weights.c and the tokenizer take the model as if it
-** were a Hugging Face directory.  Tensor types: F32, F16, BF16 and Q8_0
-** (blocks of 32 int8 with one F16 scale, dequantised at load); others are
-** refused by name.
+** were a Hugging Face directory.  Tensor types: F32, F16, BF16 and
+** llama-quantize's Q8_0, Q4_0/Q4_1/Q5_0/Q5_1, the K-quants Q2_K..Q6_K and
+** IQ4_NL/IQ4_XS (blocks of small integers with F16 scales, dequantised at
+** load by ggml_blocks.c); others are refused by number.
 **
 ** Every count, length and offset is checked against the file before use.
 */
@@ -344,22 +345,28 @@ ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, siz
       rc = gg_bad(&r, "a tensor info cut short");
       break;
     }
+    /* ggml's type ids (ggml.h enum ggml_type) */
     static const struct { uint64_t id; st_dtype dt; } TYPES[] = {
-      {0, ST_F32}, {1, ST_F16}, {8, ST_Q8_0}, {30, ST_BF16}};
+      {0, ST_F32},   {1, ST_F16},   {2, ST_Q4_0},  {3, ST_Q4_1},   {6, ST_Q5_0},
+      {7, ST_Q5_1},  {8, ST_Q8_0},  {10, ST_Q2_K}, {11, ST_Q3_K},  {12, ST_Q4_K},
+      {13, ST_Q5_K}, {14, ST_Q6_K}, {20, ST_IQ4_NL}, {23, ST_IQ4_XS}, {30, ST_BF16}};
     int k = -1;
     for (size_t j = 0; j < sizeof TYPES / sizeof *TYPES; j++)
       if (TYPES[j].id == type) k = (int)j;
     if (k < 0) {
       rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                        "tensor '%.200s' in %s has GGML type %llu (read: F32, F16, BF16, Q8_0; "
-                        "convert the model with a --outtype of f32, f16, bf16 or q8_0)",
+                        "tensor '%.200s' in %s has GGML type %llu (read: F32, F16, BF16, Q8_0, "
+                        "Q4_0, Q4_1, Q5_0, Q5_1, Q2_K to Q6_K, IQ4_NL, IQ4_XS; the IQ1/IQ2/IQ3 and "
+                        "TQ types are not: quantize the model to one of those)",
                         t->name, path, (unsigned long long)type);
       break;
     }
     t->dtype = TYPES[k].dt;
-    if (t->dtype == ST_Q8_0 && t->shape[t->ndim - 1] % 32 != 0) {
-      rc = ee_set_error(err, EE_ERR_FORMAT, "tensor '%.200s' in %s: Q8_0 rows of %lld values, not "
-                        "whole blocks of 32", t->name, path, (long long)t->shape[t->ndim - 1]);
+    const int block = gb_block_values(t->dtype);
+    if (block && t->shape[t->ndim - 1] % block != 0) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "tensor '%.200s' in %s: %s rows of %lld values, not "
+                        "whole blocks of %d", t->name, path, gb_name(t->dtype),
+                        (long long)t->shape[t->ndim - 1], block);
       break;
     }
   }

@@ -44,14 +44,17 @@ static const struct { const char *name; int size; } dtypes[ST_DTYPE_COUNT] = {
   [ST_I16] = {"I16", 2},         [ST_U16] = {"U16", 2}, [ST_F16] = {"F16", 2},
   [ST_BF16] = {"BF16", 2},       [ST_I32] = {"I32", 4}, [ST_U32] = {"U32", 4},
   [ST_F32] = {"F32", 4},         [ST_F64] = {"F64", 8}, [ST_I64] = {"I64", 8},
-  [ST_U64] = {"U64", 8},           [ST_Q8_0] = {"Q8_0", 0},
+  [ST_U64] = {"U64", 8},
 };
 
-const char *st_dtype_name(st_dtype t) { return (unsigned)t < ST_DTYPE_COUNT ? dtypes[t].name : "?"; }
+const char *st_dtype_name(st_dtype t) {
+  if (gb_name(t)) return gb_name(t);
+  return (unsigned)t < ST_DTYPE_COUNT ? dtypes[t].name : "?";
+}
 int st_dtype_size(st_dtype t) { return (unsigned)t < ST_DTYPE_COUNT ? dtypes[t].size : 0; }
 
 int64_t st_tensor_bytes(st_dtype t, int64_t numel) {
-  if (t == ST_Q8_0) return numel / 32 * 34;
+  if (gb_block_values(t)) return numel / gb_block_values(t) * gb_block_bytes(t);
   return numel * st_dtype_size(t);
 }
 
@@ -87,7 +90,7 @@ static ee_status parse_entry(st_tensor *t, const json_t *v, const char *path,
   if (!dt)
     return ee_set_error(err, EE_ERR_FORMAT, "tensor '%.200s' in %s: missing \"dtype\"", name, path);
   int k;
-  for (k = 0; k < ST_DTYPE_COUNT; k++) /* Q8_0 (size 0) is GGUF's, no safetensors dtype */
+  for (k = 0; k < ST_DTYPE_COUNT; k++) /* GGUF's block types have no entry */
     if (dtypes[k].size && strcmp(dt, dtypes[k].name) == 0) break;
   if (k == ST_DTYPE_COUNT)
     return ee_set_error(err, EE_ERR_FORMAT, "tensor '%.200s' in %s: unknown dtype '%.32s'", name,

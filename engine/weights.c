@@ -26,7 +26,8 @@
 **         copied once into an owned buffer;
 **   F16,  converted once to an owned F32 buffer (the packing and the fp32
 **   BF16  kernels read f32; precision "bf16" then rounds back at packing).
-**   Q8_0  (a GGUF file's, gguf.c) dequantised once to an owned F32 buffer.
+**   Q8_0, Q4_K, ... (a GGUF file's, gguf.c) dequantised once to an owned
+**         F32 buffer by ggml_blocks.c.
 **         Conversion also rejects Inf/NaN, which costs nothing there; F32
 **         tensors used in place are not scanned (that would fault in every
 **         page at load).
@@ -142,7 +143,7 @@ static ee_status open_files(ee_weights *w, const char *dir, ee_error *err) {
 
 /* IEEE half -> float, exact (subnormals included).  Inf/NaN are rejected by
 ** the caller before this is reached. */
-static float f16_to_f32(uint16_t h) {
+float ee_f16_to_f32(uint16_t h) {
   uint32_t sign = (uint32_t)(h & 0x8000u) << 16;
   uint32_t exp = (h >> 10) & 0x1fu, mant = h & 0x3ffu;
   float f;
@@ -156,29 +157,20 @@ static float f16_to_f32(uint16_t h) {
 }
 
 /* src (numel elements of dtype, any alignment) -> dst f32.  Returns the
-** index of the first Inf/NaN in an F16/BF16 tensor (Q8_0: in a scale), or -1. */
+** index of the first Inf/NaN in an F16/BF16 tensor (block types: in a
+** block's scale), or -1. */
 static int64_t convert(float *dst, const unsigned char *src, st_dtype dt, int64_t numel) {
   if (dt == ST_F32) {
     memcpy(dst, src, (size_t)numel * 4);
     return -1;
   }
-  if (dt == ST_Q8_0) { /* x = d * q, as ggml's dequantize_row_q8_0 */
-    for (int64_t b = 0; b < numel / 32; b++) {
-      const unsigned char *blk = src + 34 * b;
-      uint16_t h;
-      memcpy(&h, blk, 2);
-      if (((h >> 10) & 0x1f) == 0x1f) return 32 * b;
-      const float d = f16_to_f32(h);
-      for (int j = 0; j < 32; j++) dst[32 * b + j] = d * (float)(int8_t)blk[2 + j];
-    }
-    return -1;
-  }
+  if (gb_block_values(dt)) return gb_dequantize(dt, src, numel, dst);
   for (int64_t i = 0; i < numel; i++) {
     uint16_t h;
     memcpy(&h, src + 2 * i, 2);
     if (dt == ST_F16) {
       if (((h >> 10) & 0x1f) == 0x1f) return i;
-      dst[i] = f16_to_f32(h);
+      dst[i] = ee_f16_to_f32(h);
     } else { /* BF16: the top half of an f32 */
       if (((h >> 7) & 0xff) == 0xff) return i;
       uint32_t bits = (uint32_t)h << 16;
@@ -224,7 +216,7 @@ static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
                         "tensor '%s' in %s has dtype F64 (supported: F32, F16, BF16)", full,
                         f->path);
-  if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16 && t->dtype != ST_Q8_0)
+  if (t->dtype != ST_F32 && t->dtype != ST_F16 && t->dtype != ST_BF16 && !gb_block_values(t->dtype))
     return ee_set_error(err, EE_ERR_FORMAT,
                         "tensor '%s' in %s has dtype %s, expected a float dtype (F32, F16 or BF16)",
                         full, f->path, st_dtype_name(t->dtype));

@@ -304,8 +304,12 @@ static void check_refusals(const char *tmp) {
   check_patched("bert.attention.causal true", tiny, n, "bert.attention.causal", 4, 1, 0,
                 EE_ERR_UNSUPPORTED, "bert.attention.causal is true", tmp);
   /* tensor info: name, u32 n_dims (2), two u64 dims, u32 type */
-  check_patched("token_embd.weight of type 12 (Q4_K)", tiny, n, "token_embd.weight", 4 + 16, 12, 0,
-                EE_ERR_UNSUPPORTED, "has GGML type 12 (read: F32, F16, BF16, Q8_0", tmp);
+  check_patched("token_embd.weight of type 12 (Q4_K) with rows of 8", tiny, n, "token_embd.weight",
+                4 + 16, 12, 0, EE_ERR_FORMAT, "Q4_K rows of 8 values, not whole blocks of 256", tmp);
+  check_patched("token_embd.weight of type 16 (IQ2_XXS)", tiny, n, "token_embd.weight", 4 + 16, 16, 0,
+                EE_ERR_UNSUPPORTED, "has GGML type 16 (read: F32, F16, BF16, Q8_0, Q4_0", tmp);
+  check_patched("token_embd.weight of type 4 (removed from ggml)", tiny, n, "token_embd.weight",
+                4 + 16, 4, 0, EE_ERR_UNSUPPORTED, "has GGML type 4 (read:", tmp);
   check_patched("bert.context_length 1", tiny, n, "bert.context_length", 4, 1, 0, EE_ERR_FORMAT,
                 "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
   /* tokenizer.ggml.model: u32 type, u64 length 4, "bert" */
