@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Write a GGUF file from a (generated) BERT or NomicBert test model, the way llama.cpp's converter does.
 
-    python3 tests/scripts/make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|q8_0]
+    python3 tests/scripts/make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|q8_0|LLAMA_QUANTIZE_TYPE]
                                        [--vocab-only] [--phantom brackets|control]
                                        [--pre NAME] [--name NAME] [--legacy-metadata]
+                                       [--ggml-lib PATH]
 
 Standard library only (no numpy/torch/transformers), deterministic (same input -> same
-bytes; --type defaults to f16). It is a test-fixture writer for engine/gguf.c: it reproduces what
+bytes; --type defaults to f16). The llama-quantize types (q4_0, q4_1, q5_0, q5_1, q2_k,
+q3_k_s, q3_k_m, q3_k_l, q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k, iq4_nl, iq4_xs; see "Quantized
+types" at the end) also need llama.cpp's libggml-base.so, through ctypes (ggml_lib.py;
+--ggml-lib or env GGML_LIB, default node-llama-cpp's copy from tests/scripts/ggml_ref/install.sh);
+f32/f16/q8_0 never load it. It is a test-fixture writer for engine/gguf.c: it reproduces what
 `convert_hf_to_gguf.py --outtype {f32,f16,q8_0}` (class BertModel) writes for a model
 directory holding config.json, model.safetensors (or model-*.safetensors parts), vocab.txt
 and/or tokenizer.json + tokenizer_config.json, and optionally modules.json with a
@@ -176,9 +181,76 @@ Checked (outside the repo) against: llama.cpp's models/ggml-vocab-bert-bge.gguf 
 identical, see above); @huggingface/gguf's parser; a numpy port of gguf-py quants.py and
 ggml's C quantize_row_q8_0_ref (tensor data bit-identical); the 47 tokenizer test vectors
 of ggml-vocab-bert-bge.gguf.inp/.out (the WordPiece used for the pre hash).
+
+Quantized types (--type q4_k_m etc.): the file `llama-quantize MODEL-F32.gguf OUT.gguf Q4_K_M`
+writes from the --type f32 file of the same directory (no imatrix, no --pure /
+--output-tensor-type / --token-embedding-type / --tensor-type / --leave-output-tensor). Rules
+from src/llama-quant.cpp (+ src/llama-model-loader.h, ggml/src/gguf.cpp, include/llama.h,
+tools/quantize/quantize.cpp) of llama.cpp v0.5.0 (ggml-org/llama.cpp release tag v0.5.0,
+"bump version to 0.5.0 (#29333)"; read from the source bundle node-llama-cpp 3.22.1 ships,
+node_modules/node-llama-cpp/llama/gitRelease.bundle, whose prebuilt libraries do the
+quantizing). Checked: for the f16, odd (hidden 45), nomic, minilm (384), multi (128) and bge
+(12 layers) test models and all 15 types, the output is byte-identical to llama.cpp's own
+llama_model_quantize (libllama, via tests/scripts/ggml_ref/llama_quantize.py) run on the
+--type f32 file (also with a type_vocab_size 1 variant, for the n_dims rule).
+ * Values: the F32 file's, i.e. the source widened to float32 exactly (F16/BF16) or rounded
+   (F64). llama-quantize from an F16 file gives the same bytes when the source is F16 (the f16
+   test model), not otherwise.
+ * Metadata (llama_model_quantize_impl): the input KVs in order (gguf_set_kv), then
+   gguf_set_val_u32 of general.quantization_version = 2 (GGML_QNT_VERSION) and of
+   general.file_type; gguf_set_val_* removes an existing key and appends it, so both move to
+   the very end, in that order (with --legacy-metadata quantization_version is added there).
+   general.file_type = LlamaFileType / llama_ftype: Q4_0 2, Q4_1 3, Q5_0 8, Q5_1 9, Q2_K 10,
+   Q3_K_S 11, Q3_K_M 12, Q3_K_L 13, Q4_K_S 14, Q4_K_M 15, Q5_K_S 16, Q5_K_M 17, Q6_K 18,
+   IQ4_NL 25, IQ4_XS 30. Nothing else changes (no alignment key, no quantize.* keys: those are
+   only written with an imatrix).
+ * Tensor order: llama_model_loader's weights_map (std::map with weight_name_comparer): the
+   tensors without "blk.N." first, then by layer number N, and by name (byte order) within
+   each group - e.g. position_embd, token_embd, token_embd_norm.bias, token_embd_norm.weight,
+   token_types, blk.0.attn_k.bias, ... (not the converter's order).
+ * Tensor infos (gguf.cpp write_tensor_meta): n_dims = ggml_n_dims, i.e. trailing ne of 1
+   dropped (a type_vocab_size 1 token_types [64, 1] is written as 1-D [64]); data padded to 32
+   as before.
+ * Which tensors are quantized (tensor_allows_quantization): ggml_n_dims >= 2, the name ends
+   in "weight", and it is not *_norm.weight, position_embd.weight, token_types.weight (nor the
+   other architectures' exceptions: ffn_gate_inp, ssm_conv1d, time_mix_*, ...). All others
+   (1-D tensors, biases, norms, position_embd, token_types) are copied: F32.
+ * Mix rules (llama_tensor_get_type_impl), with the default type of the ftype
+   (llama_ftype_get_default_type: q4_0, q4_1, q5_0, q5_1, q2_K, q3_K (Q3_K_S/M/L), q4_K
+   (Q4_K_S/M), q5_K (Q5_K_S/M), q6_K, iq4_nl, iq4_xs) for everything not listed:
+   - token_embd: when the file has no output.weight (BERT: "tied" embeddings,
+     has_tied_embeddings) it is treated as the output tensor: Q8_0 if ne[0] is not a
+     multiple of the default type's block, else Q6_K (every mix here).
+   - attn_v (and attn_qkv, attn_kv_b: same "attn_v-like" branch, so nomic-bert's attn_qkv
+     follows it; the separate attn_qkv branch is unreachable), i = running count of such
+     tensors in tensor order, n = their number: Q2_K -> Q3_K (Q4_K if n_gqa >= 4); Q3_K_M
+     -> Q5_K for i < 2 else Q4_K; Q3_K_L -> Q5_K; IQ4_NL/IQ4_XS with n_gqa >= 4 -> Q5_K;
+     Q4_K_M/Q5_K_M -> Q6_K if use_more_bits(i, n); Q4_K_S -> Q5_K for i < 4.
+   - ffn_down, i = running count (the layer, tensors being in layer order), n = block_count
+     (hparams.n_layer_all): Q2_K -> Q3_K; Q3_K_M -> Q5_K if i < n/16 else Q4_K; Q3_K_L ->
+     Q5_K; Q4_K_M -> Q6_K if use_more_bits(i, n); IQ4_NL/IQ4_XS -> Q5_K if i < n/8; Q5_K_M ->
+     Q6_K if use_more_bits(i, n); Q4_K_S -> Q5_K if i < n/8.
+   - attn_output: Q2_K -> Q3_K, Q3_K_M -> Q4_K, Q3_K_L -> Q5_K.
+   - attn_q, attn_k, ffn_up, ffn_gate: the default type (their rules are for IQ2/IQ3 mixes
+     and 8-expert models).
+   use_more_bits(i, n) = i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2 (integer division); for
+   BERT's 2 layers: false for layer 0, true for layer 1. n_gqa = head_count /
+   head_count_kv (1 for BERT). Branches for falcon, 70B llama, MoE, imatrix runs are left out.
+ * Fallback (tensor_type_fallback) when ne[0] is not a multiple of the chosen type's block:
+   IQ4_XS -> IQ4_NL; Q2_K, Q3_K -> Q4_0; Q4_K -> Q5_0; Q5_K -> Q5_1; Q6_K -> Q8_0; a 32-block
+   type stays; then, if ne[0] is not a multiple of the new type's block either (e.g. not of
+   32), F16. A warning is printed for each, as llama-quantize does. (Older llama-quant.cpp,
+   e.g. 2024-2025, fell back Q2_K/Q3_K -> IQ4_NL instead of Q4_0.) For hidden 64 every
+   attention matrix and ffn_up of a K/IQ4_XS mix falls back; hidden 45 (odd) gives F16.
+ * Data: each quantized tensor is ggml_quantize_chunk(type, rows, no imatrix) of libggml-base
+   (row by row independent, so the slab size does not matter), checked with
+   ggml_validate_row_data like llama_tensor_quantize_impl; F16 is ggml_fp32_to_fp16_row.
+ * nomic-bert: the same rules; the test model's n_inner 200 with 256-wide MLP tensors quantizes
+   fine (no tensor is 200 wide) but llama.cpp still refuses to load the result.
 """
 
 import argparse
+import ctypes
 import hashlib
 import json
 import math
@@ -499,6 +571,210 @@ def nbytes_of(gtype, shape):
     return count // QK8_0 * Q8_0_BLOCK_BYTES
 
 
+# ---------------------------------------------------------------- llama-quantize (--type q4_k_m etc.)
+#
+# What `llama-quantize MODEL-F32.gguf OUT.gguf <FTYPE>` does to the F32 file this script writes
+# with --type f32 (see the docstring section "Quantized types"). The rules below follow
+# src/llama-quant.cpp of llama.cpp v0.5.0 (the source bundled with node-llama-cpp 3.22.1, whose
+# libggml-base.so does every quantization here); function names refer to that file.
+
+# --type name -> (LlamaFileType = llama_ftype, default ggml type: llama_ftype_get_default_type)
+LQ_FTYPES = {
+    "q4_0": (2, "q4_0"), "q4_1": (3, "q4_1"), "q5_0": (8, "q5_0"), "q5_1": (9, "q5_1"),
+    "q2_k": (10, "q2_K"),
+    "q3_k_s": (11, "q3_K"), "q3_k_m": (12, "q3_K"), "q3_k_l": (13, "q3_K"),
+    "q4_k_s": (14, "q4_K"), "q4_k_m": (15, "q4_K"),
+    "q5_k_s": (16, "q5_K"), "q5_k_m": (17, "q5_K"),
+    "q6_k": (18, "q6_K"),
+    "iq4_nl": (25, "iq4_nl"), "iq4_xs": (30, "iq4_xs"),
+}
+
+# tensor_allows_quantization: substrings that keep a 2-D+ "*weight" tensor as it is (the ones
+# that can occur in any architecture; for bert / nomic-bert only position_embd / token_types
+# and *_norm.weight matter)
+LQ_KEEP_SUBSTR = ("_norm.weight", "ffn_gate_inp.weight", "ffn_gate_tid2eid.weight", "altup",
+                  "laurel", "per_layer_model_proj", "ssm_conv1d", "shortconv.conv.weight",
+                  "indexer.k_proj.weight", "indexer.q_proj.weight",
+                  "time_mix_first.weight", "time_mix_w0.weight", "time_mix_w1.weight",
+                  "time_mix_w2.weight", "time_mix_v0.weight", "time_mix_v1.weight",
+                  "time_mix_v2.weight", "time_mix_a0.weight", "time_mix_a1.weight",
+                  "time_mix_a2.weight", "time_mix_g1.weight", "time_mix_g2.weight",
+                  "time_mix_decay_w1.weight", "time_mix_decay_w2.weight",
+                  "time_mix_lerp_fused.weight", "attn_rel_b.weight", ".position_embd",
+                  "sam.pos_embd", "sam.neck.", "sam.net_", ".rel_pos", ".patch_embd",
+                  ".patch_merger", "a.rvq.codebook", "mm.a.code_embd")
+LQ_KEEP_NAMES = ("position_embd.weight", "token_types.weight")   # LLM_TN POS_EMBD / TOKEN_TYPES
+
+# tensor_type_fallback: target type -> type used when ne[0] is not a multiple of its block
+LQ_FALLBACK = {"iq1_s": "iq4_nl", "iq1_m": "iq4_nl", "iq2_xxs": "iq4_nl", "iq2_xs": "iq4_nl",
+               "iq2_s": "iq4_nl", "iq3_xxs": "iq4_nl", "iq3_s": "iq4_nl", "iq4_xs": "iq4_nl",
+               "q2_0": "q4_0", "q2_K": "q4_0", "q3_K": "q4_0", "tq1_0": "q4_0", "tq2_0": "q4_0",
+               "q4_K": "q5_0", "q5_K": "q5_1", "q6_K": "q8_0"}
+
+
+def ggml_n_dims(shape):
+    """ggml_n_dims on the GGUF ne (reversed HF shape): trailing size-1 dimensions do not count."""
+    ne = list(reversed(shape)) or [1]
+    for i in range(len(ne) - 1, 0, -1):
+        if ne[i] > 1:
+            return i + 1
+    return 1
+
+
+def lq_weights_order(plan):
+    """llama_model_loader::weights_map order (weight_name_comparer): tensors without a
+    "blk.N." prefix first (layer -1), then by layer number, then by name (byte order)."""
+    def key(t):
+        m = re.match(r"blk\.([+-]?\d+)\.", t["name"])
+        return (int(m.group(1)) if m else -1, t["name"].encode("utf-8"))
+    return sorted(plan, key=key)
+
+
+def lq_category(name):
+    """tensor_get_category (first match wins)."""
+    if name == "output.weight":
+        return "output"
+    if name in ("token_embd.weight", "per_layer_token_embd.weight"):
+        return "token_embd"
+    for sub, cat in (("attn_qkv.weight", "attn_qkv"), ("attn_kv_b.weight", "attn_kv_b"),
+                     ("attn_v.weight", "attn_v"), ("attn_k.weight", "attn_k"),
+                     ("attn_q.weight", "attn_q"), ("attn_output.weight", "attn_output"),
+                     ("ffn_up", "ffn_up"), ("ffn_gate", "ffn_gate"), ("ffn_down", "ffn_down")):
+        if sub in name:
+            return cat
+    return "other"
+
+
+def lq_allows_quantization(name, shape):
+    """tensor_allows_quantization with llama_model_quantize_default_params()."""
+    if ggml_n_dims(shape) < 2 or not name.endswith("weight"):
+        return False
+    if name in LQ_KEEP_NAMES:
+        return False
+    return not any(s in name for s in LQ_KEEP_SUBSTR)
+
+
+def lq_assign_types(plan, ftype_name, n_layer, n_gqa, blck):
+    """llama_model_quantize_impl's preliminary loop: the ggml type name of every tensor (plan
+    in weights_map order, all F32), for a llama-quantize run with default options (no imatrix,
+    no --pure, no --output-tensor-type / --token-embedding-type / --tensor-type, n_expert 0,
+    arch not falcon, model type not 70B). blck(type name) -> values per block. Returns
+    [(type name, fallback message or None)]."""
+    ft = ftype_name
+    default = LQ_FTYPES[ft][1]
+    cats = [lq_category(t["name"]) for t in plan]
+    tied = "output" not in cats                       # has_tied_embeddings
+    n_attention_wv = sum(c in ("attn_v", "attn_qkv", "attn_kv_b") for c in cats)
+    n_ffn = n_layer                                    # n_ffn_down = n_ffn_gate = n_ffn_up
+    cnt = {"wv": 0, "down": 0, "gate": 0, "up": 0}
+
+    def use_more_bits(i, n):
+        return i < n // 8 or i >= 7 * n // 8 or (i - n // 8) % 3 == 2
+
+    def get_type_impl(t, cat):                         # llama_tensor_get_type_impl
+        new = default
+        ne0 = t["shape"][-1]
+        if cat == "output" or (tied and cat == "token_embd"):
+            if ne0 % blck(new) != 0:
+                new = "q8_0"
+            elif new != "q8_0":
+                new = "q6_K"                            # (q5_K for the IQ1/IQ2/IQ3_XXS mixes)
+        elif cat == "token_embd":
+            pass                                        # only IQ1/IQ2/IQ3_XXS/TQ/Q2_0 mixes
+        elif cat in ("attn_v", "attn_qkv", "attn_kv_b"):
+            i = cnt["wv"]
+            if ft == "q2_k":
+                new = "q4_K" if n_gqa >= 4 else "q3_K"
+            elif ft == "q3_k_m":
+                new = "q5_K" if i < 2 else "q4_K"
+            elif ft == "q3_k_l":
+                new = "q5_K"
+            elif ft in ("iq4_nl", "iq4_xs") and n_gqa >= 4:
+                new = "q5_K"
+            elif ft in ("q4_k_m", "q5_k_m") and use_more_bits(i, n_attention_wv):
+                new = "q6_K"
+            elif ft == "q4_k_s" and i < 4:
+                new = "q5_K"
+            cnt["wv"] += 1
+        elif cat == "ffn_down":
+            i, n = cnt["down"], n_ffn                   # layer_info: the counter when n_expert <= 1
+            if ft == "q2_k":
+                new = "q3_K"
+            elif ft == "q3_k_m":
+                new = "q5_K" if i < n // 16 else "q4_K"     # (q3_K only for falcon)
+            elif ft == "q3_k_l":
+                new = "q5_K"
+            elif ft == "q4_k_m":
+                if use_more_bits(i, n):
+                    new = "q6_K"
+            elif i < n // 8 and ft in ("iq4_nl", "iq4_xs"):   # (and no imatrix)
+                new = "q5_K"
+            elif ft == "q5_k_m" and use_more_bits(i, n):
+                new = "q6_K"
+            elif ft == "q4_k_s" and i < n // 8:
+                new = "q5_K"
+            cnt["down"] += 1
+        elif cat == "attn_output":
+            new = {"q2_k": "q3_K", "q3_k_m": "q4_K", "q3_k_l": "q5_K"}.get(ft, new)
+        elif cat == "ffn_gate":
+            cnt["gate"] += 1                            # (iq3_xs only)
+        elif cat == "ffn_up":
+            cnt["up"] += 1                              # (iq3_xs only)
+        return new
+
+    out = []
+    for t, cat in zip(plan, cats):
+        if not lq_allows_quantization(t["name"], t["shape"]):
+            out.append(("f32", None))                   # copied as it is (F32 in the input)
+            continue
+        new = get_type_impl(t, cat)
+        ne0, msg = t["shape"][-1], None
+        qk = blck(new)
+        if ne0 % qk != 0:                               # tensor_type_fallback
+            ret = LQ_FALLBACK.get(new)
+            if ret is None:
+                if qk > 32:
+                    die("no tensor type fallback is defined for type %s" % new)
+                ret = new
+            if ne0 % blck(ret) != 0:
+                ret = "f16"
+            msg = ("%s: ncols %d not divisible by %d (required for type %s) -> falling back to %s"
+                   % (t["name"], ne0, qk, new, ret))
+            new = ret
+        out.append((new, msg))
+    return out
+
+
+def lq_write_tensor(out, f, src, t, g):
+    """Quantize one tensor with ggml (ggml_quantize_chunk, no imatrix) from its float32 values,
+    in slabs of whole rows (rows are independent, so the bytes do not depend on the slab size)."""
+    if t["qname"] == "f32":
+        write_tensor(out, f, src, t)
+        return
+    row = t["shape"][-1]
+    nrows = src["count"] // row
+    step = max(1, (1 << 20) // row)
+    tid = g.type_id(t["qname"])
+    written = 0
+    for r0 in range(0, nrows, step):
+        nr = min(step, nrows - r0)
+        buf = g.quantize(t["qname"], read_values(f, src, r0 * row, nr * row), nr, row)
+        if not g.lib.ggml_validate_row_data(tid, buf, len(buf)):
+            die("%s: quantized data validation failed" % t["name"])
+        out.write(buf)
+        written += len(buf)
+    assert written == t["nbytes"], (t["name"], written, t["nbytes"])
+
+
+def load_ggml(path):
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import ggml_lib                                     # tests/scripts/ggml_lib.py (ctypes)
+    g = ggml_lib.Ggml(path)
+    g.lib.ggml_validate_row_data.restype = ctypes.c_bool
+    g.lib.ggml_validate_row_data.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_size_t]
+    return g
+
+
 # ---------------------------------------------------------------- BERT tokenizer (for the pre hash)
 
 def _is_ws(c):
@@ -815,7 +1091,15 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model_dir")
     ap.add_argument("out")
-    ap.add_argument("--type", choices=("f32", "f16", "q8_0"), default="f16")
+    ap.add_argument("--type", choices=("f32", "f16", "q8_0") + tuple(LQ_FTYPES), default="f16",
+                    metavar="TYPE",
+                    help="f32, f16, q8_0: as convert_hf_to_gguf.py --outtype writes (default f16); "
+                         "or a llama-quantize file type applied to the --type f32 file: "
+                         + ", ".join(LQ_FTYPES) + " (needs ggml, see --ggml-lib)")
+    ap.add_argument("--ggml-lib", metavar="PATH",
+                    help="libggml-base.so used to quantize the llama-quantize types (default: "
+                         "env GGML_LIB, else tests/scripts/ggml_ref/node_modules/... as in "
+                         "ggml_lib.py); not loaded for f32/f16/q8_0")
     ap.add_argument("--vocab-only", action="store_true", help="metadata only, no tensors")
     ap.add_argument("--phantom", choices=("brackets", "control"), default="brackets",
                     help="which tokens keep no U+2581 prefix: [..]-bracketed (converters until "
@@ -828,6 +1112,8 @@ def main():
                          "general.quantization_version; general.name = directory name; pre "
                          "\"bert-bge\" for the bge/bert-base-uncased hash. Tensors unaffected.")
     args = ap.parse_args()
+    lq = args.type in LQ_FTYPES          # llama-quantize on the F32 file
+    g = load_ggml(args.ggml_lib) if lq and not args.vocab_only else None
 
     mdir = args.model_dir
     hp = load_json(os.path.join(mdir, "config.json"))
@@ -861,7 +1147,7 @@ def main():
             if new is None:
                 continue
             shape = src["shape"]
-            gtype = choose_type(new, shape, args.type)
+            gtype = choose_type(new, shape, "f32" if lq else args.type)
             plan.append({"name": new, "shape": shape, "type": gtype, "src": src,
                          "nbytes": nbytes_of(gtype, shape)})
         seen = set()
@@ -870,6 +1156,19 @@ def main():
                 die("Duplicated tensor name %r" % t["name"])
             seen.add(t["name"])
     total_params = sum(t["src"]["count"] for t in plan)
+    if lq and plan:
+        plan = lq_weights_order(plan)
+        n_head = find(["num_attention_heads", "n_head"], True)
+        n_head_kv = hp.get("num_key_value_heads") or n_head
+        n_gqa = n_head // n_head_kv if n_head and n_head_kv else 0      # hparams.n_gqa()
+        types = lq_assign_types(plan, args.type, n_layer, n_gqa, lambda name: g.block(name)[0])
+        for t, (qname, msg) in zip(plan, types):
+            if msg:
+                sys.stderr.write("make_gguf.py: warning: %s\n" % msg)
+            t["qname"] = qname
+            t["type"] = g.type_id(qname)
+            blk, size = g.block(qname)
+            t["nbytes"] = t["src"]["count"] // blk * size
 
     # ---- metadata, in the converter's order
     kv = KV()
@@ -908,7 +1207,7 @@ def main():
     if hp.get("head_dim") is not None:
         kv.add(arch + ".attention.key_length", T_U32, hp["head_dim"])
         kv.add(arch + ".attention.value_length", T_U32, hp["head_dim"])
-    kv.add("general.file_type", T_U32, FILE_TYPE[args.type])
+    kv.add("general.file_type", T_U32, 0 if lq else FILE_TYPE[args.type])
     kv.add(arch + ".attention.causal", T_BOOL, False)
     pt = pooling_type(mdir)
     if pt is not None:
@@ -952,6 +1251,14 @@ def main():
         kv.add("tokenizer.chat_template", T_STR, chat_template)
     if not args.legacy_metadata:
         kv.add("general.quantization_version", T_U32, QUANT_VERSION)
+    if lq:
+        # llama_model_quantize_impl: gguf_set_kv copies the input KVs in order, then
+        # gguf_set_val_u32 (= remove the key, append it) quantization_version and file_type
+        for key in ("general.quantization_version", "general.file_type"):
+            kv.items = [it for it in kv.items if it[0] != key]
+            kv.keys.discard(key)
+        kv.add("general.quantization_version", T_U32, QUANT_VERSION)    # GGML_QNT_VERSION
+        kv.add("general.file_type", T_U32, LQ_FTYPES[args.type][0])
 
     # ---- write
     tmp = args.out + ".tmp"
@@ -963,8 +1270,11 @@ def main():
             ti = []
             for t in plan:
                 ti.append(p_str(t["name"]))
-                ti.append(struct.pack("<I", len(t["shape"])))
-                for d in reversed(t["shape"]):
+                ne = list(reversed(t["shape"]))
+                if lq:                          # gguf.cpp write_tensor_meta: ggml_n_dims
+                    ne = (ne + [1] * 4)[:ggml_n_dims(t["shape"])]
+                ti.append(struct.pack("<I", len(ne)))
+                for d in ne:
                     ti.append(struct.pack("<Q", d))
                 ti.append(struct.pack("<IQ", t["type"], off))
                 t["offset"] = off
@@ -979,7 +1289,10 @@ def main():
                 f = handles.get(src["path"])
                 if f is None:
                     f = handles[src["path"]] = open(src["path"], "rb")
-                write_tensor(out, f, src, t)
+                if lq:
+                    lq_write_tensor(out, f, src, t, g)
+                else:
+                    write_tensor(out, f, src, t)
                 out.write(b"\0" * (pad_to(t["nbytes"]) - t["nbytes"]))
             for f in handles.values():
                 f.close()
