@@ -439,6 +439,12 @@ ee_status ee_weights_bind(ee_weights *w, const char *name, int64_t d0, int64_t d
                           const char *hint, const float **out, ee_error *err);
 void ee_weights_unmap_unused(ee_weights *w);
 void ee_weights_free(ee_weights *w); /* accepts a zeroed struct */
+/* Free p if it is a buffer w owns (a tensor converted from F16, BF16 or a
+** GGUF block type); a tensor used in place from the mapping, or NULL, is
+** left alone.  model_load.c releases each layer's matrices once packed:
+** nothing reads them after, and a converted model would otherwise hold its
+** dense weights twice in memory. */
+void ee_weights_release(ee_weights *w, const float *p);
 int64_t ee_weights_bytes_mapped(const ee_weights *w);
 
 /* A Dense module's parameters (dense.c). */

@@ -378,6 +378,11 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
       p += pack_one(prec, &ly->i_p, p, ly->i_w, FF, H);
     }
     p += pack_one(prec, &ly->f_p, p, ly->f_w, H, FF);
+    const float **done[] = {&ly->q_w, &ly->k_w, &ly->v_w, &ly->o_w, &ly->i_w, &ly->g_w, &ly->f_w};
+    for (size_t k = 0; k < sizeof done / sizeof *done; k++) {
+      ee_weights_release(&m->w, *done[k]);
+      *done[k] = NULL; /* read only through the packed copy from here on */
+    }
   }
   se_free(qkv_tmp);
   return EE_OK;

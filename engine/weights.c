@@ -539,6 +539,15 @@ int64_t ee_weights_bytes_mapped(const ee_weights *w) {
   return n;
 }
 
+void ee_weights_release(ee_weights *w, const float *p) {
+  for (int i = 0; p && i < w->n_owned; i++)
+    if (w->owned[i] == p) {
+      se_free(w->owned[i]);
+      w->owned[i] = w->owned[--w->n_owned];
+      return;
+    }
+}
+
 void ee_weights_free(ee_weights *w) {
   if (!w) return;
   for (int i = 0; i < w->n_files; i++) st_close(&w->files[i]);
