@@ -3,7 +3,8 @@
 
 Runs one CPU-heavy step at a time and prints one markdown table per section
 (a machine, b encoder, c real length mix, d tokenizer, e KNN, f rebuild,
-g scaling, h reduced precision) and a closing summary, to stdout and to $BUILD/bench/results.md.
+g scaling, h reduced precision, i architectures, j GGUF vs llama.cpp and sqlite-lembed)
+and a closing summary, to stdout and to $BUILD/bench/results.md.
 Progress goes to stderr; every tool's raw output to $BUILD/bench/raw/.
 What each number means: bench/README.md.
 
@@ -893,6 +894,68 @@ def architectures():
            "NomicBert-base sent/s", "Nomic/BERT", "Nomic/BERT GFLOP/s"], rows)
 
 
+GGML_REF = os.path.join("tests", "scripts", "ggml_ref", "node_modules")
+LEMBED = os.path.join(GGML_REF, "sqlite-lembed-linux-x64", "lembed0")
+
+
+def gguf_peers():
+    """j: one text per call over AG News, the same GGUF file through embed(), llama.cpp and sqlite-lembed."""
+    have_llama = shutil.which("node") is not None and os.path.isdir(os.path.join(GGML_REF, "node-llama-cpp"))
+    have_lembed = os.path.exists(LEMBED + ".so")
+    ggufs = os.path.join(BUILD, "bench-models")
+    os.makedirs(ggufs, exist_ok=True)
+    f32 = os.path.join(ggufs, "minilm-f32.gguf")
+    q4 = os.path.join(ggufs, "minilm-q4_k_m.gguf")
+    if not os.path.exists(f32):
+        run([PY, "tests/scripts/make_gguf.py", MINILM, f32, "--type", "f32"], "gguf_f32")
+    if have_llama and not os.path.exists(q4):
+        run([PY, "tests/scripts/make_gguf.py", MINILM, q4, "--type", "q4_k_m"], "gguf_q4_k_m")
+    rows_n = 50 if QUICK else 500
+    reps = "1" if QUICK else "2"
+    sql = ["bench/sql_bench.py", "per_row", "--ext", EXT, "--texts", TEXTS, "--reps", reps]
+    rows, got = [], {}
+    files = [("F32", f32)] + ([("Q4_K_M", q4)] if os.path.exists(q4) else [])
+    for label, path in files:
+        for threads in (1, 2):
+            r = json_lines(run([PY] + sql + ["--model", path, "--rows", str(rows_n), "--threads", str(threads)],
+                               "per_row_ours_%s_%d" % (label, threads)))[0]
+            got[("ours", label, threads)] = r["sps"]
+            rows.append(["ours: `embed()` (weights dequantised to fp32)" if label != "F32" else "ours: `embed()`",
+                         label, threads, rows_n, f1(r["sps"]), ""])
+            if label != "F32":
+                r = json_lines(run([PY] + sql + ["--model", path, "--rows", str(rows_n), "--threads", str(threads),
+                                                 "--options", '{"precision": "int8"}'],
+                                   "per_row_ours_%s_int8_%d" % (label, threads)))[0]
+                got[("ours_int8", label, threads)] = r["sps"]
+                rows.append(["ours: `embed()`, `precision: int8`", label, threads, rows_n, f1(r["sps"]), ""])
+            if have_llama:
+                r = json_lines(run(["node", "bench/llama_cpp_bench.mjs", GGML_REF, path, TEXTS, str(rows_n),
+                                    str(threads), reps], "per_row_llama_%s_%d" % (label, threads)))[0]
+                got[("llama", label, threads)] = r["sps"]
+                rows.append(["llama.cpp v0.5.0 (node-llama-cpp 3.22.1), `getEmbeddingFor` per text", label, threads,
+                             rows_n, f1(r["sps"]), ratio(got[("ours", label, threads)], r["sps"])])
+            else:
+                rows.append(["llama.cpp (node-llama-cpp)", label, threads, rows_n, "skipped", "skipped"])
+    if have_lembed:
+        n = 5 if QUICK else 20
+        r = json_lines(run([PY] + sql[:-2] + ["--reps", "1", "--model", f32, "--rows", str(n), "--lembed", LEMBED],
+                           "per_row_lembed"))[0]
+        got["lembed"] = r["sps"]
+        rows.append(["sqlite-lembed 0.0.1-alpha.8 (npm), `lembed()` (its own threads)", "F32", "its own", n,
+                     fnum(r["sps"]), ratio(got[("ours", "F32", 2)], r["sps"]) + " (vs ours on 2)"])
+    else:
+        rows.append(["sqlite-lembed", "F32", "", "", "skipped", "skipped"])
+    if not (have_llama and have_lembed):
+        SKIPPED.append("section j: llama.cpp / sqlite-lembed not installed (tests/scripts/ggml_ref/install.sh)")
+    SUMMARY["gguf"] = got
+    out("The MiniLM-L6-shape test model written as GGUF by tests/scripts/make_gguf.py (F32, and Q4_K_M through "
+        "llama.cpp's own quantizer); the first %d AG News texts (%s), one call a text as a `SELECT ... FROM t` "
+        "makes them; best of %s passes after 5 warm-up texts. The last column is ours (same file, same threads, "
+        "fp32) over this." % (rows_n, TEXTS, reps))
+    out()
+    table(["engine", "file", "threads", "texts", "sentences/s", "ours/this"], rows)
+
+
 SECTIONS = [
     ("a. Machine and peak", machine),
     ("b. Encoder throughput (random ids, full-length rows, median batch time)", encoder),
@@ -904,6 +967,7 @@ SECTIONS = [
     ("h. Reduced precision: bf16 and int8 dense layers vs fp32", precision),
     ("i. MPNet and NomicBert (all-mpnet-base-v2's and nomic-embed-text-v1.5's sizes) vs BERT-base, ours",
      architectures),
+    ("j. GGUF files: ours vs llama.cpp and sqlite-lembed (one text per call)", gguf_peers),
 ]
 
 

@@ -22,6 +22,13 @@ Run with Debian's /usr/bin/python3: its sqlite3 module can load extensions.
       N texts into docs(id, body), an embed_index over it (content='docs'),
       one `SELECT embed('warm up')`, then `INSERT INTO idx(idx) VALUES ('rebuild')`
       timed once (wall clock, commit included).
+  sql_bench.py per_row --ext EXT --model FILE.gguf --texts FILE --rows N [--threads T]
+               [--options JSON] [--lembed PATH/lembed0] [--reps 2]
+      `SELECT sum(length(embed('m', x))) FROM t` over the first N texts, one
+      call a row as a user's query makes them (embed_load's cache off), after
+      five warm-up rows; the best of REPS passes.  With --lembed the same query
+      through sqlite-lembed's lembed() on the same GGUF file instead (its own
+      thread count: it has no option for one).
   sql_bench.py lengths --ext build/embed0 --model DIR --texts FILE
       token counts ([CLS] and [SEP] included, capped at the model's max_length)
       of every line, as the engine sees them.
@@ -168,6 +175,33 @@ def has_table(c, name):
     return c.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (name,)).fetchone() is not None
 
 
+def cmd_per_row(a):
+    texts = read_texts(a.texts, a.rows)
+    c = connect(":memory:", a.ext, a.lembed)
+    c.execute("CREATE TABLE t(x TEXT)")
+    c.executemany("INSERT INTO t(x) VALUES (?)", ((x,) for x in texts))
+    if a.lembed:
+        c.execute("INSERT INTO temp.lembed_models(name, model) SELECT 'm', lembed_model_from_file(?)", (a.model,))
+        fn = "lembed"
+    else:
+        opts = json.loads(a.options)
+        opts["cache_size"] = 0
+        if a.threads:
+            opts["threads"] = a.threads
+        c.execute("SELECT embed_load('m', ?, ?)", (a.model, json.dumps(opts)))
+        fn = "embed"
+    c.execute("SELECT sum(length(%s('m', x))) FROM t WHERE rowid <= 5" % fn).fetchone()
+    best = None
+    for _ in range(a.reps):
+        t0 = time.perf_counter()
+        total = c.execute("SELECT sum(length(%s('m', x))) FROM t" % fn).fetchone()[0]
+        dt = time.perf_counter() - t0
+        best = dt if best is None else min(best, dt)
+    c.close()
+    emit({"kind": "per_row", "fn": fn, "rows": len(texts), "bytes": total, "seconds": best,
+          "sps": len(texts) / best, "threads": a.threads})
+
+
 def cmd_lengths(a):
     texts = read_texts(a.texts, a.rows)
     c = connect(":memory:", a.ext)
@@ -196,13 +230,22 @@ def main():
     p.add_argument("--rows", type=int, default=0)
     p.add_argument("--threads", type=int, default=0, help="0: the extension's default (all cores)")
     p.add_argument("--db", default="build/bench/rebuild.db")
+    p = sp.add_parser("per_row")
+    p.add_argument("--ext", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--texts", required=True)
+    p.add_argument("--rows", type=int, default=500)
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--options", default="{}")
+    p.add_argument("--lembed")
+    p.add_argument("--reps", type=int, default=2)
     p = sp.add_parser("lengths")
     p.add_argument("--ext", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--texts", required=True)
     p.add_argument("--rows", type=int, default=0)
     a = ap.parse_args()
-    {"knn": cmd_knn, "rebuild": cmd_rebuild, "lengths": cmd_lengths}[a.cmd](a)
+    {"knn": cmd_knn, "rebuild": cmd_rebuild, "per_row": cmd_per_row, "lengths": cmd_lengths}[a.cmd](a)
 
 
 if __name__ == "__main__":
