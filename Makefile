@@ -94,7 +94,7 @@ bench: all tools $(BENCH_BIN)
 # (~1.5 min), then bench/check_results.py (every section measured).  CI runs it.
 bench-smoke: all tools $(BENCH_BIN)
 	@mkdir -p $(BUILD)/bench
-	BUILD=$(BUILD) BENCH_QUICK=1 PEERS=$(BUILD)/bench/no-peers PEERS_SRC=$(BUILD)/bench/no-peers \
+	BUILD=$(BUILD) BENCH_QUICK=1 PEERS=$(BUILD)/bench/no-peers PEERS_SRC=$(BUILD)/bench/no-peers GGML_REF=$(BUILD)/bench/no-peers \
 	  bash bench/run.sh > $(BUILD)/bench/smoke.md 2> $(BUILD)/bench/smoke.log
 	/usr/bin/python3 bench/check_results.py $(BUILD)/bench/smoke.md --peers no
 

@@ -9,7 +9,8 @@ Progress goes to stderr; every tool's raw output to $BUILD/bench/raw/.
 What each number means: bench/README.md.
 
 Environment: BUILD (build), BENCH_QUICK=1 (smoke test: few points, one run
-each), PEERS (~/.cache/embed-peers), PEERS_SRC (../shared/peers),
+each), PEERS (~/.cache/embed-peers), PEERS_SRC (../shared/peers), GGML_REF (section j's llama.cpp and sqlite-lembed:
+tests/scripts/ggml_ref/node_modules),
 BENCH_TEXT_THREADS (threads for section c, default 1), BENCH_KNN_1M (1: add
 a 1M-vector KNN point; default 1 in the full run when the disk has room).
 """
@@ -848,6 +849,13 @@ def summary():
     sc = SUMMARY.get("scaling")
     if sc:
         lines.append("- Batch 1, 1 thread: time per token departs from linear at seq %s." % (sc["departs"] or "> %d" % sc["pts"][-1][0]))
+    gg = SUMMARY.get("gguf", {})
+    vs = ["%s %s thread%s %s" % (f, t, "s" if t > 1 else "", ratio(gg.get(("ours", f, t)), gg.get(("llama", f, t))))
+          for f in ("F32", "Q4_K_M") for t in (1, 2) if gg.get(("llama", f, t))]
+    if vs:
+        lines.append("- GGUF one text per call, ours / llama.cpp: " + ", ".join(vs) +
+                     (("; ours (2 threads) / sqlite-lembed %s" % ratio(gg.get(("ours", "F32", 2)), gg.get("lembed")))
+                      if gg.get("lembed") else "") + ".")
     if SUMMARY.get("core") and os.environ.get("OPENBLAS_CORETYPE"):
         lines.append("- OpenBLAS ran the %s kernel because OPENBLAS_CORETYPE=%s is set in this environment%s." % (
             SUMMARY["core"], os.environ["OPENBLAS_CORETYPE"],
@@ -894,7 +902,7 @@ def architectures():
            "NomicBert-base sent/s", "Nomic/BERT", "Nomic/BERT GFLOP/s"], rows)
 
 
-GGML_REF = os.path.join("tests", "scripts", "ggml_ref", "node_modules")
+GGML_REF = os.environ.get("GGML_REF", os.path.join("tests", "scripts", "ggml_ref", "node_modules"))
 LEMBED = os.path.join(GGML_REF, "sqlite-lembed-linux-x64", "lembed0")
 
 
