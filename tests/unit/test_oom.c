@@ -479,6 +479,9 @@ int main(int argc, char **argv) {
                    tiny_legacy, EE_PREC_FP32);
   sweep_model_load("ee_model_load tiny model as one GGUF file (metadata, vocabulary, F16 tensors)",
                    "tests/fuzz/corpus/fuzz_gguf/tiny_f16.gguf", EE_PREC_FP32);
+  sweep_model_load("ee_model_load a llama-quantize Q4_K_M GGUF file (Q8_0, Q5_0, Q4_K, Q6_K blocks "
+                   "dequantised, then freed once packed)", "tests/fixtures/gguf_quants/f16-q4_k_m.gguf",
+                   EE_PREC_FP32);
   /* reduced precision: weights converted and packed at load, activations
   ** converted per product (their buffers in the context's arena) */
   sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);
