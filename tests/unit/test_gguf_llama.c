@@ -10,7 +10,10 @@
 **                    again with tests/scripts/make_gguf.py
 **   f16-q4_k_m.json  f16-q4_k_m.gguf, quantized as `llama-quantize ... Q4_K_M`
 **                    does (Q8_0, Q5_0, Q4_K, Q6_K tensors), committed
-** The engine must give llama.cpp's tokens, its F32 vectors within 1e-4, and
+**   nomic256-f32.json  the nomic test model (NomicBert) with n_inner 256 as an
+**                    F32 GGUF (mean pooling), which this test writes again
+** The engine must give llama.cpp's tokens, its F32 vectors (BERT and
+** NomicBert) within 1e-4, and
 ** its Q4_K_M vectors within 2.5e-3 (of values up to 2.2), under half of what
 ** the quantization itself moves them: llama.cpp also rounds the activations
 ** to 8 bits in a quantized product, which the engine (fp32 products over the
@@ -29,14 +32,14 @@ static const char *models(void) {
   return m && *m ? m : "build/test-models";
 }
 
-/* Load gguf (CLS pooling, not normalised: llama.cpp's vectors are neither)
-** and compare with ref.  Returns the worst max-abs difference, or -1. */
-static double compare(const char *label, const char *gguf, const json_t *ref, double tol,
-                      float **vectors_out) {
+/* Load gguf (with pooling, not normalised: llama.cpp's vectors are not) and
+** compare with ref.  Returns the worst max-abs difference, or -1. */
+static double compare(const char *label, const char *gguf, ee_pooling pooling, const json_t *ref,
+                      double tol, float **vectors_out) {
   ee_params p = ee_default_params();
   p.threads = 1;
   p.normalize = 0;
-  p.pooling = EE_POOL_CLS;
+  p.pooling = pooling;
   ee_model *m = NULL;
   ee_error err = {0};
   CHECK_EQ_INT(ee_model_load(gguf, &p, &m, &err), EE_OK, "%s: loads (%s)", label, err.msg);
@@ -108,7 +111,7 @@ static json_t *load_ref(const char *path) {
 int main(void) {
   char tmp[] = "/tmp/se-gguf-llama-XXXXXX";
   if (!mkdtemp(tmp)) return 1;
-  char f32[600], cmd[1600];
+  char f32[600], cmd[4096];
   snprintf(f32, sizeof f32, "%s/f16-f32.gguf", tmp);
   snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/f16' '%s' --type f32",
            models(), f32);
@@ -117,8 +120,25 @@ int main(void) {
   json_t *ref32 = load_ref(FIX "f16-f32.json"), *refq = load_ref(FIX "f16-q4_k_m.json");
   float *v32 = NULL, *vq = NULL;
   double worst_q = -1;
-  if (ref32) compare("f16 as F32 GGUF", f32, ref32, 1e-4, &v32);
-  if (refq) worst_q = compare("f16 as Q4_K_M GGUF", FIX "f16-q4_k_m.gguf", refq, 2.5e-3, &vq);
+  if (ref32) compare("f16 as F32 GGUF", f32, EE_POOL_CLS, ref32, 1e-4, &v32);
+  if (refq)
+    worst_q = compare("f16 as Q4_K_M GGUF", FIX "f16-q4_k_m.gguf", EE_POOL_CLS, refq, 2.5e-3, &vq);
+
+  /* NomicBert (nomic-embed-text's architecture: rotary, fused QKV, SwiGLU),
+  ** with n_inner 256, the width its MLP tensors have (llama.cpp refuses the
+  ** test model's 200, which HF rounds up); its pooling from the file (mean) */
+  char nomic[600], nomic_gg[700];
+  snprintf(nomic, sizeof nomic, "%s/nomic256", tmp);
+  snprintf(nomic_gg, sizeof nomic_gg, "%s/nomic256.gguf", tmp);
+  snprintf(cmd, sizeof cmd,
+           "cp -r '%s/nomic' '%s' && python3 -c \"import json, sys; p = sys.argv[1]; "
+           "c = json.load(open(p)); c['n_inner'] = 256; json.dump(c, open(p, 'w'))\" '%s/config.json' && "
+           "python3 tests/scripts/make_gguf.py '%s' '%s' --type f32",
+           models(), nomic, nomic, nomic, nomic_gg);
+  CHECK(system(cmd) == 0, "the nomic test model, n_inner 256, written as an F32 GGUF");
+  json_t *refn = load_ref(FIX "nomic256-f32.json");
+  if (refn) compare("nomic as F32 GGUF", nomic_gg, EE_POOL_DEFAULT, refn, 1e-4, NULL);
+  json_decref(refn);
 
   /* The quantization is real: Q4_K_M's vectors are not F32's, though close. */
   if (v32 && vq && ref32) {

@@ -42,6 +42,16 @@ python3 tests/scripts/make_gguf.py "$tmp/f16" "$tmp/f16-f32.gguf" --type f32
 node "$here/llama_embed.mjs" "$tmp/f16-f32.gguf" "$texts" "$out/f16-f32.json" --pooling cls \
     2> "$tmp/embed-f32.log"
 
+# NomicBert (nomic-embed-text's architecture): the nomic test model with n_inner 256, the width
+# its MLP tensors already have (HF's NomicBert rounds n_inner 200 up to 256), so the converter's
+# feed_forward_length matches them and llama.cpp loads the file (with 200 it refuses it); the
+# weights and the vectors are the nomic model's. Pooling from the file (mean).
+"$gen" --shape nomic --out "$tmp/nomic" > /dev/null
+python3 -c "import json, sys; p = sys.argv[1]; c = json.load(open(p)); c['n_inner'] = 256; json.dump(c, open(p, 'w'), indent=2)" \
+    "$tmp/nomic/config.json"
+python3 tests/scripts/make_gguf.py "$tmp/nomic" "$tmp/nomic256-f32.gguf" --type f32
+node "$here/llama_embed.mjs" "$tmp/nomic256-f32.gguf" "$texts" "$out/nomic256-f32.json" \
+    2> "$tmp/embed-nomic.log"
 for t in $types; do
     python3 tests/scripts/make_gguf.py "$tmp/f16" "$out/f16-$t.gguf" --type "$t" 2> "$tmp/make-$t.log"
     python3 "$here/llama_quantize.py" "$tmp/f16-f32.gguf" "$tmp/ref-$t.gguf" "$t" > "$tmp/quantize-$t.log" 2>&1
@@ -92,6 +102,16 @@ cat <<EOF
 
 \`f16-f32.json\` has no GGUF here: a test regenerates \`f16-f32.gguf\` with make_gguf.py
 (standard library only) from \`build/test-models/f16\`.
+
+\`nomic256-f32.json\`: the "nomic" test model (NomicBert: n_embd 64, 2 layers, rotary, fused
+QKV, SwiGLU; mean pooling from its sentence-transformers Pooling module) with \`n_inner\` set to
+256 in a copy of its config.json. HF's NomicBert rounds n_inner 200 up to a multiple of 256, so
+its MLP tensors are 256 wide either way; the converter writes n_inner as feed_forward_length,
+and llama.cpp refuses a file whose 200 disagrees with its tensors. Its GGUF is not kept either:
+
+    build/tools/gen_model --shape nomic --out NOMICDIR      # then n_inner 256 in NOMICDIR/config.json
+    python3 tests/scripts/make_gguf.py NOMICDIR nomic256-f32.gguf --type f32   # not kept
+    node tests/scripts/ggml_ref/llama_embed.mjs nomic256-f32.gguf tests/scripts/ggml_ref/fixture_texts.json nomic256-f32.json
 
 ## The JSON files
 
