@@ -250,7 +250,8 @@ float ee_f16_to_f32(uint16_t h);               /* IEEE half -> float, exact (wei
 ** gb_dequantize writes numel floats (numel a multiple of the block's values;
 ** src holds numel / values whole blocks) exactly as ggml's dequantize_row_*
 ** does, and returns -1, or the index of the first value of a block whose
-** float16 scale is Inf or NaN (dst is then incomplete). */
+** float16 scale is Inf or NaN (dst is then incomplete); 0 for a dtype that
+** is no block type. */
 int gb_block_values(st_dtype t);
 int gb_block_bytes(st_dtype t);
 const char *gb_name(st_dtype t);
