@@ -101,7 +101,10 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
 ** Hugging Face cache ($SENTENCE_TRANSFORMERS_HOME, then $HF_HUB_CACHE,
 ** $HF_HOME/hub, $XDG_CACHE_HOME/huggingface/hub or ~/.cache/huggingface/hub,
 ** as huggingface_hub chooses).  Nothing is downloaded: a name not in the
-** cache is EE_ERR_IO, naming what was looked for.  out: EE_MODEL_PATH_MAX bytes. */
+** cache is EE_ERR_IO, naming what was looked for.  Then a directory without
+** config.json holding .gguf files (a GGUF repository) means its one file, or,
+** for "name:TAG" (llama.cpp's "repo:Q4_K_M"), the one whose name has TAG;
+** anything else is EE_ERR_INPUT listing the files.  out: EE_MODEL_PATH_MAX bytes. */
 ee_status ee_model_locate(const char *name, char *out, ee_error *err);
 void ee_model_free(ee_model *model); /* accepts NULL */
 

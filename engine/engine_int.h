@@ -52,6 +52,14 @@ ee_status ee_set_error(ee_error *err, ee_status code, const char *fmt, ...)
     ;
 /* The ee_status for a tokenizer status (UTF-8 and argument errors -> INPUT). */
 ee_status ee_from_wp(wp_status s);
+/* gguf_pick.c.  ee_split_tag: "name:TAG" that is no file splits into name
+** (EE_PATH_MAX) and TAG (32 bytes: letters, digits, '_'); returns 1, or 0 for
+** a plain name.  ee_gguf_pick: when dir (EE_PATH_MAX, rewritten) is a
+** directory without config.json holding .gguf files, the one file, or the
+** one whose name has tag (NULL: none given); several or none matching are
+** EE_ERR_INPUT listing them, and a tag for anything else is EE_ERR_INPUT. */
+int ee_split_tag(const char *spec, char *name, char *tag);
+ee_status ee_gguf_pick(char *dir, const char *tag, ee_error *err);
 /* dir + "/" + name into out (EE_PATH_MAX); EE_ERR_INPUT if too long. */
 ee_status ee_path_join(char *out, const char *dir, const char *name, ee_error *err);
 /* Read a whole (small) file; *buf is NUL-terminated and owned by the caller.

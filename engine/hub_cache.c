@@ -23,6 +23,10 @@
 ** only if it is a valid repo id (huggingface_hub's rules: letters, digits,
 ** "-", "_", "."; at most one "/"; no "--" or ".."; 96 characters at most),
 ** so a mistyped path is never read as a name.
+**
+** Then, when what was found is a directory of .gguf files without
+** config.json (a GGUF repository), the one file it holds, or the one a
+** "name:Q4_K_M" suffix names (gguf_pick.c).
 */
 #include "engine_int.h"
 #include <ctype.h>
@@ -122,7 +126,7 @@ static ee_status entry_snapshot(const char *entry, const char *rev, char *out, e
                       "snapshots/%s)", entry, rev, rev, rev);
 }
 
-ee_status ee_model_locate(const char *name, char *out, ee_error *err) {
+static ee_status locate_name(const char *name, char *out, ee_error *err) {
   if (!name || !name[0]) return ee_set_error(err, EE_ERR_INPUT, "no model directory or name given");
   struct stat st;
   char org[REPO_ID_MAX + 1], repo[REPO_ID_MAX + 1], rev[REVISION_MAX + 1];
@@ -157,4 +161,12 @@ ee_status ee_model_locate(const char *name, char *out, ee_error *err) {
                       "(looked for %.1500s); download it once (huggingface-cli download %s%s%s) or "
                       "give the model's directory", name, tried, org[0] ? org : "sentence-transformers",
                       "/", repo);
+}
+
+ee_status ee_model_locate(const char *spec, char *out, ee_error *err) {
+  char name[EE_PATH_MAX], tag[32];
+  const int tagged = spec && ee_split_tag(spec, name, tag);
+  ee_status rc = locate_name(tagged ? name : spec, out, err);
+  if (rc != EE_OK) return rc;
+  return ee_gguf_pick(out, tagged ? tag : NULL, err);
 }

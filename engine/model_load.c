@@ -87,46 +87,6 @@ static ee_status check_params(const ee_params *p, ee_error *err) {
   return EE_OK;
 }
 
-static int cmp_str(const void *a, const void *b) {
-  return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
-/* A directory without config.json that holds one .gguf file (a Hugging
-** Face GGUF repository's snapshot, say) is that file; several are an error
-** listing them, since each is another quantisation of the model. */
-static ee_status gguf_in_dir(char *dir, ee_error *err) {
-  char cfg[EE_PATH_MAX];
-  struct stat st;
-  ee_status rc = ee_path_join(cfg, dir, "config.json", err);
-  if (rc != EE_OK || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || ee_file_exists(cfg)) return rc;
-  DIR *d = opendir(dir);
-  if (!d) return EE_OK; /* the loaders report what is wrong with it */
-  enum { SHOWN = 8 };
-  char kept[SHOWN][256], *names[SHOWN];
-  int n = 0;
-  for (struct dirent *e; (e = readdir(d)) != NULL;) {
-    size_t len = strlen(e->d_name);
-    if (len <= 5 || len >= sizeof kept[0] || strcmp(e->d_name + len - 5, ".gguf") != 0) continue;
-    if (n < SHOWN) memcpy(kept[n], e->d_name, len + 1), names[n] = kept[n];
-    n++;
-  }
-  closedir(d);
-  if (n == 0) return EE_OK;
-  int shown = n < SHOWN ? n : SHOWN;
-  qsort(names, (size_t)shown, sizeof *names, cmp_str); /* readdir's order is the disk's */
-  if (n == 1) {
-    char path[EE_PATH_MAX];
-    if ((rc = ee_path_join(path, dir, names[0], err)) != EE_OK) return rc;
-    memcpy(dir, path, strlen(path) + 1); /* dir is EE_PATH_MAX bytes */
-    return EE_OK;
-  }
-  char list[SHOWN * 260] = "";
-  for (int i = 0; i < shown; i++)
-    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", i ? ", " : "", names[i]);
-  return ee_set_error(err, EE_ERR_INPUT,
-                      "%s has no config.json but %d GGUF files (%s%s): give the path of one", dir,
-                      n, list, n > shown ? ", ..." : "");
-}
 
 static ee_status load_tokenizer(ee_model *m, ee_error *err) {
   wp_error werr;
@@ -218,7 +178,6 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   if ((rc = check_params(&p, err)) != EE_OK) return rc;
   char located[EE_PATH_MAX];
   if ((rc = ee_model_locate(dir, located, err)) != EE_OK) return rc;
-  if ((rc = gguf_in_dir(located, err)) != EE_OK) return rc;
   dir = located;
 
   m = se_calloc(1, sizeof *m);

@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "../tokenizer/se_json.h"
 
 struct embed_shared_model {
@@ -253,6 +254,40 @@ static int slot_prompt(embed_slot *pSlot, const embed_bind_opts *pBind, char **p
   return SQLITE_OK;
 }
 
+/* The real path of a model directory, or of a model file (a .gguf) with its
+** own name kept: the link huggingface_hub puts in a snapshot points at a
+** blob named by its hash, which would no longer say the file is GGUF.
+** Returns zReal (PATH_MAX bytes), or NULL with errno set. */
+static char *real_model_path(const char *zDir, char *zReal) {
+  struct stat st;
+  const char *zSlash = strrchr(zDir, '/');
+  if (stat(zDir, &st) != 0 || !S_ISREG(st.st_mode) || (zSlash && !zSlash[1])) return realpath(zDir, zReal);
+  char zParent[PATH_MAX] = ".";
+  const char *zBase = zDir;
+  if (zSlash) {
+    size_t n = (size_t)(zSlash - zDir);
+    if (n >= sizeof zParent) {
+      errno = ENAMETOOLONG;
+      return NULL;
+    }
+    if (n == 0) n = 1; /* "/x.gguf": the root */
+    memcpy(zParent, zDir, n);
+    zParent[n] = '\0';
+    zBase = zSlash + 1;
+  }
+  char zResolved[PATH_MAX];
+  if (!realpath(zParent, zResolved)) return NULL;
+  size_t nRes = strlen(zResolved);
+  if (nRes + 1 + strlen(zBase) >= PATH_MAX) {
+    errno = ENAMETOOLONG;
+    return NULL;
+  }
+  memcpy(zReal, zResolved, nRes);
+  if (zResolved[nRes - 1] != '/') zReal[nRes++] = '/';
+  memcpy(zReal + nRes, zBase, strlen(zBase) + 1);
+  return zReal;
+}
+
 /* Loads the model a slot names, if not loaded yet. */
 static int slot_load(embed_slot *pSlot, char **pzErr) {
   if (pSlot->pShared) return SQLITE_OK;
@@ -275,7 +310,7 @@ static int slot_load(embed_slot *pSlot, char **pzErr) {
     rc = SQLITE_ERROR;
     goto done;
   }
-  if (!realpath(zDir, zReal)) {
+  if (!real_model_path(zDir, zReal)) {
     *pzErr = sqlite3_mprintf("cannot open model directory '%s': %s", zDir, strerror(errno));
     rc = SQLITE_ERROR;
     goto done;
