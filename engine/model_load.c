@@ -13,7 +13,8 @@
 ** (mapped, checked, bound; the Dense modules' from their own files),
 ** tokenizer (wp_load_dir: tokenizer.json or vocab.txt) and a check that
 ** every token id the tokenizer can produce has an embedding.  A .gguf file
-** (or a directory without config.json holding one) is the whole model:
+** (or a directory of them without config.json, ee_model_locate picking one:
+** gguf_pick.c) is the whole model:
 ** gguf.c gives its config, vocabulary and weights in the same forms.
 ** On failure *out is NULL and everything loaded so far is released.
 **
@@ -35,8 +36,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define MAX_THREADS 1024
