@@ -920,7 +920,8 @@ def gguf_peers():
         run([PY, "tests/scripts/make_gguf.py", MINILM, q4, "--type", "q4_k_m"], "gguf_q4_k_m")
     rows_n = 50 if QUICK else 500
     reps = "1" if QUICK else "2"
-    sql = ["bench/sql_bench.py", "per_row", "--ext", EXT, "--texts", TEXTS, "--reps", reps]
+    sql_base = ["bench/sql_bench.py", "per_row", "--ext", EXT, "--texts", TEXTS]
+    sql = sql_base + ["--reps", reps]
     rows, got = [], {}
     files = [("F32", f32)] + ([("Q4_K_M", q4)] if os.path.exists(q4) else [])
     for label, path in files:
@@ -946,7 +947,7 @@ def gguf_peers():
                 rows.append(["llama.cpp (node-llama-cpp)", label, threads, rows_n, "skipped", "skipped"])
     if have_lembed:
         n = 5 if QUICK else 20
-        r = json_lines(run([PY] + sql[:-2] + ["--reps", "1", "--model", f32, "--rows", str(n), "--lembed", LEMBED],
+        r = json_lines(run([PY] + sql_base + ["--reps", "1", "--model", f32, "--rows", str(n), "--lembed", LEMBED],
                            "per_row_lembed"))[0]
         got["lembed"] = r["sps"]
         rows.append(["sqlite-lembed 0.0.1-alpha.8 (npm), `lembed()` (its own threads)", "F32", "its own", n,

@@ -45,14 +45,13 @@ ee_status ee_gguf_pick(char *dir, const char *tag, ee_error *err) {
   struct stat st;
   ee_status rc = ee_path_join(cfg, dir, "config.json", err);
   if (rc != EE_OK) return rc;
-  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || ee_file_exists(cfg)) {
-    if (tag && stat(dir, &st) != 0)
-      return ee_set_error(err, EE_ERR_IO, "no model directory '%s' (before ':%s')", dir, tag);
-    if (tag)
-      return ee_set_error(err, EE_ERR_INPUT, "':%s' picks one of the .gguf files of a directory "
-                          "without config.json, and %s is not one", tag, dir);
-    return EE_OK;
-  }
+  if (stat(dir, &st) != 0) /* the loaders report a missing path */
+    return tag ? ee_set_error(err, EE_ERR_IO, "no model directory '%s' (before ':%s')", dir, tag)
+               : EE_OK;
+  if (!S_ISDIR(st.st_mode) || ee_file_exists(cfg))
+    return tag ? ee_set_error(err, EE_ERR_INPUT, "':%s' picks one of the .gguf files of a directory "
+                              "without config.json, and %s is not one", tag, dir)
+               : EE_OK;
   DIR *d = opendir(dir);
   if (!d) return EE_OK; /* the loaders report what is wrong with it */
   enum { SHOWN = 8 };
