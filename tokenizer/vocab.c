@@ -484,6 +484,54 @@ int wp_id_continues_word(const wp_tokenizer *tok, int32_t id) {
   return !z || n < (size_t)rn || memcmp(z, rep, (size_t)rn) != 0;
 }
 
+int32_t wp_id_piece(const wp_tokenizer *tok, int32_t id, char *out, size_t cap) {
+  size_t n = 0;
+  const char *z = wp_id_to_token(tok, id, &n);
+  if (!z || cap < n + 1 || n > INT32_MAX - 1) return -1;
+  for (int i = 0; i < tok->n_literals; i++)
+    if (tok->literals[i].id == id) return -1;
+  for (int i = 0; i < tok->n_nlits; i++)
+    if (tok->nlits[i].id == id) return -1;
+  for (int k = 0; k < WP_SPECIAL_COUNT; k++)
+    if (tok->special[k] == id) return -1;
+  if (id == tok->cls_id || id == tok->sep_id) return -1;
+  size_t o = 0;
+  if (tok->bpe || tok->uni) {
+    for (size_t i = 0; i < n;) {
+      /* Token texts are valid UTF-8 (every loader checks); the length
+      ** check keeps a decode inside this token regardless. */
+      const unsigned char lead = (unsigned char)z[i];
+      size_t step = lead < 0x80 ? 1 : lead < 0xE0 ? 2 : lead < 0xF0 ? 3 : 4;
+      uint32_t cp = lead;
+      if (i + step <= n) wpu_decode((const unsigned char *)z + i, &cp);
+      else step = 1;
+      int byte = -1;
+      if (tok->uni && cp == tok->uni->replacement) byte = ' ';
+      for (int b = 0; tok->bpe && b < 256 && byte < 0; b++) /* bytes_to_unicode backwards */
+        if (wp_byte_char(b) == cp) byte = b;
+      if (byte >= 0) out[o++] = (char)byte;
+      else memcpy(out + o, z + i, step), o += step;
+      i += step;
+    }
+    return (int32_t)o;
+  }
+  /* WordPiece as llama.cpp's converter writes it: the "##" of a continuing
+  ** piece dropped, "[...]" tokens kept, U+2581 (shown as a space) before
+  ** every other token. */
+  const size_t p = strlen(tok->opts.continuing_subword_prefix);
+  if (p && n > p && memcmp(z, tok->opts.continuing_subword_prefix, p) == 0) {
+    memcpy(out, z + p, n - p);
+    return (int32_t)(n - p);
+  }
+  if (!(n >= 2 && z[0] == '[' && z[n - 1] == ']')) out[o++] = ' ';
+  memcpy(out + o, z, n);
+  return (int32_t)(o + n);
+}
+
+double wp_id_score(const wp_tokenizer *tok, int32_t id) {
+  return tok->uni && id >= 0 && id < tok->uni->n_scores ? tok->uni->score[id] : 0.0;
+}
+
 const char *wp_model_name(const wp_tokenizer *tok) {
   return tok->uni ? "Unigram" : tok->bpe ? "BPE" : "WordPiece";
 }

@@ -114,6 +114,18 @@ void wp_sequence_ids(const wp_tokenizer *tok, int32_t *first, int32_t *last);
 int wp_supports_pairs(const wp_tokenizer *tok);
 /* The token text for an id (not NUL-terminated; *len set), or NULL if out of range. */
 const char *wp_id_to_token(const wp_tokenizer *tok, int32_t id, size_t *len);
+/* The text token `id` stands for inside a decoded string, written to out
+** (not NUL-terminated; cap must be at least wp_id_to_token's length + 1):
+** llama.cpp's llama_token_to_piece for a GGUF of this vocabulary, i.e.
+** WordPiece "##ing" -> "ing", "[unused0]" as it is, any other word-start
+** token with a space before it (" hello"); Unigram's U+2581 as a space;
+** byte-level BPE's characters back to their bytes.  Returns the length, or
+** -1 for a special or added token (which has no piece: [CLS], <s>, ...), an
+** id out of range, or a cap too small. */
+int32_t wp_id_piece(const wp_tokenizer *tok, int32_t id, char *out, size_t cap);
+/* A Unigram vocabulary's log probability of id; 0 for WordPiece and BPE,
+** which have none (nor has llama.cpp's GGUF of them), and for ids out of range. */
+double wp_id_score(const wp_tokenizer *tok, int32_t id);
 /* 1 if a token with this id continues the word of the token before it:
 ** WordPiece's "##ing"; a Unigram piece without the leading "▁" (or <unk>),
 ** which the tokenizer never cuts from the piece before it.  So a text cut

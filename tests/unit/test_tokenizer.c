@@ -13,6 +13,7 @@
 #include "../../tokenizer/wordpiece.h"
 #include "../../tokenizer/se_alloc.h"
 #include "check.h"
+#include <math.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -868,6 +869,58 @@ static void test_oom(void) {
   CHECK(bad == 0, "allocation failures give WP_ERR_NOMEM (%d injected)", failures);
 }
 
+/* wp_id_piece: a token's text inside a decoded string, as llama.cpp's
+** llama_token_to_piece gives it (WordPiece: checked against sqlite-lembed's
+** own answers in tests/sql/lembed.test; the rules for Unigram and BPE are
+** their decoders': U+2581 is a space, byte-level characters their bytes). */
+static void expect_piece(const char *label, const wp_tokenizer *tok, const char *token, const char *want) {
+  const int32_t id = wp_token_to_id(tok, token, strlen(token));
+  char buf[64];
+  const int32_t n = id < 0 ? -2 : wp_id_piece(tok, id, buf, sizeof buf);
+  if (!want) {
+    CHECK(n == -1, "piece of %s '%s' (id %d): none, got %d", label, token, id, n);
+    return;
+  }
+  CHECK(n == (int32_t)strlen(want) && memcmp(buf, want, (size_t)n) == 0, "piece of %s '%s' (id %d) is '%s', got '%.*s'",
+        label, token, id, want, n < 0 ? 0 : n, buf);
+}
+
+static void test_id_piece(void) {
+  expect_piece("WordPiece", uncased, "hello", " hello");
+  expect_piece("WordPiece", uncased, "##ing", "ing");
+  expect_piece("WordPiece", uncased, "[unused0]", "[unused0]");
+  expect_piece("WordPiece", uncased, "[CLS]", NULL);
+  expect_piece("WordPiece", uncased, "[PAD]", NULL);
+  char buf[8];
+  CHECK(wp_id_piece(uncased, 7592, buf, 5) == -1 && wp_id_piece(uncased, 7592, buf, 6) == 6,
+        "a piece needs the token's length + 1 bytes ('hello' -> ' hello')");
+  CHECK(wp_id_piece(uncased, -1, buf, sizeof buf) == -1 && wp_id_piece(uncased, 30522, buf, sizeof buf) == -1,
+        "no piece for an id out of range");
+  CHECK(wp_id_score(uncased, 7592) == 0.0, "WordPiece has no scores");
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  CHECK_EQ_INT(wp_load_dir("tests/fixtures/tokenizer/unigram", &tok, &err), WP_OK, "unigram tokenizer loads");
+  if (tok) {
+    expect_piece("Unigram", tok, "\xe2\x96\x81playing", " playing");
+    expect_piece("Unigram", tok, "\xe3\x81\x9f", "\xe3\x81\x9f"); /* no U+2581: as it is */
+    expect_piece("Unigram", tok, "<s>", NULL);
+    const int32_t id = wp_token_to_id(tok, "\xe2\x96\x81playing", 10);
+    CHECK(id >= 0 && fabs(wp_id_score(tok, id) - -6.929059982299805) < 1e-12, "Unigram score is the piece's log probability");
+    wp_free(tok);
+  }
+  tok = NULL;
+  CHECK_EQ_INT(wp_load_dir("tests/fixtures/tokenizer/bpe", &tok, &err), WP_OK, "bpe tokenizer loads");
+  if (tok) {
+    expect_piece("BPE", tok, "\xc4\xa0re", " re");     /* U+0120 stands for the space byte */
+    expect_piece("BPE", tok, "ent", "ent");
+    expect_piece("BPE", tok, "\xc4\x8a", "\n");       /* U+010A: the newline byte */
+    expect_piece("BPE", tok, "</s>", NULL);  /* a normalized added token */
+    expect_piece("BPE", tok, "<mask>", NULL);
+    CHECK(wp_id_score(tok, 300) == 0.0, "BPE has no scores");
+    wp_free(tok);
+  }
+}
+
 int main(void) {
   wp_error err;
   snprintf(tmpdir, sizeof tmpdir, "/tmp/test_tokenizer.%d", (int)getpid());
@@ -895,6 +948,7 @@ int main(void) {
   test_unigram_files();
   test_bpe_files();
   test_python_strip();
+  test_id_piece();
   test_load_dir();
   test_threads();
   test_oom();
