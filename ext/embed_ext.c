@@ -197,6 +197,15 @@ static const struct {
     {"embed_rerank", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, embedRerankFunc, 0, 0, 1},
     {"embed_rerank", 3, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, embedRerankFunc, 0, 0, 1},
     {"embed_version", 0, F_PURE, embedVersionFunc, 0, 0, 0},
+    /* sqlite-lembed's names (lembed_funcs.c, lembed_models.c). */
+    {"lembed", 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, lembedFunc, 0, 0, 1},
+    {"lembed", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_RESULT_SUBTYPE, lembedFunc, 0, 0, 1},
+    {"lembed_tokenize_json", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, lembedTokenizeJsonFunc, 0, 0, 1},
+    {"lembed_token_to_piece", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, lembedTokenToPieceFunc, 0, 0, 1},
+    {"lembed_token_score", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, lembedTokenScoreFunc, 0, 0, 1},
+    {"lembed_model_from_file", 1, F_PURE, lembedModelFromFileFunc, 0, 0, 0},
+    {"lembed_model_options", -1, F_PURE, lembedModelOptionsFunc, 0, 0, 0},
+    {"lembed_context_options", -1, F_PURE, lembedContextOptionsFunc, 0, 0, 0},
     {"vec_similarity", 2, F_VEC_IN, vecSimilarityFunc, 0, 0, 0},
     {"vec_distance_cosine", 2, F_VEC_IN, vecDistanceCosineFunc, 0, 0, 0},
     {"vec_distance_l2", 2, F_VEC_IN, vecDistanceL2Func, 0, 0, 0},
@@ -266,6 +275,7 @@ int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
       {"embed_chunks", embedChunksModule},
       {"vec_each", vecEachModule},
       {"embed_index", embedIndexModule},
+      {"lembed_models", lembedModelsModule},
   };
   for (size_t i = 0; i < sizeof(aModule) / sizeof(aModule[0]) && rc == SQLITE_OK; i++) {
     pRef->nRef++; /* as for functions, the destructor also runs on failure */

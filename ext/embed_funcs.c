@@ -26,22 +26,11 @@
 ** has no classification head (an embedding model) is an error, not a number.
 */
 #include "ext_int.h"
+#include <math.h>
 #include <string.h>
 
-/* The model and text arguments of a ([model,] text) or ([model,] query,
-** document) call. */
-typedef struct embed_args {
-  embed_slot *pSlot;     /* the model named, loaded */
-  const char *azText[2]; /* the texts, not NUL-terminated for our purposes */
-  size_t anText[2];      /* their lengths in bytes */
-} embed_args;
-
-/* The last nText (1 or 2) arguments are texts, named azWhat in messages;
-** one more before them is the model's name.  Returns 1 when the arguments
-** are usable, 0 when a result (NULL or an error) has already been set. */
-static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
-                           sqlite3_value **argv, int nText, const char *const *azWhat,
-                           embed_args *pArgs) {
+int embedReadArgs(sqlite3_context *ctx, const char *zFunc, int argc, sqlite3_value **argv, int nText,
+                  const char *const *azWhat, embed_args *pArgs) {
   embed_conn *pConn = sqlite3_user_data(ctx);
   const char *zModel = NULL;
   if (argc > nText) {
@@ -87,27 +76,38 @@ static int read_embed_args(sqlite3_context *ctx, const char *zFunc, int argc,
 
 static const char *const TEXT_ARG[1] = {"text"};
 
-void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
-  embed_args args;
-  if (!read_embed_args(ctx, "embed", argc, argv, 1, TEXT_ARG, &args)) return;
-  int nDims = ee_model_dims(embedSlotModel(args.pSlot));
+void embedResultVector(sqlite3_context *ctx, const char *zFunc, const embed_args *pArgs, int bUnit) {
+  int nDims = ee_model_dims(embedSlotModel(pArgs->pSlot));
   float *aVec = sqlite3_malloc64((sqlite3_uint64)nDims * sizeof(float));
   if (!aVec) {
     sqlite3_result_error_nomem(ctx);
     return;
   }
   char *zErr = NULL;
-  int rc = embedSlotEmbed(args.pSlot, args.pSlot->zPrompt, args.azText[0], args.anText[0], aVec, &zErr);
+  int rc = embedSlotEmbed(pArgs->pSlot, pArgs->pSlot->zPrompt, pArgs->azText[0], pArgs->anText[0], aVec, &zErr);
   if (rc != SQLITE_OK) {
     sqlite3_free(aVec);
     if (rc == SQLITE_NOMEM) sqlite3_result_error_nomem(ctx);
-    else embedResultError(ctx, "embed", zErr);
+    else embedResultError(ctx, zFunc, zErr);
     return;
+  }
+  if (bUnit) {
+    double sum = 0.0;
+    for (int i = 0; i < nDims; i++) sum += (double)aVec[i] * aVec[i];
+    /* A zero vector has no direction; it stays as it is rather than NaN. */
+    const double inv = sum > 0.0 ? 1.0 / sqrt(sum) : 1.0;
+    for (int i = 0; i < nDims; i++) aVec[i] = (float)(aVec[i] * inv);
   }
   /* Vectors are little-endian float32 on every platform we build for
   ** (x86-64, arm64), which is the byte order sqlite-vec reads. */
   sqlite3_result_blob(ctx, aVec, nDims * (int)sizeof(float), sqlite3_free);
   sqlite3_result_subtype(ctx, EMBED_SUBTYPE_F32);
+}
+
+void embedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+  embed_args args;
+  if (!embedReadArgs(ctx, "embed", argc, argv, 1, TEXT_ARG, &args)) return;
+  embedResultVector(ctx, "embed", &args, 0);
 }
 
 /* Tokenizes the text with the model's tokenizer and max_length into the
@@ -148,7 +148,7 @@ static void append_json_string(sqlite3_str *pOut, const char *s, size_t n) {
 
 void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   embed_args args;
-  if (!read_embed_args(ctx, "embed_tokenize", argc, argv, 1, TEXT_ARG, &args)) return;
+  if (!embedReadArgs(ctx, "embed_tokenize", argc, argv, 1, TEXT_ARG, &args)) return;
   if (!tokenize_args(ctx, "embed_tokenize", &args)) return;
   const wp_encoding *pEnc = &args.pSlot->enc;
   const wp_tokenizer *pTok = ee_model_tokenizer(embedSlotModel(args.pSlot));
@@ -177,7 +177,7 @@ void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 
 void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   embed_args args;
-  if (!read_embed_args(ctx, "embed_token_count", argc, argv, 1, TEXT_ARG, &args)) return;
+  if (!embedReadArgs(ctx, "embed_token_count", argc, argv, 1, TEXT_ARG, &args)) return;
   if (!tokenize_args(ctx, "embed_token_count", &args)) return;
   sqlite3_result_int(ctx, args.pSlot->enc.n_untruncated);
 }
@@ -185,7 +185,7 @@ void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
 void embedRerankFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char *const azWhat[2] = {"query", "document"};
   embed_args args;
-  if (!read_embed_args(ctx, "embed_rerank", argc, argv, 2, azWhat, &args)) return;
+  if (!embedReadArgs(ctx, "embed_rerank", argc, argv, 2, azWhat, &args)) return;
   ee_info info;
   ee_model_info(embedSlotModel(args.pSlot), &info);
   if (!info.labels) {

@@ -72,12 +72,15 @@ typedef struct embed_slot {
   char *zPrompt;               /* put before every text (prompt / prompt_name option, else the
                                   model's default_prompt_name), or NULL; owned */
   int bPromptOption;           /* 1 when an option chose zPrompt (even none) */
+  sqlite3_int64 iId;           /* this binding's number in its connection, never reused
+                                  (lembed_models' rowid: stable while others come and go) */
 } embed_slot;
 
 typedef struct embed_conn {
   sqlite3 *db;      /* the connection this state belongs to */
   embed_slot *aSlot; /* loaded names, in load order */
   int nSlot;        /* number of entries in aSlot */
+  sqlite3_int64 iLastId; /* the last embed_slot.iId given */
 } embed_conn;
 
 /* Finds the slot for zName (NULL: the default model).  On failure returns
@@ -129,6 +132,23 @@ int embedParseOptions(const char *zOptions, ee_params *pParams, embed_bind_opts 
 const char *embedSharedKey(const embed_shared_model *p);
 int embedSharedRefs(const embed_shared_model *p);
 
+/* The model and text arguments of a ([model,] text) or ([model,] query,
+** document) call: the last nText (1 or 2) arguments are texts, named
+** azWhat[i] in messages; one more before them is the model's name.
+** Returns 1 when the arguments are usable, 0 when a result (NULL for a
+** NULL text, or an error naming zFunc) has already been set. */
+typedef struct embed_args {
+  embed_slot *pSlot;     /* the model named, loaded */
+  const char *azText[2]; /* the texts (not NUL-terminated for our purposes) */
+  size_t anText[2];      /* their lengths in bytes */
+} embed_args;
+int embedReadArgs(sqlite3_context *ctx, const char *zFunc, int argc, sqlite3_value **argv, int nText,
+                  const char *const *azWhat, embed_args *pArgs);
+/* Sets the result to the vector of pArgs' (first) text: a float32 BLOB with
+** sqlite-vec's subtype; bUnit: scaled to length 1 whatever the model's
+** normalisation (sqlite-lembed's lembed() always is).  Errors name zFunc. */
+void embedResultVector(sqlite3_context *ctx, const char *zFunc, const embed_args *pArgs, int bUnit);
+
 /* ------------------------------------------------------------------ */
 /* SQL function implementations, registered by the one table in
 ** embed_ext.c.  Those that take an embed_conn get it as user data. */
@@ -139,6 +159,15 @@ void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedRerankFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void embedVersionFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+
+/* sqlite-lembed's names (lembed_funcs.c), so its SQL runs unchanged. */
+void lembedFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void lembedTokenizeJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void lembedTokenToPieceFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void lembedTokenScoreFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void lembedModelFromFileFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void lembedModelOptionsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
+void lembedContextOptionsFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 
 void vecSimilarityFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
 void vecDistanceCosineFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv);
@@ -169,6 +198,9 @@ const sqlite3_module *embedModelsModule(void);
 const sqlite3_module *embedEachModule(void);
 /* The table-valued function embed_chunks (embed_chunks.c). */
 const sqlite3_module *embedChunksModule(void);
+/* The eponymous temp.lembed_models table (lembed_models.c): sqlite-lembed's
+** way of binding a model name; client data is the embed_conn. */
+const sqlite3_module *lembedModelsModule(void);
 /* The table-valued function vec_each (vec_each.c). */
 const sqlite3_module *vecEachModule(void);
 

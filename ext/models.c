@@ -347,6 +347,7 @@ int embedConnLoad(embed_conn *pConn, const char *zName, const char *zPath,
     rc = slot_load(&fresh, pzErr);
     if (rc != SQLITE_OK) goto fail;
   }
+  fresh.iId = ++pConn->iLastId;
   for (int i = 0; i < pConn->nSlot; i++) {
     if (strcmp(pConn->aSlot[i].zName, zName) == 0) {
       slot_clear(&pConn->aSlot[i]);

@@ -120,6 +120,14 @@ static const char *const TEMPLATES[] = {
   "SELECT d.id, embed_rerank('r', ?1, d.body) FROM docs d ORDER BY 2 DESC LIMIT ?2",
   "SELECT embed('r', ?1)",
   "CREATE VIRTUAL TABLE IF NOT EXISTS rr USING embed_index(model='r')",
+  /* sqlite-lembed's names (lembed_funcs.c, lembed_models.c) */
+  "INSERT INTO temp.lembed_models(name, model, context_options) VALUES (?1, lembed_model_from_file('$DIR'), ?2)",
+  "INSERT INTO temp.lembed_models(name, model, context_options) VALUES ('l', '$DIR', lembed_context_options('n_ctx', ?1, 'seed', ?2))",
+  "DELETE FROM temp.lembed_models WHERE name = ?1 OR rowid = ?2",
+  "SELECT * FROM temp.lembed_models",
+  "SELECT lembed(?1), lembed('l', ?2), lembed(?1, ?2)",
+  "SELECT lembed_tokenize_json(?1, ?2), lembed_token_to_piece(?1, ?2), lembed_token_score('m', ?3)",
+  "SELECT lembed_model_options(?1, ?2), lembed_context_options(?1, ?2, ?3, ?1)",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 

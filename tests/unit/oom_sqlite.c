@@ -149,6 +149,14 @@ static const char *const SCRIPT[] = {
   "SELECT embed('r', 'a')",
   "SELECT name, dims FROM embed_models",
   "SELECT embed_unload('r')",
+  /* sqlite-lembed's names */
+  "INSERT INTO temp.lembed_models(name, model, model_options, context_options) VALUES ('l', "
+  "lembed_model_from_file('$DIR'), lembed_model_options('n_gpu_layers', 1), lembed_context_options('n_ctx', 16, 'seed', 1))",
+  "SELECT length(lembed('l', 'the cat sat')), lembed_tokenize_json('l', 'Hello, world!'),"
+  " lembed_token_to_piece('l', 5), lembed_token_score('l', 5)",
+  "SELECT lembed_context_options('n_threads', 1)",
+  "SELECT rowid, name, model FROM temp.lembed_models",
+  "DELETE FROM temp.lembed_models WHERE name = 'l'",
   "SELECT embed_unload('m')",
 };
 #define NSCRIPT ((int)(sizeof SCRIPT / sizeof SCRIPT[0]))
@@ -164,6 +172,7 @@ static const char *const MUST_FAIL[] = {
   "SELECT * FROM vec_each(x'010203')",
   "SELECT embed_rerank('m', 'a', 'b')",
   "SELECT embed('r', 'a')",
+  "SELECT lembed_context_options('n_threads', 1)",
 };
 
 static int must_fail(const char *zSql) {
