@@ -477,6 +477,43 @@ def _():
     return (theirs_wins and ours_wins, f"ours-then-theirs: {msgs[0]!r}; theirs-then-ours: {msgs[1]!r}")
 
 
+@check("sqlite-lembed's README demo, with sqlite-embed in sqlite-lembed's place: temp.lembed_models binds a GGUF file, "
+       "lembed() fills a vec0 table and searches it (k = 3 for LIMIT 3: SQLite 3.40), the exact top 3")
+def _():
+    import subprocess
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        gguf = os.path.join(tmp, "all-MiniLM-L6-v2.gguf")
+        subprocess.run([sys.executable, os.path.join(ROOT, "tests", "scripts", "make_gguf.py"), MODEL, gguf,
+                        "--type", "f32"], check=True, stdout=subprocess.DEVNULL)
+        both = open_with(OURS, THEIRS)
+        both.executescript(f"""
+            INSERT INTO temp.lembed_models(name, model) SELECT 'default', lembed_model_from_file('{gguf}');
+            CREATE TABLE articles(headline TEXT);
+            INSERT INTO articles VALUES
+              ('Shohei Ohtani''s ex-interpreter pleads guilty to charges related to gambling and theft'),
+              ('The jury has been selected in Hunter Biden''s gun trial'),
+              ('Larry Allen, a Super Bowl champion and famed Dallas Cowboy, has died at age 52'),
+              ('After saying Charlotte, a lone stingray, was pregnant, aquarium now says she''s sick'),
+              ('An Epoch Times executive is facing money laundering charge');
+            CREATE VIRTUAL TABLE vec_articles USING vec0(headline_embeddings float[{DIMS}]);
+            INSERT INTO vec_articles(rowid, headline_embeddings) SELECT rowid, lembed(headline) FROM articles;
+        """)
+        got = both.execute("""
+            WITH matches AS (SELECT rowid, distance FROM vec_articles
+                             WHERE headline_embeddings MATCH lembed(:query) AND k = 3 ORDER BY distance)
+            SELECT articles.rowid, distance FROM matches LEFT JOIN articles ON articles.rowid = matches.rowid""",
+                           {"query": "firearm courtroom"}).fetchall()
+        q = floats(both.execute("SELECT lembed('firearm courtroom')").fetchone()[0])
+        ref = []
+        for rowid, blob in both.execute("SELECT rowid, lembed(headline) FROM articles").fetchall():
+            ref.append((rowid, math.sqrt(sum((a - b) ** 2 for a, b in zip(q, floats(blob))))))
+        ref = sorted(ref, key=lambda x: (x[1], x[0]))[:3]
+        both.close()
+    ok, worst = knn_ok(got, ref)
+    return (ok, f"worst {worst:g}: {got} vs {ref}")
+
+
 ours.close()
 theirs.close()
 sys.exit(1 if failures else 0)
