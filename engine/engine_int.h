@@ -409,7 +409,11 @@ typedef struct ee_layer {
 } ee_layer;
 
 typedef struct ee_weights {
-  const float *word;            /* (V,H)  embeddings.word_embeddings */
+  const float *word;            /* (V,H)  embeddings.word_embeddings in F32, or NULL: */
+  const unsigned char *word_raw; /*        in the mapping as word_dtype, rows word_row_bytes
+                                   apart (read with ee_word_row) */
+  st_dtype word_dtype;
+  int64_t word_row_bytes;
   const float *pos;             /* (P,H)  embeddings.position_embeddings */
   const float *type;            /* (TV,H) embeddings.token_type_embeddings */
   const float *emb_ln_g, *emb_ln_b; /* (H), (H) embeddings.LayerNorm */
@@ -455,6 +459,12 @@ void ee_weights_free(ee_weights *w); /* accepts a zeroed struct */
 ** dense weights twice in memory. */
 void ee_weights_release(ee_weights *w, const float *p);
 int64_t ee_weights_bytes_mapped(const ee_weights *w);
+/* Token id's row of the word embeddings as f32 (id < vocab_size; H the
+** hidden size): a pointer into w, or buf (H floats) with the row converted
+** from the file's dtype into it. */
+const float *ee_word_row(const ee_weights *w, int32_t id, int H, float *buf);
+/* Where that row's bytes are (*bytes of them), to prefetch. */
+const void *ee_word_row_src(const ee_weights *w, int32_t id, int H, int64_t *bytes);
 
 /* A Dense module's parameters (dense.c). */
 typedef struct ee_dense {

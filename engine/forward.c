@@ -348,13 +348,15 @@ static void st_embed(void *arg, int tid, int nth) {
       const int64_t rp = r + EMBED_AHEAD;
       if (rp < f->T) {
         while (rp >= po + f->lens[ps]) po += f->lens[ps++];
-        const char *next = (const char *)(w->word + (int64_t)f->ids[ps][rp - po] * H);
-        for (int64_t b = 0; b < (int64_t)H * (int64_t)sizeof(float); b += 64) ee_prefetch(next + b);
+        int64_t row_bytes = 0;
+        const char *next = ee_word_row_src(w, f->ids[ps][rp - po], H, &row_bytes);
+        for (int64_t b = 0; b < row_bytes; b += 64) ee_prefetch(next + b);
       }
       while (r >= o + f->lens[s]) o += f->lens[s++];
       int64_t j = r - o;
       const int32_t id = f->ids[s][j];
-      const float *we = w->word + (int64_t)id * H;
+      float *out = f->x + r * H;
+      const float *we = ee_word_row(w, id, H, out); /* a row not in f32 is converted into out */
       int64_t position = c->rotary ? 0 : j; /* rotary: one zero row (weights.c) */
       if (c->pad_position >= 0) { /* MPNet: pad + the non-pad tokens up to j */
         if (s != count_s || j != count_j + 1) {
@@ -368,7 +370,7 @@ static void st_embed(void *arg, int tid, int nth) {
       const float *pe = w->pos + position * H;
       int tt = f->type_ids && f->type_ids[s] ? f->type_ids[s][j] : 0;
       const float *te = w->type + (int64_t)tt * H;
-      embed_row_pick(f->x + r * H, we, pe, te, H, w->emb_ln_g, w->emb_ln_b, c->layer_norm_eps);
+      embed_row_pick(out, we, pe, te, H, w->emb_ln_g, w->emb_ln_b, c->layer_norm_eps);
     }
     if (c->precision != EE_PREC_FP32) quant_rows(f, f->qa_h, f->qld_h, f->x, H, r0, r1, H);
   }

@@ -31,6 +31,8 @@
 **         Conversion also rejects Inf/NaN, which costs nothing there; F32
 **         tensors used in place are not scanned (that would fault in every
 **         page at load).
+** Except the word embeddings, which stay in the mapping in any of these
+** dtypes (bind_word_rows): a pass reads one row per token.
 ** The mapping stays valid while the model lives: a model file truncated or
 ** rewritten in place meanwhile would fault (SIGBUS), as with any mmap; tools
 ** that replace models should write a new file and rename it.
@@ -198,10 +200,11 @@ static ee_status own_floats(ee_weights *w, int64_t n, float **out, ee_error *err
   return EE_OK;
 }
 
-/* Find prefix+name in any file, check dtype and shape [d0] or [d0, d1]
-** (d1 < 0: 1-D), and set *out to f32 data.  hint explains the expectation. */
-static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
-                      const char *hint, const float **out, ee_error *err) {
+/* Find prefix+name in any file and check its dtype and shape [d0] or
+** [d0, d1] (d1 < 0: 1-D); hint explains the expectation.  Sets *pt and *pf
+** and counts the tensor in w's dtype and n_params. */
+static ee_status find_tensor(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
+                             const char *hint, const st_tensor **pt, st_file **pf, ee_error *err) {
   char full[256];
   snprintf(full, sizeof full, "%s%s", prefix, name);
   const st_tensor *t = NULL;
@@ -234,7 +237,23 @@ static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64
   else if (strcmp(w->dtype, st_dtype_name(t->dtype)) != 0)
     w->dtype = "mixed";
   w->n_params += t->numel;
+  *pt = t;
+  *pf = f;
+  return EE_OK;
+}
 
+static ee_status inf_nan_error(const char *prefix, const char *name, const st_file *f, int64_t at, ee_error *err) {
+  return ee_set_error(err, EE_ERR_FORMAT, "tensor '%s%s' in %s has an Inf or NaN at element %lld", prefix,
+                      name, f->path, (long long)at);
+}
+
+/* Find and check a tensor (find_tensor) and set *out to its f32 data. */
+static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
+                      const char *hint, const float **out, ee_error *err) {
+  const st_tensor *t = NULL;
+  st_file *f = NULL;
+  ee_status rc = find_tensor(w, prefix, name, d0, d1, hint, &t, &f, err);
+  if (rc != EE_OK) return rc;
   const unsigned char *src = f->data + t->begin;
   if (t->dtype == ST_F32 && ((uintptr_t)src & 3u) == 0) {
     *out = (const float *)(const void *)src; /* in place from the mapping */
@@ -242,14 +261,64 @@ static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64
     return EE_OK;
   }
   float *dst = NULL;
-  ee_status rc = own_floats(w, t->numel, &dst, err);
+  rc = own_floats(w, t->numel, &dst, err);
   if (rc != EE_OK) return rc;
   int64_t bad = convert(dst, src, t->dtype, t->numel);
-  if (bad >= 0)
-    return ee_set_error(err, EE_ERR_FORMAT, "tensor '%s' in %s has an Inf or NaN at element %lld",
-                        full, f->path, (long long)bad);
+  if (bad >= 0) return inf_nan_error(prefix, name, f, bad, err);
   *out = dst;
   return EE_OK;
+}
+
+/* The word embeddings (vocab x H): read a row per token, so a table in F16,
+** BF16 or a GGUF block type stays in the mapping, in its own format, and
+** ee_word_row converts the rows tokens ask for.  Converting it all at load
+** took 4 bytes a value of heap (47 MB for MiniLM, 768 MB for a 250k-token
+** multilingual vocabulary at 768), where the file holds 2 (F16) or ~1.06
+** (Q8_0).  The table is still read once here, a chunk of rows at a time,
+** to refuse an Inf or NaN at load rather than in a vector; an aligned F32
+** table is used in place and not scanned, as bind does. */
+static ee_status bind_word_rows(ee_weights *w, const char *prefix, const char *name, int64_t V, int64_t H,
+                                const char *hint, ee_error *err) {
+  const st_tensor *t = NULL;
+  st_file *f = NULL;
+  ee_status rc = find_tensor(w, prefix, name, V, H, hint, &t, &f, err);
+  if (rc != EE_OK) return rc;
+  const unsigned char *src = f->data + t->begin;
+  const int bv = gb_block_values(t->dtype);
+  if (t->dtype == ST_F32 || (bv && H % bv != 0)) {
+    w->n_params -= t->numel; /* counted again by bind */
+    return bind(w, prefix, name, V, H, hint, &w->word, err);
+  }
+  const int64_t row_bytes = bv ? H / bv * gb_block_bytes(t->dtype) : 2 * H;
+  const int64_t chunk_rows = H < 16384 ? 16384 / H : 1;
+  float *buf = se_malloc(sizeof(float) * (size_t)(chunk_rows * H));
+  if (!buf) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
+  for (int64_t r = 0; r < V; r += chunk_rows) {
+    const int64_t n = V - r < chunk_rows ? V - r : chunk_rows;
+    int64_t bad = convert(buf, src + r * row_bytes, t->dtype, n * H);
+    if (bad >= 0) {
+      se_free(buf);
+      return inf_nan_error(prefix, name, f, r * H + bad, err);
+    }
+  }
+  se_free(buf);
+  w->word = NULL;
+  w->word_raw = src;
+  w->word_dtype = t->dtype;
+  w->word_row_bytes = row_bytes;
+  f->used_in_place = 1; /* the mapping stays */
+  return EE_OK;
+}
+
+const float *ee_word_row(const ee_weights *w, int32_t id, int H, float *buf) {
+  if (w->word) return w->word + (int64_t)id * H;
+  convert(buf, w->word_raw + (int64_t)id * w->word_row_bytes, w->word_dtype, H); /* checked at load */
+  return buf;
+}
+
+const void *ee_word_row_src(const ee_weights *w, int32_t id, int H, int64_t *bytes) {
+  *bytes = w->word ? 4 * (int64_t)H : w->word_row_bytes;
+  return w->word ? (const void *)(w->word + (int64_t)id * H) : (const void *)(w->word_raw + id * w->word_row_bytes);
 }
 
 static int has_tensor(const ee_weights *w, const char *name) {
@@ -361,7 +430,8 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
   memset(zero, 0, sizeof(float) * (size_t)H);
   w->pos = zero;
 #define BIND(name, d0, d1, hint, out)   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
-  BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
+  if ((rc = bind_word_rows(w, prefix, "embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, err)) != EE_OK)
+    return rc;
   BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
   BIND("emb_ln.weight", H, -1, hint_h, &w->emb_ln_g);
   BIND("emb_ln.bias", H, -1, hint_h, &w->emb_ln_b);
@@ -455,7 +525,8 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
 
 #define BIND(name, d0, d1, hint, out) \
   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
-  BIND("embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, &w->word);
+  if ((rc = bind_word_rows(w, prefix, "embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, err)) != EE_OK)
+    return rc;
   BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
        &w->pos);
   if (cfg->arch == EE_ARCH_DISTILBERT || cfg->arch == EE_ARCH_MPNET) {

@@ -563,6 +563,26 @@ static void safetensors_cases(void) {
   }
   if (f) fclose(f);
   expect_load("Inf in an F16 tensor", d16, NULL, EE_ERR_FORMAT, "st_f16/model.safetensors", "Inf or NaN at element 3");
+  /* The word table stays in the file and is scanned a chunk of rows at a
+  ** time (weights.c, bind_word_rows): a NaN in its last value, past the
+  ** first chunk, is found at load and named by its element. */
+  d16 = make_model("st_f16_last", &h, u, &n);
+  snprintf(p, sizeof p, "%s/model.safetensors", d16);
+  f = fopen(p, "r+b");
+  char want_at[64] = "";
+  if (f && fread(len8, 1, 8, f) == 8) {
+    uint64_t hl = 0;
+    for (int k = 7; k >= 0; k--) hl = (hl << 8) | len8[k];
+    int w = find_t(u, n, "embeddings.word_embeddings.weight");
+    const int64_t last = u[w].shape[0] * u[w].shape[1] - 1;
+    fseek(f, (long)(8 + hl + (uint64_t)u[w].b + 2 * (uint64_t)last), SEEK_SET);
+    unsigned char nan16[2] = {0x01, 0x7e};
+    fwrite(nan16, 1, 2, f);
+    snprintf(want_at, sizeof want_at, "Inf or NaN at element %lld", (long long)last);
+  }
+  if (f) fclose(f);
+  expect_load("NaN in the F16 word table's last value", d16, NULL, EE_ERR_FORMAT, "embeddings.word_embeddings.weight",
+              want_at);
 
   /* Shards: a missing shard, a bad weight_map. */
   spec sh = base_spec();
