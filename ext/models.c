@@ -141,10 +141,17 @@ done:
   return rc;
 }
 
-/* Finds or loads the registry entry for (zRealPath, params); takes a reference. */
+/* Finds or loads the registry entry for (zRealPath, params); takes a reference.
+** A model file (a .gguf) is keyed by its device and inode, not its path:
+** real_model_path keeps a link's own name, and two links to one file (two
+** snapshots of a Hugging Face cache entry sharing a blob) are one model. */
 static int registry_acquire(const char *zRealPath, const ee_params *pParams,
                             embed_shared_model **ppOut, char **pzErr) {
-  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d/%s/%d", zRealPath, pooling_name(pParams->pooling),
+  struct stat sb;
+  char zFileId[64] = "";
+  if (stat(zRealPath, &sb) == 0 && S_ISREG(sb.st_mode))
+    snprintf(zFileId, sizeof zFileId, "file %llu:%llu", (unsigned long long)sb.st_dev, (unsigned long long)sb.st_ino);
+  char *zKey = sqlite3_mprintf("%s\n%s/%d/%d/%d/%d/%s/%d", zFileId[0] ? zFileId : zRealPath, pooling_name(pParams->pooling),
                                pParams->normalize, pParams->max_length, pParams->threads,
                                pParams->batch_size, precision_name(pParams->precision),
                                pParams->truncate_dim);
