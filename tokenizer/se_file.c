@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -59,6 +60,31 @@ static se_file_status open_failure(const char *path, int e, char *msg, size_t n)
   return e == ENOENT ? SE_FILE_MISSING : SE_FILE_IO;
 }
 
+/* A model cloned with git but without Git LFS has, in place of each large
+** file, a pointer of ~130 bytes: "version https://git-lfs.github.com/spec/v1",
+** "oid sha256:...", "size N".  Read as the file it stands for it gives
+** baffling errors (a safetensors header billions of bytes long, a
+** vocabulary without [UNK]), so it is named for what it is.  Returns 1 with
+** msg set when fd holds such a pointer. */
+static int lfs_pointer(int fd, const char *path, int64_t size, char *msg, size_t nmsg) {
+  static const char magic[] = "version https://git-lfs.github.com/spec/v1";
+  char head[1024];
+  if (size < (int64_t)sizeof magic - 1 || size > (int64_t)sizeof head - 1) return 0;
+  ssize_t n = pread(fd, head, (size_t)size, 0);
+  if (n < (ssize_t)sizeof magic - 1 || memcmp(head, magic, sizeof magic - 1) != 0) return 0;
+  head[n] = '\0';
+  const char *sz = strstr(head, "\nsize ");
+  long long real = sz ? strtoll(sz + 6, NULL, 10) : -1;
+  char real_msg[48] = "";
+  if (real > 0) snprintf(real_msg, sizeof real_msg, " of %lld bytes", real);
+  snprintf(msg, nmsg,
+           "%s is a Git LFS pointer (%lld bytes), not the file%s it stands for: the model was cloned "
+           "without Git LFS; run 'git lfs install' and 'git lfs pull' in its directory, or download it "
+           "with huggingface-cli",
+           path, (long long)size, real_msg);
+  return 1;
+}
+
 int se_file_open(const char *path, int64_t *size, se_file_status *status, char *msg, size_t nmsg) {
   struct stat st;
   *size = 0;
@@ -85,6 +111,11 @@ int se_file_open(const char *path, int64_t *size, se_file_status *status, char *
     return -1;
   }
   *size = (int64_t)st.st_size;
+  if (lfs_pointer(fd, path, *size, msg, nmsg)) {
+    close(fd);
+    *status = SE_FILE_IO;
+    return -1;
+  }
   *status = SE_FILE_OK;
   return fd;
 }
