@@ -134,7 +134,26 @@ static ee_status open_files(ee_weights *w, const char *dir, ee_error *err) {
       return open_shards(w, dir, index, err);
     }
   }
+  /* Weights in a format this engine does not read: say which, since a
+  ** directory with config.json and a tokenizer looks complete otherwise
+  ** (transformers.js repositories, Xenova's, hold only ONNX files). */
+  static const char *const OTHER[][2] = {
+    {"onnx/model.onnx", "ONNX"}, {"model.onnx", "ONNX"}, {"tf_model.h5", "TensorFlow"},
+    {"flax_model.msgpack", "Flax"}, {"openvino_model.xml", "OpenVINO"},
+  };
+  const char *other = NULL, *kind = NULL;
+  for (size_t i = 0; i < sizeof OTHER / sizeof OTHER[0] && !other; i++) {
+    if ((rc = ee_path_join(index, dir, OTHER[i][0], err)) != EE_OK) return rc;
+    if (ee_file_exists(index)) other = OTHER[i][0], kind = OTHER[i][1];
+  }
   if ((rc = ee_path_join(path, dir, "model.safetensors", err)) != EE_OK) return rc;
+  if (other)
+    return ee_set_error(err, EE_ERR_IO,
+                        "missing %s (nor is there a model.safetensors.index.json, "
+                        "pytorch_model.bin or pytorch_model.bin.index.json); the directory has %s "
+                        "weights (%s), which are not read: use the repository they were exported "
+                        "from, with its model.safetensors",
+                        path, kind, other);
   return ee_set_error(err, EE_ERR_IO,
                       "missing %s (nor is there a model.safetensors.index.json, "
                       "pytorch_model.bin or pytorch_model.bin.index.json)",
