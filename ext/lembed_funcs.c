@@ -67,13 +67,13 @@ static const wp_tokenizer *token_args(sqlite3_context *ctx, const char *zFunc, i
   static const char *const azWhat[1] = {"token id"};
   embed_args args;
   sqlite3_int64 iId = 0;
-  if (sqlite3_value_type(argv[1]) != SQLITE_NULL && !embedWholeNumber(argv[1], &iId)) {
-    embedResultError(ctx, zFunc, sqlite3_mprintf("argument 2 (token id) must be an INTEGER, got %s",
-                                                 embedNotWholeName(argv[1])));
-    return NULL;
-  }
   if (sqlite3_value_type(argv[1]) == SQLITE_NULL) {
     sqlite3_result_null(ctx);
+    return NULL;
+  }
+  if (!embedWholeNumber(argv[1], &iId)) {
+    embedResultError(ctx, zFunc, sqlite3_mprintf("argument 2 (token id) must be an INTEGER, got %s",
+                                                 embedNotWholeName(argv[1])));
     return NULL;
   }
   /* Only the model's name, argument 1, is read there (no texts). */
