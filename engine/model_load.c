@@ -386,7 +386,10 @@ void ee_model_info(const ee_model *m, ee_info *info) {
                                                     : ee_kernel_name();
   info->prompts = m->prompts.json ? m->prompts.json : "{}";
   info->default_prompt_name = m->prompts.dflt;
-  info->similarity = m->prompts.similarity; /* "cosine" when the file says nothing */
+  /* "cosine" when the file says nothing, and for a GGUF file, which keeps
+  ** no similarity_fn_name (its vectors are compared by cosine in llama.cpp
+  ** and sqlite-lembed). */
+  info->similarity = m->prompts.similarity ? m->prompts.similarity : "cosine";
   info->include_prompt = m->cfg.include_prompt;
   info->modules = m->modules;
   info->labels = m->cfg.labels;
