@@ -10,7 +10,8 @@
 ** (fuzz_model.h, made once at start-up) bound as 'm' and a table
 ** docs(id INTEGER PRIMARY KEY, body TEXT).  The input is then read as up to
 ** 64 operations: one byte picks a statement template from TEMPLATES (model
-** functions, a cross-encoder's embed_rerank, three embed_index tables of
+** functions, sqlite-lembed's names (lembed(), temp.lembed_models), a GGUF
+** model and a table over it, a cross-encoder's embed_rerank, three embed_index tables of
 ** different kinds, content-table writes that fire the sync triggers,
 ** commands, KNN queries, transactions
 ** and savepoints, and deliberate damage to the shadow tables), and each
@@ -128,6 +129,12 @@ static const char *const TEMPLATES[] = {
   "SELECT lembed(?1), lembed('l', ?2), lembed(?1, ?2)",
   "SELECT lembed_tokenize_json(?1, ?2), lembed_token_to_piece(?1, ?2), lembed_token_score('m', ?3)",
   "SELECT lembed_model_options(?1, ?2), lembed_context_options(?1, ?2, ?3, ?1)",
+  /* a GGUF model (what sqlite-lembed users load; run from the repository's root) */
+  "SELECT embed_load('gg', 'tests/fuzz/corpus/fuzz_gguf/tiny_f32.gguf', ?1)",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS gi USING embed_index(model='gg', quantize='int8')",
+  "INSERT INTO gi(rowid, text) VALUES (?1, ?2)",
+  "SELECT rowid, distance FROM gi WHERE gi MATCH ?1 AND k = ?2",
+  "SELECT embed('gg', ?1), lembed('gg', ?2)",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 
