@@ -562,6 +562,41 @@ ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options 
     for (size_t j = 0; j < n && !special; j++) upper |= s[j] >= 'A' && s[j] <= 'Z';
     total += n + 3;
   }
+  /* The special tokens are taken by name ([CLS], [SEP], [UNK]), as from a
+  ** vocab.txt; llama.cpp takes them by the ids the file states.  A file
+  ** whose ids name other tokens would give other vectors than llama.cpp's
+  ** without a word: refused.  (Padding never reaches the encoder, and a
+  ** [MASK] typed in a text is matched by its text in both.) */
+  static const char *const SPECIAL[][2] = {
+      {"tokenizer.ggml.cls_token_id", "[CLS]"},
+      {"tokenizer.ggml.seperator_token_id", "[SEP]"},
+      {"tokenizer.ggml.unknown_token_id", "[UNK]"},
+  };
+  enum { N_SPECIAL = sizeof SPECIAL / sizeof SPECIAL[0] };
+  int64_t special_id[N_SPECIAL];
+  for (int k = 0; k < N_SPECIAL; k++) {
+    const gg_kv *kv = find_kv(&h, SPECIAL[k][0]);
+    special_id[k] = -1;
+    if (kv && (!kv_int(kv, &special_id[k]) || special_id[k] < 0 || (uint64_t)special_id[k] >= tokens->arr_n)) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: %s is not a token id (the vocabulary has %llu tokens)", path,
+                        SPECIAL[k][0], (unsigned long long)tokens->arr_n);
+      goto done;
+    }
+  }
+  r.pos = (size_t)(tokens->val - f.map);
+  for (uint64_t i = 0; i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    take_str(&r, &s, &n);
+    for (int k = 0; k < N_SPECIAL; k++) {
+      if ((uint64_t)special_id[k] != i || (n == strlen(SPECIAL[k][1]) && !memcmp(s, SPECIAL[k][1], n))) continue;
+      rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "%s: %s is %llu, the token '%.*s', not %s: special tokens are taken by name here, "
+                        "so this file's would differ from llama.cpp's", path, SPECIAL[k][0],
+                        (unsigned long long)i, (int)(n < 64 ? n : 64), s, SPECIAL[k][1]);
+      goto done;
+    }
+  }
   char *out = se_malloc(total + 1);
   if (!out) {
     rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
