@@ -50,6 +50,17 @@ void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg) {
   sqlite3_free(zFull);
 }
 
+void embedResultStr(sqlite3_context *ctx, sqlite3_str *pOut) {
+  int rc = sqlite3_str_errcode(pOut);
+  char *z = sqlite3_str_finish(pOut);
+  if (rc != SQLITE_OK || !z) {
+    sqlite3_free(z);
+    sqlite3_result_error_nomem(ctx);
+    return;
+  }
+  sqlite3_result_text(ctx, z, -1, sqlite3_free);
+}
+
 int embedCursorError(sqlite3_vtab_cursor *pCursor, char *zMsg) {
   sqlite3_free(pCursor->pVtab->zErrMsg);
   pCursor->pVtab->zErrMsg = zMsg;

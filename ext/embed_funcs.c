@@ -165,14 +165,7 @@ void embedTokenizeFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   sqlite3_str_appendall(pOut, "],\"type_ids\":[");
   for (int32_t i = 0; i < pEnc->n; i++) sqlite3_str_appendf(pOut, "%s%d", i ? "," : "", pEnc->type_ids[i]);
   sqlite3_str_appendall(pOut, "]}");
-  int rc = sqlite3_str_errcode(pOut);
-  char *zJson = sqlite3_str_finish(pOut);
-  if (rc != SQLITE_OK || !zJson) {
-    sqlite3_free(zJson);
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  sqlite3_result_text(ctx, zJson, -1, sqlite3_free);
+  embedResultStr(ctx, pOut);
 }
 
 void embedTokenCountFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {

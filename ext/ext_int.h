@@ -207,6 +207,9 @@ const sqlite3_module *vecEachModule(void);
 /* Reports an error as "<zFunc>(): <message>" and frees zMsg; NULL zMsg
 ** means an allocation failed. */
 void embedResultError(sqlite3_context *ctx, const char *zFunc, char *zMsg);
+/* Finishes pOut and makes its text the result (out of memory if building it
+** failed anywhere). */
+void embedResultStr(sqlite3_context *ctx, sqlite3_str *pOut);
 
 /* The name SQLite shows for a value's type: "INTEGER", "REAL", "TEXT", "BLOB", "NULL". */
 const char *embedTypeName(int eType);

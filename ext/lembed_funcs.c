@@ -50,14 +50,7 @@ void lembedTokenizeJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv
   sqlite3_str_appendchar(pOut, 1, '[');
   for (int32_t i = 0; i < pEnc->n; i++) sqlite3_str_appendf(pOut, "%s%d", i ? "," : "", pEnc->ids[i]);
   sqlite3_str_appendchar(pOut, 1, ']');
-  int rc = sqlite3_str_errcode(pOut);
-  char *zJson = sqlite3_str_finish(pOut);
-  if (rc != SQLITE_OK || !zJson) {
-    sqlite3_free(zJson);
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  sqlite3_result_text(ctx, zJson, -1, sqlite3_free);
+  embedResultStr(ctx, pOut);
 }
 
 /* The model and token id of lembed_token_to_piece / lembed_token_score.
@@ -185,16 +178,14 @@ static void options_func(sqlite3_context *ctx, const char *zFunc, const option_k
       sqlite3_str_appendf(pOut, "%s\"%s\":%lld", i ? "," : "", aKey[k].zKey, (long long)v);
     }
   }
-  sqlite3_str_appendchar(pOut, 1, '}');
-  int rc = sqlite3_str_errcode(pOut);
-  char *zJson = sqlite3_str_finish(pOut);
-  if (zErr || bNomem || rc != SQLITE_OK || !zJson) {
-    sqlite3_free(zJson);
+  if (zErr || bNomem) {
+    sqlite3_free(sqlite3_str_finish(pOut));
     if (zErr) embedResultError(ctx, zFunc, zErr);
     else sqlite3_result_error_nomem(ctx);
     return;
   }
-  sqlite3_result_text(ctx, zJson, -1, sqlite3_free);
+  sqlite3_str_appendchar(pOut, 1, '}');
+  embedResultStr(ctx, pOut);
 }
 
 /* lembed_model_options('n_gpu_layers', N): accepted and without effect

@@ -190,14 +190,7 @@ void vecToJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   }
   sqlite3_str_appendchar(pOut, 1, ']');
   vecArgFree(&a);
-  int rc = sqlite3_str_errcode(pOut);
-  char *z = sqlite3_str_finish(pOut);
-  if (rc != SQLITE_OK || !z) {
-    sqlite3_free(z);
-    sqlite3_result_error_nomem(ctx);
-    return;
-  }
-  sqlite3_result_text(ctx, z, -1, sqlite3_free);
+  embedResultStr(ctx, pOut);
 }
 
 void vecFromJsonFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
