@@ -194,6 +194,27 @@ void vecMeanFinal(sqlite3_context *ctx);
 
 /* The eponymous embed_models table (models_table.c); its client data is the embed_conn. */
 const sqlite3_module *embedModelsModule(void);
+/* A table with one row per binding of the connection (embed_models,
+** temp.lembed_models): the vtab and cursor both use, and the methods that do
+** not depend on the columns (models_table.c).  embedSlotsConnect declares
+** zSchema and applies the sqlite3_vtab_config option eConfig. */
+typedef struct embed_slots_vtab {
+  sqlite3_vtab base; /* base class: must be first */
+  embed_conn *pConn; /* the connection's model bindings */
+} embed_slots_vtab;
+typedef struct embed_slots_cursor {
+  sqlite3_vtab_cursor base; /* base class: must be first */
+  int iRow;                 /* index into pConn->aSlot */
+} embed_slots_cursor;
+int embedSlotsConnect(sqlite3 *db, void *pAux, const char *zSchema, int eConfig, sqlite3_vtab **ppVtab);
+int embedSlotsDisconnect(sqlite3_vtab *pVtab);
+int embedSlotsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor);
+int embedSlotsClose(sqlite3_vtab_cursor *pCursor);
+int embedSlotsFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc, sqlite3_value **argv);
+int embedSlotsNext(sqlite3_vtab_cursor *pCursor);
+int embedSlotsEof(sqlite3_vtab_cursor *pCursor);
+int embedSlotsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo);
+embed_slot *embedSlotsRow(sqlite3_vtab_cursor *pCursor); /* the cursor's binding */
 /* The table-valued function embed_each (embed_each.c). */
 const sqlite3_module *embedEachModule(void);
 /* The table-valued function embed_chunks (embed_chunks.c). */

@@ -30,93 +30,27 @@
 
 enum { COL_NAME, COL_MODEL, COL_MODEL_OPTIONS, COL_CONTEXT_OPTIONS };
 
-typedef struct lmodels_vtab {
-  sqlite3_vtab base; /* base class: must be first */
-  embed_conn *pConn; /* the connection's model bindings */
-} lmodels_vtab;
-
-typedef struct lmodels_cursor {
-  sqlite3_vtab_cursor base; /* base class: must be first */
-  int iRow;                 /* index into pConn->aSlot */
-} lmodels_cursor;
-
 static int lmodelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
                           char **pzErr) {
   (void)argc;
   (void)argv;
   (void)pzErr;
-  int rc = sqlite3_declare_vtab(
-      db, "CREATE TABLE x(name TEXT, model TEXT, model_options HIDDEN, context_options HIDDEN)");
-  if (rc != SQLITE_OK) return rc;
-  lmodels_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
-  if (!pTab) return SQLITE_NOMEM;
-  memset(pTab, 0, sizeof(*pTab));
-  pTab->pConn = pAux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_DIRECTONLY);
-  *ppVtab = &pTab->base;
-  return SQLITE_OK;
-}
-
-static int lmodelsDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
-}
-
-static int lmodelsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
-  (void)pVtab;
-  lmodels_cursor *pCur = sqlite3_malloc64(sizeof(*pCur));
-  if (!pCur) return SQLITE_NOMEM;
-  memset(pCur, 0, sizeof(*pCur));
-  *ppCursor = &pCur->base;
-  return SQLITE_OK;
-}
-
-static int lmodelsClose(sqlite3_vtab_cursor *pCursor) {
-  sqlite3_free(pCursor);
-  return SQLITE_OK;
-}
-
-static int lmodelsFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
-                         sqlite3_value **argv) {
-  (void)idxNum;
-  (void)idxStr;
-  (void)argc;
-  (void)argv;
-  ((lmodels_cursor *)pCursor)->iRow = 0;
-  return SQLITE_OK;
-}
-
-static int lmodelsNext(sqlite3_vtab_cursor *pCursor) {
-  ((lmodels_cursor *)pCursor)->iRow++;
-  return SQLITE_OK;
-}
-
-static int lmodelsEof(sqlite3_vtab_cursor *pCursor) {
-  return ((lmodels_cursor *)pCursor)->iRow >= ((lmodels_vtab *)pCursor->pVtab)->pConn->nSlot;
-}
-
-static embed_slot *cursor_slot(sqlite3_vtab_cursor *pCursor) {
-  return &((lmodels_vtab *)pCursor->pVtab)->pConn->aSlot[((lmodels_cursor *)pCursor)->iRow];
+  return embedSlotsConnect(db, pAux,
+                           "CREATE TABLE x(name TEXT, model TEXT, model_options HIDDEN, context_options HIDDEN)",
+                           SQLITE_VTAB_DIRECTONLY, ppVtab);
 }
 
 /* model is the path as given (sqlite-lembed shows a pointer, i.e. NULL);
 ** the option columns are only for INSERT and read NULL. */
 static int lmodelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
-  embed_slot *pSlot = cursor_slot(pCursor);
+  embed_slot *pSlot = embedSlotsRow(pCursor);
   if (iCol == COL_NAME) sqlite3_result_text(ctx, pSlot->zName, -1, SQLITE_TRANSIENT);
   else if (iCol == COL_MODEL) sqlite3_result_text(ctx, pSlot->zPath, -1, SQLITE_TRANSIENT);
   return SQLITE_OK;
 }
 
 static int lmodelsRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid) {
-  *pRowid = cursor_slot(pCursor)->iId;
-  return SQLITE_OK;
-}
-
-static int lmodelsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
-  (void)pVtab;
-  pInfo->estimatedCost = 10;
-  pInfo->estimatedRows = 10;
+  *pRowid = embedSlotsRow(pCursor)->iId;
   return SQLITE_OK;
 }
 
@@ -172,7 +106,7 @@ static int read_options(sqlite3_value *pVal, const char *zColumn, const char *zF
   return rc == SQLITE_ERROR && !*pzErr ? SQLITE_NOMEM : rc;
 }
 
-static int lmodels_insert(lmodels_vtab *pTab, sqlite3_value **aCol, sqlite_int64 *pRowid) {
+static int lmodels_insert(embed_slots_vtab *pTab, sqlite3_value **aCol, sqlite_int64 *pRowid) {
   sqlite3_vtab *pVtab = &pTab->base;
   if (sqlite3_value_type(aCol[COL_NAME]) != SQLITE_TEXT || sqlite3_value_bytes(aCol[COL_NAME]) == 0) {
     return vtab_error(pVtab, sqlite3_mprintf("name must be a non-empty TEXT, got %s",
@@ -215,7 +149,7 @@ static int lmodels_insert(lmodels_vtab *pTab, sqlite3_value **aCol, sqlite_int64
 }
 
 static int lmodelsUpdate(sqlite3_vtab *pVtab, int argc, sqlite3_value **argv, sqlite_int64 *pRowid) {
-  lmodels_vtab *pTab = (lmodels_vtab *)pVtab;
+  embed_slots_vtab *pTab = (embed_slots_vtab *)pVtab;
   if (argc == 1) { /* DELETE */
     const sqlite3_int64 iId = sqlite3_value_int64(argv[0]);
     for (int i = 0; i < pTab->pConn->nSlot; i++) {
@@ -236,13 +170,13 @@ static const sqlite3_module lmodels_module = {
     .iVersion = 0,
     .xCreate = 0, /* eponymous only */
     .xConnect = lmodelsConnect,
-    .xBestIndex = lmodelsBestIndex,
-    .xDisconnect = lmodelsDisconnect,
-    .xOpen = lmodelsOpen,
-    .xClose = lmodelsClose,
-    .xFilter = lmodelsFilter,
-    .xNext = lmodelsNext,
-    .xEof = lmodelsEof,
+    .xBestIndex = embedSlotsBestIndex,
+    .xDisconnect = embedSlotsDisconnect,
+    .xOpen = embedSlotsOpen,
+    .xClose = embedSlotsClose,
+    .xFilter = embedSlotsFilter,
+    .xNext = embedSlotsNext,
+    .xEof = embedSlotsEof,
     .xColumn = lmodelsColumn,
     .xRowid = lmodelsRowid,
     .xUpdate = lmodelsUpdate,

@@ -13,6 +13,9 @@
 ** user can see whether bf16/int8 get their fast instructions here.
 ** prompt is what the binding puts before every text (NULL: nothing) and
 ** prompts the model's named prompts (config_sentence_transformers.json).
+**
+** The methods that only walk the bindings (embedSlots*) are here too, and
+** temp.lembed_models (lembed_models.c) uses them with its own columns.
 */
 #include "ext_int.h"
 #include <string.h>
@@ -25,80 +28,84 @@ enum {
   COL_PROMPTS, COL_HIDDEN, COL_MODULES, COL_DIR, COL_SIMILARITY, COL_TOKENIZER
 };
 
-typedef struct models_vtab {
-  sqlite3_vtab base;  /* base class: must be first */
-  embed_conn *pConn;  /* the connection's model bindings */
-} models_vtab;
-
-typedef struct models_cursor {
-  sqlite3_vtab_cursor base; /* base class: must be first */
-  int iRow;                 /* index into pConn->aSlot */
-} models_cursor;
-
-static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
-                         sqlite3_vtab **ppVtab, char **pzErr) {
-  (void)argc;
-  (void)argv;
-  (void)pzErr;
-  int rc = sqlite3_declare_vtab(db,
-      "CREATE TABLE x(name TEXT, path TEXT, loaded INTEGER, model_type TEXT, dims INTEGER, "
-      "layers INTEGER, heads INTEGER, intermediate INTEGER, vocab_size INTEGER, max_length INTEGER, "
-      "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
-      "shared_by INTEGER, options TEXT, cache_size INTEGER, cache_hits INTEGER, cache_misses INTEGER, "
-      "precision TEXT, bytes_packed INTEGER, kernel TEXT, prompt TEXT, prompts TEXT, "
-      "hidden INTEGER, modules TEXT, dir TEXT, similarity TEXT, tokenizer TEXT)");
+int embedSlotsConnect(sqlite3 *db, void *pAux, const char *zSchema, int eConfig, sqlite3_vtab **ppVtab) {
+  int rc = sqlite3_declare_vtab(db, zSchema);
   if (rc != SQLITE_OK) return rc;
-  models_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
+  embed_slots_vtab *pTab = sqlite3_malloc64(sizeof(*pTab));
   if (!pTab) return SQLITE_NOMEM;
   memset(pTab, 0, sizeof(*pTab));
   pTab->pConn = pAux;
-  sqlite3_vtab_config(db, SQLITE_VTAB_INNOCUOUS);
+  sqlite3_vtab_config(db, eConfig);
   *ppVtab = &pTab->base;
   return SQLITE_OK;
 }
 
-static int modelsDisconnect(sqlite3_vtab *pVtab) {
+int embedSlotsDisconnect(sqlite3_vtab *pVtab) {
   sqlite3_free(pVtab);
   return SQLITE_OK;
 }
 
-static int modelsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
+int embedSlotsOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
   (void)pVtab;
-  models_cursor *pCur = sqlite3_malloc64(sizeof(*pCur));
+  embed_slots_cursor *pCur = sqlite3_malloc64(sizeof(*pCur));
   if (!pCur) return SQLITE_NOMEM;
   memset(pCur, 0, sizeof(*pCur));
   *ppCursor = &pCur->base;
   return SQLITE_OK;
 }
 
-static int modelsClose(sqlite3_vtab_cursor *pCursor) {
+int embedSlotsClose(sqlite3_vtab_cursor *pCursor) {
   sqlite3_free(pCursor);
   return SQLITE_OK;
 }
 
-static int modelsFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
-                        sqlite3_value **argv) {
+int embedSlotsFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc,
+                     sqlite3_value **argv) {
   (void)idxNum;
   (void)idxStr;
   (void)argc;
   (void)argv;
-  ((models_cursor *)pCursor)->iRow = 0;
+  ((embed_slots_cursor *)pCursor)->iRow = 0;
   return SQLITE_OK;
 }
 
-static int modelsNext(sqlite3_vtab_cursor *pCursor) {
-  ((models_cursor *)pCursor)->iRow++;
+int embedSlotsNext(sqlite3_vtab_cursor *pCursor) {
+  ((embed_slots_cursor *)pCursor)->iRow++;
   return SQLITE_OK;
 }
 
-static int modelsEof(sqlite3_vtab_cursor *pCursor) {
-  models_cursor *pCur = (models_cursor *)pCursor;
-  return pCur->iRow >= ((models_vtab *)pCursor->pVtab)->pConn->nSlot;
+int embedSlotsEof(sqlite3_vtab_cursor *pCursor) {
+  return ((embed_slots_cursor *)pCursor)->iRow >= ((embed_slots_vtab *)pCursor->pVtab)->pConn->nSlot;
+}
+
+int embedSlotsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
+  (void)pVtab;
+  pInfo->estimatedCost = 10;
+  pInfo->estimatedRows = 10;
+  return SQLITE_OK;
+}
+
+embed_slot *embedSlotsRow(sqlite3_vtab_cursor *pCursor) {
+  return &((embed_slots_vtab *)pCursor->pVtab)->pConn->aSlot[((embed_slots_cursor *)pCursor)->iRow];
+}
+
+static int modelsConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
+                         sqlite3_vtab **ppVtab, char **pzErr) {
+  (void)argc;
+  (void)argv;
+  (void)pzErr;
+  return embedSlotsConnect(db, pAux,
+      "CREATE TABLE x(name TEXT, path TEXT, loaded INTEGER, model_type TEXT, dims INTEGER, "
+      "layers INTEGER, heads INTEGER, intermediate INTEGER, vocab_size INTEGER, max_length INTEGER, "
+      "pooling TEXT, normalize INTEGER, dtype TEXT, params INTEGER, bytes_mapped INTEGER, "
+      "shared_by INTEGER, options TEXT, cache_size INTEGER, cache_hits INTEGER, cache_misses INTEGER, "
+      "precision TEXT, bytes_packed INTEGER, kernel TEXT, prompt TEXT, prompts TEXT, "
+      "hidden INTEGER, modules TEXT, dir TEXT, similarity TEXT, tokenizer TEXT)",
+      SQLITE_VTAB_INNOCUOUS, ppVtab);
 }
 
 static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
-  models_cursor *pCur = (models_cursor *)pCursor;
-  embed_slot *pSlot = &((models_vtab *)pCursor->pVtab)->pConn->aSlot[pCur->iRow];
+  embed_slot *pSlot = embedSlotsRow(pCursor);
   if (iCol == COL_NAME) {
     sqlite3_result_text(ctx, pSlot->zName, -1, SQLITE_TRANSIENT);
     return SQLITE_OK;
@@ -161,14 +168,7 @@ static int modelsColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int 
 }
 
 static int modelsRowid(sqlite3_vtab_cursor *pCursor, sqlite_int64 *pRowid) {
-  *pRowid = ((models_cursor *)pCursor)->iRow + 1;
-  return SQLITE_OK;
-}
-
-static int modelsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo) {
-  (void)pVtab;
-  pInfo->estimatedCost = 10;
-  pInfo->estimatedRows = 10;
+  *pRowid = ((embed_slots_cursor *)pCursor)->iRow + 1;
   return SQLITE_OK;
 }
 
@@ -176,13 +176,13 @@ static const sqlite3_module models_module = {
     .iVersion = 0,
     .xCreate = 0, /* eponymous only: no CREATE VIRTUAL TABLE */
     .xConnect = modelsConnect,
-    .xBestIndex = modelsBestIndex,
-    .xDisconnect = modelsDisconnect,
-    .xOpen = modelsOpen,
-    .xClose = modelsClose,
-    .xFilter = modelsFilter,
-    .xNext = modelsNext,
-    .xEof = modelsEof,
+    .xBestIndex = embedSlotsBestIndex,
+    .xDisconnect = embedSlotsDisconnect,
+    .xOpen = embedSlotsOpen,
+    .xClose = embedSlotsClose,
+    .xFilter = embedSlotsFilter,
+    .xNext = embedSlotsNext,
+    .xEof = embedSlotsEof,
     .xColumn = modelsColumn,
     .xRowid = modelsRowid,
 };
