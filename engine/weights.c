@@ -266,13 +266,10 @@ static ee_status inf_nan_error(const char *prefix, const char *name, const st_fi
                       name, f->path, (long long)at);
 }
 
-/* Find and check a tensor (find_tensor) and set *out to its f32 data. */
-static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
-                      const char *hint, const float **out, ee_error *err) {
-  const st_tensor *t = NULL;
-  st_file *f = NULL;
-  ee_status rc = find_tensor(w, prefix, name, d0, d1, hint, &t, &f, err);
-  if (rc != EE_OK) return rc;
+/* *out = tensor t of file f (found and checked by find_tensor) as f32 data:
+** in place from the mapping, or converted into a buffer w owns. */
+static ee_status bind_found(ee_weights *w, const char *prefix, const char *name, const st_tensor *t, st_file *f,
+                            const float **out, ee_error *err) {
   const unsigned char *src = f->data + t->begin;
   if (t->dtype == ST_F32 && ((uintptr_t)src & 3u) == 0) {
     *out = (const float *)(const void *)src; /* in place from the mapping */
@@ -280,12 +277,21 @@ static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64
     return EE_OK;
   }
   float *dst = NULL;
-  rc = own_floats(w, t->numel, &dst, err);
+  ee_status rc = own_floats(w, t->numel, &dst, err);
   if (rc != EE_OK) return rc;
   int64_t bad = convert(dst, src, t->dtype, t->numel);
   if (bad >= 0) return inf_nan_error(prefix, name, f, bad, err);
   *out = dst;
   return EE_OK;
+}
+
+/* Find and check a tensor (find_tensor) and set *out to its f32 data. */
+static ee_status bind(ee_weights *w, const char *prefix, const char *name, int64_t d0, int64_t d1,
+                      const char *hint, const float **out, ee_error *err) {
+  const st_tensor *t = NULL;
+  st_file *f = NULL;
+  ee_status rc = find_tensor(w, prefix, name, d0, d1, hint, &t, &f, err);
+  return rc != EE_OK ? rc : bind_found(w, prefix, name, t, f, out, err);
 }
 
 /* The word embeddings (vocab x H): read a row per token, so a table in F16,
@@ -304,10 +310,7 @@ static ee_status bind_word_rows(ee_weights *w, const char *prefix, const char *n
   if (rc != EE_OK) return rc;
   const unsigned char *src = f->data + t->begin;
   const int bv = gb_block_values(t->dtype);
-  if (t->dtype == ST_F32 || (bv && H % bv != 0)) {
-    w->n_params -= t->numel; /* counted again by bind */
-    return bind(w, prefix, name, V, H, hint, &w->word, err);
-  }
+  if (t->dtype == ST_F32 || (bv && H % bv != 0)) return bind_found(w, prefix, name, t, f, &w->word, err);
   const int64_t row_bytes = bv ? H / bv * gb_block_bytes(t->dtype) : 2 * H;
   const int64_t chunk_rows = H < 16384 ? 16384 / H : 1;
   float *buf = se_malloc(sizeof(float) * (size_t)(chunk_rows * H));
