@@ -543,25 +543,6 @@ ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options 
                       "with tokenizer.ggml.tokens)", path);
     goto done;
   }
-  /* vocab.txt: one token a line, "##" back on word pieces. A token with a
-  ** line break could not be a line: refused. Lowercasing as BERT's uncased
-  ** tokenizers do unless the vocabulary has capitals (a cased model). */
-  gg_reader r = {f.map, f.map_size, (size_t)(tokens->val - f.map), path, err};
-  size_t total = 0;
-  int upper = 0;
-  for (uint64_t i = 0; i < tokens->arr_n; i++) {
-    const char *s;
-    size_t n;
-    take_str(&r, &s, &n); /* checked by read_header */
-    if (memchr(s, '\n', n) || memchr(s, '\r', n) || n == 0) {
-      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: token %llu is empty or holds a line break", path,
-                        (unsigned long long)i);
-      goto done;
-    }
-    int special = s[0] == '[' && s[n - 1] == ']';
-    for (size_t j = 0; j < n && !special; j++) upper |= s[j] >= 'A' && s[j] <= 'Z';
-    total += n + 3;
-  }
   /* The special tokens are taken by name ([CLS], [SEP], [UNK]), as from a
   ** vocab.txt; llama.cpp takes them by the ids the file states.  A file
   ** whose ids name other tokens would give other vectors than llama.cpp's
@@ -583,11 +564,21 @@ ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options 
       goto done;
     }
   }
-  r.pos = (size_t)(tokens->val - f.map);
+  /* vocab.txt: one token a line, "##" back on word pieces. A token with a
+  ** line break could not be a line: refused. Lowercasing as BERT's uncased
+  ** tokenizers do unless the vocabulary has capitals (a cased model). */
+  gg_reader r = {f.map, f.map_size, (size_t)(tokens->val - f.map), path, err};
+  size_t total = 0;
+  int upper = 0;
   for (uint64_t i = 0; i < tokens->arr_n; i++) {
     const char *s;
     size_t n;
-    take_str(&r, &s, &n);
+    take_str(&r, &s, &n); /* checked by read_header */
+    if (memchr(s, '\n', n) || memchr(s, '\r', n) || n == 0) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: token %llu is empty or holds a line break", path,
+                        (unsigned long long)i);
+      goto done;
+    }
     for (int k = 0; k < N_SPECIAL; k++) {
       if ((uint64_t)special_id[k] != i || (n == strlen(SPECIAL[k][1]) && !memcmp(s, SPECIAL[k][1], n))) continue;
       rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
@@ -596,6 +587,9 @@ ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options 
                         (unsigned long long)i, (int)(n < 64 ? n : 64), s, SPECIAL[k][1]);
       goto done;
     }
+    int special = s[0] == '[' && s[n - 1] == ']';
+    for (size_t j = 0; j < n && !special; j++) upper |= s[j] >= 'A' && s[j] <= 'Z';
+    total += n + 3;
   }
   char *out = se_malloc(total + 1);
   if (!out) {
