@@ -216,8 +216,22 @@ static void add_relative_bias(float *scores, int rows, int L, int i0, const floa
   }
 }
 
+/* scores (rows, L) of queries i0.. = -inf for keys past window on either
+** side (ModernBERT's local layers; HF adds finfo.min there).  The row's
+** own key is always kept, so its max stays finite, and vf_exp's clamp
+** turns each masked key into e^-75 of weight, which a sum of at least 1
+** (the max's own term) cannot register in float. */
+static void mask_window(float *scores, int rows, int L, int i0, int window) {
+  for (int r = 0; r < rows; r++) {
+    float *row = scores + (int64_t)r * L;
+    const int i = i0 + r, lo = i - window, hi = i + window;
+    for (int j = 0; j < lo; j++) row[j] = -INFINITY;
+    for (int j = hi + 1; j < L; j++) row[j] = -INFINITY;
+  }
+}
+
 void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
-                       int ld, int L, int d, const float *rel, float *scratch) {
+                       int ld, int L, int d, const float *rel, int window, float *scratch) {
   float *scores = scratch;
   float *kp = scores + align16(block_rows(L) * L);
   float *vp = kp + ee_pack_floats(L, d);
@@ -233,6 +247,7 @@ void ee_attention_head(float *out, int ldo, const float *q, const float *k, cons
     const int rows = L - i0 < ATT_ROWS ? L - i0 : ATT_ROWS;
     ee_gemm(scores, L, q + (int64_t)i0 * ld, ld, rows, &keys, 0, keys.np, -1, NULL, NULL, 0, -1);
     if (rel) add_relative_bias(scores, rows, L, i0, rel);
+    if (window >= 0 && window + 1 < L) mask_window(scores, rows, L, i0, window);
     ee_softmax_rows(scores, rows, L);
     ee_gemm(out + (int64_t)i0 * ldo, ldo, scores, L, rows, &values, 0, values.np, -1, NULL, NULL,
             0, -1);
@@ -311,7 +326,7 @@ static void pack_value_pairs(uint16_t *dst, const uint16_t *rows, int L, int d) 
 }
 
 void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k, const float *v,
-                            int ld, int L, int d, const float *rel, float *scratch) {
+                            int ld, int L, int d, const float *rel, int window, float *scratch) {
   const bf16_scratch b = bf16_layout(L, d);
   float *scores = scratch;
   uint16_t *qb = (uint16_t *)(void *)(scratch + b.qb), *pb = (uint16_t *)(void *)(scratch + b.pb);
@@ -336,6 +351,7 @@ void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k,
     ee_gemm_bf16(scores, L, qb + (int64_t)i0 * b.ldq, b.ldq, rows, &keys, 0, keys.np, -1, NULL,
                  NULL, 0, -1);
     if (rel) add_relative_bias(scores, rows, L, i0, rel);
+    if (window >= 0 && window + 1 < L) mask_window(scores, rows, L, i0, window);
     /* Normalised by the rounding, which multiplies anyway: one pass over
     ** the scores fewer, the same bits (one fp32 product either way). */
     float inv[ATT_ROWS];

@@ -118,13 +118,13 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
     goto done;
   }
   static const ee_arch archs[] = {EE_ARCH_BERT, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA,
-                                   EE_ARCH_XLM_ROBERTA, EE_ARCH_NOMIC_BERT};
+                                   EE_ARCH_XLM_ROBERTA, EE_ARCH_NOMIC_BERT, EE_ARCH_MODERNBERT};
   size_t ai = 0, na = sizeof archs / sizeof archs[0];
   while (ai < na && strcmp(json_string_value(mt), ee_arch_name(archs[ai])) != 0) ai++;
   if (ai == na) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "unsupported model_type '%.64s' in %s (supported: bert, distilbert, mpnet, "
-                      "roberta, xlm-roberta, nomic_bert)",
+                      "roberta, xlm-roberta, nomic_bert, modernbert)",
                       json_string_value(mt), path);
     goto done;
   }
@@ -133,6 +133,10 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
   cfg->pad_position = cfg->bos_token_id = cfg->eos_token_id = -1;
   if (cfg->arch == EE_ARCH_NOMIC_BERT) { /* GPT-2's keys: config_nomic.c */
     if ((rc = ee_nomic_config(root, path, cfg, err)) != EE_OK) goto done;
+    goto sentence_defaults;
+  }
+  if (cfg->arch == EE_ARCH_MODERNBERT) {
+    if ((rc = ee_modernbert_config(root, path, cfg, err)) != EE_OK) goto done;
     goto sentence_defaults;
   }
   const int distil = cfg->arch == EE_ARCH_DISTILBERT, mpnet = cfg->arch == EE_ARCH_MPNET;

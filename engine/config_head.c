@@ -94,7 +94,7 @@ ee_status ee_head_config(const json_t *root, const char *path, ee_config *cfg, e
   const char *name = classifier_name(root);
   cfg->labels = 0;
   if (!name) return EE_OK;
-  if (cfg->arch == EE_ARCH_NOMIC_BERT)
+  if (cfg->arch == EE_ARCH_NOMIC_BERT || cfg->arch == EE_ARCH_MODERNBERT)
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
                         "unsupported: architectures '%.64s' in %s (a classification head is read "
                         "for bert, distilbert, mpnet, roberta and xlm-roberta)", name, path);

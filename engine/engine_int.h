@@ -5,6 +5,7 @@
 ** Files and what they own:
 **   errors.c       ee_set_error, ee_status_string, path joining
 **   config.c       config.json and the sentence-transformers files -> ee_config
+**   config_nomic.c, config_modernbert.c  those models' config.json keys
 **   dense.c        sentence-transformers Dense modules: config, weights, apply
 **   safetensors.c  one .safetensors file: mmap, header parse and validation
 **   pickle.c       a Python pickle read as data (no code run), for torch_bin.c
@@ -95,13 +96,15 @@ typedef struct ee_dense_cfg {
 ** "roberta" or "xlm-roberta": transformers' two classes compute alike) is
 ** BERT's tensors with positions numbered as MPNet's.  NomicBert
 ** (nomic-embed-text) has no position table: it rotates queries and keys
-** (rotary), its FFN is gated (SwiGLU) and its products have no biases. */
+** (rotary), its FFN is gated (SwiGLU) and its products have no biases.
+** ModernBERT is pre-LayerNorm, rotary, gated (GeGLU), without biases, and
+** two of every three layers attend to a window of keys. */
 typedef enum ee_arch {
   EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA, EE_ARCH_XLM_ROBERTA,
-  EE_ARCH_NOMIC_BERT
+  EE_ARCH_NOMIC_BERT, EE_ARCH_MODERNBERT
 } ee_arch;
 /* model_type of each ee_arch ("bert", "distilbert", "mpnet", "roberta",
-** "xlm-roberta", "nomic_bert"). */
+** "xlm-roberta", "nomic_bert", "modernbert"). */
 const char *ee_arch_name(ee_arch a);
 
 /* MPNet's bucket of a relative position (key - query) as transformers'
@@ -129,11 +132,22 @@ typedef struct ee_config {
   ** (fc11, fc12) in place of intermediate.dense; I is n_inner rounded up to
   ** a multiple of 256, as the model's GatedMLP builds it. */
   int glu;
+  int glu_act;                 /* ModernBERT: act(input) * gate with input the first rows of
+                                  Wi (held as g_w) and act cfg->act, not up * silu(gate) */
   /* NomicBert: rotary positions (GPT-NeoX layout, the whole head): no
   ** position table; query and key pairs (i, i + d/2) of token j turned by
   ** j * rotary_base^(-2i/d).  0 for the others. */
   int rotary;
   float rotary_base;
+  /* ModernBERT: pre-LayerNorm layers (x + attn(LN1(x)), then x + ffn(LN2(x)),
+  ** a final LayerNorm; layer 0 has no LN1); layer l is global when
+  ** l % global_every == 0, else it attends only to keys within window
+  ** tokens and turns by rotary_base_local.  prenorm 0, global_every 0 for
+  ** the others (every layer global, post-LayerNorm). */
+  int prenorm;
+  int global_every;
+  int window;
+  float rotary_base_local;
   /* MPNet and RoBERTa number positions as transformers'
   ** create_position_ids_from_input_ids: pad_token_id + the count of non-pad
   ** tokens so far, so a text's positions start at pad_token_id + 1 and a pad
@@ -180,6 +194,9 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
 ee_status ee_head_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
 /* config.json's root of a model_type "nomic_bert" (config_nomic.c) -> cfg. */
 ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
+/* The same for model_type "modernbert" (config_modernbert.c). */
+ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *cfg,
+                               ee_error *err);
 /* modules.json, <pooling>/config.json, <dense>/config.json,
 ** sentence_bert_config.json -> cfg pooling/dense/normalize/max_length/st_lower;
 ** absent files leave the defaults. */
@@ -389,7 +406,9 @@ static inline int ee_up_rows(const ee_config *c) {
   return c->glu ? 2 * EE_NR * ((c->intermediate_size + EE_NR - 1) / EE_NR) : c->intermediate_size;
 }
 
-/* A layer's tensors; NomicBert has no biases but the LayerNorms' (NULL). */
+/* A layer's tensors; NomicBert has no biases but the LayerNorms' (NULL);
+** ModernBERT none at all (its LayerNorms get a zero bias), and its layer 0
+** no ln1 (NULL: the attention reads x itself). */
 typedef struct ee_layer {
   const float *q_w, *q_b;       /* (H,H), (H)   attention.self.query */
   const float *k_w, *k_b;       /* (H,H), (H)   attention.self.key */
@@ -427,6 +446,8 @@ typedef struct ee_weights {
   ** head_dim / 2 cosines then the sines, computed in float as the model's
   ** NomicBertRotaryEmbedding does; NULL for other models. */
   const float *rope;
+  const float *rope_local;      /* ModernBERT's local layers' table (rotary_base_local) */
+  const float *final_g, *final_b; /* ModernBERT: the final LayerNorm (prenorm), else NULL */
 #define EE_ROPE_MAX_HALF 1024 /* head sizes up to 2048 */
   ee_layer *layers;             /* (L) owned */
   /* A cross-encoder's head (cfg->labels): its first Linear (pooler,
@@ -673,13 +694,14 @@ int64_t ee_attention_scratch_floats(int64_t max_len, int head_dim, ee_precision 
 /* out (L,d) (row stride ldo) = softmax(q k^T / sqrt(d) + B) v for one head
 ** of one sequence; q, k, v (L,d) with row stride ld; B[i][j] = rel[j - i]
 ** (MPNet's relative position bias, rel pointing at distance 0, |j - i| < L)
-** or 0 when rel is NULL; scratch: 64-byte aligned,
+** or 0 when rel is NULL, and -inf where |j - i| > window (ModernBERT's
+** local layers; window < 0: none); scratch: 64-byte aligned,
 ** ee_attention_scratch_floats(>= L, d) floats. */
 void ee_attention_head(float *out, int ldo, const float *q, const float *k, const float *v,
-                       int ld, int L, int d, const float *rel, float *scratch);
+                       int ld, int L, int d, const float *rel, int window, float *scratch);
 /* The same with q, k / sqrt(d), the probabilities and v rounded to
 ** bfloat16 and both products on kernels_bf16.c (fp32 sums, bias and softmax). */
 void ee_attention_head_bf16(float *out, int ldo, const float *q, const float *k, const float *v,
-                            int ld, int L, int d, const float *rel, float *scratch);
+                            int ld, int L, int d, const float *rel, int window, float *scratch);
 
 #endif

@@ -264,6 +264,11 @@ typedef struct fwd {
   float *glu_tmp;                 /* (nth, GLU_SCRATCH) a gated FFN's task blocks, or NULL */
   int64_t sc_stride;              /* floats of scratch per thread */
   const ee_layer *ly;             /* current layer */
+  int layer;                      /* its index */
+  const float *attn_in, *ffn_in;  /* the products' inputs: x and h1, or (prenorm) their
+                                     LayerNorms in ctx */
+  const float *ln_src, *ln_g, *ln_b; /* st_ln_copy: LayerNorm of ln_src's rows into ln_dst */
+  float *ln_dst;
   /* precision bf16/int8: a product's input A (T,K), converted once into
   ** qa (T rows of qld bf16 or bytes) and qscale (T), by the stage that
   ** wrote A where it can (embeddings and LayerNorm; in bf16 attention and
@@ -434,10 +439,18 @@ static void gemm_tasks(fwd *f, int tid, int nth, const gemm_job *j) {
     /* the columns of C this task wrote */
     int c0 = p0 * EE_NR, c1 = p1 * EE_NR < W->N ? p1 * EE_NR : W->N;
     if (j->glu) {
-      const int I = f->m->cfg.intermediate_size;
+      const ee_config *c = &f->m->cfg;
+      const int I = c->intermediate_size;
       c0 = (int)pr * EE_NR, c1 = c0 + EE_NR < I ? c0 + EE_NR : I;
-      for (int64_t r = 0; r < rows; r++)
-        glu_row_pick(j->C + (i0 + r) * j->ldc + c0, Cb + r * ldb, Cb + r * ldb + EE_NR, c1 - c0);
+      for (int64_t r = 0; r < rows; r++) {
+        float *up = Cb + r * ldb, *gate = up + EE_NR, *dst = j->C + (i0 + r) * j->ldc + c0;
+        if (c->glu_act) { /* ModernBERT: act(input) * gate, input in the gate's panel */
+          act_row_pick(gate, c1 - c0, c->act);
+          for (int k = 0; k < c1 - c0; k++) dst[k] = gate[k] * up[k];
+        } else {
+          glu_row_pick(dst, up, gate, c1 - c0);
+        }
+      }
     }
     if (j->qout)
       ee_to_bf16_rows(j->qout + i0 * j->ldq + (int64_t)c0 * ee_bf16_act_width(), j->ldq,
@@ -462,7 +475,7 @@ static void st_quant(void *arg, int tid, int nth) {
 static void st_qkv(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size;
-  const gemm_job j = {.C = f->qkv, .ldc = 3 * H, .A = f->x, .lda = H, .W = &f->ly->qkv_p,
+  const gemm_job j = {.C = f->qkv, .ldc = 3 * H, .A = f->attn_in, .lda = H, .W = &f->ly->qkv_p,
                       .bias = f->ly->qkv_b, .act = -1};
   gemm_tasks(f, tid, nth, &j);
 }
@@ -495,6 +508,9 @@ static void st_attn(void *arg, int tid, int nth) {
   fwd *f = arg;
   const int H = f->m->cfg.hidden_size, NH = f->m->cfg.num_heads, d = H / NH, ld = 3 * H;
   float *scratch = f->scores + f->sc_stride * tid;
+  const int every = f->m->cfg.global_every;
+  const int local = every > 0 && f->layer % every != 0; /* ModernBERT's windowed layers */
+  const int window = local ? f->m->cfg.window : -1;
   int64_t o = 0, task;
   int s = 0;
   while ((task = claim(f)) < (int64_t)f->n * NH) {
@@ -503,16 +519,16 @@ static void st_attn(void *arg, int tid, int nth) {
     float *qh = f->qkv + o * ld + h * d;
     const ee_weights *w = &f->m->w;
     const float *rel = w->rel_bias ? w->rel_bias + h * w->rel_ld + w->rel_max : NULL;
-    if (w->rope) rotary_rows(qh, qh + H, ld, f->lens[s], d, w->rope);
+    if (w->rope) rotary_rows(qh, qh + H, ld, f->lens[s], d, local ? w->rope_local : w->rope);
     if (f->m->cfg.precision == EE_PREC_BF16) {
       ee_attention_head_bf16(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
-                             rel, scratch);
+                             rel, window, scratch);
       if (d % 2 == 0)
         ee_to_bf16_rows((uint16_t *)f->qa_h + o * f->qld_h + (int64_t)h * d * ee_bf16_act_width(),
                         f->qld_h, f->ctx + o * H + h * d, H, f->lens[s], d);
     } else
       ee_attention_head(f->ctx + o * H + h * d, H, qh, qh + H, qh + 2 * H, ld, f->lens[s], d,
-                        rel, scratch);
+                        rel, window, scratch);
   }
 }
 
@@ -548,7 +564,7 @@ static void st_ffup(void *arg, int tid, int nth) {
   const int H = f->m->cfg.hidden_size, FF = f->m->cfg.intermediate_size;
   const int bf16 = f->m->cfg.precision == EE_PREC_BF16;
   const int glu = f->m->cfg.glu;
-  const gemm_job j = {.C = f->ff, .ldc = FF, .A = f->h1, .lda = H, .W = &f->ly->i_p,
+  const gemm_job j = {.C = f->ff, .ldc = FF, .A = f->ffn_in, .lda = H, .W = &f->ly->i_p,
                       .bias = f->ly->i_b, .act = glu ? -1 : (int)f->m->cfg.act,
                       .qout = bf16 ? f->qa_i : NULL, .ldq = f->qld_i, .glu = glu};
   gemm_tasks(f, tid, nth, &j);
@@ -561,6 +577,29 @@ static void st_ffdown(void *arg, int tid, int nth) {
   const gemm_job j = {.C = f->x, .ldc = H, .A = f->ff, .lda = FF, .W = &f->ly->f_p,
                       .bias = f->ly->f_b, .R = f->h1, .ldr = H, .act = -1};
   gemm_tasks(f, tid, nth, &j);
+}
+
+/* Pre-LayerNorm (ModernBERT): ln_dst = LayerNorm(ln_src), the next
+** product's input, converted for it in bf16/int8; ln_src stays as the
+** residual. */
+static void st_ln_copy(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    memcpy(f->ln_dst + r0 * H, f->ln_src + r0 * H, sizeof(float) * (size_t)((r1 - r0) * H));
+    layernorm_pick(f->ln_dst + r0 * H, (int)(r1 - r0), H, f->ln_g, f->ln_b, f->m->cfg.layer_norm_eps);
+    if (f->m->cfg.precision != EE_PREC_FP32) quant_rows(f, f->qa_h, f->qld_h, f->ln_dst, H, r0, r1, H);
+  }
+}
+
+/* ModernBERT's final LayerNorm of x, in place. */
+static void st_ln_final(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  ln_tasks(f, f->x, f->m->w.final_g, f->m->w.final_b, 0);
 }
 
 static void st_ln2(void *arg, int tid, int nth) {
@@ -637,8 +676,30 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
   const int ctx_converted = bf16 && (H / c->num_heads) % 2 == 0; /* by st_attn */
 
   stage(pool, st_embed, &f);
-  for (int l = 0; l < c->num_layers; l++) {
-    f.ly = &m->w.layers[l];
+  f.attn_in = f.x, f.ffn_in = f.h1;
+  for (int l = 0; c->prenorm && l < c->num_layers; l++) {
+    /* x = x + attn(LN1(x)) (layer 0: of x); x = x + ffn(LN2(x)): the
+    ** LayerNorms go into ctx, free until attention writes it, and h1
+    ** holds the residual between the two halves */
+    f.ly = &m->w.layers[l], f.layer = l;
+    f.attn_in = f.x;
+    if (f.ly->ln1_g) {
+      f.ln_src = f.x, f.ln_dst = f.ctx, f.ln_g = f.ly->ln1_g, f.ln_b = f.ly->ln1_b;
+      stage(pool, st_ln_copy, &f);
+      f.attn_in = f.ctx;
+    }
+    gemm_stage(pool, st_qkv, &f, f.attn_in, H, &f.ly->qkv_p, f.qa_h, f.qld_h, 1);
+    stage(pool, st_attn, &f);
+    gemm_stage(pool, st_oproj, &f, f.ctx, H, &f.ly->o_p, f.qa_h, f.qld_h, ctx_converted);
+    f.ln_src = f.h1, f.ln_dst = f.ctx, f.ln_g = f.ly->ln2_g, f.ln_b = f.ly->ln2_b;
+    stage(pool, st_ln_copy, &f);
+    f.ffn_in = f.ctx;
+    gemm_stage(pool, st_ffup, &f, f.ffn_in, H, &f.ly->i_p, f.qa_h, f.qld_h, 1);
+    gemm_stage(pool, st_ffdown, &f, f.ff, FF, &f.ly->f_p, f.qa_i, f.qld_i, bf16);
+  }
+  if (c->prenorm) stage(pool, st_ln_final, &f);
+  for (int l = 0; !c->prenorm && l < c->num_layers; l++) {
+    f.ly = &m->w.layers[l], f.layer = l;
     f.ln2_quant = c->precision != EE_PREC_FP32 && l + 1 < c->num_layers;
     gemm_stage(pool, st_qkv, &f, f.x, H, &f.ly->qkv_p, f.qa_h, f.qld_h, 1);
     stage(pool, st_attn, &f);

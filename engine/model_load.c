@@ -137,13 +137,16 @@ static ee_status load_tokenizer(ee_model *m, ee_error *err) {
   ** would give vectors that look fine and are not the model's. */
   int32_t first, last;
   wp_sequence_ids(m->tok, &first, &last);
+  const int modern = m->cfg.arch == EE_ARCH_MODERNBERT; /* [CLS]/[SEP] at the vocabulary's end */
   if (m->cfg.bos_token_id >= 0 && (first != m->cfg.bos_token_id || last != m->cfg.eos_token_id))
     return ee_set_error(err, EE_ERR_FORMAT,
                         "the tokenizer of %s puts ids %d and %d around a text, but config.json's "
-                        "bos_token_id and eos_token_id are %d and %d (a model_type '%s' model "
-                        "needs its tokenizer.json, whose post_processor adds <s> and </s>)",
-                        m->dir, (int)first, (int)last, m->cfg.bos_token_id, m->cfg.eos_token_id,
-                        ee_arch_name(m->cfg.arch));
+                        "%s are %d and %d (a model_type '%s' model needs its tokenizer.json, whose "
+                        "post_processor adds %s)",
+                        m->dir, (int)first, (int)last,
+                        modern ? "cls_token_id and sep_token_id" : "bos_token_id and eos_token_id",
+                        m->cfg.bos_token_id, m->cfg.eos_token_id, ee_arch_name(m->cfg.arch),
+                        modern ? "[CLS] and [SEP]" : "<s> and </s>");
   return EE_OK;
 }
 

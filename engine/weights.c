@@ -378,6 +378,7 @@ const char *ee_arch_name(ee_arch a) {
   case EE_ARCH_ROBERTA: return "roberta";
   case EE_ARCH_XLM_ROBERTA: return "xlm-roberta";
   case EE_ARCH_NOMIC_BERT: return "nomic_bert";
+  case EE_ARCH_MODERNBERT: return "modernbert";
   default: return "bert";
   }
 }
@@ -401,12 +402,14 @@ static ee_status relative_bias_table(ee_weights *w, const ee_config *cfg, const 
   return EE_OK;
 }
 
-/* Rotary angles (w->rope) of positions 0 .. max_position_embeddings - 1 as
-** NomicBertRotaryEmbedding computes them, in float: inverse frequencies
-** 1 / base^(2i / d) (the exponent a float division, as torch.arange(0, d, 2)
-** / d), angle = float(j) * inv_freq rounded to float (torch.outer), then
+/* Rotary angles (*out) of positions 0 .. max_position_embeddings - 1 as
+** NomicBertRotaryEmbedding and ModernBertRotaryEmbedding compute them, in
+** float: inverse frequencies 1 / base^(2i / d) (the exponent a float
+** division, as torch.arange(0, d, 2) / d), angle = float(j) * inv_freq
+** rounded to float (torch.outer, or a float32 matmul with one term), then
 ** its cosine and sine. */
-static ee_status rotary_table(ee_weights *w, const ee_config *cfg, ee_error *err) {
+static ee_status rotary_table(ee_weights *w, const ee_config *cfg, float base, const float **out,
+                              ee_error *err) {
   const int d = cfg->head_dim, half = d / 2;
   float *table = NULL, inv_freq[EE_ROPE_MAX_HALF];
   if (half > EE_ROPE_MAX_HALF)
@@ -415,14 +418,25 @@ static ee_status rotary_table(ee_weights *w, const ee_config *cfg, ee_error *err
   ee_status rc = own_floats(w, (int64_t)cfg->max_position_embeddings * d, &table, err);
   if (rc != EE_OK) return rc;
   for (int i = 0; i < half; i++)
-    inv_freq[i] = 1.0f / powf(cfg->rotary_base, (float)(2 * i) / (float)d);
+    inv_freq[i] = 1.0f / powf(base, (float)(2 * i) / (float)d);
   for (int64_t j = 0; j < cfg->max_position_embeddings; j++)
     for (int i = 0; i < half; i++) {
       const float angle = (float)j * inv_freq[i];
       table[j * d + i] = cosf(angle);
       table[j * d + half + i] = sinf(angle);
     }
-  w->rope = table;
+  *out = table;
+  return EE_OK;
+}
+
+/* n floats of zeros that w owns: the position or token-type row of a model
+** without that table, or a LayerNorm's bias for one without biases. */
+static ee_status zero_floats(ee_weights *w, int64_t n, const float **out, ee_error *err) {
+  float *zero = NULL;
+  ee_status rc = own_floats(w, n, &zero, err);
+  if (rc != EE_OK) return rc;
+  memset(zero, 0, sizeof(float) * (size_t)n);
+  *out = zero;
   return EE_OK;
 }
 
@@ -478,7 +492,68 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
     ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
   }
 #undef BIND
-  return rotary_table(w, cfg, err);
+  return rotary_table(w, cfg, cfg->rotary_base, &w->rope, err);
+}
+
+/* ModernBertModel's tensors (ModernBertForMaskedLM and the classifiers put
+** "model." before them): embeddings.tok_embeddings and embeddings.norm (no
+** position or token-type table: zero rows), per layer attn.Wqkv [3H, H],
+** attn.Wo, attn_norm (none in layer 0, whose attention reads the
+** embeddings' output), mlp_norm, mlp.Wi [2I, H] (rows [0, I) the input
+** that goes through the activation, [I, 2I) the gate that multiplies it),
+** mlp.Wo [H, I]; final_norm.  No biases: every LayerNorm gets a zero one.
+** Two rotary tables, for global and local layers. */
+static ee_status modernbert_weights(ee_weights *w, const ee_config *cfg, ee_error *err) {
+  const char *prefix =
+      !has_tensor(w, "embeddings.tok_embeddings.weight") &&
+              has_tensor(w, "model.embeddings.tok_embeddings.weight") ? "model." : "";
+  const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+  char hint_vh[128], hint_h[64], hint_qkv[64], hint_ih[112], hint_hi[112];
+  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, hidden_size %d", cfg->vocab_size,
+           cfg->hidden_size);
+  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
+  snprintf(hint_qkv, sizeof hint_qkv, "config.json: 3 x hidden_size %d", cfg->hidden_size);
+  snprintf(hint_ih, sizeof hint_ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
+           cfg->intermediate_size, cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
+           cfg->hidden_size, cfg->intermediate_size);
+  ee_status rc;
+  const float *zero = NULL;
+  if ((rc = zero_floats(w, H, &zero, err)) != EE_OK) return rc;
+  w->pos = w->type = w->emb_ln_b = w->final_b = zero;
+#define BIND(name, d0, d1, hint, out) \
+  if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
+  if ((rc = bind_word_rows(w, prefix, "embeddings.tok_embeddings.weight", cfg->vocab_size, H, hint_vh,
+                           err)) != EE_OK)
+    return rc;
+  BIND("embeddings.norm.weight", H, -1, hint_h, &w->emb_ln_g);
+  BIND("final_norm.weight", H, -1, hint_h, &w->final_g);
+  w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
+  if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
+  for (int l = 0; l < cfg->num_layers; l++) {
+    ee_layer *ly = &w->layers[l];
+    char n[96];
+    const float *qkv = NULL, *wi = NULL;
+#define LBIND(suffix, d0, d1, hint, out) \
+  snprintf(n, sizeof n, "layers.%d." suffix, l); \
+  BIND(n, d0, d1, hint, out)
+    LBIND("attn.Wqkv.weight", 3 * H, H, hint_qkv, &qkv);
+    LBIND("attn.Wo.weight", H, H, hint_h, &ly->o_w);
+    if (l > 0) {
+      LBIND("attn_norm.weight", H, -1, hint_h, &ly->ln1_g);
+      ly->ln1_b = zero;
+    }
+    LBIND("mlp_norm.weight", H, -1, hint_h, &ly->ln2_g);
+    ly->ln2_b = zero;
+    LBIND("mlp.Wi.weight", 2 * I, H, hint_ih, &wi);
+    LBIND("mlp.Wo.weight", H, I, hint_hi, &ly->f_w);
+#undef LBIND
+    ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
+    ly->g_w = wi, ly->i_w = wi + I * H; /* act(g_w x) * (i_w x): forward.c, glu_act */
+  }
+#undef BIND
+  if ((rc = rotary_table(w, cfg, cfg->rotary_base, &w->rope, err)) != EE_OK) return rc;
+  return rotary_table(w, cfg, cfg->rotary_base_local, &w->rope_local, err);
 }
 
 /* A cross-encoder's two Linear layers (config_head.c): BERT's pooler sits
@@ -510,8 +585,9 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
   if (rc != EE_OK) return rc;
-  if (cfg->arch == EE_ARCH_NOMIC_BERT) {
-    if ((rc = nomic_weights(w, cfg, err)) != EE_OK) return rc;
+  if (cfg->arch == EE_ARCH_NOMIC_BERT || cfg->arch == EE_ARCH_MODERNBERT) {
+    rc = cfg->arch == EE_ARCH_NOMIC_BERT ? nomic_weights(w, cfg, err) : modernbert_weights(w, cfg, err);
+    if (rc != EE_OK) return rc;
     ee_weights_unmap_unused(w);
     return EE_OK;
   }

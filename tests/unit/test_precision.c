@@ -497,7 +497,7 @@ static void check_attention_bf16(void) {
       for (int ti = 0; ti < 4; ti++) {
         ee_bf16_force(tiles[ti]); /* the AVX2 tile's wider rows need more scratch */
         float *scratch = aligned(sizeof(float) * (size_t)ee_attention_scratch_floats(L, d, EE_PREC_BF16));
-        ee_attention_head_bf16(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, NULL, scratch);
+        ee_attention_head_bf16(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, NULL, -1, scratch);
         free(scratch);
         if (ti == 0) memcpy(first, out, sizeof(float) * (size_t)(L * ldo));
         else
