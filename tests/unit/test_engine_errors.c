@@ -1747,6 +1747,212 @@ static void nomic_cases(void) {
               "tensor 'encoder.layers.0.attn.Wqkv.weight'", "expected [24, 8] (config.json: 3 x n_embd 8)");
 }
 
+/* ---- cases: ModernBERT ----------------------------------------------------------------- */
+
+/* ModernBertModel's tensors for the tiny shape (H 8, 2 layers, 2 heads,
+** intermediate 16: Wi [32, 8]): no position or token-type table, layer 0
+** without attn_norm, no biases anywhere. */
+static int modernbert_tensors(tensor *t, const spec *s, const char *prefix) {
+  spec p = *s;
+  p.prefix = prefix;
+  int n = 0;
+  n = add_t(t, n, &p, "embeddings.tok_embeddings.weight", 64, s->H);
+  n = add_t(t, n, &p, "embeddings.norm.weight", s->H, -1);
+  for (int l = 0; l < 2; l++) {
+    char name[96];
+#define ADD(suffix, d0, d1) \
+  snprintf(name, sizeof name, "layers.%d." suffix, l); \
+  n = add_t(t, n, &p, name, d0, d1)
+    if (l > 0) { ADD("attn_norm.weight", s->H, -1); }
+    ADD("attn.Wqkv.weight", 3 * s->H, s->H);
+    ADD("attn.Wo.weight", s->H, s->H);
+    ADD("mlp_norm.weight", s->H, -1);
+    ADD("mlp.Wi.weight", 32, s->H);
+    ADD("mlp.Wo.weight", s->H, 16);
+#undef ADD
+  }
+  n = add_t(t, n, &p, "final_norm.weight", s->H, -1);
+  for (int i = 0; i < n; i++) t[i].is_ln_weight = strstr(t[i].name, "norm") != NULL;
+  layout(t, n);
+  return n;
+}
+
+/* config.json of ModernBERT-base's layout at the tiny shape: layer 0
+** global, layer 1 local with a window of 2 keys on either side; cls and sep
+** are the test vocabulary's [CLS] 2 and [SEP] 3.  key set to value as in
+** nomic_config. */
+static void modernbert_config(const char *dir, const char *key, const char *value) {
+  static const char *const base[][2] = {
+    {"model_type", "\"modernbert\""}, {"hidden_activation", "\"gelu\""},
+    {"hidden_size", "8"}, {"num_hidden_layers", "2"}, {"num_attention_heads", "2"},
+    {"intermediate_size", "16"}, {"max_position_embeddings", "16"}, {"vocab_size", "64"},
+    {"norm_eps", "1e-05"}, {"global_rope_theta", "160000.0"}, {"local_rope_theta", "10000.0"},
+    {"local_attention", "4"}, {"global_attn_every_n_layers", "2"}, {"attention_bias", "false"},
+    {"mlp_bias", "false"}, {"norm_bias", "false"}, {"cls_token_id", "2"}, {"sep_token_id", "3"},
+    {"pad_token_id", "0"},
+  };
+  char buf[4096];
+  int found = key && strcmp(key, "architectures") == 0;
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": %s",
+                                found ? value : "[\"ModernBertModel\"]");
+  for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+    const char *v = base[i][1];
+    if (key && strcmp(key, base[i][0]) == 0) v = value, found = 1;
+    if (v) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", base[i][0], v);
+  }
+  if (key && !found) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", key, value);
+  snprintf(buf + len, sizeof buf - len, "}\n");
+  write_text(dir, "config.json", "%s", buf);
+}
+
+/* Mean-pooled vectors of the two test sequences (2 * RH floats) through
+** dir's model at precision pr; 0 on any failure (err says why). */
+static int modernbert_embed(const char *dir, int pr, float *got, float *alone, ee_info *in,
+                            ee_error *err) {
+  static const int32_t ids[2][12] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 12, 13, 14, 15, 5, 6, 7, 8, 3}};
+  static const int32_t lens[2] = {7, 12};
+  const int32_t *pid[2] = {ids[0], ids[1]};
+  ee_params p = ee_default_params();
+  p.precision = (ee_precision)pr;
+  p.pooling = EE_POOL_MEAN;
+  ee_model *m = NULL;
+  if (ee_model_load(dir, &p, &m, err) != EE_OK) return 0;
+  if (in) ee_model_info(m, in);
+  ee_context *ctx = ee_context_new(m);
+  int ok = ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, got, NULL, err) == EE_OK &&
+           ee_embed_ids(ctx, 1, &pid[1], NULL, &lens[1], alone, NULL, err) == EE_OK;
+  for (int i = 0; ok && i < 2 * RH; i++) ok = isfinite(got[i]);
+  ee_context_free(ctx);
+  ee_model_free(m);
+  return ok;
+}
+
+static void modernbert_cases(void) {
+  spec s = base_spec();
+  tensor t[MAX_T];
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/modernbert", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  float first[2 * RH], got[2 * RH], alone[RH];
+  static const char *const prefixes[2] = {"", "model."};
+  for (int v = 0; v < 2; v++) {
+    int n = modernbert_tensors(t, &s, prefixes[v]);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    modernbert_config(dir, NULL, NULL);
+    for (int pr = 0; pr < 3; pr++) {
+      ee_error err = {0};
+      ee_info in = {0};
+      double worst = INFINITY, worst_alone = INFINITY;
+      int ok = modernbert_embed(dir, pr, got, alone, &in, &err);
+      if (ok) {
+        worst = worst_alone = 0;
+        for (int i = 0; i < 2 * RH; i++) {
+          if (v || pr) worst = fmax(worst, fabs(got[i] - first[i]));
+          else first[i] = got[i];
+        }
+        for (int i = 0; i < RH; i++) worst_alone = fmax(worst_alone, fabs(alone[i] - got[RH + i]));
+      }
+      const double tol = pr == 0 ? 0 : 3e-2;
+      CHECK(ok && worst <= tol && worst_alone == 0,
+            "ModernBERT (prefix '%s', %s): 2 sequences finite, max diff to fp32 %.3g (<= %.0e), "
+            "alone vs batch %.3g (%s)", prefixes[v], pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8",
+            worst, tol, worst_alone, err.msg);
+      if (pr == 0 && v == 0)
+        CHECK(in.model_type && strcmp(in.model_type, "modernbert") == 0 && in.vocab_size == 64 &&
+                  in.intermediate_size == 16 && in.max_length == 16 &&
+                  in.n_params == (int64_t)64 * 8 + 8 + 8 + 2 * (3 * 8 * 8 + 8 * 8 + 8 + 32 * 8 + 8 * 16) + 8,
+              "ModernBERT: info model_type '%s', vocab_size %d, intermediate_size %d, max_length "
+              "%d, n_params %lld (no position table, no biases, one attn_norm)",
+              in.model_type ? in.model_type : "?", in.vocab_size, in.intermediate_size,
+              in.max_length, (long long)in.n_params);
+    }
+  }
+
+  /* the window and the layer it applies to change the vectors: a window as
+  ** wide as the text, or every layer global, gives other vectors */
+  int n = modernbert_tensors(t, &s, "");
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  static const struct { const char *key, *value, *what; } variants[] = {
+    {"local_attention", "32", "a window wider than the text"},
+    {"global_attn_every_n_layers", "1", "every layer global"},
+    {"local_rope_theta", "10.0", "another local theta (the local layer turns by its own)"},
+  };
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+    ee_error err = {0};
+    modernbert_config(dir, variants[i].key, variants[i].value);
+    int ok = modernbert_embed(dir, 0, got, alone, NULL, &err);
+    double moved = 0;
+    for (int k = 0; ok && k < 2 * RH; k++) moved = fmax(moved, fabs(got[k] - first[k]));
+    /* the 7-token text fits in the window of 2 on either side only in part
+    ** too, so both texts move */
+    CHECK(ok && moved > 1e-4, "ModernBERT: %s moves the vectors (max %.3g) (%s)", variants[i].what,
+          moved, err.msg);
+  }
+  /* local_rope_theta null: the global theta for local layers too */
+  modernbert_config(dir, "local_rope_theta", "null");
+  {
+    ee_error err = {0};
+    float same[2 * RH];
+    int ok = modernbert_embed(dir, 0, same, alone, NULL, &err);
+    modernbert_config(dir, "local_rope_theta", "160000.0");
+    ok = ok && modernbert_embed(dir, 0, got, alone, NULL, &err);
+    CHECK(ok && memcmp(same, got, sizeof same) == 0,
+          "ModernBERT: local_rope_theta null is global_rope_theta (%s)", err.msg);
+  }
+
+  /* each setting the engine does not compute, refused by name */
+  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+    {"attention_bias", "true", "\"attention_bias\": true", EE_ERR_UNSUPPORTED},
+    {"mlp_bias", "true", "\"mlp_bias\": true", EE_ERR_UNSUPPORTED},
+    {"norm_bias", "true", "\"norm_bias\": true", EE_ERR_UNSUPPORTED},
+    {"hidden_activation", "\"silu\"", "\"hidden_activation\": 'silu'", EE_ERR_UNSUPPORTED},
+    {"architectures", "[\"ModernBertForSequenceClassification\"]", "ModernBertForSequenceClassification",
+     EE_ERR_UNSUPPORTED},
+    {"hidden_activation", "5", "\"hidden_activation\" in", EE_ERR_FORMAT},
+    {"norm_bias", "0", "\"norm_bias\" in", EE_ERR_FORMAT},
+    {"global_rope_theta", "0", "\"global_rope_theta\" in", EE_ERR_FORMAT},
+    {"local_rope_theta", "\"x\"", "\"local_rope_theta\" in", EE_ERR_FORMAT},
+    {"local_attention", "-2", "\"local_attention\" in", EE_ERR_FORMAT},
+    {"global_attn_every_n_layers", "0", "\"global_attn_every_n_layers\" in", EE_ERR_FORMAT},
+    {"num_attention_heads", "3", "hidden_size 8 is not divisible by num_attention_heads 3", EE_ERR_FORMAT},
+    {"num_attention_heads", "8", "head size hidden_size / num_attention_heads = 1", EE_ERR_FORMAT},
+    {"norm_eps", "\"x\"", "\"norm_eps\" in", EE_ERR_FORMAT},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char label[160];
+    modernbert_config(dir, bad[i].key, bad[i].value);
+    snprintf(label, sizeof label, "ModernBERT: %s %s", bad[i].key, bad[i].value);
+    expect_load(label, dir, NULL, bad[i].st, "modernbert/config.json", bad[i].sub);
+  }
+  /* a tokenizer that puts other ids around a text than cls/sep_token_id */
+  modernbert_config(dir, "cls_token_id", "9");
+  expect_load("ModernBERT: cls_token_id not the tokenizer's", dir, NULL, EE_ERR_FORMAT,
+              "cls_token_id and sep_token_id are 9 and 3", "post_processor adds [CLS] and [SEP]");
+  modernbert_config(dir, NULL, NULL);
+  static const char *const missing[] = {"layers.1.attn_norm.weight", "final_norm.weight",
+                                        "embeddings.norm.weight", "layers.0.mlp.Wi.weight"};
+  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+    char label[128], sub[128];
+    n = modernbert_tensors(t, &s, "");
+    int k = find_t(t, n, missing[i]);
+    t[k] = t[--n];
+    layout(t, n);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    snprintf(label, sizeof label, "ModernBERT: %s missing", missing[i]);
+    snprintf(sub, sizeof sub, "missing tensor '%s'", missing[i]);
+    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
+  }
+  n = modernbert_tensors(t, &s, "");
+  int w = find_t(t, n, "layers.1.mlp.Wi.weight");
+  t[w].shape[0] = 16; /* input only, no gate */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("ModernBERT: Wi of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'layers.1.mlp.Wi.weight'",
+              "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
+}
+
 static void prompt_cases(void) {
   tensor t[MAX_T];
   int n;
@@ -2106,6 +2312,7 @@ int main(void) {
   distilbert_cases();
   mpnet_cases();
   nomic_cases();
+  modernbert_cases();
   head_cases();
   damage_cases();
   argument_cases();
