@@ -532,6 +532,61 @@ static void check_attention_bf16(void) {
         worst);
 }
 
+/* A local layer's attention (ModernBERT): with a window, each query sees
+** only keys within window positions, and the code scores only the panels
+** of 16 keys a block of 48 queries needs.  Lengths around the block and
+** panel edges, windows from 0 (a query sees itself) to past the length,
+** in fp32 and bf16, against softmax over the band computed here in double
+** from the inputs; the scratch is exactly ee_attention_scratch_floats
+** (the ASan build catches a write past it). */
+static void check_attention_window(void) {
+  static const int lens[] = {1, 2, 17, 47, 49, 97, 130, 300}, dims[] = {16, 6};
+  static const int windows[] = {0, 1, 8, 15, 16, 64, 299};
+  double worst[2] = {0.0, 0.0};
+  long cases = 0;
+  for (size_t li = 0; li < sizeof lens / sizeof *lens; li++)
+    for (size_t di = 0; di < sizeof dims / sizeof *dims; di++)
+      for (size_t wi = 0; wi < sizeof windows / sizeof *windows; wi++) {
+        const int L = lens[li], d = dims[di], w = windows[wi], ld = 3 * d + 1, ldo = d + 2;
+        float *qkv = malloc(sizeof(float) * (size_t)(L * ld));
+        float *out = malloc(sizeof(float) * (size_t)(L * ldo));
+        double *p = malloc(sizeof(double) * (size_t)L);
+        fill(qkv, L * ld, L * 13 + d + w);
+        for (int i = 0; i < L * ld; i++) qkv[i] *= 0.5f;
+        for (int bf = 0; bf < 2; bf++) {
+          const ee_precision prec = bf ? EE_PREC_BF16 : EE_PREC_FP32;
+          float *scratch = aligned(sizeof(float) * (size_t)ee_attention_scratch_floats(L, d, prec));
+          if (bf) ee_attention_head_bf16(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, NULL, w, scratch);
+          else ee_attention_head(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, NULL, w, scratch);
+          free(scratch);
+          for (int i = 0; i < L; i++) {
+            double mx = -1e300, sum = 0.0;
+            for (int j = 0; j < L; j++) {
+              double dot = 0.0;
+              for (int c = 0; c < d; c++) dot += (double)qkv[i * ld + c] * qkv[j * ld + d + c];
+              p[j] = abs(i - j) <= w ? dot / sqrt((double)d) : -INFINITY;
+              mx = p[j] > mx ? p[j] : mx;
+            }
+            for (int j = 0; j < L; j++) sum += (p[j] = exp(p[j] - mx));
+            for (int c = 0; c < d; c++) {
+              double o = 0.0, scale = 0.0;
+              for (int j = 0; j < L; j++) {
+                o += p[j] / sum * qkv[j * ld + 2 * d + c];
+                scale = fmax(scale, fabs(qkv[j * ld + 2 * d + c]));
+              }
+              double e = fabs(out[i * ldo + c] - o) / (scale > 0 ? scale : 1.0);
+              worst[bf] = e > worst[bf] || isnan(e) ? e : worst[bf];
+            }
+          }
+          cases++;
+        }
+        free(qkv), free(out), free(p);
+      }
+  CHECK(worst[0] < 1e-5, "windowed attention head, fp32 (L 1..300, windows 0..299, %ld cases): worst "
+        "error %.2e of max |v| vs the band's softmax in double (< 1e-5)", cases / 2, worst[0]);
+  CHECK(worst[1] < 2e-2, "windowed attention head, bf16: worst error %.2e of max |v| (< 2e-2)", worst[1]);
+}
+
 /* ---- the encoder ------------------------------------------------------------------------- */
 
 typedef struct texts { int n; char **t; size_t *len; } texts;
@@ -738,6 +793,7 @@ int main(void) {
   check_products();
   check_softmax_unscaled();
   check_attention_bf16();
+  check_attention_window();
   const char *models = getenv("TEST_MODELS");
   char dir[1024];
   snprintf(dir, sizeof dir, "%s/minilm", models && models[0] ? models : "build/test-models");
