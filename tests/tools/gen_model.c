@@ -2,7 +2,7 @@
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
-**                                 rerank|rerank_xlmr|bert-base|mpnet-base|nomic-base
+**                                 rerank|rerank_xlmr|modernbert|bert-base|mpnet-base|nomic-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -51,6 +51,10 @@
 **                                                    Classification,
 **                                                    "roberta." prefix,
 **                                                    type_vocab 1
+**   modernbert 64/4/4/96    4032 pos 1024 seed 20 F32 ModernBERT (below), no
+**                                                    prefix, no position or
+**                                                    token-type table, no
+**                                                    biases
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert)
@@ -159,6 +163,35 @@
 ** Normalize, max_seq_length 2048, do_lower_case false (nomic-embed-text's
 ** layout: the tokenizer lowercases, sentence-transformers does not).
 **
+** ModernBERT (shape modernbert): ModernBertModel as sentence-transformers
+** saves nomic-ai/modernbert-embed-base (names without prefix, no biases at
+** all: attention_bias, mlp_bias and norm_bias false):
+**   embeddings.tok_embeddings.weight [V,H] (V = 4032: the modernbert-style
+**   tokenizer's 4005 ids in 4032 rows, as ModernBERT pads 50285 to 50368),
+**   embeddings.norm.weight [H];
+**   per layer i, prefix "layers.<i>.": attn_norm.weight [H] (not in layer
+**   0, whose attn_norm is nn.Identity), attn.Wqkv.weight [3H,H] (rows Q, K,
+**   V), attn.Wo.weight [H,H], mlp_norm.weight [H], mlp.Wi.weight [2I,H]
+**   (rows 0..I-1 the input, I..2I-1 the gate), mlp.Wo.weight [H,I];
+**   final_norm.weight [H].
+** 4 layers, 4 heads of 16, I = 96; global attention on layers 0 and 3
+** (i % global_attn_every_n_layers 3 == 0, rotary base 160000), a window
+** |i - j| <= local_attention / 2 = 8 on layers 1 and 2 (rotary base 10000).
+** Wqkv takes K_QKV (std 0.1), the LayerNorm weights K_NORM_W (1 + u, std
+** 0.1), tok_embeddings, attn.Wo, mlp.Wi and mlp.Wo K_STD.  config.json is a
+** ModernBertConfig as transformers 4.48.0 saves it (keys sorted; see
+** write_modernbert_config: norm_eps and layer_norm_eps 1e-05, hidden_activation
+** "gelu", cls/bos 4000, sep/eos 4001, pad 4002, reference_compile null,
+** ...).  tokenizer.json, tokenizer_config.json and special_tokens_map.json
+** are copied from <vocab-dir>/modernbert-style/ (written by
+** tests/models/make_modernbert_vocab.py: byte-level BPE, NFC, [CLS] $A
+** [SEP]).  ST files: mean pooling, Normalize, max_seq_length 512,
+** do_lower_case false, and config_sentence_transformers.json
+**   {"prompts": {"query": "search_query: ", "document": "search_document: "},
+**    "default_prompt_name": null, "similarity_fn_name": "cosine"}
+** (json.dumps(indent=2) + "\n", keys in that order; modernbert-embed-base's
+** prompts, without its "__version__" key).
+**
 ** Cross-encoders (shapes rerank and rerank_xlmr; sentence-transformers'
 ** CrossEncoder, one label).  No sentence-transformers files (no
 ** modules.json, 1_Pooling or sentence_bert_config.json).
@@ -201,7 +234,10 @@
 **            MPNet's relative_attention_bias: (float)u_k with std = 0.5, so
 **            that a wrong bucket or a missing bias visibly moves the vectors
 **            (std 0.02 would hide it among the scores).
-**            NomicBert's attn.Wqkv.weight: (float)u_k with std = 0.1, so
+**            ModernBERT's LayerNorm weights (K_NORM_W): (float)(1.0 + u_k)
+**            with std = 0.1 (twice the BERT LayerNorms', so that a missing
+**            or misplaced norm shows).
+**            NomicBert's and ModernBERT's attn.Wqkv.weight: (float)u_k with std = 0.1, so
 **            that the attention is sharp enough for a rotary mistake to
 **            show (with std 0.02 the scores have a standard deviation of
 **            about 0.02, the attention is nearly uniform and leaving the
@@ -298,7 +334,14 @@ static const Prompt INSTR_PROMPTS[] = {
   {"passage", ""},
 };
 
-enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5 };
+/* nomic-ai/modernbert-embed-base's prompts (no default prompt) */
+static const Prompt MODERNBERT_PROMPTS[] = {
+  {"query", "search_query: "},
+  {"document", "search_document: "},
+};
+
+enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5,
+       ARCH_MODERNBERT = 6 };
 
 /* Cross-encoder heads (*ForSequenceClassification, one label):
 ** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
@@ -331,7 +374,8 @@ typedef struct {
   const char *default_prompt; /* its default_prompt_name (prompts only) */
   int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
   int arch;              /* ARCH_*: the tensors and config.json of BertModel, DistilBertModel,
-                            MPNetModel, XLMRobertaModel, RobertaModel or NomicBertModel */
+                            MPNetModel, XLMRobertaModel, RobertaModel, NomicBertModel or
+                            ModernBertModel */
   const char *tokcfg_fixture; /* dir under vocab-dir holding tokenizer_config.json and
                               ** special_tokens_map.json (copied instead of generating
                               ** tokenizer_config.json), or NULL */
@@ -342,45 +386,47 @@ typedef struct {
   int head;            /* HEAD_*: a cross-encoder's classification head, or none */
   const char *ce_act;  /* head only: config.json's sbert_ce_default_activation_function, or
                           NULL (no key) */
+  const char *similarity; /* prompts only: config_sentence_transformers.json's
+                             similarity_fn_name after default_prompt_name, or NULL (no key) */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
    NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
    "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0,
-   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
@@ -388,7 +434,7 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
   ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
   ** side files from tests/fixtures/tokenizer/unigram (relative to
@@ -396,26 +442,26 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json without do_lower_case */
   {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
-   1, 1, 0, HEAD_NONE, NULL},
+   1, 1, 0, HEAD_NONE, NULL, NULL},
   /* XLM-RoBERTa as bge-m3 has it (at the test width): BertModel's tensors
   ** under "roberta.", one token type, positions from pad_token_id + 1, the
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_NONE, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL},
   /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
   ** tensors without prefix, one token type, positions from pad_token_id + 1,
   ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
   {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
-   1, 0, 0, HEAD_NONE, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL},
   /* NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (at the test width):
   ** rotary positions (no position table), fused Wqkv, SwiGLU, no biases
   ** but the LayerNorms', n_inner 200 (256 in the tensors), 30522 tokenizer
   ** ids in 30528 rows, mean pooling, Normalize, 2048 tokens */
   {"nomic", 64, 2, 4, 200, 30528, 2048, 2, 16, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL},
   /* cross-encoder/ms-marco-MiniLM-L-6-v2's layout at the test width: a
   ** BertForSequenceClassification checkpoint (BertModel's tensors under
   ** "bert.", the pooler and classifier.weight/bias as its head), config.json
@@ -423,32 +469,41 @@ static const Shape SHAPES[] = {
   ** generated tokenizer_config.json; no sentence-transformers files */
   {"rerank", 64, 2, 4, 256, 30522, 512, 2, 18, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
-   HEAD_BERT, "torch.nn.modules.linear.Identity"},
+   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL},
   /* BAAI/bge-reranker-base's layout at the test width: xlmroberta's encoder
   ** under "roberta." without pooler, RobertaClassificationHead, no
   ** activation key (CrossEncoder applies Sigmoid to one label), the XLM-R
   ** tokenizer files; no sentence-transformers files */
   {"rerank_xlmr", 64, 2, 4, 256, 4002, 514, 1, 19, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_ROBERTA, NULL},
+   1, 0, 0, HEAD_ROBERTA, NULL, NULL},
+  /* ModernBERT as nomic-ai/modernbert-embed-base has it (at the test width):
+  ** ModernBertModel's tensors without prefix (pre-norm, rotary, local /
+  ** global attention, gated GELU MLP, no biases at all, no position or
+  ** token-type table), 4 layers (global 0 and 3), the modernbert-style
+  ** byte-level BPE tokenizer files, mean pooling, Normalize, 512 tokens,
+  ** search_query / search_document prompts without a default */
+  {"modernbert", 64, 4, 4, 96, 4032, 1024, 0, 20, DT_F32, "", 1,
+   NULL, "modernbert-style", 0, 1, "mean", 1, 512, NULL, 0, MODERNBERT_PROMPTS, 2, NULL, 0,
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine"},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL},
   /* nomic-embed-text-v1.5's size (768/12/12, n_inner 3072, 8,192 rotary
   ** positions), for the bench only, like the two above */
   {"nomic-base", 768, 12, 12, 3072, 30528, 8192, 2, 17, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
-enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4, K_QKV = 5, K_HEAD = 6 };
+enum { K_STD = 0, K_LN_W = 1, K_LN_B = 2, K_DENSE = 3, K_RELB = 4, K_QKV = 5, K_HEAD = 6, K_NORM_W = 7 };
 
 typedef struct {
   char name[96];
@@ -514,12 +569,12 @@ static uint16_t f32_to_bf16(float f) {
 static void gen_values(const char *name, uint64_t seed, int kind, long n, float *out) {
   uint64_t st = seed ^ fnv1a64(name);
   double sd = kind == K_STD ? 0.02 : kind == K_DENSE ? 0.2 : kind == K_RELB ? 0.5
-             : kind == K_QKV ? 0.1 : kind == K_HEAD ? 0.3 : 0.05;
+             : kind == K_QKV || kind == K_NORM_W ? 0.1 : kind == K_HEAD ? 0.3 : 0.05;
   double scale = sd * sqrt(3.0) / 8388608.0;
   for (long k = 0; k < n; k++) {
     uint64_t x = splitmix64(&st);
     volatile double u = ((int)(x >> 40) - 8388608 + 0.5) * scale; /* volatile: no FMA contraction */
-    out[k] = kind == K_LN_W ? (float)(1.0 + u) : (float)u;
+    out[k] = kind == K_LN_W || kind == K_NORM_W ? (float)(1.0 + u) : (float)u;
   }
 }
 
@@ -625,11 +680,51 @@ static void build_nomic_tensors(const Shape *s) {
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
+/* ModernBertModel as sentence-transformers saves it (no prefix): the
+** token embeddings and their LayerNorm, per layer attn_norm (not in layer
+** 0, whose attn_norm is an Identity), attn.Wqkv [3H, H] (rows Q, K, V),
+** attn.Wo [H, H], mlp_norm, mlp.Wi [2I, H] (rows: input, then gate),
+** mlp.Wo [H, I], and final_norm.  No biases (attention_bias, mlp_bias and
+** norm_bias false).  Wqkv takes K_QKV (std 0.1, as NomicBert's: sharp
+** attention, so that rotary and window mistakes show), the LayerNorm
+** weights K_NORM_W (1 + u, std 0.1: a missing or misplaced norm shows), the
+** rest K_STD. */
+static void build_modernbert_tensors(const Shape *s) {
+  long H = s->hidden, I = s->inter;
+  char b[96];
+  add(s, "embeddings.tok_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  add(s, "embeddings.norm.weight", 1, H, 0, K_NORM_W, -1);
+  for (int i = 0; i < s->layers; i++) {
+    static const struct {
+      const char *part;
+      int rows, cols; /* in units of H (1, 3), I (-1) or 2I (-2); cols 0: a LayerNorm */
+      int kind;
+    } parts[] = {
+      {"attn_norm.weight", 1, 0, K_NORM_W}, {"attn.Wqkv.weight", 3, 1, K_QKV},
+      {"attn.Wo.weight", 1, 1, K_STD},      {"mlp_norm.weight", 1, 0, K_NORM_W},
+      {"mlp.Wi.weight", -2, 1, K_STD},      {"mlp.Wo.weight", 1, -1, K_STD},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+      if (i == 0 && k == 0) continue; /* layer 0: attn_norm is nn.Identity */
+      long d0 = parts[k].rows > 0 ? parts[k].rows * H : -parts[k].rows * I;
+      long d1 = parts[k].cols > 0 ? parts[k].cols * H : parts[k].cols < 0 ? I : 0;
+      snprintf(b, sizeof b, "layers.%d.%s", i, parts[k].part);
+      add(s, b, d1 ? 2 : 1, d0, d1, parts[k].kind, i);
+    }
+  }
+  add(s, "final_norm.weight", 1, H, 0, K_NORM_W, -1);
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
   ntensors = 0;
   if (s->arch == ARCH_NOMIC) {
     build_nomic_tensors(s);
+    return;
+  }
+  if (s->arch == ARCH_MODERNBERT) {
+    build_modernbert_tensors(s);
     return;
   }
   const ArchNames *a = s->arch == ARCH_DISTIL ? &DISTIL_NAMES : s->arch == ARCH_MPNET ? &MPNET_NAMES : &BERT_NAMES;
@@ -1048,8 +1143,76 @@ static void write_nomic_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
+/* ModernBERT's fixed config values: the attention pattern, the two rotary
+** bases and the special token ids of the modernbert-style tokenizer
+** ([CLS] 4000, [SEP] 4001, [PAD] 4002). */
+#define MODERNBERT_LOCAL_ATTENTION 16 /* window |i - j| <= 8 on local layers */
+#define MODERNBERT_GLOBAL_EVERY 3     /* global layers: i % 3 == 0 */
+#define MODERNBERT_CLS 4000
+#define MODERNBERT_SEP 4001
+
+/* config.json as transformers 4.48.0 saves a ModernBertConfig (keys
+** sorted; layer_norm_eps is not ModernBertConfig's own but the released
+** checkpoints carry it; classifier_pooling "mean" as theirs). */
+static void write_modernbert_config(const Shape *s, const char *dir) {
+  char t[4096];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"architectures\": [\n"
+           "    \"ModernBertModel\"\n"
+           "  ],\n"
+           "  \"attention_bias\": false,\n"
+           "  \"attention_dropout\": 0.0,\n"
+           "  \"bos_token_id\": %d,\n"
+           "  \"classifier_activation\": \"gelu\",\n"
+           "  \"classifier_bias\": false,\n"
+           "  \"classifier_dropout\": 0.0,\n"
+           "  \"classifier_pooling\": \"mean\",\n"
+           "  \"cls_token_id\": %d,\n"
+           "  \"decoder_bias\": true,\n"
+           "  \"deterministic_flash_attn\": false,\n"
+           "  \"embedding_dropout\": 0.0,\n"
+           "  \"eos_token_id\": %d,\n"
+           "  \"global_attn_every_n_layers\": %d,\n"
+           "  \"global_rope_theta\": 160000.0,\n"
+           "  \"hidden_activation\": \"gelu\",\n"
+           "  \"hidden_size\": %d,\n"
+           "  \"initializer_cutoff_factor\": 2.0,\n"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"intermediate_size\": %d,\n"
+           "  \"layer_norm_eps\": 1e-05,\n"
+           "  \"local_attention\": %d,\n"
+           "  \"local_rope_theta\": 10000.0,\n"
+           "  \"max_position_embeddings\": %d,\n"
+           "  \"mlp_bias\": false,\n"
+           "  \"mlp_dropout\": 0.0,\n"
+           "  \"model_type\": \"modernbert\",\n"
+           "  \"norm_bias\": false,\n"
+           "  \"norm_eps\": 1e-05,\n"
+           "  \"num_attention_heads\": %d,\n"
+           "  \"num_hidden_layers\": %d,\n"
+           "  \"pad_token_id\": %d,\n"
+           "  \"reference_compile\": null,\n"
+           "  \"repad_logits_with_grad\": false,\n"
+           "  \"sep_token_id\": %d,\n"
+           "  \"sparse_pred_ignore_index\": -100,\n"
+           "  \"sparse_prediction\": false,\n"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.48.0\",\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           MODERNBERT_CLS, MODERNBERT_CLS, MODERNBERT_SEP, MODERNBERT_GLOBAL_EVERY, s->hidden, s->inter,
+           MODERNBERT_LOCAL_ATTENTION, s->maxpos, s->heads, s->layers, s->pad_id, MODERNBERT_SEP,
+           DT_TORCH[s->dtype], s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
+  if (s->arch == ARCH_MODERNBERT) {
+    write_modernbert_config(s, dir);
+    return;
+  }
   if (s->arch == ARCH_DISTIL) {
     write_distil_config(s, dir);
     return;
@@ -1204,6 +1367,10 @@ static void write_st_files(const Shape *s, const char *dir) {
     bput(&b2, "  },\n  \"default_prompt_name\": ");
     if (s->default_prompt) bput_json_str(&b2, s->default_prompt);
     else bput(&b2, "null");
+    if (s->similarity) {
+      bput(&b2, ",\n  \"similarity_fn_name\": ");
+      bput_json_str(&b2, s->similarity);
+    }
     bput(&b2, "\n}\n");
     write_text(dir, "config_sentence_transformers.json", b2.p);
     free(b2.p);
