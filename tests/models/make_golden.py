@@ -63,6 +63,30 @@ no fused path.  For information, how far the outputs move without rotary,
 with GPT-J (interleaved) rotary, with fc11 and fc12 swapped, with float64
 angles, with GELU for SiLU, with the correctly rounded inv_freq and with
 glibc's float32 cos/sin (what the C engine's table holds).
+ModernBERT shapes (modernbert) store ModernBertModel's tensors as
+sentence-transformers saves them (no prefix: embeddings.tok_embeddings /
+embeddings.norm, layers.<i>.attn_norm (none in layer 0) / attn.Wqkv /
+attn.Wo / mlp_norm / mlp.Wi / mlp.Wo, final_norm; no biases at all) and a
+ModernBertConfig as transformers 4.48.0 saves it.  A follows HF's
+modeling_modernbert (4.48, eager attention) from torch primitives: pre-norm
+(layer 0 without attn_norm), rotary on q and k with the float32 table of
+ModernBertRotaryEmbedding (inv_freq and inv_freq @ positions in float32,
+cos / sin in float32, then cast), base global_rope_theta on the global
+layers (i % global_attn_every_n_layers == 0) and local_rope_theta on the
+others, which also see only keys with |i - j| <= local_attention // 2 (the
+finfo.min sliding-window mask, masked_fill over the padding mask), scores *
+head_dim^-0.5, a float64 max-subtracted softmax (HF's eager path upcasts to
+float32, for half precision), Wo; GELU(input) * gate from Wi's two halves,
+mlp.Wo; final_norm.  B is nn.Embedding + nn.LayerNorm (zero bias: torch
+1.13's LayerNorm has no bias=False) + per layer nn.Linear Q, K, V (Wqkv's
+row blocks), the rotation as a complex multiplication (numpy float32
+angles per base, asserted bit-identical to A's), nn.MultiheadAttention
+with a boolean band attn_mask on the local layers and key_padding_mask,
+nn.Linear input / gate / out with nn.GELU; no fused path.  For
+information, how far the outputs move without the window, with the windows
+on the wrong layers, with one theta, with a window one token short, with
+SiLU for GELU, with input and gate swapped, post-norm instead of pre-norm,
+without final_norm and without rotary.
 Cross-encoders (rerank: BertForSequenceClassification as
 cross-encoder/ms-marco-MiniLM-L-6-v2; rerank_xlmr:
 XLMRobertaForSequenceClassification as BAAI/bge-reranker-base) store the
@@ -214,6 +238,24 @@ SHAPES = {
                   dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
                   tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
                   max_seq=2048, model_type="nomic_bert", st_lower=False, tok_vocab=30522),
+    # ModernBERT as nomic-ai/modernbert-embed-base has it (ModernBertModel,
+    # modernbert config writer in gen_model.c): pre-norm, rotary (global
+    # layers 0 and 3 with base 160000, local layers 1 and 2 with base 10000
+    # and a +-8 window), gated GELU MLP, no biases, no position or token-type
+    # table, the modernbert-style byte-level BPE tokenizer files
+    # (tests/fixtures/vocab/modernbert-style, written by
+    # tests/models/make_modernbert_vocab.py: [CLS] 4000, [SEP] 4001, [PAD]
+    # 4002; 4005 ids in 4032 rows), mean pooling, Normalize, 512 tokens,
+    # config_sentence_transformers.json with search_query / search_document
+    # prompts (no default) and similarity_fn_name cosine.  Random ids below
+    # 3999 (the tokenizer's ordinary tokens: [UNK] 3999 and up are special).
+    "modernbert": dict(hidden=64, layers=4, heads=4, inter=96, vocab=4032, maxpos=1024, seed=20,
+                       dtype="F32", prefix="", shards=1, vocab_fixture=None,
+                       tokjson_fixture="modernbert-style", tokcfg_fixture="modernbert-style",
+                       lower=False, st=True, pooling="mean", normalize=True, max_seq=512,
+                       model_type="modernbert", pad_id=4002, cls_sep=(4000, 4001), tok_vocab=3999,
+                       prompts=[("query", "search_query: "), ("document", "search_document: ")],
+                       default_prompt=None, similarity="cosine"),
     # cross-encoders (rerankers; sentence-transformers' CrossEncoder, HF's
     # *ForSequenceClassification with one label): no sentence-transformers
     # files; the score of a pair is activation(W2 tanh(W1 h0 + b1) + b2), h0
@@ -257,15 +299,21 @@ CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
              "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
-             "rerank": 13, "rerank_xlmr": 14}
+             "rerank": 13, "rerank_xlmr": 14, "modernbert": 15}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
-K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD = 0, 1, 2, 3, 4, 5, 6
+K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD, K_NORM_W = 0, 1, 2, 3, 4, 5, 6, 7
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
 # MPNetEncoder.relative_position_bucket is called with (its default)
 MPNET_BUCKETS, MPNET_MAX_DISTANCE = 32, 128
 MPNET_PAD = 1       # MPNetConfig.pad_token_id, MPNetEmbeddings.padding_idx
 # NomicBertConfig.rotary_emb_base (rotary_emb_fraction 1.0: every dimension of a head rotates)
 NOMIC_ROTARY_BASE = 1000
+# ModernBertConfig: global_rope_theta / local_rope_theta, local_attention (the
+# window: |i - j| <= local_attention // 2), global_attn_every_n_layers, norm_eps
+MODERNBERT_THETA = {"global": 160000.0, "local": 10000.0}
+MODERNBERT_LOCAL_ATTENTION = 16
+MODERNBERT_GLOBAL_EVERY = 3
+MODERNBERT_EPS = 1e-5
 M64 = (1 << 64) - 1
 
 
@@ -288,11 +336,11 @@ def gen_values(name, seed, kind, n):
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94d049bb133111eb)
         x = z ^ (z >> np.uint64(31))
     sd = (0.02 if kind == K_STD else 0.2 if kind == K_DENSE else 0.5 if kind == K_RELB
-          else 0.1 if kind == K_QKV else 0.3 if kind == K_HEAD else 0.05)
+          else 0.1 if kind in (K_QKV, K_NORM_W) else 0.3 if kind == K_HEAD else 0.05)
     scale = sd * math.sqrt(3.0) / 8388608.0
     t = ((x >> np.uint64(40)).astype(np.int64) - 8388608).astype(np.float64) + 0.5
     u = t * scale
-    if kind == K_LN_W:
+    if kind in (K_LN_W, K_NORM_W):
         u = 1.0 + u
     return u.astype(np.float32)
 
@@ -315,6 +363,10 @@ def is_roberta(sh):
 
 def is_nomic(sh):
     return sh.get("model_type", "bert") == "nomic_bert"
+
+
+def is_modernbert(sh):
+    return sh.get("model_type", "bert") == "modernbert"
 
 
 def nomic_inner(sh):
@@ -354,6 +406,8 @@ def arch_tensor_list(sh, arch=None):
     order (unsorted)."""
     if (arch or sh.get("model_type", "bert")) == "nomic_bert":
         return nomic_tensor_list(sh)
+    if (arch or sh.get("model_type", "bert")) == "modernbert":
+        return modernbert_tensor_list(sh)
     a = ARCH_NAMES[arch or sh.get("model_type", "bert")]
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
@@ -426,12 +480,37 @@ def nomic_tensor_list(sh):
     return t
 
 
+def modernbert_tensor_list(sh):
+    """ModernBertModel's tensors as sentence-transformers saves them (no
+    prefix): tok_embeddings and embeddings.norm; per layer attn_norm (not in
+    layer 0: nn.Identity there), attn.Wqkv [3H, H] (rows Q, K, V), attn.Wo,
+    mlp_norm, mlp.Wi [2I, H] (rows input, then gate), mlp.Wo [H, I];
+    final_norm.  No biases.  Wqkv takes K_QKV (std 0.1, as NomicBert's), the
+    LayerNorm weights K_NORM_W (1 + u, std 0.1), the rest K_STD."""
+    H, I = sh["hidden"], sh["inter"]
+    t = [("embeddings.tok_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.norm.weight", (H,), K_NORM_W, -1)]
+    for i in range(sh["layers"]):
+        p = "layers.%d." % i
+        if i > 0:
+            t.append((p + "attn_norm.weight", (H,), K_NORM_W, i))
+        t += [(p + "attn.Wqkv.weight", (3 * H, H), K_QKV, i),
+              (p + "attn.Wo.weight", (H, H), K_STD, i),
+              (p + "mlp_norm.weight", (H,), K_NORM_W, i),
+              (p + "mlp.Wi.weight", (2 * I, H), K_STD, i),
+              (p + "mlp.Wo.weight", (H, I), K_STD, i)]
+    t.append(("final_norm.weight", (H,), K_NORM_W, -1))
+    return t
+
+
 def is_layer_norm_name(name):
     """BERT's LayerNorm, DistilBERT's sa_layer_norm / output_layer_norm,
-    NomicBert's emb_ln / norm1 / norm2."""
+    NomicBert's emb_ln / norm1 / norm2, ModernBERT's embeddings.norm /
+    attn_norm / mlp_norm / final_norm."""
     parts = name.split(".")
     return "LayerNorm" in name or "layer_norm" in name or (
-        len(parts) >= 2 and parts[-2] in ("emb_ln", "norm1", "norm2"))
+        len(parts) >= 2 and parts[-2] in ("emb_ln", "norm1", "norm2", "norm", "attn_norm", "mlp_norm",
+                                          "final_norm"))
 
 
 def tensor_list(sh):
@@ -443,7 +522,8 @@ def tensor_list(sh):
         # output_layer_norm, NomicBert's emb_ln / norm1 / norm2) has gamma ~ 1
         # and noisy beta, nothing else has
         ln = is_layer_norm_name(name)
-        assert (kind in (K_LN_W, K_LN_B)) == ln and (kind != K_LN_W or name.endswith(".weight")), name
+        assert (kind in (K_LN_W, K_LN_B, K_NORM_W)) == ln and \
+            (kind not in (K_LN_W, K_NORM_W) or name.endswith(".weight")), name
         shard = 0
         if sh["shards"] == 2 and ((layer < 0 and name.startswith("pooler")) or layer >= sh["layers"] // 2):
             shard = 1
@@ -577,6 +657,26 @@ def write_model_dir(shape, d):
                "use_rms_norm": False, "use_xentropy": True, "vocab_size": sh["vocab"]}
         # NomicBertModel pads vocab_size to a multiple of pad_vocab_size_multiple
         assert sh["vocab"] % 64 == 0 and sh["vocab"] - 64 < sh.get("tok_vocab", sh["vocab"]) <= sh["vocab"]
+    elif is_modernbert(sh):
+        # ModernBertConfig as transformers 4.48.0 saves it (layer_norm_eps and
+        # classifier_pooling "mean" as the released checkpoints have them)
+        cls, sep = sh["cls_sep"]
+        cfg = {"architectures": ["ModernBertModel"], "attention_bias": False, "attention_dropout": 0.0,
+               "bos_token_id": cls, "classifier_activation": "gelu", "classifier_bias": False,
+               "classifier_dropout": 0.0, "classifier_pooling": "mean", "cls_token_id": cls,
+               "decoder_bias": True, "deterministic_flash_attn": False, "embedding_dropout": 0.0,
+               "eos_token_id": sep, "global_attn_every_n_layers": MODERNBERT_GLOBAL_EVERY,
+               "global_rope_theta": MODERNBERT_THETA["global"], "hidden_activation": "gelu",
+               "hidden_size": sh["hidden"], "initializer_cutoff_factor": 2.0, "initializer_range": 0.02,
+               "intermediate_size": sh["inter"], "layer_norm_eps": MODERNBERT_EPS,
+               "local_attention": MODERNBERT_LOCAL_ATTENTION, "local_rope_theta": MODERNBERT_THETA["local"],
+               "max_position_embeddings": sh["maxpos"], "mlp_bias": False, "mlp_dropout": 0.0,
+               "model_type": "modernbert", "norm_bias": False, "norm_eps": MODERNBERT_EPS,
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
+               "pad_token_id": sh["pad_id"], "reference_compile": None, "repad_logits_with_grad": False,
+               "sep_token_id": sep, "sparse_pred_ignore_index": -100, "sparse_prediction": False,
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.48.0",
+               "vocab_size": sh["vocab"]}
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
                "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -649,8 +749,10 @@ def write_model_dir(shape, d):
             f.write(dump(pc))
         if sh.get("prompts") is not None:
             with open(os.path.join(d, "config_sentence_transformers.json"), "w") as f:
-                f.write(dump({"prompts": dict(sh["prompts"]),
-                              "default_prompt_name": sh.get("default_prompt")}))
+                stc = {"prompts": dict(sh["prompts"]), "default_prompt_name": sh.get("default_prompt")}
+                if sh.get("similarity"):
+                    stc["similarity_fn_name"] = sh["similarity"]      # modernbert only
+                f.write(dump(stc))
     for dm in sh.get("dense", []):
         dd = os.path.join(d, dm["path"])
         os.makedirs(dd)
@@ -759,7 +861,7 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
-    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or sh.get("classifier"):
+    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or is_modernbert(sh) or sh.get("classifier"):
         want = {n for n, _, _, _ in arch_tensor_list(sh)} | heads
         assert set(w) == want, sorted(set(w) ^ want)
     return w
@@ -1161,7 +1263,7 @@ class MPNetB(torch.nn.Module):
 # NomicBert (nomic-ai's modeling_hf_nomic_bert, postnorm): reference A from
 # primitives, B from nn modules and complex rotation
 # ---------------------------------------------------------------------------
-def nomic_rotary_cos_sin(S, d, variant=None):
+def nomic_rotary_cos_sin(S, d, variant=None, base=NOMIC_ROTARY_BASE):
     """NomicBertRotaryEmbedding._update_cos_sin_cache (pos_idx_in_fp32, no
     scale_base): inv_freq = 1 / (base ** (arange(0, dim, 2) / dim)), t =
     arange(S) and freqs = outer(t, inv_freq), all in float32 (HF recomputes
@@ -1176,9 +1278,9 @@ def nomic_rotary_cos_sin(S, d, variant=None):
     dt = torch.float64 if variant == "float64_angles" else torch.float32
     dim = d * 1.0
     if variant == "inv_freq_correctly_rounded":
-        inv_freq = torch.from_numpy(nomic_inv_freq_correctly_rounded(d))
+        inv_freq = torch.from_numpy(nomic_inv_freq_correctly_rounded(d, base))
     else:
-        inv_freq = 1.0 / (float(NOMIC_ROTARY_BASE) ** (torch.arange(0, dim, 2, dtype=dt) / dim))
+        inv_freq = 1.0 / (float(base) ** (torch.arange(0, dim, 2, dtype=dt) / dim))
     freqs = torch.outer(torch.arange(S, dtype=dt), inv_freq)
     if variant == "glibc_cos_sin":
         e = np.exp(1j * freqs.numpy())
@@ -1187,9 +1289,9 @@ def nomic_rotary_cos_sin(S, d, variant=None):
     return torch.cos(freqs), torch.sin(freqs)
 
 
-def nomic_inv_freq_correctly_rounded(d):
+def nomic_inv_freq_correctly_rounded(d, base=NOMIC_ROTARY_BASE):
     """float32 base^(-j/d), j = 0, 2, ..., d - 2, rounded once (from float64)."""
-    return np.array([NOMIC_ROTARY_BASE ** (-j / d) for j in range(0, d, 2)]).astype(np.float32)
+    return np.array([base ** (-j / d) for j in range(0, d, 2)]).astype(np.float32)
 
 
 def nomic_rotate_half(x, interleaved=False):
@@ -1255,11 +1357,11 @@ def nomic_a(w, sh, ids, mask, tt, variant=None):
     return h
 
 
-def nomic_angles_numpy(S, d):
+def nomic_angles_numpy(S, d, base=NOMIC_ROTARY_BASE):
     """B's rotation angles theta[t, j] = t * inv_freq_j, in numpy float32
     (np.power, np.outer): the same float32 values as HF's torch table
     (asserted), computed apart from it."""
-    inv = (np.float32(1.0) / (np.float32(NOMIC_ROTARY_BASE) **
+    inv = (np.float32(1.0) / (np.float32(base) **
                               (np.arange(0, d, 2, dtype=np.float32) / np.float32(d)))).astype(np.float32)
     return np.outer(np.arange(S, dtype=np.float32), inv).astype(np.float32)
 
@@ -1336,7 +1438,7 @@ class NomicB(torch.nn.Module):
         return h
 
 
-def nomic_rotary_info(sh, S):
+def nomic_rotary_info(sh, S, base=NOMIC_ROTARY_BASE, angles_numpy=None):
     """The float32 tables, for the report: HF's inv_freq against the
     correctly rounded 1000^(-2j/d) and against the C engine's 1.0f /
     powf(base, (float)j / (float)d) with glibc's powf; B's numpy angles
@@ -1347,12 +1449,12 @@ def nomic_rotary_info(sh, S):
     without it)."""
     d = sh["hidden"] // sh["heads"]
     dim = d * 1.0
-    inv_t = (1.0 / (float(NOMIC_ROTARY_BASE) ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))).numpy()
-    inv_cr = nomic_inv_freq_correctly_rounded(d)
+    inv_t = (1.0 / (float(base) ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))).numpy()
+    inv_cr = nomic_inv_freq_correctly_rounded(d, base)
     th_t = torch.outer(torch.arange(S, dtype=torch.float32), torch.from_numpy(inv_t)).numpy()
-    th_n = nomic_angles_numpy(S, d)
+    th_n = (angles_numpy or nomic_angles_numpy)(S, d, base)
     assert th_t.dtype == th_n.dtype == np.float32 and (th_t.view(np.uint32) == th_n.view(np.uint32)).all()
-    c_t, s_t = nomic_rotary_cos_sin(S, d)
+    c_t, s_t = nomic_rotary_cos_sin(S, d, base=base)
     c_t, s_t = c_t.numpy(), s_t.numpy()
     c_cr, s_cr = np.cos(th_t.astype(np.float64)), np.sin(th_t.astype(np.float64))
     e = np.exp(1j * th_n)
@@ -1361,7 +1463,7 @@ def nomic_rotary_info(sh, S):
     def ulps(a, b):         # float32 arrays: distance in units in the last place
         return int(np.abs(a.view(np.int32).astype(np.int64) - b.view(np.int32).astype(np.int64)).max())
     # the float64 angles' distance from the float32 ones (what "float64_angles" changes)
-    th64 = np.outer(np.arange(S, dtype=np.float64), NOMIC_ROTARY_BASE ** (-np.arange(0, d, 2) / d))
+    th64 = np.outer(np.arange(S, dtype=np.float64), base ** (-np.arange(0, d, 2) / d))
     # the C engine's expressions with glibc's powf, cosf and sinf
     inv_g = glibc = None
     try:
@@ -1371,7 +1473,7 @@ def nomic_rotary_info(sh, S):
         for fn, nargs in (("powf", 2), ("cosf", 1), ("sinf", 1)):
             getattr(libm, fn).restype = ctypes.c_float
             getattr(libm, fn).argtypes = [ctypes.c_float] * nargs
-        inv_g = np.array([np.float32(1.0) / np.float32(libm.powf(float(NOMIC_ROTARY_BASE),
+        inv_g = np.array([np.float32(1.0) / np.float32(libm.powf(float(base),
                                                                   float(np.float32(j) / np.float32(d))))
                           for j in range(0, d, 2)], dtype=np.float32)
         c_g = np.array([libm.cosf(float(x)) for x in th_t.ravel()], dtype=np.float32).reshape(th_t.shape)
@@ -1395,6 +1497,203 @@ def nomic_rotary_info(sh, S):
             "cos_sin_torch_vs_numpy_cexpf_entries": int((c_t != e.real).sum() + (s_t != e.imag).sum()),
             "cos_sin_torch_vs_numpy_cexpf_max_ulps": max(ulps(c_t, e.real), ulps(s_t, e.imag)),
             "entries": 2 * c_t.size}
+
+
+# ---------------------------------------------------------------------------
+# ModernBERT (transformers 4.48 modeling_modernbert, eager attention):
+# reference A from primitives, B from nn modules and complex rotation
+# ---------------------------------------------------------------------------
+def modernbert_is_global(i, variant=None):
+    """ModernBertAttention: global attention (and global_rope_theta) where
+    layer_id % global_attn_every_n_layers == 0, else the sliding window (and
+    local_rope_theta).  variant "window_layers_shifted" (information only)
+    takes i % 3 == 2 instead."""
+    if variant == "window_layers_shifted":
+        return i % MODERNBERT_GLOBAL_EVERY == MODERNBERT_GLOBAL_EVERY - 1
+    return i % MODERNBERT_GLOBAL_EVERY == 0
+
+
+def modernbert_rotary_cos_sin(S, d, base):
+    """ModernBertRotaryEmbedding (rope_type "default", attention_scaling 1)
+    for position_ids arange(S)[None]: inv_freq = 1 / (base ** (arange(0, d,
+    2, int64).float() / d)), freqs = (inv_freq[None, :, None].float() @
+    position_ids[:, None, :].float()).transpose(1, 2), emb = cat(freqs,
+    freqs), cos and sin, all float32: [S, d] each."""
+    inv_freq = 1.0 / (base ** (torch.arange(0, d, 2, dtype=torch.int64).float() / d))
+    pos = torch.arange(S)[None]
+    freqs = (inv_freq[None, :, None].float().expand(1, -1, 1) @ pos[:, None, :].float()).transpose(1, 2)
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos()[0], emb.sin()[0]
+
+
+def modernbert_a(w, sh, ids, mask, tt, variant=None):
+    """ModernBertModel's forward from torch primitives.  variant (information
+    only, to see that the checks notice): "no_window" lets every layer
+    attend globally (thetas unchanged), "window_layers_shifted" puts the
+    global layers at i % 3 == 2 (windows and thetas follow), "one_theta"
+    takes global_rope_theta on every layer, "window_one_short" takes |i - j|
+    <= 7, "silu" takes SiLU for GELU, "swapped_input_gate" exchanges Wi's
+    halves, "postnorm" applies attn_norm / mlp_norm after each residual
+    instead of before the sublayer, "no_final_norm" leaves final_norm out,
+    "no_rotary" leaves q and k unrotated."""
+    assert not bool(tt.any()), "ModernBERT has no token types"
+    B, S = ids.shape
+    H, nh = sh["hidden"], sh["heads"]
+    hd = H // nh
+    eps = MODERNBERT_EPS
+
+    def ln(t, name):                            # nn.LayerNorm(bias=False)
+        return layer_norm(t, w[name], 0.0, eps)
+    x = ln(w["embeddings.tok_embeddings.weight"][ids], "embeddings.norm.weight")
+    dt = x.dtype
+    tables = {}
+    for kind in ("global", "local"):
+        base = MODERNBERT_THETA["global" if variant == "one_theta" else kind]
+        c, s_ = modernbert_rotary_cos_sin(S, hd, base)
+        tables[kind] = (c.to(dt), s_.to(dt))    # cos.to(dtype=x.dtype)
+    neg = torch.finfo(dt).min
+    # _prepare_4d_attention_mask: 0 where attended, finfo.min on padding;
+    # _update_attention_mask's sliding-window mask: masked_fill(finfo.min)
+    # outside |i - j| <= local_attention // 2
+    inv = 1.0 - mask[:, None, None, :].expand(B, 1, S, S).to(dt)
+    gmask = inv.masked_fill(inv.to(torch.bool), neg)
+    half = MODERNBERT_LOCAL_ATTENTION // 2 - (1 if variant == "window_one_short" else 0)
+    rows = torch.arange(S).unsqueeze(0)
+    window = (torch.abs(rows - rows.T) <= half)[None, None]
+    smask = gmask.masked_fill(window.logical_not(), neg)
+    postnorm = variant == "postnorm"
+    for i in range(sh["layers"]):
+        p = "layers.%d." % i
+        glob = modernbert_is_global(i, variant)
+        a = x if i == 0 or postnorm else ln(x, p + "attn_norm.weight")      # layer 0: nn.Identity
+        qkv = torch.matmul(a, w[p + "attn.Wqkv.weight"].t()).view(B, S, 3, nh, hd)
+        q, k, v = qkv.transpose(3, 1).unbind(dim=2)          # [B, heads, S, hd]
+        if variant != "no_rotary":
+            c, s_ = tables["global" if glob else "local"]
+            q = q * c + nomic_rotate_half(q) * s_
+            k = k * c + nomic_rotate_half(k) * s_
+        sc = torch.matmul(q, k.transpose(2, 3)) * hd ** -0.5
+        sc = sc + (gmask if glob or variant == "no_window" else smask)
+        sc = sc - sc.max(-1, keepdim=True).values
+        e = torch.exp(sc)
+        pr = e / e.sum(-1, keepdim=True)
+        ctx = torch.matmul(pr, v).transpose(1, 2).reshape(B, S, H)
+        x = x + torch.matmul(ctx, w[p + "attn.Wo.weight"].t())
+        if postnorm and i > 0:
+            x = ln(x, p + "attn_norm.weight")
+        m = x if postnorm else ln(x, p + "mlp_norm.weight")
+        inp, gate = torch.matmul(m, w[p + "mlp.Wi.weight"].t()).chunk(2, dim=-1)
+        if variant == "swapped_input_gate":
+            inp, gate = gate, inp
+        if variant == "silu":
+            act = inp * torch.sigmoid(inp)
+        else:
+            act = 0.5 * inp * (1.0 + torch.erf(inp / math.sqrt(2.0)))
+        x = x + torch.matmul(act * gate, w[p + "mlp.Wo.weight"].t())
+        if postnorm:
+            x = ln(x, p + "mlp_norm.weight")
+    if variant != "no_final_norm":
+        x = ln(x, "final_norm.weight")
+    return x
+
+
+def modernbert_angles_numpy(S, d, base):
+    """B's rotation angles theta[t, j] = t * inv_freq_j in numpy float32
+    (np.outer), inv_freq_j = float32(1) / float32(base ** (j / d)), the power
+    in double and rounded once: asserted bit-identical to HF's torch table.
+    (numpy's own float32 power, nomic_angles_numpy's, is one ulp off torch's
+    and glibc's powf at j = 14 for base 160000; torch's and glibc's are the
+    correctly rounded values there.)"""
+    inv = np.float32(1.0) / np.array([base ** (j / d) for j in range(0, d, 2)]).astype(np.float32)
+    return np.outer(np.arange(S, dtype=np.float32), inv.astype(np.float32)).astype(np.float32)
+
+
+class ModernBertB(torch.nn.Module):
+    """nn.Embedding + nn.LayerNorm (bias zeroed: torch 1.13 has no
+    bias=False); per layer nn.Identity / nn.LayerNorm, nn.Linear Q, K, V
+    (Wqkv's three row blocks), the rotation as a complex multiplication of
+    (x_j + i x_{j + d/2}) by e^{i theta} (theta from nomic_angles_numpy with
+    the layer's base; cos and sin by torch in float32, as HF's table),
+    nn.MultiheadAttention (identity in-projection, out_proj = attn.Wo,
+    key_padding_mask, and on the local layers a boolean attn_mask blocking
+    |i - j| > 8, built in numpy), nn.LayerNorm, nn.Linear input / gate
+    (Wi's two row blocks) and out with nn.GELU.  A padded query whose whole
+    band is padding has no key left on a local layer (torch gives NaN
+    there): its attention output is set to zero, which no valid position
+    reads."""
+
+    def __init__(self, w, sh):
+        super().__init__()
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        self.nh, self.hd = nh, H // nh
+        f64 = dict(dtype=torch.float64)
+
+        def norm(name):
+            n = torch.nn.LayerNorm(H, eps=MODERNBERT_EPS, **f64)
+            n.weight.copy_(w[name])
+            n.bias.zero_()
+            n.bias.requires_grad_(False)
+            return n
+        with torch.no_grad():
+            self.tok = torch.nn.Embedding(sh["vocab"], H, **f64)
+            self.tok.weight.copy_(w["embeddings.tok_embeddings.weight"])
+            self.enorm = norm("embeddings.norm.weight")
+            self.fnorm = norm("final_norm.weight")
+            self.layers = torch.nn.ModuleList()
+            self.is_global = []
+            for i in range(sh["layers"]):
+                p = "layers.%d." % i
+                m = torch.nn.ModuleDict({
+                    "attn_norm": torch.nn.Identity() if i == 0 else norm(p + "attn_norm.weight"),
+                    "q": torch.nn.Linear(H, H, bias=False, **f64), "k": torch.nn.Linear(H, H, bias=False, **f64),
+                    "v": torch.nn.Linear(H, H, bias=False, **f64),
+                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=False, batch_first=True, **f64),
+                    "mlp_norm": norm(p + "mlp_norm.weight"),
+                    "inp": torch.nn.Linear(H, I, bias=False, **f64), "gate": torch.nn.Linear(H, I, bias=False, **f64),
+                    "act": torch.nn.GELU(), "out": torch.nn.Linear(I, H, bias=False, **f64)})
+                wqkv = w[p + "attn.Wqkv.weight"]
+                for j, n in enumerate("qkv"):
+                    m[n].weight.copy_(wqkv[j * H:(j + 1) * H])
+                m["attn"].in_proj_weight.copy_(torch.eye(H, dtype=torch.float64).repeat(3, 1))
+                m["attn"].out_proj.weight.copy_(w[p + "attn.Wo.weight"])
+                wi = w[p + "mlp.Wi.weight"]
+                m["inp"].weight.copy_(wi[:I])
+                m["gate"].weight.copy_(wi[I:])
+                m["out"].weight.copy_(w[p + "mlp.Wo.weight"])
+                self.layers.append(m)
+                self.is_global.append(i % MODERNBERT_GLOBAL_EVERY == 0)
+        self.eval()
+
+    def rotate(self, x, rot):
+        """x [B, S, H]: each head's (x_j, x_{j + d/2}) as one complex number, times rot [S, d/2]."""
+        B, S, H = x.shape
+        x = x.reshape(B, S, self.nh, self.hd)
+        half = self.hd // 2
+        z = torch.complex(x[..., :half], x[..., half:]) * rot[None, :, None, :]
+        return torch.cat((z.real, z.imag), dim=-1).reshape(B, S, H)
+
+    def forward(self, ids, mask, tt):
+        assert not bool(tt.any()), "ModernBERT has no token types"
+        S = ids.shape[1]
+        rot = {}
+        for kind, base in MODERNBERT_THETA.items():
+            th = torch.from_numpy(modernbert_angles_numpy(S, self.hd, base))
+            rot[kind] = torch.complex(torch.cos(th), torch.sin(th)).to(torch.complex128)
+        ar = np.arange(S)
+        band = torch.from_numpy(np.abs(ar[:, None] - ar[None, :]) > MODERNBERT_LOCAL_ATTENTION // 2)
+        kpm = mask == 0
+        valid = (mask != 0).unsqueeze(-1)
+        h = self.enorm(self.tok(ids))
+        for m, glob in zip(self.layers, self.is_global):
+            r = rot["global" if glob else "local"]
+            a = m["attn_norm"](h)
+            q, k = self.rotate(m["q"](a), r), self.rotate(m["k"](a), r)
+            o, _ = m["attn"](q, k, m["v"](a), key_padding_mask=kpm, attn_mask=None if glob else band,
+                             need_weights=False)
+            h = h + torch.where(valid, o, torch.zeros_like(o))
+            n = m["mlp_norm"](h)
+            h = h + m["out"](m["act"](m["inp"](n)) * m["gate"](n))
+        return self.fnorm(h)
 
 
 def pool(h, mask, pooling, normalize):
@@ -1536,8 +1835,8 @@ def id_cases_for(shape, rng):
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
     cases.append(dict(name="single", ids=[rand_row(rng, 12, V, cls, sep)], type_ids=None, hidden=False))
-    if is_distil(sh) or is_mpnet(sh) or roberta:
-        # DistilBERT and MPNet have no token types, XLM-RoBERTa one: the pairs
+    if is_distil(sh) or is_mpnet(sh) or roberta or is_modernbert(sh):
+        # DistilBERT, MPNet and ModernBERT have no token types, XLM-RoBERTa one: the pairs
         # case is dropped (after its ids were drawn, so the other cases are
         # what they would be)
         cases = [c for c in cases if c["type_ids"] is None]
@@ -1564,11 +1863,19 @@ def id_cases_for(shape, rng):
         # what they would be)
         cases.append(dict(name="long_rotary", ids=[rand_row(rng, n, V, cls, sep) for n in NOMIC_LONG_ROWS],
                           type_ids=None, hidden=True))
+    if is_modernbert(sh):
+        # as nomic's: rotary positions up to max_position_embeddings - 1
+        # (1023), two short rows right-padded to 1024 in the same batch, and
+        # the local layers' windows over the long row; hidden states stored
+        cases.append(dict(name="long_rotary", ids=[rand_row(rng, n, V, cls, sep) for n in MODERNBERT_LONG_ROWS],
+                          type_ids=None, hidden=True))
     return cases
 
 
 # nomic's long_rotary case: row lengths
 NOMIC_LONG_ROWS = [1500, 33, 1]
+# modernbert's (max_position_embeddings 1024)
+MODERNBERT_LONG_ROWS = [1024, 33, 1]
 
 
 def sts_sentences(k):
@@ -1633,6 +1940,23 @@ BPE_TEXTS = [
 ]
 
 
+# modernbert: the modernbert-style tokenizer's added tokens (BERT's specials
+# typed in the text, [MASK]'s lstrip, OLMo's non-special |||IP_ADDRESS||| and
+# |||EMAIL_ADDRESS|||, the special <|endoftext|> / <|padding|>, the
+# four-space token), its NFC normalizer and the byte-level split
+MODERNBERT_TEXTS = [
+    "[CLS] typed [SEP] specials [MASK] and [PAD] or [UNK] inside",
+    "a [MASK] b",
+    "<|endoftext|> and <|padding|> are special, |||IP_ADDRESS||| and |||EMAIL_ADDRESS||| are not",
+    "four    spaces, eight        spaces, a\ttab and a\nnewline",
+    "NFC: e\u0301 and \u00e9, A\u030a and \u00c5, \u1e9b\u0323",
+    "I'm sure they'll say it's fine. DON'T SHOUT 12345 3.14159",
+    "\U0001f999 x\U0001f468\u200d\U0001f469\u200d\U0001f467y \u65e5\u672c\u8a9e \ud55c\uad6d\uc5b4",
+    "search_query: what is the capital of France?",
+    "",
+]
+
+
 def text_cases_for(shape):
     sts = sts_sentences(16)
     cases = [
@@ -1659,6 +1983,8 @@ def text_cases_for(shape):
         cases.append(dict(name="xlmr_unigram", texts=XLMR_TEXTS))
     if shape == "roberta":
         cases.append(dict(name="bpe_bytelevel", texts=BPE_TEXTS))
+    if is_modernbert(SHAPES[shape]):
+        cases.append(dict(name="modernbert_tokens", texts=MODERNBERT_TEXTS))
     return cases
 
 
@@ -1920,6 +2246,31 @@ def mpnet_check_ids(shape, case, ids):
         assert len(ids[0]) == sh["max_seq"] >= 300
 
 
+def modernbert_check_ids(shape, case, ids):
+    """Every row is [CLS] ... [SEP] (4000 ... 4001); the copied tokenizer.json
+    has 4005 ids (below vocab_size 4032); in modernbert_tokens the typed
+    specials give their ids ([UNK] 3999, [CLS] 4000, [SEP] 4001, [PAD] 4002,
+    [MASK] 4003, |||IP_ADDRESS||| 0, <|padding|> 1, <|endoftext|> 2,
+    |||EMAIL_ADDRESS||| 3), "a [MASK] b" is [CLS] a [MASK] b [SEP] ([MASK]'s
+    lstrip takes the space) and the NFC normalizer makes e + U+0301 the ids
+    of U+00E9."""
+    sh = SHAPES[shape]
+    cls, sep = sh["cls_sep"]
+    with open(os.path.join(VOCAB_DIR, sh["tokjson_fixture"], "tokenizer.json"), encoding="utf-8") as f:
+        nv = len(json.load(f)["model"]["vocab"])
+    assert nv == 4005 and nv <= sh["vocab"], nv
+    for t, r in zip(case["texts"], ids):
+        assert r[0] == cls and r[-1] == sep and cls not in r[1:-1] or "[CLS]" in t, (t, r)
+    if case["name"] == "modernbert_tokens":
+        want = {MODERNBERT_TEXTS[0]: [4000, 4001, 4003, 4002, 3999], MODERNBERT_TEXTS[2]: [2, 1, 0, 3]}
+        for t, r in zip(case["texts"], ids):
+            for tok in want.get(t, []):
+                assert tok in r[1:-1], (t, r, tok)
+        a = tokenize(shape, ["a"])[0]
+        assert len(a) == 3 and ids[1][:3] == [cls, a[1], 4003] and len(ids[1]) == 5, ids[1]
+        assert tokenize(shape, ["e\u0301"]) == tokenize(shape, ["\u00e9"])
+
+
 # The <mask> id of each shape's copied tokenizer.json (its last id)
 MASK_ID = {"xlmr": 4001, "xlmroberta": 4001, "roberta": 3999}
 
@@ -1991,9 +2342,11 @@ def run_shape(shape, args, report):
 
     mpnet = is_mpnet(sh)
     nomic = is_nomic(sh)
+    modernbert = is_modernbert(sh)
     # shapes without a fused-path run of B: MPNet's bias as src_mask, and
-    # NomicBert's rotary, are not what nn.TransformerEncoderLayer computes
-    no_fast = mpnet or nomic
+    # NomicBert's and ModernBERT's rotary, are not what
+    # nn.TransformerEncoderLayer computes
+    no_fast = mpnet or nomic or modernbert
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
     if no_fast:
@@ -2009,8 +2362,9 @@ def run_shape(shape, args, report):
     # not a check: the float32 run of A against float64, a guide for the engine's tolerances
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
-    encoder_a = mpnet_a if mpnet else nomic_a if nomic else bert_a
-    B_model = MPNetB(w, sh) if mpnet else NomicB(w, sh) if nomic else BertB(w, sh)
+    encoder_a = mpnet_a if mpnet else nomic_a if nomic else modernbert_a if modernbert else bert_a
+    B_model = (MPNetB(w, sh) if mpnet else NomicB(w, sh) if nomic else ModernBertB(w, sh) if modernbert
+               else BertB(w, sh))
     pad_id = MPNET_PAD if mpnet or is_roberta(sh) else sh.get("pad_id", 0)
     # MPNet and XLM-RoBERTa, for information: how far the hidden states and
     # pooled vectors move when the reference gets one thing of the
@@ -2019,9 +2373,11 @@ def run_shape(shape, args, report):
                 else ("bert_positions", "bert_eps") if is_roberta(sh)
                 else ("no_rotary", "interleaved_rotary", "swapped_fc11_fc12", "float64_angles", "gelu",
                       "inv_freq_correctly_rounded", "glibc_cos_sin") if nomic
+                else ("no_window", "window_layers_shifted", "one_theta", "window_one_short", "silu",
+                      "swapped_input_gate", "postnorm", "no_final_norm", "no_rotary") if modernbert
                 else ())
     sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
-    if nomic:
+    if nomic or modernbert:
         # and on the hidden states golden.bin stores (what test_engine compares)
         for fig in sabotage.values():
             fig["stored_hidden"] = 0.0
@@ -2142,6 +2498,32 @@ def run_shape(shape, args, report):
         return ha, pa, mask
 
     buckets = mpnet_info = nomic_info = None
+    if modernbert:
+        # the float32 rotary tables of both bases over every position (B's
+        # numpy angles must be A's torch angles), and HF's matmul form of the
+        # table against the outer-product form nomic_rotary_cos_sin computes
+        hd = sh["hidden"] // sh["heads"]
+        nomic_info = {}
+        for kind, base in MODERNBERT_THETA.items():
+            info = nomic_rotary_info(sh, sh["maxpos"], base, modernbert_angles_numpy)
+            ar = np.arange(0, hd, 2, dtype=np.float32) / np.float32(hd)
+            inv_np = (np.float32(1.0) / (np.float32(base) ** ar)).astype(np.float32)
+            info["inv_freq_vs_numpy_float32_power_ulps"] = [
+                int(a) - int(b) for a, b in zip(np.array(info["inv_freq_float32"], dtype=np.float32).view(np.int32),
+                                                inv_np.view(np.int32))]
+            c_hf, s_hf = modernbert_rotary_cos_sin(sh["maxpos"], hd, base)
+            c_o, s_o = nomic_rotary_cos_sin(sh["maxpos"], hd, base=base)
+            assert torch.equal(c_hf, torch.cat((c_o, c_o), -1)) and torch.equal(s_hf, torch.cat((s_o, s_o), -1))
+            nomic_info[kind] = info
+            g = info["glibc"]
+            print("  rotary table, %s layers (base %g, float32, %d positions): B's numpy angles == A's torch "
+                  "angles; inv_freq vs correctly rounded (ulps) %s, vs 1.0f / powf (glibc) %s, vs numpy's float32 ** %s; torch cos/sin vs "
+                  "correctly rounded: %d of %d entries differ (max %d ulp), vs glibc cosf/sinf: %s"
+                  % (kind, base, info["S"], info["inv_freq_vs_correctly_rounded_ulps"],
+                     info["inv_freq_vs_glibc_powf_ulps"], info["inv_freq_vs_numpy_float32_power_ulps"],
+                     info["cos_sin_torch_vs_correctly_rounded_entries"],
+                     info["entries"], info["cos_sin_torch_vs_correctly_rounded_max_ulps"],
+                     g and g["cos_sin_torch_vs_glibc_entries"]))
     if nomic:
         # the float32 rotary tables over every position a 2048-token input has
         nomic_info = nomic_rotary_info(sh, sh["maxpos"])
@@ -2228,7 +2610,8 @@ def run_shape(shape, args, report):
                         else "<s> a </s></s> b </s> (type ids 0)",
                         ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
                                   zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
-    elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic"):
+    elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic",
+                   "modernbert"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
@@ -2246,6 +2629,8 @@ def run_shape(shape, args, report):
                 mpnet_check_ids(shape, c, ids)
             if shape in MASK_ID:
                 fixture_checked += fixture_check_ids(shape, c, ids)
+            if modernbert:
+                modernbert_check_ids(shape, c, ids)
             if nomic:
                 # sentence-transformers does not lowercase (do_lower_case
                 # false), the tokenizer does: the same ids as Python's
@@ -2271,6 +2656,10 @@ def run_shape(shape, args, report):
                          "ones but for %d texts, %r (final sigma) and %r (special tokens)"
                          % (len(nomic_lower_differs), nomic_lower_differs[0], nomic_lower_differs[1]))
             nomic_info["texts_lowercased_first_differ"] = nomic_lower_differs
+        if modernbert:
+            tok_check = ("modernbert texts: every row [CLS] ... [SEP] (4000 ... 4001); typed [CLS] [SEP] [MASK] "
+                         "[PAD] [UNK] <|endoftext|> <|padding|> |||IP_ADDRESS||| |||EMAIL_ADDRESS||| give their "
+                         "ids; NFC: decomposed == precomposed")
         if shape in MASK_ID:
             tok_check = ("%s texts: every row <s> ... </s>; %d texts also in %s/cases.jsonl, "
                          "the same ids there" % (shape, fixture_checked, os.path.basename(SHAPES[shape]["tokjson_fixture"])))
@@ -2310,11 +2699,11 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if mpnet:
         print("    (no B fast figures: the fused encoder layer refuses the bias as src_mask)")
-    if nomic:
+    if nomic or modernbert:
         print("    (no B fast figures: B is not built from nn.TransformerEncoderLayer)")
     if sabotage is not None:
         print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors%s (information):"
-              % (" / stored hidden states" if nomic else ""))
+              % (" / stored hidden states" if nomic or modernbert else ""))
         for k, v in sabotage.items():
             print("    %-27s %.3g / %.3g%s" % (k, v["hidden"], v["pooled"],
                                              " / %.3g" % v["stored_hidden"] if "stored_hidden" in v else ""))
@@ -2339,7 +2728,7 @@ def run_shape(shape, args, report):
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
     golden = {"shape": shape}
-    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh) or nomic:
+    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh) or nomic or modernbert:
         # only where not BERT, so that the older goldens stay byte-identical
         golden["model_type"] = sh["model_type"]
     golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
@@ -2377,6 +2766,8 @@ def run_shape(shape, args, report):
         report[shape]["mpnet"] = mpnet_info
     if nomic:
         report[shape]["nomic_rotary"] = nomic_info
+    if modernbert:
+        report[shape]["modernbert_rotary"] = nomic_info
     if classifier:
         report[shape]["cross_encoder"] = ce_info
     if not args.keep:
@@ -2387,7 +2778,7 @@ def run_shape(shape, args, report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
-                                        "nomic,rerank,rerank_xlmr")
+                                        "nomic,rerank,rerank_xlmr,modernbert")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
