@@ -116,13 +116,15 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   static const char *pool_names[] = {"cls", "mean", "max"};
   const char *gp = json_string_value(json_object_get(g, "pooling"));
   /* "model_type" is written only where it is not BERT (distil: "distilbert",
-  ** mpnet: "mpnet", xlmroberta: "xlm-roberta", roberta: "roberta", nomic: "nomic_bert") */
+  ** mpnet: "mpnet", xlmroberta: "xlm-roberta", roberta: "roberta", nomic: "nomic_bert",
+  ** modernbert: "modernbert") */
   const json_t *gmt = json_object_get(g, "model_type");
   const char *want_mt = gmt ? json_string_value(gmt) : "bert";
   const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
   const int mpnet = want_mt && strcmp(want_mt, "mpnet") == 0;
   const int roberta = want_mt && (strcmp(want_mt, "xlm-roberta") == 0 || strcmp(want_mt, "roberta") == 0);
   const int nomic = want_mt && strcmp(want_mt, "nomic_bert") == 0;
+  const int modernbert = want_mt && strcmp(want_mt, "modernbert") == 0;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -164,6 +166,12 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   if (nomic)
     want = (int64_t)in.vocab_size * H + 2 * H + 2 * H +
            in.num_layers * (4 * H * H + 2 * H + 3 * I * H + 2 * H);
+  /* ModernBERT: no position or token-type table, no biases at all (the
+  ** LayerNorms' neither), Wqkv + Wo, Wi (input and gate: 2 I H) + mlp.Wo, an
+  ** attn_norm in every layer but layer 0 (an Identity there), mlp_norm,
+  ** embeddings.norm and final_norm (weights only) */
+  if (modernbert)
+    want = (int64_t)in.vocab_size * H + H + in.num_layers * (4 * H * H + 3 * I * H + 2 * H) - H + H;
   /* A cross-encoder's head: H x H + H, then labels x H + labels. */
   const json_t *head = json_object_get(g, "classifier");
   const int64_t labels = json_integer_value(json_object_get(head, "labels"));
@@ -190,7 +198,9 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, %s, Dense modules)", shape,
                mpnet ? "no token types, relative_attention_bias 32 x heads"
                      : distil ? "no token types" : roberta ? "type_vocab_size 1"
-                     : nomic ? "no positions, no biases, gated FFN" : "type_vocab_size 2");
+                     : nomic ? "no positions, no biases, gated FFN"
+                     : modernbert ? "no positions, no biases, gated FFN, no attn_norm in layer 0"
+                     : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);
 }

@@ -125,7 +125,8 @@ int main(void) {
   if (!models || !*models) models = "build/test-models";
   if (!golden || !*golden) golden = "tests/fixtures/models";
   static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet",
-                                       "xlmr", "xlmroberta", "roberta", "nomic", "rerank", "rerank_xlmr"};
+                                       "xlmr", "xlmroberta", "roberta", "nomic", "rerank", "rerank_xlmr",
+                                       "modernbert"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];
