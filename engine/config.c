@@ -160,7 +160,7 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
                  ints[i].out, err);
     if (rc != EE_OK) goto done;
   }
-  if (distil || mpnet) cfg->type_vocab_size = 1;
+  if (distil || mpnet) cfg->type_vocab_size = 1, cfg->no_token_types = 1;
   const int roberta = cfg->arch == EE_ARCH_ROBERTA || cfg->arch == EE_ARCH_XLM_ROBERTA;
   if ((mpnet || roberta) && (rc = padded_positions_config(root, path, cfg, err)) != EE_OK) goto done;
   if (cfg->hidden_size % cfg->num_heads != 0) {

@@ -75,6 +75,7 @@ ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *
                         "head size hidden_size / num_attention_heads = %d in %s is odd: rotary "
                         "positions turn pairs", cfg->head_dim, path);
   cfg->type_vocab_size = 1; /* no token types: a zero row (weights.c) */
+  cfg->no_token_types = 1;
   cfg->window = local_attention / 2; /* HF: keys with |i - j| <= local_attention // 2 */
 
   double eps, theta, local_theta;

@@ -281,6 +281,7 @@ static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const 
                               const size_t *second_lens, ee_error *err) {
   const ee_model *m = ctx->model;
   const size_t plen = prompt ? strlen(prompt) : 0;
+  const int typed = second && !m->cfg.no_token_types; /* keep the pair's type ids */
   ctx->prompt_skip = 0;
   if (plen) {
     wp_error werr;
@@ -325,11 +326,11 @@ static ee_status tokenize_all(ee_context *ctx, const char *prompt, int n, const 
     int32_t len = ctx->enc.n;
     /* The tokenizer is trusted to stay inside the vocabulary (checked at
     ** load) and max_length; check anyway, it is one pass over the ids. */
-    ee_status rc = check_seq(&m->cfg, i, ctx->enc.ids, second ? ctx->enc.type_ids : NULL, len, err);
+    ee_status rc = check_seq(&m->cfg, i, ctx->enc.ids, typed ? ctx->enc.type_ids : NULL, len, err);
     if (rc != EE_OK) return rc;
-    if ((rc = ensure_tokens(ctx, total + len, second != NULL, err)) != EE_OK) return rc;
+    if ((rc = ensure_tokens(ctx, total + len, typed, err)) != EE_OK) return rc;
     memcpy(ctx->tok + total, ctx->enc.ids, sizeof(int32_t) * (size_t)len);
-    if (second) memcpy(ctx->typ + total, ctx->enc.type_ids, sizeof(int32_t) * (size_t)len);
+    if (typed) memcpy(ctx->typ + total, ctx->enc.type_ids, sizeof(int32_t) * (size_t)len);
     ctx->tok_off[i] = total;
     ctx->items[i] = (ee_item){len, i};
     total += len;
@@ -375,7 +376,7 @@ ee_status ee_score_pairs(ee_context *ctx, int n, const char *const *a, const siz
                         "the model is not a cross-encoder: scoring pairs needs a classification "
                         "head (config.json's architectures *ForSequenceClassification)");
   if ((rc = tokenize_all(ctx, NULL, n, a, alens, b, blens, err)) != EE_OK) return rc;
-  return run_sorted(ctx, n, 1, out, err);
+  return run_sorted(ctx, n, !ctx->model->cfg.no_token_types, out, err);
 }
 
 /* The sequences tokenize_all left, in batches of similar lengths, each

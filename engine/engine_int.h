@@ -125,6 +125,10 @@ typedef struct ee_config {
   int vocab_size;              /* V: rows of the word embeddings */
   int max_position_embeddings; /* P */
   int type_vocab_size;         /* TV */
+  int no_token_types;          /* DistilBERT, MPNet, ModernBERT: the model takes no token types
+                                  (TV is 1, a zero row), so a pair's second text is typed 0 as
+                                  their transformers classes compute it, whatever the
+                                  tokenizer's template says */
   float layer_norm_eps;        /* eps of every LayerNorm */
   ee_act act;                  /* FFN activation (hidden_act) */
   const char *act_name;        /* "gelu", "gelu_new", "relu", "swiglu" (static string) */

@@ -2222,6 +2222,28 @@ static void head_cases(void) {
     }
     CHECK(worst <= 2e-6, "cross-encoder DistilBERT (pre_classifier, ReLU, classifier, Sigmoid): 2 sequences "
           "vs double loops, max diff %.3g (%s)", worst, err.msg);
+    /* A pair through the tokenizer: DistilBERT takes no token types, so
+    ** the second text's type 1 (BERT's template) is dropped as
+    ** DistilBertForSequenceClassification drops it: the score is the one
+    ** of the same ids untyped ([CLS] a b [SEP] c [SEP]).  Before, every
+    ** pair failed on "token type id 1 ... out of range (0..0)". */
+    float pair = NAN, untyped = NAN;
+    memset(&err, 0, sizeof err);
+    if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+      ee_context *ctx = ee_context_new(m);
+      static const int32_t joined[] = {2, 5, 6, 3, 7, 3};
+      const int32_t *pj = joined, jl = 6;
+      const char *a = "a b", *bt2 = "c";
+      const size_t al = 3, bl = 1;
+      if (!ctx || ee_score_pairs(ctx, 1, &a, &al, &bt2, &bl, &pair, &err) != EE_OK ||
+          ee_embed_ids(ctx, 1, &pj, NULL, &jl, &untyped, NULL, &err) != EE_OK)
+        pair = NAN;
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    CHECK(!isnan(pair) && memcmp(&pair, &untyped, sizeof pair) == 0,
+          "cross-encoder DistilBERT: a text pair scores as its ids untyped (%g, %g) (%s)", pair,
+          untyped, err.msg);
   }
 
   /* what is refused, by name */
