@@ -23,7 +23,10 @@ Rust's `char::to_lowercase`.
 
 Output: two-stage lookup tables (a 256-entry block per high part, blocks
 deduplicated) for per-code-point flags and canonical combining classes,
-a sorted table of full canonical decompositions, a sorted table of
+a sorted table of full canonical decompositions, the primary composites
+of Unicode 9.0 (NFC's pairs: the two-character canonical decompositions
+less Full_Composition_Exclusion, which never changes for an assigned
+character), a sorted table of
 simple lowercase mappings plus the unconditional multi-code-point ones
 from SpecialCasing.txt, and the ranges of the Cased and Case_Ignorable
 properties (DerivedCoreProperties.txt), which Python's str.lower() consults
@@ -123,6 +126,14 @@ def core_property_ranges(ucd, name):
     return out
 
 
+def composition_exclusions(ucd):
+    out = set()
+    for a, b, v in ranges(os.path.join(ucd, "DerivedNormalizationProps.txt")):
+        if v == "Full_Composition_Exclusion":
+            out.update(range(a, b + 1))
+    return out
+
+
 def full_decomposition(cp, decomp):
     if cp not in decomp:
         return [cp]
@@ -200,6 +211,9 @@ def main():
         d = full_decomposition(cp, decomp)
         dec_index.append((cp, len(dec_data), len(d)))
         dec_data.extend(d)
+    excluded = composition_exclusions(ucd)
+    comp = sorted((decomp[cp][0], decomp[cp][1], cp) for cp in dec_cps
+                  if len(decomp[cp]) == 2 and cp not in excluded)
     low_cps = sorted(cp for cp in lower if lower[cp] != [cp])
     low_single = [(cp, lower[cp][0]) for cp in low_cps if len(lower[cp]) == 1]
     low_multi = [(cp, lower[cp]) for cp in low_cps if len(lower[cp]) > 1]
@@ -242,6 +256,10 @@ typedef struct wpu_decomp {{ uint32_t cp; uint16_t off; uint16_t len; }} wpu_dec
 extern const wpu_decomp wpu_decomp_index[{len(dec_index)}];
 extern const uint32_t wpu_decomp_data[{len(dec_data)}];
 
+/* NFC's primary composites (Hangul excluded: algorithmic), sorted by (first, second). */
+typedef struct wpu_compose {{ uint32_t first, second, composite; }} wpu_compose;
+extern const wpu_compose wpu_compose_pairs[{len(comp)}];
+
 /* Lowercase mappings to one code point, sorted by cp; then the few to two. */
 typedef struct wpu_lower {{ uint32_t cp; uint32_t lower; }} wpu_lower;
 extern const wpu_lower wpu_lower_single[{len(low_single)}];
@@ -272,6 +290,10 @@ extern const uint32_t wpu_case_ignorable_ranges[{len(ignorable)}][2];
         body.append("  " + " ".join(f"{{0x{cp:X},{o},{n}}}," for cp, o, n in dec_index[i:i + 4]))
     body.append("};")
     body.append(c_array("uint32_t", "wpu_decomp_data", dec_data, 12, "0x{:X}"))
+    body.append(f"const wpu_compose wpu_compose_pairs[{len(comp)}] = {{")
+    for i in range(0, len(comp), 4):
+        body.append("  " + " ".join(f"{{0x{a:X},0x{b:X},0x{c:X}}}," for a, b, c in comp[i:i + 4]))
+    body.append("};")
     body.append(f"const wpu_lower wpu_lower_single[{len(low_single)}] = {{")
     for i in range(0, len(low_single), 6):
         body.append("  " + " ".join(f"{{0x{a:X},0x{b:X}}}," for a, b in low_single[i:i + 6]))

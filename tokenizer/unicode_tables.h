@@ -33,6 +33,10 @@ typedef struct wpu_decomp { uint32_t cp; uint16_t off; uint16_t len; } wpu_decom
 extern const wpu_decomp wpu_decomp_index[2060];
 extern const uint32_t wpu_decomp_data[3404];
 
+/* NFC's primary composites (Hangul excluded: algorithmic), sorted by (first, second). */
+typedef struct wpu_compose { uint32_t first, second, composite; } wpu_compose;
+extern const wpu_compose wpu_compose_pairs[940];
+
 /* Lowercase mappings to one code point, sorted by cp; then the few to two. */
 typedef struct wpu_lower { uint32_t cp; uint32_t lower; } wpu_lower;
 extern const wpu_lower wpu_lower_single[1432];
