@@ -10,7 +10,7 @@
 **             "merges": ["Ġ t", "h e", ...]}
 **       merges as "left right" strings or (tokenizers >= 0.20) as
 **       [left, right] pairs; their order is their priority
-**   "normalizer": null
+**   "normalizer": null, or {"type": "NFC"} (ModernBERT's, OLMo's; nfc.c)
 **   "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": false,
 **                     "trim_offsets": true, "use_regex": true}
 **   "post_processor": {"type": "RobertaProcessing", ..., "trim_offsets": true,
@@ -19,7 +19,8 @@
 **
 ** What would change the ids in a way not done here is refused by name: a
 ** dropout (random merges), a continuing_subword_prefix or
-** end_of_word_suffix, byte_fallback, a normalizer, another pre-tokenizer.
+** end_of_word_suffix, byte_fallback, another normalizer, another
+** pre-tokenizer.
 ** The vocabulary's entries are byte-level strings (each byte of the text
 ** as one printable character, as GPT-2's bytes_to_unicode maps them);
 ** the merges are read into a table of id pairs (bpe.c).
@@ -145,10 +146,11 @@ wp_status wp_parse_bpe(json_t *root, json_t *model, const char *path, wp_tokeniz
   b->fuse_unk = flag(model, "fuse_unk", 0);
   b->ignore_merges = flag(model, "ignore_merges", 0);
   json_t *norm = json_object_get(root, "normalizer");
-  if (norm && !json_is_null(norm))
+  const char *norm_type = json_string_value(json_object_get(norm, "type"));
+  b->nfc = norm_type && strcmp(norm_type, "NFC") == 0;
+  if (norm && !json_is_null(norm) && !b->nfc)
     FAIL(WP_ERR_FORMAT, "unsupported normalizer '%.64s' for a BPE model in %s (supported: null, as "
-         "RoBERTa's)", json_string_value(json_object_get(norm, "type")) ? json_string_value(json_object_get(norm, "type")) : "?",
-         path);
+         "RoBERTa's, or NFC, as ModernBERT's)", norm_type ? norm_type : "?", path);
   if ((rc = read_pre_tokenizer(json_object_get(root, "pre_tokenizer"), path, b, err)) != WP_OK) goto done;
   if ((rc = wp_read_vocab_object(json_object_get(model, "vocab"), path, t, err)) != WP_OK) goto done;
   v = json_object_get(model, "unk_token");

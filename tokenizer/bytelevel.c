@@ -4,9 +4,12 @@
 **
 ** A segment (the text between added tokens) goes through, as in the
 ** Hugging Face crate:
-**  1. added tokens marked "normalized" (there is no normalizer, so they are
-**     matched in the text itself), leftmost then longest, with their
-**     lstrip/rstrip; each splits the segment;
+**  0. the normalizer: none (RoBERTa, GPT-2), or NFC (ModernBERT, OLMo;
+**     nfc.c), whose alignments give every character of the NFC text its
+**     span in the segment;
+**  1. added tokens marked "normalized", matched in the (normalised) text,
+**     leftmost then longest, with their lstrip/rstrip; each splits the
+**     segment;
 **  2. add_prefix_space: a space before each piece that does not start with
 **     one (U+0020), carrying the span of the piece's first character;
 **  3. GPT-2's split (use_regex), the pattern
@@ -51,6 +54,7 @@ struct wp_bl_state {
   int32_t *ws, *we;       /* (cap_syms) the span of each: its character's */
   size_t cap_syms;
   wp_bpe_work *work;      /* bpe.c's */
+  wp_nfc nfc;             /* the segment's NFC and its alignments (normalizer NFC) */
 };
 
 int wp_bl_char_class(uint32_t cp) {
@@ -216,25 +220,28 @@ static wp_status encode_long_word(wp_bl_state *st, const wp_tokenizer *t, const 
 }
 
 /* Characters of text[from, to) into st (after a prepended space if
-** `space`); returns their count. */
+** `space`), each with its span in the caller's text: its own place, or
+** where the NFC alignments `nfc` (NULL: none) say it came from; returns
+** their count. */
 static size_t load_chars(wp_bl_state *st, const unsigned char *u, size_t from, size_t to, int space,
-                         int32_t base) {
-  size_t n = 0;
-  if (space) {
-    /* the space spans the character it is put before, as the crate aligns it */
-    uint32_t first;
-    int fl = wpu_decode(u + from, &first);
-    st->cp[0] = ' ', st->cls[0] = C_SPACE, st->cb[0] = (int32_t)from;
-    st->cs[0] = base + (int32_t)from, st->ce[0] = base + (int32_t)from + fl;
-    n = 1;
-  }
+                         int32_t base, const wp_nfc *nfc) {
+  size_t n = space ? 1 : 0;
+  wp_nfc_cursor cur = {0, 0};
+  if (nfc) cur = wp_nfc_seek(nfc, (int32_t)from);
   for (size_t i = from; i < to;) {
     uint32_t cp;
     int l = wpu_decode(u + i, &cp);
+    int32_t s = (int32_t)i, e = (int32_t)i + l;
+    if (nfc) wp_nfc_span(nfc, &cur, (int32_t)i, l, &s, &e);
     st->cp[n] = cp, st->cls[n] = (uint8_t)wp_bl_char_class(cp), st->cb[n] = (int32_t)i;
-    st->cs[n] = base + (int32_t)i, st->ce[n] = base + (int32_t)i + l;
+    st->cs[n] = base + s, st->ce[n] = base + e;
     n++;
     i += (size_t)l;
+  }
+  if (space) {
+    /* the space spans the character it is put before, as the crate aligns it */
+    st->cp[0] = ' ', st->cls[0] = C_SPACE, st->cb[0] = (int32_t)from;
+    st->cs[0] = st->cs[1], st->ce[0] = st->ce[1];
   }
   st->cb[n] = (int32_t)to;
   return n;
@@ -246,7 +253,7 @@ static size_t load_chars(wp_bl_state *st, const unsigned char *u, size_t from, s
 ** that word's start, unless the word fills the whole window: then it is cut
 ** there (encode_long_word's windows). */
 static wp_status encode_piece(wp_bl_state *st, const wp_tokenizer *t, const char *text, size_t from,
-                              size_t to, int32_t base, wp_token_fn fn, void *ctx) {
+                              size_t to, int32_t base, const wp_nfc *nfc, wp_token_fn fn, void *ctx) {
   const unsigned char *u = (const unsigned char *)text;
   int space = t->bpe->add_prefix_space && text[from] != ' ';
   wp_status rc = WP_OK;
@@ -254,7 +261,7 @@ static wp_status encode_piece(wp_bl_state *st, const wp_tokenizer *t, const char
     size_t wend = to - pos > WP_BPE_WINDOW_BYTES ? pos + WP_BPE_WINDOW_BYTES : to;
     while (wend < to && (u[wend] & 0xC0) == 0x80) wend++;
     if (reserve_chars(st, wend - pos + 2)) return WP_ERR_NOMEM;
-    const size_t n = load_chars(st, u, pos, wend, space, base);
+    const size_t n = load_chars(st, u, pos, wend, space, base, nfc);
     space = 0;
     size_t i = 0;
     while (i < n && rc == WP_OK) {
@@ -268,26 +275,57 @@ static wp_status encode_piece(wp_bl_state *st, const wp_tokenizer *t, const char
   return rc;
 }
 
+/* The longest normalised added token whose normalised text is at text[i..len), or NULL. */
+static const wp_literal *nlit_at(const wp_tokenizer *t, const char *text, size_t i, size_t len) {
+  const wp_literal *best = NULL;
+  for (int k = 0; k < t->n_nlits; k++) {
+    const wp_literal *l = &t->nlits[k];
+    if (l->norm_len && l->norm_len <= len - i && (!best || l->norm_len > best->norm_len) &&
+        memcmp(text + i, l->norm, l->norm_len) == 0)
+      best = l;
+  }
+  return best;
+}
+
 wp_status wp_bl_encode(wp_bl_state **state, const wp_tokenizer *t, const char *text, size_t len,
                        int32_t base, wp_token_fn fn, void *ctx) {
   wp_bl_state *st = *state;
   if (!st && !(st = *state = se_calloc(1, sizeof *st))) return WP_ERR_NOMEM;
-  size_t part = 0;
+  const wp_nfc *nfc = NULL;
+  int changed = 0;
   wp_status rc;
+  if (t->bpe->nfc && (rc = wp_nfc_run(&st->nfc, text, len, &changed)) != WP_OK) return rc;
+  if (changed) { /* from here on the text is the NFC one; spans come from the alignments */
+    nfc = &st->nfc;
+    text = st->nfc.text, len = st->nfc.len;
+  }
+  size_t part = 0;
   for (size_t i = 0; t->n_nlits && i < len;) {
-    const wp_literal *lit = wp_literal_at(t->nlits, t->n_nlits, text, i, len);
+    const wp_literal *lit = nlit_at(t, text, i, len);
     if (!lit) {
       i++;
       continue;
     }
     size_t a, b;
-    wp_literal_span(lit, text, part, i, len, &a, &b);
-    if (a > part && (rc = encode_piece(st, t, text, part, a, base, fn, ctx)) != WP_OK) return rc;
-    if (fn(ctx, lit->id, base + (int32_t)a, base + (int32_t)b)) return WP_ERR_NOMEM;
+    const wp_literal as_normalized = {.len = lit->norm_len, .lstrip = lit->lstrip, .rstrip = lit->rstrip};
+    wp_literal_span(&as_normalized, text, part, i, len, &a, &b);
+    if (a > part && (rc = encode_piece(st, t, text, part, a, base, nfc, fn, ctx)) != WP_OK) return rc;
+    int32_t s = (int32_t)a, e = (int32_t)b;
+    if (nfc) { /* from its first character's start to its last one's end */
+      uint32_t cp;
+      const unsigned char *u = (const unsigned char *)text;
+      const size_t last = wpu_decode_before(u, b, &cp);
+      int32_t unused;
+      wp_nfc_cursor cur = wp_nfc_seek(nfc, s);
+      wp_nfc_span(nfc, &cur, s, wpu_decode(u + a, &cp), &s, &unused);
+      cur = wp_nfc_seek(nfc, (int32_t)last);
+      wp_nfc_span(nfc, &cur, (int32_t)last, (int32_t)(b - last), &unused, &e);
+    }
+    if (fn(ctx, lit->id, base + s, base + e)) return WP_ERR_NOMEM;
     part = i = b;
   }
   /* the crate never sees an empty piece (nor so adds a space to one) */
-  return part < len ? encode_piece(st, t, text, part, len, base, fn, ctx) : WP_OK;
+  return part < len ? encode_piece(st, t, text, part, len, base, nfc, fn, ctx) : WP_OK;
 }
 
 void wp_bl_state_free(wp_bl_state *st) {
@@ -304,6 +342,7 @@ void wp_bl_state_free(wp_bl_state *st) {
   se_free(st->ws);
   se_free(st->we);
   wp_bpe_work_free(st->work);
+  wp_nfc_free(&st->nfc);
   se_free(st);
 }
 

@@ -211,6 +211,14 @@ static wp_status put_literal(wp_tokenizer *t, wp_literal **list, int *n, const c
   return WP_OK;
 }
 
+/* A BPE model's normaliser: NFC, or none. */
+static wp_status wp_nfc_or_copy(const wp_tokenizer *t, const char *text, size_t len, char **out,
+                                size_t *out_len) {
+  if (t->bpe->nfc) return wp_nfc_string(text, len, out, out_len);
+  *out_len = len;
+  return (*out = se_strndup(text, len)) ? WP_OK : WP_ERR_NOMEM;
+}
+
 /* All or nothing: on failure the previous texts stay. */
 wp_status wp_tok_normalize_literals(wp_tokenizer *t) {
   if (t->n_nlits == 0) return WP_OK;
@@ -218,8 +226,9 @@ wp_status wp_tok_normalize_literals(wp_tokenizer *t) {
   size_t *nlen = se_calloc((size_t)t->n_nlits, sizeof *nlen);
   wp_status rc = norm && nlen ? WP_OK : WP_ERR_NOMEM;
   for (int i = 0; i < t->n_nlits && rc == WP_OK; i++)
-    rc = t->uni ? wp_spm_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i])
-                : wp_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i]);
+    rc = t->uni   ? wp_spm_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i])
+         : t->bpe ? wp_nfc_or_copy(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i])
+                  : wp_normalize_string(t, t->nlits[i].text, t->nlits[i].len, &norm[i], &nlen[i]);
   if (rc == WP_OK) {
     t->nlit_max = 0;
     for (int i = 0; i < t->n_nlits; i++) {

@@ -326,7 +326,7 @@ static wp_status seq_failed(wp_encoding *out, wp_status rc, const char *which, w
     wp_set_error(err, rc, "the tokenizer's precompiled_charsmap is corrupt (a lookup for %s left it)", which);
     return rc;
   }
-  wp_set_error(err, WP_ERR_ARG, "%s is too long once lowercased (limit %d bytes)", which,
+  wp_set_error(err, WP_ERR_ARG, "%s is too long once lowercased or normalized (limit %d bytes)", which,
                INT32_MAX - 8);
   return rc;
 }

@@ -9,6 +9,8 @@
 **   tokenizer_json.c  Hugging Face tokenizer.json and tokenizer_config.json
 **   normalize.c       the streaming BertNormalizer + BertPreTokenizer
 **   pylower.c         Python's str.lower() (sentence-transformers' do_lower_case)
+**   nfc.c             the NFC normalizer of BPE tokenizers (ModernBERT), with
+**                     the crate's alignments
 **   wordpiece.c       wp_encode / wp_encode_pair: special tokens,
 **                     WordPiece, truncation, the output encoding
 **   unigram_json.c    tokenizer.json's Unigram model, its normalizers and
@@ -77,6 +79,37 @@ int wpu_lowercase(uint32_t cp, uint32_t *out);
 /* The Cased and Case_Ignorable properties (for the Final_Sigma rule). */
 int wpu_is_cased(uint32_t cp);
 int wpu_is_case_ignorable(uint32_t cp);
+
+/**************** interface to nfc.c ****************/
+
+/* A normalised character whose original span is not the shifted one:
+** it starts at byte npos of the NFC text and came from [start, end) of
+** the text; characters after it come from their own place + delta. */
+typedef struct wp_nfc_map { int32_t npos, start, end, delta; } wp_nfc_map;
+
+/* A text's NFC, as the crate computes it, with its alignments.  Buffers
+** are owned and reused across calls. */
+typedef struct wp_nfc {
+  char *text;              /* (len) the NFC text */
+  size_t len, cap;
+  wp_nfc_map *map;         /* (n_map) in npos order */
+  size_t n_map, cap_map;
+  struct wp_nfc_work *work; /* work memory */
+} wp_nfc;
+
+/* NFC of text[0..len) (valid UTF-8) into n; *changed 0 when the text is
+** sure to be its own NFC (n->text is then not written).  WP_ERR_NOMEM, or
+** WP_ERR_ARG when the result could pass INT32_MAX - 8 bytes. */
+wp_status wp_nfc_run(wp_nfc *n, const char *text, size_t len, int *changed);
+/* Walks the map in npos order: spans of the characters from npos on. */
+typedef struct wp_nfc_cursor { size_t k; int32_t delta; } wp_nfc_cursor;
+wp_nfc_cursor wp_nfc_seek(const wp_nfc *n, int32_t npos);
+/* Original span of the NFC character at npos (nlen bytes), npos not
+** before the cursor's last. */
+void wp_nfc_span(const wp_nfc *n, wp_nfc_cursor *c, int32_t npos, int32_t nlen, int32_t *start, int32_t *end);
+/* text[0..len) as NFC into *out (owned by the caller, NUL-terminated). */
+wp_status wp_nfc_string(const char *text, size_t len, char **out, size_t *out_len);
+void wp_nfc_free(wp_nfc *n);
 
 /**************** interface to pylower.c ****************/
 
@@ -339,6 +372,7 @@ typedef struct wp_bpe {
   int use_regex;           /* ByteLevel: GPT-2's split into words */
   int trim_offsets;        /* post_processor: offsets lose a token's spaces at either end */
   int trim_keep_prefix;    /* post_processor add_prefix_space: the first token's one space stays */
+  int nfc;                 /* normalizer NFC (ModernBERT's), else none */
 } wp_bpe;
 
 /* bpe_json.c: the BPE parts of tokenizer.json into t (vocabulary, t->bpe). */

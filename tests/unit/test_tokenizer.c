@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -573,16 +574,18 @@ static void test_unigram_files(void) {
 ** b 4, Ġ 5, ab 6, Ġa 7, Ġab 8, c 9 and abab 10; no other byte is in the
 ** vocabulary.  `model_extra` goes into the model object, `merges` is its
 ** JSON, the other parts are the JSON of those fields. */
+static const char *bpe_normalizer = "null"; /* the JSON of bpe_json's "normalizer" */
+
 static const char *bpe_json(const char *name, const char *model_extra, const char *merges, const char *pre,
                             const char *post) {
   static char buf[4096];
   int n = snprintf(buf, sizeof buf,
                    "{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\", \"special\": true}, "
-                   "{\"id\": 1, \"content\": \"</s>\", \"special\": true}], \"normalizer\": null, "
+                   "{\"id\": 1, \"content\": \"</s>\", \"special\": true}], \"normalizer\": %s, "
                    "\"pre_tokenizer\": %s, \"post_processor\": %s, \"model\": {\"type\": \"BPE\"%s, "
                    "\"vocab\": {\"<s>\": 0, \"</s>\": 1, \"<unk>\": 2, \"a\": 3, \"b\": 4, \"\u0120\": 5, "
                    "\"ab\": 6, \"\u0120a\": 7, \"\u0120ab\": 8, \"c\": 9, \"abab\": 10}, \"merges\": %s}}",
-                   pre, post, model_extra, merges);
+                   bpe_normalizer, pre, post, model_extra, merges);
   return write_tmp(name, buf, (size_t)n);
 }
 
@@ -709,9 +712,57 @@ static void test_bpe_files(void) {
     expect_load_error(label, WP_ERR_FORMAT, bpe_json("bbad.json", bad[i].model, bad[i].merges, bad[i].pre, bad[i].post),
                       1, bad[i].msg);
   }
-  const char nfc[] = "{\"normalizer\": {\"type\": \"NFC\"}, \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}}";
-  expect_load_error("bpe, NFC normalizer", WP_ERR_FORMAT, write_tmp("bn.json", nfc, sizeof nfc - 1), 1,
-                    "unsupported normalizer 'NFC' for a BPE model in %s (supported: null, as RoBERTa's)");
+  /* NFC is ModernBERT's normalizer (vocab/modernbert-style); the others stay refused by name */
+  static const struct { const char *label, *normalizer, *name; } norms[] = {
+      {"NFKC normalizer", "{\"type\": \"NFKC\"}", "NFKC"},
+      {"NFD normalizer", "{\"type\": \"NFD\"}", "NFD"},
+      {"NFC in a Sequence", "{\"type\": \"Sequence\", \"normalizers\": [{\"type\": \"NFC\"}]}", "Sequence"},
+      {"Lowercase normalizer", "{\"type\": \"Lowercase\"}", "Lowercase"},
+      {"normalizer without a type", "{}", "?"},
+      {"normalizer type not a string", "{\"type\": 7}", "?"},
+  };
+  for (size_t i = 0; i < sizeof norms / sizeof norms[0]; i++) {
+    char doc[512], label[128], msg[256];
+    int n = snprintf(doc, sizeof doc, "{\"normalizer\": %s, \"model\": {\"type\": \"BPE\", \"vocab\": {}, "
+                     "\"merges\": []}}", norms[i].normalizer);
+    snprintf(label, sizeof label, "bpe, %s", norms[i].label);
+    snprintf(msg, sizeof msg, "unsupported normalizer '%s' for a BPE model in %%s (supported: null, as RoBERTa's, "
+             "or NFC, as ModernBERT's)", norms[i].name);
+    expect_load_error(label, WP_ERR_FORMAT, write_tmp("bn.json", doc, (size_t)n), 1, msg);
+  }
+  /* NFC alone is accepted; the composed character's bytes are not in this
+  ** vocabulary, so they are dropped, and "a" U+0301 "b" becomes "ab" */
+  bpe_normalizer = "{\"type\": \"NFC\"}";
+  const char *nfc = bpe_json("bnfc.json", "", BPE_MERGES, BPE_PRE, BPE_POST);
+  bpe_normalizer = "null";
+  expect_bpe("NFC normalizer", nfc, "ab", (const int32_t[]){0, 6, 1}, (const int32_t[]){0, 0, 0, 2, 0, 0}, 3);
+  /* A text whose NFC could pass the 2 GB of the offsets (three bytes out
+  ** per byte in, at worst) is refused before normalising, when it has a
+  ** character from U+0300 up; zero pages are NULs and cost no memory. */
+  wp_tokenizer *mb = NULL;
+  wp_error err;
+  const size_t big = ((size_t)INT32_MAX - 8) / 3 + 1;
+  char *zeros = mmap(NULL, big, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (zeros != MAP_FAILED &&
+      wp_load_tokenizer_json("tests/fixtures/vocab/modernbert-style/tokenizer.json", &mb, &err) == WP_OK) {
+    wp_encoding enc = {0};
+    memcpy(zeros, "\xcc\x81", 2);
+    wp_status rc = wp_encode(mb, zeros, big, 512, &enc, &err);
+    CHECK(rc == WP_ERR_ARG && enc.n == 0 &&
+              strcmp(err.msg, "text is too long once lowercased or normalized (limit 2147483639 bytes)") == 0,
+          "bpe NFC: a %zu-byte text with U+0301 is refused: %s", big, err.msg);
+    rc = wp_encode_pair(mb, "a", 1, zeros, big, 512, &enc, &err);
+    CHECK(rc == WP_ERR_ARG && strstr(err.msg, "the second text is too long once lowercased or normalized"),
+          "bpe NFC: the same as a pair's second text: %s", err.msg);
+    wp_encoding_free(&enc);
+  } else {
+    CHECK(0, "bpe NFC: mmap of %zu bytes and the modernbert-style tokenizer", big);
+  }
+  if (zeros != MAP_FAILED) munmap(zeros, big);
+  wp_free(mb);
+  /* NFC makes "\u00e1b ab\u0301": \u00e1 spans the "a" alone, and its dropped bytes leave "b" there */
+  expect_bpe("NFC normalizer", nfc, "a\u0301b ab\u0301", (const int32_t[]){0, 4, 5, 6, 1},
+             (const int32_t[]){0, 0, 0, 1, 5, 5, 5, 7, 0, 0}, 5);
   const char vocab_list[] = "{\"pre_tokenizer\": " BPE_PRE ", \"model\": {\"type\": \"BPE\", \"vocab\": [], \"merges\": []}}";
   expect_load_error("bpe, vocab a list", WP_ERR_FORMAT, write_tmp("bv.json", vocab_list, sizeof vocab_list - 1), 1,
                     "model.vocab in %s is not an object");
