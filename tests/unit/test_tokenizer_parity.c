@@ -20,6 +20,9 @@
 **   tokenizer/unigram/                    XLM-R style Unigram tokenizer.json files and
 **                                         cases.jsonl, the crate's ids and byte offsets
 **                                         (make_unigram_fixtures.py)
+**   tokenizer/bpe/                        byte-level BPE (RoBERTa style) files and
+**                                         cases.jsonl; cases-modernbert.jsonl for
+**                                         vocab/modernbert-style/tokenizer.json (NFC)
 **   vocab/<vocab>/vocab.txt, vocab/all-MiniLM-L6-v2/tokenizer.json
 **
 ** One PASS/FAIL line per vocabulary and check, with mismatch counts; on
@@ -644,6 +647,78 @@ static void bpe_parity(void) {
   cases_parity("bpe", FIX "tokenizer/bpe/cases.jsonl", 3, files, ids_key, offs_key, NULL);
 }
 
+/* One expected result against wp_encode's; counts into *bad / *bad_offs. */
+static void expect_encoding(const wp_tokenizer *tok, const char *what, size_t no, json_t *text, json_t *ids,
+                            json_t *offs, wp_encoding *enc, int *bad, int *bad_offs) {
+  wp_error err;
+  wp_status rc = wp_encode(tok, json_string_value(text), json_string_length(text), 0, enc, &err);
+  if (rc != WP_OK || !ids_equal(ids, enc->ids, enc->n)) {
+    if ((*bad)++ < SHOW) show_ids_mismatch(what, no, json_string_value(text), json_string_length(text), ids, enc);
+  } else if (!offsets_equal(offs, enc->offsets, enc->n)) {
+    if ((*bad_offs)++ < SHOW) {
+      show_ids_mismatch(what, no, json_string_value(text), json_string_length(text), ids, enc);
+      show_offsets(offs, enc);
+    }
+  }
+}
+
+/* The modernbert-style tokenizer (vocab/modernbert-style: NFC, "[CLS] $A
+** [SEP]", OLMo's added tokens, some "normalized" and not special) against
+** bpe/cases-modernbert.jsonl (make_modernbert_cases.py).  Every text of
+** bpe/cases.jsonl is checked: against its line there when it has one,
+** else against cases.jsonl's tokenizer-template.json result with [CLS]
+** 4000 and [SEP] 4001 in place of <s> and </s>, which the script found to
+** be the crate's result for this file too.  Then the lines of NFC texts. */
+static void modernbert_parity(void) {
+  size_t nc = 0, nm = 0;
+  json_t **cases = read_jsonl(FIX "tokenizer/bpe/cases.jsonl", &nc);
+  json_t **rows = read_jsonl(FIX "tokenizer/bpe/cases-modernbert.jsonl", &nm);
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  if (!cases || !rows || wp_load_tokenizer_json(FIX "vocab/modernbert-style/tokenizer.json", &tok, &err) != WP_OK) {
+    CHECK(0, "parity modernbert-style: fixtures load: %s", cases && rows ? err.msg : "jsonl files");
+    goto done;
+  }
+  wp_encoding enc = {0};
+  int bad = 0, bad_offs = 0, derived = 0, nfc_texts = 0, misplaced = 0;
+  size_t next = 0;
+  for (size_t i = 0; i < nc; i++) {
+    json_t *own = next < nm ? json_object_get(rows[next], "case") : NULL;
+    if (own && json_integer_value(own) == (json_int_t)(i + 1)) {
+      expect_encoding(tok, "case", i + 1, json_object_get(rows[next], "text"), json_object_get(rows[next], "ids"),
+                      json_object_get(rows[next], "offsets"), &enc, &bad, &bad_offs);
+      next++;
+      continue;
+    }
+    json_t *ids = json_deep_copy(json_object_get(cases[i], "ids_template"));
+    size_t n = json_array_size(ids);
+    if (n >= 2) {
+      json_array_set_new(ids, 0, json_integer(4000));
+      json_array_set_new(ids, n - 1, json_integer(4001));
+    }
+    expect_encoding(tok, "case (as tokenizer-template.json's)", i + 1, json_object_get(cases[i], "text"), ids,
+                    json_object_get(cases[i], "offsets_template"), &enc, &bad, &bad_offs);
+    json_decref(ids);
+    derived++;
+  }
+  for (; next < nm; next++) {
+    if (json_object_get(rows[next], "case")) misplaced++;
+    expect_encoding(tok, "NFC text, line", next + 1, json_object_get(rows[next], "text"),
+                    json_object_get(rows[next], "ids"), json_object_get(rows[next], "offsets"), &enc, &bad,
+                    &bad_offs);
+    nfc_texts++;
+  }
+  CHECK(bad == 0 && misplaced == 0 && nc >= 6000 && nfc_texts >= 150,
+        "parity modernbert-style tokenizer.json (NFC): %zu case texts (%d as tokenizer-template.json's) and %d "
+        "NFC texts, %d id mismatches", nc, derived, nfc_texts, bad);
+  CHECK(bad_offs == 0, "parity modernbert-style tokenizer.json (NFC): %d offset mismatches (ids equal)", bad_offs);
+  wp_encoding_free(&enc);
+done:
+  wp_free(tok);
+  free_rows(cases, nc);
+  free_rows(rows, nm);
+}
+
 static uint64_t fnv1a64_i32(uint64_t h, const int32_t *v, size_t n) {
   for (size_t i = 0; i < n; i++)
     for (int b = 0; b < 4; b++) h = (h ^ (((uint32_t)v[i] >> (8 * b)) & 0xff)) * 0x100000001b3ull;
@@ -912,6 +987,7 @@ int main(void) {
   pylower_ids_parity();
   unigram_parity();
   bpe_parity();
+  modernbert_parity();
   pairs_parity("unigram tokenizer.json (pair template <s> A </s> </s> B </s>)",
                FIX "tokenizer/unigram/pairs.jsonl", FIX "tokenizer/unigram/tokenizer.json");
   pairs_parity("bpe tokenizer.json (RobertaProcessing)", FIX "tokenizer/bpe/pairs.jsonl",
