@@ -427,6 +427,12 @@ int main(int argc, char **argv) {
   sweep_wp_encode("wp_encode bpe tokenizer.json (ByteLevel, merges, trimmed offsets)",
                   "tests/fixtures/tokenizer/bpe", 0, 0);
   sweep_wp_encode("wp_encode_pair bpe tokenizer.json (RobertaProcessing)", "tests/fixtures/tokenizer/bpe", 1, 0);
+  sweep_wp_load("wp_load_dir modernbert-style tokenizer.json (NFC, normalised added tokens; jansson not injected)",
+                wp_load_dir, "tests/fixtures/vocab/modernbert-style");
+  sweep_wp_encode("wp_encode modernbert-style tokenizer.json (NFC: U+0301 and the Kelvin sign change)",
+                  "tests/fixtures/vocab/modernbert-style", 0, 0);
+  sweep_wp_encode("wp_encode_pair modernbert-style tokenizer.json (TemplateProcessing pair)",
+                  "tests/fixtures/vocab/modernbert-style", 1, 0);
   sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
   sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
   sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
