@@ -10,6 +10,9 @@
 **   DistilBertForSequenceClassification     pre_classifier, ReLU, classifier
 **   (XLM)RobertaForSequenceClassification,
 **   MPNetForSequenceClassification          classifier.dense, tanh, classifier.out_proj
+**   ModernBertForSequenceClassification     head.dense, GELU, head.norm (LayerNorm without
+**                                           bias), classifier; token 0, or the mean of
+**                                           every token (classifier_pooling "mean")
 ** They become two Dense modules after CLS pooling (head = 1: their tensors
 ** are in model.safetensors; weights.c binds them), so the rest of the
 ** pipeline runs them as it runs sentence-transformers' Dense modules.
@@ -90,14 +93,45 @@ static ee_status score_activation(const json_t *root, const char *path, int labe
                       key, name, path);
 }
 
+/* ModernBertForSequenceClassification's head (ModernBertConfig's defaults):
+** classifier_pooling "cls" (token 0) or "mean" (every token), then
+** head.dense (with a bias only when classifier_bias), classifier_activation
+** "gelu", head.norm; the activations transformers' ACT2FN computes
+** otherwise are refused by name. */
+static ee_status modernbert_head(const json_t *root, const char *path, ee_config *cfg,
+                                 ee_error *err) {
+  const json_t *pool = json_object_get(root, "classifier_pooling");
+  const char *p = pool ? json_string_value(pool) : "cls";
+  if (!p) return ee_set_error(err, EE_ERR_FORMAT, "\"classifier_pooling\" in %s must be a string", path);
+  if (strcmp(p, "cls") != 0 && strcmp(p, "mean") != 0)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "unsupported classifier_pooling '%.64s' in %s (supported: cls, mean)", p, path);
+  cfg->pooling = strcmp(p, "mean") == 0 ? EE_POOL_MEAN : EE_POOL_CLS;
+  const json_t *act = json_object_get(root, "classifier_activation");
+  const char *a = act ? json_string_value(act) : "gelu";
+  if (!a) return ee_set_error(err, EE_ERR_FORMAT, "\"classifier_activation\" in %s must be a string", path);
+  if (strcmp(a, "gelu") != 0)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "unsupported classifier_activation '%.64s' in %s (supported: gelu)", a, path);
+  const json_t *bias = json_object_get(root, "classifier_bias");
+  if (bias && !json_is_boolean(bias))
+    return ee_set_error(err, EE_ERR_FORMAT, "\"classifier_bias\" in %s must be true or false", path);
+  cfg->dense[0].bias = json_is_true(bias);
+  cfg->dense[0].act = EE_DENSE_GELU;
+  cfg->dense[0].norm = 1;
+  cfg->dense[0].norm_eps = cfg->layer_norm_eps;
+  return EE_OK;
+}
+
 ee_status ee_head_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
   const char *name = classifier_name(root);
   cfg->labels = 0;
   if (!name) return EE_OK;
-  if (cfg->arch == EE_ARCH_NOMIC_BERT || cfg->arch == EE_ARCH_MODERNBERT)
+  if (cfg->arch == EE_ARCH_NOMIC_BERT)
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
                         "unsupported: architectures '%.64s' in %s (a classification head is read "
-                        "for bert, distilbert, mpnet, roberta and xlm-roberta)", name, path);
+                        "for bert, distilbert, mpnet, roberta, xlm-roberta and modernbert)", name,
+                        path);
   int labels;
   ee_dense_act act = EE_DENSE_IDENTITY;
   ee_status rc;
@@ -114,6 +148,8 @@ ee_status ee_head_config(const json_t *root, const char *path, ee_config *cfg, e
   cfg->labels = labels;
   snprintf(cfg->head_name, sizeof cfg->head_name, "%s", name);
   cfg->pooling = EE_POOL_CLS;
+  if (cfg->arch == EE_ARCH_MODERNBERT && (rc = modernbert_head(root, path, cfg, err)) != EE_OK)
+    return rc;
   cfg->normalize = 0;
   cfg->pooled_dims = labels;
   return EE_OK;

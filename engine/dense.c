@@ -180,4 +180,12 @@ void ee_dense_apply(const ee_dense *dw, const ee_dense_cfg *d, const float *x, f
     for (; i < in; i++) s += w[i] * x[i];
     y[o] = activate(dw->bias ? s + dw->bias[o] : s, d->act);
   }
+  if (d->norm) { /* nn.LayerNorm without bias: biased variance, as torch */
+    double mean = 0.0, var = 0.0;
+    for (int o = 0; o < d->out; o++) mean += y[o];
+    mean /= d->out;
+    for (int o = 0; o < d->out; o++) var += (y[o] - mean) * (y[o] - mean);
+    const double inv = 1.0 / sqrt(var / d->out + d->norm_eps);
+    for (int o = 0; o < d->out; o++) y[o] = (float)((y[o] - mean) * inv) * dw->norm_g[o];
+  }
 }

@@ -88,6 +88,9 @@ typedef struct ee_dense_cfg {
   ee_dense_act act;            /* activation_function */
   int head;                    /* 1: a cross-encoder's classification head, whose
                                   tensors are in model.safetensors (weights.c) */
+  int norm;                    /* 1: a LayerNorm (weight only, eps norm_eps) after the
+                                  activation: ModernBERT's classification head */
+  float norm_eps;
 } ee_dense_cfg;
 
 /* Architectures: the same post-LayerNorm encoder, different file layouts;
@@ -458,6 +461,7 @@ typedef struct ee_weights {
   ** pre_classifier or classifier.dense) and its second (classifier or
   ** classifier.out_proj); NULL for an embedding model. */
   const float *head_w[2], *head_b[2];
+  const float *head_norm_g;     /* ModernBERT's head.norm after its first Linear, or NULL */
   st_file *files;               /* (n_files) owned; model.safetensors or shards */
   int n_files;
   float **owned;                /* (n_owned) converted / realigned tensors */
@@ -496,6 +500,7 @@ typedef struct ee_dense {
   ee_weights w;                 /* <module>/model.safetensors */
   const float *weight;          /* (out, in) linear.weight */
   const float *bias;            /* (out) linear.bias, or NULL */
+  const float *norm_g;          /* (out) the LayerNorm's weight when the config's norm is set */
 } ee_dense;
 /* Bind the weights of the Dense module d of the model in dir. */
 ee_status ee_dense_load(ee_dense *dw, const char *dir, const ee_dense_cfg *d, ee_error *err);

@@ -157,8 +157,9 @@ static void describe_modules(ee_model *m) {
   size_t u = (size_t)snprintf(m->modules, sizeof m->modules, "Pooling(%s%s)", ee_pooling_name(c->pooling),
                               c->include_prompt ? "" : ", include_prompt false");
   if (c->labels && u < sizeof m->modules) /* the head's two Linear layers */
-    u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", %s(%d->%d, %s; %d->%d, %s)",
+    u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", %s(%d->%d, %s%s; %d->%d, %s)",
                           c->head_name, c->dense[0].in, c->dense[0].out, act[c->dense[0].act],
+                          c->dense[0].norm ? ", LayerNorm" : "",
                           c->dense[1].in, c->dense[1].out, act[c->dense[1].act]);
   for (int i = c->labels ? 2 : 0; i < c->n_dense && u < sizeof m->modules; i++)
     u += (size_t)snprintf(m->modules + u, sizeof m->modules - u, ", Dense(%d->%d, %s%s)",
@@ -245,6 +246,7 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   for (int i = 0; i < c->n_dense; i++) {
     if (c->dense[i].head) { /* in model.safetensors: m->w owns the tensors */
       m->dense[i].weight = m->w.head_w[i], m->dense[i].bias = m->w.head_b[i];
+      m->dense[i].norm_g = i == 0 ? m->w.head_norm_g : NULL;
       continue;
     }
     if ((rc = ee_dense_load(&m->dense[i], m->dir, &c->dense[i], err)) != EE_OK) goto fail;

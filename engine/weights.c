@@ -566,6 +566,7 @@ static ee_status head_weights(ee_weights *w, const ee_config *cfg, const char *p
   const char *first = "classifier.dense", *second = "classifier.out_proj", *first_prefix = "";
   if (cfg->arch == EE_ARCH_BERT) first = "pooler.dense", second = "classifier", first_prefix = prefix;
   if (cfg->arch == EE_ARCH_DISTILBERT) first = "pre_classifier", second = "classifier";
+  if (cfg->arch == EE_ARCH_MODERNBERT) first = "head.dense", second = "classifier";
   char n[64], hint_hh[96], hint_nh[160];
   snprintf(hint_hh, sizeof hint_hh, "config.json: %s %d", hk, cfg->hidden_size);
   snprintf(hint_nh, sizeof hint_nh, "config.json: %d label%s (id2label or num_labels), %s %d",
@@ -574,7 +575,11 @@ static ee_status head_weights(ee_weights *w, const ee_config *cfg, const char *p
   snprintf(n, sizeof n, "%s.weight", first);
   if ((rc = bind(w, first_prefix, n, H, H, hint_hh, &w->head_w[0], err)) != EE_OK) return rc;
   snprintf(n, sizeof n, "%s.bias", first);
-  if ((rc = bind(w, first_prefix, n, H, -1, hint_hh, &w->head_b[0], err)) != EE_OK) return rc;
+  if (cfg->dense[0].bias && (rc = bind(w, first_prefix, n, H, -1, hint_hh, &w->head_b[0], err)) != EE_OK)
+    return rc;
+  if (cfg->dense[0].norm &&
+      (rc = bind(w, "", "head.norm.weight", H, -1, hint_hh, &w->head_norm_g, err)) != EE_OK)
+    return rc;
   snprintf(n, sizeof n, "%s.weight", second);
   if ((rc = bind(w, "", n, N, H, hint_nh, &w->head_w[1], err)) != EE_OK) return rc;
   snprintf(n, sizeof n, "%s.bias", second);
@@ -587,6 +592,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   if (rc != EE_OK) return rc;
   if (cfg->arch == EE_ARCH_NOMIC_BERT || cfg->arch == EE_ARCH_MODERNBERT) {
     rc = cfg->arch == EE_ARCH_NOMIC_BERT ? nomic_weights(w, cfg, err) : modernbert_weights(w, cfg, err);
+    if (rc == EE_OK && cfg->labels) rc = head_weights(w, cfg, "", "hidden_size", err);
     if (rc != EE_OK) return rc;
     ee_weights_unmap_unused(w);
     return EE_OK;

@@ -1827,6 +1827,102 @@ static int modernbert_embed(const char *dir, int pr, float *got, float *alone, e
   return ok;
 }
 
+/* ModernBertForSequenceClassification: the encoder under "model.", then
+** head.dense (no bias), GELU, head.norm (weight only), classifier, on
+** token 0 or the mean of every token.  The head is checked in double
+** against the pooled hidden state the same weights give as an embedding
+** model (the encoder itself is checked against the goldens in
+** test_engine). */
+static void modernbert_head_cases(const char *dir, const spec *s) {
+  tensor t[MAX_T];
+  int n = modernbert_tensors(t, s, "model.");
+  spec top = *s;
+  top.prefix = "";
+  n = add_t(t, n, &top, "head.dense.weight", 8, 8);
+  n = add_t(t, n, &top, "head.norm.weight", 8, -1);
+  t[n - 1].is_ln_weight = 1;
+  n = add_t(t, n, &top, "classifier.weight", 1, 8);
+  n = add_t(t, n, &top, "classifier.bias", 1, -1);
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  static const int32_t ids[2][12] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 12, 13, 14, 15, 5, 6, 7, 8, 3}};
+  static const int32_t lens[2] = {7, 12};
+  const int32_t *pid[2] = {ids[0], ids[1]};
+  static const char *const pools[2] = {"\"cls\"", "\"mean\""};
+  for (int pm = 0; pm < 2; pm++) {
+    ee_error err = {0};
+    float score[2] = {NAN, NAN}, hidden[2 * RH];
+    char extra[160];
+    snprintf(extra, sizeof extra, "%s, \"id2label\": {\"0\": \"LABEL_0\"}, \"classifier_pooling\": %s",
+             "[\"ModernBertForSequenceClassification\"]", pools[pm]);
+    modernbert_config(dir, "architectures", extra);
+    ee_model *m = NULL;
+    ee_info in = {0};
+    int ok = ee_model_load(dir, NULL, &m, &err) == EE_OK;
+    if (ok) {
+      ee_model_info(m, &in);
+      ee_context *ctx = ee_context_new(m);
+      ok = ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, score, NULL, &err) == EE_OK;
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    /* the same weights as an embedding model, pooled as the head pools */
+    modernbert_config(dir, NULL, NULL);
+    ee_params p = ee_default_params();
+    p.pooling = pm ? EE_POOL_MEAN : EE_POOL_CLS;
+    if (ok && ee_model_load(dir, &p, &m, &err) == EE_OK) {
+      ee_context *ctx = ee_context_new(m);
+      ok = ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, hidden, NULL, &err) == EE_OK;
+      ee_context_free(ctx);
+      ee_model_free(m);
+    } else {
+      ok = 0;
+    }
+    double worst = ok ? 0 : INFINITY;
+    for (int b = 0; ok && b < 2; b++) {
+      double z[RH], mean = 0, var = 0, logit;
+      for (int o = 0; o < RH; o++) {
+        z[o] = 0;
+        for (int k = 0; k < RH; k++) z[o] += wv(t, n, "head.dense.weight", o * RH + k) * hidden[b * RH + k];
+        z[o] = 0.5 * z[o] * (1 + erf(z[o] / sqrt(2.0)));
+        mean += z[o] / RH;
+      }
+      for (int o = 0; o < RH; o++) var += (z[o] - mean) * (z[o] - mean) / RH;
+      logit = wv(t, n, "classifier.bias", 0);
+      for (int o = 0; o < RH; o++)
+        logit += wv(t, n, "classifier.weight", o) * (z[o] - mean) / sqrt(var + 1e-5) *
+                 wv(t, n, "head.norm.weight", o);
+      worst = fmax(worst, fabs(score[b] - 1 / (1 + exp(-logit))));
+    }
+    CHECK(ok && worst < 1e-6 && in.labels == 1 && in.pooling == (pm ? EE_POOL_MEAN : EE_POOL_CLS),
+          "ModernBERT cross-encoder (classifier_pooling %s): 2 scores vs its head in double over "
+          "the pooled hidden states, max diff %.3g, labels %d (%s)", pools[pm], worst, in.labels,
+          err.msg);
+  }
+  struct { const char *extra, *sub; ee_status st; } bad[] = {
+    {"\"classifier_pooling\": \"max\"", "unsupported classifier_pooling 'max'", EE_ERR_UNSUPPORTED},
+    {"\"classifier_pooling\": 1", "\"classifier_pooling\" in", EE_ERR_FORMAT},
+    {"\"classifier_activation\": \"silu\"", "unsupported classifier_activation 'silu'", EE_ERR_UNSUPPORTED},
+    {"\"classifier_bias\": \"yes\"", "\"classifier_bias\" in", EE_ERR_FORMAT},
+    {"\"classifier_bias\": true", "missing tensor 'head.dense.bias'", EE_ERR_FORMAT},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char extra[200], label[160];
+    snprintf(extra, sizeof extra, "[\"ModernBertForSequenceClassification\"], \"num_labels\": 1, %s",
+             bad[i].extra);
+    modernbert_config(dir, "architectures", extra);
+    snprintf(label, sizeof label, "ModernBERT cross-encoder: %s", bad[i].extra);
+    expect_load(label, dir, NULL, bad[i].st, NULL, bad[i].sub);
+  }
+  int g = find_t(t, n, "head.norm.weight");
+  t[g] = t[--n];
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  modernbert_config(dir, "architectures", "[\"ModernBertForSequenceClassification\"], \"num_labels\": 1");
+  expect_load("ModernBERT cross-encoder: head.norm missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'head.norm.weight'");
+}
+
 static void modernbert_cases(void) {
   spec s = base_spec();
   tensor t[MAX_T];
@@ -1907,8 +2003,6 @@ static void modernbert_cases(void) {
     {"mlp_bias", "true", "\"mlp_bias\": true", EE_ERR_UNSUPPORTED},
     {"norm_bias", "true", "\"norm_bias\": true", EE_ERR_UNSUPPORTED},
     {"hidden_activation", "\"silu\"", "\"hidden_activation\": 'silu'", EE_ERR_UNSUPPORTED},
-    {"architectures", "[\"ModernBertForSequenceClassification\"]", "ModernBertForSequenceClassification",
-     EE_ERR_UNSUPPORTED},
     {"hidden_activation", "5", "\"hidden_activation\" in", EE_ERR_FORMAT},
     {"norm_bias", "0", "\"norm_bias\" in", EE_ERR_FORMAT},
     {"global_rope_theta", "0", "\"global_rope_theta\" in", EE_ERR_FORMAT},
@@ -1951,6 +2045,7 @@ static void modernbert_cases(void) {
   expect_load("ModernBERT: Wi of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
               "tensor 'layers.1.mlp.Wi.weight'",
               "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
+  modernbert_head_cases(dir, &s);
 }
 
 static void prompt_cases(void) {
@@ -2279,7 +2374,7 @@ static void head_cases(void) {
   expect_load("cross-encoder: no head tensors at all", dir, NULL, EE_ERR_FORMAT, "missing tensor", "pooler.dense");
   nomic_config(dir, "architectures", "[\"NomicBertForSequenceClassification\"]");
   expect_load("cross-encoder: NomicBert head", dir, NULL, EE_ERR_UNSUPPORTED,
-              "NomicBertForSequenceClassification", "bert, distilbert, mpnet, roberta and xlm-roberta");
+              "NomicBertForSequenceClassification", "bert, distilbert, mpnet, roberta, xlm-roberta and modernbert");
 
   /* the calls that do not fit the model */
   const char *emb = make_model("head_emb", &s, t, &(int){0});
