@@ -396,7 +396,7 @@ int main(int argc, char **argv) {
   if (env && *env) snprintf(models, sizeof models, "%s", env);
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
   char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200], mpnet[1200], mpnet_tok[1200];
-  char nomic[1200], rerank[1200], rerank_xlmr[1200];
+  char nomic[1200], rerank[1200], rerank_xlmr[1200], modernbert[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
@@ -404,6 +404,7 @@ int main(int argc, char **argv) {
   snprintf(dense, sizeof dense, "%s/dense", models);
   snprintf(mpnet, sizeof mpnet, "%s/mpnet", models);
   snprintf(nomic, sizeof nomic, "%s/nomic", models);
+  snprintf(modernbert, sizeof modernbert, "%s/modernbert", models);
   snprintf(rerank, sizeof rerank, "%s/rerank", models);
   snprintf(rerank_xlmr, sizeof rerank_xlmr, "%s/rerank_xlmr", models);
   snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
@@ -441,6 +442,8 @@ int main(int argc, char **argv) {
                    mpnet, EE_PREC_FP32);
   sweep_model_load("ee_model_load nomic (rotary table, interleaved gate panels; jansson not injected)",
                    nomic, EE_PREC_FP32);
+  sweep_model_load("ee_model_load modernbert (two rotary tables, zero biases, NFC tokenizer; jansson not "
+                   "injected)", modernbert, EE_PREC_FP32);
   sweep_model_load("ee_model_load rerank (a BertForSequenceClassification head; jansson not injected)",
                    rerank, EE_PREC_FP32);
   sweep_model_load("ee_model_load rerank_xlmr (classifier.dense + out_proj, Unigram; jansson not injected)",
@@ -500,6 +503,8 @@ int main(int argc, char **argv) {
   sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL, 0);
   sweep_embed("ee_embed_texts nomic (5 texts, 2 threads: the gated FFN's scratch)", nomic, EE_PREC_FP32, 0,
               2, NULL, 0);
+  sweep_embed("ee_embed_texts modernbert (5 texts, 2 threads: pre-LayerNorm, windowed layers)", modernbert,
+              EE_PREC_FP32, 0, 2, NULL, 0);
   sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL, 0);
   sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL, 0);
   sweep_embed("ee_score_pairs rerank (5 pairs, 2 threads: type ids with the token ids)", rerank,
