@@ -37,6 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       "<UNK> a<Unk>b <un\x00k> <<unk>> <unk<UNK> <MASK> \xc3\x89T\xc3\x89 \xe4\xb8\x96 <u\xcc\x81nk>",
       /* Unigram: runs of spaces, lstrip/rstrip tokens, NFKC-mapped characters, unknown bytes */
       "  a  <mask>  b\xe2\x96\x81\xe2\x96\x81" "c \xef\xbc\xa1\xe2\x91\xa0\xef\xac\x81 \xc3\xa9\xcc\x81 \r\n ",
+      /* NFC (ModernBERT): marks to compose, Hangul jamo, singletons, marks that reorder */
+      "a\xcc\x81" "b e\xcc\x81|x \xe1\x84\x92\xe1\x85\xa1\xe1\x86\xab \xe2\x84\xab\xef\xa4\x80 x\xcd\x84 "
+      "\xcc\x81\xe0\xbd\xb3 a\xcc\x96\xcc\x81    b",
       "",
   };
   wp_encoding enc = {0};
