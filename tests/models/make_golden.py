@@ -105,6 +105,18 @@ the pair template, cut by the tokenizers crate's LongestFirst rule
 (longest_first below).  For information, how far the scores move without
 the tanh, with mean pooling, with the other activation, without the first
 Linear, and (rerank) with the second text's type ids 0.
+rerank_modernbert (ModernBertForSequenceClassification as
+Alibaba-NLP/gte-reranker-modernbert-base) stores modernbert's encoder under
+"model." and ModernBertPredictionHead (head.dense without bias, head.norm)
+and classifier at the top level; A's score is sigmoid(classifier(
+head.norm(GELU(head.dense(x))))), x the mean of the last hidden states over
+every token of the pair (classifier_pooling "mean"); B is nn.Linear +
+nn.GELU + nn.LayerNorm + nn.Linear + nn.Sigmoid after a mean by boolean
+indexing; C explicit sums.  The encoder gets no token type ids (ModernBERT
+takes none; the golden type_ids are the tokenizer's).  For information,
+how far the scores move without head.norm, with token 0 for the mean, with
+tanh for GELU, without the sigmoid, and with the type ids used (a type-1
+row added to the second segment's embeddings).
 Texts are tokenized by the HF Rust tokenizer (tests/models/tokenize_texts.js, node),
 after what sentence-transformers' Transformer module does first for the
 shapes with its files: str.strip(), then str.lower() where
@@ -280,6 +292,20 @@ SHAPES = {
                         tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
                         lower=False, st=False, pooling="cls", normalize=False, max_seq=512,
                         model_type="xlm-roberta", typevocab=1, cls_sep=(0, 2), classifier="roberta"),
+    # Alibaba-NLP/gte-reranker-modernbert-base's layout
+    # (ModernBertForSequenceClassification): modernbert's encoder under
+    # "model.", ModernBertPredictionHead's head.dense [H, H] (no bias) and
+    # head.norm [H] (LayerNorm without bias), classifier [1, H];
+    # classifier_pooling "mean" (every token of the pair), GELU; no
+    # activation key (Sigmoid).  max_seq 1024: the engine's limit,
+    # max_position_embeddings (the tokenizer's model_max_length is 8192,
+    # which HF's rotary model would accept; see tests/models/README.md)
+    "rerank_modernbert": dict(hidden=64, layers=4, heads=4, inter=96, vocab=4032, maxpos=1024, seed=21,
+                              dtype="F32", prefix="model.", shards=1, vocab_fixture=None,
+                              tokjson_fixture="modernbert-style", tokcfg_fixture="modernbert-style",
+                              lower=False, st=False, pooling="mean", normalize=False, max_seq=1024,
+                              model_type="modernbert", pad_id=4002, cls_sep=(4000, 4001), tok_vocab=3999,
+                              classifier="modernbert"),
 }
 # The cross-encoders' heads (shapes with "classifier"): the architecture
 # config.json names, the head's two Linears (unprefixed names; BERT's first
@@ -292,6 +318,13 @@ CLASSIFIERS = {
                  ce_act="torch.nn.modules.linear.Identity", activation="identity"),
     "roberta": dict(architecture="XLMRobertaForSequenceClassification", dense="classifier.dense",
                     out="classifier.out_proj", ce_act=None, activation="sigmoid"),
+    # ModernBertPredictionHead: norm(act(dense(x))), x the pooled last hidden
+    # state (classifier_pooling), dense without bias (classifier_bias false),
+    # act GELU (erf; classifier_activation "gelu"), norm a LayerNorm without
+    # bias (eps norm_eps); then classifier
+    "modernbert": dict(architecture="ModernBertForSequenceClassification", dense="head.dense",
+                       out="classifier", ce_act=None, activation="sigmoid", pooling="mean",
+                       head_act="gelu", norm="head.norm", dense_bias=False),
 }
 CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
@@ -299,7 +332,7 @@ CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
              "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
-             "rerank": 13, "rerank_xlmr": 14, "modernbert": 15}
+             "rerank": 13, "rerank_xlmr": 14, "modernbert": 15, "rerank_modernbert": 16}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD, K_NORM_W = 0, 1, 2, 3, 4, 5, 6, 7
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -449,6 +482,10 @@ def head_tensor_list(sh):
         return []
     H = sh["hidden"]
     t = []
+    if cl == "modernbert":
+        # ModernBertPredictionHead: head.dense without bias, head.norm (a
+        # LayerNorm weight: K_NORM_W, as the encoder's)
+        t += [("head.dense.weight", (H, H), K_HEAD, -1), ("head.norm.weight", (H,), K_NORM_W, -1)]
     if cl == "roberta":
         t += [("classifier.dense.weight", (H, H), K_HEAD, -1), ("classifier.dense.bias", (H,), K_HEAD, -1)]
     out = CLASSIFIERS[cl]["out"]
@@ -871,12 +908,15 @@ def load_model_weights(d, sh):
 # cross-encoders: the sequence-classification head (one label)
 # ---------------------------------------------------------------------------
 def head_weights(w, sh):
-    """(W1 [H, H], b1 [H], W2 [labels, H], b2 [labels]) of the head:
-    BertForSequenceClassification: BertPooler's dense, then classifier;
-    XLMRobertaForSequenceClassification: RobertaClassificationHead's dense,
-    then out_proj."""
+    """(W1 [H, H], b1 [H] or None, W2 [labels, H], b2 [labels], G [H] or
+    None) of the head: BertForSequenceClassification: BertPooler's dense,
+    then classifier; XLMRobertaForSequenceClassification:
+    RobertaClassificationHead's dense, then out_proj;
+    ModernBertForSequenceClassification: head.dense (no bias), head.norm's
+    weight G (no bias), then classifier."""
     cl = CLASSIFIERS[sh["classifier"]]
-    return (w[cl["dense"] + ".weight"], w[cl["dense"] + ".bias"], w[cl["out"] + ".weight"], w[cl["out"] + ".bias"])
+    return (w[cl["dense"] + ".weight"], w[cl["dense"] + ".bias"] if cl.get("dense_bias", True) else None,
+            w[cl["out"] + ".weight"], w[cl["out"] + ".bias"], w[cl["norm"] + ".weight"] if cl.get("norm") else None)
 
 
 def classify_a(h, mask, hw, sh, variant=None):
@@ -889,17 +929,41 @@ def classify_a(h, mask, hw, sh, variant=None):
     variant (information only, to see that the goldens notice):
     "no_tanh" leaves the tanh out, "mean_pooling" feeds the masked mean of
     the hidden states instead of token 0, "other_activation" swaps identity
-    and sigmoid, "no_dense" skips the first Linear and its tanh."""
-    W1, b1, W2, b2 = hw
+    and sigmoid, "no_dense" skips the first Linear and its tanh.
+    ModernBertForSequenceClassification (transformers 4.48): x = the
+    masked mean of the last hidden states over every token of the pair
+    (classifier_pooling "mean": (h * mask).sum(1) / mask.sum(1)), then
+    head.norm(GELU_erf(head.dense(x))) (LayerNorm without bias, eps
+    norm_eps), classifier, Sigmoid.  Its variants: "cls_pooling" takes
+    token 0, "tanh_for_gelu" tanh for the GELU, "no_head_norm" leaves
+    head.norm out."""
+    W1, b1, W2, b2, G = hw
+    cl = CLASSIFIERS[sh["classifier"]]
+    pooling = cl.get("pooling", "cls")
     if variant == "mean_pooling":
+        pooling = "mean"
+    elif variant == "cls_pooling":
+        pooling = "cls"
+    if pooling == "mean":
         m = mask.to(h.dtype).unsqueeze(-1)
-        x = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        x = (h * m).sum(1) / m.sum(1)           # every row has a token: no clamp (HF has none)
     else:
         x = h[:, 0]
     if variant != "no_dense":
-        x = torch.matmul(x, W1.t()) + b1
-        if variant != "no_tanh":
+        x = torch.matmul(x, W1.t())
+        if b1 is not None:
+            x = x + b1
+        act = cl.get("head_act", "tanh")
+        if variant == "tanh_for_gelu":
+            act = "tanh"
+        if variant == "no_tanh":
+            pass
+        elif act == "gelu":
+            x = 0.5 * x * (1.0 + torch.erf(x / math.sqrt(2.0)))
+        else:
             x = torch.tanh(x)
+        if G is not None and variant != "no_head_norm":
+            x = layer_norm(x, G, 0.0, MODERNBERT_EPS)
     logit = torch.matmul(x, W2.t()) + b2
     act = CLASSIFIERS[sh["classifier"]]["activation"]
     if variant == "other_activation":
@@ -912,25 +976,72 @@ def classify_b(hw, sh):
     holding the same weights, as HF's BertPooler + classifier and
     RobertaClassificationHead are built (and CrossEncoder's activation).
     Returns (logits module, activation module)."""
-    W1, b1, W2, b2 = hw
+    W1, b1, W2, b2, G = hw
     H, L = W1.shape[1], W2.shape[0]
+    cl = CLASSIFIERS[sh["classifier"]]
     with torch.no_grad():
-        d = torch.nn.Linear(H, H, dtype=torch.float64)
+        d = torch.nn.Linear(H, H, bias=b1 is not None, dtype=torch.float64)
         o = torch.nn.Linear(H, L, dtype=torch.float64)
         d.weight.copy_(W1)
-        d.bias.copy_(b1)
+        if b1 is not None:
+            d.bias.copy_(b1)
         o.weight.copy_(W2)
         o.bias.copy_(b2)
-    act = torch.nn.Sigmoid() if CLASSIFIERS[sh["classifier"]]["activation"] == "sigmoid" else torch.nn.Identity()
-    return torch.nn.Sequential(d, torch.nn.Tanh(), o).eval(), act
+        mods = [d, torch.nn.GELU() if cl.get("head_act", "tanh") == "gelu" else torch.nn.Tanh()]
+        if G is not None:
+            # ModernBertPredictionHead's norm: nn.LayerNorm without bias
+            # (torch 1.13: an affine one whose bias is zeroed and frozen)
+            n = torch.nn.LayerNorm(H, eps=MODERNBERT_EPS, dtype=torch.float64)
+            n.weight.copy_(G)
+            n.bias.zero_()
+            n.bias.requires_grad_(False)
+            mods.append(n)
+    act = torch.nn.Sigmoid() if cl["activation"] == "sigmoid" else torch.nn.Identity()
+    return torch.nn.Sequential(*mods, o).eval(), act
+
+
+def pool_b(h, mask, sh):
+    """B's pooling for the head: token 0, or (classifier_pooling "mean")
+    each row's valid positions selected by boolean indexing and averaged
+    with Tensor.mean."""
+    if CLASSIFIERS[sh["classifier"]].get("pooling", "cls") == "cls":
+        return h[:, 0]
+    return torch.stack([h[b][mask[b] != 0].mean(0) for b in range(h.shape[0])])
+
+
+def pool_matmul(h, mask, sh):
+    """C's pooling: token 0, or the mean as an explicit running sum over
+    each row's valid positions divided by their count."""
+    if CLASSIFIERS[sh["classifier"]].get("pooling", "cls") == "cls":
+        return h[:, 0]
+    out = torch.zeros(h.shape[0], h.shape[2], dtype=h.dtype)
+    for b in range(h.shape[0]):
+        n = int(mask[b].sum())
+        for t in range(n):
+            out[b] += h[b, t]
+        out[b] /= n
+    return out
 
 
 def classify_matmul(h0, hw, sh):
     """C: explicit row-by-column sums, tanh = 1 - 2 / (exp(2y) + 1) and the
-    sigmoid as (1 + tanh(x / 2)) / 2 in that form; returns (logits, scores)."""
-    W1, b1, W2, b2 = hw
-    y = (h0[:, None, :] * W1[None, :, :]).sum(-1) + b1
-    x = 1.0 - 2.0 / (torch.exp(2.0 * y) + 1.0)
+    sigmoid as (1 + tanh(x / 2)) / 2 in that form; ModernBERT's GELU as
+    y * Phi(y) with Phi = erfc(-y / sqrt 2) / 2 and its LayerNorm from
+    explicit sums; returns (logits, scores).  h0: the pooled hidden states
+    (pool_matmul)."""
+    W1, b1, W2, b2, G = hw
+    y = (h0[:, None, :] * W1[None, :, :]).sum(-1)
+    if b1 is not None:
+        y = y + b1
+    if CLASSIFIERS[sh["classifier"]].get("head_act", "tanh") == "gelu":
+        x = y * 0.5 * torch.erfc(-y / math.sqrt(2.0))
+    else:
+        x = 1.0 - 2.0 / (torch.exp(2.0 * y) + 1.0)
+    if G is not None:
+        H = x.shape[-1]
+        mu = x.sum(-1, keepdim=True) / H
+        var = ((x - mu) ** 2).sum(-1, keepdim=True) / H
+        x = (x - mu) / torch.sqrt(var + MODERNBERT_EPS) * G
     logit = (x[:, None, :] * W2[None, :, :]).sum(-1) + b2
     if CLASSIFIERS[sh["classifier"]]["activation"] == "sigmoid":
         return logit, 0.5 * (2.0 - 2.0 / (torch.exp(logit) + 1.0))
@@ -1535,8 +1646,12 @@ def modernbert_a(w, sh, ids, mask, tt, variant=None):
     <= 7, "silu" takes SiLU for GELU, "swapped_input_gate" exchanges Wi's
     halves, "postnorm" applies attn_norm / mlp_norm after each residual
     instead of before the sublayer, "no_final_norm" leaves final_norm out,
-    "no_rotary" leaves q and k unrotated."""
-    assert not bool(tt.any()), "ModernBERT has no token types"
+    "no_rotary" leaves q and k unrotated.  "type_ids_used" (a cross-encoder
+    mistake: ModernBERT takes no token type ids) adds to the embeddings of
+    the tokens of type 1 a row of std 0.02 (K_STD, seeded as
+    "model.embeddings.token_type_embeddings.weight" would be: row 1 of a
+    BERT-style table) before embeddings.norm."""
+    assert variant == "type_ids_used" or not bool(tt.any()), "ModernBERT has no token types"
     B, S = ids.shape
     H, nh = sh["hidden"], sh["heads"]
     hd = H // nh
@@ -1544,7 +1659,12 @@ def modernbert_a(w, sh, ids, mask, tt, variant=None):
 
     def ln(t, name):                            # nn.LayerNorm(bias=False)
         return layer_norm(t, w[name], 0.0, eps)
-    x = ln(w["embeddings.tok_embeddings.weight"][ids], "embeddings.norm.weight")
+    e = w["embeddings.tok_embeddings.weight"][ids]
+    if variant == "type_ids_used":
+        row = torch.from_numpy(gen_values(sh["prefix"] + "embeddings.token_type_embeddings.weight", sh["seed"],
+                                          K_STD, 2 * H).reshape(2, H)[1].astype(np.float64)).to(e.dtype)
+        e = e + tt.to(e.dtype).unsqueeze(-1) * row
+    x = ln(e, "embeddings.norm.weight")
     dt = x.dtype
     tables = {}
     for kind in ("global", "local"):
@@ -2053,7 +2173,12 @@ def words_with_tokens(shape, words, start, target, exact=False):
     per = [len(r) - 2 for r in tokenize(shape, words[start:start + 3 * target], max_length=1 << 20)]
     for s0 in range(0, 50):
         est = next(k for k in range(1, len(per)) if sum(per[s0:s0 + k]) >= target)
-        ks = list(range(max(1, est - 80), est + 80))
+        # (the estimate's error grows with the target, and the byte-level BPE
+        # of rerank_modernbert counts a word alone (no leading space) as
+        # about 2 tokens, in a text as 1.6: 80 words either side at
+        # max_length 512, a third of the target beyond it)
+        span = 80 if effective_max_length(shape) <= 512 else target // 3
+        ks = list(range(max(1, est - span), est + span))
         texts = [" ".join(words[start + s0:start + s0 + k]) for k in ks]
         counts = [len(r) - 2 for r in tokenize(shape, texts, max_length=1 << 20)]
         assert counts == sorted(counts) and counts[0] < target <= counts[-1], (shape, start + s0, est)
@@ -2065,7 +2190,10 @@ def words_with_tokens(shape, words, start, target, exact=False):
 
 
 def pair_cases_for(shape):
-    """The text cases of a cross-encoder: [a, b] pairs."""
+    """The text cases of a cross-encoder: [a, b] pairs.  The truncation
+    case's token counts are for max_length 512 and scale with the shape's
+    (rerank_modernbert, 1024: twice as many)."""
+    k = effective_max_length(shape) // 512
     ag = ag_news_descriptions([0, 2, 4, 9, 10])
     q_unions = "Why are the unions at Turner Newall disappointed?"
     words = wiki_words()
@@ -2095,10 +2223,10 @@ def pair_cases_for(shape):
         # crate; transformers' slow Python tokenizers give it to the first);
         # XLM-R 254 + 254 of 508 (512 less four special tokens)
         dict(name="truncation", pairs=[
-            ["Who is Robert Boulter?", words_with_tokens(shape, words, 0, 700)],
-            [words_with_tokens(shape, words, 1000, 420), words_with_tokens(shape, words, 2000, 380)],
-            [words_with_tokens(shape, words, 3000, 400, exact=True),
-             words_with_tokens(shape, words, 4000, 400, exact=True)],
+            ["Who is Robert Boulter?", words_with_tokens(shape, words, 0, 700 * k)],
+            [words_with_tokens(shape, words, 1000, 420 * k), words_with_tokens(shape, words, 2000, 380 * k)],
+            [words_with_tokens(shape, words, 3000, 400 * k, exact=True),
+             words_with_tokens(shape, words, 4000, 400 * k, exact=True)],
         ]),
     ]
 
@@ -2129,7 +2257,8 @@ def check_pair_ids(shape, pairs, ids, tids):
     a = tokenize(shape, [p[0] for p in pairs], max_length=1 << 20)
     b = tokenize(shape, [p[1] for p in pairs], max_length=1 << 20)
     cls, sep = sh.get("cls_sep", (101, 102))
-    bert = sh["classifier"] == "bert"
+    # BERT's and ModernBERT's template: [CLS] a [SEP] b [SEP], type ids 0 / 1
+    bert = sh["classifier"] in ("bert", "modernbert")
     added = 3 if bert else 4
     out = []
     for ra, rb, r, t in zip(a, b, ids, tids):
@@ -2374,10 +2503,11 @@ def run_shape(shape, args, report):
                 else ("no_rotary", "interleaved_rotary", "swapped_fc11_fc12", "float64_angles", "gelu",
                       "inv_freq_correctly_rounded", "glibc_cos_sin") if nomic
                 else ("no_window", "window_layers_shifted", "one_theta", "window_one_short", "silu",
-                      "swapped_input_gate", "postnorm", "no_final_norm", "no_rotary") if modernbert
+                      "swapped_input_gate", "postnorm", "no_final_norm", "no_rotary")
+                if modernbert and not sh.get("classifier")
                 else ())
     sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
-    if nomic or modernbert:
+    if sabotage is not None and (nomic or modernbert):
         # and on the hidden states golden.bin stores (what test_engine compares)
         for fig in sabotage.values():
             fig["stored_hidden"] = 0.0
@@ -2396,14 +2526,24 @@ def run_shape(shape, args, report):
         cls_b, act_b = classify_b(hw, sh)
         out_a = lambda h, m: classify_a(h, m, hw, sh)[1]                   # noqa: E731
         out_a32 = lambda h, m: classify_a(h, m, hw32, sh)[1]               # noqa: E731
-        out_b = lambda h, m: act_b(cls_b(h[:, 0]))                          # noqa: E731
+        logits_b = lambda h, m: cls_b(pool_b(h, m, sh))                    # noqa: E731
+        out_b = lambda h, m: act_b(logits_b(h, m))                          # noqa: E731
         figs.update({"A_vs_B_python_logits": 0.0, "A_vs_B_fast_logits": 0.0,
                      "head_F_vs_nn_Linear": 0.0, "head_F_vs_matmul": 0.0})
+        if no_fast:
+            del figs["A_vs_B_fast_logits"]
         noise["A32_vs_A64_logits"] = 0.0
         del noise["A32_vs_A64_1_minus_cos"]      # one score per sequence: no direction
         # information: how far the scores move when the head is computed
         # wrong (over all cases, and the smallest per-case maximum)
-        ce_variants = ["no_tanh", "mean_pooling", "other_activation", "no_dense"]
+        if classifier == "modernbert":
+            # ModernBERT's head: no head.norm, token 0 for the mean, tanh for
+            # GELU, the other activation (identity), and type ids used
+            # (modernbert_a's "type_ids_used": the pair's second segment
+            # told apart, which ModernBERT does not do)
+            ce_variants = ["no_head_norm", "cls_pooling", "tanh_for_gelu", "other_activation", "type_ids_used"]
+        else:
+            ce_variants = ["no_tanh", "mean_pooling", "other_activation", "no_dense"]
         if classifier == "bert":
             ce_variants.append("type_ids_all_0")    # the second segment's type ids 0, not 1
         ce_sens = {v: 0.0 for v in ce_variants}
@@ -2415,7 +2555,10 @@ def run_shape(shape, args, report):
     last = {}
 
     def forward(rows, types, prompt_length=0, stored_hidden=False, name=None):
-        ids, mask, tt = pad_batch(rows, types, pad_id)
+        ids, mask, tt_tok = pad_batch(rows, types, pad_id)
+        # ModernBERT takes no token type ids: its encoder gets none (zeros),
+        # whatever the tokenizer's pair template gave (tt_tok)
+        tt = torch.zeros_like(tt_tok) if modernbert else tt_tok
         # the encoder attends with mask; pooling uses pmask (the prompt left out)
         pmask = prompt_pool_mask(mask, prompt_length) if prompt_length else mask
         with torch.no_grad():
@@ -2429,6 +2572,10 @@ def run_shape(shape, args, report):
                         if not bool(tt.any()):
                             continue
                         sv = classify_a(encoder_a(w, sh, ids, mask, torch.zeros_like(tt)), mask, hw, sh)[1]
+                    elif v == "type_ids_used":
+                        if not bool(tt_tok.any()):
+                            continue
+                        sv = classify_a(encoder_a(w, sh, ids, mask, tt_tok, variant=v), mask, hw, sh)[1]
                     else:
                         sv = classify_a(ha, mask, hw, sh, variant=v)[1]
                     d = float((sv - pa).abs().max())
@@ -2456,13 +2603,14 @@ def run_shape(shape, args, report):
                 pf = out_b(hf * mask.double().unsqueeze(-1), pmask)
             if classifier:
                 figs["A_vs_B_python_logits"] = max(figs["A_vs_B_python_logits"],
-                                                   float((la - cls_b(hb[:, 0])).abs().max()))
-                figs["A_vs_B_fast_logits"] = max(figs["A_vs_B_fast_logits"],
-                                                 float((la - cls_b(hf[:, 0])).abs().max()))
+                                                   float((la - logits_b(hb, mask)).abs().max()))
+                if not no_fast:
+                    figs["A_vs_B_fast_logits"] = max(figs["A_vs_B_fast_logits"],
+                                                     float((la - logits_b(hf, mask)).abs().max()))
                 # the head alone, on A's hidden states
                 figs["head_F_vs_nn_Linear"] = max(figs["head_F_vs_nn_Linear"], float(
-                    (pa - out_b(ha, mask)).abs().max()), float((la - cls_b(ha[:, 0])).abs().max()))
-                lc, sc = classify_matmul(ha[:, 0], hw, sh)
+                    (pa - out_b(ha, mask)).abs().max()), float((la - logits_b(ha, mask)).abs().max()))
+                lc, sc = classify_matmul(pool_matmul(ha, mask, sh), hw, sh)
                 figs["head_F_vs_matmul"] = max(figs["head_F_vs_matmul"], float((pa - sc).abs().max()),
                                                float((la - lc).abs().max()))
             if "prompt_mask_vs_slice" in figs:
@@ -2606,7 +2754,7 @@ def run_shape(shape, args, report):
         tr = ce_info["cases"]["truncation"]
         tok_check = ("%s pairs: every row is the two texts' own tokens in %s, cut longest_first as the "
                      "tokenizers crate does; truncation case, content tokens before -> kept: %s"
-                     % (shape, "[CLS] a [SEP] b [SEP] (type ids 0 / 1)" if classifier == "bert"
+                     % (shape, "[CLS] a [SEP] b [SEP] (type ids 0 / 1)" if classifier in ("bert", "modernbert")
                         else "<s> a </s></s> b </s> (type ids 0)",
                         ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
                                   zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
@@ -2743,6 +2891,11 @@ def run_shape(shape, args, report):
         cl = CLASSIFIERS[classifier]
         golden["classifier"] = {"labels": CLS_LABELS, "activation": cl["activation"],
                                 "architecture": cl["architecture"]}
+        if cl.get("head_act"):
+            # ModernBERT's head (only there, so that the older goldens stay
+            # byte-identical): its first Linear's bias, activation and norm
+            golden["classifier"].update({"dense_bias": cl.get("dense_bias", True), "dense_activation": cl["head_act"],
+                                         "dense_norm": bool(cl.get("norm"))})
     if not sh.get("include_prompt", True):
         golden["include_prompt"] = False     # only where false, as in 1_Pooling/config.json
     if sh.get("dense"):
@@ -2778,7 +2931,7 @@ def run_shape(shape, args, report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
-                                        "nomic,rerank,rerank_xlmr,modernbert")
+                                        "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -2,7 +2,8 @@
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
-**                                 rerank|rerank_xlmr|modernbert|bert-base|mpnet-base|nomic-base
+**                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|bert-base|mpnet-base|
+**                                 nomic-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -55,6 +56,10 @@
 **                                                    prefix, no position or
 **                                                    token-type table, no
 **                                                    biases
+**   rerank_modernbert 64/4/4/96 4032 pos 1024 seed 21 F32 cross-encoder
+**                                                    (below): ModernBert-
+**                                                    ForSequenceClassification,
+**                                                    "model." prefix
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert)
@@ -213,8 +218,22 @@
 **   ["XLMRobertaForSequenceClassification"], id2label and label2id as for
 **   rerank and no activation key (CrossEncoder then applies Sigmoid, as
 **   num_labels is 1); the tokenizer files are xlmroberta's.
-** The head's tensors (BERT: the pooler and classifier; XLM-R: classifier.*)
-** take the head kind below (std 0.3).
+**   rerank_modernbert: Alibaba-NLP/gte-reranker-modernbert-base's layout.
+**   modernbert's tensors under "model." (ModernBertModel inside
+**   ModernBertForSequenceClassification), plus ModernBertPredictionHead's
+**   head.dense.weight [H,H] (no bias: classifier_bias false) and
+**   head.norm.weight [H] (LayerNorm without bias, eps norm_eps), and
+**   classifier.weight [1,H], classifier.bias [1], without prefix.
+**   config.json is modernbert's ModernBertConfig (classifier_pooling "mean",
+**   classifier_activation "gelu", classifier_bias false) with
+**   "architectures" ["ModernBertForSequenceClassification"], id2label and
+**   label2id as for rerank and no activation key (Sigmoid); the tokenizer
+**   files are modernbert's (model_max_length 8192; pairs "[CLS] $A [SEP]
+**   $B:1 [SEP]:1", whose type ids ModernBERT does not take).
+** The head's tensors (BERT: the pooler and classifier; XLM-R: classifier.*;
+** ModernBERT: head.dense.weight and classifier.*) take the head kind below
+** (std 0.3); ModernBERT's head.norm.weight takes K_NORM_W, as its other
+** LayerNorm weights.
 **
 ** Values.  For a tensor whose full name (as stored in the file, prefix
 ** included) is NAME, with n elements in row-major order:
@@ -244,7 +263,8 @@
 **            rotation out moves the hidden states by only ~3e-4).
 **            A cross-encoder's head (rerank: bert.pooler.dense.* and
 **            classifier.*; rerank_xlmr: classifier.dense.* and
-**            classifier.out_proj.*), weights and biases: (float)u_k with
+**            classifier.out_proj.*; rerank_modernbert: head.dense.weight
+**            and classifier.*), weights and biases: (float)u_k with
 **            std = 0.3 (K_HEAD), so that the head's pre-activations and the
 **            logits are O(1) and leaving out the tanh, pooling otherwise or
 **            a wrong activation visibly moves the scores.
@@ -348,8 +368,12 @@ enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBER
 **               then classifier [1, H] (no prefix);
 ** HEAD_ROBERTA  XLMRobertaForSequenceClassification: no pooler,
 **               RobertaClassificationHead's classifier.dense [H, H] and
-**               classifier.out_proj [1, H] (no prefix). */
-enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2 };
+**               classifier.out_proj [1, H] (no prefix);
+** HEAD_MODERNBERT ModernBertForSequenceClassification: the encoder under
+**               "model.", ModernBertPredictionHead's head.dense [H, H] (no
+**               bias) and head.norm [H] (LayerNorm weight), classifier
+**               [1, H] (no prefix). */
+enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2, HEAD_MODERNBERT = 3 };
 
 typedef struct {
   const char *name;
@@ -486,6 +510,15 @@ static const Shape SHAPES[] = {
   {"modernbert", 64, 4, 4, 96, 4032, 1024, 0, 20, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 512, NULL, 0, MODERNBERT_PROMPTS, 2, NULL, 0,
    ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine"},
+  /* Alibaba-NLP/gte-reranker-modernbert-base's layout at the test width: a
+  ** ModernBertForSequenceClassification checkpoint (modernbert's encoder
+  ** under "model.", head.dense without bias, head.norm, classifier),
+  ** classifier_pooling "mean", no activation key (CrossEncoder applies
+  ** Sigmoid to one label), the modernbert-style tokenizer files; no
+  ** sentence-transformers files */
+  {"rerank_modernbert", 64, 4, 4, 96, 4032, 1024, 0, 21, DT_F32, "model.", 1,
+   NULL, "modernbert-style", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
@@ -713,6 +746,15 @@ static void build_modernbert_tensors(const Shape *s) {
     }
   }
   add(s, "final_norm.weight", 1, H, 0, K_NORM_W, -1);
+  /* ModernBertForSequenceClassification's head, outside the base model: no
+  ** prefix; head.dense has no bias (classifier_bias false), head.norm is a
+  ** LayerNorm without bias (K_NORM_W, as the encoder's) */
+  if (s->head == HEAD_MODERNBERT) {
+    add_named(s, "", "head.dense.weight", 2, H, H, K_HEAD, -1);
+    add_named(s, "", "head.norm.weight", 1, H, 0, K_NORM_W, -1);
+    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
+    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
+  }
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
@@ -961,7 +1003,9 @@ static void head_keys(const Shape *s, const char *base_arch, HeadKeys *k) {
   k->id2label[0] = k->label2id[0] = k->ce_act[0] = 0;
   k->arch = base_arch;
   if (s->head == HEAD_NONE) return;
-  k->arch = s->head == HEAD_BERT ? "BertForSequenceClassification" : "XLMRobertaForSequenceClassification";
+  k->arch = s->head == HEAD_BERT         ? "BertForSequenceClassification"
+            : s->head == HEAD_MODERNBERT ? "ModernBertForSequenceClassification"
+                                         : "XLMRobertaForSequenceClassification";
   snprintf(k->id2label, sizeof k->id2label, "  \"id2label\": {\n    \"0\": \"LABEL_0\"\n  },\n");
   snprintf(k->label2id, sizeof k->label2id, "  \"label2id\": {\n    \"LABEL_0\": 0\n  },\n");
   if (s->ce_act)
@@ -1153,13 +1197,16 @@ static void write_nomic_config(const Shape *s, const char *dir) {
 
 /* config.json as transformers 4.48.0 saves a ModernBertConfig (keys
 ** sorted; layer_norm_eps is not ModernBertConfig's own but the released
-** checkpoints carry it; classifier_pooling "mean" as theirs). */
+** checkpoints carry it; classifier_pooling "mean" as theirs).  A
+** cross-encoder's adds its architecture, id2label and label2id. */
 static void write_modernbert_config(const Shape *s, const char *dir) {
+  HeadKeys hk;
+  head_keys(s, "ModernBertModel", &hk);
   char t[4096];
   snprintf(t, sizeof t,
            "{\n"
            "  \"architectures\": [\n"
-           "    \"ModernBertModel\"\n"
+           "    \"%s\"\n"
            "  ],\n"
            "  \"attention_bias\": false,\n"
            "  \"attention_dropout\": 0.0,\n"
@@ -1177,9 +1224,11 @@ static void write_modernbert_config(const Shape *s, const char *dir) {
            "  \"global_rope_theta\": 160000.0,\n"
            "  \"hidden_activation\": \"gelu\",\n"
            "  \"hidden_size\": %d,\n"
+           "%s"
            "  \"initializer_cutoff_factor\": 2.0,\n"
            "  \"initializer_range\": 0.02,\n"
            "  \"intermediate_size\": %d,\n"
+           "%s"
            "  \"layer_norm_eps\": 1e-05,\n"
            "  \"local_attention\": %d,\n"
            "  \"local_rope_theta\": 10000.0,\n"
@@ -1201,8 +1250,8 @@ static void write_modernbert_config(const Shape *s, const char *dir) {
            "  \"transformers_version\": \"4.48.0\",\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           MODERNBERT_CLS, MODERNBERT_CLS, MODERNBERT_SEP, MODERNBERT_GLOBAL_EVERY, s->hidden, s->inter,
-           MODERNBERT_LOCAL_ATTENTION, s->maxpos, s->heads, s->layers, s->pad_id, MODERNBERT_SEP,
+           hk.arch, MODERNBERT_CLS, MODERNBERT_CLS, MODERNBERT_SEP, MODERNBERT_GLOBAL_EVERY, s->hidden,
+           hk.id2label, s->inter, hk.label2id, MODERNBERT_LOCAL_ATTENTION, s->maxpos, s->heads, s->layers, s->pad_id, MODERNBERT_SEP,
            DT_TORCH[s->dtype], s->vocab);
   write_text(dir, "config.json", t);
 }
