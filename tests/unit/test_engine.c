@@ -172,19 +172,26 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   ** embeddings.norm and final_norm (weights only) */
   if (modernbert)
     want = (int64_t)in.vocab_size * H + H + in.num_layers * (4 * H * H + 3 * I * H + 2 * H) - H + H;
-  /* A cross-encoder's head: H x H + H, then labels x H + labels. */
+  /* A cross-encoder's head: H x H (+ H: its bias), then labels x H +
+  ** labels.  ModernBERT's golden says how its first Linear differs
+  ** ("dense_bias" false, "dense_activation" gelu, "dense_norm": a LayerNorm
+  ** weight of H after it) and pools as golden "pooling" says; the others
+  ** take token 0, tanh, a bias and no norm. */
   const json_t *head = json_object_get(g, "classifier");
   const int64_t labels = json_integer_value(json_object_get(head, "labels"));
   if (head) {
-    want += H * H + H + labels * H + labels;
+    const json_t *jb = json_object_get(head, "dense_bias"), *ja = json_object_get(head, "dense_activation");
+    const int hbias = !json_is_false(jb), hnorm = json_is_true(json_object_get(head, "dense_norm"));
+    want += H * H + (hbias ? H : 0) + (hnorm ? H : 0) + labels * H + labels;
     const char *arch = json_string_value(json_object_get(head, "architecture"));
     CHECK(in.labels == labels && arch && in.head && strcmp(in.head, arch) == 0,
           "%s: info.labels %d, head %s (golden %lld, %s)", shape, in.labels,
           in.head ? in.head : "(none)", (long long)labels, arch ? arch : "?");
     char want_mod[256];
-    snprintf(want_mod, sizeof want_mod, "Pooling(cls), %s(%lld->%lld, tanh; %lld->%lld, %s)",
-             arch ? arch : "?", (long long)H, (long long)H, (long long)H, (long long)labels,
-             json_string_value(json_object_get(head, "activation")));
+    snprintf(want_mod, sizeof want_mod, "Pooling(%s), %s(%lld->%lld, %s%s; %lld->%lld, %s)",
+             ja ? (gp ? gp : "?") : "cls", arch ? arch : "?", (long long)H, (long long)H,
+             ja ? json_string_value(ja) : "tanh", hnorm ? ", LayerNorm" : "", (long long)H,
+             (long long)labels, json_string_value(json_object_get(head, "activation")));
     CHECK(strcmp(in.modules, want_mod) == 0, "%s: info.modules '%s'", shape, in.modules);
   } else {
     CHECK(in.labels == 0 && !in.head, "%s: info.labels 0 (an embedding model)", shape);
