@@ -818,5 +818,12 @@ int main(void) {
     check_encoder(dir, "generated NomicBert: rotary, SwiGLU", 0);
   else
     CHECK(0, "no model at %s (gen_model --shape nomic)", dir);
+  /* pre-LayerNorm copies converted for each product, GeGLU, windowed layers */
+  snprintf(dir, sizeof dir, "%s/modernbert", models && models[0] ? models : "build/test-models");
+  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  if (access(cfg, R_OK) == 0)
+    check_encoder(dir, "generated ModernBERT: pre-LayerNorm, GeGLU, windowed layers", 0);
+  else
+    CHECK(0, "no model at %s (gen_model --shape modernbert)", dir);
   return check_finish();
 }
