@@ -461,10 +461,7 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
   snprintf(hint_hi, sizeof hint_hi, "config.json: n_embd %d, n_inner rounded up to 256 = %d",
            cfg->hidden_size, cfg->intermediate_size);
   ee_status rc;
-  float *zero = NULL;
-  if ((rc = own_floats(w, H, &zero, err)) != EE_OK) return rc;
-  memset(zero, 0, sizeof(float) * (size_t)H);
-  w->pos = zero;
+  if ((rc = zero_floats(w, H, &w->pos, err)) != EE_OK) return rc;
 #define BIND(name, d0, d1, hint, out)   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
   if ((rc = bind_word_rows(w, prefix, "embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, err)) != EE_OK)
     return rc;
@@ -635,10 +632,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
        &w->pos);
   if (cfg->arch == EE_ARCH_DISTILBERT || cfg->arch == EE_ARCH_MPNET) {
     /* no token types: one zero row, so the embedding sum is unchanged */
-    float *zero = NULL;
-    if ((rc = own_floats(w, H, &zero, err)) != EE_OK) return rc;
-    memset(zero, 0, sizeof(float) * (size_t)H);
-    w->type = zero;
+    if ((rc = zero_floats(w, H, &w->type, err)) != EE_OK) return rc;
   } else {
     BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
   }
