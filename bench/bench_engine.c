@@ -15,7 +15,10 @@
 ** all), and prints the median batch time as sentences/s and GFLOP/s, with
 ** FLOPs per sentence = layers * (2*S*(4H^2 + 2H*I) + 4*S^2*H) (the matmuls
 ** only, multiply-add = 2, as tools/peers/bert_ref.py flops counts them;
-** 3H*I in place of 2H*I for NomicBert's gated FFN).
+** 3H*I in place of 2H*I for a gated FFN (NomicBert, ModernBERT), and for
+** ModernBERT's local layers S*min(S, 2w+1) scores in place of S^2, w the
+** window on either side: the keys a query attends to, not the ones the
+** engine scores in whole panels of 16).
 **
 ** --texts FILE embeds the file's lines (one text per line) through
 ** ee_embed_texts, tokenizer included: one call over all lines with batches
@@ -173,9 +176,17 @@ static int bench_ids(ee_model *m, int threads, int batch, int seq, int runs) {
   }
   double med = median(times, nt);
   double H = I->hidden_size, FF = I->intermediate_size, S = seq;
-  /* a gated FFN (NomicBert's SwiGLU) has three (I,H) products: up, gate, down */
-  const double ffn = strcmp(I->model_type, "nomic_bert") == 0 ? 3 : 2;
-  double flops = I->num_layers * (2.0 * S * (4 * H * H + ffn * H * FF) + 4.0 * S * S * H);
+  /* a gated FFN (NomicBert's SwiGLU, ModernBERT's GeGLU) has three (I,H)
+  ** products: up, gate, down */
+  const ee_config *c = &m->cfg;
+  const double ffn = c->glu ? 3 : 2;
+  double flops = 0.0;
+  for (int l = 0; l < c->num_layers; l++) {
+    /* a ModernBERT local layer: each query's keys within the window */
+    const int local = c->global_every > 0 && l % c->global_every != 0;
+    const double keys = local && 2.0 * c->window + 1 < S ? 2.0 * c->window + 1 : S;
+    flops += 2.0 * S * (4 * H * H + ffn * H * FF) + 4.0 * S * keys * H;
+  }
   const int64_t rss1 = resident_bytes();
   printf("%7d %6d %5d %10.3f %10.1f %9.1f %5d %9.1f\n", threads, batch, seq, med * 1e3, batch / med,
          flops * batch / med / 1e9, nt, rss0 >= 0 && rss1 >= 0 ? (double)(rss1 - rss0) / 1048576.0 : -1.0);

@@ -19,7 +19,7 @@ SECTIONS = "abcdefghij"
 OURS_COLUMN = {
     "b": ("ours sent/s",), "c": ("texts/s",), "d": ("MB/s",), "e": ("ours ms/query",),
     "f": ("rows/s",), "g": ("ms/sentence",), "h": ("sent/s",),
-    "i": ("MPNet-base sent/s", "NomicBert-base sent/s"), "j": ("sentences/s",),
+    "i": ("MPNet-base sent/s", "NomicBert-base sent/s", "ModernBERT-base sent/s"), "j": ("sentences/s",),
 }
 PEER_SKIPS = ("ONNX Runtime", "HF tokenizer", "sqlite-vec", "encoder, bert-base shape", "KNN over 1M",
               "section j: llama.cpp")

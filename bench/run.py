@@ -873,9 +873,11 @@ def architectures():
     the same run.  MPNet adds a relative position bias to every attention score and numbers its
     positions otherwise; NomicBert turns queries and keys by rotary angles, has no biases, and its
     gated FFN makes three (I,H) products where BERT has two, so it does 1.33x BERT's FLOPs at these
-    lengths: its GFLOP/s against BERT's says what its extra stages cost."""
+    lengths: its GFLOP/s against BERT's says what its extra stages cost.  ModernBERT-base (22 layers,
+    GeGLU of 1152, two of every three layers attending to 64 keys on either side) the same way, and
+    against NomicBert at long texts, where its windowed layers pay off."""
     dirs = {}
-    shapes = ("bert-base", "mpnet-base", "nomic-base")
+    shapes = ("bert-base", "mpnet-base", "nomic-base", "modernbert-base")
     for shape in shapes:  # all from gen_model: same generator, no peers needed
         dirs[shape] = os.path.join(BUILD, "bench-models", "gen-" + shape)
         if not os.path.exists(os.path.join(dirs[shape], "config.json")):
@@ -889,17 +891,40 @@ def architectures():
                                                     "arch_%s_r%d" % (shape, rnd + 1))))
     rows = []
     for key in sorted(best["bert-base"]):
-        b, m, n = (best[shape].get(key) for shape in shapes)
+        b, m, n, mb = (best[shape].get(key) for shape in shapes)
         rows.append([key[0], key[1], key[2], fnum(b["sps"]),
                      fnum(m["sps"]) if m else "—", ratio(m["sps"], b["sps"]) if m else "—",
                      fnum(n["sps"]) if n else "—", ratio(n["sps"], b["sps"]) if n else "—",
-                     ratio(n["gflops"], b["gflops"]) if n else "—"])
-    out("768/12/12/3072 all three, from `gen_model --shape bert-base|mpnet-base|nomic-base` (random weights, "
-        "random ids, full-length rows); best of %d alternating rounds. NomicBert's GFLOP/s count its gated "
-        "FFN's three products." % (1 if QUICK else 2))
+                     ratio(n["gflops"], b["gflops"]) if n else "—",
+                     fnum(mb["sps"]) if mb else "—", ratio(mb["sps"], b["sps"]) if mb else "—",
+                     ratio(mb["gflops"], b["gflops"]) if mb else "—"])
+    out("768/12/12/3072 the first three, from `gen_model --shape bert-base|mpnet-base|nomic-base`, and "
+        "ModernBERT-base's 768/22/12/1152 from `--shape modernbert-base` (random weights, random ids, "
+        "full-length rows); best of %d alternating rounds. NomicBert's and ModernBERT's GFLOP/s count their "
+        "gated FFN's three products, and ModernBERT's local layers only the keys in their window."
+        % (1 if QUICK else 2))
     out()
     table(["threads", "batch", "seq", "BERT-base sent/s", "MPNet-base sent/s", "MPNet/BERT",
-           "NomicBert-base sent/s", "Nomic/BERT", "Nomic/BERT GFLOP/s"], rows)
+           "NomicBert-base sent/s", "Nomic/BERT", "Nomic/BERT GFLOP/s", "ModernBERT-base sent/s",
+           "Modern/BERT", "Modern/BERT GFLOP/s"], rows)
+    # Long texts (both models take 8,192 tokens): one text, 2 threads.
+    long_seqs = "512" if QUICK else "512,2048,8192"
+    got = {}
+    for shape in ("nomic-base", "modernbert-base"):
+        got[shape] = parse_engine(run([BENCH_ENGINE, "--model", dirs[shape], "--threads", "2", "--batches", "1",
+                                       "--seqs", long_seqs, "--runs", "1"], "arch_long_%s" % shape))
+    rows = []
+    for key in sorted(got["nomic-base"]):
+        n, mb = got["nomic-base"][key], got["modernbert-base"].get(key)
+        rows.append([key[2], "%.2f" % (1e3 / n["sps"]), "%.2f" % (1e3 / mb["sps"]) if mb else "—",
+                     ratio(mb["sps"], n["sps"]) if mb else "—", fnum(mb["gflops"]) if mb else "—"])
+    out()
+    out("One text of each length on 2 threads (a single run): NomicBert-base attends to every token in every "
+        "layer, ModernBERT-base's local layers to 129, so its cost grows with the length where NomicBert's "
+        "grows with its square.")
+    out()
+    table(["seq", "NomicBert-base ms", "ModernBERT-base ms", "Modern/Nomic speed", "ModernBERT-base GFLOP/s"],
+          rows)
 
 
 GGML_REF = os.environ.get("GGML_REF", os.path.join("tests", "scripts", "ggml_ref", "node_modules"))
@@ -974,7 +999,8 @@ SECTIONS = [
     ("f. Rebuild throughput: INSERT INTO idx(idx) VALUES ('rebuild')", rebuild),
     ("g. Scaling: time per sentence vs length (MiniLM-L6, batch 1, 1 thread)", scaling),
     ("h. Reduced precision: bf16 and int8 dense layers vs fp32", precision),
-    ("i. MPNet and NomicBert (all-mpnet-base-v2's and nomic-embed-text-v1.5's sizes) vs BERT-base, ours",
+    ("i. MPNet, NomicBert and ModernBERT (all-mpnet-base-v2's, nomic-embed-text-v1.5's and ModernBERT-base's "
+     "sizes) vs BERT-base, ours",
      architectures),
     ("j. GGUF files: ours vs llama.cpp and sqlite-lembed (one text per call)", gguf_peers),
 ]

@@ -62,7 +62,9 @@
 **                                                    "model." prefix
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
-**   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert)
+**   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert),
+**   modernbert-base (768/22/12, intermediate 1152, 50368, pos 8192, window
+**   128, seed 22: ModernBERT-base's size, the modernbert-style tokenizer)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -412,45 +414,47 @@ typedef struct {
                           NULL (no key) */
   const char *similarity; /* prompts only: config_sentence_transformers.json's
                              similarity_fn_name after default_prompt_name, or NULL (no key) */
+  int local_attention; /* ModernBERT only: config.json's local_attention; 0 (the
+                          shapes with goldens): MODERNBERT_LOCAL_ATTENTION */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
    NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
    "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0,
-   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
@@ -458,7 +462,7 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
   ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
   ** side files from tests/fixtures/tokenizer/unigram (relative to
@@ -466,26 +470,26 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json without do_lower_case */
   {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
-   1, 1, 0, HEAD_NONE, NULL, NULL},
+   1, 1, 0, HEAD_NONE, NULL, NULL, 0},
   /* XLM-RoBERTa as bge-m3 has it (at the test width): BertModel's tensors
   ** under "roberta.", one token type, positions from pad_token_id + 1, the
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_NONE, NULL, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
   ** tensors without prefix, one token type, positions from pad_token_id + 1,
   ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
   {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
-   1, 0, 0, HEAD_NONE, NULL, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (at the test width):
   ** rotary positions (no position table), fused Wqkv, SwiGLU, no biases
   ** but the LayerNorms', n_inner 200 (256 in the tensors), 30522 tokenizer
   ** ids in 30528 rows, mean pooling, Normalize, 2048 tokens */
   {"nomic", 64, 2, 4, 200, 30528, 2048, 2, 16, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0},
   /* cross-encoder/ms-marco-MiniLM-L-6-v2's layout at the test width: a
   ** BertForSequenceClassification checkpoint (BertModel's tensors under
   ** "bert.", the pooler and classifier.weight/bias as its head), config.json
@@ -493,14 +497,14 @@ static const Shape SHAPES[] = {
   ** generated tokenizer_config.json; no sentence-transformers files */
   {"rerank", 64, 2, 4, 256, 30522, 512, 2, 18, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
-   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL},
+   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0},
   /* BAAI/bge-reranker-base's layout at the test width: xlmroberta's encoder
   ** under "roberta." without pooler, RobertaClassificationHead, no
   ** activation key (CrossEncoder applies Sigmoid to one label), the XLM-R
   ** tokenizer files; no sentence-transformers files */
   {"rerank_xlmr", 64, 2, 4, 256, 4002, 514, 1, 19, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_ROBERTA, NULL, NULL},
+   1, 0, 0, HEAD_ROBERTA, NULL, NULL, 0},
   /* ModernBERT as nomic-ai/modernbert-embed-base has it (at the test width):
   ** ModernBertModel's tensors without prefix (pre-norm, rotary, local /
   ** global attention, gated GELU MLP, no biases at all, no position or
@@ -509,7 +513,7 @@ static const Shape SHAPES[] = {
   ** search_query / search_document prompts without a default */
   {"modernbert", 64, 4, 4, 96, 4032, 1024, 0, 20, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 512, NULL, 0, MODERNBERT_PROMPTS, 2, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine"},
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine", 0},
   /* Alibaba-NLP/gte-reranker-modernbert-base's layout at the test width: a
   ** ModernBertForSequenceClassification checkpoint (modernbert's encoder
   ** under "model.", head.dense without bias, head.norm, classifier),
@@ -518,21 +522,26 @@ static const Shape SHAPES[] = {
   ** sentence-transformers files */
   {"rerank_modernbert", 64, 4, 4, 96, 4032, 1024, 0, 21, DT_F32, "model.", 1,
    NULL, "modernbert-style", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL},
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL, 0},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
   /* nomic-embed-text-v1.5's size (768/12/12, n_inner 3072, 8,192 rotary
   ** positions), for the bench only, like the two above */
   {"nomic-base", 768, 12, 12, 3072, 30528, 8192, 2, 17, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0},
+  /* ModernBERT-base's size (768/22/12, intermediate 1152, 50368 rows,
+  ** 8,192 positions, its window of 128), for the bench only */
+  {"modernbert-base", 768, 22, 12, 1152, 50368, 8192, 0, 22, DT_F32, "", 1,
+   NULL, "modernbert-style", 0, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_MODERNBERT, "modernbert-style", 50283, 0, 0, HEAD_NONE, NULL, NULL, 128},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
@@ -1251,7 +1260,8 @@ static void write_modernbert_config(const Shape *s, const char *dir) {
            "  \"vocab_size\": %d\n"
            "}\n",
            hk.arch, MODERNBERT_CLS, MODERNBERT_CLS, MODERNBERT_SEP, MODERNBERT_GLOBAL_EVERY, s->hidden,
-           hk.id2label, s->inter, hk.label2id, MODERNBERT_LOCAL_ATTENTION, s->maxpos, s->heads, s->layers, s->pad_id, MODERNBERT_SEP,
+           hk.id2label, s->inter, hk.label2id,
+           s->local_attention ? s->local_attention : MODERNBERT_LOCAL_ATTENTION, s->maxpos, s->heads, s->layers, s->pad_id, MODERNBERT_SEP,
            DT_TORCH[s->dtype], s->vocab);
   write_text(dir, "config.json", t);
 }
