@@ -163,7 +163,8 @@ void ee_softmax_rows(float *x, int rows, int cols) { softmax_forward_pick(x, row
 void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv) {
   softmax_forward_pick(x, rows, cols, inv);
 }
-VEC_VARIANTS(glu_row, (float *out, const float *up, const float *gate, int n), (out, up, gate, n))
+VEC_VARIANTS(glu_row, (float *out, const float *up, const float *gate, int n, int gelu),
+             (out, up, gate, n, gelu))
 VEC_VARIANTS(layernorm, (float *x, int rows, int H, const float *g, const float *b, float eps),
              (x, rows, H, g, b, eps))
 VEC_VARIANTS(embed_row,
@@ -444,11 +445,11 @@ static void gemm_tasks(fwd *f, int tid, int nth, const gemm_job *j) {
       c0 = (int)pr * EE_NR, c1 = c0 + EE_NR < I ? c0 + EE_NR : I;
       for (int64_t r = 0; r < rows; r++) {
         float *up = Cb + r * ldb, *gate = up + EE_NR, *dst = j->C + (i0 + r) * j->ldc + c0;
-        if (c->glu_act) { /* ModernBERT: act(input) * gate, input in the gate's panel */
+        if (c->glu_act && c->act != EE_ACT_GELU) { /* ModernBERT's tanh GELU */
           act_row_pick(gate, c1 - c0, c->act);
           for (int k = 0; k < c1 - c0; k++) dst[k] = gate[k] * up[k];
-        } else {
-          glu_row_pick(dst, up, gate, c1 - c0);
+        } else { /* act(input) * gate, ModernBERT's input in the gate's panel */
+          glu_row_pick(dst, up, gate, c1 - c0, c->glu_act);
         }
       }
     }

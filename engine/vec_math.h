@@ -26,6 +26,7 @@
 #define erf_body VN(erf_body)
 #define act_row_body VN(act_row_body)
 #define glu_row_body VN(glu_row_body)
+#define glu_val VN(glu_val)
 #define softmax_forward_body VN(softmax_forward_body)
 #define row_max VN(row_max)
 #define lanes_sum VN(lanes_sum)
@@ -165,21 +166,29 @@ INL void act_row_body(float *x, int n, ee_act act) {
 /* out (n) = up * silu(gate) = up * gate / (1 + e^-gate): a gated FFN's
 ** activation (NomicBert's SwiGLU, F.silu), on a task's block of rows right
 ** after its product.  vf_exp's clamp keeps e^-gate finite: a gate under
-** -88 gives up * gate / (1 + e^88), as good as torch's 0 at 1e-4. */
-INL void glu_row_body(float *out, const float *up, const float *gate, int n) {
+** -88 gives up * gate / (1 + e^88), as good as torch's 0 at 1e-4.  With
+** gelu, up * gelu(gate), the exact erf GELU (ModernBERT's GeGLU, its
+** "input" being gate here): in one pass, where GELU on the gates then a
+** product cost a call per 16 values of every row. */
+INL vf glu_val(vf u, vf g, int gelu) {
+  if (gelu) return u * (VB(0.5f) * g * (VB(1.0f) + vf_erf(g * VB((float)M_SQRT1_2))));
+  return u * (g / (VB(1.0f) + vf_exp(-g)));
+}
+
+INL void glu_row_body(float *out, const float *up, const float *gate, int n, int gelu) {
   int i = 0;
   vf u, g;
   for (; i + VW <= n; i += VW) {
     memcpy(&u, up + i, sizeof u);
     memcpy(&g, gate + i, sizeof g);
-    u = u * (g / (VB(1.0f) + vf_exp(-g)));
+    u = glu_val(u, g, gelu);
     memcpy(out + i, &u, sizeof u);
   }
   if (i < n) {
     u = g = VB(0.0f);
     memcpy(&u, up + i, sizeof(float) * (size_t)(n - i));
     memcpy(&g, gate + i, sizeof(float) * (size_t)(n - i));
-    u = u * (g / (VB(1.0f) + vf_exp(-g)));
+    u = glu_val(u, g, gelu);
     memcpy(out + i, &u, sizeof(float) * (size_t)(n - i));
   }
 }
@@ -367,6 +376,7 @@ INL void embed_row_body(float *out, const float *word, const float *pos, const f
 #undef erf_body
 #undef act_row_body
 #undef glu_row_body
+#undef glu_val
 #undef softmax_forward_body
 #undef row_max
 #undef lanes_sum
