@@ -129,7 +129,9 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_model.h $(FUZZ_OBJ)
 .PHONY: fuzz fuzz-build test-oom test-valgrind
 .SECONDARY: $(FUZZ_OBJ)
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
-fuzz: fuzz-build
+fuzz: fuzz-build $(BUILD)/tools/gen_model
+	@for s in modernbert rerank_modernbert; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
+	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
 
 # ---- Allocation-failure injection -----------------------------------------

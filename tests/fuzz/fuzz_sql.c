@@ -13,7 +13,7 @@
 ** functions, sqlite-lembed's names (lembed(), temp.lembed_models), a GGUF
 ** model and a table over it, a cross-encoder's embed_rerank, three embed_index tables of
 ** different kinds, content-table writes that fire the sync triggers,
-** commands, KNN queries, transactions
+** commands, KNN queries, transactions, a ModernBERT model and its cross-encoder
 ** and savepoints, and deliberate damage to the shadow tables), and each
 ** parameter of it takes a value from the following bytes (see read_value:
 ** NULL, integers, words of the vocabulary, raw text, raw BLOBs, 8-dimension
@@ -135,6 +135,15 @@ static const char *const TEMPLATES[] = {
   "INSERT INTO gi(rowid, text) VALUES (?1, ?2)",
   "SELECT rowid, distance FROM gi WHERE gi MATCH ?1 AND k = ?2",
   "SELECT embed('gg', ?1), lembed('gg', ?2)",
+  /* ModernBERT (pre-LayerNorm, windowed layers, NFC BPE) and its cross-encoder: gen_model's test
+     models, which `make fuzz` generates (run from the repository's root) */
+  "SELECT embed_load('mb', 'build/test-models/modernbert', ?1)",
+  "SELECT embed('mb', ?1), embed_token_count('mb', ?2), embed_tokenize('mb', ?1)",
+  "CREATE VIRTUAL TABLE IF NOT EXISTS mbi USING embed_index(model='mb', query_prompt='search_query: ', document_prompt='search_document: ')",
+  "INSERT INTO mbi(rowid, text) VALUES (?1, ?2)",
+  "SELECT rowid, distance FROM mbi WHERE mbi MATCH ?1 AND k = ?2",
+  "SELECT embed_load('rmb', 'build/test-models/rerank_modernbert', ?1)",
+  "SELECT embed_rerank('rmb', ?1, ?2)",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 
