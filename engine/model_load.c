@@ -203,14 +203,16 @@ ee_status ee_model_load(const char *dir, const ee_params *params, ee_model **out
   }
 
   ee_config *c = &m->cfg;
-  /* A cross-encoder's head reads token 0 and its scores are not a vector:
-  ** another pooling, normalising or cutting them would change what the model
-  ** says without an error. */
+  /* A cross-encoder's head reads token 0 (ModernBERT's: all of them, with
+  ** classifier_pooling "mean") and its scores are not a vector: another
+  ** pooling, normalising or cutting them would change what the model says
+  ** without an error. */
   if (c->labels && (p.pooling != EE_POOL_DEFAULT || p.normalize >= 0 || p.truncate_dim)) {
     rc = ee_set_error(err, EE_ERR_INPUT,
-                      "%s is a cross-encoder (%s): its scores come from token 0 through its "
+                      "%s is a cross-encoder (%s): its scores come from %s through its "
                       "classification head, so %s does not apply",
                       m->dir, c->head_name,
+                      c->pooling == EE_POOL_MEAN ? "the mean of its tokens" : "token 0",
                       p.pooling != EE_POOL_DEFAULT ? "pooling" : p.normalize >= 0 ? "normalize" : "truncate_dim");
     goto fail;
   }
