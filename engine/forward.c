@@ -165,6 +165,7 @@ void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv) {
 }
 VEC_VARIANTS(glu_row, (float *out, const float *up, const float *gate, int n, int gelu),
              (out, up, gate, n, gelu))
+VEC_VARIANTS(rotary_row, (float *x, const float *cs, const float *sn, int half), (x, cs, sn, half))
 VEC_VARIANTS(layernorm, (float *x, int rows, int H, const float *g, const float *b, float eps),
              (x, rows, H, g, b, eps))
 VEC_VARIANTS(embed_row,
@@ -489,15 +490,8 @@ static void rotary_rows(float *q, float *k, int ld, int L, int d, const float *r
   const int half = d / 2;
   for (int j = 0; j < L; j++) {
     const float *cs = rope + (int64_t)j * d, *sn = cs + half;
-    float *rows[2] = {q + (int64_t)j * ld, k + (int64_t)j * ld};
-    for (int r = 0; r < 2; r++) {
-      float *x = rows[r];
-      for (int i = 0; i < half; i++) {
-        const float x1 = x[i], x2 = x[i + half];
-        x[i] = x1 * cs[i] - x2 * sn[i];
-        x[i + half] = x2 * cs[i] + x1 * sn[i];
-      }
-    }
+    rotary_row_pick(q + (int64_t)j * ld, cs, sn, half);
+    rotary_row_pick(k + (int64_t)j * ld, cs, sn, half);
   }
 }
 

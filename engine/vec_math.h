@@ -33,6 +33,7 @@
 #define lanes_max VN(lanes_max)
 #define layernorm_body VN(layernorm_body)
 #define embed_row_body VN(embed_row_body)
+#define rotary_row_body VN(rotary_row_body)
 
 typedef float vf __attribute__((vector_size(VW * 4)));
 typedef int32_t vi __attribute__((vector_size(VW * 4)));
@@ -190,6 +191,29 @@ INL void glu_row_body(float *out, const float *up, const float *gate, int n, int
     memcpy(&g, gate + i, sizeof(float) * (size_t)(n - i));
     u = glu_val(u, g, gelu);
     memcpy(out + i, &u, sizeof(float) * (size_t)(n - i));
+  }
+}
+
+/* One row of a query or key turned by its position's angles, in place:
+** each pair (x_i, x_{i + half}) to (x_i cos - x_{i+half} sin, x_{i+half} cos
+** + x_i sin), GPT-NeoX's halves (rotate_half).  In vectors: the scalar loop
+** was 6% of a ModernBERT-base pass at 8 x 128 on 2 threads (Zen 5). */
+INL void rotary_row_body(float *x, const float *cs, const float *sn, int half) {
+  int i = 0;
+  vf a, b, c, s;
+  for (; i + VW <= half; i += VW) {
+    memcpy(&a, x + i, sizeof a);
+    memcpy(&b, x + half + i, sizeof b);
+    memcpy(&c, cs + i, sizeof c);
+    memcpy(&s, sn + i, sizeof s);
+    vf lo = a * c - b * s, hi = b * c + a * s;
+    memcpy(x + i, &lo, sizeof lo);
+    memcpy(x + half + i, &hi, sizeof hi);
+  }
+  for (; i < half; i++) {
+    const float x1 = x[i], x2 = x[i + half];
+    x[i] = x1 * cs[i] - x2 * sn[i];
+    x[i + half] = x2 * cs[i] + x1 * sn[i];
   }
 }
 
@@ -383,3 +407,4 @@ INL void embed_row_body(float *out, const float *word, const float *pos, const f
 #undef lanes_max
 #undef layernorm_body
 #undef embed_row_body
+#undef rotary_row_body
