@@ -166,8 +166,9 @@ void ee_softmax_rows_unscaled(float *x, int rows, int cols, float *inv) {
 VEC_VARIANTS(glu_row, (float *out, const float *up, const float *gate, int n, int gelu),
              (out, up, gate, n, gelu))
 VEC_VARIANTS(rotary_row, (float *x, const float *cs, const float *sn, int half), (x, cs, sn, half))
-VEC_VARIANTS(layernorm, (float *x, int rows, int H, const float *g, const float *b, float eps),
-             (x, rows, H, g, b, eps))
+VEC_VARIANTS(layernorm,
+             (float *dst, const float *src, int rows, int H, const float *g, const float *b, float eps),
+             (dst, src, rows, H, g, b, eps))
 VEC_VARIANTS(embed_row,
              (float *out, const float *word, const float *pos, const float *type, int H,
               const float *g, const float *b, float eps),
@@ -542,7 +543,7 @@ static void ln_tasks(fwd *f, float *x, const float *g, const float *b, int quant
   int64_t task;
   while ((task = claim(f)) * ROW_TASK < f->T) {
     int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
-    layernorm_pick(x + r0 * H, (int)(r1 - r0), H, g, b, f->m->cfg.layer_norm_eps);
+    layernorm_pick(x + r0 * H, x + r0 * H, (int)(r1 - r0), H, g, b, f->m->cfg.layer_norm_eps);
     if (quant) quant_rows(f, f->qa_h, f->qld_h, x, H, r0, r1, H);
   }
 }
@@ -584,8 +585,8 @@ static void st_ln_copy(void *arg, int tid, int nth) {
   int64_t task;
   while ((task = claim(f)) * ROW_TASK < f->T) {
     int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
-    memcpy(f->ln_dst + r0 * H, f->ln_src + r0 * H, sizeof(float) * (size_t)((r1 - r0) * H));
-    layernorm_pick(f->ln_dst + r0 * H, (int)(r1 - r0), H, f->ln_g, f->ln_b, f->m->cfg.layer_norm_eps);
+    layernorm_pick(f->ln_dst + r0 * H, f->ln_src + r0 * H, (int)(r1 - r0), H, f->ln_g, f->ln_b,
+                   f->m->cfg.layer_norm_eps);
     if (f->m->cfg.precision != EE_PREC_FP32) quant_rows(f, f->qa_h, f->qld_h, f->ln_dst, H, r0, r1, H);
   }
 }

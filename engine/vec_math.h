@@ -336,9 +336,11 @@ INL void softmax_forward_body(float *x, int rows, int cols, float *inv_out) {
 ** depend on the batch; float sums of a few thousand terms stay within
 ** ~1e-6 relative, far inside the 1e-4 contract, at a fraction of the cost
 ** of the double scalar loops this replaced (~5% of a forward pass). */
-INL void layernorm_body(float *x, int rows, int H, const float *g, const float *b, float eps) {
+INL void layernorm_body(float *dst, const float *src, int rows, int H, const float *g, const float *b,
+                        float eps) {
   for (int r = 0; r < rows; r++) {
-    float *row = x + (int64_t)r * H;
+    const float *row = src + (int64_t)r * H;
+    float *out = dst + (int64_t)r * H;
     vf acc = VB(0.0f), v, vg, vb;
     int j = 0;
     for (; j + VW <= H; j += VW) {
@@ -364,9 +366,9 @@ INL void layernorm_body(float *x, int rows, int H, const float *g, const float *
       memcpy(&vg, g + j, sizeof vg);
       memcpy(&vb, b + j, sizeof vb);
       v = (v - vm) * vr * vg + vb;
-      memcpy(row + j, &v, sizeof v);
+      memcpy(out + j, &v, sizeof v);
     }
-    for (; j < H; j++) row[j] = (row[j] - mean) * rstd * g[j] + b[j];
+    for (; j < H; j++) out[j] = (row[j] - mean) * rstd * g[j] + b[j];
   }
 }
 
@@ -385,7 +387,7 @@ INL void embed_row_body(float *out, const float *word, const float *pos, const f
     memcpy(out + i, &u, sizeof u);
   }
   for (; i < H; i++) out[i] = word[i] + pos[i] + type[i];
-  layernorm_body(out, 1, H, g, b, eps);
+  layernorm_body(out, out, 1, H, g, b, eps);
 }
 
 #undef VB

@@ -137,8 +137,8 @@ static void check_layernorm(void) {
       wd[j] = frand(-1.0f, 1.0f), ps[j] = frand(-0.1f, 0.1f), ty[j] = frand(-0.01f, 0.01f);
     }
     memcpy(l8, x, sizeof x), memcpy(l4, x, sizeof x);
-    layernorm_body8(l8, 1, H, g, b, 1e-12f);
-    layernorm_body4(l4, 1, H, g, b, 1e-12f);
+    layernorm_body8(l8, l8, 1, H, g, b, 1e-12f);
+    layernorm_body4(l4, l4, 1, H, g, b, 1e-12f);
     double m = 0, v = 0;
     for (int j = 0; j < H; j++) m += x[j];
     m /= H;
@@ -152,8 +152,8 @@ static void check_layernorm(void) {
     embed_row_body8(e8, wd, ps, ty, H, g, b, 1e-12f);
     embed_row_body4(e4, wd, ps, ty, H, g, b, 1e-12f);
     for (int j = 0; j < H; j++) s8[j] = s4[j] = wd[j] + ps[j] + ty[j];
-    layernorm_body8(s8, 1, H, g, b, 1e-12f);
-    layernorm_body4(s4, 1, H, g, b, 1e-12f);
+    layernorm_body8(s8, s8, 1, H, g, b, 1e-12f);
+    layernorm_body4(s4, s4, 1, H, g, b, 1e-12f);
     if (memcmp(e8, s8, sizeof(float) * (size_t)H) || memcmp(e4, s4, sizeof(float) * (size_t)H)) same = 0;
   }
   /* H = 1 normalises to b exactly; the others are O(1) values. */
