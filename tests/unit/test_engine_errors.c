@@ -1596,6 +1596,24 @@ static int nomic_tensors(tensor *t, const spec *s, const char *prefix) {
   return n;
 }
 
+/* dir/config.json: "architectures" (arch, or value when key names it), then
+** each of base's n keys with its JSON text, key's replaced by value (NULL
+** leaves it out), and key added at the end when base lacks it. */
+static void write_keyed_config(const char *dir, const char *arch, const char *const (*base)[2],
+                               size_t n, const char *key, const char *value) {
+  char buf[4096];
+  int found = key && strcmp(key, "architectures") == 0;
+  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": %s", found ? value : arch);
+  for (size_t i = 0; i < n; i++) {
+    const char *v = base[i][1];
+    if (key && strcmp(key, base[i][0]) == 0) v = value, found = 1;
+    if (v) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", base[i][0], v);
+  }
+  if (key && !found) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", key, value);
+  snprintf(buf + len, sizeof buf - len, "}\n");
+  write_text(dir, "config.json", "%s", buf);
+}
+
 /* config.json of nomic-embed-text-v1.5's layout at the tiny shape, with key
 ** set to value (a JSON text; NULL leaves the key out), or key added. */
 static void nomic_config(const char *dir, const char *key, const char *value) {
@@ -1609,18 +1627,7 @@ static void nomic_config(const char *dir, const char *key, const char *value) {
     {"qkv_proj_bias", "false"}, {"mlp_fc1_bias", "false"}, {"mlp_fc2_bias", "false"},
     {"use_rms_norm", "false"}, {"parallel_block", "false"}, {"bos_token_id", "null"},
   };
-  char buf[4096];
-  int found = key && strcmp(key, "architectures") == 0;
-  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": %s",
-                                found ? value : "[\"NomicBertModel\"]");
-  for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
-    const char *v = base[i][1];
-    if (key && strcmp(key, base[i][0]) == 0) v = value, found = 1;
-    if (v) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", base[i][0], v);
-  }
-  if (key && !found) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", key, value);
-  snprintf(buf + len, sizeof buf - len, "}\n");
-  write_text(dir, "config.json", "%s", buf);
+  write_keyed_config(dir, "[\"NomicBertModel\"]", base, sizeof base / sizeof base[0], key, value);
 }
 
 static void nomic_cases(void) {
@@ -1791,18 +1798,7 @@ static void modernbert_config(const char *dir, const char *key, const char *valu
     {"mlp_bias", "false"}, {"norm_bias", "false"}, {"cls_token_id", "2"}, {"sep_token_id", "3"},
     {"pad_token_id", "0"},
   };
-  char buf[4096];
-  int found = key && strcmp(key, "architectures") == 0;
-  size_t len = (size_t)snprintf(buf, sizeof buf, "{\"architectures\": %s",
-                                found ? value : "[\"ModernBertModel\"]");
-  for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
-    const char *v = base[i][1];
-    if (key && strcmp(key, base[i][0]) == 0) v = value, found = 1;
-    if (v) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", base[i][0], v);
-  }
-  if (key && !found) len += (size_t)snprintf(buf + len, sizeof buf - len, ", \"%s\": %s", key, value);
-  snprintf(buf + len, sizeof buf - len, "}\n");
-  write_text(dir, "config.json", "%s", buf);
+  write_keyed_config(dir, "[\"ModernBertModel\"]", base, sizeof base / sizeof base[0], key, value);
 }
 
 /* Mean-pooled vectors of the two test sequences (2 * RH floats) through
