@@ -40,6 +40,30 @@
 #include <jansson.h>
 #include <string.h>
 
+ee_status ee_json_number(const json_t *root, const char *key, double def, double lo, double hi,
+                         int null_ok, const char *path, double *out, ee_error *err) {
+  const json_t *v = json_object_get(root, key);
+  if (!v || (null_ok && json_is_null(v))) {
+    *out = def;
+    return EE_OK;
+  }
+  if (!json_is_number(v))
+    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be a number", key, path);
+  const double x = json_number_value(v);
+  if (!(x >= lo && x < hi)) /* also NaN */
+    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s is %g, out of range [%g, %g)", key,
+                        path, x, lo, hi);
+  *out = x;
+  return EE_OK;
+}
+
+ee_status ee_refuse_setting(ee_error *err, const char *model, const char *path, const char *key,
+                            const char *got, const char *supported) {
+  return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "unsupported %s setting \"%s\": %s in %s (supported: %s)", model, key, got,
+                      path, supported);
+}
+
 ee_status ee_json_int(const json_t *root, const char *key, int required, int def,
                          int lo, int hi, const char *path, int *out, ee_error *err) {
   const json_t *v = json_object_get(root, key);

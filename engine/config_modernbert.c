@@ -20,31 +20,6 @@
 #include <jansson.h>
 #include <string.h>
 
-static ee_status refuse(ee_error *err, const char *path, const char *key, const char *got,
-                        const char *supported) {
-  return ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported ModernBERT setting \"%s\": %s in %s (supported: %s)", key, got,
-                      path, supported);
-}
-
-/* A number key in [lo, hi), def when absent or null. */
-static ee_status get_number(const json_t *root, const char *key, double def, double lo,
-                            double hi, const char *path, double *out, ee_error *err) {
-  const json_t *v = json_object_get(root, key);
-  if (!v || json_is_null(v)) {
-    *out = def;
-    return EE_OK;
-  }
-  if (!json_is_number(v))
-    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be a number", key, path);
-  const double x = json_number_value(v);
-  if (!(x >= lo && x < hi)) /* also NaN */
-    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s is %g, out of range [%g, %g)", key,
-                        path, x, lo, hi);
-  *out = x;
-  return EE_OK;
-}
-
 ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *cfg,
                                ee_error *err) {
   ee_status rc;
@@ -79,9 +54,9 @@ ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *
   cfg->window = local_attention / 2; /* HF: keys with |i - j| <= local_attention // 2 */
 
   double eps, theta, local_theta;
-  if ((rc = get_number(root, "norm_eps", 1e-5, 0.0, 1.0, path, &eps, err)) != EE_OK ||
-      (rc = get_number(root, "global_rope_theta", 160000.0, 1.0, 1e12, path, &theta, err)) != EE_OK ||
-      (rc = get_number(root, "local_rope_theta", theta, 1.0, 1e12, path, &local_theta, err)) != EE_OK)
+  if ((rc = ee_json_number(root, "norm_eps", 1e-5, 0.0, 1.0, 1, path, &eps, err)) != EE_OK ||
+      (rc = ee_json_number(root, "global_rope_theta", 160000.0, 1.0, 1e12, 1, path, &theta, err)) != EE_OK ||
+      (rc = ee_json_number(root, "local_rope_theta", theta, 1.0, 1e12, 1, path, &local_theta, err)) != EE_OK)
     return rc;
   cfg->layer_norm_eps = (float)eps;
   cfg->rotary = 1;
@@ -98,7 +73,7 @@ ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *
   } else {
     char got[80];
     snprintf(got, sizeof got, "'%.64s'", a);
-    return refuse(err, path, "hidden_activation", got, "gelu, gelu_new, gelu_pytorch_tanh");
+    return ee_refuse_setting(err, "ModernBERT", path, "hidden_activation", got, "gelu, gelu_new, gelu_pytorch_tanh");
   }
   cfg->glu = 1;
   cfg->glu_act = 1; /* act(input) * gate, not NomicBert's up * silu(gate) */
@@ -109,7 +84,7 @@ ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *
     const json_t *v = json_object_get(root, no_bias[i]);
     if (v && !json_is_boolean(v))
       return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be true or false", no_bias[i], path);
-    if (json_is_true(v)) return refuse(err, path, no_bias[i], "true", "false");
+    if (json_is_true(v)) return ee_refuse_setting(err, "ModernBERT", path, no_bias[i], "true", "false");
   }
   return EE_OK;
 }

@@ -41,31 +41,6 @@ static ee_status get_bool(const json_t *root, const char *key, int def, const ch
   return EE_OK;
 }
 
-/* A number key in [lo, hi), def when absent. */
-static ee_status get_number(const json_t *root, const char *key, double def, double lo,
-                            double hi, const char *path, double *out, ee_error *err) {
-  const json_t *v = json_object_get(root, key);
-  if (!v) {
-    *out = def;
-    return EE_OK;
-  }
-  if (!json_is_number(v))
-    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be a number", key, path);
-  const double x = json_number_value(v);
-  if (!(x >= lo && x < hi)) /* also NaN */
-    return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s is %g, out of range [%g, %g)", key,
-                        path, x, lo, hi);
-  *out = x;
-  return EE_OK;
-}
-
-static ee_status refuse(ee_error *err, const char *path, const char *key, const char *got,
-                        const char *supported) {
-  return ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported NomicBert setting \"%s\": %s in %s (supported: %s)", key, got,
-                      path, supported);
-}
-
 ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
   ee_status rc;
   int n_inner = 0, pad_multiple = 1;
@@ -102,15 +77,15 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
   cfg->intermediate_size = (n_inner + 255) / 256 * 256;
 
   double eps, fraction, base;
-  if ((rc = get_number(root, "layer_norm_epsilon", 1e-5, 0.0, 1.0, path, &eps, err)) != EE_OK ||
-      (rc = get_number(root, "rotary_emb_fraction", 0.0, 0.0, 2.0, path, &fraction, err)) != EE_OK ||
-      (rc = get_number(root, "rotary_emb_base", 10000.0, 1.0, 1e12, path, &base, err)) != EE_OK)
+  if ((rc = ee_json_number(root, "layer_norm_epsilon", 1e-5, 0.0, 1.0, 0, path, &eps, err)) != EE_OK ||
+      (rc = ee_json_number(root, "rotary_emb_fraction", 0.0, 0.0, 2.0, 0, path, &fraction, err)) != EE_OK ||
+      (rc = ee_json_number(root, "rotary_emb_base", 10000.0, 1.0, 1e12, 0, path, &base, err)) != EE_OK)
     return rc;
   cfg->layer_norm_eps = (float)eps;
   if (fraction != 1.0) {
     char got[32];
     snprintf(got, sizeof got, "%g", fraction);
-    return refuse(err, path, "rotary_emb_fraction", got,
+    return ee_refuse_setting(err, "NomicBert", path, "rotary_emb_fraction", got,
                   "1, rotary positions over the whole head; 0 means learned positions");
   }
   if (cfg->head_dim % 2 != 0)
@@ -126,7 +101,7 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
   if (strcmp(a, "swiglu") != 0) {
     char got[80];
     snprintf(got, sizeof got, "'%.64s'", a);
-    return refuse(err, path, "activation_function", got, "swiglu");
+    return ee_refuse_setting(err, "NomicBert", path, "activation_function", got, "swiglu");
   }
   cfg->glu = 1;
   cfg->act = EE_ACT_GELU; /* unused: the gate's SiLU is the FFN's activation */
@@ -143,7 +118,7 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
     int v = 0;
     if ((rc = get_bool(root, flags[i].key, flags[i].def, path, &v, err)) != EE_OK) return rc;
     if (v != flags[i].want)
-      return refuse(err, path, flags[i].key, v ? "true" : "false", flags[i].want ? "true" : "false");
+      return ee_refuse_setting(err, "NomicBert", path, flags[i].key, v ? "true" : "false", flags[i].want ? "true" : "false");
   }
   /* Settings whose absence (null) the engine computes. */
   static const struct { const char *key, *set; } nulls[] = {
@@ -155,11 +130,11 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
     const json_t *v = json_object_get(root, nulls[i].key);
     /* the model tests "if config.rotary_scaling_factor:", so 0 is off too */
     if (v && !json_is_null(v) && !(json_is_number(v) && json_number_value(v) == 0.0))
-      return refuse(err, path, nulls[i].key, nulls[i].set, "null");
+      return ee_refuse_setting(err, "NomicBert", path, nulls[i].key, nulls[i].set, "null");
   }
   const json_t *kv = json_object_get(root, "num_heads_kv");
   if (kv && !json_is_null(kv) &&
       !(json_is_integer(kv) && json_integer_value(kv) == cfg->num_heads))
-    return refuse(err, path, "num_heads_kv", "not n_head", "null or n_head");
+    return ee_refuse_setting(err, "NomicBert", path, "num_heads_kv", "not n_head", "null or n_head");
   return EE_OK;
 }

@@ -191,6 +191,13 @@ typedef struct ee_config {
 /* An integer field of root in lo..hi; required, or def when absent. */
 ee_status ee_json_int(const json_t *root, const char *key, int required, int def, int lo, int hi,
                       const char *path, int *out, ee_error *err);
+/* A number field of root in [lo, hi); def when absent (or, with null_ok, null). */
+ee_status ee_json_number(const json_t *root, const char *key, double def, double lo, double hi,
+                         int null_ok, const char *path, double *out, ee_error *err);
+/* EE_ERR_UNSUPPORTED: "unsupported <model> setting "<key>": <got> in <path> (supported: ...)",
+** for a config key whose value the engine does not compute. */
+ee_status ee_refuse_setting(ee_error *err, const char *model, const char *path, const char *key,
+                            const char *got, const char *supported);
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
 /* The same from config.json's parsed object (path names it in messages). */
