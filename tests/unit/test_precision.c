@@ -476,6 +476,38 @@ static void check_softmax_unscaled(void) {
         rows_seen, differ);
 }
 
+/* The worst error of an attention head's out (L,d), row stride ldo, against
+** softmax(q k^T / sqrt(d)) v in double from qkv (rows of ld: q, k, v side by
+** side), each query seeing the keys within window positions (all for window
+** < 0); relative to the largest |v| of each output column.  NaN if out holds
+** one. */
+static double attention_error(const float *out, int ldo, const float *qkv, int ld, int L, int d,
+                              int window) {
+  double *p = malloc(sizeof(double) * (size_t)L), worst = 0.0;
+  if (!p) return NAN;
+  for (int i = 0; i < L; i++) {
+    double mx = -1e300, sum = 0.0;
+    for (int j = 0; j < L; j++) {
+      double dot = 0.0;
+      for (int c = 0; c < d; c++) dot += (double)qkv[i * ld + c] * qkv[j * ld + d + c];
+      p[j] = window < 0 || abs(i - j) <= window ? dot / sqrt((double)d) : -INFINITY;
+      mx = p[j] > mx ? p[j] : mx;
+    }
+    for (int j = 0; j < L; j++) sum += (p[j] = exp(p[j] - mx));
+    for (int c = 0; c < d; c++) {
+      double o = 0.0, scale = 0.0;
+      for (int j = 0; j < L; j++) {
+        o += p[j] / sum * qkv[j * ld + 2 * d + c];
+        scale = fmax(scale, fabs(qkv[j * ld + 2 * d + c]));
+      }
+      double e = fabs(out[i * ldo + c] - o) / (scale > 0 ? scale : 1.0);
+      worst = e > worst || isnan(e) ? e : worst;
+    }
+  }
+  free(p);
+  return worst;
+}
+
 /* ee_attention_head_bf16 on odd lengths and head sizes, with every bf16
 ** tile this CPU runs: bit-identical to one another, near softmax(q k^T /
 ** sqrt(d)) v computed here in double from the unrounded inputs, and within
@@ -491,7 +523,6 @@ static void check_attention_bf16(void) {
       const int L = lens[li], d = dims[di], ld = 3 * d + 3, ldo = d + 1;
       float *qkv = malloc(sizeof(float) * (size_t)(L * ld));
       float *out = malloc(sizeof(float) * (size_t)(L * ldo)), *first = malloc(sizeof(float) * (size_t)(L * ldo));
-      double *p = malloc(sizeof(double) * (size_t)L);
       fill(qkv, L * ld, L * 7 + d);
       for (int i = 0; i < L * ld; i++) qkv[i] *= 0.25f;
       for (int ti = 0; ti < 4; ti++) {
@@ -504,26 +535,9 @@ static void check_attention_bf16(void) {
           for (int i = 0; i < L; i++)
             differ_tiles += memcmp(out + i * ldo, first + i * ldo, sizeof(float) * (size_t)d) != 0;
       }
-      for (int i = 0; i < L; i++) {
-        double mx = -1e300, sum = 0.0;
-        for (int j = 0; j < L; j++) {
-          double dot = 0.0;
-          for (int c = 0; c < d; c++) dot += (double)qkv[i * ld + c] * qkv[j * ld + d + c];
-          p[j] = dot / sqrt((double)d);
-          mx = p[j] > mx ? p[j] : mx;
-        }
-        for (int j = 0; j < L; j++) sum += (p[j] = exp(p[j] - mx));
-        for (int c = 0; c < d; c++) {
-          double o = 0.0, scale = 0.0;
-          for (int j = 0; j < L; j++) {
-            o += p[j] / sum * qkv[j * ld + 2 * d + c];
-            scale = fabs(qkv[j * ld + 2 * d + c]) > scale ? fabs(qkv[j * ld + 2 * d + c]) : scale;
-          }
-          double e = fabs(out[i * ldo + c] - o) / (scale > 0 ? scale : 1.0);
-          worst = e > worst ? e : worst;
-        }
-      }
-      free(qkv), free(out), free(first), free(p);
+      const double e = attention_error(out, ldo, qkv, ld, L, d, -1);
+      worst = e > worst || isnan(e) ? e : worst;
+      free(qkv), free(out), free(first);
     }
   ee_bf16_force(NULL);
   CHECK(differ_tiles == 0, "bf16 attention head: every tile gives the same bits (L 1..130, d 5/32/64): %ld rows differ",
@@ -550,7 +564,6 @@ static void check_attention_window(void) {
         const int L = lens[li], d = dims[di], w = windows[wi], ld = 3 * d + 1, ldo = d + 2;
         float *qkv = malloc(sizeof(float) * (size_t)(L * ld));
         float *out = malloc(sizeof(float) * (size_t)(L * ldo));
-        double *p = malloc(sizeof(double) * (size_t)L);
         fill(qkv, L * ld, L * 13 + d + w);
         for (int i = 0; i < L * ld; i++) qkv[i] *= 0.5f;
         for (int bf = 0; bf < 2; bf++) {
@@ -559,28 +572,11 @@ static void check_attention_window(void) {
           if (bf) ee_attention_head_bf16(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, NULL, w, scratch);
           else ee_attention_head(out, ldo, qkv, qkv + d, qkv + 2 * d, ld, L, d, NULL, w, scratch);
           free(scratch);
-          for (int i = 0; i < L; i++) {
-            double mx = -1e300, sum = 0.0;
-            for (int j = 0; j < L; j++) {
-              double dot = 0.0;
-              for (int c = 0; c < d; c++) dot += (double)qkv[i * ld + c] * qkv[j * ld + d + c];
-              p[j] = abs(i - j) <= w ? dot / sqrt((double)d) : -INFINITY;
-              mx = p[j] > mx ? p[j] : mx;
-            }
-            for (int j = 0; j < L; j++) sum += (p[j] = exp(p[j] - mx));
-            for (int c = 0; c < d; c++) {
-              double o = 0.0, scale = 0.0;
-              for (int j = 0; j < L; j++) {
-                o += p[j] / sum * qkv[j * ld + 2 * d + c];
-                scale = fmax(scale, fabs(qkv[j * ld + 2 * d + c]));
-              }
-              double e = fabs(out[i * ldo + c] - o) / (scale > 0 ? scale : 1.0);
-              worst[bf] = e > worst[bf] || isnan(e) ? e : worst[bf];
-            }
-          }
+          const double e = attention_error(out, ldo, qkv, ld, L, d, w);
+          worst[bf] = e > worst[bf] || isnan(e) ? e : worst[bf];
           cases++;
         }
-        free(qkv), free(out), free(p);
+        free(qkv), free(out);
       }
   CHECK(worst[0] < 1e-5, "windowed attention head, fp32 (L 1..300, windows 0..299, %ld cases): worst "
         "error %.2e of max |v| vs the band's softmax in double (< 1e-5)", cases / 2, worst[0]);
