@@ -74,14 +74,6 @@ struct wp_nfc_work {
   int oom;                /* an allocation failed */
 };
 
-static void *grow(void *p, size_t size, size_t *cap, size_t need) {
-  if (need <= *cap && p) return p;
-  size_t c = *cap ? *cap : 64;
-  while (c < need) c *= 2;
-  void *q = se_realloc(p, c * size);
-  if (q) *cap = c;
-  return q;
-}
 
 /* The primary composite of (a, b), or 0. */
 static uint32_t compose(uint32_t a, uint32_t b) {
@@ -125,20 +117,20 @@ static void out_char(wp_nfc *n, nfc_ch c) {
       w->cursor += (size_t)l;
     }
   }
-  char *t = grow(n->text, 1, &n->cap, n->len + 4);
+  char *t = se_grow(n->text, 1, &n->cap, n->len + 4);
   if (!t) { w->oom = 1; return; }
   n->text = t;
   memcpy(n->text + n->len, u, (size_t)nl);
   n->len += (size_t)nl;
   if (identity) return;
-  wp_nfc_map *m = grow(n->map, sizeof *m, &n->cap_map, n->n_map + 1);
+  wp_nfc_map *m = se_grow(n->map, sizeof *m, &n->cap_map, n->n_map + 1);
   if (!m) { w->oom = 1; return; }
   n->map = m;
   m[n->n_map++] = (wp_nfc_map){(int32_t)npos, s, e, (int32_t)w->cursor - (int32_t)n->len};
 }
 
 static void block(struct wp_nfc_work *w, nfc_ch c) {
-  nfc_ch *b = grow(w->blk, sizeof *b, &w->cap_blk, w->n_blk + 1);
+  nfc_ch *b = se_grow(w->blk, sizeof *b, &w->cap_blk, w->n_blk + 1);
   if (!b) { w->oom = 1; return; }
   w->blk = b;
   b[w->n_blk++] = c;

@@ -85,17 +85,6 @@ void wp_norm_free(wp_norm *n) {
   se_free(n);
 }
 
-/* Returns p reallocated (capacity doubling) to hold at least `need`
-** elements of `size` bytes and updates *cap; p itself when it is big
-** enough.  On failure returns NULL, and p and *cap stay valid. */
-static void *grow(void *p, size_t size, size_t *cap, size_t need) {
-  if (need <= *cap && p) return p;
-  size_t c = *cap ? *cap : 64;
-  while (c < need) c *= 2;
-  void *q = se_realloc(p, c * size);
-  if (q) *cap = c;
-  return q;
-}
 
 /**************** word stage ****************/
 
@@ -123,11 +112,11 @@ static void word_flush(wp_norm *n) {
 static int word_grow(wp_norm *n) {
   size_t need = (size_t)n->w_nchars + 2, c1 = (size_t)n->w_ccap, c2 = c1, bcap = (size_t)n->w_bcap;
   void *q;
-  if (!(q = grow(n->w_cstart, sizeof(int32_t), &c1, need))) goto nomem;
+  if (!(q = se_grow(n->w_cstart, sizeof(int32_t), &c1, need))) goto nomem;
   n->w_cstart = q;
-  if (!(q = grow(n->w_span, 2 * sizeof(int32_t), &c2, need))) goto nomem;
+  if (!(q = se_grow(n->w_span, 2 * sizeof(int32_t), &c2, need))) goto nomem;
   n->w_span = q;
-  if (!(q = grow(n->w_bytes, 1, &bcap, (size_t)n->w_nbytes + 4))) goto nomem;
+  if (!(q = se_grow(n->w_bytes, 1, &bcap, (size_t)n->w_nbytes + 4))) goto nomem;
   n->w_bytes = q;
   n->w_ccap = (int32_t)(c1 < c2 ? c1 : c2);
   n->w_bcap = (int32_t)bcap;
@@ -225,7 +214,7 @@ static void queue_drain(wp_norm *n, int final) {
 static void stage_word(wp_norm *n, uint32_t cp, unsigned f, int32_t s, int32_t e) {
   if (n->collect) {
     size_t cap = n->c_cap;
-    void *q = grow(n->c_bytes, 1, &cap, n->c_n + 5);
+    void *q = se_grow(n->c_bytes, 1, &cap, n->c_n + 5);
     if (!q) { n->failed = 1; return; }
     n->c_bytes = q, n->c_cap = cap;
     if (cp < 0x80) n->c_bytes[n->c_n++] = (unsigned char)cp;
@@ -243,15 +232,15 @@ static void stage_word(wp_norm *n, uint32_t cp, unsigned f, int32_t s, int32_t e
   }
   size_t c1 = n->q_cap, c2 = n->q_cap, c3 = n->q_cap, c4 = n->q_cap, bcap = n->q_bcap;
   void *q;
-  if (!(q = grow(n->q_cp, sizeof *n->q_cp, &c1, n->q_n + 1))) goto nomem;
+  if (!(q = se_grow(n->q_cp, sizeof *n->q_cp, &c1, n->q_n + 1))) goto nomem;
   n->q_cp = q;
-  if (!(q = grow(n->q_f, sizeof *n->q_f, &c2, n->q_n + 1))) goto nomem;
+  if (!(q = se_grow(n->q_f, sizeof *n->q_f, &c2, n->q_n + 1))) goto nomem;
   n->q_f = q;
-  if (!(q = grow(n->q_span, 2 * sizeof *n->q_span, &c3, n->q_n + 1))) goto nomem;
+  if (!(q = se_grow(n->q_span, 2 * sizeof *n->q_span, &c3, n->q_n + 1))) goto nomem;
   n->q_span = q;
-  if (!(q = grow(n->q_bstart, sizeof *n->q_bstart, &c4, n->q_n + 1))) goto nomem;
+  if (!(q = se_grow(n->q_bstart, sizeof *n->q_bstart, &c4, n->q_n + 1))) goto nomem;
   n->q_bstart = q;
-  if (!(q = grow(n->q_bytes, 1, &bcap, n->q_nbytes + 4))) goto nomem;
+  if (!(q = se_grow(n->q_bytes, 1, &bcap, n->q_nbytes + 4))) goto nomem;
   n->q_bytes = q;
   n->q_bcap = bcap;
   n->q_cap = c1 < c2 ? c1 : c2;
@@ -341,9 +330,9 @@ static void stage_reorder(wp_norm *n, uint32_t item) {
   if (n->mk_n == n->mk_cap) {
     size_t c1 = n->mk_cap, c2 = n->mk_cap;
     void *q;
-    if (!(q = grow(n->mk_cp, sizeof(uint32_t), &c1, n->mk_n + 1))) { n->failed = 1; return; }
+    if (!(q = se_grow(n->mk_cp, sizeof(uint32_t), &c1, n->mk_n + 1))) { n->failed = 1; return; }
     n->mk_cp = q;
-    if (!(q = grow(n->mk_tmp, sizeof(uint32_t), &c2, n->mk_n + 1))) { n->failed = 1; return; }
+    if (!(q = se_grow(n->mk_tmp, sizeof(uint32_t), &c2, n->mk_n + 1))) { n->failed = 1; return; }
     n->mk_tmp = q;
     n->mk_cap = c1 < c2 ? c1 : c2;
   }
@@ -356,7 +345,7 @@ static void stage_decompose(wp_norm *n, uint32_t cp, int32_t s, int32_t e) {
   if (!n->strip) { stage_lower(n, cp, s, e); return; }
   if (n->in_n == n->in_cap) {
     size_t c = n->in_cap;
-    void *q = grow(n->in_span, 2 * sizeof(int32_t), &c, n->in_n + 1);
+    void *q = se_grow(n->in_span, 2 * sizeof(int32_t), &c, n->in_n + 1);
     if (!q) { n->failed = 1; return; }
     n->in_span = q;
     n->in_cap = c;
@@ -450,7 +439,7 @@ wp_status wp_normalize_string(const wp_tokenizer *t, const char *text, size_t le
   wp_status rc = run(&n, t, text, len, 0, NULL, NULL, 1);
   if (rc == WP_OK) {
     size_t cap = n->c_cap;
-    void *q = grow(n->c_bytes, 1, &cap, n->c_n + 1);
+    void *q = se_grow(n->c_bytes, 1, &cap, n->c_n + 1);
     if (!q) {
       rc = WP_ERR_NOMEM;
     } else {

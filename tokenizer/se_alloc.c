@@ -52,3 +52,12 @@ char *se_strndup(const char *s, size_t n) {
   copy[n] = '\0';
   return copy;
 }
+
+void *se_grow(void *p, size_t size, size_t *cap, size_t need) {
+  if (need <= *cap && p) return p;
+  size_t c = *cap ? *cap : 64;
+  while (c < need) c *= 2;
+  void *q = se_realloc(p, c * size);
+  if (q) *cap = c;
+  return q;
+}

@@ -15,6 +15,10 @@ void *se_calloc(size_t count, size_t size);
 void *se_realloc(void *p, size_t n);  /* returns the new block; p stays valid on NULL */
 void se_free(void *p);                /* accepts NULL */
 char *se_strndup(const char *s, size_t n);
+/* p reallocated (capacity doubling from 64) to hold at least `need`
+** elements of `size` bytes, *cap updated; p itself when it is big enough.
+** On failure NULL, and p and *cap stay valid. */
+void *se_grow(void *p, size_t size, size_t *cap, size_t need);
 
 /* Fault injection (only effective when compiled with SE_FAULT_INJECTION):
 ** after `countdown` more successful allocations, every allocation fails
