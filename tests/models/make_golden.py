@@ -1477,6 +1477,16 @@ def nomic_angles_numpy(S, d, base=NOMIC_ROTARY_BASE):
     return np.outer(np.arange(S, dtype=np.float32), inv).astype(np.float32)
 
 
+def complex_rotate(x, rot, nh, hd):
+    """x [B, S, nh * hd]: each head's (x_j, x_{j + hd/2}) as one complex number, times rot [S, hd/2]
+    (reference B's rotary, for NomicBert and ModernBERT)."""
+    B, S, H = x.shape
+    x = x.reshape(B, S, nh, hd)
+    half = hd // 2
+    z = torch.complex(x[..., :half], x[..., half:]) * rot[None, :, None, :]
+    return torch.cat((z.real, z.imag), dim=-1).reshape(B, S, H)
+
+
 class NomicB(torch.nn.Module):
     """nn.Embedding + nn.LayerNorm; per layer nn.Linear Q, K, V (the three
     row blocks of Wqkv), the rotation as a complex multiplication of
@@ -1527,12 +1537,7 @@ class NomicB(torch.nn.Module):
         self.eval()
 
     def rotate(self, x, rot):
-        """x [B, S, H]: each head's (x_j, x_{j + d/2}) as one complex number, times rot [S, d/2]."""
-        B, S, H = x.shape
-        x = x.reshape(B, S, self.nh, self.hd)
-        half = self.hd // 2
-        z = torch.complex(x[..., :half], x[..., half:]) * rot[None, :, None, :]
-        return torch.cat((z.real, z.imag), dim=-1).reshape(B, S, H)
+        return complex_rotate(x, rot, self.nh, self.hd)
 
     def forward(self, ids, mask, tt):
         S = ids.shape[1]
@@ -1785,12 +1790,7 @@ class ModernBertB(torch.nn.Module):
         self.eval()
 
     def rotate(self, x, rot):
-        """x [B, S, H]: each head's (x_j, x_{j + d/2}) as one complex number, times rot [S, d/2]."""
-        B, S, H = x.shape
-        x = x.reshape(B, S, self.nh, self.hd)
-        half = self.hd // 2
-        z = torch.complex(x[..., :half], x[..., half:]) * rot[None, :, None, :]
-        return torch.cat((z.real, z.imag), dim=-1).reshape(B, S, H)
+        return complex_rotate(x, rot, self.nh, self.hd)
 
     def forward(self, ids, mask, tt):
         assert not bool(tt.any()), "ModernBERT has no token types"
