@@ -18,7 +18,8 @@
 ** position bias in attention) or "roberta" / "xlm-roberta" (BERT's keys
 ** and tensors, positions from pad_token_id + 1, LayerNorm eps as the file
 ** says: 1e-5 in every published one) or "nomic_bert" (GPT-2's keys, rotary
-** positions, a gated FFN: config_nomic.c) is accepted;
+** positions, a gated FFN: config_nomic.c) or "modernbert"
+** (config_modernbert.c) or "new" (GTE v1.5: config_gte.c) is accepted;
 ** every integer must lie in 1..EE_MAX_DIM so later size arithmetic in int64
 ** cannot overflow.  type_vocab_size (2), layer_norm_eps (1e-12) and
 ** hidden_act ("gelu") default as in transformers' BertConfig, DistilBERT's
@@ -142,13 +143,14 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
     goto done;
   }
   static const ee_arch archs[] = {EE_ARCH_BERT, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA,
-                                   EE_ARCH_XLM_ROBERTA, EE_ARCH_NOMIC_BERT, EE_ARCH_MODERNBERT};
+                                   EE_ARCH_XLM_ROBERTA, EE_ARCH_NOMIC_BERT, EE_ARCH_MODERNBERT,
+                                   EE_ARCH_GTE};
   size_t ai = 0, na = sizeof archs / sizeof archs[0];
   while (ai < na && strcmp(json_string_value(mt), ee_arch_name(archs[ai])) != 0) ai++;
   if (ai == na) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "unsupported model_type '%.64s' in %s (supported: bert, distilbert, mpnet, "
-                      "roberta, xlm-roberta, nomic_bert, modernbert)",
+                      "roberta, xlm-roberta, nomic_bert, modernbert, new: GTE v1.5)",
                       json_string_value(mt), path);
     goto done;
   }
@@ -159,8 +161,10 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
     if ((rc = ee_nomic_config(root, path, cfg, err)) != EE_OK) goto done;
     goto sentence_defaults;
   }
-  if (cfg->arch == EE_ARCH_MODERNBERT) {
-    if ((rc = ee_modernbert_config(root, path, cfg, err)) != EE_OK) goto done;
+  if (cfg->arch == EE_ARCH_MODERNBERT || cfg->arch == EE_ARCH_GTE) {
+    rc = cfg->arch == EE_ARCH_GTE ? ee_gte_config(root, path, cfg, err)
+                                  : ee_modernbert_config(root, path, cfg, err);
+    if (rc != EE_OK) goto done;
     goto sentence_defaults;
   }
   const int distil = cfg->arch == EE_ARCH_DISTILBERT, mpnet = cfg->arch == EE_ARCH_MPNET;

@@ -7,6 +7,7 @@
 ** turns token 0's last hidden state into one score per label.  The heads of
 ** the encoders read here are two Linear layers:
 **   BertForSequenceClassification           bert.pooler.dense, tanh, classifier
+**   NewForSequenceClassification (GTE v1.5) new.pooler.dense, tanh, classifier
 **   DistilBertForSequenceClassification     pre_classifier, ReLU, classifier
 **   (XLM)RobertaForSequenceClassification,
 **   MPNetForSequenceClassification          classifier.dense, tanh, classifier.out_proj
@@ -130,7 +131,7 @@ ee_status ee_head_config(const json_t *root, const char *path, ee_config *cfg, e
   if (cfg->arch == EE_ARCH_NOMIC_BERT)
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
                         "unsupported: architectures '%.64s' in %s (a classification head is read "
-                        "for bert, distilbert, mpnet, roberta, xlm-roberta and modernbert)", name,
+                        "for bert, distilbert, mpnet, roberta, xlm-roberta, modernbert and new)", name,
                         path);
   int labels;
   ee_dense_act act = EE_DENSE_IDENTITY;

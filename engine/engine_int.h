@@ -101,13 +101,15 @@ typedef struct ee_dense_cfg {
 ** (nomic-embed-text) has no position table: it rotates queries and keys
 ** (rotary), its FFN is gated (SwiGLU) and its products have no biases.
 ** ModernBERT is pre-LayerNorm, rotary, gated (GeGLU), without biases, and
-** two of every three layers attend to a window of keys. */
+** two of every three layers attend to a window of keys.  GTE v1.5's NewModel
+** (model_type "new") is BERT's post-LayerNorm encoder with its biases,
+** rotary (optionally NTK-scaled) and gated (GeGLU). */
 typedef enum ee_arch {
   EE_ARCH_BERT = 0, EE_ARCH_DISTILBERT, EE_ARCH_MPNET, EE_ARCH_ROBERTA, EE_ARCH_XLM_ROBERTA,
-  EE_ARCH_NOMIC_BERT, EE_ARCH_MODERNBERT
+  EE_ARCH_NOMIC_BERT, EE_ARCH_MODERNBERT, EE_ARCH_GTE
 } ee_arch;
 /* model_type of each ee_arch ("bert", "distilbert", "mpnet", "roberta",
-** "xlm-roberta", "nomic_bert", "modernbert"). */
+** "xlm-roberta", "nomic_bert", "modernbert", "new"). */
 const char *ee_arch_name(ee_arch a);
 
 /* MPNet's bucket of a relative position (key - query) as transformers'
@@ -146,6 +148,9 @@ typedef struct ee_config {
   ** j * rotary_base^(-2i/d).  0 for the others. */
   int rotary;
   float rotary_base;
+  float rotary_divisor;        /* GTE's NTK scaling: inverse frequencies divided by this (f^(2/d));
+                                  0 or 1 for none */
+  int split_qkv;               /* GTE with pack_qkv false: q_proj, k_proj, v_proj tensors */
   /* ModernBERT: pre-LayerNorm layers (x + attn(LN1(x)), then x + ffn(LN2(x)),
   ** a final LayerNorm; layer 0 has no LN1); layer l is global when
   ** l % global_every == 0, else it attends only to keys within window
@@ -211,6 +216,8 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
 /* The same for model_type "modernbert" (config_modernbert.c). */
 ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *cfg,
                                ee_error *err);
+/* The same for model_type "new", GTE v1.5 (config_gte.c). */
+ee_status ee_gte_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err);
 /* modules.json, <pooling>/config.json, <dense>/config.json,
 ** sentence_bert_config.json -> cfg pooling/dense/normalize/max_length/st_lower;
 ** absent files leave the defaults. */

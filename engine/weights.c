@@ -379,6 +379,7 @@ const char *ee_arch_name(ee_arch a) {
   case EE_ARCH_XLM_ROBERTA: return "xlm-roberta";
   case EE_ARCH_NOMIC_BERT: return "nomic_bert";
   case EE_ARCH_MODERNBERT: return "modernbert";
+  case EE_ARCH_GTE: return "new";
   default: return "bert";
   }
 }
@@ -417,8 +418,10 @@ static ee_status rotary_table(ee_weights *w, const ee_config *cfg, float base, c
                         d, w->weights_file, 2 * EE_ROPE_MAX_HALF);
   ee_status rc = own_floats(w, (int64_t)cfg->max_position_embeddings * d, &table, err);
   if (rc != EE_OK) return rc;
+  /* GTE's NTK scaling divides them by f^(2/d), a float division as torch's */
+  const float divisor = cfg->rotary_divisor > 0.0f ? cfg->rotary_divisor : 1.0f;
   for (int i = 0; i < half; i++)
-    inv_freq[i] = 1.0f / powf(base, (float)(2 * i) / (float)d);
+    inv_freq[i] = 1.0f / powf(base, (float)(2 * i) / (float)d) / divisor;
   for (int64_t j = 0; j < cfg->max_position_embeddings; j++)
     for (int i = 0; i < half; i++) {
       const float angle = (float)j * inv_freq[i];
@@ -553,6 +556,83 @@ static ee_status modernbert_weights(ee_weights *w, const ee_config *cfg, ee_erro
   return rotary_table(w, cfg, cfg->rotary_base_local, &w->rope_local, err);
 }
 
+/* GTE v1.5's NewModel tensors (NewForSequenceClassification puts "new."
+** before them): no position table (rotary; a zero row), a token-type table
+** only when config.json's type_vocab_size is not 0 (else a zero row),
+** attention.qkv_proj [3H, H] with its bias (or q_proj, k_proj, v_proj when
+** pack_qkv is false), attention.o_proj, attn_ln, mlp.up_gate_proj [2I, H]
+** without bias (rows [0, I) the up half, [I, 2I) the gate that goes
+** through the activation), mlp.down_proj, mlp_ln.  *prefix: what was found. */
+static ee_status gte_weights(ee_weights *w, const ee_config *cfg, const char **prefix,
+                             ee_error *err) {
+  const char *pre = !has_tensor(w, "embeddings.word_embeddings.weight") &&
+                            has_tensor(w, "new.embeddings.word_embeddings.weight") ? "new." : "";
+  *prefix = pre;
+  const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+  char hint_vh[128], hint_th[128], hint_h[64], hint_qkv[64], hint_ih[112], hint_hi[112];
+  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, hidden_size %d", cfg->vocab_size,
+           cfg->hidden_size);
+  snprintf(hint_th, sizeof hint_th, "config.json: type_vocab_size %d, hidden_size %d",
+           cfg->type_vocab_size, cfg->hidden_size);
+  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
+  snprintf(hint_qkv, sizeof hint_qkv, "config.json: 3 x hidden_size %d", cfg->hidden_size);
+  snprintf(hint_ih, sizeof hint_ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
+           cfg->intermediate_size, cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
+           cfg->hidden_size, cfg->intermediate_size);
+  ee_status rc;
+  if ((rc = zero_floats(w, H, &w->pos, err)) != EE_OK) return rc;
+#define BIND(name, d0, d1, hint, out) \
+  if ((rc = bind(w, pre, name, d0, d1, hint, out, err)) != EE_OK) return rc
+  if ((rc = bind_word_rows(w, pre, "embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh,
+                           err)) != EE_OK)
+    return rc;
+  if (cfg->no_token_types) {
+    if ((rc = zero_floats(w, H, &w->type, err)) != EE_OK) return rc;
+  } else {
+    BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
+  }
+  BIND("embeddings.LayerNorm.weight", H, -1, hint_h, &w->emb_ln_g);
+  BIND("embeddings.LayerNorm.bias", H, -1, hint_h, &w->emb_ln_b);
+  w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
+  if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
+  for (int l = 0; l < cfg->num_layers; l++) {
+    ee_layer *ly = &w->layers[l];
+    char n[96];
+    const float *up_gate = NULL;
+#define LBIND(suffix, d0, d1, hint, out) \
+  snprintf(n, sizeof n, "encoder.layer.%d." suffix, l); \
+  BIND(n, d0, d1, hint, out)
+    if (cfg->split_qkv) {
+      LBIND("attention.q_proj.weight", H, H, hint_h, &ly->q_w);
+      LBIND("attention.q_proj.bias", H, -1, hint_h, &ly->q_b);
+      LBIND("attention.k_proj.weight", H, H, hint_h, &ly->k_w);
+      LBIND("attention.k_proj.bias", H, -1, hint_h, &ly->k_b);
+      LBIND("attention.v_proj.weight", H, H, hint_h, &ly->v_w);
+      LBIND("attention.v_proj.bias", H, -1, hint_h, &ly->v_b);
+    } else {
+      const float *qkv = NULL, *qkv_b = NULL;
+      LBIND("attention.qkv_proj.weight", 3 * H, H, hint_qkv, &qkv);
+      LBIND("attention.qkv_proj.bias", 3 * H, -1, hint_qkv, &qkv_b);
+      ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
+      ly->q_b = qkv_b, ly->k_b = qkv_b + H, ly->v_b = qkv_b + 2 * H;
+    }
+    LBIND("attention.o_proj.weight", H, H, hint_h, &ly->o_w);
+    LBIND("attention.o_proj.bias", H, -1, hint_h, &ly->o_b);
+    LBIND("attn_ln.weight", H, -1, hint_h, &ly->ln1_g);
+    LBIND("attn_ln.bias", H, -1, hint_h, &ly->ln1_b);
+    LBIND("mlp.up_gate_proj.weight", 2 * I, H, hint_ih, &up_gate);
+    LBIND("mlp.down_proj.weight", H, I, hint_hi, &ly->f_w);
+    LBIND("mlp.down_proj.bias", H, -1, hint_h, &ly->f_b);
+    LBIND("mlp_ln.weight", H, -1, hint_h, &ly->ln2_g);
+    LBIND("mlp_ln.bias", H, -1, hint_h, &ly->ln2_b);
+#undef LBIND
+    ly->i_w = up_gate, ly->g_w = up_gate + I * H; /* act(g_w x) * (i_w x): forward.c */
+  }
+#undef BIND
+  return rotary_table(w, cfg, cfg->rotary_base, &w->rope, err);
+}
+
 /* A cross-encoder's two Linear layers (config_head.c): BERT's pooler sits
 ** under the encoder's prefix ("bert.pooler.dense"), every other head
 ** tensor at the top level, as transformers' *ForSequenceClassification
@@ -561,7 +641,8 @@ static ee_status head_weights(ee_weights *w, const ee_config *cfg, const char *p
                               const char *hk, ee_error *err) {
   const int64_t H = cfg->hidden_size, N = cfg->labels;
   const char *first = "classifier.dense", *second = "classifier.out_proj", *first_prefix = "";
-  if (cfg->arch == EE_ARCH_BERT) first = "pooler.dense", second = "classifier", first_prefix = prefix;
+  if (cfg->arch == EE_ARCH_BERT || cfg->arch == EE_ARCH_GTE)
+    first = "pooler.dense", second = "classifier", first_prefix = prefix;
   if (cfg->arch == EE_ARCH_DISTILBERT) first = "pre_classifier", second = "classifier";
   if (cfg->arch == EE_ARCH_MODERNBERT) first = "head.dense", second = "classifier";
   char n[64], hint_hh[96], hint_nh[160];
@@ -587,9 +668,12 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   memset(w, 0, sizeof *w);
   ee_status rc = open_files(w, dir, err);
   if (rc != EE_OK) return rc;
-  if (cfg->arch == EE_ARCH_NOMIC_BERT || cfg->arch == EE_ARCH_MODERNBERT) {
-    rc = cfg->arch == EE_ARCH_NOMIC_BERT ? nomic_weights(w, cfg, err) : modernbert_weights(w, cfg, err);
-    if (rc == EE_OK && cfg->labels) rc = head_weights(w, cfg, "", "hidden_size", err);
+  if (cfg->arch == EE_ARCH_NOMIC_BERT || cfg->arch == EE_ARCH_MODERNBERT || cfg->arch == EE_ARCH_GTE) {
+    const char *prefix = "";
+    rc = cfg->arch == EE_ARCH_NOMIC_BERT ? nomic_weights(w, cfg, err)
+         : cfg->arch == EE_ARCH_GTE      ? gte_weights(w, cfg, &prefix, err)
+                                         : modernbert_weights(w, cfg, err);
+    if (rc == EE_OK && cfg->labels) rc = head_weights(w, cfg, prefix, "hidden_size", err);
     if (rc != EE_OK) return rc;
     ee_weights_unmap_unused(w);
     return EE_OK;

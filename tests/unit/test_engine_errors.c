@@ -89,6 +89,7 @@ typedef struct tensor {
   int is_ln_weight;
   int prefix_len;                  /* values hash the name without "bert." */
   char vname[128];                 /* if set, the values are those of this (BERT) name */
+  int64_t voff;                    /* ... from its value voff on (a slice of a fused tensor) */
 } tensor;
 
 #define MAX_T 64
@@ -168,7 +169,7 @@ static float weight_value(const tensor *x, int64_t k) {
   uint32_t h = 2166136261u;
   for (const char *c = x->vname[0] ? x->vname : x->name + x->prefix_len; *c; c++)
     h = (h ^ (uint8_t)*c) * 16777619u;
-  int64_t r = (int64_t)((h + (uint64_t)k * 2654435761u) % 129) - 64;
+  int64_t r = (int64_t)((h + (uint64_t)(k + x->voff) * 2654435761u) % 129) - 64;
   return x->is_ln_weight ? 1.0f + (float)(r % 5) / 64.0f : (float)r / 256.0f;
 }
 
@@ -1803,7 +1804,7 @@ static void modernbert_config(const char *dir, const char *key, const char *valu
 
 /* Mean-pooled vectors of the two test sequences (2 * RH floats) through
 ** dir's model at precision pr; 0 on any failure (err says why). */
-static int modernbert_embed(const char *dir, int pr, float *got, float *alone, ee_info *in,
+static int tiny_mean_embed(const char *dir, int pr, float *got, float *alone, ee_info *in,
                             ee_error *err) {
   static const int32_t ids[2][12] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 12, 13, 14, 15, 5, 6, 7, 8, 3}};
   static const int32_t lens[2] = {7, 12};
@@ -1936,7 +1937,7 @@ static void modernbert_cases(void) {
       ee_error err = {0};
       ee_info in = {0};
       double worst = INFINITY, worst_alone = INFINITY;
-      int ok = modernbert_embed(dir, pr, got, alone, &in, &err);
+      int ok = tiny_mean_embed(dir, pr, got, alone, &in, &err);
       if (ok) {
         worst = worst_alone = 0;
         for (int i = 0; i < 2 * RH; i++) {
@@ -1973,7 +1974,7 @@ static void modernbert_cases(void) {
   for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
     ee_error err = {0};
     modernbert_config(dir, variants[i].key, variants[i].value);
-    int ok = modernbert_embed(dir, 0, got, alone, NULL, &err);
+    int ok = tiny_mean_embed(dir, 0, got, alone, NULL, &err);
     double moved = 0;
     for (int k = 0; ok && k < 2 * RH; k++) moved = fmax(moved, fabs(got[k] - first[k]));
     /* the 7-token text fits in the window of 2 on either side only in part
@@ -1986,9 +1987,9 @@ static void modernbert_cases(void) {
   {
     ee_error err = {0};
     float same[2 * RH];
-    int ok = modernbert_embed(dir, 0, same, alone, NULL, &err);
+    int ok = tiny_mean_embed(dir, 0, same, alone, NULL, &err);
     modernbert_config(dir, "local_rope_theta", "160000.0");
-    ok = ok && modernbert_embed(dir, 0, got, alone, NULL, &err);
+    ok = ok && tiny_mean_embed(dir, 0, got, alone, NULL, &err);
     CHECK(ok && memcmp(same, got, sizeof same) == 0,
           "ModernBERT: local_rope_theta null is global_rope_theta (%s)", err.msg);
   }
@@ -2042,6 +2043,312 @@ static void modernbert_cases(void) {
               "tensor 'layers.1.mlp.Wi.weight'",
               "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
   modernbert_head_cases(dir, &s);
+}
+
+/* ---- cases: GTE v1.5 (model_type "new") ------------------------------------------------ */
+
+/* NewModel's tensors for the tiny shape (H 8, 2 layers, 2 heads,
+** intermediate 16: up_gate_proj [32, 8]): no position table, a token-type
+** table of types rows (none for 0), Q/K/V fused (qkv_proj) or, with split,
+** three q/k/v_proj tensors holding the fused one's values. */
+static int gte_tensors(tensor *t, const spec *s, const char *prefix, int types, int split) {
+  spec p = *s;
+  p.prefix = prefix;
+  int n = 0;
+  n = add_t(t, n, &p, "embeddings.word_embeddings.weight", 64, s->H);
+  if (types) n = add_t(t, n, &p, "embeddings.token_type_embeddings.weight", types, s->H);
+  n = add_t(t, n, &p, "embeddings.LayerNorm.weight", s->H, -1);
+  n = add_t(t, n, &p, "embeddings.LayerNorm.bias", s->H, -1);
+  for (int l = 0; l < 2; l++) {
+    char name[96];
+#define ADD(suffix, d0, d1) \
+  snprintf(name, sizeof name, "encoder.layer.%d." suffix, l); \
+  n = add_t(t, n, &p, name, d0, d1)
+    if (split) {
+      static const char *const parts[3] = {"q", "k", "v"};
+      for (int q = 0; q < 3; q++) {
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.%s_proj.weight", l, parts[q]);
+        n = add_t(t, n, &p, name, s->H, s->H);
+        snprintf(t[n - 1].vname, sizeof t[n - 1].vname, "encoder.layer.%d.attention.qkv_proj.weight", l);
+        t[n - 1].voff = (int64_t)q * s->H * s->H;
+        snprintf(name, sizeof name, "encoder.layer.%d.attention.%s_proj.bias", l, parts[q]);
+        n = add_t(t, n, &p, name, s->H, -1);
+        snprintf(t[n - 1].vname, sizeof t[n - 1].vname, "encoder.layer.%d.attention.qkv_proj.bias", l);
+        t[n - 1].voff = (int64_t)q * s->H;
+      }
+    } else {
+      ADD("attention.qkv_proj.weight", 3 * s->H, s->H);
+      ADD("attention.qkv_proj.bias", 3 * s->H, -1);
+    }
+    ADD("attention.o_proj.weight", s->H, s->H);
+    ADD("attention.o_proj.bias", s->H, -1);
+    ADD("attn_ln.weight", s->H, -1);
+    ADD("attn_ln.bias", s->H, -1);
+    ADD("mlp.up_gate_proj.weight", 32, s->H);
+    ADD("mlp.down_proj.weight", s->H, 16);
+    ADD("mlp.down_proj.bias", s->H, -1);
+    ADD("mlp_ln.weight", s->H, -1);
+    ADD("mlp_ln.bias", s->H, -1);
+#undef ADD
+  }
+  for (int i = 0; i < n; i++)
+    t[i].is_ln_weight = strstr(t[i].name, "LayerNorm.weight") || strstr(t[i].name, "_ln.weight");
+  layout(t, n);
+  return n;
+}
+
+/* config.json of gte-base-en-v1.5's layout at the tiny shape (NTK factor
+** 2, no token types), key set to value as in nomic_config. */
+static void gte_config(const char *dir, const char *key, const char *value) {
+  static const char *const base[][2] = {
+    {"model_type", "\"new\""}, {"hidden_act", "\"gelu\""}, {"hidden_size", "8"},
+    {"num_hidden_layers", "2"}, {"num_attention_heads", "2"}, {"intermediate_size", "16"},
+    {"max_position_embeddings", "16"}, {"vocab_size", "64"}, {"type_vocab_size", "0"},
+    {"layer_norm_eps", "1e-12"}, {"layer_norm_type", "\"layer_norm\""},
+    {"position_embedding_type", "\"rope\""}, {"rope_theta", "500000"},
+    {"rope_scaling", "{\"factor\": 2.0, \"type\": \"ntk\"}"}, {"logn_attention_scale", "false"},
+    {"logn_attention_clip1", "false"}, {"pack_qkv", "true"}, {"unpad_inputs", "false"},
+    {"use_memory_efficient_attention", "false"}, {"pad_token_id", "0"},
+  };
+  write_keyed_config(dir, "[\"NewModel\"]", base, sizeof base / sizeof base[0], key, value);
+}
+
+/* max |a - b| over the two test sequences' vectors */
+static double max_moved(const float *a, const float *b) {
+  double d = 0;
+  for (int k = 0; k < 2 * RH; k++) d = fmax(d, fabs(a[k] - b[k]));
+  return d;
+}
+
+/* NewForSequenceClassification: the encoder under "new.", BertPooler's
+** dense + tanh on token 0 (new.pooler.dense), classifier, and CrossEncoder's
+** sigmoid for one label, checked in double against token 0's hidden state
+** the same weights give as an embedding model. */
+static void gte_head_cases(const char *dir, const spec *s) {
+  tensor t[MAX_T];
+  int n = gte_tensors(t, s, "new.", 0, 0);
+  spec top = *s;
+  top.prefix = "new.";
+  n = add_t(t, n, &top, "pooler.dense.weight", 8, 8);
+  n = add_t(t, n, &top, "pooler.dense.bias", 8, -1);
+  top.prefix = "";
+  n = add_t(t, n, &top, "classifier.weight", 1, 8);
+  n = add_t(t, n, &top, "classifier.bias", 1, -1);
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  static const int32_t ids[2][12] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 12, 13, 14, 15, 5, 6, 7, 8, 3}};
+  static const int32_t lens[2] = {7, 12};
+  const int32_t *pid[2] = {ids[0], ids[1]};
+  ee_error err = {0};
+  float score[2] = {NAN, NAN}, hidden[2 * RH];
+  gte_config(dir, "architectures", "[\"NewForSequenceClassification\"], \"id2label\": {\"0\": \"LABEL_0\"}");
+  ee_model *m = NULL;
+  ee_info in = {0};
+  int ok = ee_model_load(dir, NULL, &m, &err) == EE_OK;
+  if (ok) {
+    ee_model_info(m, &in);
+    ee_context *ctx = ee_context_new(m);
+    ok = ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, score, NULL, &err) == EE_OK;
+    ee_context_free(ctx);
+    ee_model_free(m);
+  }
+  gte_config(dir, NULL, NULL);
+  ee_params p = ee_default_params();
+  p.pooling = EE_POOL_CLS;
+  if (ok && ee_model_load(dir, &p, &m, &err) == EE_OK) {
+    ee_context *ctx = ee_context_new(m);
+    ok = ctx && ee_embed_ids(ctx, 2, pid, NULL, lens, hidden, NULL, &err) == EE_OK;
+    ee_context_free(ctx);
+    ee_model_free(m);
+  } else {
+    ok = 0;
+  }
+  double worst = ok ? 0 : INFINITY;
+  for (int b = 0; ok && b < 2; b++) {
+    double logit = wv(t, n, "classifier.bias", 0);
+    for (int o = 0; o < RH; o++) {
+      double z = wv(t, n, "new.pooler.dense.bias", o);
+      for (int k = 0; k < RH; k++) z += wv(t, n, "new.pooler.dense.weight", o * RH + k) * hidden[b * RH + k];
+      logit += wv(t, n, "classifier.weight", o) * tanh(z);
+    }
+    worst = fmax(worst, fabs(score[b] - 1 / (1 + exp(-logit))));
+  }
+  CHECK(ok && worst < 1e-6 && in.labels == 1 && in.pooling == EE_POOL_CLS,
+        "GTE cross-encoder: 2 scores vs new.pooler.dense + tanh + classifier + sigmoid in double "
+        "over token 0's hidden state, max diff %.3g, labels %d (%s)", worst, in.labels, err.msg);
+  int g = find_t(t, n, "new.pooler.dense.weight");
+  t[g] = t[--n];
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  gte_config(dir, "architectures", "[\"NewForSequenceClassification\"], \"num_labels\": 1");
+  expect_load("GTE cross-encoder: pooler missing", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+              "missing tensor 'new.pooler.dense.weight'");
+}
+
+static void gte_cases(void) {
+  spec s = base_spec();
+  tensor t[MAX_T];
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/gte", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  float first[2 * RH], got[2 * RH], alone[RH];
+  static const char *const prefixes[2] = {"", "new."};
+  for (int v = 0; v < 2; v++) {
+    int n = gte_tensors(t, &s, prefixes[v], 0, 0);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    gte_config(dir, NULL, NULL);
+    for (int pr = 0; pr < 3; pr++) {
+      ee_error err = {0};
+      ee_info in = {0};
+      double worst = INFINITY, worst_alone = INFINITY;
+      int ok = tiny_mean_embed(dir, pr, got, alone, &in, &err);
+      if (ok) {
+        worst = worst_alone = 0;
+        for (int i = 0; i < 2 * RH; i++) {
+          if (v || pr) worst = fmax(worst, fabs(got[i] - first[i]));
+          else first[i] = got[i];
+        }
+        for (int i = 0; i < RH; i++) worst_alone = fmax(worst_alone, fabs(alone[i] - got[RH + i]));
+      }
+      const double tol = pr == 0 ? 0 : 3e-2;
+      CHECK(ok && worst <= tol && worst_alone == 0,
+            "GTE (prefix '%s', %s): 2 sequences finite, max diff to fp32 %.3g (<= %.0e), alone vs "
+            "batch %.3g (%s)", prefixes[v], pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8", worst,
+            tol, worst_alone, err.msg);
+      if (pr == 0 && v == 0)
+        CHECK(in.model_type && strcmp(in.model_type, "new") == 0 && in.vocab_size == 64 &&
+                  in.intermediate_size == 16 && in.max_length == 16 &&
+                  in.n_params == (int64_t)64 * 8 + 2 * 8 +
+                                     2 * (3 * 8 * 8 + 3 * 8 + 8 * 8 + 8 + 2 * 8 + 32 * 8 + 8 * 16 + 8 + 2 * 8),
+              "GTE: info model_type '%s', vocab_size %d, intermediate_size %d, max_length %d, "
+              "n_params %lld (no position or token-type table, no up_gate bias)",
+              in.model_type ? in.model_type : "?", in.vocab_size, in.intermediate_size,
+              in.max_length, (long long)in.n_params);
+    }
+  }
+
+  /* pack_qkv false: q_proj, k_proj, v_proj holding the fused tensor's
+  ** values give the same bits */
+  {
+    int n = gte_tensors(t, &s, "", 0, 1);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    gte_config(dir, "pack_qkv", "false");
+    ee_error err = {0};
+    int ok = tiny_mean_embed(dir, 0, got, alone, NULL, &err);
+    CHECK(ok && memcmp(got, first, sizeof got) == 0,
+          "GTE: pack_qkv false reads q_proj, k_proj, v_proj: the fused model's bits (%s)", err.msg);
+    gte_config(dir, NULL, NULL);
+    expect_load("GTE: pack_qkv true over split tensors", dir, NULL, EE_ERR_FORMAT, "model.safetensors",
+                "missing tensor 'encoder.layer.0.attention.qkv_proj.weight'");
+  }
+
+  /* settings that change the vectors, each checked to move them */
+  int n = gte_tensors(t, &s, "", 0, 0);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  static const struct { const char *key, *value, *what; } variants[] = {
+    {"rope_scaling", "null", "no NTK scaling"},
+    {"rope_scaling", "{\"factor\": 8.0, \"type\": \"ntk\"}", "NTK factor 8"},
+    {"rope_theta", "10000", "another rope_theta"},
+    {"hidden_act", "\"gelu_new\"", "the tanh GELU"},
+    {"hidden_act", "\"silu\"", "SiLU"},
+  };
+  for (size_t i = 0; i < sizeof variants / sizeof variants[0]; i++) {
+    ee_error err = {0};
+    gte_config(dir, variants[i].key, variants[i].value);
+    int ok = tiny_mean_embed(dir, 0, got, alone, NULL, &err);
+    double moved = ok ? max_moved(got, first) : 0;
+    CHECK(ok && moved > 1e-5, "GTE: %s moves the vectors (max %.3g) (%s)", variants[i].what, moved,
+          err.msg);
+  }
+  /* factor 1 is no scaling; "swish" is "silu" */
+  {
+    ee_error err = {0};
+    float same[2 * RH];
+    gte_config(dir, "rope_scaling", "null");
+    int ok = tiny_mean_embed(dir, 0, same, alone, NULL, &err);
+    gte_config(dir, "rope_scaling", "{\"type\": \"ntk\", \"factor\": 1}");
+    ok = ok && tiny_mean_embed(dir, 0, got, alone, NULL, &err);
+    CHECK(ok && memcmp(same, got, sizeof same) == 0, "GTE: NTK factor 1 is no scaling (%s)", err.msg);
+    gte_config(dir, "hidden_act", "\"silu\"");
+    ok = tiny_mean_embed(dir, 0, same, alone, NULL, &err);
+    gte_config(dir, "hidden_act", "\"swish\"");
+    ok = ok && tiny_mean_embed(dir, 0, got, alone, NULL, &err);
+    CHECK(ok && memcmp(same, got, sizeof same) == 0, "GTE: swish is silu (%s)", err.msg);
+  }
+  /* a one-row token-type table is added to every token (gte-multilingual) */
+  {
+    ee_error err = {0};
+    n = gte_tensors(t, &s, "", 1, 0);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    gte_config(dir, "type_vocab_size", "1");
+    int ok = tiny_mean_embed(dir, 0, got, alone, NULL, &err);
+    double moved = ok ? max_moved(got, first) : 0;
+    CHECK(ok && moved > 1e-5, "GTE: type_vocab_size 1 adds its row (moved %.3g) (%s)", moved, err.msg);
+    gte_config(dir, NULL, NULL); /* type_vocab_size 0: the table is not read */
+    ok = tiny_mean_embed(dir, 0, got, alone, NULL, &err);
+    CHECK(ok && memcmp(got, first, sizeof got) == 0,
+          "GTE: type_vocab_size 0 ignores a token-type tensor (%s)", err.msg);
+    gte_config(dir, "type_vocab_size", "2");
+    expect_load("GTE: type_vocab_size 2 over a one-row table", dir, NULL, EE_ERR_FORMAT,
+                "tensor 'embeddings.token_type_embeddings.weight'",
+                "expected [2, 8] (config.json: type_vocab_size 2, hidden_size 8)");
+  }
+
+  /* each setting the engine does not compute, refused by name */
+  n = gte_tensors(t, &s, "", 0, 0);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+    {"rope_scaling", "{\"type\": \"linear\", \"factor\": 2}", "\"rope_scaling\": type 'linear'", EE_ERR_UNSUPPORTED},
+    {"rope_scaling", "{\"type\": \"ntk\", \"factor\": 2, \"mixed_b\": 0.5}", "\"rope_scaling\": mixed_b set", EE_ERR_UNSUPPORTED},
+    {"rope_scaling", "{\"type\": \"ntk\", \"factor\": 0.5}", "\"rope_scaling\": factor 0.5", EE_ERR_UNSUPPORTED},
+    {"rope_scaling", "{\"type\": \"ntk\"}", "\"rope_scaling\" in", EE_ERR_FORMAT},
+    {"rope_scaling", "{\"factor\": 2}", "\"rope_scaling\" in", EE_ERR_FORMAT},
+    {"rope_scaling", "\"ntk\"", "\"rope_scaling\" in", EE_ERR_FORMAT},
+    {"layer_norm_type", "\"rms_norm\"", "\"layer_norm_type\": 'rms_norm'", EE_ERR_UNSUPPORTED},
+    {"position_embedding_type", "\"absolute\"", "\"position_embedding_type\": 'absolute'", EE_ERR_UNSUPPORTED},
+    {"position_embedding_type", "7", "\"position_embedding_type\" in", EE_ERR_FORMAT},
+    {"logn_attention_scale", "true", "\"logn_attention_scale\": true", EE_ERR_UNSUPPORTED},
+    {"logn_attention_scale", "1", "\"logn_attention_scale\" in", EE_ERR_FORMAT},
+    {"pack_qkv", "\"yes\"", "\"pack_qkv\" in", EE_ERR_FORMAT},
+    {"hidden_act", "\"relu\"", "\"hidden_act\": 'relu'", EE_ERR_UNSUPPORTED},
+    {"hidden_act", "null", "\"hidden_act\" in", EE_ERR_FORMAT},
+    {"rope_theta", "0", "\"rope_theta\" in", EE_ERR_FORMAT},
+    {"type_vocab_size", "-1", "\"type_vocab_size\" in", EE_ERR_FORMAT},
+    {"num_attention_heads", "3", "hidden_size 8 is not divisible by num_attention_heads 3", EE_ERR_FORMAT},
+    {"num_attention_heads", "8", "head size hidden_size / num_attention_heads = 1", EE_ERR_FORMAT},
+    {"layer_norm_eps", "\"x\"", "\"layer_norm_eps\" in", EE_ERR_FORMAT},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char label[200];
+    gte_config(dir, bad[i].key, bad[i].value);
+    snprintf(label, sizeof label, "GTE: %s %s", bad[i].key, bad[i].value);
+    expect_load(label, dir, NULL, bad[i].st, "gte/config.json", bad[i].sub);
+  }
+  gte_config(dir, NULL, NULL);
+  static const char *const missing[] = {"encoder.layer.1.mlp.down_proj.bias",
+                                        "encoder.layer.0.attention.qkv_proj.bias",
+                                        "embeddings.LayerNorm.bias", "encoder.layer.1.mlp_ln.weight"};
+  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+    char label[128], sub[128];
+    n = gte_tensors(t, &s, "", 0, 0);
+    int k = find_t(t, n, missing[i]);
+    t[k] = t[--n];
+    layout(t, n);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    snprintf(label, sizeof label, "GTE: %s missing", missing[i]);
+    snprintf(sub, sizeof sub, "missing tensor '%s'", missing[i]);
+    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
+  }
+  n = gte_tensors(t, &s, "", 0, 0);
+  int w = find_t(t, n, "encoder.layer.1.mlp.up_gate_proj.weight");
+  t[w].shape[0] = 16; /* up only, no gate */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("GTE: up_gate_proj of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'encoder.layer.1.mlp.up_gate_proj.weight'",
+              "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
+  gte_head_cases(dir, &s);
 }
 
 static void prompt_cases(void) {
@@ -2370,7 +2677,7 @@ static void head_cases(void) {
   expect_load("cross-encoder: no head tensors at all", dir, NULL, EE_ERR_FORMAT, "missing tensor", "pooler.dense");
   nomic_config(dir, "architectures", "[\"NomicBertForSequenceClassification\"]");
   expect_load("cross-encoder: NomicBert head", dir, NULL, EE_ERR_UNSUPPORTED,
-              "NomicBertForSequenceClassification", "bert, distilbert, mpnet, roberta, xlm-roberta and modernbert");
+              "NomicBertForSequenceClassification", "bert, distilbert, mpnet, roberta, xlm-roberta, modernbert and new");
 
   /* the calls that do not fit the model */
   const char *emb = make_model("head_emb", &s, t, &(int){0});
@@ -2426,6 +2733,7 @@ int main(void) {
   mpnet_cases();
   nomic_cases();
   modernbert_cases();
+  gte_cases();
   head_cases();
   damage_cases();
   argument_cases();
