@@ -129,6 +129,31 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   return rc;
 }
 
+/* JinaBert (jinaai/jina-bert-implementation, the trust_remote_code model of
+** jina-embeddings-v2-small-en / -base-en / -base-de / -base-zh / -base-es
+** and jina-reranker-v1): BERT's keys with position_embedding_type "alibi"
+** and a gated FFN by feed_forward_type, its activation nn.GELU() (erf) for
+** geglu or nn.ReLU() for reglu whatever hidden_act says.  "original" (BERT's
+** FFN under other names) is refused rather than guessed. */
+static ee_status jina_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
+  const json_t *ff = json_object_get(root, "feed_forward_type");
+  const char *f = ff ? json_string_value(ff) : "original"; /* JinaBertConfig's default */
+  if (!f) return ee_set_error(err, EE_ERR_FORMAT, "\"feed_forward_type\" in %s must be a string", path);
+  if (strcmp(f, "geglu") == 0) {
+    cfg->act = EE_ACT_GELU, cfg->act_name = "geglu";
+  } else if (strcmp(f, "reglu") == 0) {
+    cfg->act = EE_ACT_RELU, cfg->act_name = "reglu";
+  } else {
+    char got[80];
+    snprintf(got, sizeof got, "'%.64s'", f);
+    return ee_refuse_setting(err, "JinaBert", path, "feed_forward_type", got, "geglu, reglu");
+  }
+  cfg->alibi = 1;
+  cfg->glu = 1;
+  cfg->glu_act = 1; /* act(g_w x) * (i_w x), the gated half first (weights.c) */
+  return EE_OK;
+}
+
 ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
   ee_status rc = EE_OK;
   memset(cfg, 0, sizeof *cfg);
@@ -236,9 +261,12 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
   }
 
   const json_t *pet = json_object_get(root, "position_embedding_type");
-  if (pet && json_is_string(pet) && strcmp(json_string_value(pet), "absolute") != 0) {
+  if (cfg->arch == EE_ARCH_BERT && json_is_string(pet) && strcmp(json_string_value(pet), "alibi") == 0) {
+    if ((rc = jina_config(root, path, cfg, err)) != EE_OK) goto done;
+  } else if (pet && json_is_string(pet) && strcmp(json_string_value(pet), "absolute") != 0) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "unsupported position_embedding_type '%.64s' in %s (supported: absolute)",
+                      "unsupported position_embedding_type '%.64s' in %s (supported: absolute; "
+                      "alibi for model_type bert, as JinaBert)",
                       json_string_value(pet), path);
     goto done;
   }

@@ -151,6 +151,12 @@ typedef struct ee_config {
   float rotary_divisor;        /* GTE's NTK scaling: inverse frequencies divided by this (f^(2/d));
                                   0 or 1 for none */
   int split_qkv;               /* GTE with pack_qkv false: q_proj, k_proj, v_proj tensors */
+  /* JinaBert (jina-embeddings-v2: model_type "bert", position_embedding_type
+  ** "alibi"): no position table; every score of head h gets -slope_h * |i - j|
+  ** (w->rel_bias), and the FFN is gated (feed_forward_type geglu or reglu:
+  ** act(first half) * second half of mlp.gated_layers, then mlp.wo and
+  ** mlp.layernorm over it + the residual, BERT's output LayerNorm). */
+  int alibi;
   /* ModernBERT: pre-LayerNorm layers (x + attn(LN1(x)), then x + ffn(LN2(x)),
   ** a final LayerNorm; layer 0 has no LN1); layer l is global when
   ** l % global_every == 0, else it attends only to keys within window

@@ -365,7 +365,7 @@ static void st_embed(void *arg, int tid, int nth) {
       const int32_t id = f->ids[s][j];
       float *out = f->x + r * H;
       const float *we = ee_word_row(w, id, H, out); /* a row not in f32 is converted into out */
-      int64_t position = c->rotary ? 0 : j; /* rotary: one zero row (weights.c) */
+      int64_t position = c->rotary || c->alibi ? 0 : j; /* no table: one zero row (weights.c) */
       if (c->pad_position >= 0) { /* MPNet: pad + the non-pad tokens up to j */
         if (s != count_s || j != count_j + 1) {
           count = 0;

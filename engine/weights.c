@@ -556,6 +556,60 @@ static ee_status modernbert_weights(ee_weights *w, const ee_config *cfg, ee_erro
   return rotary_table(w, cfg, cfg->rotary_base_local, &w->rope_local, err);
 }
 
+/* JinaBert's ALiBi as w->rel_bias: head h's score of key j for query i
+** gets -slope_h * |i - j|, slope_h as JinaBertEncoder's
+** _get_alibi_head_slopes computes it in double (2^(-8/n) to the power h + 1
+** for n a power of two; else those of the power of two below and every
+** other of twice it), then the product in float as torch's
+** float32 slopes times the integer distances. */
+static ee_status alibi_table(ee_weights *w, const ee_config *cfg, ee_error *err) {
+  const int NH = cfg->num_heads;
+  w->rel_max = cfg->max_position_embeddings - 1;
+  w->rel_ld = 2 * (int64_t)w->rel_max + 1;
+  float *table = NULL;
+  ee_status rc = own_floats(w, NH * w->rel_ld, &table, err);
+  if (rc != EE_OK) return rc;
+  const int p2 = 1 << (int)floor(log2((double)NH)); /* the power of two at or below NH */
+  for (int h = 0; h < NH; h++) {
+    /* heads past p2 take slopes 1, 3, 5, ... of 2 * p2 heads (index 2k of the list) */
+    const int n = h < p2 ? p2 : 2 * p2, i = h < p2 ? h : 2 * (h - p2);
+    const double start = pow(2.0, -pow(2.0, -(log2((double)n) - 3.0)));
+    const float slope = (float)(start * pow(start, (double)i));
+    for (int64_t r = -w->rel_max; r <= w->rel_max; r++)
+      table[h * w->rel_ld + w->rel_max + r] = slope * (float)-(r < 0 ? -r : r);
+  }
+  w->rel_bias = table;
+  return EE_OK;
+}
+
+/* JinaBert's gated FFN of layer l: mlp.gated_layers [2I, H] without bias
+** (rows [0, I) go through the activation, [I, 2I) multiply them), mlp.wo
+** with its bias, mlp.layernorm over it + the residual (BERT's output
+** LayerNorm's place). */
+static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefix, int l,
+                          ee_layer *ly, ee_error *err) {
+  const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+  char n[128], hint_ih[112], hint_hi[112], hint_h[64];
+  snprintf(hint_ih, sizeof hint_ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
+           cfg->intermediate_size, cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
+           cfg->hidden_size, cfg->intermediate_size);
+  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
+  const float *gated = NULL;
+  ee_status rc;
+#define MBIND(suffix, d0, d1, hint, out) \
+  snprintf(n, sizeof n, "encoder.layer.%d.mlp." suffix, l); \
+  if ((rc = bind(w, prefix, n, d0, d1, hint, out, err)) != EE_OK) return rc
+  MBIND("gated_layers.weight", 2 * I, H, hint_ih, &gated);
+  MBIND("wo.weight", H, I, hint_hi, &ly->f_w);
+  MBIND("wo.bias", H, -1, hint_h, &ly->f_b);
+  MBIND("layernorm.weight", H, -1, hint_h, &ly->ln2_g);
+  MBIND("layernorm.bias", H, -1, hint_h, &ly->ln2_b);
+#undef MBIND
+  ly->g_w = gated, ly->i_w = gated + I * H; /* act(g_w x) * (i_w x): forward.c */
+  return EE_OK;
+}
+
 /* GTE v1.5's NewModel tensors (NewForSequenceClassification puts "new."
 ** before them): no position table (rotary; a zero row), a token-type table
 ** only when config.json's type_vocab_size is not 0 (else a zero row),
@@ -712,8 +766,12 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
   if ((rc = bind_word_rows(w, prefix, "embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh, err)) != EE_OK)
     return rc;
-  BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
-       &w->pos);
+  if (cfg->alibi) { /* JinaBert: no position table, a zero row */
+    if ((rc = zero_floats(w, H, &w->pos, err)) != EE_OK) return rc;
+  } else {
+    BIND("embeddings.position_embeddings.weight", cfg->max_position_embeddings, H, hint_ph,
+         &w->pos);
+  }
   if (cfg->arch == EE_ARCH_DISTILBERT || cfg->arch == EE_ARCH_MPNET) {
     /* no token types: one zero row, so the embedding sum is unchanged */
     if ((rc = zero_floats(w, H, &w->type, err)) != EE_OK) return rc;
@@ -742,6 +800,10 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
     LBIND(o, "bias", H, -1, hint_h, &ly->o_b);
     LBIND(ln1, "weight", H, -1, hint_h, &ly->ln1_g);
     LBIND(ln1, "bias", H, -1, hint_h, &ly->ln1_b);
+    if (cfg->alibi) {
+      if ((rc = jina_ffn(w, cfg, prefix, l, ly, err)) != EE_OK) return rc;
+      continue;
+    }
     LBIND(up, "weight", I, H, hint_ih, &ly->i_w);
     LBIND(up, "bias", I, -1, hint_ih, &ly->i_b);
     LBIND(down, "weight", H, I, hint_hi, &ly->f_w);
@@ -750,6 +812,7 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
     LBIND(ln2, "bias", H, -1, hint_h, &ly->ln2_b);
 #undef LBIND
   }
+  if (cfg->alibi && (rc = alibi_table(w, cfg, err)) != EE_OK) return rc;
   if (cfg->arch == EE_ARCH_MPNET) {
     char hint_rel[96];
     const float *by_bucket = NULL;

@@ -892,6 +892,7 @@ static const int32_t REF_NO_TYPES[1] = {-1};
 ** with this padding id (-1: BERT's 0, 1, ...), and, when t holds
 ** "encoder.relative_attention_bias.weight", its bias added to the scores. */
 static int g_ref_pad = -1;
+static int g_ref_no_alibi; /* JinaBert's reference without its ALiBi (a sensitivity check) */
 
 static double wv(const tensor *t, int n, const char *name, int64_t k) {
   int i = find_t(t, n, name);
@@ -911,9 +912,10 @@ static void ref_linear(double *out, const double *in, int rows, int K, int N, co
   char w[160], b[160];
   snprintf(w, sizeof w, "%s.weight", name);
   snprintf(b, sizeof b, "%s.bias", name);
+  const int has_bias = find_t(t, n, b) >= 0; /* JinaBert's gated_layers has none */
   for (int r = 0; r < rows; r++)
     for (int o = 0; o < N; o++) {
-      double acc = wv(t, n, b, o);
+      double acc = has_bias ? wv(t, n, b, o) : 0.0;
       for (int k = 0; k < K; k++) acc += in[r * K + k] * wv(t, n, w, (int64_t)o * K + k);
       out[r * N + o] = acc;
     }
@@ -924,7 +926,10 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
                         const char *act, ee_pooling pool, int norm, int skip, double *out /* (RH) */) {
   /* types == REF_NO_TYPES: no token type embedding (DistilBERT) */
   double x[RL * RH], q[RL * RH], k[RL * RH], v[RL * RH], ctx[RL * RH], h1[RL * RH], f[RL * RI], o[RL * RH];
+  double g[RL * 2 * RI];
   int nonpad = 0;
+  /* JinaBert: no position table, ALiBi in the scores, a gated FFN */
+  const int jina = find_t(t, n, "encoder.layer.0.mlp.gated_layers.weight") >= 0;
   for (int j = 0; j < L; j++) {
     int64_t pos = j;
     if (g_ref_pad >= 0) { /* cumsum(ids != pad) * (ids != pad) + pad */
@@ -933,7 +938,7 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
     }
     for (int i = 0; i < RH; i++)
       x[j * RH + i] = wv(t, n, "embeddings.word_embeddings.weight", (int64_t)ids[j] * RH + i) +
-                      wv(t, n, "embeddings.position_embeddings.weight", pos * RH + i) +
+                      (jina ? 0.0 : wv(t, n, "embeddings.position_embeddings.weight", pos * RH + i)) +
                       (types == REF_NO_TYPES ? 0.0
                        : wv(t, n, "embeddings.token_type_embeddings.weight", (int64_t)(types ? types[j] : 0) * RH + i));
     ref_ln(x + j * RH, t, n, "embeddings.LayerNorm.weight", "embeddings.LayerNorm.bias");
@@ -960,6 +965,8 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
           int bucket = (rel > 0 ? 16 : 0) + (dist < 8 ? dist : 8 + (int)floor(8 * log(dist / 8.0) / log(16.0)));
           sc[b] += wv(t, n, "encoder.relative_attention_bias.weight", (int64_t)bucket * 2 + h);
         }
+        /* ALiBi of 2 heads: slopes 2^-4 and 2^-8 (start 2^(-8/2), ratio start) */
+        if (jina && !g_ref_no_alibi) sc[b] -= (h == 0 ? 1.0 / 16 : 1.0 / 256) * abs(b - a);
         mx = fmax(mx, sc[b]);
       }
       for (int b = 0; b < L; b++) sum += (sc[b] = exp(sc[b] - mx));
@@ -975,6 +982,21 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
     ref_ln(h1 + j * RH, t, n, "encoder.layer.0.attention.output.LayerNorm.weight",
            "encoder.layer.0.attention.output.LayerNorm.bias");
   }
+  if (jina) { /* act(first half) * second half, wo, LayerNorm(+ h1) */
+    ref_linear(g, h1, L, RH, 2 * RI, t, n, NM("mlp.gated_layers"));
+    for (int j = 0; j < L; j++)
+      for (int i = 0; i < RI; i++) {
+        double u = g[j * 2 * RI + i];
+        u = !strcmp(act, "relu") ? (u > 0 ? u : 0) : 0.5 * u * (1 + erf(u / sqrt(2.0)));
+        f[j * RI + i] = u * g[j * 2 * RI + RI + i];
+      }
+    ref_linear(o, f, L, RI, RH, t, n, NM("mlp.wo"));
+    for (int j = 0; j < L; j++) {
+      for (int i = 0; i < RH; i++) x[j * RH + i] = o[j * RH + i] + h1[j * RH + i];
+      ref_ln(x + j * RH, t, n, "encoder.layer.0.mlp.layernorm.weight", "encoder.layer.0.mlp.layernorm.bias");
+    }
+    goto pool;
+  }
   ref_linear(f, h1, L, RH, RI, t, n, NM("intermediate.dense"));
   for (int i = 0; i < L * RI; i++) {
     double u = f[i];
@@ -988,6 +1010,7 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
     for (int i = 0; i < RH; i++) x[j * RH + i] = o[j * RH + i] + h1[j * RH + i];
     ref_ln(x + j * RH, t, n, "encoder.layer.0.output.LayerNorm.weight", "encoder.layer.0.output.LayerNorm.bias");
   }
+pool:
   /* sentence-transformers' Pooling with the first `skip` tokens masked (CLS ignores the mask) */
   for (int i = 0; i < RH; i++) {
     double sum = 0, wsum = 0, mx = -1e9, last = 0;
@@ -2351,6 +2374,180 @@ static void gte_cases(void) {
   gte_head_cases(dir, &s);
 }
 
+/* ---- cases: JinaBert (jina-embeddings-v2: model_type bert, ALiBi, GLU) ---------------- */
+
+/* JinaBertModel's tensors for the tiny shape (1 layer, H 8, I 16): BERT's
+** without the position table and with mlp.gated_layers [32, 8] (no bias),
+** mlp.wo and mlp.layernorm in place of intermediate / output. */
+static int jina_tensors(tensor *t, const spec *s) {
+  int n = 0;
+  n = add_t(t, n, s, "embeddings.word_embeddings.weight", s->V, s->H);
+  n = add_t(t, n, s, "embeddings.token_type_embeddings.weight", s->TV, s->H);
+  n = add_t(t, n, s, "embeddings.LayerNorm.weight", s->H, -1);
+  n = add_t(t, n, s, "embeddings.LayerNorm.bias", s->H, -1);
+  static const char *const hh[] = {"attention.self.query", "attention.self.key",
+                                   "attention.self.value", "attention.output.dense"};
+  char nm[128];
+  for (int k = 0; k < 4; k++) {
+    snprintf(nm, sizeof nm, "encoder.layer.0.%s.weight", hh[k]);
+    n = add_t(t, n, s, nm, s->H, s->H);
+    snprintf(nm, sizeof nm, "encoder.layer.0.%s.bias", hh[k]);
+    n = add_t(t, n, s, nm, s->H, -1);
+  }
+  n = add_t(t, n, s, "encoder.layer.0.attention.output.LayerNorm.weight", s->H, -1);
+  n = add_t(t, n, s, "encoder.layer.0.attention.output.LayerNorm.bias", s->H, -1);
+  n = add_t(t, n, s, "encoder.layer.0.mlp.gated_layers.weight", 2 * s->I, s->H);
+  n = add_t(t, n, s, "encoder.layer.0.mlp.wo.weight", s->H, s->I);
+  n = add_t(t, n, s, "encoder.layer.0.mlp.wo.bias", s->H, -1);
+  n = add_t(t, n, s, "encoder.layer.0.mlp.layernorm.weight", s->H, -1);
+  t[n - 1].is_ln_weight = 1;
+  n = add_t(t, n, s, "encoder.layer.0.mlp.layernorm.bias", s->H, -1);
+  layout(t, n);
+  return n;
+}
+
+/* config.json of jina-embeddings-v2-base-en's layout at the tiny shape */
+static void jina_config(const char *dir, const char *key, const char *value) {
+  static const char *const base[][2] = {
+    {"model_type", "\"bert\""}, {"hidden_act", "\"gelu\""}, {"hidden_size", "8"},
+    {"num_hidden_layers", "1"}, {"num_attention_heads", "2"}, {"intermediate_size", "16"},
+    {"max_position_embeddings", "16"}, {"vocab_size", "16"}, {"type_vocab_size", "2"},
+    {"layer_norm_eps", "1e-12"}, {"position_embedding_type", "\"alibi\""},
+    {"feed_forward_type", "\"geglu\""}, {"emb_pooler", "\"mean\""}, {"attn_implementation", "\"torch\""},
+  };
+  write_keyed_config(dir, "[\"JinaBertForMaskedLM\"]", base, sizeof base / sizeof base[0], key, value);
+}
+
+static void jina_cases(void) {
+  spec s = base_spec();
+  tensor t[MAX_T];
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/jina", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  int n = jina_tensors(t, &s);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  int32_t ids[2][11] = {{2, 5, 9, 15, 7, 7, 3}, {2, 6, 6, 6, 10, 11, 12, 13, 14, 8, 3}};
+  int32_t types[2][11] = {{0, 0, 0, 0, 1, 1, 1}, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}};
+  int32_t lens[2] = {7, 11};
+  const int32_t *pid[2] = {ids[0], ids[1]}, *ptt[2] = {types[0], types[1]};
+  /* the engine against the double reference (ALiBi, GLU), GeGLU and ReGLU,
+  ** CLS and mean pooling, each precision */
+  static const char *const ffs[2] = {"\"geglu\"", "\"reglu\""};
+  float fp32[2 * RH];
+  for (int a = 0; a < 2; a++) {
+    jina_config(dir, "feed_forward_type", ffs[a]);
+    for (int pool = 0; pool < 2; pool++)
+      for (int pr = 0; pr < 3; pr++) {
+        ee_params p = ee_default_params();
+        p.pooling = (ee_pooling)pool, p.precision = (ee_precision)pr;
+        ee_model *m = NULL;
+        ee_error err = {0};
+        ee_info in = {0};
+        float got[2 * RH];
+        double worst = INFINITY;
+        if (ee_model_load(dir, &p, &m, &err) == EE_OK) {
+          ee_model_info(m, &in);
+          ee_context *ctx = ee_context_new(m);
+          if (ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK) {
+            worst = 0;
+            for (int b = 0; b < 2; b++) {
+              double want[RH];
+              ref_forward(t, n, ids[b], types[b], lens[b], a ? "relu" : "gelu", (ee_pooling)pool, 0, 0, want);
+              for (int i = 0; i < RH; i++) worst = fmax(worst, fabs(got[b * RH + i] - want[i]));
+            }
+            if (a == 0 && pool == 1 && pr == 0) memcpy(fp32, got, sizeof got);
+          }
+          ee_context_free(ctx);
+          ee_model_free(m);
+        }
+        const double tol = pr == 0 ? 2e-6 : 3e-2;
+        CHECK(worst <= tol, "JinaBert (%s, %s pooling, %s): max diff %.3g vs double loops (<= %.0e) (%s)",
+              ffs[a], pool ? "mean" : "cls", pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8", worst, tol,
+              err.msg);
+        if (a == 0 && pool == 0 && pr == 0)
+          CHECK(in.model_type && strcmp(in.model_type, "bert") == 0 && in.max_length == 16 &&
+                    in.n_params == (int64_t)16 * 8 + 2 * 8 + 2 * 8 + 4 * (8 * 8 + 8) + 2 * 8 +
+                                       32 * 8 + 8 * 16 + 8 + 2 * 8,
+                "JinaBert: info model_type '%s', max_length %d (all 16 positions: no table), "
+                "n_params %lld (no position table, gated_layers without bias)",
+                in.model_type ? in.model_type : "?", in.max_length, (long long)in.n_params);
+      }
+  }
+  /* the ALiBi term is not idle at this size: the reference without it is far
+  ** from what the engine computes */
+  {
+    double moved = 0;
+    g_ref_no_alibi = 1;
+    for (int b = 0; b < 2; b++) {
+      double want[RH];
+      ref_forward(t, n, ids[b], types[b], lens[b], "gelu", EE_POOL_MEAN, 0, 0, want);
+      for (int i = 0; i < RH; i++) moved = fmax(moved, fabs(fp32[b * RH + i] - want[i]));
+    }
+    g_ref_no_alibi = 0;
+    CHECK(moved > 1e-3, "JinaBert: the reference without ALiBi is %.3g away (> 1e-3)", moved);
+  }
+  /* the ForMaskedLM checkpoint's "bert." prefix reads the same tensors */
+  jina_config(dir, NULL, NULL);
+  {
+    spec b = s;
+    b.prefix = "bert.";
+    tensor bt[MAX_T];
+    int nb = jina_tensors(bt, &b);
+    write_st(dir, "model.safetensors", bt, nb, 0, -1);
+    ee_params p = ee_default_params();
+    p.pooling = EE_POOL_MEAN;
+    ee_model *m = NULL;
+    ee_error err = {0};
+    float got[2 * RH];
+    int ok = ee_model_load(dir, &p, &m, &err) == EE_OK;
+    if (ok) {
+      ee_context *ctx = ee_context_new(m);
+      ok = ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK;
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    CHECK(ok && memcmp(got, fp32, sizeof got) == 0, "JinaBert: tensors under \"bert.\" give the same bits (%s)",
+          err.msg);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+  }
+  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+    {"feed_forward_type", "\"original\"", "unsupported JinaBert setting \"feed_forward_type\": 'original'", EE_ERR_UNSUPPORTED},
+    {"feed_forward_type", NULL, "\"feed_forward_type\": 'original'", EE_ERR_UNSUPPORTED},
+    {"feed_forward_type", "\"swiglu\"", "\"feed_forward_type\": 'swiglu'", EE_ERR_UNSUPPORTED},
+    {"feed_forward_type", "3", "\"feed_forward_type\" in", EE_ERR_FORMAT},
+    {"position_embedding_type", "\"relative_key\"", "unsupported position_embedding_type 'relative_key'", EE_ERR_UNSUPPORTED},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    char label[200];
+    jina_config(dir, bad[i].key, bad[i].value);
+    snprintf(label, sizeof label, "JinaBert: %s %s", bad[i].key, bad[i].value ? bad[i].value : "absent");
+    expect_load(label, dir, NULL, bad[i].st, "jina/config.json", bad[i].sub);
+  }
+  jina_config(dir, NULL, NULL);
+  static const char *const missing[] = {"encoder.layer.0.mlp.wo.bias", "encoder.layer.0.mlp.layernorm.weight",
+                                        "encoder.layer.0.mlp.gated_layers.weight"};
+  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
+    char label[128], sub[128];
+    n = jina_tensors(t, &s);
+    int k = find_t(t, n, missing[i]);
+    t[k] = t[--n];
+    layout(t, n);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    snprintf(label, sizeof label, "JinaBert: %s missing", missing[i]);
+    snprintf(sub, sizeof sub, "missing tensor '%s'", missing[i]);
+    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
+  }
+  n = jina_tensors(t, &s);
+  int g = find_t(t, n, "encoder.layer.0.mlp.gated_layers.weight");
+  t[g].shape[0] = 16; /* one half only */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("JinaBert: gated_layers of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'encoder.layer.0.mlp.gated_layers.weight'",
+              "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
+}
+
 static void prompt_cases(void) {
   tensor t[MAX_T];
   int n;
@@ -2499,6 +2696,62 @@ static void ref_head(double *score, const double *h0, const tensor *t, int n, co
   ref_linear(score, p, 1, RH, labels, t, n, "classifier");
   for (int i = 0; i < labels; i++)
     score[i] = act == HEAD_SIGMOID ? 1 / (1 + exp(-score[i])) : act == HEAD_TANH ? tanh(score[i]) : score[i];
+}
+
+/* JinaBertForSequenceClassification (jina-reranker-v1-turbo-en): the
+** JinaBert encoder under "bert.", BERT's pooler and classifier, CrossEncoder's
+** sigmoid for one label; against the double reference's token 0. */
+static void jina_head_cases(void) {
+  spec s = base_spec();
+  s.prefix = "bert.";
+  tensor t[MAX_T];
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/jina_head", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  int n = jina_tensors(t, &s);
+  n = add_t(t, n, &s, "pooler.dense.weight", s.H, s.H);
+  n = add_t(t, n, &s, "pooler.dense.bias", s.H, -1);
+  spec top = s;
+  top.prefix = "";
+  n = add_t(t, n, &top, "classifier.weight", 1, s.H);
+  n = add_t(t, n, &top, "classifier.bias", 1, -1);
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  jina_config(dir, "architectures", "[\"JinaBertForSequenceClassification\"], \"num_labels\": 1");
+  /* the reference reads unprefixed names: the same values (they hash the
+  ** name without the prefix) under BERT's names */
+  tensor u[MAX_T];
+  spec plain = base_spec();
+  int nu = jina_tensors(u, &plain);
+  nu = add_t(u, nu, &plain, "pooler.dense.weight", s.H, s.H);
+  nu = add_t(u, nu, &plain, "pooler.dense.bias", s.H, -1);
+  nu = add_t(u, nu, &plain, "classifier.weight", 1, s.H);
+  nu = add_t(u, nu, &plain, "classifier.bias", 1, -1);
+  int32_t ids[2][11] = {{2, 5, 9, 15, 7, 7, 3}, {2, 6, 6, 6, 10, 11, 12, 13, 14, 8, 3}};
+  int32_t types[2][11] = {{0, 0, 0, 0, 1, 1, 1}, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}};
+  int32_t lens[2] = {7, 11};
+  const int32_t *pid[2] = {ids[0], ids[1]}, *ptt[2] = {types[0], types[1]};
+  ee_model *m = NULL;
+  ee_error err = {0};
+  float score[2] = {NAN, NAN};
+  double worst = INFINITY;
+  if (ee_model_load(dir, NULL, &m, &err) == EE_OK) {
+    ee_context *ctx = ee_context_new(m);
+    if (ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, score, NULL, &err) == EE_OK) {
+      worst = 0;
+      for (int b = 0; b < 2; b++) {
+        double h0[RH], want;
+        ref_forward(u, nu, ids[b], types[b], lens[b], "gelu", EE_POOL_CLS, 0, 0, h0);
+        ref_head(&want, h0, u, nu, "pooler.dense", 1, HEAD_SIGMOID);
+        worst = fmax(worst, fabs(score[b] - want));
+      }
+    }
+    ee_context_free(ctx);
+    ee_model_free(m);
+  }
+  CHECK(worst < 1e-6, "JinaBert cross-encoder: 2 pair scores vs the double reference, max diff %.3g (%s)",
+        worst, err.msg);
 }
 
 static void head_cases(void) {
@@ -2734,7 +2987,9 @@ int main(void) {
   nomic_cases();
   modernbert_cases();
   gte_cases();
+  jina_cases();
   head_cases();
+  jina_head_cases();
   damage_cases();
   argument_cases();
   prompt_cases();
