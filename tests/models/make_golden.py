@@ -87,6 +87,30 @@ information, how far the outputs move without the window, with the windows
 on the wrong layers, with one theta, with a window one token short, with
 SiLU for GELU, with input and gate swapped, post-norm instead of pre-norm,
 without final_norm and without rotary.
+GTE v1.5 shapes (gte: NewModel as Alibaba-NLP/gte-base-en-v1.5;
+rerank_gte: NewForSequenceClassification as
+Alibaba-NLP/gte-multilingual-reranker-base) store NewModel's tensors
+(embeddings.word_embeddings, a token-type table only when type_vocab_size >
+0, embeddings.LayerNorm; encoder.layer.<i>.attention.qkv_proj (with bias) /
+o_proj (with bias), attn_ln, mlp.up_gate_proj (no bias), mlp.down_proj,
+mlp_ln) and a NewConfig.  A follows Alibaba-NLP/new-impl's modeling.py
+(post-LayerNorm, pack_qkv, eval) from torch primitives: LayerNorm(word +
+token type), qkv_proj split into q, k, v, rotary on q and k (GPT-NeoX
+halves) with NTKScalingRotaryEmbedding's float32 table (base rope_theta *
+factor, inv_freq / factor ** (2 / d), einsum, cos / sin in float32, then
+cast), scores / sqrt(d) + the finfo.min mask, softmax, o_proj, attn_ln;
+GELU(gate) * up from up_gate_proj's halves, down_proj, mlp_ln.  B is
+nn.Embedding + nn.LayerNorm + per layer nn.Linear Q, K, V (qkv_proj's row
+blocks and bias thirds), the rotation as a complex multiplication (numpy
+float32 angles, asserted bit-identical to A's), nn.MultiheadAttention
+(identity in-projection, out_proj = o_proj, key padding mask), nn.LayerNorm,
+nn.Linear up / gate / down with nn.GELU; no fused path.  rerank_gte's head
+is BertPooler (tanh of token 0, NewModel's pooler under "new.") and
+classifier, then Sigmoid, as rerank's with rerank_xlmr's activation.  For
+information, how far the outputs move without rotary, without the NTK
+scaling, with the activation on the up half, with SiLU for GELU, without
+the attention biases, pre-norm instead of post-norm and (rerank_gte)
+without the token-type row.
 Cross-encoders (rerank: BertForSequenceClassification as
 cross-encoder/ms-marco-MiniLM-L-6-v2; rerank_xlmr:
 XLMRobertaForSequenceClassification as BAAI/bge-reranker-base) store the
@@ -306,6 +330,34 @@ SHAPES = {
                               lower=False, st=False, pooling="mean", normalize=False, max_seq=1024,
                               model_type="modernbert", pad_id=4002, cls_sep=(4000, 4001), tok_vocab=3999,
                               classifier="modernbert"),
+    # GTE v1.5 as Alibaba-NLP/gte-base-en-v1.5 has it (the trust_remote_code
+    # NewModel, model_type "new"; gte config writer in gen_model.c): post-
+    # LayerNorm, rotary positions (no position table) with NTK scaling
+    # (rope_theta 20000, factor 2), fused qkv_proj with bias, gated GELU MLP
+    # (up_gate_proj without bias), no token-type table (type_vocab_size 0),
+    # bert-base-uncased's 30522 ids in 30528 embedding rows, cls pooling,
+    # Normalize, 1024 tokens; sentence_bert_config.json's do_lower_case
+    # false while the tokenizer lowercases (as nomic)
+    "gte": dict(hidden=64, layers=3, heads=4, inter=96, vocab=30528, maxpos=1024, seed=22,
+                dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                tokjson_fixture=None, lower=True, st=True, pooling="cls", normalize=True,
+                max_seq=1024, model_type="new", st_lower=False, tok_vocab=30522, typevocab=0,
+                rope_theta=20000.0, rope_factor=2.0),
+    # Alibaba-NLP/gte-multilingual-reranker-base's layout
+    # (NewForSequenceClassification): the gte encoder (2 layers, one token
+    # type, rope_theta 160000, NTK factor 8) under "new.", with the pooler
+    # (BertPooler: tanh of token 0) as the head's first Linear, classifier
+    # [1, H] without prefix; no activation key (Sigmoid); xlmroberta's XLM-R
+    # Unigram tokenizer files (pairs <s> a </s></s> b </s>, type ids 0).
+    # max_seq 1024: the engine's limit, max_position_embeddings, as for
+    # rerank_modernbert (the copied tokenizer_config.json says 512, the
+    # fixture's; see tests/models/README.md)
+    "rerank_gte": dict(hidden=64, layers=2, heads=4, inter=96, vocab=4002, maxpos=1024, seed=23,
+                       dtype="F32", prefix="new.", shards=1, vocab_fixture=None,
+                       tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
+                       lower=False, st=False, pooling="cls", normalize=False, max_seq=1024,
+                       model_type="new", typevocab=1, pad_id=1, cls_sep=(0, 2), classifier="gte",
+                       rope_theta=160000.0, rope_factor=8.0),
 }
 # The cross-encoders' heads (shapes with "classifier"): the architecture
 # config.json names, the head's two Linears (unprefixed names; BERT's first
@@ -325,6 +377,11 @@ CLASSIFIERS = {
     "modernbert": dict(architecture="ModernBertForSequenceClassification", dense="head.dense",
                        out="classifier", ce_act=None, activation="sigmoid", pooling="mean",
                        head_act="gelu", norm="head.norm", dense_bias=False),
+    # NewForSequenceClassification (GTE): NewModel's pooler (BertPooler,
+    # under the encoder's prefix "new."), then classifier; no activation key
+    # (Sigmoid, one label)
+    "gte": dict(architecture="NewForSequenceClassification", dense="pooler.dense", out="classifier",
+                ce_act=None, activation="sigmoid"),
 }
 CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
@@ -332,7 +389,8 @@ CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # so that a new shape never changes another shape's cases.
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
              "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
-             "rerank": 13, "rerank_xlmr": 14, "modernbert": 15, "rerank_modernbert": 16}
+             "rerank": 13, "rerank_xlmr": 14, "modernbert": 15, "rerank_modernbert": 16, "gte": 17,
+             "rerank_gte": 18}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD, K_NORM_W = 0, 1, 2, 3, 4, 5, 6, 7
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -402,6 +460,11 @@ def is_modernbert(sh):
     return sh.get("model_type", "bert") == "modernbert"
 
 
+def is_gte(sh):
+    """GTE v1.5's NewModel (Alibaba-NLP/new-impl, trust_remote_code)."""
+    return sh.get("model_type", "bert") == "new"
+
+
 def nomic_inner(sh):
     """NomciBertGatedMLP's width: n_inner (config.json) rounded up to a multiple of 256."""
     return (sh["inter"] + 255) // 256 * 256
@@ -441,6 +504,8 @@ def arch_tensor_list(sh, arch=None):
         return nomic_tensor_list(sh)
     if (arch or sh.get("model_type", "bert")) == "modernbert":
         return modernbert_tensor_list(sh)
+    if (arch or sh.get("model_type", "bert")) == "new":
+        return gte_tensor_list(sh)
     a = ARCH_NAMES[arch or sh.get("model_type", "bert")]
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
@@ -540,14 +605,46 @@ def modernbert_tensor_list(sh):
     return t
 
 
+def gte_tensor_list(sh):
+    """GTE v1.5's NewModel tensors (pack_qkv; no pooler, as
+    sentence-transformers saves it): word embeddings, a token-type table
+    only when type_vocab_size > 0, the embeddings' LayerNorm; per layer
+    attention.qkv_proj [3H, H] (rows Q, K, V) with bias, attention.o_proj
+    with bias, attn_ln, mlp.up_gate_proj [2I, H] (rows up, then the gate;
+    no bias), mlp.down_proj with bias, mlp_ln.  qkv_proj.weight takes K_QKV
+    (std 0.1, as NomicBert's Wqkv: sharp attention, so that rotary mistakes
+    show), the rest K_STD and the LayerNorm kinds.  Inside
+    NewForSequenceClassification (classifier "gte"), NewModel's pooler too
+    (the head's first Linear: K_HEAD)."""
+    H, I = sh["hidden"], sh["inter"]
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1)]
+    if sh["typevocab"] > 0:
+        t.append(("embeddings.token_type_embeddings.weight", (sh["typevocab"], H), K_STD, -1))
+    t += [("embeddings.LayerNorm.weight", (H,), K_LN_W, -1), ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        t += [(p + "attention.qkv_proj.weight", (3 * H, H), K_QKV, i),
+              (p + "attention.qkv_proj.bias", (3 * H,), K_STD, i),
+              (p + "attention.o_proj.weight", (H, H), K_STD, i),
+              (p + "attention.o_proj.bias", (H,), K_STD, i),
+              (p + "attn_ln.weight", (H,), K_LN_W, i), (p + "attn_ln.bias", (H,), K_LN_B, i),
+              (p + "mlp.up_gate_proj.weight", (2 * I, H), K_STD, i),
+              (p + "mlp.down_proj.weight", (H, I), K_STD, i),
+              (p + "mlp.down_proj.bias", (H,), K_STD, i),
+              (p + "mlp_ln.weight", (H,), K_LN_W, i), (p + "mlp_ln.bias", (H,), K_LN_B, i)]
+    if sh.get("classifier") == "gte":
+        t += [("pooler.dense.weight", (H, H), K_HEAD, -1), ("pooler.dense.bias", (H,), K_HEAD, -1)]
+    return t
+
+
 def is_layer_norm_name(name):
     """BERT's LayerNorm, DistilBERT's sa_layer_norm / output_layer_norm,
     NomicBert's emb_ln / norm1 / norm2, ModernBERT's embeddings.norm /
-    attn_norm / mlp_norm / final_norm."""
+    attn_norm / mlp_norm / final_norm, GTE's attn_ln / mlp_ln."""
     parts = name.split(".")
     return "LayerNorm" in name or "layer_norm" in name or (
         len(parts) >= 2 and parts[-2] in ("emb_ln", "norm1", "norm2", "norm", "attn_norm", "mlp_norm",
-                                          "final_norm"))
+                                          "final_norm", "attn_ln", "mlp_ln"))
 
 
 def tensor_list(sh):
@@ -713,6 +810,25 @@ def write_model_dir(shape, d):
                "pad_token_id": sh["pad_id"], "reference_compile": None, "repad_logits_with_grad": False,
                "sep_token_id": sep, "sparse_pred_ignore_index": -100, "sparse_prediction": False,
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.48.0",
+               "vocab_size": sh["vocab"]}
+    elif is_gte(sh):
+        # GTE v1.5's NewConfig as transformers 4.39.1 saves it
+        # (gte-base-en-v1.5's keys); a reranker's auto_map also names
+        # NewForSequenceClassification, which CrossEncoder loads
+        code = "Alibaba-NLP/new-impl--"
+        auto_map = {"AutoConfig": code + "configuration.NewConfig", "AutoModel": code + "modeling.NewModel"}
+        if sh.get("classifier"):
+            auto_map["AutoModelForSequenceClassification"] = code + "modeling.NewForSequenceClassification"
+        cfg = {"architectures": ["NewModel"], "attention_probs_dropout_prob": 0.0, "auto_map": auto_map,
+               "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
+               "hidden_size": sh["hidden"], "initializer_range": 0.02, "intermediate_size": sh["inter"],
+               "layer_norm_eps": 1e-12, "layer_norm_type": "layer_norm", "logn_attention_clip1": False,
+               "logn_attention_scale": False, "max_position_embeddings": sh["maxpos"], "model_type": "new",
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"], "pack_qkv": True,
+               "pad_token_id": sh.get("pad_id", 0), "position_embedding_type": "rope",
+               "rope_scaling": {"factor": sh["rope_factor"], "type": "ntk"}, "rope_theta": sh["rope_theta"],
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.39.1",
+               "type_vocab_size": sh["typevocab"], "unpad_inputs": False, "use_memory_efficient_attention": False,
                "vocab_size": sh["vocab"]}
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
@@ -898,7 +1014,7 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
-    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or is_modernbert(sh) or sh.get("classifier"):
+    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or is_modernbert(sh) or is_gte(sh) or sh.get("classifier"):
         want = {n for n, _, _, _ in arch_tensor_list(sh)} | heads
         assert set(w) == want, sorted(set(w) ^ want)
     return w
@@ -1816,6 +1932,266 @@ class ModernBertB(torch.nn.Module):
         return self.fnorm(h)
 
 
+# ---------------------------------------------------------------------------
+# GTE v1.5 (Alibaba-NLP/new-impl's modeling.py, NewModel, pack_qkv,
+# post-LayerNorm): reference A from primitives, B from nn modules and complex
+# rotation
+# ---------------------------------------------------------------------------
+def gte_inv_freq(sh, variant=None):
+    """NTKScalingRotaryEmbedding's inv_freq (mixed_b None), float32 [d / 2]:
+    RotaryEmbedding.__init__'s 1 / (rope_theta ** (arange(0, d, 2).float() /
+    d)), then, because the __init__ rebuilds its table for
+    max_position_embeddings * factor > max_position_embeddings (factor > 1),
+    base = rope_theta * factor (a Python float product), inv_freq = 1 /
+    (base ** (arange(0, d, 2).float() / d)), inv_freq / factor ** (2 / d)
+    (a Python float), all float32 tensor ops.  variant "no_ntk"
+    (information only) keeps the plain table of rope_theta."""
+    d = sh["hidden"] // sh["heads"]
+    theta, f = sh["rope_theta"], sh["rope_factor"]
+    inv_freq = 1.0 / (theta ** (torch.arange(0, d, 2).float() / d))
+    if f > 1 and variant != "no_ntk":
+        base = theta * f
+        inv_freq = 1.0 / (base ** (torch.arange(0, d, 2).float() / d))
+        inv_freq = inv_freq / f ** (2 / d)
+    assert inv_freq.dtype == torch.float32
+    return inv_freq
+
+
+def gte_rotary_cos_sin(sh, S, variant=None):
+    """NTKScalingRotaryEmbedding._set_cos_sin_cache for the rows the model
+    reads (position_ids arange(S)): t = arange(max_seq_len_cached,
+    float32) (max_position_embeddings * factor rows, or S if more), freqs =
+    einsum("i,j->ij", t, inv_freq), emb = cat(freqs, freqs), cos and sin,
+    all float32 (then cast to the model's dtype by the caller): [S, d]
+    each."""
+    f = sh["rope_factor"]
+    n = sh["maxpos"] * f if f > 1 and variant != "no_ntk" else sh["maxpos"]
+    t = torch.arange(max(n, S), dtype=torch.float32)
+    freqs = torch.einsum("i,j->ij", t, gte_inv_freq(sh, variant))
+    emb = torch.cat((freqs, freqs), dim=-1)
+    return emb.cos()[:S], emb.sin()[:S]
+
+
+def gte_a(w, sh, ids, mask, tt, variant=None):
+    """NewModel's forward (pack_qkv, rope, layer_norm, no logn scaling,
+    unpad_inputs false, eval) from torch primitives: x = LayerNorm(word +
+    token type (only with type_vocab_size > 0)); per layer qkv = x ·
+    qkv_projᵀ + b split into q, k, v (H each), heads of d, rotary on q and k
+    (q·cos + rotate_half(q)·sin, GPT-NeoX halves, the float32 table of
+    gte_rotary_cos_sin cast to float64), scores / √d + the finfo.min mask,
+    softmax, · v, o_proj (with bias); h = attn_ln(x + o); up, gate =
+    split(h · up_gate_projᵀ, I); h = mlp_ln(h + down_proj(GELU_erf(gate) ·
+    up)).  variant (information only, to see that the checks notice):
+    "no_rotary" leaves q and k unrotated, "no_ntk" takes the plain rope_theta
+    table, "swapped_up_gate" applies the activation to the up half,
+    "silu" takes SiLU for GELU, "no_attention_bias" drops qkv_proj's and
+    o_proj's biases, "prenorm" applies attn_ln / mlp_ln before each
+    sublayer instead of after its residual, "no_token_types" (type_vocab_size
+    > 0) leaves the token-type row out."""
+    B, S = ids.shape
+    H, nh, I = sh["hidden"], sh["heads"], sh["inter"]
+    hd = H // nh
+    eps = 1e-12
+    x = w["embeddings.word_embeddings.weight"][ids]
+    if sh["typevocab"] > 0:
+        assert int(tt.max()) < sh["typevocab"]
+        if variant != "no_token_types":
+            x = x + w["embeddings.token_type_embeddings.weight"][tt]
+    else:
+        assert not bool(tt.any()), "type_vocab_size 0: no token types"
+    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    dt = h.dtype
+    cos, sin = gte_rotary_cos_sin(sh, S, variant)
+    cos, sin = cos.to(dt)[None, :, None, :], sin.to(dt)[None, :, None, :]     # [1, S, 1, d]
+    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
+    prenorm = variant == "prenorm"
+    nobias = variant == "no_attention_bias"
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+
+        def ln(t, n):
+            return layer_norm(t, w[p + n + ".weight"], w[p + n + ".bias"], eps)
+        a = ln(h, "attn_ln") if prenorm else h
+        qkv = torch.matmul(a, w[p + "attention.qkv_proj.weight"].t())
+        if not nobias:
+            qkv = qkv + w[p + "attention.qkv_proj.bias"]
+        q, k, v = (t.reshape(B, S, nh, hd) for t in qkv.split(H, dim=-1))
+        if variant != "no_rotary":
+            q = q * cos + nomic_rotate_half(q) * sin
+            k = k * cos + nomic_rotate_half(k) * sin
+        q, k, v = (t.permute(0, 2, 1, 3) for t in (q, k, v))
+        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + ext
+        sc = sc - sc.max(-1, keepdim=True).values
+        e = torch.exp(sc)
+        pr = e / e.sum(-1, keepdim=True)
+        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
+        o = torch.matmul(ctx, w[p + "attention.o_proj.weight"].t())
+        if not nobias:
+            o = o + w[p + "attention.o_proj.bias"]
+        if prenorm:
+            h = h + o
+            m = ln(h, "mlp_ln")
+        else:
+            h = ln(h + o, "attn_ln")
+            m = h
+        up, gate = torch.matmul(m, w[p + "mlp.up_gate_proj.weight"].t()).split(I, dim=-1)
+        if variant == "swapped_up_gate":
+            up, gate = gate, up
+        if variant == "silu":
+            g = gate * torch.sigmoid(gate)
+        else:
+            g = 0.5 * gate * (1.0 + torch.erf(gate / math.sqrt(2.0)))
+        d = torch.matmul(g * up, w[p + "mlp.down_proj.weight"].t()) + w[p + "mlp.down_proj.bias"]
+        h = h + d if prenorm else ln(h + d, "mlp_ln")
+    return h
+
+
+def gte_angles_numpy(sh, S):
+    """B's rotation angles theta[t, j] = t * inv_freq_j in numpy float32
+    (np.outer), inv_freq_j = float32(1) / float32(base ** (j / d)) with base
+    = rope_theta * factor and the power in double, rounded once, then
+    divided in float32 by float32(factor ** (2 / d)): asserted bit-identical
+    to A's torch table (gte_rotary_info)."""
+    d = sh["hidden"] // sh["heads"]
+    theta, f = sh["rope_theta"], sh["rope_factor"]
+    base = theta * f if f > 1 else theta
+    inv = np.float32(1.0) / np.array([base ** (j / d) for j in range(0, d, 2)]).astype(np.float32)
+    if f > 1:
+        inv = inv / np.float32(f ** (2 / d))
+    assert inv.dtype == np.float32
+    return np.outer(np.arange(S, dtype=np.float32), inv).astype(np.float32)
+
+
+class GteB(torch.nn.Module):
+    """nn.Embedding (word; token type where type_vocab_size > 0) +
+    nn.LayerNorm; per layer nn.Linear Q, K, V with bias (qkv_proj's three
+    row blocks and bias thirds), the rotation as a complex multiplication of
+    (x_j + i x_{j + d/2}) by e^{i theta} (theta from gte_angles_numpy; cos
+    and sin by torch in float32, as HF's table), nn.MultiheadAttention
+    (identity in-projection with zero bias, out_proj = o_proj with its bias,
+    key_padding_mask), nn.LayerNorm attn_ln, nn.Linear up and gate
+    (up_gate_proj's two row blocks, no bias) with nn.GELU on the gate,
+    nn.Linear down, nn.LayerNorm mlp_ln."""
+
+    def __init__(self, w, sh):
+        super().__init__()
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        self.sh, self.nh, self.hd = sh, nh, H // nh
+        f64 = dict(dtype=torch.float64)
+        with torch.no_grad():
+            self.word = torch.nn.Embedding(sh["vocab"], H, **f64)
+            self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
+            self.typ = None
+            if sh["typevocab"] > 0:
+                self.typ = torch.nn.Embedding(sh["typevocab"], H, **f64)
+                self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
+            self.eln = torch.nn.LayerNorm(H, eps=1e-12, **f64)
+            self.eln.weight.copy_(w["embeddings.LayerNorm.weight"])
+            self.eln.bias.copy_(w["embeddings.LayerNorm.bias"])
+            self.layers = torch.nn.ModuleList()
+            for i in range(sh["layers"]):
+                p = "encoder.layer.%d." % i
+                m = torch.nn.ModuleDict({
+                    "q": torch.nn.Linear(H, H, **f64), "k": torch.nn.Linear(H, H, **f64),
+                    "v": torch.nn.Linear(H, H, **f64),
+                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=True, batch_first=True, **f64),
+                    "attn_ln": torch.nn.LayerNorm(H, eps=1e-12, **f64),
+                    "up": torch.nn.Linear(H, I, bias=False, **f64), "gate": torch.nn.Linear(H, I, bias=False, **f64),
+                    "act": torch.nn.GELU(), "down": torch.nn.Linear(I, H, **f64),
+                    "mlp_ln": torch.nn.LayerNorm(H, eps=1e-12, **f64)})
+                wqkv, bqkv = w[p + "attention.qkv_proj.weight"], w[p + "attention.qkv_proj.bias"]
+                for j, n in enumerate("qkv"):
+                    m[n].weight.copy_(wqkv[j * H:(j + 1) * H])
+                    m[n].bias.copy_(bqkv[j * H:(j + 1) * H])
+                m["attn"].in_proj_weight.copy_(torch.eye(H, dtype=torch.float64).repeat(3, 1))
+                m["attn"].in_proj_bias.zero_()
+                m["attn"].out_proj.weight.copy_(w[p + "attention.o_proj.weight"])
+                m["attn"].out_proj.bias.copy_(w[p + "attention.o_proj.bias"])
+                for n in ("attn_ln", "mlp_ln"):
+                    m[n].weight.copy_(w[p + n + ".weight"])
+                    m[n].bias.copy_(w[p + n + ".bias"])
+                wug = w[p + "mlp.up_gate_proj.weight"]
+                m["up"].weight.copy_(wug[:I])
+                m["gate"].weight.copy_(wug[I:])
+                m["down"].weight.copy_(w[p + "mlp.down_proj.weight"])
+                m["down"].bias.copy_(w[p + "mlp.down_proj.bias"])
+                self.layers.append(m)
+        self.eval()
+
+    def rotate(self, x, rot):
+        return complex_rotate(x, rot, self.nh, self.hd)
+
+    def forward(self, ids, mask, tt):
+        S = ids.shape[1]
+        th = torch.from_numpy(gte_angles_numpy(self.sh, S))
+        rot = torch.complex(torch.cos(th), torch.sin(th)).to(torch.complex128)
+        x = self.word(ids)
+        if self.typ is not None:
+            x = x + self.typ(tt)
+        else:
+            assert not bool(tt.any())
+        h = self.eln(x)
+        kpm = mask == 0
+        for m in self.layers:
+            q, k = self.rotate(m["q"](h), rot), self.rotate(m["k"](h), rot)
+            a, _ = m["attn"](q, k, m["v"](h), key_padding_mask=kpm, need_weights=False)
+            h = m["attn_ln"](h + a)
+            h = m["mlp_ln"](h + m["down"](m["act"](m["gate"](h)) * m["up"](h)))
+        return h
+
+
+def gte_rotary_info(sh):
+    """The float32 rotary table over every position (max_position_embeddings),
+    for the report: B's numpy angles against A's torch ones (must be
+    equal), the inv_freq values with and without the NTK scaling, the
+    table's distance from the plain (unscaled) one, and, with glibc through
+    ctypes (None without it), the C engine's expression 1.0f /
+    powf((float)(theta * f), (float)(2i) / (float)d) / (float)pow(f, 2.0 / d)
+    against torch's inv_freq, and glibc's cosf / sinf against torch's
+    cos / sin."""
+    S = sh["maxpos"]
+    d = sh["hidden"] // sh["heads"]
+    theta, f = sh["rope_theta"], sh["rope_factor"]
+    inv_t = gte_inv_freq(sh).numpy()
+    inv_plain = gte_inv_freq(sh, "no_ntk").numpy()
+    th_t = torch.einsum("i,j->ij", torch.arange(S, dtype=torch.float32), torch.from_numpy(inv_t)).numpy()
+    th_n = gte_angles_numpy(sh, S)
+    assert th_t.dtype == th_n.dtype == np.float32 and (th_t.view(np.uint32) == th_n.view(np.uint32)).all()
+    c_t, s_t = gte_rotary_cos_sin(sh, S)
+    c_t, s_t = c_t.numpy(), s_t.numpy()
+    half = d // 2
+    assert (c_t[:, :half] == c_t[:, half:]).all() and (s_t[:, :half] == s_t[:, half:]).all()
+    c_t, s_t = c_t[:, :half], s_t[:, :half]
+    assert (c_t == torch.cos(torch.from_numpy(th_n)).numpy()).all() and \
+        (s_t == torch.sin(torch.from_numpy(th_n)).numpy()).all()
+    engine = None
+    try:
+        import ctypes
+        import ctypes.util
+        libm = ctypes.CDLL(ctypes.util.find_library("m") or "libm.so.6")
+        for fn, nargs in (("powf", 2), ("cosf", 1), ("sinf", 1)):
+            getattr(libm, fn).restype = ctypes.c_float
+            getattr(libm, fn).argtypes = [ctypes.c_float] * nargs
+        div = np.float32(f ** (2.0 / d)) if f > 1 else np.float32(1.0)
+        inv_e = np.array([np.float32(np.float32(1.0) / np.float32(libm.powf(float(np.float32(theta * f)),
+                                                                              float(np.float32(j) / np.float32(d)))))
+                          / div for j in range(0, d, 2)], dtype=np.float32)
+        c_g = np.array([libm.cosf(float(x)) for x in th_t.ravel()], dtype=np.float32).reshape(th_t.shape)
+        s_g = np.array([libm.sinf(float(x)) for x in th_t.ravel()], dtype=np.float32).reshape(th_t.shape)
+        engine = {"inv_freq_engine_expression_vs_torch_ulps":
+                  [int(a) - int(b) for a, b in zip(inv_e.view(np.int32), inv_t.view(np.int32))],
+                  "cos_sin_torch_vs_glibc_entries": int((c_t != c_g).sum() + (s_t != s_g).sum())}
+    except (OSError, AttributeError):
+        pass
+    th_p = np.outer(np.arange(S, dtype=np.float64), inv_plain.astype(np.float64))
+    return {"S": S, "rope_theta": theta, "factor": f, "ntk_base": theta * f,
+            "ntk_divisor": f ** (2 / d), "inv_freq_float32": [float(x) for x in inv_t],
+            "inv_freq_plain_float32": [float(x) for x in inv_plain],
+            "angles_torch_vs_numpy_float32": "identical",
+            "max_angle_ntk_vs_plain_rad": float(np.abs(th_t.astype(np.float64) - th_p).max()),
+            "engine_glibc": engine, "entries": 2 * c_t.size}
+
+
 def pool(h, mask, pooling, normalize):
     m = mask.to(h.dtype).unsqueeze(-1)
     if pooling == "cls":
@@ -1955,10 +2331,10 @@ def id_cases_for(shape, rng):
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
     cases.append(dict(name="single", ids=[rand_row(rng, 12, V, cls, sep)], type_ids=None, hidden=False))
-    if is_distil(sh) or is_mpnet(sh) or roberta or is_modernbert(sh):
-        # DistilBERT, MPNet and ModernBERT have no token types, XLM-RoBERTa one: the pairs
-        # case is dropped (after its ids were drawn, so the other cases are
-        # what they would be)
+    if is_distil(sh) or is_mpnet(sh) or roberta or is_modernbert(sh) or is_gte(sh):
+        # DistilBERT, MPNet, ModernBERT and gte have no token types,
+        # XLM-RoBERTa and rerank_gte one: the pairs case is dropped (after
+        # its ids were drawn, so the other cases are what they would be)
         cases = [c for c in cases if c["type_ids"] is None]
     if is_mpnet(sh) or roberta:
         # literal <pad> tokens (id 1) inside the rows: attended to, but at
@@ -1989,6 +2365,12 @@ def id_cases_for(shape, rng):
         # the local layers' windows over the long row; hidden states stored
         cases.append(dict(name="long_rotary", ids=[rand_row(rng, n, V, cls, sep) for n in MODERNBERT_LONG_ROWS],
                           type_ids=None, hidden=True))
+    if is_gte(sh):
+        # as modernbert's: rotary positions up to max_position_embeddings - 1
+        # (1023, on the NTK-scaled table), two short rows right-padded to
+        # 1024 in the same batch; hidden states stored
+        cases.append(dict(name="long_rotary", ids=[rand_row(rng, n, V, cls, sep) for n in GTE_LONG_ROWS],
+                          type_ids=None, hidden=True))
     return cases
 
 
@@ -1996,6 +2378,8 @@ def id_cases_for(shape, rng):
 NOMIC_LONG_ROWS = [1500, 33, 1]
 # modernbert's (max_position_embeddings 1024)
 MODERNBERT_LONG_ROWS = [1024, 33, 1]
+# gte's and rerank_gte's (max_position_embeddings 1024)
+GTE_LONG_ROWS = [1024, 33, 1]
 
 
 def sts_sentences(k):
@@ -2257,7 +2641,8 @@ def check_pair_ids(shape, pairs, ids, tids):
     a = tokenize(shape, [p[0] for p in pairs], max_length=1 << 20)
     b = tokenize(shape, [p[1] for p in pairs], max_length=1 << 20)
     cls, sep = sh.get("cls_sep", (101, 102))
-    # BERT's and ModernBERT's template: [CLS] a [SEP] b [SEP], type ids 0 / 1
+    # BERT's and ModernBERT's template: [CLS] a [SEP] b [SEP], type ids 0 / 1;
+    # XLM-R's (rerank_xlmr, rerank_gte): <s> a </s></s> b </s>, type ids 0
     bert = sh["classifier"] in ("bert", "modernbert")
     added = 3 if bert else 4
     out = []
@@ -2472,10 +2857,11 @@ def run_shape(shape, args, report):
     mpnet = is_mpnet(sh)
     nomic = is_nomic(sh)
     modernbert = is_modernbert(sh)
+    gte = is_gte(sh)
     # shapes without a fused-path run of B: MPNet's bias as src_mask, and
-    # NomicBert's and ModernBERT's rotary, are not what
+    # NomicBert's, ModernBERT's and GTE's rotary, are not what
     # nn.TransformerEncoderLayer computes
-    no_fast = mpnet or nomic or modernbert
+    no_fast = mpnet or nomic or modernbert or gte
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
     if no_fast:
@@ -2491,9 +2877,10 @@ def run_shape(shape, args, report):
     # not a check: the float32 run of A against float64, a guide for the engine's tolerances
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
-    encoder_a = mpnet_a if mpnet else nomic_a if nomic else modernbert_a if modernbert else bert_a
+    encoder_a = (mpnet_a if mpnet else nomic_a if nomic else modernbert_a if modernbert else gte_a if gte
+                 else bert_a)
     B_model = (MPNetB(w, sh) if mpnet else NomicB(w, sh) if nomic else ModernBertB(w, sh) if modernbert
-               else BertB(w, sh))
+               else GteB(w, sh) if gte else BertB(w, sh))
     pad_id = MPNET_PAD if mpnet or is_roberta(sh) else sh.get("pad_id", 0)
     # MPNet and XLM-RoBERTa, for information: how far the hidden states and
     # pooled vectors move when the reference gets one thing of the
@@ -2505,9 +2892,11 @@ def run_shape(shape, args, report):
                 else ("no_window", "window_layers_shifted", "one_theta", "window_one_short", "silu",
                       "swapped_input_gate", "postnorm", "no_final_norm", "no_rotary")
                 if modernbert and not sh.get("classifier")
+                else ("no_rotary", "no_ntk", "swapped_up_gate", "silu", "no_attention_bias", "prenorm")
+                + (("no_token_types",) if sh["typevocab"] > 0 else ()) if gte
                 else ())
     sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
-    if sabotage is not None and (nomic or modernbert):
+    if sabotage is not None and (nomic or modernbert or gte):
         # and on the hidden states golden.bin stores (what test_engine compares)
         for fig in sabotage.values():
             fig["stored_hidden"] = 0.0
@@ -2645,7 +3034,19 @@ def run_shape(shape, args, report):
             noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
         return ha, pa, mask
 
-    buckets = mpnet_info = nomic_info = None
+    buckets = mpnet_info = nomic_info = gte_info = None
+    if gte:
+        # the float32 NTK-scaled rotary table over every position (B's numpy
+        # angles must be A's torch angles)
+        gte_info = gte_rotary_info(sh)
+        g = gte_info["engine_glibc"]
+        print("  rotary table (NTK: base %g * %g, inv_freq / %.17g; float32, %d positions): B's numpy angles == "
+              "A's torch angles; inv_freq %s; the engine's expression with glibc's powf vs torch (ulps) %s; "
+              "glibc cosf/sinf vs torch: %s of %d entries differ; NTK vs plain table: angles up to %.4g rad apart"
+              % (gte_info["rope_theta"], gte_info["factor"], gte_info["ntk_divisor"], gte_info["S"],
+                 ["%.9g" % x for x in gte_info["inv_freq_float32"]],
+                 g and g["inv_freq_engine_expression_vs_torch_ulps"], g and g["cos_sin_torch_vs_glibc_entries"],
+                 gte_info["entries"], gte_info["max_angle_ntk_vs_plain_rad"]))
     if modernbert:
         # the float32 rotary tables of both bases over every position (B's
         # numpy angles must be A's torch angles), and HF's matmul form of the
@@ -2759,7 +3160,7 @@ def run_shape(shape, args, report):
                         ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
                                   zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
     elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic",
-                   "modernbert"):
+                   "modernbert", "gte"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
@@ -2779,7 +3180,7 @@ def run_shape(shape, args, report):
                 fixture_checked += fixture_check_ids(shape, c, ids)
             if modernbert:
                 modernbert_check_ids(shape, c, ids)
-            if nomic:
+            if nomic or gte:
                 # sentence-transformers does not lowercase (do_lower_case
                 # false), the tokenizer does: the same ids as Python's
                 # lower() first, but where str.lower() and the tokenizer's
@@ -2798,12 +3199,12 @@ def run_shape(shape, args, report):
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
-        if nomic:
+        if nomic or gte:
             assert len(nomic_lower_differs) == 2, nomic_lower_differs
-            tok_check = ("nomic texts (not lowercased before the tokenizer): the same ids as lowercased "
+            tok_check = ("%s texts (not lowercased before the tokenizer): the same ids as lowercased "
                          "ones but for %d texts, %r (final sigma) and %r (special tokens)"
-                         % (len(nomic_lower_differs), nomic_lower_differs[0], nomic_lower_differs[1]))
-            nomic_info["texts_lowercased_first_differ"] = nomic_lower_differs
+                         % (shape, len(nomic_lower_differs), nomic_lower_differs[0], nomic_lower_differs[1]))
+            (gte_info if gte else nomic_info)["texts_lowercased_first_differ"] = nomic_lower_differs
         if modernbert:
             tok_check = ("modernbert texts: every row [CLS] ... [SEP] (4000 ... 4001); typed [CLS] [SEP] [MASK] "
                          "[PAD] [UNK] <|endoftext|> <|padding|> |||IP_ADDRESS||| |||EMAIL_ADDRESS||| give their "
@@ -2847,11 +3248,11 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if mpnet:
         print("    (no B fast figures: the fused encoder layer refuses the bias as src_mask)")
-    if nomic or modernbert:
+    if nomic or modernbert or gte:
         print("    (no B fast figures: B is not built from nn.TransformerEncoderLayer)")
     if sabotage is not None:
         print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors%s (information):"
-              % (" / stored hidden states" if nomic or modernbert else ""))
+              % (" / stored hidden states" if nomic or modernbert or gte else ""))
         for k, v in sabotage.items():
             print("    %-27s %.3g / %.3g%s" % (k, v["hidden"], v["pooled"],
                                              " / %.3g" % v["stored_hidden"] if "stored_hidden" in v else ""))
@@ -2876,7 +3277,7 @@ def run_shape(shape, args, report):
     od = os.path.join(OUT_DIR, shape)
     os.makedirs(od, exist_ok=True)
     golden = {"shape": shape}
-    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh) or nomic or modernbert:
+    if is_distil(sh) or is_mpnet(sh) or is_roberta(sh) or nomic or modernbert or gte:
         # only where not BERT, so that the older goldens stay byte-identical
         golden["model_type"] = sh["model_type"]
     golden.update({"files": {k: hp[k] for k in sorted(hp) if k.endswith(".safetensors")},
@@ -2921,6 +3322,8 @@ def run_shape(shape, args, report):
         report[shape]["nomic_rotary"] = nomic_info
     if modernbert:
         report[shape]["modernbert_rotary"] = nomic_info
+    if gte:
+        report[shape]["gte_rotary"] = gte_info
     if classifier:
         report[shape]["cross_encoder"] = ce_info
     if not args.keep:
@@ -2931,7 +3334,7 @@ def run_shape(shape, args, report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
-                                        "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert")
+                                        "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert,gte,rerank_gte")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -2,8 +2,8 @@
 ** gen_model.c — writes the deterministic test models of sqlite-embed.
 **
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
-**                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|bert-base|mpnet-base|
-**                                 nomic-base
+**                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|gte|rerank_gte|
+**                                 bert-base|mpnet-base|nomic-base|modernbert-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -60,6 +60,14 @@
 **                                                    (below): ModernBert-
 **                                                    ForSequenceClassification,
 **                                                    "model." prefix
+**   gte    64/3/4/96       30528 pos 1024 seed 22 F32 GTE v1.5's NewModel
+**                                                    (below), no prefix, no
+**                                                    position or token-type
+**                                                    table (rotary, NTK x2)
+**   rerank_gte 64/2/4/96    4002 pos 1024 seed 23 F32 cross-encoder (below):
+**                                                    NewForSequenceClassification,
+**                                                    "new." prefix,
+**                                                    type_vocab 1
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert),
@@ -199,7 +207,34 @@
 ** (json.dumps(indent=2) + "\n", keys in that order; modernbert-embed-base's
 ** prompts, without its "__version__" key).
 **
-** Cross-encoders (shapes rerank and rerank_xlmr; sentence-transformers'
+** GTE v1.5 (shape gte): the trust_remote_code NewModel (model_type "new") of
+** Alibaba-NLP/gte-base-en-v1.5, as sentence-transformers saves it (names
+** without prefix, no pooler):
+**   embeddings.word_embeddings.weight [V,H] (V = 30528: bert-base-uncased's
+**   30522 ids in 30528 rows, as gte-base-en-v1.5), embeddings.
+**   token_type_embeddings.weight [TV,H] only when type_vocab_size TV > 0
+**   (gte: 0, no tensor), embeddings.LayerNorm.weight/bias [H] (no position
+**   table: rotary positions);
+**   per layer i, prefix "encoder.layer.<i>.": attention.qkv_proj.weight
+**   [3H,H] (rows Q, K, V) and .bias [3H], attention.o_proj.weight [H,H] and
+**   .bias [H], attn_ln.weight/bias [H], mlp.up_gate_proj.weight [2I,H] (rows
+**   0..I-1 "up", I..2I-1 the gate; no bias), mlp.down_proj.weight [H,I] and
+**   .bias [H], mlp_ln.weight/bias [H].
+** 3 layers, 4 heads of 16, I = 96.  qkv_proj.weight takes K_QKV (std 0.1, as
+** NomicBert's Wqkv: sharp attention, so that rotary mistakes show), the
+** LayerNorms the LayerNorm kinds, the rest (qkv_proj.bias included) K_STD.
+** config.json is a NewConfig as transformers 4.39.1 saves it (keys sorted;
+** see write_gte_config): pack_qkv true, position_embedding_type "rope",
+** rope_theta 20000.0, rope_scaling {"factor": 2.0, "type": "ntk"},
+** layer_norm_type "layer_norm", layer_norm_eps 1e-12, hidden_act "gelu",
+** type_vocab_size 0, auto_map to Alibaba-NLP/new-impl's code, ...
+** vocab.txt is bert-base-uncased's, tokenizer_config.json is generated
+** (BertTokenizer, do_lower_case true, model_max_length 1024).  ST files: cls
+** pooling, Normalize, max_seq_length 1024, do_lower_case false (gte-base-en-
+** v1.5's layout: the tokenizer lowercases, sentence-transformers does not).
+**
+** Cross-encoders (shapes rerank, rerank_xlmr, rerank_modernbert and
+** rerank_gte; sentence-transformers'
 ** CrossEncoder, one label).  No sentence-transformers files (no
 ** modules.json, 1_Pooling or sentence_bert_config.json).
 **   rerank: cross-encoder/ms-marco-MiniLM-L-6-v2's layout.  BertModel's
@@ -232,8 +267,20 @@
 **   label2id as for rerank and no activation key (Sigmoid); the tokenizer
 **   files are modernbert's (model_max_length 8192; pairs "[CLS] $A [SEP]
 **   $B:1 [SEP]:1", whose type ids ModernBERT does not take).
-** The head's tensors (BERT: the pooler and classifier; XLM-R: classifier.*;
-** ModernBERT: head.dense.weight and classifier.*) take the head kind below
+**   rerank_gte: Alibaba-NLP/gte-multilingual-reranker-base's layout.  The
+**   gte encoder (2 layers, type_vocab_size 1: embeddings.
+**   token_type_embeddings.weight [1,H]; rope_theta 160000.0, rope_scaling
+**   {"factor": 8.0, "type": "ntk"}) under "new." (NewModel inside
+**   NewForSequenceClassification, add_pooling_layer=True), its pooler
+**   new.pooler.dense.weight [H,H] and .bias [H] (BertPooler: tanh of token
+**   0), plus classifier.weight [1,H] and classifier.bias [1] without
+**   prefix.  config.json is gte's NewConfig with "architectures"
+**   ["NewForSequenceClassification"], auto_map's
+**   AutoModelForSequenceClassification, pad_token_id 1, id2label and
+**   label2id as for rerank and no activation key (Sigmoid); the tokenizer
+**   files are xlmroberta's (XLM-R Unigram).
+** The head's tensors (BERT and GTE: the pooler and classifier; XLM-R:
+** classifier.*; ModernBERT: head.dense.weight and classifier.*) take the head kind below
 ** (std 0.3); ModernBERT's head.norm.weight takes K_NORM_W, as its other
 ** LayerNorm weights.
 **
@@ -258,7 +305,8 @@
 **            ModernBERT's LayerNorm weights (K_NORM_W): (float)(1.0 + u_k)
 **            with std = 0.1 (twice the BERT LayerNorms', so that a missing
 **            or misplaced norm shows).
-**            NomicBert's and ModernBERT's attn.Wqkv.weight: (float)u_k with std = 0.1, so
+**            NomicBert's and ModernBERT's attn.Wqkv.weight and GTE's
+**            attention.qkv_proj.weight: (float)u_k with std = 0.1, so
 **            that the attention is sharp enough for a rotary mistake to
 **            show (with std 0.02 the scores have a standard deviation of
 **            about 0.02, the attention is nearly uniform and leaving the
@@ -266,7 +314,8 @@
 **            A cross-encoder's head (rerank: bert.pooler.dense.* and
 **            classifier.*; rerank_xlmr: classifier.dense.* and
 **            classifier.out_proj.*; rerank_modernbert: head.dense.weight
-**            and classifier.*), weights and biases: (float)u_k with
+**            and classifier.*; rerank_gte: new.pooler.dense.* and
+**            classifier.*), weights and biases: (float)u_k with
 **            std = 0.3 (K_HEAD), so that the head's pre-activations and the
 **            logits are O(1) and leaving out the tanh, pooling otherwise or
 **            a wrong activation visibly moves the scores.
@@ -363,7 +412,7 @@ static const Prompt MODERNBERT_PROMPTS[] = {
 };
 
 enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5,
-       ARCH_MODERNBERT = 6 };
+       ARCH_MODERNBERT = 6, ARCH_GTE = 7 };
 
 /* Cross-encoder heads (*ForSequenceClassification, one label):
 ** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
@@ -374,8 +423,20 @@ enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBER
 ** HEAD_MODERNBERT ModernBertForSequenceClassification: the encoder under
 **               "model.", ModernBertPredictionHead's head.dense [H, H] (no
 **               bias) and head.norm [H] (LayerNorm weight), classifier
-**               [1, H] (no prefix). */
-enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2, HEAD_MODERNBERT = 3 };
+**               [1, H] (no prefix);
+** HEAD_GTE      NewForSequenceClassification: the encoder under "new.",
+**               its pooler (BertPooler) under the prefix too, then
+**               classifier [1, H] (no prefix). */
+enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2, HEAD_MODERNBERT = 3, HEAD_GTE = 4 };
+
+/* GTE's rotary settings as config.json writes them (Python floats):
+** rope_theta and rope_scaling's NTK factor. */
+typedef struct {
+  const char *theta, *factor;
+} GteRope;
+
+static const GteRope GTE_ROPE = {"20000.0", "2.0"};          /* shape gte: NTK x2 */
+static const GteRope RERANK_GTE_ROPE = {"160000.0", "8.0"};  /* shape rerank_gte: NTK x8 */
 
 typedef struct {
   const char *name;
@@ -416,45 +477,46 @@ typedef struct {
                              similarity_fn_name after default_prompt_name, or NULL (no key) */
   int local_attention; /* ModernBERT only: config.json's local_attention; 0 (the
                           shapes with goldens): MODERNBERT_LOCAL_ATTENTION */
+  const GteRope *rope; /* GTE only: rope_theta and rope_scaling's factor, else NULL */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
    NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
    "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0,
-   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
@@ -462,7 +524,7 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
   ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
   ** side files from tests/fixtures/tokenizer/unigram (relative to
@@ -470,26 +532,26 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json without do_lower_case */
   {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
-   1, 1, 0, HEAD_NONE, NULL, NULL, 0},
+   1, 1, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* XLM-RoBERTa as bge-m3 has it (at the test width): BertModel's tensors
   ** under "roberta.", one token type, positions from pad_token_id + 1, the
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
   ** tensors without prefix, one token type, positions from pad_token_id + 1,
   ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
   {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
-   1, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (at the test width):
   ** rotary positions (no position table), fused Wqkv, SwiGLU, no biases
   ** but the LayerNorms', n_inner 200 (256 in the tensors), 30522 tokenizer
   ** ids in 30528 rows, mean pooling, Normalize, 2048 tokens */
   {"nomic", 64, 2, 4, 200, 30528, 2048, 2, 16, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
   /* cross-encoder/ms-marco-MiniLM-L-6-v2's layout at the test width: a
   ** BertForSequenceClassification checkpoint (BertModel's tensors under
   ** "bert.", the pooler and classifier.weight/bias as its head), config.json
@@ -497,14 +559,14 @@ static const Shape SHAPES[] = {
   ** generated tokenizer_config.json; no sentence-transformers files */
   {"rerank", 64, 2, 4, 256, 30522, 512, 2, 18, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
-   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0},
+   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0, NULL},
   /* BAAI/bge-reranker-base's layout at the test width: xlmroberta's encoder
   ** under "roberta." without pooler, RobertaClassificationHead, no
   ** activation key (CrossEncoder applies Sigmoid to one label), the XLM-R
   ** tokenizer files; no sentence-transformers files */
   {"rerank_xlmr", 64, 2, 4, 256, 4002, 514, 1, 19, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_ROBERTA, NULL, NULL, 0},
+   1, 0, 0, HEAD_ROBERTA, NULL, NULL, 0, NULL},
   /* ModernBERT as nomic-ai/modernbert-embed-base has it (at the test width):
   ** ModernBertModel's tensors without prefix (pre-norm, rotary, local /
   ** global attention, gated GELU MLP, no biases at all, no position or
@@ -513,7 +575,7 @@ static const Shape SHAPES[] = {
   ** search_query / search_document prompts without a default */
   {"modernbert", 64, 4, 4, 96, 4032, 1024, 0, 20, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 512, NULL, 0, MODERNBERT_PROMPTS, 2, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine", 0},
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine", 0, NULL},
   /* Alibaba-NLP/gte-reranker-modernbert-base's layout at the test width: a
   ** ModernBertForSequenceClassification checkpoint (modernbert's encoder
   ** under "model.", head.dense without bias, head.norm, classifier),
@@ -522,26 +584,44 @@ static const Shape SHAPES[] = {
   ** sentence-transformers files */
   {"rerank_modernbert", 64, 4, 4, 96, 4032, 1024, 0, 21, DT_F32, "model.", 1,
    NULL, "modernbert-style", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL, 0},
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL, 0, NULL},
+  /* GTE v1.5's NewModel as Alibaba-NLP/gte-base-en-v1.5 has it (at the test
+  ** width): post-LayerNorm, rotary (rope_theta 20000, NTK factor 2), fused
+  ** qkv_proj with bias, gated GELU MLP (up_gate_proj without bias), no
+  ** position or token-type table (type_vocab_size 0), bert-base-uncased's
+  ** 30522 ids in 30528 rows, cls pooling, Normalize, 1024 tokens,
+  ** sentence_bert_config.json's do_lower_case false (the tokenizer
+  ** lowercases) */
+  {"gte", 64, 3, 4, 96, 30528, 1024, 0, 22, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 1024, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_GTE, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, &GTE_ROPE},
+  /* Alibaba-NLP/gte-multilingual-reranker-base's layout at the test width: a
+  ** NewForSequenceClassification checkpoint (the encoder under "new.", one
+  ** token type, rope_theta 160000, NTK factor 8; the pooler with tanh and
+  ** classifier), no activation key (CrossEncoder applies Sigmoid to one
+  ** label), the XLM-R tokenizer files; no sentence-transformers files */
+  {"rerank_gte", 64, 2, 4, 96, 4002, 1024, 1, 23, DT_F32, "new.", 1,
+   NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_GTE, "../tokenizer/unigram", 1, 0, 0, HEAD_GTE, NULL, NULL, 0, &RERANK_GTE_ROPE},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* nomic-embed-text-v1.5's size (768/12/12, n_inner 3072, 8,192 rotary
   ** positions), for the bench only, like the two above */
   {"nomic-base", 768, 12, 12, 3072, 30528, 8192, 2, 17, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
   /* ModernBERT-base's size (768/22/12, intermediate 1152, 50368 rows,
   ** 8,192 positions, its window of 128), for the bench only */
   {"modernbert-base", 768, 22, 12, 1152, 50368, 8192, 0, 22, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 50283, 0, 0, HEAD_NONE, NULL, NULL, 128},
+   ARCH_MODERNBERT, "modernbert-style", 50283, 0, 0, HEAD_NONE, NULL, NULL, 128, NULL},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
@@ -767,9 +847,60 @@ static void build_modernbert_tensors(const Shape *s) {
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
+/* GTE v1.5's NewModel (pack_qkv, no pooler) as sentence-transformers saves
+** it, or inside NewForSequenceClassification (HEAD_GTE: under "new.", with
+** the pooler, plus the classifier without prefix): the word embeddings, a
+** token-type table only when type_vocab_size > 0, the embeddings'
+** LayerNorm; per layer qkv_proj [3H, H] (rows Q, K, V) with bias, o_proj
+** with bias, attn_ln, up_gate_proj [2I, H] (rows: up, then the gate; no
+** bias), down_proj with bias, mlp_ln.  qkv_proj.weight takes K_QKV (std
+** 0.1, as NomicBert's Wqkv: sharp attention, so that rotary mistakes
+** show), the LayerNorms the LayerNorm kinds, the rest K_STD; the head
+** K_HEAD. */
+static void build_gte_tensors(const Shape *s) {
+  long H = s->hidden, I = s->inter;
+  char b[96];
+  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  if (s->typevocab > 0) add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
+  add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
+  for (int i = 0; i < s->layers; i++) {
+    const struct {
+      const char *part;
+      long d0, d1; /* d1 = 0: a 1-D tensor */
+      int kind;
+    } parts[] = {
+      {"attention.qkv_proj.weight", 3 * H, H, K_QKV}, {"attention.qkv_proj.bias", 3 * H, 0, K_STD},
+      {"attention.o_proj.weight", H, H, K_STD},       {"attention.o_proj.bias", H, 0, K_STD},
+      {"attn_ln.weight", H, 0, K_LN_W},               {"attn_ln.bias", H, 0, K_LN_B},
+      {"mlp.up_gate_proj.weight", 2 * I, H, K_STD},   {"mlp.down_proj.weight", H, I, K_STD},
+      {"mlp.down_proj.bias", H, 0, K_STD},            {"mlp_ln.weight", H, 0, K_LN_W},
+      {"mlp_ln.bias", H, 0, K_LN_B},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+      snprintf(b, sizeof b, "encoder.layer.%d.%s", i, parts[k].part);
+      add(s, b, parts[k].d1 ? 2 : 1, parts[k].d0, parts[k].d1, parts[k].kind, i);
+    }
+  }
+  /* NewForSequenceClassification: NewModel(add_pooling_layer=True), its
+  ** pooler the head's first Linear (K_HEAD, under the prefix), then the
+  ** classifier outside the base model (no prefix) */
+  if (s->head == HEAD_GTE) {
+    add(s, "pooler.dense.weight", 2, H, H, K_HEAD, -1);
+    add(s, "pooler.dense.bias", 1, H, 0, K_HEAD, -1);
+    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
+    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
+  }
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
   ntensors = 0;
+  if (s->arch == ARCH_GTE) {
+    build_gte_tensors(s);
+    return;
+  }
   if (s->arch == ARCH_NOMIC) {
     build_nomic_tensors(s);
     return;
@@ -1002,7 +1133,8 @@ static void write_index(const Shape *s, const char *dir, long total) {
 ** differ from PretrainedConfig's two labels, and CrossEncoder's saved
 ** activation where the shape has one), as three snippets in sorted-key
 ** order: after "hidden_size", after "intermediate_size" and after
-** "position_embedding_type".  Empty strings without a head. */
+** "position_embedding_type" (GTE's NewConfig: after "rope_theta").  Empty
+** strings without a head. */
 typedef struct {
   const char *arch;           /* "architectures"[0] */
   char id2label[64], label2id[64], ce_act[160];
@@ -1014,6 +1146,7 @@ static void head_keys(const Shape *s, const char *base_arch, HeadKeys *k) {
   if (s->head == HEAD_NONE) return;
   k->arch = s->head == HEAD_BERT         ? "BertForSequenceClassification"
             : s->head == HEAD_MODERNBERT ? "ModernBertForSequenceClassification"
+            : s->head == HEAD_GTE        ? "NewForSequenceClassification"
                                          : "XLMRobertaForSequenceClassification";
   snprintf(k->id2label, sizeof k->id2label, "  \"id2label\": {\n    \"0\": \"LABEL_0\"\n  },\n");
   snprintf(k->label2id, sizeof k->label2id, "  \"label2id\": {\n    \"LABEL_0\": 0\n  },\n");
@@ -1266,8 +1399,73 @@ static void write_modernbert_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
+/* config.json as transformers 4.39.1 saves GTE v1.5's NewConfig (keys
+** sorted, gte-base-en-v1.5's keys: auto_map to Alibaba-NLP/new-impl's code,
+** pack_qkv, rope, NTK rope_scaling, layer_norm_type "layer_norm", ...).  A
+** cross-encoder's adds its architecture, id2label, label2id and auto_map's
+** AutoModelForSequenceClassification (what CrossEncoder loads with
+** trust_remote_code). */
+static void write_gte_config(const Shape *s, const char *dir) {
+  HeadKeys hk;
+  head_keys(s, "NewModel", &hk);
+  char t[4096];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"architectures\": [\n"
+           "    \"%s\"\n"
+           "  ],\n"
+           "  \"attention_probs_dropout_prob\": 0.0,\n"
+           "  \"auto_map\": {\n"
+           "    \"AutoConfig\": \"Alibaba-NLP/new-impl--configuration.NewConfig\",\n"
+           "    \"AutoModel\": \"Alibaba-NLP/new-impl--modeling.NewModel\"%s\n"
+           "  },\n"
+           "  \"classifier_dropout\": null,\n"
+           "  \"hidden_act\": \"gelu\",\n"
+           "  \"hidden_dropout_prob\": 0.1,\n"
+           "  \"hidden_size\": %d,\n"
+           "%s"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"intermediate_size\": %d,\n"
+           "%s"
+           "  \"layer_norm_eps\": 1e-12,\n"
+           "  \"layer_norm_type\": \"layer_norm\",\n"
+           "  \"logn_attention_clip1\": false,\n"
+           "  \"logn_attention_scale\": false,\n"
+           "  \"max_position_embeddings\": %d,\n"
+           "  \"model_type\": \"new\",\n"
+           "  \"num_attention_heads\": %d,\n"
+           "  \"num_hidden_layers\": %d,\n"
+           "  \"pack_qkv\": true,\n"
+           "  \"pad_token_id\": %d,\n"
+           "  \"position_embedding_type\": \"rope\",\n"
+           "  \"rope_scaling\": {\n"
+           "    \"factor\": %s,\n"
+           "    \"type\": \"ntk\"\n"
+           "  },\n"
+           "  \"rope_theta\": %s,\n"
+           "%s"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.39.1\",\n"
+           "  \"type_vocab_size\": %d,\n"
+           "  \"unpad_inputs\": false,\n"
+           "  \"use_memory_efficient_attention\": false,\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           hk.arch,
+           s->head == HEAD_GTE ? ",\n    \"AutoModelForSequenceClassification\": "
+                                 "\"Alibaba-NLP/new-impl--modeling.NewForSequenceClassification\""
+                               : "",
+           s->hidden, hk.id2label, s->inter, hk.label2id, s->maxpos, s->heads, s->layers, s->pad_id,
+           s->rope->factor, s->rope->theta, hk.ce_act, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
+  if (s->arch == ARCH_GTE) {
+    write_gte_config(s, dir);
+    return;
+  }
   if (s->arch == ARCH_MODERNBERT) {
     write_modernbert_config(s, dir);
     return;
