@@ -117,7 +117,7 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   const char *gp = json_string_value(json_object_get(g, "pooling"));
   /* "model_type" is written only where it is not BERT (distil: "distilbert",
   ** mpnet: "mpnet", xlmroberta: "xlm-roberta", roberta: "roberta", nomic: "nomic_bert",
-  ** modernbert: "modernbert") */
+  ** modernbert: "modernbert", gte: "new") */
   const json_t *gmt = json_object_get(g, "model_type");
   const char *want_mt = gmt ? json_string_value(gmt) : "bert";
   const int distil = want_mt && strcmp(want_mt, "distilbert") == 0;
@@ -125,6 +125,7 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   const int roberta = want_mt && (strcmp(want_mt, "xlm-roberta") == 0 || strcmp(want_mt, "roberta") == 0);
   const int nomic = want_mt && strcmp(want_mt, "nomic_bert") == 0;
   const int modernbert = want_mt && strcmp(want_mt, "modernbert") == 0;
+  const int gte = want_mt && strcmp(want_mt, "new") == 0;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -172,6 +173,13 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   ** embeddings.norm and final_norm (weights only) */
   if (modernbert)
     want = (int64_t)in.vocab_size * H + H + in.num_layers * (4 * H * H + 3 * I * H + 2 * H) - H + H;
+  /* GTE: no position table (rotary), a token-type table of one row in
+  ** rerank_gte (gte-multilingual's layout) and none in gte
+  ** (gte-base-en-v1.5's type_vocab_size 0), BERT's biases but up_gate_proj
+  ** (up and gate: 2 I H) without one */
+  if (gte)
+    want = (int64_t)in.vocab_size * H + (strcmp(shape, "rerank_gte") == 0 ? H : 0) + 2 * H +
+           in.num_layers * (4 * H * H + 4 * H + 2 * H + 3 * I * H + H + 2 * H);
   /* A cross-encoder's head: H x H (+ H: its bias), then labels x H +
   ** labels.  ModernBERT's golden says how its first Linear differs
   ** ("dense_bias" false, "dense_activation" gelu, "dense_norm": a LayerNorm
@@ -207,6 +215,7 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
                      : distil ? "no token types" : roberta ? "type_vocab_size 1"
                      : nomic ? "no positions, no biases, gated FFN"
                      : modernbert ? "no positions, no biases, gated FFN, no attn_norm in layer 0"
+                     : gte ? "no positions, gated FFN without up bias"
                      : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);

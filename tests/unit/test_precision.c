@@ -821,5 +821,12 @@ int main(void) {
     check_encoder(dir, "generated ModernBERT: pre-LayerNorm, GeGLU, windowed layers", 0);
   else
     CHECK(0, "no model at %s (gen_model --shape modernbert)", dir);
+  /* QKV and down-projection biases in the epilogue, NTK-scaled rotary, GeGLU */
+  snprintf(dir, sizeof dir, "%s/gte", models && models[0] ? models : "build/test-models");
+  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  if (access(cfg, R_OK) == 0)
+    check_encoder(dir, "generated GTE v1.5: post-LayerNorm, NTK rotary, GeGLU with biases", 0);
+  else
+    CHECK(0, "no model at %s (gen_model --shape gte)", dir);
   return check_finish();
 }
