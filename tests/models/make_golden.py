@@ -111,6 +111,29 @@ information, how far the outputs move without rotary, without the NTK
 scaling, with the activation on the up half, with SiLU for GELU, without
 the attention biases, pre-norm instead of post-norm and (rerank_gte)
 without the token-type row.
+JinaBert shapes (jina: JinaBertModel as jinaai/jina-embeddings-v2-base-en;
+rerank_jina: JinaBertForSequenceClassification as
+jinaai/jina-reranker-v1-turbo-en; config.json's model_type "bert" with
+position_embedding_type "alibi", so the shapes say arch "jina") store
+JinaBertModel's tensors (BERT's embeddings without the position table and
+BERT's attention; per layer mlp.gated_layers (no bias), mlp.wo,
+mlp.layernorm) and a JinaBertConfig.  A follows
+jinaai/jina-bert-implementation's modeling_bert.py from torch primitives:
+LayerNorm(word + token type), BERT's attention with scores / sqrt(d) +
+(the finfo.min mask + ALiBi), the ALiBi table built as
+rebuild_alibi_tensor does in float32 (int64 |j - i|, torch.Tensor of
+_get_alibi_head_slopes' Python floats, the float32 product) and then cast;
+GeGLU: GELU_erf(first half of gated_layers) * second half, wo, layernorm(+
+the attention block's output).  B is nn.Embedding + nn.LayerNorm +
+nn.MultiheadAttention (Q/K/V as its in-projection) given the ALiBi bias as
+a float attn_mask [batch * heads, S, S] (distances from numpy, slopes from
+their closed form, asserted bit-identical to A's table) with the key
+padding mask, nn.LayerNorm, nn.Linear gate / up / wo with nn.GELU; no fused
+path.  rerank_jina's head is BertPooler (tanh of token 0, under "bert.")
+and classifier, then Sigmoid.  For information, how far the outputs move
+without ALiBi, with one-sided (causal) ALiBi, with the next power of two's
+slopes, with the GELU on the second half, with tanh-GELU and with
+mlp.layernorm missing its residual.
 Cross-encoders (rerank: BertForSequenceClassification as
 cross-encoder/ms-marco-MiniLM-L-6-v2; rerank_xlmr:
 XLMRobertaForSequenceClassification as BAAI/bge-reranker-base) store the
@@ -358,6 +381,32 @@ SHAPES = {
                        lower=False, st=False, pooling="cls", normalize=False, max_seq=1024,
                        model_type="new", typevocab=1, pad_id=1, cls_sep=(0, 2), classifier="gte",
                        rope_theta=160000.0, rope_factor=8.0),
+    # JinaBert as jinaai/jina-embeddings-v2-base-en has it (the
+    # trust_remote_code JinaBertModel of jinaai/jina-bert-implementation:
+    # config.json's model_type "bert", so the shape says arch "jina"; jina
+    # config writer in gen_model.c): BERT's post-LayerNorm encoder with ALiBi
+    # instead of a position table, 6 heads (not a power of two: the slope
+    # recursion), a GeGLU FFN (mlp.gated_layers without bias, mlp.wo,
+    # mlp.layernorm), two token types, bert-base-uncased's 30522 ids in 30528
+    # embedding rows, mean pooling, Normalize, 1024 tokens;
+    # sentence_bert_config.json's do_lower_case false while the tokenizer
+    # lowercases (as nomic)
+    "jina": dict(hidden=96, layers=2, heads=6, inter=128, vocab=30528, maxpos=1024, seed=24,
+                 dtype="F32", prefix="", shards=1, vocab_fixture="bert-base-uncased",
+                 tokjson_fixture=None, lower=True, st=True, pooling="mean", normalize=True,
+                 max_seq=1024, arch="jina", st_lower=False, tok_vocab=30522, typevocab=2),
+    # jinaai/jina-reranker-v1-turbo-en's layout
+    # (JinaBertForSequenceClassification): the jina encoder (64/2/4/96: 4
+    # heads, a power of two) under "bert.", with BERT's pooler (tanh of token
+    # 0) as the head's first Linear, classifier [1, H] without prefix; no
+    # activation key (Sigmoid); bert-base-uncased's vocab.txt (pairs [CLS] a
+    # [SEP] b [SEP], type ids 0 / 1).  max_seq 1024: the engine's limit,
+    # max_position_embeddings, as for rerank_modernbert and rerank_gte (the
+    # generated tokenizer_config.json says the same)
+    "rerank_jina": dict(hidden=64, layers=2, heads=4, inter=96, vocab=30528, maxpos=1024, seed=25,
+                        dtype="F32", prefix="bert.", shards=1, vocab_fixture="bert-base-uncased",
+                        tokjson_fixture=None, lower=True, st=False, pooling="cls", normalize=False,
+                        max_seq=1024, arch="jina", tok_vocab=30522, typevocab=2, classifier="jina"),
 }
 # The cross-encoders' heads (shapes with "classifier"): the architecture
 # config.json names, the head's two Linears (unprefixed names; BERT's first
@@ -382,6 +431,11 @@ CLASSIFIERS = {
     # (Sigmoid, one label)
     "gte": dict(architecture="NewForSequenceClassification", dense="pooler.dense", out="classifier",
                 ce_act=None, activation="sigmoid"),
+    # JinaBertForSequenceClassification: JinaBertModel's pooler (BertPooler,
+    # under the encoder's prefix "bert."), then classifier; no activation key
+    # (Sigmoid, one label)
+    "jina": dict(architecture="JinaBertForSequenceClassification", dense="pooler.dense", out="classifier",
+                 ce_act=None, activation="sigmoid"),
 }
 CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 # Seeds of the id cases' random ids: 1000 + this index.  The first five are
@@ -390,7 +444,7 @@ CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
              "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
              "rerank": 13, "rerank_xlmr": 14, "modernbert": 15, "rerank_modernbert": 16, "gte": 17,
-             "rerank_gte": 18}
+             "rerank_gte": 18, "jina": 19, "rerank_jina": 20}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD, K_NORM_W = 0, 1, 2, 3, 4, 5, 6, 7
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -465,6 +519,13 @@ def is_gte(sh):
     return sh.get("model_type", "bert") == "new"
 
 
+def is_jina(sh):
+    """JinaBert (jinaai/jina-bert-implementation, trust_remote_code): its
+    config.json says model_type "bert" (with position_embedding_type
+    "alibi"), so the shape names the architecture in "arch"."""
+    return sh.get("arch") == "jina"
+
+
 def nomic_inner(sh):
     """NomciBertGatedMLP's width: n_inner (config.json) rounded up to a multiple of 256."""
     return (sh["inter"] + 255) // 256 * 256
@@ -506,6 +567,8 @@ def arch_tensor_list(sh, arch=None):
         return modernbert_tensor_list(sh)
     if (arch or sh.get("model_type", "bert")) == "new":
         return gte_tensor_list(sh)
+    if arch is None and is_jina(sh):
+        return jina_tensor_list(sh)
     a = ARCH_NAMES[arch or sh.get("model_type", "bert")]
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
@@ -637,14 +700,50 @@ def gte_tensor_list(sh):
     return t
 
 
+def jina_tensor_list(sh):
+    """JinaBertModel's tensors (no pooler, as jina-embeddings-v2 stores
+    them): word and token-type embeddings and their LayerNorm (no position
+    table: ALiBi); per layer BERT's attention (attention.self.query / key /
+    value and attention.output.dense with biases, attention.output.LayerNorm),
+    then JinaBertGLUMLP's mlp.gated_layers [2I, H] (no bias; rows 0..I-1 go
+    through GELU, I..2I-1 multiply them), mlp.wo with bias and
+    mlp.layernorm.  The query, key and value weights take K_QKV (std 0.1,
+    as NomicBert's Wqkv: sharp attention, so that ALiBi mistakes show), and
+    so do mlp.gated_layers and mlp.wo (the GeGLU's pre-activations O(1),
+    where erf and tanh GELU part: with std 0.02 tanh-GELU moves the hidden
+    states by about 1.6e-6); the rest K_STD and the LayerNorm kinds.  Inside
+    JinaBertForSequenceClassification (classifier "jina"), JinaBertModel's
+    pooler too (the head's first Linear: K_HEAD)."""
+    H, I = sh["hidden"], sh["inter"]
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.token_type_embeddings.weight", (sh["typevocab"], H), K_STD, -1),
+         ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1), ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        for n in ("query", "key", "value"):
+            t += [(p + "attention.self.%s.weight" % n, (H, H), K_QKV, i),
+                  (p + "attention.self.%s.bias" % n, (H,), K_STD, i)]
+        t += [(p + "attention.output.dense.weight", (H, H), K_STD, i),
+              (p + "attention.output.dense.bias", (H,), K_STD, i),
+              (p + "attention.output.LayerNorm.weight", (H,), K_LN_W, i),
+              (p + "attention.output.LayerNorm.bias", (H,), K_LN_B, i),
+              (p + "mlp.gated_layers.weight", (2 * I, H), K_QKV, i),
+              (p + "mlp.wo.weight", (H, I), K_QKV, i), (p + "mlp.wo.bias", (H,), K_STD, i),
+              (p + "mlp.layernorm.weight", (H,), K_LN_W, i), (p + "mlp.layernorm.bias", (H,), K_LN_B, i)]
+    if sh.get("classifier") == "jina":
+        t += [("pooler.dense.weight", (H, H), K_HEAD, -1), ("pooler.dense.bias", (H,), K_HEAD, -1)]
+    return t
+
+
 def is_layer_norm_name(name):
     """BERT's LayerNorm, DistilBERT's sa_layer_norm / output_layer_norm,
     NomicBert's emb_ln / norm1 / norm2, ModernBERT's embeddings.norm /
-    attn_norm / mlp_norm / final_norm, GTE's attn_ln / mlp_ln."""
+    attn_norm / mlp_norm / final_norm, GTE's attn_ln / mlp_ln, JinaBert's
+    mlp.layernorm."""
     parts = name.split(".")
     return "LayerNorm" in name or "layer_norm" in name or (
         len(parts) >= 2 and parts[-2] in ("emb_ln", "norm1", "norm2", "norm", "attn_norm", "mlp_norm",
-                                          "final_norm", "attn_ln", "mlp_ln"))
+                                          "final_norm", "attn_ln", "mlp_ln", "layernorm"))
 
 
 def tensor_list(sh):
@@ -830,6 +929,25 @@ def write_model_dir(shape, d):
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.39.1",
                "type_vocab_size": sh["typevocab"], "unpad_inputs": False, "use_memory_efficient_attention": False,
                "vocab_size": sh["vocab"]}
+    elif is_jina(sh):
+        # JinaBertConfig as transformers 4.26.0 saves it
+        # (jina-embeddings-v2-base-en's keys; auto_map names the
+        # implementation's four classes, the classifier among them)
+        code = "jinaai/jina-bert-implementation--"
+        auto_map = {"AutoConfig": code + "configuration_bert.JinaBertConfig",
+                    "AutoModel": code + "modeling_bert.JinaBertModel",
+                    "AutoModelForMaskedLM": code + "modeling_bert.JinaBertForMaskedLM",
+                    "AutoModelForSequenceClassification": code + "modeling_bert.JinaBertForSequenceClassification"}
+        cfg = {"architectures": ["JinaBertForMaskedLM"], "attention_probs_dropout_prob": 0.0,
+               "attn_implementation": "torch", "auto_map": auto_map, "classifier_dropout": None,
+               "emb_pooler": "mean", "feed_forward_type": "geglu", "gradient_checkpointing": False,
+               "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": sh["hidden"],
+               "initializer_range": 0.02, "intermediate_size": sh["inter"], "layer_norm_eps": 1e-12,
+               "max_position_embeddings": sh["maxpos"], "model_max_length": sh["maxpos"], "model_type": "bert",
+               "num_attention_heads": sh["heads"], "num_hidden_layers": sh["layers"],
+               "pad_token_id": sh.get("pad_id", 0), "position_embedding_type": "alibi",
+               "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.26.0",
+               "type_vocab_size": sh["typevocab"], "use_cache": True, "vocab_size": sh["vocab"]}
     else:
         cfg = {"architectures": ["BertModel"], "attention_probs_dropout_prob": 0.1,
                "classifier_dropout": None, "hidden_act": "gelu", "hidden_dropout_prob": 0.1,
@@ -1014,7 +1132,8 @@ def load_model_weights(d, sh):
         want = {n for n, _, _, _ in arch_tensor_list(sh, "bert")} - {
             "embeddings.token_type_embeddings.weight", "pooler.dense.weight", "pooler.dense.bias"}
         assert set(w) == want, sorted(set(w) ^ want)
-    if is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or is_modernbert(sh) or is_gte(sh) or sh.get("classifier"):
+    if (is_mpnet(sh) or is_roberta(sh) or is_nomic(sh) or is_modernbert(sh) or is_gte(sh) or is_jina(sh)
+            or sh.get("classifier")):
         want = {n for n, _, _, _ in arch_tensor_list(sh)} | heads
         assert set(w) == want, sorted(set(w) ^ want)
     return w
@@ -2192,6 +2311,230 @@ def gte_rotary_info(sh):
             "engine_glibc": engine, "entries": 2 * c_t.size}
 
 
+# ---------------------------------------------------------------------------
+# JinaBert (jinaai/jina-bert-implementation's modeling_bert.py,
+# JinaBertModel, post-LayerNorm, ALiBi, GeGLU): reference A from primitives,
+# B from nn modules
+# ---------------------------------------------------------------------------
+# the variants (information only) that change the ALiBi table
+JINA_ALIBI_VARIANTS = ("no_alibi", "causal_alibi", "next_pow2_slopes")
+
+
+def jina_alibi_head_slopes(n):
+    """JinaBertEncoder._get_alibi_head_slopes in Python floats: for n a
+    power of two, start = 2 ** (-2 ** -(log2(n) - 3)) and [start * start **
+    i for i in range(n)]; else the slopes of the power of two below n, then
+    every other slope of twice that power, as many as are missing."""
+    def power_of_2(m):
+        start = 2 ** (-2 ** -(math.log2(m) - 3))
+        return [start * start ** i for i in range(m)]
+    if math.log2(n).is_integer():
+        return power_of_2(n)
+    closest = 2 ** math.floor(math.log2(n))
+    return power_of_2(closest) + jina_alibi_head_slopes(2 * closest)[0::2][: n - closest]
+
+
+@functools.lru_cache(maxsize=None)
+def jina_alibi(n_heads, size, variant=None):
+    """JinaBertEncoder.rebuild_alibi_tensor(size) as torch computes it:
+    relative_position = |arange(size)[None, :] - arange(size)[:, None]|
+    (int64) expanded over the heads, slopes = torch.Tensor(the Python
+    slopes) (float32), alibi = slopes[:, None, None] * -relative_position (a
+    float32 tensor), unsqueezed to [1, heads, size, size]; the forward slices
+    [:, :, :L, :L] and adds it to the extended attention mask.  Variants
+    (information only): "no_alibi" zeros, "causal_alibi" the one-sided
+    distance max(i - j, 0) (keys after the query get no bias, nothing is
+    masked), "next_pow2_slopes" the first n_heads slopes of the next power
+    of two (8 heads' for 6 or 4)."""
+    context_position = torch.arange(size)[:, None]
+    memory_position = torch.arange(size)[None, :]
+    if variant == "causal_alibi":
+        relative_position = (context_position - memory_position).clamp(min=0)
+    else:
+        relative_position = torch.abs(memory_position - context_position)
+    relative_position = relative_position.unsqueeze(0).expand(n_heads, -1, -1)
+    if variant == "next_pow2_slopes":
+        slopes = torch.Tensor(jina_alibi_head_slopes(2 ** (math.floor(math.log2(n_heads)) + 1))[:n_heads])
+    else:
+        slopes = torch.Tensor(jina_alibi_head_slopes(n_heads))
+    alibi = slopes.unsqueeze(1).unsqueeze(1) * -relative_position
+    assert alibi.dtype == torch.float32
+    if variant == "no_alibi":
+        alibi = torch.zeros_like(alibi)
+    return alibi.unsqueeze(0)
+
+
+def jina_a(w, sh, ids, mask, tt, variant=None):
+    """JinaBertModel's forward (position_embedding_type alibi,
+    feed_forward_type geglu, eval) from torch primitives: x =
+    LayerNorm(word + token type) (no position table); per layer BERT's
+    attention with scores / sqrt(d) + (extended mask (finfo.min on padded
+    keys) + alibi[:, :, :L, :L], the float32 table of jina_alibi cast to the
+    model's dtype), softmax, . v, attention.output.dense,
+    attention.output.LayerNorm(+ x) -> h1; JinaBertGLUMLP: g = h1 .
+    gated_layersT, GELU_erf(g[..., :I]) * g[..., I:], mlp.wo,
+    mlp.layernorm(+ h1).  variant (information only, to see that the checks
+    notice): the ALiBi ones of jina_alibi, "swapped_glu_halves" the GELU on
+    the second half, "tanh_gelu" the tanh approximation for erf GELU,
+    "no_mlp_residual" mlp.layernorm without the residual h1."""
+    B, S = ids.shape
+    H, nh, I = sh["hidden"], sh["heads"], sh["inter"]
+    hd = H // nh
+    eps = 1e-12
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][tt]
+    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    dt = h.dtype
+    alibi = jina_alibi(nh, max(sh["maxpos"], S), variant if variant in JINA_ALIBI_VARIANTS else None)
+    alibi = alibi[:, :, :S, :S].to(dt)
+    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
+    bias = ext + alibi                                   # [B, heads, S, S]
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
+
+        def heads(t):
+            return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
+        q = heads(L("attention.self.query", h))
+        k = heads(L("attention.self.key", h))
+        v = heads(L("attention.self.value", h))
+        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + bias
+        sc = sc - sc.max(-1, keepdim=True).values
+        e = torch.exp(sc)
+        pr = e / e.sum(-1, keepdim=True)
+        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
+        h1 = layer_norm(L("attention.output.dense", ctx) + h,
+                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+        g = torch.matmul(h1, w[p + "mlp.gated_layers.weight"].t())
+        gated, non_gated = g[..., :I], g[..., I:]
+        if variant == "swapped_glu_halves":
+            gated, non_gated = non_gated, gated
+        if variant == "tanh_gelu":
+            a = 0.5 * gated * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (gated + 0.044715 * gated ** 3)))
+        else:
+            a = 0.5 * gated * (1.0 + torch.erf(gated / math.sqrt(2.0)))
+        out = linear(a * non_gated, w[p + "mlp.wo.weight"], w[p + "mlp.wo.bias"])
+        h = layer_norm(out if variant == "no_mlp_residual" else out + h1,
+                       w[p + "mlp.layernorm.weight"], w[p + "mlp.layernorm.bias"], eps)
+    return h
+
+
+def jina_slopes_closed_form(n):
+    """B's slopes, float32: with p the power of two at or below n, head h < p
+    has 2^(-8 (h + 1) / p), head h >= p the odd-numbered slopes of 2p heads,
+    2^(-8 (2 (h - p) + 1) / (2 p)), from np.exp2 (the closed form of the
+    recursion; asserted bit-identical to A's torch slopes)."""
+    p = 1 << (n.bit_length() - 1)
+    e = [-8.0 * (h + 1) / p if h < p else -8.0 * (2 * (h - p) + 1) / (2 * p) for h in range(n)]
+    return np.exp2(np.array(e, dtype=np.float64)).astype(np.float32)
+
+
+def jina_alibi_numpy(n_heads, S):
+    """B's ALiBi bias [heads, S, S], numpy float32: -slope_h * |i - j| with
+    the distances from np.subtract.outer and the closed-form slopes."""
+    ar = np.arange(S, dtype=np.int64)
+    # negated as integers, as torch's -relative_position (a float -0.0 on
+    # the diagonal would differ from A's +0.0 in its bits)
+    neg_dist = (-np.abs(np.subtract.outer(ar, ar))).astype(np.float32)
+    out = jina_slopes_closed_form(n_heads)[:, None, None] * neg_dist[None]
+    assert out.dtype == np.float32
+    return out
+
+
+class JinaB(torch.nn.Module):
+    """nn.Embedding (word, token type) + nn.LayerNorm; per layer
+    nn.MultiheadAttention (in-projection = query, key, value with their
+    biases, out_proj = attention.output.dense) given the ALiBi bias of
+    jina_alibi_numpy as a float attn_mask [batch * heads, S, S] (added to
+    q/sqrt(d) . k) and the padding as key_padding_mask, nn.LayerNorm, then
+    nn.Linear gate and up (mlp.gated_layers' two row blocks, no bias) with
+    nn.GELU on the gate, nn.Linear wo, nn.LayerNorm (mlp.layernorm)."""
+
+    def __init__(self, w, sh):
+        super().__init__()
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        self.nh, self.maxpos = nh, sh["maxpos"]
+        f64 = dict(dtype=torch.float64)
+        with torch.no_grad():
+            self.word = torch.nn.Embedding(sh["vocab"], H, **f64)
+            self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
+            self.typ = torch.nn.Embedding(sh["typevocab"], H, **f64)
+            self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
+            self.eln = torch.nn.LayerNorm(H, eps=1e-12, **f64)
+            self.eln.weight.copy_(w["embeddings.LayerNorm.weight"])
+            self.eln.bias.copy_(w["embeddings.LayerNorm.bias"])
+            self.layers = torch.nn.ModuleList()
+            for i in range(sh["layers"]):
+                p = "encoder.layer.%d." % i
+                m = torch.nn.ModuleDict({
+                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=True, batch_first=True, **f64),
+                    "ln1": torch.nn.LayerNorm(H, eps=1e-12, **f64),
+                    "gate": torch.nn.Linear(H, I, bias=False, **f64), "up": torch.nn.Linear(H, I, bias=False, **f64),
+                    "act": torch.nn.GELU(), "wo": torch.nn.Linear(I, H, **f64),
+                    "ln2": torch.nn.LayerNorm(H, eps=1e-12, **f64)})
+                a = m["attn"]
+                a.in_proj_weight.copy_(torch.cat([w[p + "attention.self.%s.weight" % n]
+                                                  for n in ("query", "key", "value")]))
+                a.in_proj_bias.copy_(torch.cat([w[p + "attention.self.%s.bias" % n]
+                                                for n in ("query", "key", "value")]))
+                a.out_proj.weight.copy_(w[p + "attention.output.dense.weight"])
+                a.out_proj.bias.copy_(w[p + "attention.output.dense.bias"])
+                m["ln1"].weight.copy_(w[p + "attention.output.LayerNorm.weight"])
+                m["ln1"].bias.copy_(w[p + "attention.output.LayerNorm.bias"])
+                gl = w[p + "mlp.gated_layers.weight"]
+                m["gate"].weight.copy_(gl[:I])
+                m["up"].weight.copy_(gl[I:])
+                m["wo"].weight.copy_(w[p + "mlp.wo.weight"])
+                m["wo"].bias.copy_(w[p + "mlp.wo.bias"])
+                m["ln2"].weight.copy_(w[p + "mlp.layernorm.weight"])
+                m["ln2"].bias.copy_(w[p + "mlp.layernorm.bias"])
+                self.layers.append(m)
+        self.eval()
+
+    def forward(self, ids, mask, tt):
+        B, S = ids.shape
+        bias = torch.from_numpy(jina_alibi_numpy(self.nh, S))
+        # the same float32 values as A's torch table (for these S positions)
+        assert torch.equal(bias, jina_alibi(self.nh, max(self.maxpos, S))[0, :, :S, :S])
+        am = bias.to(torch.float64).unsqueeze(0).expand(B, self.nh, S, S).reshape(B * self.nh, S, S)
+        kpm = mask == 0
+        h = self.eln(self.word(ids) + self.typ(tt))
+        for m in self.layers:
+            a, _ = m["attn"](h, h, h, key_padding_mask=kpm, attn_mask=am, need_weights=False)
+            h1 = m["ln1"](h + a)
+            h = m["ln2"](h1 + m["wo"](m["act"](m["gate"](h1)) * m["up"](h1)))
+        return h
+
+
+def jina_alibi_info(sh):
+    """The ALiBi table over every position (max_position_embeddings), for the
+    report: the slopes (Python floats, then torch's float32), B's
+    closed-form float32 slopes and numpy table against A's torch ones (must
+    be equal), the C engine's expression (float)(start * pow(start, i)) with
+    start = pow(2, -pow(2, -(log2(n) - 3))) in double (libm's pow, as Python's
+    math.pow), the slopes of the next power of two, and the bias at the
+    largest distance."""
+    nh, S = sh["heads"], sh["maxpos"]
+    py = jina_alibi_head_slopes(nh)
+    t32 = torch.Tensor(py).numpy()
+    cf = jina_slopes_closed_form(nh)
+    assert (t32.view(np.uint32) == cf.view(np.uint32)).all(), (t32, cf)
+    tab = jina_alibi(nh, S)[0].numpy()
+    assert (tab.view(np.uint32) == jina_alibi_numpy(nh, S).view(np.uint32)).all()
+    p2 = 1 << (nh.bit_length() - 1)
+    eng = []
+    for h in range(nh):
+        n, i = (p2, h) if h < p2 else (2 * p2, 2 * (h - p2))
+        start = math.pow(2.0, -math.pow(2.0, -(math.log2(n) - 3.0)))
+        eng.append(float(np.float32(start * math.pow(start, i))))
+    nxt = jina_alibi_head_slopes(2 ** (math.floor(math.log2(nh)) + 1))[:nh]
+    return {"S": S, "heads": nh, "slopes_python": py, "slopes_float32": [float(x) for x in t32],
+            "slopes_as_powers_of_2": [float(np.log2(x)) for x in t32],
+            "closed_form_and_numpy_table_vs_torch": "identical",
+            "engine_expression_vs_torch": "identical" if eng == [float(x) for x in t32] else eng,
+            "next_power_of_2_slopes": nxt,
+            "bias_at_distance_%d" % (S - 1): [float(x) for x in tab[:, 0, S - 1]]}
+
+
 def pool(h, mask, pooling, normalize):
     m = mask.to(h.dtype).unsqueeze(-1)
     if pooling == "cls":
@@ -2371,6 +2714,12 @@ def id_cases_for(shape, rng):
         # 1024 in the same batch; hidden states stored
         cases.append(dict(name="long_rotary", ids=[rand_row(rng, n, V, cls, sep) for n in GTE_LONG_ROWS],
                           type_ids=None, hidden=True))
+    if is_jina(sh):
+        # as gte's long_rotary: ALiBi over distances up to
+        # max_position_embeddings - 1 (1023), two short rows right-padded to
+        # 1024 in the same batch; hidden states stored
+        cases.append(dict(name="long_alibi", ids=[rand_row(rng, n, V, cls, sep) for n in JINA_LONG_ROWS],
+                          type_ids=None, hidden=True))
     return cases
 
 
@@ -2380,6 +2729,8 @@ NOMIC_LONG_ROWS = [1500, 33, 1]
 MODERNBERT_LONG_ROWS = [1024, 33, 1]
 # gte's and rerank_gte's (max_position_embeddings 1024)
 GTE_LONG_ROWS = [1024, 33, 1]
+# jina's and rerank_jina's long_alibi (max_position_embeddings 1024)
+JINA_LONG_ROWS = [1024, 33, 1]
 
 
 def sts_sentences(k):
@@ -2641,9 +2992,10 @@ def check_pair_ids(shape, pairs, ids, tids):
     a = tokenize(shape, [p[0] for p in pairs], max_length=1 << 20)
     b = tokenize(shape, [p[1] for p in pairs], max_length=1 << 20)
     cls, sep = sh.get("cls_sep", (101, 102))
-    # BERT's and ModernBERT's template: [CLS] a [SEP] b [SEP], type ids 0 / 1;
-    # XLM-R's (rerank_xlmr, rerank_gte): <s> a </s></s> b </s>, type ids 0
-    bert = sh["classifier"] in ("bert", "modernbert")
+    # BERT's, ModernBERT's and JinaBert's template: [CLS] a [SEP] b [SEP],
+    # type ids 0 / 1; XLM-R's (rerank_xlmr, rerank_gte): <s> a </s></s> b
+    # </s>, type ids 0
+    bert = sh["classifier"] in ("bert", "modernbert", "jina")
     added = 3 if bert else 4
     out = []
     for ra, rb, r, t in zip(a, b, ids, tids):
@@ -2858,10 +3210,11 @@ def run_shape(shape, args, report):
     nomic = is_nomic(sh)
     modernbert = is_modernbert(sh)
     gte = is_gte(sh)
+    jina = is_jina(sh)
     # shapes without a fused-path run of B: MPNet's bias as src_mask, and
-    # NomicBert's, ModernBERT's and GTE's rotary, are not what
-    # nn.TransformerEncoderLayer computes
-    no_fast = mpnet or nomic or modernbert or gte
+    # NomicBert's, ModernBERT's and GTE's rotary and JinaBert's ALiBi and
+    # GeGLU, are not what nn.TransformerEncoderLayer computes
+    no_fast = mpnet or nomic or modernbert or gte or jina
     figs = {"A_vs_B_python_hidden": 0.0, "A_vs_B_fast_hidden": 0.0, "A_vs_B_python_pooled": 0.0,
             "A_vs_B_fast_pooled": 0.0}
     if no_fast:
@@ -2878,9 +3231,9 @@ def run_shape(shape, args, report):
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
     encoder_a = (mpnet_a if mpnet else nomic_a if nomic else modernbert_a if modernbert else gte_a if gte
-                 else bert_a)
+                 else jina_a if jina else bert_a)
     B_model = (MPNetB(w, sh) if mpnet else NomicB(w, sh) if nomic else ModernBertB(w, sh) if modernbert
-               else GteB(w, sh) if gte else BertB(w, sh))
+               else GteB(w, sh) if gte else JinaB(w, sh) if jina else BertB(w, sh))
     pad_id = MPNET_PAD if mpnet or is_roberta(sh) else sh.get("pad_id", 0)
     # MPNet and XLM-RoBERTa, for information: how far the hidden states and
     # pooled vectors move when the reference gets one thing of the
@@ -2894,9 +3247,10 @@ def run_shape(shape, args, report):
                 if modernbert and not sh.get("classifier")
                 else ("no_rotary", "no_ntk", "swapped_up_gate", "silu", "no_attention_bias", "prenorm")
                 + (("no_token_types",) if sh["typevocab"] > 0 else ()) if gte
+                else JINA_ALIBI_VARIANTS + ("swapped_glu_halves", "tanh_gelu", "no_mlp_residual") if jina
                 else ())
     sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
-    if sabotage is not None and (nomic or modernbert or gte):
+    if sabotage is not None and (nomic or modernbert or gte or jina):
         # and on the hidden states golden.bin stores (what test_engine compares)
         for fig in sabotage.values():
             fig["stored_hidden"] = 0.0
@@ -2933,7 +3287,7 @@ def run_shape(shape, args, report):
             ce_variants = ["no_head_norm", "cls_pooling", "tanh_for_gelu", "other_activation", "type_ids_used"]
         else:
             ce_variants = ["no_tanh", "mean_pooling", "other_activation", "no_dense"]
-        if classifier == "bert":
+        if classifier in ("bert", "jina"):
             ce_variants.append("type_ids_all_0")    # the second segment's type ids 0, not 1
         ce_sens = {v: 0.0 for v in ce_variants}
         ce_cases = {}
@@ -3034,7 +3388,17 @@ def run_shape(shape, args, report):
             noise["A32_vs_A64_1_minus_cos"] = max(noise["A32_vs_A64_1_minus_cos"], float((1.0 - cos).max()))
         return ha, pa, mask
 
-    buckets = mpnet_info = nomic_info = gte_info = None
+    buckets = mpnet_info = nomic_info = gte_info = jina_info = None
+    if jina:
+        # the float32 ALiBi table over every position (B's closed-form slopes
+        # and numpy distances must give A's torch table)
+        jina_info = jina_alibi_info(sh)
+        print("  ALiBi (%d heads, float32, %d positions): slopes %s (2^%s); B's closed form and numpy table == "
+              "A's torch table; the engine's expression: %s; next power of two's: %s; bias at distance %d: %s"
+              % (jina_info["heads"], jina_info["S"], jina_info["slopes_float32"],
+                 [int(x) for x in jina_info["slopes_as_powers_of_2"]],
+                 jina_info["engine_expression_vs_torch"], jina_info["next_power_of_2_slopes"],
+                 jina_info["S"] - 1, jina_info["bias_at_distance_%d" % (jina_info["S"] - 1)]))
     if gte:
         # the float32 NTK-scaled rotary table over every position (B's numpy
         # angles must be A's torch angles)
@@ -3155,12 +3519,12 @@ def run_shape(shape, args, report):
         tr = ce_info["cases"]["truncation"]
         tok_check = ("%s pairs: every row is the two texts' own tokens in %s, cut longest_first as the "
                      "tokenizers crate does; truncation case, content tokens before -> kept: %s"
-                     % (shape, "[CLS] a [SEP] b [SEP] (type ids 0 / 1)" if classifier in ("bert", "modernbert")
+                     % (shape, "[CLS] a [SEP] b [SEP] (type ids 0 / 1)" if classifier in ("bert", "modernbert", "jina")
                         else "<s> a </s></s> b </s> (type ids 0)",
                         ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
                                   zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
     elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic",
-                   "modernbert", "gte"):
+                   "modernbert", "gte", "jina"):
         maxlen = effective_max_length(shape)
         all_same = True
         if mpnet:
@@ -3180,7 +3544,7 @@ def run_shape(shape, args, report):
                 fixture_checked += fixture_check_ids(shape, c, ids)
             if modernbert:
                 modernbert_check_ids(shape, c, ids)
-            if nomic or gte:
+            if nomic or gte or jina:
                 # sentence-transformers does not lowercase (do_lower_case
                 # false), the tokenizer does: the same ids as Python's
                 # lower() first, but where str.lower() and the tokenizer's
@@ -3199,12 +3563,13 @@ def run_shape(shape, args, report):
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
-        if nomic or gte:
+        if nomic or gte or jina:
             assert len(nomic_lower_differs) == 2, nomic_lower_differs
             tok_check = ("%s texts (not lowercased before the tokenizer): the same ids as lowercased "
                          "ones but for %d texts, %r (final sigma) and %r (special tokens)"
                          % (shape, len(nomic_lower_differs), nomic_lower_differs[0], nomic_lower_differs[1]))
-            (gte_info if gte else nomic_info)["texts_lowercased_first_differ"] = nomic_lower_differs
+            (gte_info if gte else jina_info if jina else nomic_info)["texts_lowercased_first_differ"] = \
+                nomic_lower_differs
         if modernbert:
             tok_check = ("modernbert texts: every row [CLS] ... [SEP] (4000 ... 4001); typed [CLS] [SEP] [MASK] "
                          "[PAD] [UNK] <|endoftext|> <|padding|> |||IP_ADDRESS||| |||EMAIL_ADDRESS||| give their "
@@ -3248,11 +3613,11 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if mpnet:
         print("    (no B fast figures: the fused encoder layer refuses the bias as src_mask)")
-    if nomic or modernbert or gte:
+    if nomic or modernbert or gte or jina:
         print("    (no B fast figures: B is not built from nn.TransformerEncoderLayer)")
     if sabotage is not None:
         print("  sabotaged A, max |diff| over all cases, hidden states / pooled vectors%s (information):"
-              % (" / stored hidden states" if nomic or modernbert or gte else ""))
+              % (" / stored hidden states" if nomic or modernbert or gte or jina else ""))
         for k, v in sabotage.items():
             print("    %-27s %.3g / %.3g%s" % (k, v["hidden"], v["pooled"],
                                              " / %.3g" % v["stored_hidden"] if "stored_hidden" in v else ""))
@@ -3324,6 +3689,8 @@ def run_shape(shape, args, report):
         report[shape]["modernbert_rotary"] = nomic_info
     if gte:
         report[shape]["gte_rotary"] = gte_info
+    if jina:
+        report[shape]["jina_alibi"] = jina_info
     if classifier:
         report[shape]["cross_encoder"] = ce_info
     if not args.keep:
@@ -3334,7 +3701,8 @@ def run_shape(shape, args, report):
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
-                                        "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert,gte,rerank_gte")
+                                        "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert,gte,rerank_gte,"
+                                        "jina,rerank_jina")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

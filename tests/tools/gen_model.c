@@ -3,6 +3,7 @@
 **
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
 **                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|gte|rerank_gte|
+**                                 jina|rerank_jina|
 **                                 bert-base|mpnet-base|nomic-base|modernbert-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
@@ -68,6 +69,13 @@
 **                                                    NewForSequenceClassification,
 **                                                    "new." prefix,
 **                                                    type_vocab 1
+**   jina   96/2/6/128      30528 pos 1024 seed 24 F32 JinaBert (below), no
+**                                                    prefix, no position
+**                                                    table (ALiBi), GeGLU
+**   rerank_jina 64/2/4/96  30528 pos 1024 seed 25 F32 cross-encoder (below):
+**                                                    JinaBertForSequence-
+**                                                    Classification,
+**                                                    "bert." prefix
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert),
@@ -233,8 +241,41 @@
 ** pooling, Normalize, max_seq_length 1024, do_lower_case false (gte-base-en-
 ** v1.5's layout: the tokenizer lowercases, sentence-transformers does not).
 **
-** Cross-encoders (shapes rerank, rerank_xlmr, rerank_modernbert and
-** rerank_gte; sentence-transformers'
+** JinaBert (shape jina): the trust_remote_code JinaBertModel of
+** jinaai/jina-bert-implementation (config.json's model_type "bert" with
+** position_embedding_type "alibi" and feed_forward_type "geglu": the
+** architecture of jina-embeddings-v2-small-en / -base-en / -base-de /
+** -base-zh / -base-es), names without prefix, no pooler:
+**   embeddings.word_embeddings.weight [V,H] (V = 30528: bert-base-uncased's
+**   30522 ids in 30528 rows, as jina-embeddings-v2-base-en),
+**   embeddings.token_type_embeddings.weight [2,H], embeddings.LayerNorm
+**   .weight/bias [H] (no position table: ALiBi);
+**   per layer i, prefix "encoder.layer.<i>.": attention.self.{query,key,
+**   value}.weight [H,H] .bias [H], attention.output.dense.weight [H,H] .bias
+**   [H], attention.output.LayerNorm.weight/bias [H], mlp.gated_layers.weight
+**   [2I,H] (no bias; rows 0..I-1 go through GELU, I..2I-1 multiply them),
+**   mlp.wo.weight [H,I] .bias [H], mlp.layernorm.weight/bias [H].
+** 2 layers, 6 heads of 16 (not a power of two: ALiBi slopes 1/4, 1/16,
+** 1/64, 1/256, then 1/2, 1/8), I = 128.  The query, key and value weights
+** take K_QKV (std 0.1, as NomicBert's Wqkv: sharp attention, so that ALiBi
+** mistakes show), and so do mlp.gated_layers.weight and mlp.wo.weight (the
+** GeGLU's pre-activations are then O(1), where erf and tanh GELU part and
+** the halves' order matters); the two kinds of LayerNorm
+** (attention.output.LayerNorm, mlp.layernorm) and embeddings.LayerNorm take
+** the LayerNorm kinds, the rest (the Q/K/V, attention.output.dense and
+** mlp.wo biases included) K_STD.  config.json is a JinaBertConfig as
+** transformers 4.26.0 saves jina-embeddings-v2-base-en's (keys sorted; see
+** write_jina_config): attn_implementation "torch", emb_pooler "mean",
+** feed_forward_type "geglu", model_max_length = max_position_embeddings,
+** position_embedding_type "alibi", type_vocab_size 2, auto_map to
+** jinaai/jina-bert-implementation's code, ...  vocab.txt is
+** bert-base-uncased's, tokenizer_config.json is generated (BertTokenizer,
+** do_lower_case true, model_max_length 1024).  ST files: mean pooling,
+** Normalize, max_seq_length 1024, do_lower_case false (jina-embeddings-v2's
+** layout: the tokenizer lowercases, sentence-transformers does not).
+**
+** Cross-encoders (shapes rerank, rerank_xlmr, rerank_modernbert,
+** rerank_gte and rerank_jina; sentence-transformers'
 ** CrossEncoder, one label).  No sentence-transformers files (no
 ** modules.json, 1_Pooling or sentence_bert_config.json).
 **   rerank: cross-encoder/ms-marco-MiniLM-L-6-v2's layout.  BertModel's
@@ -279,7 +320,17 @@
 **   AutoModelForSequenceClassification, pad_token_id 1, id2label and
 **   label2id as for rerank and no activation key (Sigmoid); the tokenizer
 **   files are xlmroberta's (XLM-R Unigram).
-** The head's tensors (BERT and GTE: the pooler and classifier; XLM-R:
+**   rerank_jina: jinaai/jina-reranker-v1-turbo-en's layout.  The jina
+**   encoder (64/2/4/96: 4 heads, slopes 1/4, 1/16, 1/64, 1/256) under
+**   "bert." (JinaBertModel inside JinaBertForSequenceClassification), its
+**   pooler bert.pooler.dense.weight [H,H] and .bias [H] (BertPooler: tanh
+**   of token 0), plus classifier.weight [1,H] and classifier.bias [1]
+**   without prefix.  config.json is jina's JinaBertConfig with
+**   "architectures" ["JinaBertForSequenceClassification"], id2label and
+**   label2id as for rerank and no activation key (Sigmoid); vocab.txt is
+**   bert-base-uncased's, tokenizer_config.json generated (model_max_length
+**   1024; pairs [CLS] a [SEP] b [SEP], type ids 0 / 1).
+** The head's tensors (BERT, GTE and JinaBert: the pooler and classifier; XLM-R:
 ** classifier.*; ModernBERT: head.dense.weight and classifier.*) take the head kind below
 ** (std 0.3); ModernBERT's head.norm.weight takes K_NORM_W, as its other
 ** LayerNorm weights.
@@ -305,16 +356,22 @@
 **            ModernBERT's LayerNorm weights (K_NORM_W): (float)(1.0 + u_k)
 **            with std = 0.1 (twice the BERT LayerNorms', so that a missing
 **            or misplaced norm shows).
-**            NomicBert's and ModernBERT's attn.Wqkv.weight and GTE's
-**            attention.qkv_proj.weight: (float)u_k with std = 0.1, so
-**            that the attention is sharp enough for a rotary mistake to
-**            show (with std 0.02 the scores have a standard deviation of
-**            about 0.02, the attention is nearly uniform and leaving the
-**            rotation out moves the hidden states by only ~3e-4).
+**            NomicBert's and ModernBERT's attn.Wqkv.weight, GTE's
+**            attention.qkv_proj.weight and JinaBert's
+**            attention.self.{query,key,value}.weight,
+**            mlp.gated_layers.weight and mlp.wo.weight (K_QKV): (float)u_k
+**            with std = 0.1, so that the attention is sharp enough for a
+**            rotary (or ALiBi) mistake to show (with std 0.02 the scores
+**            have a standard deviation of about 0.02, the attention is
+**            nearly uniform and leaving the rotation out moves the hidden
+**            states by only ~3e-4), and JinaBert's GeGLU pre-activations
+**            are O(1) (with std 0.02, tanh-GELU for erf GELU moves its
+**            hidden states by only ~1.6e-6).
 **            A cross-encoder's head (rerank: bert.pooler.dense.* and
 **            classifier.*; rerank_xlmr: classifier.dense.* and
 **            classifier.out_proj.*; rerank_modernbert: head.dense.weight
 **            and classifier.*; rerank_gte: new.pooler.dense.* and
+**            classifier.*; rerank_jina: bert.pooler.dense.* and
 **            classifier.*), weights and biases: (float)u_k with
 **            std = 0.3 (K_HEAD), so that the head's pre-activations and the
 **            logits are O(1) and leaving out the tanh, pooling otherwise or
@@ -412,7 +469,7 @@ static const Prompt MODERNBERT_PROMPTS[] = {
 };
 
 enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5,
-       ARCH_MODERNBERT = 6, ARCH_GTE = 7 };
+       ARCH_MODERNBERT = 6, ARCH_GTE = 7, ARCH_JINA = 8 };
 
 /* Cross-encoder heads (*ForSequenceClassification, one label):
 ** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
@@ -426,8 +483,11 @@ enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBER
 **               [1, H] (no prefix);
 ** HEAD_GTE      NewForSequenceClassification: the encoder under "new.",
 **               its pooler (BertPooler) under the prefix too, then
+**               classifier [1, H] (no prefix);
+** HEAD_JINA     JinaBertForSequenceClassification: the encoder under
+**               "bert.", its pooler (BertPooler) under the prefix too, then
 **               classifier [1, H] (no prefix). */
-enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2, HEAD_MODERNBERT = 3, HEAD_GTE = 4 };
+enum { HEAD_NONE = 0, HEAD_BERT = 1, HEAD_ROBERTA = 2, HEAD_MODERNBERT = 3, HEAD_GTE = 4, HEAD_JINA = 5 };
 
 /* GTE's rotary settings as config.json writes them (Python floats):
 ** rope_theta and rope_scaling's NTK factor. */
@@ -461,8 +521,8 @@ typedef struct {
   const char *default_prompt; /* its default_prompt_name (prompts only) */
   int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
   int arch;              /* ARCH_*: the tensors and config.json of BertModel, DistilBertModel,
-                            MPNetModel, XLMRobertaModel, RobertaModel, NomicBertModel or
-                            ModernBertModel */
+                            MPNetModel, XLMRobertaModel, RobertaModel, NomicBertModel,
+                            ModernBertModel, GTE's NewModel or JinaBertModel */
   const char *tokcfg_fixture; /* dir under vocab-dir holding tokenizer_config.json and
                               ** special_tokens_map.json (copied instead of generating
                               ** tokenizer_config.json), or NULL */
@@ -603,6 +663,24 @@ static const Shape SHAPES[] = {
   {"rerank_gte", 64, 2, 4, 96, 4002, 1024, 1, 23, DT_F32, "new.", 1,
    NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
    ARCH_GTE, "../tokenizer/unigram", 1, 0, 0, HEAD_GTE, NULL, NULL, 0, &RERANK_GTE_ROPE},
+  /* JinaBert as jinaai/jina-embeddings-v2-base-en has it (at the test
+  ** width): BERT's post-LayerNorm encoder with ALiBi instead of a position
+  ** table, 6 heads (not a power of two), a GeGLU FFN (mlp.gated_layers
+  ** without bias, mlp.wo, mlp.layernorm), two token types,
+  ** bert-base-uncased's 30522 ids in 30528 rows, mean pooling, Normalize,
+  ** 1024 tokens, sentence_bert_config.json's do_lower_case false (the
+  ** tokenizer lowercases) */
+  {"jina", 96, 2, 6, 128, 30528, 1024, 2, 24, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 1024, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
+  /* jinaai/jina-reranker-v1-turbo-en's layout at the test width: a
+  ** JinaBertForSequenceClassification checkpoint (the encoder under
+  ** "bert.", 4 heads; BERT's pooler with tanh and classifier), no
+  ** activation key (CrossEncoder applies Sigmoid to one label),
+  ** bert-base-uncased's vocab.txt; no sentence-transformers files */
+  {"rerank_jina", 64, 2, 4, 96, 30528, 1024, 2, 25, DT_F32, "bert.", 1,
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_JINA, NULL, 0, 0, 0, HEAD_JINA, NULL, NULL, 0, NULL},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
@@ -894,9 +972,63 @@ static void build_gte_tensors(const Shape *s) {
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
+/* JinaBertModel (no pooler) as jina-embeddings-v2 saves it, or inside
+** JinaBertForSequenceClassification (HEAD_JINA: under "bert.", with the
+** pooler, plus the classifier without prefix): the word and token-type
+** embeddings and their LayerNorm (no position table: ALiBi); per layer
+** BERT's attention (query, key, value, output.dense with biases,
+** output.LayerNorm), then mlp.gated_layers [2I, H] (no bias), mlp.wo with
+** bias and mlp.layernorm.  The query, key and value weights take K_QKV
+** (std 0.1: sharp attention, so that ALiBi mistakes show), and so do
+** mlp.gated_layers and mlp.wo (the GeGLU's pre-activations O(1), where
+** erf and tanh GELU part, and an MLP branch as large as the residual), the
+** LayerNorms the LayerNorm kinds, the rest K_STD; the head K_HEAD. */
+static void build_jina_tensors(const Shape *s) {
+  long H = s->hidden, I = s->inter;
+  char b[96];
+  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
+  add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
+  for (int i = 0; i < s->layers; i++) {
+    const struct {
+      const char *part;
+      long d0, d1; /* d1 = 0: a 1-D tensor */
+      int kind;
+    } parts[] = {
+      {"attention.self.query.weight", H, H, K_QKV},      {"attention.self.query.bias", H, 0, K_STD},
+      {"attention.self.key.weight", H, H, K_QKV},        {"attention.self.key.bias", H, 0, K_STD},
+      {"attention.self.value.weight", H, H, K_QKV},      {"attention.self.value.bias", H, 0, K_STD},
+      {"attention.output.dense.weight", H, H, K_STD},    {"attention.output.dense.bias", H, 0, K_STD},
+      {"attention.output.LayerNorm.weight", H, 0, K_LN_W}, {"attention.output.LayerNorm.bias", H, 0, K_LN_B},
+      {"mlp.gated_layers.weight", 2 * I, H, K_QKV},      {"mlp.wo.weight", H, I, K_QKV},
+      {"mlp.wo.bias", H, 0, K_STD},                      {"mlp.layernorm.weight", H, 0, K_LN_W},
+      {"mlp.layernorm.bias", H, 0, K_LN_B},
+    };
+    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
+      snprintf(b, sizeof b, "encoder.layer.%d.%s", i, parts[k].part);
+      add(s, b, parts[k].d1 ? 2 : 1, parts[k].d0, parts[k].d1, parts[k].kind, i);
+    }
+  }
+  /* JinaBertForSequenceClassification: JinaBertModel's pooler (BertPooler)
+  ** is the head's first Linear (K_HEAD, under the prefix), the classifier
+  ** is outside the base model (no prefix) */
+  if (s->head == HEAD_JINA) {
+    add(s, "pooler.dense.weight", 2, H, H, K_HEAD, -1);
+    add(s, "pooler.dense.bias", 1, H, 0, K_HEAD, -1);
+    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
+    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
+  }
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
   ntensors = 0;
+  if (s->arch == ARCH_JINA) {
+    build_jina_tensors(s);
+    return;
+  }
   if (s->arch == ARCH_GTE) {
     build_gte_tensors(s);
     return;
@@ -1147,6 +1279,7 @@ static void head_keys(const Shape *s, const char *base_arch, HeadKeys *k) {
   k->arch = s->head == HEAD_BERT         ? "BertForSequenceClassification"
             : s->head == HEAD_MODERNBERT ? "ModernBertForSequenceClassification"
             : s->head == HEAD_GTE        ? "NewForSequenceClassification"
+            : s->head == HEAD_JINA       ? "JinaBertForSequenceClassification"
                                          : "XLMRobertaForSequenceClassification";
   snprintf(k->id2label, sizeof k->id2label, "  \"id2label\": {\n    \"0\": \"LABEL_0\"\n  },\n");
   snprintf(k->label2id, sizeof k->label2id, "  \"label2id\": {\n    \"LABEL_0\": 0\n  },\n");
@@ -1460,8 +1593,68 @@ static void write_gte_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
+/* config.json as transformers 4.26.0 saves a JinaBertConfig
+** (jinaai/jina-bert-implementation's configuration_bert.py), keys sorted,
+** jina-embeddings-v2-base-en's keys: attn_implementation "torch",
+** emb_pooler "mean", feed_forward_type "geglu", model_max_length,
+** position_embedding_type "alibi", auto_map to the implementation's
+** classes (AutoModelForSequenceClassification among them).  A
+** cross-encoder's adds its architecture, id2label and label2id. */
+static void write_jina_config(const Shape *s, const char *dir) {
+  HeadKeys hk;
+  head_keys(s, "JinaBertForMaskedLM", &hk);
+  char t[4096];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"architectures\": [\n"
+           "    \"%s\"\n"
+           "  ],\n"
+           "  \"attention_probs_dropout_prob\": 0.0,\n"
+           "  \"attn_implementation\": \"torch\",\n"
+           "  \"auto_map\": {\n"
+           "    \"AutoConfig\": \"jinaai/jina-bert-implementation--configuration_bert.JinaBertConfig\",\n"
+           "    \"AutoModel\": \"jinaai/jina-bert-implementation--modeling_bert.JinaBertModel\",\n"
+           "    \"AutoModelForMaskedLM\": \"jinaai/jina-bert-implementation--modeling_bert.JinaBertForMaskedLM\",\n"
+           "    \"AutoModelForSequenceClassification\": "
+           "\"jinaai/jina-bert-implementation--modeling_bert.JinaBertForSequenceClassification\"\n"
+           "  },\n"
+           "  \"classifier_dropout\": null,\n"
+           "  \"emb_pooler\": \"mean\",\n"
+           "  \"feed_forward_type\": \"geglu\",\n"
+           "  \"gradient_checkpointing\": false,\n"
+           "  \"hidden_act\": \"gelu\",\n"
+           "  \"hidden_dropout_prob\": 0.1,\n"
+           "  \"hidden_size\": %d,\n"
+           "%s"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"intermediate_size\": %d,\n"
+           "%s"
+           "  \"layer_norm_eps\": 1e-12,\n"
+           "  \"max_position_embeddings\": %d,\n"
+           "  \"model_max_length\": %d,\n"
+           "  \"model_type\": \"bert\",\n"
+           "  \"num_attention_heads\": %d,\n"
+           "  \"num_hidden_layers\": %d,\n"
+           "  \"pad_token_id\": %d,\n"
+           "  \"position_embedding_type\": \"alibi\",\n"
+           "%s"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.26.0\",\n"
+           "  \"type_vocab_size\": %d,\n"
+           "  \"use_cache\": true,\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           hk.arch, s->hidden, hk.id2label, s->inter, hk.label2id, s->maxpos, s->maxpos, s->heads, s->layers,
+           s->pad_id, hk.ce_act, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
+  if (s->arch == ARCH_JINA) {
+    write_jina_config(s, dir);
+    return;
+  }
   if (s->arch == ARCH_GTE) {
     write_gte_config(s, dir);
     return;

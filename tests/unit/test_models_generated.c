@@ -9,7 +9,8 @@
 ** "3_Dense/model.safetensors" (distil: "2_Dense/model.safetensors"), and
 ** every module its golden.json lists under "dense" must have its file's hash
 ** recorded.  The cross-encoders (rerank, rerank_xlmr, rerank_modernbert,
-** rerank_gte) keep their head in model.safetensors, next to the encoder.
+** rerank_gte, rerank_jina) keep their head in model.safetensors, next to
+** the encoder.
 **
 ** Env: TEST_MODELS (default build/test-models), GOLDEN_DIR (default
 ** tests/fixtures/models).  Run from the repository root.
@@ -126,7 +127,8 @@ int main(void) {
   if (!golden || !*golden) golden = "tests/fixtures/models";
   static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet",
                                        "xlmr", "xlmroberta", "roberta", "nomic", "rerank", "rerank_xlmr",
-                                       "modernbert", "rerank_modernbert", "gte", "rerank_gte"};
+                                       "modernbert", "rerank_modernbert", "gte", "rerank_gte", "jina",
+                                       "rerank_jina"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];
