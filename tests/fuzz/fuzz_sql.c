@@ -144,6 +144,13 @@ static const char *const TEMPLATES[] = {
   "SELECT rowid, distance FROM mbi WHERE mbi MATCH ?1 AND k = ?2",
   "SELECT embed_load('rmb', 'build/test-models/rerank_modernbert', ?1)",
   "SELECT embed_rerank('rmb', ?1, ?2)",
+  /* GTE v1.5 (NTK rotary, GeGLU with biases) and its cross-encoder; JinaBert (ALiBi, GeGLU) */
+  "SELECT embed_load('gt', 'build/test-models/gte', ?1)",
+  "SELECT embed('gt', ?1), embed_token_count('gt', ?2), embed_tokenize('gt', ?1)",
+  "SELECT embed_load('rgt', 'build/test-models/rerank_gte', ?1)",
+  "SELECT embed_rerank('rgt', ?1, ?2)",
+  "SELECT embed_load('jb', 'build/test-models/jina', ?1)",
+  "SELECT embed('jb', ?1), embed_token_count('jb', ?2)",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
 

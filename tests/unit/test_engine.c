@@ -126,6 +126,8 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   const int nomic = want_mt && strcmp(want_mt, "nomic_bert") == 0;
   const int modernbert = want_mt && strcmp(want_mt, "modernbert") == 0;
   const int gte = want_mt && strcmp(want_mt, "new") == 0;
+  /* JinaBert says model_type bert: the jina shapes are known by name */
+  const int jina = strcmp(shape, "jina") == 0 || strcmp(shape, "rerank_jina") == 0;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -180,6 +182,11 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   if (gte)
     want = (int64_t)in.vocab_size * H + (strcmp(shape, "rerank_gte") == 0 ? H : 0) + 2 * H +
            in.num_layers * (4 * H * H + 4 * H + 2 * H + 3 * I * H + H + 2 * H);
+  /* JinaBert: no position table (ALiBi), two token types, BERT's attention,
+  ** mlp.gated_layers (2 I H, no bias), mlp.wo and its bias, mlp.layernorm */
+  if (jina)
+    want = (int64_t)in.vocab_size * H + 2 * H + 2 * H +
+           in.num_layers * (4 * H * H + 4 * H + 2 * H + 3 * I * H + H + 2 * H);
   /* A cross-encoder's head: H x H (+ H: its bias), then labels x H +
   ** labels.  ModernBERT's golden says how its first Linear differs
   ** ("dense_bias" false, "dense_activation" gelu, "dense_norm": a LayerNorm
@@ -216,6 +223,7 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
                      : nomic ? "no positions, no biases, gated FFN"
                      : modernbert ? "no positions, no biases, gated FFN, no attn_norm in layer 0"
                      : gte ? "no positions, gated FFN without up bias"
+                     : jina ? "no positions (ALiBi), gated FFN without gate bias"
                      : "type_vocab_size 2");
   CHECK(in.num_heads > 0 && H % in.num_heads == 0, "%s: info.num_heads %d", shape, in.num_heads);
   CHECK(ee_model_tokenizer(m) != NULL, "%s: ee_model_tokenizer", shape);

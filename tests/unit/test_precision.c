@@ -828,5 +828,12 @@ int main(void) {
     check_encoder(dir, "generated GTE v1.5: post-LayerNorm, NTK rotary, GeGLU with biases", 0);
   else
     CHECK(0, "no model at %s (gen_model --shape gte)", dir);
+  /* ALiBi's bias table in the scores of each tile, 6 heads */
+  snprintf(dir, sizeof dir, "%s/jina", models && models[0] ? models : "build/test-models");
+  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+  if (access(cfg, R_OK) == 0)
+    check_encoder(dir, "generated JinaBert: ALiBi, GeGLU", 0);
+  else
+    CHECK(0, "no model at %s (gen_model --shape jina)", dir);
   return check_finish();
 }
