@@ -129,6 +129,25 @@ ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err) {
   return rc;
 }
 
+/* The tables weights.c derives from positions (rotary angles, ALiBi and
+** MPNet's relative bias) come from config.json alone, not from the file's
+** tensors, so a hostile config could ask for terabytes: each must hold at
+** most EE_MAX_TABLE_FLOATS (the published models need a few MB). */
+static ee_status position_tables_fit(const ee_config *cfg, const char *path, ee_error *err) {
+  const int64_t P = cfg->max_position_embeddings - cfg->position_offset, NH = cfg->num_heads;
+  int64_t floats = 0;
+  const char *what = NULL;
+  if (cfg->rotary) floats = P * cfg->head_dim, what = "rotary angles";
+  if (cfg->alibi) floats = NH * (2 * P - 1), what = "ALiBi biases";
+  if (cfg->arch == EE_ARCH_MPNET) floats = NH * (2 * P - 1), what = "relative position biases";
+  if (floats <= EE_MAX_TABLE_FLOATS) return EE_OK;
+  return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "%s for max_position_embeddings %d and %d heads of %d in %s would take "
+                      "%lld floats, over the limit of %lld", what, cfg->max_position_embeddings,
+                      cfg->num_heads, cfg->head_dim, path, (long long)floats,
+                      (long long)EE_MAX_TABLE_FLOATS);
+}
+
 /* JinaBert (jinaai/jina-bert-implementation, the trust_remote_code model of
 ** jina-embeddings-v2-small-en / -base-en / -base-de / -base-zh / -base-es
 ** and jina-reranker-v1): BERT's keys with position_embedding_type "alibi"
@@ -272,6 +291,7 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
   }
 
 sentence_defaults:
+  if ((rc = position_tables_fit(cfg, path, err)) != EE_OK) goto done;
   cfg->pooling = EE_POOL_CLS;
   cfg->normalize = 0;
   cfg->max_length = 0;

@@ -38,6 +38,7 @@
 
 #define EE_PATH_MAX EE_MODEL_PATH_MAX
 #define EE_MAX_DIM 1000000            /* sane upper bound for any config integer */
+#define EE_MAX_TABLE_FLOATS ((int64_t)1 << 26) /* a derived position table: 256 MB (config.c) */
 #define EE_MAX_HEADER (100LL << 20)   /* safetensors JSON header limit: 100 MB */
 #define EE_MAX_JSON_FILE (64LL << 20) /* config.json & co. */
 #define EE_BATCH_TOKENS 8192          /* token cap per forward pass (bounds the arena) */

@@ -2348,6 +2348,14 @@ static void gte_cases(void) {
     snprintf(label, sizeof label, "GTE: %s %s", bad[i].key, bad[i].value);
     expect_load(label, dir, NULL, bad[i].st, "gte/config.json", bad[i].sub);
   }
+  /* one head of 1,024 over a million positions: 4 GB of angles asked for by
+  ** config.json alone */
+  write_text(dir, "config.json",
+             "{\"architectures\": [\"NewModel\"], \"model_type\": \"new\", \"hidden_size\": 1024, "
+             "\"num_hidden_layers\": 1, \"num_attention_heads\": 1, \"intermediate_size\": 16, "
+             "\"vocab_size\": 16, \"max_position_embeddings\": 1000000}");
+  expect_load("GTE: a rotary table of 1G floats", dir, NULL, EE_ERR_UNSUPPORTED, "gte/config.json",
+              "rotary angles for max_position_embeddings 1000000 and 1 heads of 1024 in");
   gte_config(dir, NULL, NULL);
   static const char *const missing[] = {"encoder.layer.1.mlp.down_proj.bias",
                                         "encoder.layer.0.attention.qkv_proj.bias",
@@ -2524,6 +2532,15 @@ static void jina_cases(void) {
     snprintf(label, sizeof label, "JinaBert: %s %s", bad[i].key, bad[i].value ? bad[i].value : "absent");
     expect_load(label, dir, NULL, bad[i].st, "jina/config.json", bad[i].sub);
   }
+  /* 64 heads x 1,999,999 distances: a 512 MB table asked for by config.json
+  ** alone, refused before any tensor is read */
+  write_text(dir, "config.json",
+             "{\"architectures\": [\"JinaBertForMaskedLM\"], \"model_type\": \"bert\", "
+             "\"hidden_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 64, "
+             "\"intermediate_size\": 16, \"vocab_size\": 16, \"max_position_embeddings\": 1000000, "
+             "\"position_embedding_type\": \"alibi\", \"feed_forward_type\": \"geglu\"}");
+  expect_load("JinaBert: an ALiBi table of 128M floats", dir, NULL, EE_ERR_UNSUPPORTED, "jina/config.json",
+              "ALiBi biases for max_position_embeddings 1000000 and 64 heads of 1 in");
   jina_config(dir, NULL, NULL);
   static const char *const missing[] = {"encoder.layer.0.mlp.wo.bias", "encoder.layer.0.mlp.layernorm.weight",
                                         "encoder.layer.0.mlp.gated_layers.weight"};
