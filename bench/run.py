@@ -875,9 +875,10 @@ def architectures():
     gated FFN makes three (I,H) products where BERT has two, so it does 1.33x BERT's FLOPs at these
     lengths: its GFLOP/s against BERT's says what its extra stages cost.  ModernBERT-base (22 layers,
     GeGLU of 1152, two of every three layers attending to 64 keys on either side) the same way, and
-    against NomicBert at long texts, where its windowed layers pay off."""
+    against NomicBert at long texts, where its windowed layers pay off.  GTE v1.5 (NTK rotary, GeGLU,
+    BERT's biases) and JinaBert (ALiBi, GeGLU) at base size in a second table, from the same rounds."""
     dirs = {}
-    shapes = ("bert-base", "mpnet-base", "nomic-base", "modernbert-base")
+    shapes = ("bert-base", "mpnet-base", "nomic-base", "modernbert-base", "gte-base", "jina-base")
     for shape in shapes:  # all from gen_model: same generator, no peers needed
         dirs[shape] = os.path.join(BUILD, "bench-models", "gen-" + shape)
         if not os.path.exists(os.path.join(dirs[shape], "config.json")):
@@ -891,7 +892,7 @@ def architectures():
                                                     "arch_%s_r%d" % (shape, rnd + 1))))
     rows = []
     for key in sorted(best["bert-base"]):
-        b, m, n, mb = (best[shape].get(key) for shape in shapes)
+        b, m, n, mb = (best[shape].get(key) for shape in shapes[:4])
         rows.append([key[0], key[1], key[2], fnum(b["sps"]),
                      fnum(m["sps"]) if m else "—", ratio(m["sps"], b["sps"]) if m else "—",
                      fnum(n["sps"]) if n else "—", ratio(n["sps"], b["sps"]) if n else "—",
@@ -907,6 +908,24 @@ def architectures():
     table(["threads", "batch", "seq", "BERT-base sent/s", "MPNet-base sent/s", "MPNet/BERT",
            "NomicBert-base sent/s", "Nomic/BERT", "Nomic/BERT GFLOP/s", "ModernBERT-base sent/s",
            "Modern/BERT", "Modern/BERT GFLOP/s"], rows)
+    # GTE v1.5 and JinaBert at base size: BERT-base's attention (rotary or
+    # ALiBi for the position table) and a gated FFN of 3072 (1.5x BERT's FFN).
+    rows = []
+    for key in sorted(best["bert-base"]):
+        b, g, j = (best[shape].get(key) for shape in ("bert-base", "gte-base", "jina-base"))
+        rows.append([key[0], key[1], key[2], fnum(b["sps"]),
+                     fnum(g["sps"]) if g else "—", ratio(g["sps"], b["sps"]) if g else "—",
+                     ratio(g["gflops"], b["gflops"]) if g else "—",
+                     fnum(j["sps"]) if j else "—", ratio(j["sps"], b["sps"]) if j else "—",
+                     ratio(j["gflops"], b["gflops"]) if j else "—"])
+    out()
+    out("GTE v1.5 (gte-base-en-v1.5's 768/12/12/3072: NTK-scaled rotary, GeGLU `up_gate_proj`, BERT's biases; "
+        "`--shape gte-base`) and JinaBert (jina-embeddings-v2-base-en's: ALiBi, GeGLU; `--shape jina-base`) "
+        "against BERT-base in the same rounds. Their gated FFN makes three (I,H) products where BERT has two, "
+        "about 1.3x BERT's FLOPs at these lengths; the GFLOP/s ratio says what their extra stages cost.")
+    out()
+    table(["threads", "batch", "seq", "BERT-base sent/s", "GTE-base sent/s", "GTE/BERT", "GTE/BERT GFLOP/s",
+           "Jina-base sent/s", "Jina/BERT", "Jina/BERT GFLOP/s"], rows)
     # Long texts (both models take 8,192 tokens): one text, 2 threads.
     long_seqs = "512" if QUICK else "512,2048,8192"
     got = {}

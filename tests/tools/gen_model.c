@@ -497,6 +497,7 @@ typedef struct {
 
 static const GteRope GTE_ROPE = {"20000.0", "2.0"};          /* shape gte: NTK x2 */
 static const GteRope RERANK_GTE_ROPE = {"160000.0", "8.0"};  /* shape rerank_gte: NTK x8 */
+static const GteRope GTE_BASE_ROPE = {"500000.0", "2.0"};    /* gte-base (bench): gte-base-en-v1.5's */
 
 typedef struct {
   const char *name;
@@ -700,6 +701,15 @@ static const Shape SHAPES[] = {
   {"modernbert-base", 768, 22, 12, 1152, 50368, 8192, 0, 22, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
    ARCH_MODERNBERT, "modernbert-style", 50283, 0, 0, HEAD_NONE, NULL, NULL, 128, NULL},
+  /* gte-base-en-v1.5's size (768/12/12/3072, 8,192 positions, rope_theta
+  ** 500000, NTK factor 2, no token types) and jina-embeddings-v2-base-en's
+  ** (768/12/12/3072, ALiBi over 8,192 positions), for the bench only */
+  {"gte-base", 768, 12, 12, 3072, 30528, 8192, 0, 26, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "cls", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_GTE, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, &GTE_BASE_ROPE},
+  {"jina-base", 768, 12, 12, 3072, 30528, 8192, 2, 27, DT_F32, "", 1,
+   "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
+   ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
