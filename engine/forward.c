@@ -28,7 +28,10 @@
 ** same (sequence, head) task), and the FFN's up-projection computes up and
 ** gate side by side, each task a panel of each for the same 16 features,
 ** and writes up * silu(gate) (gemm_tasks); its embeddings have no position
-** term and its products no biases.
+** term and its products no biases.  GTE v1.5 is that with BERT's biases and
+** GELU on the gate; JinaBert has no position term either, and adds a bias
+** per head and distance to each score (ALiBi, from the table MPNet's
+** relative bias uses: attention.c).
 ** Threads split the products into tasks of (192 rows, one pair of packed
 ** weight panels = 32 output features), attention into (sequence, head)
 ** tasks with per-thread scratch (attention.c: the same micro-kernels on

@@ -210,7 +210,7 @@ typedef struct gg_pair { const char *gguf, *hf; } gg_pair;
 typedef struct gg_names {
   const char *arch;             /* general.architecture */
   const char *layer;            /* printf format of a layer's prefix */
-  gg_pair layers[8], model[4];
+  gg_pair layers[10], model[4];
 } gg_names;
 
 static const gg_names NAMES[] = {
@@ -228,6 +228,17 @@ static const gg_names NAMES[] = {
     {"layer_output_norm", "norm2"}, {NULL, NULL}},
    {{"token_embd", "embeddings.word_embeddings"}, {"token_types", "embeddings.token_type_embeddings"},
     {"token_embd_norm", "emb_ln"}, {NULL, NULL}}},
+  /* JinaBert: the converter splits mlp.gated_layers into its first half
+  ** (gated_layers_w, ffn_gate: through GELU) and its second (gated_layers_v,
+  ** ffn_up); weights.c binds the two as the halves of the one tensor */
+  {"jina-bert-v2", "encoder.layer.%.*s.",
+   {{"attn_q", "attention.self.query"}, {"attn_k", "attention.self.key"},
+    {"attn_v", "attention.self.value"}, {"attn_output", "attention.output.dense"},
+    {"attn_output_norm", "attention.output.LayerNorm"}, {"ffn_gate", "mlp.gated_layers_w"},
+    {"ffn_up", "mlp.gated_layers_v"}, {"ffn_down", "mlp.wo"}, {"layer_output_norm", "mlp.layernorm"},
+    {NULL, NULL}},
+   {{"token_embd", "embeddings.word_embeddings"}, {"token_types", "embeddings.token_type_embeddings"},
+    {"token_embd_norm", "embeddings.LayerNorm"}, {NULL, NULL}}},
 };
 
 /* name (n bytes) -> the Hugging Face name in out; 0 if the architecture has
@@ -247,7 +258,7 @@ static int hf_name(const gg_names *map, const char *name, size_t n, char *out, s
     while (q < last && *q >= '0' && *q <= '9') q++;
     if (q == p || q - p > 6 || *q != '.') return 0;
     snprintf(prefix, sizeof prefix, map->layer, (int)(q - p), p);
-    for (size_t i = 0; i < 8 && map->layers[i].gguf; i++) {
+    for (size_t i = 0; i < 10 && map->layers[i].gguf; i++) {
       size_t len = strlen(map->layers[i].gguf);
       if ((size_t)(last - (q + 1)) == len && !memcmp(q + 1, map->layers[i].gguf, len))
         return snprintf(out, cap, "%s%s.%.*s", prefix, map->layers[i].hf, (int)nkind, kind) < (int)cap;
@@ -425,11 +436,17 @@ static const gg_kv *arch_kv(const gg_header *h, const char *arch, const char *ke
   return find_kv(h, full);
 }
 
+/* The GGUF architectures read, as config.json's kinds. */
+typedef enum gg_kind { GG_BERT, GG_NOMIC, GG_JINA } gg_kind;
+static const char *const KIND_ARCH[] = {"bert", "nomic-bert", "jina-bert-v2"};
+
 /* The config.json the keys came from, for config.c / config_nomic.c to check
-** as any other: BertModel's keys, or NomicBertModel's GPT-2 ones. */
-static ee_status build_config(const gg_header *h, const st_file *f, int nomic, const char *path,
+** as any other: BertModel's keys (JinaBert's too), or NomicBertModel's GPT-2
+** ones. */
+static ee_status build_config(const gg_header *h, const st_file *f, gg_kind kind, const char *path,
                               json_t *root, ee_error *err) {
-  const char *arch = nomic ? "nomic-bert" : "bert";
+  const int nomic = kind == GG_NOMIC;
+  const char *arch = KIND_ARCH[kind];
   static const char *const GG[] = {"embedding_length", "block_count", "attention.head_count",
                                    "feed_forward_length", "context_length"};
   static const char *const BERT[] = {"hidden_size", "num_hidden_layers", "num_attention_heads",
@@ -467,6 +484,23 @@ static ee_status build_config(const gg_header *h, const st_file *f, int nomic, c
                         "attends both ways)", path, arch);
   if (json_object_set_new(root, "model_type", json_string(nomic ? "nomic_bert" : "bert")))
     return EE_ERR_NOMEM;
+  if (kind == GG_JINA) {
+    /* What llama.cpp's jina-bert-v2 graph computes for the base models:
+    ** ALiBi, GELU(ffn_gate) * ffn_up.  jina-embeddings-v2-base-code's
+    ** variant adds LayerNorms of the queries and keys and a second
+    ** attention norm, which the engine does not compute. */
+    static const char *const EXTRA[] = {"blk.0.attn_q_norm.weight", "blk.0.attn_k_norm.weight",
+                                        "blk.0.attn_norm_2.weight"};
+    for (size_t i = 0; i < sizeof EXTRA / sizeof *EXTRA; i++)
+      if (st_find(f, EXTRA[i]))
+        return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                            "%s: jina-bert-v2 with tensor '%s' (the query/key-normed variant of "
+                            "jina-embeddings-v2-base-code) is not supported", path, EXTRA[i]);
+    if (json_object_set_new(root, "position_embedding_type", json_string("alibi")) ||
+        json_object_set_new(root, "feed_forward_type", json_string("geglu")))
+      return EE_ERR_NOMEM;
+    return EE_OK;
+  }
   if (!nomic) return EE_OK;
   /* What llama.cpp's nomic-bert graph computes: rotary over the whole head
   ** (rope.freq_base), SwiGLU, no biases in the products. */
@@ -490,18 +524,19 @@ ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee
   if (rc != EE_OK) return rc;
   json_t *root = NULL;
   const gg_kv *arch = find_kv(&h, "general.architecture");
-  const int nomic = kv_is_str(arch, "nomic-bert");
-  if (!nomic && !kv_is_str(arch, "bert")) {
+  int kind = 0;
+  while (kind < 3 && !kv_is_str(arch, KIND_ARCH[kind])) kind++;
+  if (kind == 3) {
     int n = arch && arch->type == GG_STR ? (int)(rd(arch->val, 8) < 64 ? rd(arch->val, 8) : 64) : 0;
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "%s: general.architecture '%.*s' is not supported in a GGUF file (read: "
-                      "bert, nomic-bert)",
+                      "bert, nomic-bert, jina-bert-v2)",
                       path, n, n ? (const char *)arch->val + 8 : "");
     goto done;
   }
   if (!(root = json_object())) {
     rc = EE_ERR_NOMEM;
-  } else if ((rc = build_config(&h, &f, nomic, path, root, err)) == EE_OK) {
+  } else if ((rc = build_config(&h, &f, (gg_kind)kind, path, root, err)) == EE_OK) {
     rc = ee_config_from_json(root, path, cfg, err);
   }
   if (rc == EE_ERR_NOMEM && !err->msg[0])
@@ -512,11 +547,11 @@ ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee
   ** embedding tool normalise, and a GGUF file does not say whether the
   ** sentence-transformers model had a Normalize module: normalised too. */
   int64_t pt = 2;
-  const gg_kv *pk = arch_kv(&h, nomic ? "nomic-bert" : "bert", "pooling_type");
+  const gg_kv *pk = arch_kv(&h, KIND_ARCH[kind], "pooling_type");
   if (pk && (!kv_int(pk, &pt) || (pt != 1 && pt != 2)) && !pooling_given) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "%s: %s.pooling_type %lld is not mean (1) or cls (2): give a pooling "
-                      "option", path, nomic ? "nomic-bert" : "bert", (long long)pt);
+                      "option", path, KIND_ARCH[kind], (long long)pt);
     goto done;
   }
   cfg->pooling = pt == 1 ? EE_POOL_MEAN : EE_POOL_CLS;
