@@ -600,14 +600,22 @@ static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefi
 #define MBIND(suffix, d0, d1, hint, out) \
   snprintf(n, sizeof n, "encoder.layer.%d.mlp." suffix, l); \
   if ((rc = bind(w, prefix, n, d0, d1, hint, out, err)) != EE_OK) return rc
-  snprintf(n, sizeof n, "%sencoder.layer.%d.mlp.gated_layers_w.weight", prefix, l);
-  if (has_tensor(w, n)) { /* a GGUF file: the converter's two halves (gguf.c) */
+  /* A GGUF file (gguf.c) holds ffn_gate and ffn_up as the halves (converters
+  ** before 2025), or the whole tensor as ffn_up (since). */
+  char gate[128], whole[128];
+  snprintf(gate, sizeof gate, "%sencoder.layer.%d.mlp.gated_layers_w.weight", prefix, l);
+  snprintf(whole, sizeof whole, "%sencoder.layer.%d.mlp.gated_layers_v.weight", prefix, l);
+  if (has_tensor(w, gate)) {
     snprintf(hint_ih, sizeof hint_ih, "config.json: intermediate_size %d, hidden_size %d",
              cfg->intermediate_size, cfg->hidden_size);
     MBIND("gated_layers_w.weight", I, H, hint_ih, &ly->g_w);
     MBIND("gated_layers_v.weight", I, H, hint_ih, &ly->i_w);
   } else {
-    MBIND("gated_layers.weight", 2 * I, H, hint_ih, &gated);
+    if (has_tensor(w, whole)) {
+      MBIND("gated_layers_v.weight", 2 * I, H, hint_ih, &gated);
+    } else {
+      MBIND("gated_layers.weight", 2 * I, H, hint_ih, &gated);
+    }
     ly->g_w = gated, ly->i_w = gated + I * H; /* act(g_w x) * (i_w x): forward.c */
   }
   MBIND("wo.weight", H, I, hint_hi, &ly->f_w);

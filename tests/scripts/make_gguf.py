@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Write a GGUF file from a (generated) BERT or NomicBert test model, the way llama.cpp's converter does.
+"""Write a GGUF file from a (generated) BERT, NomicBert or JinaBert test model, as llama.cpp's converter does.
 
     python3 tests/scripts/make_gguf.py MODEL_DIR OUT.gguf [--type f32|f16|q8_0|LLAMA_QUANTIZE_TYPE]
                                        [--vocab-only] [--phantom brackets|control]
@@ -12,7 +12,8 @@ q3_k_s, q3_k_m, q3_k_l, q4_k_s, q4_k_m, q5_k_s, q5_k_m, q6_k, iq4_nl, iq4_xs; se
 types" at the end) also need llama.cpp's libggml-base.so, through ctypes (ggml_lib.py;
 --ggml-lib or env GGML_LIB, default node-llama-cpp's copy from tests/scripts/ggml_ref/install.sh);
 f32/f16/q8_0 never load it. It is a test-fixture writer for engine/gguf.c: it reproduces what
-`convert_hf_to_gguf.py --outtype {f32,f16,q8_0}` (class BertModel) writes for a model
+`convert_hf_to_gguf.py --outtype {f32,f16,q8_0}` (class BertModel; NomicBertModel and
+JinaBertV2Model below) writes for a model
 directory holding config.json, model.safetensors (or model-*.safetensors parts), vocab.txt
 and/or tokenizer.json + tokenizer_config.json, and optionally modules.json with a
 sentence-transformers Pooling module (e.g. 1_Pooling/config.json).
@@ -176,6 +177,74 @@ same commit 0061955a; everything above holds except:
    from n_positions/max_trained_positions (8192/2048 -> 2048, 2048/2048 -> 512, anything else is
    an error), tokenizer.json is required (read to detect a Unigram/XLM-R tokenizer), the 2026
    phantom rule (--phantom control). Not reproduced beyond --phantom.
+
+JinaBert (config.json architectures[0] "JinaBertModel" or "JinaBertForMaskedLM", model_type
+"bert" with "position_embedding_type": "alibi" and "feed_forward_type": "geglu":
+jina-embeddings-v2-small-en, -base-en and the other v2 embedding models) follows
+convert_hf_to_gguf.py class JinaBertV2Model(BertModel) at the same commit 0061955a; everything of
+BertModel holds except:
+ * general.architecture = "jina-bert-v2" (constants.py MODEL_ARCH_NAMES[MODEL_ARCH.JINA_BERT_V2])
+   and every model key is "jina-bert-v2.*", the same keys in the same order as for bert: block_count,
+   context_length (max_position_embeddings: ALiBi has no table, 8192 in the released configs),
+   embedding_length, feed_forward_length (intermediate_size = the width of ONE half of
+   mlp.gated_layers), attention.head_count, attention.layer_norm_epsilon, general.file_type,
+   attention.causal = false, pooling_type (from a sentence-transformers Pooling module, as bert).
+   Nothing records ALiBi or the gated FFN: llama.cpp's jina-bert-v2 implies both.
+ * Vocabulary (JinaBertV2Model.set_vocab): tokenizer_config.json's "tokenizer_class" is read (the
+   file and the key are required there: FileNotFoundError / KeyError). "BertTokenizer" ->
+   BertModel.set_vocab, everything as above (bert-base-uncased's vocabulary hashes to pre
+   "jina-v2-en"); "RobertaTokenizer" (jina-embeddings-v2-base-de/-es/-zh, byte-level BPE) ->
+   _set_vocab_gpt2 + token_type_count 2, NOT reproduced (refused); any other class ->
+   NotImplementedError (refused). Then, whatever the tokenizer, tokenizer.ggml.add_bos_token = true
+   and tokenizer.ggml.add_eos_token = true (add_add_bos_token / add_add_eos_token), after the
+   special ids, SpecialVocab's add_*_token bools and chat template, before
+   general.quantization_version. A tokenizer_config.json with its own add_bos_token /
+   add_eos_token would make GGUFWriter raise "Duplicated key name"; so does this script.
+ * Tensors: JinaBertV2Model.get_tensors wraps Model.get_tensors (so it sees the names before
+   modify_tensors drops "bert."): a tensor whose name contains "gated_layer", i.e.
+   encoder.layer.N.mlp.gated_layers.weight [2I, H] (JinaBertGLUMLP's Linear(H, 2I, bias=False);
+   I = intermediate_size, read in __init__: KeyError without it), is replaced, where it stands in
+   the sorted order, by two tensors: data[:I, :] (rows 0..I-1, a contiguous byte range) named
+   ...mlp.gated_layers_w.weight, then data[I:, :] named ...mlp.gated_layers_v.weight. Then
+   BertModel.modify_tensors and TensorNameMap for MODEL_ARCH.JINA_BERT_V2 (tensor_mapping.py
+   entries marked "jina-bert-v2"; constants.py MODEL_TENSORS[JINA_BERT_V2], which has no POS_EMBD:
+   a position_embeddings table would be "Can not map tensor"):
+     embeddings.word_embeddings          -> token_embd        (as bert; likewise
+     embeddings.token_type_embeddings    -> token_types        the attention tensors:
+     embeddings.LayerNorm                -> token_embd_norm    blk.N.attn_q/k/v, attn_output,
+                                                               attn_output_norm)
+     encoder.layer.N.mlp.gated_layers_w  -> blk.N.ffn_gate   [I, H]  HF JinaBertGLUMLP: h = x W^T,
+     encoder.layer.N.mlp.gated_layers_v  -> blk.N.ffn_up     [I, H]  GELU(h[..., :I]) * h[..., I:];
+                                                                     llama.cpp gelu(gate x) * (up x)
+     encoder.layer.N.mlp.wo              -> blk.N.ffn_down   [H, I] (+ .bias)
+     encoder.layer.N.mlp.layernorm       -> blk.N.layer_output_norm
+   Types as for bert (the two halves are matrices: F32/F16/Q8_0 by --type). The test model
+   (H 96, I 128, 2 layers, 34 HF tensors) gives 36 GGUF tensors.
+ * Refused, with a message: the qk-post-norm variant (jinaai/jina-bert-v2-qk-post-norm, i.e.
+   jina-embeddings-v2-base-code: attention.self.layer_norm_q/_k -> attn_q_norm/attn_k_norm,
+   layer_norm_1 -> attn_norm_2, layer_norm_2 -> layer_output_norm, mlp.down_layer -> ffn_down, and
+   mlp.up_gated_layer split the other way round: rows 0..I-1 -> gated_layers_v = ffn_up, rows
+   I..2I-1 -> gated_layers_w = ffn_gate), not reproduced; a gated_layers bias (the converter's 2-D
+   slice raises on it); gated_layers not 2I rows (the converter would write halves llama.cpp
+   refuses); a config.json without "position_embedding_type": "alibi" or "feed_forward_type":
+   "geglu" (the converter does not look at either, but llama.cpp's jina-bert-v2 graph is ALiBi +
+   GELU-gated whatever the file says, so it would compute another model).
+ * Loader side (llama.cpp v0.5.0, src/models/jina-bert-v2.cpp + src/models/bert.cpp): hparams
+   layer_norm_epsilon, causal, pooling_type (optional: absent = NONE) and f_max_alibi_bias = 8;
+   tensors token_embd {n_embd, n_vocab}, token_types {n_embd, n_token_types} (required),
+   token_embd_norm(+bias), per layer attn_q/k/v(+bias), attn_output(+bias),
+   attn_output_norm(+bias), attn_q_norm/attn_k_norm/attn_norm_2 (optional), ffn_gate {n_embd,
+   n_ff} (optional since the unsplit form below), ffn_up {n_embd, n_ff} (or {n_embd, 2 n_ff}
+   without ffn_gate), ffn_down {n_ff, n_embd} + bias, layer_output_norm(+bias). Graph: no position
+   input; token-type row 0 added; ALiBi through the attention mask (-|i - j| for every pair, times
+   the per-head slope ggml_soft_max_ext derives from max_bias 8: 2^(-8(h+1)/n) for h < n = the
+   largest power of two <= n_head, then 2^(-4(2(h-n)+1)/n): HF's _get_alibi_head_slopes); FFN
+   build_ffn(up, gate, down, GELU, PAR) = ffn_down(gelu(ffn_gate x) * (ffn_up x)) + b (ggml's CPU
+   GELU: the tanh form, looked up in a table over fp16 inputs).
+ * Later converters (conversion/bert.py in llama.cpp v0.5.0; tensor_mapping.py "split up/gate,
+   no longer used") write mlp.gated_layers unsplit as blk.N.ffn_up [2I, H] with no ffn_gate
+   (llama.cpp's loader then applies GEGLU to it, first half through GELU) and do not add the
+   add_bos/add_eos bools. Not reproduced.
 
 Checked (outside the repo) against: llama.cpp's models/ggml-vocab-bert-bge.gguf (byte
 identical, see above); @huggingface/gguf's parser; a numpy port of gguf-py quants.py and
@@ -515,10 +584,33 @@ NOMIC_NAMES = ("layers", {           # tensor_mapping.py entries marked "# nomic
     "norm2": "layer_output_norm",
 })
 
+JINA_NAMES = ("layer", {             # MODEL_TENSORS[JINA_BERT_V2]: no position_embd
+    "embeddings.word_embeddings": "token_embd",
+    "embeddings.token_type_embeddings": "token_types",
+    "embeddings.LayerNorm": "token_embd_norm",
+}, {
+    "attention.self.query": "attn_q",
+    "attention.self.key": "attn_k",
+    "attention.self.value": "attn_v",
+    "attention.output.dense": "attn_output",
+    "attention.output.LayerNorm": "attn_output_norm",
+    "mlp.gated_layers_w": "ffn_gate",   # rows [0, I) of mlp.gated_layers: the GELU-ed half
+    "mlp.gated_layers_v": "ffn_up",     # rows [I, 2I): the half it multiplies
+    "mlp.wo": "ffn_down",
+    "mlp.layernorm": "layer_output_norm",
+})
+
+JINA_ARCHS = ("JinaBertModel", "JinaBertForMaskedLM")   # @Model.register of JinaBertV2Model
+
+# Tensors of the qk-post-norm variant (jinaai/jina-bert-v2-qk-post-norm, jina-embeddings-v2-base-code)
+JINA_QK_POST_NORM = re.compile(r"(^|\.)encoder\.layer\.\d+\.(attention\.self\.layer_norm_[qk]|"
+                               r"layer_norm_[12]|mlp\.up_gated_layer|mlp\.down_layer)\.")
+
 
 def map_tensor_name(name, n_layer, names):
-    """BertModel.modify_tensors (NomicBertModel inherits it) + TensorNameMap.get_name for
-    MODEL_ARCH.BERT or NOMIC_BERT (names: BERT_NAMES or NOMIC_NAMES); None = dropped."""
+    """BertModel.modify_tensors (NomicBertModel and JinaBertV2Model inherit it) +
+    TensorNameMap.get_name for MODEL_ARCH.BERT, NOMIC_BERT or JINA_BERT_V2 (names: BERT_NAMES,
+    NOMIC_NAMES or JINA_NAMES); None = dropped."""
     layers, top, blk = names
     if name.startswith("bert."):
         name = name[5:]
@@ -1065,6 +1157,61 @@ def check_nomic_config(hp):
         die("NomicBertModel: config.json has no 'rotary_emb_base'")
 
 
+def check_jina_config(hp, model_dir):
+    """What JinaBertV2Model reads (and would fail on), plus what llama.cpp's jina-bert-v2 assumes."""
+    if "intermediate_size" not in hp:
+        die("JinaBertV2Model: config.json has no 'intermediate_size' (read to split mlp.gated_layers)")
+    for key, want in (("position_embedding_type", "alibi"), ("feed_forward_type", "geglu")):
+        if hp.get(key) != want:
+            die("JinaBertV2Model: config.json %s is %r, not %r: llama.cpp's jina-bert-v2 computes "
+                "ALiBi positions and a GELU-gated FFN whatever the file says, so the converter's "
+                "file would be another model; refused" % (key, hp.get(key), want))
+    tc = os.path.join(model_dir, "tokenizer_config.json")
+    if not os.path.isfile(tc):
+        die("JinaBertV2Model.set_vocab reads tokenizer_config.json: %s missing" % tc)
+    tcfg = load_json(tc)
+    if "tokenizer_class" not in tcfg:
+        die("JinaBertV2Model.set_vocab: tokenizer_config.json has no 'tokenizer_class' (KeyError there)")
+    cls = tcfg["tokenizer_class"]
+    if cls == "RobertaTokenizer":
+        die("JinaBertV2Model: tokenizer_class RobertaTokenizer (the BPE jina-v2 models) is converted "
+            "with _set_vocab_gpt2, which this script does not reproduce")
+    if cls != "BertTokenizer":
+        die("JinaBertV2Model: Tokenizer %s is not supported for JinaBertModel" % cls)
+    for key in ("add_bos_token", "add_eos_token"):
+        if isinstance(tcfg.get(key), bool):             # SpecialVocab writes it first
+            die("JinaBertV2Model: tokenizer_config.json has %s, and set_vocab adds "
+                "tokenizer.ggml.%s = true after it: Duplicated key name" % (key, key))
+
+
+def jina_split_tensors(order, n_ff):
+    """JinaBertV2Model.get_tensors: mlp.gated_layers [2I, H] -> gated_layers_w (rows [0, I)) then
+    gated_layers_v (rows [I, 2I)), in its place; sources as byte ranges of the original."""
+    out = []
+    for name, src in order:
+        if JINA_QK_POST_NORM.search(name):
+            die("tensor %r: the jina-bert-v2 qk-post-norm variant (jina-embeddings-v2-base-code: "
+                "attn_q_norm/attn_k_norm/attn_norm_2, mlp.up_gated_layer split the other way round, "
+                "mlp.down_layer) is not reproduced; refused" % name)
+        if "gated_layer" not in name:
+            out.append((name, src))
+            continue
+        shape = src["shape"]
+        if len(shape) != 2:
+            die("tensor %r has shape %s: JinaBertV2Model slices it as data[:I, :] (a 2-D weight; "
+                "a gated_layers bias fails there)" % (name, shape))
+        if shape[0] != 2 * n_ff:
+            die("tensor %r has %d rows, not 2 * intermediate_size = %d: the converter's halves would "
+                "not be the %d rows llama.cpp expects" % (name, shape[0], 2 * n_ff, n_ff))
+        row_bytes = shape[1] * ST_DTYPES[src["dtype"]]
+        for suffix, r0 in (("gated_layers_w", 0), ("gated_layers_v", n_ff)):
+            half = dict(src)
+            half.update(shape=[n_ff, shape[1]], offset=src["offset"] + r0 * row_bytes,
+                        nbytes=n_ff * row_bytes, count=n_ff * shape[1])
+            out.append((name.replace("gated_layers", suffix), half))
+    return out
+
+
 def nomic_shape_warnings(plan, n_ff, vocab_size):
     """Things the converter writes without complaint but llama.cpp's loader rejects."""
     widths = set()
@@ -1101,6 +1248,9 @@ def main():
                          "env GGML_LIB, else tests/scripts/ggml_ref/node_modules/... as in "
                          "ggml_lib.py); not loaded for f32/f16/q8_0")
     ap.add_argument("--vocab-only", action="store_true", help="metadata only, no tensors")
+    ap.add_argument("--jina-unsplit", action="store_true",
+                    help="jina-bert-v2 as llama.cpp's converters since the 2025 refactor write it: "
+                         "mlp.gated_layers whole as ffn_up [2I, H], no ffn_gate, no add_bos/eos_token")
     ap.add_argument("--phantom", choices=("brackets", "control"), default="brackets",
                     help="which tokens keep no U+2581 prefix: [..]-bracketed (converters until "
                          "2026-01, default) or CONTROL-typed (PR #18500 and later)")
@@ -1120,9 +1270,13 @@ def main():
     archs = hp.get("architectures") or []
     # The converter picks its class by architectures[0]; "NomicBertModel" -> NomicBertModel.
     nomic = (archs[0] == "NomicBertModel") if archs else hp.get("model_type") == "nomic_bert"
-    if archs and not nomic and archs[0] not in ("BertModel", "BertForMaskedLM", "CamembertModel"):
-        die("architecture %r is not handled by BertModel or NomicBertModel" % archs[0])
-    arch = "nomic-bert" if nomic else "bert"
+    jina = bool(archs) and archs[0] in JINA_ARCHS           # "JinaBertModel" -> JinaBertV2Model
+    if archs and not nomic and not jina and archs[0] not in ("BertModel", "BertForMaskedLM",
+                                                             "CamembertModel"):
+        die("architecture %r is not handled by BertModel, NomicBertModel or JinaBertV2Model" % archs[0])
+    arch = "nomic-bert" if nomic else "jina-bert-v2" if jina else "bert"
+    if jina:
+        check_jina_config(hp, mdir)
     if nomic:
         check_nomic_config(hp)
         hp["n_ctx"] = 2048              # NomicBertModel.__init__: "the HF config claims n_ctx=8192"
@@ -1140,10 +1294,16 @@ def main():
     # ---- tensors (plan only; data is streamed at write time)
     plan = []
     if not args.vocab_only:
-        for name, src in load_tensors(mdir):
+        order = load_tensors(mdir)
+        if jina and args.jina_unsplit:      # the whole tensor under the up projection's name
+            order = [(n.replace("gated_layers", "gated_layers_v"), src) for n, src in order]
+        elif jina:
+            order = jina_split_tensors(order, hp["intermediate_size"])
+        names = NOMIC_NAMES if nomic else JINA_NAMES if jina else BERT_NAMES
+        for name, src in order:
             if name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
                 continue
-            new = map_tensor_name(name, n_layer, NOMIC_NAMES if nomic else BERT_NAMES)
+            new = map_tensor_name(name, n_layer, names)
             if new is None:
                 continue
             shape = src["shape"]
@@ -1249,6 +1409,9 @@ def main():
             kv.add("tokenizer.ggml.add_%s_token" % typ, T_BOOL, val)
     if chat_template is not None:
         kv.add("tokenizer.chat_template", T_STR, chat_template)
+    if jina and not args.jina_unsplit:      # JinaBertV2Model.set_vocab, after BertModel's
+        kv.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
+        kv.add("tokenizer.ggml.add_eos_token", T_BOOL, True)
     if not args.legacy_metadata:
         kv.add("general.quantization_version", T_U32, QUANT_VERSION)
     if lq:

@@ -13,6 +13,8 @@
 #  1. gen_model --shape f16 (deterministic) into a temporary directory;
 #  2. make_gguf.py --type f32 (not kept: tests regenerate it) and llama_embed.mjs on it
 #     -> f16-f32.json;
+#  2b. the same for the nomic test model (n_inner 256) -> nomic256-f32.json and the jina test
+#     model (JinaBert, general.architecture jina-bert-v2) -> jina-f32.json, pooling from the file;
 #  3. per type: make_gguf.py --type <type> -> f16-<type>.gguf, checked byte for byte against
 #     llama.cpp's own llama_model_quantize run on the F32 file (llama_quantize.py), then
 #     llama_embed.mjs -> f16-<type>.json;
@@ -52,6 +54,14 @@ python3 -c "import json, sys; p = sys.argv[1]; c = json.load(open(p)); c['n_inne
 python3 tests/scripts/make_gguf.py "$tmp/nomic" "$tmp/nomic256-f32.gguf" --type f32
 node "$here/llama_embed.mjs" "$tmp/nomic256-f32.gguf" "$texts" "$out/nomic256-f32.json" \
     2> "$tmp/embed-nomic.log"
+
+# JinaBert (jina-embeddings-v2's architecture: ALiBi, GeGLU; llama.cpp's jina-bert-v2): the jina
+# test model as gen_model writes it, each mlp.gated_layers split into ffn_gate (rows 0-127, the
+# GELU-ed half) and ffn_up (rows 128-255) as the converter does. Pooling from the file (mean).
+"$gen" --shape jina --out "$tmp/jina" > /dev/null
+python3 tests/scripts/make_gguf.py "$tmp/jina" "$tmp/jina-f32.gguf" --type f32
+node "$here/llama_embed.mjs" "$tmp/jina-f32.gguf" "$texts" "$out/jina-f32.json" \
+    2> "$tmp/embed-jina.log"
 for t in $types; do
     python3 tests/scripts/make_gguf.py "$tmp/f16" "$out/f16-$t.gguf" --type "$t" 2> "$tmp/make-$t.log"
     python3 "$here/llama_quantize.py" "$tmp/f16-f32.gguf" "$tmp/ref-$t.gguf" "$t" > "$tmp/quantize-$t.log" 2>&1
@@ -112,6 +122,26 @@ and llama.cpp refuses a file whose 200 disagrees with its tensors. Its GGUF is n
     build/tools/gen_model --shape nomic --out NOMICDIR      # then n_inner 256 in NOMICDIR/config.json
     python3 tests/scripts/make_gguf.py NOMICDIR nomic256-f32.gguf --type f32   # not kept
     node tests/scripts/ggml_ref/llama_embed.mjs nomic256-f32.gguf tests/scripts/ggml_ref/fixture_texts.json nomic256-f32.json
+
+\`jina-f32.json\`: the "jina" test model (JinaBert, jina-embeddings-v2's architecture: hidden 96,
+2 layers, 6 heads (ALiBi, no position table; 6 is not a power of two), intermediate 128, GeGLU;
+mean pooling from its sentence-transformers Pooling module) as llama.cpp's converter writes it
+for \`JinaBertForMaskedLM\`: general.architecture \`jina-bert-v2\`, each \`mlp.gated_layers\`
+[256, 96] split into \`ffn_gate\` (rows 0-127, the half that goes through GELU) and \`ffn_up\`
+(rows 128-255), \`tokenizer.ggml.add_bos_token\` / \`add_eos_token\` true. Pooling from the file
+(mean), \`context_size\` 1024. Its GGUF is not kept either:
+
+    build/tools/gen_model --shape jina --out JINADIR
+    python3 tests/scripts/make_gguf.py JINADIR jina-f32.gguf --type f32        # not kept
+    node tests/scripts/ggml_ref/llama_embed.mjs jina-f32.gguf tests/scripts/ggml_ref/fixture_texts.json jina-f32.json
+
+Its vectors are further from an exact computation than the BERT and NomicBert ones: against a
+float64 forward pass of the same model with the exact (erf) GELU (the computation of the
+PyTorch reference in tests/fixtures/models/jina), they differ by up to 6.5e-4 (values up to
+2.3). That is ggml's CPU GELU: the tanh form, looked up in a table over fp16 inputs (an fp16
+result). The same float64 pass with that GELU is within 2.8e-4 of these vectors, and within
+4.2e-6 of llama.cpp's without flash attention (node-llama-cpp's default, "auto", turns it on for
+the CPU, and it rounds Q, K and V to fp16).
 
 ## The JSON files
 
