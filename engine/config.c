@@ -65,6 +65,40 @@ ee_status ee_refuse_setting(ee_error *err, const char *model, const char *path, 
                       path, supported);
 }
 
+ee_status ee_json_choice(const json_t *root, const char *key, const char *def,
+                         const char *const *names, const char *model, const char *path, int *out,
+                         ee_error *err) {
+  const json_t *v = json_object_get(root, key);
+  const char *s = v ? json_string_value(v) : def;
+  if (!s) return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be a string", key, path);
+  char supported[256] = "";
+  size_t len = 0;
+  for (int i = 0; names[i]; i++) {
+    if (strcmp(s, names[i]) == 0) {
+      *out = i;
+      return EE_OK;
+    }
+    len += (size_t)snprintf(supported + len, sizeof supported - len, "%s%s", i ? ", " : "", names[i]);
+    if (len >= sizeof supported) len = sizeof supported - 1;
+  }
+  char got[80];
+  snprintf(got, sizeof got, "'%.64s'", s);
+  return ee_refuse_setting(err, model, path, key, got, supported);
+}
+
+ee_status ee_head_dim(ee_config *cfg, const char *hkey, const char *nkey, int rotary,
+                      const char *path, ee_error *err) {
+  if (cfg->hidden_size % cfg->num_heads != 0)
+    return ee_set_error(err, EE_ERR_FORMAT, "%s %d is not divisible by %s %d in %s", hkey,
+                        cfg->hidden_size, nkey, cfg->num_heads, path);
+  cfg->head_dim = cfg->hidden_size / cfg->num_heads;
+  if (rotary && cfg->head_dim % 2 != 0)
+    return ee_set_error(err, EE_ERR_FORMAT,
+                        "head size %s / %s = %d in %s is odd: rotary positions turn pairs", hkey,
+                        nkey, cfg->head_dim, path);
+  return EE_OK;
+}
+
 ee_status ee_json_int(const json_t *root, const char *key, int required, int def,
                          int lo, int hi, const char *path, int *out, ee_error *err) {
   const json_t *v = json_object_get(root, key);
@@ -155,18 +189,13 @@ static ee_status position_tables_fit(const ee_config *cfg, const char *path, ee_
 ** geglu or nn.ReLU() for reglu whatever hidden_act says.  "original" (BERT's
 ** FFN under other names) is refused rather than guessed. */
 static ee_status jina_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
-  const json_t *ff = json_object_get(root, "feed_forward_type");
-  const char *f = ff ? json_string_value(ff) : "original"; /* JinaBertConfig's default */
-  if (!f) return ee_set_error(err, EE_ERR_FORMAT, "\"feed_forward_type\" in %s must be a string", path);
-  if (strcmp(f, "geglu") == 0) {
-    cfg->act = EE_ACT_GELU, cfg->act_name = "geglu";
-  } else if (strcmp(f, "reglu") == 0) {
-    cfg->act = EE_ACT_RELU, cfg->act_name = "reglu";
-  } else {
-    char got[80];
-    snprintf(got, sizeof got, "'%.64s'", f);
-    return ee_refuse_setting(err, "JinaBert", path, "feed_forward_type", got, "geglu, reglu");
-  }
+  static const char *const types[] = {"geglu", "reglu", NULL};
+  int t;
+  ee_status rc = ee_json_choice(root, "feed_forward_type", "original" /* JinaBertConfig's default */,
+                                types, "JinaBert", path, &t, err);
+  if (rc != EE_OK) return rc;
+  cfg->act = t == 0 ? EE_ACT_GELU : EE_ACT_RELU;
+  cfg->act_name = types[t];
   cfg->alibi = 1;
   cfg->glu = 1;
   cfg->glu_act = 1; /* act(g_w x) * (i_w x), the gated half first (weights.c) */
@@ -235,12 +264,7 @@ ee_status ee_config_from_json(const json_t *root, const char *path, ee_config *c
   if (distil || mpnet) cfg->type_vocab_size = 1, cfg->no_token_types = 1;
   const int roberta = cfg->arch == EE_ARCH_ROBERTA || cfg->arch == EE_ARCH_XLM_ROBERTA;
   if ((mpnet || roberta) && (rc = padded_positions_config(root, path, cfg, err)) != EE_OK) goto done;
-  if (cfg->hidden_size % cfg->num_heads != 0) {
-    rc = ee_set_error(err, EE_ERR_FORMAT, "%s %d is not divisible by %s %d in %s",
-                      ints[0].key, cfg->hidden_size, ints[2].key, cfg->num_heads, path);
-    goto done;
-  }
-  cfg->head_dim = cfg->hidden_size / cfg->num_heads;
+  if ((rc = ee_head_dim(cfg, ints[0].key, ints[2].key, 0, path, err)) != EE_OK) goto done;
 
   /* DistilBERT's LayerNorms are built with eps 1e-12, whatever the file says. */
   const json_t *eps = distil ? NULL : json_object_get(root, "layer_norm_eps");

@@ -55,18 +55,6 @@ static ee_status ntk_scaling(const json_t *root, const char *path, double *facto
   return EE_OK;
 }
 
-/* A key whose value must be the string want (def when absent). */
-static ee_status want_string(const json_t *root, const char *key, const char *def, const char *want,
-                             const char *path, ee_error *err) {
-  const json_t *v = json_object_get(root, key);
-  const char *s = v ? json_string_value(v) : def;
-  if (!s) return ee_set_error(err, EE_ERR_FORMAT, "\"%s\" in %s must be a string", key, path);
-  if (strcmp(s, want) == 0) return EE_OK;
-  char got[80];
-  snprintf(got, sizeof got, "'%.64s'", s);
-  return ee_refuse_setting(err, "GTE", path, key, got, want);
-}
-
 ee_status ee_gte_config(const json_t *root, const char *path, ee_config *cfg, ee_error *err) {
   ee_status rc;
   struct { const char *key; int def, lo; int *out; } ints[] = {
@@ -82,20 +70,14 @@ ee_status ee_gte_config(const json_t *root, const char *path, ee_config *cfg, ee
     if ((rc = ee_json_int(root, ints[i].key, 0, ints[i].def, ints[i].lo, EE_MAX_DIM, path,
                           ints[i].out, err)) != EE_OK)
       return rc;
-  if (cfg->hidden_size % cfg->num_heads != 0)
-    return ee_set_error(err, EE_ERR_FORMAT,
-                        "hidden_size %d is not divisible by num_attention_heads %d in %s",
-                        cfg->hidden_size, cfg->num_heads, path);
-  cfg->head_dim = cfg->hidden_size / cfg->num_heads;
-  if (cfg->head_dim % 2 != 0)
-    return ee_set_error(err, EE_ERR_FORMAT,
-                        "head size hidden_size / num_attention_heads = %d in %s is odd: rotary "
-                        "positions turn pairs", cfg->head_dim, path);
+  if ((rc = ee_head_dim(cfg, "hidden_size", "num_attention_heads", 1, path, err)) != EE_OK) return rc;
   if (cfg->type_vocab_size == 0) /* no table: a zero row (weights.c), pairs typed 0 */
     cfg->type_vocab_size = 1, cfg->no_token_types = 1;
 
-  if ((rc = want_string(root, "position_embedding_type", "rope", "rope", path, err)) != EE_OK ||
-      (rc = want_string(root, "layer_norm_type", "layer_norm", "layer_norm", path, err)) != EE_OK)
+  static const char *const rope[] = {"rope", NULL}, *const layer_norm[] = {"layer_norm", NULL};
+  int only;
+  if ((rc = ee_json_choice(root, "position_embedding_type", "rope", rope, "GTE", path, &only, err)) != EE_OK ||
+      (rc = ee_json_choice(root, "layer_norm_type", "layer_norm", layer_norm, "GTE", path, &only, err)) != EE_OK)
     return rc;
   const json_t *logn = json_object_get(root, "logn_attention_scale");
   if (logn && !json_is_boolean(logn))
@@ -118,22 +100,13 @@ ee_status ee_gte_config(const json_t *root, const char *path, ee_config *cfg, ee
   cfg->rotary_base = (float)(theta * factor);
   cfg->rotary_divisor = factor > 1.0 ? (float)pow(factor, 2.0 / cfg->head_dim) : 1.0f;
 
-  const json_t *act = json_object_get(root, "hidden_act");
-  const char *a = act ? json_string_value(act) : "gelu";
-  if (!a) return ee_set_error(err, EE_ERR_FORMAT, "\"hidden_act\" in %s must be a string", path);
+  /* GELU (erf), its tanh form, or SiLU (NomicBert's up * silu(gate)) */
+  static const char *const acts[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", "silu", "swish", NULL};
+  int a;
+  if ((rc = ee_json_choice(root, "hidden_act", "gelu", acts, "GTE", path, &a, err)) != EE_OK) return rc;
   cfg->glu = 1;
-  cfg->glu_act = 1; /* act(gate) * up: weights.c holds the gate half as g_w */
-  if (strcmp(a, "gelu") == 0) {
-    cfg->act = EE_ACT_GELU, cfg->act_name = "geglu";
-  } else if (strcmp(a, "gelu_new") == 0 || strcmp(a, "gelu_pytorch_tanh") == 0) {
-    cfg->act = EE_ACT_GELU_TANH, cfg->act_name = "geglu_tanh";
-  } else if (strcmp(a, "silu") == 0 || strcmp(a, "swish") == 0) {
-    cfg->act = EE_ACT_GELU, cfg->act_name = "swiglu"; /* NomicBert's up * silu(gate) */
-    cfg->glu_act = 0;
-  } else {
-    char got[80];
-    snprintf(got, sizeof got, "'%.64s'", a);
-    return ee_refuse_setting(err, "GTE", path, "hidden_act", got, "gelu, gelu_new, gelu_pytorch_tanh, silu");
-  }
+  cfg->glu_act = a < 3; /* act(gate) * up: weights.c holds the gate half as g_w */
+  cfg->act = a == 1 || a == 2 ? EE_ACT_GELU_TANH : EE_ACT_GELU;
+  cfg->act_name = a == 0 ? "geglu" : a < 3 ? "geglu_tanh" : "swiglu";
   return EE_OK;
 }

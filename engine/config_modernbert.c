@@ -40,15 +40,7 @@ ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *
     if ((rc = ee_json_int(root, ints[i].key, 0, ints[i].def, ints[i].lo, EE_MAX_DIM, path,
                           ints[i].out, err)) != EE_OK)
       return rc;
-  if (cfg->hidden_size % cfg->num_heads != 0)
-    return ee_set_error(err, EE_ERR_FORMAT,
-                        "hidden_size %d is not divisible by num_attention_heads %d in %s",
-                        cfg->hidden_size, cfg->num_heads, path);
-  cfg->head_dim = cfg->hidden_size / cfg->num_heads;
-  if (cfg->head_dim % 2 != 0)
-    return ee_set_error(err, EE_ERR_FORMAT,
-                        "head size hidden_size / num_attention_heads = %d in %s is odd: rotary "
-                        "positions turn pairs", cfg->head_dim, path);
+  if ((rc = ee_head_dim(cfg, "hidden_size", "num_attention_heads", 1, path, err)) != EE_OK) return rc;
   cfg->type_vocab_size = 1; /* no token types: a zero row (weights.c) */
   cfg->no_token_types = 1;
   cfg->window = local_attention / 2; /* HF: keys with |i - j| <= local_attention // 2 */
@@ -63,18 +55,13 @@ ee_status ee_modernbert_config(const json_t *root, const char *path, ee_config *
   cfg->rotary_base = (float)theta;
   cfg->rotary_base_local = (float)local_theta;
 
-  const json_t *act = json_object_get(root, "hidden_activation");
-  const char *a = act ? json_string_value(act) : "gelu";
-  if (!a) return ee_set_error(err, EE_ERR_FORMAT, "\"hidden_activation\" in %s must be a string", path);
-  if (strcmp(a, "gelu") == 0) {
-    cfg->act = EE_ACT_GELU, cfg->act_name = "geglu";
-  } else if (strcmp(a, "gelu_new") == 0 || strcmp(a, "gelu_pytorch_tanh") == 0) {
-    cfg->act = EE_ACT_GELU_TANH, cfg->act_name = "geglu_tanh";
-  } else {
-    char got[80];
-    snprintf(got, sizeof got, "'%.64s'", a);
-    return ee_refuse_setting(err, "ModernBERT", path, "hidden_activation", got, "gelu, gelu_new, gelu_pytorch_tanh");
-  }
+  static const char *const acts[] = {"gelu", "gelu_new", "gelu_pytorch_tanh", NULL};
+  int a;
+  if ((rc = ee_json_choice(root, "hidden_activation", "gelu", acts, "ModernBERT", path, &a, err)) !=
+      EE_OK)
+    return rc;
+  cfg->act = a == 0 ? EE_ACT_GELU : EE_ACT_GELU_TANH;
+  cfg->act_name = a == 0 ? "geglu" : "geglu_tanh";
   cfg->glu = 1;
   cfg->glu_act = 1; /* act(input) * gate, not NomicBert's up * silu(gate) */
   cfg->prenorm = 1;

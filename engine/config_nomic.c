@@ -57,10 +57,7 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
     if ((rc = ee_json_int(root, ints[i].key, 0, ints[i].def, ints[i].lo, EE_MAX_DIM, path,
                           ints[i].out, err)) != EE_OK)
       return rc;
-  if (cfg->hidden_size % cfg->num_heads != 0)
-    return ee_set_error(err, EE_ERR_FORMAT, "n_embd %d is not divisible by n_head %d in %s",
-                        cfg->hidden_size, cfg->num_heads, path);
-  cfg->head_dim = cfg->hidden_size / cfg->num_heads;
+  if ((rc = ee_head_dim(cfg, "n_embd", "n_head", 0, path, err)) != EE_OK) return rc;
   /* NomicBertModel pads the embedding table itself */
   cfg->vocab_size = (cfg->vocab_size + pad_multiple - 1) / pad_multiple * pad_multiple;
   if (cfg->vocab_size > EE_MAX_DIM)
@@ -88,21 +85,15 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
     return ee_refuse_setting(err, "NomicBert", path, "rotary_emb_fraction", got,
                   "1, rotary positions over the whole head; 0 means learned positions");
   }
-  if (cfg->head_dim % 2 != 0)
-    return ee_set_error(err, EE_ERR_FORMAT,
-                        "head size n_embd / n_head = %d in %s is odd: rotary positions turn pairs",
-                        cfg->head_dim, path);
+  if ((rc = ee_head_dim(cfg, "n_embd", "n_head", 1, path, err)) != EE_OK) return rc;
   cfg->rotary = 1;
   cfg->rotary_base = (float)base;
 
-  const json_t *act = json_object_get(root, "activation_function");
-  const char *a = act ? json_string_value(act) : "gelu_new"; /* GPT2Config's default */
-  if (!a) return ee_set_error(err, EE_ERR_FORMAT, "\"activation_function\" in %s must be a string", path);
-  if (strcmp(a, "swiglu") != 0) {
-    char got[80];
-    snprintf(got, sizeof got, "'%.64s'", a);
-    return ee_refuse_setting(err, "NomicBert", path, "activation_function", got, "swiglu");
-  }
+  static const char *const swiglu[] = {"swiglu", NULL};
+  int only;
+  if ((rc = ee_json_choice(root, "activation_function", "gelu_new" /* GPT2Config's default */, swiglu,
+                           "NomicBert", path, &only, err)) != EE_OK)
+    return rc;
   cfg->glu = 1;
   cfg->act = EE_ACT_GELU; /* unused: the gate's SiLU is the FFN's activation */
   cfg->act_name = "swiglu";

@@ -210,6 +210,18 @@ ee_status ee_json_number(const json_t *root, const char *key, double def, double
 ** for a config key whose value the engine does not compute. */
 ee_status ee_refuse_setting(ee_error *err, const char *model, const char *path, const char *key,
                             const char *got, const char *supported);
+/* A string field of root (def when absent) that must be one of names (a
+** NULL-terminated list): its index in *out.  Another string is refused by
+** name for model (ee_refuse_setting, listing names); a non-string is a
+** format error. */
+ee_status ee_json_choice(const json_t *root, const char *key, const char *def,
+                         const char *const *names, const char *model, const char *path, int *out,
+                         ee_error *err);
+/* cfg->head_dim = hidden_size / num_heads, which config.json calls hkey and
+** nkey: an error unless it divides, or (rotary) unless the head size is
+** even, since rotary positions turn pairs. */
+ee_status ee_head_dim(ee_config *cfg, const char *hkey, const char *nkey, int rotary,
+                      const char *path, ee_error *err);
 /* <dir>/config.json -> cfg (architecture fields). */
 ee_status ee_config_load(const char *dir, ee_config *cfg, ee_error *err);
 /* The same from config.json's parsed object (path names it in messages). */
