@@ -801,39 +801,25 @@ int main(void) {
   }
   check_errors(dir);
   check_encoder(dir, "generated MiniLM-L6-shape model", 1);
-  snprintf(dir, sizeof dir, "%s/odd", models && models[0] ? models : "build/test-models");
-  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  if (access(cfg, R_OK) == 0)
-    check_encoder(dir, "generated model of odd widths: hidden 45, head 15, intermediate 131", 0);
-  else
-    CHECK(0, "no model at %s (gen_model --shape odd)", dir);
-  /* the gated FFN's interleaved panels and rotary attention in each tile */
-  snprintf(dir, sizeof dir, "%s/nomic", models && models[0] ? models : "build/test-models");
-  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  if (access(cfg, R_OK) == 0)
-    check_encoder(dir, "generated NomicBert: rotary, SwiGLU", 0);
-  else
-    CHECK(0, "no model at %s (gen_model --shape nomic)", dir);
-  /* pre-LayerNorm copies converted for each product, GeGLU, windowed layers */
-  snprintf(dir, sizeof dir, "%s/modernbert", models && models[0] ? models : "build/test-models");
-  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  if (access(cfg, R_OK) == 0)
-    check_encoder(dir, "generated ModernBERT: pre-LayerNorm, GeGLU, windowed layers", 0);
-  else
-    CHECK(0, "no model at %s (gen_model --shape modernbert)", dir);
-  /* QKV and down-projection biases in the epilogue, NTK-scaled rotary, GeGLU */
-  snprintf(dir, sizeof dir, "%s/gte", models && models[0] ? models : "build/test-models");
-  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  if (access(cfg, R_OK) == 0)
-    check_encoder(dir, "generated GTE v1.5: post-LayerNorm, NTK rotary, GeGLU with biases", 0);
-  else
-    CHECK(0, "no model at %s (gen_model --shape gte)", dir);
-  /* ALiBi's bias table in the scores of each tile, 6 heads */
-  snprintf(dir, sizeof dir, "%s/jina", models && models[0] ? models : "build/test-models");
-  snprintf(cfg, sizeof cfg, "%s/config.json", dir);
-  if (access(cfg, R_OK) == 0)
-    check_encoder(dir, "generated JinaBert: ALiBi, GeGLU", 0);
-  else
-    CHECK(0, "no model at %s (gen_model --shape jina)", dir);
+  /* the other generated shapes, each for what its tiles do differently */
+  static const struct { const char *shape, *what; } more[] = {
+    {"odd", "generated model of odd widths: hidden 45, head 15, intermediate 131"},
+    /* the gated FFN's interleaved panels and rotary attention in each tile */
+    {"nomic", "generated NomicBert: rotary, SwiGLU"},
+    /* pre-LayerNorm copies converted for each product, GeGLU, windowed layers */
+    {"modernbert", "generated ModernBERT: pre-LayerNorm, GeGLU, windowed layers"},
+    /* QKV and down-projection biases in the epilogue, NTK-scaled rotary, GeGLU */
+    {"gte", "generated GTE v1.5: post-LayerNorm, NTK rotary, GeGLU with biases"},
+    /* ALiBi's bias table in the scores of each tile, 6 heads */
+    {"jina", "generated JinaBert: ALiBi, GeGLU"},
+  };
+  for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
+    snprintf(dir, sizeof dir, "%s/%s", models && models[0] ? models : "build/test-models", more[i].shape);
+    snprintf(cfg, sizeof cfg, "%s/config.json", dir);
+    if (access(cfg, R_OK) == 0)
+      check_encoder(dir, more[i].what, 0);
+    else
+      CHECK(0, "no model at %s (gen_model --shape %s)", dir, more[i].shape);
+  }
   return check_finish();
 }
