@@ -1638,6 +1638,44 @@ static void write_keyed_config(const char *dir, const char *arch, const char *co
   write_text(dir, "config.json", "%s", buf);
 }
 
+/* A config.json setting the engine does not compute: key set to value (a
+** JSON text; NULL leaves it out), refused with status st naming sub. */
+typedef struct refusal {
+  const char *key, *value, *sub;
+  ee_status st;
+} refusal;
+
+/* Each refusal through config(dir, key, value), loaded: an error naming
+** where (the config file) and its sub.  Labels "<model>: <key> <value>". */
+static void expect_refusals(const char *model, const char *dir,
+                            void (*config)(const char *, const char *, const char *),
+                            const refusal *bad, size_t n, const char *where) {
+  for (size_t i = 0; i < n; i++) {
+    char label[200];
+    config(dir, bad[i].key, bad[i].value);
+    snprintf(label, sizeof label, "%s: %s %s", model, bad[i].key, bad[i].value ? bad[i].value : "absent");
+    expect_load(label, dir, NULL, bad[i].st, where, bad[i].sub);
+  }
+}
+
+/* For each name, dir's model.safetensors written as t[0..n) without that
+** tensor: the load fails naming it (t itself is left as it is). */
+static void expect_missing(const char *model, const char *dir, const tensor *t, int n,
+                           const char *const *names, size_t count) {
+  for (size_t i = 0; i < count; i++) {
+    tensor u[MAX_T];
+    char label[128], sub[128];
+    memcpy(u, t, sizeof *t * (size_t)n);
+    int m = n, k = find_t(u, m, names[i]);
+    u[k] = u[--m];
+    layout(u, m);
+    write_st(dir, "model.safetensors", u, m, 0, -1);
+    snprintf(label, sizeof label, "%s: %s missing", model, names[i]);
+    snprintf(sub, sizeof sub, "missing tensor '%s'", names[i]);
+    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
+  }
+}
+
 /* config.json of nomic-embed-text-v1.5's layout at the tiny shape, with key
 ** set to value (a JSON text; NULL leaves the key out), or key added. */
 static void nomic_config(const char *dir, const char *key, const char *value) {
@@ -1717,7 +1755,7 @@ static void nomic_cases(void) {
   }
 
   /* each setting the engine does not compute, refused by name */
-  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+  static const refusal bad[] = {
     {"activation_function", "\"gelu\"", "\"activation_function\": 'gelu'", EE_ERR_UNSUPPORTED},
     {"activation_function", NULL, "\"activation_function\": 'gelu_new'", EE_ERR_UNSUPPORTED},
     {"rotary_emb_fraction", "0.5", "\"rotary_emb_fraction\": 0.5", EE_ERR_UNSUPPORTED},
@@ -1742,12 +1780,7 @@ static void nomic_cases(void) {
   };
   int n = nomic_tensors(t, &s, "");
   write_st(dir, "model.safetensors", t, n, 0, -1);
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char label[160];
-    nomic_config(dir, bad[i].key, bad[i].value);
-    snprintf(label, sizeof label, "NomicBert: %s %s", bad[i].key, bad[i].value ? bad[i].value : "absent");
-    expect_load(label, dir, NULL, bad[i].st, "nomic/config.json", bad[i].sub);
-  }
+  expect_refusals("NomicBert", dir, nomic_config, bad, sizeof bad / sizeof bad[0], "nomic/config.json");
   /* n_inner absent: 8/3 of n_embd (21), rounded up to 256 as well */
   nomic_config(dir, "n_inner", "null");
   expect_load("NomicBert: n_inner null", dir, NULL, EE_OK, NULL, NULL);
@@ -1845,6 +1878,45 @@ static int tiny_mean_embed(const char *dir, int pr, float *got, float *alone, ee
   ee_context_free(ctx);
   ee_model_free(m);
   return ok;
+}
+
+/* The tiny model of a gated architecture written by tensors() under each of
+** the two prefixes (none, and what its For* checkpoints put first) with
+** config(dir, NULL, NULL), embedded at each precision: two sequences
+** finite, the longer alone as in the batch, fp32 the same bits under either
+** prefix (first: fp32's vectors without prefix), bf16 and int8 within 3e-2
+** of them.  *in: the info of the fp32 load without prefix. */
+static void check_prefixes(const char *model, const char *dir, const spec *s,
+                           int (*tensors)(tensor *, const spec *, const char *),
+                           void (*config)(const char *, const char *, const char *),
+                           const char *const prefixes[2], float *first, ee_info *in) {
+  tensor t[MAX_T];
+  float got[2 * RH], alone[RH];
+  for (int v = 0; v < 2; v++) {
+    int n = tensors(t, s, prefixes[v]);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    config(dir, NULL, NULL);
+    for (int pr = 0; pr < 3; pr++) {
+      ee_error err = {0};
+      ee_info info = {0};
+      double worst = INFINITY, worst_alone = INFINITY;
+      int ok = tiny_mean_embed(dir, pr, got, alone, &info, &err);
+      if (ok) {
+        worst = worst_alone = 0;
+        for (int i = 0; i < 2 * RH; i++) {
+          if (v || pr) worst = fmax(worst, fabs(got[i] - first[i]));
+          else first[i] = got[i];
+        }
+        for (int i = 0; i < RH; i++) worst_alone = fmax(worst_alone, fabs(alone[i] - got[RH + i]));
+      }
+      const double tol = pr == 0 ? 0 : 3e-2;
+      CHECK(ok && worst <= tol && worst_alone == 0,
+            "%s (prefix '%s', %s): 2 sequences finite, max diff to fp32 %.3g (<= %.0e), alone vs "
+            "batch %.3g (%s)", model, prefixes[v], pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8",
+            worst, tol, worst_alone, err.msg);
+      if (pr == 0 && v == 0) *in = info;
+    }
+  }
 }
 
 /* ModernBertForSequenceClassification: the encoder under "model.", then
@@ -1952,38 +2024,15 @@ static void modernbert_cases(void) {
   write_vocab(dir, s.vocab_tokens);
   float first[2 * RH], got[2 * RH], alone[RH];
   static const char *const prefixes[2] = {"", "model."};
-  for (int v = 0; v < 2; v++) {
-    int n = modernbert_tensors(t, &s, prefixes[v]);
-    write_st(dir, "model.safetensors", t, n, 0, -1);
-    modernbert_config(dir, NULL, NULL);
-    for (int pr = 0; pr < 3; pr++) {
-      ee_error err = {0};
-      ee_info in = {0};
-      double worst = INFINITY, worst_alone = INFINITY;
-      int ok = tiny_mean_embed(dir, pr, got, alone, &in, &err);
-      if (ok) {
-        worst = worst_alone = 0;
-        for (int i = 0; i < 2 * RH; i++) {
-          if (v || pr) worst = fmax(worst, fabs(got[i] - first[i]));
-          else first[i] = got[i];
-        }
-        for (int i = 0; i < RH; i++) worst_alone = fmax(worst_alone, fabs(alone[i] - got[RH + i]));
-      }
-      const double tol = pr == 0 ? 0 : 3e-2;
-      CHECK(ok && worst <= tol && worst_alone == 0,
-            "ModernBERT (prefix '%s', %s): 2 sequences finite, max diff to fp32 %.3g (<= %.0e), "
-            "alone vs batch %.3g (%s)", prefixes[v], pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8",
-            worst, tol, worst_alone, err.msg);
-      if (pr == 0 && v == 0)
-        CHECK(in.model_type && strcmp(in.model_type, "modernbert") == 0 && in.vocab_size == 64 &&
-                  in.intermediate_size == 16 && in.max_length == 16 &&
-                  in.n_params == (int64_t)64 * 8 + 8 + 8 + 2 * (3 * 8 * 8 + 8 * 8 + 8 + 32 * 8 + 8 * 16) + 8,
-              "ModernBERT: info model_type '%s', vocab_size %d, intermediate_size %d, max_length "
-              "%d, n_params %lld (no position table, no biases, one attn_norm)",
-              in.model_type ? in.model_type : "?", in.vocab_size, in.intermediate_size,
-              in.max_length, (long long)in.n_params);
-    }
-  }
+  ee_info in = {0};
+  check_prefixes("ModernBERT", dir, &s, modernbert_tensors, modernbert_config, prefixes, first, &in);
+  CHECK(in.model_type && strcmp(in.model_type, "modernbert") == 0 && in.vocab_size == 64 &&
+            in.intermediate_size == 16 && in.max_length == 16 &&
+            in.n_params == (int64_t)64 * 8 + 8 + 8 + 2 * (3 * 8 * 8 + 8 * 8 + 8 + 32 * 8 + 8 * 16) + 8,
+        "ModernBERT: info model_type '%s', vocab_size %d, intermediate_size %d, max_length "
+        "%d, n_params %lld (no position table, no biases, one attn_norm)",
+        in.model_type ? in.model_type : "?", in.vocab_size, in.intermediate_size,
+        in.max_length, (long long)in.n_params);
 
   /* the window and the layer it applies to change the vectors: a window as
   ** wide as the text, or every layer global, gives other vectors */
@@ -2018,7 +2067,7 @@ static void modernbert_cases(void) {
   }
 
   /* each setting the engine does not compute, refused by name */
-  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+  static const refusal bad[] = {
     {"attention_bias", "true", "\"attention_bias\": true", EE_ERR_UNSUPPORTED},
     {"mlp_bias", "true", "\"mlp_bias\": true", EE_ERR_UNSUPPORTED},
     {"norm_bias", "true", "\"norm_bias\": true", EE_ERR_UNSUPPORTED},
@@ -2033,12 +2082,7 @@ static void modernbert_cases(void) {
     {"num_attention_heads", "8", "head size hidden_size / num_attention_heads = 1", EE_ERR_FORMAT},
     {"norm_eps", "\"x\"", "\"norm_eps\" in", EE_ERR_FORMAT},
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char label[160];
-    modernbert_config(dir, bad[i].key, bad[i].value);
-    snprintf(label, sizeof label, "ModernBERT: %s %s", bad[i].key, bad[i].value);
-    expect_load(label, dir, NULL, bad[i].st, "modernbert/config.json", bad[i].sub);
-  }
+  expect_refusals("ModernBERT", dir, modernbert_config, bad, sizeof bad / sizeof bad[0], "modernbert/config.json");
   /* a tokenizer that puts other ids around a text than cls/sep_token_id */
   modernbert_config(dir, "cls_token_id", "9");
   expect_load("ModernBERT: cls_token_id not the tokenizer's", dir, NULL, EE_ERR_FORMAT,
@@ -2046,17 +2090,8 @@ static void modernbert_cases(void) {
   modernbert_config(dir, NULL, NULL);
   static const char *const missing[] = {"layers.1.attn_norm.weight", "final_norm.weight",
                                         "embeddings.norm.weight", "layers.0.mlp.Wi.weight"};
-  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
-    char label[128], sub[128];
-    n = modernbert_tensors(t, &s, "");
-    int k = find_t(t, n, missing[i]);
-    t[k] = t[--n];
-    layout(t, n);
-    write_st(dir, "model.safetensors", t, n, 0, -1);
-    snprintf(label, sizeof label, "ModernBERT: %s missing", missing[i]);
-    snprintf(sub, sizeof sub, "missing tensor '%s'", missing[i]);
-    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
-  }
+  n = modernbert_tensors(t, &s, "");
+  expect_missing("ModernBERT", dir, t, n, missing, sizeof missing / sizeof missing[0]);
   n = modernbert_tensors(t, &s, "");
   int w = find_t(t, n, "layers.1.mlp.Wi.weight");
   t[w].shape[0] = 16; /* input only, no gate */
@@ -2118,6 +2153,11 @@ static int gte_tensors(tensor *t, const spec *s, const char *prefix, int types, 
     t[i].is_ln_weight = strstr(t[i].name, "LayerNorm.weight") || strstr(t[i].name, "_ln.weight");
   layout(t, n);
   return n;
+}
+
+/* gte_tensors with fused Q/K/V and no token-type table, as gte-base-en-v1.5 */
+static int gte_fused_tensors(tensor *t, const spec *s, const char *prefix) {
+  return gte_tensors(t, s, prefix, 0, 0);
 }
 
 /* config.json of gte-base-en-v1.5's layout at the tiny shape (NTK factor
@@ -2217,39 +2257,16 @@ static void gte_cases(void) {
   write_vocab(dir, s.vocab_tokens);
   float first[2 * RH], got[2 * RH], alone[RH];
   static const char *const prefixes[2] = {"", "new."};
-  for (int v = 0; v < 2; v++) {
-    int n = gte_tensors(t, &s, prefixes[v], 0, 0);
-    write_st(dir, "model.safetensors", t, n, 0, -1);
-    gte_config(dir, NULL, NULL);
-    for (int pr = 0; pr < 3; pr++) {
-      ee_error err = {0};
-      ee_info in = {0};
-      double worst = INFINITY, worst_alone = INFINITY;
-      int ok = tiny_mean_embed(dir, pr, got, alone, &in, &err);
-      if (ok) {
-        worst = worst_alone = 0;
-        for (int i = 0; i < 2 * RH; i++) {
-          if (v || pr) worst = fmax(worst, fabs(got[i] - first[i]));
-          else first[i] = got[i];
-        }
-        for (int i = 0; i < RH; i++) worst_alone = fmax(worst_alone, fabs(alone[i] - got[RH + i]));
-      }
-      const double tol = pr == 0 ? 0 : 3e-2;
-      CHECK(ok && worst <= tol && worst_alone == 0,
-            "GTE (prefix '%s', %s): 2 sequences finite, max diff to fp32 %.3g (<= %.0e), alone vs "
-            "batch %.3g (%s)", prefixes[v], pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8", worst,
-            tol, worst_alone, err.msg);
-      if (pr == 0 && v == 0)
-        CHECK(in.model_type && strcmp(in.model_type, "new") == 0 && in.vocab_size == 64 &&
-                  in.intermediate_size == 16 && in.max_length == 16 &&
-                  in.n_params == (int64_t)64 * 8 + 2 * 8 +
-                                     2 * (3 * 8 * 8 + 3 * 8 + 8 * 8 + 8 + 2 * 8 + 32 * 8 + 8 * 16 + 8 + 2 * 8),
-              "GTE: info model_type '%s', vocab_size %d, intermediate_size %d, max_length %d, "
-              "n_params %lld (no position or token-type table, no up_gate bias)",
-              in.model_type ? in.model_type : "?", in.vocab_size, in.intermediate_size,
-              in.max_length, (long long)in.n_params);
-    }
-  }
+  ee_info in = {0};
+  check_prefixes("GTE", dir, &s, gte_fused_tensors, gte_config, prefixes, first, &in);
+  CHECK(in.model_type && strcmp(in.model_type, "new") == 0 && in.vocab_size == 64 &&
+            in.intermediate_size == 16 && in.max_length == 16 &&
+            in.n_params == (int64_t)64 * 8 + 2 * 8 +
+                               2 * (3 * 8 * 8 + 3 * 8 + 8 * 8 + 8 + 2 * 8 + 32 * 8 + 8 * 16 + 8 + 2 * 8),
+        "GTE: info model_type '%s', vocab_size %d, intermediate_size %d, max_length %d, "
+        "n_params %lld (no position or token-type table, no up_gate bias)",
+        in.model_type ? in.model_type : "?", in.vocab_size, in.intermediate_size,
+        in.max_length, (long long)in.n_params);
 
   /* pack_qkv false: q_proj, k_proj, v_proj holding the fused tensor's
   ** values give the same bits */
@@ -2321,7 +2338,7 @@ static void gte_cases(void) {
   /* each setting the engine does not compute, refused by name */
   n = gte_tensors(t, &s, "", 0, 0);
   write_st(dir, "model.safetensors", t, n, 0, -1);
-  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+  static const refusal bad[] = {
     {"rope_scaling", "{\"type\": \"linear\", \"factor\": 2}", "\"rope_scaling\": type 'linear'", EE_ERR_UNSUPPORTED},
     {"rope_scaling", "{\"type\": \"ntk\", \"factor\": 2, \"mixed_b\": 0.5}", "\"rope_scaling\": mixed_b set", EE_ERR_UNSUPPORTED},
     {"rope_scaling", "{\"type\": \"ntk\", \"factor\": 0.5}", "\"rope_scaling\": factor 0.5", EE_ERR_UNSUPPORTED},
@@ -2342,12 +2359,7 @@ static void gte_cases(void) {
     {"num_attention_heads", "8", "head size hidden_size / num_attention_heads = 1", EE_ERR_FORMAT},
     {"layer_norm_eps", "\"x\"", "\"layer_norm_eps\" in", EE_ERR_FORMAT},
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char label[200];
-    gte_config(dir, bad[i].key, bad[i].value);
-    snprintf(label, sizeof label, "GTE: %s %s", bad[i].key, bad[i].value);
-    expect_load(label, dir, NULL, bad[i].st, "gte/config.json", bad[i].sub);
-  }
+  expect_refusals("GTE", dir, gte_config, bad, sizeof bad / sizeof bad[0], "gte/config.json");
   /* one head of 1,024 over a million positions: 4 GB of angles asked for by
   ** config.json alone */
   write_text(dir, "config.json",
@@ -2360,17 +2372,8 @@ static void gte_cases(void) {
   static const char *const missing[] = {"encoder.layer.1.mlp.down_proj.bias",
                                         "encoder.layer.0.attention.qkv_proj.bias",
                                         "embeddings.LayerNorm.bias", "encoder.layer.1.mlp_ln.weight"};
-  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
-    char label[128], sub[128];
-    n = gte_tensors(t, &s, "", 0, 0);
-    int k = find_t(t, n, missing[i]);
-    t[k] = t[--n];
-    layout(t, n);
-    write_st(dir, "model.safetensors", t, n, 0, -1);
-    snprintf(label, sizeof label, "GTE: %s missing", missing[i]);
-    snprintf(sub, sizeof sub, "missing tensor '%s'", missing[i]);
-    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
-  }
+  n = gte_tensors(t, &s, "", 0, 0);
+  expect_missing("GTE", dir, t, n, missing, sizeof missing / sizeof missing[0]);
   n = gte_tensors(t, &s, "", 0, 0);
   int w = find_t(t, n, "encoder.layer.1.mlp.up_gate_proj.weight");
   t[w].shape[0] = 16; /* up only, no gate */
@@ -2519,19 +2522,14 @@ static void jina_cases(void) {
           err.msg);
     write_st(dir, "model.safetensors", t, n, 0, -1);
   }
-  struct { const char *key, *value, *sub; ee_status st; } bad[] = {
+  static const refusal bad[] = {
     {"feed_forward_type", "\"original\"", "unsupported JinaBert setting \"feed_forward_type\": 'original'", EE_ERR_UNSUPPORTED},
     {"feed_forward_type", NULL, "\"feed_forward_type\": 'original'", EE_ERR_UNSUPPORTED},
     {"feed_forward_type", "\"swiglu\"", "\"feed_forward_type\": 'swiglu'", EE_ERR_UNSUPPORTED},
     {"feed_forward_type", "3", "\"feed_forward_type\" in", EE_ERR_FORMAT},
     {"position_embedding_type", "\"relative_key\"", "unsupported position_embedding_type 'relative_key'", EE_ERR_UNSUPPORTED},
   };
-  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-    char label[200];
-    jina_config(dir, bad[i].key, bad[i].value);
-    snprintf(label, sizeof label, "JinaBert: %s %s", bad[i].key, bad[i].value ? bad[i].value : "absent");
-    expect_load(label, dir, NULL, bad[i].st, "jina/config.json", bad[i].sub);
-  }
+  expect_refusals("JinaBert", dir, jina_config, bad, sizeof bad / sizeof bad[0], "jina/config.json");
   /* 64 heads x 1,999,999 distances: a 512 MB table asked for by config.json
   ** alone, refused before any tensor is read */
   write_text(dir, "config.json",
@@ -2544,17 +2542,8 @@ static void jina_cases(void) {
   jina_config(dir, NULL, NULL);
   static const char *const missing[] = {"encoder.layer.0.mlp.wo.bias", "encoder.layer.0.mlp.layernorm.weight",
                                         "encoder.layer.0.mlp.gated_layers.weight"};
-  for (size_t i = 0; i < sizeof missing / sizeof missing[0]; i++) {
-    char label[128], sub[128];
-    n = jina_tensors(t, &s);
-    int k = find_t(t, n, missing[i]);
-    t[k] = t[--n];
-    layout(t, n);
-    write_st(dir, "model.safetensors", t, n, 0, -1);
-    snprintf(label, sizeof label, "JinaBert: %s missing", missing[i]);
-    snprintf(sub, sizeof sub, "missing tensor '%s'", missing[i]);
-    expect_load(label, dir, NULL, EE_ERR_FORMAT, "model.safetensors", sub);
-  }
+  n = jina_tensors(t, &s);
+  expect_missing("JinaBert", dir, t, n, missing, sizeof missing / sizeof missing[0]);
   n = jina_tensors(t, &s);
   int g = find_t(t, n, "encoder.layer.0.mlp.gated_layers.weight");
   t[g].shape[0] = 16; /* one half only */
