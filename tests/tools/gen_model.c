@@ -935,6 +935,33 @@ static void build_modernbert_tensors(const Shape *s) {
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
+/* One tensor of an encoder layer: its name after "encoder.layer.<i>.", its
+** shape (d1 = 0: a 1-D tensor) and its value kind. */
+typedef struct {
+  const char *part;
+  long d0, d1;
+  int kind;
+} LayerPart;
+
+static void add_layer_parts(const Shape *s, int layer, const LayerPart *parts, size_t n) {
+  char b[96];
+  for (size_t k = 0; k < n; k++) {
+    snprintf(b, sizeof b, "encoder.layer.%d.%s", layer, parts[k].part);
+    add(s, b, parts[k].d1 ? 2 : 1, parts[k].d0, parts[k].d1, parts[k].kind, layer);
+  }
+}
+
+/* A BertForSequenceClassification-style head: the base model's BertPooler
+** (under the prefix) is its first Linear, the classifier lies outside the
+** base model (no prefix); all K_HEAD. */
+static void add_pooler_head(const Shape *s) {
+  long H = s->hidden;
+  add(s, "pooler.dense.weight", 2, H, H, K_HEAD, -1);
+  add(s, "pooler.dense.bias", 1, H, 0, K_HEAD, -1);
+  add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
+  add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
+}
+
 /* GTE v1.5's NewModel (pack_qkv, no pooler) as sentence-transformers saves
 ** it, or inside NewForSequenceClassification (HEAD_GTE: under "new.", with
 ** the pooler, plus the classifier without prefix): the word embeddings, a
@@ -947,17 +974,12 @@ static void build_modernbert_tensors(const Shape *s) {
 ** K_HEAD. */
 static void build_gte_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
-  char b[96];
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   if (s->typevocab > 0) add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
   add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
   add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
   for (int i = 0; i < s->layers; i++) {
-    const struct {
-      const char *part;
-      long d0, d1; /* d1 = 0: a 1-D tensor */
-      int kind;
-    } parts[] = {
+    const LayerPart parts[] = {
       {"attention.qkv_proj.weight", 3 * H, H, K_QKV}, {"attention.qkv_proj.bias", 3 * H, 0, K_STD},
       {"attention.o_proj.weight", H, H, K_STD},       {"attention.o_proj.bias", H, 0, K_STD},
       {"attn_ln.weight", H, 0, K_LN_W},               {"attn_ln.bias", H, 0, K_LN_B},
@@ -965,20 +987,12 @@ static void build_gte_tensors(const Shape *s) {
       {"mlp.down_proj.bias", H, 0, K_STD},            {"mlp_ln.weight", H, 0, K_LN_W},
       {"mlp_ln.bias", H, 0, K_LN_B},
     };
-    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-      snprintf(b, sizeof b, "encoder.layer.%d.%s", i, parts[k].part);
-      add(s, b, parts[k].d1 ? 2 : 1, parts[k].d0, parts[k].d1, parts[k].kind, i);
-    }
+    add_layer_parts(s, i, parts, sizeof parts / sizeof parts[0]);
   }
   /* NewForSequenceClassification: NewModel(add_pooling_layer=True), its
   ** pooler the head's first Linear (K_HEAD, under the prefix), then the
   ** classifier outside the base model (no prefix) */
-  if (s->head == HEAD_GTE) {
-    add(s, "pooler.dense.weight", 2, H, H, K_HEAD, -1);
-    add(s, "pooler.dense.bias", 1, H, 0, K_HEAD, -1);
-    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
-    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
-  }
+  if (s->head == HEAD_GTE) add_pooler_head(s);
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
@@ -995,17 +1009,12 @@ static void build_gte_tensors(const Shape *s) {
 ** LayerNorms the LayerNorm kinds, the rest K_STD; the head K_HEAD. */
 static void build_jina_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
-  char b[96];
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
   add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
   add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
   for (int i = 0; i < s->layers; i++) {
-    const struct {
-      const char *part;
-      long d0, d1; /* d1 = 0: a 1-D tensor */
-      int kind;
-    } parts[] = {
+    const LayerPart parts[] = {
       {"attention.self.query.weight", H, H, K_QKV},      {"attention.self.query.bias", H, 0, K_STD},
       {"attention.self.key.weight", H, H, K_QKV},        {"attention.self.key.bias", H, 0, K_STD},
       {"attention.self.value.weight", H, H, K_QKV},      {"attention.self.value.bias", H, 0, K_STD},
@@ -1015,20 +1024,12 @@ static void build_jina_tensors(const Shape *s) {
       {"mlp.wo.bias", H, 0, K_STD},                      {"mlp.layernorm.weight", H, 0, K_LN_W},
       {"mlp.layernorm.bias", H, 0, K_LN_B},
     };
-    for (size_t k = 0; k < sizeof parts / sizeof parts[0]; k++) {
-      snprintf(b, sizeof b, "encoder.layer.%d.%s", i, parts[k].part);
-      add(s, b, parts[k].d1 ? 2 : 1, parts[k].d0, parts[k].d1, parts[k].kind, i);
-    }
+    add_layer_parts(s, i, parts, sizeof parts / sizeof parts[0]);
   }
   /* JinaBertForSequenceClassification: JinaBertModel's pooler (BertPooler)
   ** is the head's first Linear (K_HEAD, under the prefix), the classifier
   ** is outside the base model (no prefix) */
-  if (s->head == HEAD_JINA) {
-    add(s, "pooler.dense.weight", 2, H, H, K_HEAD, -1);
-    add(s, "pooler.dense.bias", 1, H, 0, K_HEAD, -1);
-    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
-    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
-  }
+  if (s->head == HEAD_JINA) add_pooler_head(s);
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
 
@@ -1070,10 +1071,11 @@ static void build_tensors(const Shape *s) {
   if (a->relbias) add(s, a->relbias, 2, MPNET_BUCKETS, s->heads, K_RELB, -1);
   /* BertForSequenceClassification's pooler is the first Linear of its head
   ** (K_HEAD); XLMRobertaForSequenceClassification has no pooler */
-  if (a->pooler && s->head != HEAD_ROBERTA) {
-    const int k = s->head == HEAD_BERT ? K_HEAD : K_STD;
-    add(s, "pooler.dense.weight", 2, H, H, k, -1);
-    add(s, "pooler.dense.bias", 1, H, 0, k, -1);
+  if (s->head == HEAD_BERT) {
+    add_pooler_head(s);
+  } else if (a->pooler && s->head != HEAD_ROBERTA) {
+    add(s, "pooler.dense.weight", 2, H, H, K_STD, -1);
+    add(s, "pooler.dense.bias", 1, H, 0, K_STD, -1);
   }
   /* the head's own tensors, outside the base model: no prefix */
   if (s->head == HEAD_ROBERTA) {
@@ -1081,9 +1083,6 @@ static void build_tensors(const Shape *s) {
     add_named(s, "", "classifier.dense.bias", 1, H, 0, K_HEAD, -1);
     add_named(s, "", "classifier.out_proj.weight", 2, 1, H, K_HEAD, -1);
     add_named(s, "", "classifier.out_proj.bias", 1, 1, 0, K_HEAD, -1);
-  } else if (s->head == HEAD_BERT) {
-    add_named(s, "", "classifier.weight", 2, 1, H, K_HEAD, -1);
-    add_named(s, "", "classifier.bias", 1, 1, 0, K_HEAD, -1);
   }
   qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
 }
