@@ -1309,14 +1309,36 @@ def linear(x, w, b):
     return torch.matmul(x, w.t()) + b
 
 
+def bert_attention(w, p, h, bias, nh, eps):
+    """BertSelfAttention + BertSelfOutput of the layer whose tensors start with
+    p, from torch primitives: scores q k^T / sqrt(head size) + bias (the
+    extended mask, plus JinaBert's ALiBi), a max-subtracted softmax, . v,
+    attention.output.dense, attention.output.LayerNorm(+ h)."""
+    B, S, H = h.shape
+    hd = H // nh
+    L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
+
+    def heads(t):
+        return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
+    q = heads(L("attention.self.query", h))
+    k = heads(L("attention.self.key", h))
+    v = heads(L("attention.self.value", h))
+    sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + bias
+    sc = sc - sc.max(-1, keepdim=True).values
+    e = torch.exp(sc)
+    pr = e / e.sum(-1, keepdim=True)
+    ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
+    return layer_norm(L("attention.output.dense", ctx) + h,
+                      w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+
+
 def bert_a(w, sh, ids, mask, tt, variant=None):
     """HF BertModel's forward (DistilBertModel's, XLMRobertaModel's: see
     is_roberta) from torch primitives.  variant (xlm-roberta, information
     only): "bert_positions" numbers positions 0, 1, ... as BERT does,
     "bert_eps" takes BERT's LayerNorm eps 1e-12."""
     B, S = ids.shape
-    H, nh = sh["hidden"], sh["heads"]
-    hd = H // nh
+    nh = sh["heads"]
     eps = 1e-12 if variant == "bert_eps" else ln_eps(sh)
     if is_roberta(sh) and variant != "bert_positions":
         pos = mpnet_position_ids(ids)           # RoBERTa numbers them as MPNet does
@@ -1333,19 +1355,7 @@ def bert_a(w, sh, ids, mask, tt, variant=None):
     for i in range(sh["layers"]):
         p = "encoder.layer.%d." % i
         L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
-
-        def heads(t):
-            return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
-        q = heads(L("attention.self.query", h))
-        k = heads(L("attention.self.key", h))
-        v = heads(L("attention.self.value", h))
-        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + ext
-        sc = sc - sc.max(-1, keepdim=True).values
-        e = torch.exp(sc)
-        pr = e / e.sum(-1, keepdim=True)
-        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
-        h1 = layer_norm(L("attention.output.dense", ctx) + h,
-                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+        h1 = bert_attention(w, p, h, ext, nh, eps)
         f = L("intermediate.dense", h1)
         f = 0.5 * f * (1.0 + torch.erf(f / math.sqrt(2.0)))
         h = layer_norm(L("output.dense", f) + h1, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"],
@@ -2378,8 +2388,7 @@ def jina_a(w, sh, ids, mask, tt, variant=None):
     the second half, "tanh_gelu" the tanh approximation for erf GELU,
     "no_mlp_residual" mlp.layernorm without the residual h1."""
     B, S = ids.shape
-    H, nh, I = sh["hidden"], sh["heads"], sh["inter"]
-    hd = H // nh
+    nh, I = sh["heads"], sh["inter"]
     eps = 1e-12
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][tt]
     h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
@@ -2390,20 +2399,7 @@ def jina_a(w, sh, ids, mask, tt, variant=None):
     bias = ext + alibi                                   # [B, heads, S, S]
     for i in range(sh["layers"]):
         p = "encoder.layer.%d." % i
-        L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
-
-        def heads(t):
-            return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
-        q = heads(L("attention.self.query", h))
-        k = heads(L("attention.self.key", h))
-        v = heads(L("attention.self.value", h))
-        sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + bias
-        sc = sc - sc.max(-1, keepdim=True).values
-        e = torch.exp(sc)
-        pr = e / e.sum(-1, keepdim=True)
-        ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
-        h1 = layer_norm(L("attention.output.dense", ctx) + h,
-                        w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+        h1 = bert_attention(w, p, h, bias, nh, eps)
         g = torch.matmul(h1, w[p + "mlp.gated_layers.weight"].t())
         gated, non_gated = g[..., :I], g[..., I:]
         if variant == "swapped_glu_halves":
