@@ -495,6 +495,27 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
   return rotary_table(w, cfg, cfg->rotary_base, &w->rope, err);
 }
 
+/* What a wrong shape's error shows beside the expected one, in
+** transformers' config.json keys (ModernBERT, GTE, JinaBert's FFN): the
+** word table (vh), the token types (th), an H vector (h), a fused Q/K/V
+** (qkv), a gated up-projection of 2I rows (ih), the down-projection (hi). */
+typedef struct shape_hints {
+  char vh[128], th[128], h[64], qkv[64], ih[112], hi[112];
+} shape_hints;
+
+static void shape_hints_of(const ee_config *cfg, shape_hints *k) {
+  snprintf(k->vh, sizeof k->vh, "config.json: vocab_size %d, hidden_size %d", cfg->vocab_size,
+           cfg->hidden_size);
+  snprintf(k->th, sizeof k->th, "config.json: type_vocab_size %d, hidden_size %d",
+           cfg->type_vocab_size, cfg->hidden_size);
+  snprintf(k->h, sizeof k->h, "config.json: hidden_size %d", cfg->hidden_size);
+  snprintf(k->qkv, sizeof k->qkv, "config.json: 3 x hidden_size %d", cfg->hidden_size);
+  snprintf(k->ih, sizeof k->ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
+           cfg->intermediate_size, cfg->hidden_size);
+  snprintf(k->hi, sizeof k->hi, "config.json: hidden_size %d, intermediate_size %d",
+           cfg->hidden_size, cfg->intermediate_size);
+}
+
 /* ModernBertModel's tensors (ModernBertForMaskedLM and the classifiers put
 ** "model." before them): embeddings.tok_embeddings and embeddings.norm (no
 ** position or token-type table: zero rows), per layer attn.Wqkv [3H, H],
@@ -508,26 +529,19 @@ static ee_status modernbert_weights(ee_weights *w, const ee_config *cfg, ee_erro
       !has_tensor(w, "embeddings.tok_embeddings.weight") &&
               has_tensor(w, "model.embeddings.tok_embeddings.weight") ? "model." : "";
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-  char hint_vh[128], hint_h[64], hint_qkv[64], hint_ih[112], hint_hi[112];
-  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, hidden_size %d", cfg->vocab_size,
-           cfg->hidden_size);
-  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
-  snprintf(hint_qkv, sizeof hint_qkv, "config.json: 3 x hidden_size %d", cfg->hidden_size);
-  snprintf(hint_ih, sizeof hint_ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
-           cfg->intermediate_size, cfg->hidden_size);
-  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
-           cfg->hidden_size, cfg->intermediate_size);
+  shape_hints k;
+  shape_hints_of(cfg, &k);
   ee_status rc;
   const float *zero = NULL;
   if ((rc = zero_floats(w, H, &zero, err)) != EE_OK) return rc;
   w->pos = w->type = w->emb_ln_b = w->final_b = zero;
 #define BIND(name, d0, d1, hint, out) \
   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
-  if ((rc = bind_word_rows(w, prefix, "embeddings.tok_embeddings.weight", cfg->vocab_size, H, hint_vh,
+  if ((rc = bind_word_rows(w, prefix, "embeddings.tok_embeddings.weight", cfg->vocab_size, H, k.vh,
                            err)) != EE_OK)
     return rc;
-  BIND("embeddings.norm.weight", H, -1, hint_h, &w->emb_ln_g);
-  BIND("final_norm.weight", H, -1, hint_h, &w->final_g);
+  BIND("embeddings.norm.weight", H, -1, k.h, &w->emb_ln_g);
+  BIND("final_norm.weight", H, -1, k.h, &w->final_g);
   w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
   if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
   for (int l = 0; l < cfg->num_layers; l++) {
@@ -537,16 +551,16 @@ static ee_status modernbert_weights(ee_weights *w, const ee_config *cfg, ee_erro
 #define LBIND(suffix, d0, d1, hint, out) \
   snprintf(n, sizeof n, "layers.%d." suffix, l); \
   BIND(n, d0, d1, hint, out)
-    LBIND("attn.Wqkv.weight", 3 * H, H, hint_qkv, &qkv);
-    LBIND("attn.Wo.weight", H, H, hint_h, &ly->o_w);
+    LBIND("attn.Wqkv.weight", 3 * H, H, k.qkv, &qkv);
+    LBIND("attn.Wo.weight", H, H, k.h, &ly->o_w);
     if (l > 0) {
-      LBIND("attn_norm.weight", H, -1, hint_h, &ly->ln1_g);
+      LBIND("attn_norm.weight", H, -1, k.h, &ly->ln1_g);
       ly->ln1_b = zero;
     }
-    LBIND("mlp_norm.weight", H, -1, hint_h, &ly->ln2_g);
+    LBIND("mlp_norm.weight", H, -1, k.h, &ly->ln2_g);
     ly->ln2_b = zero;
-    LBIND("mlp.Wi.weight", 2 * I, H, hint_ih, &wi);
-    LBIND("mlp.Wo.weight", H, I, hint_hi, &ly->f_w);
+    LBIND("mlp.Wi.weight", 2 * I, H, k.ih, &wi);
+    LBIND("mlp.Wo.weight", H, I, k.hi, &ly->f_w);
 #undef LBIND
     ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
     ly->g_w = wi, ly->i_w = wi + I * H; /* act(g_w x) * (i_w x): forward.c, glu_act */
@@ -589,12 +603,9 @@ static ee_status alibi_table(ee_weights *w, const ee_config *cfg, ee_error *err)
 static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefix, int l,
                           ee_layer *ly, ee_error *err) {
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-  char n[128], hint_ih[112], hint_hi[112], hint_h[64];
-  snprintf(hint_ih, sizeof hint_ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
-           cfg->intermediate_size, cfg->hidden_size);
-  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
-           cfg->hidden_size, cfg->intermediate_size);
-  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
+  char n[128];
+  shape_hints k;
+  shape_hints_of(cfg, &k);
   const float *gated = NULL;
   ee_status rc;
 #define MBIND(suffix, d0, d1, hint, out) \
@@ -606,22 +617,22 @@ static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefi
   snprintf(gate, sizeof gate, "%sencoder.layer.%d.mlp.gated_layers_w.weight", prefix, l);
   snprintf(whole, sizeof whole, "%sencoder.layer.%d.mlp.gated_layers_v.weight", prefix, l);
   if (has_tensor(w, gate)) {
-    snprintf(hint_ih, sizeof hint_ih, "config.json: intermediate_size %d, hidden_size %d",
+    snprintf(k.ih, sizeof k.ih, "config.json: intermediate_size %d, hidden_size %d",
              cfg->intermediate_size, cfg->hidden_size);
-    MBIND("gated_layers_w.weight", I, H, hint_ih, &ly->g_w);
-    MBIND("gated_layers_v.weight", I, H, hint_ih, &ly->i_w);
+    MBIND("gated_layers_w.weight", I, H, k.ih, &ly->g_w);
+    MBIND("gated_layers_v.weight", I, H, k.ih, &ly->i_w);
   } else {
     if (has_tensor(w, whole)) {
-      MBIND("gated_layers_v.weight", 2 * I, H, hint_ih, &gated);
+      MBIND("gated_layers_v.weight", 2 * I, H, k.ih, &gated);
     } else {
-      MBIND("gated_layers.weight", 2 * I, H, hint_ih, &gated);
+      MBIND("gated_layers.weight", 2 * I, H, k.ih, &gated);
     }
     ly->g_w = gated, ly->i_w = gated + I * H; /* act(g_w x) * (i_w x): forward.c */
   }
-  MBIND("wo.weight", H, I, hint_hi, &ly->f_w);
-  MBIND("wo.bias", H, -1, hint_h, &ly->f_b);
-  MBIND("layernorm.weight", H, -1, hint_h, &ly->ln2_g);
-  MBIND("layernorm.bias", H, -1, hint_h, &ly->ln2_b);
+  MBIND("wo.weight", H, I, k.hi, &ly->f_w);
+  MBIND("wo.bias", H, -1, k.h, &ly->f_b);
+  MBIND("layernorm.weight", H, -1, k.h, &ly->ln2_g);
+  MBIND("layernorm.bias", H, -1, k.h, &ly->ln2_b);
 #undef MBIND
   return EE_OK;
 }
@@ -639,31 +650,22 @@ static ee_status gte_weights(ee_weights *w, const ee_config *cfg, const char **p
                             has_tensor(w, "new.embeddings.word_embeddings.weight") ? "new." : "";
   *prefix = pre;
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-  char hint_vh[128], hint_th[128], hint_h[64], hint_qkv[64], hint_ih[112], hint_hi[112];
-  snprintf(hint_vh, sizeof hint_vh, "config.json: vocab_size %d, hidden_size %d", cfg->vocab_size,
-           cfg->hidden_size);
-  snprintf(hint_th, sizeof hint_th, "config.json: type_vocab_size %d, hidden_size %d",
-           cfg->type_vocab_size, cfg->hidden_size);
-  snprintf(hint_h, sizeof hint_h, "config.json: hidden_size %d", cfg->hidden_size);
-  snprintf(hint_qkv, sizeof hint_qkv, "config.json: 3 x hidden_size %d", cfg->hidden_size);
-  snprintf(hint_ih, sizeof hint_ih, "config.json: 2 x intermediate_size %d, hidden_size %d",
-           cfg->intermediate_size, cfg->hidden_size);
-  snprintf(hint_hi, sizeof hint_hi, "config.json: hidden_size %d, intermediate_size %d",
-           cfg->hidden_size, cfg->intermediate_size);
+  shape_hints k;
+  shape_hints_of(cfg, &k);
   ee_status rc;
   if ((rc = zero_floats(w, H, &w->pos, err)) != EE_OK) return rc;
 #define BIND(name, d0, d1, hint, out) \
   if ((rc = bind(w, pre, name, d0, d1, hint, out, err)) != EE_OK) return rc
-  if ((rc = bind_word_rows(w, pre, "embeddings.word_embeddings.weight", cfg->vocab_size, H, hint_vh,
+  if ((rc = bind_word_rows(w, pre, "embeddings.word_embeddings.weight", cfg->vocab_size, H, k.vh,
                            err)) != EE_OK)
     return rc;
   if (cfg->no_token_types) {
     if ((rc = zero_floats(w, H, &w->type, err)) != EE_OK) return rc;
   } else {
-    BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, hint_th, &w->type);
+    BIND("embeddings.token_type_embeddings.weight", cfg->type_vocab_size, H, k.th, &w->type);
   }
-  BIND("embeddings.LayerNorm.weight", H, -1, hint_h, &w->emb_ln_g);
-  BIND("embeddings.LayerNorm.bias", H, -1, hint_h, &w->emb_ln_b);
+  BIND("embeddings.LayerNorm.weight", H, -1, k.h, &w->emb_ln_g);
+  BIND("embeddings.LayerNorm.bias", H, -1, k.h, &w->emb_ln_b);
   w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
   if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", w->weights_file);
   for (int l = 0; l < cfg->num_layers; l++) {
@@ -674,28 +676,28 @@ static ee_status gte_weights(ee_weights *w, const ee_config *cfg, const char **p
   snprintf(n, sizeof n, "encoder.layer.%d." suffix, l); \
   BIND(n, d0, d1, hint, out)
     if (cfg->split_qkv) {
-      LBIND("attention.q_proj.weight", H, H, hint_h, &ly->q_w);
-      LBIND("attention.q_proj.bias", H, -1, hint_h, &ly->q_b);
-      LBIND("attention.k_proj.weight", H, H, hint_h, &ly->k_w);
-      LBIND("attention.k_proj.bias", H, -1, hint_h, &ly->k_b);
-      LBIND("attention.v_proj.weight", H, H, hint_h, &ly->v_w);
-      LBIND("attention.v_proj.bias", H, -1, hint_h, &ly->v_b);
+      LBIND("attention.q_proj.weight", H, H, k.h, &ly->q_w);
+      LBIND("attention.q_proj.bias", H, -1, k.h, &ly->q_b);
+      LBIND("attention.k_proj.weight", H, H, k.h, &ly->k_w);
+      LBIND("attention.k_proj.bias", H, -1, k.h, &ly->k_b);
+      LBIND("attention.v_proj.weight", H, H, k.h, &ly->v_w);
+      LBIND("attention.v_proj.bias", H, -1, k.h, &ly->v_b);
     } else {
       const float *qkv = NULL, *qkv_b = NULL;
-      LBIND("attention.qkv_proj.weight", 3 * H, H, hint_qkv, &qkv);
-      LBIND("attention.qkv_proj.bias", 3 * H, -1, hint_qkv, &qkv_b);
+      LBIND("attention.qkv_proj.weight", 3 * H, H, k.qkv, &qkv);
+      LBIND("attention.qkv_proj.bias", 3 * H, -1, k.qkv, &qkv_b);
       ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
       ly->q_b = qkv_b, ly->k_b = qkv_b + H, ly->v_b = qkv_b + 2 * H;
     }
-    LBIND("attention.o_proj.weight", H, H, hint_h, &ly->o_w);
-    LBIND("attention.o_proj.bias", H, -1, hint_h, &ly->o_b);
-    LBIND("attn_ln.weight", H, -1, hint_h, &ly->ln1_g);
-    LBIND("attn_ln.bias", H, -1, hint_h, &ly->ln1_b);
-    LBIND("mlp.up_gate_proj.weight", 2 * I, H, hint_ih, &up_gate);
-    LBIND("mlp.down_proj.weight", H, I, hint_hi, &ly->f_w);
-    LBIND("mlp.down_proj.bias", H, -1, hint_h, &ly->f_b);
-    LBIND("mlp_ln.weight", H, -1, hint_h, &ly->ln2_g);
-    LBIND("mlp_ln.bias", H, -1, hint_h, &ly->ln2_b);
+    LBIND("attention.o_proj.weight", H, H, k.h, &ly->o_w);
+    LBIND("attention.o_proj.bias", H, -1, k.h, &ly->o_b);
+    LBIND("attn_ln.weight", H, -1, k.h, &ly->ln1_g);
+    LBIND("attn_ln.bias", H, -1, k.h, &ly->ln1_b);
+    LBIND("mlp.up_gate_proj.weight", 2 * I, H, k.ih, &up_gate);
+    LBIND("mlp.down_proj.weight", H, I, k.hi, &ly->f_w);
+    LBIND("mlp.down_proj.bias", H, -1, k.h, &ly->f_b);
+    LBIND("mlp_ln.weight", H, -1, k.h, &ly->ln2_g);
+    LBIND("mlp_ln.bias", H, -1, k.h, &ly->ln2_b);
 #undef LBIND
     ly->i_w = up_gate, ly->g_w = up_gate + I * H; /* act(g_w x) * (i_w x): forward.c */
   }
