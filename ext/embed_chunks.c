@@ -161,22 +161,14 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
   for (int k = 0, a = 0; k < N_ARGS; k++)
     if (idxNum & (1 << k)) apArg[k] = argv[a++];
   if (!apArg[0]) return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): needs a text"));
-  const char *zModel = NULL;
-  if (apArg[3]) {
-    if (sqlite3_value_type(apArg[3]) != SQLITE_TEXT)
-      return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): argument 4 (model) must be TEXT, got %s",
-                                                embedTypeName(sqlite3_value_type(apArg[3]))));
-    zModel = (const char *)sqlite3_value_text(apArg[3]);
-    if (!zModel) return SQLITE_NOMEM;
-  }
+  embed_slot *pSlot;
+  int rc = embedCursorSlot(pCursor, p->pConn, "embed_chunks", 4, apArg[3], &pSlot);
+  if (rc != SQLITE_OK) return rc;
   int eType = sqlite3_value_type(apArg[0]);
   if (eType == SQLITE_NULL) return SQLITE_OK; /* no rows */
   if (eType != SQLITE_TEXT)
     return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): argument 1 (text) must be TEXT, got %s",
                                               embedTypeName(eType)));
-  char *zErr = NULL;
-  embed_slot *pSlot = embedConnFindModel(p->pConn, zModel, &zErr);
-  if (!pSlot) return embedCursorError(pCursor, zErr ? sqlite3_mprintf("embed_chunks(): %z", zErr) : NULL);
   const ee_model *pModel = embedSlotModel(pSlot);
   ee_info info;
   ee_model_info(pModel, &info);
@@ -203,7 +195,7 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
   wp_status st = wp_encode(pTok, pCur->zText, (size_t)nText, 0, &pSlot->enc, &werr);
   if (st == WP_ERR_NOMEM) return SQLITE_NOMEM;
   if (st != WP_OK) return embedCursorError(pCursor, sqlite3_mprintf("embed_chunks(): %s", werr.msg));
-  int rc = cut(pCur, pTok, &pSlot->enc, pSlot->enc.n - 2, (int)nMax, (int)nOverlap);
+  rc = cut(pCur, pTok, &pSlot->enc, pSlot->enc.n - 2, (int)nMax, (int)nOverlap);
   if (rc != SQLITE_OK) cursor_reset(pCur);
   return rc;
 }

@@ -13,8 +13,6 @@
 ** null).  Elements must be strings or null.
 */
 #include "ext_int.h"
-#include "../tokenizer/se_json.h"
-#include <jansson.h>
 #include <string.h>
 
 enum { COL_I, COL_TEXT, COL_EMBEDDING, COL_TEXTS, COL_MODEL };
@@ -26,10 +24,9 @@ typedef struct each_vtab {
 
 typedef struct each_cursor {
   sqlite3_vtab_cursor base; /* base class: must be first */
-  json_t *pArray;           /* the parsed texts (owned reference) */
-  float *aVec;              /* n x nDims vectors, sqlite3_malloc'd */
+  embed_text_array texts;   /* the parsed texts */
+  float *aVec;              /* texts.n x nDims vectors, sqlite3_malloc'd */
   int nDims;                /* floats per vector */
-  int n;                    /* number of elements */
   int i;                    /* current element */
 } each_cursor;
 
@@ -69,11 +66,10 @@ static int eachOpen(sqlite3_vtab *pVtab, sqlite3_vtab_cursor **ppCursor) {
 }
 
 static void cursor_reset(each_cursor *pCur) {
-  json_decref(pCur->pArray);
-  pCur->pArray = NULL;
+  embedTextArrayFree(&pCur->texts);
   sqlite3_free(pCur->aVec);
   pCur->aVec = NULL;
-  pCur->n = pCur->i = 0;
+  pCur->i = 0;
 }
 
 static int eachClose(sqlite3_vtab_cursor *pCursor) {
@@ -89,79 +85,34 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   each_vtab *p = (each_vtab *)pCursor->pVtab;
   cursor_reset(pCur);
   if (!(idxNum & 1)) return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): needs a JSON array of texts"));
-  sqlite3_value *pTexts = argv[0];
-  const char *zModel = NULL;
-  if (idxNum & 2) {
-    if (sqlite3_value_type(argv[1]) != SQLITE_TEXT) {
-      return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): argument 2 (model) must be TEXT, got %s",
-                                                embedTypeName(sqlite3_value_type(argv[1]))));
-    }
-    zModel = (const char *)sqlite3_value_text(argv[1]);
-    if (!zModel) return SQLITE_NOMEM;
+  embed_slot *pSlot;
+  int rc = embedCursorSlot(pCursor, p->pConn, "embed_each", 2, (idxNum & 2) ? argv[1] : NULL, &pSlot);
+  if (rc == SQLITE_OK) rc = embedTextArrayRead(pCursor, "embed_each", "argument 1", argv[0], &pCur->texts);
+  char *zErr = rc == SQLITE_OK ? embedSlotCrossEncoderError(pSlot) : NULL;
+  if (zErr) rc = embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %z", zErr));
+  if (rc != SQLITE_OK || pCur->texts.n == 0) {
+    cursor_reset(pCur);
+    return rc;
   }
-  if (sqlite3_value_type(pTexts) == SQLITE_NULL) return SQLITE_OK; /* no rows */
-  if (sqlite3_value_type(pTexts) != SQLITE_TEXT) {
-    return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts, got %s",
-                                              embedTypeName(sqlite3_value_type(pTexts))));
-  }
-  json_error_t jerr;
-  const char *zJson = (const char *)sqlite3_value_text(pTexts);
-  if (!zJson) return SQLITE_NOMEM;
-  int bNomem;
-  pCur->pArray = se_json_loadb(zJson, (size_t)sqlite3_value_bytes(pTexts), JSON_ALLOW_NUL, &jerr, &bNomem);
-  if (bNomem) return SQLITE_NOMEM;
-  if (!pCur->pArray || !json_is_array(pCur->pArray)) {
-    return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): argument 1 must be a JSON array of texts"));
-  }
-  size_t n = json_array_size(pCur->pArray);
-  if (n > 1000000) return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %zu texts; at most 1000000 per call", n));
-  char *zErr = NULL;
-  embed_slot *pSlot = embedConnFindModel(p->pConn, zModel, &zErr);
-  if (!pSlot) return embedCursorError(pCursor, zErr ? sqlite3_mprintf("embed_each(): %z", zErr) : NULL);
-  if ((zErr = embedSlotCrossEncoderError(pSlot)) != NULL)
-    return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %z", zErr));
-  ee_model *pModel = embedSlotModel(pSlot);
   ee_context *pEngine = embedSlotContext(pSlot);
-  pCur->nDims = ee_model_dims(pModel);
-  pCur->n = (int)n;
-  pCur->aVec = sqlite3_malloc64((sqlite3_uint64)(n ? n : 1) * pCur->nDims * sizeof(float));
-  const char **azText = sqlite3_malloc64(sizeof(char *) * (n ? n : 1));
-  size_t *anText = sqlite3_malloc64(sizeof(size_t) * (n ? n : 1));
-  int *aiElem = sqlite3_malloc64(sizeof(int) * (n ? n : 1));
-  int rc = SQLITE_OK;
-  if (!pEngine || !pCur->aVec || !azText || !anText || !aiElem) rc = SQLITE_NOMEM;
+  const embed_text_array *pTexts = &pCur->texts;
+  pCur->nDims = ee_model_dims(embedSlotModel(pSlot));
+  pCur->aVec = sqlite3_malloc64((sqlite3_uint64)pTexts->n * pCur->nDims * sizeof(float));
   /* Only the strings go to the encoder; null elements get a NULL row. */
-  int nText = 0;
-  for (size_t i = 0; i < n && rc == SQLITE_OK; i++) {
-    json_t *pEl = json_array_get(pCur->pArray, i);
-    if (json_is_null(pEl)) continue;
-    if (!json_is_string(pEl)) {
-      rc = embedCursorError(pCursor, sqlite3_mprintf("embed_each(): element %d is not a string or null", (int)i));
-      break;
-    }
-    azText[nText] = json_string_value(pEl);
-    anText[nText] = json_string_length(pEl);
-    aiElem[nText++] = (int)i;
-  }
-  float *aTmp = NULL;
-  if (rc == SQLITE_OK && nText > 0) {
-    aTmp = sqlite3_malloc64((sqlite3_uint64)nText * pCur->nDims * sizeof(float));
-    if (!aTmp) rc = SQLITE_NOMEM;
-  }
-  if (rc == SQLITE_OK && nText > 0) {
+  float *aTmp = sqlite3_malloc64((sqlite3_uint64)(pTexts->nText ? pTexts->nText : 1) * pCur->nDims * sizeof(float));
+  if (!pEngine || !pCur->aVec || !aTmp) rc = SQLITE_NOMEM;
+  if (rc == SQLITE_OK && pTexts->nText > 0) {
     ee_error err;
-    ee_status st = ee_embed_texts_prompted(pEngine, pSlot->zPrompt, nText, azText, anText, aTmp, &err);
+    ee_status st = ee_embed_texts_prompted(pEngine, pSlot->zPrompt, pTexts->nText, pTexts->azText, pTexts->anText,
+                                           aTmp, &err);
     if (st == EE_ERR_NOMEM) rc = SQLITE_NOMEM;
     else if (st != EE_OK) rc = embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %s", err.msg));
-    for (int t = 0; t < nText && rc == SQLITE_OK; t++) {
-      memcpy(pCur->aVec + (size_t)aiElem[t] * pCur->nDims, aTmp + (size_t)t * pCur->nDims,
+    for (int t = 0; t < pTexts->nText && rc == SQLITE_OK; t++) {
+      memcpy(pCur->aVec + (size_t)pTexts->aiElem[t] * pCur->nDims, aTmp + (size_t)t * pCur->nDims,
              sizeof(float) * (size_t)pCur->nDims);
     }
   }
   sqlite3_free(aTmp);
-  sqlite3_free(azText);
-  sqlite3_free(anText);
-  sqlite3_free(aiElem);
   if (rc != SQLITE_OK) cursor_reset(pCur);
   return rc;
 }
@@ -173,17 +124,20 @@ static int eachNext(sqlite3_vtab_cursor *pCursor) {
 
 static int eachEof(sqlite3_vtab_cursor *pCursor) {
   each_cursor *pCur = (each_cursor *)pCursor;
-  return pCur->i >= pCur->n;
+  return pCur->i >= pCur->texts.n;
 }
 
 static int eachColumn(sqlite3_vtab_cursor *pCursor, sqlite3_context *ctx, int iCol) {
   each_cursor *pCur = (each_cursor *)pCursor;
-  json_t *pEl = json_array_get(pCur->pArray, (size_t)pCur->i);
+  const char *zText;
+  size_t nText;
   if (iCol == COL_I) {
     sqlite3_result_int(ctx, pCur->i);
-  } else if (iCol == COL_TEXT && json_is_string(pEl)) {
-    sqlite3_result_text64(ctx, json_string_value(pEl), json_string_length(pEl), SQLITE_TRANSIENT, SQLITE_UTF8);
-  } else if (iCol == COL_EMBEDDING && json_is_string(pEl)) {
+  } else if (!embedTextArrayElement(&pCur->texts, pCur->i, &zText, &nText)) {
+    /* a null element: every other column NULL */
+  } else if (iCol == COL_TEXT) {
+    sqlite3_result_text64(ctx, zText, nText, SQLITE_TRANSIENT, SQLITE_UTF8);
+  } else if (iCol == COL_EMBEDDING) {
     sqlite3_result_blob(ctx, pCur->aVec + (size_t)pCur->i * pCur->nDims, pCur->nDims * 4, SQLITE_TRANSIENT);
     sqlite3_result_subtype(ctx, EMBED_SUBTYPE_F32);
   }

@@ -93,6 +93,9 @@ ee_model *embedSlotModel(embed_slot *pSlot);
 ** so, naming the binding (NULL on OOM too: the engine then refuses the text
 ** with its own message). */
 char *embedSlotCrossEncoderError(embed_slot *pSlot);
+/* The converse, for the functions that score pairs (zFunc): NULL for a
+** cross-encoder, else a message saying the binding embeds texts. */
+char *embedSlotRerankerError(embed_slot *pSlot, const char *zFunc);
 /* Embeds zPrompt (NULL: none) + one text through the binding's cache.
 ** Returns SQLITE_OK, SQLITE_NOMEM, or SQLITE_ERROR with *pzErr set
 ** (sqlite3_malloc'd). */
@@ -217,6 +220,8 @@ int embedSlotsBestIndex(sqlite3_vtab *pVtab, sqlite3_index_info *pInfo);
 embed_slot *embedSlotsRow(sqlite3_vtab_cursor *pCursor); /* the cursor's binding */
 /* The table-valued function embed_each (embed_each.c). */
 const sqlite3_module *embedEachModule(void);
+/* The table-valued function embed_rerank_each (rerank_each.c). */
+const sqlite3_module *embedRerankEachModule(void);
 /* The table-valued function embed_chunks (embed_chunks.c). */
 const sqlite3_module *embedChunksModule(void);
 /* The eponymous temp.lembed_models table (lembed_models.c): sqlite-lembed's
@@ -253,5 +258,30 @@ int embedCursorError(sqlite3_vtab_cursor *pCursor, char *zMsg);
 #define EMBED_HIDDEN_ARGS_MAX 8
 int embedHiddenArgsIndex(sqlite3_index_info *pInfo, int iFirst, int nArg, double rCost, sqlite3_int64 nRows);
 const char *embedNotWholeName(sqlite3_value *pVal);
+
+/* A JSON array of texts, as embed_each and embed_rerank_each take it
+** (text_array.c): nText of its n elements are strings, the others null. */
+typedef struct embed_text_array {
+  void *pArray;        /* the parsed array (a json_t reference, owned); NULL when empty */
+  int n;               /* elements */
+  int nText;           /* strings among them */
+  const char **azText; /* the strings in order, pointing into pArray */
+  size_t *anText;      /* their lengths in bytes (a string may hold NUL) */
+  int *aiElem;         /* the element each string is */
+} embed_text_array;
+/* Reads pVal into *p (freeing what it held): NULL gives no elements; not
+** TEXT, not a JSON array, more than 1,000,000 elements or an element that
+** is neither a string nor null is the cursor's error "<zFunc>(): <zArg> must
+** be ...", "element 3 is not a string or null", ... */
+int embedTextArrayRead(sqlite3_vtab_cursor *pCursor, const char *zFunc, const char *zArg, sqlite3_value *pVal,
+                       embed_text_array *p);
+/* 1 with element i's text when it is a string; 0 for a null. */
+int embedTextArrayElement(const embed_text_array *p, int i, const char **pzText, size_t *pnText);
+void embedTextArrayFree(embed_text_array *p);
+/* The binding a table-valued function's optional model argument names
+** (pModel NULL: the default), or the cursor's error "<zFunc>(): argument
+** <iArg> (model) must be TEXT, ..." / "no model named ...". */
+int embedCursorSlot(sqlite3_vtab_cursor *pCursor, embed_conn *pConn, const char *zFunc, int iArg, sqlite3_value *pModel,
+                    embed_slot **ppSlot);
 
 #endif
