@@ -5,7 +5,7 @@
 
 `make bench-smoke` (run by .ci/run) runs the benchmark with BENCH_QUICK=1 and
 no peers, then this: the point is that bench/run.py still parses every tool's
-output, not what the numbers are.  It checks that each section a-j is there
+output, not what the numbers are.  It checks that each section a-k is there
 and did not fail, that each has a table whose "ours" figures are positive
 numbers, that the FMA peak line and the Summary are there, and (with
 --peers no) that every skipped item is a peer.  Prints one line per problem
@@ -14,12 +14,13 @@ and exits 1 if there is any.
 import re
 import sys
 
-SECTIONS = "abcdefghij"
+SECTIONS = "abcdefghijk"
 # The columns whose cells are our own measurements, per section.
 OURS_COLUMN = {
     "b": ("ours sent/s",), "c": ("texts/s",), "d": ("MB/s",), "e": ("ours ms/query",),
     "f": ("rows/s",), "g": ("ms/sentence",), "h": ("sent/s",),
     "i": ("MPNet-base sent/s", "NomicBert-base sent/s", "ModernBERT-base sent/s"), "j": ("sentences/s",),
+    "k": ("per row pairs/s", "batched pairs/s"),
 }
 PEER_SKIPS = ("ONNX Runtime", "HF tokenizer", "sqlite-vec", "encoder, bert-base shape", "KNN over 1M",
               "section j: llama.cpp")

@@ -946,6 +946,34 @@ def architectures():
           rows)
 
 
+def rerank():
+    """A cross-encoder over the candidates of one query, as sql/rerank.sql reranks them: embed_rerank in the
+    result columns (one encoder pass a pair) against embed_rerank_each (all pairs in one call, which the
+    engine sorts by length and batches).  ms-marco-MiniLM-L-6-v2's size, AG News texts as the candidates."""
+    model = os.path.join(BUILD, "bench-models", "gen-rerank-minilm")
+    if not os.path.exists(os.path.join(model, "config.json")):
+        run([os.path.join(BUILD, "tools", "gen_model"), "--shape", "rerank-minilm", "--out", model], "gen_rerank")
+    cands, threads, reps = ("10", ("1",), "1") if QUICK else ("10,50,200", ("1", "2"), "3")
+    rows = []
+    for words in ("0",) if QUICK else ("0", "6"):
+        for th in threads:
+            for r in json_lines(run([PY, "bench/sql_bench.py", "rerank", "--ext", EXT, "--model", model, "--texts",
+                                     TEXTS, "--candidates", cands, "--threads", th, "--reps", reps, "--words", words],
+                                    "rerank_t%s_w%s" % (th, words))):
+                rows.append(["whole" if words == "0" else "first " + words + " words", th, str(r["candidates"]),
+                             "%.0f" % r["tokens"], fnum(r["per_row_pps"]), fnum(r["batched_pps"]),
+                             ratio(r["batched_pps"], r["per_row_pps"])])
+    out("`gen_model --shape rerank-minilm` (cross-encoder/ms-marco-MiniLM-L-6-v2's 384/6/12/1536 with its "
+        "head, random weights); the query is the first AG News text of `%s`, the candidates the next N. "
+        "Per row: `SELECT sum(embed_rerank('rr', ?, body)) FROM c`; batched: `SELECT sum(score) FROM "
+        "embed_rerank_each(?, ?, 'rr')` with the N texts as a JSON array (the same scores, bit for bit: the "
+        "run stops if the sums differ). Whole texts, then each candidate's first 6 words (titles, FAQ questions; "
+        "the query is whole). Best of %s passes after one untimed pass; the time includes SQLite and the "
+        "tokenizer." % (TEXTS, reps))
+    out()
+    table(["candidates' text", "threads", "candidates", "tokens/pair", "per row pairs/s", "batched pairs/s", "batched/per row"], rows)
+
+
 GGML_REF = os.environ.get("GGML_REF", os.path.join("tests", "scripts", "ggml_ref", "node_modules"))
 LEMBED = os.path.join(GGML_REF, "sqlite-lembed-linux-x64", "lembed0")
 
@@ -1022,6 +1050,7 @@ SECTIONS = [
      "sizes) vs BERT-base, ours",
      architectures),
     ("j. GGUF files: ours vs llama.cpp and sqlite-lembed (one text per call)", gguf_peers),
+    ("k. Reranking: embed_rerank per row vs embed_rerank_each (one batched call)", rerank),
 ]
 
 

@@ -4,7 +4,7 @@
 #
 #   make bench                      # full run, ~17 min on 2 Zen 5 cores, ~45 on Zen 3
 #   BENCH_QUICK=1 make bench        # smoke test: few points, one run each (~3 min)
-#   BENCH_ONLY=ce bash bench/run.sh # only some sections (letters a-j)
+#   BENCH_ONLY=ce bash bench/run.sh # only some sections (letters a-k)
 #
 # Peers (ONNX Runtime, HF tokenizers, sqlite-vec) come from ~/.cache/embed-peers
 # (../shared/peers/install.sh); without them their columns say "skipped".

@@ -29,6 +29,16 @@ Run with Debian's /usr/bin/python3: its sqlite3 module can load extensions.
       five warm-up rows; the best of REPS passes.  With --lembed the same query
       through sqlite-lembed's lembed() on the same GGUF file instead (its own
       thread count: it has no option for one).
+  sql_bench.py rerank --ext EXT --model DIR --texts FILE --candidates 10,50,200 [--threads T] [--reps 3]
+                      [--words W]
+      A cross-encoder scores one query (the first text) against N candidates
+      (the next N texts, or their first W words) two ways: `SELECT sum(embed_rerank('rr', ?, body))
+      FROM c` (one encoder pass a pair, as a query's result column makes
+      them) and `SELECT sum(score) FROM embed_rerank_each(?, ?, 'rr')` with
+      the candidates as one JSON array (one batched call).  Best of REPS
+      passes each, after one untimed pass; the two sums must be equal (the
+      scores are the same bits).  Emits pairs/s of each and the pairs' mean
+      token count.
   sql_bench.py lengths --ext build/embed0 --model DIR --texts FILE
       token counts ([CLS] and [SEP] included, capped at the model's max_length)
       of every line, as the engine sees them.
@@ -202,6 +212,42 @@ def cmd_per_row(a):
           "sps": len(texts) / best, "threads": a.threads})
 
 
+def cmd_rerank(a):
+    texts = read_texts(a.texts, 0)
+    query = texts[0]
+    c = connect(":memory:", a.ext)
+    opts = json.dumps({"threads": a.threads} if a.threads else {})
+    c.execute("SELECT embed_load('rr', ?, ?)", (a.model, opts))
+    for n in [int(x) for x in a.candidates.split(",")]:
+        docs = texts[1:1 + n]
+        if a.words:  # short candidates (titles, FAQ questions): their first W words
+            docs = [" ".join(d.split()[:a.words]) for d in docs]
+        c.execute("DROP TABLE IF EXISTS c")
+        c.execute("CREATE TABLE c(body TEXT)")
+        c.executemany("INSERT INTO c VALUES (?)", [(d,) for d in docs])
+        arr = json.dumps(docs)
+        tokens = statistics.mean(len(json.loads(c.execute("SELECT embed_tokenize('rr', ?)", (query + " " + d,))
+                                                .fetchone()[0])["ids"]) for d in docs)
+        per_row_sql = "SELECT sum(embed_rerank('rr', ?, body)) FROM c"
+        batched_sql = "SELECT sum(score) FROM embed_rerank_each(?, ?, 'rr')"
+        times = {}
+        sums = {}
+        for name, sql, args in (("per_row", per_row_sql, (query,)), ("batched", batched_sql, (query, arr))):
+            sums[name] = c.execute(sql, args).fetchone()[0]  # untimed
+            best = None
+            for _ in range(a.reps):
+                t0 = time.perf_counter()
+                c.execute(sql, args).fetchone()
+                dt = time.perf_counter() - t0
+                best = dt if best is None else min(best, dt)
+            times[name] = best
+        if sums["per_row"] != sums["batched"]:
+            raise SystemExit("rerank: per-row and batched scores differ (%r vs %r)" % (sums["per_row"], sums["batched"]))
+        emit({"kind": "rerank", "candidates": n, "threads": a.threads, "words": a.words, "tokens": tokens,
+              "per_row_pps": n / times["per_row"], "batched_pps": n / times["batched"]})
+    c.close()
+
+
 def cmd_lengths(a):
     texts = read_texts(a.texts, a.rows)
     c = connect(":memory:", a.ext)
@@ -239,13 +285,22 @@ def main():
     p.add_argument("--options", default="{}")
     p.add_argument("--lembed")
     p.add_argument("--reps", type=int, default=2)
+    p = sp.add_parser("rerank")
+    p.add_argument("--ext", required=True)
+    p.add_argument("--model", required=True)
+    p.add_argument("--texts", required=True)
+    p.add_argument("--candidates", default="10,50,200")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--reps", type=int, default=3)
+    p.add_argument("--words", type=int, default=0, help="cut each candidate to its first W words (0: whole)")
     p = sp.add_parser("lengths")
     p.add_argument("--ext", required=True)
     p.add_argument("--model", required=True)
     p.add_argument("--texts", required=True)
     p.add_argument("--rows", type=int, default=0)
     a = ap.parse_args()
-    {"knn": cmd_knn, "rebuild": cmd_rebuild, "per_row": cmd_per_row, "lengths": cmd_lengths}[a.cmd](a)
+    {"knn": cmd_knn, "rebuild": cmd_rebuild, "per_row": cmd_per_row, "rerank": cmd_rerank,
+     "lengths": cmd_lengths}[a.cmd](a)
 
 
 if __name__ == "__main__":

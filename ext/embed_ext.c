@@ -283,6 +283,7 @@ int sqlite3_embed_init(sqlite3 *db, char **pzErrMsg, const sqlite3_api_routines 
   } aModule[] = {
       {"embed_models", embedModelsModule},
       {"embed_each", embedEachModule},
+      {"embed_rerank_each", embedRerankEachModule},
       {"embed_chunks", embedChunksModule},
       {"vec_each", vecEachModule},
       {"embed_index", embedIndexModule},

@@ -179,17 +179,13 @@ void embedRerankFunc(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
   static const char *const azWhat[2] = {"query", "document"};
   embed_args args;
   if (!embedReadArgs(ctx, "embed_rerank", argc, argv, 2, azWhat, &args)) return;
-  ee_info info;
-  ee_model_info(embedSlotModel(args.pSlot), &info);
-  if (!info.labels) {
-    embedResultError(ctx, "embed_rerank",
-                     sqlite3_mprintf("model '%s' is not a cross-encoder: embed_rerank needs a "
-                                     "reranker (config.json's architectures naming a "
-                                     "*ForSequenceClassification, e.g. "
-                                     "cross-encoder/ms-marco-MiniLM-L-6-v2); this one embeds "
-                                     "texts (embed())", args.pSlot->zName));
+  char *zErr = embedSlotRerankerError(args.pSlot, "embed_rerank");
+  if (zErr) {
+    embedResultError(ctx, "embed_rerank", zErr);
     return;
   }
+  ee_info info;
+  ee_model_info(embedSlotModel(args.pSlot), &info);
   ee_context *pEngine = embedSlotContext(args.pSlot);
   float *aScore = sqlite3_malloc64((sqlite3_uint64)info.labels * sizeof(float));
   if (!pEngine || !aScore) {

@@ -464,6 +464,15 @@ char *embedSlotCrossEncoderError(embed_slot *pSlot) {
                          "with embed_rerank(), it does not embed a text", pSlot->zName, info.head);
 }
 
+char *embedSlotRerankerError(embed_slot *pSlot, const char *zFunc) {
+  ee_info info;
+  ee_model_info(embedSlotModel(pSlot), &info);
+  if (info.labels) return NULL;
+  return sqlite3_mprintf("model '%s' is not a cross-encoder: %s needs a reranker (config.json's architectures "
+                         "naming a *ForSequenceClassification, e.g. cross-encoder/ms-marco-MiniLM-L-6-v2); this "
+                         "one embeds texts (embed())", pSlot->zName, zFunc);
+}
+
 int embedSlotEmbed(embed_slot *pSlot, const char *zPrompt, const char *zText, size_t nText,
                    float *aOut, char **pzErr) {
   if (embedCacheGet(&pSlot->cache, zPrompt, zText, nText, aOut)) return SQLITE_OK;

@@ -53,6 +53,10 @@ size_t wpu_valid_prefix(const unsigned char *s, size_t len) {
   return len;
 }
 
+size_t wp_utf8_valid_prefix(const char *s, size_t len) {
+  return wpu_valid_prefix((const unsigned char *)s, len);
+}
+
 int wpu_encode(uint32_t cp, unsigned char *out) {
   if (cp < 0x80) { out[0] = (unsigned char)cp; return 1; }
   if (cp < 0x800) {

@@ -150,6 +150,10 @@ typedef struct wp_encoding {
                               ** this is why encoding needs no lock on a shared tokenizer */
 } wp_encoding;
 
+/* Length of the longest valid UTF-8 prefix of s[0..len): len when it is all
+** valid, else the byte "invalid UTF-8 at byte N" would name. */
+size_t wp_utf8_valid_prefix(const char *s, size_t len);
+
 /* Encode `text` (len bytes; may contain NUL) as [CLS] tokens [SEP], the
 ** content truncated to max_length - 2 tokens.  max_length <= 0 means no
 ** truncation.  Invalid UTF-8 gives WP_ERR_UTF8 "invalid UTF-8 at byte N",

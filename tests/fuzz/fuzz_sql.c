@@ -120,6 +120,10 @@ static const char *const TEMPLATES[] = {
   "SELECT embed_rerank(?1, ?2, ?3)",
   "SELECT d.id, embed_rerank('r', ?1, d.body) FROM docs d ORDER BY 2 DESC LIMIT ?2",
   "SELECT embed('r', ?1)",
+  "SELECT i, document, score FROM embed_rerank_each(?1, ?2, 'r')",
+  "SELECT i, score FROM embed_rerank_each(?1, ?2, ?3)",
+  "SELECT count(*), max(score) FROM embed_rerank_each(?1, (SELECT json_group_array(body) FROM docs), 'r')",
+  "SELECT i, text, length(embedding) FROM embed_each(?1, ?2)",
   "CREATE VIRTUAL TABLE IF NOT EXISTS rr USING embed_index(model='r')",
   /* sqlite-lembed's names (lembed_funcs.c, lembed_models.c) */
   "INSERT INTO temp.lembed_models(name, model, context_options) VALUES (?1, lembed_model_from_file('$DIR'), ?2)",

@@ -710,6 +710,12 @@ static const Shape SHAPES[] = {
   {"jina-base", 768, 12, 12, 3072, 30528, 8192, 2, 27, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
    ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
+  /* cross-encoder/ms-marco-MiniLM-L-6-v2's size (384/6/12/1536: BERT under
+  ** "bert.", the pooler and a one-label classifier), for the bench only
+  ** (section k: embed_rerank per row against embed_rerank_each) */
+  {"rerank-minilm", 384, 6, 12, 1536, 30522, 512, 2, 28, DT_F32, "bert.", 1,
+   "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
+   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0, NULL},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 

@@ -146,6 +146,8 @@ static const char *const SCRIPT[] = {
   "SELECT embed_rerank('r', 'how do i reset my password', 'the cat sat on the mat'),"
   " embed_rerank('r', 'a dog', 'a dog on a rug')",
   "SELECT embed_rerank('m', 'a', 'b')",
+  "SELECT i, document, score FROM embed_rerank_each('a dog', '[\"a dog on a rug\", null, \"the cat sat\"]', 'r')",
+  "SELECT * FROM embed_rerank_each('a', '[\"b\"]', 'm')",
   "SELECT embed('r', 'a')",
   "SELECT name, dims FROM embed_models",
   "SELECT embed_unload('r')",
@@ -172,6 +174,7 @@ static const char *const MUST_FAIL[] = {
   "SELECT * FROM vec_each(x'010203')",
   "SELECT embed_rerank('m', 'a', 'b')",
   "SELECT embed('r', 'a')",
+  "SELECT * FROM embed_rerank_each('a', '[\"b\"]', 'm')",
   "SELECT lembed_context_options('n_threads', 1)",
 };
 
