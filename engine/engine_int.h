@@ -459,6 +459,12 @@ typedef struct ee_layer {
   const float *f_w, *f_b;       /* (H,I), (H)   output.dense */
   const float *ln2_g, *ln2_b;   /* (H), (H)     output.LayerNorm */
   const float *g_w;             /* (I,H) NomicBert: the FFN's gate (mlp.fc12), else NULL */
+  /* JinaBert's qk-post-norm variant (jina-embeddings-v2-base-code), else
+  ** NULL: LayerNorms of the queries and keys over the whole width, after
+  ** their projections (attention.self.layer_norm_q / _k), and layer_norm_1
+  ** of ln1's output plus the layer input a second time. */
+  const float *qn_g, *qn_b, *kn_g, *kn_b; /* (H) each */
+  const float *ln1x_g, *ln1x_b; /* (H), (H) */
   /* Packed at load (model_load.c) for kernels.c. */
   ee_pw qkv_p;                  /* (3H,H) query, key, value stacked */
   const float *qkv_b;           /* (3H) their biases, NULL where the model has none */

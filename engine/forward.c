@@ -31,7 +31,10 @@
 ** term and its products no biases.  GTE v1.5 is that with BERT's biases and
 ** GELU on the gate; JinaBert has no position term either, and adds a bias
 ** per head and distance to each score (ALiBi, from the table MPNet's
-** relative bias uses: attention.c).
+** relative bias uses: attention.c).  Its qk-post-norm variant
+** (jina-embeddings-v2-base-code) adds two stages: st_qk_norm, a LayerNorm
+** of each row's queries and of its keys before attention, and in st_ln1 a
+** second LayerNorm of h1 plus the layer input again.
 ** Threads split the products into tasks of (192 rows, one pair of packed
 ** weight panels = 32 output features), attention into (sequence, head)
 ** tasks with per-thread scratch (attention.c: the same micro-kernels on
@@ -486,6 +489,25 @@ static void st_qkv(void *arg, int tid, int nth) {
   gemm_tasks(f, tid, nth, &j);
 }
 
+/* JinaBert's qk-post-norm variant: LayerNorm of each row's queries and of
+** its keys over the whole width (all heads), in place in qkv; a stage of
+** its own because attention's tasks hold one head of a row. */
+static void st_qk_norm(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size;
+  const float eps = f->m->cfg.layer_norm_eps;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    for (int64_t r = r0; r < r1; r++) {
+      float *q = f->qkv + r * 3 * H, *k = q + H;
+      layernorm_pick(q, q, 1, H, f->ly->qn_g, f->ly->qn_b, eps);
+      layernorm_pick(k, k, 1, H, f->ly->kn_g, f->ly->kn_b, eps);
+    }
+  }
+}
+
 /* Rotary positions on one head of one sequence, in place: for token j,
 ** each pair (x_i, x_{i + d/2}) of its query q and key k turned by angle
 ** j * inv_freq_i, as NomicBert's apply_rotary_emb (x cos + rotate_half(x)
@@ -554,7 +576,27 @@ static void ln_tasks(fwd *f, float *x, const float *g, const float *b, int quant
 static void st_ln1(void *arg, int tid, int nth) {
   (void)tid, (void)nth;
   fwd *f = arg;
-  ln_tasks(f, f->h1, f->ly->ln1_g, f->ly->ln1_b, f->m->cfg.precision != EE_PREC_FP32);
+  const ee_layer *ly = f->ly;
+  const int quant = f->m->cfg.precision != EE_PREC_FP32;
+  if (!ly->ln1x_g) {
+    ln_tasks(f, f->h1, ly->ln1_g, ly->ln1_b, quant);
+    return;
+  }
+  /* JinaBert qk-post-norm: h1 = layer_norm_1(LayerNorm(h1) + x), x the
+  ** layer's input added a second time, as the model does */
+  const int H = f->m->cfg.hidden_size;
+  const float eps = f->m->cfg.layer_norm_eps;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    float *h = f->h1 + r0 * H;
+    const float *x = f->x + r0 * H;
+    const int rows = (int)(r1 - r0);
+    layernorm_pick(h, h, rows, H, ly->ln1_g, ly->ln1_b, eps);
+    for (int64_t i = 0; i < (int64_t)rows * H; i++) h[i] += x[i];
+    layernorm_pick(h, h, rows, H, ly->ln1x_g, ly->ln1x_b, eps);
+    if (quant) quant_rows(f, f->qa_h, f->qld_h, f->h1, H, r0, r1, H);
+  }
 }
 
 /* ff = act(h1 Wi^T + bi), or up(h1) * silu(gate(h1)) for a gated FFN */
@@ -701,6 +743,7 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
     f.ly = &m->w.layers[l], f.layer = l;
     f.ln2_quant = c->precision != EE_PREC_FP32 && l + 1 < c->num_layers;
     gemm_stage(pool, st_qkv, &f, f.x, H, &f.ly->qkv_p, f.qa_h, f.qld_h, 1);
+    if (f.ly->qn_g) stage(pool, st_qk_norm, &f);
     stage(pool, st_attn, &f);
     gemm_stage(pool, st_oproj, &f, f.ctx, H, &f.ly->o_p, f.qa_h, f.qld_h, ctx_converted);
     stage(pool, st_ln1, &f);

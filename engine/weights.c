@@ -637,6 +637,42 @@ static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefi
   return EE_OK;
 }
 
+/* The rest of layer l of JinaBert's qk-post-norm variant
+** (jinaai/jina-bert-v2-qk-post-norm, jina-embeddings-v2-base-code), as
+** text-embeddings-inference's JinaCodeBertModel and llama.cpp's jina-bert-v2
+** graph read it: attention.self.layer_norm_q / _k over the projected
+** queries and keys, layer_norm_1 over attention.output.LayerNorm's output
+** plus the layer input again, mlp.up_gated_layer [2I, H] without bias
+** (rows [0, I) the up half, [I, 2I) the gate that goes through the
+** activation: the other way round from gated_layers), mlp.down_layer with
+** its bias, layer_norm_2 over it + the residual. */
+static ee_status jina_code_layer(ee_weights *w, const ee_config *cfg, const char *prefix, int l,
+                                 ee_layer *ly, ee_error *err) {
+  const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
+  char n[128];
+  shape_hints k;
+  shape_hints_of(cfg, &k);
+  const float *up_gated = NULL;
+  ee_status rc;
+#define CBIND(suffix, d0, d1, hint, out) \
+  snprintf(n, sizeof n, "encoder.layer.%d." suffix, l); \
+  if ((rc = bind(w, prefix, n, d0, d1, hint, out, err)) != EE_OK) return rc
+  CBIND("attention.self.layer_norm_q.weight", H, -1, k.h, &ly->qn_g);
+  CBIND("attention.self.layer_norm_q.bias", H, -1, k.h, &ly->qn_b);
+  CBIND("attention.self.layer_norm_k.weight", H, -1, k.h, &ly->kn_g);
+  CBIND("attention.self.layer_norm_k.bias", H, -1, k.h, &ly->kn_b);
+  CBIND("layer_norm_1.weight", H, -1, k.h, &ly->ln1x_g);
+  CBIND("layer_norm_1.bias", H, -1, k.h, &ly->ln1x_b);
+  CBIND("mlp.up_gated_layer.weight", 2 * I, H, k.ih, &up_gated);
+  ly->i_w = up_gated, ly->g_w = up_gated + I * H;
+  CBIND("mlp.down_layer.weight", H, I, k.hi, &ly->f_w);
+  CBIND("mlp.down_layer.bias", H, -1, k.h, &ly->f_b);
+  CBIND("layer_norm_2.weight", H, -1, k.h, &ly->ln2_g);
+  CBIND("layer_norm_2.bias", H, -1, k.h, &ly->ln2_b);
+#undef CBIND
+  return EE_OK;
+}
+
 /* GTE v1.5's NewModel tensors (NewForSequenceClassification puts "new."
 ** before them): no position table (rotary; a zero row), a token-type table
 ** only when config.json's type_vocab_size is not 0 (else a zero row),
@@ -801,6 +837,12 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
 
   w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
   if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", dir);
+  /* JinaBert's qk-post-norm variant says so only by its tensors (its
+  ** config.json is jina-base-en's but for auto_map): decided once, by
+  ** layer 0, so that a later layer missing its tensors is named as such. */
+  char code_probe[96];
+  snprintf(code_probe, sizeof code_probe, "%sencoder.layer.0.mlp.up_gated_layer.weight", prefix);
+  const int jina_code = cfg->alibi && has_tensor(w, code_probe);
   for (int l = 0; l < cfg->num_layers; l++) {
     ee_layer *ly = &w->layers[l];
     char lp[64], n[160];
@@ -819,7 +861,8 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
     LBIND(ln1, "weight", H, -1, hint_h, &ly->ln1_g);
     LBIND(ln1, "bias", H, -1, hint_h, &ly->ln1_b);
     if (cfg->alibi) {
-      if ((rc = jina_ffn(w, cfg, prefix, l, ly, err)) != EE_OK) return rc;
+      rc = jina_code ? jina_code_layer(w, cfg, prefix, l, ly, err) : jina_ffn(w, cfg, prefix, l, ly, err);
+      if (rc != EE_OK) return rc;
       continue;
     }
     LBIND(up, "weight", I, H, hint_ih, &ly->i_w);

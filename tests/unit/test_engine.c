@@ -127,7 +127,8 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   const int modernbert = want_mt && strcmp(want_mt, "modernbert") == 0;
   const int gte = want_mt && strcmp(want_mt, "new") == 0;
   /* JinaBert says model_type bert: the jina shapes are known by name */
-  const int jina = strcmp(shape, "jina") == 0 || strcmp(shape, "rerank_jina") == 0;
+  const int jina_code = strcmp(shape, "jina_code") == 0;
+  const int jina = strcmp(shape, "jina") == 0 || strcmp(shape, "rerank_jina") == 0 || jina_code;
   CHECK(want_mt && in.model_type && strcmp(in.model_type, want_mt) == 0, "%s: info.model_type %s (golden %s)",
         shape, in.model_type ? in.model_type : "(null)", want_mt ? want_mt : "(not a string)");
   /* "hidden_size" differs from "dims" where Dense modules follow the pooling */
@@ -187,6 +188,10 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   if (jina)
     want = (int64_t)in.vocab_size * H + 2 * H + 2 * H +
            in.num_layers * (4 * H * H + 4 * H + 2 * H + 3 * I * H + H + 2 * H);
+  /* its qk-post-norm variant (jina-embeddings-v2-base-code): mlp.up_gated_layer
+  ** and down_layer in their place, plus layer_norm_q, layer_norm_k and
+  ** layer_norm_1, each with its bias */
+  if (jina_code) want += in.num_layers * 6 * H;
   /* A cross-encoder's head: H x H (+ H: its bias), then labels x H +
   ** labels.  ModernBERT's golden says how its first Linear differs
   ** ("dense_bias" false, "dense_activation" gelu, "dense_norm": a LayerNorm

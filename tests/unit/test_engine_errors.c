@@ -893,6 +893,9 @@ static const int32_t REF_NO_TYPES[1] = {-1};
 ** "encoder.relative_attention_bias.weight", its bias added to the scores. */
 static int g_ref_pad = -1;
 static int g_ref_no_alibi; /* JinaBert's reference without its ALiBi (a sensitivity check) */
+/* JinaBert qk-post-norm's reference with one mistake (sensitivity checks) */
+enum { CODE_EXACT, CODE_NO_QK_NORM, CODE_ONE_RESIDUAL, CODE_FIRST_HALF };
+static int g_ref_code_mistake;
 
 static double wv(const tensor *t, int n, const char *name, int64_t k) {
   int i = find_t(t, n, name);
@@ -927,9 +930,13 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
   /* types == REF_NO_TYPES: no token type embedding (DistilBERT) */
   double x[RL * RH], q[RL * RH], k[RL * RH], v[RL * RH], ctx[RL * RH], h1[RL * RH], f[RL * RI], o[RL * RH];
   double g[RL * 2 * RI];
+  memset(x, 0, sizeof x); /* rows past L are never read; gcc cannot tell */
   int nonpad = 0;
-  /* JinaBert: no position table, ALiBi in the scores, a gated FFN */
-  const int jina = find_t(t, n, "encoder.layer.0.mlp.gated_layers.weight") >= 0;
+  /* JinaBert: no position table, ALiBi in the scores, a gated FFN; its
+  ** qk-post-norm variant (jina-embeddings-v2-base-code) also normalises the
+  ** queries and keys and adds the layer input twice */
+  const int jina_code = find_t(t, n, "encoder.layer.0.mlp.up_gated_layer.weight") >= 0;
+  const int jina = jina_code || find_t(t, n, "encoder.layer.0.mlp.gated_layers.weight") >= 0;
   for (int j = 0; j < L; j++) {
     int64_t pos = j;
     if (g_ref_pad >= 0) { /* cumsum(ids != pad) * (ids != pad) + pad */
@@ -949,6 +956,10 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
   ref_linear(q, x, L, RH, RH, t, n, NM("attention.self.query"));
   ref_linear(k, x, L, RH, RH, t, n, NM("attention.self.key"));
   ref_linear(v, x, L, RH, RH, t, n, NM("attention.self.value"));
+  for (int j = 0; jina_code && g_ref_code_mistake != CODE_NO_QK_NORM && j < L; j++) {
+    ref_ln(q + j * RH, t, n, NM("attention.self.layer_norm_q.weight"), "encoder.layer.0.attention.self.layer_norm_q.bias");
+    ref_ln(k + j * RH, t, n, NM("attention.self.layer_norm_k.weight"), "encoder.layer.0.attention.self.layer_norm_k.bias");
+  }
   const int d = RH / 2;
   for (int h = 0; h < 2; h++)
     for (int a = 0; a < L; a++) {
@@ -981,6 +992,25 @@ static void ref_forward(const tensor *t, int n, const int32_t *ids, const int32_
     for (int i = 0; i < RH; i++) h1[j * RH + i] = o[j * RH + i] + x[j * RH + i];
     ref_ln(h1 + j * RH, t, n, "encoder.layer.0.attention.output.LayerNorm.weight",
            "encoder.layer.0.attention.output.LayerNorm.bias");
+    if (!jina_code) continue;
+    for (int i = 0; g_ref_code_mistake != CODE_ONE_RESIDUAL && i < RH; i++) h1[j * RH + i] += x[j * RH + i];
+    ref_ln(h1 + j * RH, t, n, "encoder.layer.0.layer_norm_1.weight", "encoder.layer.0.layer_norm_1.bias");
+  }
+  if (jina_code) { /* first half * act(second half), down_layer, layer_norm_2(+ h1) */
+    ref_linear(g, h1, L, RH, 2 * RI, t, n, NM("mlp.up_gated_layer"));
+    const int gate = g_ref_code_mistake == CODE_FIRST_HALF ? 0 : RI;
+    for (int j = 0; j < L; j++)
+      for (int i = 0; i < RI; i++) {
+        double u = g[j * 2 * RI + gate + i];
+        u = !strcmp(act, "relu") ? (u > 0 ? u : 0) : 0.5 * u * (1 + erf(u / sqrt(2.0)));
+        f[j * RI + i] = u * g[j * 2 * RI + RI - gate + i];
+      }
+    ref_linear(o, f, L, RI, RH, t, n, NM("mlp.down_layer"));
+    for (int j = 0; j < L; j++) {
+      for (int i = 0; i < RH; i++) x[j * RH + i] = o[j * RH + i] + h1[j * RH + i];
+      ref_ln(x + j * RH, t, n, "encoder.layer.0.layer_norm_2.weight", "encoder.layer.0.layer_norm_2.bias");
+    }
+    goto pool;
   }
   if (jina) { /* act(first half) * second half, wo, LayerNorm(+ h1) */
     ref_linear(g, h1, L, RH, 2 * RI, t, n, NM("mlp.gated_layers"));
@@ -2389,8 +2419,10 @@ static void gte_cases(void) {
 
 /* JinaBertModel's tensors for the tiny shape (1 layer, H 8, I 16): BERT's
 ** without the position table and with mlp.gated_layers [32, 8] (no bias),
-** mlp.wo and mlp.layernorm in place of intermediate / output. */
-static int jina_tensors(tensor *t, const spec *s) {
+** mlp.wo and mlp.layernorm in place of intermediate / output; code: the
+** qk-post-norm variant's instead (layer_norm_q / _k, layer_norm_1,
+** mlp.up_gated_layer, mlp.down_layer, layer_norm_2). */
+static int jina_layout_tensors(tensor *t, const spec *s, int code) {
   int n = 0;
   n = add_t(t, n, s, "embeddings.word_embeddings.weight", s->V, s->H);
   n = add_t(t, n, s, "embeddings.token_type_embeddings.weight", s->TV, s->H);
@@ -2407,15 +2439,31 @@ static int jina_tensors(tensor *t, const spec *s) {
   }
   n = add_t(t, n, s, "encoder.layer.0.attention.output.LayerNorm.weight", s->H, -1);
   n = add_t(t, n, s, "encoder.layer.0.attention.output.LayerNorm.bias", s->H, -1);
-  n = add_t(t, n, s, "encoder.layer.0.mlp.gated_layers.weight", 2 * s->I, s->H);
-  n = add_t(t, n, s, "encoder.layer.0.mlp.wo.weight", s->H, s->I);
-  n = add_t(t, n, s, "encoder.layer.0.mlp.wo.bias", s->H, -1);
-  n = add_t(t, n, s, "encoder.layer.0.mlp.layernorm.weight", s->H, -1);
-  t[n - 1].is_ln_weight = 1;
-  n = add_t(t, n, s, "encoder.layer.0.mlp.layernorm.bias", s->H, -1);
+  if (code) {
+    static const char *const norms[] = {"attention.self.layer_norm_q", "attention.self.layer_norm_k", "layer_norm_1",
+                                        "layer_norm_2"};
+    for (int k = 0; k < 4; k++) {
+      snprintf(nm, sizeof nm, "encoder.layer.0.%s.weight", norms[k]);
+      n = add_t(t, n, s, nm, s->H, -1);
+      t[n - 1].is_ln_weight = 1;
+      snprintf(nm, sizeof nm, "encoder.layer.0.%s.bias", norms[k]);
+      n = add_t(t, n, s, nm, s->H, -1);
+    }
+  }
+  n = add_t(t, n, s, code ? "encoder.layer.0.mlp.up_gated_layer.weight" : "encoder.layer.0.mlp.gated_layers.weight",
+            2 * s->I, s->H);
+  n = add_t(t, n, s, code ? "encoder.layer.0.mlp.down_layer.weight" : "encoder.layer.0.mlp.wo.weight", s->H, s->I);
+  n = add_t(t, n, s, code ? "encoder.layer.0.mlp.down_layer.bias" : "encoder.layer.0.mlp.wo.bias", s->H, -1);
+  if (!code) {
+    n = add_t(t, n, s, "encoder.layer.0.mlp.layernorm.weight", s->H, -1);
+    t[n - 1].is_ln_weight = 1;
+    n = add_t(t, n, s, "encoder.layer.0.mlp.layernorm.bias", s->H, -1);
+  }
   layout(t, n);
   return n;
 }
+
+static int jina_tensors(tensor *t, const spec *s) { return jina_layout_tensors(t, s, 0); }
 
 /* config.json of jina-embeddings-v2-base-en's layout at the tiny shape */
 static void jina_config(const char *dir, const char *key, const char *value) {
@@ -2429,14 +2477,17 @@ static void jina_config(const char *dir, const char *key, const char *value) {
   write_keyed_config(dir, "[\"JinaBertForMaskedLM\"]", base, sizeof base / sizeof base[0], key, value);
 }
 
-static void jina_cases(void) {
+/* code: jina-embeddings-v2-base-code's qk-post-norm layout, read by its
+** tensors under the same config.json */
+static void jina_cases(int code) {
   spec s = base_spec();
   tensor t[MAX_T];
   char dir[600];
-  snprintf(dir, sizeof dir, "%s/jina", g_root);
+  const char *label = code ? "JinaBert qk-post-norm" : "JinaBert";
+  snprintf(dir, sizeof dir, "%s/%s", g_root, code ? "jina_code" : "jina");
   mkdir(dir, 0700);
   write_vocab(dir, s.vocab_tokens);
-  int n = jina_tensors(t, &s);
+  int n = jina_layout_tensors(t, &s, code);
   write_st(dir, "model.safetensors", t, n, 0, -1);
   int32_t ids[2][11] = {{2, 5, 9, 15, 7, 7, 3}, {2, 6, 6, 6, 10, 11, 12, 13, 14, 8, 3}};
   int32_t types[2][11] = {{0, 0, 0, 0, 1, 1, 1}, {0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}};
@@ -2473,16 +2524,17 @@ static void jina_cases(void) {
           ee_model_free(m);
         }
         const double tol = pr == 0 ? 2e-6 : 3e-2;
-        CHECK(worst <= tol, "JinaBert (%s, %s pooling, %s): max diff %.3g vs double loops (<= %.0e) (%s)",
+        CHECK(worst <= tol, "%s (%s, %s pooling, %s): max diff %.3g vs double loops (<= %.0e) (%s)", label,
               ffs[a], pool ? "mean" : "cls", pr == 0 ? "fp32" : pr == 1 ? "bf16" : "int8", worst, tol,
               err.msg);
         if (a == 0 && pool == 0 && pr == 0)
           CHECK(in.model_type && strcmp(in.model_type, "bert") == 0 && in.max_length == 16 &&
                     in.n_params == (int64_t)16 * 8 + 2 * 8 + 2 * 8 + 4 * (8 * 8 + 8) + 2 * 8 +
-                                       32 * 8 + 8 * 16 + 8 + 2 * 8,
-                "JinaBert: info model_type '%s', max_length %d (all 16 positions: no table), "
-                "n_params %lld (no position table, gated_layers without bias)",
-                in.model_type ? in.model_type : "?", in.max_length, (long long)in.n_params);
+                                       32 * 8 + 8 * 16 + 8 + 2 * 8 + (code ? 3 * 2 * 8 : 0),
+                "%s: info model_type '%s', max_length %d (all 16 positions: no table), "
+                "n_params %lld (no position table, the gated FFN without bias%s)", label,
+                in.model_type ? in.model_type : "?", in.max_length, (long long)in.n_params,
+                code ? "; layer_norm_q, _k and _1" : "");
       }
   }
   /* the ALiBi term is not idle at this size: the reference without it is far
@@ -2496,7 +2548,21 @@ static void jina_cases(void) {
       for (int i = 0; i < RH; i++) moved = fmax(moved, fabs(fp32[b * RH + i] - want[i]));
     }
     g_ref_no_alibi = 0;
-    CHECK(moved > 1e-3, "JinaBert: the reference without ALiBi is %.3g away (> 1e-3)", moved);
+    CHECK(moved > 1e-3, "%s: the reference without ALiBi is %.3g away (> 1e-3)", label, moved);
+  }
+  /* nor is any of the qk-post-norm variant's three differences */
+  static const char *const mistakes[] = {"", "without the query and key LayerNorms",
+                                         "with the layer input added once", "with GELU on the first half"};
+  for (int mk = CODE_NO_QK_NORM; code && mk <= CODE_FIRST_HALF; mk++) {
+    double moved = 0;
+    g_ref_code_mistake = mk;
+    for (int b = 0; b < 2; b++) {
+      double want[RH];
+      ref_forward(t, n, ids[b], types[b], lens[b], "gelu", EE_POOL_MEAN, 0, 0, want);
+      for (int i = 0; i < RH; i++) moved = fmax(moved, fabs(fp32[b * RH + i] - want[i]));
+    }
+    g_ref_code_mistake = CODE_EXACT;
+    CHECK(moved > 1e-3, "%s: the reference %s is %.3g away (> 1e-3)", label, mistakes[mk], moved);
   }
   /* the ForMaskedLM checkpoint's "bert." prefix reads the same tensors */
   jina_config(dir, NULL, NULL);
@@ -2504,7 +2570,7 @@ static void jina_cases(void) {
     spec b = s;
     b.prefix = "bert.";
     tensor bt[MAX_T];
-    int nb = jina_tensors(bt, &b);
+    int nb = jina_layout_tensors(bt, &b, code);
     write_st(dir, "model.safetensors", bt, nb, 0, -1);
     ee_params p = ee_default_params();
     p.pooling = EE_POOL_MEAN;
@@ -2518,7 +2584,7 @@ static void jina_cases(void) {
       ee_context_free(ctx);
       ee_model_free(m);
     }
-    CHECK(ok && memcmp(got, fp32, sizeof got) == 0, "JinaBert: tensors under \"bert.\" give the same bits (%s)",
+    CHECK(ok && memcmp(got, fp32, sizeof got) == 0, "%s: tensors under \"bert.\" give the same bits (%s)", label,
           err.msg);
     write_st(dir, "model.safetensors", t, n, 0, -1);
   }
@@ -2529,6 +2595,23 @@ static void jina_cases(void) {
     {"feed_forward_type", "3", "\"feed_forward_type\" in", EE_ERR_FORMAT},
     {"position_embedding_type", "\"relative_key\"", "unsupported position_embedding_type 'relative_key'", EE_ERR_UNSUPPORTED},
   };
+  if (code) { /* the refusals and the table cap are the same config.json's */
+    static const char *const missing[] = {
+        "encoder.layer.0.attention.self.layer_norm_q.weight", "encoder.layer.0.attention.self.layer_norm_k.bias",
+        "encoder.layer.0.layer_norm_1.weight", "encoder.layer.0.mlp.down_layer.bias",
+        "encoder.layer.0.layer_norm_2.weight"};
+    n = jina_layout_tensors(t, &s, 1);
+    expect_missing(label, dir, t, n, missing, sizeof missing / sizeof missing[0]);
+    n = jina_layout_tensors(t, &s, 1);
+    int g = find_t(t, n, "encoder.layer.0.mlp.up_gated_layer.weight");
+    t[g].shape[0] = 16; /* one half only */
+    layout(t, n);
+    write_st(dir, "model.safetensors", t, n, 0, -1);
+    expect_load("JinaBert qk-post-norm: up_gated_layer of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
+                "tensor 'encoder.layer.0.mlp.up_gated_layer.weight'",
+                "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
+    return;
+  }
   expect_refusals("JinaBert", dir, jina_config, bad, sizeof bad / sizeof bad[0], "jina/config.json");
   /* 64 heads x 1,999,999 distances: a 512 MB table asked for by config.json
   ** alone, refused before any tensor is read */
@@ -2993,7 +3076,8 @@ int main(void) {
   nomic_cases();
   modernbert_cases();
   gte_cases();
-  jina_cases();
+  jina_cases(0);
+  jina_cases(1);
   head_cases();
   jina_head_cases();
   damage_cases();
