@@ -210,7 +210,7 @@ typedef struct gg_pair { const char *gguf, *hf; } gg_pair;
 typedef struct gg_names {
   const char *arch;             /* general.architecture */
   const char *layer;            /* printf format of a layer's prefix */
-  gg_pair layers[10], model[4];
+  gg_pair layers[13], model[4];
 } gg_names;
 
 static const gg_names NAMES[] = {
@@ -230,13 +230,18 @@ static const gg_names NAMES[] = {
     {"token_embd_norm", "emb_ln"}, {NULL, NULL}}},
   /* JinaBert: the converter splits mlp.gated_layers into its first half
   ** (gated_layers_w, ffn_gate: through GELU) and its second (gated_layers_v,
-  ** ffn_up); weights.c binds the two as the halves of the one tensor */
+  ** ffn_up); weights.c binds the two as the halves of the one tensor.  The
+  ** qk-post-norm variant's up_gated_layer goes the same way with its halves
+  ** the other way round (the gate, through GELU, is its second), and its
+  ** layer_norm_2 and down_layer to the same GGUF names; its other norms have
+  ** their own */
   {"jina-bert-v2", "encoder.layer.%.*s.",
    {{"attn_q", "attention.self.query"}, {"attn_k", "attention.self.key"},
     {"attn_v", "attention.self.value"}, {"attn_output", "attention.output.dense"},
     {"attn_output_norm", "attention.output.LayerNorm"}, {"ffn_gate", "mlp.gated_layers_w"},
     {"ffn_up", "mlp.gated_layers_v"}, {"ffn_down", "mlp.wo"}, {"layer_output_norm", "mlp.layernorm"},
-    {NULL, NULL}},
+    {"attn_q_norm", "attention.self.layer_norm_q"}, {"attn_k_norm", "attention.self.layer_norm_k"},
+    {"attn_norm_2", "layer_norm_1"}, {NULL, NULL}},
    {{"token_embd", "embeddings.word_embeddings"}, {"token_types", "embeddings.token_type_embeddings"},
     {"token_embd_norm", "embeddings.LayerNorm"}, {NULL, NULL}}},
 };
@@ -485,17 +490,10 @@ static ee_status build_config(const gg_header *h, const st_file *f, gg_kind kind
   if (json_object_set_new(root, "model_type", json_string(nomic ? "nomic_bert" : "bert")))
     return EE_ERR_NOMEM;
   if (kind == GG_JINA) {
-    /* What llama.cpp's jina-bert-v2 graph computes for the base models:
-    ** ALiBi, GELU(ffn_gate) * ffn_up.  jina-embeddings-v2-base-code's
-    ** variant adds LayerNorms of the queries and keys and a second
-    ** attention norm, which the engine does not compute. */
-    static const char *const EXTRA[] = {"blk.0.attn_q_norm.weight", "blk.0.attn_k_norm.weight",
-                                        "blk.0.attn_norm_2.weight"};
-    for (size_t i = 0; i < sizeof EXTRA / sizeof *EXTRA; i++)
-      if (st_find(f, EXTRA[i]))
-        return ee_set_error(err, EE_ERR_UNSUPPORTED,
-                            "%s: jina-bert-v2 with tensor '%s' (the query/key-normed variant of "
-                            "jina-embeddings-v2-base-code) is not supported", path, EXTRA[i]);
+    /* What llama.cpp's jina-bert-v2 graph computes: ALiBi, GELU(ffn_gate) *
+    ** ffn_up; jina-embeddings-v2-base-code's attn_q_norm, attn_k_norm and
+    ** attn_norm_2, when there, weights.c reads by their tensors as from
+    ** its safetensors. */
     if (json_object_set_new(root, "position_embedding_type", json_string("alibi")) ||
         json_object_set_new(root, "feed_forward_type", json_string("geglu")))
       return EE_ERR_NOMEM;

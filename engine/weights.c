@@ -642,11 +642,12 @@ static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefi
 ** text-embeddings-inference's JinaCodeBertModel and llama.cpp's jina-bert-v2
 ** graph read it: attention.self.layer_norm_q / _k over the projected
 ** queries and keys, layer_norm_1 over attention.output.LayerNorm's output
-** plus the layer input again, mlp.up_gated_layer [2I, H] without bias
-** (rows [0, I) the up half, [I, 2I) the gate that goes through the
-** activation: the other way round from gated_layers), mlp.down_layer with
-** its bias, layer_norm_2 over it + the residual. */
-static ee_status jina_code_layer(ee_weights *w, const ee_config *cfg, const char *prefix, int l,
+** plus the layer input again; then (ffn, its safetensors' names; a GGUF
+** file has jina_ffn's) mlp.up_gated_layer [2I, H] without bias (rows
+** [0, I) the up half, [I, 2I) the gate that goes through the activation:
+** the other way round from gated_layers), mlp.down_layer with its bias,
+** layer_norm_2 over it + the residual. */
+static ee_status jina_code_layer(ee_weights *w, const ee_config *cfg, const char *prefix, int l, int ffn,
                                  ee_layer *ly, ee_error *err) {
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
   char n[128];
@@ -663,6 +664,7 @@ static ee_status jina_code_layer(ee_weights *w, const ee_config *cfg, const char
   CBIND("attention.self.layer_norm_k.bias", H, -1, k.h, &ly->kn_b);
   CBIND("layer_norm_1.weight", H, -1, k.h, &ly->ln1x_g);
   CBIND("layer_norm_1.bias", H, -1, k.h, &ly->ln1x_b);
+  if (!ffn) return EE_OK;
   CBIND("mlp.up_gated_layer.weight", 2 * I, H, k.ih, &up_gated);
   ly->i_w = up_gated, ly->g_w = up_gated + I * H;
   CBIND("mlp.down_layer.weight", H, I, k.hi, &ly->f_w);
@@ -838,11 +840,15 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
   w->layers = se_calloc((size_t)cfg->num_layers, sizeof *w->layers);
   if (!w->layers) return ee_set_error(err, EE_ERR_NOMEM, "out of memory loading %s", dir);
   /* JinaBert's qk-post-norm variant says so only by its tensors (its
-  ** config.json is jina-base-en's but for auto_map): decided once, by
-  ** layer 0, so that a later layer missing its tensors is named as such. */
-  char code_probe[96];
-  snprintf(code_probe, sizeof code_probe, "%sencoder.layer.0.mlp.up_gated_layer.weight", prefix);
-  const int jina_code = cfg->alibi && has_tensor(w, code_probe);
+  ** config.json is jina-base-en's but for auto_map; its GGUF file has the
+  ** norms but the base model's FFN names): decided once, by layer 0, so
+  ** that a later layer missing its tensors is named as such. */
+  char code_ffn_probe[96], code_norm_probe[96];
+  snprintf(code_ffn_probe, sizeof code_ffn_probe, "%sencoder.layer.0.mlp.up_gated_layer.weight", prefix);
+  snprintf(code_norm_probe, sizeof code_norm_probe, "%sencoder.layer.0.attention.self.layer_norm_q.weight",
+           prefix);
+  const int code_ffn = cfg->alibi && has_tensor(w, code_ffn_probe);
+  const int jina_code = code_ffn || (cfg->alibi && has_tensor(w, code_norm_probe));
   for (int l = 0; l < cfg->num_layers; l++) {
     ee_layer *ly = &w->layers[l];
     char lp[64], n[160];
@@ -861,8 +867,8 @@ ee_status ee_weights_load(ee_weights *w, const char *dir, const ee_config *cfg, 
     LBIND(ln1, "weight", H, -1, hint_h, &ly->ln1_g);
     LBIND(ln1, "bias", H, -1, hint_h, &ly->ln1_b);
     if (cfg->alibi) {
-      rc = jina_code ? jina_code_layer(w, cfg, prefix, l, ly, err) : jina_ffn(w, cfg, prefix, l, ly, err);
-      if (rc != EE_OK) return rc;
+      if (jina_code && (rc = jina_code_layer(w, cfg, prefix, l, code_ffn, ly, err)) != EE_OK) return rc;
+      if (!code_ffn && (rc = jina_ffn(w, cfg, prefix, l, ly, err)) != EE_OK) return rc;
       continue;
     }
     LBIND(up, "weight", I, H, hint_ih, &ly->i_w);
