@@ -154,6 +154,8 @@ static const char *const TEMPLATES[] = {
   "SELECT embed_load('rgt', 'build/test-models/rerank_gte', ?1)",
   "SELECT embed_rerank('rgt', ?1, ?2)",
   "SELECT embed_load('jb', 'build/test-models/jina', ?1)",
+  "SELECT embed_load('jc', 'build/test-models/jina_code', ?1)",
+  "SELECT embed('jc', ?1), embed_token_count('jc', ?2), embed_tokenize('jc', ?1)",
   "SELECT embed('jb', ?1), embed_token_count('jb', ?2)",
 };
 #define NTEMPLATE ((int)(sizeof TEMPLATES / sizeof TEMPLATES[0]))
