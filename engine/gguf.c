@@ -263,14 +263,14 @@ static int hf_name(const gg_names *map, const char *name, size_t n, char *out, s
     while (q < last && *q >= '0' && *q <= '9') q++;
     if (q == p || q - p > 6 || *q != '.') return 0;
     snprintf(prefix, sizeof prefix, map->layer, (int)(q - p), p);
-    for (size_t i = 0; i < 10 && map->layers[i].gguf; i++) {
+    for (size_t i = 0; i < sizeof map->layers / sizeof *map->layers && map->layers[i].gguf; i++) {
       size_t len = strlen(map->layers[i].gguf);
       if ((size_t)(last - (q + 1)) == len && !memcmp(q + 1, map->layers[i].gguf, len))
         return snprintf(out, cap, "%s%s.%.*s", prefix, map->layers[i].hf, (int)nkind, kind) < (int)cap;
     }
     return 0;
   }
-  for (size_t i = 0; i < 4 && map->model[i].gguf; i++) {
+  for (size_t i = 0; i < sizeof map->model / sizeof *map->model && map->model[i].gguf; i++) {
     size_t len = strlen(map->model[i].gguf);
     if ((size_t)(last - name) == len && !memcmp(name, map->model[i].gguf, len))
       return snprintf(out, cap, "%s.%.*s", map->model[i].hf, (int)nkind, kind) < (int)cap;

@@ -220,11 +220,13 @@ BertModel holds except:
      encoder.layer.N.mlp.layernorm       -> blk.N.layer_output_norm
    Types as for bert (the two halves are matrices: F32/F16/Q8_0 by --type). The test model
    (H 96, I 128, 2 layers, 34 HF tensors) gives 36 GGUF tensors.
- * Refused, with a message: the qk-post-norm variant (jinaai/jina-bert-v2-qk-post-norm, i.e.
-   jina-embeddings-v2-base-code: attention.self.layer_norm_q/_k -> attn_q_norm/attn_k_norm,
+ * The qk-post-norm variant (jinaai/jina-bert-v2-qk-post-norm, i.e. jina-embeddings-v2-base-code)
+   goes through the same class: attention.self.layer_norm_q/_k -> attn_q_norm/attn_k_norm,
    layer_norm_1 -> attn_norm_2, layer_norm_2 -> layer_output_norm, mlp.down_layer -> ffn_down, and
    mlp.up_gated_layer split the other way round: rows 0..I-1 -> gated_layers_v = ffn_up, rows
-   I..2I-1 -> gated_layers_w = ffn_gate), not reproduced; a gated_layers bias (the converter's 2-D
+   I..2I-1 -> gated_layers_w = ffn_gate (its second half is the one through GELU, so llama.cpp's
+   gelu(ffn_gate x) * (ffn_up x) is the model's). Its --jina-unsplit form is not reproduced.
+ * Refused, with a message: a gated_layers bias (the converter's 2-D
    slice raises on it); gated_layers not 2I rows (the converter would write halves llama.cpp
    refuses); a config.json without "position_embedding_type": "alibi" or "feed_forward_type":
    "geglu" (the converter does not look at either, but llama.cpp's jina-bert-v2 graph is ALiBi +
@@ -598,6 +600,13 @@ JINA_NAMES = ("layer", {             # MODEL_TENSORS[JINA_BERT_V2]: no position_
     "mlp.gated_layers_v": "ffn_up",     # rows [I, 2I): the half it multiplies
     "mlp.wo": "ffn_down",
     "mlp.layernorm": "layer_output_norm",
+    # the qk-post-norm variant (jina-embeddings-v2-base-code): tensor_mapping.py's entries marked
+    # "jina-bert-v2" for these names
+    "attention.self.layer_norm_q": "attn_q_norm",
+    "attention.self.layer_norm_k": "attn_k_norm",
+    "layer_norm_1": "attn_norm_2",
+    "layer_norm_2": "layer_output_norm",
+    "mlp.down_layer": "ffn_down",
 })
 
 JINA_ARCHS = ("JinaBertModel", "JinaBertForMaskedLM")   # @Model.register of JinaBertV2Model
@@ -1186,13 +1195,11 @@ def check_jina_config(hp, model_dir):
 
 def jina_split_tensors(order, n_ff):
     """JinaBertV2Model.get_tensors: mlp.gated_layers [2I, H] -> gated_layers_w (rows [0, I)) then
-    gated_layers_v (rows [I, 2I)), in its place; sources as byte ranges of the original."""
+    gated_layers_v (rows [I, 2I)), in its place; the qk-post-norm variant's mlp.up_gated_layer the
+    other way round, gated_layers_v (rows [0, I), its up half) then gated_layers_w (rows [I, 2I),
+    the gate); sources as byte ranges of the original."""
     out = []
     for name, src in order:
-        if JINA_QK_POST_NORM.search(name):
-            die("tensor %r: the jina-bert-v2 qk-post-norm variant (jina-embeddings-v2-base-code: "
-                "attn_q_norm/attn_k_norm/attn_norm_2, mlp.up_gated_layer split the other way round, "
-                "mlp.down_layer) is not reproduced; refused" % name)
         if "gated_layer" not in name:
             out.append((name, src))
             continue
@@ -1204,11 +1211,14 @@ def jina_split_tensors(order, n_ff):
             die("tensor %r has %d rows, not 2 * intermediate_size = %d: the converter's halves would "
                 "not be the %d rows llama.cpp expects" % (name, shape[0], 2 * n_ff, n_ff))
         row_bytes = shape[1] * ST_DTYPES[src["dtype"]]
-        for suffix, r0 in (("gated_layers_w", 0), ("gated_layers_v", n_ff)):
+        code = "up_gated_layer" in name
+        halves = (("gated_layers_v", 0), ("gated_layers_w", n_ff)) if code else \
+            (("gated_layers_w", 0), ("gated_layers_v", n_ff))
+        for suffix, r0 in halves:
             half = dict(src)
             half.update(shape=[n_ff, shape[1]], offset=src["offset"] + r0 * row_bytes,
                         nbytes=n_ff * row_bytes, count=n_ff * shape[1])
-            out.append((name.replace("gated_layers", suffix), half))
+            out.append((name.replace("up_gated_layer" if code else "gated_layers", suffix), half))
     return out
 
 
@@ -1295,6 +1305,9 @@ def main():
     plan = []
     if not args.vocab_only:
         order = load_tensors(mdir)
+        if jina and args.jina_unsplit and any(JINA_QK_POST_NORM.search(n) for n, _ in order):
+            die("--jina-unsplit of the qk-post-norm variant (jina-embeddings-v2-base-code): what the "
+                "later converters write for mlp.up_gated_layer is not reproduced")
         if jina and args.jina_unsplit:      # the whole tensor under the up projection's name
             order = [(n.replace("gated_layers", "gated_layers_v"), src) for n, src in order]
         elif jina:

@@ -2595,6 +2595,31 @@ static void jina_cases(int code) {
     {"feed_forward_type", "3", "\"feed_forward_type\" in", EE_ERR_FORMAT},
     {"position_embedding_type", "\"relative_key\"", "unsupported position_embedding_type 'relative_key'", EE_ERR_UNSUPPORTED},
   };
+  if (code) { /* as llama.cpp's converter writes it (tests/scripts/make_gguf.py): the same bits */
+    char gguf[700], cmd[1600];
+    snprintf(gguf, sizeof gguf, "%s/code.gguf", dir);
+    write_text(dir, "tokenizer_config.json", "{\"tokenizer_class\": \"BertTokenizer\", \"do_lower_case\": true}");
+    snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s' '%s' --type f32 --pre default > /dev/null",
+             dir, gguf);
+    int ok = system(cmd) == 0;
+    CHECK(ok, "%s: written as a jina-bert-v2 GGUF (attn_q_norm, attn_k_norm, attn_norm_2, up_gated_layer's "
+          "halves as ffn_up and ffn_gate)", label);
+    ee_params p = ee_default_params();
+    p.pooling = EE_POOL_MEAN;
+    p.normalize = 0; /* a GGUF file's default is llama.cpp's: normalised */
+    ee_model *m = NULL;
+    ee_error err = {0};
+    float got[2 * RH];
+    ok = ok && ee_model_load(gguf, &p, &m, &err) == EE_OK;
+    if (ok) {
+      ee_context *ctx = ee_context_new(m);
+      ok = ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK;
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+    CHECK(ok && memcmp(got, fp32, sizeof got) == 0, "%s: the GGUF gives the directory's bits (%s)", label, err.msg);
+    unlink(gguf);
+  }
   if (code) { /* the refusals and the table cap are the same config.json's */
     static const char *const missing[] = {
         "encoder.layer.0.attention.self.layer_norm_q.weight", "encoder.layer.0.attention.self.layer_norm_k.bias",
