@@ -14,6 +14,8 @@
 **                    F32 GGUF (mean pooling), which this test writes again
 **   jina-f32.json    the jina test model (JinaBert) as an F32 GGUF (mean
 **                    pooling), which this test writes again
+**   jina_code-f32.json  the same weights as JinaBert's qk-post-norm variant
+**                    (jina_code_from_jina.py), written again the same way
 ** The engine must give llama.cpp's tokens, its F32 vectors (BERT and
 ** NomicBert) within 1e-4, and
 ** its Q4_K_M vectors within 2.5e-3 (of values up to 2.2), under half of what
@@ -156,6 +158,22 @@ int main(void) {
   json_t *refj = load_ref(FIX "jina-f32.json");
   if (refj) compare("jina as F32 GGUF", jina_gg, EE_POOL_DEFAULT, refj, 1e-3, NULL);
   json_decref(refj);
+
+  /* Its qk-post-norm variant (jina-embeddings-v2-base-code's architecture:
+  ** attn_q_norm, attn_k_norm, attn_norm_2 with the layer input added again,
+  ** the second half of up_gated_layer as the gate) on the jina model's
+  ** weights and vocabulary (tests/scripts/jina_code_from_jina.py); the same
+  ** tolerance for the same reasons. */
+  char code_dir[600], code_gg[700];
+  snprintf(code_dir, sizeof code_dir, "%s/jina_code", tmp);
+  snprintf(code_gg, sizeof code_gg, "%s/jina_code.gguf", tmp);
+  snprintf(cmd, sizeof cmd,
+           "python3 tests/scripts/jina_code_from_jina.py '%s/jina' '%s' && "
+           "python3 tests/scripts/make_gguf.py '%s' '%s' --type f32", models(), code_dir, code_dir, code_gg);
+  CHECK(system(cmd) == 0, "the jina test model as the qk-post-norm variant, written as an F32 GGUF");
+  json_t *refc = load_ref(FIX "jina_code-f32.json");
+  if (refc) compare("jina qk-post-norm as F32 GGUF", code_gg, EE_POOL_DEFAULT, refc, 1e-3, NULL);
+  json_decref(refc);
 
   /* The quantization is real: Q4_K_M's vectors are not F32's, though close. */
   if (v32 && vq && ref32) {

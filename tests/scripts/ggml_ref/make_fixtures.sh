@@ -14,7 +14,8 @@
 #  2. make_gguf.py --type f32 (not kept: tests regenerate it) and llama_embed.mjs on it
 #     -> f16-f32.json;
 #  2b. the same for the nomic test model (n_inner 256) -> nomic256-f32.json and the jina test
-#     model (JinaBert, general.architecture jina-bert-v2) -> jina-f32.json, pooling from the file;
+#     model (JinaBert, general.architecture jina-bert-v2) -> jina-f32.json, and its qk-post-norm
+#     variant (jina_code_from_jina.py) -> jina_code-f32.json, pooling from the file;
 #  3. per type: make_gguf.py --type <type> -> f16-<type>.gguf, checked byte for byte against
 #     llama.cpp's own llama_model_quantize run on the F32 file (llama_quantize.py), then
 #     llama_embed.mjs -> f16-<type>.json;
@@ -62,6 +63,12 @@ node "$here/llama_embed.mjs" "$tmp/nomic256-f32.gguf" "$texts" "$out/nomic256-f3
 python3 tests/scripts/make_gguf.py "$tmp/jina" "$tmp/jina-f32.gguf" --type f32
 node "$here/llama_embed.mjs" "$tmp/jina-f32.gguf" "$texts" "$out/jina-f32.json" \
     2> "$tmp/embed-jina.log"
+# Its qk-post-norm variant (jina-embeddings-v2-base-code's architecture) with the jina model's
+# weights and WordPiece vocabulary: tests/scripts/jina_code_from_jina.py. Pooling from the file.
+python3 tests/scripts/jina_code_from_jina.py "$tmp/jina" "$tmp/jina_code"
+python3 tests/scripts/make_gguf.py "$tmp/jina_code" "$tmp/jina_code-f32.gguf" --type f32
+node "$here/llama_embed.mjs" "$tmp/jina_code-f32.gguf" "$texts" "$out/jina_code-f32.json" \
+    2> "$tmp/embed-jina_code.log"
 for t in $types; do
     python3 tests/scripts/make_gguf.py "$tmp/f16" "$out/f16-$t.gguf" --type "$t" 2> "$tmp/make-$t.log"
     python3 "$here/llama_quantize.py" "$tmp/f16-f32.gguf" "$tmp/ref-$t.gguf" "$t" > "$tmp/quantize-$t.log" 2>&1
@@ -142,6 +149,27 @@ PyTorch reference in tests/fixtures/models/jina), they differ by up to 6.5e-4 (v
 result). The same float64 pass with that GELU is within 2.8e-4 of these vectors, and within
 4.2e-6 of llama.cpp's without flash attention (node-llama-cpp's default, "auto", turns it on for
 the CPU, and it rounds Q, K and V to fp16).
+
+\`jina_code-f32.json\`: JinaBert's qk-post-norm variant (jinaai/jina-bert-v2-qk-post-norm, the
+architecture of jina-embeddings-v2-base-code): the "jina" test model's weights and WordPiece
+vocabulary with the variant's layout, made by \`tests/scripts/jina_code_from_jina.py\`
+(\`mlp.gated_layers\` renamed \`mlp.up_gated_layer\`, whose SECOND half is the gate, \`mlp.wo\`
+\`mlp.down_layer\`, \`mlp.layernorm\` \`layer_norm_2\`, and seeded \`attention.self.layer_norm_q\`,
+\`layer_norm_k\` and \`layer_norm_1\` added to each layer; the real model's byte-level BPE
+vocabulary would be a GGUF \`gpt2\` vocabulary, which the engine does not read from a GGUF file),
+as llama.cpp's converter writes it: \`attn_q_norm\`, \`attn_k_norm\`, \`attn_norm_2\`, each
+\`up_gated_layer\` split into \`ffn_up\` (rows 0-127) and \`ffn_gate\` (rows 128-255, the half that
+goes through GELU). llama.cpp normalises the queries and keys after their projections and adds
+the layer input a second time before \`attn_norm_2\`. Pooling from the file (mean), \`context_size\`
+1024. Its GGUF is not kept either:
+
+    build/tools/gen_model --shape jina --out JINADIR
+    python3 tests/scripts/jina_code_from_jina.py JINADIR CODEDIR
+    python3 tests/scripts/make_gguf.py CODEDIR jina_code-f32.gguf --type f32  # not kept
+    node tests/scripts/ggml_ref/llama_embed.mjs jina_code-f32.gguf tests/scripts/ggml_ref/fixture_texts.json jina_code-f32.json
+
+The engine (from the GGUF or from CODEDIR, the same bits) is within 5.5e-4 of these vectors
+(values up to 2.3), as for jina-f32.json; the jina model's own vectors are 1.6 away.
 
 ## The JSON files
 
