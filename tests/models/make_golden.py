@@ -134,6 +134,24 @@ and classifier, then Sigmoid.  For information, how far the outputs move
 without ALiBi, with one-sided (causal) ALiBi, with the next power of two's
 slopes, with the GELU on the second half, with tanh-GELU and with
 mlp.layernorm missing its residual.
+jina_code (JinaBertModel of jinaai/jina-bert-v2-qk-post-norm, the
+architecture of jina-embeddings-v2-base-code; arch "jina_code") stores jina's
+embeddings and attention tensors plus, per layer,
+attention.self.layer_norm_q / layer_norm_k, layer_norm_1,
+mlp.up_gated_layer (no bias), mlp.down_layer and layer_norm_2, and a
+JinaBertConfig naming that code; roberta's byte-level BPE tokenizer files.
+A (jina_code_a) is jina's embeddings and ALiBi bias, then per layer (x the
+layer input) q = layer_norm_q(query(x)), k = layer_norm_k(key(x)) over the
+whole width, BERT's attention on them with attention.output.LayerNorm(+ x),
+b = layer_norm_1(that + x) (the input added a second time), u =
+up_gated_layer(b), u[..., :I] * GELU_erf(u[..., I:]) (the second half
+activated), down_layer, layer_norm_2(+ b).  B (JinaCodeB) is JinaB's
+embeddings and ALiBi attn_mask with nn.Linear query / key / value,
+nn.LayerNorm on the first two, nn.MultiheadAttention with an identity
+in-projection fed the normed q, k and v, nn.LayerNorm x3, nn.Linear up /
+gate / down with nn.GELU; no fused path.  For information, how far the
+outputs move without ALiBi, without the q/k LayerNorms, without the second
+residual and with the GELU on the first half.
 Cross-encoders (rerank: BertForSequenceClassification as
 cross-encoder/ms-marco-MiniLM-L-6-v2; rerank_xlmr:
 XLMRobertaForSequenceClassification as BAAI/bge-reranker-base) store the
@@ -407,6 +425,22 @@ SHAPES = {
                         dtype="F32", prefix="bert.", shards=1, vocab_fixture="bert-base-uncased",
                         tokjson_fixture=None, lower=True, st=False, pooling="cls", normalize=False,
                         max_seq=1024, arch="jina", tok_vocab=30522, typevocab=2, classifier="jina"),
+    # JinaBert v2 QK-post-norm as jinaai/jina-embeddings-v2-base-code has it
+    # (the trust_remote_code JinaBertModel of jinaai/jina-bert-v2-qk-post-norm;
+    # config.json's model_type "bert", so the shape says arch "jina_code";
+    # jina config writer in gen_model.c): jina's encoder with LayerNorms on
+    # the query and key projections, the layer input added a second time
+    # before layer_norm_1, and a GeGLU FFN whose second half goes through GELU
+    # (mlp.up_gated_layer without bias, mlp.down_layer, layer_norm_2); 3
+    # layers, 6 heads, two token types; roberta's byte-level BPE tokenizer
+    # files (4000 ids, <s> ... </s>, pad_token_id 1: base-code's tokenizer is
+    # a RoBERTa-style BPE too), mean pooling, Normalize, 1024 tokens (the
+    # copied tokenizer_config.json says 512, the fixture's, as for rerank_gte)
+    "jina_code": dict(hidden=96, layers=3, heads=6, inter=128, vocab=4000, maxpos=1024, seed=26,
+                      dtype="F32", prefix="", shards=1, vocab_fixture=None,
+                      tokjson_fixture="../tokenizer/bpe", tokcfg_fixture="../tokenizer/bpe",
+                      lower=False, st=True, pooling="mean", normalize=True, max_seq=1024,
+                      arch="jina_code", typevocab=2, pad_id=1, cls_sep=(0, 2)),
 }
 # The cross-encoders' heads (shapes with "classifier"): the architecture
 # config.json names, the head's two Linears (unprefixed names; BERT's first
@@ -444,7 +478,7 @@ CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
              "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
              "rerank": 13, "rerank_xlmr": 14, "modernbert": 15, "rerank_modernbert": 16, "gte": 17,
-             "rerank_gte": 18, "jina": 19, "rerank_jina": 20}
+             "rerank_gte": 18, "jina": 19, "rerank_jina": 20, "jina_code": 21}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD, K_NORM_W = 0, 1, 2, 3, 4, 5, 6, 7
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -520,10 +554,18 @@ def is_gte(sh):
 
 
 def is_jina(sh):
-    """JinaBert (jinaai/jina-bert-implementation, trust_remote_code): its
-    config.json says model_type "bert" (with position_embedding_type
-    "alibi"), so the shape names the architecture in "arch"."""
-    return sh.get("arch") == "jina"
+    """JinaBert (jinaai/jina-bert-implementation, trust_remote_code; or
+    jinaai/jina-bert-v2-qk-post-norm, is_jina_code): its config.json says
+    model_type "bert" (with position_embedding_type "alibi"), so the shape
+    names the architecture in "arch"."""
+    return sh.get("arch") in ("jina", "jina_code")
+
+
+def is_jina_code(sh):
+    """JinaBert v2 QK-post-norm (jinaai/jina-bert-v2-qk-post-norm,
+    jina-embeddings-v2-base-code's code): jina's embeddings, attention and
+    ALiBi, with q/k LayerNorms, a second residual and other MLP names."""
+    return sh.get("arch") == "jina_code"
 
 
 def nomic_inner(sh):
@@ -713,23 +755,38 @@ def jina_tensor_list(sh):
     where erf and tanh GELU part: with std 0.02 tanh-GELU moves the hidden
     states by about 1.6e-6); the rest K_STD and the LayerNorm kinds.  Inside
     JinaBertForSequenceClassification (classifier "jina"), JinaBertModel's
-    pooler too (the head's first Linear: K_HEAD)."""
+    pooler too (the head's first Linear: K_HEAD).
+    jina_code (JinaBert v2 QK-post-norm): the same embeddings and
+    attention, plus attention.self.layer_norm_q / layer_norm_k (over the
+    whole query / key projection) and layer_norm_1; its MLP is
+    mlp.up_gated_layer [2I, H] (no bias; rows 0..I-1 multiply, I..2I-1 go
+    through GELU), mlp.down_layer with bias and layer_norm_2, the two
+    weights K_QKV as jina's gated_layers and wo."""
     H, I = sh["hidden"], sh["inter"]
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
          ("embeddings.token_type_embeddings.weight", (sh["typevocab"], H), K_STD, -1),
          ("embeddings.LayerNorm.weight", (H,), K_LN_W, -1), ("embeddings.LayerNorm.bias", (H,), K_LN_B, -1)]
+
+    def ln(name, i):
+        return [(name + ".weight", (H,), K_LN_W, i), (name + ".bias", (H,), K_LN_B, i)]
     for i in range(sh["layers"]):
         p = "encoder.layer.%d." % i
         for n in ("query", "key", "value"):
             t += [(p + "attention.self.%s.weight" % n, (H, H), K_QKV, i),
                   (p + "attention.self.%s.bias" % n, (H,), K_STD, i)]
         t += [(p + "attention.output.dense.weight", (H, H), K_STD, i),
-              (p + "attention.output.dense.bias", (H,), K_STD, i),
-              (p + "attention.output.LayerNorm.weight", (H,), K_LN_W, i),
-              (p + "attention.output.LayerNorm.bias", (H,), K_LN_B, i),
-              (p + "mlp.gated_layers.weight", (2 * I, H), K_QKV, i),
-              (p + "mlp.wo.weight", (H, I), K_QKV, i), (p + "mlp.wo.bias", (H,), K_STD, i),
-              (p + "mlp.layernorm.weight", (H,), K_LN_W, i), (p + "mlp.layernorm.bias", (H,), K_LN_B, i)]
+              (p + "attention.output.dense.bias", (H,), K_STD, i)]
+        t += ln(p + "attention.output.LayerNorm", i)
+        if is_jina_code(sh):
+            t += ln(p + "attention.self.layer_norm_q", i) + ln(p + "attention.self.layer_norm_k", i)
+            t += ln(p + "layer_norm_1", i)
+            t += [(p + "mlp.up_gated_layer.weight", (2 * I, H), K_QKV, i),
+                  (p + "mlp.down_layer.weight", (H, I), K_QKV, i), (p + "mlp.down_layer.bias", (H,), K_STD, i)]
+            t += ln(p + "layer_norm_2", i)
+        else:
+            t += [(p + "mlp.gated_layers.weight", (2 * I, H), K_QKV, i),
+                  (p + "mlp.wo.weight", (H, I), K_QKV, i), (p + "mlp.wo.bias", (H,), K_STD, i)]
+            t += ln(p + "mlp.layernorm", i)
     if sh.get("classifier") == "jina":
         t += [("pooler.dense.weight", (H, H), K_HEAD, -1), ("pooler.dense.bias", (H,), K_HEAD, -1)]
     return t
@@ -739,7 +796,8 @@ def is_layer_norm_name(name):
     """BERT's LayerNorm, DistilBERT's sa_layer_norm / output_layer_norm,
     NomicBert's emb_ln / norm1 / norm2, ModernBERT's embeddings.norm /
     attn_norm / mlp_norm / final_norm, GTE's attn_ln / mlp_ln, JinaBert's
-    mlp.layernorm."""
+    mlp.layernorm (jina_code's layer_norm_q / layer_norm_k / layer_norm_1 /
+    layer_norm_2: "layer_norm")."""
     parts = name.split(".")
     return "LayerNorm" in name or "layer_norm" in name or (
         len(parts) >= 2 and parts[-2] in ("emb_ln", "norm1", "norm2", "norm", "attn_norm", "mlp_norm",
@@ -932,13 +990,22 @@ def write_model_dir(shape, d):
     elif is_jina(sh):
         # JinaBertConfig as transformers 4.26.0 saves it
         # (jina-embeddings-v2-base-en's keys; auto_map names the
-        # implementation's four classes, the classifier among them)
-        code = "jinaai/jina-bert-implementation--"
-        auto_map = {"AutoConfig": code + "configuration_bert.JinaBertConfig",
-                    "AutoModel": code + "modeling_bert.JinaBertModel",
-                    "AutoModelForMaskedLM": code + "modeling_bert.JinaBertForMaskedLM",
-                    "AutoModelForSequenceClassification": code + "modeling_bert.JinaBertForSequenceClassification"}
-        cfg = {"architectures": ["JinaBertForMaskedLM"], "attention_probs_dropout_prob": 0.0,
+        # implementation's four classes, the classifier among them);
+        # jina_code: jina-embeddings-v2-base-code's architectures and
+        # auto_map (AutoConfig and AutoModel of jina-bert-v2-qk-post-norm)
+        if is_jina_code(sh):
+            code = "jinaai/jina-bert-v2-qk-post-norm--"
+            auto_map = {"AutoConfig": code + "configuration_bert.JinaBertConfig",
+                        "AutoModel": code + "modeling_bert.JinaBertModel"}
+        else:
+            code = "jinaai/jina-bert-implementation--"
+            auto_map = {"AutoConfig": code + "configuration_bert.JinaBertConfig",
+                        "AutoModel": code + "modeling_bert.JinaBertModel",
+                        "AutoModelForMaskedLM": code + "modeling_bert.JinaBertForMaskedLM",
+                        "AutoModelForSequenceClassification":
+                            code + "modeling_bert.JinaBertForSequenceClassification"}
+        cfg = {"architectures": ["JinaBertModel" if is_jina_code(sh) else "JinaBertForMaskedLM"],
+               "attention_probs_dropout_prob": 0.0,
                "attn_implementation": "torch", "auto_map": auto_map, "classifier_dropout": None,
                "emb_pooler": "mean", "feed_forward_type": "geglu", "gradient_checkpointing": False,
                "hidden_act": "gelu", "hidden_dropout_prob": 0.1, "hidden_size": sh["hidden"],
@@ -1309,19 +1376,26 @@ def linear(x, w, b):
     return torch.matmul(x, w.t()) + b
 
 
-def bert_attention(w, p, h, bias, nh, eps):
+def bert_attention(w, p, h, bias, nh, eps, qk_norm=False):
     """BertSelfAttention + BertSelfOutput of the layer whose tensors start with
     p, from torch primitives: scores q k^T / sqrt(head size) + bias (the
     extended mask, plus JinaBert's ALiBi), a max-subtracted softmax, . v,
-    attention.output.dense, attention.output.LayerNorm(+ h)."""
+    attention.output.dense, attention.output.LayerNorm(+ h).  qk_norm
+    (jina-bert-v2-qk-post-norm's JinaBertSelfAttention): q and k are
+    attention.self.layer_norm_q / layer_norm_k of their projections, over
+    the whole width, before the heads split."""
     B, S, H = h.shape
     hd = H // nh
     L = lambda n, t: linear(t, w[p + n + ".weight"], w[p + n + ".bias"])  # noqa: E731
 
     def heads(t):
         return t.view(B, S, nh, hd).permute(0, 2, 1, 3)
-    q = heads(L("attention.self.query", h))
-    k = heads(L("attention.self.key", h))
+    q = L("attention.self.query", h)
+    k = L("attention.self.key", h)
+    if qk_norm:
+        q = layer_norm(q, w[p + "attention.self.layer_norm_q.weight"], w[p + "attention.self.layer_norm_q.bias"], eps)
+        k = layer_norm(k, w[p + "attention.self.layer_norm_k.weight"], w[p + "attention.self.layer_norm_k.bias"], eps)
+    q, k = heads(q), heads(k)
     v = heads(L("attention.self.value", h))
     sc = torch.matmul(q, k.transpose(-1, -2)) / math.sqrt(hd) + bias
     sc = sc - sc.max(-1, keepdim=True).values
@@ -1366,6 +1440,17 @@ def bert_a(w, sh, ids, mask, tt, variant=None):
 # ---------------------------------------------------------------------------
 # reference B: nn.Embedding + nn.LayerNorm + nn.TransformerEncoderLayer stack
 # ---------------------------------------------------------------------------
+def copy_bert_attention(a, w, p):
+    """Loads BERT's attention of the layer whose tensors start with p into
+    the nn.MultiheadAttention a (under no_grad): the in-projection = query,
+    key and value (weights and biases, in that order), out_proj =
+    attention.output.dense."""
+    a.in_proj_weight.copy_(torch.cat([w[p + "attention.self.%s.weight" % n] for n in ("query", "key", "value")]))
+    a.in_proj_bias.copy_(torch.cat([w[p + "attention.self.%s.bias" % n] for n in ("query", "key", "value")]))
+    a.out_proj.weight.copy_(w[p + "attention.output.dense.weight"])
+    a.out_proj.bias.copy_(w[p + "attention.output.dense.bias"])
+
+
 class BertB(torch.nn.Module):
     def __init__(self, w, sh):
         super().__init__()
@@ -1389,13 +1474,7 @@ class BertB(torch.nn.Module):
                 m = torch.nn.TransformerEncoderLayer(H, nh, I, dropout=0.0, activation="gelu",
                                                      layer_norm_eps=ln_eps(sh), batch_first=True,
                                                      norm_first=False, dtype=torch.float64)
-                a = m.self_attn
-                a.in_proj_weight.copy_(torch.cat([w[p + "attention.self.%s.weight" % n]
-                                                  for n in ("query", "key", "value")]))
-                a.in_proj_bias.copy_(torch.cat([w[p + "attention.self.%s.bias" % n]
-                                                for n in ("query", "key", "value")]))
-                a.out_proj.weight.copy_(w[p + "attention.output.dense.weight"])
-                a.out_proj.bias.copy_(w[p + "attention.output.dense.bias"])
+                copy_bert_attention(m.self_attn, w, p)
                 m.norm1.weight.copy_(w[p + "attention.output.LayerNorm.weight"])
                 m.norm1.bias.copy_(w[p + "attention.output.LayerNorm.bias"])
                 m.linear1.weight.copy_(w[p + "intermediate.dense.weight"])
@@ -2323,8 +2402,9 @@ def gte_rotary_info(sh):
 
 # ---------------------------------------------------------------------------
 # JinaBert (jinaai/jina-bert-implementation's modeling_bert.py,
-# JinaBertModel, post-LayerNorm, ALiBi, GeGLU): reference A from primitives,
-# B from nn modules
+# JinaBertModel, post-LayerNorm, ALiBi, GeGLU; and jina_code,
+# jinaai/jina-bert-v2-qk-post-norm's): reference A from primitives, B from
+# nn modules
 # ---------------------------------------------------------------------------
 # the variants (information only) that change the ALiBi table
 JINA_ALIBI_VARIANTS = ("no_alibi", "causal_alibi", "next_pow2_slopes")
@@ -2374,6 +2454,23 @@ def jina_alibi(n_heads, size, variant=None):
     return alibi.unsqueeze(0)
 
 
+def jina_embeddings_bias(w, sh, ids, mask, tt, variant=None):
+    """JinaBertModel's embeddings and attention bias, from torch
+    primitives: x = LayerNorm(word + token type) (no position table), and
+    the extended mask (finfo.min on padded keys) + alibi[:, :, :L, :L] (the
+    float32 table of jina_alibi, variant one of JINA_ALIBI_VARIANTS or
+    anything else for none, cast to the model's dtype), [B, heads, S, S].
+    Returns (x, bias)."""
+    S = ids.shape[1]
+    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][tt]
+    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], 1e-12)
+    dt = h.dtype
+    alibi = jina_alibi(sh["heads"], max(sh["maxpos"], S), variant if variant in JINA_ALIBI_VARIANTS else None)
+    alibi = alibi[:, :, :S, :S].to(dt)
+    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
+    return h, ext + alibi
+
+
 def jina_a(w, sh, ids, mask, tt, variant=None):
     """JinaBertModel's forward (position_embedding_type alibi,
     feed_forward_type geglu, eval) from torch primitives: x =
@@ -2387,16 +2484,9 @@ def jina_a(w, sh, ids, mask, tt, variant=None):
     notice): the ALiBi ones of jina_alibi, "swapped_glu_halves" the GELU on
     the second half, "tanh_gelu" the tanh approximation for erf GELU,
     "no_mlp_residual" mlp.layernorm without the residual h1."""
-    B, S = ids.shape
     nh, I = sh["heads"], sh["inter"]
     eps = 1e-12
-    x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][tt]
-    h = layer_norm(x, w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
-    dt = h.dtype
-    alibi = jina_alibi(nh, max(sh["maxpos"], S), variant if variant in JINA_ALIBI_VARIANTS else None)
-    alibi = alibi[:, :, :S, :S].to(dt)
-    ext = (1.0 - mask[:, None, None, :].to(dt)) * torch.finfo(dt).min
-    bias = ext + alibi                                   # [B, heads, S, S]
+    h, bias = jina_embeddings_bias(w, sh, ids, mask, tt, variant)
     for i in range(sh["layers"]):
         p = "encoder.layer.%d." % i
         h1 = bert_attention(w, p, h, bias, nh, eps)
@@ -2411,6 +2501,42 @@ def jina_a(w, sh, ids, mask, tt, variant=None):
         out = linear(a * non_gated, w[p + "mlp.wo.weight"], w[p + "mlp.wo.bias"])
         h = layer_norm(out if variant == "no_mlp_residual" else out + h1,
                        w[p + "mlp.layernorm.weight"], w[p + "mlp.layernorm.bias"], eps)
+    return h
+
+
+# jina_code's variants (information only): no ALiBi, and its three
+# differences from jina's layer each undone
+JINA_CODE_VARIANTS = ("no_alibi", "no_qk_norm", "no_second_residual", "gelu_first_half")
+
+
+def jina_code_a(w, sh, ids, mask, tt, variant=None):
+    """JinaBertModel of jinaai/jina-bert-v2-qk-post-norm (jina-embeddings-
+    v2-base-code; eval) from torch primitives: jina's embeddings and
+    attention bias (jina_embeddings_bias); per layer, x the layer input,
+    q = layer_norm_q(x . queryT + b), k = layer_norm_k(x . keyT + b) over the
+    whole width (bert_attention's qk_norm), softmax(q_h k_hT / sqrt(d) +
+    bias) v_h, a = attention.output.LayerNorm(dense + x); b =
+    layer_norm_1(a + x) (JinaBertLayer adds its input again); JinaBertGLUMLP:
+    u = b . up_gated_layerT (no bias), u[..., :I] * GELU_erf(u[..., I:]) (the
+    second half activated), down_layer; x = layer_norm_2(down + b).
+    variant (information only): "no_alibi", "no_qk_norm" (q and k
+    unnormalised), "no_second_residual" (layer_norm_1(a)), "gelu_first_half"
+    (the GELU on u[..., :I], as jina's gated_layers)."""
+    nh, I = sh["heads"], sh["inter"]
+    eps = 1e-12
+    h, bias = jina_embeddings_bias(w, sh, ids, mask, tt, variant)
+    for i in range(sh["layers"]):
+        p = "encoder.layer.%d." % i
+        a = bert_attention(w, p, h, bias, nh, eps, qk_norm=variant != "no_qk_norm")
+        b = layer_norm(a if variant == "no_second_residual" else a + h,
+                       w[p + "layer_norm_1.weight"], w[p + "layer_norm_1.bias"], eps)
+        u = torch.matmul(b, w[p + "mlp.up_gated_layer.weight"].t())
+        up, gated = u[..., :I], u[..., I:]
+        if variant == "gelu_first_half":
+            up, gated = gated, up
+        f = up * (0.5 * gated * (1.0 + torch.erf(gated / math.sqrt(2.0))))
+        h = layer_norm(linear(f, w[p + "mlp.down_layer.weight"], w[p + "mlp.down_layer.bias"]) + b,
+                       w[p + "layer_norm_2.weight"], w[p + "layer_norm_2.bias"], eps)
     return h
 
 
@@ -2447,44 +2573,49 @@ class JinaB(torch.nn.Module):
 
     def __init__(self, w, sh):
         super().__init__()
-        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
-        self.nh, self.maxpos = nh, sh["maxpos"]
-        f64 = dict(dtype=torch.float64)
+        H = sh["hidden"]
+        self.nh, self.maxpos = sh["heads"], sh["maxpos"]
         with torch.no_grad():
-            self.word = torch.nn.Embedding(sh["vocab"], H, **f64)
+            self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
             self.word.weight.copy_(w["embeddings.word_embeddings.weight"])
-            self.typ = torch.nn.Embedding(sh["typevocab"], H, **f64)
+            self.typ = torch.nn.Embedding(sh["typevocab"], H, dtype=torch.float64)
             self.typ.weight.copy_(w["embeddings.token_type_embeddings.weight"])
-            self.eln = torch.nn.LayerNorm(H, eps=1e-12, **f64)
-            self.eln.weight.copy_(w["embeddings.LayerNorm.weight"])
-            self.eln.bias.copy_(w["embeddings.LayerNorm.bias"])
-            self.layers = torch.nn.ModuleList()
-            for i in range(sh["layers"]):
-                p = "encoder.layer.%d." % i
-                m = torch.nn.ModuleDict({
-                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=True, batch_first=True, **f64),
-                    "ln1": torch.nn.LayerNorm(H, eps=1e-12, **f64),
-                    "gate": torch.nn.Linear(H, I, bias=False, **f64), "up": torch.nn.Linear(H, I, bias=False, **f64),
-                    "act": torch.nn.GELU(), "wo": torch.nn.Linear(I, H, **f64),
-                    "ln2": torch.nn.LayerNorm(H, eps=1e-12, **f64)})
-                a = m["attn"]
-                a.in_proj_weight.copy_(torch.cat([w[p + "attention.self.%s.weight" % n]
-                                                  for n in ("query", "key", "value")]))
-                a.in_proj_bias.copy_(torch.cat([w[p + "attention.self.%s.bias" % n]
-                                                for n in ("query", "key", "value")]))
-                a.out_proj.weight.copy_(w[p + "attention.output.dense.weight"])
-                a.out_proj.bias.copy_(w[p + "attention.output.dense.bias"])
-                m["ln1"].weight.copy_(w[p + "attention.output.LayerNorm.weight"])
-                m["ln1"].bias.copy_(w[p + "attention.output.LayerNorm.bias"])
-                gl = w[p + "mlp.gated_layers.weight"]
-                m["gate"].weight.copy_(gl[:I])
-                m["up"].weight.copy_(gl[I:])
-                m["wo"].weight.copy_(w[p + "mlp.wo.weight"])
-                m["wo"].bias.copy_(w[p + "mlp.wo.bias"])
-                m["ln2"].weight.copy_(w[p + "mlp.layernorm.weight"])
-                m["ln2"].bias.copy_(w[p + "mlp.layernorm.bias"])
-                self.layers.append(m)
+            self.eln = self.layer_norm(w, "embeddings.LayerNorm", H)
+            self.layers = torch.nn.ModuleList(self.make_layer(w, sh, "encoder.layer.%d." % i)
+                                              for i in range(sh["layers"]))
         self.eval()
+
+    @staticmethod
+    def layer_norm(w, name, H):
+        """nn.LayerNorm (eps 1e-12) holding name's weight and bias (under no_grad)."""
+        n = torch.nn.LayerNorm(H, eps=1e-12, dtype=torch.float64)
+        n.weight.copy_(w[name + ".weight"])
+        n.bias.copy_(w[name + ".bias"])
+        return n
+
+    @classmethod
+    def make_layer(cls, w, sh, p):
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        f64 = dict(dtype=torch.float64)
+        m = torch.nn.ModuleDict({
+            "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=True, batch_first=True, **f64),
+            "ln1": cls.layer_norm(w, p + "attention.output.LayerNorm", H),
+            "gate": torch.nn.Linear(H, I, bias=False, **f64), "up": torch.nn.Linear(H, I, bias=False, **f64),
+            "act": torch.nn.GELU(), "wo": torch.nn.Linear(I, H, **f64),
+            "ln2": cls.layer_norm(w, p + "mlp.layernorm", H)})
+        copy_bert_attention(m["attn"], w, p)
+        gl = w[p + "mlp.gated_layers.weight"]
+        m["gate"].weight.copy_(gl[:I])
+        m["up"].weight.copy_(gl[I:])
+        m["wo"].weight.copy_(w[p + "mlp.wo.weight"])
+        m["wo"].bias.copy_(w[p + "mlp.wo.bias"])
+        return m
+
+    @staticmethod
+    def layer(m, h, kpm, am):
+        a, _ = m["attn"](h, h, h, key_padding_mask=kpm, attn_mask=am, need_weights=False)
+        h1 = m["ln1"](h + a)
+        return m["ln2"](h1 + m["wo"](m["act"](m["gate"](h1)) * m["up"](h1)))
 
     def forward(self, ids, mask, tt):
         B, S = ids.shape
@@ -2495,10 +2626,59 @@ class JinaB(torch.nn.Module):
         kpm = mask == 0
         h = self.eln(self.word(ids) + self.typ(tt))
         for m in self.layers:
-            a, _ = m["attn"](h, h, h, key_padding_mask=kpm, attn_mask=am, need_weights=False)
-            h1 = m["ln1"](h + a)
-            h = m["ln2"](h1 + m["wo"](m["act"](m["gate"](h1)) * m["up"](h1)))
+            h = self.layer(m, h, kpm, am)
         return h
+
+
+class JinaCodeB(JinaB):
+    """JinaB's embeddings and ALiBi attn_mask with jina_code's layer: per
+    layer nn.Linear query, key and value, nn.LayerNorm layer_norm_q /
+    layer_norm_k on the first two, nn.MultiheadAttention with an identity
+    in-projection (zero in-projection bias: it gets the normed q and k and
+    the v as they are) and out_proj = attention.output.dense, nn.LayerNorm
+    (attention.output.LayerNorm) of the layer input + its output, nn.LayerNorm
+    layer_norm_1 of that + the layer input, nn.Linear up and gate
+    (mlp.up_gated_layer's two row blocks, no bias) with nn.GELU on the gate,
+    nn.Linear down_layer, nn.LayerNorm layer_norm_2."""
+
+    @classmethod
+    def make_layer(cls, w, sh, p):
+        H, I, nh = sh["hidden"], sh["inter"], sh["heads"]
+        f64 = dict(dtype=torch.float64)
+
+        def lin(name, n_in, n_out):
+            t = torch.nn.Linear(n_in, n_out, **f64)
+            t.weight.copy_(w[name + ".weight"])
+            t.bias.copy_(w[name + ".bias"])
+            return t
+        m = torch.nn.ModuleDict({
+            "q": lin(p + "attention.self.query", H, H), "k": lin(p + "attention.self.key", H, H),
+            "v": lin(p + "attention.self.value", H, H),
+            "lnq": cls.layer_norm(w, p + "attention.self.layer_norm_q", H),
+            "lnk": cls.layer_norm(w, p + "attention.self.layer_norm_k", H),
+            "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=True, batch_first=True, **f64),
+            "lno": cls.layer_norm(w, p + "attention.output.LayerNorm", H),
+            "ln1": cls.layer_norm(w, p + "layer_norm_1", H),
+            "up": torch.nn.Linear(H, I, bias=False, **f64), "gate": torch.nn.Linear(H, I, bias=False, **f64),
+            "act": torch.nn.GELU(), "down": lin(p + "mlp.down_layer", I, H),
+            "ln2": cls.layer_norm(w, p + "layer_norm_2", H)})
+        a = m["attn"]
+        a.in_proj_weight.copy_(torch.eye(H, **f64).repeat(3, 1))
+        a.in_proj_bias.zero_()
+        a.out_proj.weight.copy_(w[p + "attention.output.dense.weight"])
+        a.out_proj.bias.copy_(w[p + "attention.output.dense.bias"])
+        ug = w[p + "mlp.up_gated_layer.weight"]
+        m["up"].weight.copy_(ug[:I])
+        m["gate"].weight.copy_(ug[I:])
+        return m
+
+    @staticmethod
+    def layer(m, h, kpm, am):
+        q, k = m["lnq"](m["q"](h)), m["lnk"](m["k"](h))
+        a, _ = m["attn"](q, k, m["v"](h), key_padding_mask=kpm, attn_mask=am, need_weights=False)
+        a = m["lno"](h + a)
+        b = m["ln1"](a + h)
+        return m["ln2"](b + m["down"](m["up"](b) * m["act"](m["gate"](b))))
 
 
 def jina_alibi_info(sh):
@@ -2832,7 +3012,8 @@ def text_cases_for(shape):
         cases.append(dict(name="mpnet_special_tokens", texts=MPNET_SPECIAL_TEXTS))
     if shape in ("xlmr", "xlmroberta"):
         cases.append(dict(name="xlmr_unigram", texts=XLMR_TEXTS))
-    if shape == "roberta":
+    if SHAPES[shape]["tokjson_fixture"] == "../tokenizer/bpe":
+        # roberta and jina_code: the byte-level BPE fixture
         cases.append(dict(name="bpe_bytelevel", texts=BPE_TEXTS))
     if is_modernbert(SHAPES[shape]):
         cases.append(dict(name="modernbert_tokens", texts=MODERNBERT_TEXTS))
@@ -3134,11 +3315,11 @@ def modernbert_check_ids(shape, case, ids):
 
 
 # The <mask> id of each shape's copied tokenizer.json (its last id)
-MASK_ID = {"xlmr": 4001, "xlmroberta": 4001, "roberta": 3999}
+MASK_ID = {"xlmr": 4001, "xlmroberta": 4001, "roberta": 3999, "jina_code": 3999}
 
 
 def fixture_check_ids(shape, case, ids):
-    """xlmr, xlmroberta (Unigram) and roberta (BPE): the copied tokenizer.json
+    """xlmr, xlmroberta (Unigram), roberta and jina_code (BPE): the copied tokenizer.json
     has the shape's vocab size; every row is <s> ... </s>; "a <mask> b" has
     <mask>; a text that is also in the tokenizer fixture's cases.jsonl (same
     HF crate, no strip, no truncation) and is unchanged by str.strip() and not
@@ -3207,6 +3388,7 @@ def run_shape(shape, args, report):
     modernbert = is_modernbert(sh)
     gte = is_gte(sh)
     jina = is_jina(sh)
+    jina_code = is_jina_code(sh)
     # shapes without a fused-path run of B: MPNet's bias as src_mask, and
     # NomicBert's, ModernBERT's and GTE's rotary and JinaBert's ALiBi and
     # GeGLU, are not what nn.TransformerEncoderLayer computes
@@ -3227,9 +3409,10 @@ def run_shape(shape, args, report):
     noise = {"A32_vs_A64_hidden": 0.0, "A32_vs_A64_pooled": 0.0, "A32_vs_A64_1_minus_cos": 0.0}
     w32 = {k: v.float() for k, v in w.items()}
     encoder_a = (mpnet_a if mpnet else nomic_a if nomic else modernbert_a if modernbert else gte_a if gte
-                 else jina_a if jina else bert_a)
+                 else jina_code_a if jina_code else jina_a if jina else bert_a)
     B_model = (MPNetB(w, sh) if mpnet else NomicB(w, sh) if nomic else ModernBertB(w, sh) if modernbert
-               else GteB(w, sh) if gte else JinaB(w, sh) if jina else BertB(w, sh))
+               else GteB(w, sh) if gte else JinaCodeB(w, sh) if jina_code else JinaB(w, sh) if jina
+               else BertB(w, sh))
     pad_id = MPNET_PAD if mpnet or is_roberta(sh) else sh.get("pad_id", 0)
     # MPNet and XLM-RoBERTa, for information: how far the hidden states and
     # pooled vectors move when the reference gets one thing of the
@@ -3243,6 +3426,7 @@ def run_shape(shape, args, report):
                 if modernbert and not sh.get("classifier")
                 else ("no_rotary", "no_ntk", "swapped_up_gate", "silu", "no_attention_bias", "prenorm")
                 + (("no_token_types",) if sh["typevocab"] > 0 else ()) if gte
+                else JINA_CODE_VARIANTS if jina_code
                 else JINA_ALIBI_VARIANTS + ("swapped_glu_halves", "tanh_gelu", "no_mlp_residual") if jina
                 else ())
     sabotage = {v: {"hidden": 0.0, "pooled": 0.0} for v in variants} if variants else None
@@ -3520,8 +3704,12 @@ def run_shape(shape, args, report):
                         ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
                                   zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
     elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic",
-                   "modernbert", "gte", "jina"):
+                   "modernbert", "gte", "jina", "jina_code"):
         maxlen = effective_max_length(shape)
+        # nomic, gte and jina: the tokenizer lowercases, sentence-transformers
+        # does not (jina_code's BPE tokenizer does not lowercase at all)
+        tok_lowers = sh["lower"] and not st_lower(sh)
+        assert tok_lowers == (nomic or gte or (jina and not jina_code)), shape
         all_same = True
         if mpnet:
             mpnet_info.update(mpnet_tokenizer_checks(shape))
@@ -3540,7 +3728,7 @@ def run_shape(shape, args, report):
                 fixture_checked += fixture_check_ids(shape, c, ids)
             if modernbert:
                 modernbert_check_ids(shape, c, ids)
-            if nomic or gte or jina:
+            if tok_lowers:
                 # sentence-transformers does not lowercase (do_lower_case
                 # false), the tokenizer does: the same ids as Python's
                 # lower() first, but where str.lower() and the tokenizer's
@@ -3559,7 +3747,7 @@ def run_shape(shape, args, report):
         if shape == "minilm":
             assert all_same, "vocab.txt tokenizer disagrees with tokenizer.json"
             tok_check = "minilm texts: vocab.txt-built HF tokenizer == all-MiniLM-L6-v2 tokenizer.json: identical ids"
-        if nomic or gte or jina:
+        if tok_lowers:
             assert len(nomic_lower_differs) == 2, nomic_lower_differs
             tok_check = ("%s texts (not lowercased before the tokenizer): the same ids as lowercased "
                          "ones but for %d texts, %r (final sigma) and %r (special tokens)"
@@ -3698,7 +3886,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
                                         "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert,gte,rerank_gte,"
-                                        "jina,rerank_jina")
+                                        "jina,rerank_jina,jina_code")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

@@ -3,7 +3,7 @@
 **
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
 **                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|gte|rerank_gte|
-**                                 jina|rerank_jina|
+**                                 jina|rerank_jina|jina_code|
 **                                 bert-base|mpnet-base|nomic-base|modernbert-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
@@ -76,6 +76,11 @@
 **                                                    JinaBertForSequence-
 **                                                    Classification,
 **                                                    "bert." prefix
+**   jina_code 96/3/6/128    4000 pos 1024 seed 26 F32 JinaBert v2 with
+**                                                    QK post-norm (below), no
+**                                                    prefix, no position
+**                                                    table (ALiBi), the
+**                                                    byte-level BPE tokenizer
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert),
@@ -274,6 +279,35 @@
 ** Normalize, max_seq_length 1024, do_lower_case false (jina-embeddings-v2's
 ** layout: the tokenizer lowercases, sentence-transformers does not).
 **
+** JinaBert v2 QK-post-norm (shape jina_code): the trust_remote_code
+** JinaBertModel of jinaai/jina-bert-v2-qk-post-norm, the architecture of
+** jina-embeddings-v2-base-code (config.json as jina's: model_type "bert",
+** position_embedding_type "alibi", feed_forward_type "geglu"), names
+** without prefix, no pooler: the embeddings as jina's (V = 4000, the BPE
+** tokenizer's ids; no position table); per layer i, prefix
+** "encoder.layer.<i>.": attention.self.{query,key,value}.weight [H,H]
+** .bias [H], attention.self.layer_norm_q.weight/bias [H] and
+** attention.self.layer_norm_k.weight/bias [H] (LayerNorms over the whole
+** query / key projection, before the heads split),
+** attention.output.dense.weight [H,H] .bias [H],
+** attention.output.LayerNorm.weight/bias [H], layer_norm_1.weight/bias [H]
+** (over the attention block's output + the layer input, added a second
+** time), mlp.up_gated_layer.weight [2I,H] (no bias; rows 0..I-1 multiply,
+** rows I..2I-1 go through GELU: the other way round from jina's
+** gated_layers), mlp.down_layer.weight [H,I] .bias [H],
+** layer_norm_2.weight/bias [H] (over down_layer + layer_norm_1's output).
+** 3 layers, 6 heads of 16 (ALiBi as jina's), I = 128.  The query, key and
+** value weights, mlp.up_gated_layer.weight and mlp.down_layer.weight take
+** K_QKV (as jina's Q/K/V and GeGLU weights), the five kinds of LayerNorm
+** the LayerNorm kinds, the rest K_STD.  config.json is jina's
+** JinaBertConfig (see write_jina_config) with "architectures"
+** ["JinaBertModel"], auto_map's AutoConfig and AutoModel only, in
+** jinaai/jina-bert-v2-qk-post-norm's code, and pad_token_id 1.
+** tokenizer.json (byte-level BPE, 4000 ids), tokenizer_config.json
+** (RobertaTokenizer) and special_tokens_map.json are copied from
+** <vocab-dir>/../tokenizer/bpe/, as for roberta.  ST files: mean pooling,
+** Normalize, max_seq_length 1024, do_lower_case false.
+**
 ** Cross-encoders (shapes rerank, rerank_xlmr, rerank_modernbert,
 ** rerank_gte and rerank_jina; sentence-transformers'
 ** CrossEncoder, one label).  No sentence-transformers files (no
@@ -359,7 +393,8 @@
 **            NomicBert's and ModernBERT's attn.Wqkv.weight, GTE's
 **            attention.qkv_proj.weight and JinaBert's
 **            attention.self.{query,key,value}.weight,
-**            mlp.gated_layers.weight and mlp.wo.weight (K_QKV): (float)u_k
+**            mlp.gated_layers.weight and mlp.wo.weight (jina_code:
+**            mlp.up_gated_layer.weight and mlp.down_layer.weight) (K_QKV): (float)u_k
 **            with std = 0.1, so that the attention is sharp enough for a
 **            rotary (or ALiBi) mistake to show (with std 0.02 the scores
 **            have a standard deviation of about 0.02, the attention is
@@ -469,7 +504,7 @@ static const Prompt MODERNBERT_PROMPTS[] = {
 };
 
 enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5,
-       ARCH_MODERNBERT = 6, ARCH_GTE = 7, ARCH_JINA = 8 };
+       ARCH_MODERNBERT = 6, ARCH_GTE = 7, ARCH_JINA = 8, ARCH_JINA_CODE = 9 };
 
 /* Cross-encoder heads (*ForSequenceClassification, one label):
 ** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
@@ -523,7 +558,8 @@ typedef struct {
   int exclude_prompt;    /* st only: 1_Pooling's "include_prompt": false */
   int arch;              /* ARCH_*: the tensors and config.json of BertModel, DistilBertModel,
                             MPNetModel, XLMRobertaModel, RobertaModel, NomicBertModel,
-                            ModernBertModel, GTE's NewModel or JinaBertModel */
+                            ModernBertModel, GTE's NewModel or JinaBertModel (jina-bert-
+                            implementation's or, ARCH_JINA_CODE, jina-bert-v2-qk-post-norm's) */
   const char *tokcfg_fixture; /* dir under vocab-dir holding tokenizer_config.json and
                               ** special_tokens_map.json (copied instead of generating
                               ** tokenizer_config.json), or NULL */
@@ -682,6 +718,16 @@ static const Shape SHAPES[] = {
   {"rerank_jina", 64, 2, 4, 96, 30528, 1024, 2, 25, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
    ARCH_JINA, NULL, 0, 0, 0, HEAD_JINA, NULL, NULL, 0, NULL},
+  /* JinaBert v2 QK-post-norm as jinaai/jina-embeddings-v2-base-code has it
+  ** (at the test width): jina's encoder with LayerNorms on the query and
+  ** key projections, the layer input added again before layer_norm_1, a
+  ** GeGLU FFN whose second half goes through GELU (mlp.up_gated_layer
+  ** without bias, mlp.down_layer, layer_norm_2), two token types, a
+  ** byte-level BPE tokenizer (roberta's files: 4000 ids, pad_token_id 1),
+  ** mean pooling, Normalize, 1024 tokens */
+  {"jina_code", 96, 3, 6, 128, 4000, 1024, 2, 26, DT_F32, "", 1,
+   NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 1024, NULL, 0, NULL, 0, NULL, 0, ARCH_JINA_CODE, "../tokenizer/bpe",
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
@@ -1012,7 +1058,12 @@ static void build_gte_tensors(const Shape *s) {
 ** (std 0.1: sharp attention, so that ALiBi mistakes show), and so do
 ** mlp.gated_layers and mlp.wo (the GeGLU's pre-activations O(1), where
 ** erf and tanh GELU part, and an MLP branch as large as the residual), the
-** LayerNorms the LayerNorm kinds, the rest K_STD; the head K_HEAD. */
+** LayerNorms the LayerNorm kinds, the rest K_STD; the head K_HEAD.
+** ARCH_JINA_CODE (jina-bert-v2-qk-post-norm, no head): the same embeddings
+** and attention, plus attention.self.layer_norm_q / layer_norm_k and
+** layer_norm_1, then mlp.up_gated_layer [2I, H] (no bias), mlp.down_layer
+** with bias and layer_norm_2 in place of jina's MLP; up_gated_layer and
+** down_layer take K_QKV, as gated_layers and wo do. */
 static void build_jina_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
@@ -1020,17 +1071,29 @@ static void build_jina_tensors(const Shape *s) {
   add(s, "embeddings.LayerNorm.weight", 1, H, 0, K_LN_W, -1);
   add(s, "embeddings.LayerNorm.bias", 1, H, 0, K_LN_B, -1);
   for (int i = 0; i < s->layers; i++) {
-    const LayerPart parts[] = {
+    const LayerPart attn[] = {
       {"attention.self.query.weight", H, H, K_QKV},      {"attention.self.query.bias", H, 0, K_STD},
       {"attention.self.key.weight", H, H, K_QKV},        {"attention.self.key.bias", H, 0, K_STD},
       {"attention.self.value.weight", H, H, K_QKV},      {"attention.self.value.bias", H, 0, K_STD},
       {"attention.output.dense.weight", H, H, K_STD},    {"attention.output.dense.bias", H, 0, K_STD},
       {"attention.output.LayerNorm.weight", H, 0, K_LN_W}, {"attention.output.LayerNorm.bias", H, 0, K_LN_B},
+    };
+    const LayerPart mlp[] = {
       {"mlp.gated_layers.weight", 2 * I, H, K_QKV},      {"mlp.wo.weight", H, I, K_QKV},
       {"mlp.wo.bias", H, 0, K_STD},                      {"mlp.layernorm.weight", H, 0, K_LN_W},
       {"mlp.layernorm.bias", H, 0, K_LN_B},
     };
-    add_layer_parts(s, i, parts, sizeof parts / sizeof parts[0]);
+    const LayerPart code_parts[] = {
+      {"attention.self.layer_norm_q.weight", H, 0, K_LN_W}, {"attention.self.layer_norm_q.bias", H, 0, K_LN_B},
+      {"attention.self.layer_norm_k.weight", H, 0, K_LN_W}, {"attention.self.layer_norm_k.bias", H, 0, K_LN_B},
+      {"layer_norm_1.weight", H, 0, K_LN_W},               {"layer_norm_1.bias", H, 0, K_LN_B},
+      {"mlp.up_gated_layer.weight", 2 * I, H, K_QKV},      {"mlp.down_layer.weight", H, I, K_QKV},
+      {"mlp.down_layer.bias", H, 0, K_STD},                {"layer_norm_2.weight", H, 0, K_LN_W},
+      {"layer_norm_2.bias", H, 0, K_LN_B},
+    };
+    add_layer_parts(s, i, attn, sizeof attn / sizeof attn[0]);
+    if (s->arch == ARCH_JINA_CODE) add_layer_parts(s, i, code_parts, sizeof code_parts / sizeof code_parts[0]);
+    else add_layer_parts(s, i, mlp, sizeof mlp / sizeof mlp[0]);
   }
   /* JinaBertForSequenceClassification: JinaBertModel's pooler (BertPooler)
   ** is the head's first Linear (K_HEAD, under the prefix), the classifier
@@ -1042,7 +1105,7 @@ static void build_jina_tensors(const Shape *s) {
 static void build_tensors(const Shape *s) {
   long H = s->hidden, I = s->inter;
   ntensors = 0;
-  if (s->arch == ARCH_JINA) {
+  if (s->arch == ARCH_JINA || s->arch == ARCH_JINA_CODE) {
     build_jina_tensors(s);
     return;
   }
@@ -1614,10 +1677,14 @@ static void write_gte_config(const Shape *s, const char *dir) {
 ** emb_pooler "mean", feed_forward_type "geglu", model_max_length,
 ** position_embedding_type "alibi", auto_map to the implementation's
 ** classes (AutoModelForSequenceClassification among them).  A
-** cross-encoder's adds its architecture, id2label and label2id. */
+** cross-encoder's adds its architecture, id2label and label2id.
+** jina_code's (ARCH_JINA_CODE, jina-embeddings-v2-base-code's layout):
+** architectures ["JinaBertModel"], auto_map's AutoConfig and AutoModel
+** only, in jinaai/jina-bert-v2-qk-post-norm's code. */
 static void write_jina_config(const Shape *s, const char *dir) {
+  const int code = s->arch == ARCH_JINA_CODE;
   HeadKeys hk;
-  head_keys(s, "JinaBertForMaskedLM", &hk);
+  head_keys(s, code ? "JinaBertModel" : "JinaBertForMaskedLM", &hk);
   char t[4096];
   snprintf(t, sizeof t,
            "{\n"
@@ -1627,11 +1694,7 @@ static void write_jina_config(const Shape *s, const char *dir) {
            "  \"attention_probs_dropout_prob\": 0.0,\n"
            "  \"attn_implementation\": \"torch\",\n"
            "  \"auto_map\": {\n"
-           "    \"AutoConfig\": \"jinaai/jina-bert-implementation--configuration_bert.JinaBertConfig\",\n"
-           "    \"AutoModel\": \"jinaai/jina-bert-implementation--modeling_bert.JinaBertModel\",\n"
-           "    \"AutoModelForMaskedLM\": \"jinaai/jina-bert-implementation--modeling_bert.JinaBertForMaskedLM\",\n"
-           "    \"AutoModelForSequenceClassification\": "
-           "\"jinaai/jina-bert-implementation--modeling_bert.JinaBertForSequenceClassification\"\n"
+           "%s"
            "  },\n"
            "  \"classifier_dropout\": null,\n"
            "  \"emb_pooler\": \"mean\",\n"
@@ -1659,14 +1722,23 @@ static void write_jina_config(const Shape *s, const char *dir) {
            "  \"use_cache\": true,\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           hk.arch, s->hidden, hk.id2label, s->inter, hk.label2id, s->maxpos, s->maxpos, s->heads, s->layers,
-           s->pad_id, hk.ce_act, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+           hk.arch,
+           code ? "    \"AutoConfig\": \"jinaai/jina-bert-v2-qk-post-norm--configuration_bert.JinaBertConfig\",\n"
+                  "    \"AutoModel\": \"jinaai/jina-bert-v2-qk-post-norm--modeling_bert.JinaBertModel\"\n"
+                : "    \"AutoConfig\": \"jinaai/jina-bert-implementation--configuration_bert.JinaBertConfig\",\n"
+                  "    \"AutoModel\": \"jinaai/jina-bert-implementation--modeling_bert.JinaBertModel\",\n"
+                  "    \"AutoModelForMaskedLM\": "
+                  "\"jinaai/jina-bert-implementation--modeling_bert.JinaBertForMaskedLM\",\n"
+                  "    \"AutoModelForSequenceClassification\": "
+                  "\"jinaai/jina-bert-implementation--modeling_bert.JinaBertForSequenceClassification\"\n",
+           s->hidden, hk.id2label, s->inter, hk.label2id, s->maxpos, s->maxpos, s->heads, s->layers, s->pad_id,
+           hk.ce_act, DT_TORCH[s->dtype], s->typevocab, s->vocab);
   write_text(dir, "config.json", t);
 }
 
 static void write_config(const Shape *s, const char *dir) {
   char t[2048];
-  if (s->arch == ARCH_JINA) {
+  if (s->arch == ARCH_JINA || s->arch == ARCH_JINA_CODE) {
     write_jina_config(s, dir);
     return;
   }
