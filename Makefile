@@ -130,7 +130,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_model.h $(FUZZ_OBJ)
 .SECONDARY: $(FUZZ_OBJ)
 fuzz-build: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/%)
 fuzz: fuzz-build $(BUILD)/tools/gen_model
-	@for s in modernbert rerank_modernbert gte rerank_gte jina; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
+	@for s in modernbert rerank_modernbert gte rerank_gte jina jina_code; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
 	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
 	FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) bash tests/fuzz/run.sh $(FUZZ_TARGETS)
 
@@ -160,7 +160,7 @@ $(OOM_DIR)/oom_sqlite: tests/unit/oom_sqlite.c tests/unit/check.h tests/fuzz/fuz
 	$(CC) $(OOM_CFLAGS) -o $@ $< $(OOM_EXT_OBJ) $(OOM_CORE_OBJ) $(PKG_LIBS) -lsqlite3 -lpthread -lm
 
 test-oom: $(OOM_DIR)/test_oom $(OOM_DIR)/oom_sqlite $(BUILD)/tools/gen_model
-	@for s in f16 bge dense mpnet nomic modernbert gte jina rerank rerank_xlmr; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
+	@for s in f16 bge dense mpnet nomic modernbert gte jina jina_code rerank rerank_xlmr; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
 	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
 	OPENBLAS_NUM_THREADS=1 TEST_MODELS=$(BUILD)/test-models $(OOM_DIR)/test_oom
 	OPENBLAS_NUM_THREADS=1 $(OOM_DIR)/oom_sqlite $(OOM_MAX)

@@ -397,6 +397,7 @@ int main(int argc, char **argv) {
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
   char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200], mpnet[1200], mpnet_tok[1200];
   char nomic[1200], rerank[1200], rerank_xlmr[1200], modernbert[1200], gte[1200], jina[1200];
+  char jina_code[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
@@ -407,6 +408,7 @@ int main(int argc, char **argv) {
   snprintf(modernbert, sizeof modernbert, "%s/modernbert", models);
   snprintf(gte, sizeof gte, "%s/gte", models);
   snprintf(jina, sizeof jina, "%s/jina", models);
+  snprintf(jina_code, sizeof jina_code, "%s/jina_code", models);
   snprintf(rerank, sizeof rerank, "%s/rerank", models);
   snprintf(rerank_xlmr, sizeof rerank_xlmr, "%s/rerank_xlmr", models);
   snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
@@ -449,6 +451,8 @@ int main(int argc, char **argv) {
   sweep_model_load("ee_model_load gte (NTK rotary table, biases, no token types; jansson not injected)",
                    gte, EE_PREC_FP32);
   sweep_model_load("ee_model_load jina (ALiBi table, gated FFN; jansson not injected)", jina, EE_PREC_FP32);
+  sweep_model_load("ee_model_load jina_code (qk-post-norm, byte-level BPE; jansson not injected)", jina_code,
+                   EE_PREC_FP32);
   sweep_model_load("ee_model_load rerank (a BertForSequenceClassification head; jansson not injected)",
                    rerank, EE_PREC_FP32);
   sweep_model_load("ee_model_load rerank_xlmr (classifier.dense + out_proj, Unigram; jansson not injected)",

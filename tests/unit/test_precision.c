@@ -812,6 +812,8 @@ int main(void) {
     {"gte", "generated GTE v1.5: post-LayerNorm, NTK rotary, GeGLU with biases"},
     /* ALiBi's bias table in the scores of each tile, 6 heads */
     {"jina", "generated JinaBert: ALiBi, GeGLU"},
+    /* the query and key LayerNorms between the QKV product and the tiles, layer_norm_1 */
+    {"jina_code", "generated JinaBert qk-post-norm: query/key LayerNorms, a second residual"},
   };
   for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
     snprintf(dir, sizeof dir, "%s/%s", models && models[0] ? models : "build/test-models", more[i].shape);
