@@ -231,6 +231,6 @@ $(TSAN_DIR)/test_concurrency: tests/tsan/test_concurrency.c tests/unit/check.h
 
 .PHONY: test-tsan
 test-tsan: $(TSAN_DIR)/embed0.so $(TSAN_DIR)/test_concurrency $(BUILD)/tools/gen_model
-	@[ -f $(BUILD)/test-models/f16/config.json ] || \
-	  $(BUILD)/tools/gen_model --shape f16 --out $(BUILD)/test-models/f16 > /dev/null
-	TSAN_DIR=$(TSAN_DIR) bash tests/tsan/run.sh $(BUILD)/test-models/f16 $(TSAN_SECONDS)
+	@for s in f16 rerank; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
+	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
+	TSAN_DIR=$(TSAN_DIR) bash tests/tsan/run.sh $(BUILD)/test-models/f16 $(TSAN_SECONDS) $(BUILD)/test-models/rerank

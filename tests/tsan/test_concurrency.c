@@ -3,7 +3,7 @@
 ** shared model, under ThreadSanitizer.
 **
 **   make test-tsan [TSAN_SECONDS=20]
-**   build-tsan/test_concurrency build-tsan/embed0 MODEL_DIR SECONDS DB_DIR
+**   build-tsan/test_concurrency build-tsan/embed0 MODEL_DIR SECONDS DB_DIR RERANKER_DIR
 **
 ** Built with -fsanitize=thread together with build-tsan/embed0.so (the
 ** extension, instrumented) and loaded the way a host loads it
@@ -27,6 +27,10 @@
 **     same options (another reference to the shared model) or other
 **     options (a second registry entry, loaded and freed concurrently);
 **   - embed_each over a JSON array of texts, each row checked;
+**   - a cross-encoder (RERANKER_DIR, shared the same way): embed_rerank of
+**     one (query, text) pair and embed_rerank_each of a JSON array of
+**     texts, each score equal, bit for bit, to the one the main thread
+**     computed for that pair alone before the threads started;
 **   - KNN on a vectors-only embed_index of 8.6 MB (N_BIG x BIG_DIMS), large
 **     enough that each search is split across the extension's own threads
 **     (threads = 4), against a top 5 found here by brute force in double.
@@ -62,7 +66,9 @@
 #define BIG_DIMS 1024
 #define N_BIG_Q 16    /* its first rows are the queries */
 
-static const char *g_ext, *g_model;
+static const char *g_ext, *g_model, *g_reranker;
+#define RERANK_QUERY "how do i reset my password"
+static double g_ref_score[N_TEXTS]; /* embed_rerank('rr', RERANK_QUERY, g_text[i]), computed alone */
 static char g_db[1024];
 static double g_deadline;
 static char g_text[N_TEXTS][600];
@@ -77,7 +83,8 @@ static int g_dims;
 typedef struct worker {
   int id;
   uint64_t rng;
-  long ops[7];           /* embed, knn, write, load/unload, embed_each, knn on the changing index, knn (big) */
+  long ops[8];           /* embed, knn, write, load/unload, embed_each, knn on the changing index, knn (big),
+                            rerank */
   long failures;
   char first_failure[600];
   int n_live;                        /* writers: rows this thread left in docs_dyn */
@@ -149,9 +156,10 @@ static sqlite3 *open_conn(char *why, size_t n) {
     sqlite3_close(db);
     return NULL;
   }
-  char *sql = sqlite3_mprintf("SELECT embed_load('m', %Q), embed_load(%Q, %Q, %Q), embed_load(%Q, %Q, %Q)",
+  char *sql = sqlite3_mprintf("SELECT embed_load('m', %Q), embed_load(%Q, %Q, %Q), embed_load(%Q, %Q, %Q), "
+                              "embed_load('rr', %Q)",
                               g_model, g_low_name[0], g_model, g_low_opts[0], g_low_name[1], g_model,
-                              g_low_opts[1]);
+                              g_low_opts[1], g_reranker);
   int rc = sqlite3_exec(db, sql, NULL, NULL, &err);
   sqlite3_free(sql);
   if (rc != SQLITE_OK) {
@@ -433,6 +441,60 @@ static void op_embed_each(worker *w, sqlite3 *db) {
   sqlite3_finalize(st);
 }
 
+/* A score of text t: the one computed alone before the threads started, exactly. */
+static void check_score(worker *w, sqlite3_stmt *st, int col, int t, const char *label) {
+  if (sqlite3_column_type(st, col) != SQLITE_FLOAT) {
+    fail(w, "%s: text %d: a score of type %d", label, t, sqlite3_column_type(st, col));
+    return;
+  }
+  double s = sqlite3_column_double(st, col);
+  if (s != g_ref_score[t]) fail(w, "%s: text %d scores %.9g, alone %.9g", label, t, s, g_ref_score[t]);
+}
+
+/* embed_rerank of one pair, or embed_rerank_each of 2 to 6 texts. */
+static void op_rerank(worker *w, sqlite3 *db) {
+  sqlite3_stmt *st = NULL;
+  if (rnd(w) % 2 == 0) {
+    int t = (int)(rnd(w) % N_TEXTS);
+    if (sqlite3_prepare_v2(db, "SELECT embed_rerank('rr', ?1, ?2)", -1, &st, NULL) != SQLITE_OK) {
+      fail(w, "prepare embed_rerank: %s", sqlite3_errmsg(db));
+      return;
+    }
+    sqlite3_bind_text(st, 1, RERANK_QUERY, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g_text[t], -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) check_score(w, st, 0, t, "embed_rerank");
+    else fail(w, "embed_rerank: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return;
+  }
+  int t[6], n = 2 + (int)(rnd(w) % 5);
+  char json[4096];
+  size_t u = 0;
+  u += (size_t)snprintf(json + u, sizeof json - u, "[");
+  for (int i = 0; i < n; i++) {
+    t[i] = (int)(rnd(w) % N_TEXTS);
+    u += (size_t)snprintf(json + u, sizeof json - u, "%s\"%s\"", i ? ", " : "", g_text[t[i]]);
+  }
+  snprintf(json + u, sizeof json - u, "]");
+  if (sqlite3_prepare_v2(db, "SELECT i, score FROM embed_rerank_each(?1, ?2, 'rr') ORDER BY i", -1, &st, NULL) !=
+      SQLITE_OK) {
+    fail(w, "prepare embed_rerank_each: %s", sqlite3_errmsg(db));
+    return;
+  }
+  sqlite3_bind_text(st, 1, RERANK_QUERY, -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, 2, json, -1, SQLITE_STATIC);
+  int rows = 0, rc;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int i = sqlite3_column_int(st, 0);
+    if (i < 0 || i >= n) fail(w, "embed_rerank_each: row i = %d of %d", i, n);
+    else check_score(w, st, 1, t[i], "embed_rerank_each");
+    rows++;
+  }
+  if (rc != SQLITE_DONE) fail(w, "embed_rerank_each: %s", sqlite3_errmsg(db));
+  else if (rows != n) fail(w, "embed_rerank_each: %d rows for %d texts", rows, n);
+  sqlite3_finalize(st);
+}
+
 static void op_knn_dyn(worker *w, sqlite3 *db) {
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT rowid, distance FROM docs_dyn WHERE docs_dyn MATCH ?1 AND k = 5", -1, &st,
@@ -457,7 +519,8 @@ static void *worker_main(void *arg) {
   w->next_rowid = (sqlite3_int64)(w->id + 1) * 1000000000LL;
   while (now() < g_deadline && w->failures < 20) {
     uint32_t r = rnd(w) % 100;
-    int op = r < 30 ? 0 : r < 50 ? 1 : r < 55 ? 6 : r < 70 ? (writer ? 2 : 5) : r < 80 ? 3 : r < 95 ? 4 : 5;
+    int op = r < 30 ? 0 : r < 50 ? 1 : r < 55 ? 6 : r < 70 ? (writer ? 2 : 5) : r < 80 ? 3 : r < 88 ? 4
+           : r < 95 ? 7 : 5;
     switch (op) {
       case 0: op_embed(w, db, r % 3 == 0 ? "m" : g_low_name[r % 3 - 1]); break;
       case 1: op_knn_static(w, db); break;
@@ -466,6 +529,7 @@ static void *worker_main(void *arg) {
       case 4: op_embed_each(w, db); break;
       case 5: op_knn_dyn(w, db); break;
       case 6: op_knn_big(w, db); break;
+      case 7: op_rerank(w, db); break;
     }
     w->ops[op]++;
   }
@@ -518,11 +582,21 @@ static int setup(void) {
       sqlite3_finalize(st);
     }
   }
+  /* reference scores: one pair at a time */
+  for (int t = 0; ok && t < N_TEXTS; t++) {
+    ok = sqlite3_prepare_v2(db, "SELECT embed_rerank('rr', ?1, ?2)", -1, &st, NULL) == SQLITE_OK;
+    sqlite3_bind_text(st, 1, RERANK_QUERY, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, g_text[t], -1, SQLITE_STATIC);
+    ok = ok && sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) == SQLITE_FLOAT;
+    if (ok) g_ref_score[t] = sqlite3_column_double(st, 0);
+    sqlite3_finalize(st);
+  }
+  ok = ok && g_ref_score[0] != g_ref_score[N_TEXTS - 1];
   /* bf16 and int8 must have changed the vectors, or their checks test fp32 again */
   ok = ok && max_diff(g_ref[N_TEXTS - 1], g_ref_low[0][N_TEXTS - 1], g_dims) > 1e-6 &&
        max_diff(g_ref[N_TEXTS - 1], g_ref_low[1][N_TEXTS - 1], g_dims) > 1e-6;
   CHECK(ok, "setup: WAL database, two embed_index tables, %d reference vectors of %d dimensions in fp32, bf16 "
-        "and int8%s%s", N_TEXTS, g_dims, ok ? "" : ": ", ok ? "" : sqlite3_errmsg(db));
+        "and int8, %d reference scores%s%s", N_TEXTS, g_dims, N_TEXTS, ok ? "" : ": ", ok ? "" : sqlite3_errmsg(db));
   ok = ok && exec_ok(db, "BEGIN");
   ok = ok && sqlite3_prepare_v2(db, "INSERT INTO docs_static(rowid, text) VALUES (?1, ?2)", -1, &st, NULL) == SQLITE_OK;
   for (int r = 0; ok && r < N_STATIC; r++) {
@@ -599,14 +673,15 @@ static void final_checks(void) {
   CHECK(sqlite3_close(db) == SQLITE_OK, "final connection closes");
 }
 
-/* test_concurrency EXTENSION MODEL_DIR SECONDS DB_DIR */
+/* test_concurrency EXTENSION MODEL_DIR SECONDS DB_DIR RERANKER_DIR */
 int main(int argc, char **argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: %s EXTENSION MODEL_DIR SECONDS DB_DIR\n", argv[0]);
+  if (argc != 6) {
+    fprintf(stderr, "usage: %s EXTENSION MODEL_DIR SECONDS DB_DIR RERANKER_DIR\n", argv[0]);
     return 2;
   }
   g_ext = argv[1];
   g_model = argv[2];
+  g_reranker = argv[5];
   double seconds = atof(argv[3]);
   snprintf(g_db, sizeof g_db, "%s/concurrency.db", argv[4]);
   static const char *const suffix[] = {"", "-wal", "-shm"}; /* a fresh database each run */
@@ -631,18 +706,20 @@ int main(int argc, char **argv) {
   }
   for (int i = 0; i < N_THREADS; i++) pthread_join(th[i], NULL);
 
-  long total[7] = {0};
+  long total[8] = {0};
   for (int i = 0; i < N_THREADS; i++) {
     worker *w = &g_workers[i];
     long n = 0;
-    for (int k = 0; k < 7; k++) n += w->ops[k], total[k] += w->ops[k];
+    for (int k = 0; k < 8; k++) n += w->ops[k], total[k] += w->ops[k];
     CHECK(w->failures == 0 && n > 0, "thread %d: %ld operations, %ld failed%s%s", i, n, w->failures,
           w->failures ? "; first: " : "", w->first_failure);
   }
-  CHECK(total[0] > 0 && total[1] > 0 && total[2] > 0 && total[3] > 0 && total[4] > 0 && total[5] > 0 && total[6] > 0,
+  int every = 1;
+  for (int k = 0; k < 8; k++) every = every && total[k] > 0;
+  CHECK(every,
         "every kind of operation ran: %ld embed, %ld knn (static), %ld write transactions, %ld load/unload, "
-        "%ld embed_each, %ld knn (changing), %ld knn (big, split) in %.0f s",
-        total[0], total[1], total[2], total[3], total[4], total[5], total[6], seconds);
+        "%ld embed_each, %ld knn (changing), %ld knn (big, split), %ld rerank in %.0f s",
+        total[0], total[1], total[2], total[3], total[4], total[5], total[6], total[7], seconds);
   final_checks();
   return check_finish();
 }
