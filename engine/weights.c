@@ -638,9 +638,10 @@ static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefi
 }
 
 /* The rest of layer l of JinaBert's qk-post-norm variant
-** (jinaai/jina-bert-v2-qk-post-norm, jina-embeddings-v2-base-code), as
+** (jinaai/jina-bert-v2-qk-post-norm, jina-embeddings-v2-base-code), as its
+** modeling code (transformers' modular_jina_bert.py),
 ** text-embeddings-inference's JinaCodeBertModel and llama.cpp's jina-bert-v2
-** graph read it: attention.self.layer_norm_q / _k over the projected
+** graph compute it: attention.self.layer_norm_q / _k over the projected
 ** queries and keys, layer_norm_1 over attention.output.LayerNorm's output
 ** plus the layer input again; then (ffn, its safetensors' names; a GGUF
 ** file has jina_ffn's) mlp.up_gated_layer [2I, H] without bias (rows
