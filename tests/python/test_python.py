@@ -6,7 +6,8 @@ whose sqlite3 has enable_load_extension).
 
 Prints one "PASS: python: ..." or "FAIL: python: ..." line per check:
 loading, embed() bytes and norm, vec_similarity, exact error messages
-as sqlite3.OperationalError, an embed_index round trip with KNN, 8 threads
+as sqlite3.OperationalError, an embed_index round trip with KNN, a list of
+documents scored by embed_rerank_each as one JSON parameter, 8 threads
 with their own connections embedding and searching at once (results equal
 to the single-threaded ones, one process-wide shared model), and a WAL
 database with a writer committing batches while a reader runs KNN.
@@ -374,6 +375,23 @@ def _():
     finally:
         db.rollback()
     return (False, "no error raised")
+
+
+@check("embed_rerank_each: a Python list bound as json.dumps(docs) gets one score per document, each equal to "
+       "embed_rerank of its pair, and sorting by them is CrossEncoder.rank's shape")
+def _():
+    import json
+    reranker = os.path.join(os.path.dirname(MODEL), "rerank")
+    db.execute("SELECT embed_load('rr', ?)", (reranker,)).fetchone()
+    query = "how do I reset my password"
+    docs = [t for t in TEXTS if t] + [None]
+    rows = db.execute("SELECT i, document, score FROM embed_rerank_each(?, ?, 'rr') ORDER BY i",
+                      (query, json.dumps(docs))).fetchall()
+    pair = [db.execute("SELECT embed_rerank('rr', ?, ?)", (query, d)).fetchone()[0] for d in docs]
+    ranked = [docs[i] for i, _, score in sorted(rows, key=lambda r: 1e9 if r[2] is None else -r[2])]
+    ok = ([r[1] for r in rows] == docs and [r[2] for r in rows] == pair and rows[-1][2] is None and
+          isinstance(rows[0][2], float) and ranked[-1] is None and len(set(pair[:-1])) > 1)
+    return (ok, f"{rows[:2]} vs {pair[:2]}")
 
 
 # ---------------------------------------------------------------- threads
