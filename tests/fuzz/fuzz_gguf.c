@@ -13,7 +13,9 @@
 ** written to a file and loaded with ee_model_load as sqlite-lembed's users
 ** give them (a path to the .gguf); a model that loads embeds two texts.  The
 ** seeds are the fuzzers' tiny model (fuzz_model.h) written as GGUF, F32 and
-** F16, by tests/scripts/make_gguf.py (llama.cpp's conventions).
+** F16, by tests/scripts/make_gguf.py (llama.cpp's conventions), and a tiny
+** jina-bert-v2 of jina-embeddings-v2-base-code's qk-post-norm variant
+** (hidden 8, one layer, seeded weights) written the same way.
 */
 #include "../../engine/engine_int.h"
 #include "fuzz_model.h"
