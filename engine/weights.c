@@ -596,6 +596,15 @@ static ee_status alibi_table(ee_weights *w, const ee_config *cfg, ee_error *err)
   return EE_OK;
 }
 
+/* Binds "encoder.layer.<l>.<suffix>" (under prefix), as JinaBert's layer
+** parts outside BERT's names are found. */
+static ee_status bind_in_layer(ee_weights *w, const char *prefix, int l, const char *suffix, int64_t d0,
+                               int64_t d1, const char *hint, const float **out, ee_error *err) {
+  char n[128];
+  snprintf(n, sizeof n, "encoder.layer.%d.%s", l, suffix);
+  return bind(w, prefix, n, d0, d1, hint, out, err);
+}
+
 /* JinaBert's gated FFN of layer l: mlp.gated_layers [2I, H] without bias
 ** (rows [0, I) go through the activation, [I, 2I) multiply them), mlp.wo
 ** with its bias, mlp.layernorm over it + the residual (BERT's output
@@ -603,14 +612,12 @@ static ee_status alibi_table(ee_weights *w, const ee_config *cfg, ee_error *err)
 static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefix, int l,
                           ee_layer *ly, ee_error *err) {
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-  char n[128];
   shape_hints k;
   shape_hints_of(cfg, &k);
   const float *gated = NULL;
   ee_status rc;
 #define MBIND(suffix, d0, d1, hint, out) \
-  snprintf(n, sizeof n, "encoder.layer.%d.mlp." suffix, l); \
-  if ((rc = bind(w, prefix, n, d0, d1, hint, out, err)) != EE_OK) return rc
+  if ((rc = bind_in_layer(w, prefix, l, "mlp." suffix, d0, d1, hint, out, err)) != EE_OK) return rc
   /* A GGUF file (gguf.c) holds ffn_gate and ffn_up as the halves (converters
   ** before 2025), or the whole tensor as ffn_up (since). */
   char gate[128], whole[128];
@@ -651,14 +658,12 @@ static ee_status jina_ffn(ee_weights *w, const ee_config *cfg, const char *prefi
 static ee_status jina_code_layer(ee_weights *w, const ee_config *cfg, const char *prefix, int l, int ffn,
                                  ee_layer *ly, ee_error *err) {
   const int64_t H = cfg->hidden_size, I = cfg->intermediate_size;
-  char n[128];
   shape_hints k;
   shape_hints_of(cfg, &k);
   const float *up_gated = NULL;
   ee_status rc;
 #define CBIND(suffix, d0, d1, hint, out) \
-  snprintf(n, sizeof n, "encoder.layer.%d." suffix, l); \
-  if ((rc = bind(w, prefix, n, d0, d1, hint, out, err)) != EE_OK) return rc
+  if ((rc = bind_in_layer(w, prefix, l, suffix, d0, d1, hint, out, err)) != EE_OK) return rc
   CBIND("attention.self.layer_norm_q.weight", H, -1, k.h, &ly->qn_g);
   CBIND("attention.self.layer_norm_q.bias", H, -1, k.h, &ly->qn_b);
   CBIND("attention.self.layer_norm_k.weight", H, -1, k.h, &ly->kn_g);
