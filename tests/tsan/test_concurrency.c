@@ -413,16 +413,22 @@ static void op_load_unload(worker *w, sqlite3 *db) {
   }
 }
 
-static void op_embed_each(worker *w, sqlite3 *db) {
-  int t[6], n = 2 + (int)(rnd(w) % 5);
-  char json[4096];
-  size_t u = 0;
-  u += (size_t)snprintf(json + u, sizeof json - u, "[");
+/* A JSON array of 2 to 6 random texts into json; their indices into t; returns how many. */
+static int random_texts_json(worker *w, int t[6], char *json, size_t cap) {
+  int n = 2 + (int)(rnd(w) % 5);
+  size_t u = (size_t)snprintf(json, cap, "[");
   for (int i = 0; i < n; i++) {
     t[i] = (int)(rnd(w) % N_TEXTS);
-    u += (size_t)snprintf(json + u, sizeof json - u, "%s\"%s\"", i ? ", " : "", g_text[t[i]]);
+    u += (size_t)snprintf(json + u, cap - u, "%s\"%s\"", i ? ", " : "", g_text[t[i]]);
   }
-  snprintf(json + u, sizeof json - u, "]");
+  snprintf(json + u, cap - u, "]");
+  return n;
+}
+
+static void op_embed_each(worker *w, sqlite3 *db) {
+  int t[6];
+  char json[4096];
+  const int n = random_texts_json(w, t, json, sizeof json);
   sqlite3_stmt *st = NULL;
   if (sqlite3_prepare_v2(db, "SELECT i, embedding FROM embed_each(?1, 'm') ORDER BY i", -1, &st, NULL) != SQLITE_OK) {
     fail(w, "prepare embed_each: %s", sqlite3_errmsg(db));
@@ -467,15 +473,9 @@ static void op_rerank(worker *w, sqlite3 *db) {
     sqlite3_finalize(st);
     return;
   }
-  int t[6], n = 2 + (int)(rnd(w) % 5);
+  int t[6];
   char json[4096];
-  size_t u = 0;
-  u += (size_t)snprintf(json + u, sizeof json - u, "[");
-  for (int i = 0; i < n; i++) {
-    t[i] = (int)(rnd(w) % N_TEXTS);
-    u += (size_t)snprintf(json + u, sizeof json - u, "%s\"%s\"", i ? ", " : "", g_text[t[i]]);
-  }
-  snprintf(json + u, sizeof json - u, "]");
+  const int n = random_texts_json(w, t, json, sizeof json);
   if (sqlite3_prepare_v2(db, "SELECT i, score FROM embed_rerank_each(?1, ?2, 'rr') ORDER BY i", -1, &st, NULL) !=
       SQLITE_OK) {
     fail(w, "prepare embed_rerank_each: %s", sqlite3_errmsg(db));
