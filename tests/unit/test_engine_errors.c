@@ -2477,6 +2477,23 @@ static void jina_config(const char *dir, const char *key, const char *value) {
   write_keyed_config(dir, "[\"JinaBertForMaskedLM\"]", base, sizeof base / sizeof base[0], key, value);
 }
 
+/* Mean-pooled, unnormalised vectors of the two typed test sequences
+** (2 * RH floats) through the model at path (a directory or a .gguf);
+** 0 on any failure (err says why). */
+static int jina_mean_embed(const char *path, const int32_t *const *pid, const int32_t *const *ptt,
+                           const int32_t *lens, float *got, ee_error *err) {
+  ee_params p = ee_default_params();
+  p.pooling = EE_POOL_MEAN;
+  p.normalize = 0; /* a GGUF file's default is llama.cpp's: normalised */
+  ee_model *m = NULL;
+  if (ee_model_load(path, &p, &m, err) != EE_OK) return 0;
+  ee_context *ctx = ee_context_new(m);
+  int ok = ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, err) == EE_OK;
+  ee_context_free(ctx);
+  ee_model_free(m);
+  return ok;
+}
+
 /* code: jina-embeddings-v2-base-code's qk-post-norm layout, read by its
 ** tensors under the same config.json */
 static void jina_cases(int code) {
@@ -2572,18 +2589,9 @@ static void jina_cases(int code) {
     tensor bt[MAX_T];
     int nb = jina_layout_tensors(bt, &b, code);
     write_st(dir, "model.safetensors", bt, nb, 0, -1);
-    ee_params p = ee_default_params();
-    p.pooling = EE_POOL_MEAN;
-    ee_model *m = NULL;
     ee_error err = {0};
     float got[2 * RH];
-    int ok = ee_model_load(dir, &p, &m, &err) == EE_OK;
-    if (ok) {
-      ee_context *ctx = ee_context_new(m);
-      ok = ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK;
-      ee_context_free(ctx);
-      ee_model_free(m);
-    }
+    int ok = jina_mean_embed(dir, pid, ptt, lens, got, &err);
     CHECK(ok && memcmp(got, fp32, sizeof got) == 0, "%s: tensors under \"bert.\" give the same bits (%s)", label,
           err.msg);
     write_st(dir, "model.safetensors", t, n, 0, -1);
@@ -2604,61 +2612,44 @@ static void jina_cases(int code) {
     int ok = system(cmd) == 0;
     CHECK(ok, "%s: written as a jina-bert-v2 GGUF (attn_q_norm, attn_k_norm, attn_norm_2, up_gated_layer's "
           "halves as ffn_up and ffn_gate)", label);
-    ee_params p = ee_default_params();
-    p.pooling = EE_POOL_MEAN;
-    p.normalize = 0; /* a GGUF file's default is llama.cpp's: normalised */
-    ee_model *m = NULL;
     ee_error err = {0};
     float got[2 * RH];
-    ok = ok && ee_model_load(gguf, &p, &m, &err) == EE_OK;
-    if (ok) {
-      ee_context *ctx = ee_context_new(m);
-      ok = ctx && ee_embed_ids(ctx, 2, pid, ptt, lens, got, NULL, &err) == EE_OK;
-      ee_context_free(ctx);
-      ee_model_free(m);
-    }
+    ok = ok && jina_mean_embed(gguf, pid, ptt, lens, got, &err);
     CHECK(ok && memcmp(got, fp32, sizeof got) == 0, "%s: the GGUF gives the directory's bits (%s)", label, err.msg);
     unlink(gguf);
   }
-  if (code) { /* the refusals and the table cap are the same config.json's */
-    static const char *const missing[] = {
-        "encoder.layer.0.attention.self.layer_norm_q.weight", "encoder.layer.0.attention.self.layer_norm_k.bias",
-        "encoder.layer.0.layer_norm_1.weight", "encoder.layer.0.mlp.down_layer.bias",
-        "encoder.layer.0.layer_norm_2.weight"};
-    n = jina_layout_tensors(t, &s, 1);
-    expect_missing(label, dir, t, n, missing, sizeof missing / sizeof missing[0]);
-    n = jina_layout_tensors(t, &s, 1);
-    int g = find_t(t, n, "encoder.layer.0.mlp.up_gated_layer.weight");
-    t[g].shape[0] = 16; /* one half only */
-    layout(t, n);
-    write_st(dir, "model.safetensors", t, n, 0, -1);
-    expect_load("JinaBert qk-post-norm: up_gated_layer of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
-                "tensor 'encoder.layer.0.mlp.up_gated_layer.weight'",
-                "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
-    return;
+  if (!code) { /* the variant's config.json is this one: its refusals and table cap too */
+    expect_refusals("JinaBert", dir, jina_config, bad, sizeof bad / sizeof bad[0], "jina/config.json");
+    /* 64 heads x 1,999,999 distances: a 512 MB table asked for by config.json
+    ** alone, refused before any tensor is read */
+    write_text(dir, "config.json",
+               "{\"architectures\": [\"JinaBertForMaskedLM\"], \"model_type\": \"bert\", "
+               "\"hidden_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 64, "
+               "\"intermediate_size\": 16, \"vocab_size\": 16, \"max_position_embeddings\": 1000000, "
+               "\"position_embedding_type\": \"alibi\", \"feed_forward_type\": \"geglu\"}");
+    expect_load("JinaBert: an ALiBi table of 128M floats", dir, NULL, EE_ERR_UNSUPPORTED, "jina/config.json",
+                "ALiBi biases for max_position_embeddings 1000000 and 64 heads of 1 in");
+    jina_config(dir, NULL, NULL);
   }
-  expect_refusals("JinaBert", dir, jina_config, bad, sizeof bad / sizeof bad[0], "jina/config.json");
-  /* 64 heads x 1,999,999 distances: a 512 MB table asked for by config.json
-  ** alone, refused before any tensor is read */
-  write_text(dir, "config.json",
-             "{\"architectures\": [\"JinaBertForMaskedLM\"], \"model_type\": \"bert\", "
-             "\"hidden_size\": 64, \"num_hidden_layers\": 1, \"num_attention_heads\": 64, "
-             "\"intermediate_size\": 16, \"vocab_size\": 16, \"max_position_embeddings\": 1000000, "
-             "\"position_embedding_type\": \"alibi\", \"feed_forward_type\": \"geglu\"}");
-  expect_load("JinaBert: an ALiBi table of 128M floats", dir, NULL, EE_ERR_UNSUPPORTED, "jina/config.json",
-              "ALiBi biases for max_position_embeddings 1000000 and 64 heads of 1 in");
-  jina_config(dir, NULL, NULL);
-  static const char *const missing[] = {"encoder.layer.0.mlp.wo.bias", "encoder.layer.0.mlp.layernorm.weight",
-                                        "encoder.layer.0.mlp.gated_layers.weight"};
-  n = jina_tensors(t, &s);
-  expect_missing("JinaBert", dir, t, n, missing, sizeof missing / sizeof missing[0]);
-  n = jina_tensors(t, &s);
-  int g = find_t(t, n, "encoder.layer.0.mlp.gated_layers.weight");
-  t[g].shape[0] = 16; /* one half only */
+  static const char *const missing[2][5] = {
+      {"encoder.layer.0.mlp.wo.bias", "encoder.layer.0.mlp.layernorm.weight",
+       "encoder.layer.0.mlp.gated_layers.weight"},
+      {"encoder.layer.0.attention.self.layer_norm_q.weight", "encoder.layer.0.attention.self.layer_norm_k.bias",
+       "encoder.layer.0.layer_norm_1.weight", "encoder.layer.0.mlp.down_layer.bias",
+       "encoder.layer.0.layer_norm_2.weight"}};
+  n = jina_layout_tensors(t, &s, code);
+  expect_missing(label, dir, t, n, missing[code], code ? 5 : 3);
+  /* the gated FFN's weight with one half only */
+  const char *ffn = code ? "mlp.up_gated_layer" : "mlp.gated_layers";
+  char ffn_w[96], what[128], needle[128];
+  snprintf(ffn_w, sizeof ffn_w, "encoder.layer.0.%s.weight", ffn);
+  snprintf(what, sizeof what, "%s: %s of intermediate_size rows", label, ffn + 4);
+  snprintf(needle, sizeof needle, "tensor '%s'", ffn_w);
+  n = jina_layout_tensors(t, &s, code);
+  t[find_t(t, n, ffn_w)].shape[0] = 16;
   layout(t, n);
   write_st(dir, "model.safetensors", t, n, 0, -1);
-  expect_load("JinaBert: gated_layers of intermediate_size rows", dir, NULL, EE_ERR_FORMAT,
-              "tensor 'encoder.layer.0.mlp.gated_layers.weight'",
+  expect_load(what, dir, NULL, EE_ERR_FORMAT, needle,
               "expected [32, 8] (config.json: 2 x intermediate_size 16, hidden_size 8)");
 }
 
