@@ -33,11 +33,6 @@ enum { COL_I, COL_BYTE_START, COL_BYTE_END, COL_TOKENS, COL_CHUNK, COL_TEXT, COL
 
 typedef struct chunk_span { sqlite3_int64 start, end; int tokens; } chunk_span;
 
-typedef struct chunks_vtab {
-  sqlite3_vtab base;  /* base class: must be first */
-  embed_conn *pConn;  /* the connection's model bindings */
-} chunks_vtab;
-
 typedef struct chunks_cursor {
   sqlite3_vtab_cursor base; /* base class: must be first */
   char *zText;              /* copy of the text, sqlite3_malloc'd */
@@ -48,20 +43,10 @@ typedef struct chunks_cursor {
 static int chunksConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv,
                          sqlite3_vtab **ppVtab, char **pzErr) {
   (void)argc, (void)argv, (void)pzErr;
-  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(i INTEGER, byte_start INTEGER, byte_end INTEGER, tokens INTEGER, "
-                                    "chunk TEXT, text HIDDEN, max_tokens HIDDEN, overlap HIDDEN, model HIDDEN)");
-  if (rc != SQLITE_OK) return rc;
-  chunks_vtab *p = sqlite3_malloc64(sizeof(*p));
-  if (!p) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->pConn = pAux;
-  *ppVtab = &p->base;
-  return SQLITE_OK;
-}
-
-static int chunksDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+  return embedFnConnect(db, pAux,
+                        "CREATE TABLE x(i INTEGER, byte_start INTEGER, byte_end INTEGER, tokens INTEGER, "
+                        "chunk TEXT, text HIDDEN, max_tokens HIDDEN, overlap HIDDEN, model HIDDEN)",
+                        ppVtab);
 }
 
 /* idxNum bit k: hidden argument k given (text, max_tokens, overlap, model);
@@ -155,7 +140,7 @@ static int chunksFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *id
                         sqlite3_value **argv) {
   (void)idxStr, (void)argc;
   chunks_cursor *pCur = (chunks_cursor *)pCursor;
-  chunks_vtab *p = (chunks_vtab *)pCursor->pVtab;
+  embed_fn_vtab *p = (embed_fn_vtab *)pCursor->pVtab;
   cursor_reset(pCur);
   sqlite3_value *apArg[N_ARGS] = {NULL, NULL, NULL, NULL};
   for (int k = 0, a = 0; k < N_ARGS; k++)
@@ -236,7 +221,7 @@ static const sqlite3_module chunks_module = {
     .iVersion = 0,
     .xConnect = chunksConnect,
     .xBestIndex = chunksBestIndex,
-    .xDisconnect = chunksDisconnect,
+    .xDisconnect = embedFnDisconnect,
     .xOpen = chunksOpen,
     .xClose = chunksClose,
     .xFilter = chunksFilter,

@@ -17,11 +17,6 @@
 
 enum { COL_I, COL_TEXT, COL_EMBEDDING, COL_TEXTS, COL_MODEL };
 
-typedef struct each_vtab {
-  sqlite3_vtab base;  /* base class: must be first */
-  embed_conn *pConn;  /* the connection's model bindings */
-} each_vtab;
-
 typedef struct each_cursor {
   sqlite3_vtab_cursor base; /* base class: must be first */
   embed_text_array texts;   /* the parsed texts */
@@ -32,22 +27,9 @@ typedef struct each_cursor {
 
 static int eachConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
                        char **pzErr) {
-  (void)argc;
-  (void)argv;
-  (void)pzErr;
-  int rc = sqlite3_declare_vtab(db, "CREATE TABLE x(i INTEGER, text TEXT, embedding BLOB, texts HIDDEN, model HIDDEN)");
-  if (rc != SQLITE_OK) return rc;
-  each_vtab *p = sqlite3_malloc64(sizeof(*p));
-  if (!p) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->pConn = pAux;
-  *ppVtab = &p->base;
-  return SQLITE_OK;
-}
-
-static int eachDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+  (void)argc, (void)argv, (void)pzErr;
+  return embedFnConnect(db, pAux, "CREATE TABLE x(i INTEGER, text TEXT, embedding BLOB, texts HIDDEN, model HIDDEN)",
+                        ppVtab);
 }
 
 /* idxNum bit 1: texts given, bit 2: model given; arguments in that order. */
@@ -82,7 +64,7 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
   (void)idxStr;
   (void)argc;
   each_cursor *pCur = (each_cursor *)pCursor;
-  each_vtab *p = (each_vtab *)pCursor->pVtab;
+  embed_fn_vtab *p = (embed_fn_vtab *)pCursor->pVtab;
   cursor_reset(pCur);
   if (!(idxNum & 1)) return embedCursorError(pCursor, sqlite3_mprintf("embed_each(): needs a JSON array of texts"));
   embed_slot *pSlot;
@@ -153,7 +135,7 @@ static const sqlite3_module each_module = {
     .iVersion = 0,
     .xConnect = eachConnect,
     .xBestIndex = eachBestIndex,
-    .xDisconnect = eachDisconnect,
+    .xDisconnect = embedFnDisconnect,
     .xOpen = eachOpen,
     .xClose = eachClose,
     .xFilter = eachFilter,

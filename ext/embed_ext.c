@@ -61,6 +61,22 @@ void embedResultStr(sqlite3_context *ctx, sqlite3_str *pOut) {
   sqlite3_result_text(ctx, z, -1, sqlite3_free);
 }
 
+int embedFnConnect(sqlite3 *db, void *pAux, const char *zSchema, sqlite3_vtab **ppVtab) {
+  int rc = sqlite3_declare_vtab(db, zSchema);
+  if (rc != SQLITE_OK) return rc;
+  embed_fn_vtab *p = sqlite3_malloc64(sizeof(*p));
+  if (!p) return SQLITE_NOMEM;
+  memset(p, 0, sizeof(*p));
+  p->pConn = pAux;
+  *ppVtab = &p->base;
+  return SQLITE_OK;
+}
+
+int embedFnDisconnect(sqlite3_vtab *pVtab) {
+  sqlite3_free(pVtab);
+  return SQLITE_OK;
+}
+
 int embedCursorError(sqlite3_vtab_cursor *pCursor, char *zMsg) {
   sqlite3_free(pCursor->pVtab->zErrMsg);
   pCursor->pVtab->zErrMsg = zMsg;

@@ -246,7 +246,15 @@ const char *embedTypeName(int eType);
 ** "a fractional REAL", "TEXT", ... */
 int embedWholeNumber(sqlite3_value *pVal, sqlite3_int64 *pOut);
 
-/* For the table-valued functions (embed_each, embed_chunks). */
+/* For the table-valued functions (embed_each, embed_rerank_each, embed_chunks). */
+/* Their table: the connection's model bindings (xConnect's client data). */
+typedef struct embed_fn_vtab {
+  sqlite3_vtab base; /* base class: must be first */
+  embed_conn *pConn; /* the connection's model bindings */
+} embed_fn_vtab;
+/* xConnect's work: declares zSchema and allocates the table for pAux. */
+int embedFnConnect(sqlite3 *db, void *pAux, const char *zSchema, sqlite3_vtab **ppVtab);
+int embedFnDisconnect(sqlite3_vtab *pVtab);
 /* Sets the cursor's table error to zMsg (sqlite3_malloc'd; NULL: out of
 ** memory) and returns SQLITE_ERROR, or SQLITE_NOMEM for NULL. */
 int embedCursorError(sqlite3_vtab_cursor *pCursor, char *zMsg);

@@ -21,11 +21,6 @@
 
 enum { COL_I, COL_DOCUMENT, COL_SCORE, COL_QUERY, COL_DOCUMENTS, COL_MODEL };
 
-typedef struct rerank_vtab {
-  sqlite3_vtab base;  /* base class: must be first */
-  embed_conn *pConn;  /* the connection's model bindings */
-} rerank_vtab;
-
 typedef struct rerank_cursor {
   sqlite3_vtab_cursor base; /* base class: must be first */
   embed_text_array docs;    /* the parsed documents */
@@ -37,20 +32,8 @@ typedef struct rerank_cursor {
 static int rerankConnect(sqlite3 *db, void *pAux, int argc, const char *const *argv, sqlite3_vtab **ppVtab,
                          char **pzErr) {
   (void)argc, (void)argv, (void)pzErr;
-  int rc = sqlite3_declare_vtab(
-      db, "CREATE TABLE x(i INTEGER, document TEXT, score, query HIDDEN, documents HIDDEN, model HIDDEN)");
-  if (rc != SQLITE_OK) return rc;
-  rerank_vtab *p = sqlite3_malloc64(sizeof(*p));
-  if (!p) return SQLITE_NOMEM;
-  memset(p, 0, sizeof(*p));
-  p->pConn = pAux;
-  *ppVtab = &p->base;
-  return SQLITE_OK;
-}
-
-static int rerankDisconnect(sqlite3_vtab *pVtab) {
-  sqlite3_free(pVtab);
-  return SQLITE_OK;
+  return embedFnConnect(
+      db, pAux, "CREATE TABLE x(i INTEGER, document TEXT, score, query HIDDEN, documents HIDDEN, model HIDDEN)", ppVtab);
 }
 
 /* idxNum bit 1: query given, 2: documents, 4: model; arguments in that order. */
@@ -138,7 +121,7 @@ static int score_all(sqlite3_vtab_cursor *pCursor, embed_slot *pSlot, const char
 static int rerankFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxStr, int argc, sqlite3_value **argv) {
   (void)idxStr, (void)argc;
   rerank_cursor *pCur = (rerank_cursor *)pCursor;
-  rerank_vtab *p = (rerank_vtab *)pCursor->pVtab;
+  embed_fn_vtab *p = (embed_fn_vtab *)pCursor->pVtab;
   cursor_reset(pCur);
   if ((idxNum & 3) != 3) {
     return embedCursorError(pCursor,
@@ -204,7 +187,7 @@ static const sqlite3_module rerank_module = {
     .iVersion = 0,
     .xConnect = rerankConnect,
     .xBestIndex = rerankBestIndex,
-    .xDisconnect = rerankDisconnect,
+    .xDisconnect = embedFnDisconnect,
     .xOpen = rerankOpen,
     .xClose = rerankClose,
     .xFilter = rerankFilter,
