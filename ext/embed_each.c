@@ -89,10 +89,7 @@ static int eachFilter(sqlite3_vtab_cursor *pCursor, int idxNum, const char *idxS
                                            aTmp, &err);
     if (st == EE_ERR_NOMEM) rc = SQLITE_NOMEM;
     else if (st != EE_OK) rc = embedCursorError(pCursor, sqlite3_mprintf("embed_each(): %s", err.msg));
-    for (int t = 0; t < pTexts->nText && rc == SQLITE_OK; t++) {
-      memcpy(pCur->aVec + (size_t)pTexts->aiElem[t] * pCur->nDims, aTmp + (size_t)t * pCur->nDims,
-             sizeof(float) * (size_t)pCur->nDims);
-    }
+    if (rc == SQLITE_OK) embedTextArrayScatter(pTexts, aTmp, pCur->nDims, pCur->aVec);
   }
   sqlite3_free(aTmp);
   if (rc != SQLITE_OK) cursor_reset(pCur);

@@ -283,6 +283,10 @@ typedef struct embed_text_array {
 ** be ...", "element 3 is not a string or null", ... */
 int embedTextArrayRead(sqlite3_vtab_cursor *pCursor, const char *zFunc, const char *zArg, sqlite3_value *pVal,
                        embed_text_array *p);
+/* Copies row t of src (nText rows of width floats, one per string) to the
+** row of dst (n rows) of the element it came from; null elements' rows are
+** left as they are. */
+void embedTextArrayScatter(const embed_text_array *p, const float *src, int width, float *dst);
 /* 1 with element i's text when it is a string; 0 for a null. */
 int embedTextArrayElement(const embed_text_array *p, int i, const char **pzText, size_t *pnText);
 void embedTextArrayFree(embed_text_array *p);

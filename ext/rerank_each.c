@@ -107,10 +107,7 @@ static int score_all(sqlite3_vtab_cursor *pCursor, embed_slot *pSlot, const char
     ee_status st = ee_score_pairs(pEngine, pDocs->nText, azQuery, anQuery, pDocs->azText, pDocs->anText, aTmp, &err);
     if (st == EE_ERR_NOMEM) rc = SQLITE_NOMEM;
     else if (st != EE_OK) rc = embedCursorError(pCursor, sqlite3_mprintf("embed_rerank_each(): %s", err.msg));
-    for (int t = 0; t < pDocs->nText && rc == SQLITE_OK; t++) {
-      memcpy(pCur->aScore + (size_t)pDocs->aiElem[t] * pCur->nLabel, aTmp + (size_t)t * pCur->nLabel,
-             sizeof(float) * (size_t)pCur->nLabel);
-    }
+    if (rc == SQLITE_OK) embedTextArrayScatter(pDocs, aTmp, pCur->nLabel, pCur->aScore);
   }
   sqlite3_free(aTmp);
   sqlite3_free(azQuery);

@@ -74,6 +74,11 @@ int embedTextArrayRead(sqlite3_vtab_cursor *pCursor, const char *zFunc, const ch
   return SQLITE_OK;
 }
 
+void embedTextArrayScatter(const embed_text_array *p, const float *src, int width, float *dst) {
+  for (int t = 0; t < p->nText; t++)
+    memcpy(dst + (size_t)p->aiElem[t] * width, src + (size_t)t * width, sizeof(float) * (size_t)width);
+}
+
 int embedTextArrayElement(const embed_text_array *p, int i, const char **pzText, size_t *pnText) {
   json_t *pEl = json_array_get(p->pArray, (size_t)i);
   if (!json_is_string(pEl)) return 0;
