@@ -193,13 +193,22 @@ BertModel holds except:
  * Vocabulary (JinaBertV2Model.set_vocab): tokenizer_config.json's "tokenizer_class" is read (the
    file and the key are required there: FileNotFoundError / KeyError). "BertTokenizer" ->
    BertModel.set_vocab, everything as above (bert-base-uncased's vocabulary hashes to pre
-   "jina-v2-en"); "RobertaTokenizer" (jina-embeddings-v2-base-de/-es/-zh, byte-level BPE) ->
-   _set_vocab_gpt2 + token_type_count 2, NOT reproduced (refused); any other class ->
-   NotImplementedError (refused). Then, whatever the tokenizer, tokenizer.ggml.add_bos_token = true
+   "jina-v2-en"); "RobertaTokenizer" (jina-embeddings-v2-base-code/-de/-es, byte-level BPE) ->
+   _set_vocab_gpt2 + token_type_count 2 (below); any other class -> NotImplementedError (refused). Then, whatever the tokenizer, tokenizer.ggml.add_bos_token = true
    and tokenizer.ggml.add_eos_token = true (add_add_bos_token / add_add_eos_token), after the
    special ids, SpecialVocab's add_*_token bools and chat template, before
    general.quantization_version. A tokenizer_config.json with its own add_bos_token /
    add_eos_token would make GGUFWriter raise "Duplicated key name"; so does this script.
+ * _set_vocab_gpt2 (tokenizer.json required, model type BPE): get_vocab_base's tokens and types as
+   for WordPiece, but the tokens are tokenizer.json's byte-level strings as they are (no U+2581
+   rewrite; U+2581 becomes a space in user-defined added tokens only); then
+   tokenizer.ggml.model = "gpt2", tokenizer.ggml.pre, tokenizer.ggml.tokens,
+   tokenizer.ggml.token_type, SpecialVocab(load_merges=True): tokenizer.ggml.merges (model.merges
+   as "left right" strings, [left, right] pairs joined by a space), the special ids, add_* bools,
+   chat template; then tokenizer.ggml.token_type_count = 2, then add_bos/add_eos as above. The
+   pre name comes from get_vocab_base_pre's hash of what the HF tokenizer makes of CHKTXT; this
+   script runs no BPE tokenizer, so --pre is required (jina-v2-code, jina-v2-de, jina-v2-es are
+   the real models' names).
  * Tensors: JinaBertV2Model.get_tensors wraps Model.get_tensors (so it sees the names before
    modify_tensors drops "bert."): a tensor whose name contains "gated_layer", i.e.
    encoder.layer.N.mlp.gated_layers.weight [2I, H] (JinaBertGLUMLP's Linear(H, 2I, bias=False);
@@ -979,17 +988,22 @@ def does_token_look_special(t):
             or (t.startswith("<unused") and t.endswith(">")))
 
 
-def load_vocab(model_dir, hparams):
-    """Model.get_vocab_base for a WordPiece tokenizer: (tokens, toktypes, vocab dict, norm cfg)."""
+def load_vocab(model_dir, hparams, bpe=False):
+    """Model.get_vocab_base for a WordPiece tokenizer (bpe: a byte-level BPE one, whose
+    tokenizer.json is required): (tokens, toktypes, vocab dict, norm cfg, tokenizer_config,
+    added tokens)."""
     tj_path = os.path.join(model_dir, "tokenizer.json")
     tc_path = os.path.join(model_dir, "tokenizer_config.json")
     tcfg = load_json(tc_path) if os.path.isfile(tc_path) else {}
     added = {}                                  # id -> (content, special)
+    if bpe and not os.path.isfile(tj_path):
+        die("%s: a RobertaTokenizer model needs its tokenizer.json here (vocab.json + merges.txt "
+            "are not read)" % model_dir)
     if os.path.isfile(tj_path):
         tj = load_json(tj_path)
         model = tj.get("model", {})
-        if model.get("type") != "WordPiece":
-            die("tokenizer.json model type %r is not WordPiece" % model.get("type"))
+        if model.get("type") != ("BPE" if bpe else "WordPiece"):
+            die("tokenizer.json model type %r is not %s" % (model.get("type"), "BPE" if bpe else "WordPiece"))
         vocab = dict(model["vocab"])
         for a in tj.get("added_tokens", []):
             vocab[a["content"]] = a["id"]
@@ -1049,6 +1063,26 @@ def load_vocab(model_dir, hparams):
             toktypes.append(TOK_NORMAL)
         tokens.append(tok)
     return tokens, toktypes, vocab, (lowercase, strip_accents, chinese), tcfg, added
+
+
+def bpe_merges(model_dir):
+    """gguf-py SpecialVocab._try_load_from_tokenizer_json with load_merges: tokenizer.json's
+    model.merges as "left right" strings ([left, right] pairs joined by a space)."""
+    merges = load_json(os.path.join(model_dir, "tokenizer.json"))["model"].get("merges")
+    if not isinstance(merges, list) or not merges:
+        die("tokenizer.json has no model.merges (SpecialVocab writes no tokenizer.ggml.merges, and "
+            "llama.cpp cannot load a BPE vocabulary without them)")
+    out = []
+    for m in merges:
+        if isinstance(m, str):
+            out.append(m)
+        elif isinstance(m, list) and len(m) == 2 and all(isinstance(x, str) for x in m):
+            if " " in m[0] or " " in m[1]:
+                die("merge %r has a space inside a token" % (m,))
+            out.append(" ".join(m))
+        else:
+            die("tokenizer.json model.merges entry %r is neither a string nor a pair" % (m,))
+    return out
 
 
 def tokenizer_pre(vocab, norm_cfg, tcfg, override):
@@ -1182,15 +1216,13 @@ def check_jina_config(hp, model_dir):
     if "tokenizer_class" not in tcfg:
         die("JinaBertV2Model.set_vocab: tokenizer_config.json has no 'tokenizer_class' (KeyError there)")
     cls = tcfg["tokenizer_class"]
-    if cls == "RobertaTokenizer":
-        die("JinaBertV2Model: tokenizer_class RobertaTokenizer (the BPE jina-v2 models) is converted "
-            "with _set_vocab_gpt2, which this script does not reproduce")
-    if cls != "BertTokenizer":
+    if cls not in ("BertTokenizer", "RobertaTokenizer"):
         die("JinaBertV2Model: Tokenizer %s is not supported for JinaBertModel" % cls)
     for key in ("add_bos_token", "add_eos_token"):
         if isinstance(tcfg.get(key), bool):             # SpecialVocab writes it first
             die("JinaBertV2Model: tokenizer_config.json has %s, and set_vocab adds "
                 "tokenizer.ggml.%s = true after it: Duplicated key name" % (key, key))
+    return cls == "RobertaTokenizer"                    # byte-level BPE: _set_vocab_gpt2
 
 
 def jina_split_tensors(order, n_ff):
@@ -1244,6 +1276,58 @@ def nomic_shape_warnings(plan, n_ff, vocab_size):
 
 # ---------------------------------------------------------------- main
 
+def write_special_vocab(kv, mdir, n_tokens):
+    """SpecialVocab.add_to_gguf after the merges: special ids, add_* flags, chat template."""
+    ids, adds, chat_template = special_vocab(mdir, n_tokens)
+    id_key = {"bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator",
+              "pad": "padding", "cls": "cls", "mask": "mask"}
+    for typ, tid in ids.items():
+        kv.add("tokenizer.ggml.%s_token_id" % id_key[typ], T_U32, tid)
+    for typ, val in adds.items():
+        if typ in ("bos", "eos"):                    # GGUFWriter has add_add_{bos,eos}_token only
+            kv.add("tokenizer.ggml.add_%s_token" % typ, T_BOOL, val)
+    if chat_template is not None:
+        kv.add("tokenizer.chat_template", T_STR, chat_template)
+
+
+def write_vocab_gpt2(kv, mdir, tokens, toktypes, pre):
+    """Model._set_vocab_gpt2, then JinaBertV2Model's token_type_count 2. The tokens are
+    tokenizer.json's byte-level strings as they are (no U+2581 rewrite: get_vocab_base only
+    turns U+2581 into a space in user-defined added tokens)."""
+    tokens = [t.replace("\u2581", " ") if tt == TOK_USER_DEFINED else t for t, tt in zip(tokens, toktypes)]
+    kv.add("tokenizer.ggml.model", T_STR, "gpt2")
+    kv.add("tokenizer.ggml.pre", T_STR, pre)
+    kv.add("tokenizer.ggml.tokens", T_ARR, tokens, T_STR)
+    kv.add("tokenizer.ggml.token_type", T_ARR, toktypes, T_I32)
+    kv.add("tokenizer.ggml.merges", T_ARR, bpe_merges(mdir), T_STR)
+    write_special_vocab(kv, mdir, len(tokens))
+    kv.add("tokenizer.ggml.token_type_count", T_U32, 2)
+
+
+def write_vocab_bert(kv, mdir, hp, tokens, toktypes, vocab, norm_cfg, tcfg, args):
+    """BertModel.set_vocab: WordPiece tokens with the phantom-space rewrite."""
+    pre = tokenizer_pre(vocab, norm_cfg, tcfg, args.pre)
+    if args.legacy_metadata and pre == "jina-v2-en" and not args.pre:
+        pre = "bert-bge"                    # jina-v2-en (same hash) was added after this file era
+    kv.add("tokenizer.ggml.token_type_count", T_U32, hp.get("type_vocab_size", 1))
+    if args.phantom == "brackets":
+        def phantom(tok, tt):
+            if tok.startswith("[") and tok.endswith("]"):
+                return tok
+            return tok[2:] if tok.startswith("##") else "\u2581" + tok
+    else:
+        def phantom(tok, tt):
+            if tt == TOK_CONTROL:
+                return tok
+            return tok[2:] if tok.startswith("##") else "\u2581" + tok
+    tokens = [phantom(t, tt) for t, tt in zip(tokens, toktypes)]
+    kv.add("tokenizer.ggml.model", T_STR, "bert")
+    kv.add("tokenizer.ggml.pre", T_STR, pre)
+    kv.add("tokenizer.ggml.tokens", T_ARR, tokens, T_STR)
+    kv.add("tokenizer.ggml.token_type", T_ARR, toktypes, T_I32)
+    write_special_vocab(kv, mdir, len(tokens))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("model_dir")
@@ -1285,8 +1369,7 @@ def main():
                                                              "CamembertModel"):
         die("architecture %r is not handled by BertModel, NomicBertModel or JinaBertV2Model" % archs[0])
     arch = "nomic-bert" if nomic else "jina-bert-v2" if jina else "bert"
-    if jina:
-        check_jina_config(hp, mdir)
+    bpe = check_jina_config(hp, mdir) if jina else False
     if nomic:
         check_nomic_config(hp)
         hp["n_ctx"] = 2048              # NomicBertModel.__init__: "the HF config claims n_ctx=8192"
@@ -1392,36 +1475,16 @@ def main():
                              "nomic-bert.pooling_type; llama.cpp requires that key for nomic-bert\n")
         nomic_shape_warnings(plan, n_ff, hp.get("vocab_size"))
 
-    tokens, toktypes, vocab, norm_cfg, tcfg, _ = load_vocab(mdir, hp)
-    pre = tokenizer_pre(vocab, norm_cfg, tcfg, args.pre)
-    if args.legacy_metadata and pre == "jina-v2-en" and not args.pre:
-        pre = "bert-bge"                    # jina-v2-en (same hash) was added after this file era
-    kv.add("tokenizer.ggml.token_type_count", T_U32, hp.get("type_vocab_size", 1))
-    if args.phantom == "brackets":
-        def phantom(tok, tt):
-            if tok.startswith("[") and tok.endswith("]"):
-                return tok
-            return tok[2:] if tok.startswith("##") else "\u2581" + tok
+    tokens, toktypes, vocab, norm_cfg, tcfg, _ = load_vocab(mdir, hp, bpe)
+    if bpe:
+        # get_vocab_base_pre hashes what the HF tokenizer makes of CHKTXT; this script runs no
+        # byte-level BPE tokenizer, so the name (jina-v2-code, jina-v2-de, jina-v2-es) is given.
+        if not args.pre:
+            die("a byte-level BPE vocabulary: pass --pre NAME (the converter recognises the real "
+                "tokenizers by a hash of their output, which this script does not compute)")
+        write_vocab_gpt2(kv, mdir, tokens, toktypes, args.pre)
     else:
-        def phantom(tok, tt):
-            if tt == TOK_CONTROL:
-                return tok
-            return tok[2:] if tok.startswith("##") else "\u2581" + tok
-    tokens = [phantom(t, tt) for t, tt in zip(tokens, toktypes)]
-    kv.add("tokenizer.ggml.model", T_STR, "bert")
-    kv.add("tokenizer.ggml.pre", T_STR, pre)
-    kv.add("tokenizer.ggml.tokens", T_ARR, tokens, T_STR)
-    kv.add("tokenizer.ggml.token_type", T_ARR, toktypes, T_I32)
-    ids, adds, chat_template = special_vocab(mdir, len(tokens))
-    id_key = {"bos": "bos", "eos": "eos", "unk": "unknown", "sep": "seperator",
-              "pad": "padding", "cls": "cls", "mask": "mask"}
-    for typ, tid in ids.items():
-        kv.add("tokenizer.ggml.%s_token_id" % id_key[typ], T_U32, tid)
-    for typ, val in adds.items():
-        if typ in ("bos", "eos"):                    # GGUFWriter has add_add_{bos,eos}_token only
-            kv.add("tokenizer.ggml.add_%s_token" % typ, T_BOOL, val)
-    if chat_template is not None:
-        kv.add("tokenizer.chat_template", T_STR, chat_template)
+        write_vocab_bert(kv, mdir, hp, tokens, toktypes, vocab, norm_cfg, tcfg, args)
     if jina and not args.jina_unsplit:      # JinaBertV2Model.set_vocab, after BertModel's
         kv.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
         kv.add("tokenizer.ggml.add_eos_token", T_BOOL, True)

@@ -3,7 +3,7 @@
 sqlite-lembed functions (lembed, lembed_tokenize_json, lembed_token_to_piece,
 lembed_token_score; tests/sql/lembed.test).
 
-    /usr/bin/python3 tests/scripts/ggml_ref/lembed_ref.py MODEL.gguf TEXTS.json OUT.json [--pieces N_VOCAB]
+    /usr/bin/python3 tests/scripts/ggml_ref/lembed_ref.py MODEL.gguf TEXTS.json OUT.json [--pieces N_VOCAB | --hex-pieces N_VOCAB]
 
 Runs sqlite-lembed 0.0.1-alpha.8 (npm's sqlite-lembed-linux-x64, installed by
 tests/scripts/ggml_ref/install.sh) through Python's sqlite3 module, so it needs an
@@ -14,7 +14,9 @@ OUT.json: "reference" (lembed_debug()), "texts" (TEXTS.json), "vectors" (lembed(
 float32 values, L2-normalised by sqlite-lembed), "tokens" (lembed_tokenize_json), and with
 --pieces "pieces": [id, lembed_token_to_piece, lembed_token_score] for ids 0..1099 (the
 specials, [unusedN], single characters) and every 37th id after, below N_VOCAB (the model's
-vocabulary size: sqlite-lembed does not check an id against it).
+vocabulary size: sqlite-lembed does not check an id against it). --hex-pieces writes each piece
+as hex(lembed_token_to_piece('m', id)) instead: a byte-level BPE token's piece is its bytes, and
+one byte of a multi-byte character is no UTF-8 text.
 """
 import json
 import os
@@ -38,8 +40,11 @@ def short_float32(v):
 def main():
     args = sys.argv[1:]
     n_vocab = 0
-    if len(args) == 5 and args[3] == "--pieces":
+    piece = "lembed_token_to_piece('m', ?)"
+    if len(args) == 5 and args[3] in ("--pieces", "--hex-pieces"):
         n_vocab = int(args[4])
+        if args[3] == "--hex-pieces":
+            piece = "hex(%s)" % piece
     elif len(args) != 3:
         sys.exit(__doc__)
     model, texts_path, out_path = args[:3]
@@ -58,7 +63,7 @@ def main():
         out["tokens"].append(json.loads(db.execute("SELECT lembed_tokenize_json('m', ?)", (t,)).fetchone()[0]))
     if n_vocab:
         ids = list(range(min(1100, n_vocab))) + list(range(1100, n_vocab, 37))
-        out["pieces"] = [[i] + list(db.execute("SELECT lembed_token_to_piece('m', ?), lembed_token_score('m', ?)",
+        out["pieces"] = [[i] + list(db.execute("SELECT %s, lembed_token_score('m', ?)" % piece,
                                                (i, i)).fetchone()) for i in ids]
     with open(out_path, "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, separators=(",", ":"))

@@ -15,7 +15,9 @@
 #     -> f16-f32.json;
 #  2b. the same for the nomic test model (n_inner 256) -> nomic256-f32.json and the jina test
 #     model (JinaBert, general.architecture jina-bert-v2) -> jina-f32.json, and its qk-post-norm
-#     variant (jina_code_from_jina.py) -> jina_code-f32.json, pooling from the file;
+#     variant (jina_code_from_jina.py) -> jina_code-f32.json, pooling from the file; and the
+#     jina_code test model itself, whose vocabulary is byte-level BPE (a GGUF "gpt2" vocabulary,
+#     pre jina-v2-code) -> jina_code_bpe-f32.json over fixture_texts_bpe.json;
 #  3. per type: make_gguf.py --type <type> -> f16-<type>.gguf, checked byte for byte against
 #     llama.cpp's own llama_model_quantize run on the F32 file (llama_quantize.py), then
 #     llama_embed.mjs -> f16-<type>.json;
@@ -69,6 +71,13 @@ python3 tests/scripts/jina_code_from_jina.py "$tmp/jina" "$tmp/jina_code"
 python3 tests/scripts/make_gguf.py "$tmp/jina_code" "$tmp/jina_code-f32.gguf" --type f32
 node "$here/llama_embed.mjs" "$tmp/jina_code-f32.gguf" "$texts" "$out/jina_code-f32.json" \
     2> "$tmp/embed-jina_code.log"
+# The jina_code test model as it is: the variant with a RoBERTa-style byte-level BPE tokenizer,
+# written as _set_vocab_gpt2 does (tokenizer.ggml.model "gpt2", tokens, merges); make_gguf.py
+# computes no BPE pre-tokenizer hash, so the name the converter gives the real model is passed.
+"$gen" --shape jina_code --out "$tmp/jina_code_bpe" > /dev/null
+python3 tests/scripts/make_gguf.py "$tmp/jina_code_bpe" "$tmp/jina_code_bpe-f32.gguf" --type f32 --pre jina-v2-code
+node "$here/llama_embed.mjs" "$tmp/jina_code_bpe-f32.gguf" "$here/fixture_texts_bpe.json" \
+    "$out/jina_code_bpe-f32.json" 2> "$tmp/embed-jina_code_bpe.log"
 for t in $types; do
     python3 tests/scripts/make_gguf.py "$tmp/f16" "$out/f16-$t.gguf" --type "$t" 2> "$tmp/make-$t.log"
     python3 "$here/llama_quantize.py" "$tmp/f16-f32.gguf" "$tmp/ref-$t.gguf" "$t" > "$tmp/quantize-$t.log" 2>&1
@@ -155,9 +164,7 @@ architecture of jina-embeddings-v2-base-code): the "jina" test model's weights a
 vocabulary with the variant's layout, made by \`tests/scripts/jina_code_from_jina.py\`
 (\`mlp.gated_layers\` renamed \`mlp.up_gated_layer\`, whose SECOND half is the gate, \`mlp.wo\`
 \`mlp.down_layer\`, \`mlp.layernorm\` \`layer_norm_2\`, and seeded \`attention.self.layer_norm_q\`,
-\`layer_norm_k\` and \`layer_norm_1\` added to each layer; the real model's byte-level BPE
-vocabulary would be a GGUF \`gpt2\` vocabulary, which the engine does not read from a GGUF file),
-as llama.cpp's converter writes it: \`attn_q_norm\`, \`attn_k_norm\`, \`attn_norm_2\`, each
+\`layer_norm_k\` and \`layer_norm_1\` added to each layer), as llama.cpp's converter writes it: \`attn_q_norm\`, \`attn_k_norm\`, \`attn_norm_2\`, each
 \`up_gated_layer\` split into \`ffn_up\` (rows 0-127) and \`ffn_gate\` (rows 128-255, the half that
 goes through GELU). llama.cpp normalises the queries and keys after their projections and adds
 the layer input a second time before \`attn_norm_2\`. Pooling from the file (mean), \`context_size\`
@@ -170,6 +177,23 @@ the layer input a second time before \`attn_norm_2\`. Pooling from the file (mea
 
 The engine (from the GGUF or from CODEDIR, the same bits) is within 5.5e-4 of these vectors
 (values up to 2.3), as for jina-f32.json; the jina model's own vectors are 1.6 away.
+
+\`jina_code_bpe-f32.json\`: the "jina_code" test model itself (the qk-post-norm variant, hidden 96,
+3 layers, 6 heads, intermediate 128, mean pooling) with its RoBERTa-style byte-level BPE
+tokenizer (4000 ids, \`<s>\` 0, \`</s>\` 2; jina-embeddings-v2-base-code's tokenizer is one too),
+written as the converter's \`_set_vocab_gpt2\` does: \`tokenizer.ggml.model\` \`gpt2\`, the
+byte-level tokens, \`tokenizer.ggml.merges\`, token types (the five special tokens CONTROL), bos
+0 / eos 2 with \`add_bos_token\` / \`add_eos_token\` true, \`token_type_count\` 2. The converter
+names the pre-tokenizer from a hash of what the HF tokenizer makes of a check text; that hash
+is the real model's, so the name it gives it, \`jina-v2-code\`, is passed with \`--pre\`
+(llama.cpp splits such text with GPT-2's pattern). Over \`fixture_texts_bpe.json\` (code,
+whitespace runs, contractions, emoji, CJK, Arabic digits, a URL; no special token typed:
+node-llama-cpp tokenizes with special tokens unparsed, sqlite-lembed parses them, see
+tests/fixtures/lembed). Its GGUF is not kept either:
+
+    build/tools/gen_model --shape jina_code --out CODEDIR
+    python3 tests/scripts/make_gguf.py CODEDIR jina_code_bpe-f32.gguf --type f32 --pre jina-v2-code   # not kept
+    node tests/scripts/ggml_ref/llama_embed.mjs jina_code_bpe-f32.gguf tests/scripts/ggml_ref/fixture_texts_bpe.json jina_code_bpe-f32.json
 
 ## The JSON files
 

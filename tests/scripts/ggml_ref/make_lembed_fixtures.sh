@@ -38,4 +38,14 @@ python3 tests/scripts/make_gguf.py "$tmp/nomic" "$tmp/nomic256-f32.gguf" --type 
 "$py" "$here/lembed_ref.py" "$tmp/minilm-f32.gguf" "$texts" "$out/minilm-f32.json" --pieces 30522 2> "$tmp/log"
 "$py" "$here/lembed_ref.py" "$tmp/minilm-q8_0.gguf" "$texts" "$out/minilm-q8_0.json" 2>> "$tmp/log"
 "$py" "$here/lembed_ref.py" "$tmp/nomic256-f32.gguf" "$texts" "$out/nomic256-f32.json" 2>> "$tmp/log"
+# A byte-level BPE (GGUF "gpt2") vocabulary: sqlite-lembed's llama.cpp (2024) reads jina-bert-v2
+# but not the qk-post-norm variant, so the jina test model's weights with the jina_code test
+# model's tokenizer files (RoBERTa-style BPE, 4000 ids; the converter pads the vocabulary to the
+# 30522 rows of token_embd with [PADn] tokens), pre jina-v2-de (GPT-2's pattern, <mask> lstrip).
+"$gen" --shape jina --out "$tmp/jina_bpe" > /dev/null
+"$gen" --shape jina_code --out "$tmp/jina_code" > /dev/null
+rm -f "$tmp/jina_bpe/vocab.txt" "$tmp/jina_bpe/tokenizer.json" "$tmp/jina_bpe/special_tokens_map.json"
+cp "$tmp/jina_code/tokenizer.json" "$tmp/jina_code/tokenizer_config.json" "$tmp/jina_code/special_tokens_map.json" "$tmp/jina_bpe/"
+python3 tests/scripts/make_gguf.py "$tmp/jina_bpe" "$tmp/jina_bpe-f32.gguf" --type f32 --pre jina-v2-de
+"$py" "$here/lembed_ref.py" "$tmp/jina_bpe-f32.gguf" "$here/lembed_texts_bpe.json" "$out/jina_bpe-f32.json" --hex-pieces 4000 2>> "$tmp/log"
 ls -l "$out"
