@@ -406,10 +406,13 @@ int ee_is_gguf(const char *path);              /* a regular file named *.gguf */
 /* cfg from the file's metadata, as ee_config_load and ee_st_config_load
 ** would from the directory it was converted from (see gguf.c). */
 ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee_error *err);
-/* Its vocabulary as vocab.txt text (*vocab se_malloc'd, NUL-terminated) and
-** the WordPiece options to read it with. */
+/* gguf_vocab.c: a WordPiece vocabulary as vocab.txt text (*vocab
+** se_malloc'd, NUL-terminated) and the options to read it with; */
 ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options *opts,
                         ee_error *err);
+/* the tokenizer of its vocabulary (WordPiece or byte-level
+** BPE), giving llama.cpp's tokens; *tok to wp_free. */
+ee_status ee_gguf_tokenizer(const char *path, wp_tokenizer **tok, ee_error *err);
 
 /* ------------------------------------------------------------------------
 ** interface to torch_bin.c

@@ -6,7 +6,7 @@
 **   st_file f;                                    // weights.c opens it so
 **   st_open_with(&f, "all-MiniLM-L6-v2.F16.gguf", gguf_parse, &err);
 **   ee_gguf_config(path, &cfg, &err);             // model_load.c
-**   ee_gguf_vocab(path, &vocab_txt, &len, &opts, &err);
+**   ee_gguf_tokenizer(path, &tok, &err);          // gguf_vocab.c
 **
 ** Layout (GGUF v2 and v3, little-endian):
 **   "GGUF", u32 version, u64 tensor count, u64 metadata count
@@ -36,46 +36,22 @@
 ** Every count, length and offset is checked against the file before use.
 */
 #include "engine_int.h"
+#include "gguf_int.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum { GG_U8, GG_I8, GG_U16, GG_I16, GG_U32, GG_I32, GG_F32, GG_BOOL, GG_STR, GG_ARR, GG_U64,
-       GG_I64, GG_F64, GG_NTYPES };
 static const int GG_SIZE[GG_NTYPES] = {1, 1, 2, 2, 4, 4, 4, 1, 0, 0, 8, 8, 8};
 
 #define GG_MAX_TENSORS (1 << 20)
 #define GG_MAX_KV (1 << 20)
-
-typedef struct gg_kv {
-  const char *key;
-  size_t nkey;
-  uint32_t type;
-  const unsigned char *val;     /* the value (arrays: their first element) */
-  uint32_t arr_type;            /* arrays */
-  uint64_t arr_n;
-} gg_kv;
-
-typedef struct gg_header {
-  gg_kv *kv;                    /* se_malloc'd */
-  int64_t n_kv;
-  uint64_t n_tensors;
-  size_t tensors_at;            /* the first tensor info */
-} gg_header;
-
-typedef struct gg_reader {
-  const unsigned char *buf;
-  size_t size, pos;
-  const char *path;
-  ee_error *err;
-} gg_reader;
 
 static ee_status gg_bad(gg_reader *r, const char *what) {
   return ee_set_error(r->err, EE_ERR_FORMAT, "%s: %s at byte %zu (truncated or damaged GGUF file?)",
                       r->path, what, r->pos);
 }
 
-static uint64_t rd(const unsigned char *p, int n) {
+uint64_t gg_rd(const unsigned char *p, int n) {
   uint64_t x = 0;
   for (int i = n - 1; i >= 0; i--) x = (x << 8) | p[i];
   return x;
@@ -91,11 +67,11 @@ static int take(gg_reader *r, size_t n, const unsigned char **p) {
 static int take_u(gg_reader *r, int n, uint64_t *x) {
   const unsigned char *p;
   if (!take(r, (size_t)n, &p)) return 0;
-  *x = rd(p, n);
+  *x = gg_rd(p, n);
   return 1;
 }
 
-static int take_str(gg_reader *r, const char **s, size_t *n) {
+int gg_take_str(gg_reader *r, const char **s, size_t *n) {
   uint64_t len;
   const unsigned char *p;
   if (!take_u(r, 8, &len) || len > r->size - r->pos || !take(r, (size_t)len, &p)) return 0;
@@ -109,7 +85,7 @@ static int skip_value(gg_reader *r, uint32_t t, gg_kv *kv) {
   if (t == GG_STR) {
     const char *s;
     size_t n;
-    return take_str(r, &s, &n);
+    return gg_take_str(r, &s, &n);
   }
   if (t != GG_ARR) return take(r, (size_t)GG_SIZE[t], NULL);
   uint64_t et, n;
@@ -143,7 +119,7 @@ static ee_status read_header(gg_reader *r, gg_header *h) {
   for (uint64_t i = 0; i < nkv; i++) {
     gg_kv *kv = &h->kv[i];
     uint64_t t;
-    if (!take_str(r, &kv->key, &kv->nkey) || !take_u(r, 4, &t)) return gg_bad(r, "metadata cut short");
+    if (!gg_take_str(r, &kv->key, &kv->nkey) || !take_u(r, 4, &t)) return gg_bad(r, "metadata cut short");
     kv->type = (uint32_t)t, kv->val = r->buf + r->pos;
     if (!skip_value(r, kv->type, kv)) return gg_bad(r, "a metadata value cut short or of no known type");
     h->n_kv++;
@@ -152,7 +128,7 @@ static ee_status read_header(gg_reader *r, gg_header *h) {
   return EE_OK;
 }
 
-static const gg_kv *find_kv(const gg_header *h, const char *key) {
+const gg_kv *gg_find_kv(const gg_header *h, const char *key) {
   size_t n = strlen(key);
   for (int64_t i = 0; i < h->n_kv; i++)
     if (h->kv[i].nkey == n && memcmp(h->kv[i].key, key, n) == 0) return &h->kv[i];
@@ -160,16 +136,16 @@ static const gg_kv *find_kv(const gg_header *h, const char *key) {
 }
 
 /* An integer value of any integer type; 0 if absent or not an integer. */
-static int kv_int(const gg_kv *kv, int64_t *out) {
+int gg_kv_int(const gg_kv *kv, int64_t *out) {
   if (!kv) return 0;
   switch (kv->type) {
   case GG_U8: case GG_U16: case GG_U32: case GG_U64:
-    *out = (int64_t)(rd(kv->val, GG_SIZE[kv->type]) & (uint64_t)INT64_MAX);
+    *out = (int64_t)(gg_rd(kv->val, GG_SIZE[kv->type]) & (uint64_t)INT64_MAX);
     return 1;
   case GG_I8: *out = (int8_t)kv->val[0]; return 1;
-  case GG_I16: *out = (int16_t)rd(kv->val, 2); return 1;
-  case GG_I32: *out = (int32_t)rd(kv->val, 4); return 1;
-  case GG_I64: { uint64_t u = rd(kv->val, 8); memcpy(out, &u, 8); return 1; }
+  case GG_I16: *out = (int16_t)gg_rd(kv->val, 2); return 1;
+  case GG_I32: *out = (int32_t)gg_rd(kv->val, 4); return 1;
+  case GG_I64: { uint64_t u = gg_rd(kv->val, 8); memcpy(out, &u, 8); return 1; }
   default: return 0;
   }
 }
@@ -177,25 +153,25 @@ static int kv_int(const gg_kv *kv, int64_t *out) {
 static int kv_float(const gg_kv *kv, double *out) {
   if (!kv) return 0;
   if (kv->type == GG_F32) {
-    uint32_t u = (uint32_t)rd(kv->val, 4);
+    uint32_t u = (uint32_t)gg_rd(kv->val, 4);
     float f;
     memcpy(&f, &u, 4);
     *out = f;
     return 1;
   }
   if (kv->type == GG_F64) {
-    uint64_t u = rd(kv->val, 8);
+    uint64_t u = gg_rd(kv->val, 8);
     memcpy(out, &u, 8);
     return 1;
   }
   int64_t i;
-  if (kv_int(kv, &i)) return *out = (double)i, 1;
+  if (gg_kv_int(kv, &i)) return *out = (double)i, 1;
   return 0;
 }
 
-static int kv_is_str(const gg_kv *kv, const char *s) {
+int gg_kv_is_str(const gg_kv *kv, const char *s) {
   if (!kv || kv->type != GG_STR) return 0;
-  size_t n = (size_t)rd(kv->val, 8);
+  size_t n = (size_t)gg_rd(kv->val, 8);
   return n == strlen(s) && memcmp(kv->val + 8, s, n) == 0;
 }
 
@@ -279,9 +255,9 @@ static int hf_name(const gg_names *map, const char *name, size_t n, char *out, s
 }
 
 static const gg_names *names_of(const gg_header *h) {
-  const gg_kv *arch = find_kv(h, "general.architecture");
+  const gg_kv *arch = gg_find_kv(h, "general.architecture");
   for (size_t i = 0; i < sizeof NAMES / sizeof *NAMES; i++)
-    if (kv_is_str(arch, NAMES[i].arch)) return &NAMES[i];
+    if (gg_kv_is_str(arch, NAMES[i].arch)) return &NAMES[i];
   return &NAMES[0];
 }
 
@@ -298,8 +274,8 @@ ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, siz
   ee_status rc = read_header(&r, &h);
   if (rc != EE_OK) goto done;
   int64_t align = 32;
-  const gg_kv *al = find_kv(&h, "general.alignment");
-  if (al && (!kv_int(al, &align) || align < 1 || align > 65536 || (align & (align - 1)))) {
+  const gg_kv *al = gg_find_kv(&h, "general.alignment");
+  if (al && (!gg_kv_int(al, &align) || align < 1 || align > 65536 || (align & (align - 1)))) {
     rc = ee_set_error(err, EE_ERR_FORMAT, "%s: general.alignment must be a power of two up to 65536",
                       path);
     goto done;
@@ -321,7 +297,7 @@ ee_status gguf_parse(st_file *f, const char *path, const unsigned char *buf, siz
     const char *name;
     size_t nname;
     uint64_t nd, type;
-    if (!take_str(&r, &name, &nname) || !take_u(&r, 4, &nd)) {
+    if (!gg_take_str(&r, &name, &nname) || !take_u(&r, 4, &nd)) {
       rc = gg_bad(&r, "a tensor info cut short");
       break;
     }
@@ -422,7 +398,7 @@ int ee_is_gguf(const char *path) {
 /* ---- config and vocabulary ------------------------------------------------------ */
 
 /* The file mapped and its header read: *f to st_close, h->kv to se_free. */
-static ee_status open_header(const char *path, st_file *f, gg_header *h, ee_error *err) {
+ee_status gg_open_header(const char *path, st_file *f, gg_header *h, ee_error *err) {
   memset(h, 0, sizeof *h);
   ee_status rc = st_open_with(f, path, gguf_parse, err);
   if (rc != EE_OK) return rc;
@@ -438,7 +414,7 @@ static ee_status open_header(const char *path, st_file *f, gg_header *h, ee_erro
 static const gg_kv *arch_kv(const gg_header *h, const char *arch, const char *key) {
   char full[128];
   snprintf(full, sizeof full, "%s.%s", arch, key);
-  return find_kv(h, full);
+  return gg_find_kv(h, full);
 }
 
 /* The GGUF architectures read, as config.json's kinds. */
@@ -460,17 +436,17 @@ static ee_status build_config(const gg_header *h, const st_file *f, gg_kind kind
   for (size_t i = 0; i < 5; i++) {
     int64_t v;
     const gg_kv *kv = arch_kv(h, arch, GG[i]);
-    if (!kv_int(kv, &v))
+    if (!gg_kv_int(kv, &v))
       return ee_set_error(err, EE_ERR_FORMAT, "%s: %s.%s %s", path, arch, GG[i],
                           kv ? "is not an integer" : "is missing");
     if (json_object_set_new(root, nomic ? NOMIC[i] : BERT[i], json_integer(v))) return EE_ERR_NOMEM;
   }
   int64_t tv;
-  if (kv_int(find_kv(h, "tokenizer.ggml.token_type_count"), &tv) &&
+  if (gg_kv_int(gg_find_kv(h, "tokenizer.ggml.token_type_count"), &tv) &&
       json_object_set_new(root, "type_vocab_size", json_integer(tv)))
     return EE_ERR_NOMEM;
   /* The word table's rows (a NomicBert table is padded past the tokens). */
-  const gg_kv *tokens = find_kv(h, "tokenizer.ggml.tokens");
+  const gg_kv *tokens = gg_find_kv(h, "tokenizer.ggml.tokens");
   const st_tensor *word = st_find(f, "embeddings.word_embeddings.weight");
   if (!tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR)
     return ee_set_error(err, EE_ERR_FORMAT, "%s: no tokenizer.ggml.tokens string array", path);
@@ -518,14 +494,14 @@ static ee_status build_config(const gg_header *h, const st_file *f, gg_kind kind
 ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee_error *err) {
   st_file f;
   gg_header h;
-  ee_status rc = open_header(path, &f, &h, err);
+  ee_status rc = gg_open_header(path, &f, &h, err);
   if (rc != EE_OK) return rc;
   json_t *root = NULL;
-  const gg_kv *arch = find_kv(&h, "general.architecture");
+  const gg_kv *arch = gg_find_kv(&h, "general.architecture");
   int kind = 0;
-  while (kind < 3 && !kv_is_str(arch, KIND_ARCH[kind])) kind++;
+  while (kind < 3 && !gg_kv_is_str(arch, KIND_ARCH[kind])) kind++;
   if (kind == 3) {
-    int n = arch && arch->type == GG_STR ? (int)(rd(arch->val, 8) < 64 ? rd(arch->val, 8) : 64) : 0;
+    int n = arch && arch->type == GG_STR ? (int)(gg_rd(arch->val, 8) < 64 ? gg_rd(arch->val, 8) : 64) : 0;
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "%s: general.architecture '%.*s' is not supported in a GGUF file (read: "
                       "bert, nomic-bert, jina-bert-v2)",
@@ -546,7 +522,7 @@ ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee
   ** sentence-transformers model had a Normalize module: normalised too. */
   int64_t pt = 2;
   const gg_kv *pk = arch_kv(&h, KIND_ARCH[kind], "pooling_type");
-  if (pk && (!kv_int(pk, &pt) || (pt != 1 && pt != 2)) && !pooling_given) {
+  if (pk && (!gg_kv_int(pk, &pt) || (pt != 1 && pt != 2)) && !pooling_given) {
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "%s: %s.pooling_type %lld is not mean (1) or cls (2): give a pooling "
                       "option", path, KIND_ARCH[kind], (long long)pt);
@@ -556,106 +532,6 @@ ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee
   cfg->normalize = 1;
 done:
   json_decref(root);
-  se_free(h.kv);
-  st_close(&f);
-  return rc;
-}
-
-ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options *opts,
-                        ee_error *err) {
-  *vocab = NULL, *len = 0;
-  st_file f;
-  gg_header h;
-  ee_status rc = open_header(path, &f, &h, err);
-  if (rc != EE_OK) return rc;
-  const gg_kv *model = find_kv(&h, "tokenizer.ggml.model");
-  const gg_kv *tokens = find_kv(&h, "tokenizer.ggml.tokens");
-  if (!kv_is_str(model, "bert") || !tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
-    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "%s: the tokenizer is not a WordPiece one (tokenizer.ggml.model \"bert\" "
-                      "with tokenizer.ggml.tokens)", path);
-    goto done;
-  }
-  /* The special tokens are taken by name ([CLS], [SEP], [UNK]), as from a
-  ** vocab.txt; llama.cpp takes them by the ids the file states.  A file
-  ** whose ids name other tokens would give other vectors than llama.cpp's
-  ** without a word: refused.  (Padding never reaches the encoder, and a
-  ** [MASK] typed in a text is matched by its text in both.) */
-  static const char *const SPECIAL[][2] = {
-      {"tokenizer.ggml.cls_token_id", "[CLS]"},
-      {"tokenizer.ggml.seperator_token_id", "[SEP]"},
-      {"tokenizer.ggml.unknown_token_id", "[UNK]"},
-  };
-  enum { N_SPECIAL = sizeof SPECIAL / sizeof SPECIAL[0] };
-  int64_t special_id[N_SPECIAL];
-  for (int k = 0; k < N_SPECIAL; k++) {
-    const gg_kv *kv = find_kv(&h, SPECIAL[k][0]);
-    special_id[k] = -1;
-    if (kv && (!kv_int(kv, &special_id[k]) || special_id[k] < 0 || (uint64_t)special_id[k] >= tokens->arr_n)) {
-      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: %s is not a token id (the vocabulary has %llu tokens)", path,
-                        SPECIAL[k][0], (unsigned long long)tokens->arr_n);
-      goto done;
-    }
-  }
-  /* vocab.txt: one token a line, "##" back on word pieces. A token with a
-  ** line break could not be a line: refused. Lowercasing as BERT's uncased
-  ** tokenizers do unless the vocabulary has capitals (a cased model). */
-  gg_reader r = {f.map, f.map_size, (size_t)(tokens->val - f.map), path, err};
-  size_t total = 0;
-  int upper = 0;
-  for (uint64_t i = 0; i < tokens->arr_n; i++) {
-    const char *s;
-    size_t n;
-    take_str(&r, &s, &n); /* checked by read_header */
-    if (memchr(s, '\n', n) || memchr(s, '\r', n) || n == 0) {
-      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: token %llu is empty or holds a line break", path,
-                        (unsigned long long)i);
-      goto done;
-    }
-    for (int k = 0; k < N_SPECIAL; k++) {
-      if ((uint64_t)special_id[k] != i || (n == strlen(SPECIAL[k][1]) && !memcmp(s, SPECIAL[k][1], n))) continue;
-      rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                        "%s: %s is %llu, the token '%.*s', not %s: special tokens are taken by name here, "
-                        "so this file's would differ from llama.cpp's", path, SPECIAL[k][0],
-                        (unsigned long long)i, (int)(n < 64 ? n : 64), s, SPECIAL[k][1]);
-      goto done;
-    }
-    int special = s[0] == '[' && s[n - 1] == ']';
-    for (size_t j = 0; j < n && !special; j++) upper |= s[j] >= 'A' && s[j] <= 'Z';
-    total += n + 3;
-  }
-  char *out = se_malloc(total + 1);
-  if (!out) {
-    rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
-    goto done;
-  }
-  size_t used = 0;
-  r.pos = (size_t)(tokens->val - f.map);
-  for (uint64_t i = 0; i < tokens->arr_n; i++) {
-    const char *s;
-    size_t n;
-    take_str(&r, &s, &n);
-    if (s[0] == '[' && s[n - 1] == ']') {
-      /* as is */
-    } else if (n >= 3 && !memcmp(s, "\xe2\x96\x81", 3)) {
-      s += 3, n -= 3; /* U+2581: a word start */
-    } else {
-      memcpy(out + used, "##", 2), used += 2;
-    }
-    memcpy(out + used, s, n), used += n;
-    out[used++] = '\n';
-  }
-  out[used] = '\0';
-  *vocab = out, *len = used;
-  memset(opts, 0, sizeof *opts);
-  opts->lowercase = !upper;
-  opts->strip_accents = -1;
-  opts->clean_text = 1;
-  opts->handle_chinese_chars = 1;
-  opts->max_input_chars_per_word = 100;
-  snprintf(opts->continuing_subword_prefix, sizeof opts->continuing_subword_prefix, "##");
-  snprintf(opts->unk_token, sizeof opts->unk_token, "[UNK]");
-done:
   se_free(h.kv);
   st_close(&f);
   return rc;

@@ -90,18 +90,10 @@ static ee_status check_params(const ee_params *p, ee_error *err) {
 static ee_status load_tokenizer(ee_model *m, ee_error *err) {
   wp_error werr;
   wp_status ws;
-  if (ee_is_gguf(m->dir)) { /* its vocabulary in vocab.txt's form */
-    char *vocab;
-    size_t len;
-    wp_options opts;
-    ee_status rc = ee_gguf_vocab(m->dir, &vocab, &len, &opts, err);
+  if (ee_is_gguf(m->dir)) {
+    ee_status rc = ee_gguf_tokenizer(m->dir, &m->tok, err);
     if (rc != EE_OK) return rc;
-    ws = wp_load_vocab_txt_mem(vocab, len, &opts, &m->tok, &werr);
-    se_free(vocab);
-  } else {
-    ws = wp_load_dir(m->dir, &m->tok, &werr);
-  }
-  if (ws != WP_OK) {
+  } else if ((ws = wp_load_dir(m->dir, &m->tok, &werr)) != WP_OK) {
     m->tok = NULL;
     return ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
   }

@@ -314,7 +314,7 @@ static void check_refusals(const char *tmp) {
                 "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
   /* tokenizer.ggml.model: u32 type, u64 length 4, "bert" */
   check_patched("tokenizer.ggml.model 'bart'", tiny, n, "tokenizer.ggml.model", 4 + 8 + 1, 'a', 0,
-                EE_ERR_UNSUPPORTED, "the tokenizer is not a WordPiece one", tmp);
+                EE_ERR_UNSUPPORTED, "the tokenizer is neither WordPiece nor byte-level BPE", tmp);
   /* a token with a line break could not be a vocab.txt line: the first
   ** "\u2581" token's next byte made a newline */
   check_patched("a token holding a line break", tiny, n, "\xe2\x96\x81", 0, '\n', 0, EE_ERR_FORMAT,
@@ -365,6 +365,72 @@ static void check_refusals(const char *tmp) {
   char cmd[700];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
   CHECK(system(cmd) == 0, "the tiny model's directory removed");
+}
+
+/* 4: a byte-level BPE vocabulary (tokenizer.ggml.model "gpt2"): the
+** jina_code test model, whose tokenizer.json is tests/fixtures/tokenizer/bpe's,
+** as the converter writes jina-embeddings-v2-base-code. */
+static void check_bpe(const char *tmp) {
+  char dir[1024], gguf[1100];
+  snprintf(dir, sizeof dir, "%s/jina_code", models());
+  snprintf(gguf, sizeof gguf, "%s/jina_code_bpe.gguf", tmp);
+  CHECK(make_gguf(dir, gguf, "f32", "--pre jina-v2-code") == 0, "jina_code written as GGUF (gpt2 vocabulary)");
+  check_same("jina_code (qk-post-norm, byte-level BPE)", dir, gguf, -1);
+
+  /* the Hugging Face tokenizer's ids (make_bpe_fixtures.py) for every case,
+  ** typed special tokens and <mask>'s lstrip included */
+  ee_params p = ee_default_params();
+  p.threads = 1;
+  ee_model *m = NULL;
+  ee_error err = {0};
+  CHECK_EQ_INT(ee_model_load(gguf, &p, &m, &err), EE_OK, "  loads (%s)", err.msg);
+  size_t len = 0;
+  char *cases = check_slurp("tests/fixtures/tokenizer/bpe/cases.jsonl", &len);
+  int n = 0, same = 0;
+  for (char *line = cases; m && line && *line; n++) {
+    char *end = strchr(line, '\n');
+    json_error_t jerr;
+    json_t *c = json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, &jerr);
+    const char *text = json_string_value(json_object_get(c, "text"));
+    const json_t *ids = json_object_get(c, "ids");
+    wp_encoding enc = {0};
+    wp_error werr;
+    int eq = text && wp_encode(ee_model_tokenizer(m), text, json_string_length(json_object_get(c, "text")), 0,
+                               &enc, &werr) == WP_OK && (size_t)enc.n == json_array_size(ids);
+    for (int k = 0; eq && k < enc.n; k++) eq = enc.ids[k] == json_integer_value(json_array_get(ids, (size_t)k));
+    if (!eq && n - same < 3) /* the first few that differ */
+      printf("# differs: %.*s\n", end ? (int)(end - line) : 80, line);
+    same += eq;
+    wp_encoding_free(&enc);
+    json_decref(c);
+    line = end ? end + 1 : NULL;
+  }
+  CHECK(n >= 6000 && same == n, "  the Hugging Face tokenizer's ids for all %d cases of tokenizer/bpe (%d same)", n,
+        same);
+  free(cases);
+  ee_model_free(m);
+
+  unsigned char *bpe = (unsigned char *)check_slurp(gguf, &len);
+  if (!bpe) return;
+  /* a string value: u32 type, u64 length, then its bytes */
+  check_patched("tokenizer.ggml.pre 'jina-v2-codX'", bpe, len, "tokenizer.ggml.pre", 4 + 8 + 11, 'X', 0,
+                EE_ERR_UNSUPPORTED, "tokenizer.ggml.pre 'jina-v2-codX' is not read here", tmp);
+  check_patched("tokenizer.ggml.model 'gpt3'", bpe, len, "tokenizer.ggml.model", 4 + 8 + 3, '3', 0,
+                EE_ERR_UNSUPPORTED, "the tokenizer is neither WordPiece nor byte-level BPE", tmp);
+  check_patched("no tokenizer.ggml.merges", bpe, len, "tokenizer.ggml.merge", 0, 'X', 0, EE_ERR_FORMAT,
+                "a byte-level BPE vocabulary without tokenizer.ggml.merges", tmp);
+  check_patched("tokenizer.ggml.token_type of UINT32", bpe, len, "tokenizer.ggml.token_type", 4, 4 /* UINT32 */, 0,
+                EE_ERR_FORMAT, "tokenizer.ggml.token_type is not an array of 4000 INT32", tmp);
+  check_patched("tokenizer.ggml.add_bos_token false", bpe, len, "tokenizer.ggml.add_bos_token", 4, 0, 0,
+                EE_ERR_UNSUPPORTED, "with add_bos_token and add_eos_token true", tmp);
+  check_patched("tokenizer.ggml.eos_token_id 65538", bpe, len, "tokenizer.ggml.eos_token_id", 4 + 2, 1, 0, EE_ERR_FORMAT, "tokenizer.ggml.eos_token_id is not a token id (the vocabulary has 4000", tmp);
+  /* tokens: u32 element type, u64 count, then strings; the first is "<s>" */
+  check_patched("a token of invalid UTF-8", bpe, len, "tokenizer.ggml.tokens", 4 + 4 + 8 + 8, 0xff, 0,
+                EE_ERR_FORMAT, "token 0 is not UTF-8 text", tmp);
+  /* the first merge, "\u0120 t", with byte 1 in place of "t": no token */
+  check_patched("a merge naming no token", bpe, len, "tokenizer.ggml.merges", 4 + 4 + 8 + 8 + 3, 1, 0,
+                EE_ERR_FORMAT, "which is not in model.vocab", tmp);
+  free(bpe);
 }
 
 /* A GGUF file of one F32 tensor (name, ne[0..nd)) and no metadata, written here. */
@@ -426,6 +492,7 @@ int main(void) {
   check_cased_vocab(tmp, models());
   check_models(tmp);
   check_refusals(tmp);
+  check_bpe(tmp);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) printf("# could not remove %s\n", tmp);

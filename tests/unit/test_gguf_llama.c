@@ -16,6 +16,9 @@
 **                    pooling), which this test writes again
 **   jina_code-f32.json  the same weights as JinaBert's qk-post-norm variant
 **                    (jina_code_from_jina.py), written again the same way
+**   jina_code_bpe-f32.json  the jina_code test model with its byte-level BPE
+**                    vocabulary (a "gpt2" GGUF vocabulary, pre jina-v2-code),
+**                    thirteen other texts (code, whitespace runs, emoji, CJK)
 ** The engine must give llama.cpp's tokens, its F32 vectors (BERT and
 ** NomicBert) within 1e-4, and
 ** its Q4_K_M vectors within 2.5e-3 (of values up to 2.2), under half of what
@@ -56,7 +59,7 @@ static double compare(const char *label, const char *gguf, ee_pooling pooling, c
             (int)json_array_size(json_array_get(vecs, 0)) == dims,
         "%s: the reference has %zu texts of %d dims", label, n, dims);
 
-  /* tokens: llama.cpp's WordPiece against ours */
+  /* tokens: llama.cpp's tokenizer against ours */
   int same_tokens = 0;
   for (size_t i = 0; i < n; i++) {
     const char *t = json_string_value(json_array_get(texts, i));
@@ -174,6 +177,19 @@ int main(void) {
   json_t *refc = load_ref(FIX "jina_code-f32.json");
   if (refc) compare("jina qk-post-norm as F32 GGUF", code_gg, EE_POOL_DEFAULT, refc, 1e-3, NULL);
   json_decref(refc);
+
+  /* The variant as jina-embeddings-v2-base-code ships it: a byte-level BPE
+  ** vocabulary, which the converter writes as tokenizer.ggml.model "gpt2"
+  ** with its merges; the engine rebuilds the tokenizer from them.  Its
+  ** tokens are llama.cpp's, its vectors within the same tolerance. */
+  char bpe_gg[700];
+  snprintf(bpe_gg, sizeof bpe_gg, "%s/jina_code_bpe.gguf", tmp);
+  snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/jina_code' '%s' --type f32 --pre jina-v2-code",
+           models(), bpe_gg);
+  CHECK(system(cmd) == 0, "the jina_code test model (byte-level BPE) written as an F32 GGUF");
+  json_t *refb = load_ref(FIX "jina_code_bpe-f32.json");
+  if (refb) compare("jina qk-post-norm, BPE vocabulary, as F32 GGUF", bpe_gg, EE_POOL_DEFAULT, refb, 1e-3, NULL);
+  json_decref(refb);
 
   /* The quantization is real: Q4_K_M's vectors are not F32's, though close. */
   if (v32 && vq && ref32) {

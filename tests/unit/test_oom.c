@@ -497,6 +497,9 @@ int main(int argc, char **argv) {
                    tiny_legacy, EE_PREC_FP32);
   sweep_model_load("ee_model_load tiny model as one GGUF file (metadata, vocabulary, F16 tensors)",
                    "tests/fuzz/corpus/fuzz_gguf/tiny_f16.gguf", EE_PREC_FP32);
+  sweep_model_load("ee_model_load a GGUF file with a byte-level BPE vocabulary (its tokenizer.json "
+                   "built in memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_jina_code_bpe_f32.gguf",
+                   EE_PREC_FP32);
   sweep_model_load("ee_model_load a llama-quantize Q4_K_M GGUF file (Q8_0, Q5_0, Q4_K, Q6_K blocks "
                    "dequantised, then freed once packed)", "tests/fixtures/gguf_quants/f16-q4_k_m.gguf",
                    EE_PREC_FP32);

@@ -1,0 +1,291 @@
+/*
+** gguf_vocab.c — the tokenizer a GGUF file holds, as llama.cpp reads it.
+**
+**   wp_tokenizer *tok;
+**   ee_gguf_tokenizer("jina-embeddings-v2-base-code.F16.gguf", &tok, &err);  // model_load.c
+**
+** Two kinds of vocabulary (tokenizer.ggml.model):
+**   "bert"  WordPiece, written by convert_hf_to_gguf.py with "##" dropped from
+**           word pieces and U+2581 put before word starts ("[...]" tokens as
+**           they are): turned back into vocab.txt's form.
+**   "gpt2"  byte-level BPE (jina-embeddings-v2-base-code/-de/-es, RoBERTa):
+**           tokenizer.ggml.tokens as tokenizer.json's byte-level strings,
+**           tokenizer.ggml.merges as "left right" lines by rank, and
+**           tokenizer.ggml.pre naming the pre-tokenizer.  Written out as the
+**           tokenizer.json that would give llama.cpp's tokens (see
+**           bpe_tokenizer_json) and read by the tokenizer's own parser, so
+**           that both kinds of file run the code the directories run.
+*/
+#include "gguf_int.h"
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* *id from the integer key (-1 when absent); an error names a value that is
+** no token id. */
+static ee_status token_id(const gg_header *h, const char *key, uint64_t n_tokens, int64_t *id,
+                          const char *path, ee_error *err) {
+  const gg_kv *kv = gg_find_kv(h, key);
+  *id = -1;
+  if (kv && (!gg_kv_int(kv, id) || *id < 0 || (uint64_t)*id >= n_tokens))
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: %s is not a token id (the vocabulary has %llu tokens)",
+                        path, key, (unsigned long long)n_tokens);
+  return EE_OK;
+}
+
+/* The WordPiece vocabulary in vocab.txt's form (*vocab se_malloc'd) and the
+** options to read it with. */
+static ee_status wordpiece_vocab(const char *path, const st_file *f, const gg_header *h,
+                                 const gg_kv *tokens, char **vocab, size_t *len, wp_options *opts,
+                                 ee_error *err) {
+  ee_status rc;
+  /* The special tokens are taken by name ([CLS], [SEP], [UNK]), as from a
+  ** vocab.txt; llama.cpp takes them by the ids the file states.  A file
+  ** whose ids name other tokens would give other vectors than llama.cpp's
+  ** without a word: refused.  (Padding never reaches the encoder, and a
+  ** [MASK] typed in a text is matched by its text in both.) */
+  static const char *const SPECIAL[][2] = {
+      {"tokenizer.ggml.cls_token_id", "[CLS]"},
+      {"tokenizer.ggml.seperator_token_id", "[SEP]"},
+      {"tokenizer.ggml.unknown_token_id", "[UNK]"},
+  };
+  enum { N_SPECIAL = sizeof SPECIAL / sizeof SPECIAL[0] };
+  int64_t special_id[N_SPECIAL];
+  for (int k = 0; k < N_SPECIAL; k++)
+    if ((rc = token_id(h, SPECIAL[k][0], tokens->arr_n, &special_id[k], path, err)) != EE_OK) return rc;
+  /* vocab.txt: one token a line, "##" back on word pieces. A token with a
+  ** line break could not be a line: refused. Lowercasing as BERT's uncased
+  ** tokenizers do unless the vocabulary has capitals (a cased model). */
+  gg_reader r = {f->map, f->map_size, (size_t)(tokens->val - f->map), path, err};
+  size_t total = 0;
+  int upper = 0;
+  for (uint64_t i = 0; i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    gg_take_str(&r, &s, &n); /* checked by read_header */
+    if (memchr(s, '\n', n) || memchr(s, '\r', n) || n == 0) {
+      rc = ee_set_error(err, EE_ERR_FORMAT, "%s: token %llu is empty or holds a line break", path,
+                        (unsigned long long)i);
+      return rc;
+    }
+    for (int k = 0; k < N_SPECIAL; k++) {
+      if ((uint64_t)special_id[k] != i || (n == strlen(SPECIAL[k][1]) && !memcmp(s, SPECIAL[k][1], n))) continue;
+      rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "%s: %s is %llu, the token '%.*s', not %s: special tokens are taken by name here, "
+                        "so this file's would differ from llama.cpp's", path, SPECIAL[k][0],
+                        (unsigned long long)i, (int)(n < 64 ? n : 64), s, SPECIAL[k][1]);
+      return rc;
+    }
+    int special = s[0] == '[' && s[n - 1] == ']';
+    for (size_t j = 0; j < n && !special; j++) upper |= s[j] >= 'A' && s[j] <= 'Z';
+    total += n + 3;
+  }
+  char *out = se_malloc(total + 1);
+  if (!out) return ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+  size_t used = 0;
+  r.pos = (size_t)(tokens->val - f->map);
+  for (uint64_t i = 0; i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    gg_take_str(&r, &s, &n);
+    if (s[0] == '[' && s[n - 1] == ']') {
+      /* as is */
+    } else if (n >= 3 && !memcmp(s, "\xe2\x96\x81", 3)) {
+      s += 3, n -= 3; /* U+2581: a word start */
+    } else {
+      memcpy(out + used, "##", 2), used += 2;
+    }
+    memcpy(out + used, s, n), used += n;
+    out[used++] = '\n';
+  }
+  out[used] = '\0';
+  *vocab = out, *len = used;
+  memset(opts, 0, sizeof *opts);
+  opts->lowercase = !upper;
+  opts->strip_accents = -1;
+  opts->clean_text = 1;
+  opts->handle_chinese_chars = 1;
+  opts->max_input_chars_per_word = 100;
+  snprintf(opts->continuing_subword_prefix, sizeof opts->continuing_subword_prefix, "##");
+  snprintf(opts->unk_token, sizeof opts->unk_token, "[UNK]");
+  return EE_OK;
+}
+
+ee_status ee_gguf_vocab(const char *path, char **vocab, size_t *len, wp_options *opts, ee_error *err) {
+  *vocab = NULL, *len = 0;
+  st_file f;
+  gg_header h;
+  ee_status rc = gg_open_header(path, &f, &h, err);
+  if (rc != EE_OK) return rc;
+  const gg_kv *tokens = gg_find_kv(&h, "tokenizer.ggml.tokens");
+  if (!gg_kv_is_str(gg_find_kv(&h, "tokenizer.ggml.model"), "bert") || !tokens || tokens->type != GG_ARR ||
+      tokens->arr_type != GG_STR)
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED, "%s: the tokenizer is not a WordPiece one (tokenizer.ggml.model "
+                      "\"bert\" with tokenizer.ggml.tokens)", path);
+  else
+    rc = wordpiece_vocab(path, &f, &h, tokens, vocab, len, opts, err);
+  se_free(h.kv);
+  st_close(&f);
+  return rc;
+}
+
+/* llama.cpp's pre-tokenizer names that split as GPT-2's pattern
+** (llama-vocab.cpp: LLAMA_VOCAB_PRE_TYPE_GPT2), the one the byte-level BPE
+** tokenizer runs; the first three also give "<mask>" lstrip, as
+** llama.cpp's loader does for them (and their tokenizer.json says). */
+static const char *const GPT2_PRE[] = {"jina-v2-code", "jina-v2-de", "jina-v2-es", "jina-v1-en",
+                                       "jina-de", "jina-es", "roberta-bpe", "gpt-2"};
+enum { N_GPT2_PRE = sizeof GPT2_PRE / sizeof GPT2_PRE[0], N_MASK_LSTRIP = 3 };
+
+/* tokenizer.ggml.token_type: llama.cpp's token types. */
+enum { TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER_DEFINED = 4 };
+
+/* A string of the file's array at r, checked to be UTF-8 without NUL: the
+** tokenizer.json built from it must hold the same bytes. */
+static ee_status array_string(gg_reader *r, const char *what, uint64_t i, const char **s, size_t *n) {
+  gg_take_str(r, s, n); /* its extent was checked by read_header */
+  if (wp_utf8_valid_prefix(*s, *n) != *n || memchr(*s, '\0', *n))
+    return ee_set_error(r->err, EE_ERR_FORMAT, "%s: %s %llu is not UTF-8 text", r->path, what,
+                        (unsigned long long)i);
+  return EE_OK;
+}
+
+/* The checks llama.cpp makes implicitly, made here with a message. */
+static ee_status bpe_checks(const char *path, const gg_header *h, const gg_kv *tokens, int *mask_lstrip,
+                            int64_t *bos, int64_t *eos, ee_error *err) {
+  const gg_kv *pre = gg_find_kv(h, "tokenizer.ggml.pre");
+  int k = 0;
+  while (k < N_GPT2_PRE && !gg_kv_is_str(pre, GPT2_PRE[k])) k++;
+  if (k == N_GPT2_PRE) {
+    int n = pre && pre->type == GG_STR ? (int)(gg_rd(pre->val, 8) < 64 ? gg_rd(pre->val, 8) : 64) : 0;
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "%s: tokenizer.ggml.pre '%.*s' is not read here (byte-level BPE is read with "
+                        "GPT-2's pattern: jina-v2-code, jina-v2-de, jina-v2-es, jina-v1-en, jina-de, "
+                        "jina-es, roberta-bpe, gpt-2)",
+                        path, n, n ? (const char *)pre->val + 8 : "");
+  }
+  *mask_lstrip = k < N_MASK_LSTRIP;
+  const gg_kv *merges = gg_find_kv(h, "tokenizer.ggml.merges");
+  if (!merges || merges->type != GG_ARR || merges->arr_type != GG_STR)
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: a byte-level BPE vocabulary without tokenizer.ggml.merges "
+                        "(an array of \"left right\" strings)", path);
+  const gg_kv *types = gg_find_kv(h, "tokenizer.ggml.token_type");
+  if (types && (types->type != GG_ARR || types->arr_type != GG_I32 || types->arr_n != tokens->arr_n))
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: tokenizer.ggml.token_type is not an array of %llu INT32",
+                        path, (unsigned long long)tokens->arr_n);
+  ee_status rc;
+  if ((rc = token_id(h, "tokenizer.ggml.bos_token_id", tokens->arr_n, bos, path, err)) != EE_OK ||
+      (rc = token_id(h, "tokenizer.ggml.eos_token_id", tokens->arr_n, eos, path, err)) != EE_OK)
+    return rc;
+  /* Without them llama.cpp embeds the bare text, which no BERT-family
+  ** encoder was trained on: <s> ... </s> or nothing, not half of it. */
+  const gg_kv *add_bos = gg_find_kv(h, "tokenizer.ggml.add_bos_token");
+  const gg_kv *add_eos = gg_find_kv(h, "tokenizer.ggml.add_eos_token");
+  int adds = add_bos && add_bos->type == GG_BOOL && add_bos->val[0] && add_eos && add_eos->type == GG_BOOL &&
+             add_eos->val[0];
+  if (*bos < 0 || *eos < 0 || !adds)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "%s: a byte-level BPE vocabulary needs tokenizer.ggml.bos_token_id and "
+                        "eos_token_id, with add_bos_token and add_eos_token true (the tokens put "
+                        "around every text, as convert_hf_to_gguf.py writes for jina-bert-v2)", path);
+  return EE_OK;
+}
+
+/* tokenizer.json's form of the file's BPE vocabulary, giving the tokens
+** llama.cpp gives with special tokens parsed (sqlite-lembed's call): model
+** BPE with the file's vocabulary and merges (ranks by position); no
+** normalizer; ByteLevel pre-tokenizer, GPT-2's pattern, no prefix space;
+** the unknown, control and user-defined tokens as added tokens, matched in
+** the text; RobertaProcessing with bos and eos around a text. */
+static ee_status bpe_tokenizer_json(const char *path, const st_file *f, const gg_header *h,
+                                    const gg_kv *tokens, char **text, ee_error *err) {
+  int mask_lstrip = 0;
+  int64_t bos = -1, eos = -1;
+  ee_status rc = bpe_checks(path, h, tokens, &mask_lstrip, &bos, &eos, err);
+  if (rc != EE_OK) return rc;
+  const gg_kv *types = gg_find_kv(h, "tokenizer.ggml.token_type");
+  const gg_kv *merges_kv = gg_find_kv(h, "tokenizer.ggml.merges");
+  json_t *root = json_object(), *vocab = json_object(), *merges = json_array(), *added = json_array();
+  json_t *bos_s = NULL, *eos_s = NULL;
+  int nomem = !root || !vocab || !merges || !added;
+  gg_reader r = {f->map, f->map_size, (size_t)(tokens->val - f->map), path, err};
+  for (uint64_t i = 0; !nomem && i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    if ((rc = array_string(&r, "token", i, &s, &n)) != EE_OK) goto done;
+    nomem = json_object_setn_new_nocheck(vocab, s, n, json_integer((json_int_t)i)) != 0;
+    int32_t type = types ? (int32_t)gg_rd(types->val + 4 * i, 4) : 1;
+    if (!nomem && (type == TT_UNKNOWN || type == TT_CONTROL || type == TT_USER_DEFINED))
+      nomem = json_array_append_new(added, json_pack("{s:I,s:s%,s:b,s:b,s:b,s:b,s:b}", "id", (json_int_t)i,
+                                                      "content", s, n, "special", 1, "lstrip",
+                                                      mask_lstrip && n == 6 && !memcmp(s, "<mask>", 6),
+                                                      "rstrip", 0, "normalized", 0, "single_word", 0)) != 0;
+    if (!nomem && (int64_t)i == bos) nomem = !(bos_s = json_stringn_nocheck(s, n));
+    if (!nomem && (int64_t)i == eos) nomem = !(eos_s = json_stringn_nocheck(s, n));
+  }
+  r.pos = (size_t)(merges_kv->val - f->map);
+  for (uint64_t i = 0; !nomem && i < merges_kv->arr_n; i++) {
+    const char *s;
+    size_t n;
+    if ((rc = array_string(&r, "merge", i, &s, &n)) != EE_OK) goto done;
+    nomem = json_array_append_new(merges, json_stringn_nocheck(s, n)) != 0;
+  }
+  if (!nomem) {
+    json_t *model = json_pack("{s:s,s:O,s:O}", "type", "BPE", "vocab", vocab, "merges", merges);
+    json_t *pre = json_pack("{s:s,s:b,s:b,s:b}", "type", "ByteLevel", "add_prefix_space", 0,
+                            "trim_offsets", 1, "use_regex", 1);
+    json_t *post = json_pack("{s:s,s:[O,I],s:[O,I],s:b,s:b}", "type", "RobertaProcessing", "sep", eos_s,
+                             (json_int_t)eos, "cls", bos_s, (json_int_t)bos, "trim_offsets", 1,
+                             "add_prefix_space", 0);
+    nomem = json_object_set_new(root, "model", model) | json_object_set_new(root, "pre_tokenizer", pre) |
+            json_object_set_new(root, "post_processor", post) | json_object_set(root, "added_tokens", added);
+  }
+  if (!nomem) nomem = !(*text = json_dumps(root, JSON_COMPACT));
+  if (nomem) rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+done:
+  json_decref(root);
+  json_decref(vocab);
+  json_decref(merges);
+  json_decref(added);
+  json_decref(bos_s);
+  json_decref(eos_s);
+  return rc;
+}
+
+ee_status ee_gguf_tokenizer(const char *path, wp_tokenizer **tok, ee_error *err) {
+  *tok = NULL;
+  st_file f;
+  gg_header h;
+  ee_status rc = gg_open_header(path, &f, &h, err);
+  if (rc != EE_OK) return rc;
+  const gg_kv *model = gg_find_kv(&h, "tokenizer.ggml.model");
+  const gg_kv *tokens = gg_find_kv(&h, "tokenizer.ggml.tokens");
+  int bert = gg_kv_is_str(model, "bert"), gpt2 = gg_kv_is_str(model, "gpt2");
+  if (!(bert || gpt2) || !tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
+    rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
+                      "%s: the tokenizer is neither WordPiece nor byte-level BPE (tokenizer.ggml.model "
+                      "\"bert\" or \"gpt2\", with tokenizer.ggml.tokens)", path);
+  } else if (bert) {
+    char *vocab = NULL;
+    size_t len;
+    wp_options opts;
+    if ((rc = wordpiece_vocab(path, &f, &h, tokens, &vocab, &len, &opts, err)) == EE_OK) {
+      wp_error werr;
+      wp_status ws = wp_load_vocab_txt_mem(vocab, len, &opts, tok, &werr);
+      if (ws != WP_OK) rc = ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
+    }
+    se_free(vocab);
+  } else {
+    char *text = NULL;
+    if ((rc = bpe_tokenizer_json(path, &f, &h, tokens, &text, err)) == EE_OK) {
+      wp_error werr;
+      wp_status ws = wp_load_tokenizer_json_named(text, strlen(text), path, tok, &werr);
+      if (ws != WP_OK) rc = ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
+    }
+    se_free(text); /* json_dumps' (see se_json.c) */
+  }
+  se_free(h.kv);
+  st_close(&f);
+  return rc;
+}
