@@ -169,6 +169,14 @@ static int kv_float(const gg_kv *kv, double *out) {
   return 0;
 }
 
+const char *gg_kv_str64(const gg_kv *kv, int *n) {
+  *n = 0;
+  if (!kv || kv->type != GG_STR) return "";
+  uint64_t len = gg_rd(kv->val, 8);
+  *n = len < 64 ? (int)len : 64;
+  return (const char *)kv->val + 8;
+}
+
 int gg_kv_is_str(const gg_kv *kv, const char *s) {
   if (!kv || kv->type != GG_STR) return 0;
   size_t n = (size_t)gg_rd(kv->val, 8);
@@ -501,11 +509,12 @@ ee_status ee_gguf_config(const char *path, int pooling_given, ee_config *cfg, ee
   int kind = 0;
   while (kind < 3 && !gg_kv_is_str(arch, KIND_ARCH[kind])) kind++;
   if (kind == 3) {
-    int n = arch && arch->type == GG_STR ? (int)(gg_rd(arch->val, 8) < 64 ? gg_rd(arch->val, 8) : 64) : 0;
+    int n;
+    const char *name = gg_kv_str64(arch, &n);
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
                       "%s: general.architecture '%.*s' is not supported in a GGUF file (read: "
                       "bert, nomic-bert, jina-bert-v2)",
-                      path, n, n ? (const char *)arch->val + 8 : "");
+                      path, n, name);
     goto done;
   }
   if (!(root = json_object())) {

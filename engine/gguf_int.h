@@ -43,6 +43,9 @@ ee_status gg_open_header(const char *path, st_file *f, gg_header *h, ee_error *e
 const gg_kv *gg_find_kv(const gg_header *h, const char *key);
 /* 1 and *out for a value of any integer type; 0 if kv is NULL or not one. */
 int gg_kv_int(const gg_kv *kv, int64_t *out);
+/* A string value's bytes and length cut to 64, for messages ("" and 0 when
+** kv is NULL or no string). */
+const char *gg_kv_str64(const gg_kv *kv, int *n);
 /* 1 if kv is the string s. */
 int gg_kv_is_str(const gg_kv *kv, const char *s);
 /* A little-endian unsigned integer of n bytes. */

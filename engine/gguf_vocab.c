@@ -158,12 +158,13 @@ static ee_status bpe_checks(const char *path, const gg_header *h, const gg_kv *t
   int k = 0;
   while (k < N_GPT2_PRE && !gg_kv_is_str(pre, GPT2_PRE[k])) k++;
   if (k == N_GPT2_PRE) {
-    int n = pre && pre->type == GG_STR ? (int)(gg_rd(pre->val, 8) < 64 ? gg_rd(pre->val, 8) : 64) : 0;
+    int n;
+    const char *name = gg_kv_str64(pre, &n);
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
                         "%s: tokenizer.ggml.pre '%.*s' is not read here (byte-level BPE is read with "
                         "GPT-2's pattern: jina-v2-code, jina-v2-de, jina-v2-es, jina-v1-en, jina-de, "
                         "jina-es, roberta-bpe, gpt-2)",
-                        path, n, n ? (const char *)pre->val + 8 : "");
+                        path, n, name);
   }
   *mask_lstrip = k < N_MASK_LSTRIP;
   const gg_kv *merges = gg_find_kv(h, "tokenizer.ggml.merges");
@@ -263,9 +264,14 @@ ee_status ee_gguf_tokenizer(const char *path, wp_tokenizer **tok, ee_error *err)
   const gg_kv *tokens = gg_find_kv(&h, "tokenizer.ggml.tokens");
   int bert = gg_kv_is_str(model, "bert"), gpt2 = gg_kv_is_str(model, "gpt2");
   if (!(bert || gpt2) || !tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
+    /* "t5" is SentencePiece Unigram (XLM-R's: bge-m3, multilingual-e5),
+    ** "llama" SentencePiece BPE: their normalisation is llama.cpp's own. */
+    int n;
+    const char *name = gg_kv_str64(model, &n);
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "%s: the tokenizer is neither WordPiece nor byte-level BPE (tokenizer.ggml.model "
-                      "\"bert\" or \"gpt2\", with tokenizer.ggml.tokens)", path);
+                      "%s: tokenizer.ggml.model '%.*s': the tokenizer is neither WordPiece nor byte-level "
+                      "BPE (read: \"bert\" or \"gpt2\", with tokenizer.ggml.tokens; a SentencePiece "
+                      "vocabulary, \"t5\" or \"llama\", is not)", path, n, name);
   } else if (bert) {
     char *vocab = NULL;
     size_t len;

@@ -314,7 +314,7 @@ static void check_refusals(const char *tmp) {
                 "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
   /* tokenizer.ggml.model: u32 type, u64 length 4, "bert" */
   check_patched("tokenizer.ggml.model 'bart'", tiny, n, "tokenizer.ggml.model", 4 + 8 + 1, 'a', 0,
-                EE_ERR_UNSUPPORTED, "the tokenizer is neither WordPiece nor byte-level BPE", tmp);
+                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'bart': the tokenizer is neither WordPiece nor byte-level BPE", tmp);
   /* a token with a line break could not be a vocab.txt line: the first
   ** "\u2581" token's next byte made a newline */
   check_patched("a token holding a line break", tiny, n, "\xe2\x96\x81", 0, '\n', 0, EE_ERR_FORMAT,
@@ -416,7 +416,7 @@ static void check_bpe(const char *tmp) {
   check_patched("tokenizer.ggml.pre 'jina-v2-codX'", bpe, len, "tokenizer.ggml.pre", 4 + 8 + 11, 'X', 0,
                 EE_ERR_UNSUPPORTED, "tokenizer.ggml.pre 'jina-v2-codX' is not read here", tmp);
   check_patched("tokenizer.ggml.model 'gpt3'", bpe, len, "tokenizer.ggml.model", 4 + 8 + 3, '3', 0,
-                EE_ERR_UNSUPPORTED, "the tokenizer is neither WordPiece nor byte-level BPE", tmp);
+                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'gpt3': the tokenizer is neither WordPiece nor byte-level BPE", tmp);
   check_patched("no tokenizer.ggml.merges", bpe, len, "tokenizer.ggml.merge", 0, 'X', 0, EE_ERR_FORMAT,
                 "a byte-level BPE vocabulary without tokenizer.ggml.merges", tmp);
   check_patched("tokenizer.ggml.token_type of UINT32", bpe, len, "tokenizer.ggml.token_type", 4, 4 /* UINT32 */, 0,
