@@ -67,17 +67,17 @@ void wp_charsmap_free(wp_charsmap *m) {
   se_free(m);
 }
 
-/* Hugging Face's Precompiled takes the first hit of darts' common prefix
-** search, i.e. the SHORTEST key that is a prefix of s; so does this.
-** Returns 1 with *to and *to_len set, 0 for no key, -1 for a corrupt map. */
-int wp_charsmap_lookup(const wp_charsmap *m, const unsigned char *s, size_t len, const char **to,
-                       size_t *to_len) {
+/* The shortest key that is a prefix of s (or the longest), its length in
+** *key_len; 1 with *to and *to_len set, 0 for none, -1 for a corrupt map. */
+static int walk(const wp_charsmap *m, const unsigned char *s, size_t len, int longest, size_t *key_len,
+                const char **to, size_t *to_len) {
   size_t pos = unit_offset(m->units[0]);
+  int found = 0;
   for (size_t i = 0; i < len && s[i]; i++) {
     pos ^= s[i];
-    if (pos >= m->n_units) return 0;
+    if (pos >= m->n_units) break;
     uint32_t u = m->units[pos];
-    if (unit_label(u) != s[i]) return 0;
+    if (unit_label(u) != s[i]) break;
     pos ^= unit_offset(u);
     if (pos >= m->n_units) return -1;
     if (unit_has_leaf(u)) {
@@ -88,8 +88,25 @@ int wp_charsmap_lookup(const wp_charsmap *m, const unsigned char *s, size_t len,
       if (wpu_valid_prefix((const unsigned char *)m->strings + v, n) != n) return -1;
       *to = m->strings + v;
       *to_len = n;
-      return 1;
+      *key_len = i + 1;
+      found = 1;
+      if (!longest) break;
     }
   }
-  return 0;
+  return found;
+}
+
+/* Hugging Face's Precompiled takes the first hit of darts' common prefix
+** search, i.e. the SHORTEST key that is a prefix of s; so does this. */
+int wp_charsmap_lookup(const wp_charsmap *m, const unsigned char *s, size_t len, const char **to,
+                       size_t *to_len) {
+  size_t key_len;
+  return walk(m, s, len, 0, &key_len, to, to_len);
+}
+
+/* SentencePiece (and llama.cpp) take the LONGEST key that prefixes the rest
+** of the text. */
+int wp_charsmap_longest(const wp_charsmap *m, const unsigned char *s, size_t len, size_t *key_len,
+                        const char **to, size_t *to_len) {
+  return walk(m, s, len, 1, key_len, to, to_len);
 }

@@ -107,6 +107,9 @@ static int dest_replace(spm_chars *d, size_t old_count, const char *to, size_t t
 
 static size_t cp_len(uint32_t cp) { return cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4; }
 
+static wp_status precompiled_spans(wp_spm_state *st);
+static wp_status to_bytes(wp_spm_state *st, const spm_chars *c, size_t a, size_t b);
+
 static wp_status step_precompiled(wp_spm_state *st, const wp_charsmap *map) {
   const spm_chars *in = &st->cur;
   spm_chars *d = &st->dest;
@@ -141,7 +144,13 @@ static wp_status step_precompiled(wp_spm_state *st, const wp_charsmap *map) {
       if (r > 0 ? dest_replace(d, 1, to, to_len) : chars_push(d, in->cp[i], 0, 0)) return WP_ERR_NOMEM;
     }
   }
-  if (!modified) return WP_OK;
+  return modified ? precompiled_spans(st) : WP_OK;
+}
+
+/* The crate's NormalizedString::transform of dest into the next text. */
+static wp_status precompiled_spans(wp_spm_state *st) {
+  const spm_chars *in = &st->cur;
+  spm_chars *d = &st->dest;
   /* The crate's NormalizedString::transform: a kept or replacing character
   ** takes the span of the next input character (and skips the ones it
   ** swallows); an inserted one shares the span of the one before. */
@@ -161,6 +170,37 @@ static wp_status step_precompiled(wp_spm_state *st, const wp_charsmap *map) {
   }
   swap(st);
   return WP_OK;
+}
+
+/* SentencePiece's (and llama.cpp's): at each character, the longest key
+** that prefixes the rest of the text is replaced, else the character is
+** kept; a key ending inside a character (a damaged map) is no match. */
+static wp_status step_precompiled_longest(wp_spm_state *st, const wp_charsmap *map) {
+  const spm_chars *in = &st->cur;
+  spm_chars *d = &st->dest;
+  d->n = 0;
+  wp_status rc = to_bytes(st, in, 0, in->n);
+  if (rc != WP_OK) return rc;
+  const int32_t total = st->cstart[in->n];
+  int modified = 0;
+  for (size_t a = 0; a < in->n;) {
+    size_t key_len = 0, to_len = 0;
+    const char *to = NULL;
+    int r = wp_charsmap_longest(map, st->bytes + st->cstart[a], (size_t)(total - st->cstart[a]), &key_len, &to,
+                                &to_len);
+    if (r < 0) return WP_ERR_FORMAT;
+    size_t b = a + 1;
+    while (r > 0 && b < in->n && (size_t)(st->cstart[b] - st->cstart[a]) < key_len) b++;
+    if (r > 0 && (size_t)(st->cstart[b] - st->cstart[a]) == key_len) {
+      if (dest_replace(d, b - a, to, to_len)) return WP_ERR_NOMEM;
+      modified = 1;
+      a = b;
+    } else {
+      if (chars_push(d, in->cp[a], 0, 0)) return WP_ERR_NOMEM;
+      a++;
+    }
+  }
+  return modified ? precompiled_spans(st) : WP_OK;
 }
 
 /* Replace: every match of the pattern (or each run of 2+ spaces) becomes
@@ -190,11 +230,16 @@ static wp_status step_replace(wp_spm_state *st, const wp_spm_step *step) {
 }
 
 /* Strip; a window in the middle of a long text has no ends to strip. */
+/* The crate strips Unicode's white space; llama.cpp's Unigram only ' '. */
+static int strip_char(const wp_spm_step *step, uint32_t cp) {
+  return step->spaces_only ? cp == ' ' : (wpu_flags(cp) & WPU_SPACE) != 0;
+}
+
 static void step_strip(wp_spm_state *st, const wp_spm_step *step, int text_start, int text_end) {
   spm_chars *c = &st->cur;
   size_t a = 0, b = c->n;
-  if (step->left && text_start) while (a < b && (wpu_flags(c->cp[a]) & WPU_SPACE)) a++;
-  if (step->right && text_end) while (b > a && (wpu_flags(c->cp[b - 1]) & WPU_SPACE)) b--;
+  if (step->left && text_start) while (a < b && strip_char(step, c->cp[a])) a++;
+  if (step->right && text_end) while (b > a && strip_char(step, c->cp[b - 1])) b--;
   if (a) {
     memmove(c->cp, c->cp + a, (b - a) * sizeof *c->cp);
     memmove(c->s, c->s + a, (b - a) * sizeof *c->s);
@@ -203,9 +248,9 @@ static void step_strip(wp_spm_state *st, const wp_spm_step *step, int text_start
   c->n = b - a;
 }
 
-/* One piece c[a..b) through the Unigram model. */
-static wp_status encode_piece(wp_spm_state *st, const wp_tokenizer *t, const spm_chars *c, size_t a,
-                              size_t b, wp_token_fn fn, void *ctx) {
+/* c[a..b) in UTF-8 into st->bytes, each character's start in st->cstart
+** (n + 1 of them). */
+static wp_status to_bytes(wp_spm_state *st, const spm_chars *c, size_t a, size_t b) {
   size_t n = b - a;
   if (n + 1 > st->cap_cstart) {
     int32_t *p = se_realloc(st->cstart, (n + 1) * 2 * sizeof *p);
@@ -225,7 +270,15 @@ static wp_status encode_piece(wp_spm_state *st, const wp_tokenizer *t, const spm
     len += wpu_encode(c->cp[a + i], st->bytes + len);
   }
   st->cstart[n] = len;
-  return wp_unigram_encode(&st->viterbi, t, st->bytes, st->cstart, (int32_t)n, c->s + a, c->e + a, fn, ctx);
+  return WP_OK;
+}
+
+/* One piece c[a..b) through the Unigram model. */
+static wp_status encode_piece(wp_spm_state *st, const wp_tokenizer *t, const spm_chars *c, size_t a,
+                              size_t b, wp_token_fn fn, void *ctx) {
+  wp_status rc = to_bytes(st, c, a, b);
+  if (rc != WP_OK) return rc;
+  return wp_unigram_encode(&st->viterbi, t, st->bytes, st->cstart, (int32_t)(b - a), c->s + a, c->e + a, fn, ctx);
 }
 
 /* Where a word lies: whether Metaspace may put a replacement before it. */
@@ -294,7 +347,8 @@ static wp_status normalize_cur(wp_spm_state *st, const wp_unigram *u, int text_s
   wp_status rc = WP_OK;
   for (int k = 0; k < u->n_steps && rc == WP_OK; k++) {
     const wp_spm_step *step = &u->steps[k];
-    if (step->kind == WP_SPM_PRECOMPILED) rc = step_precompiled(st, step->map);
+    if (step->kind == WP_SPM_PRECOMPILED)
+      rc = step->longest ? step_precompiled_longest(st, step->map) : step_precompiled(st, step->map);
     else if (step->kind == WP_SPM_STRIP) step_strip(st, step, text_start, text_end);
     else rc = step_replace(st, step);
   }
@@ -334,8 +388,8 @@ static wp_status encode_window(wp_spm_state *st, const wp_tokenizer *t, const ch
     }
     if (!best) { i++; continue; }
     size_t a = i, b = i + m;
-    if (best->lstrip) while (a > part && (wpu_flags(c->cp[a - 1]) & WPU_SPACE)) a--;
-    if (best->rstrip) while (b < c->n && (wpu_flags(c->cp[b]) & WPU_SPACE)) b++;
+    while (a > part && wp_strip_takes(best->lstrip, c->cp[a - 1])) a--;
+    while (b < c->n && wp_strip_takes(best->rstrip, c->cp[b])) b++;
     if ((rc = pretokenize(st, t, part, a, place, fn, ctx)) != WP_OK) return rc;
     if (fn(ctx, best->id, c->s[a], c->e[b - 1])) return WP_ERR_NOMEM;
     place = WORD_LATER;

@@ -328,7 +328,9 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
     int normalized = json_is_true(json_object_get(item, "normalized"));
     int flags = (normalized ? WP_LIT_NORMALIZED : 0) |
                 (json_is_true(json_object_get(item, "lstrip")) ? WP_LIT_LSTRIP : 0) |
-                (json_is_true(json_object_get(item, "rstrip")) ? WP_LIT_RSTRIP : 0);
+                (json_is_true(json_object_get(item, "rstrip")) ? WP_LIT_RSTRIP : 0) |
+                /* not the crate's: gguf_vocab.c's, for llama.cpp's isspace */
+                (json_is_true(json_object_get(item, "ascii_strip")) ? WP_LIT_ASCII_STRIP : 0);
     wp_status r = wp_tok_add_literal(t, json_string_value(content), json_string_length(content),
                                      (int32_t)json_integer_value(id), flags);
     if (r == WP_ERR_FORMAT) FAIL(r, "%s has more than %d added tokens", path, WP_MAX_LITERALS);

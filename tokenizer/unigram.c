@@ -41,8 +41,9 @@ wp_status wp_unigram_finish(wp_tokenizer *t) {
   wp_unigram *u = t->uni;
   if (!(u->prefix_bits = se_calloc(WP_UNIGRAM_PREFIX_BITS / 8, 1))) return WP_ERR_NOMEM;
   double lowest = 0;
+  int seen = 0;
   for (int32_t id = 0; id < u->n_scores; id++) {
-    if (id == 0 || u->score[id] < lowest) lowest = u->score[id];
+    if (!(u->not_lowest && u->not_lowest[id]) && (!seen++ || u->score[id] < lowest)) lowest = u->score[id];
     size_t len;
     const unsigned char *p = (const unsigned char *)wp_id_to_token(t, id, &len);
     uint32_t h = WP_FNV_SEED;
@@ -66,6 +67,7 @@ void wp_unigram_free(wp_unigram *u) {
     se_free(u->steps[i].content);
   }
   se_free(u->score);
+  se_free(u->not_lowest);
   se_free(u->prefix_bits);
   se_free(u);
 }

@@ -5,7 +5,11 @@
 **
 **   "model": {"type": "Unigram", "unk_id": 3, "byte_fallback": false,
 **             "vocab": [["<s>", 0.0], ["<pad>", 0.0], ..., ["▁the", -3.41], ...]}
-**       an id is the entry's index; scores are log probabilities
+**       an id is the entry's index; scores are log probabilities.  Not the
+**       crate's: a third element, "unused" or "control", marks what
+**       llama.cpp's Unigram leaves out of the lowest score (an unknown
+**       character costs that less 10), and "control" out of the lattice
+**       too: gguf_vocab.c writes them for a GGUF file's token types
 **   "normalizer": {"type": "Sequence", "normalizers": [
 **       {"type": "Precompiled", "precompiled_charsmap": "<base64>"},
 **       {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
@@ -93,6 +97,7 @@ static wp_status read_step(json_t *n, wp_unigram *u, const char *path, wp_error 
         (rc = base64_decode(json_string_value(map), json_string_length(map), &blob, &blob_len)) == WP_ERR_FORMAT)
       FAIL(WP_ERR_FORMAT, "Precompiled normalizer in %s: precompiled_charsmap is not a base64 string", path);
     if (rc == WP_OK) rc = wp_charsmap_load(blob, blob_len, &st->map);
+    st->longest = json_is_true(json_object_get(n, "longest_match")); /* not the crate's: gguf_vocab.c */
     se_free(blob);
     if (rc == WP_ERR_FORMAT)
       FAIL(rc, "Precompiled normalizer in %s: precompiled_charsmap is not a SentencePiece charsmap", path);
@@ -121,6 +126,7 @@ static wp_status read_step(json_t *n, wp_unigram *u, const char *path, wp_error 
     st->kind = WP_SPM_STRIP;
     st->left = json_is_true(l);
     st->right = json_is_true(r);
+    st->spaces_only = json_is_true(json_object_get(n, "spaces_only")); /* not the crate's: gguf_vocab.c */
   } else {
     FAIL(WP_ERR_FORMAT, "unsupported normalizer type '%.64s' in %s for a Unigram model (supported: "
          "Precompiled, Replace, Strip, Sequence)", type ? type : "(none)", path);
@@ -222,14 +228,19 @@ wp_status wp_parse_unigram(json_t *root, json_t *model, const char *path, wp_tok
   u->n_scores = (int32_t)n;
   for (size_t i = 0; i < n; i++) {
     json_t *e = json_array_get(vocab, i), *piece = json_array_get(e, 0), *score = json_array_get(e, 1);
-    if (json_array_size(e) != 2 || !json_is_string(piece) || !json_is_number(score) ||
-        !isfinite(json_number_value(score)))
+    const char *kind = json_string_value(json_array_get(e, 2));
+    int unused = kind && strcmp(kind, "unused") == 0, control = kind && strcmp(kind, "control") == 0;
+    if ((json_array_size(e) != 2 && !(json_array_size(e) == 3 && (unused || control))) || !json_is_string(piece) ||
+        !json_is_number(score) || !isfinite(json_number_value(score)))
       FAIL(WP_ERR_FORMAT, "model.vocab[%zu] in %s is not a [piece, score] pair with a finite score", i, path);
+    if ((unused || control) && !u->not_lowest && !(u->not_lowest = se_calloc(n, 1)))
+      FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
+    if (unused || control) u->not_lowest[i] = 1;
     if (json_string_length(piece) > WP_MAX_TOKEN_BYTES)
       FAIL(WP_ERR_FORMAT, "model.vocab in %s: a piece is %zu bytes long (limit %d)", path,
            json_string_length(piece), WP_MAX_TOKEN_BYTES);
     u->score[i] = json_number_value(score);
-    if (wp_tok_add(t, json_string_value(piece), json_string_length(piece), (int32_t)i, 1) != WP_OK)
+    if (wp_tok_add(t, json_string_value(piece), json_string_length(piece), (int32_t)i, !control) != WP_OK)
       FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   }
   size_t unk_len;

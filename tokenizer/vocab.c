@@ -255,8 +255,9 @@ wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int3
   wp_literal *l;
   wp_status rc = put_literal(t, list, n, text, len, id, &l, &added);
   if (rc != WP_OK) return rc;
-  l->lstrip = (flags & WP_LIT_LSTRIP) != 0;
-  l->rstrip = (flags & WP_LIT_RSTRIP) != 0;
+  int kind = flags & WP_LIT_ASCII_STRIP ? WP_STRIP_ASCII : WP_STRIP_UNICODE;
+  l->lstrip = flags & WP_LIT_LSTRIP ? kind : WP_STRIP_NONE;
+  l->rstrip = flags & WP_LIT_RSTRIP ? kind : WP_STRIP_NONE;
   if (normalized || !added) return rc;
   t->literal_first[(unsigned char)text[0] >> 3] |= (unsigned char)(1u << (text[0] & 7));
   t->literal_byte = (t->n_literals == 1 || t->literal_byte == (unsigned char)text[0]) ? (unsigned char)text[0] : -1;

@@ -158,12 +158,12 @@ void wp_literal_span(const wp_literal *lit, const char *text, size_t seg, size_t
   uint32_t cp;
   while (lit->lstrip && a > seg) {
     size_t j = wpu_decode_before(u, a, &cp);
-    if (!(wpu_flags(cp) & WPU_SPACE)) break;
+    if (!wp_strip_takes(lit->lstrip, cp)) break;
     a = j;
   }
   while (lit->rstrip && b < len) {
     int n = wpu_decode(u + b, &cp);
-    if (!(wpu_flags(cp) & WPU_SPACE)) break;
+    if (!wp_strip_takes(lit->rstrip, cp)) break;
     b += (size_t)n;
   }
   *start = a, *end = b;

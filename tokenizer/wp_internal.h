@@ -137,15 +137,25 @@ void wp_lowered_free(wp_lowered *lo);
 
 /**************** interface to vocab.c ****************/
 
+/* What a literal's lstrip/rstrip takes: nothing, Unicode's white space (the
+** crate's), or ASCII's (llama.cpp's isspace: a GGUF file's tokens). */
+enum { WP_STRIP_NONE = 0, WP_STRIP_UNICODE = 1, WP_STRIP_ASCII = 2 };
+
 /* One literal token (an added/special token) matched in the raw text. */
 typedef struct wp_literal {
   char *text;          /* token text, owned */
   size_t len;          /* its length in bytes */
   int32_t id;          /* its id */
-  int lstrip, rstrip;  /* the match takes the whitespace before / after it */
+  int lstrip, rstrip;  /* the match takes the whitespace before / after it: WP_STRIP_* */
   char *norm;          /* normalised added tokens: text as the normaliser leaves it, owned */
   size_t norm_len;     /* its length (0: never matches) */
 } wp_literal;
+
+/* Whether a literal's strip of this kind takes character cp. */
+static inline int wp_strip_takes(int kind, uint32_t cp) {
+  if (kind == WP_STRIP_ASCII) return cp == ' ' || (cp >= '\t' && cp <= '\r');
+  return kind && (wpu_flags(cp) & WPU_SPACE);
+}
 
 struct wp_tokenizer {
   wp_options opts;         /* normalisation and model options */
@@ -206,6 +216,7 @@ static inline uint32_t wp_fnv1a(uint32_t h, const char *s, size_t n) {
 #define WP_LIT_NORMALIZED 1 /* matched in the normalised text */
 #define WP_LIT_LSTRIP     2 /* the match takes the whitespace before it */
 #define WP_LIT_RSTRIP     4 /* ... and after it */
+#define WP_LIT_ASCII_STRIP 8 /* ... ASCII white space only, as llama.cpp's (isspace) */
 wp_status wp_tok_add_literal(wp_tokenizer *t, const char *text, size_t len, int32_t id, int flags);
 /* (Re)compute the normalised texts of t->nlits under t->opts. */
 wp_status wp_tok_normalize_literals(wp_tokenizer *t);
@@ -282,6 +293,10 @@ wp_status wp_charsmap_load(const unsigned char *blob, size_t len, wp_charsmap **
 ** (not NUL-terminated, *to_len bytes), 0 if none, -1 if the map is corrupt. */
 int wp_charsmap_lookup(const wp_charsmap *m, const unsigned char *s, size_t len, const char **to,
                        size_t *to_len);
+/* The longest key that prefixes s[0..len): as wp_charsmap_lookup, with its
+** length in *key_len (SentencePiece's and llama.cpp's normalisation). */
+int wp_charsmap_longest(const wp_charsmap *m, const unsigned char *s, size_t len, size_t *key_len,
+                        const char **to, size_t *to_len);
 void wp_charsmap_free(wp_charsmap *m);
 
 /* One normalizer of a Unigram tokenizer, applied in order. */
@@ -295,11 +310,14 @@ typedef enum wp_spm_step_kind {
 typedef struct wp_spm_step {
   wp_spm_step_kind kind;
   wp_charsmap *map;        /* PRECOMPILED, owned */
+  int longest;             /* PRECOMPILED: SentencePiece's longest-key matching over the text,
+                           ** not the crate's per grapheme (a GGUF file's, for llama.cpp's) */
   uint32_t *pattern;       /* (n_pattern) REPLACE's code points, owned */
   size_t n_pattern;
   uint32_t *content;       /* (n_content) REPLACE*'s code points, owned */
   size_t n_content;
   int left, right;         /* STRIP's sides */
+  int spaces_only;         /* STRIP: ' ' only, not all white space (not the crate's: a GGUF file's) */
 } wp_spm_step;
 
 #define WP_SPM_MAX_STEPS 8
@@ -309,6 +327,7 @@ typedef enum wp_prepend { WP_PREPEND_NEVER, WP_PREPEND_ALWAYS, WP_PREPEND_FIRST 
 
 typedef struct wp_unigram {
   double *score;           /* (n_scores) each vocabulary id's log probability */
+  uint8_t *not_lowest;     /* (n_scores) or NULL: 1 for an id the lowest score skips */
   int32_t n_scores;
   int32_t unk_id;          /* model.unk_id */
   double unk_score;        /* an unknown character's: the lowest score - 10, as the crate */
