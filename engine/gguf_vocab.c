@@ -15,6 +15,9 @@
 **           tokenizer.json that would give llama.cpp's tokens (see
 **           bpe_tokenizer_json) and read by the tokenizer's own parser, so
 **           that both kinds of file run the code the directories run.
+**   "t5"    SentencePiece Unigram, as the converter writes XLM-R's (bge-m3,
+**           multilingual-e5): pieces, scores, the Precompiled charsmap;
+**           read the same way (see unigram_tokenizer_json).
 */
 #include "gguf_int.h"
 #include <jansson.h>
@@ -139,7 +142,7 @@ static const char *const GPT2_PRE[] = {"jina-v2-code", "jina-v2-de", "jina-v2-es
 enum { N_GPT2_PRE = sizeof GPT2_PRE / sizeof GPT2_PRE[0], N_MASK_LSTRIP = 3 };
 
 /* tokenizer.ggml.token_type: llama.cpp's token types. */
-enum { TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER_DEFINED = 4 };
+enum { TT_NORMAL = 1, TT_UNKNOWN = 2, TT_CONTROL = 3, TT_USER_DEFINED = 4, TT_UNUSED = 5 };
 
 /* A string of the file's array at r, checked to be UTF-8 without NUL: the
 ** tokenizer.json built from it must hold the same bytes. */
@@ -151,9 +154,33 @@ static ee_status array_string(gg_reader *r, const char *what, uint64_t i, const 
   return EE_OK;
 }
 
-/* The checks llama.cpp makes implicitly, made here with a message. */
-static ee_status bpe_checks(const char *path, const gg_header *h, const gg_kv *tokens, int *mask_lstrip,
-                            int64_t *bos, int64_t *eos, ee_error *err) {
+/* What llama.cpp reads of a text's frame, checked with a message: the ids
+** put around a text, the token types, and that both ids are put there. */
+static ee_status frame_checks(const char *path, const gg_header *h, const gg_kv *tokens, const char *kind,
+                              int64_t *bos, int64_t *eos, ee_error *err) {
+  const gg_kv *types = gg_find_kv(h, "tokenizer.ggml.token_type");
+  if (types && (types->type != GG_ARR || types->arr_type != GG_I32 || types->arr_n != tokens->arr_n))
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: tokenizer.ggml.token_type is not an array of %llu INT32",
+                        path, (unsigned long long)tokens->arr_n);
+  ee_status rc;
+  if ((rc = token_id(h, "tokenizer.ggml.bos_token_id", tokens->arr_n, bos, path, err)) != EE_OK ||
+      (rc = token_id(h, "tokenizer.ggml.eos_token_id", tokens->arr_n, eos, path, err)) != EE_OK)
+    return rc;
+  /* Without them llama.cpp embeds the bare text, which no BERT-family
+  ** encoder was trained on: <s> ... </s> or nothing, not half of it. */
+  const gg_kv *add_bos = gg_find_kv(h, "tokenizer.ggml.add_bos_token");
+  const gg_kv *add_eos = gg_find_kv(h, "tokenizer.ggml.add_eos_token");
+  int adds = add_bos && add_bos->type == GG_BOOL && add_bos->val[0] && add_eos && add_eos->type == GG_BOOL &&
+             add_eos->val[0];
+  if (*bos < 0 || *eos < 0 || !adds)
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "%s: a %s vocabulary needs tokenizer.ggml.bos_token_id and eos_token_id, with "
+                        "add_bos_token and add_eos_token true (the tokens put around every text, as "
+                        "convert_hf_to_gguf.py writes for jina-bert-v2 and XLM-R)", path, kind);
+  return EE_OK;
+}
+
+static ee_status bpe_checks(const char *path, const gg_header *h, int *mask_lstrip, ee_error *err) {
   const gg_kv *pre = gg_find_kv(h, "tokenizer.ggml.pre");
   int k = 0;
   while (k < N_GPT2_PRE && !gg_kv_is_str(pre, GPT2_PRE[k])) k++;
@@ -171,26 +198,129 @@ static ee_status bpe_checks(const char *path, const gg_header *h, const gg_kv *t
   if (!merges || merges->type != GG_ARR || merges->arr_type != GG_STR)
     return ee_set_error(err, EE_ERR_FORMAT, "%s: a byte-level BPE vocabulary without tokenizer.ggml.merges "
                         "(an array of \"left right\" strings)", path);
-  const gg_kv *types = gg_find_kv(h, "tokenizer.ggml.token_type");
-  if (types && (types->type != GG_ARR || types->arr_type != GG_I32 || types->arr_n != tokens->arr_n))
-    return ee_set_error(err, EE_ERR_FORMAT, "%s: tokenizer.ggml.token_type is not an array of %llu INT32",
-                        path, (unsigned long long)tokens->arr_n);
-  ee_status rc;
-  if ((rc = token_id(h, "tokenizer.ggml.bos_token_id", tokens->arr_n, bos, path, err)) != EE_OK ||
-      (rc = token_id(h, "tokenizer.ggml.eos_token_id", tokens->arr_n, eos, path, err)) != EE_OK)
-    return rc;
-  /* Without them llama.cpp embeds the bare text, which no BERT-family
-  ** encoder was trained on: <s> ... </s> or nothing, not half of it. */
-  const gg_kv *add_bos = gg_find_kv(h, "tokenizer.ggml.add_bos_token");
-  const gg_kv *add_eos = gg_find_kv(h, "tokenizer.ggml.add_eos_token");
-  int adds = add_bos && add_bos->type == GG_BOOL && add_bos->val[0] && add_eos && add_eos->type == GG_BOOL &&
-             add_eos->val[0];
-  if (*bos < 0 || *eos < 0 || !adds)
-    return ee_set_error(err, EE_ERR_UNSUPPORTED,
-                        "%s: a byte-level BPE vocabulary needs tokenizer.ggml.bos_token_id and "
-                        "eos_token_id, with add_bos_token and add_eos_token true (the tokens put "
-                        "around every text, as convert_hf_to_gguf.py writes for jina-bert-v2)", path);
   return EE_OK;
+}
+
+/* llama.cpp's Unigram ("t5") spacing is SentencePiece's with
+** remove_extra_whitespaces: spaces at the ends dropped, runs of them one
+** U+2581 before each word.  Without it each space is its own U+2581 and the
+** prefix goes after leading spaces, which no tokenizer.json step gives. */
+static ee_status unigram_checks(const char *path, const gg_header *h, const gg_kv *tokens, int64_t *unk,
+                                ee_error *err) {
+  const gg_kv *scores = gg_find_kv(h, "tokenizer.ggml.scores");
+  if (!scores || scores->type != GG_ARR || scores->arr_type != GG_F32 || scores->arr_n != tokens->arr_n)
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: a Unigram vocabulary needs tokenizer.ggml.scores, an array "
+                        "of %llu FLOAT32", path, (unsigned long long)tokens->arr_n);
+  for (uint64_t i = 0; i < scores->arr_n; i++) {
+    uint32_t u = (uint32_t)gg_rd(scores->val + 4 * i, 4);
+    if ((u & 0x7f800000u) == 0x7f800000u)
+      return ee_set_error(err, EE_ERR_FORMAT, "%s: the score of token %llu is not a finite number", path,
+                          (unsigned long long)i);
+  }
+  const gg_kv *remove_ws = gg_find_kv(h, "tokenizer.ggml.remove_extra_whitespaces");
+  if (!remove_ws || remove_ws->type != GG_BOOL || !remove_ws->val[0])
+    return ee_set_error(err, EE_ERR_UNSUPPORTED,
+                        "%s: tokenizer.ggml.remove_extra_whitespaces is not true: llama.cpp's spacing "
+                        "without it is not read here (XLM-R's files have it)", path);
+  const gg_kv *charsmap = gg_find_kv(h, "tokenizer.ggml.precompiled_charsmap");
+  if (charsmap && (charsmap->type != GG_ARR || (charsmap->arr_type != GG_U8 && charsmap->arr_type != GG_I8)))
+    return ee_set_error(err, EE_ERR_FORMAT, "%s: tokenizer.ggml.precompiled_charsmap is not an array of bytes",
+                        path);
+  ee_status rc = token_id(h, "tokenizer.ggml.unknown_token_id", tokens->arr_n, unk, path, err);
+  if (rc == EE_OK && *unk < 0)
+    rc = ee_set_error(err, EE_ERR_FORMAT, "%s: a Unigram vocabulary needs tokenizer.ggml.unknown_token_id",
+                      path);
+  return rc;
+}
+
+static float score_of(const gg_kv *scores, uint64_t i) {
+  uint32_t u = (uint32_t)gg_rd(scores->val + 4 * i, 4);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
+/* Standard base64 of n bytes (tokenizer.json's precompiled_charsmap), a new
+** NUL-terminated string; NULL when out of memory. */
+static char *base64(const unsigned char *p, size_t n) {
+  static const char digit[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  char *out = se_malloc((n + 2) / 3 * 4 + 1), *o = out;
+  if (!out) return NULL;
+  for (size_t i = 0; i < n; i += 3) {
+    uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) | (i + 2 < n ? p[i + 2] : 0);
+    *o++ = digit[v >> 18 & 63];
+    *o++ = digit[v >> 12 & 63];
+    *o++ = i + 1 < n ? digit[v >> 6 & 63] : '=';
+    *o++ = i + 2 < n ? digit[v & 63] : '=';
+  }
+  *o = '\0';
+  return out;
+}
+
+/* The parts of tokenizer.json every kind here has: the special tokens and
+** the RobertaProcessing that puts bos and eos around a text. */
+typedef struct vocab_json {
+  json_t *root, *vocab, *added; /* vocab: BPE {"token": id}, Unigram [["token", score], ...] */
+  json_t *bos_s, *eos_s;        /* the texts of bos and eos */
+} vocab_json;
+
+static void vocab_json_free(vocab_json *v) {
+  json_decref(v->root);
+  json_decref(v->vocab);
+  json_decref(v->added);
+  json_decref(v->bos_s);
+  json_decref(v->eos_s);
+}
+
+/* Each token into v->vocab (Unigram: with its score, and marked as
+** llama.cpp treats it: a user-defined or unused token left out of the
+** lowest score, a control, unknown or byte one out of the lattice too
+** (unigram_json.c); the
+** unknown, control and user-defined ones also as added tokens, matched in
+** the text as sqlite-lembed's llama.cpp matches them ("<mask>" with lstrip
+** where mask_lstrip).  Returns 1 when out of memory. */
+static int put_tokens(gg_reader *r, const gg_kv *tokens, const gg_kv *types, const gg_kv *scores, int mask_lstrip,
+                      int64_t bos, int64_t eos, vocab_json *v, ee_status *rc) {
+  for (uint64_t i = 0; i < tokens->arr_n; i++) {
+    const char *s;
+    size_t n;
+    if ((*rc = array_string(r, "token", i, &s, &n)) != EE_OK) return 0;
+    int32_t type = types ? (int32_t)gg_rd(types->val + 4 * i, 4) : TT_NORMAL;
+    int bad;
+    if (scores && type == TT_NORMAL) {
+      bad = json_array_append_new(v->vocab, json_pack("[s%,f]", s, n, (double)score_of(scores, i))) != 0;
+    } else if (scores) { /* a user-defined token never reaches the lattice: it is matched first */
+      int in_lattice = type == TT_USER_DEFINED || type == TT_UNUSED;
+      bad = json_array_append_new(v->vocab, json_pack("[s%,f,s]", s, n, (double)score_of(scores, i),
+                                                      in_lattice ? "unused" : "control")) != 0;
+    } else {
+      bad = json_object_setn_new_nocheck(v->vocab, s, n, json_integer((json_int_t)i)) != 0;
+    }
+    if (!bad && (type == TT_UNKNOWN || type == TT_CONTROL || type == TT_USER_DEFINED))
+      bad = json_array_append_new(v->added, json_pack("{s:I,s:s%,s:b,s:b,s:b,s:b,s:b,s:b}", "id", (json_int_t)i,
+                                                       "content", s, n, "special", type != TT_USER_DEFINED,
+                                                       "lstrip", mask_lstrip && n == 6 && !memcmp(s, "<mask>", 6),
+                                                       "rstrip", 0, "ascii_strip", 1, "normalized", 0,
+                                                       "single_word", 0)) != 0;
+    if (!bad && (int64_t)i == bos) bad = !(v->bos_s = json_stringn_nocheck(s, n));
+    if (!bad && (int64_t)i == eos) bad = !(v->eos_s = json_stringn_nocheck(s, n));
+    if (bad) return 1;
+  }
+  return 0;
+}
+
+/* v->root finished with model, pre_tokenizer and normalizer (each may be
+** NULL: out of memory), the added tokens and the post-processor; *text its
+** JSON.  Returns 1 when out of memory. */
+static int finish_json(vocab_json *v, json_t *model, json_t *pre, json_t *norm, int64_t bos, int64_t eos,
+                       char **text) {
+  json_t *post = json_pack("{s:s,s:[O,I],s:[O,I],s:b,s:b}", "type", "RobertaProcessing", "sep", v->eos_s,
+                           (json_int_t)eos, "cls", v->bos_s, (json_int_t)bos, "trim_offsets", 1,
+                           "add_prefix_space", 0);
+  int bad = json_object_set_new(v->root, "model", model) | json_object_set_new(v->root, "pre_tokenizer", pre) |
+            json_object_set_new(v->root, "normalizer", norm ? norm : json_null()) |
+            json_object_set_new(v->root, "post_processor", post) | json_object_set(v->root, "added_tokens", v->added);
+  return bad || !(*text = json_dumps(v->root, JSON_COMPACT));
 }
 
 /* tokenizer.json's form of the file's BPE vocabulary, giving the tokens
@@ -203,28 +333,16 @@ static ee_status bpe_tokenizer_json(const char *path, const st_file *f, const gg
                                     const gg_kv *tokens, char **text, ee_error *err) {
   int mask_lstrip = 0;
   int64_t bos = -1, eos = -1;
-  ee_status rc = bpe_checks(path, h, tokens, &mask_lstrip, &bos, &eos, err);
+  ee_status rc = bpe_checks(path, h, &mask_lstrip, err);
+  if (rc == EE_OK) rc = frame_checks(path, h, tokens, "byte-level BPE", &bos, &eos, err);
   if (rc != EE_OK) return rc;
-  const gg_kv *types = gg_find_kv(h, "tokenizer.ggml.token_type");
   const gg_kv *merges_kv = gg_find_kv(h, "tokenizer.ggml.merges");
-  json_t *root = json_object(), *vocab = json_object(), *merges = json_array(), *added = json_array();
-  json_t *bos_s = NULL, *eos_s = NULL;
-  int nomem = !root || !vocab || !merges || !added;
+  vocab_json v = {json_object(), json_object(), json_array(), NULL, NULL};
+  json_t *merges = json_array();
   gg_reader r = {f->map, f->map_size, (size_t)(tokens->val - f->map), path, err};
-  for (uint64_t i = 0; !nomem && i < tokens->arr_n; i++) {
-    const char *s;
-    size_t n;
-    if ((rc = array_string(&r, "token", i, &s, &n)) != EE_OK) goto done;
-    nomem = json_object_setn_new_nocheck(vocab, s, n, json_integer((json_int_t)i)) != 0;
-    int32_t type = types ? (int32_t)gg_rd(types->val + 4 * i, 4) : 1;
-    if (!nomem && (type == TT_UNKNOWN || type == TT_CONTROL || type == TT_USER_DEFINED))
-      nomem = json_array_append_new(added, json_pack("{s:I,s:s%,s:b,s:b,s:b,s:b,s:b}", "id", (json_int_t)i,
-                                                      "content", s, n, "special", 1, "lstrip",
-                                                      mask_lstrip && n == 6 && !memcmp(s, "<mask>", 6),
-                                                      "rstrip", 0, "normalized", 0, "single_word", 0)) != 0;
-    if (!nomem && (int64_t)i == bos) nomem = !(bos_s = json_stringn_nocheck(s, n));
-    if (!nomem && (int64_t)i == eos) nomem = !(eos_s = json_stringn_nocheck(s, n));
-  }
+  int nomem = !v.root || !v.vocab || !v.added || !merges ||
+              put_tokens(&r, tokens, gg_find_kv(h, "tokenizer.ggml.token_type"), NULL, mask_lstrip, bos, eos, &v, &rc);
+  if (rc != EE_OK) goto done;
   r.pos = (size_t)(merges_kv->val - f->map);
   for (uint64_t i = 0; !nomem && i < merges_kv->arr_n; i++) {
     const char *s;
@@ -232,25 +350,59 @@ static ee_status bpe_tokenizer_json(const char *path, const st_file *f, const gg
     if ((rc = array_string(&r, "merge", i, &s, &n)) != EE_OK) goto done;
     nomem = json_array_append_new(merges, json_stringn_nocheck(s, n)) != 0;
   }
-  if (!nomem) {
-    json_t *model = json_pack("{s:s,s:O,s:O}", "type", "BPE", "vocab", vocab, "merges", merges);
-    json_t *pre = json_pack("{s:s,s:b,s:b,s:b}", "type", "ByteLevel", "add_prefix_space", 0,
-                            "trim_offsets", 1, "use_regex", 1);
-    json_t *post = json_pack("{s:s,s:[O,I],s:[O,I],s:b,s:b}", "type", "RobertaProcessing", "sep", eos_s,
-                             (json_int_t)eos, "cls", bos_s, (json_int_t)bos, "trim_offsets", 1,
-                             "add_prefix_space", 0);
-    nomem = json_object_set_new(root, "model", model) | json_object_set_new(root, "pre_tokenizer", pre) |
-            json_object_set_new(root, "post_processor", post) | json_object_set(root, "added_tokens", added);
-  }
-  if (!nomem) nomem = !(*text = json_dumps(root, JSON_COMPACT));
+  if (!nomem)
+    nomem = finish_json(&v, json_pack("{s:s,s:O,s:O}", "type", "BPE", "vocab", v.vocab, "merges", merges),
+                        json_pack("{s:s,s:b,s:b,s:b}", "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
+                                  "use_regex", 1),
+                        NULL, bos, eos, text);
   if (nomem) rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
 done:
-  json_decref(root);
-  json_decref(vocab);
+  vocab_json_free(&v);
   json_decref(merges);
-  json_decref(added);
-  json_decref(bos_s);
-  json_decref(eos_s);
+  return rc;
+}
+
+/* tokenizer.json's form of the file's Unigram ("t5") vocabulary, as
+** convert_hf_to_gguf.py writes XLM-R's (bge-m3, multilingual-e5,
+** paraphrase-multilingual): model Unigram with the file's pieces and scores
+** and unk; normalizer the file's Precompiled charsmap, then spaces at the
+** ends stripped and runs of them made one (llama.cpp's
+** remove_extra_whitespaces); Metaspace, U+2581 before each word; special
+** tokens and RobertaProcessing as for BPE. */
+static ee_status unigram_tokenizer_json(const char *path, const st_file *f, const gg_header *h,
+                                        const gg_kv *tokens, char **text, ee_error *err) {
+  int64_t bos = -1, eos = -1, unk = -1;
+  ee_status rc = unigram_checks(path, h, tokens, &unk, err);
+  if (rc == EE_OK) rc = frame_checks(path, h, tokens, "Unigram", &bos, &eos, err);
+  if (rc != EE_OK) return rc;
+  const gg_kv *charsmap = gg_find_kv(h, "tokenizer.ggml.precompiled_charsmap");
+  char *map64 = charsmap ? base64(charsmap->val, (size_t)charsmap->arr_n) : NULL;
+  vocab_json v = {json_object(), json_array(), json_array(), NULL, NULL};
+  gg_reader r = {f->map, f->map_size, (size_t)(tokens->val - f->map), path, err};
+  int nomem = (charsmap && !map64) || !v.root || !v.vocab || !v.added ||
+              put_tokens(&r, tokens, gg_find_kv(h, "tokenizer.ggml.token_type"),
+                         gg_find_kv(h, "tokenizer.ggml.scores"), 0, bos, eos, &v, &rc);
+  if (rc != EE_OK) goto done;
+  if (!nomem) {
+    json_t *steps = json_pack("[{s:s,s:b,s:b,s:b},{s:s,s:{s:s},s:s}]", "type", "Strip", "strip_left", 1,
+                              "strip_right", 1, "spaces_only", 1, "type", "Replace", "pattern", "Regex", " {2,}",
+                              "content", " ");
+    if (steps && map64)
+      nomem = json_array_insert_new(steps, 0, json_pack("{s:s,s:s,s:b}", "type", "Precompiled",
+                                                         "precompiled_charsmap", map64, "longest_match", 1)) != 0;
+    nomem = nomem || !steps ||
+            finish_json(&v, json_pack("{s:s,s:I,s:O,s:b}", "type", "Unigram", "unk_id", (json_int_t)unk, "vocab",
+                                      v.vocab, "byte_fallback", 0),
+                        json_pack("{s:s,s:s,s:s,s:b}", "type", "Metaspace", "replacement", "\xe2\x96\x81",
+                                  "prepend_scheme", "always", "split", 1),
+                        steps ? json_pack("{s:s,s:O}", "type", "Sequence", "normalizers", steps) : NULL, bos, eos,
+                        text);
+    json_decref(steps);
+  }
+  if (nomem) rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+done:
+  vocab_json_free(&v);
+  se_free(map64);
   return rc;
 }
 
@@ -262,16 +414,15 @@ ee_status ee_gguf_tokenizer(const char *path, wp_tokenizer **tok, ee_error *err)
   if (rc != EE_OK) return rc;
   const gg_kv *model = gg_find_kv(&h, "tokenizer.ggml.model");
   const gg_kv *tokens = gg_find_kv(&h, "tokenizer.ggml.tokens");
-  int bert = gg_kv_is_str(model, "bert"), gpt2 = gg_kv_is_str(model, "gpt2");
-  if (!(bert || gpt2) || !tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
-    /* "t5" is SentencePiece Unigram (XLM-R's: bge-m3, multilingual-e5),
-    ** "llama" SentencePiece BPE: their normalisation is llama.cpp's own. */
+  int bert = gg_kv_is_str(model, "bert"), gpt2 = gg_kv_is_str(model, "gpt2"), t5 = gg_kv_is_str(model, "t5");
+  if (!(bert || gpt2 || t5) || !tokens || tokens->type != GG_ARR || tokens->arr_type != GG_STR) {
+    /* "llama" is SentencePiece BPE, whose normalisation is llama.cpp's own */
     int n;
     const char *name = gg_kv_str64(model, &n);
     rc = ee_set_error(err, EE_ERR_UNSUPPORTED,
-                      "%s: tokenizer.ggml.model '%.*s': the tokenizer is neither WordPiece nor byte-level "
-                      "BPE (read: \"bert\" or \"gpt2\", with tokenizer.ggml.tokens; a SentencePiece "
-                      "vocabulary, \"t5\" or \"llama\", is not)", path, n, name);
+                      "%s: tokenizer.ggml.model '%.*s': the tokenizer is not WordPiece, byte-level BPE or "
+                      "Unigram (read: \"bert\", \"gpt2\" or \"t5\", with tokenizer.ggml.tokens; SentencePiece "
+                      "BPE, \"llama\", is not)", path, n, name);
   } else if (bert) {
     char *vocab = NULL;
     size_t len;
@@ -284,7 +435,9 @@ ee_status ee_gguf_tokenizer(const char *path, wp_tokenizer **tok, ee_error *err)
     se_free(vocab);
   } else {
     char *text = NULL;
-    if ((rc = bpe_tokenizer_json(path, &f, &h, tokens, &text, err)) == EE_OK) {
+    rc = gpt2 ? bpe_tokenizer_json(path, &f, &h, tokens, &text, err)
+              : unigram_tokenizer_json(path, &f, &h, tokens, &text, err);
+    if (rc == EE_OK) {
       wp_error werr;
       wp_status ws = wp_load_tokenizer_json_named(text, strlen(text), path, tok, &werr);
       if (ws != WP_OK) rc = ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);

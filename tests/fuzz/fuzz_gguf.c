@@ -16,7 +16,8 @@
 ** F16, by tests/scripts/make_gguf.py (llama.cpp's conventions), and a tiny
 ** jina-bert-v2 of jina-embeddings-v2-base-code's qk-post-norm variant
 ** (hidden 8, one layer, seeded weights) written the same way, also with a
-** 16-token byte-level BPE ("gpt2") vocabulary (tests/scripts/gguf_bpe_seed.py).
+** 16-token byte-level BPE ("gpt2") or Unigram ("t5") vocabulary
+** (tests/scripts/gguf_vocab_seed.py).
 */
 #include "../../engine/engine_int.h"
 #include "fuzz_model.h"

@@ -257,6 +257,26 @@ BertModel holds except:
    (llama.cpp's loader then applies GEGLU to it, first half through GELU) and do not add the
    add_bos/add_eos bools. Not reproduced.
 
+XLMRobertaModel (architectures[0] "XLMRobertaModel": bge-m3, multilingual-e5-*,
+paraphrase-multilingual-*), a BertModel of architecture "bert" with:
+ * _xlmroberta_tokenizer_init: with pad_token_id set, _position_offset = pad_token_id + 1 and
+   max_position_embeddings less that (context_length 512 for 514 positions); tensors lose
+   "roberta." and embeddings.position_embeddings.weight its first _position_offset rows
+   (RoBERTa's positions start at pad_token_id + 1), so position i of the file is HF's i + 2.
+ * _xlmroberta_set_vocab from tokenizer.json (the test models have no sentencepiece.bpe.model;
+   with one, the converter reads it through sentencepiece and realigns fairseq's ids, giving
+   the same pieces but "[PADn]" at <mask>'s id): the HF ids' pieces and scores ("[PADn]", UNUSED,
+   -10000 past the tokenizer's ids), types UNKNOWN for unk_token, CONTROL for the special
+   tokens, USER_DEFINED for other added tokens, NORMAL otherwise; then tokenizer.ggml.model "t5",
+   pre "default", tokens, scores (FLOAT32), token_type, add_space_prefix (written true: what
+   sentencepiece's add_dummy_prefix is for XLM-R; from a tokenizer.json the converter asks the HF
+   tokenizer), token_type_count, remove_extra_whitespaces (tokenizer_config.json's
+   clean_up_tokenization_spaces), precompiled_charsmap (the Precompiled normalizer's bytes,
+   written here as UINT8, which llama.cpp reads with INT8), then SpecialVocab as above. Last,
+   add_bos_token and add_eos_token true unless SpecialVocab wrote them: what the converter
+   writes since SpecialVocab reads the post_processor ("<s> $A </s>"); without them llama.cpp's
+   Unigram default is no <s>.
+
 Checked (outside the repo) against: llama.cpp's models/ggml-vocab-bert-bge.gguf (byte
 identical, see above); @huggingface/gguf's parser; a numpy port of gguf-py quants.py and
 ggml's C quantize_row_q8_0_ref (tensor data bit-identical); the 47 tokenizer test vectors
@@ -330,6 +350,7 @@ llama_model_quantize (libllama, via tests/scripts/ggml_ref/llama_quantize.py) ru
 """
 
 import argparse
+import base64
 import ctypes
 import hashlib
 import json
@@ -1304,6 +1325,68 @@ def write_vocab_gpt2(kv, mdir, tokens, toktypes, pre):
     kv.add("tokenizer.ggml.token_type_count", T_U32, 2)
 
 
+def xlmr_tensor(name, src, pos_offset):
+    """XLMRobertaModel.filter_tensors / modify_tensors: "roberta." dropped; the position table
+    starts at pad_token_id + 1 (RoBERTa's positions), so its first pos_offset rows are cut."""
+    if name.startswith("roberta."):
+        name = name[8:]
+    if name == "embeddings.position_embeddings.weight" and pos_offset is not None:
+        rows, width = src["shape"]
+        es = ST_DTYPES[src["dtype"]]
+        src = dict(src, shape=[rows - pos_offset, width], offset=src["offset"] + pos_offset * width * es,
+                   count=(rows - pos_offset) * width, nbytes=(rows - pos_offset) * width * es)
+    return name, src
+
+
+def write_vocab_t5(kv, mdir, hp):
+    """_xlmroberta_set_vocab from tokenizer.json (a directory without sentencepiece.bpe.model, as
+    the test models are): the HF ids' pieces and scores (ids past the tokenizer "[PADn]", UNUSED,
+    -10000), types UNKNOWN for unk_token, CONTROL for the special tokens, USER_DEFINED for other
+    added ones; tokenizer.ggml.model "t5", pre "default", add_space_prefix, token_type_count,
+    remove_extra_whitespaces (clean_up_tokenization_spaces), the Precompiled normalizer's
+    charsmap (UINT8), then SpecialVocab. Then add_bos_token and add_eos_token true, what
+    SpecialVocab writes since it reads the post_processor ("<s> $A </s>"): without them llama.cpp
+    would put no <s> before an XLM-R text (its UGM default)."""
+    tj = load_json(os.path.join(mdir, "tokenizer.json"))
+    tc_path = os.path.join(mdir, "tokenizer_config.json")
+    tcfg = load_json(tc_path) if os.path.isfile(tc_path) else {}
+    model = tj.get("model", {})
+    if model.get("type") != "Unigram":
+        die("XLMRobertaModel: tokenizer.json model type %r is not Unigram" % model.get("type"))
+    norm = tj.get("normalizer") or {}
+    steps = norm.get("normalizers", [norm]) if norm.get("type") == "Sequence" else [norm]
+    charsmap = next((s.get("precompiled_charsmap") for s in steps if s.get("type") == "Precompiled"), None)
+    if not charsmap:
+        die("XLMRobertaModel: tokenizer.json has no Precompiled normalizer (KeyError there)")
+    pieces = model["vocab"]
+    added = {a["content"]: a for a in tj.get("added_tokens", [])}
+    unk = token_content(tcfg.get("unk_token"))
+    unk_id = added[unk]["id"] if unk in added else model.get("unk_id", 3)
+    special_ids = {a["id"] for a in added.values() if a.get("special")}
+    n = max(hp.get("vocab_size", 0), len(pieces))
+    tokens = ["[PAD%d]" % i for i in range(n)]
+    scores = [-10000.0] * n
+    types = [TOK_UNUSED] * n
+    for i, (piece, score) in enumerate(pieces):
+        tokens[i], scores[i] = piece, float(score)
+        types[i] = (TOK_UNKNOWN if i == unk_id else TOK_CONTROL if i in special_ids
+                    else TOK_USER_DEFINED if any(a["id"] == i for a in added.values()) else TOK_NORMAL)
+    kv.add("tokenizer.ggml.model", T_STR, "t5")
+    kv.add("tokenizer.ggml.pre", T_STR, "default")
+    kv.add("tokenizer.ggml.tokens", T_ARR, tokens, T_STR)
+    kv.add("tokenizer.ggml.scores", T_ARR, scores, T_F32)
+    kv.add("tokenizer.ggml.token_type", T_ARR, types, T_I32)
+    kv.add("tokenizer.ggml.add_space_prefix", T_BOOL, True)
+    kv.add("tokenizer.ggml.token_type_count", T_U32, hp.get("type_vocab_size", 1))
+    kv.add("tokenizer.ggml.remove_extra_whitespaces", T_BOOL, bool(tcfg.get("clean_up_tokenization_spaces", True)))
+    kv.add("tokenizer.ggml.precompiled_charsmap", T_ARR, list(base64.b64decode(charsmap)), T_U8)
+    write_special_vocab(kv, mdir, len(tokens))
+    if "tokenizer.ggml.add_bos_token" not in kv.keys:
+        kv.add("tokenizer.ggml.add_bos_token", T_BOOL, True)
+    if "tokenizer.ggml.add_eos_token" not in kv.keys:
+        kv.add("tokenizer.ggml.add_eos_token", T_BOOL, True)
+
+
 def write_vocab_bert(kv, mdir, hp, tokens, toktypes, vocab, norm_cfg, tcfg, args):
     """BertModel.set_vocab: WordPiece tokens with the phantom-space rewrite."""
     pre = tokenizer_pre(vocab, norm_cfg, tcfg, args.pre)
@@ -1365,14 +1448,21 @@ def main():
     # The converter picks its class by architectures[0]; "NomicBertModel" -> NomicBertModel.
     nomic = (archs[0] == "NomicBertModel") if archs else hp.get("model_type") == "nomic_bert"
     jina = bool(archs) and archs[0] in JINA_ARCHS           # "JinaBertModel" -> JinaBertV2Model
-    if archs and not nomic and not jina and archs[0] not in ("BertModel", "BertForMaskedLM",
-                                                             "CamembertModel"):
-        die("architecture %r is not handled by BertModel, NomicBertModel or JinaBertV2Model" % archs[0])
+    xlmr = bool(archs) and archs[0] == "XLMRobertaModel"    # -> XLMRobertaModel (a BertModel)
+    if archs and not nomic and not jina and not xlmr and archs[0] not in ("BertModel", "BertForMaskedLM",
+                                                                          "CamembertModel"):
+        die("architecture %r is not handled by BertModel, NomicBertModel, JinaBertV2Model or "
+            "XLMRobertaModel" % archs[0])
     arch = "nomic-bert" if nomic else "jina-bert-v2" if jina else "bert"
     bpe = check_jina_config(hp, mdir) if jina else False
     if nomic:
         check_nomic_config(hp)
         hp["n_ctx"] = 2048              # NomicBertModel.__init__: "the HF config claims n_ctx=8192"
+    pos_offset = None
+    if xlmr and hp.get("pad_token_id") is not None:    # _xlmroberta_tokenizer_init
+        pos_offset = 1 + hp["pad_token_id"]
+        if "max_position_embeddings" in hp:
+            hp["max_position_embeddings"] -= pos_offset
 
     def find(keys, optional=False):
         for k in keys:
@@ -1399,6 +1489,8 @@ def main():
         for name, src in order:
             if name.endswith((".attention.masked_bias", ".attention.bias", ".rotary_emb.inv_freq")):
                 continue
+            if xlmr:
+                name, src = xlmr_tensor(name, src, pos_offset)
             new = map_tensor_name(name, n_layer, names)
             if new is None:
                 continue
@@ -1475,15 +1567,18 @@ def main():
                              "nomic-bert.pooling_type; llama.cpp requires that key for nomic-bert\n")
         nomic_shape_warnings(plan, n_ff, hp.get("vocab_size"))
 
-    tokens, toktypes, vocab, norm_cfg, tcfg, _ = load_vocab(mdir, hp, bpe)
-    if bpe:
+    if xlmr:
+        write_vocab_t5(kv, mdir, hp)
+    elif bpe:
         # get_vocab_base_pre hashes what the HF tokenizer makes of CHKTXT; this script runs no
         # byte-level BPE tokenizer, so the name (jina-v2-code, jina-v2-de, jina-v2-es) is given.
         if not args.pre:
             die("a byte-level BPE vocabulary: pass --pre NAME (the converter recognises the real "
                 "tokenizers by a hash of their output, which this script does not compute)")
+        tokens, toktypes, _, _, _, _ = load_vocab(mdir, hp, bpe)
         write_vocab_gpt2(kv, mdir, tokens, toktypes, args.pre)
     else:
+        tokens, toktypes, vocab, norm_cfg, tcfg, _ = load_vocab(mdir, hp)
         write_vocab_bert(kv, mdir, hp, tokens, toktypes, vocab, norm_cfg, tcfg, args)
     if jina and not args.jina_unsplit:      # JinaBertV2Model.set_vocab, after BertModel's
         kv.add("tokenizer.ggml.add_bos_token", T_BOOL, True)

@@ -314,7 +314,7 @@ static void check_refusals(const char *tmp) {
                 "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
   /* tokenizer.ggml.model: u32 type, u64 length 4, "bert" */
   check_patched("tokenizer.ggml.model 'bart'", tiny, n, "tokenizer.ggml.model", 4 + 8 + 1, 'a', 0,
-                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'bart': the tokenizer is neither WordPiece nor byte-level BPE", tmp);
+                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'bart': the tokenizer is not WordPiece, byte-level BPE or Unigram", tmp);
   /* a token with a line break could not be a vocab.txt line: the first
   ** "\u2581" token's next byte made a newline */
   check_patched("a token holding a line break", tiny, n, "\xe2\x96\x81", 0, '\n', 0, EE_ERR_FORMAT,
@@ -367,6 +367,43 @@ static void check_refusals(const char *tmp) {
   CHECK(system(cmd) == 0, "the tiny model's directory removed");
 }
 
+/* How many cases of a cases.jsonl (text, ids) the GGUF file's tokenizer
+** gives the ids of (*n: how many cases); the first few that differ are
+** printed. */
+static int cases_same(const char *gguf, const char *cases_path, int *n) {
+  ee_params p = ee_default_params();
+  p.threads = 1;
+  ee_model *m = NULL;
+  ee_error err = {0};
+  CHECK_EQ_INT(ee_model_load(gguf, &p, &m, &err), EE_OK, "  loads (%s)", err.msg);
+  size_t len = 0;
+  char *cases = check_slurp(cases_path, &len);
+  int same = 0;
+  *n = 0;
+  for (char *line = cases; m && line && *line; (*n)++) {
+    char *end = strchr(line, '\n');
+    json_error_t jerr;
+    json_t *c = json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, &jerr);
+    const char *text = json_string_value(json_object_get(c, "text"));
+    size_t tlen = json_string_length(json_object_get(c, "text"));
+    const json_t *ids = json_object_get(c, "ids");
+    wp_encoding enc = {0};
+    wp_error werr;
+    int eq = text && wp_encode(ee_model_tokenizer(m), text, tlen, 0, &enc, &werr) == WP_OK &&
+             (size_t)enc.n == json_array_size(ids);
+    for (int k = 0; eq && k < enc.n; k++) eq = enc.ids[k] == json_integer_value(json_array_get(ids, (size_t)k));
+    if (!eq && *n - same < 3) /* the first few that differ */
+      printf("# differs: %.*s\n", end ? (int)(end - line) : 80, line);
+    same += eq;
+    wp_encoding_free(&enc);
+    json_decref(c);
+    line = end ? end + 1 : NULL;
+  }
+  free(cases);
+  ee_model_free(m);
+  return same;
+}
+
 /* 4: a byte-level BPE vocabulary (tokenizer.ggml.model "gpt2"): the
 ** jina_code test model, whose tokenizer.json is tests/fixtures/tokenizer/bpe's,
 ** as the converter writes jina-embeddings-v2-base-code. */
@@ -377,46 +414,21 @@ static void check_bpe(const char *tmp) {
   CHECK(make_gguf(dir, gguf, "f32", "--pre jina-v2-code") == 0, "jina_code written as GGUF (gpt2 vocabulary)");
   check_same("jina_code (qk-post-norm, byte-level BPE)", dir, gguf, -1);
 
-  /* the Hugging Face tokenizer's ids (make_bpe_fixtures.py) for every case,
-  ** typed special tokens and <mask>'s lstrip included */
-  ee_params p = ee_default_params();
-  p.threads = 1;
-  ee_model *m = NULL;
-  ee_error err = {0};
-  CHECK_EQ_INT(ee_model_load(gguf, &p, &m, &err), EE_OK, "  loads (%s)", err.msg);
+  /* llama.cpp's ids (special tokens parsed, as sqlite-lembed) for every case
+  ** of the tokenizer fixture the vocabulary came from; the Hugging Face ids
+  ** but where llama.cpp's <mask> lstrip takes ASCII white space only */
+  int n = 0, same = cases_same(gguf, "tests/fixtures/gguf_quants/jina_code_bpe-cases.jsonl", &n);
+  CHECK(n >= 6000 && same == n, "  llama.cpp's ids for all %d cases of tokenizer/bpe (%d same)", n, same);
+  same = cases_same(gguf, "tests/fixtures/tokenizer/bpe/cases.jsonl", &n);
+  CHECK(n >= 6000 && same == n - 5, "  the Hugging Face tokenizer's ids for %d of them (%d differ)", same, n - same);
   size_t len = 0;
-  char *cases = check_slurp("tests/fixtures/tokenizer/bpe/cases.jsonl", &len);
-  int n = 0, same = 0;
-  for (char *line = cases; m && line && *line; n++) {
-    char *end = strchr(line, '\n');
-    json_error_t jerr;
-    json_t *c = json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, &jerr);
-    const char *text = json_string_value(json_object_get(c, "text"));
-    const json_t *ids = json_object_get(c, "ids");
-    wp_encoding enc = {0};
-    wp_error werr;
-    int eq = text && wp_encode(ee_model_tokenizer(m), text, json_string_length(json_object_get(c, "text")), 0,
-                               &enc, &werr) == WP_OK && (size_t)enc.n == json_array_size(ids);
-    for (int k = 0; eq && k < enc.n; k++) eq = enc.ids[k] == json_integer_value(json_array_get(ids, (size_t)k));
-    if (!eq && n - same < 3) /* the first few that differ */
-      printf("# differs: %.*s\n", end ? (int)(end - line) : 80, line);
-    same += eq;
-    wp_encoding_free(&enc);
-    json_decref(c);
-    line = end ? end + 1 : NULL;
-  }
-  CHECK(n >= 6000 && same == n, "  the Hugging Face tokenizer's ids for all %d cases of tokenizer/bpe (%d same)", n,
-        same);
-  free(cases);
-  ee_model_free(m);
-
   unsigned char *bpe = (unsigned char *)check_slurp(gguf, &len);
   if (!bpe) return;
   /* a string value: u32 type, u64 length, then its bytes */
   check_patched("tokenizer.ggml.pre 'jina-v2-codX'", bpe, len, "tokenizer.ggml.pre", 4 + 8 + 11, 'X', 0,
                 EE_ERR_UNSUPPORTED, "tokenizer.ggml.pre 'jina-v2-codX' is not read here", tmp);
   check_patched("tokenizer.ggml.model 'gpt3'", bpe, len, "tokenizer.ggml.model", 4 + 8 + 3, '3', 0,
-                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'gpt3': the tokenizer is neither WordPiece nor byte-level BPE", tmp);
+                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'gpt3': the tokenizer is not WordPiece, byte-level BPE or Unigram", tmp);
   check_patched("no tokenizer.ggml.merges", bpe, len, "tokenizer.ggml.merge", 0, 'X', 0, EE_ERR_FORMAT,
                 "a byte-level BPE vocabulary without tokenizer.ggml.merges", tmp);
   check_patched("tokenizer.ggml.token_type of UINT32", bpe, len, "tokenizer.ggml.token_type", 4, 4 /* UINT32 */, 0,
@@ -431,6 +443,39 @@ static void check_bpe(const char *tmp) {
   check_patched("a merge naming no token", bpe, len, "tokenizer.ggml.merges", 4 + 4 + 8 + 8 + 3, 1, 0,
                 EE_ERR_FORMAT, "which is not in model.vocab", tmp);
   free(bpe);
+}
+
+/* 5: a SentencePiece Unigram vocabulary ("t5"): the xlmroberta test model,
+** whose tokenizer.json is tests/fixtures/tokenizer/unigram's, as the
+** converter writes XLM-R (bge-m3, multilingual-e5). */
+static void check_unigram(const char *tmp) {
+  char dir[1024], gguf[1100];
+  snprintf(dir, sizeof dir, "%s/xlmroberta", models());
+  snprintf(gguf, sizeof gguf, "%s/xlmroberta.gguf", tmp);
+  CHECK(make_gguf(dir, gguf, "f32", "") == 0, "xlmroberta written as GGUF (t5 vocabulary)");
+  check_same("xlmroberta (XLM-R, Unigram; position table cut by 2)", dir, gguf, -1);
+  /* llama.cpp's ids for every case of the tokenizer fixture (normalised as
+  ** SentencePiece does: longest charsmap key, ' ' dropped at the ends), 150
+  ** of which the Hugging Face tokenizer gives otherwise */
+  int n = 0, same = cases_same(gguf, "tests/fixtures/gguf_quants/xlmroberta-cases.jsonl", &n);
+  CHECK(n >= 600 && same == n, "  llama.cpp's ids for all %d cases of tokenizer/unigram (%d same)", n, same);
+
+  size_t len = 0;
+  unsigned char *uni = (unsigned char *)check_slurp(gguf, &len);
+  if (!uni) return;
+  check_patched("tokenizer.ggml.remove_extra_whitespaces false", uni, len, "tokenizer.ggml.remove_extra_whitespaces",
+                4, 0, 0, EE_ERR_UNSUPPORTED, "tokenizer.ggml.remove_extra_whitespaces is not true", tmp);
+  check_patched("tokenizer.ggml.scores of INT32", uni, len, "tokenizer.ggml.scores", 4, 5 /* INT32 */, 0,
+                EE_ERR_FORMAT, "a Unigram vocabulary needs tokenizer.ggml.scores, an array of 4002 FLOAT32", tmp);
+  /* scores: u32 type, u32 element type, u64 count, then floats; token 4's,
+  ** -1.799 (0xbfe6...), made 0x7fe6...: a NaN */
+  check_patched("a NaN score", uni, len, "tokenizer.ggml.scores", 4 + 4 + 8 + 4 * 4 + 3, 0x7f, 0, EE_ERR_FORMAT,
+                "the score of token 4 is not a finite number", tmp);
+  check_patched("no tokenizer.ggml.unknown_token_id", uni, len, "tokenizer.ggml.unknown_token_i", 0, 'X', 0,
+                EE_ERR_FORMAT, "a Unigram vocabulary needs tokenizer.ggml.unknown_token_id", tmp);
+  check_patched("a damaged charsmap (trie size past the blob)", uni, len, "tokenizer.ggml.precompiled_charsmap",
+                4 + 4 + 8 + 3, 0x7f, 0, EE_ERR_FORMAT, "Precompiled", tmp);
+  free(uni);
 }
 
 /* A GGUF file of one F32 tensor (name, ne[0..nd)) and no metadata, written here. */
@@ -493,6 +538,7 @@ int main(void) {
   check_models(tmp);
   check_refusals(tmp);
   check_bpe(tmp);
+  check_unigram(tmp);
   char cmd[256];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
   if (system(cmd) != 0) printf("# could not remove %s\n", tmp);

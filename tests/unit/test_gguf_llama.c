@@ -19,6 +19,9 @@
 **   jina_code_bpe-f32.json  the jina_code test model with its byte-level BPE
 **                    vocabulary (a "gpt2" GGUF vocabulary, pre jina-v2-code),
 **                    thirteen other texts (code, whitespace runs, emoji, CJK)
+**   xlmroberta-f32.json  the xlmroberta test model (XLM-R as bge-m3 has it)
+**                    with its Unigram vocabulary ("t5"), 26 texts (spacing,
+**                    NFKC cases, a doubled combining accent)
 ** The engine must give llama.cpp's tokens, its F32 vectors (BERT and
 ** NomicBert) within 1e-4, and
 ** its Q4_K_M vectors within 2.5e-3 (of values up to 2.2), under half of what
@@ -190,6 +193,18 @@ int main(void) {
   json_t *refb = load_ref(FIX "jina_code_bpe-f32.json");
   if (refb) compare("jina qk-post-norm, BPE vocabulary, as F32 GGUF", bpe_gg, EE_POOL_DEFAULT, refb, 1e-3, NULL);
   json_decref(refb);
+
+  /* XLM-RoBERTa (bge-m3, multilingual-e5): a SentencePiece Unigram
+  ** vocabulary ("t5") with its Precompiled charsmap, normalised as llama.cpp
+  ** does (longest charsmap key, spaces at the ends dropped); a BERT encoder,
+  ** so F32's tolerance. */
+  char xlmr_gg[700];
+  snprintf(xlmr_gg, sizeof xlmr_gg, "%s/xlmroberta.gguf", tmp);
+  snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/xlmroberta' '%s' --type f32", models(), xlmr_gg);
+  CHECK(system(cmd) == 0, "the xlmroberta test model (Unigram) written as an F32 GGUF");
+  json_t *refx = load_ref(FIX "xlmroberta-f32.json");
+  if (refx) compare("xlmroberta, Unigram vocabulary, as F32 GGUF", xlmr_gg, EE_POOL_DEFAULT, refx, 1e-4, NULL);
+  json_decref(refx);
 
   /* The quantization is real: Q4_K_M's vectors are not F32's, though close. */
   if (v32 && vq && ref32) {

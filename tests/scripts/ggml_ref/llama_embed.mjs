@@ -10,7 +10,8 @@
 // NOT normalized output of llama.cpp (llama_get_embeddings_seq; with pooling "none",
 // llama_get_embeddings_ith(-1), the last token's), each float32 written in full (JSON
 // numbers that parse back to the same float32). tokens[i] is the exact token sequence
-// evaluated: model.tokenize(text) plus the [CLS]/[SEP] node-llama-cpp adds for a WPM vocab.
+// evaluated: model.tokenize(text) plus the [CLS]/[SEP] node-llama-cpp adds for a WPM vocab
+// (for a UGM vocab: </s>, and <s> before the text when the file's add_bos_token says so).
 //
 // --pooling none|mean|cls|last overrides <arch>.pooling_type at load (llama.cpp kv override,
 // the file is not changed). Without it, llama.cpp uses the file's pooling_type, or NONE when
@@ -66,16 +67,23 @@ const model = await llama.loadModel(loadOptions);
 const contextSize = model.trainContextSize;
 const ctx = await model.createEmbeddingContext({contextSize, batchSize: contextSize, threads: 1});
 
+// node-llama-cpp never puts BOS before a UGM (SentencePiece Unigram, "t5") text
+// (tokenizerUtils.js: resolveBeginningTokenToPrepend), where llama.cpp's own
+// llama_tokenize(add_special) puts it when the file says tokenizer.ggml.add_bos_token, as an
+// XLM-R file (bge-m3, multilingual-e5) does: then the tokens are given with it.
+const ugmBos = model.vocabularyType === "ugm" && info.metadata.tokenizer?.ggml?.add_bos_token === true
+    ? model.tokens.bos : null;
 const tokens = [];
 const vectors = [];
 for (const text of texts) {
     // the token sequence getEmbeddingFor evaluates (LlamaEmbeddingContext.getEmbeddingFor:
     // tokenizer(text, false) then _prepareInput adds BOS(CLS)/SEP for WPM vocabularies)
     const toks = Array.from(model.tokenize(text, false));
+    if (ugmBos != null) toks.unshift(ugmBos);
     ctx._prepareInput(toks);
-    if (toks.length !== ctx.calculateInputLength(text))
+    if (ugmBos == null && toks.length !== ctx.calculateInputLength(text))
         throw new Error("token sequence does not match calculateInputLength");
-    const e = await ctx.getEmbeddingFor(text);
+    const e = await ctx.getEmbeddingFor(ugmBos != null ? toks.slice() : text);
     tokens.push(toks.map(Number));
     vectors.push(Array.from(e.vector));
 }

@@ -17,7 +17,9 @@
 #     model (JinaBert, general.architecture jina-bert-v2) -> jina-f32.json, and its qk-post-norm
 #     variant (jina_code_from_jina.py) -> jina_code-f32.json, pooling from the file; and the
 #     jina_code test model itself, whose vocabulary is byte-level BPE (a GGUF "gpt2" vocabulary,
-#     pre jina-v2-code) -> jina_code_bpe-f32.json over fixture_texts_bpe.json;
+#     pre jina-v2-code) -> jina_code_bpe-f32.json over fixture_texts_bpe.json; and the
+#     xlmroberta test model (XLM-R as bge-m3 has it: a "t5" Unigram vocabulary with its
+#     Precompiled charsmap) -> xlmroberta-f32.json over fixture_texts_unigram.json;
 #  3. per type: make_gguf.py --type <type> -> f16-<type>.gguf, checked byte for byte against
 #     llama.cpp's own llama_model_quantize run on the F32 file (llama_quantize.py), then
 #     llama_embed.mjs -> f16-<type>.json;
@@ -78,6 +80,20 @@ node "$here/llama_embed.mjs" "$tmp/jina_code-f32.gguf" "$texts" "$out/jina_code-
 python3 tests/scripts/make_gguf.py "$tmp/jina_code_bpe" "$tmp/jina_code_bpe-f32.gguf" --type f32 --pre jina-v2-code
 node "$here/llama_embed.mjs" "$tmp/jina_code_bpe-f32.gguf" "$here/fixture_texts_bpe.json" \
     "$out/jina_code_bpe-f32.json" 2> "$tmp/embed-jina_code_bpe.log"
+# llama.cpp's ids, special tokens parsed (sqlite-lembed's call), for every case of the tokenizer
+# fixtures this vocabulary came from
+node "$here/llama_tokenize.mjs" "$tmp/jina_code_bpe-f32.gguf" tests/fixtures/tokenizer/bpe/cases.jsonl \
+    "$out/jina_code_bpe-cases.jsonl" 2>> "$tmp/embed-jina_code_bpe.log"
+# XLM-RoBERTa (bge-m3's and multilingual-e5's layout) as the converter's XLMRobertaModel writes
+# it: the position table cut to start at pad_token_id + 1, a "t5" (Unigram) vocabulary with
+# scores and the Precompiled charsmap, add_bos/add_eos true. llama_embed.mjs puts <s> before each
+# text as llama_tokenize does for such a file (node-llama-cpp would not). Pooling from the file.
+"$gen" --shape xlmroberta --out "$tmp/xlmroberta" > /dev/null
+python3 tests/scripts/make_gguf.py "$tmp/xlmroberta" "$tmp/xlmroberta-f32.gguf" --type f32
+node "$here/llama_embed.mjs" "$tmp/xlmroberta-f32.gguf" "$here/fixture_texts_unigram.json" \
+    "$out/xlmroberta-f32.json" 2> "$tmp/embed-xlmroberta.log"
+node "$here/llama_tokenize.mjs" "$tmp/xlmroberta-f32.gguf" tests/fixtures/tokenizer/unigram/cases.jsonl \
+    "$out/xlmroberta-cases.jsonl" 2>> "$tmp/embed-xlmroberta.log"
 for t in $types; do
     python3 tests/scripts/make_gguf.py "$tmp/f16" "$out/f16-$t.gguf" --type "$t" 2> "$tmp/make-$t.log"
     python3 "$here/llama_quantize.py" "$tmp/f16-f32.gguf" "$tmp/ref-$t.gguf" "$t" > "$tmp/quantize-$t.log" 2>&1
@@ -194,6 +210,34 @@ tests/fixtures/lembed). Its GGUF is not kept either:
     build/tools/gen_model --shape jina_code --out CODEDIR
     python3 tests/scripts/make_gguf.py CODEDIR jina_code_bpe-f32.gguf --type f32 --pre jina-v2-code   # not kept
     node tests/scripts/ggml_ref/llama_embed.mjs jina_code_bpe-f32.gguf tests/scripts/ggml_ref/fixture_texts_bpe.json jina_code_bpe-f32.json
+
+\`xlmroberta-f32.json\`: the "xlmroberta" test model (XLM-RoBERTa as bge-m3 has it: BERT's
+encoder under \`roberta.\`, 514 positions starting at pad_token_id + 1, layer_norm_eps 1e-5, one
+token type, CLS pooling) with the XLM-R style Unigram tokenizer of tests/fixtures/tokenizer/unigram
+(4002 ids, XLM-R's own 237 KB Precompiled charsmap), as the converter's \`XLMRobertaModel\` writes
+it from a tokenizer.json: general.architecture \`bert\`, \`position_embd\` without its first 2 rows
+(context_length 512), \`tokenizer.ggml.model\` \`t5\` with the pieces, their scores and types
+(\`<unk>\` UNKNOWN, the other specials CONTROL), add_space_prefix and remove_extra_whitespaces true,
+the charsmap, and add_bos_token / add_eos_token true (what SpecialVocab writes once it reads the
+post_processor; llama.cpp's Unigram default is no \`<s>\`). node-llama-cpp never puts \`<s>\` before a
+UGM text, so llama_embed.mjs does, as llama_tokenize does for this file. Over
+\`fixture_texts_unigram.json\` (spaces at the ends and in runs, tabs and newlines, NFKC cases,
+a fullwidth \`<s>\`, a doubled combining accent). Its GGUF is not kept either:
+
+    build/tools/gen_model --shape xlmroberta --out XLMRDIR
+    python3 tests/scripts/make_gguf.py XLMRDIR xlmroberta-f32.gguf --type f32   # not kept
+    node tests/scripts/ggml_ref/llama_embed.mjs xlmroberta-f32.gguf tests/scripts/ggml_ref/fixture_texts_unigram.json xlmroberta-f32.json
+
+\`jina_code_bpe-cases.jsonl\` and \`xlmroberta-cases.jsonl\`: llama.cpp's ids for every text of
+tests/fixtures/tokenizer/bpe/cases.jsonl (6,312) and tests/fixtures/tokenizer/unigram/cases.jsonl
+(646), the files their tokenizer.json files came from, by \`llama_tokenize.mjs\`: llama_tokenize
+with special tokens parsed, as sqlite-lembed calls it, and the file's \`<s>\` ... \`</s>\`. Where
+they differ from the Hugging Face ids of those files, llama.cpp is what a GGUF file means:
+\`<mask>\`'s lstrip takes ASCII white space only (5 BPE cases); the Precompiled charsmap's longest
+key over the text, not per grapheme, and only \`' '\` dropped at the ends (150 Unigram cases).
+
+    node tests/scripts/ggml_ref/llama_tokenize.mjs jina_code_bpe-f32.gguf tests/fixtures/tokenizer/bpe/cases.jsonl jina_code_bpe-cases.jsonl
+    node tests/scripts/ggml_ref/llama_tokenize.mjs xlmroberta-f32.gguf tests/fixtures/tokenizer/unigram/cases.jsonl xlmroberta-cases.jsonl
 
 ## The JSON files
 
