@@ -274,11 +274,11 @@ static void vocab_json_free(vocab_json *v) {
 
 /* Each token into v->vocab (Unigram: with its score, and marked as
 ** llama.cpp treats it: a user-defined or unused token left out of the
-** lowest score, a control, unknown or byte one out of the lattice too
-** (unigram_json.c); the
-** unknown, control and user-defined ones also as added tokens, matched in
-** the text as sqlite-lembed's llama.cpp matches them ("<mask>" with lstrip
-** where mask_lstrip).  Returns 1 when out of memory. */
+** lowest score, a control, unknown or byte one out of the lattice too; see
+** unigram_json.c); the unknown, control and user-defined ones also as added
+** tokens, matched in the text as sqlite-lembed's llama.cpp matches them
+** ("<mask>" with lstrip where mask_lstrip, ASCII white space as its
+** isspace).  Returns 1 when out of memory. */
 static int put_tokens(gg_reader *r, const gg_kv *tokens, const gg_kv *types, const gg_kv *scores, int mask_lstrip,
                       int64_t bos, int64_t eos, vocab_json *v, ee_status *rc) {
   for (uint64_t i = 0; i < tokens->arr_n; i++) {
