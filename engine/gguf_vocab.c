@@ -21,6 +21,7 @@
 */
 #include "gguf_int.h"
 #include <jansson.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,6 +202,14 @@ static ee_status bpe_checks(const char *path, const gg_header *h, int *mask_lstr
   return EE_OK;
 }
 
+/* Token i's score (tokenizer.ggml.scores, FLOAT32). */
+static float score_of(const gg_kv *scores, uint64_t i) {
+  uint32_t u = (uint32_t)gg_rd(scores->val + 4 * i, 4);
+  float f;
+  memcpy(&f, &u, 4);
+  return f;
+}
+
 /* llama.cpp's Unigram ("t5") spacing is SentencePiece's with
 ** remove_extra_whitespaces: spaces at the ends dropped, runs of them one
 ** U+2581 before each word.  Without it each space is its own U+2581 and the
@@ -211,12 +220,10 @@ static ee_status unigram_checks(const char *path, const gg_header *h, const gg_k
   if (!scores || scores->type != GG_ARR || scores->arr_type != GG_F32 || scores->arr_n != tokens->arr_n)
     return ee_set_error(err, EE_ERR_FORMAT, "%s: a Unigram vocabulary needs tokenizer.ggml.scores, an array "
                         "of %llu FLOAT32", path, (unsigned long long)tokens->arr_n);
-  for (uint64_t i = 0; i < scores->arr_n; i++) {
-    uint32_t u = (uint32_t)gg_rd(scores->val + 4 * i, 4);
-    if ((u & 0x7f800000u) == 0x7f800000u)
+  for (uint64_t i = 0; i < scores->arr_n; i++)
+    if (!isfinite(score_of(scores, i)))
       return ee_set_error(err, EE_ERR_FORMAT, "%s: the score of token %llu is not a finite number", path,
                           (unsigned long long)i);
-  }
   const gg_kv *remove_ws = gg_find_kv(h, "tokenizer.ggml.remove_extra_whitespaces");
   if (!remove_ws || remove_ws->type != GG_BOOL || !remove_ws->val[0])
     return ee_set_error(err, EE_ERR_UNSUPPORTED,
@@ -231,13 +238,6 @@ static ee_status unigram_checks(const char *path, const gg_header *h, const gg_k
     rc = ee_set_error(err, EE_ERR_FORMAT, "%s: a Unigram vocabulary needs tokenizer.ggml.unknown_token_id",
                       path);
   return rc;
-}
-
-static float score_of(const gg_kv *scores, uint64_t i) {
-  uint32_t u = (uint32_t)gg_rd(scores->val + 4 * i, 4);
-  float f;
-  memcpy(&f, &u, 4);
-  return f;
 }
 
 /* Standard base64 of n bytes (tokenizer.json's precompiled_charsmap), a new

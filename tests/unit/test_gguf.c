@@ -314,7 +314,8 @@ static void check_refusals(const char *tmp) {
                 "patched.gguf leaves no room for [CLS] and [SEP]", tmp);
   /* tokenizer.ggml.model: u32 type, u64 length 4, "bert" */
   check_patched("tokenizer.ggml.model 'bart'", tiny, n, "tokenizer.ggml.model", 4 + 8 + 1, 'a', 0,
-                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'bart': the tokenizer is not WordPiece, byte-level BPE or Unigram", tmp);
+                EE_ERR_UNSUPPORTED,
+                "tokenizer.ggml.model 'bart': the tokenizer is not WordPiece, byte-level BPE or Unigram", tmp);
   /* a token with a line break could not be a vocab.txt line: the first
   ** "\u2581" token's next byte made a newline */
   check_patched("a token holding a line break", tiny, n, "\xe2\x96\x81", 0, '\n', 0, EE_ERR_FORMAT,
@@ -404,15 +405,27 @@ static int cases_same(const char *gguf, const char *cases_path, int *n) {
   return same;
 }
 
+/* The test model `shape` written as an F32 GGUF into *gguf (make_gguf.py
+** with `extra` arguments), embedding bit for bit as its directory; the
+** file's bytes (free them), or NULL. */
+static unsigned char *shape_gguf(const char *tmp, const char *shape, const char *extra, const char *label,
+                                 char *gguf, size_t cap, size_t *len) {
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/%s", models(), shape);
+  snprintf(gguf, cap, "%s/%s.gguf", tmp, shape);
+  CHECK(make_gguf(dir, gguf, "f32", extra) == 0, "%s written as GGUF", label);
+  check_same(label, dir, gguf, -1);
+  return (unsigned char *)check_slurp(gguf, len);
+}
+
 /* 4: a byte-level BPE vocabulary (tokenizer.ggml.model "gpt2"): the
 ** jina_code test model, whose tokenizer.json is tests/fixtures/tokenizer/bpe's,
 ** as the converter writes jina-embeddings-v2-base-code. */
 static void check_bpe(const char *tmp) {
-  char dir[1024], gguf[1100];
-  snprintf(dir, sizeof dir, "%s/jina_code", models());
-  snprintf(gguf, sizeof gguf, "%s/jina_code_bpe.gguf", tmp);
-  CHECK(make_gguf(dir, gguf, "f32", "--pre jina-v2-code") == 0, "jina_code written as GGUF (gpt2 vocabulary)");
-  check_same("jina_code (qk-post-norm, byte-level BPE)", dir, gguf, -1);
+  char gguf[1100];
+  size_t len = 0;
+  unsigned char *bpe = shape_gguf(tmp, "jina_code", "--pre jina-v2-code", "jina_code (qk-post-norm, byte-level BPE)",
+                                  gguf, sizeof gguf, &len);
 
   /* llama.cpp's ids (special tokens parsed, as sqlite-lembed) for every case
   ** of the tokenizer fixture the vocabulary came from; the Hugging Face ids
@@ -421,21 +434,21 @@ static void check_bpe(const char *tmp) {
   CHECK(n >= 6000 && same == n, "  llama.cpp's ids for all %d cases of tokenizer/bpe (%d same)", n, same);
   same = cases_same(gguf, "tests/fixtures/tokenizer/bpe/cases.jsonl", &n);
   CHECK(n >= 6000 && same == n - 5, "  the Hugging Face tokenizer's ids for %d of them (%d differ)", same, n - same);
-  size_t len = 0;
-  unsigned char *bpe = (unsigned char *)check_slurp(gguf, &len);
   if (!bpe) return;
   /* a string value: u32 type, u64 length, then its bytes */
   check_patched("tokenizer.ggml.pre 'jina-v2-codX'", bpe, len, "tokenizer.ggml.pre", 4 + 8 + 11, 'X', 0,
                 EE_ERR_UNSUPPORTED, "tokenizer.ggml.pre 'jina-v2-codX' is not read here", tmp);
   check_patched("tokenizer.ggml.model 'gpt3'", bpe, len, "tokenizer.ggml.model", 4 + 8 + 3, '3', 0,
-                EE_ERR_UNSUPPORTED, "tokenizer.ggml.model 'gpt3': the tokenizer is not WordPiece, byte-level BPE or Unigram", tmp);
+                EE_ERR_UNSUPPORTED,
+                "tokenizer.ggml.model 'gpt3': the tokenizer is not WordPiece, byte-level BPE or Unigram", tmp);
   check_patched("no tokenizer.ggml.merges", bpe, len, "tokenizer.ggml.merge", 0, 'X', 0, EE_ERR_FORMAT,
                 "a byte-level BPE vocabulary without tokenizer.ggml.merges", tmp);
   check_patched("tokenizer.ggml.token_type of UINT32", bpe, len, "tokenizer.ggml.token_type", 4, 4 /* UINT32 */, 0,
                 EE_ERR_FORMAT, "tokenizer.ggml.token_type is not an array of 4000 INT32", tmp);
   check_patched("tokenizer.ggml.add_bos_token false", bpe, len, "tokenizer.ggml.add_bos_token", 4, 0, 0,
                 EE_ERR_UNSUPPORTED, "with add_bos_token and add_eos_token true", tmp);
-  check_patched("tokenizer.ggml.eos_token_id 65538", bpe, len, "tokenizer.ggml.eos_token_id", 4 + 2, 1, 0, EE_ERR_FORMAT, "tokenizer.ggml.eos_token_id is not a token id (the vocabulary has 4000", tmp);
+  check_patched("tokenizer.ggml.eos_token_id 65538", bpe, len, "tokenizer.ggml.eos_token_id", 4 + 2, 1, 0,
+                EE_ERR_FORMAT, "tokenizer.ggml.eos_token_id is not a token id (the vocabulary has 4000", tmp);
   /* tokens: u32 element type, u64 count, then strings; the first is "<s>" */
   check_patched("a token of invalid UTF-8", bpe, len, "tokenizer.ggml.tokens", 4 + 4 + 8 + 8, 0xff, 0,
                 EE_ERR_FORMAT, "token 0 is not UTF-8 text", tmp);
@@ -449,19 +462,15 @@ static void check_bpe(const char *tmp) {
 ** whose tokenizer.json is tests/fixtures/tokenizer/unigram's, as the
 ** converter writes XLM-R (bge-m3, multilingual-e5). */
 static void check_unigram(const char *tmp) {
-  char dir[1024], gguf[1100];
-  snprintf(dir, sizeof dir, "%s/xlmroberta", models());
-  snprintf(gguf, sizeof gguf, "%s/xlmroberta.gguf", tmp);
-  CHECK(make_gguf(dir, gguf, "f32", "") == 0, "xlmroberta written as GGUF (t5 vocabulary)");
-  check_same("xlmroberta (XLM-R, Unigram; position table cut by 2)", dir, gguf, -1);
+  char gguf[1100];
+  size_t len = 0;
+  unsigned char *uni = shape_gguf(tmp, "xlmroberta", "", "xlmroberta (XLM-R, Unigram; position table cut by 2)", gguf,
+                                  sizeof gguf, &len);
   /* llama.cpp's ids for every case of the tokenizer fixture (normalised as
   ** SentencePiece does: longest charsmap key, ' ' dropped at the ends), 150
   ** of which the Hugging Face tokenizer gives otherwise */
   int n = 0, same = cases_same(gguf, "tests/fixtures/gguf_quants/xlmroberta-cases.jsonl", &n);
   CHECK(n >= 600 && same == n, "  llama.cpp's ids for all %d cases of tokenizer/unigram (%d same)", n, same);
-
-  size_t len = 0;
-  unsigned char *uni = (unsigned char *)check_slurp(gguf, &len);
   if (!uni) return;
   check_patched("tokenizer.ggml.remove_extra_whitespaces false", uni, len, "tokenizer.ggml.remove_extra_whitespaces",
                 4, 0, 0, EE_ERR_UNSUPPORTED, "tokenizer.ggml.remove_extra_whitespaces is not true", tmp);

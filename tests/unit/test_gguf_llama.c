@@ -118,6 +118,22 @@ static json_t *load_ref(const char *path) {
   return j;
 }
 
+/* The test model `shape` written again as an F32 GGUF into tmp
+** (make_gguf.py with `extra` arguments; `written` names it in the check),
+** then compared with llama.cpp's FIX<ref>.json, pooling from the file. */
+static void shape_case(const char *tmp, const char *shape, const char *extra, const char *written,
+                       const char *ref, const char *label, double tol) {
+  char gguf[700], cmd[2048], path[256];
+  snprintf(gguf, sizeof gguf, "%s/%s.gguf", tmp, ref);
+  snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/%s' '%s' --type f32 %s", models(), shape, gguf,
+           extra);
+  CHECK(system(cmd) == 0, "%s", written);
+  snprintf(path, sizeof path, FIX "%s.json", ref);
+  json_t *j = load_ref(path);
+  if (j) compare(label, gguf, EE_POOL_DEFAULT, j, tol, NULL);
+  json_decref(j);
+}
+
 int main(void) {
   char tmp[] = "/tmp/se-gguf-llama-XXXXXX";
   if (!mkdtemp(tmp)) return 1;
@@ -156,14 +172,8 @@ int main(void) {
   ** queries, keys and values to F16, which this model's gated layers (std
   ** 0.1) amplify; the engine is as far from llama.cpp as the float64
   ** reference is (tests/fixtures/gguf_quants/README.md). */
-  char jina_gg[700];
-  snprintf(jina_gg, sizeof jina_gg, "%s/jina.gguf", tmp);
-  snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/jina' '%s' --type f32", models(),
-           jina_gg);
-  CHECK(system(cmd) == 0, "the jina test model written as an F32 GGUF (jina-bert-v2)");
-  json_t *refj = load_ref(FIX "jina-f32.json");
-  if (refj) compare("jina as F32 GGUF", jina_gg, EE_POOL_DEFAULT, refj, 1e-3, NULL);
-  json_decref(refj);
+  shape_case(tmp, "jina", "", "the jina test model written as an F32 GGUF (jina-bert-v2)", "jina-f32",
+             "jina as F32 GGUF", 1e-3);
 
   /* Its qk-post-norm variant (jina-embeddings-v2-base-code's architecture:
   ** attn_q_norm, attn_k_norm, attn_norm_2 with the layer input added again,
@@ -185,26 +195,15 @@ int main(void) {
   ** vocabulary, which the converter writes as tokenizer.ggml.model "gpt2"
   ** with its merges; the engine rebuilds the tokenizer from them.  Its
   ** tokens are llama.cpp's, its vectors within the same tolerance. */
-  char bpe_gg[700];
-  snprintf(bpe_gg, sizeof bpe_gg, "%s/jina_code_bpe.gguf", tmp);
-  snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/jina_code' '%s' --type f32 --pre jina-v2-code",
-           models(), bpe_gg);
-  CHECK(system(cmd) == 0, "the jina_code test model (byte-level BPE) written as an F32 GGUF");
-  json_t *refb = load_ref(FIX "jina_code_bpe-f32.json");
-  if (refb) compare("jina qk-post-norm, BPE vocabulary, as F32 GGUF", bpe_gg, EE_POOL_DEFAULT, refb, 1e-3, NULL);
-  json_decref(refb);
+  shape_case(tmp, "jina_code", "--pre jina-v2-code", "the jina_code test model (byte-level BPE) written as an F32 GGUF",
+             "jina_code_bpe-f32", "jina qk-post-norm, BPE vocabulary, as F32 GGUF", 1e-3);
 
   /* XLM-RoBERTa (bge-m3, multilingual-e5): a SentencePiece Unigram
   ** vocabulary ("t5") with its Precompiled charsmap, normalised as llama.cpp
   ** does (longest charsmap key, spaces at the ends dropped); a BERT encoder,
   ** so F32's tolerance. */
-  char xlmr_gg[700];
-  snprintf(xlmr_gg, sizeof xlmr_gg, "%s/xlmroberta.gguf", tmp);
-  snprintf(cmd, sizeof cmd, "python3 tests/scripts/make_gguf.py '%s/xlmroberta' '%s' --type f32", models(), xlmr_gg);
-  CHECK(system(cmd) == 0, "the xlmroberta test model (Unigram) written as an F32 GGUF");
-  json_t *refx = load_ref(FIX "xlmroberta-f32.json");
-  if (refx) compare("xlmroberta, Unigram vocabulary, as F32 GGUF", xlmr_gg, EE_POOL_DEFAULT, refx, 1e-4, NULL);
-  json_decref(refx);
+  shape_case(tmp, "xlmroberta", "", "the xlmroberta test model (Unigram) written as an F32 GGUF", "xlmroberta-f32",
+             "xlmroberta, Unigram vocabulary, as F32 GGUF", 1e-4);
 
   /* The quantization is real: Q4_K_M's vectors are not F32's, though close. */
   if (v32 && vq && ref32) {
