@@ -44,18 +44,12 @@ if [ -x "$BUILD/tools/gen_model" ]; then
   done
 fi
 
-for t in "$BUILD"/tests/test_*; do
-  [ -x "$t" ] || continue
-  name=$(basename "$t")
-  log="$LOG_DIR/$name.log"
-  "$t" > "$log" 2>&1
-  count "$log" $? "$name"
-done
-
 # Under `make test-asan` the sqlite3 CLI, Python and Node that load the
 # extension get the sanitizer runtimes preloaded, through wrappers put first
-# on PATH (preloading into every command would also instrument bash, pgrep,
-# sleep...).  Leaks are checked in the unit tests, which link the runtimes.
+# on PATH for the scripts and the SQL suite (preloading into every command
+# would also instrument bash, pgrep, sleep...).  Leaks are checked in the
+# unit tests, which link the runtimes.
+script_path=$PATH
 if [ -n "${SANITIZER_PRELOAD:-}" ]; then
   wrap=$BUILD/sanitize-bin
   mkdir -p "$wrap"
@@ -64,19 +58,48 @@ if [ -n "${SANITIZER_PRELOAD:-}" ]; then
       "$SANITIZER_PRELOAD" "${prog#*:}" > "$wrap/${prog%%:*}"
     chmod +x "$wrap/${prog%%:*}"
   done
-  export PATH="$PWD/$wrap:$PATH"
+  script_path="$PWD/$wrap:$PATH"
   export EMBED_TEST_PYTHON="$PWD/$wrap/python3-ext"
 fi
 
-for t in tests/scripts/*.sh; do
-  name=$(basename "$t" .sh)
-  log="$LOG_DIR/$name.log"
-  BUILD=$BUILD bash "$t" > "$log" 2>&1
-  count "$log" $? "$name"
+# The unit test programs and the scripts are independent (each works in its
+# own mkdtemp directory and only reads the test models), so they run
+# TEST_JOBS at a time, longest first; their counts are then read in a fixed
+# order.  Wall-clock checks (test_tokenizer's 10 MB inputs) keep a wide
+# margin for it.
+TEST_JOBS=${TEST_JOBS:-$(nproc 2> /dev/null || echo 1)}
+run_one() { # run_one NAME COMMAND...: output in $LOG_DIR/NAME.log, status in .rc
+  local name=$1; shift
+  "$@" > "$LOG_DIR/$name.log" 2>&1
+  echo $? > "$LOG_DIR/$name.rc"
+}
+names=() # in the order they start
+order=() # in the order their counts are read
+for t in "$BUILD"/tests/test_* tests/scripts/*.sh; do
+  case $t in *.sh) order+=("$(basename "$t" .sh)") ;; *) [ -x "$t" ] && order+=("$(basename "$t")") ;; esac
+done
+# The longest ones first, so that the last to start is a short one.
+for t in "$BUILD"/tests/test_engine tests/scripts/crash_resume.sh "$BUILD"/tests/test_* tests/scripts/*.sh; do
+  case $t in
+    *.sh) name=$(basename "$t" .sh) ;;
+    *) [ -x "$t" ] || continue; name=$(basename "$t") ;;
+  esac
+  case " ${names[*]} " in *" $name "*) continue ;; esac
+  names+=("$name")
+  rm -f "$LOG_DIR/$name.rc"
+  while [ "$(jobs -rp | wc -l)" -ge "$TEST_JOBS" ]; do wait -n; done
+  case $t in
+    *.sh) PATH=$script_path run_one "$name" env BUILD="$BUILD" bash "$t" & ;;
+    *) run_one "$name" "$t" & ;;
+  esac
+done
+wait
+for name in "${order[@]}"; do
+  count "$LOG_DIR/$name.log" "$(cat "$LOG_DIR/$name.rc" 2> /dev/null || echo 1)" "$name"
 done
 
 log="$LOG_DIR/sql.log"
-python3 tests/sql/run_sql_tests.py --build "$BUILD" > "$log" 2>&1
+PATH=$script_path python3 tests/sql/run_sql_tests.py --build "$BUILD" --jobs "$TEST_JOBS" > "$log" 2>&1
 count "$log" $? "sql"
 
 echo "$passed passed, $failed failed"
