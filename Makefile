@@ -111,7 +111,7 @@ clean:
 FUZZ_SECONDS ?= 60
 FUZZ_CC      ?= clang
 FUZZ_DIR     := build-fuzz
-FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+FUZZ_CFLAGS  := -std=c11 -Wall -Wextra -D_GNU_SOURCE -g -fno-omit-frame-pointer \
                 -fsanitize=address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) \
                 -DWP_SPM_WINDOW_BYTES=64 -DWP_BPE_WINDOW_BYTES=64 # Unigram texts and BPE words cut in
                                                                   # windows within the fuzzer's lengths
@@ -119,12 +119,18 @@ FUZZ_SRC     := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_TARGETS := $(FUZZ_SRC:tests/fuzz/%.c=%)
 FUZZ_OBJ     := $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(EXT_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
+# The matrix kernels (engine/kernels*.c: intrinsics, unrolled tiles, one copy
+# per instruction set) are built at -O0: clang's AddressSanitizer at -O1 takes
+# 1-2 min on each of them, the whole fuzz build's critical path, and at -O0
+# 5 s, with every memory access still checked.
+FUZZ_OPT     := -O1
+$(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(wildcard engine/kernels*.c)): FUZZ_OPT := -O0
 $(FUZZ_DIR)/obj/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_OPT) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_model.h $(FUZZ_OBJ)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lsqlite3 -lpthread -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -O1 -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(PKG_LIBS) -lsqlite3 -lpthread -lm
 
 .PHONY: fuzz fuzz-build test-oom test-valgrind
 .SECONDARY: $(FUZZ_OBJ)
@@ -159,11 +165,16 @@ $(OOM_DIR)/test_oom: tests/unit/test_oom.c tests/unit/check.h tests/fuzz/fuzz_mo
 $(OOM_DIR)/oom_sqlite: tests/unit/oom_sqlite.c tests/unit/check.h tests/fuzz/fuzz_model.h $(OOM_CORE_OBJ) $(OOM_EXT_OBJ)
 	$(CC) $(OOM_CFLAGS) -o $@ $< $(OOM_EXT_OBJ) $(OOM_CORE_OBJ) $(PKG_LIBS) -lsqlite3 -lpthread -lm
 
-test-oom: $(OOM_DIR)/test_oom $(OOM_DIR)/oom_sqlite $(BUILD)/tools/gen_model
+# The two sweeps are independent: `make -j2 test-oom` runs them side by side.
+.PHONY: oom-models oom-engine oom-sql
+oom-models: $(BUILD)/tools/gen_model
 	@for s in f16 bge dense mpnet nomic modernbert gte jina jina_code rerank rerank_xlmr; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
 	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
+oom-engine: $(OOM_DIR)/test_oom oom-models
 	OPENBLAS_NUM_THREADS=1 TEST_MODELS=$(BUILD)/test-models $(OOM_DIR)/test_oom
+oom-sql: $(OOM_DIR)/oom_sqlite
 	OPENBLAS_NUM_THREADS=1 $(OOM_DIR)/oom_sqlite $(OOM_MAX)
+test-oom: oom-engine oom-sql
 
 # ---- Valgrind --------------------------------------------------------------
 # `make test-valgrind` runs the C API unit tests under memcheck, one Valgrind
