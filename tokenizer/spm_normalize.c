@@ -436,15 +436,46 @@ static int unmapped(const wp_unigram *u, uint32_t cp) {
 }
 
 /* Whether a space may end a window with nothing changed: it starts a new
-** piece, no normalizer sees across it, and a Replace pattern cannot hold it. */
+** piece, no normalizer sees across it, and a Replace pattern cannot hold it.
+** A charsmap matched by longest key (a GGUF file's) may hold a space in a
+** key: window_end then cuts only between the keys the whole text's matching
+** takes, which it can follow on the raw text only when that map comes
+** first. */
 static int spaces_split(const wp_unigram *u) {
   if (!u->split && !u->whitespace_split) return 0;
-  for (int k = 0; k < u->n_steps; k++)
+  for (int k = 0; k < u->n_steps; k++) {
     if (u->steps[k].kind == WP_SPM_REPLACE)
       for (size_t i = 0; i < u->steps[k].n_pattern; i++)
         if (u->steps[k].pattern[i] == ' ') return 0;
+    if (k > 0 && u->steps[k].kind == WP_SPM_PRECOMPILED && u->steps[k].longest) return 0;
+  }
   return unmapped(u, ' ');
 }
+
+/* The charsmap of a first step that matches by longest key, or NULL. */
+static const wp_charsmap *longest_first_map(const wp_unigram *u) {
+  return u->n_steps > 0 && u->steps[0].kind == WP_SPM_PRECOMPILED && u->steps[0].longest ? u->steps[0].map : NULL;
+}
+
+/* Marks in edge[] (bit p - start) each s[p], start <= p <= end, where the
+** longest-key matching of the whole text s[0..len), which runs on from
+** s[start], begins a key or an unmapped character: no key crosses it.  As
+** step_precompiled_longest, a key that ends inside a character is none. */
+static void key_edges(const wp_charsmap *map, const unsigned char *s, size_t len, size_t start, size_t end,
+                      unsigned char *edge) {
+  for (size_t a = start; a <= end && a < len;) {
+    edge[(a - start) / 8] |= (unsigned char)(1u << ((a - start) % 8));
+    size_t key_len = 0, to_len = 0;
+    const char *to = NULL;
+    int r = wp_charsmap_longest(map, s + a, len - a, &key_len, &to, &to_len);
+    if (r < 0) return; /* a damaged map: encode_window reports it */
+    uint32_t cp;
+    size_t n = (size_t)wpu_decode(s + a, &cp);
+    a += r > 0 && key_len > 0 && (a + key_len == len || (s[a + key_len] & 0xC0) != 0x80) ? key_len : n;
+  }
+}
+
+static int edge_at(const unsigned char *edge, size_t i) { return !edge || (edge[i / 8] >> (i % 8)) & 1; }
 
 static int boundclass(uint32_t cp) { return utf8proc_get_property((utf8proc_int32_t)cp)->boundclass; }
 
@@ -465,17 +496,22 @@ static int clean_cut(const wp_unigram *u, const unsigned char *s, size_t start, 
 
 /* Where the window that starts at s[start] (with more than WINDOW_BYTES to
 ** go) ends, and whether that cuts a word (*hard).  Best at a clean_cut
-** space: the result is exactly the whole text's.  Else a word longer than
-** half a window is cut at a grapheme boundary and each side is segmented
-** alone (the crate segments it whole, which may differ around the cut). */
-static size_t window_end(const wp_unigram *u, const unsigned char *s, size_t start, int soft_ok, int *hard) {
+** space (with a longest-key charsmap first, one no key crosses): the result
+** is exactly the whole text's.  Else a word longer than half a window is cut
+** at a grapheme boundary (and a key edge) and each side is segmented alone
+** (the crate segments it whole, which may differ around the cut). */
+static size_t window_end(const wp_unigram *u, const unsigned char *s, size_t len, size_t start, int soft_ok,
+                         int *hard) {
   size_t end = start + WINDOW_BYTES, low = start + WINDOW_BYTES / 2;
+  const wp_charsmap *map = longest_first_map(u);
+  unsigned char edge_bits[WINDOW_BYTES / 8 + 1] = {0}, *edge = map ? edge_bits : NULL;
+  if (map) key_edges(map, s, len, start, end, edge);
   *hard = 0;
   for (size_t p = end; soft_ok && p > low; p--)
-    if (clean_cut(u, s, start, p)) return p;
+    if (clean_cut(u, s, start, p) && edge_at(edge, p - start)) return p;
   *hard = 1;
   for (size_t p = end; p > low; p--) {
-    if ((s[p] & 0xC0) == 0x80) continue;
+    if ((s[p] & 0xC0) == 0x80 || !edge_at(edge, p - start)) continue;
     uint32_t c1, c2;
     wpu_decode_before(s, p, &c1);
     wpu_decode(s + p, &c2);
@@ -493,7 +529,7 @@ wp_status wp_spm_encode(wp_spm_state **state, const wp_tokenizer *t, const char 
   word_place place = base == 0 ? WORD_FIRST : WORD_LATER;
   wp_status rc = WP_OK;
   for (size_t start = 0; start < len && rc == WP_OK;) {
-    size_t end = len - start > WINDOW_BYTES ? window_end(t->uni, s, start, soft_ok, &hard) : len;
+    size_t end = len - start > WINDOW_BYTES ? window_end(t->uni, s, len, start, soft_ok, &hard) : len;
     rc = encode_window(*state, t, text + start, end - start, base + (int32_t)start, place, start == 0,
                        end == len, fn, ctx);
     place = hard ? WORD_CONTINUED : WORD_LATER;

@@ -400,28 +400,89 @@ static const char *unigram_json(const char *name, const char *model_extra, const
   "\"type_id\": 0}}], \"special_tokens\": {\"<s>\": {\"id\": \"<s>\", \"ids\": [1]}, \"</s>\": {\"id\": " \
   "\"</s>\", \"ids\": [2]}}}"
 
+/* A charsmap blob: the trie size, the units (little-endian), then the
+** replacement strings; written into out as base64. */
+static void charsmap_base64(const uint32_t *units, size_t n_units, const char *strings, size_t n_strings, char *out,
+                            size_t cap) {
+  unsigned char blob[4 + 1024 * 4 + 16] = {0};
+  size_t n = 4 + 4 * n_units + n_strings;
+  if (n > sizeof blob) abort();
+  for (int b = 0; b < 4; b++) blob[b] = (unsigned char)((4 * n_units) >> (8 * b));
+  for (size_t i = 0; i < n_units; i++)
+    for (int b = 0; b < 4; b++) blob[4 + 4 * i + b] = (unsigned char)(units[i] >> (8 * b));
+  memcpy(blob + 4 + 4 * n_units, strings, n_strings);
+  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  size_t k = 0;
+  for (size_t i = 0; i < n && k + 5 < cap; i += 3) {
+    uint32_t v = (uint32_t)blob[i] << 16 | (i + 1 < n ? (uint32_t)blob[i + 1] << 8 : 0) | (i + 2 < n ? blob[i + 2] : 0);
+    out[k++] = b64[v >> 18];
+    out[k++] = b64[(v >> 12) & 63];
+    out[k++] = i + 1 < n ? b64[(v >> 6) & 63] : '=';
+    out[k++] = i + 2 < n ? b64[v & 63] : '=';
+  }
+  out[k] = 0;
+}
+
 /* A darts-clone charsmap mapping "a" to "b" (leaf value `value`), base64. */
 static void tiny_charsmap(uint32_t value, char *out, size_t cap) {
-  unsigned char blob[4 + 256 * 4 + 2] = {0};
   uint32_t units[256] = {0};
   units[0] = 1u << 10;                              /* root: children at 1 ^ byte */
   units[1 ^ 'a'] = (1u << 10) | 0x100u | 'a';       /* 'a', has a leaf at its position ^ 1 */
   units[(1 ^ 'a') ^ 1] = 0x80000000u | value;       /* the leaf: offset of "b" */
-  blob[1] = 4;                                      /* trie size 1024, little-endian */
-  for (int i = 0; i < 256; i++)
-    for (int b = 0; b < 4; b++) blob[4 + 4 * i + b] = (unsigned char)(units[i] >> (8 * b));
-  blob[sizeof blob - 2] = 'b';
-  static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  size_t k = 0;
-  for (size_t i = 0; i < sizeof blob && k + 5 < cap; i += 3) {
-    uint32_t v = (uint32_t)blob[i] << 16 | (i + 1 < sizeof blob ? (uint32_t)blob[i + 1] << 8 : 0) |
-                 (i + 2 < sizeof blob ? blob[i + 2] : 0);
-    out[k++] = b64[v >> 18];
-    out[k++] = b64[(v >> 12) & 63];
-    out[k++] = i + 1 < sizeof blob ? b64[(v >> 6) & 63] : '=';
-    out[k++] = i + 2 < sizeof blob ? b64[v & 63] : '=';
+  charsmap_base64(units, 256, "b", 2, out, cap);
+}
+
+/* A charsmap with one key, "a b", mapped to "c"; "a" alone is no key. */
+static void spaced_key_charsmap(char *out, size_t cap) {
+  static uint32_t units[1024];
+  units[0] = 1u << 10;                                   /* root: children at 1 ^ byte */
+  units[0x060] = (0x100u << 10) | 'a';                   /* 1 ^ 'a'; children at 0x060 ^ 0x100 ^ byte */
+  units[0x140] = (0x200u << 10) | ' ';                   /* 0x160 ^ ' ' */
+  units[0x322] = (1u << 10) | 0x100u | 'b';              /* 0x340 ^ 'b', has a leaf at its position ^ 1 */
+  units[0x323] = 0x80000000u;                            /* the leaf: offset of "c" */
+  charsmap_base64(units, 1024, "c", 2, out, cap);
+}
+
+/* A charsmap matched by longest key (a GGUF file's, as SentencePiece and
+** llama.cpp match it) may hold a space in a key.  A text longer than one
+** 64 KB window, with the key "a b" where the window would end at a space, is
+** normalised as a whole: its ids are those of the same text with the key's
+** replacement "c" in its place (the window's end moves to a space no key
+** crosses), not "a" and "▁b" split across two windows. */
+static void test_unigram_longest_key_across_window(void) {
+  char cm[8192], norm[8400];
+  spaced_key_charsmap(cm, sizeof cm);
+  snprintf(norm, sizeof norm, "{\"type\": \"Precompiled\", \"precompiled_charsmap\": \"%s\", \"longest_match\": true}",
+           cm);
+  wp_tokenizer *tok = NULL;
+  wp_error err;
+  CHECK_EQ_INT(wp_load_tokenizer_json(unigram_json("ulk.json", ", \"unk_id\": 0", norm, UNI_META, UNI_POST, "[]"), &tok,
+                                      &err), WP_OK, "unigram with a longest-key charsmap loads");
+  const size_t len = 65536 + 300, at = 65535; /* "a b" at [at, at + 3): its space is byte 65536 */
+  char *keyed = malloc(len), *replaced = malloc(len);
+  if (!tok || !keyed || !replaced) abort();
+  for (size_t i = 0; i < len; i++) keyed[i] = "xy "[i % 3];
+  keyed[at - 1] = ' ';
+  memcpy(keyed + at, "a b ", 4);
+  memcpy(replaced, keyed, at);
+  replaced[at] = 'c';
+  memcpy(replaced + at + 1, keyed + at + 3, len - at - 3);
+  wp_encoding a = {0}, b = {0};
+  int ok = wp_encode(tok, keyed, len, 0, &a, &err) == WP_OK && wp_encode(tok, replaced, len - 2, 0, &b, &err) == WP_OK &&
+           a.n == b.n && a.n > 20000;
+  int n_c = 0, n_b = 0;
+  for (int32_t i = 0; ok && i < a.n; i++) {
+    ok = a.ids[i] == b.ids[i];
+    n_c += a.ids[i] == 8; /* "c" */
+    n_b += a.ids[i] == 4; /* "▁b" */
   }
-  out[k] = 0;
+  CHECK(ok && n_c == 1 && n_b == 0, "longest-key charsmap: a key across a window's end is mapped as in the whole text "
+        "(%d and %d tokens, 'c' %d times, '▁b' %d times)", a.n, b.n, n_c, n_b);
+  wp_encoding_free(&a);
+  wp_encoding_free(&b);
+  free(keyed);
+  free(replaced);
+  wp_free(tok);
 }
 
 /* Encode text and compare ids and byte offsets with the crate's. */
@@ -997,6 +1058,7 @@ int main(void) {
   test_big_texts();
   test_hostile_files();
   test_unigram_files();
+  test_unigram_longest_key_across_window();
   test_bpe_files();
   test_python_strip();
   test_id_piece();
