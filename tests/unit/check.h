@@ -61,6 +61,14 @@ static inline char *check_slurp(const char *path, size_t *len) {
   return buf;
 }
 
+/* FNV-1a 64 of ids (each as 4 bytes, little-endian), the hash fixtures give
+** for long texts' ids and offsets: start from 0xcbf29ce484222325. */
+static inline unsigned long long check_fnv1a64_i32(unsigned long long h, const int *v, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    for (int b = 0; b < 4; b++) h = (h ^ (((unsigned)v[i] >> (8 * b)) & 0xff)) * 0x100000001b3ull;
+  return h;
+}
+
 static inline int check_finish(void) {
   fprintf(stderr, "%d checks passed, %d failed\n", check_passes, check_failures);
   return check_failures ? 1 : 0;

@@ -405,6 +405,50 @@ static int cases_same(const char *gguf, const char *cases_path, int *n) {
   return same;
 }
 
+/* llama.cpp's ids for one text longer than the tokenizer's windows (its
+** count and FNV-1a hash, from llama_tokenize.mjs's LONG.json): the texts of
+** cases_path without '<', each followed by a space, cycled to `size` bytes. */
+static void long_same(const char *label, const char *gguf, const char *cases_path, const char *long_path) {
+  json_t *want = json_load_file(long_path, 0, NULL), *texts = json_array();
+  char *cases = check_slurp(cases_path, NULL);
+  for (char *line = cases; line && *line && texts;) {
+    char *end = strchr(line, '\n');
+    json_t *c = json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, NULL);
+    json_t *t = json_object_get(c, "text");
+    if (json_is_string(t) && !memchr(json_string_value(t), '<', json_string_length(t))) json_array_append(texts, t);
+    json_decref(c);
+    line = end ? end + 1 : NULL;
+  }
+  free(cases);
+  size_t size = (size_t)json_integer_value(json_object_get(want, "size")), len = 0, cap = size + 65536;
+  char *text = json_array_size(texts) ? malloc(cap) : NULL;
+  for (size_t i = 0; text && len < size; i++) {
+    json_t *t = json_array_get(texts, i % json_array_size(texts));
+    if (len + json_string_length(t) + 1 > cap) break;
+    memcpy(text + len, json_string_value(t), json_string_length(t));
+    len += json_string_length(t);
+    text[len++] = ' ';
+  }
+  ee_params p = ee_default_params();
+  p.threads = 1;
+  ee_model *m = NULL;
+  ee_error err = {0};
+  wp_encoding enc = {0};
+  wp_error werr;
+  char hex[17] = "";
+  if (text && (int64_t)len == json_integer_value(json_object_get(want, "bytes")) &&
+      ee_model_load(gguf, &p, &m, &err) == EE_OK && wp_encode(ee_model_tokenizer(m), text, len, 0, &enc, &werr) == WP_OK)
+    snprintf(hex, sizeof hex, "%016llx", check_fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
+  const char *want_hex = json_string_value(json_object_get(want, "ids_fnv1a64"));
+  CHECK(enc.n > 0 && enc.n == json_integer_value(json_object_get(want, "n")) && want_hex && strcmp(hex, want_hex) == 0,
+        "  %s: llama.cpp's ids for a %zu-byte text of its cases (%d tokens, fnv %s)", label, len, enc.n, hex);
+  wp_encoding_free(&enc);
+  ee_model_free(m);
+  free(text);
+  json_decref(texts);
+  json_decref(want);
+}
+
 /* The test model `shape` written as an F32 GGUF into *gguf (make_gguf.py
 ** with `extra` arguments), embedding bit for bit as its directory; the
 ** file's bytes (free them), or NULL. */
@@ -434,6 +478,8 @@ static void check_bpe(const char *tmp) {
   CHECK(n >= 6000 && same == n, "  llama.cpp's ids for all %d cases of tokenizer/bpe (%d same)", n, same);
   same = cases_same(gguf, "tests/fixtures/tokenizer/bpe/cases.jsonl", &n);
   CHECK(n >= 6000 && same == n - 5, "  the Hugging Face tokenizer's ids for %d of them (%d differ)", same, n - same);
+  long_same("jina_code BPE", gguf, "tests/fixtures/gguf_quants/jina_code_bpe-cases.jsonl",
+            "tests/fixtures/gguf_quants/jina_code_bpe-long.json");
   if (!bpe) return;
   /* a string value: u32 type, u64 length, then its bytes */
   check_patched("tokenizer.ggml.pre 'jina-v2-codX'", bpe, len, "tokenizer.ggml.pre", 4 + 8 + 11, 'X', 0,
@@ -471,6 +517,9 @@ static void check_unigram(const char *tmp) {
   ** of which the Hugging Face tokenizer gives otherwise */
   int n = 0, same = cases_same(gguf, "tests/fixtures/gguf_quants/xlmroberta-cases.jsonl", &n);
   CHECK(n >= 600 && same == n, "  llama.cpp's ids for all %d cases of tokenizer/unigram (%d same)", n, same);
+  /* cut in 64 KB windows here, normalised and segmented whole by llama.cpp */
+  long_same("xlmroberta Unigram", gguf, "tests/fixtures/gguf_quants/xlmroberta-cases.jsonl",
+            "tests/fixtures/gguf_quants/xlmroberta-long.json");
   if (!uni) return;
   check_patched("tokenizer.ggml.remove_extra_whitespaces false", uni, len, "tokenizer.ggml.remove_extra_whitespaces",
                 4, 0, 0, EE_ERR_UNSUPPORTED, "tokenizer.ggml.remove_extra_whitespaces is not true", tmp);

@@ -719,12 +719,6 @@ done:
   free_rows(rows, nm);
 }
 
-static uint64_t fnv1a64_i32(uint64_t h, const int32_t *v, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    for (int b = 0; b < 4; b++) h = (h ^ (((uint32_t)v[i] >> (8 * b)) & 0xff)) * 0x100000001b3ull;
-  return h;
-}
-
 /* Is this case text kept for the long text `name` (long-texts.json's rule)? */
 static int long_keeps(const char *name, const char *t, size_t n) {
   if (memchr(t, '<', n)) return 0;
@@ -774,9 +768,9 @@ static void long_parity(const char *label, const char *long_texts, json_t **rows
       char ids_hex[17] = "", offs_hex[17] = "";
       if (wp_encode(tok[f], text, len, 0, &enc, &err) == WP_OK) {
         snprintf(ids_hex, sizeof ids_hex, "%016llx",
-                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
+                 check_fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
         snprintf(offs_hex, sizeof offs_hex, "%016llx",
-                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.offsets, 2 * (size_t)enc.n));
+                 check_fnv1a64_i32(0xcbf29ce484222325ull, enc.offsets, 2 * (size_t)enc.n));
       }
       CHECK(enc.n == json_integer_value(json_object_get(want, "n")) &&
             strcmp(ids_hex, json_string_value(json_object_get(want, "ids_fnv1a64"))) == 0,
@@ -860,9 +854,9 @@ static void bpe_corpus_parity(json_t **corpus, size_t ncorpus) {
       char ids_hex[17] = "", offs_hex[17] = "";
       if (wp_encode(tok, json_string_value(corpus[i]), json_string_length(corpus[i]), 0, &enc, &err) == WP_OK) {
         snprintf(ids_hex, sizeof ids_hex, "%016llx",
-                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
+                 check_fnv1a64_i32(0xcbf29ce484222325ull, enc.ids, (size_t)enc.n));
         snprintf(offs_hex, sizeof offs_hex, "%016llx",
-                 (unsigned long long)fnv1a64_i32(0xcbf29ce484222325ull, enc.offsets, 2 * (size_t)enc.n));
+                 check_fnv1a64_i32(0xcbf29ce484222325ull, enc.offsets, 2 * (size_t)enc.n));
       }
       if (enc.n != json_integer_value(json_array_get(json_object_get(want, "n"), (size_t)f)) ||
           strcmp(ids_hex, json_string_value(json_array_get(json_object_get(want, "ids"), (size_t)f))) != 0 ||

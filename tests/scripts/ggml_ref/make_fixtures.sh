@@ -81,9 +81,9 @@ python3 tests/scripts/make_gguf.py "$tmp/jina_code_bpe" "$tmp/jina_code_bpe-f32.
 node "$here/llama_embed.mjs" "$tmp/jina_code_bpe-f32.gguf" "$here/fixture_texts_bpe.json" \
     "$out/jina_code_bpe-f32.json" 2> "$tmp/embed-jina_code_bpe.log"
 # llama.cpp's ids, special tokens parsed (sqlite-lembed's call), for every case of the tokenizer
-# fixtures this vocabulary came from
+# fixtures this vocabulary came from, and for one 300 KB text made of them
 node "$here/llama_tokenize.mjs" "$tmp/jina_code_bpe-f32.gguf" tests/fixtures/tokenizer/bpe/cases.jsonl \
-    "$out/jina_code_bpe-cases.jsonl" 2>> "$tmp/embed-jina_code_bpe.log"
+    "$out/jina_code_bpe-cases.jsonl" "$out/jina_code_bpe-long.json" 300000 2>> "$tmp/embed-jina_code_bpe.log"
 # XLM-RoBERTa (bge-m3's and multilingual-e5's layout) as the converter's XLMRobertaModel writes
 # it: the position table cut to start at pad_token_id + 1, a "t5" (Unigram) vocabulary with
 # scores and the Precompiled charsmap, add_bos/add_eos true. llama_embed.mjs puts <s> before each
@@ -93,7 +93,7 @@ python3 tests/scripts/make_gguf.py "$tmp/xlmroberta" "$tmp/xlmroberta-f32.gguf" 
 node "$here/llama_embed.mjs" "$tmp/xlmroberta-f32.gguf" "$here/fixture_texts_unigram.json" \
     "$out/xlmroberta-f32.json" 2> "$tmp/embed-xlmroberta.log"
 node "$here/llama_tokenize.mjs" "$tmp/xlmroberta-f32.gguf" tests/fixtures/tokenizer/unigram/cases.jsonl \
-    "$out/xlmroberta-cases.jsonl" 2>> "$tmp/embed-xlmroberta.log"
+    "$out/xlmroberta-cases.jsonl" "$out/xlmroberta-long.json" 300000 2>> "$tmp/embed-xlmroberta.log"
 for t in $types; do
     python3 tests/scripts/make_gguf.py "$tmp/f16" "$out/f16-$t.gguf" --type "$t" 2> "$tmp/make-$t.log"
     python3 "$here/llama_quantize.py" "$tmp/f16-f32.gguf" "$tmp/ref-$t.gguf" "$t" > "$tmp/quantize-$t.log" 2>&1
@@ -235,9 +235,12 @@ with special tokens parsed, as sqlite-lembed calls it, and the file's \`<s>\` ..
 they differ from the Hugging Face ids of those files, llama.cpp is what a GGUF file means:
 \`<mask>\`'s lstrip takes ASCII white space only (5 BPE cases); the Precompiled charsmap's longest
 key over the text, not per grapheme, and only \`' '\` dropped at the ends (150 Unigram cases).
+\`jina_code_bpe-long.json\` and \`xlmroberta-long.json\`: llama.cpp's ids for one 300 KB text made of
+those cases (its \`rule\`), longer than the tokenizers' windows here: their count, FNV-1a 64 hash,
+head and tail.
 
-    node tests/scripts/ggml_ref/llama_tokenize.mjs jina_code_bpe-f32.gguf tests/fixtures/tokenizer/bpe/cases.jsonl jina_code_bpe-cases.jsonl
-    node tests/scripts/ggml_ref/llama_tokenize.mjs xlmroberta-f32.gguf tests/fixtures/tokenizer/unigram/cases.jsonl xlmroberta-cases.jsonl
+    node tests/scripts/ggml_ref/llama_tokenize.mjs jina_code_bpe-f32.gguf tests/fixtures/tokenizer/bpe/cases.jsonl jina_code_bpe-cases.jsonl jina_code_bpe-long.json 300000
+    node tests/scripts/ggml_ref/llama_tokenize.mjs xlmroberta-f32.gguf tests/fixtures/tokenizer/unigram/cases.jsonl xlmroberta-cases.jsonl xlmroberta-long.json 300000
 
 ## The JSON files
 
