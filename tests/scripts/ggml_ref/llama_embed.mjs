@@ -11,7 +11,7 @@
 // llama_get_embeddings_ith(-1), the last token's), each float32 written in full (JSON
 // numbers that parse back to the same float32). tokens[i] is the exact token sequence
 // evaluated: model.tokenize(text) plus the [CLS]/[SEP] node-llama-cpp adds for a WPM vocab
-// (for a UGM vocab: </s>, and <s> before the text when the file's add_bos_token says so).
+// (for a UGM vocab: </s>, and <s> before the text when llama.cpp's add_bos for the file says so).
 //
 // --pooling none|mean|cls|last overrides <arch>.pooling_type at load (llama.cpp kv override,
 // the file is not changed). Without it, llama.cpp uses the file's pooling_type, or NONE when
@@ -69,10 +69,11 @@ const ctx = await model.createEmbeddingContext({contextSize, batchSize: contextS
 
 // node-llama-cpp never puts BOS before a UGM (SentencePiece Unigram, "t5") text
 // (tokenizerUtils.js: resolveBeginningTokenToPrepend), where llama.cpp's own
-// llama_tokenize(add_special) puts it when the file says tokenizer.ggml.add_bos_token, as an
-// XLM-R file (bge-m3, multilingual-e5) does: then the tokens are given with it.
-const ugmBos = model.vocabularyType === "ugm" && info.metadata.tokenizer?.ggml?.add_bos_token === true
-    ? model.tokens.bos : null;
+// llama_tokenize(add_special) puts it when llama.cpp's add_bos for the file is true
+// (llama_vocab_get_add_bos, read here through shouldPrependBosToken: the file's
+// tokenizer.ggml.add_bos_token, as an XLM-R file such as bge-m3 or multilingual-e5 has it,
+// else the vocabulary kind's default): then the tokens are given with it.
+const ugmBos = model.vocabularyType === "ugm" && model.tokens.shouldPrependBosToken ? model.tokens.bos : null;
 const tokens = [];
 const vectors = [];
 for (const text of texts) {

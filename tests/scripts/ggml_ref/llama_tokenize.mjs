@@ -6,11 +6,12 @@
 // CASES.jsonl: one JSON object a line with a "text" (tests/fixtures/tokenizer/*/cases.jsonl).
 // OUT.jsonl: the same lines as {"text": ..., "ids": [llama.cpp's ids]}. node-llama-cpp's
 // model.tokenize(text, true) parses special tokens and adds none; the frame is added here as
-// llama_tokenize's add_special does for the file: tokenizer.ggml.add_bos_token /
-// add_eos_token (a UGM vocabulary's default: no BOS, EOS), [CLS]/[SEP] for WPM.
+// llama_tokenize's add_special does for the file: llama.cpp's add_bos / add_eos for it (its
+// tokenizer.ggml.add_bos_token / add_eos_token, else a UGM vocabulary's default: no BOS, EOS),
+// [CLS]/[SEP] for WPM.
 // LONG.json: one text of at least SIZE bytes, made as LONG_RULE says (longer than the tokenizer's
 // windows), and its ids' count, FNV-1a 64 (over each id's 4 bytes, little-endian), head and tail.
-import {getLlama, readGgufFileInfo, LlamaLogLevel} from "node-llama-cpp";
+import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 import fs from "node:fs";
 
 const [modelPath, casesPath, outPath, longPath, longSize] = process.argv.slice(2);
@@ -22,12 +23,12 @@ if (!outPath) {
 }
 const texts = fs.readFileSync(casesPath, "utf8").split("\n").filter((l) => l.length).map((l) => JSON.parse(l).text);
 const llama = await getLlama({gpu: false, build: "never", logLevel: LlamaLogLevel.error});
-const info = await readGgufFileInfo(modelPath, {readTensorInfo: false});
-const ggml = info.metadata.tokenizer?.ggml ?? {};
 const model = await llama.loadModel({modelPath});
-const ugm = model.vocabularyType === "ugm", wpm = model.vocabularyType === "wpm";
-const addBos = ggml.add_bos_token ?? wpm;
-const addEos = ggml.add_eos_token ?? ugm;
+const wpm = model.vocabularyType === "wpm";
+// llama.cpp's own add_bos / add_eos for the file (llama_vocab_get_add_bos / _add_eos: the file's
+// keys, else the vocabulary kind's defaults); a WPM vocabulary's [SEP] is its add_sep.
+const addBos = model.tokens.shouldPrependBosToken;
+const addEos = wpm || model.tokens.shouldAppendEosToken;
 const tokens = texts.map((t) => {
     const ids = Array.from(model.tokenize(t, true)).map(Number);
     if (addBos) ids.unshift(Number(model.tokens.bos));
