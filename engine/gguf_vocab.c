@@ -320,7 +320,10 @@ static int finish_json(vocab_json *v, json_t *model, json_t *pre, json_t *norm, 
   int bad = json_object_set_new(v->root, "model", model) | json_object_set_new(v->root, "pre_tokenizer", pre) |
             json_object_set_new(v->root, "normalizer", norm ? norm : json_null()) |
             json_object_set_new(v->root, "post_processor", post) | json_object_set(v->root, "added_tokens", v->added);
-  return bad || !(*text = json_dumps(v->root, JSON_COMPACT));
+  /* 9 significant digits give a float back exactly (scores_f32), and keep
+  ** every number within 15 characters: jansson 2.14's lexer asserts when an
+  ** allocation fails inside a longer one (README, Limits) */
+  return bad || !(*text = json_dumps(v->root, JSON_COMPACT | JSON_REAL_PRECISION(9)));
 }
 
 /* tokenizer.json's form of the file's BPE vocabulary, giving the tokens
@@ -391,8 +394,8 @@ static ee_status unigram_tokenizer_json(const char *path, const st_file *f, cons
       nomem = json_array_insert_new(steps, 0, json_pack("{s:s,s:s,s:b}", "type", "Precompiled",
                                                          "precompiled_charsmap", map64, "longest_match", 1)) != 0;
     nomem = nomem || !steps ||
-            finish_json(&v, json_pack("{s:s,s:I,s:O,s:b}", "type", "Unigram", "unk_id", (json_int_t)unk, "vocab",
-                                      v.vocab, "byte_fallback", 0),
+            finish_json(&v, json_pack("{s:s,s:I,s:O,s:b,s:b}", "type", "Unigram", "unk_id", (json_int_t)unk,
+                                      "vocab", v.vocab, "byte_fallback", 0, "scores_f32", 1),
                         json_pack("{s:s,s:s,s:s,s:b}", "type", "Metaspace", "replacement", "\xe2\x96\x81",
                                   "prepend_scheme", "always", "split", 1),
                         steps ? json_pack("{s:s,s:O}", "type", "Sequence", "normalizers", steps) : NULL, bos, eos,

@@ -9,7 +9,9 @@
 **       crate's: a third element, "unused" or "control", marks what
 **       llama.cpp's Unigram leaves out of the lowest score (an unknown
 **       character costs that less 10), and "control" out of the lattice
-**       too: gguf_vocab.c writes them for a GGUF file's token types
+**       too: gguf_vocab.c writes them for a GGUF file's token types; nor
+**       is "scores_f32": true (gguf_vocab.c's, for a file's FLOAT32 scores
+**       written with 9 significant digits): each score is rounded to float
 **   "normalizer": {"type": "Sequence", "normalizers": [
 **       {"type": "Precompiled", "precompiled_charsmap": "<base64>"},
 **       {"type": "Replace", "pattern": {"Regex": " {2,}"}, "content": " "}]}
@@ -213,7 +215,7 @@ wp_status wp_parse_unigram(json_t *root, json_t *model, const char *path, wp_tok
   wp_unigram *u = t->uni = se_calloc(1, sizeof *u);
   if (!u) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   json_t *vocab = json_object_get(model, "vocab"), *unk = json_object_get(model, "unk_id");
-  json_t *fallback = json_object_get(model, "byte_fallback");
+  json_t *fallback = json_object_get(model, "byte_fallback"), *f32 = json_object_get(model, "scores_f32");
   size_t n = json_array_size(vocab);
   if (!json_is_array(vocab) || n == 0 || n > WP_MAX_TOKEN_ID)
     FAIL(WP_ERR_FORMAT, "model.vocab in %s is not a list of 1..%d [piece, score] pairs", path,
@@ -223,6 +225,7 @@ wp_status wp_parse_unigram(json_t *root, json_t *model, const char *path, wp_tok
   if (fallback && !json_is_null(fallback) && !json_is_boolean(fallback))
     FAIL(WP_ERR_FORMAT, "model.byte_fallback in %s must be a boolean", path);
   u->byte_fallback = json_is_true(fallback);
+  if (f32 && !json_is_boolean(f32)) FAIL(WP_ERR_FORMAT, "model.scores_f32 in %s must be a boolean", path);
   u->unk_id = (int32_t)json_integer_value(unk);
   if (!(u->score = se_malloc(n * sizeof *u->score))) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   u->n_scores = (int32_t)n;
@@ -239,7 +242,7 @@ wp_status wp_parse_unigram(json_t *root, json_t *model, const char *path, wp_tok
     if (json_string_length(piece) > WP_MAX_TOKEN_BYTES)
       FAIL(WP_ERR_FORMAT, "model.vocab in %s: a piece is %zu bytes long (limit %d)", path,
            json_string_length(piece), WP_MAX_TOKEN_BYTES);
-    u->score[i] = json_number_value(score);
+    u->score[i] = json_is_true(f32) ? (double)(float)json_number_value(score) : json_number_value(score);
     if (wp_tok_add(t, json_string_value(piece), json_string_length(piece), (int32_t)i, !control) != WP_OK)
       FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
   }

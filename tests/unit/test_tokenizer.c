@@ -586,6 +586,8 @@ static void test_unigram_files(void) {
      "model.unk_id in %s must be the id of a vocabulary entry"},
     {"byte_fallback not boolean", ", \"unk_id\": 0, \"byte_fallback\": 1", "null", UNI_META, UNI_POST, "[]",
      "model.byte_fallback in %s must be a boolean"},
+    {"scores_f32 not boolean", ", \"unk_id\": 0, \"scores_f32\": \"yes\"", "null", UNI_META, UNI_POST, "[]",
+     "model.scores_f32 in %s must be a boolean"},
     {"NFKC normalizer", ", \"unk_id\": 0", "{\"type\": \"NFKC\"}", UNI_META, UNI_POST, "[]",
      "unsupported normalizer type 'NFKC' in %s for a Unigram model (supported: Precompiled, Replace, Strip, "
      "Sequence)"},
