@@ -73,25 +73,23 @@ run_one() { # run_one NAME COMMAND...: output in $LOG_DIR/NAME.log, status in .r
   "$@" > "$LOG_DIR/$name.log" 2>&1
   echo $? > "$LOG_DIR/$name.rc"
 }
-names=() # in the order they start
-order=() # in the order their counts are read
+order=() # every program, in the order their counts are read
 for t in "$BUILD"/tests/test_* tests/scripts/*.sh; do
   case $t in *.sh) order+=("$(basename "$t" .sh)") ;; *) [ -x "$t" ] && order+=("$(basename "$t")") ;; esac
 done
-# The longest ones first, so that the last to start is a short one.
-for t in "$BUILD"/tests/test_engine tests/scripts/crash_resume.sh "$BUILD"/tests/test_* tests/scripts/*.sh; do
-  case $t in
-    *.sh) name=$(basename "$t" .sh) ;;
-    *) [ -x "$t" ] || continue; name=$(basename "$t") ;;
-  esac
-  case " ${names[*]} " in *" $name "*) continue ;; esac
-  names+=("$name")
+# The longest ones start first, so that the last to start is a short one.
+first=() rest=()
+for name in "${order[@]}"; do
+  case $name in test_engine | crash_resume) first+=("$name") ;; *) rest+=("$name") ;; esac
+done
+for name in "${first[@]}" "${rest[@]}"; do
   rm -f "$LOG_DIR/$name.rc"
   while [ "$(jobs -rp | wc -l)" -ge "$TEST_JOBS" ]; do wait -n; done
-  case $t in
-    *.sh) PATH=$script_path run_one "$name" env BUILD="$BUILD" bash "$t" & ;;
-    *) run_one "$name" "$t" & ;;
-  esac
+  if [ -f "tests/scripts/$name.sh" ]; then
+    PATH=$script_path run_one "$name" env BUILD="$BUILD" bash "tests/scripts/$name.sh" &
+  else
+    run_one "$name" "$BUILD/tests/$name" &
+  fi
 done
 wait
 for name in "${order[@]}"; do

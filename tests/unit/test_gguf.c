@@ -368,6 +368,20 @@ static void check_refusals(const char *tmp) {
   CHECK(system(cmd) == 0, "the tiny model's directory removed");
 }
 
+/* The cases of a cases.jsonl, one JSON object a line, as an array (NULL if
+** the file cannot be read). */
+static json_t *read_cases(const char *path) {
+  char *lines = check_slurp(path, NULL);
+  json_t *cases = lines ? json_array() : NULL;
+  for (char *line = lines; cases && line && *line;) {
+    char *end = strchr(line, '\n');
+    json_array_append_new(cases, json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, NULL));
+    line = end ? end + 1 : NULL;
+  }
+  free(lines);
+  return cases;
+}
+
 /* How many cases of a cases.jsonl (text, ids) the GGUF file's tokenizer
 ** gives the ids of (*n: how many cases); the first few that differ are
 ** printed. */
@@ -377,14 +391,12 @@ static int cases_same(const char *gguf, const char *cases_path, int *n) {
   ee_model *m = NULL;
   ee_error err = {0};
   CHECK_EQ_INT(ee_model_load(gguf, &p, &m, &err), EE_OK, "  loads (%s)", err.msg);
-  size_t len = 0;
-  char *cases = check_slurp(cases_path, &len);
+  json_t *cases = read_cases(cases_path), *c;
+  size_t i;
   int same = 0;
   *n = 0;
-  for (char *line = cases; m && line && *line; (*n)++) {
-    char *end = strchr(line, '\n');
-    json_error_t jerr;
-    json_t *c = json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, &jerr);
+  json_array_foreach(cases, i, c) {
+    if (!m) break;
     const char *text = json_string_value(json_object_get(c, "text"));
     size_t tlen = json_string_length(json_object_get(c, "text"));
     const json_t *ids = json_object_get(c, "ids");
@@ -393,14 +405,16 @@ static int cases_same(const char *gguf, const char *cases_path, int *n) {
     int eq = text && wp_encode(ee_model_tokenizer(m), text, tlen, 0, &enc, &werr) == WP_OK &&
              (size_t)enc.n == json_array_size(ids);
     for (int k = 0; eq && k < enc.n; k++) eq = enc.ids[k] == json_integer_value(json_array_get(ids, (size_t)k));
-    if (!eq && *n - same < 3) /* the first few that differ */
-      printf("# differs: %.*s\n", end ? (int)(end - line) : 80, line);
+    if (!eq && *n - same < 3) { /* the first few that differ */
+      char *line = json_dumps(c, JSON_COMPACT);
+      printf("# differs: %s\n", line ? line : "?");
+      free(line);
+    }
     same += eq;
+    (*n)++;
     wp_encoding_free(&enc);
-    json_decref(c);
-    line = end ? end + 1 : NULL;
   }
-  free(cases);
+  json_decref(cases);
   ee_model_free(m);
   return same;
 }
@@ -409,17 +423,13 @@ static int cases_same(const char *gguf, const char *cases_path, int *n) {
 ** count and FNV-1a hash, from llama_tokenize.mjs's LONG.json): the texts of
 ** cases_path without '<', each followed by a space, cycled to `size` bytes. */
 static void long_same(const char *label, const char *gguf, const char *cases_path, const char *long_path) {
-  json_t *want = json_load_file(long_path, 0, NULL), *texts = json_array();
-  char *cases = check_slurp(cases_path, NULL);
-  for (char *line = cases; line && *line && texts;) {
-    char *end = strchr(line, '\n');
-    json_t *c = json_loadb(line, end ? (size_t)(end - line) : strlen(line), JSON_ALLOW_NUL, NULL);
+  json_t *want = json_load_file(long_path, 0, NULL), *cases = read_cases(cases_path), *texts = json_array(), *c;
+  size_t k;
+  json_array_foreach(cases, k, c) {
     json_t *t = json_object_get(c, "text");
     if (json_is_string(t) && !memchr(json_string_value(t), '<', json_string_length(t))) json_array_append(texts, t);
-    json_decref(c);
-    line = end ? end + 1 : NULL;
   }
-  free(cases);
+  json_decref(cases);
   size_t size = (size_t)json_integer_value(json_object_get(want, "size")), len = 0, cap = size + 65536;
   char *text = json_array_size(texts) ? malloc(cap) : NULL;
   for (size_t i = 0; text && len < size; i++) {
