@@ -38,6 +38,7 @@
 
 #define EE_PATH_MAX EE_MODEL_PATH_MAX
 #define EE_MAX_DIM 1000000            /* sane upper bound for any config integer */
+#define EE_MAX_EXPERTS 1024           /* NomicBert's num_experts (v2-moe: 8) */
 #define EE_MAX_TABLE_FLOATS ((int64_t)1 << 26) /* a derived position table: 256 MB (config.c) */
 #define EE_MAX_HEADER (100LL << 20)   /* safetensors JSON header limit: 100 MB */
 #define EE_MAX_JSON_FILE (64LL << 20) /* config.json & co. */
@@ -144,6 +145,14 @@ typedef struct ee_config {
   int glu;
   int glu_act;                 /* ModernBERT: act(input) * gate with input the first rows of
                                   Wi (held as g_w) and act cfg->act, not up * silu(gate) */
+  /* NomicBert with activation_function "gelu" (nomic-embed-text-v2-moe):
+  ** which products have biases (Wqkv and out_proj; fc1; fc2), and the
+  ** Mixture-of-Experts FFN of every layer l with l % moe_every == 1: each
+  ** token's moe_top_k experts of moe_experts by the softmax of its router
+  ** logits, their outputs weighted by those probabilities (not
+  ** renormalised), summed, plus one shared bias.  moe_experts 0: none. */
+  int bias_qkv, bias_fc1, bias_fc2;
+  int moe_experts, moe_top_k, moe_every;
   /* NomicBert: rotary positions (GPT-NeoX layout, the whole head): no
   ** position table; query and key pairs (i, i + d/2) of token j turned by
   ** j * rotary_base^(-2i/d).  0 for the others. */
@@ -443,15 +452,20 @@ typedef struct ee_pw {
   ee_precision prec;            /* which of p, pb, pq holds the panels */
 } ee_pw;
 
+/* Layer l's FFN is a Mixture of Experts (NomicBert's moe_every_n_layers). */
+static inline int ee_moe_layer(const ee_config *c, int l) {
+  return c->moe_experts > 0 && c->moe_every > 0 && l % c->moe_every == 1;
+}
+
 /* Rows of the packed FFN up-projection: I, or with a gated FFN (cfg->glu)
 ** up and gate a panel each in turn, 2 x 16 rows for every 16 features. */
 static inline int ee_up_rows(const ee_config *c) {
   return c->glu ? 2 * EE_NR * ((c->intermediate_size + EE_NR - 1) / EE_NR) : c->intermediate_size;
 }
 
-/* A layer's tensors; NomicBert has no biases but the LayerNorms' (NULL);
-** ModernBERT none at all (its LayerNorms get a zero bias), and its layer 0
-** no ln1 (NULL: the attention reads x itself). */
+/* A layer's tensors; NomicBert v1 and v1.5 have no biases but the
+** LayerNorms' (NULL); ModernBERT none at all (its LayerNorms get a zero
+** bias), and its layer 0 no ln1 (NULL: the attention reads x itself). */
 typedef struct ee_layer {
   const float *q_w, *q_b;       /* (H,H), (H)   attention.self.query */
   const float *k_w, *k_b;       /* (H,H), (H)   attention.self.key */
@@ -474,6 +488,15 @@ typedef struct ee_layer {
   ee_pw o_p, i_p, f_p;          /* attention output, intermediate, output; with a gated FFN,
                                    i_p holds up and gate a panel each in turn: panel pair p
                                    is features [16p, 16p + 16) of both (zeros past I) */
+  /* A Mixture-of-Experts FFN (ee_moe_layer), else NULL: the router
+  ** (E,H) (mlp.router.layer), the experts' stacked up and down weights
+  ** (E*I,H) each until packed (mlp.experts.mlp.w1, w2: expert e's rows
+  ** [eI, eI + I) of both; w2's applied untransposed), their shared output
+  ** bias (H) (mlp.experts.bias), and the packed experts: e's up (I,H) at
+  ** moe_p[2e], its down (H,I) = w2_e^T at moe_p[2e + 1] (in ee_model's
+  ** moe_pw). */
+  const float *router_w, *moe_w1, *moe_w2, *moe_b;
+  ee_pw *moe_p;
 } ee_layer;
 
 typedef struct ee_weights {
@@ -560,6 +583,7 @@ struct ee_model {
   char *dir;                    /* owned copy of the directory */
   int threads;                  /* threads per context (params.threads or all cores) */
   void *packed;                 /* owned, unaligned base of every layer's packed weights */
+  ee_pw *moe_pw;                /* owned: the experts' ee_pw of every MoE layer (ee_layer.moe_p) */
   int64_t packed_bytes;         /* bytes allocated at packed */
   int batch_size;               /* texts per forward pass in ee_embed_texts */
   ee_prompts prompts;           /* from config_sentence_transformers.json */

@@ -104,6 +104,22 @@ static int64_t quant_floats(const ee_config *cfg, int64_t T) {
          quant_slot(cfg->precision, T, cfg->intermediate_size);
 }
 
+/* Floats of a Mixture-of-Experts layer's buffers (0 without one): for the
+** T x top_k (token, expert) pairs their expert, probability and row (int32
+** and float), the token of each row, the rows' inputs (H), the experts'
+** intermediates (I) and outputs (H), and two int64 tables of E + 1 (each
+** expert's first row, its first task). */
+static int64_t moe_floats(const ee_config *cfg, int64_t T) {
+  if (!cfg->moe_experts) return 0;
+  const int64_t K = T * cfg->moe_top_k;
+  int64_t quant = 0; /* bf16/int8: the rows' converted inputs of both products, int8 their scales */
+  if (cfg->precision != EE_PREC_FP32)
+    quant = 2 * slot(K) + quant_slot(cfg->precision, K, cfg->hidden_size) +
+            quant_slot(cfg->precision, K, cfg->intermediate_size);
+  return 4 * slot(K) + 2 * slot(K * cfg->hidden_size) + slot(K * cfg->intermediate_size) +
+         2 * slot(2 * ((int64_t)cfg->moe_experts + 1)) + quant;
+}
+
 /* Floats of the pooling's scratch: two vectors as wide as the widest of
 ** the pooled vector and the Dense modules' outputs (each module reads one
 ** and writes the other). */
@@ -120,9 +136,11 @@ int64_t ee_arena_floats(const ee_config *cfg, int64_t total_tokens, int64_t max_
   if (total_tokens < 0 || max_len < 0 || total_tokens > ((int64_t)1 << 31) ||
       max_len > ((int64_t)1 << 31) || nthreads < 1 || nthreads > 4096)
     return -1;
+  /* a Mixture of Experts numbers its (token, expert) pairs in int32 */
+  if (cfg->moe_experts && total_tokens * cfg->moe_top_k > INT32_MAX) return -1;
   int64_t th = slot(total_tokens * cfg->hidden_size);
   int64_t ti = slot(total_tokens * cfg->intermediate_size);
-  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + pool_floats(cfg) + (cfg->glu ? nthreads * GLU_SCRATCH : 0) + quant_floats(cfg, total_tokens);
+  return 6 * th + ti + nthreads * slot(ee_attention_scratch_floats(max_len, cfg->hidden_size / cfg->num_heads, cfg->precision)) + pool_floats(cfg) + (cfg->glu ? nthreads * GLU_SCRATCH : 0) + moe_floats(cfg, total_tokens) + quant_floats(cfg, total_tokens);
 }
 
 /* ---- ops -------------------------------------------------------------------- */
@@ -289,6 +307,17 @@ typedef struct fwd {
   void *qa_h, *qa_i;              /* inputs of width H, and ff (quant_floats) */
   int qld_h, qld_i;
   int ln2_quant;                  /* st_ln2 converts x for the next layer */
+  /* A Mixture-of-Experts layer (moe_floats): pair t * top_k + j is token
+  ** t's j-th expert moe_e, of probability moe_w, whose row of moe_in,
+  ** moe_up and moe_out is moe_row; rows are grouped by expert (expert e's
+  ** from moe_first[e]), moe_tok the token of each. */
+  int32_t *moe_e, *moe_row, *moe_tok;
+  float *moe_w;
+  float *moe_in, *moe_up, *moe_out;
+  int64_t *moe_first, *moe_task;  /* (E + 1) each; moe_task: first task of each expert's product */
+  void *moe_qa_h, *moe_qa_i;      /* bf16/int8: moe_in's rows converted (gathered from qa_h), moe_up's */
+  float *moe_qs_h, *moe_qs_i;     /* int8: their row scales */
+  int moe_down;                   /* st_moe_gemm: the up-projections (0) or the down (1) */
   atomic_llong next;              /* next task of the current stage */
   /* a product's tasks as one block per thread (see claim_block) */
   int nblocks;                    /* 0: products claim from next instead */
@@ -620,6 +649,193 @@ static void st_ffdown(void *arg, int tid, int nth) {
   gemm_tasks(f, tid, nth, &j);
 }
 
+/* ---- a Mixture-of-Experts FFN (NomicBert v2-moe) -------------------------------
+** h1's rows routed to their experts: each token's router logits, their
+** softmax (in float, as the model's .softmax(dtype=float32)), the top_k
+** highest (the first of equal ones); then the pairs grouped by expert
+** (moe_ffn, serially: a count of T x top_k), each group's rows gathered and
+** run through its expert's two products, and each token's x = h1 + bias +
+** the experts' outputs weighted by their probabilities (not renormalised),
+** in the order they were chosen.  A token's row goes through the same tiles
+** whichever rows share its group, so its vector does not depend on the
+** batch, and every value is written by one task: none on the thread count. */
+static void st_moe_route(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const ee_config *c = &f->m->cfg;
+  const int H = c->hidden_size, E = c->moe_experts, k = c->moe_top_k;
+  float p[EE_MAX_EXPERTS];
+  unsigned char taken[EE_MAX_EXPERTS];
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    for (int64_t t = r0; t < r1; t++) {
+      const float *x = f->h1 + t * H;
+      float top = -INFINITY, sum = 0.0f;
+      for (int e = 0; e < E; e++) {
+        const float *r = f->ly->router_w + (int64_t)e * H;
+        float dot = 0.0f;
+        for (int h = 0; h < H; h++) dot += x[h] * r[h];
+        p[e] = dot;
+        top = dot > top ? dot : top;
+      }
+      for (int e = 0; e < E; e++) sum += p[e] = expf(p[e] - top);
+      for (int e = 0; e < E; e++) p[e] /= sum;
+      memset(taken, 0, (size_t)E);
+      for (int j = 0; j < k; j++) {
+        int best = -1; /* the first untaken expert, then any higher one: never -1, NaN or not */
+        for (int e = 0; e < E; e++)
+          if (!taken[e] && (best < 0 || p[e] > p[best])) best = e;
+        taken[best] = 1;
+        f->moe_e[t * k + j] = best;
+        f->moe_w[t * k + j] = p[best];
+      }
+    }
+  }
+}
+
+/* moe_in's rows: each routed pair's token of h1; in bf16/int8 its row as
+** st_ln1 converted it (and its scale), which the up-projections read. */
+static void st_moe_gather(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const ee_config *c = &f->m->cfg;
+  const int H = c->hidden_size;
+  const int64_t rows = f->T * c->moe_top_k;
+  const size_t qbytes = (size_t)f->qld_h * (c->precision == EE_PREC_BF16 ? 2 : 1);
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < rows) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < rows ? r0 + ROW_TASK : rows;
+    for (int64_t r = r0; r < r1; r++) {
+      const int64_t t = f->moe_tok[r];
+      if (c->precision == EE_PREC_FP32) {
+        memcpy(f->moe_in + r * H, f->h1 + t * H, sizeof(float) * (size_t)H);
+        continue;
+      }
+      memcpy((char *)f->moe_qa_h + r * qbytes, (const char *)f->qa_h + t * qbytes, qbytes);
+      if (c->precision == EE_PREC_INT8) f->moe_qs_h[r] = f->qscale[t];
+    }
+  }
+}
+
+/* int8: moe_up's rows quantised for the down-projections (a row's scale
+** needs the whole row, which no one task of the up-projections holds). */
+static void st_moe_quant(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int I = f->m->cfg.intermediate_size;
+  const int64_t rows = f->T * f->m->cfg.moe_top_k;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < rows) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < rows ? r0 + ROW_TASK : rows;
+    ee_quant_rows((uint8_t *)f->moe_qa_i + r0 * f->qld_i, f->qld_i, f->moe_qs_i + r0,
+                  f->moe_up + r0 * I, I, (int)(r1 - r0), I);
+  }
+}
+
+/* The experts' products by tasks of (expert, GEMM_ROWS of its rows, one
+** panel pair): moe_up = GELU(moe_in W1_e^T), or moe_out = moe_up W2_e. */
+static void st_moe_gemm(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const ee_config *c = &f->m->cfg;
+  const int H = c->hidden_size, I = c->intermediate_size, E = c->moe_experts;
+  const int K = f->moe_down ? I : H, N = f->moe_down ? H : I;
+  const float *A = f->moe_down ? f->moe_up : f->moe_in;
+  float *C = f->moe_down ? f->moe_out : f->moe_up;
+  int64_t task;
+  int e = 0;
+  while ((task = claim(f)) < f->moe_task[E]) {
+    while (f->moe_task[e + 1] <= task) e++; /* tasks are claimed in increasing order */
+    const ee_pw *W = &f->ly->moe_p[2 * e + f->moe_down];
+    const int64_t pairs = (W->np + 1) / 2, local = task - f->moe_task[e];
+    const int64_t i0 = f->moe_first[e] + local / pairs * GEMM_ROWS;
+    const int64_t rows = f->moe_first[e + 1] - i0 < GEMM_ROWS ? f->moe_first[e + 1] - i0 : GEMM_ROWS;
+    const int p0 = (int)(2 * (local % pairs)), act = f->moe_down ? -1 : (int)c->act;
+    float *Cb = C + i0 * N + p0 * EE_NR;
+    if (c->precision == EE_PREC_FP32) {
+      ee_gemm(Cb, N, A + i0 * K, K, (int)rows, W, p0, p0 + 2, -1, NULL, NULL, 0, act);
+      continue;
+    }
+    const int qld = f->moe_down ? f->qld_i : f->qld_h;
+    const void *qa = f->moe_down ? f->moe_qa_i : f->moe_qa_h;
+    if (c->precision == EE_PREC_INT8) {
+      ee_gemm_int8(Cb, N, (const uint8_t *)qa + i0 * qld, qld, (f->moe_down ? f->moe_qs_i : f->moe_qs_h) + i0,
+                   (int)rows, W, p0, p0 + 2, -1, NULL, NULL, 0, act);
+      continue;
+    }
+    ee_gemm_bf16(Cb, N, (const uint16_t *)qa + i0 * qld, qld, (int)rows, W, p0, p0 + 2, -1, NULL, NULL,
+                 0, act);
+    if (!f->moe_down) { /* the block rounded for the down-projection, as gemm_tasks' qout */
+      const int c0 = p0 * EE_NR, c1 = (p0 + 2) * EE_NR < N ? (p0 + 2) * EE_NR : N;
+      ee_to_bf16_rows((uint16_t *)f->moe_qa_i + i0 * f->qld_i + (int64_t)c0 * ee_bf16_act_width(),
+                      f->qld_i, Cb, N, (int)rows, c1 - c0);
+    }
+  }
+}
+
+/* x = h1 + experts.bias + sum_j moe_w * moe_out (st_ln2 follows). */
+static void st_moe_combine(void *arg, int tid, int nth) {
+  (void)tid, (void)nth;
+  fwd *f = arg;
+  const int H = f->m->cfg.hidden_size, k = f->m->cfg.moe_top_k;
+  int64_t task;
+  while ((task = claim(f)) * ROW_TASK < f->T) {
+    int64_t r0 = task * ROW_TASK, r1 = r0 + ROW_TASK < f->T ? r0 + ROW_TASK : f->T;
+    for (int64_t t = r0; t < r1; t++) {
+      float *x = f->x + t * H;
+      const float *h1 = f->h1 + t * H;
+      for (int h = 0; h < H; h++) x[h] = 0.0f;
+      for (int j = 0; j < k; j++) {
+        const float w = f->moe_w[t * k + j], *out = f->moe_out + (int64_t)f->moe_row[t * k + j] * H;
+        for (int h = 0; h < H; h++) x[h] += w * out[h];
+      }
+      for (int h = 0; h < H; h++) x[h] = x[h] + f->ly->moe_b[h] + h1[h];
+    }
+  }
+}
+
+/* First task of each expert's product (moe_task), whose weights have
+** panels of N columns. */
+static void moe_tasks(fwd *f, int N) {
+  const int E = f->m->cfg.moe_experts;
+  const int64_t pairs = ((N + EE_NR - 1) / EE_NR + 1) / 2;
+  f->moe_task[0] = 0;
+  for (int e = 0; e < E; e++) {
+    const int64_t rows = f->moe_first[e + 1] - f->moe_first[e];
+    f->moe_task[e + 1] = f->moe_task[e] + (rows + GEMM_ROWS - 1) / GEMM_ROWS * pairs;
+  }
+}
+
+static void stage(ee_pool *pool, void (*fn)(void *, int, int), fwd *f);
+
+/* x = h1 + the Mixture of Experts of h1 (before st_ln2). */
+static void moe_ffn(ee_pool *pool, fwd *f) {
+  const ee_config *c = &f->m->cfg;
+  const int E = c->moe_experts;
+  const int64_t pairs = f->T * c->moe_top_k;
+  stage(pool, st_moe_route, f);
+  /* group the pairs by expert, in token order within each (a counting sort) */
+  for (int e = 0; e <= E; e++) f->moe_first[e] = 0;
+  for (int64_t i = 0; i < pairs; i++) f->moe_first[f->moe_e[i] + 1]++;
+  for (int e = 0; e < E; e++) f->moe_first[e + 1] += f->moe_first[e];
+  for (int e = 0; e < E; e++) f->moe_task[e] = f->moe_first[e]; /* next free row of e */
+  for (int64_t i = 0; i < pairs; i++) {
+    const int64_t row = f->moe_task[f->moe_e[i]]++;
+    f->moe_row[i] = (int32_t)row;
+    f->moe_tok[row] = (int32_t)(i / c->moe_top_k);
+  }
+  stage(pool, st_moe_gather, f);
+  moe_tasks(f, c->intermediate_size);
+  f->moe_down = 0;
+  stage(pool, st_moe_gemm, f);
+  if (c->precision == EE_PREC_INT8) stage(pool, st_moe_quant, f);
+  moe_tasks(f, c->hidden_size);
+  f->moe_down = 1;
+  stage(pool, st_moe_gemm, f);
+  stage(pool, st_moe_combine, f);
+}
+
 /* Pre-LayerNorm (ModernBERT): ln_dst = LayerNorm(ln_src), the next
 ** product's input, converted for it in bf16/int8; ln_src stays as the
 ** residual. */
@@ -715,6 +931,25 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
     f.qa_i = qbuf + slot(T) + quant_slot(c->precision, T, H);
   }
   const int ctx_converted = bf16 && (H / c->num_heads) % 2 == 0; /* by st_attn */
+  if (c->moe_experts) { /* before the quantised inputs */
+    const int64_t K = T * c->moe_top_k;
+    float *mb = qbuf - moe_floats(c, T);
+    if (c->precision != EE_PREC_FP32) {
+      f.moe_qs_h = mb, mb += slot(K);
+      f.moe_qs_i = mb, mb += slot(K);
+      f.moe_qa_h = mb, mb += quant_slot(c->precision, K, H);
+      f.moe_qa_i = mb, mb += quant_slot(c->precision, K, FF);
+    }
+    f.moe_e = (int32_t *)(void *)mb, mb += slot(K);
+    f.moe_row = (int32_t *)(void *)mb, mb += slot(K);
+    f.moe_tok = (int32_t *)(void *)mb, mb += slot(K);
+    f.moe_w = mb, mb += slot(K);
+    f.moe_in = mb, mb += slot(K * H);
+    f.moe_out = mb, mb += slot(K * H);
+    f.moe_up = mb, mb += slot(K * FF);
+    f.moe_first = (int64_t *)(void *)mb, mb += slot(2 * ((int64_t)c->moe_experts + 1));
+    f.moe_task = (int64_t *)(void *)mb;
+  }
 
   stage(pool, st_embed, &f);
   f.attn_in = f.x, f.ffn_in = f.h1;
@@ -747,8 +982,12 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
     stage(pool, st_attn, &f);
     gemm_stage(pool, st_oproj, &f, f.ctx, H, &f.ly->o_p, f.qa_h, f.qld_h, ctx_converted);
     stage(pool, st_ln1, &f);
-    gemm_stage(pool, st_ffup, &f, f.h1, H, &f.ly->i_p, f.qa_h, f.qld_h, 1);
-    gemm_stage(pool, st_ffdown, &f, f.ff, FF, &f.ly->f_p, f.qa_i, f.qld_i, bf16);
+    if (f.ly->router_w) {
+      moe_ffn(pool, &f);
+    } else {
+      gemm_stage(pool, st_ffup, &f, f.h1, H, &f.ly->i_p, f.qa_h, f.qld_h, 1);
+      gemm_stage(pool, st_ffdown, &f, f.ff, FF, &f.ly->f_p, f.qa_i, f.qld_i, bf16);
+    }
     stage(pool, st_ln2, &f);
   }
 

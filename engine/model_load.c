@@ -285,17 +285,25 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
   const int H = c->hidden_size, FF = c->intermediate_size;
   const int64_t bias_bytes = (3 * (int64_t)H * (int64_t)sizeof(float) + 63) & ~(int64_t)63;
   const int up_rows = ee_up_rows(c); /* FF, or up and gate interleaved */
-  int64_t per_layer = packed_bytes(prec, 3 * H, H) + bias_bytes + packed_bytes(prec, H, H) +
-                      packed_bytes(prec, up_rows, H) + packed_bytes(prec, H, FF);
-  int64_t total = per_layer * c->num_layers + 64;
+  const int E = c->moe_experts;
+  int moe_layers = 0;
+  for (int l = 0; l < c->num_layers; l++) moe_layers += ee_moe_layer(c, l);
+  const int64_t attn_bytes = packed_bytes(prec, 3 * H, H) + bias_bytes + packed_bytes(prec, H, H);
+  const int64_t ffn_bytes = packed_bytes(prec, up_rows, H) + packed_bytes(prec, H, FF);
+  const int64_t moe_bytes = E * (packed_bytes(prec, FF, H) + packed_bytes(prec, H, FF));
+  int64_t total = attn_bytes * c->num_layers + ffn_bytes * (c->num_layers - moe_layers) +
+                  moe_bytes * moe_layers + 64;
   if ((uint64_t)total > SIZE_MAX / 2)
     return ee_set_error(err, EE_ERR_NOMEM, "packed weights of %s are too large", m->dir);
-  /* one staging buffer: Q, K, V stacked, or a gated FFN's interleaved rows */
+  /* one staging buffer: Q, K, V stacked, a gated FFN's interleaved rows, or
+  ** an expert's down weights transposed */
   int64_t tmp_floats = 3 * (int64_t)H * H;
   if (c->glu && (int64_t)up_rows * H > tmp_floats) tmp_floats = (int64_t)up_rows * H;
+  if (moe_layers && (int64_t)FF * H > tmp_floats) tmp_floats = (int64_t)FF * H;
   float *qkv_tmp = se_malloc(sizeof(float) * (size_t)tmp_floats);
   m->packed = se_malloc((size_t)total);
-  if (!m->packed || !qkv_tmp) {
+  m->moe_pw = moe_layers ? se_calloc((size_t)moe_layers * 2 * (size_t)E, sizeof *m->moe_pw) : NULL;
+  if (!m->packed || !qkv_tmp || (moe_layers && !m->moe_pw)) {
     se_free(qkv_tmp);
     return ee_set_error(err, EE_ERR_NOMEM, "out of memory packing the weights of %s (%lld bytes)",
                         m->dir, (long long)total);
@@ -304,6 +312,7 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
   unsigned char *p = m->packed;
   p += (64 - (uintptr_t)p % 64) % 64; /* 64-byte aligned */
   const size_t hh = (size_t)H * (size_t)H;
+  int moe_at = 0;
   for (int l = 0; l < c->num_layers; l++) {
     ee_layer *ly = &m->w.layers[l];
     memcpy(qkv_tmp, ly->q_w, sizeof(float) * hh);
@@ -320,7 +329,17 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
     }
     p += bias_bytes;
     p += pack_one(prec, &ly->o_p, p, ly->o_w, H, H);
-    if (c->glu) {
+    if (ly->router_w) {
+      ly->moe_p = m->moe_pw + (size_t)moe_at++ * 2 * (size_t)E;
+      for (int e = 0; e < E; e++) {
+        const float *w1 = ly->moe_w1 + (int64_t)e * FF * H, *w2 = ly->moe_w2 + (int64_t)e * FF * H;
+        p += pack_one(prec, &ly->moe_p[2 * e], p, w1, FF, H);
+        /* w2_e (I,H) is applied as x @ w2_e: the Linear weight is its transpose */
+        for (int i = 0; i < FF; i++)
+          for (int h = 0; h < H; h++) qkv_tmp[(int64_t)h * FF + i] = w2[(int64_t)i * H + h];
+        p += pack_one(prec, &ly->moe_p[2 * e + 1], p, qkv_tmp, H, FF);
+      }
+    } else if (c->glu) {
       /* panel 2k: up features [16k, 16k + 16), panel 2k + 1: the same
       ** features' gates, so each product task (a panel pair) holds both
       ** halves of its outputs (forward.c, gemm_tasks) */
@@ -334,8 +353,9 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
     } else {
       p += pack_one(prec, &ly->i_p, p, ly->i_w, FF, H);
     }
-    p += pack_one(prec, &ly->f_p, p, ly->f_w, H, FF);
-    const float **done[] = {&ly->q_w, &ly->k_w, &ly->v_w, &ly->o_w, &ly->i_w, &ly->g_w, &ly->f_w};
+    if (!ly->router_w) p += pack_one(prec, &ly->f_p, p, ly->f_w, H, FF);
+    const float **done[] = {&ly->q_w, &ly->k_w, &ly->v_w, &ly->o_w, &ly->i_w, &ly->g_w, &ly->f_w,
+                            &ly->moe_w1, &ly->moe_w2};
     for (size_t k = 0; k < sizeof done / sizeof *done; k++) {
       ee_weights_release(&m->w, *done[k]);
       *done[k] = NULL; /* read only through the packed copy from here on */
@@ -348,6 +368,7 @@ ee_status ee_model_pack(ee_model *m, ee_error *err) {
 void ee_model_free(ee_model *m) {
   if (!m) return;
   se_free(m->packed);
+  se_free(m->moe_pw);
   ee_prompts_free(&m->prompts);
   wp_free(m->tok);
   ee_weights_free(&m->w);

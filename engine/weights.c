@@ -446,7 +446,9 @@ static ee_status zero_floats(ee_weights *w, int64_t n, const float **out, ee_err
 /* NomicBertModel's tensors (NomicBertForPreTraining puts "bert." before
 ** them): no position table (a zero row stands in, so the embedding sum is
 ** word + type), the attention's Q, K, V one [3H, H] tensor, the FFN's up
-** and gate fc11 and fc12, no biases but the LayerNorms'. */
+** and gate fc11 and fc12, no biases but the LayerNorms' (v1, v1.5); or
+** (v2-moe) fc1 and fc2, the biases config.json asks for, and in the MoE
+** layers the router and the experts instead of fc1 and fc2. */
 static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *err) {
   const char *prefix =
       !has_tensor(w, "embeddings.word_embeddings.weight") &&
@@ -459,10 +461,16 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
            cfg->type_vocab_size, cfg->hidden_size);
   snprintf(hint_h, sizeof hint_h, "config.json: n_embd %d", cfg->hidden_size);
   snprintf(hint_qkv, sizeof hint_qkv, "config.json: 3 x n_embd %d", cfg->hidden_size);
-  snprintf(hint_ih, sizeof hint_ih, "config.json: n_inner rounded up to 256 = %d, n_embd %d",
-           cfg->intermediate_size, cfg->hidden_size);
-  snprintf(hint_hi, sizeof hint_hi, "config.json: n_embd %d, n_inner rounded up to 256 = %d",
-           cfg->hidden_size, cfg->intermediate_size);
+  const char *inner = cfg->glu ? "n_inner rounded up to 256 =" : "n_inner";
+  snprintf(hint_ih, sizeof hint_ih, "config.json: %s %d, n_embd %d", inner, cfg->intermediate_size,
+           cfg->hidden_size);
+  snprintf(hint_hi, sizeof hint_hi, "config.json: n_embd %d, %s %d", cfg->hidden_size, inner,
+           cfg->intermediate_size);
+  char hint_eh[96], hint_moe[128];
+  snprintf(hint_eh, sizeof hint_eh, "config.json: num_experts %d, n_embd %d", cfg->moe_experts,
+           cfg->hidden_size);
+  snprintf(hint_moe, sizeof hint_moe, "config.json: num_experts %d x n_inner %d, n_embd %d",
+           cfg->moe_experts, cfg->intermediate_size, cfg->hidden_size);
   ee_status rc;
   if ((rc = zero_floats(w, H, &w->pos, err)) != EE_OK) return rc;
 #define BIND(name, d0, d1, hint, out)   if ((rc = bind(w, prefix, name, d0, d1, hint, out, err)) != EE_OK) return rc
@@ -478,18 +486,37 @@ static ee_status nomic_weights(ee_weights *w, const ee_config *cfg, ee_error *er
     char n[96];
     const float *qkv = NULL;
 #define LBIND(suffix, d0, d1, hint, out)                   snprintf(n, sizeof n, "encoder.layers.%d." suffix, l);   BIND(n, d0, d1, hint, out)
+    const float *qkv_b = NULL;
     LBIND("attn.Wqkv.weight", 3 * H, H, hint_qkv, &qkv);
     LBIND("attn.out_proj.weight", H, H, hint_h, &ly->o_w);
+    if (cfg->bias_qkv) { /* qkv_proj_bias: out_proj's too */
+      LBIND("attn.Wqkv.bias", 3 * H, -1, hint_qkv, &qkv_b);
+      LBIND("attn.out_proj.bias", H, -1, hint_h, &ly->o_b);
+    }
     LBIND("norm1.weight", H, -1, hint_h, &ly->ln1_g);
     LBIND("norm1.bias", H, -1, hint_h, &ly->ln1_b);
-    LBIND("mlp.fc11.weight", I, H, hint_ih, &ly->i_w);
-    LBIND("mlp.fc12.weight", I, H, hint_ih, &ly->g_w);
-    LBIND("mlp.fc2.weight", H, I, hint_hi, &ly->f_w);
+    if (ee_moe_layer(cfg, l)) { /* no fc1/fc2: the router and the experts */
+      const int64_t E = cfg->moe_experts;
+      LBIND("mlp.router.layer.weight", E, H, hint_eh, &ly->router_w);
+      LBIND("mlp.experts.mlp.w1", E * I, H, hint_moe, &ly->moe_w1);
+      LBIND("mlp.experts.mlp.w2", E * I, H, hint_moe, &ly->moe_w2);
+      LBIND("mlp.experts.bias", H, -1, hint_h, &ly->moe_b);
+    } else if (cfg->glu) {
+      LBIND("mlp.fc11.weight", I, H, hint_ih, &ly->i_w);
+      LBIND("mlp.fc12.weight", I, H, hint_ih, &ly->g_w);
+      LBIND("mlp.fc2.weight", H, I, hint_hi, &ly->f_w);
+    } else {
+      LBIND("mlp.fc1.weight", I, H, hint_ih, &ly->i_w);
+      LBIND("mlp.fc2.weight", H, I, hint_hi, &ly->f_w);
+      if (cfg->bias_fc1) LBIND("mlp.fc1.bias", I, -1, hint_ih, &ly->i_b);
+      if (cfg->bias_fc2) LBIND("mlp.fc2.bias", H, -1, hint_h, &ly->f_b);
+    }
     LBIND("norm2.weight", H, -1, hint_h, &ly->ln2_g);
     LBIND("norm2.bias", H, -1, hint_h, &ly->ln2_b);
 #undef LBIND
     /* rows "(three h d)": queries, then keys, then values */
     ly->q_w = qkv, ly->k_w = qkv + H * H, ly->v_w = qkv + 2 * H * H;
+    if (qkv_b) ly->q_b = qkv_b, ly->k_b = qkv_b + H, ly->v_b = qkv_b + 2 * H;
   }
 #undef BIND
   return rotary_table(w, cfg, cfg->rotary_base, &w->rope, err);
