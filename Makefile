@@ -168,7 +168,7 @@ $(OOM_DIR)/oom_sqlite: tests/unit/oom_sqlite.c tests/unit/check.h tests/fuzz/fuz
 # The two sweeps are independent: `make -j2 test-oom` runs them side by side.
 .PHONY: oom-models oom-engine oom-sql
 oom-models: $(BUILD)/tools/gen_model
-	@for s in f16 bge dense mpnet nomic modernbert gte jina jina_code rerank rerank_xlmr; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
+	@for s in f16 bge dense mpnet nomic nomic_moe modernbert gte jina jina_code rerank rerank_xlmr; do [ -f $(BUILD)/test-models/$$s/config.json ] || \
 	  $(BUILD)/tools/gen_model --shape $$s --out $(BUILD)/test-models/$$s > /dev/null || exit 1; done
 oom-engine: $(OOM_DIR)/test_oom oom-models
 	OPENBLAS_NUM_THREADS=1 TEST_MODELS=$(BUILD)/test-models $(OOM_DIR)/test_oom

@@ -33,7 +33,7 @@ count() { # count LOGFILE EXITCODE NAME
 # Test models: regenerated from the deterministic generator (the golden
 # outputs in tests/fixtures/models/ were computed by PyTorch on the same bytes).
 if [ -x "$BUILD/tools/gen_model" ]; then
-  for shape in minilm bge multi f16 bf16 odd dense instr distil mpnet xlmr xlmroberta roberta nomic rerank rerank_xlmr modernbert rerank_modernbert gte rerank_gte jina rerank_jina jina_code; do
+  for shape in minilm bge multi f16 bf16 odd dense instr distil mpnet xlmr xlmroberta roberta nomic rerank rerank_xlmr modernbert rerank_modernbert gte rerank_gte jina rerank_jina jina_code nomic_moe; do
     if [ ! -f "$TEST_MODELS/$shape/config.json" ] || [ "$BUILD/tools/gen_model" -nt "$TEST_MODELS/$shape/config.json" ]; then
       rm -rf "${TEST_MODELS:?}/$shape"
       if ! "$BUILD/tools/gen_model" --shape "$shape" --out "$TEST_MODELS/$shape" > "$LOG_DIR/gen_model_$shape.log" 2>&1; then

@@ -63,6 +63,25 @@ no fused path.  For information, how far the outputs move without rotary,
 with GPT-J (interleaved) rotary, with fc11 and fc12 swapped, with float64
 angles, with GELU for SiLU, with the correctly rounded inv_freq and with
 glibc's float32 cos/sin (what the C engine's table holds).
+nomic_moe (NomicBertModel with moe_every_n_layers 2, as
+nomic-ai/nomic-embed-text-v2-moe) stores v2-moe's tensors: nomic's with
+biases on Wqkv and out_proj, one token type, per layer either the dense MLP
+fc1 / fc2 (with biases) or, where i % 2 == 1, the MoE's router.layer (no
+bias), experts.mlp.w1 / w2 ([E * I, H], expert outer) and experts.bias;
+its config is v2-moe's NomicBertConfig, its tokenizer files xlmr's.  A is
+nomic's with the biases, LayerNorm eps 1e-5, GELU_erf MLPs, and the MoE as
+NomicMoELayer computes it (nomic_moe_mlp_a: softmax over all experts in
+float64, torch.topk, the weights not renormalised, each expert's tokens
+gathered and index_add_'ed, the one bias after the sum).  B is NomicB with
+biases, nn.Linear + nn.GELU MLPs, and the MoE in the dense form
+(NomicMoeB: nn.Softmax, the chosen experts by rank, every token through
+every expert by einsum, a dense [T, E] weight matrix).  Every valid
+token's gap between its moe_top_k-th and next router logit must exceed
+MOE_MIN_GAP (float32 must route as float64 does).  For information,
+how far the outputs move without rotary, with GPT-J rotary, with glibc's
+float32 cos/sin, with the top-k weights renormalised, with top-1, with the
+bias inside each expert's term, with w2 taken as [E, H, I], with w1 and w2
+swapped and with tanh GELU.
 ModernBERT shapes (modernbert) store ModernBertModel's tensors as
 sentence-transformers saves them (no prefix: embeddings.tok_embeddings /
 embeddings.norm, layers.<i>.attn_norm (none in layer 0) / attn.Wqkv /
@@ -441,6 +460,20 @@ SHAPES = {
                       tokjson_fixture="../tokenizer/bpe", tokcfg_fixture="../tokenizer/bpe",
                       lower=False, st=True, pooling="mean", normalize=True, max_seq=1024,
                       arch="jina_code", typevocab=2, pad_id=1, cls_sep=(0, 2)),
+    # NomicBert with Mixture-of-Experts FFNs as nomic-ai/nomic-embed-text-v2-moe
+    # has it (nomic_moe config writer in gen_model.c): nomic's rotary
+    # attention with biases, a GELU MLP with biases (fc1 / fc2, n_inner 96
+    # not rounded: the MLP is not gated) on layers 0 and 2, an MoE on layer 1
+    # (i % moe_every_n_layers == 1: num_experts 4, moe_top_k 2, the raw
+    # softmax weights), LayerNorm eps 1e-5, one token type, the xlmr
+    # tokenizer files (4002 ids in 4032 embedding rows, pad_token_id 1, <s>
+    # ... </s> rows), mean pooling, Normalize, 512 tokens
+    "nomic_moe": dict(hidden=64, layers=3, heads=4, inter=96, vocab=4032, maxpos=2048, seed=30,
+                      dtype="F32", prefix="", shards=1, vocab_fixture=None,
+                      tokjson_fixture="../tokenizer/unigram", tokcfg_fixture="../tokenizer/unigram",
+                      lower=False, st=True, pooling="mean", normalize=True, max_seq=512,
+                      model_type="nomic_bert", typevocab=1, pad_id=1, cls_sep=(0, 2), tok_vocab=4002,
+                      num_experts=4, moe_top_k=2, moe_every_n_layers=2),
 }
 # The cross-encoders' heads (shapes with "classifier"): the architecture
 # config.json names, the head's two Linears (unprefixed names; BERT's first
@@ -478,7 +511,7 @@ CLS_LABELS = 1      # num_labels: id2label {"0": "LABEL_0"}
 RNG_INDEX = {"bf16": 0, "bge": 1, "f16": 2, "minilm": 3, "multi": 4, "dense": 5, "instr": 6,
              "distil": 7, "mpnet": 8, "xlmr": 9, "xlmroberta": 10, "roberta": 11, "nomic": 12,
              "rerank": 13, "rerank_xlmr": 14, "modernbert": 15, "rerank_modernbert": 16, "gte": 17,
-             "rerank_gte": 18, "jina": 19, "rerank_jina": 20, "jina_code": 21}
+             "rerank_gte": 18, "jina": 19, "rerank_jina": 20, "jina_code": 21, "nomic_moe": 22}
 TORCH_DTYPE = {"F32": "float32", "F16": "float16", "BF16": "bfloat16"}
 K_STD, K_LN_W, K_LN_B, K_DENSE, K_RELB, K_QKV, K_HEAD, K_NORM_W = 0, 1, 2, 3, 4, 5, 6, 7
 # MPNet: MPNetConfig.relative_attention_num_buckets, and the max_distance
@@ -493,6 +526,14 @@ MODERNBERT_THETA = {"global": 160000.0, "local": 10000.0}
 MODERNBERT_LOCAL_ATTENTION = 16
 MODERNBERT_GLOBAL_EVERY = 3
 MODERNBERT_EPS = 1e-5
+# nomic_moe: the smallest gap between a token's moe_top_k-th and next
+# routing logit (log-probability, float64) the goldens accept.  float32
+# rounds the logits, not the probabilities (A in float32 is within about
+# 2.3e-6 of float64 there), so the logit gap is the margin that decides
+# whether a float32 engine picks the reference's experts; a probability
+# gap would be small wherever the softmax saturates, with the logits far
+# apart
+MOE_MIN_GAP = 1e-4
 M64 = (1 << 64) - 1
 
 
@@ -544,6 +585,17 @@ def is_nomic(sh):
     return sh.get("model_type", "bert") == "nomic_bert"
 
 
+def is_nomic_moe(sh):
+    """NomicBert with MoE layers (nomic-embed-text-v2-moe): model_type
+    "nomic_bert" too, so is_nomic holds; the shape says num_experts."""
+    return is_nomic(sh) and "num_experts" in sh
+
+
+def nomic_moe_layer(sh, i):
+    """NomicBertModel's choice: layer i's MLP is an MoE where i % moe_every_n_layers == 1."""
+    return is_nomic_moe(sh) and i % sh["moe_every_n_layers"] == 1
+
+
 def is_modernbert(sh):
     return sh.get("model_type", "bert") == "modernbert"
 
@@ -574,7 +626,8 @@ def nomic_inner(sh):
 
 
 def ln_eps(sh):
-    return 1e-5 if is_roberta(sh) else 1e-12      # nomic: layer_norm_epsilon 1e-12
+    # nomic: layer_norm_epsilon 1e-12; nomic_moe (v2-moe's config) 1e-5
+    return 1e-5 if is_roberta(sh) or is_nomic_moe(sh) else 1e-12
 
 
 # Tensor names of each architecture (as tests/tools/gen_model.c's ArchNames):
@@ -668,7 +721,15 @@ def nomic_tensor_list(sh):
     holds them (no pooler): no position table, Wqkv [3H, H] (rows Q, K, V),
     out_proj, SwiGLU fc11 (value) / fc12 (gate) [I, H] and fc2 [H, I], no
     Linear biases, LayerNorms emb_ln, norm1, norm2.  Wqkv takes its own
-    value kind K_QKV (std 0.1), the other weights K_STD."""
+    value kind K_QKV (std 0.1), the other weights K_STD.
+    nomic_moe (nomic-embed-text-v2-moe's): Wqkv and out_proj with biases,
+    one token type, and per layer either the dense MLP fc1 [I, H] / fc2
+    [H, I] with biases, or (nomic_moe_layer) the MoE's bias-free router
+    [E, H] (K_HEAD, std 0.3: the routing gaps stay far above float32
+    rounding), experts.mlp.w1 and w2 [E * I, H] (expert e's rows e*I ..
+    (e+1)*I - 1) and experts.bias [H]; I = n_inner, not rounded."""
+    if is_nomic_moe(sh):
+        return nomic_moe_tensor_list(sh)
     H, I = sh["hidden"], nomic_inner(sh)
     t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
          ("embeddings.token_type_embeddings.weight", (sh.get("typevocab", 2), H), K_STD, -1),
@@ -684,6 +745,28 @@ def nomic_tensor_list(sh):
               (p + "mlp.fc2.weight", (H, I), K_STD, i)]
         for n in ("norm1", "norm2"):
             t += [(p + n + ".weight", (H,), K_LN_W, i), (p + n + ".bias", (H,), K_LN_B, i)]
+    return t
+
+
+def nomic_moe_tensor_list(sh):
+    H, I, E = sh["hidden"], sh["inter"], sh["num_experts"]
+    t = [("embeddings.word_embeddings.weight", (sh["vocab"], H), K_STD, -1),
+         ("embeddings.token_type_embeddings.weight", (sh["typevocab"], H), K_STD, -1),
+         ("emb_ln.weight", (H,), K_LN_W, -1), ("emb_ln.bias", (H,), K_LN_B, -1)]
+    for i in range(sh["layers"]):
+        p = "encoder.layers.%d." % i
+        t += [(p + "attn.Wqkv.weight", (3 * H, H), K_QKV, i), (p + "attn.Wqkv.bias", (3 * H,), K_STD, i),
+              (p + "attn.out_proj.weight", (H, H), K_STD, i), (p + "attn.out_proj.bias", (H,), K_STD, i)]
+        for n in ("norm1", "norm2"):
+            t += [(p + n + ".weight", (H,), K_LN_W, i), (p + n + ".bias", (H,), K_LN_B, i)]
+        if nomic_moe_layer(sh, i):
+            t += [(p + "mlp.router.layer.weight", (E, H), K_HEAD, i),
+                  (p + "mlp.experts.mlp.w1", (E * I, H), K_STD, i),
+                  (p + "mlp.experts.mlp.w2", (E * I, H), K_STD, i),
+                  (p + "mlp.experts.bias", (H,), K_STD, i)]
+        else:
+            t += [(p + "mlp.fc1.weight", (I, H), K_STD, i), (p + "mlp.fc1.bias", (I,), K_STD, i),
+                  (p + "mlp.fc2.weight", (H, I), K_STD, i), (p + "mlp.fc2.bias", (H,), K_STD, i)]
     return t
 
 
@@ -946,6 +1029,23 @@ def write_model_dir(shape, d):
                "torch_dtype": TORCH_DTYPE[sh["dtype"]], "transformers_version": "4.37.2",
                "type_vocab_size": sh.get("typevocab", 2), "use_cache": True, "use_flash_attn": True,
                "use_rms_norm": False, "use_xentropy": True, "vocab_size": sh["vocab"]}
+        if is_nomic_moe(sh):
+            # nomic-embed-text-v2-moe's (transformers 4.44.2): biases, GELU,
+            # eps 1e-5, the MoE keys, pad_token_id 1, one token type, and the
+            # keys its file has beyond v1.5's (add_pooling_layer, ffn_div,
+            # auto_map's seven classes, _name_or_path nomic-xlm-2048, the
+            # training dropouts 0.1); rotary_emb_base stays nomic's (the
+            # released file says 10000)
+            cfg.update({"_name_or_path": "nomic-ai/nomic-xlm-2048", "activation_function": "gelu",
+                        "add_pooling_layer": False, "embd_pdrop": 0.1, "expert_choice_router": False, "ffn_div": 1,
+                        "layer_norm_epsilon": 1e-05, "mlp_fc1_bias": True, "mlp_fc2_bias": True,
+                        "moe_every_n_layers": sh["moe_every_n_layers"], "moe_impl": "megablocks",
+                        "moe_normalize_expert_weights": False, "moe_resid_pdrop": 0.0, "moe_top_k": sh["moe_top_k"],
+                        "num_experts": sh["num_experts"], "num_shared_experts": 0, "pad_token_id": sh["pad_id"],
+                        "qkv_proj_bias": True, "router_aux_loss_coef": 0.1, "summary_first_dropout": 0.1,
+                        "transformers_version": "4.44.2"})
+            for c in ("MultipleChoice", "QuestionAnswering", "SequenceClassification", "TokenClassification"):
+                cfg["auto_map"]["AutoModelFor" + c] = code + "modeling_hf_nomic_bert.NomicBertFor" + c
         # NomicBertModel pads vocab_size to a multiple of pad_vocab_size_multiple
         assert sh["vocab"] % 64 == 0 and sh["vocab"] - 64 < sh.get("tok_vocab", sh["vocab"]) <= sh["vocab"]
     elif is_modernbert(sh):
@@ -1748,19 +1848,23 @@ def nomic_apply_rotary(x, cos, sin, interleaved=False):
     return x * c[:, None, :] + nomic_rotate_half(x, interleaved) * s[:, None, :]
 
 
-def nomic_a(w, sh, ids, mask, tt, variant=None):
+def nomic_a(w, sh, ids, mask, tt, variant=None, routing=None):
     """NomicBertModel's forward (prenorm false) from torch primitives.
     variant (information only, to see that the checks notice):
     "no_rotary" leaves q and k unrotated, "interleaved_rotary" rotates GPT-J
     style pairs, "swapped_fc11_fc12" gates fc11 with fc12's roles exchanged,
     "float64_angles" computes the cos/sin table in float64, "gelu" takes the
     erf GELU for SiLU, "inv_freq_correctly_rounded" and "glibc_cos_sin"
-    change the float32 table as nomic_rotary_cos_sin says."""
+    change the float32 table as nomic_rotary_cos_sin says.
+    nomic_moe (v2-moe): Wqkv and out_proj add their biases, LayerNorm eps
+    1e-5, and the MLP is nomic_moe_mlp_a's (its variants there); routing, a
+    list, receives each MoE layer's routing probabilities [B, S, E]."""
     B, S = ids.shape
     H, nh = sh["hidden"], sh["heads"]
     hd = H // nh
+    eps = ln_eps(sh)
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.token_type_embeddings.weight"][tt]
-    h = layer_norm(x, w["emb_ln.weight"], w["emb_ln.bias"], 1e-12)
+    h = layer_norm(x, w["emb_ln.weight"], w["emb_ln.bias"], eps)
     dt = h.dtype
     cos, sin = nomic_rotary_cos_sin(S, hd, variant)
     cos, sin = cos.to(dt), sin.to(dt)           # _cos_cached = torch.cos(freqs).to(dtype)
@@ -1768,6 +1872,8 @@ def nomic_a(w, sh, ids, mask, tt, variant=None):
     for i in range(sh["layers"]):
         p = "encoder.layers.%d." % i
         qkv = torch.matmul(h, w[p + "attn.Wqkv.weight"].t())
+        if p + "attn.Wqkv.bias" in w:           # qkv_proj_bias (v2-moe)
+            qkv = qkv + w[p + "attn.Wqkv.bias"]
         qkv = qkv.view(B, S, 3, nh, hd)         # "... (three h d) -> ... three h d"
         q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
         if variant != "no_rotary":
@@ -1779,17 +1885,89 @@ def nomic_a(w, sh, ids, mask, tt, variant=None):
         e = torch.exp(sc)
         pr = e / e.sum(-1, keepdim=True)
         ctx = torch.matmul(pr, v).permute(0, 2, 1, 3).reshape(B, S, H)
-        h1 = layer_norm(torch.matmul(ctx, w[p + "attn.out_proj.weight"].t()) + h,
-                        w[p + "norm1.weight"], w[p + "norm1.bias"], 1e-12)
-        up, gate = "mlp.fc11.weight", "mlp.fc12.weight"
-        if variant == "swapped_fc11_fc12":
-            up, gate = gate, up
-        y = torch.matmul(h1, w[p + up].t())
-        g = torch.matmul(h1, w[p + gate].t())
-        y = y * (torch.nn.functional.gelu(g) if variant == "gelu" else torch.nn.functional.silu(g))
-        h = layer_norm(torch.matmul(y, w[p + "mlp.fc2.weight"].t()) + h1,
-                       w[p + "norm2.weight"], w[p + "norm2.bias"], 1e-12)
+        o = torch.matmul(ctx, w[p + "attn.out_proj.weight"].t())
+        if p + "attn.out_proj.bias" in w:
+            o = o + w[p + "attn.out_proj.bias"]
+        h1 = layer_norm(o + h, w[p + "norm1.weight"], w[p + "norm1.bias"], eps)
+        if is_nomic_moe(sh):
+            f = nomic_moe_mlp_a(w, sh, i, h1, variant, routing)
+        else:
+            up, gate = "mlp.fc11.weight", "mlp.fc12.weight"
+            if variant == "swapped_fc11_fc12":
+                up, gate = gate, up
+            y = torch.matmul(h1, w[p + up].t())
+            g = torch.matmul(h1, w[p + gate].t())
+            y = y * (torch.nn.functional.gelu(g) if variant == "gelu" else torch.nn.functional.silu(g))
+            f = torch.matmul(y, w[p + "mlp.fc2.weight"].t())
+        h = layer_norm(f + h1, w[p + "norm2.weight"], w[p + "norm2.bias"], eps)
     return h
+
+
+def nomic_moe_gelu(t, variant=None):
+    """nn.GELU(approximate="none") from torch.erf (activation_function
+    "gelu"); variant "tanh_gelu" takes the tanh approximation instead."""
+    if variant == "tanh_gelu":
+        return torch.nn.functional.gelu(t, approximate="tanh")
+    return 0.5 * t * (1.0 + torch.erf(t / math.sqrt(2.0)))
+
+
+def nomic_moe_mlp_a(w, sh, i, x, variant=None, routing=None):
+    """Layer i's MLP of nomic-embed-text-v2-moe from torch primitives, on x
+    [B, S, H].  A dense layer: NomicBertMLP, fc2(GELU_erf(fc1(x))) with
+    biases.  An MoE layer (nomic_moe_layer): NomicMoELayer over the T = B * S
+    tokens (padding too, as HF): NomicRouter's probabilities softmax(x
+    router^T) over all E experts (max-subtracted, float64: HF's
+    softmax(dtype=float32) is meant for half precision, as ModernBERT's
+    upcast) and torch.topk's k largest, not renormalised
+    (moe_normalize_expert_weights false); NomicExperts: for each expert e,
+    the tokens that chose it (in either slot, torch.where on the one-hot
+    mask), GELU_erf(x_t w1_e^T) w2_e times that slot's weight (w1_e, w2_e
+    the [I, H] blocks of the [E, I, H] views: w1 applied transposed, w2
+    not), index_add_ into the output; then + experts.bias once.
+    routing: a list that receives the probabilities [B, S, E].
+    variants (information only): "normalized_expert_weights" divides the k
+    weights by their sum, "top_1" keeps one expert, "bias_scaled_by_weights"
+    adds experts.bias inside each expert's term (so it is scaled by the
+    weights' sum), "w2_viewed_e_h_i" takes w2 as [E, H, I] blocks applied
+    transposed (a Linear weight's layout), "swapped_w1_w2" exchanges the two,
+    "tanh_gelu" the tanh GELU (dense layers too)."""
+    p = "encoder.layers.%d." % i
+    B, S, H = x.shape
+    if not nomic_moe_layer(sh, i):
+        f = nomic_moe_gelu(linear(x, w[p + "mlp.fc1.weight"], w[p + "mlp.fc1.bias"]), variant)
+        return linear(f, w[p + "mlp.fc2.weight"], w[p + "mlp.fc2.bias"])
+    E, I = sh["num_experts"], sh["inter"]
+    k = 1 if variant == "top_1" else sh["moe_top_k"]
+    xt = x.reshape(B * S, H)
+    z = torch.matmul(xt, w[p + "mlp.router.layer.weight"].t())
+    z = z - z.max(-1, keepdim=True).values
+    e = torch.exp(z)
+    probs = e / e.sum(-1, keepdim=True)
+    if routing is not None:
+        routing.append(probs.view(B, S, E))
+    top_w, top_e = torch.topk(probs, k, dim=-1)
+    if variant == "normalized_expert_weights":
+        top_w = top_w / top_w.sum(-1, keepdim=True)
+    w1 = w[p + "mlp.experts.mlp.w1"].view(E, I, H)
+    w2 = w[p + "mlp.experts.mlp.w2"].view(E, I, H)
+    if variant == "w2_viewed_e_h_i":
+        w2 = w[p + "mlp.experts.mlp.w2"].view(E, H, I).transpose(1, 2)
+    if variant == "swapped_w1_w2":
+        w1, w2 = w2, w1
+    bias = w[p + "mlp.experts.bias"]
+    out = torch.zeros_like(xt)
+    chosen = torch.nn.functional.one_hot(top_e, E).permute(2, 1, 0)     # [E, k, T]
+    for ex in range(E):
+        slot, tok = torch.where(chosen[ex])
+        if tok.numel() == 0:
+            continue
+        y = torch.matmul(nomic_moe_gelu(torch.matmul(xt[tok], w1[ex].t()), variant), w2[ex])
+        if variant == "bias_scaled_by_weights":
+            y = y + bias
+        out.index_add_(0, tok, y * top_w[tok, slot, None])
+    if variant != "bias_scaled_by_weights":
+        out = out + bias
+    return out.view(B, S, H)
 
 
 def nomic_angles_numpy(S, d, base=NOMIC_ROTARY_BASE):
@@ -1821,15 +1999,21 @@ class NomicB(torch.nn.Module):
     worth about 4e-9 on the hidden states: see "glibc_cos_sin"), attention by
     nn.MultiheadAttention (identity in-projection, no biases, out_proj =
     out_proj, key_padding_mask), nn.LayerNorm, nn.Linear fc11 / fc12 / fc2
-    with a * g / (1 + exp(-g))."""
+    with a * g / (1 + exp(-g)).
+    nomic_moe: the nn.Linear Q, K, V with Wqkv's bias thirds,
+    nn.MultiheadAttention's out_proj with out_proj's bias (its in-projection
+    bias zero), LayerNorm eps 1e-5, and per layer nn.Linear fc1 + nn.GELU +
+    nn.Linear fc2, or the MoE as NomicMoeB computes it."""
 
     def __init__(self, w, sh):
         super().__init__()
-        H, I, nh = sh["hidden"], nomic_inner(sh), sh["heads"]
+        moe = is_nomic_moe(sh)
+        H, I, nh = sh["hidden"], sh["inter"] if moe else nomic_inner(sh), sh["heads"]
+        eps = ln_eps(sh)
         self.nh, self.hd = nh, H // nh
         self.word = torch.nn.Embedding(sh["vocab"], H, dtype=torch.float64)
         self.typ = torch.nn.Embedding(sh.get("typevocab", 2), H, dtype=torch.float64)
-        self.eln = torch.nn.LayerNorm(H, eps=1e-12, dtype=torch.float64)
+        self.eln = torch.nn.LayerNorm(H, eps=eps, dtype=torch.float64)
         self.layers = torch.nn.ModuleList()
         f64 = dict(dtype=torch.float64)
         with torch.no_grad():
@@ -1840,23 +2024,38 @@ class NomicB(torch.nn.Module):
             for i in range(sh["layers"]):
                 p = "encoder.layers.%d." % i
                 m = torch.nn.ModuleDict({
-                    "q": torch.nn.Linear(H, H, bias=False, **f64), "k": torch.nn.Linear(H, H, bias=False, **f64),
-                    "v": torch.nn.Linear(H, H, bias=False, **f64),
-                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=False, batch_first=True, **f64),
-                    "norm1": torch.nn.LayerNorm(H, eps=1e-12, **f64),
-                    "fc11": torch.nn.Linear(H, I, bias=False, **f64), "fc12": torch.nn.Linear(H, I, bias=False, **f64),
-                    "fc2": torch.nn.Linear(I, H, bias=False, **f64),
-                    "norm2": torch.nn.LayerNorm(H, eps=1e-12, **f64)})
+                    "q": torch.nn.Linear(H, H, bias=moe, **f64), "k": torch.nn.Linear(H, H, bias=moe, **f64),
+                    "v": torch.nn.Linear(H, H, bias=moe, **f64),
+                    "attn": torch.nn.MultiheadAttention(H, nh, dropout=0.0, bias=moe, batch_first=True, **f64),
+                    "norm1": torch.nn.LayerNorm(H, eps=eps, **f64),
+                    "norm2": torch.nn.LayerNorm(H, eps=eps, **f64)})
+                if nomic_moe_layer(sh, i):
+                    m["moe"] = NomicMoeB(w, sh, p)
+                elif moe:
+                    m.update({"fc1": torch.nn.Linear(H, I, **f64), "act": torch.nn.GELU(),
+                              "fc2": torch.nn.Linear(I, H, **f64)})
+                else:
+                    m.update({"fc11": torch.nn.Linear(H, I, bias=False, **f64),
+                              "fc12": torch.nn.Linear(H, I, bias=False, **f64),
+                              "fc2": torch.nn.Linear(I, H, bias=False, **f64)})
                 wqkv = w[p + "attn.Wqkv.weight"]
                 for j, n in enumerate("qkv"):
                     m[n].weight.copy_(wqkv[j * H:(j + 1) * H])
+                    if moe:
+                        m[n].bias.copy_(w[p + "attn.Wqkv.bias"][j * H:(j + 1) * H])
                 m["attn"].in_proj_weight.copy_(torch.eye(H, dtype=torch.float64).repeat(3, 1))
                 m["attn"].out_proj.weight.copy_(w[p + "attn.out_proj.weight"])
+                if moe:
+                    m["attn"].in_proj_bias.zero_()
+                    m["attn"].out_proj.bias.copy_(w[p + "attn.out_proj.bias"])
                 for n in ("norm1", "norm2"):
                     m[n].weight.copy_(w[p + n + ".weight"])
                     m[n].bias.copy_(w[p + n + ".bias"])
-                for n in ("fc11", "fc12", "fc2"):
-                    m[n].weight.copy_(w[p + "mlp." + n + ".weight"])
+                for n in ("fc11", "fc12", "fc1", "fc2"):
+                    if n in m:
+                        m[n].weight.copy_(w[p + "mlp." + n + ".weight"])
+                        if moe:
+                            m[n].bias.copy_(w[p + "mlp." + n + ".bias"])
                 self.layers.append(m)
         self.eval()
 
@@ -1873,9 +2072,47 @@ class NomicB(torch.nn.Module):
             q, k = self.rotate(m["q"](h), rot), self.rotate(m["k"](h), rot)
             a, _ = m["attn"](q, k, m["v"](h), key_padding_mask=kpm, need_weights=False)
             h1 = m["norm1"](a + h)
-            g = m["fc12"](h1)
-            h = m["norm2"](m["fc2"](m["fc11"](h1) * (g / (1.0 + torch.exp(-g)))) + h1)
+            if "moe" in m:
+                f = m["moe"](h1)
+            elif "fc1" in m:
+                f = m["fc2"](m["act"](m["fc1"](h1)))
+            else:
+                g = m["fc12"](h1)
+                f = m["fc2"](m["fc11"](h1) * (g / (1.0 + torch.exp(-g))))
+            h = m["norm2"](f + h1)
         return h
+
+
+class NomicMoeB(torch.nn.Module):
+    """B's MoE layer (nomic-embed-text-v2-moe), the dense formulation apart
+    from A's gather / index_add_: nn.Linear router (no bias) + nn.Softmax;
+    the k chosen experts of a token by rank (expert e is kept where fewer
+    than k experts have a larger probability: no topk, no sort) and a dense
+    [T, E] weight matrix, the probability where kept and 0 elsewhere; every
+    token through every expert with torch.einsum over the [E, I, H] blocks
+    ([E, T, I], nn.GELU, [E, T, H]); the weighted sum over E, + the bias."""
+
+    def __init__(self, w, sh, p):
+        super().__init__()
+        H, I, E = sh["hidden"], sh["inter"], sh["num_experts"]
+        self.k = sh["moe_top_k"]
+        self.router = torch.nn.Linear(H, E, bias=False, dtype=torch.float64)
+        self.softmax = torch.nn.Softmax(dim=-1)
+        self.act = torch.nn.GELU()
+        with torch.no_grad():
+            self.router.weight.copy_(w[p + "mlp.router.layer.weight"])
+            self.w1 = torch.nn.Parameter(w[p + "mlp.experts.mlp.w1"].reshape(E, I, H).clone())
+            self.w2 = torch.nn.Parameter(w[p + "mlp.experts.mlp.w2"].reshape(E, I, H).clone())
+            self.bias = torch.nn.Parameter(w[p + "mlp.experts.bias"].clone())
+
+    def forward(self, x):
+        B, S, H = x.shape
+        xt = x.reshape(B * S, H)
+        pr = self.softmax(self.router(xt))                              # [T, E]
+        above = (pr[:, None, :] > pr[:, :, None]).sum(-1)               # [T, E]: experts ranked above e
+        dense = torch.where(above < self.k, pr, torch.zeros_like(pr))
+        y = torch.einsum("eti,eih->eth", self.act(torch.einsum("th,eih->eti", xt, self.w1)), self.w2)
+        return ((dense.t()[:, :, None] * y).sum(0) + self.bias).view(B, S, H)
 
 
 def nomic_rotary_info(sh, S, base=NOMIC_ROTARY_BASE, angles_numpy=None):
@@ -2850,10 +3087,11 @@ def id_cases_for(shape, rng):
         types.append([0] * (n1 + 2) + [1] * (n2 + 1))
     cases.append(dict(name="pairs_type_ids", ids=rows, type_ids=types, hidden=False))
     cases.append(dict(name="single", ids=[rand_row(rng, 12, V, cls, sep)], type_ids=None, hidden=False))
-    if is_distil(sh) or is_mpnet(sh) or roberta or is_modernbert(sh) or is_gte(sh):
+    if is_distil(sh) or is_mpnet(sh) or roberta or is_modernbert(sh) or is_gte(sh) or is_nomic_moe(sh):
         # DistilBERT, MPNet, ModernBERT and gte have no token types,
-        # XLM-RoBERTa and rerank_gte one: the pairs case is dropped (after
-        # its ids were drawn, so the other cases are what they would be)
+        # XLM-RoBERTa, rerank_gte and nomic_moe one: the pairs case is
+        # dropped (after its ids were drawn, so the other cases are what they
+        # would be)
         cases = [c for c in cases if c["type_ids"] is None]
     if is_mpnet(sh) or roberta:
         # literal <pad> tokens (id 1) inside the rows: attended to, but at
@@ -3010,7 +3248,7 @@ def text_cases_for(shape):
     ]
     if is_mpnet(SHAPES[shape]):
         cases.append(dict(name="mpnet_special_tokens", texts=MPNET_SPECIAL_TEXTS))
-    if shape in ("xlmr", "xlmroberta"):
+    if shape in ("xlmr", "xlmroberta", "nomic_moe"):
         cases.append(dict(name="xlmr_unigram", texts=XLMR_TEXTS))
     if SHAPES[shape]["tokjson_fixture"] == "../tokenizer/bpe":
         # roberta and jina_code: the byte-level BPE fixture
@@ -3315,12 +3553,13 @@ def modernbert_check_ids(shape, case, ids):
 
 
 # The <mask> id of each shape's copied tokenizer.json (its last id)
-MASK_ID = {"xlmr": 4001, "xlmroberta": 4001, "roberta": 3999, "jina_code": 3999}
+MASK_ID = {"xlmr": 4001, "xlmroberta": 4001, "roberta": 3999, "jina_code": 3999, "nomic_moe": 4001}
 
 
 def fixture_check_ids(shape, case, ids):
-    """xlmr, xlmroberta (Unigram), roberta and jina_code (BPE): the copied tokenizer.json
-    has the shape's vocab size; every row is <s> ... </s>; "a <mask> b" has
+    """xlmr, xlmroberta, nomic_moe (Unigram), roberta and jina_code (BPE): the copied
+    tokenizer.json has the shape's vocab size (nomic_moe: its tok_vocab, the
+    embedding rows padded to 64); every row is <s> ... </s>; "a <mask> b" has
     <mask>; a text that is also in the tokenizer fixture's cases.jsonl (same
     HF crate, no strip, no truncation) and is unchanged by str.strip() and not
     truncated has the same ids there.  Returns how many texts were compared
@@ -3328,7 +3567,7 @@ def fixture_check_ids(shape, case, ids):
     sh = SHAPES[shape]
     udir = os.path.join(VOCAB_DIR, sh["tokjson_fixture"])
     with open(os.path.join(udir, "tokenizer.json"), encoding="utf-8") as f:
-        assert len(json.load(f)["model"]["vocab"]) == sh["vocab"]
+        assert len(json.load(f)["model"]["vocab"]) == sh.get("tok_vocab", sh["vocab"])
     with open(os.path.join(udir, "cases.jsonl"), encoding="utf-8") as f:
         ref = {d["text"]: d["ids"] for d in map(json.loads, f)}
     n = 0
@@ -3385,6 +3624,7 @@ def run_shape(shape, args, report):
 
     mpnet = is_mpnet(sh)
     nomic = is_nomic(sh)
+    nomic_moe = is_nomic_moe(sh)
     modernbert = is_modernbert(sh)
     gte = is_gte(sh)
     jina = is_jina(sh)
@@ -3419,6 +3659,8 @@ def run_shape(shape, args, report):
     # architecture wrong (the goldens' 1e-4 tolerance must be below these)
     variants = (("no_bias", "transposed_bias", "boundary_bucket", "bert_positions") if mpnet
                 else ("bert_positions", "bert_eps") if is_roberta(sh)
+                else ("no_rotary", "interleaved_rotary", "glibc_cos_sin", "normalized_expert_weights", "top_1",
+                      "bias_scaled_by_weights", "w2_viewed_e_h_i", "swapped_w1_w2", "tanh_gelu") if nomic_moe
                 else ("no_rotary", "interleaved_rotary", "swapped_fc11_fc12", "float64_angles", "gelu",
                       "inv_freq_correctly_rounded", "glibc_cos_sin") if nomic
                 else ("no_window", "window_layers_shifted", "one_theta", "window_one_short", "silu",
@@ -3476,6 +3718,54 @@ def run_shape(shape, args, report):
         out_a32 = lambda h, m: embed(h, m, sh, head_a32)                   # noqa: E731
         out_b = lambda h, m: embed(h, m, sh, head_b)                       # noqa: E731
     last = {}
+    # nomic_moe: the gap between each valid token's k-th and (k+1)-th
+    # routing logit (log p, float64), smallest over every layer and case: it
+    # must exceed MOE_MIN_GAP so that the engine's float32 routing picks the
+    # reference's experts; for information the same gap in probabilities,
+    # the float32 run of A's routing against float64's (asserted to pick the
+    # same experts) and how the tokens spread over the experts
+    moe_info = {"min_gap": 1.0, "min_gap_case": None, "min_logit_gap": float("inf"), "tokens": 0,
+                "router_logit_std": 0.0, "fp32_logit_max_diff": 0.0, "fp32_routing_differs": 0,
+                "tokens_per_expert": [0] * sh["num_experts"], "top_k_weight_sum_mean": 0.0} if nomic_moe else None
+
+    def moe_check_fp32(routing, routing32, mask):
+        k = sh["moe_top_k"]
+        valid = mask.bool()
+        for pr, pr32 in zip(routing, routing32):
+            z, z32 = torch.log(pr[valid]), torch.log(pr32[valid].double())
+            d = (z - z.mean(-1, keepdim=True)) - (z32 - z32.mean(-1, keepdim=True))
+            moe_info["fp32_logit_max_diff"] = max(moe_info["fp32_logit_max_diff"], float(d.abs().max()))
+            e64 = pr[valid].topk(k, dim=-1).indices.sort(-1).values
+            e32 = pr32[valid].topk(k, dim=-1).indices.sort(-1).values
+            moe_info["fp32_routing_differs"] += int((e64 != e32).any(-1).sum())
+        assert moe_info["fp32_routing_differs"] == 0, (shape, moe_info)
+
+    def moe_check(routing, mask, name):
+        k = sh["moe_top_k"]
+        valid = mask.bool()
+        for pr in routing:
+            srt = pr.sort(-1, descending=True)
+            gap = (srt.values[..., k - 1] - srt.values[..., k])[valid]
+            g = float(gap.min())
+            if g < moe_info["min_gap"]:
+                moe_info["min_gap"], moe_info["min_gap_case"] = g, name
+            n = int(valid.sum())
+            # the logits are log p up to a per-token constant
+            lg = torch.log(pr[valid])
+            lz = lg.sort(-1, descending=True).values
+            moe_info["min_logit_gap"] = min(moe_info["min_logit_gap"], float((lz[:, k - 1] - lz[:, k]).min()))
+            lg = lg - lg.mean(-1, keepdim=True)
+            std = float(lg.std(-1, unbiased=False).mean())
+            ws = float(srt.values[..., :k].sum(-1)[valid].mean())
+            tot = moe_info["tokens"] + n
+            moe_info["router_logit_std"] = (moe_info["router_logit_std"] * moe_info["tokens"] + std * n) / tot
+            moe_info["top_k_weight_sum_mean"] = (moe_info["top_k_weight_sum_mean"] * moe_info["tokens"] + ws * n) / tot
+            moe_info["tokens"] = tot
+            for ex in srt.indices[..., :k][valid].reshape(-1).tolist():
+                moe_info["tokens_per_expert"][ex] += 1
+        assert moe_info["min_logit_gap"] > MOE_MIN_GAP, (
+            "%s: routing gap %.3g between the %d-th and %d-th logit in case %s is under %g: float32 could "
+            "route otherwise" % (shape, moe_info["min_logit_gap"], k, k + 1, name, MOE_MIN_GAP))
 
     def forward(rows, types, prompt_length=0, stored_hidden=False, name=None):
         ids, mask, tt_tok = pad_batch(rows, types, pad_id)
@@ -3485,7 +3775,13 @@ def run_shape(shape, args, report):
         # the encoder attends with mask; pooling uses pmask (the prompt left out)
         pmask = prompt_pool_mask(mask, prompt_length) if prompt_length else mask
         with torch.no_grad():
-            ha = encoder_a(w, sh, ids, mask, tt)
+            if nomic_moe:
+                # and the routing probabilities of every MoE layer (moe_check)
+                routing = []
+                ha = nomic_a(w, sh, ids, mask, tt, routing=routing)
+                moe_check(routing, mask, name)
+            else:
+                ha = encoder_a(w, sh, ids, mask, tt)
             if classifier:
                 la, pa = classify_a(ha, mask, hw, sh)
                 last["logits"] = la
@@ -3553,7 +3849,12 @@ def run_shape(shape, args, report):
             figs["A_vs_B_fast_hidden"] = max(figs["A_vs_B_fast_hidden"], maxdiff_valid(ha, hf, mask))
             figs["A_vs_B_fast_pooled"] = max(figs["A_vs_B_fast_pooled"], float((pa - pf).abs().max()))
         with torch.no_grad():
-            h32 = encoder_a(w32, sh, ids, mask, tt)
+            if nomic_moe:
+                routing32 = []
+                h32 = nomic_a(w32, sh, ids, mask, tt, routing=routing32)
+                moe_check_fp32(routing, routing32, mask)
+            else:
+                h32 = encoder_a(w32, sh, ids, mask, tt)
             p32 = out_a32(h32, pmask).double()
             if classifier:
                 l32 = classify_a(h32, mask, hw32, sh)[0].double()
@@ -3704,12 +4005,13 @@ def run_shape(shape, args, report):
                         ", ".join("%s -> %s" % (list(b), list(k)) for b, k in
                                   zip(tr["content_tokens_before_truncation"], tr["content_tokens_kept"]))))
     elif shape in ("minilm", "bge", "multi", "dense", "distil", "mpnet", "xlmr", "xlmroberta", "roberta", "nomic",
-                   "modernbert", "gte", "jina", "jina_code"):
+                   "modernbert", "gte", "jina", "jina_code", "nomic_moe"):
         maxlen = effective_max_length(shape)
         # nomic, gte and jina: the tokenizer lowercases, sentence-transformers
-        # does not (jina_code's BPE tokenizer does not lowercase at all)
+        # does not (jina_code's BPE and nomic_moe's Unigram tokenizer do not
+        # lowercase at all)
         tok_lowers = sh["lower"] and not st_lower(sh)
-        assert tok_lowers == (nomic or gte or (jina and not jina_code)), shape
+        assert tok_lowers == ((nomic and not nomic_moe) or gte or (jina and not jina_code)), shape
         all_same = True
         if mpnet:
             mpnet_info.update(mpnet_tokenizer_checks(shape))
@@ -3810,6 +4112,15 @@ def run_shape(shape, args, report):
         print("    %-24s %.3g" % (k, v))
     if tok_check:
         print("  " + tok_check)
+    if nomic_moe:
+        print("  MoE routing (float64, %d valid tokens x MoE layers): smallest gap between the %d-th and %d-th "
+              "probability %.4g (case %s), in logits %.4g (must exceed %g); float32 A's logits within %.3g of "
+              "float64's, the same experts for every token; router logits' spread (std over experts) %.3g; "
+              "top-%d weights sum to %.3f on average; tokens per expert %s"
+              % (moe_info["tokens"], sh["moe_top_k"], sh["moe_top_k"] + 1, moe_info["min_gap"],
+                 moe_info["min_gap_case"], moe_info["min_logit_gap"], MOE_MIN_GAP, moe_info["fp32_logit_max_diff"],
+                 moe_info["router_logit_std"], sh["moe_top_k"], moe_info["top_k_weight_sum_mean"],
+                 moe_info["tokens_per_expert"]))
     if classifier:
         print("  head sensitivity (information): max |score diff| against A over all cases / smallest "
               "per-case max:")
@@ -3869,6 +4180,8 @@ def run_shape(shape, args, report):
         report[shape]["mpnet"] = mpnet_info
     if nomic:
         report[shape]["nomic_rotary"] = nomic_info
+    if nomic_moe:
+        report[shape]["moe_routing"] = moe_info
     if modernbert:
         report[shape]["modernbert_rotary"] = nomic_info
     if gte:
@@ -3886,7 +4199,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shapes", default="minilm,bge,multi,f16,bf16,dense,instr,distil,mpnet,xlmr,xlmroberta,roberta,"
                                         "nomic,rerank,rerank_xlmr,modernbert,rerank_modernbert,gte,rerank_gte,"
-                                        "jina,rerank_jina,jina_code")
+                                        "jina,rerank_jina,jina_code,nomic_moe")
     ap.add_argument("--keep", action="store_true", help="keep build/golden-work/{py,c}/<shape>")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()

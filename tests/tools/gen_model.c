@@ -3,7 +3,7 @@
 **
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
 **                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|gte|rerank_gte|
-**                                 jina|rerank_jina|jina_code|
+**                                 jina|rerank_jina|jina_code|nomic_moe|
 **                                 bert-base|mpnet-base|nomic-base|modernbert-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
@@ -81,6 +81,12 @@
 **                                                    prefix, no position
 **                                                    table (ALiBi), the
 **                                                    byte-level BPE tokenizer
+**   nomic_moe 64/3/4/96     4032 pos 2048 seed 30 F32 NomicBert with
+**                                                    Mixture-of-Experts FFNs
+**                                                    (below), no prefix, no
+**                                                    position table (rotary),
+**                                                    type_vocab 1, the XLM-R
+**                                                    Unigram tokenizer
 **   bench only, no goldens: bert-base 768/12/12/3072 (seed 12), mpnet-base
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert),
@@ -190,6 +196,43 @@
 ** do_lower_case true, model_max_length 2048).  ST files: mean pooling,
 ** Normalize, max_seq_length 2048, do_lower_case false (nomic-embed-text's
 ** layout: the tokenizer lowercases, sentence-transformers does not).
+**
+** NomicBert MoE (shape nomic_moe): the tensors of
+** nomic-embed-text-v2-moe's model.safetensors (NomicBertModel with
+** moe_every_n_layers 2, names without prefix, no pooler):
+**   embeddings.word_embeddings.weight [V,H] (V = 4032: the XLM-R Unigram
+**   tokenizer's 4002 ids padded to a multiple of 64, as 250002 to 250048),
+**   embeddings.token_type_embeddings.weight [1,H], emb_ln.weight/bias [H];
+**   per layer i, prefix "encoder.layers.<i>.": attn.Wqkv.weight [3H,H]
+**   (rows Q, K, V) and .bias [3H], attn.out_proj.weight [H,H] and .bias
+**   [H], norm1.weight/bias [H], norm2.weight/bias [H], and
+**     i % 2 == 0 (dense): mlp.fc1.weight [I,H], mlp.fc1.bias [I],
+**       mlp.fc2.weight [H,I], mlp.fc2.bias [H] (fc2(GELU_erf(fc1(x))));
+**     i % 2 == 1 (MoE, moe_every_n_layers 2): mlp.router.layer.weight
+**       [E,H] (no bias), mlp.experts.mlp.w1 [E*I,H], mlp.experts.mlp.w2
+**       [E*I,H] (expert e's rows e*I..(e+1)*I-1 of each; w1 applied
+**       transposed, w2 not: GELU_erf(x w1_e^T) w2_e), mlp.experts.bias [H]
+**       (one, added after the weighted sum).
+** 3 layers (0 and 2 dense, 1 MoE), 4 heads of 16, I = n_inner 96 (not
+** rounded: the MLP is not gated), E = num_experts 4, moe_top_k 2 (the
+** router's softmax values of the two largest, not renormalised).
+** attn.Wqkv.weight takes K_QKV (as nomic's), mlp.router.layer.weight
+** K_HEAD (std 0.3: the router's logits spread by about 2.6 over the
+** experts, so that the gap between a token's second and third logit stays
+** far above float32 rounding, and the engine routes as the float64
+** reference does), emb_ln / norm1 / norm2 the LayerNorm kinds, the rest
+** (biases included) K_STD.
+** config.json is nomic-embed-text-v2-moe's NomicBertConfig (a GPT2Config,
+** transformers 4.44.2, keys sorted; see write_nomic_moe_config):
+** activation_function "gelu", qkv_proj_bias / mlp_fc1_bias / mlp_fc2_bias
+** true, layer_norm_epsilon 1e-05, num_experts, moe_top_k,
+** moe_every_n_layers 2, moe_normalize_expert_weights false, pad_token_id 1,
+** type_vocab_size 1, rotary_emb_base 1000 (nomic's), auto_map to
+** nomic-ai/nomic-bert-2048's code, ...  tokenizer.json (Unigram),
+** tokenizer_config.json (XLMRobertaTokenizer) and special_tokens_map.json
+** are copied from <vocab-dir>/../tokenizer/unigram/, as for xlmr.  ST
+** files: mean pooling, Normalize, max_seq_length 512, do_lower_case false
+** (nomic-embed-text-v2-moe's layout).
 **
 ** ModernBERT (shape modernbert): ModernBertModel as sentence-transformers
 ** saves nomic-ai/modernbert-embed-base (names without prefix, no biases at
@@ -402,6 +445,8 @@
 **            states by only ~3e-4), and JinaBert's GeGLU pre-activations
 **            are O(1) (with std 0.02, tanh-GELU for erf GELU moves its
 **            hidden states by only ~1.6e-6).
+**            nomic_moe's mlp.router.layer.weight takes K_HEAD too (see
+**            NomicBert MoE above).
 **            A cross-encoder's head (rerank: bert.pooler.dense.* and
 **            classifier.*; rerank_xlmr: classifier.dense.* and
 **            classifier.out_proj.*; rerank_modernbert: head.dense.weight
@@ -504,7 +549,14 @@ static const Prompt MODERNBERT_PROMPTS[] = {
 };
 
 enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBERTA = 4, ARCH_NOMIC = 5,
-       ARCH_MODERNBERT = 6, ARCH_GTE = 7, ARCH_JINA = 8, ARCH_JINA_CODE = 9 };
+       ARCH_MODERNBERT = 6, ARCH_GTE = 7, ARCH_JINA = 8, ARCH_JINA_CODE = 9, ARCH_NOMIC_MOE = 10 };
+
+/* nomic-embed-text-v2-moe's Mixture of Experts (ARCH_NOMIC_MOE): layer i's
+** MLP is an MoE where i % moe_every_n_layers == 1, with num_experts experts
+** of which each token takes moe_top_k. */
+#define NOMIC_MOE_EXPERTS 4
+#define NOMIC_MOE_TOP_K 2
+#define NOMIC_MOE_EVERY 2
 
 /* Cross-encoder heads (*ForSequenceClassification, one label):
 ** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
@@ -728,6 +780,15 @@ static const Shape SHAPES[] = {
   {"jina_code", 96, 3, 6, 128, 4000, 1024, 2, 26, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 1024, NULL, 0, NULL, 0, NULL, 0, ARCH_JINA_CODE, "../tokenizer/bpe",
    1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+  /* NomicBert with Mixture-of-Experts FFNs as nomic-ai/nomic-embed-text-v2-moe
+  ** has it (at the test width): nomic's rotary attention with biases, a
+  ** GELU MLP with biases (n_inner 96, not rounded) on layers 0 and 2, 4
+  ** experts of it with top-2 routing on layer 1, one token type, the XLM-R
+  ** Unigram tokenizer (4002 ids in 4032 rows, pad_token_id 1), mean
+  ** pooling, Normalize, 512 tokens */
+  {"nomic_moe", 64, 3, 4, 96, 4032, 2048, 1, 30, DT_F32, "", 1,
+   NULL, "../tokenizer/unigram", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC_MOE,
+   "../tokenizer/unigram", 1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
@@ -1003,6 +1064,49 @@ static void add_layer_parts(const Shape *s, int layer, const LayerPart *parts, s
   }
 }
 
+/* NomicBertModel with MoE layers (nomic-embed-text-v2-moe's
+** model.safetensors): nomic's embeddings with one token type, per layer
+** Wqkv and out_proj with biases, then on the dense layers (i %
+** NOMIC_MOE_EVERY != 1) fc1 [I, H] and fc2 [H, I] with biases, on the MoE
+** layers the bias-free router [E, H], the experts' w1 and w2 [E * I, H]
+** (expert outer) and their one shared bias [H].  Wqkv takes K_QKV (as
+** nomic's), the router K_HEAD (std 0.3: routing gaps far above float32
+** rounding), the LayerNorms the LayerNorm kinds, the rest K_STD. */
+static void build_nomic_moe_tensors(const Shape *s) {
+  long H = s->hidden, I = s->inter, E = NOMIC_MOE_EXPERTS;
+  char b[96];
+  add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
+  add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
+  add(s, "emb_ln.weight", 1, H, 0, K_LN_W, -1);
+  add(s, "emb_ln.bias", 1, H, 0, K_LN_B, -1);
+  for (int i = 0; i < s->layers; i++) {
+    const LayerPart attn[] = {
+      {"attn.Wqkv.weight", 3 * H, H, K_QKV}, {"attn.Wqkv.bias", 3 * H, 0, K_STD},
+      {"attn.out_proj.weight", H, H, K_STD}, {"attn.out_proj.bias", H, 0, K_STD},
+      {"norm1.weight", H, 0, K_LN_W},        {"norm1.bias", H, 0, K_LN_B},
+      {"norm2.weight", H, 0, K_LN_W},        {"norm2.bias", H, 0, K_LN_B},
+    };
+    const LayerPart dense[] = {
+      {"mlp.fc1.weight", I, H, K_STD}, {"mlp.fc1.bias", I, 0, K_STD},
+      {"mlp.fc2.weight", H, I, K_STD}, {"mlp.fc2.bias", H, 0, K_STD},
+    };
+    const LayerPart moe[] = {
+      {"mlp.router.layer.weight", E, H, K_HEAD}, {"mlp.experts.mlp.w1", E * I, H, K_STD},
+      {"mlp.experts.mlp.w2", E * I, H, K_STD},   {"mlp.experts.bias", H, 0, K_STD},
+    };
+    const int is_moe = i % NOMIC_MOE_EVERY == 1;
+    const LayerPart *parts[] = {attn, is_moe ? moe : dense};
+    const size_t nparts[] = {sizeof attn / sizeof attn[0], is_moe ? sizeof moe / sizeof moe[0]
+                                                                  : sizeof dense / sizeof dense[0]};
+    for (int g = 0; g < 2; g++)
+      for (size_t k = 0; k < nparts[g]; k++) {
+        snprintf(b, sizeof b, "encoder.layers.%d.%s", i, parts[g][k].part);
+        add(s, b, parts[g][k].d1 ? 2 : 1, parts[g][k].d0, parts[g][k].d1, parts[g][k].kind, i);
+      }
+  }
+  qsort(tensors, (size_t)ntensors, sizeof tensors[0], cmp_tensor);
+}
+
 /* A BertForSequenceClassification-style head: the base model's BertPooler
 ** (under the prefix) is its first Linear, the classifier lies outside the
 ** base model (no prefix); all K_HEAD. */
@@ -1115,6 +1219,10 @@ static void build_tensors(const Shape *s) {
   }
   if (s->arch == ARCH_NOMIC) {
     build_nomic_tensors(s);
+    return;
+  }
+  if (s->arch == ARCH_NOMIC_MOE) {
+    build_nomic_moe_tensors(s);
     return;
   }
   if (s->arch == ARCH_MODERNBERT) {
@@ -1540,6 +1648,100 @@ static void write_nomic_config(const Shape *s, const char *dir) {
   write_text(dir, "config.json", t);
 }
 
+/* config.json as nomic-embed-text-v2-moe's: a NomicBertConfig (a GPT2Config)
+** as transformers 4.44.2 saved it (keys sorted), at the test width: nomic's
+** keys with biases, GELU, layer_norm_epsilon 1e-05, the MoE keys
+** (num_experts, moe_top_k, moe_every_n_layers, moe_normalize_expert_weights
+** false, ...), pad_token_id 1, add_pooling_layer false, ffn_div 1 and
+** auto_map's seven classes, as the released file has them.
+** rotary_emb_base is nomic's 1000 (the released file says 10000). */
+static void write_nomic_moe_config(const Shape *s, const char *dir) {
+  char t[4096];
+  snprintf(t, sizeof t,
+           "{\n"
+           "  \"_name_or_path\": \"nomic-ai/nomic-xlm-2048\",\n"
+           "  \"activation_function\": \"gelu\",\n"
+           "  \"add_pooling_layer\": false,\n"
+           "  \"architectures\": [\n"
+           "    \"NomicBertModel\"\n"
+           "  ],\n"
+           "  \"attn_pdrop\": 0.0,\n"
+           "  \"auto_map\": {\n"
+           "    \"AutoConfig\": \"nomic-ai/nomic-bert-2048--configuration_hf_nomic_bert.NomicBertConfig\",\n"
+           "    \"AutoModel\": \"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertModel\",\n"
+           "    \"AutoModelForMaskedLM\": "
+           "\"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForPreTraining\",\n"
+           "    \"AutoModelForMultipleChoice\": "
+           "\"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForMultipleChoice\",\n"
+           "    \"AutoModelForQuestionAnswering\": "
+           "\"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForQuestionAnswering\",\n"
+           "    \"AutoModelForSequenceClassification\": "
+           "\"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForSequenceClassification\",\n"
+           "    \"AutoModelForTokenClassification\": "
+           "\"nomic-ai/nomic-bert-2048--modeling_hf_nomic_bert.NomicBertForTokenClassification\"\n"
+           "  },\n"
+           "  \"bos_token_id\": null,\n"
+           "  \"causal\": false,\n"
+           "  \"dense_seq_output\": true,\n"
+           "  \"embd_pdrop\": 0.1,\n"
+           "  \"eos_token_id\": null,\n"
+           "  \"expert_choice_router\": false,\n"
+           "  \"ffn_div\": 1,\n"
+           "  \"fused_bias_fc\": true,\n"
+           "  \"fused_dropout_add_ln\": true,\n"
+           "  \"initializer_range\": 0.02,\n"
+           "  \"layer_norm_epsilon\": 1e-05,\n"
+           "  \"max_trained_positions\": %d,\n"
+           "  \"mlp_fc1_bias\": true,\n"
+           "  \"mlp_fc2_bias\": true,\n"
+           "  \"model_type\": \"nomic_bert\",\n"
+           "  \"moe_every_n_layers\": %d,\n"
+           "  \"moe_impl\": \"megablocks\",\n"
+           "  \"moe_normalize_expert_weights\": false,\n"
+           "  \"moe_resid_pdrop\": 0.0,\n"
+           "  \"moe_top_k\": %d,\n"
+           "  \"n_embd\": %d,\n"
+           "  \"n_head\": %d,\n"
+           "  \"n_inner\": %d,\n"
+           "  \"n_layer\": %d,\n"
+           "  \"n_positions\": %d,\n"
+           "  \"num_experts\": %d,\n"
+           "  \"num_shared_experts\": 0,\n"
+           "  \"pad_token_id\": %d,\n"
+           "  \"pad_vocab_size_multiple\": 64,\n"
+           "  \"parallel_block\": false,\n"
+           "  \"parallel_block_tied_norm\": false,\n"
+           "  \"prenorm\": false,\n"
+           "  \"qkv_proj_bias\": true,\n"
+           "  \"reorder_and_upcast_attn\": false,\n"
+           "  \"resid_pdrop\": 0.0,\n"
+           "  \"rotary_emb_base\": 1000,\n"
+           "  \"rotary_emb_fraction\": 1.0,\n"
+           "  \"rotary_emb_interleaved\": false,\n"
+           "  \"rotary_emb_scale_base\": null,\n"
+           "  \"rotary_scaling_factor\": null,\n"
+           "  \"router_aux_loss_coef\": 0.1,\n"
+           "  \"scale_attn_by_inverse_layer_idx\": false,\n"
+           "  \"scale_attn_weights\": true,\n"
+           "  \"summary_activation\": null,\n"
+           "  \"summary_first_dropout\": 0.1,\n"
+           "  \"summary_proj_to_labels\": true,\n"
+           "  \"summary_type\": \"cls_index\",\n"
+           "  \"summary_use_proj\": true,\n"
+           "  \"torch_dtype\": \"%s\",\n"
+           "  \"transformers_version\": \"4.44.2\",\n"
+           "  \"type_vocab_size\": %d,\n"
+           "  \"use_cache\": true,\n"
+           "  \"use_flash_attn\": true,\n"
+           "  \"use_rms_norm\": false,\n"
+           "  \"use_xentropy\": true,\n"
+           "  \"vocab_size\": %d\n"
+           "}\n",
+           s->maxpos, NOMIC_MOE_EVERY, NOMIC_MOE_TOP_K, s->hidden, s->heads, s->inter, s->layers, s->maxpos,
+           NOMIC_MOE_EXPERTS, s->pad_id, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+  write_text(dir, "config.json", t);
+}
+
 /* ModernBERT's fixed config values: the attention pattern, the two rotary
 ** bases and the special token ids of the modernbert-style tokenizer
 ** ([CLS] 4000, [SEP] 4001, [PAD] 4002). */
@@ -1764,6 +1966,10 @@ static void write_config(const Shape *s, const char *dir) {
   }
   if (s->arch == ARCH_NOMIC) {
     write_nomic_config(s, dir);
+    return;
+  }
+  if (s->arch == ARCH_NOMIC_MOE) {
+    write_nomic_moe_config(s, dir);
     return;
   }
   HeadKeys hk;

@@ -170,6 +170,27 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   if (nomic)
     want = (int64_t)in.vocab_size * H + 2 * H + 2 * H +
            in.num_layers * (4 * H * H + 2 * H + 3 * I * H + 2 * H);
+  /* nomic-embed-text-v2-moe's layout (nomic_moe, activation_function gelu):
+  ** one token type; Wqkv, out_proj, fc1 and fc2 with biases; in every layer
+  ** l with l % moe_every_n_layers == 1 the router (E x H), the experts' w1
+  ** and w2 (E I x H each) and their bias (H) instead of fc1 and fc2.  The
+  ** counts are config.json's, read here. */
+  char cpath[1100];
+  snprintf(cpath, sizeof cpath, "%s/config.json", in.dir);
+  json_t *cf = nomic ? json_load_file(cpath, 0, NULL) : NULL;
+  const char *nact = json_string_value(json_object_get(cf, "activation_function"));
+  const int nomic_moe = nact && strcmp(nact, "gelu") == 0;
+  if (nomic_moe) {
+    const int64_t E = json_integer_value(json_object_get(cf, "num_experts"));
+    const int64_t every = json_integer_value(json_object_get(cf, "moe_every_n_layers"));
+    want = (int64_t)in.vocab_size * H + H + 2 * H;
+    for (int l = 0; l < in.num_layers; l++)
+      want += 4 * H * H + 4 * H + 4 * H +
+              (every > 0 && l % every == 1 ? E * H + 2 * E * I * H + H : 2 * I * H + I + H);
+    CHECK(E > 1 && every > 0, "%s: config.json num_experts %lld, moe_every_n_layers %lld", shape,
+          (long long)E, (long long)every);
+  }
+  json_decref(cf);
   /* ModernBERT: no position or token-type table, no biases at all (the
   ** LayerNorms' neither), Wqkv + Wo, Wi (input and gate: 2 I H) + mlp.Wo, an
   ** attn_norm in every layer but layer 0 (an Identity there), mlp_norm,
@@ -225,6 +246,7 @@ static void check_info(const char *shape, const ee_model *m, const json_t *g) {
   CHECK_EQ_INT(in.n_params, want, "%s: info.n_params (encoder, %s, Dense modules)", shape,
                mpnet ? "no token types, relative_attention_bias 32 x heads"
                      : distil ? "no token types" : roberta ? "type_vocab_size 1"
+                     : nomic_moe ? "no positions, one token type, biases, Mixture-of-Experts layers"
                      : nomic ? "no positions, no biases, gated FFN"
                      : modernbert ? "no positions, no biases, gated FFN, no attn_norm in layer 0"
                      : gte ? "no positions, gated FFN without up bias"

@@ -1786,7 +1786,7 @@ static void nomic_cases(void) {
 
   /* each setting the engine does not compute, refused by name */
   static const refusal bad[] = {
-    {"activation_function", "\"gelu\"", "\"activation_function\": 'gelu'", EE_ERR_UNSUPPORTED},
+    {"activation_function", "\"relu\"", "\"activation_function\": 'relu'", EE_ERR_UNSUPPORTED},
     {"activation_function", NULL, "\"activation_function\": 'gelu_new'", EE_ERR_UNSUPPORTED},
     {"rotary_emb_fraction", "0.5", "\"rotary_emb_fraction\": 0.5", EE_ERR_UNSUPPORTED},
     {"rotary_emb_fraction", NULL, "\"rotary_emb_fraction\": 0 in", EE_ERR_UNSUPPORTED},
@@ -1839,6 +1839,163 @@ static void nomic_cases(void) {
   write_st(dir, "model.safetensors", t, n, 0, -1);
   expect_load("NomicBert: Wqkv of H rows", dir, NULL, EE_ERR_FORMAT,
               "tensor 'encoder.layers.0.attn.Wqkv.weight'", "expected [24, 8] (config.json: 3 x n_embd 8)");
+}
+
+/* nomic-embed-text-v2-moe's layout at the tiny shape (H 8, 2 layers, 2
+** heads, n_inner 16 not rounded): biases in every product, layer 0 a GELU
+** MLP (fc1, fc2), layer 1 a Mixture of 3 experts (router, experts.mlp.w1 and
+** w2 [3 x 16, 8], experts.bias). */
+static int nomic_moe_tensors(tensor *t, const spec *s) {
+  int n = 0;
+  n = add_t(t, n, s, "embeddings.word_embeddings.weight", 64, s->H);
+  n = add_t(t, n, s, "embeddings.token_type_embeddings.weight", 1, s->H);
+  n = add_t(t, n, s, "emb_ln.weight", s->H, -1);
+  n = add_t(t, n, s, "emb_ln.bias", s->H, -1);
+  for (int l = 0; l < 2; l++) {
+    char nm[96];
+#define T_(suffix, d0, d1) snprintf(nm, sizeof nm, "encoder.layers.%d." suffix, l), n = add_t(t, n, s, nm, d0, d1)
+    T_("attn.Wqkv.weight", 3 * s->H, s->H);
+    T_("attn.Wqkv.bias", 3 * s->H, -1);
+    T_("attn.out_proj.weight", s->H, s->H);
+    T_("attn.out_proj.bias", s->H, -1);
+    T_("norm1.weight", s->H, -1);
+    T_("norm1.bias", s->H, -1);
+    if (l == 0) {
+      T_("mlp.fc1.weight", 16, s->H);
+      T_("mlp.fc1.bias", 16, -1);
+      T_("mlp.fc2.weight", s->H, 16);
+      T_("mlp.fc2.bias", s->H, -1);
+    } else {
+      T_("mlp.router.layer.weight", 3, s->H);
+      T_("mlp.experts.mlp.w1", 3 * 16, s->H);
+      T_("mlp.experts.mlp.w2", 3 * 16, s->H);
+      T_("mlp.experts.bias", s->H, -1);
+    }
+    T_("norm2.weight", s->H, -1);
+    T_("norm2.bias", s->H, -1);
+#undef T_
+  }
+  for (int i = 0; i < n; i++) t[i].is_ln_weight = strstr(t[i].name, "norm") && strstr(t[i].name, ".weight");
+  layout(t, n);
+  return n;
+}
+
+static void nomic_moe_config(const char *dir, const char *key, const char *value) {
+  static const char *const base[][2] = {
+    {"model_type", "\"nomic_bert\""}, {"activation_function", "\"gelu\""},
+    {"n_embd", "8"}, {"n_layer", "2"}, {"n_head", "2"}, {"n_inner", "16"}, {"n_positions", "16"},
+    {"vocab_size", "16"}, {"pad_vocab_size_multiple", "64"}, {"type_vocab_size", "1"},
+    {"layer_norm_epsilon", "1e-05"}, {"rotary_emb_fraction", "1.0"}, {"rotary_emb_base", "10000"},
+    {"rotary_emb_interleaved", "false"}, {"rotary_emb_scale_base", "null"},
+    {"rotary_scaling_factor", "null"}, {"prenorm", "false"}, {"causal", "false"},
+    {"qkv_proj_bias", "true"}, {"mlp_fc1_bias", "true"}, {"mlp_fc2_bias", "true"},
+    {"use_rms_norm", "null"}, {"parallel_block", "false"}, {"num_experts", "3"},
+    {"moe_top_k", "2"}, {"moe_every_n_layers", "2"}, {"moe_normalize_expert_weights", "false"},
+    {"expert_choice_router", "false"}, {"num_shared_experts", "0"}, {"moe_impl", "\"megablocks\""},
+  };
+  write_keyed_config(dir, "[\"NomicBertModel\"]", base, sizeof base / sizeof base[0], key, value);
+}
+
+/* The Mixture-of-Experts path beyond its golden (test_engine's nomic_moe):
+** in every precision the same bits alone, in a batch and on any thread
+** count; the settings it does not compute refused by name; its tensors
+** checked by name and shape. */
+static void nomic_moe_cases(void) {
+  spec s = base_spec();
+  tensor t[MAX_T];
+  char dir[600];
+  snprintf(dir, sizeof dir, "%s/nomic_moe", g_root);
+  mkdir(dir, 0700);
+  write_vocab(dir, s.vocab_tokens);
+  int n = nomic_moe_tensors(t, &s);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  nomic_moe_config(dir, NULL, NULL);
+  int32_t ids[3][12] = {{2, 5, 9, 0, 15, 7, 3}, {2, 6, 11, 12, 13, 14, 15, 5, 6, 7, 8, 3}, {2, 4, 3}};
+  int32_t lens[3] = {7, 12, 3};
+  const int32_t *pid[3] = {ids[0], ids[1], ids[2]};
+  float fp32[3 * RH], ref[3 * RH];
+  static const char *const prec_name[3] = {"fp32", "bf16", "int8"};
+  for (int pr = 0; pr < 3; pr++)
+    for (int threads = 1; threads <= 3; threads += 2) {
+      ee_params p = ee_default_params();
+      p.threads = threads;
+      p.precision = (ee_precision)pr;
+      p.pooling = EE_POOL_MEAN;
+      ee_model *m = NULL;
+      ee_error err = {0};
+      ee_info in = {0};
+      float got[3 * RH], alone[3 * RH];
+      int ok = ee_model_load(dir, &p, &m, &err) == EE_OK;
+      ee_context *ctx = ok ? ee_context_new(m) : NULL;
+      ok = ctx && ee_embed_ids(ctx, 3, pid, NULL, lens, got, NULL, &err) == EE_OK;
+      for (int i = 0; ok && i < 3; i++)
+        ok = ee_embed_ids(ctx, 1, &pid[i], NULL, &lens[i], alone + i * RH, NULL, &err) == EE_OK;
+      double batch = INFINITY, thr = INFINITY, to_fp32 = INFINITY;
+      if (ok) {
+        batch = thr = to_fp32 = 0;
+        for (int i = 0; i < 3 * RH; i++) {
+          if (!isfinite(got[i])) batch = INFINITY;
+          else batch = fmax(batch, fabs(got[i] - alone[i]));
+          if (threads == 1) ref[i] = got[i];
+          else thr = fmax(thr, fabs(got[i] - ref[i]));
+          if (pr == 0) fp32[i] = got[i];
+          else to_fp32 = fmax(to_fp32, fabs(got[i] - fp32[i]));
+        }
+        ee_model_info(m, &in);
+      }
+      /* bf16 and int8 round the experts' inputs as every product's */
+      CHECK(ok && batch == 0 && thr == 0 && to_fp32 <= 3e-2,
+            "NomicBert MoE (%s, %d threads): 3 sequences finite, alone vs batch %.3g, vs 1 thread "
+            "%.3g, vs fp32 %.3g (<= 3e-2) (%s)", prec_name[pr], threads, batch, thr, to_fp32, err.msg);
+      /* word table, one token type, emb_ln; per layer Wqkv + bias, out_proj
+      ** + bias, two LayerNorms; fc1 + fc2 with biases (layer 0); router, w1,
+      ** w2 and the experts' bias (layer 1) */
+      const int64_t H = 8, I = 16, E = 3;
+      const int64_t want = 64 * H + H + 2 * H + 2 * (3 * H * H + 3 * H + H * H + H + 4 * H) +
+                           (2 * I * H + I + H) + (E * H + 2 * E * I * H + H);
+      if (pr == 0)
+        CHECK(ok && in.intermediate_size == 16 && in.n_params == want,
+              "NomicBert MoE: intermediate_size %d (n_inner, not rounded), n_params %lld (want %lld)",
+              in.intermediate_size, (long long)in.n_params, (long long)want);
+      ee_context_free(ctx);
+      ee_model_free(m);
+    }
+  static const refusal bad[] = {
+    {"moe_normalize_expert_weights", "true", "\"moe_normalize_expert_weights\": set", EE_ERR_UNSUPPORTED},
+    {"moe_normalize_expert_weights", "2.0", "\"moe_normalize_expert_weights\": set", EE_ERR_UNSUPPORTED},
+    {"num_shared_experts", "1", "\"num_shared_experts\": 1", EE_ERR_UNSUPPORTED},
+    {"expert_choice_router", "true", "\"expert_choice_router\": true", EE_ERR_UNSUPPORTED},
+    {"moe_top_k", "4", "\"moe_top_k\" in", EE_ERR_FORMAT},
+    {"moe_top_k", "0", "\"moe_top_k\" in", EE_ERR_FORMAT},
+    {"num_experts", "0", "asks for Mixture-of-Experts layers, but num_experts is 0", EE_ERR_FORMAT},
+    {"num_experts", "1025", "\"num_experts\" in", EE_ERR_FORMAT},
+    {"num_experts", "\"3\"", "\"num_experts\" in", EE_ERR_FORMAT},
+    {"use_rms_norm", "true", "\"use_rms_norm\": true", EE_ERR_UNSUPPORTED},
+  };
+  expect_refusals("NomicBert MoE", dir, nomic_moe_config, bad, sizeof bad / sizeof bad[0],
+                  "nomic_moe/config.json");
+  /* with swiglu the biases are refused first; without them, the experts */
+  nomic_moe_config(dir, "activation_function", "\"swiglu\"");
+  expect_load("NomicBert MoE: swiglu", dir, NULL, EE_ERR_UNSUPPORTED, "nomic_moe/config.json",
+              "\"qkv_proj_bias\": true");
+  /* moe_every_n_layers 0: no MoE layer, so layer 1 is a GELU MLP whose fc1 is missing */
+  nomic_moe_config(dir, "moe_every_n_layers", "0");
+  expect_load("NomicBert MoE: moe_every_n_layers 0 wants fc1 in layer 1", dir, NULL, EE_ERR_FORMAT,
+              "model.safetensors", "missing tensor 'encoder.layers.1.mlp.fc1.weight'");
+  nomic_moe_config(dir, NULL, NULL);
+  static const char *const moe_names[] = {
+    "encoder.layers.1.mlp.router.layer.weight", "encoder.layers.1.mlp.experts.mlp.w1",
+    "encoder.layers.1.mlp.experts.mlp.w2", "encoder.layers.1.mlp.experts.bias",
+    "encoder.layers.0.attn.Wqkv.bias", "encoder.layers.0.mlp.fc1.bias", "encoder.layers.1.attn.out_proj.bias",
+  };
+  expect_missing("NomicBert MoE", dir, t, n, moe_names, sizeof moe_names / sizeof moe_names[0]);
+  int w2 = find_t(t, n, "encoder.layers.1.mlp.experts.mlp.w2");
+  t[w2].shape[0] = s.H, t[w2].shape[1] = 3 * 16; /* (H, E x I): the transposed layout */
+  layout(t, n);
+  write_st(dir, "model.safetensors", t, n, 0, -1);
+  expect_load("NomicBert MoE: w2 transposed", dir, NULL, EE_ERR_FORMAT,
+              "tensor 'encoder.layers.1.mlp.experts.mlp.w2'",
+              "expected [48, 8] (config.json: num_experts 3 x n_inner 16, n_embd 8)");
 }
 
 /* ---- cases: ModernBERT ----------------------------------------------------------------- */
@@ -3090,6 +3247,7 @@ int main(void) {
   distilbert_cases();
   mpnet_cases();
   nomic_cases();
+  nomic_moe_cases();
   modernbert_cases();
   gte_cases();
   jina_cases(0);

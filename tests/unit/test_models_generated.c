@@ -128,7 +128,7 @@ int main(void) {
   static const char *const shapes[] = {"minilm", "bge", "multi", "f16", "bf16", "dense", "instr", "distil", "mpnet",
                                        "xlmr", "xlmroberta", "roberta", "nomic", "rerank", "rerank_xlmr",
                                        "modernbert", "rerank_modernbert", "gte", "rerank_gte", "jina",
-                                       "rerank_jina", "jina_code"};
+                                       "rerank_jina", "jina_code", "nomic_moe"};
 
   /* the hash itself, on the FIPS 180-2 test vectors */
   char hex[65];

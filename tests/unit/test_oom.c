@@ -397,7 +397,7 @@ int main(int argc, char **argv) {
   if (argc > 1) snprintf(fixtures, sizeof fixtures, "%s", argv[1]);
   char uncased[1200], minilm[1200], f16[1200], bge[1200], dense[1200], mpnet[1200], mpnet_tok[1200];
   char nomic[1200], rerank[1200], rerank_xlmr[1200], modernbert[1200], gte[1200], jina[1200];
-  char jina_code[1200];
+  char jina_code[1200], nomic_moe[1200];
   snprintf(uncased, sizeof uncased, "%s/bert-base-uncased", fixtures);
   snprintf(minilm, sizeof minilm, "%s/all-MiniLM-L6-v2", fixtures);
   snprintf(f16, sizeof f16, "%s/f16", models);
@@ -409,6 +409,7 @@ int main(int argc, char **argv) {
   snprintf(gte, sizeof gte, "%s/gte", models);
   snprintf(jina, sizeof jina, "%s/jina", models);
   snprintf(jina_code, sizeof jina_code, "%s/jina_code", models);
+  snprintf(nomic_moe, sizeof nomic_moe, "%s/nomic_moe", models);
   snprintf(rerank, sizeof rerank, "%s/rerank", models);
   snprintf(rerank_xlmr, sizeof rerank_xlmr, "%s/rerank_xlmr", models);
   snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
@@ -453,6 +454,10 @@ int main(int argc, char **argv) {
   sweep_model_load("ee_model_load jina (ALiBi table, gated FFN; jansson not injected)", jina, EE_PREC_FP32);
   sweep_model_load("ee_model_load jina_code (qk-post-norm, byte-level BPE; jansson not injected)", jina_code,
                    EE_PREC_FP32);
+  sweep_model_load("ee_model_load nomic_moe (the experts' packed weights; jansson not injected)", nomic_moe,
+                   EE_PREC_FP32);
+  sweep_model_load("ee_model_load nomic_moe, precision int8 (the experts quantised; jansson not injected)",
+                   nomic_moe, EE_PREC_INT8);
   sweep_model_load("ee_model_load rerank (a BertForSequenceClassification head; jansson not injected)",
                    rerank, EE_PREC_FP32);
   sweep_model_load("ee_model_load rerank_xlmr (classifier.dense + out_proj, Unigram; jansson not injected)",
@@ -520,6 +525,10 @@ int main(int argc, char **argv) {
   sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL, 0);
   sweep_embed("ee_embed_texts nomic (5 texts, 2 threads: the gated FFN's scratch)", nomic, EE_PREC_FP32, 0,
               2, NULL, 0);
+  sweep_embed("ee_embed_texts nomic_moe (5 texts, 2 threads: the experts' rows in the arena)", nomic_moe,
+              EE_PREC_FP32, 0, 2, NULL, 0);
+  sweep_embed("ee_embed_texts nomic_moe precision bf16 (5 texts, batches of 2)", nomic_moe, EE_PREC_BF16, 2, 1,
+              NULL, 0);
   sweep_embed("ee_embed_texts modernbert (5 texts, 2 threads: pre-LayerNorm, windowed layers)", modernbert,
               EE_PREC_FP32, 0, 2, NULL, 0);
   sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL, 0);

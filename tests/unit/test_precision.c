@@ -27,9 +27,10 @@
 **   - EE_KERNEL=generic selects the portable tiles;
 **   - the bf16 attention head (attention.c) on odd lengths and head sizes:
 **     every tile's bits the same, near the double-precision result.
-** With $TEST_MODELS/minilm (and odd widths, and nomic: NomicBert's gated FFN
-** and rotary attention; the generated MiniLM-L6-shape model, random
-** weights over the real vocabulary: there are no pretrained weights here):
+** With $TEST_MODELS/minilm (and odd widths, and the other generated shapes
+** listed in main: NomicBert's gated FFN and rotary attention, its v2-moe
+** experts, ...; the generated MiniLM-L6-shape model, random weights over the
+** real vocabulary: there are no pretrained weights here):
 **   - cosine similarity of the pooled vectors of 300 AG News texts
 **     (bench/data/ag_news_2000.txt) between fp32 and bf16 (mean and min >=
 **     0.999) and fp32 and int8 (>= 0.99);
@@ -814,6 +815,8 @@ int main(void) {
     {"jina", "generated JinaBert: ALiBi, GeGLU"},
     /* the query and key LayerNorms between the QKV product and the tiles, layer_norm_1 */
     {"jina_code", "generated JinaBert qk-post-norm: query/key LayerNorms, a second residual"},
+    /* the experts' rows gathered from the converted inputs, their own products */
+    {"nomic_moe", "generated NomicBert v2-moe: Mixture-of-Experts layers, biases"},
   };
   for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
     snprintf(dir, sizeof dir, "%s/%s", models && models[0] ? models : "build/test-models", more[i].shape);
