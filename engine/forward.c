@@ -736,7 +736,7 @@ static void st_moe_quant(void *arg, int tid, int nth) {
 /* The experts' products by tasks of (expert, GEMM_ROWS of its rows, one
 ** panel pair): moe_up = GELU(moe_in W1_e^T), or moe_out = moe_up W2_e. */
 static void st_moe_gemm(void *arg, int tid, int nth) {
-  (void)tid, (void)nth;
+  (void)tid;
   fwd *f = arg;
   const ee_config *c = &f->m->cfg;
   const int H = c->hidden_size, I = c->intermediate_size, E = c->moe_experts;
@@ -752,19 +752,24 @@ static void st_moe_gemm(void *arg, int tid, int nth) {
     const int64_t i0 = f->moe_first[e] + local / pairs * GEMM_ROWS;
     const int64_t rows = f->moe_first[e + 1] - i0 < GEMM_ROWS ? f->moe_first[e + 1] - i0 : GEMM_ROWS;
     const int p0 = (int)(2 * (local % pairs)), act = f->moe_down ? -1 : (int)c->act;
+    /* the panels this thread probably takes next (threads claim in turn):
+    ** fetched while this pair computes, as gemm_tasks does */
+    const int64_t next = local + nth;
+    const int after = next < f->moe_task[e + 1] - f->moe_task[e] && next / pairs == local / pairs
+                          ? (int)(2 * (next % pairs)) : -1;
     float *Cb = C + i0 * N + p0 * EE_NR;
     if (c->precision == EE_PREC_FP32) {
-      ee_gemm(Cb, N, A + i0 * K, K, (int)rows, W, p0, p0 + 2, -1, NULL, NULL, 0, act);
+      ee_gemm(Cb, N, A + i0 * K, K, (int)rows, W, p0, p0 + 2, after, NULL, NULL, 0, act);
       continue;
     }
     const int qld = f->moe_down ? f->qld_i : f->qld_h;
     const void *qa = f->moe_down ? f->moe_qa_i : f->moe_qa_h;
     if (c->precision == EE_PREC_INT8) {
       ee_gemm_int8(Cb, N, (const uint8_t *)qa + i0 * qld, qld, (f->moe_down ? f->moe_qs_i : f->moe_qs_h) + i0,
-                   (int)rows, W, p0, p0 + 2, -1, NULL, NULL, 0, act);
+                   (int)rows, W, p0, p0 + 2, after, NULL, NULL, 0, act);
       continue;
     }
-    ee_gemm_bf16(Cb, N, (const uint16_t *)qa + i0 * qld, qld, (int)rows, W, p0, p0 + 2, -1, NULL, NULL,
+    ee_gemm_bf16(Cb, N, (const uint16_t *)qa + i0 * qld, qld, (int)rows, W, p0, p0 + 2, after, NULL, NULL,
                  0, act);
     if (!f->moe_down) { /* the block rounded for the down-projection, as gemm_tasks' qout */
       const int c0 = p0 * EE_NR, c1 = (p0 + 2) * EE_NR < N ? (p0 + 2) * EE_NR : N;
