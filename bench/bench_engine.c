@@ -10,12 +10,14 @@
 **      $(pkg-config --libs openblas jansson libutf8proc) -lpthread -lm
 **
 ** For every (threads, batch, seq) point it embeds `batch` random id
-** sequences of exactly `seq` tokens ([CLS] random ids [SEP]) through
+** sequences of exactly `seq` tokens ([CLS] random ids [SEP], or the
+** tokenizer's own frame) through
 ** ee_embed_ids, once to warm up and then --runs times (at least 0.5 s in
 ** all), and prints the median batch time as sentences/s and GFLOP/s, with
 ** FLOPs per sentence = layers * (2*S*(4H^2 + 2H*I) + 4*S^2*H) (the matmuls
 ** only, multiply-add = 2, as tools/peers/bert_ref.py flops counts them;
-** 3H*I in place of 2H*I for a gated FFN (NomicBert, ModernBERT), and for
+** 3H*I in place of 2H*I for a gated FFN (NomicBert, ModernBERT), 2kH*I
+** for a Mixture-of-Experts layer of top k (nomic-embed-text-v2-moe), and for
 ** ModernBERT's local layers S*min(S, 2w+1) scores in place of S^2, w the
 ** window on either side: the keys a query attends to, not the ones the
 ** engine scores in whole panels of 16).
@@ -148,8 +150,11 @@ static int bench_ids(ee_model *m, int threads, int batch, int seq, int runs) {
   float *pooled = malloc(sizeof *pooled * (size_t)batch * (size_t)in.hidden_size);
   const ee_info *I = &in;
   const wp_tokenizer *tok = ee_model_tokenizer(m);
-  int32_t cls = wp_special_id(tok, WP_CLS), sep = wp_special_id(tok, WP_SEP);
+  int32_t cls, sep; /* the frame's ends: [CLS] ... [SEP], or <s> ... </s> (XLM-R's Unigram) */
+  wp_sequence_ids(tok, &cls, &sep);
   int32_t lo = I->vocab_size > 2000 ? 999 : 5;
+  if (cls < 0) cls = lo;
+  if (sep < 0) sep = lo;
   for (int b = 0; b < batch; b++) {
     ids[b] = malloc(sizeof(int32_t) * (size_t)seq);
     for (int j = 0; j < seq; j++) ids[b][j] = lo + (int32_t)(next_rand() % (uint32_t)(I->vocab_size - lo));
@@ -185,7 +190,10 @@ static int bench_ids(ee_model *m, int threads, int batch, int seq, int runs) {
     /* a ModernBERT local layer: each query's keys within the window */
     const int local = c->global_every > 0 && l % c->global_every != 0;
     const double keys = local && 2.0 * c->window + 1 < S ? 2.0 * c->window + 1 : S;
-    flops += 2.0 * S * (4 * H * H + ffn * H * FF) + 4.0 * S * keys * H;
+    /* a Mixture-of-Experts layer: each token through moe_top_k experts'
+    ** two products (the router's E x H is left out, as biases are) */
+    const double ffn_l = ee_moe_layer(c, l) ? 2.0 * c->moe_top_k : ffn;
+    flops += 2.0 * S * (4 * H * H + ffn_l * H * FF) + 4.0 * S * keys * H;
   }
   const int64_t rss1 = resident_bytes();
   printf("%7d %6d %5d %10.3f %10.1f %9.1f %5d %9.1f\n", threads, batch, seq, med * 1e3, batch / med,

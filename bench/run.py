@@ -875,9 +875,10 @@ def architectures():
     lengths: its GFLOP/s against BERT's says what its extra stages cost.  ModernBERT-base (22 layers,
     GeGLU of 1152, two of every three layers attending to 64 keys on either side) the same way, and
     against NomicBert at long texts, where its windowed layers pay off.  GTE v1.5 (NTK rotary, GeGLU,
-    BERT's biases) and JinaBert (ALiBi, GeGLU) at base size in a second table, from the same rounds."""
+    BERT's biases) and JinaBert (ALiBi, GeGLU) at base size in a second table, and NomicBert with
+    Mixture-of-Experts layers (nomic-embed-text-v2-moe's) in a third, from the same rounds."""
     dirs = {}
-    shapes = ("bert-base", "mpnet-base", "nomic-base", "modernbert-base", "gte-base", "jina-base")
+    shapes = ("bert-base", "mpnet-base", "nomic-base", "modernbert-base", "gte-base", "jina-base", "nomic-moe-base")
     for shape in shapes:  # all from gen_model: same generator, no peers needed
         dirs[shape] = os.path.join(BUILD, "bench-models", "gen-" + shape)
         if not os.path.exists(os.path.join(dirs[shape], "config.json")):
@@ -925,6 +926,20 @@ def architectures():
     out()
     table(["threads", "batch", "seq", "BERT-base sent/s", "GTE-base sent/s", "GTE/BERT", "GTE/BERT GFLOP/s",
            "Jina-base sent/s", "Jina/BERT", "Jina/BERT GFLOP/s"], rows)
+    # nomic-embed-text-v2-moe's size: every other layer's FFN a Mixture of 8
+    # experts, each token through 2 (1.33x BERT's FLOPs at these lengths)
+    rows = []
+    for key in sorted(best["bert-base"]):
+        b, e = best["bert-base"].get(key), best["nomic-moe-base"].get(key)
+        rows.append([key[0], key[1], key[2], fnum(b["sps"]), fnum(e["sps"]) if e else "—",
+                     ratio(e["sps"], b["sps"]) if e else "—", ratio(e["gflops"], b["gflops"]) if e else "—"])
+    out()
+    out("NomicBert with Mixture-of-Experts layers (nomic-embed-text-v2-moe's 768/12/12/3072: layers 1, 3, ..., 11 "
+        "route each token to 2 of 8 experts; `--shape nomic-moe-base`) against BERT-base in the same rounds. Its "
+        "GFLOP/s count each token's two experts (1.33x BERT's FLOPs): their ratio says what gathering each "
+        "expert's tokens costs; at 16 tokens a pass reads most experts' weights for a few rows each.")
+    out()
+    table(["threads", "batch", "seq", "BERT-base sent/s", "MoE-base sent/s", "MoE/BERT", "MoE/BERT GFLOP/s"], rows)
     # Long texts (both models take 8,192 tokens): one text, 2 threads.
     long_seqs = "512" if QUICK else "512,2048,8192"
     got = {}

@@ -4,7 +4,7 @@
 **   build/tools/gen_model --shape minilm|bge|multi|f16|bf16|odd|dense|instr|distil|mpnet|xlmr|xlmroberta|roberta|nomic|
 **                                 rerank|rerank_xlmr|modernbert|rerank_modernbert|gte|rerank_gte|
 **                                 jina|rerank_jina|jina_code|nomic_moe|
-**                                 bert-base|mpnet-base|nomic-base|modernbert-base
+**                                 bert-base|mpnet-base|nomic-base|modernbert-base|nomic-moe-base
 **                         --out DIR
 **                         [--vocab-dir tests/fixtures/vocab]
 **   build/tools/gen_model --list
@@ -91,7 +91,10 @@
 **   (the same size as MPNet, seed 11), nomic-base (768/12/12, n_inner 3072,
 **   30528, pos 8192, seed 17: nomic-embed-text-v1.5's size as NomicBert),
 **   modernbert-base (768/22/12, intermediate 1152, 50368, pos 8192, window
-**   128, seed 22: ModernBERT-base's size, the modernbert-style tokenizer)
+**   128, seed 22: ModernBERT-base's size, the modernbert-style tokenizer),
+**   nomic-moe-base (768/12/12, n_inner 3072, 8 experts top-2 on layers 1,
+**   3, ..., 11, 4032 rows, seed 31: nomic-embed-text-v2-moe's size but its
+**   word table, the xlmr tokenizer)
 **
 ** Tensors: every tensor of HF BertModel, HF names, torch layouts
 ** (Linear weight = [out, in]):
@@ -553,10 +556,12 @@ enum { ARCH_BERT = 0, ARCH_DISTIL = 1, ARCH_MPNET = 2, ARCH_XLMR = 3, ARCH_ROBER
 
 /* nomic-embed-text-v2-moe's Mixture of Experts (ARCH_NOMIC_MOE): layer i's
 ** MLP is an MoE where i % moe_every_n_layers == 1, with num_experts experts
-** of which each token takes moe_top_k. */
-#define NOMIC_MOE_EXPERTS 4
-#define NOMIC_MOE_TOP_K 2
-#define NOMIC_MOE_EVERY 2
+** of which each token takes moe_top_k.  The test shape has 4 experts; the
+** bench shape nomic-moe-base the model's 8. */
+typedef struct MoeSpec {
+  int experts, top_k, every;
+} MoeSpec;
+static const MoeSpec NOMIC_MOE = {4, 2, 2}, NOMIC_MOE_BASE = {8, 2, 2};
 
 /* Cross-encoder heads (*ForSequenceClassification, one label):
 ** HEAD_BERT     BertForSequenceClassification: the pooler (under the prefix)
@@ -627,45 +632,46 @@ typedef struct {
   int local_attention; /* ModernBERT only: config.json's local_attention; 0 (the
                           shapes with goldens): MODERNBERT_LOCAL_ATTENTION */
   const GteRope *rope; /* GTE only: rope_theta and rope_scaling's factor, else NULL */
+  const MoeSpec *moe;  /* ARCH_NOMIC_MOE only: its experts */
 } Shape;
 
 static const Shape SHAPES[] = {
   {"minilm", 384, 6, 12, 1536, 30522, 512, 2, 1, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 256, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   {"bge", 384, 12, 12, 1536, 30522, 512, 2, 2, DT_F32, "bert.", 2,
    NULL, "all-MiniLM-L6-v2", 1, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   {"multi", 128, 2, 4, 512, 119547, 512, 2, 3, DT_F32, "", 1,
    "bert-base-multilingual-cased", NULL, 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   {"f16", 64, 2, 4, 256, 30522, 128, 2, 4, DT_F16, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   {"bf16", 64, 2, 4, 256, 30522, 128, 2, 5, DT_BF16, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* odd widths everywhere (hidden 45, head size 15, intermediate 131): the
   ** bf16/int8 paths that pad a row's last pair or quad (test_precision) */
   {"odd", 45, 2, 3, 131, 30522, 128, 2, 6, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* two Dense modules after cls pooling (64 -> 48 tanh -> 40, the second
   ** without bias and stored F16): sentence-transformers' Dense path */
   {"dense", 64, 2, 4, 256, 30522, 128, 2, 7, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "cls", 1, 128, DENSE_MODS, 2, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* INSTRUCTOR-style: mean pooling leaves the prompt's tokens out
   ** (include_prompt false), with named prompts and a default one */
   {"instr", 64, 2, 4, 256, 30522, 128, 2, 8, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 128, NULL, 0, INSTR_PROMPTS, 2, "query", 1,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* DistilBERT as distiluse-base-multilingual has it: mean pooling, a Dense
   ** with tanh, no Normalize; names as a DistilBertForXxx checkpoint stores
   ** them ("distilbert." prefix); type_vocab 0: DistilBERT has no token types */
   {"distil", 64, 2, 4, 256, 30522, 128, 0, 9, DT_F32, "distilbert.", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 0, 128, DISTIL_DENSE_MODS, 1, NULL, 0, NULL, 0,
-   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_DISTIL, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* MPNet as sentence-transformers/all-mpnet-base-v2 has it: MPNetModel's
   ** tensors without prefix (relative position bias, no token types),
   ** positions from pad_token_id + 1 (so P = 514 for 512 tokens), the
@@ -673,7 +679,7 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json's do_lower_case false as there */
   {"mpnet", 64, 2, 4, 256, 30527, 514, 0, 10, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* BERT with an XLM-R (SentencePiece Unigram) tokenizer, as
   ** paraphrase-multilingual-MiniLM-L12-v2 has it: tokenizer.json and its
   ** side files from tests/fixtures/tokenizer/unigram (relative to
@@ -681,26 +687,26 @@ static const Shape SHAPES[] = {
   ** sentence_bert_config.json without do_lower_case */
   {"xlmr", 64, 2, 4, 256, 4002, 512, 2, 13, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 0, 128, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, "../tokenizer/unigram",
-   1, 1, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   1, 1, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* XLM-RoBERTa as bge-m3 has it (at the test width): BertModel's tensors
   ** under "roberta.", one token type, positions from pad_token_id + 1, the
   ** XLM-R tokenizer, cls pooling, Normalize, 512 tokens */
   {"xlmroberta", 64, 2, 4, 256, 4002, 514, 1, 14, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 1, "cls", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* RoBERTa as all-distilroberta-v1 has it (at the test width): BertModel's
   ** tensors without prefix, one token type, positions from pad_token_id + 1,
   ** a byte-level BPE tokenizer, mean pooling, Normalize, 512 tokens */
   {"roberta", 64, 2, 4, 256, 4000, 514, 1, 15, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_ROBERTA, "../tokenizer/bpe",
-   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* NomicBert as nomic-ai/nomic-embed-text-v1.5 has it (at the test width):
   ** rotary positions (no position table), fused Wqkv, SwiGLU, no biases
   ** but the LayerNorms', n_inner 200 (256 in the tensors), 30522 tokenizer
   ** ids in 30528 rows, mean pooling, Normalize, 2048 tokens */
   {"nomic", 64, 2, 4, 200, 30528, 2048, 2, 16, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 2048, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* cross-encoder/ms-marco-MiniLM-L-6-v2's layout at the test width: a
   ** BertForSequenceClassification checkpoint (BertModel's tensors under
   ** "bert.", the pooler and classifier.weight/bias as its head), config.json
@@ -708,14 +714,14 @@ static const Shape SHAPES[] = {
   ** generated tokenizer_config.json; no sentence-transformers files */
   {"rerank", 64, 2, 4, 256, 30522, 512, 2, 18, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
-   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0, NULL},
+   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0, NULL, NULL},
   /* BAAI/bge-reranker-base's layout at the test width: xlmroberta's encoder
   ** under "roberta." without pooler, RobertaClassificationHead, no
   ** activation key (CrossEncoder applies Sigmoid to one label), the XLM-R
   ** tokenizer files; no sentence-transformers files */
   {"rerank_xlmr", 64, 2, 4, 256, 4002, 514, 1, 19, DT_F32, "roberta.", 1,
    NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_XLMR, "../tokenizer/unigram",
-   1, 0, 0, HEAD_ROBERTA, NULL, NULL, 0, NULL},
+   1, 0, 0, HEAD_ROBERTA, NULL, NULL, 0, NULL, NULL},
   /* ModernBERT as nomic-ai/modernbert-embed-base has it (at the test width):
   ** ModernBertModel's tensors without prefix (pre-norm, rotary, local /
   ** global attention, gated GELU MLP, no biases at all, no position or
@@ -724,7 +730,7 @@ static const Shape SHAPES[] = {
   ** search_query / search_document prompts without a default */
   {"modernbert", 64, 4, 4, 96, 4032, 1024, 0, 20, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 512, NULL, 0, MODERNBERT_PROMPTS, 2, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine", 0, NULL},
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_NONE, NULL, "cosine", 0, NULL, NULL},
   /* Alibaba-NLP/gte-reranker-modernbert-base's layout at the test width: a
   ** ModernBertForSequenceClassification checkpoint (modernbert's encoder
   ** under "model.", head.dense without bias, head.norm, classifier),
@@ -733,7 +739,7 @@ static const Shape SHAPES[] = {
   ** sentence-transformers files */
   {"rerank_modernbert", 64, 4, 4, 96, 4032, 1024, 0, 21, DT_F32, "model.", 1,
    NULL, "modernbert-style", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL, 0, NULL},
+   ARCH_MODERNBERT, "modernbert-style", 4002, 0, 0, HEAD_MODERNBERT, NULL, NULL, 0, NULL, NULL},
   /* GTE v1.5's NewModel as Alibaba-NLP/gte-base-en-v1.5 has it (at the test
   ** width): post-LayerNorm, rotary (rope_theta 20000, NTK factor 2), fused
   ** qkv_proj with bias, gated GELU MLP (up_gate_proj without bias), no
@@ -743,7 +749,7 @@ static const Shape SHAPES[] = {
   ** lowercases) */
   {"gte", 64, 3, 4, 96, 30528, 1024, 0, 22, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "cls", 1, 1024, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_GTE, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, &GTE_ROPE},
+   ARCH_GTE, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, &GTE_ROPE, NULL},
   /* Alibaba-NLP/gte-multilingual-reranker-base's layout at the test width: a
   ** NewForSequenceClassification checkpoint (the encoder under "new.", one
   ** token type, rope_theta 160000, NTK factor 8; the pooler with tanh and
@@ -751,7 +757,7 @@ static const Shape SHAPES[] = {
   ** label), the XLM-R tokenizer files; no sentence-transformers files */
   {"rerank_gte", 64, 2, 4, 96, 4002, 1024, 1, 23, DT_F32, "new.", 1,
    NULL, "../tokenizer/unigram", 0, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_GTE, "../tokenizer/unigram", 1, 0, 0, HEAD_GTE, NULL, NULL, 0, &RERANK_GTE_ROPE},
+   ARCH_GTE, "../tokenizer/unigram", 1, 0, 0, HEAD_GTE, NULL, NULL, 0, &RERANK_GTE_ROPE, NULL},
   /* JinaBert as jinaai/jina-embeddings-v2-base-en has it (at the test
   ** width): BERT's post-LayerNorm encoder with ALiBi instead of a position
   ** table, 6 heads (not a power of two), a GeGLU FFN (mlp.gated_layers
@@ -761,7 +767,7 @@ static const Shape SHAPES[] = {
   ** tokenizer lowercases) */
   {"jina", 96, 2, 6, 128, 30528, 1024, 2, 24, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 1024, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* jinaai/jina-reranker-v1-turbo-en's layout at the test width: a
   ** JinaBertForSequenceClassification checkpoint (the encoder under
   ** "bert.", 4 heads; BERT's pooler with tanh and classifier), no
@@ -769,7 +775,7 @@ static const Shape SHAPES[] = {
   ** bert-base-uncased's vocab.txt; no sentence-transformers files */
   {"rerank_jina", 64, 2, 4, 96, 30528, 1024, 2, 25, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_JINA, NULL, 0, 0, 0, HEAD_JINA, NULL, NULL, 0, NULL},
+   ARCH_JINA, NULL, 0, 0, 0, HEAD_JINA, NULL, NULL, 0, NULL, NULL},
   /* JinaBert v2 QK-post-norm as jinaai/jina-embeddings-v2-base-code has it
   ** (at the test width): jina's encoder with LayerNorms on the query and
   ** key projections, the layer input added again before layer_norm_1, a
@@ -779,7 +785,7 @@ static const Shape SHAPES[] = {
   ** mean pooling, Normalize, 1024 tokens */
   {"jina_code", 96, 3, 6, 128, 4000, 1024, 2, 26, DT_F32, "", 1,
    NULL, "../tokenizer/bpe", 0, 1, "mean", 1, 1024, NULL, 0, NULL, 0, NULL, 0, ARCH_JINA_CODE, "../tokenizer/bpe",
-   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* NomicBert with Mixture-of-Experts FFNs as nomic-ai/nomic-embed-text-v2-moe
   ** has it (at the test width): nomic's rotary attention with biases, a
   ** GELU MLP with biases (n_inner 96, not rounded) on layers 0 and 2, 4
@@ -788,41 +794,47 @@ static const Shape SHAPES[] = {
   ** pooling, Normalize, 512 tokens */
   {"nomic_moe", 64, 3, 4, 96, 4032, 2048, 1, 30, DT_F32, "", 1,
    NULL, "../tokenizer/unigram", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC_MOE,
-   "../tokenizer/unigram", 1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   "../tokenizer/unigram", 1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, &NOMIC_MOE},
   /* BERT-base and all-mpnet-base-v2's size (768/12/12/3072), for the bench
   ** only (bench/run.py section i compares the two): no goldens, not
   ** generated by the tests */
   {"bert-base", 768, 12, 12, 3072, 30522, 512, 2, 12, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_BERT, NULL, 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   {"mpnet-base", 768, 12, 12, 3072, 30527, 514, 0, 11, DT_F32, "", 1,
    "mpnet-style", "mpnet-style", 0, 1, "mean", 1, 384, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_MPNET, "mpnet-style", 0, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* nomic-embed-text-v1.5's size (768/12/12, n_inner 3072, 8,192 rotary
   ** positions), for the bench only, like the two above */
   {"nomic-base", 768, 12, 12, 3072, 30528, 8192, 2, 17, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_NOMIC, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
   /* ModernBERT-base's size (768/22/12, intermediate 1152, 50368 rows,
   ** 8,192 positions, its window of 128), for the bench only */
   {"modernbert-base", 768, 22, 12, 1152, 50368, 8192, 0, 22, DT_F32, "", 1,
    NULL, "modernbert-style", 0, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_MODERNBERT, "modernbert-style", 50283, 0, 0, HEAD_NONE, NULL, NULL, 128, NULL},
+   ARCH_MODERNBERT, "modernbert-style", 50283, 0, 0, HEAD_NONE, NULL, NULL, 128, NULL, NULL},
   /* gte-base-en-v1.5's size (768/12/12/3072, 8,192 positions, rope_theta
   ** 500000, NTK factor 2, no token types) and jina-embeddings-v2-base-en's
   ** (768/12/12/3072, ALiBi over 8,192 positions), for the bench only */
   {"gte-base", 768, 12, 12, 3072, 30528, 8192, 0, 26, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "cls", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_GTE, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, &GTE_BASE_ROPE},
+   ARCH_GTE, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, &GTE_BASE_ROPE, NULL},
   {"jina-base", 768, 12, 12, 3072, 30528, 8192, 2, 27, DT_F32, "", 1,
    "bert-base-uncased", NULL, 1, 1, "mean", 1, 8192, NULL, 0, NULL, 0, NULL, 0,
-   ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL},
+   ARCH_JINA, NULL, 0, 0, 1, HEAD_NONE, NULL, NULL, 0, NULL, NULL},
+  /* nomic-embed-text-v2-moe's size (768/12/12, n_inner 3072, 8 experts
+  ** routed top-2 on every other layer: 475M parameters with its 250048-row
+  ** word table; here the xlmr test tokenizer's 4032 rows, so 1.1 GB) */
+  {"nomic-moe-base", 768, 12, 12, 3072, 4032, 2048, 1, 31, DT_F32, "", 1,
+   NULL, "../tokenizer/unigram", 0, 1, "mean", 1, 512, NULL, 0, NULL, 0, NULL, 0, ARCH_NOMIC_MOE,
+   "../tokenizer/unigram", 1, 0, 0, HEAD_NONE, NULL, NULL, 0, NULL, &NOMIC_MOE_BASE},
   /* cross-encoder/ms-marco-MiniLM-L-6-v2's size (384/6/12/1536: BERT under
   ** "bert.", the pooler and a one-label classifier), for the bench only
   ** (section k: embed_rerank per row against embed_rerank_each) */
   {"rerank-minilm", 384, 6, 12, 1536, 30522, 512, 2, 28, DT_F32, "bert.", 1,
    "bert-base-uncased", NULL, 1, 0, NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0, ARCH_BERT, NULL, 0, 0, 0,
-   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0, NULL},
+   HEAD_BERT, "torch.nn.modules.linear.Identity", NULL, 0, NULL, NULL},
 };
 #define NSHAPES ((int)(sizeof SHAPES / sizeof SHAPES[0]))
 
@@ -1067,13 +1079,13 @@ static void add_layer_parts(const Shape *s, int layer, const LayerPart *parts, s
 /* NomicBertModel with MoE layers (nomic-embed-text-v2-moe's
 ** model.safetensors): nomic's embeddings with one token type, per layer
 ** Wqkv and out_proj with biases, then on the dense layers (i %
-** NOMIC_MOE_EVERY != 1) fc1 [I, H] and fc2 [H, I] with biases, on the MoE
+** moe->every != 1) fc1 [I, H] and fc2 [H, I] with biases, on the MoE
 ** layers the bias-free router [E, H], the experts' w1 and w2 [E * I, H]
 ** (expert outer) and their one shared bias [H].  Wqkv takes K_QKV (as
 ** nomic's), the router K_HEAD (std 0.3: routing gaps far above float32
 ** rounding), the LayerNorms the LayerNorm kinds, the rest K_STD. */
 static void build_nomic_moe_tensors(const Shape *s) {
-  long H = s->hidden, I = s->inter, E = NOMIC_MOE_EXPERTS;
+  long H = s->hidden, I = s->inter, E = s->moe->experts;
   char b[96];
   add(s, "embeddings.word_embeddings.weight", 2, s->vocab, H, K_STD, -1);
   add(s, "embeddings.token_type_embeddings.weight", 2, s->typevocab, H, K_STD, -1);
@@ -1094,7 +1106,7 @@ static void build_nomic_moe_tensors(const Shape *s) {
       {"mlp.router.layer.weight", E, H, K_HEAD}, {"mlp.experts.mlp.w1", E * I, H, K_STD},
       {"mlp.experts.mlp.w2", E * I, H, K_STD},   {"mlp.experts.bias", H, 0, K_STD},
     };
-    const int is_moe = i % NOMIC_MOE_EVERY == 1;
+    const int is_moe = i % s->moe->every == 1;
     const LayerPart *parts[] = {attn, is_moe ? moe : dense};
     const size_t nparts[] = {sizeof attn / sizeof attn[0], is_moe ? sizeof moe / sizeof moe[0]
                                                                   : sizeof dense / sizeof dense[0]};
@@ -1737,8 +1749,8 @@ static void write_nomic_moe_config(const Shape *s, const char *dir) {
            "  \"use_xentropy\": true,\n"
            "  \"vocab_size\": %d\n"
            "}\n",
-           s->maxpos, NOMIC_MOE_EVERY, NOMIC_MOE_TOP_K, s->hidden, s->heads, s->inter, s->layers, s->maxpos,
-           NOMIC_MOE_EXPERTS, s->pad_id, DT_TORCH[s->dtype], s->typevocab, s->vocab);
+           s->maxpos, s->moe->every, s->moe->top_k, s->hidden, s->heads, s->inter, s->layers, s->maxpos,
+           s->moe->experts, s->pad_id, DT_TORCH[s->dtype], s->typevocab, s->vocab);
   write_text(dir, "config.json", t);
 }
 
