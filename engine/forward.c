@@ -106,18 +106,19 @@ static int64_t quant_floats(const ee_config *cfg, int64_t T) {
 
 /* Floats of a Mixture-of-Experts layer's buffers (0 without one): for the
 ** T x top_k (token, expert) pairs their expert, probability and row (int32
-** and float), the token of each row, the rows' inputs (H), the experts'
-** intermediates (I) and outputs (H), and two int64 tables of E + 1 (each
-** expert's first row, its first task). */
+** and float), the token of each row, the experts' outputs (H) and
+** intermediates (I), two int64 tables of E + 1 (each expert's first row,
+** its first task), and the rows' inputs: fp32 (H), or bf16/int8 both
+** products' converted inputs (and int8 their scales). */
 static int64_t moe_floats(const ee_config *cfg, int64_t T) {
   if (!cfg->moe_experts) return 0;
   const int64_t K = T * cfg->moe_top_k;
-  int64_t quant = 0; /* bf16/int8: the rows' converted inputs of both products, int8 their scales */
-  if (cfg->precision != EE_PREC_FP32)
-    quant = 2 * slot(K) + quant_slot(cfg->precision, K, cfg->hidden_size) +
-            quant_slot(cfg->precision, K, cfg->intermediate_size);
-  return 4 * slot(K) + 2 * slot(K * cfg->hidden_size) + slot(K * cfg->intermediate_size) +
-         2 * slot(2 * ((int64_t)cfg->moe_experts + 1)) + quant;
+  const int64_t in = cfg->precision == EE_PREC_FP32
+                         ? slot(K * cfg->hidden_size)
+                         : 2 * slot(K) + quant_slot(cfg->precision, K, cfg->hidden_size) +
+                               quant_slot(cfg->precision, K, cfg->intermediate_size);
+  return 4 * slot(K) + slot(K * cfg->hidden_size) + slot(K * cfg->intermediate_size) +
+         2 * slot(2 * ((int64_t)cfg->moe_experts + 1)) + in;
 }
 
 /* Floats of the pooling's scratch: two vectors as wide as the widest of
@@ -315,7 +316,7 @@ typedef struct fwd {
   float *moe_w;
   float *moe_in, *moe_up, *moe_out;
   int64_t *moe_first, *moe_task;  /* (E + 1) each; moe_task: first task of each expert's product */
-  void *moe_qa_h, *moe_qa_i;      /* bf16/int8: moe_in's rows converted (gathered from qa_h), moe_up's */
+  void *moe_qa_h, *moe_qa_i;      /* bf16/int8 (no moe_in): the rows converted (gathered from qa_h), moe_up's */
   float *moe_qs_h, *moe_qs_i;     /* int8: their row scales */
   int moe_down;                   /* st_moe_gemm: the up-projections (0) or the down (1) */
   atomic_llong next;              /* next task of the current stage */
@@ -944,12 +945,13 @@ void ee_forward(const ee_model *m, ee_pool *pool, float *arena, int n,
       f.moe_qs_i = mb, mb += slot(K);
       f.moe_qa_h = mb, mb += quant_slot(c->precision, K, H);
       f.moe_qa_i = mb, mb += quant_slot(c->precision, K, FF);
+    } else {
+      f.moe_in = mb, mb += slot(K * H);
     }
     f.moe_e = (int32_t *)(void *)mb, mb += slot(K);
     f.moe_row = (int32_t *)(void *)mb, mb += slot(K);
     f.moe_tok = (int32_t *)(void *)mb, mb += slot(K);
     f.moe_w = mb, mb += slot(K);
-    f.moe_in = mb, mb += slot(K * H);
     f.moe_out = mb, mb += slot(K * H);
     f.moe_up = mb, mb += slot(K * FF);
     f.moe_first = (int64_t *)(void *)mb, mb += slot(2 * ((int64_t)c->moe_experts + 1));
