@@ -55,7 +55,7 @@ static ee_status get_bool(const json_t *root, const char *key, int def, const ch
 static ee_status moe_config(const json_t *root, const char *path, int gated, ee_config *cfg,
                             ee_error *err) {
   ee_status rc;
-  int experts = 0, top_k = 2, every = 0, shared = 0;
+  int experts = 0, top_k = 2 /* when absent: v2-moe's (its file has the key) */, every = 0, shared = 0;
   if ((rc = ee_json_int(root, "num_experts", 0, 0, 0, EE_MAX_EXPERTS, path, &experts, err)) != EE_OK ||
       (rc = ee_json_int(root, "moe_every_n_layers", 0, 0, 0, EE_MAX_DIM, path, &every, err)) != EE_OK ||
       (rc = ee_json_int(root, "num_shared_experts", 0, 0, 0, EE_MAX_EXPERTS, path, &shared, err)) != EE_OK)
@@ -123,9 +123,9 @@ ee_status ee_nomic_config(const json_t *root, const char *path, ee_config *cfg, 
   }
   /* only the gated MLP rounds its width up to a multiple of 256 */
   cfg->intermediate_size = gated ? (n_inner + 255) / 256 * 256 : n_inner;
-  if (cfg->intermediate_size > EE_MAX_DIM)
-    return ee_set_error(err, EE_ERR_FORMAT, "n_inner %d in %s is out of range (1..%d)", n_inner,
-                        path, EE_MAX_DIM);
+  if (cfg->intermediate_size > EE_MAX_DIM) /* only a rounded one can be */
+    return ee_set_error(err, EE_ERR_FORMAT, "n_inner %d rounded up to a multiple of 256 is %d in %s, "
+                        "out of range (1..%d)", n_inner, cfg->intermediate_size, path, EE_MAX_DIM);
 
   double eps, fraction, base;
   if ((rc = ee_json_number(root, "layer_norm_epsilon", 1e-5, 0.0, 1.0, 0, path, &eps, err)) != EE_OK ||

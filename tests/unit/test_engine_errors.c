@@ -1806,6 +1806,7 @@ static void nomic_cases(void) {
     {"n_head", "3", "n_embd 8 is not divisible by n_head 3", EE_ERR_FORMAT},
     {"n_head", "8", "head size n_embd / n_head = 1", EE_ERR_FORMAT},
     {"n_inner", "-4", "\"n_inner\" in", EE_ERR_FORMAT},
+    {"n_inner", "999999", "n_inner 999999 rounded up to a multiple of 256 is 1000192", EE_ERR_FORMAT},
     {"layer_norm_epsilon", "\"x\"", "\"layer_norm_epsilon\" in", EE_ERR_FORMAT},
   };
   int n = nomic_tensors(t, &s, "");
@@ -1978,6 +1979,13 @@ static void nomic_moe_cases(void) {
   nomic_moe_config(dir, "activation_function", "\"swiglu\"");
   expect_load("NomicBert MoE: swiglu", dir, NULL, EE_ERR_UNSUPPORTED, "nomic_moe/config.json",
               "\"qkv_proj_bias\": true");
+  write_text(dir, "config.json", "%s",
+             "{\"model_type\": \"nomic_bert\", \"activation_function\": \"swiglu\", \"n_embd\": 8, "
+             "\"n_layer\": 2, \"n_head\": 2, \"n_inner\": 16, \"n_positions\": 16, \"vocab_size\": 16, "
+             "\"pad_vocab_size_multiple\": 64, \"rotary_emb_fraction\": 1.0, \"qkv_proj_bias\": false, "
+             "\"mlp_fc1_bias\": false, \"mlp_fc2_bias\": false, \"num_experts\": 3, \"moe_every_n_layers\": 2}\n");
+  expect_load("NomicBert MoE: swiglu without biases", dir, NULL, EE_ERR_UNSUPPORTED, "nomic_moe/config.json",
+              "\"activation_function\": swiglu with num_experts");
   /* moe_every_n_layers 0: no MoE layer, so layer 1 is a GELU MLP whose fc1 is missing */
   nomic_moe_config(dir, "moe_every_n_layers", "0");
   expect_load("NomicBert MoE: moe_every_n_layers 0 wants fc1 in layer 1", dir, NULL, EE_ERR_FORMAT,
