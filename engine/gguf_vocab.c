@@ -320,9 +320,7 @@ static int finish_json(vocab_json *v, json_t *model, json_t *pre, json_t *norm, 
   int bad = json_object_set_new(v->root, "model", model) | json_object_set_new(v->root, "pre_tokenizer", pre) |
             json_object_set_new(v->root, "normalizer", norm ? norm : json_null()) |
             json_object_set_new(v->root, "post_processor", post) | json_object_set(v->root, "added_tokens", v->added);
-  /* 9 significant digits give a float back exactly (scores_f32), and keep
-  ** every number within 15 characters: jansson 2.14's lexer asserts when an
-  ** allocation fails inside a longer one (README, Limits) */
+  /* 9 significant digits give a float back exactly (scores_f32) */
   return bad || !(*text = json_dumps(v->root, JSON_COMPACT | JSON_REAL_PRECISION(9)));
 }
 

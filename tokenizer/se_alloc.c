@@ -10,20 +10,34 @@
 #include <stdatomic.h>
 static _Atomic long fault_countdown = -1; /* -1: injection off */
 static _Atomic long fault_failures = 0;   /* allocations refused so far */
+static _Atomic int fault_once = 0;        /* se_fault_set_once: injection off after one refusal */
 
 static int fault_should_fail(void) {
   long c = atomic_load(&fault_countdown);
   if (c < 0) return 0;
-  if (c == 0) { atomic_fetch_add(&fault_failures, 1); return 1; }
+  if (c == 0) {
+    atomic_fetch_add(&fault_failures, 1);
+    if (atomic_load(&fault_once)) atomic_store(&fault_countdown, -1);
+    return 1;
+  }
   atomic_fetch_sub(&fault_countdown, 1);
   return 0;
 }
-void se_fault_set(long countdown) { atomic_store(&fault_countdown, countdown); atomic_store(&fault_failures, 0); }
+void se_fault_set(long countdown) {
+  atomic_store(&fault_once, 0);
+  atomic_store(&fault_countdown, countdown);
+  atomic_store(&fault_failures, 0);
+}
+void se_fault_set_once(long countdown) {
+  se_fault_set(countdown);
+  atomic_store(&fault_once, 1);
+}
 void se_fault_reset(void) { atomic_store(&fault_countdown, -1); }
 long se_fault_failures(void) { return atomic_load(&fault_failures); }
 #else
 static int fault_should_fail(void) { return 0; }
 void se_fault_set(long countdown) { (void)countdown; }
+void se_fault_set_once(long countdown) { (void)countdown; }
 void se_fault_reset(void) {}
 long se_fault_failures(void) { return 0; }
 #endif

@@ -24,6 +24,9 @@ void *se_grow(void *p, size_t size, size_t *cap, size_t need);
 ** after `countdown` more successful allocations, every allocation fails
 ** until se_fault_reset().  Returns how many allocations failed so far. */
 void se_fault_set(long countdown);
+/* The same, but only that one allocation fails: the ones after it succeed
+** (a transient shortage, which code can survive by dropping something). */
+void se_fault_set_once(long countdown);
 void se_fault_reset(void);
 long se_fault_failures(void);
 

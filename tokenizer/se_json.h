@@ -19,15 +19,19 @@
 **     allocations go through se_alloc.h and one of them was refused during
 **     this call (which also catches the failures reported as syntax errors).
 ** Worse, when growing a token's buffer fails jansson drops that byte and
-** goes on, so a parse can succeed with a key or string missing a byte
-** (checked likewise, failing one allocation at a time); the fault-injection
-** build therefore discards any document parsed while an allocation was
-** refused.  In a normal build jansson keeps its own malloc: json_set_alloc_funcs
-** changes a global of a shared library that the host program (or another
-** extension in the same process) may be using, so only the test build
-** touches it.  In a normal build, then, a real out-of-memory that jansson
-** reports as a syntax error stays a format error, and one it swallows goes
-** unseen: jansson's limitations, not ours to patch.
+** goes on, so a parse can succeed with a key or string missing a byte, and
+** inside a number of more than 15 characters it fails an assert and aborts
+** (both checked against the installed library).  se_json_loadb therefore
+** parses the document behind a string longer than any of its tokens, so
+** that the buffer grows only there (se_json.c): a byte lost in it is out of
+** memory, and the document's own tokens never need the buffer to grow.
+** What remains of jansson's behaviour: a failure it reports as a syntax
+** error in a normal build stays a format error (in the fault-injection
+** build, -DSE_FAULT_INJECTION, jansson's allocations go through se_alloc.h
+** and any refused one makes the failure out of memory).  In a normal build
+** jansson keeps its own malloc: json_set_alloc_funcs changes a global of a
+** shared library that the host program (or another extension in the same
+** process) may be using, so only the test build touches it.
 */
 #ifndef SE_JSON_H
 #define SE_JSON_H

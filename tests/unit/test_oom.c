@@ -38,6 +38,11 @@
 ** the safetensors header), the same model split by
 ** model.safetensors.index.json and read through a small tokenizer.json
 ** (tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json).
+** Two files are also parsed with one allocation refused at a time (the
+** ones after it succeed): where jansson drops a byte it could not store,
+** se_json.c must report out of memory, never a document a byte short; one
+** of them starts with 19-character scores, on which jansson's lexer
+** asserts when its buffer cannot grow (both swept with jansson injected).
 **
 ** Built by the ordinary pattern rule (no SE_FAULT_INJECTION) it prints SKIP.
 */
@@ -111,6 +116,44 @@ static void sweep_wp_load(const char *label, wp_loader load, const char *dir) {
   }
   wp_free(ref);
   CHECK(bad == 0 && n < MAX_SWEEP, "%s: %ld allocation points swept, every failure WP_ERR_NOMEM", label, n);
+  CHECK(!leaks_now(), "%s: no leaks", label);
+}
+
+/* se_json_loadb of the file with only the Nth of its allocations refused,
+** N = 0, 1, ...: where its token buffer cannot grow jansson drops a byte and
+** goes on, and se_json.c's prime must turn that into out of memory, so each
+** parse is whole (equal to the one without refusals) or out of memory. */
+static void sweep_json_once(const char *label, const char *path) {
+  size_t len = 0;
+  char *data = check_slurp(path, &len);
+  json_error_t jerr;
+  int nomem = 0;
+  json_t *ref = data ? se_json_loadb(data, len, JSON_ALLOW_NUL, &jerr, &nomem) : NULL;
+  if (!ref) {
+    CHECK(0, "%s: reference parse of %s", label, path);
+    free(data);
+    return;
+  }
+  long n, bad = 0, whole = 0;
+  for (n = 0; n < MAX_SWEEP; n++) {
+    se_fault_set_once(n);
+    json_t *v = se_json_loadb(data, len, JSON_ALLOW_NUL, &jerr, &nomem);
+    long refused = se_fault_failures();
+    se_fault_reset();
+    if (v) {
+      if (!json_equal(v, ref)) { bad++; printf("  N=%ld: parsed a different document\n", n); }
+      json_decref(v);
+      if (refused == 0) break;
+      whole++;
+    } else if (!nomem || refused == 0) {
+      bad++;
+      printf("  N=%ld: %s, %ld refused\n", n, jerr.text, refused);
+    }
+  }
+  json_decref(ref);
+  free(data);
+  CHECK(bad == 0 && n < MAX_SWEEP && n > 0,
+        "%s: %ld allocations refused one at a time, every parse whole (%ld) or out of memory", label, n, whole);
   CHECK(!leaks_now(), "%s: no leaks", label);
 }
 
@@ -475,6 +518,14 @@ int main(int argc, char **argv) {
   sweep_wp_load("wp_load_tokenizer_json unigram_precompiled.json (normalised added tokens; jansson injected)",
                 wp_load_tokenizer_json,
                 "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json");
+  /* scores of 17 significant digits, as XLM-R's file has them, and no long
+  ** string before them: jansson 2.14's lexer asserts when its token buffer
+  ** cannot grow inside such a number (se_json.c primes it) */
+  sweep_wp_load("wp_load_tokenizer_json unigram_long_scores.json (19-character scores first; jansson injected)",
+                wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_long_scores.json");
+  sweep_json_once("se_json_loadb unigram_long_scores.json", "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_long_scores.json");
+  sweep_json_once("se_json_loadb template_processing.json (long keys and strings)",
+                  "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
   sweep_wp_encode("wp_encode unigram_precompiled.json (normalised added tokens, Strip)",
                   "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json", 0, 0);
   sweep_wp_encode("wp_encode unigram_wsplit_bytes.json (WhitespaceSplit, byte_fallback)",
@@ -505,9 +556,7 @@ int main(int argc, char **argv) {
   sweep_model_load("ee_model_load a GGUF file with a byte-level BPE vocabulary (its tokenizer.json "
                    "built in memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_jina_code_bpe_f32.gguf",
                    EE_PREC_FP32);
-  /* its scores written with 9 digits, so that no number reaches the 16
-  ** characters where jansson 2.14's lexer asserts (load.c,
-  ** lex_unget_unsave) on a failed allocation: jansson injected too */
+  /* jansson injected too */
   sweep_model_load("ee_model_load a GGUF file with a Unigram (t5) vocabulary (its tokenizer.json built in "
                    "memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_unigram_f32.gguf", EE_PREC_FP32);
   sweep_model_load("ee_model_load a llama-quantize Q4_K_M GGUF file (Q8_0, Q5_0, Q4_K, Q6_K blocks "

@@ -12,6 +12,7 @@
 */
 #include "../../tokenizer/wordpiece.h"
 #include "../../tokenizer/se_alloc.h"
+#include "../../tokenizer/se_json.h"
 #include "check.h"
 #include <math.h>
 #include <pthread.h>
@@ -999,6 +1000,79 @@ static void expect_piece(const char *label, const wp_tokenizer *tok, const char 
         label, token, id, want, n < 0 ? 0 : n, buf);
 }
 
+/* se_json_loadb parses behind a prime (tokenizer/se_json.c): it must give
+** what json_loadb gives, the value or jansson's own message and position. */
+static void same_as_jansson(const char *label, const char *doc, size_t len, size_t flags) {
+  json_error_t want_err, got_err;
+  int nomem = -1;
+  json_t *want = json_loadb(doc, len, flags, &want_err);
+  json_t *got = se_json_loadb(doc, len, flags, &got_err, &nomem);
+  if (want) {
+    CHECK(got && json_equal(want, got) && nomem == 0, "se_json_loadb %s: the value json_loadb parses", label);
+  } else {
+    CHECK(!got && nomem == 0 && strcmp(want_err.text, got_err.text) == 0 && want_err.line == got_err.line &&
+              want_err.column == got_err.column && want_err.position == got_err.position,
+          "se_json_loadb %s: jansson's error, '%s' at line %d column %d (got '%s' at %d, %d)", label, want_err.text,
+          want_err.line, want_err.column, got_err.text, got_err.line, got_err.column);
+  }
+  json_decref(want);
+  json_decref(got);
+}
+
+static void test_json_prime(void) {
+  static const struct { const char *label, *doc; size_t flags; } docs[] = {
+    {"an object", "{\"a\": [1, 2.5, \"x\", null, true]}", 0},
+    {"XLM-R's scores", "{\"vocab\": [[\"\\u2581\", -1.7989219427108765], [\"s\", -9.1234567890123456e-1]]}", 0},
+    {"escapes", "[\"a\\\"b\\\\c\\u00e9\\ud83d\\ude00\", \"\\n\"]", 0},
+    {"trailing value", "{} {}", 0},
+    {"trailing comma and value", "{}, 5", 0},
+    {"trailing ]", "[1]]", 0},
+    {"a number alone", "5", 0},
+    {"a number alone, JSON_DECODE_ANY", "5", JSON_DECODE_ANY},
+    {"a string alone, JSON_DECODE_ANY", "\"some long string value\"", JSON_DECODE_ANY},
+    {"empty", "", 0},
+    {"whitespace", " \n\t ", 0},
+    {"truncated object", "{\"model\": {\"type\": \"WordPiece\", \"vocab\": {\"a\": 0", 0},
+    {"unterminated string", "{\"model", 0},
+    {"newline in a string", "{\"a\nb\": 1}", 0},
+    {"invalid UTF-8 in a string", "{\"a\xff\": 1}", 0},
+    {"a bad word", "{\"a\": tru}", 0},
+    {"a byte no token starts with", "{\"a\": \x01}", 0},
+    {"an error on line 3", "{\n\"a\": 1,\n\"b\" 2}", 0},
+    {"duplicate keys, JSON_REJECT_DUPLICATES", "{\"a\": 1, \"a\": 2}", JSON_REJECT_DUPLICATES},
+    {"trailing value, JSON_DISABLE_EOF_CHECK", "{\"a\": 1} x", JSON_DISABLE_EOF_CHECK},
+  };
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+    same_as_jansson(docs[i].label, docs[i].doc, strlen(docs[i].doc), docs[i].flags);
+  const char nul[] = "{\"a\": 1}\0\0";
+  same_as_jansson("NUL bytes after the value", nul, sizeof nul - 1, 0);
+  same_as_jansson("a NUL byte in a string, JSON_ALLOW_NUL", "[\"a\\u0000b\"]", 12, JSON_ALLOW_NUL);
+
+  /* tokens far longer than the prime's first sizes, and nesting at and past
+  ** jansson's depth limit (2048: the wrapper's level takes a document at
+  ** the limit past it, so that one is parsed alone) */
+  size_t big = 300000;
+  char *doc = malloc(2 * big + 64);
+  if (!doc) { CHECK(0, "malloc"); return; }
+  size_t n = 0;
+  doc[n++] = '[';
+  doc[n++] = '"';
+  for (size_t i = 0; i < big; i++) doc[n++] = (char)('a' + i % 26);
+  n += (size_t)sprintf(doc + n, "\", -1.");
+  for (size_t i = 0; i < 1000; i++) doc[n++] = (char)('0' + i % 10);
+  doc[n++] = ']';
+  same_as_jansson("a 300,000-byte string and a 1,003-character number", doc, n, 0);
+  for (int depth = 2047; depth <= 2049; depth++) {
+    char label[64];
+    n = 0;
+    for (int i = 0; i < depth; i++) doc[n++] = '[';
+    for (int i = 0; i < depth; i++) doc[n++] = ']';
+    snprintf(label, sizeof label, "arrays nested %d deep", depth);
+    same_as_jansson(label, doc, n, 0);
+  }
+  free(doc);
+}
+
 static void test_id_piece(void) {
   expect_piece("WordPiece", uncased, "hello", " hello");
   expect_piece("WordPiece", uncased, "##ing", "ing");
@@ -1064,6 +1138,7 @@ int main(void) {
   test_bpe_files();
   test_python_strip();
   test_id_piece();
+  test_json_prime();
   test_load_dir();
   test_threads();
   test_oom();
