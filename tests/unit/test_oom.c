@@ -78,6 +78,23 @@ static int leaks_now(void) { return 0; }
 
 #define MAX_SWEEP 200000
 
+/* The second pass refuses only the Nth allocation and lets the ones after
+** it succeed (se_fault_set_once), as a transient shortage would: code that
+** carries on after a refusal must still give the right result. */
+static int g_once;
+static const char *g_mode = "";
+
+static void fault_arm(long n) {
+  if (g_once) se_fault_set_once(n);
+  else se_fault_set(n);
+}
+
+/* label with the pass's prefix, in buf */
+static const char *mode_label(char *buf, size_t n, const char *label) {
+  snprintf(buf, n, "%s%s", g_mode, label);
+  return buf;
+}
+
 static char fixtures[1024] = "tests/fixtures/vocab";
 static char models[1024] = "build/test-models";
 
@@ -85,8 +102,31 @@ static char models[1024] = "build/test-models";
 
 typedef wp_status (*wp_loader)(const char *path, wp_tokenizer **out, wp_error *err);
 
+static int same_encoding(const wp_encoding *a, const wp_encoding *b) {
+  return a->n == b->n && a->n_untruncated == b->n_untruncated &&
+         memcmp(a->ids, b->ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
+         memcmp(a->type_ids, b->type_ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
+         memcmp(a->offsets, b->offsets, sizeof(int32_t) * 2 * (size_t)a->n) == 0;
+}
+
+/* Whether tokenizers a and b encode a text with accents, CJK, a long word
+** and special tokens alike. */
+static int same_tokens(const wp_tokenizer *a, const wp_tokenizer *b) {
+  static const char text[] = "Hello, world! [CLS] <s> Caf\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c "
+                             "supercalifragilistic tokenization \xf0\x9f\x98\x80 [MASK] <mask>";
+  wp_encoding ea = {0}, eb = {0};
+  wp_error err;
+  int same = wp_encode(a, text, sizeof text - 1, 0, &ea, &err) == WP_OK &&
+             wp_encode(b, text, sizeof text - 1, 0, &eb, &err) == WP_OK && same_encoding(&ea, &eb);
+  wp_encoding_free(&ea);
+  wp_encoding_free(&eb);
+  return same;
+}
+
 /* load is wp_load_dir (path a directory) or wp_load_tokenizer_json. */
-static void sweep_wp_load(const char *label, wp_loader load, const char *dir) {
+static void sweep_wp_load(const char *label_in, wp_loader load, const char *dir) {
+  char lb[512];
+  const char *label = mode_label(lb, sizeof lb, label_in);
   wp_tokenizer *ref = NULL;
   wp_error err;
   if (load(dir, &ref, &err) != WP_OK) {
@@ -97,13 +137,13 @@ static void sweep_wp_load(const char *label, wp_loader load, const char *dir) {
   for (n = 0; n < MAX_SWEEP; n++) {
     wp_tokenizer *t = NULL;
     memset(&err, 0, sizeof err);
-    se_fault_set(n);
+    fault_arm(n);
     wp_status rc = load(dir, &t, &err);
     long refused = se_fault_failures();
     se_fault_reset();
     if (rc == WP_OK) {
       int same = wp_vocab_size(t) == wp_vocab_size(ref) &&
-                 wp_special_id(t, WP_CLS) == wp_special_id(ref, WP_CLS);
+                 wp_special_id(t, WP_CLS) == wp_special_id(ref, WP_CLS) && same_tokens(t, ref);
       wp_free(t);
       if (!same) { bad++; printf("  N=%ld: loaded a different tokenizer\n", n); }
       if (refused == 0) break;
@@ -157,16 +197,11 @@ static void sweep_json_once(const char *label, const char *path) {
   CHECK(!leaks_now(), "%s: no leaks", label);
 }
 
-static int same_encoding(const wp_encoding *a, const wp_encoding *b) {
-  return a->n == b->n && a->n_untruncated == b->n_untruncated &&
-         memcmp(a->ids, b->ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
-         memcmp(a->type_ids, b->type_ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
-         memcmp(a->offsets, b->offsets, sizeof(int32_t) * 2 * (size_t)a->n) == 0;
-}
-
 /* wp_encode (pair = 0) or wp_encode_pair (pair = 1) into a fresh encoding;
 ** python_lower: with sentence-transformers' do_lower_case. */
-static void sweep_wp_encode(const char *label, const char *dir, int pair, int python_lower) {
+static void sweep_wp_encode(const char *label_in, const char *dir, int pair, int python_lower) {
+  char lb[512];
+  const char *label = mode_label(lb, sizeof lb, label_in);
   wp_tokenizer *tok = NULL;
   wp_error err;
   size_t dl = strlen(dir); /* a directory, or a tokenizer.json itself */
@@ -204,7 +239,7 @@ static void sweep_wp_encode(const char *label, const char *dir, int pair, int py
   for (n = 0; n < MAX_SWEEP; n++) {
     wp_encoding enc = {0};
     memset(&err, 0, sizeof err);
-    se_fault_set(n);
+    fault_arm(n);
     rc = pair ? wp_encode_pair(tok, text, sizeof text - 1, text2, sizeof text2 - 1, 64, &enc, &err)
               : wp_encode(tok, text, sizeof text - 1, 0, &enc, &err);
     long refused = se_fault_failures();
@@ -243,7 +278,28 @@ static ee_params params1(void) {
   return p;
 }
 
-static void sweep_model_load(const char *label, const char *dir, ee_precision prec) {
+static ee_status run_texts(ee_context *ctx, const char *prompt, int pairs, int n, const char **texts,
+                           const size_t *lens, float *out, ee_error *err);
+
+/* What model m gives for three texts (vectors, or a cross-encoder's scores
+** of the pairs), into out (3 x dims floats, zeroed first). */
+static ee_status model_outputs(ee_model *m, float *out, ee_error *err) {
+  const char *texts[3] = {"The cat sat on the mat.", "Caf\xc3\xa9 \xe4\xb8\x96\xe7\x95\x8c", "hello"};
+  size_t lens[3];
+  for (int i = 0; i < 3; i++) lens[i] = strlen(texts[i]);
+  ee_info in;
+  ee_model_info(m, &in);
+  memset(out, 0, sizeof(float) * 3 * (size_t)ee_model_dims(m));
+  ee_context *ctx = ee_context_new(m);
+  if (!ctx) return EE_ERR_NOMEM;
+  ee_status rc = run_texts(ctx, NULL, in.labels > 0, 3, texts, lens, out, err);
+  ee_context_free(ctx);
+  return rc;
+}
+
+static void sweep_model_load(const char *label_in, const char *dir, ee_precision prec) {
+  char lb[512];
+  const char *label = mode_label(lb, sizeof lb, label_in);
   ee_params p = params1();
   p.precision = prec;
   ee_error err;
@@ -255,20 +311,33 @@ static void sweep_model_load(const char *label, const char *dir, ee_precision pr
   }
   ee_info ri;
   ee_model_info(ref, &ri);
+  size_t nout = 3 * (size_t)ee_model_dims(ref);
+  float *want = malloc(sizeof(float) * nout), *got = malloc(sizeof(float) * nout);
+  if (!want || !got || model_outputs(ref, want, &err) != EE_OK) {
+    CHECK(0, "%s: reference outputs: %s", label, err.msg);
+    free(want);
+    free(got);
+    ee_model_free(ref);
+    return;
+  }
   long n, bad = 0;
   for (n = 0; n < MAX_SWEEP; n++) {
     ee_model *m = NULL;
     memset(&err, 0, sizeof err);
-    se_fault_set(n);
+    fault_arm(n);
     ee_status rc = ee_model_load(dir, &p, &m, &err);
     long refused = se_fault_failures();
     se_fault_reset();
     if (rc == EE_OK) {
       ee_info mi;
       ee_model_info(m, &mi);
-      if (mi.n_params != ri.n_params || mi.vocab_size != ri.vocab_size) {
+      int same_prompts =
+          (!mi.prompts && !ri.prompts) || (mi.prompts && ri.prompts && strcmp(mi.prompts, ri.prompts) == 0);
+      if (mi.n_params != ri.n_params || mi.vocab_size != ri.vocab_size || !same_prompts ||
+          (size_t)ee_model_dims(m) * 3 != nout || model_outputs(m, got, &err) != EE_OK ||
+          memcmp(got, want, sizeof(float) * nout) != 0) {
         bad++;
-        printf("  N=%ld: loaded a different model\n", n);
+        printf("  N=%ld: loaded a different model (%s)\n", n, err.msg);
       }
       ee_model_free(m);
       if (refused == 0) break;
@@ -279,7 +348,11 @@ static void sweep_model_load(const char *label, const char *dir, ee_precision pr
     }
   }
   ee_model_free(ref);
-  CHECK(bad == 0 && n < MAX_SWEEP, "%s: %ld allocation points swept, every failure EE_ERR_NOMEM", label, n);
+  free(want);
+  free(got);
+  CHECK(bad == 0 && n < MAX_SWEEP,
+        "%s: %ld allocation points swept, every failure EE_ERR_NOMEM, every load giving the same outputs", label,
+        n);
   /* the directory loads again once allocations succeed */
   ee_model *again = NULL;
   CHECK(ee_model_load(dir, &p, &again, &err) == EE_OK, "%s: loads after se_fault_reset", label);
@@ -304,8 +377,10 @@ static ee_status run_texts(ee_context *ctx, const char *prompt, int pairs, int n
   return ee_score_pairs(ctx, n, texts, lens, rev, rlen, out, err);
 }
 
-static void sweep_embed(const char *label, const char *dir, ee_precision prec, int batch_size,
+static void sweep_embed(const char *label_in, const char *dir, ee_precision prec, int batch_size,
                         int threads, const char *prompt, int pairs) {
+  char lb[512];
+  const char *label = mode_label(lb, sizeof lb, label_in);
   ee_params p = params1();
   p.precision = prec;
   p.batch_size = batch_size;
@@ -336,7 +411,7 @@ static void sweep_embed(const char *label, const char *dir, ee_precision prec, i
   for (n = 0; n < MAX_SWEEP; n++) {
     memset(&err, 0, sizeof err);
     memset(out, 0, sizeof(float) * NT * dims);
-    se_fault_set(n);
+    fault_arm(n);
     ee_context *ctx = ee_context_new(m);
     ee_status rc = EE_ERR_NOMEM;
     if (ctx) rc = run_texts(ctx, prompt, pairs, NT, texts, lens, out, &err);
@@ -457,134 +532,141 @@ int main(int argc, char **argv) {
   snprintf(rerank_xlmr, sizeof rerank_xlmr, "%s/rerank_xlmr", models);
   snprintf(mpnet_tok, sizeof mpnet_tok, "%s/mpnet-style", fixtures);
 
-  /* the 30k-token files: jansson's allocations left out (see above) */
-  se_fault_json(0);
-  sweep_wp_load("wp_load_dir bert-base-uncased vocab.txt", wp_load_dir, uncased);
-  sweep_wp_load("wp_load_dir all-MiniLM-L6-v2 tokenizer.json (jansson not injected)", wp_load_dir, minilm);
-  sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0, 0);
-  sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1, 0);
-  sweep_wp_encode("wp_encode all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 0, 1);
-  sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 1, 1);
-  sweep_wp_encode("wp_encode mpnet-style tokenizer.json (normalised added tokens)", mpnet_tok, 0, 0);
-  sweep_wp_encode("wp_encode_pair mpnet-style tokenizer.json (RobertaProcessing)", mpnet_tok, 1, 0);
-  sweep_wp_load("wp_load_dir unigram tokenizer.json (XLM-R style; jansson not injected)", wp_load_dir,
-                "tests/fixtures/tokenizer/unigram");
-  sweep_wp_encode("wp_encode unigram tokenizer.json (Precompiled, Metaspace, Viterbi)",
-                  "tests/fixtures/tokenizer/unigram", 0, 0);
-  sweep_wp_load("wp_load_dir bpe tokenizer.json (RoBERTa style; jansson not injected)", wp_load_dir,
-                "tests/fixtures/tokenizer/bpe");
-  sweep_wp_encode("wp_encode bpe tokenizer.json (ByteLevel, merges, trimmed offsets)",
-                  "tests/fixtures/tokenizer/bpe", 0, 0);
-  sweep_wp_encode("wp_encode_pair bpe tokenizer.json (RobertaProcessing)", "tests/fixtures/tokenizer/bpe", 1, 0);
-  sweep_wp_load("wp_load_dir modernbert-style tokenizer.json (NFC, normalised added tokens; jansson not injected)",
-                wp_load_dir, "tests/fixtures/vocab/modernbert-style");
-  sweep_wp_encode("wp_encode modernbert-style tokenizer.json (NFC: U+0301 and the Kelvin sign change)",
-                  "tests/fixtures/vocab/modernbert-style", 0, 0);
-  sweep_wp_encode("wp_encode_pair modernbert-style tokenizer.json (TemplateProcessing pair)",
-                  "tests/fixtures/vocab/modernbert-style", 1, 0);
-  sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
-  sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
-  sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
-                   EE_PREC_FP32);
-  sweep_model_load("ee_model_load mpnet (relative bias table, normalised added tokens; jansson not injected)",
-                   mpnet, EE_PREC_FP32);
-  sweep_model_load("ee_model_load nomic (rotary table, interleaved gate panels; jansson not injected)",
-                   nomic, EE_PREC_FP32);
-  sweep_model_load("ee_model_load modernbert (two rotary tables, zero biases, NFC tokenizer; jansson not "
-                   "injected)", modernbert, EE_PREC_FP32);
-  sweep_model_load("ee_model_load gte (NTK rotary table, biases, no token types; jansson not injected)",
-                   gte, EE_PREC_FP32);
-  sweep_model_load("ee_model_load jina (ALiBi table, gated FFN; jansson not injected)", jina, EE_PREC_FP32);
-  sweep_model_load("ee_model_load jina_code (qk-post-norm, byte-level BPE; jansson not injected)", jina_code,
-                   EE_PREC_FP32);
-  sweep_model_load("ee_model_load nomic_moe (the experts' packed weights; jansson not injected)", nomic_moe,
-                   EE_PREC_FP32);
-  sweep_model_load("ee_model_load nomic_moe, precision int8 (the experts quantised; jansson not injected)",
-                   nomic_moe, EE_PREC_INT8);
-  sweep_model_load("ee_model_load rerank (a BertForSequenceClassification head; jansson not injected)",
-                   rerank, EE_PREC_FP32);
-  sweep_model_load("ee_model_load rerank_xlmr (classifier.dense + out_proj, Unigram; jansson not injected)",
-                   rerank_xlmr, EE_PREC_FP32);
-  se_fault_json(1);
+  /* every sweep twice: all allocations refused from the Nth on, then only
+  ** the Nth (g_once) */
+  for (int pass = 0; pass < 2; pass++) {
+    g_once = pass;
+    g_mode = pass ? "one refused: " : "";
+    /* the 30k-token files: jansson's allocations left out (see above) */
+    se_fault_json(0);
+    sweep_wp_load("wp_load_dir bert-base-uncased vocab.txt", wp_load_dir, uncased);
+    sweep_wp_load("wp_load_dir all-MiniLM-L6-v2 tokenizer.json (jansson not injected)", wp_load_dir, minilm);
+    sweep_wp_encode("wp_encode bert-base-uncased", uncased, 0, 0);
+    sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2", minilm, 1, 0);
+    sweep_wp_encode("wp_encode all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 0, 1);
+    sweep_wp_encode("wp_encode_pair all-MiniLM-L6-v2 with python_lower (do_lower_case)", minilm, 1, 1);
+    sweep_wp_encode("wp_encode mpnet-style tokenizer.json (normalised added tokens)", mpnet_tok, 0, 0);
+    sweep_wp_encode("wp_encode_pair mpnet-style tokenizer.json (RobertaProcessing)", mpnet_tok, 1, 0);
+    sweep_wp_load("wp_load_dir unigram tokenizer.json (XLM-R style; jansson not injected)", wp_load_dir,
+                  "tests/fixtures/tokenizer/unigram");
+    sweep_wp_encode("wp_encode unigram tokenizer.json (Precompiled, Metaspace, Viterbi)",
+                    "tests/fixtures/tokenizer/unigram", 0, 0);
+    sweep_wp_load("wp_load_dir bpe tokenizer.json (RoBERTa style; jansson not injected)", wp_load_dir,
+                  "tests/fixtures/tokenizer/bpe");
+    sweep_wp_encode("wp_encode bpe tokenizer.json (ByteLevel, merges, trimmed offsets)",
+                    "tests/fixtures/tokenizer/bpe", 0, 0);
+    sweep_wp_encode("wp_encode_pair bpe tokenizer.json (RobertaProcessing)", "tests/fixtures/tokenizer/bpe", 1, 0);
+    sweep_wp_load("wp_load_dir modernbert-style tokenizer.json (NFC, normalised added tokens; jansson not injected)",
+                  wp_load_dir, "tests/fixtures/vocab/modernbert-style");
+    sweep_wp_encode("wp_encode modernbert-style tokenizer.json (NFC: U+0301 and the Kelvin sign change)",
+                    "tests/fixtures/vocab/modernbert-style", 0, 0);
+    sweep_wp_encode("wp_encode_pair modernbert-style tokenizer.json (TemplateProcessing pair)",
+                    "tests/fixtures/vocab/modernbert-style", 1, 0);
+    sweep_model_load("ee_model_load f16 (jansson not injected)", f16, EE_PREC_FP32);
+    sweep_model_load("ee_model_load bge (2 shards, tokenizer.json; jansson not injected)", bge, EE_PREC_FP32);
+    sweep_model_load("ee_model_load dense (2 Dense modules, F32 and F16 files; jansson not injected)", dense,
+                     EE_PREC_FP32);
+    sweep_model_load("ee_model_load mpnet (relative bias table, normalised added tokens; jansson not injected)",
+                     mpnet, EE_PREC_FP32);
+    sweep_model_load("ee_model_load nomic (rotary table, interleaved gate panels; jansson not injected)",
+                     nomic, EE_PREC_FP32);
+    sweep_model_load("ee_model_load modernbert (two rotary tables, zero biases, NFC tokenizer; jansson not "
+                     "injected)", modernbert, EE_PREC_FP32);
+    sweep_model_load("ee_model_load gte (NTK rotary table, biases, no token types; jansson not injected)",
+                     gte, EE_PREC_FP32);
+    sweep_model_load("ee_model_load jina (ALiBi table, gated FFN; jansson not injected)", jina, EE_PREC_FP32);
+    sweep_model_load("ee_model_load jina_code (qk-post-norm, byte-level BPE; jansson not injected)", jina_code,
+                     EE_PREC_FP32);
+    sweep_model_load("ee_model_load nomic_moe (the experts' packed weights; jansson not injected)", nomic_moe,
+                     EE_PREC_FP32);
+    sweep_model_load("ee_model_load nomic_moe, precision int8 (the experts quantised; jansson not injected)",
+                     nomic_moe, EE_PREC_INT8);
+    sweep_model_load("ee_model_load rerank (a BertForSequenceClassification head; jansson not injected)",
+                     rerank, EE_PREC_FP32);
+    sweep_model_load("ee_model_load rerank_xlmr (classifier.dense + out_proj, Unigram; jansson not injected)",
+                     rerank_xlmr, EE_PREC_FP32);
+    se_fault_json(1);
 
-  /* every JSON file kind, jansson's allocations included */
-  char tiny[512], sharded[512];
-  if (fz_model_dir(tiny, sizeof tiny, "oom-tiny") != 0 || make_sharded_tiny(sharded, sizeof sharded) != 0) {
-    CHECK(0, "writing the tiny models");
-    return check_finish();
+    /* every JSON file kind, jansson's allocations included */
+    char tiny[512], sharded[512];
+    if (fz_model_dir(tiny, sizeof tiny, "oom-tiny") != 0 || make_sharded_tiny(sharded, sizeof sharded) != 0) {
+      CHECK(0, "writing the tiny models");
+      return check_finish();
+    }
+    sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
+                  "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
+    sweep_wp_load("wp_load_tokenizer_json unigram_precompiled.json (normalised added tokens; jansson injected)",
+                  wp_load_tokenizer_json,
+                  "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json");
+    /* scores of 17 significant digits, as XLM-R's file has them, and no long
+    ** string before them: jansson 2.14's lexer asserts when its token buffer
+    ** cannot grow inside such a number (se_json.c primes it) */
+    sweep_wp_load("wp_load_tokenizer_json unigram_long_scores.json (19-character scores first; jansson injected)",
+                  wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_long_scores.json");
+    sweep_wp_encode("wp_encode unigram_precompiled.json (normalised added tokens, Strip)",
+                    "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json", 0, 0);
+    sweep_wp_encode("wp_encode unigram_wsplit_bytes.json (WhitespaceSplit, byte_fallback)",
+                    "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_wsplit_bytes.json", 0, 0);
+    sweep_wp_load("wp_load_tokenizer_json bpe_small.json (BPE, unk_token, ignore_merges; jansson injected)",
+                  wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json");
+    sweep_wp_encode("wp_encode bpe_small.json (add_prefix_space, fuse_unk, ignore_merges, lstrip)",
+                    "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json", 0, 0);
+    sweep_wp_load("wp_load_tokenizer_json roberta_processing_normalized.json (jansson injected)",
+                  wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/roberta_processing_normalized.json");
+    sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);
+    sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded,
+                     EE_PREC_FP32);
+    char tiny_zip[512], tiny_legacy[512];
+    if (make_torch_bin_tiny(tiny_zip, sizeof tiny_zip, "oom-zip",
+                            "tests/fuzz/corpus/fuzz_torch_bin/tiny_zip.bin") != 0 ||
+        make_torch_bin_tiny(tiny_legacy, sizeof tiny_legacy, "oom-legacy",
+                            "tests/fuzz/corpus/fuzz_torch_bin/tiny_legacy.bin") != 0) {
+      CHECK(0, "writing the tiny models with pytorch_model.bin");
+      return check_finish();
+    }
+    sweep_model_load("ee_model_load tiny model from pytorch_model.bin (zip: records, pickle, storages)",
+                     tiny_zip, EE_PREC_FP32);
+    sweep_model_load("ee_model_load tiny model from pytorch_model.bin (legacy: five pickles, storage keys)",
+                     tiny_legacy, EE_PREC_FP32);
+    sweep_model_load("ee_model_load tiny model as one GGUF file (metadata, vocabulary, F16 tensors)",
+                     "tests/fuzz/corpus/fuzz_gguf/tiny_f16.gguf", EE_PREC_FP32);
+    sweep_model_load("ee_model_load a GGUF file with a byte-level BPE vocabulary (its tokenizer.json "
+                     "built in memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_jina_code_bpe_f32.gguf",
+                     EE_PREC_FP32);
+    /* jansson injected too */
+    sweep_model_load("ee_model_load a GGUF file with a Unigram (t5) vocabulary (its tokenizer.json built in "
+                     "memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_unigram_f32.gguf", EE_PREC_FP32);
+    sweep_model_load("ee_model_load a llama-quantize Q4_K_M GGUF file (Q8_0, Q5_0, Q4_K, Q6_K blocks "
+                     "dequantised, then freed once packed)", "tests/fixtures/gguf_quants/f16-q4_k_m.gguf",
+                     EE_PREC_FP32);
+    /* reduced precision: weights converted and packed at load, activations
+    ** converted per product (their buffers in the context's arena) */
+    sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);
+    sweep_model_load("ee_model_load tiny model, precision int8", tiny, EE_PREC_INT8);
+    sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1, NULL, 0);
+    sweep_embed("ee_embed_texts_prompted f16 (5 texts, a prompt)", f16, EE_PREC_FP32, 0, 1, "query: ", 0);
+    sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1, NULL, 0);
+    sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL, 0);
+    sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL, 0);
+    sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL, 0);
+    sweep_embed("ee_embed_texts nomic (5 texts, 2 threads: the gated FFN's scratch)", nomic, EE_PREC_FP32, 0,
+                2, NULL, 0);
+    sweep_embed("ee_embed_texts nomic_moe (5 texts, 2 threads: the experts' rows in the arena)", nomic_moe,
+                EE_PREC_FP32, 0, 2, NULL, 0);
+    sweep_embed("ee_embed_texts nomic_moe precision bf16 (5 texts, batches of 2)", nomic_moe, EE_PREC_BF16, 2, 1,
+                NULL, 0);
+    sweep_embed("ee_embed_texts modernbert (5 texts, 2 threads: pre-LayerNorm, windowed layers)", modernbert,
+                EE_PREC_FP32, 0, 2, NULL, 0);
+    sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL, 0);
+    sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL, 0);
+    sweep_embed("ee_score_pairs rerank (5 pairs, 2 threads: type ids with the token ids)", rerank,
+                EE_PREC_FP32, 0, 2, NULL, 1);
+    sweep_embed("ee_score_pairs rerank_xlmr (5 pairs, batches of 2)", rerank_xlmr, EE_PREC_FP32, 2, 1, NULL, 1);
   }
-  sweep_wp_load("wp_load_tokenizer_json template_processing.json (jansson injected)", wp_load_tokenizer_json,
-                "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
-  sweep_wp_load("wp_load_tokenizer_json unigram_precompiled.json (normalised added tokens; jansson injected)",
-                wp_load_tokenizer_json,
-                "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json");
-  /* scores of 17 significant digits, as XLM-R's file has them, and no long
-  ** string before them: jansson 2.14's lexer asserts when its token buffer
-  ** cannot grow inside such a number (se_json.c primes it) */
-  sweep_wp_load("wp_load_tokenizer_json unigram_long_scores.json (19-character scores first; jansson injected)",
-                wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_long_scores.json");
+  g_mode = "";
   sweep_json_once("se_json_loadb unigram_long_scores.json", "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_long_scores.json");
   sweep_json_once("se_json_loadb template_processing.json (long keys and strings)",
                   "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
-  sweep_wp_encode("wp_encode unigram_precompiled.json (normalised added tokens, Strip)",
-                  "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_precompiled.json", 0, 0);
-  sweep_wp_encode("wp_encode unigram_wsplit_bytes.json (WhitespaceSplit, byte_fallback)",
-                  "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_wsplit_bytes.json", 0, 0);
-  sweep_wp_load("wp_load_tokenizer_json bpe_small.json (BPE, unk_token, ignore_merges; jansson injected)",
-                wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json");
-  sweep_wp_encode("wp_encode bpe_small.json (add_prefix_space, fuse_unk, ignore_merges, lstrip)",
-                  "tests/fuzz/corpus/fuzz_tokenizer_json/bpe_small.json", 0, 0);
-  sweep_wp_load("wp_load_tokenizer_json roberta_processing_normalized.json (jansson injected)",
-                wp_load_tokenizer_json, "tests/fuzz/corpus/fuzz_tokenizer_json/roberta_processing_normalized.json");
-  sweep_model_load("ee_model_load tiny model, every JSON file (jansson injected)", tiny, EE_PREC_FP32);
-  sweep_model_load("ee_model_load tiny model, shards + index.json + tokenizer.json (jansson injected)", sharded,
-                   EE_PREC_FP32);
-  char tiny_zip[512], tiny_legacy[512];
-  if (make_torch_bin_tiny(tiny_zip, sizeof tiny_zip, "oom-zip",
-                          "tests/fuzz/corpus/fuzz_torch_bin/tiny_zip.bin") != 0 ||
-      make_torch_bin_tiny(tiny_legacy, sizeof tiny_legacy, "oom-legacy",
-                          "tests/fuzz/corpus/fuzz_torch_bin/tiny_legacy.bin") != 0) {
-    CHECK(0, "writing the tiny models with pytorch_model.bin");
-    return check_finish();
-  }
-  sweep_model_load("ee_model_load tiny model from pytorch_model.bin (zip: records, pickle, storages)",
-                   tiny_zip, EE_PREC_FP32);
-  sweep_model_load("ee_model_load tiny model from pytorch_model.bin (legacy: five pickles, storage keys)",
-                   tiny_legacy, EE_PREC_FP32);
-  sweep_model_load("ee_model_load tiny model as one GGUF file (metadata, vocabulary, F16 tensors)",
-                   "tests/fuzz/corpus/fuzz_gguf/tiny_f16.gguf", EE_PREC_FP32);
-  sweep_model_load("ee_model_load a GGUF file with a byte-level BPE vocabulary (its tokenizer.json "
-                   "built in memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_jina_code_bpe_f32.gguf",
-                   EE_PREC_FP32);
-  /* jansson injected too */
-  sweep_model_load("ee_model_load a GGUF file with a Unigram (t5) vocabulary (its tokenizer.json built in "
-                   "memory, then parsed)", "tests/fuzz/corpus/fuzz_gguf/tiny_unigram_f32.gguf", EE_PREC_FP32);
-  sweep_model_load("ee_model_load a llama-quantize Q4_K_M GGUF file (Q8_0, Q5_0, Q4_K, Q6_K blocks "
-                   "dequantised, then freed once packed)", "tests/fixtures/gguf_quants/f16-q4_k_m.gguf",
-                   EE_PREC_FP32);
-  /* reduced precision: weights converted and packed at load, activations
-  ** converted per product (their buffers in the context's arena) */
-  sweep_model_load("ee_model_load tiny model, precision bf16", tiny, EE_PREC_BF16);
-  sweep_model_load("ee_model_load tiny model, precision int8", tiny, EE_PREC_INT8);
-  sweep_embed("ee_embed_texts f16 (5 texts, one batch)", f16, EE_PREC_FP32, 0, 1, NULL, 0);
-  sweep_embed("ee_embed_texts_prompted f16 (5 texts, a prompt)", f16, EE_PREC_FP32, 0, 1, "query: ", 0);
-  sweep_embed("ee_embed_texts f16 (5 texts, batches of 2)", f16, EE_PREC_FP32, 2, 1, NULL, 0);
-  sweep_embed("ee_embed_texts f16 (5 texts, 2 threads)", f16, EE_PREC_FP32, 0, 2, NULL, 0);
-  sweep_embed("ee_embed_texts f16 precision bf16 (5 texts, batches of 2)", f16, EE_PREC_BF16, 2, 1, NULL, 0);
-  sweep_embed("ee_embed_texts f16 precision int8 (5 texts, 2 threads)", f16, EE_PREC_INT8, 0, 2, NULL, 0);
-  sweep_embed("ee_embed_texts nomic (5 texts, 2 threads: the gated FFN's scratch)", nomic, EE_PREC_FP32, 0,
-              2, NULL, 0);
-  sweep_embed("ee_embed_texts nomic_moe (5 texts, 2 threads: the experts' rows in the arena)", nomic_moe,
-              EE_PREC_FP32, 0, 2, NULL, 0);
-  sweep_embed("ee_embed_texts nomic_moe precision bf16 (5 texts, batches of 2)", nomic_moe, EE_PREC_BF16, 2, 1,
-              NULL, 0);
-  sweep_embed("ee_embed_texts modernbert (5 texts, 2 threads: pre-LayerNorm, windowed layers)", modernbert,
-              EE_PREC_FP32, 0, 2, NULL, 0);
-  sweep_embed("ee_embed_texts dense (5 texts, 2 Dense modules)", dense, EE_PREC_FP32, 0, 1, NULL, 0);
-  sweep_embed("ee_embed_texts mpnet (5 texts, relative position bias)", mpnet, EE_PREC_FP32, 0, 1, NULL, 0);
-  sweep_embed("ee_score_pairs rerank (5 pairs, 2 threads: type ids with the token ids)", rerank,
-              EE_PREC_FP32, 0, 2, NULL, 1);
-  sweep_embed("ee_score_pairs rerank_xlmr (5 pairs, batches of 2)", rerank_xlmr, EE_PREC_FP32, 2, 1, NULL, 1);
   return check_finish();
 }
 #endif
