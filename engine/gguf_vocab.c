@@ -11,9 +11,9 @@
 **   "gpt2"  byte-level BPE (jina-embeddings-v2-base-code/-de/-es, RoBERTa):
 **           tokenizer.ggml.tokens as tokenizer.json's byte-level strings,
 **           tokenizer.ggml.merges as "left right" lines by rank, and
-**           tokenizer.ggml.pre naming the pre-tokenizer.  Written out as the
-**           tokenizer.json that would give llama.cpp's tokens (see
-**           bpe_tokenizer_json) and read by the tokenizer's own parser, so
+**           tokenizer.ggml.pre naming the pre-tokenizer.  Built as the
+**           tokenizer.json document that would give llama.cpp's tokens (see
+**           bpe_tokenizer_json) and read by the tokenizer's own reader, so
 **           that both kinds of file run the code the directories run.
 **   "t5"    SentencePiece Unigram, as the converter writes XLM-R's (bge-m3,
 **           multilingual-e5): pieces, scores, the Precompiled charsmap;
@@ -310,28 +310,36 @@ static int put_tokens(gg_reader *r, const gg_kv *tokens, const gg_kv *types, con
 }
 
 /* v->root finished with model, pre_tokenizer and normalizer (each may be
-** NULL: out of memory), the added tokens and the post-processor; *text its
-** JSON.  Returns 1 when out of memory. */
-static int finish_json(vocab_json *v, json_t *model, json_t *pre, json_t *norm, int64_t bos, int64_t eos,
-                       char **text) {
+** NULL: out of memory), the added tokens and the post-processor.  Returns 1
+** when out of memory.  The tokenizer is built from this value itself, not
+** from its text: jansson 2.14's json_dumps leaves out what it could not
+** append when memory runs short (a key's closing quote, a whole string) and
+** returns the rest, which would parse as another tokenizer or none. */
+static int finish_json(vocab_json *v, json_t *model, json_t *pre, json_t *norm, int64_t bos, int64_t eos) {
   json_t *post = json_pack("{s:s,s:[O,I],s:[O,I],s:b,s:b}", "type", "RobertaProcessing", "sep", v->eos_s,
                            (json_int_t)eos, "cls", v->bos_s, (json_int_t)bos, "trim_offsets", 1,
                            "add_prefix_space", 0);
   int bad = json_object_set_new(v->root, "model", model) | json_object_set_new(v->root, "pre_tokenizer", pre) |
             json_object_set_new(v->root, "normalizer", norm ? norm : json_null()) |
             json_object_set_new(v->root, "post_processor", post) | json_object_set(v->root, "added_tokens", v->added);
-  /* 9 significant digits give a float back exactly (scores_f32) */
-  return bad || !(*text = json_dumps(v->root, JSON_COMPACT | JSON_REAL_PRECISION(9)));
+  return bad != 0;
 }
 
-/* tokenizer.json's form of the file's BPE vocabulary, giving the tokens
+/* The tokenizer of the finished v->root; *rc (EE_OK before) set on failure. */
+static void tokenizer_of(const vocab_json *v, const char *path, wp_tokenizer **tok, ee_status *rc, ee_error *err) {
+  wp_error werr;
+  wp_status ws = wp_load_tokenizer_json_value(v->root, path, tok, &werr);
+  if (ws != WP_OK) *rc = ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
+}
+
+/* The tokenizer (*tok) of tokenizer.json's form of the file's BPE vocabulary, giving the tokens
 ** llama.cpp gives with special tokens parsed (sqlite-lembed's call): model
 ** BPE with the file's vocabulary and merges (ranks by position); no
 ** normalizer; ByteLevel pre-tokenizer, GPT-2's pattern, no prefix space;
 ** the unknown, control and user-defined tokens as added tokens, matched in
 ** the text; RobertaProcessing with bos and eos around a text. */
 static ee_status bpe_tokenizer_json(const char *path, const st_file *f, const gg_header *h,
-                                    const gg_kv *tokens, char **text, ee_error *err) {
+                                    const gg_kv *tokens, wp_tokenizer **tok, ee_error *err) {
   int mask_lstrip = 0;
   int64_t bos = -1, eos = -1;
   ee_status rc = bpe_checks(path, h, &mask_lstrip, err);
@@ -355,15 +363,16 @@ static ee_status bpe_tokenizer_json(const char *path, const st_file *f, const gg
     nomem = finish_json(&v, json_pack("{s:s,s:O,s:O}", "type", "BPE", "vocab", v.vocab, "merges", merges),
                         json_pack("{s:s,s:b,s:b,s:b}", "type", "ByteLevel", "add_prefix_space", 0, "trim_offsets", 1,
                                   "use_regex", 1),
-                        NULL, bos, eos, text);
+                        NULL, bos, eos);
   if (nomem) rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+  else tokenizer_of(&v, path, tok, &rc, err);
 done:
   vocab_json_free(&v);
   json_decref(merges);
   return rc;
 }
 
-/* tokenizer.json's form of the file's Unigram ("t5") vocabulary, as
+/* The tokenizer (*tok) of tokenizer.json's form of the file's Unigram ("t5") vocabulary, as
 ** convert_hf_to_gguf.py writes XLM-R's (bge-m3, multilingual-e5,
 ** paraphrase-multilingual): model Unigram with the file's pieces and scores
 ** and unk; normalizer the file's Precompiled charsmap, then spaces at the
@@ -371,7 +380,7 @@ done:
 ** remove_extra_whitespaces); Metaspace, U+2581 before each word; special
 ** tokens and RobertaProcessing as for BPE. */
 static ee_status unigram_tokenizer_json(const char *path, const st_file *f, const gg_header *h,
-                                        const gg_kv *tokens, char **text, ee_error *err) {
+                                        const gg_kv *tokens, wp_tokenizer **tok, ee_error *err) {
   int64_t bos = -1, eos = -1, unk = -1;
   ee_status rc = unigram_checks(path, h, tokens, &unk, err);
   if (rc == EE_OK) rc = frame_checks(path, h, tokens, "Unigram", &bos, &eos, err);
@@ -396,11 +405,11 @@ static ee_status unigram_tokenizer_json(const char *path, const st_file *f, cons
                                       "vocab", v.vocab, "byte_fallback", 0, "scores_f32", 1),
                         json_pack("{s:s,s:s,s:s,s:b}", "type", "Metaspace", "replacement", "\xe2\x96\x81",
                                   "prepend_scheme", "always", "split", 1),
-                        steps ? json_pack("{s:s,s:O}", "type", "Sequence", "normalizers", steps) : NULL, bos, eos,
-                        text);
+                        steps ? json_pack("{s:s,s:O}", "type", "Sequence", "normalizers", steps) : NULL, bos, eos);
     json_decref(steps);
   }
   if (nomem) rc = ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
+  else tokenizer_of(&v, path, tok, &rc, err);
 done:
   vocab_json_free(&v);
   se_free(map64);
@@ -435,15 +444,8 @@ ee_status ee_gguf_tokenizer(const char *path, wp_tokenizer **tok, ee_error *err)
     }
     se_free(vocab);
   } else {
-    char *text = NULL;
-    rc = gpt2 ? bpe_tokenizer_json(path, &f, &h, tokens, &text, err)
-              : unigram_tokenizer_json(path, &f, &h, tokens, &text, err);
-    if (rc == EE_OK) {
-      wp_error werr;
-      wp_status ws = wp_load_tokenizer_json_named(text, strlen(text), path, tok, &werr);
-      if (ws != WP_OK) rc = ee_set_error(err, ee_from_wp(ws), "%s", werr.msg);
-    }
-    se_free(text); /* json_dumps' (see se_json.c) */
+    rc = gpt2 ? bpe_tokenizer_json(path, &f, &h, tokens, tok, err)
+              : unigram_tokenizer_json(path, &f, &h, tokens, tok, err);
   }
   se_free(h.kv);
   st_close(&f);

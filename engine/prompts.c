@@ -21,6 +21,7 @@
 ** metric from it.
 */
 #include "engine_int.h"
+#include "../tokenizer/se_json.h"
 #include <jansson.h>
 #include <string.h>
 
@@ -46,7 +47,7 @@ static ee_status copy_prompts(ee_prompts *p, const json_t *obj, const char *path
   size_t n = json_object_size(obj);
   p->names = se_calloc(n ? n : 1, sizeof *p->names);
   p->texts = se_calloc(n ? n : 1, sizeof *p->texts);
-  p->json = json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+  p->json = se_json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
   if (!p->names || !p->texts || !p->json)
     return ee_set_error(err, EE_ERR_NOMEM, "out of memory reading %s", path);
   const char *key;

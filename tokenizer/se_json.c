@@ -212,3 +212,16 @@ json_t *se_json_loadb(const char *data, size_t len, size_t flags, json_error_t *
   if (*nomem) snprintf(jerr->text, sizeof jerr->text, "out of memory");
   return root;
 }
+
+char *se_json_dumps(const json_t *value, size_t flags) {
+  char *text = json_dumps(value, flags);
+  if (!text) return NULL;
+  json_error_t jerr;
+  int nomem;
+  json_t *back = se_json_loadb(text, strlen(text), JSON_DECODE_ANY | JSON_ALLOW_NUL, &jerr, &nomem);
+  int same = back && json_equal(back, value);
+  json_decref(back);
+  if (same) return text;
+  free(text);
+  return NULL;
+}

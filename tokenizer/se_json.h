@@ -41,6 +41,13 @@
 ** is then "out of memory").  jerr is always initialised. */
 json_t *se_json_loadb(const char *data, size_t len, size_t flags, json_error_t *jerr, int *nomem);
 
+/* json_dumps, or NULL when out of memory: jansson 2.14's json_dumps leaves
+** out what it could not append when its buffer cannot grow (a key's closing
+** quote, a whole string) and returns the rest, so the text is parsed back
+** and must equal `value` (no JSON_REAL_PRECISION, which changes reals).
+** Free the text with free(). */
+char *se_json_dumps(const json_t *value, size_t flags);
+
 /* Fault-injection build only (a no-op otherwise): whether jansson's
 ** allocations take part in se_fault_set's countdown (default 1).  A sweep
 ** over a 30,000-token tokenizer.json turns it off, since every token adds

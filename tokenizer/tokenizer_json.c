@@ -289,12 +289,27 @@ done:
 
 wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
                                   wp_tokenizer **out, wp_error *err) {
+  *out = NULL;
+  json_t *root;
+  wp_status rc = parse(data, len, path, &root, err);
+  if (rc == WP_OK) rc = wp_tokenizer_from_json(root, path, out, err);
+  json_decref(root);
+  return rc;
+}
+
+wp_status wp_load_tokenizer_json_value(json_t *root, const char *name, wp_tokenizer **out, wp_error *err) {
+  *out = NULL;
+  if (!json_is_object(root)) {
+    wp_set_error(err, WP_ERR_FORMAT, "%s is not a JSON object", name);
+    return WP_ERR_FORMAT;
+  }
+  return wp_tokenizer_from_json(root, name, out, err);
+}
+
+wp_status wp_tokenizer_from_json(json_t *root, const char *path, wp_tokenizer **out, wp_error *err) {
   wp_status rc = WP_OK;
   *out = NULL;
-  wp_tokenizer *t = NULL;
-  json_t *root;
-  if ((rc = parse(data, len, path, &root, err)) != WP_OK) return rc;
-  t = wp_tok_new();
+  wp_tokenizer *t = wp_tok_new();
   if (!t) FAIL(WP_ERR_NOMEM, "out of memory loading %s", path);
 
   json_t *model = json_object_get(root, "model");
@@ -353,7 +368,6 @@ wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path
   t = NULL;
 done:
   wp_free(t);
-  json_decref(root);
   return rc;
 }
 

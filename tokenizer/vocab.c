@@ -399,11 +399,6 @@ wp_status wp_load_tokenizer_json_mem(const char *data, size_t len, wp_tokenizer 
   return wp_parse_tokenizer_json(data, len, "(memory)", out, err);
 }
 
-wp_status wp_load_tokenizer_json_named(const char *data, size_t len, const char *name,
-                                       wp_tokenizer **out, wp_error *err) {
-  return wp_parse_tokenizer_json(data, len, name, out, err);
-}
-
 wp_status wp_load_tokenizer_json(const char *path, wp_tokenizer **out, wp_error *err) {
   char *data;
   size_t len;

@@ -95,10 +95,12 @@ wp_status wp_load_vocab_txt_mem(const char *data, size_t len, const wp_options *
                                 wp_tokenizer **out, wp_error *err);
 wp_status wp_load_tokenizer_json_mem(const char *data, size_t len,
                                      wp_tokenizer **out, wp_error *err);
-/* Same, naming the document `name` in messages (a GGUF file whose
-** vocabulary it was built from). */
-wp_status wp_load_tokenizer_json_named(const char *data, size_t len, const char *name,
-                                       wp_tokenizer **out, wp_error *err);
+/* Same, from a tokenizer.json document already built as a jansson value
+** (a GGUF file's vocabulary: gguf_vocab.c), named `name` in messages;
+** `root` is only read. */
+struct json_t;
+wp_status wp_load_tokenizer_json_value(struct json_t *root, const char *name, wp_tokenizer **out,
+                                       wp_error *err);
 
 void wp_free(wp_tokenizer *tok); /* accepts NULL */
 

@@ -240,8 +240,10 @@ void wp_literal_span(const wp_literal *lit, const char *text, size_t seg, size_t
 
 wp_status wp_parse_tokenizer_json(const char *data, size_t len, const char *path,
                                   wp_tokenizer **out, wp_error *err);
-/* model.vocab as {"token": id, ...} into t (WordPiece's and BPE's); errors name path. */
 struct json_t;
+/* The same from the parsed document's root object (only read). */
+wp_status wp_tokenizer_from_json(struct json_t *root, const char *path, wp_tokenizer **out, wp_error *err);
+/* model.vocab as {"token": id, ...} into t (WordPiece's and BPE's); errors name path. */
 wp_status wp_read_vocab_object(struct json_t *vocab, const char *path, wp_tokenizer *t, wp_error *err);
 /* Apply tokenizer_config.json flags (do_lower_case, ...) to opts. */
 wp_status wp_parse_tokenizer_config(const char *data, size_t len, const char *path,
