@@ -14,13 +14,17 @@
 ** allocation, so the script goes on with a connection that has just seen an
 ** error; "persistent" fails it and every later one until the statement
 ** ends.  A third sweep, "engine", fails the Nth allocation of the tokenizer
-** and engine instead (se_alloc.h, built with -DSE_FAULT_INJECTION), which
-** the extension must turn into SQLITE_NOMEM or an error.  The extension is
+** and engine instead (se_alloc.h, built with -DSE_FAULT_INJECTION) and
+** every later one, which the extension must turn into SQLITE_NOMEM or an
+** error; "engine-transient" fails only the Nth of those.  The extension is
 ** linked in and registered with sqlite3_auto_extension(sqlite3_embed_init);
 ** the model is the tiny one of tests/fuzz/fuzz_model.h, so one run of the
 ** script takes milliseconds.
 **
 ** For every N, on a file database in a fresh temporary directory:
+**   - a statement that succeeds while every one before it succeeded (so on
+**     the state of the run without failures) gives that run's rows, as
+**     text: an allocation refused and got past must not change a result;
 **   - each statement returns SQLITE_OK, SQLITE_NOMEM or another error code
 **     (an error is expected when an earlier statement failed: the table it
 **     should have created does not exist), and never crashes;
@@ -49,7 +53,8 @@ static int leaks_now(void) { return __lsan_do_recoverable_leak_check(); }
 static int leaks_now(void) { return 0; }
 #endif
 
-static const char *const MODE_NAME[] = {"transient", "persistent", "engine"};
+static const char *const MODE_NAME[] = {"transient", "persistent", "engine", "engine-transient"};
+#define NMODES 4
 static int cur_mode = -1; /* the run in progress, for the message if it crashes */
 static long cur_n = -1;
 
@@ -185,6 +190,44 @@ static int must_fail(const char *zSql) {
 }
 
 static char *script_sql[NSCRIPT];
+static char *clean_out[NSCRIPT]; /* each statement's rows in the run without failures (malloc'd) */
+
+/* The rows of a statement as text, "a|b\n" per row, in libc memory so
+** that the allocations refused to SQLite do not touch it. */
+typedef struct rows_text {
+  char *p;
+  size_t n, cap;
+} rows_text;
+
+static void rows_append(rows_text *r, const char *s) {
+  size_t len = strlen(s);
+  if (r->n + len + 1 > r->cap) {
+    r->cap = (r->n + len + 1) * 2;
+    r->p = realloc(r->p, r->cap);
+    if (!r->p) abort();
+  }
+  memcpy(r->p + r->n, s, len + 1);
+  r->n += len;
+}
+
+static int collect_row(void *arg, int n, char **values, char **names) {
+  (void)names;
+  for (int i = 0; i < n; i++) {
+    if (i) rows_append(arg, "|");
+    rows_append(arg, values[i] ? values[i] : "NULL");
+  }
+  rows_append(arg, "\n");
+  return 0;
+}
+
+/* Runs one statement of the script; its rows into *rows (malloc'd). */
+static int exec_collect(sqlite3 *db, const char *sql, char **rows, char **err) {
+  rows_text r = {NULL, 0, 0};
+  rows_append(&r, "");
+  int rc = sqlite3_exec(db, sql, collect_row, &r, err);
+  *rows = r.p;
+  return rc;
+}
 
 static void prepare_script(void) {
   for (int i = 0; i < NSCRIPT; i++) {
@@ -266,7 +309,7 @@ static void remove_db(const char *dir) {
   }
 }
 
-enum { MODE_TRANSIENT, MODE_PERSISTENT, MODE_ENGINE };
+enum { MODE_TRANSIENT, MODE_PERSISTENT, MODE_ENGINE, MODE_ENGINE_TRANSIENT };
 
 /* Runs the script with failure point n.  Returns the number of allocations
 ** refused (0: the script ran clean, the sweep is over); bumps *bad on any
@@ -281,18 +324,29 @@ static long run_once(int mode, long n, const char *dbdir, long *bad, long *nomem
   if (sqlite3_open(path, &db) != SQLITE_OK) abort();
   sqlite3_exec(db, "PRAGMA synchronous = OFF", NULL, NULL, NULL);
   long refused = 0;
+  int diverged = 0; /* a statement failed that the clean run ran: the state differs from there on */
   for (int i = 0; i < NSCRIPT; i++) {
-    if (mode == MODE_ENGINE) {
-      if (i == 0) se_fault_set(n);
+    if (mode == MODE_ENGINE || mode == MODE_ENGINE_TRANSIENT) {
+      if (i == 0 && mode == MODE_ENGINE) se_fault_set(n);
+      if (i == 0 && mode == MODE_ENGINE_TRANSIENT) se_fault_set_once(n);
     } else {
       fail_persistent = mode == MODE_PERSISTENT;
       fail_count = 0;
       /* the countdown runs across the whole script */
       if (i == 0) fail_countdown = n;
     }
-    char *err = NULL;
-    int rc = sqlite3_exec(db, script_sql[i], NULL, NULL, &err);
+    char *err = NULL, *rows = NULL;
+    int rc = exec_collect(db, script_sql[i], &rows, &err);
     if (rc == SQLITE_NOMEM) (*nomem_seen)++;
+    /* a statement that succeeds on the clean run's state gives its rows:
+    ** a refused allocation it got past must not change them */
+    if (rc == SQLITE_OK && !diverged && clean_out[i] && (!rows || strcmp(rows, clean_out[i]) != 0)) {
+      (*bad)++;
+      printf("  N=%ld: %s gave other rows:\n%s  instead of\n%s", n, script_sql[i], rows ? rows : "(none)\n",
+             clean_out[i]);
+    }
+    if (rc != SQLITE_OK && !must_fail(script_sql[i])) diverged = 1;
+    free(rows);
     if (rc == SQLITE_OK && must_fail(script_sql[i])) {
       (*bad)++;
       printf("  N=%ld: %s succeeded; it must fail\n", n, script_sql[i]);
@@ -307,7 +361,7 @@ static long run_once(int mode, long n, const char *dbdir, long *bad, long *nomem
     if (sqlite3_get_autocommit(db) == 0 && strncmp(script_sql[i], "BEGIN", 5) == 0 && rc != SQLITE_OK)
       sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL); /* a failed multi-statement transaction */
   }
-  if (mode == MODE_ENGINE) {
+  if (mode == MODE_ENGINE || mode == MODE_ENGINE_TRANSIENT) {
     refused = se_fault_failures();
     se_fault_reset();
   }
@@ -356,11 +410,11 @@ int main(int argc, char **argv) {
   int only_mode = -1;
   long only_n = -1;
   if (argc == 3) {
-    for (int m = 0; m < 3; m++)
+    for (int m = 0; m < NMODES; m++)
       if (strcmp(argv[1], MODE_NAME[m]) == 0) only_mode = m;
     only_n = atol(argv[2]);
     if (only_mode < 0) {
-      fprintf(stderr, "usage: %s [MAX] | %s transient|persistent|engine N\n", argv[0], argv[0]);
+      fprintf(stderr, "usage: %s [MAX] | %s transient|persistent|engine|engine-transient N\n", argv[0], argv[0]);
       return 2;
     }
   }
@@ -389,8 +443,8 @@ int main(int argc, char **argv) {
   int clean = 1;
   for (int i = 0; i < NSCRIPT; i++) {
     char *err = NULL;
-    const int rc = sqlite3_exec(db, script_sql[i], NULL, NULL, &err);
-    if ((rc != SQLITE_OK) != must_fail(script_sql[i])) {
+    const int rc = exec_collect(db, script_sql[i], &clean_out[i], &err);
+    if ((rc != SQLITE_OK) != must_fail(script_sql[i]) || !clean_out[i]) {
       printf("  script statement %d %s: %s\n", i, rc == SQLITE_OK ? "succeeded; it must fail" : "failed",
              err ? err : "?");
       clean = 0;
@@ -410,8 +464,12 @@ int main(int argc, char **argv) {
   sweep(MODE_TRANSIENT, "sqlite3_malloc transient (the Nth allocation fails)", dbdir, max_n, argc == 2);
   sweep(MODE_PERSISTENT, "sqlite3_malloc persistent (the Nth and the rest of its statement fail)", dbdir, max_n, argc == 2);
   sweep(MODE_ENGINE, "engine se_alloc under SQL (the Nth and every later one fail)", dbdir, max_n, argc == 2);
+  sweep(MODE_ENGINE_TRANSIENT, "engine se_alloc under SQL, transient (the Nth fails)", dbdir, max_n, argc == 2);
 
-  for (int i = 0; i < NSCRIPT; i++) free(script_sql[i]);
+  for (int i = 0; i < NSCRIPT; i++) {
+    free(script_sql[i]);
+    free(clean_out[i]);
+  }
   remove_db(dbdir);
   return check_finish();
 }
