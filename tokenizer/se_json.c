@@ -20,7 +20,9 @@
 ** growth happens inside that string, and once it is read whole (its length
 ** checked) no token of the document can need a larger buffer.  A byte
 ** dropped from the x's is out of memory, never a wrong document.  The
-** document is fed to jansson through json_load_callback, not copied.
+** document is fed to jansson through json_load_callback, not copied.  An
+** invalid document is parsed again for jansson's own message: alone when it
+** has no number long enough for the assert, else primed again.
 **
 ** In the fault-injection build the first call routes jansson's allocations
 ** through se_alloc.h (json_set_alloc_funcs), so that se_fault_set's sweeps
@@ -74,9 +76,11 @@ static int is_json_word(char c) {
 ** byte of lookahead it saves after a number or a word before giving it back.
 ** The scan stops where jansson would stop with an error (a control character
 ** in a string, a byte no token starts with), so a file of NUL bytes is not
-** read past its first.  An over-estimate is harmless. */
-static size_t longest_token(const char *d, size_t len) {
+** read past its first.  An over-estimate is harmless.  *word: the longest
+** number or word alone (the tokens jansson asserts in). */
+static size_t longest_token(const char *d, size_t len, size_t *word) {
   size_t longest = 0;
+  *word = 0;
   for (size_t i = 0; i < len;) {
     size_t start = i;
     if (d[i] == '"') {
@@ -90,6 +94,7 @@ static size_t longest_token(const char *d, size_t len) {
       continue;
     } else if (is_json_word(d[i])) {
       while (i < len && is_json_word(d[i])) i++;
+      if (i - start > *word) *word = i - start;
     } else {
       /* jansson saves the rest of this UTF-8 sequence for its message, then stops */
       return (longest > 4 ? longest : 4) + 1;
@@ -142,15 +147,20 @@ static size_t prime_length(size_t longest) {
 /* The document under its prime: NULL with *refused_prime set when the prime
 ** came back short or failed (only an allocation does that to valid JSON),
 ** NULL with *refused_prime 0 when the document itself failed (or is more
-** than one value), or the document's value. */
-static json_t *parse_primed(const char *data, size_t len, size_t flags, json_error_t *jerr, int *refused_prime) {
-  size_t x = prime_length(longest_token(data, len));
-  json_feed feed = {data, {2, x, 3, len, 2}, 0, 0};
-  size_t prefix = 2 + x + 3;
+** than one value), or the document's value.  With `open`, the wrapper is
+** not closed: the input ends where the document does, so a truncated
+** document fails at the end of input as it does alone (and a whole one
+** fails there too).  *prefix: the bytes before the document; *word: its
+** longest number or word. */
+static json_t *parse_primed(const char *data, size_t len, size_t flags, int open, json_error_t *jerr,
+                            int *refused_prime, size_t *prefix, size_t *word) {
+  size_t x = prime_length(longest_token(data, len, word));
+  json_feed feed = {data, {2, x, 3, len, open ? 0 : 2}, 0, 0};
+  *prefix = 2 + x + 3;
   *refused_prime = 0;
   json_t *wrapped = json_load_callback(feed_read, &feed, flags, jerr);
   if (!wrapped) {
-    *refused_prime = jerr->text[0] == '\0' || (size_t)jerr->position <= prefix;
+    *refused_prime = jerr->text[0] == '\0' || (size_t)jerr->position <= *prefix;
     return NULL;
   }
   json_t *prime = json_array_get(wrapped, 0), *value = json_array_get(wrapped, 1);
@@ -175,14 +185,34 @@ json_t *se_json_loadb(const char *data, size_t len, size_t flags, json_error_t *
   json_alloc_refused = 0;
 #endif
   /* (JSON_DISABLE_EOF_CHECK would stop inside the wrapper: parsed alone.) */
-  json_t *root = flags & JSON_DISABLE_EOF_CHECK ? NULL : parse_primed(data, len, flags, jerr, &refused_prime);
-  if (!root && !refused_prime) {
+  size_t prefix = 0, word = 0;
+  json_t *root = flags & JSON_DISABLE_EOF_CHECK
+                     ? NULL
+                     : parse_primed(data, len, flags, 0, jerr, &refused_prime, &prefix, &word);
+  int deep = json_error_code(jerr) == json_error_stack_overflow || (flags & JSON_DISABLE_EOF_CHECK);
+  if (!root && !refused_prime && word >= 15 && !deep) {
+    /* Not one valid value, with a number jansson could assert in: parsed
+    ** again under the prime, the wrapper left open, and jansson's message
+    ** kept with the document's own line and position.  (Messages differ from
+    ** a parse alone only after a whole value: "']' expected" for trailing
+    ** text, where jansson alone says "end of file expected".) */
+    memset(jerr, 0, sizeof *jerr);
+    json_t *whole = parse_primed(data, len, flags, 1, jerr, &refused_prime, &prefix, &word);
+    if (whole) { /* cannot happen: the wrapper is open */
+      json_decref(whole);
+      refused_prime = 1;
+    } else if (!refused_prime) {
+      jerr->line -= 1;
+      jerr->position = (int)((size_t)jerr->position - prefix);
+      snprintf(jerr->source, sizeof jerr->source, "<buffer>");
+    }
+  } else if (!root && !refused_prime) {
     /* Not one valid value: parsed alone, for jansson's own message and
-    ** position.  That parse has no prime, so if it succeeds where the primed
-    ** one failed inside the document, the failure was memory and its result
-    ** is not trusted; but for a document nested exactly to jansson's depth
-    ** limit, which the wrapper's level takes past it. */
-    int deep = json_error_code(jerr) == json_error_stack_overflow || (flags & JSON_DISABLE_EOF_CHECK);
+    ** position (no number in it is long enough for jansson's assert).  That
+    ** parse has no prime, so if it succeeds where the primed one failed
+    ** inside the document, the failure was memory and its result is not
+    ** trusted; but for a document nested exactly to jansson's depth limit,
+    ** which the wrapper's level takes past it. */
     memset(jerr, 0, sizeof *jerr);
     root = json_loadb(data, len, flags, jerr);
     if (root && !deep) {

@@ -102,6 +102,43 @@ static char models[1024] = "build/test-models";
 
 typedef wp_status (*wp_loader)(const char *path, wp_tokenizer **out, wp_error *err);
 
+/* se_json_loadb of an invalid document (a truncated tokenizer.json with
+** XLM-R's long scores) with allocations refused, from the Nth on and only
+** the Nth: each parse fails, with out of memory or the message of the parse
+** without refusals, and never aborts (jansson's lexer asserts when its
+** buffer cannot grow inside a long number: se_json.c parses it primed). */
+static void sweep_json_invalid(const char *label, const char *doc) {
+  size_t len = strlen(doc);
+  json_error_t ref_err, jerr;
+  int nomem = 0;
+  json_t *ref = se_json_loadb(doc, len, 0, &ref_err, &nomem);
+  if (ref || nomem) {
+    CHECK(0, "%s: the document must fail to parse, with a message", label);
+    json_decref(ref);
+    return;
+  }
+  for (int once = 0; once < 2; once++) {
+    long n, bad = 0;
+    for (n = 0; n < MAX_SWEEP; n++) {
+      if (once) se_fault_set_once(n);
+      else se_fault_set(n);
+      json_t *v = se_json_loadb(doc, len, 0, &jerr, &nomem);
+      long refused = se_fault_failures();
+      se_fault_reset();
+      if (v || (nomem && refused == 0) || (!nomem && strcmp(jerr.text, ref_err.text) != 0)) {
+        bad++;
+        printf("  N=%ld: %s (%s), %ld refused\n", n, v ? "parsed" : nomem ? "out of memory" : "another error",
+               jerr.text, refused);
+      }
+      json_decref(v);
+      if (refused == 0) break;
+    }
+    CHECK(bad == 0 && n < MAX_SWEEP, "%s (%s): %ld allocation points swept, each parse out of memory or '%s'",
+          label, once ? "only the Nth refused" : "the Nth and later refused", n, ref_err.text);
+  }
+  CHECK(!leaks_now(), "%s: no leaks", label);
+}
+
 static int same_encoding(const wp_encoding *a, const wp_encoding *b) {
   return a->n == b->n && a->n_untruncated == b->n_untruncated &&
          memcmp(a->ids, b->ids, sizeof(int32_t) * (size_t)a->n) == 0 &&
@@ -667,6 +704,9 @@ int main(int argc, char **argv) {
   sweep_json_once("se_json_loadb unigram_long_scores.json", "tests/fuzz/corpus/fuzz_tokenizer_json/unigram_long_scores.json");
   sweep_json_once("se_json_loadb template_processing.json (long keys and strings)",
                   "tests/fuzz/corpus/fuzz_tokenizer_json/template_processing.json");
+  sweep_json_invalid("se_json_loadb a truncated Unigram tokenizer.json",
+                     "{\"model\": {\"vocab\": [[\"<unk>\", 0.0], [\"\\u2581\", -1.7989219427108765], "
+                     "[\"s\", -3.754697322845459], [\"\\u2581the\", -4.6336469650268555], [\"b\", -4.94");
   return check_finish();
 }
 #endif

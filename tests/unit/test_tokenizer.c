@@ -1041,9 +1041,30 @@ static void test_json_prime(void) {
     {"an error on line 3", "{\n\"a\": 1,\n\"b\" 2}", 0},
     {"duplicate keys, JSON_REJECT_DUPLICATES", "{\"a\": 1, \"a\": 2}", JSON_REJECT_DUPLICATES},
     {"trailing value, JSON_DISABLE_EOF_CHECK", "{\"a\": 1} x", JSON_DISABLE_EOF_CHECK},
+    /* with a number long enough for jansson's assert the second parse is
+    ** primed too (the wrapper left open): the same messages */
+    {"truncated, long scores", "{\"vocab\": [[\"a\", -1.7989219427108765],\n [\"b\", -4.63", 0},
+    {"truncated inside a long number", "{\"vocab\": [[\"a\", -1.798921942710876", 0},
+    {"unterminated string after a long number", "{\"v\": -1.7989219427108765, \"abc", 0},
+    {"an error inside, long scores", "{\"vocab\": [[\"a\", -1.7989219427108765]\n\n [\"b\", 1]]}", 0},
+    {"a bad word after a long number", "[-1.7989219427108765, nul]", 0},
   };
   for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
     same_as_jansson(docs[i].label, docs[i].doc, strlen(docs[i].doc), docs[i].flags);
+  /* trailing text after a whole value with a long number: the primed
+  ** parse's message ("']' expected"), at jansson's line, column and position */
+  {
+    const char trail[] = "{\"a\": -1.7989219427108765}\n x";
+    json_error_t want_err, got_err;
+    int nomem = -1;
+    json_t *want = json_loadb(trail, sizeof trail - 1, 0, &want_err);
+    json_t *got = se_json_loadb(trail, sizeof trail - 1, 0, &got_err, &nomem);
+    CHECK(!want && !got && nomem == 0 && strstr(got_err.text, "near 'x'") && got_err.line == want_err.line &&
+              got_err.column == want_err.column && got_err.position == want_err.position,
+          "se_json_loadb trailing text after a long number: '%s' at %d, %d, %d (jansson: '%s' at %d, %d, %d)",
+          got_err.text, got_err.line, got_err.column, got_err.position, want_err.text, want_err.line,
+          want_err.column, want_err.position);
+  }
   const char nul[] = "{\"a\": 1}\0\0";
   same_as_jansson("NUL bytes after the value", nul, sizeof nul - 1, 0);
   same_as_jansson("a NUL byte in a string, JSON_ALLOW_NUL", "[\"a\\u0000b\"]", 12, JSON_ALLOW_NUL);
