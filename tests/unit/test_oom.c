@@ -84,10 +84,13 @@ static int leaks_now(void) { return 0; }
 static int g_once;
 static const char *g_mode = "";
 
-static void fault_arm(long n) {
-  if (g_once) se_fault_set_once(n);
+/* Refuse allocation n and, unless once, every one after it. */
+static void fault_arm_mode(long n, int once) {
+  if (once) se_fault_set_once(n);
   else se_fault_set(n);
 }
+
+static void fault_arm(long n) { fault_arm_mode(n, g_once); }
 
 /* label with the pass's prefix, in buf */
 static const char *mode_label(char *buf, size_t n, const char *label) {
@@ -120,8 +123,7 @@ static void sweep_json_invalid(const char *label, const char *doc) {
   for (int once = 0; once < 2; once++) {
     long n, bad = 0;
     for (n = 0; n < MAX_SWEEP; n++) {
-      if (once) se_fault_set_once(n);
-      else se_fault_set(n);
+      fault_arm_mode(n, once);
       json_t *v = se_json_loadb(doc, len, 0, &jerr, &nomem);
       long refused = se_fault_failures();
       se_fault_reset();
